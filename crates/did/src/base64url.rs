@@ -1,0 +1,58 @@
+//! Strict base64url without padding (RFC 7515 §2, RFC 4648 §5).
+//!
+//! Strict means: no padding, no whitespace, and no non-zero trailing bits, so every byte string
+//! has exactly one accepted encoding. A lenient decoder lets an attacker change a token's text
+//! without changing what it decodes to, which breaks hashes computed over the text (`sd_hash`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// Encodes bytes as base64url without padding.
+pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Appends the base64url encoding of `bytes` to `out`.
+pub fn encode_into(bytes: impl AsRef<[u8]>, out: &mut String) {
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// Decodes strict base64url; `None` if the text is not the canonical encoding of some bytes.
+pub fn decode(text: impl AsRef<[u8]>) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// Decodes strict base64url into exactly `N` bytes.
+pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
+    // The encoded length of N bytes is fixed; checking it first keeps hostile input cheap.
+    if text.len() != (N * 4).div_ceil(3) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    match URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
+        Ok(n) if n == N => Some(out),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_padding_and_non_canonical_trailing_bits() {
+        assert_eq!(decode("YQ").as_deref(), Some(&b"a"[..]));
+        assert!(decode("YQ==").is_none(), "padding is refused");
+        assert!(decode("YR").is_none(), "non-zero trailing bits are refused");
+        assert!(decode("Y Q").is_none(), "whitespace is refused");
+        assert!(decode("YQ+/").is_none(), "standard alphabet is refused");
+    }
+
+    #[test]
+    fn decode_array_checks_length() {
+        let text = encode([7u8; 32]);
+        assert_eq!(decode_array::<32>(&text), Some([7u8; 32]));
+        assert_eq!(decode_array::<31>(&text), None);
+        assert_eq!(decode_array::<33>(&text), None);
+    }
+}

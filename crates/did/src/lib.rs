@@ -1,0 +1,63 @@
+//! # schooltas-did
+//!
+//! The lowest layer of Schooltas: keys, signers, JWS, and the three DID methods a school wallet
+//! needs.
+//!
+//! - **Keys**: Ed25519 ([`Algorithm::EdDsa`]) and P-256 ([`Algorithm::Es256`]); generate, import
+//!   and export as JWK (RFC 7517, RFC 8037), JWK thumbprints (RFC 7638). Secret material is
+//!   wiped on drop and never printed.
+//! - **[`Signer`]**: a synchronous trait, so a secure enclave or HSM can stand in for
+//!   [`SigningKey`].
+//! - **[`jws`]**: compact serialization (RFC 7515). The algorithm is pinned to the key; `none`,
+//!   HMAC, unknown algorithms, unknown `crit` entries and `b64: false` are refused, each with its
+//!   own [`Error`] variant.
+//! - **DIDs**: [`did_key`], [`did_jwk`] (offline) and [`did_web`] (through a
+//!   [`did_web::DocumentFetcher`]), and a [`Resolver`] that turns a DID URL into a key.
+//!
+//! ```
+//! use schooltas_did::{Algorithm, DidUrl, PublicKey, Resolver, Signer, SigningKey, VerificationRelationship, did_key, jws};
+//!
+//! // A school generates its key and publishes the did:key.
+//! let school_key = SigningKey::generate(Algorithm::EdDsa)?;
+//! let did = did_key::did_for(&PublicKey::Verifying(school_key.verifying_key().clone()));
+//! let kid = format!("{did}#{}", did.method_specific_id());
+//!
+//! // It signs a JWS naming that key.
+//! let header = jws::Header::new().with_typ("example+jwt").with_kid(kid.as_str());
+//! let token = jws::sign_compact(&header, br#"{"hello":"school"}"#, &school_key)?;
+//!
+//! // A verifier resolves the kid to a key and checks the signature.
+//! let parsed = jws::CompactJws::parse(&token)?;
+//! let kid = DidUrl::parse(parsed.header().kid().unwrap_or_default())?;
+//! let key = Resolver::offline().verifying_key(&kid, VerificationRelationship::AssertionMethod, parsed.algorithm())?;
+//! let verified = parsed.verify(&key)?;
+//! assert_eq!(verified.payload(), br#"{"hello":"school"}"#);
+//! # Ok::<(), schooltas_did::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod algorithm;
+pub mod base64url;
+mod did;
+pub mod did_jwk;
+pub mod did_key;
+pub mod did_web;
+mod document;
+mod error;
+mod jwk;
+pub mod jws;
+mod key;
+mod multicodec;
+mod p256_backend;
+mod resolver;
+mod signature;
+mod signing_key;
+
+pub use algorithm::Algorithm;
+pub use did::{Did, DidUrl, MAX_DID_LEN};
+pub use document::{DidDocument, MAX_DOCUMENT_LEN, MethodReference, VerificationMethod, VerificationRelationship};
+pub use error::{Error, Result};
+pub use key::{PublicKey, VerifyingKey, X25519PublicKey};
+pub use resolver::Resolver;
+pub use signature::{Signature, Signer};
+pub use signing_key::SigningKey;
