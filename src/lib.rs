@@ -1,1 +1,43 @@
-//! x
+//! # Schooltas
+//!
+//! A child carries their own school data in their own wallet; a parent decides for a child
+//! under 16; a school or app sees only what it asked for, after an explicit yes.
+//!
+//! This facade re-exports the Schooltas crates, one Cargo feature per role:
+//!
+//! | module | crate | feature | what it is for |
+//! |---|---|---|---|
+//! | [`did`] | `schooltas-did` | always | keys, signers, JWS, did:key / did:jwk / did:web |
+//! | [`credential`] | `schooltas-credential` | always | SD-JWT VC, status lists, DCQL, catalog |
+//! | `issuer` | `schooltas-issuer` | `issuer` | a school issuing and revoking credentials |
+//! | `wallet` | `schooltas-wallet` | `wallet` | the child's and the parent's wallet |
+//! | `verifier` | `schooltas-verifier` | `verifier` | asking for and checking presentations |
+//!
+//! A school server enables `issuer` and `verifier`; a phone app enables `wallet`:
+//!
+//! ```toml
+//! schooltas = { version = "0.1", default-features = false, features = ["wallet"] }
+//! ```
+//!
+//! ```
+//! use schooltas::did::{Algorithm, PublicKey, Signer, SigningKey, did_key};
+//! let key = SigningKey::generate(Algorithm::EdDsa)?;
+//! let did = did_key::did_for(&PublicKey::Verifying(key.verifying_key().clone()));
+//! assert!(did.as_str().starts_with("did:key:z6Mk"));
+//! # Ok::<(), schooltas::did::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub use schooltas_credential as credential;
+pub use schooltas_did as did;
+#[cfg(feature = "issuer")]
+pub use schooltas_issuer as issuer;
+#[cfg(feature = "verifier")]
+pub use schooltas_verifier as verifier;
+#[cfg(feature = "wallet")]
+pub use schooltas_wallet as wallet;
+
+/// The README's code blocks, compiled and run as doc tests so the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

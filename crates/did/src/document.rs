@@ -290,7 +290,7 @@ fn signature_key(method: &VerificationMethod, alg: Algorithm) -> Result<Verifyin
         PublicKey::Verifying(key) if key.algorithm() == alg => Ok(key),
         PublicKey::Verifying(key) => Err(Error::VerificationMethodNotFound {
             did_url: method.id.clone(),
-            reason: format!("the key is a {} key, not one for {alg}", key.key_type()),
+            reason: format!("the key is of type {}, not one for {alg}", key.key_type()),
         }),
         PublicKey::X25519(_) => Err(Error::VerificationMethodNotFound {
             did_url: method.id.clone(),

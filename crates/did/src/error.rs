@@ -27,7 +27,7 @@ pub enum Error {
         alg: String,
     },
     /// The algorithm in the JWS header is not the one the verification key is for.
-    #[error("algorithm mismatch: the token says {header_alg} but the key is a {key_alg} key")]
+    #[error("algorithm mismatch: the token says {header_alg} but the key is for {key_alg}")]
     AlgorithmMismatch {
         /// What the JWS header says.
         header_alg: String,

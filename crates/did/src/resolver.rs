@@ -62,7 +62,42 @@ impl Resolver {
         relationship: VerificationRelationship,
         alg: Algorithm,
     ) -> Result<VerifyingKey> {
+        if let Some(key) = self.offline_fast_path(url, relationship, alg)? {
+            return Ok(key);
+        }
         self.resolve(url.did())?.verifying_key(url, relationship, alg)
+    }
+
+    /// did:key and did:jwk name their one signature key directly; decoding it gives the same
+    /// answer as building the whole document (tested against it) at a fraction of the cost.
+    /// `None` where the document is needed to answer (other fragments, key agreement, use).
+    fn offline_fast_path(
+        &self,
+        url: &DidUrl,
+        relationship: VerificationRelationship,
+        alg: Algorithm,
+    ) -> Result<Option<VerifyingKey>> {
+        if relationship == VerificationRelationship::KeyAgreement || url.path_and_query().is_some() {
+            return Ok(None);
+        }
+        let did = url.did();
+        let key = match (did.method(), url.fragment()) {
+            ("key", None) => did_key::public_key(did)?,
+            ("key", Some(fragment)) if fragment == did.method_specific_id() => did_key::public_key(did)?,
+            ("jwk", None | Some("0")) => {
+                let (jwk, key) = did_jwk::jwk(did)?;
+                if jwk.contains_key("use") {
+                    return Ok(None);
+                }
+                key
+            }
+            _ => return Ok(None),
+        };
+        match key {
+            crate::PublicKey::Verifying(key) if key.algorithm() == alg => Ok(Some(key)),
+            // Mismatches get the document path's full explanation.
+            _ => Ok(None),
+        }
     }
 }
 

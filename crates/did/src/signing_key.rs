@@ -22,7 +22,7 @@ use crate::signature::{Signature, Signer};
 /// dropped, and neither `Debug` nor any error ever shows it.
 ///
 /// ```
-/// use schooltas_did::{Algorithm, SigningKey};
+/// use schooltas_did::{Algorithm, Signer, SigningKey};
 /// let key = SigningKey::generate(Algorithm::Es256)?;
 /// let jwk = key.to_private_jwk();          // Zeroizing<String>: wiped when dropped
 /// let again = SigningKey::from_jwk(&serde_json::from_str(&jwk).unwrap())?;

@@ -1,4 +1,5 @@
 //! Every refusal of the JWS and key layer, each with a hand-made hostile input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed step is a failed test
 
 use hmac::{KeyInit, Mac};
 use schooltas_did::jws::{self, CompactJws, Header};

@@ -1,4 +1,5 @@
 //! Keys and JWKs: round trips, refusals, and secrets that never show.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed step is a failed test
 
 use schooltas_did::{Algorithm, Error, PublicKey, Signer, SigningKey, VerifyingKey, base64url};
 use serde_json::{Map, Value, json};
@@ -150,4 +151,28 @@ fn invalid_private_scalars_are_refused() {
     assert!(matches!(SigningKey::from_jwk(&jwk), Err(Error::InvalidPrivateKey { .. })));
     jwk.remove("d");
     assert!(matches!(SigningKey::from_jwk(&jwk), Err(Error::InvalidPrivateKey { .. })));
+}
+
+#[test]
+fn es256_backends_agree_with_an_independent_implementation() {
+    // Our ES256 signatures (p256 signs, ring verifies) must also verify with p256's own
+    // verifier, and signatures made by p256 directly must verify with ours.
+    use p256::ecdsa::signature::{Signer as _, Verifier as _};
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let jwk: Value = serde_json::from_str(&key.to_private_jwk()).unwrap();
+    let d = base64url::decode(jwk["d"].as_str().unwrap()).unwrap();
+    let independent = p256::ecdsa::SigningKey::from_slice(&d).unwrap();
+    let message = b"eyJhbGciOiJFUzI1NiJ9.e30";
+
+    let ours = key.sign(message).unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(ours.as_bytes()).unwrap();
+    independent.verifying_key().verify(message, &sig).unwrap();
+
+    let theirs: p256::ecdsa::Signature = independent.sign(message);
+    let theirs = schooltas_did::Signature::from_slice(&theirs.to_bytes()).unwrap();
+    key.verifying_key().verify(Algorithm::Es256, message, &theirs).unwrap();
+
+    // The compressed point we write into did:key is p256's own compression.
+    let compressed = independent.verifying_key().to_sec1_point(true);
+    assert_eq!(key.verifying_key().to_compressed_bytes(), compressed.as_bytes());
 }

@@ -1,4 +1,5 @@
 //! The resolver: DID URL → key, with the relationship and the algorithm pinned.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed step is a failed test
 
 use schooltas_did::{
     Algorithm, Did, DidDocument, DidUrl, Error, PublicKey, Resolver, Signer, SigningKey, VerificationRelationship,
@@ -42,8 +43,9 @@ fn refuses_a_key_of_another_algorithm() {
     let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let did = did_key::did_for(&PublicKey::Verifying(key.verifying_key().clone()));
     let url = kid_for(&did, did.method_specific_id());
-    let err =
-        Resolver::offline().verifying_key(&url, VerificationRelationship::AssertionMethod, Algorithm::Es256).unwrap_err();
+    let err = Resolver::offline()
+        .verifying_key(&url, VerificationRelationship::AssertionMethod, Algorithm::Es256)
+        .unwrap_err();
     assert!(matches!(err, Error::VerificationMethodNotFound { .. }), "{err}");
     assert!(err.to_string().contains("Ed25519"), "{err}");
 }
@@ -56,8 +58,9 @@ fn refuses_a_key_agreement_key_for_signatures() {
     let x25519_id = doc.verification_method[1].id.clone();
     let url = DidUrl::parse(&x25519_id).unwrap();
     // Not listed under assertionMethod …
-    let err =
-        Resolver::offline().verifying_key(&url, VerificationRelationship::AssertionMethod, Algorithm::EdDsa).unwrap_err();
+    let err = Resolver::offline()
+        .verifying_key(&url, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
+        .unwrap_err();
     assert!(err.to_string().contains("not listed under assertionMethod"), "{err}");
     // … and under keyAgreement it is not a signature key.
     let err =
@@ -75,7 +78,9 @@ fn unknown_fragment_and_foreign_did_are_refused() {
     assert!(matches!(err, Error::VerificationMethodNotFound { .. }), "{err}");
 
     let doc = did_key::document(&did, did_key::KeyFormat::Multikey).unwrap();
-    let other = did_key::did_for(&PublicKey::Verifying(SigningKey::generate(Algorithm::EdDsa).unwrap().verifying_key().clone()));
+    let other = did_key::did_for(&PublicKey::Verifying(
+        SigningKey::generate(Algorithm::EdDsa).unwrap().verifying_key().clone(),
+    ));
     let err = doc
         .verifying_key(&kid_for(&other, "x"), VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
         .unwrap_err();
@@ -97,8 +102,9 @@ fn several_candidate_keys_need_a_fragment() {
     });
     let doc = DidDocument::from_json(doc.to_string().as_bytes()).unwrap();
     let did = Did::parse("did:web:school.example").unwrap();
-    let err =
-        doc.verifying_key(&did.clone().into(), VerificationRelationship::AssertionMethod, Algorithm::EdDsa).unwrap_err();
+    let err = doc
+        .verifying_key(&did.clone().into(), VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
+        .unwrap_err();
     assert!(err.to_string().contains("several"), "{err}");
     assert_eq!(
         &doc.verifying_key(&kid_for(&did, "k1"), VerificationRelationship::AssertionMethod, Algorithm::EdDsa).unwrap(),
@@ -118,4 +124,29 @@ fn did_web_without_a_fetcher_and_unknown_methods_are_refused() {
     assert!(matches!(err, Error::UnsupportedDidMethod { .. }), "{err}");
     let err = Resolver::offline().resolve(&Did::parse("did:ethr:0xabc").unwrap()).unwrap_err();
     assert!(matches!(err, Error::UnsupportedDidMethod { ref method } if method == "ethr"), "{err}");
+}
+
+#[test]
+fn fast_path_agrees_with_the_document() {
+    // The resolver decodes did:key / did:jwk keys without building the document; the answer
+    // must be the document's answer for every relationship and algorithm.
+    let resolver = Resolver::offline();
+    for alg in [Algorithm::EdDsa, Algorithm::Es256] {
+        let key = SigningKey::generate(alg).unwrap();
+        let public = PublicKey::Verifying(key.verifying_key().clone());
+        for did in [did_key::did_for(&public), did_jwk::did_for(&public)] {
+            let doc = resolver.resolve(&did).unwrap();
+            let fragment = if did.method() == "key" { did.method_specific_id().to_owned() } else { "0".into() };
+            for url in [did.clone().into(), kid_for(&did, &fragment), kid_for(&did, "other")] {
+                for relationship in VerificationRelationship::ALL {
+                    for asked in [Algorithm::EdDsa, Algorithm::Es256] {
+                        let fast = resolver.verifying_key(&url, relationship, asked).map_err(|e| e.to_string());
+                        let slow = doc.verifying_key(&url, relationship, asked).map_err(|e| e.to_string());
+                        assert_eq!(fast.is_ok(), slow.is_ok(), "{url} {relationship:?} {asked}: {fast:?} vs {slow:?}");
+                        assert_eq!(fast.ok(), slow.ok());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! External vectors: RFC 8037 Appendix A, the did:key test vectors, and the did:jwk examples.
 //! Files live in `test-vectors/` at the workspace root, listed in `test-vectors/SOURCES.md`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed step is a failed test
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
