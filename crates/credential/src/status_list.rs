@@ -1,0 +1,1 @@
+//! Token Status List — being implemented.
