@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod sd_jwt;
 pub mod status_list;
 
 pub use error::{Error, Result};
+pub use sd_jwt::ClaimPath;

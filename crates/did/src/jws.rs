@@ -258,6 +258,11 @@ impl<'a> CompactJws<'a> {
         self.alg
     }
 
+    /// The signature bytes (64 bytes, checked at parse time).
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
     /// The exact text the signature covers (`header.payload`).
     pub fn signing_input(&self) -> &'a str {
         self.signing_input

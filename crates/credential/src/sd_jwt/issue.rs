@@ -1,0 +1,317 @@
+//! Issuance (RFC 9901 §4.2, §5.1): turning claims into an issuer-signed JWT plus disclosures.
+
+use std::fmt;
+
+use schooltas_did::jws::{self, Header};
+use schooltas_did::{Signer, VerifyingKey, base64url};
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::disclosure::Disclosure;
+use super::path::{ClaimPath, PathElement};
+use crate::error::{Error, Result};
+
+/// Where salts come from. Production uses [`RandomSalts`]; tests pass fixed salts.
+pub trait SaltSource {
+    /// A fresh salt: at least 128 bits of entropy, base64url-encoded (RFC 9901 §4.2.1).
+    fn next_salt(&mut self) -> String;
+}
+
+/// 128-bit salts from a thread-local CSPRNG seeded from the operating system (`rand`'s
+/// `ThreadRng`: ChaCha12, reseeded periodically), so issuing costs no system call per salt.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RandomSalts;
+
+impl SaltSource for RandomSalts {
+    fn next_salt(&mut self) -> String {
+        use rand::Rng as _;
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        base64url::encode(bytes)
+    }
+}
+
+/// Salts taken in order from a list, for reproducing test vectors. Falls back to
+/// [`RandomSalts`] when the list runs out.
+#[derive(Clone, Debug, Default)]
+pub struct FixedSalts(std::collections::VecDeque<String>);
+
+impl FixedSalts {
+    /// Uses `salts` in order.
+    pub fn new(salts: impl IntoIterator<Item = String>) -> Self {
+        FixedSalts(salts.into_iter().collect())
+    }
+}
+
+impl SaltSource for FixedSalts {
+    fn next_salt(&mut self) -> String {
+        self.0.pop_front().unwrap_or_else(|| RandomSalts.next_salt())
+    }
+}
+
+/// Builds and signs an SD-JWT.
+///
+/// ```
+/// use schooltas_credential::sd_jwt::{RandomSalts, SdJwtBuilder};
+/// use schooltas_credential::ClaimPath;
+/// use schooltas_did::{Algorithm, Signer, SigningKey};
+/// use serde_json::json;
+///
+/// let school = SigningKey::generate(Algorithm::EdDsa)?;
+/// let claims = json!({"iss": "did:web:school.example", "vct": "https://schooltas.example/enrolment",
+///                     "given_name": "Sanne", "school": {"brin": "12AB", "group": "7"}});
+/// let issued = SdJwtBuilder::new(claims.as_object().unwrap().clone())
+///     .disclosable(ClaimPath::claim("given_name"))
+///     .disclosable(ClaimPath::parse_dotted("school.group")?)
+///     .issue(&school, &mut RandomSalts)?;
+/// assert_eq!(issued.disclosures().len(), 2);
+/// assert!(issued.to_string().ends_with('~'));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SdJwtBuilder {
+    claims: Map<String, Value>,
+    disclosable: Vec<ClaimPath>,
+    decoys: usize,
+    header: Header,
+}
+
+impl SdJwtBuilder {
+    /// Starts from the full claims; nothing is selectively disclosable until marked.
+    /// The header's `typ` defaults to `dc+sd-jwt` (SD-JWT VC).
+    pub fn new(claims: Map<String, Value>) -> Self {
+        SdJwtBuilder { claims, disclosable: Vec::new(), decoys: 0, header: Header::new().with_typ("dc+sd-jwt") }
+    }
+
+    /// Makes the claim at `path` selectively disclosable: an object member, an array element
+    /// (`["nationalities", 1]`), or every element (`["nationalities", null]`). Marking both a
+    /// claim and claims inside it makes it recursively disclosable.
+    pub fn disclosable(mut self, path: ClaimPath) -> Self {
+        self.disclosable.push(path);
+        self
+    }
+
+    /// Adds `count` decoy digests to the top-level `_sd` (RFC 9901 §4.2.5), hiding how many
+    /// claims are selectively disclosable.
+    pub fn decoy_digests(mut self, count: usize) -> Self {
+        self.decoys = count;
+        self
+    }
+
+    /// Binds the credential to the holder's key (`cnf.jwk`, RFC 7800).
+    pub fn holder_key(mut self, key: &VerifyingKey) -> Self {
+        let mut cnf = Map::new();
+        cnf.insert("jwk".into(), Value::Object(key.to_jwk()));
+        self.claims.insert("cnf".into(), Value::Object(cnf));
+        self
+    }
+
+    /// Sets the header's `typ`.
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.header = self.header.with_typ(typ);
+        self
+    }
+
+    /// Sets the header's `kid` (the issuer key's DID URL, say).
+    pub fn kid(mut self, kid: impl Into<String>) -> Self {
+        self.header = self.header.with_kid(kid);
+        self
+    }
+
+    /// Sets another header member.
+    pub fn header_member(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.header = self.header.with_member(name, value);
+        self
+    }
+
+    /// Conceals the marked claims, signs, and returns the issued SD-JWT.
+    pub fn issue(self, signer: &(impl Signer + ?Sized), salts: &mut (impl SaltSource + ?Sized)) -> Result<IssuedSdJwt> {
+        let SdJwtBuilder { claims, disclosable, decoys, header } = self;
+        for path in &disclosable {
+            check_path_exists(&claims, path)?;
+        }
+        let suffixes: Vec<&[PathElement]> = disclosable.iter().map(ClaimPath::elements).collect();
+        let mut disclosures = Vec::with_capacity(disclosable.len());
+        let mut payload = conceal_object(claims, &suffixes, salts, &mut disclosures)?;
+        if decoys > 0 {
+            let sd = payload.entry("_sd").or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(digests) = sd {
+                for _ in 0..decoys {
+                    digests.push(Value::String(base64url::encode(Sha256::digest(salts.next_salt().as_bytes()))));
+                }
+                sort_digests(digests);
+            }
+        }
+        if !disclosures.is_empty() || decoys > 0 {
+            payload.insert("_sd_alg".into(), Value::String("sha-256".into()));
+        }
+        let jwt = jws::sign_compact_json(&header, &payload, signer)?;
+        Ok(IssuedSdJwt { jwt, disclosures })
+    }
+}
+
+impl fmt::Debug for SdJwtBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SdJwtBuilder")
+            .field("claim_names", &self.claims.keys().collect::<Vec<_>>())
+            .field("disclosable", &self.disclosable)
+            .field("decoys", &self.decoys)
+            .finish()
+    }
+}
+
+fn sort_digests(digests: &mut [Value]) {
+    digests.sort_unstable_by(|a, b| a.as_str().cmp(&b.as_str()));
+}
+
+fn path_error(path: &ClaimPath, reason: &'static str) -> Error {
+    Error::InvalidClaimPath { path: path.to_string(), reason }
+}
+
+/// Every marked path must name a claim that exists, so a typo never silently discloses a
+/// claim in the clear.
+fn check_path_exists(claims: &Map<String, Value>, path: &ClaimPath) -> Result<()> {
+    fn walk(value: &Value, rest: &[PathElement], path: &ClaimPath) -> Result<()> {
+        let Some((first, rest)) = rest.split_first() else { return Ok(()) };
+        match (first, value) {
+            (PathElement::Key(k), Value::Object(map)) => {
+                walk(map.get(k).ok_or_else(|| path_error(path, "no claim at this path"))?, rest, path)
+            }
+            (PathElement::Index(i), Value::Array(items)) => {
+                walk(items.get(*i).ok_or_else(|| path_error(path, "no array element at this index"))?, rest, path)
+            }
+            (PathElement::AllElements, Value::Array(items)) => items.iter().try_for_each(|item| walk(item, rest, path)),
+            _ => Err(path_error(path, "the path does not match the claims' structure")),
+        }
+    }
+    let Some((PathElement::Key(first), rest)) = path.elements().split_first() else {
+        return Err(path_error(path, "a path starts with a claim name"));
+    };
+    if matches!(first.as_str(), "_sd" | "_sd_alg" | "...") {
+        return Err(path_error(path, "reserved claim names cannot be disclosable"));
+    }
+    walk(claims.get(first).ok_or_else(|| path_error(path, "no claim at this path"))?, rest, path)
+}
+
+/// The paths (suffixes) that continue below `element`, and whether `element` itself is marked.
+fn below<'p>(suffixes: &[&'p [PathElement]], matches: impl Fn(&PathElement) -> bool) -> (Vec<&'p [PathElement]>, bool) {
+    let mut inner = Vec::new();
+    let mut marked = false;
+    for suffix in suffixes {
+        if let Some((first, rest)) = suffix.split_first() {
+            if matches(first) {
+                if rest.is_empty() {
+                    marked = true;
+                } else {
+                    inner.push(rest);
+                }
+            }
+        }
+    }
+    (inner, marked)
+}
+
+fn conceal_value(
+    value: Value,
+    suffixes: &[&[PathElement]],
+    salts: &mut (impl SaltSource + ?Sized),
+    out: &mut Vec<Disclosure>,
+) -> Result<Value> {
+    if suffixes.is_empty() {
+        return Ok(value);
+    }
+    match value {
+        Value::Object(map) => conceal_object(map, suffixes, salts, out).map(Value::Object),
+        Value::Array(items) => {
+            let mut result = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let (inner, marked) =
+                    below(suffixes, |e| *e == PathElement::Index(i) || *e == PathElement::AllElements);
+                let item = conceal_value(item, &inner, salts, out)?;
+                if marked {
+                    // RFC 9901 §4.2.2: array elements are disclosed as [salt, value].
+                    let disclosure = Disclosure::new(salts.next_salt(), None, item);
+                    let mut placeholder = Map::new();
+                    placeholder.insert("...".into(), Value::String(disclosure.digest().to_owned()));
+                    result.push(Value::Object(placeholder));
+                    out.push(disclosure);
+                } else {
+                    result.push(item);
+                }
+            }
+            Ok(Value::Array(result))
+        }
+        other => Ok(other),
+    }
+}
+
+fn conceal_object(
+    map: Map<String, Value>,
+    suffixes: &[&[PathElement]],
+    salts: &mut (impl SaltSource + ?Sized),
+    out: &mut Vec<Disclosure>,
+) -> Result<Map<String, Value>> {
+    let mut result = Map::new();
+    let mut digests = Vec::new();
+    for (name, value) in map {
+        if name == "_sd" || name == "..." {
+            return Err(Error::InvalidPayload { reason: format!("the claim name {name:?} is reserved by SD-JWT") });
+        }
+        let (inner, marked) = below(suffixes, |e| matches!(e, PathElement::Key(k) if *k == name));
+        let value = conceal_value(value, &inner, salts, out)?;
+        if marked {
+            let disclosure = Disclosure::new(salts.next_salt(), Some(name), value);
+            digests.push(Value::String(disclosure.digest().to_owned()));
+            out.push(disclosure);
+        } else {
+            result.insert(name, value);
+        }
+    }
+    if !digests.is_empty() {
+        // Sorted, so the order reveals nothing about the original claim order (§4.2.4.1).
+        sort_digests(&mut digests);
+        result.insert("_sd".into(), Value::Array(digests));
+    }
+    Ok(result)
+}
+
+/// An issued SD-JWT: the issuer-signed JWT and every disclosure, as the issuer hands it to the
+/// holder (`<jwt>~<d1>~…~<dn>~`).
+#[derive(Clone)]
+pub struct IssuedSdJwt {
+    jwt: String,
+    disclosures: Vec<Disclosure>,
+}
+
+impl IssuedSdJwt {
+    /// The issuer-signed JWT.
+    pub fn jwt(&self) -> &str {
+        &self.jwt
+    }
+
+    /// All disclosures, in issuance order.
+    pub fn disclosures(&self) -> &[Disclosure] {
+        &self.disclosures
+    }
+
+    pub(crate) fn from_parts(jwt: String, disclosures: Vec<Disclosure>) -> Self {
+        IssuedSdJwt { jwt, disclosures }
+    }
+}
+
+impl fmt::Display for IssuedSdJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.jwt)?;
+        f.write_str("~")?;
+        for disclosure in &self.disclosures {
+            f.write_str(disclosure.as_str())?;
+            f.write_str("~")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for IssuedSdJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedSdJwt").field("disclosures", &self.disclosures).finish_non_exhaustive()
+    }
+}
