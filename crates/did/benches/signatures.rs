@@ -5,9 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed step is a failed test
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::Criterion;
+
+#[path = "support/ratios.rs"]
+mod ratios;
+use ratios::{Ratio, print_ratios};
 use ed25519_dalek::Signer as _;
 use ed25519_dalek::Verifier as _;
 use schooltas_did::{Algorithm, PublicKey, Resolver, Signer, SigningKey, VerificationRelationship, did_key, jws};
@@ -68,31 +71,14 @@ fn did_ops(c: &mut Criterion) {
     group.finish();
 }
 
-/// Reads criterion's median estimate (ns) for `group/function`.
-fn median_ns(id: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let text = std::fs::read_to_string(target.join("criterion").join(id).join("new/estimates.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn print_ratios() {
-    println!("\nRatios to the raw signature floor (median / median):");
-    println!("{:<28} {:>10} {:>10} {:>8}", "operation", "µs", "floor µs", "ratio");
-    let rows = [
-        ("jws/eddsa_sign", "raw/ed25519_sign"),
-        ("jws/eddsa_parse_verify", "raw/ed25519_verify"),
-        ("jws/es256_sign", "raw/es256_sign"),
-        ("jws/es256_parse_verify", "raw/es256_verify"),
-        ("did/did_key_resolve_key", "raw/ed25519_verify"),
-    ];
-    for (op, floor) in rows {
-        if let (Some(a), Some(b)) = (median_ns(op), median_ns(floor)) {
-            println!("{op:<28} {:>10.2} {:>10.2} {:>7.2}×", a / 1000.0, b / 1000.0, a / b);
-        }
-    }
+fn print_table() {
+    print_ratios(&[
+        Ratio { operation: "jws/eddsa_sign", floors: &["raw/ed25519_sign"] },
+        Ratio { operation: "jws/eddsa_parse_verify", floors: &["raw/ed25519_verify"] },
+        Ratio { operation: "jws/es256_sign", floors: &["raw/es256_sign"] },
+        Ratio { operation: "jws/es256_parse_verify", floors: &["raw/es256_verify"] },
+        Ratio { operation: "did/did_key_resolve_key", floors: &["raw/ed25519_verify"] },
+    ]);
 }
 
 fn main() {
@@ -101,5 +87,5 @@ fn main() {
     jws_ops(&mut c);
     did_ops(&mut c);
     c.final_summary();
-    print_ratios();
+    print_table();
 }

@@ -1,0 +1,41 @@
+//! Shared by the workspace's criterion benches (included with `#[path]`): reads criterion's
+//! medians back and prints each operation as a ratio to the raw signature operations it contains.
+
+use std::path::PathBuf;
+
+/// Criterion's median estimate, in nanoseconds, for `group/function`.
+pub(crate) fn median_ns(id: &str) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let text = std::fs::read_to_string(target.join("criterion").join(id).join("new/estimates.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+/// One row: an operation and the raw signature operations it contains (its floor is their sum;
+/// an SD-JWT verify contains two signature checks).
+pub(crate) struct Ratio {
+    pub(crate) operation: &'static str,
+    pub(crate) floors: &'static [&'static str],
+}
+
+/// Prints the ratio table for the rows whose medians exist.
+pub(crate) fn print_ratios(rows: &[Ratio]) {
+    println!("\nRatios to the raw signature floor (median / sum of the floor medians):");
+    println!("{:<30} {:>10} {:>10} {:>8}   floor", "operation", "µs", "floor µs", "ratio");
+    for row in rows {
+        let floors: Option<Vec<f64>> = row.floors.iter().map(|f| median_ns(f)).collect();
+        if let (Some(op), Some(floors)) = (median_ns(row.operation), floors) {
+            let floor: f64 = floors.iter().sum();
+            println!(
+                "{:<30} {:>10.2} {:>10.2} {:>7.2}×   {}",
+                row.operation,
+                op / 1000.0,
+                floor / 1000.0,
+                op / floor,
+                row.floors.join(" + ")
+            );
+        }
+    }
+}
