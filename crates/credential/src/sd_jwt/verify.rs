@@ -376,14 +376,13 @@ impl Processor {
     }
 
     /// Records a digest; the same digest twice anywhere in the SD-JWT is refused (§7.1 step 4).
-    fn take(&mut self, digest: &str) -> Result<Option<Disclosure>> {
-        if !self.seen_digests.insert(digest.to_owned()) {
-            return Err(Error::DuplicateDigest { digest: digest.to_owned() });
+    fn take(&mut self, digest: String) -> Result<Option<Disclosure>> {
+        let slot = self.index.get(digest.as_str()).copied();
+        if self.seen_digests.contains(digest.as_str()) {
+            return Err(Error::DuplicateDigest { digest });
         }
-        Ok(match self.index.get(digest) {
-            Some(&i) => self.slots[i].take(),
-            None => None,
-        })
+        self.seen_digests.insert(digest);
+        Ok(slot.and_then(|i| self.slots[i].take()))
     }
 
     fn depth_check(&self, depth: usize) -> Result<()> {
@@ -427,16 +426,16 @@ impl Processor {
             let Value::String(digest) = digest else {
                 return Err(Error::InvalidPayload { reason: "_sd contains a value that is not a string".into() });
             };
-            let Some(disclosure) = self.take(&digest)? else { continue };
+            let Some(disclosure) = self.take(digest)? else { continue };
             let Some(name) = disclosure.claim_name().map(str::to_owned) else {
                 return Err(Error::DisclosureKindMismatch {
-                    digest,
+                    digest: disclosure.digest().to_owned(),
                     reason: "an array-element disclosure is referenced from an object's _sd",
                 });
             };
             // RFC 9901 §7.1 step 3.c.ii.3: a disclosed claim never overwrites one that exists.
             if out.contains_key(&name) {
-                return Err(Error::ClaimCollision { digest, name });
+                return Err(Error::ClaimCollision { digest: disclosure.digest().to_owned(), name });
             }
             path.push(PathElement::Key(name.clone()));
             self.disclosed.push(ClaimPath::new(path.clone())?);
@@ -473,10 +472,10 @@ impl Processor {
                 }
                 Some(digest) => {
                     // RFC 9901 §7.1 step 3.d: an undisclosed element is removed.
-                    if let Some(disclosure) = self.take(&digest)? {
+                    if let Some(disclosure) = self.take(digest)? {
                         if disclosure.claim_name().is_some() {
                             return Err(Error::DisclosureKindMismatch {
-                                digest,
+                                digest: disclosure.digest().to_owned(),
                                 reason: "an object-property disclosure is referenced as an array element",
                             });
                         }
