@@ -62,38 +62,21 @@ pub trait Signer {
     fn sign(&self, message: &[u8]) -> Result<Signature>;
 }
 
-impl<S: Signer + ?Sized> Signer for &S {
-    fn algorithm(&self) -> Algorithm {
-        (**self).algorithm()
-    }
-    fn verifying_key(&self) -> &VerifyingKey {
-        (**self).verifying_key()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Signature> {
-        (**self).sign(message)
-    }
+/// A reference or smart pointer to a signer is a signer.
+macro_rules! forward_signer {
+    ($($pointer:ty),*) => {$(
+        impl<S: Signer + ?Sized> Signer for $pointer {
+            fn algorithm(&self) -> Algorithm {
+                (**self).algorithm()
+            }
+            fn verifying_key(&self) -> &VerifyingKey {
+                (**self).verifying_key()
+            }
+            fn sign(&self, message: &[u8]) -> Result<Signature> {
+                (**self).sign(message)
+            }
+        }
+    )*};
 }
 
-impl<S: Signer + ?Sized> Signer for Box<S> {
-    fn algorithm(&self) -> Algorithm {
-        (**self).algorithm()
-    }
-    fn verifying_key(&self) -> &VerifyingKey {
-        (**self).verifying_key()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Signature> {
-        (**self).sign(message)
-    }
-}
-
-impl<S: Signer + ?Sized> Signer for std::sync::Arc<S> {
-    fn algorithm(&self) -> Algorithm {
-        (**self).algorithm()
-    }
-    fn verifying_key(&self) -> &VerifyingKey {
-        (**self).verifying_key()
-    }
-    fn sign(&self, message: &[u8]) -> Result<Signature> {
-        (**self).sign(message)
-    }
-}
+forward_signer!(&S, Box<S>, std::sync::Arc<S>);
