@@ -69,7 +69,8 @@ fn bench(c: &mut Criterion) {
     let issued = builder(template.clone(), &child).issue(&school, &mut RandomSalts).unwrap().to_string();
     let holder = HolderSdJwt::parse(&issued).unwrap();
     let wanted = [ClaimPath::claim("age_over_12"), ClaimPath::claim("school_name"), ClaimPath::claim("group")];
-    let kb = KeyBindingInput { nonce: "n-0S6_WzA2Mj".into(), audience: "https://fotograaf.example".into(), issued_at: NOW };
+    let kb =
+        KeyBindingInput { nonce: "n-0S6_WzA2Mj".into(), audience: "https://fotograaf.example".into(), issued_at: NOW };
     let presentation = holder.present(&wanted, Some((&child, &kb))).unwrap();
     // The floor: raw Ed25519 over messages exactly as long as the two signing inputs, the
     // issuer-signed JWT and the KB-JWT, so hashing the message inside the signature is in the
@@ -104,7 +105,10 @@ fn bench(c: &mut Criterion) {
     });
     sd.bench_function("verify", |b| {
         b.iter(|| {
-            UnverifiedSdJwt::parse(black_box(&presentation)).unwrap().verify(school.verifying_key(), &options, NOW).unwrap()
+            UnverifiedSdJwt::parse(black_box(&presentation))
+                .unwrap()
+                .verify(school.verifying_key(), &options, NOW)
+                .unwrap()
         })
     });
     sd.finish();

@@ -10,9 +10,9 @@ use criterion::Criterion;
 
 #[path = "support/ratios.rs"]
 mod ratios;
-use ratios::{Ratio, print_ratios};
 use ed25519_dalek::Signer as _;
 use ed25519_dalek::Verifier as _;
+use ratios::{Ratio, print_ratios};
 use schooltas_did::{Algorithm, PublicKey, Resolver, Signer, SigningKey, VerificationRelationship, did_key, jws};
 
 /// A typical JWS payload: a few hundred bytes of claims.
