@@ -295,7 +295,7 @@ fn unsupported_sd_alg_is_refused() {
 fn unreferenced_disclosure_is_refused() {
     let f = Fixture::new();
     let extra = disclosure(json!(["c2FsdHNhbHRzYWx0", "given_name", SECRET_NAME]));
-    let err = refused(f.verify(&crafted(&f.school, &f.child, base_payload(), &[extra.clone()])));
+    let err = refused(f.verify(&crafted(&f.school, &f.child, base_payload(), std::slice::from_ref(&extra))));
     assert!(matches!(err, Error::UnreferencedDisclosure { ref digest } if *digest == self::digest(&extra)), "{err}");
 }
 
@@ -316,7 +316,7 @@ fn same_digest_twice_is_refused() {
     // Twice in one _sd …
     let mut payload = base_payload();
     payload.insert("_sd".into(), json!([digest(&d), digest(&d)]));
-    let err = refused(f.verify(&crafted(&f.school, &f.child, payload, &[d.clone()])));
+    let err = refused(f.verify(&crafted(&f.school, &f.child, payload, std::slice::from_ref(&d))));
     assert!(matches!(err, Error::DuplicateDigest { .. }), "{err}");
     // … and once at the top and once nested, even when the digest is a decoy.
     let decoy = digest("decoy");

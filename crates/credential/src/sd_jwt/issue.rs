@@ -197,13 +197,13 @@ fn below<'p>(suffixes: &[&'p [PathElement]], matches: impl Fn(&PathElement) -> b
     let mut inner = Vec::new();
     let mut marked = false;
     for suffix in suffixes {
-        if let Some((first, rest)) = suffix.split_first() {
-            if matches(first) {
-                if rest.is_empty() {
-                    marked = true;
-                } else {
-                    inner.push(rest);
-                }
+        if let Some((first, rest)) = suffix.split_first()
+            && matches(first)
+        {
+            if rest.is_empty() {
+                marked = true;
+            } else {
+                inner.push(rest);
             }
         }
     }

@@ -187,11 +187,11 @@ fn select<'a>(
             }
             let digests = map.get("_sd").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
             for digest in digests.iter().filter_map(Value::as_str) {
-                if let Some(d) = by_digest.get(digest) {
-                    if d.claim_name() == Some(name.as_str()) {
-                        selected.insert(d.digest());
-                        return select(node(d.value()), rest, by_digest, selected, found, path);
-                    }
+                if let Some(d) = by_digest.get(digest)
+                    && d.claim_name() == Some(name.as_str())
+                {
+                    selected.insert(d.digest());
+                    return select(node(d.value()), rest, by_digest, selected, found, path);
                 }
             }
             Ok(())
