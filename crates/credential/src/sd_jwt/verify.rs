@@ -303,20 +303,20 @@ fn date_claim(payload: &Map<String, Value>, name: &'static str) -> Result<Option
 
 /// RFC 7519 §4.1.4/5/6 against the injected clock, with bounded skew.
 fn check_time(payload: &Map<String, Value>, now: i64, skew: i64) -> Result<()> {
-    if let Some(exp) = date_claim(payload, "exp")? {
-        if now >= exp.saturating_add(skew) {
-            return Err(Error::Expired { exp, now });
-        }
+    if let Some(exp) = date_claim(payload, "exp")?
+        && now >= exp.saturating_add(skew)
+    {
+        return Err(Error::Expired { exp, now });
     }
-    if let Some(nbf) = date_claim(payload, "nbf")? {
-        if now < nbf.saturating_sub(skew) {
-            return Err(Error::NotYetValid { nbf, now });
-        }
+    if let Some(nbf) = date_claim(payload, "nbf")?
+        && now < nbf.saturating_sub(skew)
+    {
+        return Err(Error::NotYetValid { nbf, now });
     }
-    if let Some(iat) = date_claim(payload, "iat")? {
-        if iat.saturating_sub(skew) > now {
-            return Err(Error::IssuedInFuture { iat, now });
-        }
+    if let Some(iat) = date_claim(payload, "iat")?
+        && iat.saturating_sub(skew) > now
+    {
+        return Err(Error::IssuedInFuture { iat, now });
     }
     Ok(())
 }
@@ -328,12 +328,12 @@ fn check_vc_rules(claims: &Map<String, Value>, disclosed: &[ClaimPath]) -> Resul
         return Err(Error::InvalidPayload { reason: "an SD-JWT VC must have a string vct claim".into() });
     }
     for path in disclosed {
-        if let [PathElement::Key(name)] = path.elements() {
-            if NEVER_DISCLOSED.contains(&name.as_str()) {
-                return Err(Error::InvalidPayload {
-                    reason: format!("the registered claim {name:?} must not be selectively disclosable"),
-                });
-            }
+        if let [PathElement::Key(name)] = path.elements()
+            && NEVER_DISCLOSED.contains(&name.as_str())
+        {
+            return Err(Error::InvalidPayload {
+                reason: format!("the registered claim {name:?} must not be selectively disclosable"),
+            });
         }
     }
     Ok(())
