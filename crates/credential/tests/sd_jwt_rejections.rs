@@ -531,3 +531,19 @@ fn malformed_structure_is_refused() {
         assert!(matches!(err, Error::InvalidPayload { .. }), "{bad}: {err}");
     }
 }
+
+#[test]
+fn unusable_holder_key_is_refused_when_key_binding_is_checked() {
+    let f = Fixture::new();
+    let mut payload = base_payload();
+    payload.insert("cnf".into(), json!({"jwk": {"kty": "RSA", "n": "0vx7", "e": "AQAB"}}));
+    let jwt = jws::sign_compact_json(&Header::new().with_typ("dc+sd-jwt"), &payload, &f.school).unwrap();
+    let presented = format!("{jwt}~");
+    let err = refused(f.verify(&with_kb(&presented, &f.child, NONCE, AUD, NOW)));
+    assert!(matches!(err, Error::InvalidHolderKey { .. }), "{err}");
+    // Without key binding the credential verifies; it just has no usable holder key.
+    let mut opts = options();
+    opts.key_binding = KeyBindingPolicy::NotRequired;
+    let verified = verify_with(&presented, &f.school, &opts).unwrap();
+    assert!(verified.holder_key().is_none());
+}

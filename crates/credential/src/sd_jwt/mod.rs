@@ -6,12 +6,14 @@
 
 mod disclosure;
 mod issue;
+mod json;
 mod path;
 mod present;
 mod verify;
 
 pub use disclosure::Disclosure;
 pub use issue::{FixedSalts, IssuedSdJwt, RandomSalts, SaltSource, SdJwtBuilder};
+pub use json::{JsonSdJwt, MAX_SIGNATURES, parse_json_serialization};
 pub use path::{ClaimPath, PathElement};
 pub use present::{HolderSdJwt, KeyBindingInput, key_binding_jwt};
 pub use verify::{

@@ -146,6 +146,14 @@ impl<'a> UnverifiedSdJwt<'a> {
         Ok(UnverifiedSdJwt { jwt, disclosures, kb_jwt, without_kb })
     }
 
+    /// Makes the KB-JWT `sd_hash` cover `text` instead of this SD-JWT's own text up to the last
+    /// `~`: in the JWS JSON serialization it covers the compact form built from the first
+    /// signature, whichever signature is verified (RFC 9901 §8.1).
+    pub(super) fn with_sd_hash_input(mut self, text: &'a str) -> Self {
+        self.without_kb = text;
+        self
+    }
+
     /// The issuer-signed JWT's protected header (for choosing the key: `kid`, `alg`).
     pub fn issuer_header(&self) -> &Header {
         self.jwt.header()
@@ -205,7 +213,10 @@ impl<'a> UnverifiedSdJwt<'a> {
             check_vc_rules(&claims, &disclosed)?;
         }
 
-        let holder_key = holder_key(&claims)?;
+        // The holder key is read when key binding is checked (and must then be usable); without
+        // key binding an unusable `cnf` is not an error, the key is simply not available.
+        let key_binding_checked = self.kb_jwt.is_some() || matches!(options.key_binding, KeyBindingPolicy::Required(_));
+        let holder_key = if key_binding_checked { holder_key(&claims)? } else { holder_key(&claims).ok().flatten() };
         let key_binding = self.check_key_binding(holder_key.as_ref(), &options.key_binding, options.clock_skew, now)?;
 
         Ok(VerifiedSdJwt { header: self.jwt.header().clone(), claims, disclosed, holder_key, key_binding })
