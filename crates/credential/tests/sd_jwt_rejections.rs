@@ -547,3 +547,17 @@ fn unusable_holder_key_is_refused_when_key_binding_is_checked() {
     let verified = verify_with(&presented, &f.school, &opts).unwrap();
     assert!(verified.holder_key().is_none());
 }
+
+#[test]
+fn debug_output_never_shows_claim_values() {
+    let f = Fixture::new();
+    let issued = f.issue();
+    let holder = HolderSdJwt::parse(&issued).unwrap();
+    let presentation = f.present(&issued, &["given_name"]);
+    let verified = f.verify(&presentation).unwrap();
+    let unverified = UnverifiedSdJwt::parse(&presentation).unwrap();
+    let text =
+        format!("{holder:?} {verified:?} {unverified:?} {:?} {:?}", holder.issued(), holder.issued().disclosures());
+    assert!(!text.contains(SECRET_NAME), "Debug leaks a claim value: {text}");
+    assert!(text.contains("given_name"), "names are fine to show: {text}");
+}

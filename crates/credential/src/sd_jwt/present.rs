@@ -51,7 +51,7 @@ pub struct KeyBindingInput {
 /// assert_eq!(presentation.matches('~').count(), 2); // jwt~<group>~<kb-jwt>
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct HolderSdJwt {
     issued: IssuedSdJwt,
     payload: Map<String, Value>,
@@ -115,6 +115,16 @@ impl HolderSdJwt {
             out.push_str(&kb);
         }
         Ok(out)
+    }
+}
+
+impl std::fmt::Debug for HolderSdJwt {
+    // Claim values are personal data: show claim names and disclosure digests only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HolderSdJwt")
+            .field("claim_names", &self.payload.keys().collect::<Vec<_>>())
+            .field("disclosures", &self.issued.disclosures())
+            .finish()
     }
 }
 
