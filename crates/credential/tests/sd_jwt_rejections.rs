@@ -561,3 +561,29 @@ fn debug_output_never_shows_claim_values() {
     assert!(!text.contains(SECRET_NAME), "Debug leaks a claim value: {text}");
     assert!(text.contains("given_name"), "names are fine to show: {text}");
 }
+
+#[test]
+fn sd_jwt_vc_builder_keeps_registered_claims_visible() {
+    use schooltas_credential::sd_jwt::Vct;
+    let f = Fixture::new();
+    let vct = Vct::new("https://schooltas.example/credentials/enrolment").unwrap();
+    let claims = json!({"given_name": SECRET_NAME, "group": "7"}).as_object().unwrap().clone();
+    let builder = || {
+        SdJwtBuilder::sd_jwt_vc(&vct, "did:web:basisschool.example", NOW - 10, claims.clone())
+            .expires_at(NOW + 1000)
+            .status(json!({"status_list": {"idx": 7, "uri": "https://basisschool.example/status/1"}}))
+            .holder_key(f.child.verifying_key())
+            .disclosable(ClaimPath::claim("given_name"))
+    };
+    for registered in ["vct", "iss", "exp", "status", "cnf", "status.status_list"] {
+        let err =
+            builder().disclosable(ClaimPath::parse_dotted(registered).unwrap()).issue(&f.school, &mut RandomSalts);
+        assert!(matches!(err, Err(Error::InvalidClaimPath { .. })), "{registered}: {err:?}");
+    }
+    let issued = builder().issue(&f.school, &mut RandomSalts).unwrap().to_string();
+    let verified = f.verify(&f.present(&issued, &["given_name"])).unwrap();
+    assert_eq!(verified.vct(), Some(vct.as_str()));
+    assert_eq!(verified.issuer(), Some("did:web:basisschool.example"));
+    assert_eq!(verified.status().unwrap()["status_list"]["idx"], 7);
+    assert_eq!(verified.claims()["group"], "7", "not marked disclosable, so always visible");
+}

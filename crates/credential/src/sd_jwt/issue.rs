@@ -73,13 +73,52 @@ pub struct SdJwtBuilder {
     disclosable: Vec<ClaimPath>,
     decoys: usize,
     header: Header,
+    vc: bool,
 }
 
 impl SdJwtBuilder {
     /// Starts from the full claims; nothing is selectively disclosable until marked.
     /// The header's `typ` defaults to `dc+sd-jwt` (SD-JWT VC).
     pub fn new(claims: Map<String, Value>) -> Self {
-        SdJwtBuilder { claims, disclosable: Vec::new(), decoys: 0, header: Header::new().with_typ("dc+sd-jwt") }
+        SdJwtBuilder {
+            claims,
+            disclosable: Vec::new(),
+            decoys: 0,
+            header: Header::new().with_typ("dc+sd-jwt"),
+            vc: false,
+        }
+    }
+
+    /// An SD-JWT VC (`typ: dc+sd-jwt`) of type `vct` from `issuer`, issued at `issued_at`
+    /// (Unix seconds). The registered claims ([`super::NEVER_DISCLOSABLE`]) are set here or with
+    /// [`Self::expires_at`], [`Self::not_before`] and [`Self::status`], and [`Self::issue`]
+    /// refuses to make any of them selectively disclosable.
+    pub fn sd_jwt_vc(vct: &super::Vct, issuer: &str, issued_at: i64, claims: Map<String, Value>) -> Self {
+        let mut builder = SdJwtBuilder::new(claims);
+        builder.claims.insert("vct".into(), Value::String(vct.as_str().to_owned()));
+        builder.claims.insert("iss".into(), Value::String(issuer.to_owned()));
+        builder.claims.insert("iat".into(), Value::from(issued_at));
+        builder.vc = true;
+        builder
+    }
+
+    /// Sets `exp` (Unix seconds).
+    pub fn expires_at(mut self, exp: i64) -> Self {
+        self.claims.insert("exp".into(), Value::from(exp));
+        self
+    }
+
+    /// Sets `nbf` (Unix seconds).
+    pub fn not_before(mut self, nbf: i64) -> Self {
+        self.claims.insert("nbf".into(), Value::from(nbf));
+        self
+    }
+
+    /// Sets the `status` claim (a Token Status List reference:
+    /// `{"status_list": {"idx": …, "uri": …}}`).
+    pub fn status(mut self, status: Value) -> Self {
+        self.claims.insert("status".into(), status);
+        self
     }
 
     /// Makes the claim at `path` selectively disclosable: an object member, an array element
@@ -125,9 +164,15 @@ impl SdJwtBuilder {
 
     /// Conceals the marked claims, signs, and returns the issued SD-JWT.
     pub fn issue(self, signer: &(impl Signer + ?Sized), salts: &mut (impl SaltSource + ?Sized)) -> Result<IssuedSdJwt> {
-        let SdJwtBuilder { claims, disclosable, decoys, header } = self;
+        let SdJwtBuilder { claims, disclosable, decoys, header, vc } = self;
         for path in &disclosable {
             check_path_exists(&claims, path)?;
+            if vc
+                && let Some(PathElement::Key(name)) = path.elements().first()
+                && super::NEVER_DISCLOSABLE.contains(&name.as_str())
+            {
+                return Err(path_error(path, "this registered SD-JWT VC claim must stay always visible"));
+            }
         }
         let suffixes: Vec<&[PathElement]> = disclosable.iter().map(ClaimPath::elements).collect();
         let mut disclosures = Vec::with_capacity(disclosable.len());

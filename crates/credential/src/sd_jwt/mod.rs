@@ -9,6 +9,7 @@ mod issue;
 mod json;
 mod path;
 mod present;
+mod vc;
 mod verify;
 
 pub use disclosure::Disclosure;
@@ -16,6 +17,7 @@ pub use issue::{FixedSalts, IssuedSdJwt, RandomSalts, SaltSource, SdJwtBuilder};
 pub use json::{JsonSdJwt, MAX_SIGNATURES, parse_json_serialization};
 pub use path::{ClaimPath, PathElement};
 pub use present::{HolderSdJwt, KeyBindingInput, key_binding_jwt};
+pub use vc::{NEVER_DISCLOSABLE, Vct};
 pub use verify::{
     KeyBinding, KeyBindingClaims, KeyBindingPolicy, Limits, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };

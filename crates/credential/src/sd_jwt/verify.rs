@@ -334,13 +334,12 @@ fn check_time(payload: &Map<String, Value>, now: i64, skew: i64) -> Result<()> {
 
 /// SD-JWT VC §3.2.2: `vct` is required, and these claims must never be selectively disclosed.
 fn check_vc_rules(claims: &Map<String, Value>, disclosed: &[ClaimPath]) -> Result<()> {
-    const NEVER_DISCLOSED: [&str; 7] = ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
     if !matches!(claims.get("vct"), Some(Value::String(_))) {
         return Err(Error::InvalidPayload { reason: "an SD-JWT VC must have a string vct claim".into() });
     }
     for path in disclosed {
         if let [PathElement::Key(name)] = path.elements()
-            && NEVER_DISCLOSED.contains(&name.as_str())
+            && super::vc::NEVER_DISCLOSABLE.contains(&name.as_str())
         {
             return Err(Error::InvalidPayload {
                 reason: format!("the registered claim {name:?} must not be selectively disclosable"),

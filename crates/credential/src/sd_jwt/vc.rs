@@ -1,0 +1,61 @@
+//! SD-JWT VC (draft-ietf-oauth-sd-jwt-vc): the `vct` type identifier and the registered claims.
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// Registered claims that an SD-JWT VC must never make selectively disclosable
+/// (SD-JWT VC §3.2.2.2): a verifier needs them to decide whether to trust the credential at all.
+pub const NEVER_DISCLOSABLE: [&str; 7] = ["iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"];
+
+/// A verifiable credential type (`vct`, SD-JWT VC §3.2.2.1.1): a case-sensitive string,
+/// usually a URI such as `https://schooltas.example/credentials/enrolment`.
+///
+/// ```
+/// use schooltas_credential::sd_jwt::Vct;
+/// let vct = Vct::new("https://schooltas.example/credentials/enrolment")?;
+/// assert_eq!(vct.as_str(), "https://schooltas.example/credentials/enrolment");
+/// assert!(Vct::new("").is_err());
+/// assert!(Vct::new("has space").is_err());
+/// # Ok::<(), schooltas_credential::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Vct(String);
+
+impl Vct {
+    /// The longest `vct` accepted.
+    pub const MAX_LEN: usize = 2048;
+
+    /// Validates a `vct`: non-empty, at most 2048 bytes, no whitespace or control characters.
+    pub fn new(value: impl Into<String>) -> Result<Self> {
+        let value = value.into();
+        let invalid = |reason| Error::InvalidPayload { reason: format!("invalid vct: {reason}") };
+        if value.is_empty() {
+            return Err(invalid("empty"));
+        }
+        if value.len() > Self::MAX_LEN {
+            return Err(invalid("longer than 2048 bytes"));
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("contains whitespace or control characters"));
+        }
+        Ok(Vct(value))
+    }
+
+    /// The type identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Vct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Vct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Vct({})", self.0)
+    }
+}
