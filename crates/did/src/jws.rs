@@ -15,7 +15,6 @@
 //! # Ok::<(), schooltas_did::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -338,7 +337,7 @@ pub(crate) fn parse_object_without_duplicates(json: &[u8]) -> std::result::Resul
                     f.write_str("a JSON object")
                 }
                 fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<NoDuplicates, A::Error> {
-                    let mut seen = BTreeMap::new();
+                    let mut seen = Map::new();
                     while let Some((name, value)) = access.next_entry::<String, Value>()? {
                         if seen.contains_key(&name) {
                             return Err(de::Error::custom(format_args!(
@@ -348,7 +347,7 @@ pub(crate) fn parse_object_without_duplicates(json: &[u8]) -> std::result::Resul
                         }
                         seen.insert(name, value);
                     }
-                    Ok(NoDuplicates(seen.into_iter().collect()))
+                    Ok(NoDuplicates(seen))
                 }
             }
             deserializer.deserialize_map(ObjectVisitor)
