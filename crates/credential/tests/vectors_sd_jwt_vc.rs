@@ -8,14 +8,15 @@
 //! that starts passing fails the test too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::fmt::Display;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+mod common;
 
-use schooltas_credential::sd_jwt::{
-    KeyBinding, KeyBindingPolicy, Limits, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
+use common::{
+    Ctx, Outcome, Report, clock_for, expect_eq, expect_key_binding_flag, expect_spec_claims, field, full_claims,
+    is_json, issuer_keys, json_files, jwt_part, public_key, read, spec_strings, split, text, verify, without,
 };
-use schooltas_did::{VerifyingKey, base64url};
-use serde_json::{Map, Value, json};
+use schooltas_credential::sd_jwt::TypPolicy;
+use schooltas_did::VerifyingKey;
+use serde_json::{Value, json};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/ietf-sd-jwt-vc");
 
@@ -29,206 +30,25 @@ const NONCE: &str = "1234567890";
 /// The registered claims an issuer adds in the clear.
 const REGISTERED: [&str; 4] = ["iss", "iat", "exp", "cnf"];
 
-type Outcome<T = ()> = Result<T, String>;
-
-// ---- harness --------------------------------------------------------------------------------
-
-struct Report {
-    source: &'static str,
-    passed: Vec<String>,
-    failed: Vec<(String, String)>,
-}
-
-impl Report {
-    fn new(source: &'static str) -> Self {
-        Report { source, passed: Vec::new(), failed: Vec::new() }
-    }
-
-    fn case(&mut self, name: String, check: impl FnOnce() -> Outcome) {
-        let outcome = catch_unwind(AssertUnwindSafe(check)).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_default();
-            Err(format!("panicked: {message}"))
-        });
-        match outcome {
-            Ok(()) => self.passed.push(name),
-            Err(error) => self.failed.push((name, error)),
-        }
-    }
-
-    fn finish(self, exceptions: &[(&str, &str)]) {
-        let mut problems = Vec::new();
-        for (name, error) in &self.failed {
-            match exceptions.iter().find(|(n, _)| n == name) {
-                Some((_, reason)) => println!("expected failure: {name}: {reason}\n    ({error})"),
-                None => problems.push(format!("FAILED {name}\n    {error}")),
-            }
-        }
-        for name in &self.passed {
-            if exceptions.iter().any(|(n, _)| n == name) {
-                problems.push(format!("UNEXPECTED PASS {name}: remove it from the exceptions"));
-            }
-        }
-        for (name, _) in exceptions {
-            if !self.passed.iter().chain(self.failed.iter().map(|(n, _)| n)).any(|n| n == name) {
-                problems.push(format!("exception {name:?} names no case"));
-            }
-        }
-        let expected = self.failed.iter().filter(|(n, _)| exceptions.iter().any(|(e, _)| e == n)).count();
-        println!(
-            "{}: {} cases, {} passed, {} expected failures",
-            self.source,
-            self.passed.len() + self.failed.len(),
-            self.passed.len(),
-            expected
-        );
-        assert!(problems.is_empty(), "{}: {} problem(s):\n{}", self.source, problems.len(), problems.join("\n"));
-    }
-}
-
-trait Ctx<T> {
-    fn ctx(self, what: &str) -> Outcome<T>;
-}
-
-impl<T, E: Display> Ctx<T> for Result<T, E> {
-    fn ctx(self, what: &str) -> Outcome<T> {
-        self.map_err(|e| format!("{what}: {e}"))
-    }
-}
-
-impl<T> Ctx<T> for Option<T> {
-    fn ctx(self, what: &str) -> Outcome<T> {
-        self.ok_or_else(|| format!("{what}: missing or of the wrong type"))
-    }
-}
-
-fn read(path: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{DIR}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn json_files(dir: &str) -> Vec<(String, Value)> {
-    let mut names: Vec<String> = std::fs::read_dir(format!("{DIR}/{dir}"))
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter_map(|name| name.strip_suffix(".json").map(str::to_owned))
-        .collect();
-    names.sort();
-    names.into_iter().map(|name| (name.clone(), read(&format!("{dir}/{name}.json")))).collect()
-}
-
-fn field<'a>(v: &'a Value, name: &str) -> Outcome<&'a Value> {
-    v.get(name).ctx(name)
-}
-
-fn text<'a>(v: &'a Value, name: &str) -> Outcome<&'a str> {
-    field(v, name)?.as_str().ctx(name)
-}
-
-fn expect_eq(what: &str, actual: &Value, expected: &Value) -> Outcome {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(format!("{what} differs:\n      got      {actual}\n      expected {expected}"))
-    }
-}
-
-fn jwt_part(jwt: &str, index: usize) -> Outcome<Value> {
-    let bytes = base64url::decode(jwt.split('.').nth(index).ctx("JWT part")?).ctx("base64url")?;
-    serde_json::from_slice(&bytes).ctx("JSON")
-}
-
-fn public_key(jwk: &Value) -> Outcome<VerifyingKey> {
-    VerifyingKey::from_jwk(jwk.as_object().ctx("public JWK")?).ctx("public JWK")
-}
-
-/// (issuer-signed JWT, number of disclosures, KB-JWT) of a compact SD-JWT.
-fn split(text: &str) -> Outcome<(String, usize, Option<String>)> {
-    let mut parts: Vec<&str> = text.split('~').collect();
-    let kb = parts.pop().filter(|kb| !kb.is_empty()).map(str::to_owned);
-    let jwt = parts.first().ctx("issuer JWT")?.to_string();
-    Ok((jwt, parts.len() - 1, kb))
-}
-
-/// The verifier's clock: the KB-JWT `iat`, or without key binding a time inside iat..exp.
-fn clock_for(text: &str) -> Outcome<i64> {
-    let (jwt, _, kb) = split(text)?;
-    if let Some(kb) = kb {
-        return jwt_part(&kb, 1)?.get("iat").and_then(Value::as_i64).ctx("KB-JWT iat");
-    }
-    let payload = jwt_part(&jwt, 1)?;
-    let iat = payload.get("iat").and_then(Value::as_i64).ctx("iat")?;
-    match payload.get("exp").and_then(Value::as_i64) {
-        Some(exp) if exp <= iat => Err("exp is not after iat".into()),
-        _ => Ok(iat + 1),
-    }
-}
-
 /// Verifies as an SD-JWT VC, with key binding to [`NONCE`] and [`AUDIENCE`] exactly when the
 /// presentation carries a KB-JWT, and returns the processed payload.
 fn verify_vc(text: &str, key: &VerifyingKey) -> Outcome<Value> {
-    let (_, _, kb) = split(text)?;
-    let options = VerifyOptions {
-        typ: TypPolicy::SdJwtVc,
-        key_binding: match kb {
-            Some(_) => KeyBindingPolicy::Required(KeyBinding::new(NONCE, AUDIENCE)),
-            None => KeyBindingPolicy::NotRequired,
-        },
-        clock_skew: 0,
-        limits: Limits::default(),
-    };
-    let verified: VerifiedSdJwt =
-        UnverifiedSdJwt::parse(text).ctx("parse")?.verify(key, &options, clock_for(text)?).ctx("verify")?;
-    expect_eq("header typ", &json!(verified.header().typ()), &json!("dc+sd-jwt"))?;
-    if kb.is_some() != verified.key_binding().is_some() {
-        return Err("key binding was not checked".into());
+    if is_json(text) {
+        return Err("parse: not a compact SD-JWT".into());
     }
+    let (_, _, kb) = split(text)?;
+    let verified = verify(text, key, TypPolicy::SdJwtVc, kb.map(|_| (NONCE, AUDIENCE)), clock_for(text, None)?)?;
+    expect_eq("header typ", &json!(verified.header().typ()), &json!("dc+sd-jwt"))?;
     if verified.vct().is_none() {
         return Err("no vct".into());
     }
     Ok(Value::Object(verified.into_claims()))
 }
 
-fn without_registered(claims: &Value) -> Value {
-    let mut claims = claims.as_object().cloned().unwrap_or_default();
-    for name in REGISTERED {
-        claims.remove(name);
-    }
-    Value::Object(claims)
-}
-
-/// Whether `part` is `full` with some object members and array elements left out.
-fn is_part_of(part: &Value, full: &Value) -> bool {
-    match (part, full) {
-        (Value::Object(p), Value::Object(f)) => p.iter().all(|(k, v)| f.get(k).is_some_and(|fv| is_part_of(v, fv))),
-        (Value::Array(p), Value::Array(f)) => {
-            let mut rest = f.iter();
-            p.iter().all(|item| rest.by_ref().any(|candidate| is_part_of(item, candidate)))
-        }
-        _ => part == full,
-    }
-}
-
 // ---- generated/ -----------------------------------------------------------------------------
 
 fn issuer_key(v: &Value) -> Outcome<VerifyingKey> {
-    public_key(field(v, "issuer_public_jwks")?.get(0).ctx("issuer key")?)
-}
-
-/// Default claims, user claims, and `cnf` when the issuer bound the credential.
-fn full_claims(v: &Value) -> Outcome<Value> {
-    let mut claims = Map::new();
-    if field(v, "include_default_claims")?.as_bool().ctx("include_default_claims")? {
-        claims.extend(field(v, "default_claims")?.as_object().cloned().ctx("default_claims")?);
-    }
-    claims.extend(field(v, "user_claims")?.as_object().cloned().ctx("user_claims")?);
-    if let Some(cnf) = field(v, "generated_sd_jwt_payload")?.get("cnf") {
-        claims.insert("cnf".into(), cnf.clone());
-    }
-    Ok(Value::Object(claims))
+    issuer_keys(v)?.into_iter().next().ctx("issuer key")
 }
 
 fn check_vector_settings(v: &Value) -> Outcome {
@@ -242,10 +62,7 @@ fn check_vector_settings(v: &Value) -> Outcome {
 fn generated_presentation(v: &Value) -> Outcome {
     check_vector_settings(v)?;
     let text = text(v, "generated_sd_jwt_presentation")?;
-    let (_, _, kb) = split(text)?;
-    if kb.is_some() != field(v, "key_binding")?.as_bool().ctx("key_binding")? {
-        return Err("key_binding does not match the presentation".into());
-    }
+    expect_key_binding_flag(v, text)?;
     let claims = verify_vc(text, &issuer_key(v)?)?;
     expect_eq("processed payload", &claims, field(v, "expected_processed_payload")?)
 }
@@ -260,16 +77,7 @@ fn generated_issuance(v: &Value) -> Outcome {
 fn spec_string(v: &Value, spec: &Value) -> Outcome {
     let text = text(spec, "value")?;
     let claims = verify_vc(text, &issuer_key(v)?)?;
-    let full = full_claims(v)?;
-    let (_, disclosures, kb) = split(text)?;
-    let issued = field(v, "generated_issued_disclosures")?.as_array().ctx("issued disclosures")?;
-    if disclosures == issued.len() && kb.is_none() {
-        expect_eq("processed issuance", &claims, &full)
-    } else if is_part_of(&claims, &full) {
-        Ok(())
-    } else {
-        Err(format!("processed payload {claims} is not part of the issued claims {full}"))
-    }
+    expect_spec_claims(v, text, &claims)
 }
 
 // ---- extracted/draft-18-figures.json --------------------------------------------------------
@@ -310,8 +118,8 @@ fn figure_case(figures: &[Value], index: usize, expect: &Expect, key: &Verifying
             let user_data = field(figure(figures, user_data)?, "value")?;
             expect_eq(
                 "processed issuance without registered claims",
-                &without_registered(&claims),
-                &without_registered(user_data),
+                &without(&claims, &REGISTERED),
+                &without(user_data, &REGISTERED),
             )?;
             for name in REGISTERED {
                 expect_eq(name, &json!(claims.get(name)), &json!(field(value, "payload")?.get(name)))?;
@@ -334,19 +142,17 @@ fn figure_case(figures: &[Value], index: usize, expect: &Expect, key: &Verifying
 fn sd_jwt_vc_vectors() {
     let mut report = Report::new("ietf-sd-jwt-vc");
     let mut settings_key = None;
-    for (name, v) in json_files("generated") {
+    for (name, v) in json_files(&format!("{DIR}/generated")) {
         settings_key.get_or_insert_with(|| v["issuer_public_jwks"][0].clone());
         report.case(format!("generated/{name}: presentation"), || generated_presentation(&v));
         report.case(format!("generated/{name}: issuance"), || generated_issuance(&v));
-        for (i, spec) in v.get("spec_strings").and_then(Value::as_array).cloned().unwrap_or_default().iter().enumerate()
-        {
-            let section = spec["section"].as_str().unwrap_or_default().to_owned();
-            report.case(format!("generated/{name}: spec string {i} ({section})"), || spec_string(&v, spec));
+        for (i, section, spec) in spec_strings(&v) {
+            report.case(format!("generated/{name}: spec string {i} ({section})"), || spec_string(&v, &spec));
         }
     }
 
     // The figures are signed with the examples/settings.yml issuer key, the generated cases' key.
-    let figures = read("extracted/draft-18-figures.json");
+    let figures = read(&format!("{DIR}/extracted/draft-18-figures.json"));
     let figures = figures.as_array().cloned().unwrap_or_default();
     let key = public_key(&settings_key.unwrap_or_default());
     let complete: Vec<usize> = figures
