@@ -13,6 +13,11 @@ pub enum Error {
     #[error(transparent)]
     Did(#[from] schooltas_did::Error),
 
+    /// Claims that do not fit their credential type in the catalog (unknown, missing or
+    /// wrongly typed claims).
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+
     // ---- Token Status List (draft-ietf-oauth-status-list) -------------------------------------
     // (status list variants are added below this line)
 

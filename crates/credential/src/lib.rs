@@ -44,6 +44,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 mod error;
 pub mod sd_jwt;
 pub mod status_list;
