@@ -564,9 +564,19 @@ impl VerifiedSdJwt {
         &self.disclosed
     }
 
-    /// The `status` claim (Token Status List reference), if present.
+    /// The raw `status` claim, if present.
     pub fn status(&self) -> Option<&Value> {
         self.claims.get("status")
+    }
+
+    /// The Token Status List entry the `status` claim points at: `Ok(None)` when there is no
+    /// `status` claim or it names another mechanism only, an error when it is malformed. Check it
+    /// with [`StatusListCache::check`](crate::status_list::StatusListCache::check).
+    pub fn status_reference(&self) -> Result<Option<crate::status_list::StatusReference>> {
+        match self.status() {
+            None => Ok(None),
+            Some(status) => crate::status_list::StatusReference::from_status_claim(status),
+        }
     }
 }
 

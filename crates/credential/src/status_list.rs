@@ -1,1 +1,0 @@
-//! Token Status List — being implemented.
