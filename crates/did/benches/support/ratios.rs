@@ -15,21 +15,21 @@ pub(crate) fn median_ns(id: &str) -> Option<f64> {
 
 /// One row: an operation and the raw signature operations it contains (its floor is their sum;
 /// an SD-JWT verify contains two signature checks).
-pub(crate) struct Ratio {
-    pub(crate) operation: &'static str,
-    pub(crate) floors: &'static [&'static str],
+pub(crate) struct Ratio<'a> {
+    pub(crate) operation: &'a str,
+    pub(crate) floors: &'a [&'a str],
 }
 
 /// Prints the ratio table for the rows whose medians exist.
-pub(crate) fn print_ratios(rows: &[Ratio]) {
+pub(crate) fn print_ratios(rows: &[Ratio<'_>]) {
     println!("\nRatios to the raw signature floor (median / sum of the floor medians):");
-    println!("{:<30} {:>10} {:>10} {:>8}   floor", "operation", "µs", "floor µs", "ratio");
+    println!("{:<40} {:>10} {:>10} {:>8}   floor", "operation", "µs", "floor µs", "ratio");
     for row in rows {
         let floors: Option<Vec<f64>> = row.floors.iter().map(|f| median_ns(f)).collect();
         if let (Some(op), Some(floors)) = (median_ns(row.operation), floors) {
             let floor: f64 = floors.iter().sum();
             println!(
-                "{:<30} {:>10.2} {:>10.2} {:>7.2}×   {}",
+                "{:<40} {:>10.2} {:>10.2} {:>7.2}×   {}",
                 row.operation,
                 op / 1000.0,
                 floor / 1000.0,
