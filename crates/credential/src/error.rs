@@ -18,6 +18,10 @@ pub enum Error {
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
 
+    /// A malformed or refused OpenID4VCI message (offer, token, proof, credential request).
+    #[error(transparent)]
+    Oid4vci(#[from] crate::oid4vci::Oid4vciError),
+
     // ---- Token Status List (draft-ietf-oauth-status-list) -------------------------------------
     // (status list variants are added below this line)
     /// A status list (`{"bits", "lst"}`, draft §4) is malformed or over a limit.

@@ -46,6 +46,7 @@
 
 pub mod catalog;
 mod error;
+pub mod oid4vci;
 pub mod sd_jwt;
 pub mod status_list;
 
