@@ -1,8 +1,17 @@
 //! # schooltas-issuer
 //!
-//! What a school runs to issue credentials. **Not built yet**: this crate will own the school
-//! profile (name, BRIN and location code, DID, signing keys with rotation), issuance and batch
-//! issuance of SD-JWT VCs, the status registry (random index allocation, revoke / suspend /
-//! reinstate, one status list per purpose), its storage, and the OpenID4VCI pre-authorized
-//! code flow as transport-free messages.
+//! What a school runs to issue credentials: its [`SchoolProfile`] (name, BRIN and location,
+//! DID, signing keys with rotation), issuance and batch issuance of SD-JWT VCs from the
+//! credential catalog, a status registry (random index allocation, revoke / suspend /
+//! reinstate, one status list per purpose), an embedded SQLite [`store`], and the OpenID4VCI
+//! pre-authorized code flow as plain functions over typed messages.
 #![forbid(unsafe_code)]
+
+mod error;
+mod school;
+mod status;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use school::{Brin, SchoolKeys, SchoolLocation, SchoolProfile};
+pub use status::{StatusChange, StatusPolicy};

@@ -1,0 +1,85 @@
+//! The one error type of the issuer crate.
+//!
+//! Like the credential crate's errors, no variant carries a claim value or a secret (a
+//! pre-authorized code, a PIN, an access token): messages name rules, identifiers and types.
+
+/// Everything that can go wrong while a school issues, revokes or answers OpenID4VCI requests.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A credential, status list or catalog problem from `schooltas-credential`.
+    #[error(transparent)]
+    Credential(#[from] schooltas_credential::Error),
+    /// A key, JWS or DID problem from `schooltas-did`.
+    #[error(transparent)]
+    Did(#[from] schooltas_did::Error),
+    /// The store failed; the operation was rolled back and nothing of it was written.
+    #[error("issuer storage failed (nothing was written): {reason}")]
+    Storage {
+        /// What the storage layer reported.
+        reason: String,
+    },
+    /// The stored data is not what this version of the library wrote.
+    #[error("issuer storage holds unexpected data: {reason}")]
+    CorruptStore {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A school profile value is malformed (BRIN, location code, name, URL).
+    #[error("invalid school profile: {reason}")]
+    InvalidProfile {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The catalog has no credential type with this configuration id.
+    #[error("unknown credential type {config_id:?}: it is not in this school's catalog")]
+    UnknownCredentialType {
+        /// The configuration id asked for.
+        config_id: String,
+    },
+    /// No credential with this id was issued by this school.
+    #[error("no credential {id} was issued here")]
+    UnknownCredential {
+        /// The credential id.
+        id: String,
+    },
+    /// The credential type has no status entry, so it cannot be revoked or suspended.
+    #[error("credentials of type {config_id:?} carry no status entry and cannot change status")]
+    NoStatus {
+        /// The credential's type.
+        config_id: String,
+    },
+    /// A status change that is not allowed (e.g. reinstating a revoked credential).
+    #[error("cannot {action} credential {id}: it is {current}")]
+    StatusTransition {
+        /// The credential id.
+        id: String,
+        /// What was asked.
+        action: &'static str,
+        /// Its current status.
+        current: String,
+    },
+    /// A batch must hold between 1 and the configured maximum of holder keys.
+    #[error("a batch needs 1 to {max} holder keys, got {got}")]
+    BatchSize {
+        /// The number of holder keys given.
+        got: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// The same holder key appears twice in one batch, which would make two copies linkable.
+    #[error("holder key {thumbprint} appears twice in one batch")]
+    DuplicateHolderKey {
+        /// The key's RFC 7638 thumbprint.
+        thumbprint: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Storage { reason: error.to_string() }
+    }
+}

@@ -1,0 +1,235 @@
+//! Issuing: one credential, or a batch of copies each bound to its own holder key.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use rand::RngExt;
+use serde_json::{Map, Value};
+
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::sd_jwt::RandomSalts;
+use schooltas_credential::status_list::{StatusListUri, StatusValue};
+use schooltas_did::VerifyingKey;
+
+use crate::error::{Error, Result};
+use crate::school::SchoolProfile;
+use crate::status::{StatusChange, StatusPolicy};
+use crate::store::{CredentialRow, IssuerStore, in_transaction};
+
+/// The largest batch [`Issuer::issue_batch`] accepts by default.
+pub const DEFAULT_MAX_BATCH: usize = 20;
+
+/// What [`Issuer::issue_batch`] produced: the credential's id (for revocation) and its copies.
+pub struct IssuedBatch {
+    id: String,
+    copies: Vec<String>,
+}
+
+impl IssuedBatch {
+    /// The id the school revokes or suspends the credential by (all copies at once).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The SD-JWT VCs, one per holder key, in the order of the keys.
+    pub fn copies(&self) -> &[String] {
+        &self.copies
+    }
+
+    /// Takes the copies out.
+    pub fn into_copies(self) -> Vec<String> {
+        self.copies
+    }
+}
+
+impl fmt::Debug for IssuedBatch {
+    // Copies hold personal data: show only how many there are.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedBatch").field("id", &self.id).field("copies", &self.copies.len()).finish()
+    }
+}
+
+/// A school issuing credentials: profile, catalog, store and status registry together.
+///
+/// See the crate docs for a full example.
+pub struct Issuer<S> {
+    profile: SchoolProfile,
+    catalog: Catalog,
+    store: S,
+    status: StatusPolicy,
+    max_batch: usize,
+}
+
+impl<S: IssuerStore> Issuer<S> {
+    /// A school issuing the types of `catalog`, recording in `store`, publishing status lists
+    /// under `status.base_uri`.
+    pub fn new(profile: SchoolProfile, catalog: Catalog, store: S, status: StatusPolicy) -> Self {
+        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH }
+    }
+
+    /// Sets the largest batch accepted.
+    pub fn with_max_batch(mut self, max: usize) -> Self {
+        self.max_batch = max.max(1);
+        self
+    }
+
+    /// The school.
+    pub fn profile(&self) -> &SchoolProfile {
+        &self.profile
+    }
+
+    /// The school, for key rotation.
+    pub fn profile_mut(&mut self) -> &mut SchoolProfile {
+        &mut self.profile
+    }
+
+    /// The catalog of types this school issues.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The status policy.
+    pub fn status_policy(&self) -> &StatusPolicy {
+        &self.status
+    }
+
+    /// The largest batch accepted.
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    /// Issues one credential of type `config_id` about `subject_ref`, bound to `holder_key`.
+    pub fn issue(
+        &self,
+        config_id: &str,
+        subject_ref: &str,
+        claims: Map<String, Value>,
+        holder_key: &VerifyingKey,
+        now: i64,
+    ) -> Result<IssuedBatch> {
+        self.issue_batch(config_id, subject_ref, claims, std::slice::from_ref(holder_key), now)
+    }
+
+    /// Issues one credential as `holder_keys.len()` copies: each copy bound to its own key,
+    /// with its own salts and its own random status entry, so two verifiers who each see one
+    /// copy cannot link them by signature, digest or status index. The claims are checked
+    /// against the catalog first (unknown, missing or wrongly typed claims are refused); the
+    /// record (type, subject reference, validity, status entries — not the claims) is written
+    /// in the same transaction as the copies are signed.
+    pub fn issue_batch(
+        &self,
+        config_id: &str,
+        subject_ref: &str,
+        claims: Map<String, Value>,
+        holder_keys: &[VerifyingKey],
+        now: i64,
+    ) -> Result<IssuedBatch> {
+        if holder_keys.is_empty() || holder_keys.len() > self.max_batch {
+            return Err(Error::BatchSize { got: holder_keys.len(), max: self.max_batch });
+        }
+        let mut seen = HashSet::new();
+        for key in holder_keys {
+            if !seen.insert(key.to_compressed_bytes()) {
+                return Err(Error::DuplicateHolderKey { thumbprint: key.thumbprint() });
+            }
+        }
+        let credential_type = self
+            .catalog
+            .get(config_id)
+            .ok_or_else(|| Error::UnknownCredentialType { config_id: config_id.to_owned() })?;
+        let issuer = self.profile.did().as_str();
+        // Validate once, before anything is written.
+        credential_type.validate(&claims).map_err(schooltas_credential::Error::from)?;
+        let expires_at = credential_type.default_validity().map(|seconds| now.saturating_add(seconds as i64));
+        let id = random_id();
+        let kid = self.profile.active_kid_url();
+        let signer = self.profile.keys().signer();
+        let copies = in_transaction(&self.store, |tx| {
+            tx.insert_credential(&CredentialRow {
+                id: id.clone(),
+                config_id: config_id.to_owned(),
+                subject_ref: subject_ref.to_owned(),
+                issued_at: now,
+                expires_at,
+                copies: u32::try_from(holder_keys.len()).unwrap_or(u32::MAX),
+            })?;
+            let mut copies = Vec::with_capacity(holder_keys.len());
+            for holder_key in holder_keys {
+                let mut builder =
+                    credential_type.builder(issuer, now, claims.clone())?.holder_key(holder_key).kid(kid.clone());
+                if let Some(purpose) = credential_type.status_purpose() {
+                    let reference = self.status.allocate(tx, purpose, &id)?;
+                    builder = builder.status(reference.to_status_claim());
+                }
+                copies.push(builder.issue(signer, &mut RandomSalts)?.to_string());
+            }
+            Ok(copies)
+        })?;
+        Ok(IssuedBatch { id, copies })
+    }
+
+    /// Revokes, suspends or reinstates every copy of a credential, in one transaction.
+    /// Verifiers see the change once they fetch the next published token.
+    pub fn change_status(&self, credential_id: &str, change: StatusChange) -> Result<()> {
+        in_transaction(&self.store, |tx| {
+            let row = tx
+                .credential(credential_id)?
+                .ok_or_else(|| Error::UnknownCredential { id: credential_id.to_owned() })?;
+            let entries = tx.entries_of(credential_id)?;
+            if entries.is_empty() {
+                return Err(Error::NoStatus { config_id: row.config_id });
+            }
+            for (list, index) in entries {
+                let current = StatusValue::new(tx.status(list, index)?);
+                let next = change.apply(credential_id, current)?;
+                tx.set_status(list, index, next.get())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The current status of a credential (all copies share it).
+    pub fn status_of(&self, credential_id: &str) -> Result<Option<StatusValue>> {
+        in_transaction(&self.store, |tx| {
+            tx.credential(credential_id)?.ok_or_else(|| Error::UnknownCredential { id: credential_id.to_owned() })?;
+            match tx.entries_of(credential_id)?.first() {
+                Some(&(list, index)) => Ok(Some(StatusValue::new(tx.status(list, index)?))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Signs a fresh status list token for every list, to publish at each list's URI.
+    pub fn status_list_tokens(&self, now: i64) -> Result<Vec<(StatusListUri, String)>> {
+        let kid = self.profile.active_kid_url();
+        let issuer = self.profile.did().as_str();
+        let signer = self.profile.keys().signer();
+        in_transaction(&self.store, |tx| {
+            let lists = tx.all_status_lists()?;
+            lists.iter().map(|list| self.status.token(tx, list, signer, &kid, issuer, now)).collect()
+        })
+    }
+
+    /// What this school issued about a subject: type, dates, number of copies — the answer
+    /// to a parent's access request (GDPR art. 15), without the claims, which it does not keep.
+    pub fn credentials_of(&self, subject_ref: &str) -> Result<Vec<CredentialRow>> {
+        in_transaction(&self.store, |tx| tx.credentials_of(subject_ref))
+    }
+}
+
+impl<S> fmt::Debug for Issuer<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issuer").field("profile", &self.profile).field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
+/// 128 random bits, base64url: ids that say nothing about when or what was issued.
+pub(crate) fn random_id() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    schooltas_did::base64url::encode(bytes)
+}

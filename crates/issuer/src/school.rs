@@ -1,0 +1,259 @@
+//! The school: its name, its Dutch school code (BRIN + location), its DID and its signing keys.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use schooltas_did::{Did, Signer, VerifyingKey};
+
+use crate::error::{Error, Result};
+
+/// A BRIN code: the four-character institution code of a Dutch school (`12AB`): two digits and
+/// two capital letters.
+///
+/// ```
+/// use schooltas_issuer::Brin;
+/// assert_eq!(Brin::new("12AB")?.as_str(), "12AB");
+/// assert!(Brin::new("12ab").is_err());
+/// assert!(Brin::new("1234").is_err());
+/// # Ok::<(), schooltas_issuer::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Brin(String);
+
+impl Brin {
+    /// Validates a BRIN code.
+    pub fn new(code: &str) -> Result<Self> {
+        let bytes = code.as_bytes();
+        let valid = bytes.len() == 4
+            && bytes[..2].iter().all(u8::is_ascii_digit)
+            && bytes[2..].iter().all(u8::is_ascii_uppercase);
+        if valid {
+            Ok(Brin(code.to_owned()))
+        } else {
+            Err(Error::InvalidProfile {
+                reason: format!("BRIN code {code:?} is not two digits and two capital letters (like 12AB)"),
+            })
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A school location: the BRIN code plus a two-digit location number (`12AB00`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SchoolLocation {
+    brin: Brin,
+    number: u8,
+}
+
+impl SchoolLocation {
+    /// The location `number` (0–99) of the school `brin`.
+    pub fn new(brin: Brin, number: u8) -> Result<Self> {
+        if number > 99 {
+            return Err(Error::InvalidProfile { reason: format!("location number {number} is not two digits") });
+        }
+        Ok(SchoolLocation { brin, number })
+    }
+
+    /// The institution's BRIN code.
+    pub fn brin(&self) -> &Brin {
+        &self.brin
+    }
+
+    /// The two-digit location number, as written in credentials (`"00"`).
+    pub fn number(&self) -> String {
+        format!("{:02}", self.number)
+    }
+
+    /// The full location code (`12AB00`).
+    pub fn code(&self) -> String {
+        format!("{}{:02}", self.brin.as_str(), self.number)
+    }
+}
+
+/// A school's signing keys: one active key that signs, and the retired keys that no longer
+/// sign but still appear in the school's DID document so credentials they signed stay
+/// verifiable.
+#[derive(Clone)]
+pub struct SchoolKeys {
+    active: (String, Arc<dyn Signer + Send + Sync>),
+    retired: Vec<(String, VerifyingKey)>,
+}
+
+impl SchoolKeys {
+    /// Keys with `signer` active under the key id `kid` (a fragment such as `key-1`).
+    pub fn new(kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Self {
+        SchoolKeys { active: (kid.into(), Arc::new(signer)), retired: Vec::new() }
+    }
+
+    /// Makes `signer` the active key under `kid`; the previous key is retired (kept for
+    /// verification). Refuses a key id already in use.
+    pub fn rotate(&mut self, kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Result<()> {
+        let kid = kid.into();
+        if kid == self.active.0 || self.retired.iter().any(|(old, _)| *old == kid) {
+            return Err(Error::InvalidProfile { reason: format!("key id {kid:?} is already in use") });
+        }
+        let previous = std::mem::replace(&mut self.active, (kid, Arc::new(signer)));
+        self.retired.push((previous.0, previous.1.verifying_key().clone()));
+        Ok(())
+    }
+
+    /// The active key id.
+    pub fn active_kid(&self) -> &str {
+        &self.active.0
+    }
+
+    /// The active signer.
+    pub fn signer(&self) -> &(dyn Signer + Send + Sync) {
+        &*self.active.1
+    }
+
+    /// The verification key for `kid`, active or retired.
+    pub fn verifying_key(&self, kid: &str) -> Option<&VerifyingKey> {
+        if kid == self.active.0 {
+            return Some(self.active.1.verifying_key());
+        }
+        self.retired.iter().find(|(old, _)| old == kid).map(|(_, key)| key)
+    }
+
+    /// Every key id with its verification key, active first.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &VerifyingKey)> {
+        std::iter::once((self.active.0.as_str(), self.active.1.verifying_key()))
+            .chain(self.retired.iter().map(|(kid, key)| (kid.as_str(), key)))
+    }
+}
+
+impl fmt::Debug for SchoolKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let retired: Vec<&str> = self.retired.iter().map(|(kid, _)| kid.as_str()).collect();
+        f.debug_struct("SchoolKeys").field("active", &self.active.0).field("retired", &retired).finish()
+    }
+}
+
+/// Who the school is: its name, location, DID, credential issuer URL and keys.
+#[derive(Clone, Debug)]
+pub struct SchoolProfile {
+    name: String,
+    location: SchoolLocation,
+    did: Did,
+    issuer_url: String,
+    keys: SchoolKeys,
+}
+
+impl SchoolProfile {
+    /// A school. `issuer_url` is its OpenID4VCI credential issuer identifier (an `https` URL);
+    /// `did` the identifier in `iss` (a `did:web` in production, whose document lists
+    /// [`did_document`](Self::did_document); a `did:key` for tests, which cannot rotate keys).
+    pub fn new(
+        name: impl Into<String>,
+        location: SchoolLocation,
+        did: Did,
+        issuer_url: impl Into<String>,
+        keys: SchoolKeys,
+    ) -> Result<Self> {
+        let name = name.into();
+        if name.trim().is_empty() || name.len() > 200 {
+            return Err(Error::InvalidProfile { reason: "the school name is empty or longer than 200 bytes".into() });
+        }
+        let issuer_url = issuer_url.into();
+        let https = issuer_url.strip_prefix("https://").is_some_and(|rest| !rest.is_empty());
+        if !https || issuer_url.contains(['#', '?', ' ']) {
+            return Err(Error::InvalidProfile {
+                reason: format!("the credential issuer {issuer_url:?} is not an https URL without query or fragment"),
+            });
+        }
+        if did.method() == "key" && keys.retired.is_empty() {
+            let own = schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(
+                keys.signer().verifying_key().clone(),
+            ));
+            if own != did {
+                return Err(Error::InvalidProfile { reason: "a did:key school DID must be its active key's".into() });
+            }
+        }
+        Ok(SchoolProfile { name, location, did, issuer_url: issuer_url.trim_end_matches('/').to_owned(), keys })
+    }
+
+    /// The school's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its BRIN code and location.
+    pub fn location(&self) -> &SchoolLocation {
+        &self.location
+    }
+
+    /// Its DID (`iss` of every credential).
+    pub fn did(&self) -> &Did {
+        &self.did
+    }
+
+    /// Its credential issuer identifier (OpenID4VCI).
+    pub fn issuer_url(&self) -> &str {
+        &self.issuer_url
+    }
+
+    /// Its keys.
+    pub fn keys(&self) -> &SchoolKeys {
+        &self.keys
+    }
+
+    /// Rotates the signing key (see [`SchoolKeys::rotate`]).
+    pub fn rotate_key(&mut self, kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Result<()> {
+        if self.did.method() == "key" {
+            return Err(Error::InvalidProfile {
+                reason: "a did:key school cannot rotate keys: its DID is its key; use did:web".into(),
+            });
+        }
+        self.keys.rotate(kid, signer)
+    }
+
+    /// The `kid` header of credentials signed now: the DID URL of the active key.
+    pub fn active_kid_url(&self) -> String {
+        self.kid_url(self.keys.active_kid())
+    }
+
+    fn kid_url(&self, kid: &str) -> String {
+        if self.did.method() == "key" {
+            // did:key documents name their one key after the multibase value.
+            format!("{}#{}", self.did, self.did.method_specific_id())
+        } else {
+            format!("{}#{kid}", self.did)
+        }
+    }
+
+    /// The verification key for a credential's `kid` header (a DID URL of this school).
+    pub fn verifying_key_for(&self, kid_url: &str) -> Option<&VerifyingKey> {
+        self.keys.all().find(|(kid, _)| self.kid_url(kid) == kid_url).map(|(_, key)| key)
+    }
+
+    /// The DID document to publish at the did:web location (`/.well-known/did.json` or
+    /// `/<path>/did.json`): every key, active and retired, as a JsonWebKey verification method
+    /// for `assertionMethod`, so credentials signed before a rotation still verify.
+    pub fn did_document(&self) -> Value {
+        let methods: Vec<Value> = self
+            .keys
+            .all()
+            .map(|(kid, key)| {
+                json!({
+                    "id": self.kid_url(kid),
+                    "type": "JsonWebKey",
+                    "controller": self.did.as_str(),
+                    "publicKeyJwk": Value::Object(key.to_jwk()),
+                })
+            })
+            .collect();
+        let ids: Vec<Value> = methods.iter().map(|m| m["id"].clone()).collect();
+        json!({
+            "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
+            "id": self.did.as_str(),
+            "verificationMethod": methods,
+            "assertionMethod": ids,
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! Where the school keeps what it must — and only that.
+//!
+//! The issuer stores the type, validity, status entries and an opaque subject reference of
+//! each credential it issued, never the claims themselves (the school's administration system
+//! already holds those; a credential's content lives in the child's wallet). OpenID4VCI state
+//! (pre-authorized codes, access tokens, nonces) is stored as SHA-256 digests, so a copy of
+//! the database does not let anyone redeem an offer.
+//!
+//! [`IssuerStore`] runs each operation as one transaction over an [`IssuerTx`]; the embedded
+//! implementation is [`SqliteStore`]. A PostgreSQL implementation can implement the same two
+//! traits.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::error::Result;
+
+/// A status list the school publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusListRow {
+    /// Store-assigned id.
+    pub id: i64,
+    /// The purpose it serves (one list per purpose: `enrolment`, `consent`, …).
+    pub purpose: String,
+    /// Where its token is published.
+    pub uri: String,
+    /// Bits per entry.
+    pub bits: u8,
+    /// Number of entries.
+    pub capacity: u64,
+    /// Entries handed out so far.
+    pub allocated: u64,
+}
+
+/// One issued credential (all copies of a batch together).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialRow {
+    /// A random id (not derived from the content).
+    pub id: String,
+    /// The catalog configuration id.
+    pub config_id: String,
+    /// An opaque reference to the pupil or parent in the school's administration.
+    pub subject_ref: String,
+    /// `iat`.
+    pub issued_at: i64,
+    /// `exp`, if any.
+    pub expires_at: Option<i64>,
+    /// How many copies were issued.
+    pub copies: u32,
+}
+
+/// A pending credential offer (pre-authorized code flow).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferRow {
+    /// SHA-256 of the pre-authorized code.
+    pub code_digest: [u8; 32],
+    /// SHA-256 of the transaction code (PIN), when one is required.
+    pub tx_code_digest: Option<[u8; 32]>,
+    /// The subject the offered credentials are about.
+    pub subject_ref: String,
+    /// The offered configuration ids.
+    pub config_ids: Vec<String>,
+    /// Until when the code can be redeemed.
+    pub expires_at: i64,
+    /// Wrong PINs entered so far.
+    pub failed_attempts: u32,
+    /// Whether the code was redeemed (codes are single use).
+    pub redeemed: bool,
+}
+
+/// An access token handed out by the token endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessTokenRow {
+    /// SHA-256 of the token.
+    pub token_digest: [u8; 32],
+    /// The subject.
+    pub subject_ref: String,
+    /// The configuration ids it may fetch.
+    pub config_ids: Vec<String>,
+    /// Until when it is valid.
+    pub expires_at: i64,
+}
+
+/// The operations available inside one transaction.
+pub trait IssuerTx {
+    /// The status lists of a purpose, oldest first.
+    fn status_lists(&mut self, purpose: &str) -> Result<Vec<StatusListRow>>;
+    /// The status list with this id.
+    fn status_list(&mut self, id: i64) -> Result<Option<StatusListRow>>;
+    /// Every status list.
+    fn all_status_lists(&mut self) -> Result<Vec<StatusListRow>>;
+    /// Creates a status list; its `id` and `allocated` are ignored and assigned. Returns the id.
+    fn insert_status_list(&mut self, list: &StatusListRow) -> Result<i64>;
+    /// Whether the entry is already handed out.
+    fn is_allocated(&mut self, list_id: i64, index: u64) -> Result<bool>;
+    /// Hands out an entry to a credential copy (initially VALID).
+    fn allocate(&mut self, list_id: i64, index: u64, credential_id: &str) -> Result<()>;
+    /// The entries of a credential: `(list id, index)`.
+    fn entries_of(&mut self, credential_id: &str) -> Result<Vec<(i64, u64)>>;
+    /// The status value of an entry.
+    fn status(&mut self, list_id: i64, index: u64) -> Result<u8>;
+    /// Sets the status value of an entry.
+    fn set_status(&mut self, list_id: i64, index: u64, value: u8) -> Result<()>;
+    /// The entries of a list whose status is not VALID.
+    fn non_valid(&mut self, list_id: i64) -> Result<Vec<(u64, u8)>>;
+    /// Records an issued credential.
+    fn insert_credential(&mut self, row: &CredentialRow) -> Result<()>;
+    /// An issued credential.
+    fn credential(&mut self, id: &str) -> Result<Option<CredentialRow>>;
+    /// Every credential issued about a subject (an access request, GDPR art. 15).
+    fn credentials_of(&mut self, subject_ref: &str) -> Result<Vec<CredentialRow>>;
+    /// Records an offer.
+    fn insert_offer(&mut self, row: &OfferRow) -> Result<()>;
+    /// The offer with this code digest.
+    fn offer(&mut self, code_digest: &[u8; 32]) -> Result<Option<OfferRow>>;
+    /// Updates an offer's attempts and redeemed flag.
+    fn update_offer(&mut self, row: &OfferRow) -> Result<()>;
+    /// Records an access token.
+    fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()>;
+    /// The access token with this digest.
+    fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>>;
+    /// Records a fresh nonce.
+    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()>;
+    /// Removes the nonce; `true` if it existed and had not expired at `now`.
+    fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool>;
+    /// Deletes expired offers, tokens and nonces.
+    fn purge_expired(&mut self, now: i64) -> Result<()>;
+}
+
+/// A store that runs closures as transactions: all of a closure's writes happen, or — if it
+/// returns an error or the process dies — none.
+pub trait IssuerStore: Send + Sync {
+    /// Runs `work` in one transaction, committing when it returns `Ok`.
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<()>) -> Result<()>;
+}
+
+/// Runs `work` in one transaction of `store` and returns its value.
+pub fn in_transaction<T>(
+    store: &(impl IssuerStore + ?Sized),
+    mut work: impl FnMut(&mut dyn IssuerTx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    store.transaction(&mut |tx| {
+        out = Some(work(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| crate::error::Error::Storage { reason: "the transaction produced no result".into() })
+}

@@ -1,0 +1,386 @@
+//! The embedded store: one SQLite file (bundled SQLite, nothing to install), WAL journal,
+//! `synchronous = FULL`, every operation one `BEGIN IMMEDIATE` transaction.
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, StatusListRow};
+use crate::error::{Error, Result};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE status_list (
+    id INTEGER PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    uri TEXT NOT NULL UNIQUE,
+    bits INTEGER NOT NULL CHECK (bits IN (1, 2, 4, 8)),
+    capacity INTEGER NOT NULL CHECK (capacity > 0)
+);
+CREATE TABLE credential (
+    id TEXT PRIMARY KEY,
+    config_id TEXT NOT NULL,
+    subject_ref TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    copies INTEGER NOT NULL
+);
+CREATE INDEX credential_subject ON credential (subject_ref);
+CREATE TABLE status_entry (
+    list_id INTEGER NOT NULL REFERENCES status_list (id),
+    idx INTEGER NOT NULL,
+    credential_id TEXT NOT NULL REFERENCES credential (id),
+    status INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 255),
+    PRIMARY KEY (list_id, idx)
+) WITHOUT ROWID;
+CREATE INDEX status_entry_credential ON status_entry (credential_id);
+CREATE TABLE offer (
+    code_digest BLOB PRIMARY KEY,
+    tx_code_digest BLOB,
+    subject_ref TEXT NOT NULL,
+    config_ids TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    redeemed INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE access_token (
+    token_digest BLOB PRIMARY KEY,
+    subject_ref TEXT NOT NULL,
+    config_ids TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE nonce (
+    nonce TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The issuer's embedded SQLite store.
+///
+/// ```
+/// use schooltas_issuer::store::{IssuerStore, SqliteStore, in_transaction};
+/// let store = SqliteStore::in_memory()?;
+/// let lists = in_transaction(&store, |tx| tx.all_status_lists())?;
+/// assert!(lists.is_empty());
+/// # Ok::<(), schooltas_issuer::Error>(())
+/// ```
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        Self::init(connection)
+    }
+
+    /// A database in memory, for tests and examples.
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(connection: Connection) -> Result<Self> {
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", true)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        match version {
+            0 => {
+                connection.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))?;
+            }
+            SCHEMA_VERSION => {}
+            other => {
+                return Err(Error::CorruptStore {
+                    reason: format!("schema version {other}; this library reads version {SCHEMA_VERSION}"),
+                });
+            }
+        }
+        Ok(SqliteStore { connection: Mutex::new(connection) })
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl IssuerStore for SqliteStore {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<()>) -> Result<()> {
+        // A panic inside `work` drops the transaction, which rolls back: the connection is
+        // consistent even if the lock was poisoned.
+        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = SqliteTx { tx: &transaction };
+        work(&mut tx)?;
+        transaction.commit()?;
+        Ok(())
+    }
+}
+
+struct SqliteTx<'c> {
+    tx: &'c rusqlite::Transaction<'c>,
+}
+
+fn to_i64(value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| Error::Storage { reason: format!("{value} does not fit a database integer") })
+}
+
+fn to_u64(value: i64) -> Result<u64> {
+    u64::try_from(value).map_err(|_| Error::CorruptStore { reason: format!("negative count or index {value}") })
+}
+
+fn digest(blob: Vec<u8>) -> Result<[u8; 32]> {
+    blob.try_into().map_err(|_| Error::CorruptStore { reason: "a stored digest is not 32 bytes".into() })
+}
+
+fn ids_to_text(ids: &[String]) -> Result<String> {
+    serde_json::to_string(ids).map_err(|e| Error::Storage { reason: e.to_string() })
+}
+
+fn ids_from_text(text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text)
+        .map_err(|_| Error::CorruptStore { reason: "stored configuration ids are not a list".into() })
+}
+
+const LIST_COLUMNS: &str = "SELECT l.id, l.purpose, l.uri, l.bits, l.capacity,
+    (SELECT count(*) FROM status_entry e WHERE e.list_id = l.id) FROM status_list l";
+
+fn list_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, i64, i64, i64)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn to_list(
+    (id, purpose, uri, bits, capacity, allocated): (i64, String, String, i64, i64, i64),
+) -> Result<StatusListRow> {
+    let bits = u8::try_from(bits).map_err(|_| Error::CorruptStore { reason: format!("bits {bits}") })?;
+    Ok(StatusListRow { id, purpose, uri, bits, capacity: to_u64(capacity)?, allocated: to_u64(allocated)? })
+}
+
+type CredentialTuple = (String, String, String, i64, Option<i64>, i64);
+
+fn credential_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CredentialTuple> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn to_credential(
+    (id, config_id, subject_ref, issued_at, expires_at, copies): CredentialTuple,
+) -> Result<CredentialRow> {
+    let copies = u32::try_from(copies).map_err(|_| Error::CorruptStore { reason: format!("copies {copies}") })?;
+    Ok(CredentialRow { id, config_id, subject_ref, issued_at, expires_at, copies })
+}
+
+const CREDENTIAL_COLUMNS: &str = "SELECT id, config_id, subject_ref, issued_at, expires_at, copies FROM credential";
+
+impl IssuerTx for SqliteTx<'_> {
+    fn status_lists(&mut self, purpose: &str) -> Result<Vec<StatusListRow>> {
+        let mut statement = self.tx.prepare_cached(&format!("{LIST_COLUMNS} WHERE l.purpose = ?1 ORDER BY l.id"))?;
+        let rows = statement.query_map([purpose], list_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_list).collect()
+    }
+
+    fn status_list(&mut self, id: i64) -> Result<Option<StatusListRow>> {
+        let mut statement = self.tx.prepare_cached(&format!("{LIST_COLUMNS} WHERE l.id = ?1"))?;
+        statement.query_row([id], list_row).optional()?.map(to_list).transpose()
+    }
+
+    fn all_status_lists(&mut self) -> Result<Vec<StatusListRow>> {
+        let mut statement = self.tx.prepare_cached(&format!("{LIST_COLUMNS} ORDER BY l.id"))?;
+        let rows = statement.query_map([], list_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_list).collect()
+    }
+
+    fn insert_status_list(&mut self, list: &StatusListRow) -> Result<i64> {
+        self.tx.execute(
+            "INSERT INTO status_list (purpose, uri, bits, capacity) VALUES (?1, ?2, ?3, ?4)",
+            params![list.purpose, list.uri, list.bits, to_i64(list.capacity)?],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    fn is_allocated(&mut self, list_id: i64, index: u64) -> Result<bool> {
+        let mut statement = self.tx.prepare_cached("SELECT 1 FROM status_entry WHERE list_id = ?1 AND idx = ?2")?;
+        Ok(statement.exists(params![list_id, to_i64(index)?])?)
+    }
+
+    fn allocate(&mut self, list_id: i64, index: u64, credential_id: &str) -> Result<()> {
+        let mut statement =
+            self.tx.prepare_cached("INSERT INTO status_entry (list_id, idx, credential_id) VALUES (?1, ?2, ?3)")?;
+        statement.execute(params![list_id, to_i64(index)?, credential_id])?;
+        Ok(())
+    }
+
+    fn entries_of(&mut self, credential_id: &str) -> Result<Vec<(i64, u64)>> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT list_id, idx FROM status_entry WHERE credential_id = ?1 ORDER BY list_id, idx")?;
+        let rows = statement
+            .query_map([credential_id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(|(list, index)| Ok((list, to_u64(index)?))).collect()
+    }
+
+    fn status(&mut self, list_id: i64, index: u64) -> Result<u8> {
+        let mut statement =
+            self.tx.prepare_cached("SELECT status FROM status_entry WHERE list_id = ?1 AND idx = ?2")?;
+        let value: Option<i64> = statement.query_row(params![list_id, to_i64(index)?], |row| row.get(0)).optional()?;
+        let value =
+            value.ok_or_else(|| Error::CorruptStore { reason: format!("no entry {index} in list {list_id}") })?;
+        u8::try_from(value).map_err(|_| Error::CorruptStore { reason: format!("status {value}") })
+    }
+
+    fn set_status(&mut self, list_id: i64, index: u64, value: u8) -> Result<()> {
+        let mut statement =
+            self.tx.prepare_cached("UPDATE status_entry SET status = ?3 WHERE list_id = ?1 AND idx = ?2")?;
+        if statement.execute(params![list_id, to_i64(index)?, value])? != 1 {
+            return Err(Error::CorruptStore { reason: format!("no entry {index} in list {list_id}") });
+        }
+        Ok(())
+    }
+
+    fn non_valid(&mut self, list_id: i64) -> Result<Vec<(u64, u8)>> {
+        let mut statement =
+            self.tx.prepare_cached("SELECT idx, status FROM status_entry WHERE list_id = ?1 AND status != 0")?;
+        let rows = statement
+            .query_map([list_id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(index, value)| {
+                let value =
+                    u8::try_from(value).map_err(|_| Error::CorruptStore { reason: format!("status {value}") })?;
+                Ok((to_u64(index)?, value))
+            })
+            .collect()
+    }
+
+    fn insert_credential(&mut self, row: &CredentialRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO credential (id, config_id, subject_ref, issued_at, expires_at, copies)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![row.id, row.config_id, row.subject_ref, row.issued_at, row.expires_at, row.copies],
+        )?;
+        Ok(())
+    }
+
+    fn credential(&mut self, id: &str) -> Result<Option<CredentialRow>> {
+        let mut statement = self.tx.prepare_cached(&format!("{CREDENTIAL_COLUMNS} WHERE id = ?1"))?;
+        statement.query_row([id], credential_row).optional()?.map(to_credential).transpose()
+    }
+
+    fn credentials_of(&mut self, subject_ref: &str) -> Result<Vec<CredentialRow>> {
+        let mut statement =
+            self.tx.prepare_cached(&format!("{CREDENTIAL_COLUMNS} WHERE subject_ref = ?1 ORDER BY issued_at, id"))?;
+        let rows = statement.query_map([subject_ref], credential_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(to_credential).collect()
+    }
+
+    fn insert_offer(&mut self, row: &OfferRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO offer (code_digest, tx_code_digest, subject_ref, config_ids, expires_at, failed_attempts, redeemed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                &row.code_digest[..],
+                row.tx_code_digest.as_ref().map(|d| &d[..]),
+                row.subject_ref,
+                ids_to_text(&row.config_ids)?,
+                row.expires_at,
+                row.failed_attempts,
+                row.redeemed
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn offer(&mut self, code_digest: &[u8; 32]) -> Result<Option<OfferRow>> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT tx_code_digest, subject_ref, config_ids, expires_at, failed_attempts, redeemed
+             FROM offer WHERE code_digest = ?1",
+        )?;
+        let row = statement
+            .query_row([&code_digest[..]], |row| {
+                Ok((
+                    row.get::<_, Option<Vec<u8>>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, u32>(4)?,
+                    row.get::<_, bool>(5)?,
+                ))
+            })
+            .optional()?;
+        let Some((tx_code, subject_ref, config_ids, expires_at, failed_attempts, redeemed)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(OfferRow {
+            code_digest: *code_digest,
+            tx_code_digest: tx_code.map(digest).transpose()?,
+            subject_ref,
+            config_ids: ids_from_text(&config_ids)?,
+            expires_at,
+            failed_attempts,
+            redeemed,
+        }))
+    }
+
+    fn update_offer(&mut self, row: &OfferRow) -> Result<()> {
+        self.tx.execute(
+            "UPDATE offer SET failed_attempts = ?2, redeemed = ?3 WHERE code_digest = ?1",
+            params![&row.code_digest[..], row.failed_attempts, row.redeemed],
+        )?;
+        Ok(())
+    }
+
+    fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![&row.token_digest[..], row.subject_ref, ids_to_text(&row.config_ids)?, row.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>> {
+        let mut statement = self
+            .tx
+            .prepare_cached("SELECT subject_ref, config_ids, expires_at FROM access_token WHERE token_digest = ?1")?;
+        let row = statement
+            .query_row([&token_digest[..]], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+            })
+            .optional()?;
+        row.map(|(subject_ref, config_ids, expires_at)| {
+            Ok(AccessTokenRow {
+                token_digest: *token_digest,
+                subject_ref,
+                config_ids: ids_from_text(&config_ids)?,
+                expires_at,
+            })
+        })
+        .transpose()
+    }
+
+    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()> {
+        self.tx.execute("INSERT INTO nonce (nonce, expires_at) VALUES (?1, ?2)", params![nonce, expires_at])?;
+        Ok(())
+    }
+
+    fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool> {
+        let expires_at: Option<i64> = self
+            .tx
+            .query_row("DELETE FROM nonce WHERE nonce = ?1 RETURNING expires_at", [nonce], |row| row.get(0))
+            .optional()?;
+        Ok(expires_at.is_some_and(|expires_at| now < expires_at))
+    }
+
+    fn purge_expired(&mut self, now: i64) -> Result<()> {
+        self.tx.execute("DELETE FROM offer WHERE expires_at <= ?1", [now])?;
+        self.tx.execute("DELETE FROM access_token WHERE expires_at <= ?1", [now])?;
+        self.tx.execute("DELETE FROM nonce WHERE expires_at <= ?1", [now])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! The SQLite store: transactions commit whole or not at all, single-use nonces, hashed offers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use schooltas_issuer::Error;
+use schooltas_issuer::store::{
+    AccessTokenRow, CredentialRow, IssuerStore, OfferRow, SqliteStore, StatusListRow, in_transaction,
+};
+
+fn credential(id: &str) -> CredentialRow {
+    CredentialRow {
+        id: id.into(),
+        config_id: "pupil_enrolment".into(),
+        subject_ref: "pupil-17".into(),
+        issued_at: 100,
+        expires_at: Some(200),
+        copies: 2,
+    }
+}
+
+fn list() -> StatusListRow {
+    StatusListRow {
+        id: 0,
+        purpose: "enrolment".into(),
+        uri: "https://school.example/status/enrolment/1".into(),
+        bits: 2,
+        capacity: 1024,
+        allocated: 0,
+    }
+}
+
+#[test]
+fn a_failed_transaction_writes_nothing() {
+    let store = SqliteStore::in_memory().unwrap();
+    let outcome = in_transaction(&store, |tx| {
+        tx.insert_credential(&credential("c1"))?;
+        let list = tx.insert_status_list(&list())?;
+        tx.allocate(list, 7, "c1")?;
+        Err::<(), _>(Error::Storage { reason: "signing failed".into() })
+    });
+    assert!(outcome.is_err());
+    in_transaction(&store, |tx| {
+        assert_eq!(tx.credential("c1")?, None);
+        assert!(tx.all_status_lists()?.is_empty());
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_constraint_violation_rolls_back_the_whole_transaction() {
+    let store = SqliteStore::in_memory().unwrap();
+    let list_id = in_transaction(&store, |tx| {
+        tx.insert_credential(&credential("c1"))?;
+        let list = tx.insert_status_list(&list())?;
+        tx.allocate(list, 7, "c1")?;
+        Ok(list)
+    })
+    .unwrap();
+    // The second allocation of entry 7 fails; the credential inserted before it must vanish.
+    let outcome = in_transaction(&store, |tx| {
+        tx.insert_credential(&credential("c2"))?;
+        tx.allocate(list_id, 7, "c2")
+    });
+    assert!(matches!(outcome, Err(Error::Storage { .. })), "{outcome:?}");
+    in_transaction(&store, |tx| {
+        assert_eq!(tx.credential("c2")?, None);
+        assert_eq!(tx.entries_of("c1")?, [(list_id, 7)]);
+        assert_eq!(tx.status_list(list_id)?.unwrap().allocated, 1);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn statuses_are_set_and_listed() {
+    let store = SqliteStore::in_memory().unwrap();
+    in_transaction(&store, |tx| {
+        tx.insert_credential(&credential("c1"))?;
+        let list = tx.insert_status_list(&list())?;
+        tx.allocate(list, 3, "c1")?;
+        tx.allocate(list, 900, "c1")?;
+        assert_eq!(tx.status(list, 3)?, 0);
+        tx.set_status(list, 900, 2)?;
+        assert_eq!(tx.non_valid(list)?, [(900, 2)]);
+        assert!(tx.set_status(list, 4, 1).is_err(), "an entry never allocated cannot change");
+        assert_eq!(tx.credentials_of("pupil-17")?, [credential("c1")]);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn nonces_are_single_use_and_expire() {
+    let store = SqliteStore::in_memory().unwrap();
+    in_transaction(&store, |tx| {
+        tx.insert_nonce("n1", 500)?;
+        tx.insert_nonce("n2", 500)?;
+        assert!(tx.consume_nonce("n1", 400)?);
+        assert!(!tx.consume_nonce("n1", 400)?, "second use");
+        assert!(!tx.consume_nonce("n2", 500)?, "expired");
+        assert!(!tx.consume_nonce("never-issued", 1)?);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn offers_and_tokens_round_trip_and_purge() {
+    let store = SqliteStore::in_memory().unwrap();
+    let offer = OfferRow {
+        code_digest: [1; 32],
+        tx_code_digest: Some([2; 32]),
+        subject_ref: "pupil-17".into(),
+        config_ids: vec!["pupil_enrolment".into(), "school_advice".into()],
+        expires_at: 1_000,
+        failed_attempts: 0,
+        redeemed: false,
+    };
+    let token =
+        AccessTokenRow { token_digest: [3; 32], subject_ref: "pupil-17".into(), config_ids: vec![], expires_at: 900 };
+    in_transaction(&store, |tx| {
+        tx.insert_offer(&offer)?;
+        tx.insert_access_token(&token)?;
+        let mut stored = tx.offer(&[1; 32])?.unwrap();
+        assert_eq!(stored, offer);
+        stored.failed_attempts = 2;
+        stored.redeemed = true;
+        tx.update_offer(&stored)?;
+        assert_eq!(tx.offer(&[1; 32])?, Some(stored));
+        assert_eq!(tx.access_token(&[3; 32])?, Some(token.clone()));
+        tx.purge_expired(950)?;
+        assert_eq!(tx.access_token(&[3; 32])?, None);
+        assert!(tx.offer(&[1; 32])?.is_some());
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_file_store_survives_reopening_and_refuses_a_newer_schema() {
+    let dir = std::env::temp_dir().join(format!("schooltas-issuer-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("issuer.sqlite");
+    let _ = std::fs::remove_file(&path);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        in_transaction(&store, |tx| tx.insert_credential(&credential("c1"))).unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(in_transaction(&store, |tx| tx.credential("c1")).unwrap(), Some(credential("c1")));
+    drop(store);
+    {
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.pragma_update(None, "user_version", 99).unwrap();
+    }
+    assert!(matches!(SqliteStore::open(&path), Err(Error::CorruptStore { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
