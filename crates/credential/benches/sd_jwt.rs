@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 
 #[path = "../../did/benches/support/ratios.rs"]
 mod ratios;
-use ratios::{Ratio, print_ratios};
+use ratios::{Ratio, interleaved_ratio, print_ratios};
 
 const NOW: i64 = 1_800_000_000;
 const SD: [&str; 10] = [
@@ -140,6 +140,53 @@ fn bench_with(c: &mut Criterion, label: &str, school: &SigningKey) {
         })
     });
     sd.finish();
+
+    // The same three ratios, each operation sample paired with a floor sample (see
+    // `interleaved_ratio`): robust to the machine's speed drifting between criterion's windows.
+    let jwt_message = vec![b'e'; jwt_input_len];
+    let kb_message = vec![b'e'; kb_input_len];
+    let jwt_signature = school.sign(&jwt_message).unwrap();
+    let kb_signature = child.sign(&kb_message).unwrap();
+    let (school_alg, child_alg) = (school.algorithm(), child.algorithm());
+    println!();
+    interleaved_ratio(
+        &format!("sd_jwt_{label}/issue"),
+        || {
+            black_box(builder(template.clone(), &child, &status).issue(school, &mut RandomSalts).unwrap());
+        },
+        || {
+            black_box(school.sign(black_box(&jwt_message)).unwrap());
+        },
+        101,
+        20,
+    );
+    interleaved_ratio(
+        &format!("sd_jwt_{label}/present_3_of_10_kb"),
+        || {
+            black_box(holder.present(black_box(&wanted), Some((&child, &kb))).unwrap());
+        },
+        || {
+            black_box(child.sign(black_box(&kb_message)).unwrap());
+        },
+        101,
+        20,
+    );
+    interleaved_ratio(
+        &format!("sd_jwt_{label}/verify_with_status"),
+        || {
+            let verified = UnverifiedSdJwt::parse(black_box(&presentation))
+                .unwrap()
+                .verify(school.verifying_key(), &options, NOW)
+                .unwrap();
+            cache.check(&verified.status_reference().unwrap().unwrap(), school.verifying_key(), NOW).unwrap();
+        },
+        || {
+            school.verifying_key().verify(school_alg, black_box(&jwt_message), &jwt_signature).unwrap();
+            child.verifying_key().verify(child_alg, black_box(&kb_message), &kb_signature).unwrap();
+        },
+        101,
+        20,
+    );
 }
 
 fn bench(c: &mut Criterion) {

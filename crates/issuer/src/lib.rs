@@ -8,10 +8,12 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod issue;
 mod school;
 mod status;
 pub mod store;
 
 pub use error::{Error, Result};
+pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
 pub use school::{Brin, SchoolKeys, SchoolLocation, SchoolProfile};
 pub use status::{StatusChange, StatusPolicy};

@@ -2,9 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use schooltas_issuer::Error;
-use schooltas_issuer::store::{
-    AccessTokenRow, CredentialRow, IssuerStore, OfferRow, SqliteStore, StatusListRow, in_transaction,
-};
+use schooltas_issuer::store::{AccessTokenRow, CredentialRow, OfferRow, SqliteStore, StatusListRow, in_transaction};
 
 fn credential(id: &str) -> CredentialRow {
     CredentialRow {

@@ -1,5 +1,6 @@
 //! Shared by the workspace's criterion benches (included with `#[path]`): reads criterion's
 //! medians back and prints each operation as a ratio to the raw signature operations it contains.
+#![allow(dead_code)] // each bench uses a subset
 
 use std::path::PathBuf;
 
@@ -38,4 +39,36 @@ pub(crate) fn print_ratios(rows: &[Ratio<'_>]) {
             );
         }
     }
+}
+
+/// The ratio `operation / floor` measured by interleaving: `rounds` times, `iterations` calls
+/// of `floor` then `iterations` calls of `operation`, each timed; the result is the median of
+/// the per-round ratios. On a shared machine whose speed drifts between criterion's separate
+/// measurement windows, pairing each operation sample with a floor sample taken a moment
+/// earlier cancels most of the drift.
+pub(crate) fn interleaved_ratio(
+    name: &str,
+    mut operation: impl FnMut(),
+    mut floor: impl FnMut(),
+    rounds: usize,
+    iterations: usize,
+) -> f64 {
+    let mut ratios = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = std::time::Instant::now();
+        for _ in 0..iterations {
+            floor();
+        }
+        let floor_time = start.elapsed().as_secs_f64();
+        let start = std::time::Instant::now();
+        for _ in 0..iterations {
+            operation();
+        }
+        ratios.push(start.elapsed().as_secs_f64() / floor_time);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let (low, high) = (ratios[ratios.len() / 10], ratios[ratios.len() * 9 / 10]);
+    println!("{name:<40} interleaved ratio {median:>5.2}×  (10th–90th percentile {low:.2}–{high:.2}, {rounds} rounds)");
+    median
 }

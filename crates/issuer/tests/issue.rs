@@ -1,0 +1,300 @@
+//! Issuing, batch issuing, revoking and key rotation, checked from the verifier's side.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use schooltas_credential::Error as CredentialError;
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::sd_jwt::{
+    HolderSdJwt, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
+};
+use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
+use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship, VerifyingKey};
+use schooltas_issuer::store::SqliteStore;
+use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange, StatusPolicy};
+use serde_json::{Map, Value, json};
+
+const NOW: i64 = 1_800_000_000;
+
+fn school_key(seed: u8) -> SigningKey {
+    SigningKey::from_ed25519_seed(&[seed; 32])
+}
+
+fn issuer_with(store: SqliteStore) -> Issuer<SqliteStore> {
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+    let profile = SchoolProfile::new(
+        "Basisschool De Linde",
+        location,
+        Did::parse("did:web:delinde.example").unwrap(),
+        "https://delinde.example",
+        SchoolKeys::new("key-1", school_key(1)),
+    )
+    .unwrap();
+    Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new("https://delinde.example/status"))
+}
+
+fn issuer() -> Issuer<SqliteStore> {
+    issuer_with(SqliteStore::in_memory().unwrap())
+}
+
+fn enrolment(given_name: &str) -> Map<String, Value> {
+    json!({"school_name": "Basisschool De Linde", "school_brin": "12AB", "school_location": "00",
+           "school_year": "2026-2027", "group": "7B", "given_name": given_name, "family_name": "de Vries",
+           "birth_date": "2014-03-01", "age_over_12": true, "age_over_16": false})
+    .as_object()
+    .cloned()
+    .unwrap()
+}
+
+fn consent() -> Map<String, Value> {
+    let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    json!({"purpose": "newsletter", "channel": "newsletter", "subject_id": did, "consented_by": did,
+           "valid_until": "2027-07-31"})
+    .as_object()
+    .cloned()
+    .unwrap()
+}
+
+fn holder(seed: u8) -> SigningKey {
+    SigningKey::from_ed25519_seed(&[100 + seed; 32])
+}
+
+/// Verifies an issued credential as a verifier would (no key binding needed for this check),
+/// resolving the issuer key from the school's DID document by the `kid` header.
+fn verify(issuer: &Issuer<SqliteStore>, credential: &str) -> VerifiedSdJwt {
+    let document = DidDocument::from_json(issuer.profile().did_document().to_string().as_bytes()).unwrap();
+    let presented = HolderSdJwt::parse(credential).unwrap().present(&[], None).unwrap();
+    let options = VerifyOptions {
+        typ: TypPolicy::SdJwtVc,
+        key_binding: KeyBindingPolicy::NotRequired,
+        ..VerifyOptions::sd_jwt_vc(schooltas_credential::sd_jwt::KeyBinding::new("n", "a"))
+    };
+    UnverifiedSdJwt::parse(&presented)
+        .unwrap()
+        .verify_with(
+            |header, _| {
+                let kid = DidUrl::parse(header.kid().unwrap())?;
+                Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
+            },
+            &options,
+            NOW,
+        )
+        .unwrap()
+}
+
+fn published(issuer: &Issuer<SqliteStore>) -> StatusListCache {
+    let lists = InMemoryStatusLists::new();
+    for (uri, token) in issuer.status_list_tokens(NOW).unwrap() {
+        lists.publish(uri, token);
+    }
+    StatusListCache::new(lists)
+}
+
+fn school_public() -> VerifyingKey {
+    school_key(1).verifying_key().clone()
+}
+
+#[test]
+fn issues_a_holder_bound_credential_with_a_status_entry() {
+    let issuer = issuer();
+    let child = holder(1);
+    let batch = issuer.issue("pupil_enrolment", "pupil-17", enrolment("Sanne"), child.verifying_key(), NOW).unwrap();
+    assert_eq!(batch.copies().len(), 1);
+    let verified = verify(&issuer, &batch.copies()[0]);
+    assert_eq!(verified.issuer(), Some("did:web:delinde.example"));
+    assert_eq!(verified.vct(), Some("https://schooltas.nl/credentials/enrolment/v1"));
+    assert_eq!(verified.holder_key(), Some(child.verifying_key()));
+    assert_eq!(verified.claims()["exp"], json!(NOW + 366 * 86_400));
+    let reference = verified.status_reference().unwrap().unwrap();
+    assert!(reference.uri().as_str().starts_with("https://delinde.example/status/enrolment/"));
+    published(&issuer).check(&reference, &school_public(), NOW).unwrap();
+    assert_eq!(issuer.status_of(batch.id()).unwrap(), Some(StatusValue::VALID));
+    let held = issuer.credentials_of("pupil-17").unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].config_id, "pupil_enrolment");
+}
+
+#[test]
+fn a_batch_gives_unlinkable_copies_that_are_revoked_together() {
+    let issuer = issuer();
+    let keys: Vec<VerifyingKey> = (1..=4).map(|n| holder(n).verifying_key().clone()).collect();
+    let batch = issuer.issue_batch("pupil_enrolment", "pupil-17", enrolment("Sanne"), &keys, NOW).unwrap();
+    assert_eq!(batch.copies().len(), 4);
+    let verified: Vec<VerifiedSdJwt> = batch.copies().iter().map(|c| verify(&issuer, c)).collect();
+    let references: Vec<StatusReference> = verified.iter().map(|v| v.status_reference().unwrap().unwrap()).collect();
+    for (n, v) in verified.iter().enumerate() {
+        assert_eq!(v.holder_key(), Some(&keys[n]), "copy {n} is bound to its own key");
+    }
+    let mut indices: Vec<u64> = references.iter().map(StatusReference::index).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    assert_eq!(indices.len(), 4, "each copy has its own status entry");
+    let signatures: std::collections::HashSet<&str> =
+        batch.copies().iter().map(|c| c.split('~').next().unwrap().rsplit('.').next().unwrap()).collect();
+    assert_eq!(signatures.len(), 4);
+
+    issuer.change_status(batch.id(), StatusChange::Revoke).unwrap();
+    let cache = published(&issuer);
+    for reference in &references {
+        let error = cache.check(reference, &school_public(), NOW).unwrap_err();
+        assert!(matches!(error, CredentialError::Revoked { .. }), "{error}");
+    }
+}
+
+#[test]
+fn status_entries_are_random_not_sequential() {
+    let issuer = issuer();
+    let mut indices = Vec::new();
+    for n in 0..20 {
+        let batch = issuer
+            .issue("pupil_enrolment", &format!("pupil-{n}"), enrolment("Sanne"), holder(1).verifying_key(), NOW)
+            .unwrap();
+        indices.push(verify(&issuer, &batch.copies()[0]).status_reference().unwrap().unwrap().index());
+    }
+    let ascending = indices.windows(2).filter(|w| w[1] == w[0] + 1).count();
+    assert!(ascending < 3, "indices look sequential: {indices:?}");
+    assert!(indices.iter().any(|&i| i > 1000), "indices spread over the list: {indices:?}");
+}
+
+#[test]
+fn one_list_per_purpose() {
+    let issuer = issuer();
+    let enrolled =
+        issuer.issue("pupil_enrolment", "pupil-17", enrolment("Sanne"), holder(1).verifying_key(), NOW).unwrap();
+    let consented = issuer.issue("consent_receipt", "pupil-17", consent(), holder(2).verifying_key(), NOW).unwrap();
+    let enrolment_ref = verify(&issuer, &enrolled.copies()[0]).status_reference().unwrap().unwrap();
+    let consent_ref = verify(&issuer, &consented.copies()[0]).status_reference().unwrap().unwrap();
+    assert_ne!(enrolment_ref.uri(), consent_ref.uri());
+    assert!(consent_ref.uri().as_str().contains("/consent/"));
+    let before = issuer.status_list_tokens(NOW).unwrap();
+    issuer.change_status(consented.id(), StatusChange::Revoke).unwrap();
+    let after = issuer.status_list_tokens(NOW).unwrap();
+    let token_for = |tokens: &[(schooltas_credential::status_list::StatusListUri, String)], uri| {
+        tokens.iter().find(|(u, _)| u == uri).map(|(_, t)| t.clone()).unwrap()
+    };
+    assert_eq!(token_for(&before, enrolment_ref.uri()), token_for(&after, enrolment_ref.uri()), "enrolment untouched");
+    let cache = published(&issuer);
+    cache.check(&enrolment_ref, &school_public(), NOW).unwrap();
+    assert!(matches!(cache.check(&consent_ref, &school_public(), NOW), Err(CredentialError::Revoked { .. })));
+}
+
+#[test]
+fn suspend_reinstate_and_the_transitions_that_are_refused() {
+    let issuer = issuer();
+    let batch =
+        issuer.issue("pupil_enrolment", "pupil-17", enrolment("Sanne"), holder(1).verifying_key(), NOW).unwrap();
+    let reference = verify(&issuer, &batch.copies()[0]).status_reference().unwrap().unwrap();
+    issuer.change_status(batch.id(), StatusChange::Suspend).unwrap();
+    assert!(matches!(
+        published(&issuer).check(&reference, &school_public(), NOW),
+        Err(CredentialError::Suspended { .. })
+    ));
+    assert!(matches!(issuer.change_status(batch.id(), StatusChange::Suspend), Err(Error::StatusTransition { .. })));
+    issuer.change_status(batch.id(), StatusChange::Reinstate).unwrap();
+    published(&issuer).check(&reference, &school_public(), NOW).unwrap();
+    issuer.change_status(batch.id(), StatusChange::Revoke).unwrap();
+    let error = issuer.change_status(batch.id(), StatusChange::Reinstate).unwrap_err();
+    assert!(error.to_string().contains("cannot reinstate"), "{error}");
+    assert!(matches!(issuer.change_status("no-such-id", StatusChange::Revoke), Err(Error::UnknownCredential { .. })));
+    let badge = json!({"title": "Zwemdiploma A", "criteria": "25 m", "achieved_on": "2022-06-01"});
+    let badge = issuer
+        .issue("achievement", "pupil-17", badge.as_object().cloned().unwrap(), holder(1).verifying_key(), NOW)
+        .unwrap();
+    assert!(matches!(issuer.change_status(badge.id(), StatusChange::Revoke), Err(Error::NoStatus { .. })));
+    assert!(verify(&issuer, &badge.copies()[0]).status_reference().unwrap().is_none());
+}
+
+#[test]
+fn wrong_claims_or_types_write_nothing() {
+    let issuer = issuer();
+    let mut claims = enrolment("Sanne");
+    claims.insert("diagnosis".into(), json!("none"));
+    let error = issuer.issue("pupil_enrolment", "pupil-17", claims, holder(1).verifying_key(), NOW).unwrap_err();
+    assert!(matches!(error, Error::Credential(CredentialError::Catalog(_))), "{error}");
+    let error = issuer.issue("shoe_size", "pupil-17", enrolment("Sanne"), holder(1).verifying_key(), NOW).unwrap_err();
+    assert!(matches!(error, Error::UnknownCredentialType { .. }), "{error}");
+    assert!(issuer.credentials_of("pupil-17").unwrap().is_empty());
+    assert!(issuer.status_list_tokens(NOW).unwrap().is_empty());
+}
+
+#[test]
+fn batch_limits_and_duplicate_keys_are_refused() {
+    let issuer = issuer().with_max_batch(3);
+    let key = holder(1).verifying_key().clone();
+    let refuse =
+        |keys: &[VerifyingKey]| issuer.issue_batch("pupil_enrolment", "p", enrolment("S"), keys, NOW).unwrap_err();
+    assert!(matches!(refuse(&[]), Error::BatchSize { got: 0, max: 3 }));
+    let four: Vec<VerifyingKey> = (1..=4).map(|n| holder(n).verifying_key().clone()).collect();
+    assert!(matches!(refuse(&four), Error::BatchSize { got: 4, .. }));
+    assert!(matches!(refuse(&[key.clone(), key]), Error::DuplicateHolderKey { .. }));
+}
+
+#[test]
+fn credentials_signed_before_a_key_rotation_stay_verifiable() {
+    let mut issuer = issuer();
+    let before =
+        issuer.issue("pupil_enrolment", "pupil-17", enrolment("Sanne"), holder(1).verifying_key(), NOW).unwrap();
+    issuer.profile_mut().rotate_key("key-2", school_key(2)).unwrap();
+    let after =
+        issuer.issue("pupil_enrolment", "pupil-17", enrolment("Sanne"), holder(1).verifying_key(), NOW).unwrap();
+    // Both verify through the DID document, which lists the retired key.
+    verify(&issuer, &before.copies()[0]);
+    verify(&issuer, &after.copies()[0]);
+    let document = issuer.profile().did_document();
+    assert_eq!(document["assertionMethod"], json!(["did:web:delinde.example#key-2", "did:web:delinde.example#key-1"]));
+    assert!(issuer.profile_mut().rotate_key("key-1", school_key(3)).is_err(), "key ids are never reused");
+    // Status lists are now signed with the new key.
+    let lists = Arc::new(InMemoryStatusLists::new());
+    for (uri, token) in issuer.status_list_tokens(NOW).unwrap() {
+        lists.publish(uri, token);
+    }
+    let reference = verify(&issuer, &before.copies()[0]).status_reference().unwrap().unwrap();
+    let cache = StatusListCache::new(lists);
+    assert!(cache.check(&reference, &school_public(), NOW).is_err(), "the old key no longer signs lists");
+    cache.check(&reference, school_key(2).verifying_key(), NOW).unwrap();
+}
+
+#[test]
+fn the_database_holds_no_claim_values() {
+    let dir = std::env::temp_dir().join(format!("schooltas-issuer-minimal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("issuer.sqlite");
+    let _ = std::fs::remove_file(&path);
+    {
+        let issuer = issuer_with(SqliteStore::open(&path).unwrap());
+        issuer.issue("pupil_enrolment", "pupil-17", enrolment("Zyxwvutsrq"), holder(1).verifying_key(), NOW).unwrap();
+    }
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let haystack = String::from_utf8_lossy(&bytes);
+    assert!(haystack.contains("pupil_enrolment"), "the record is there");
+    assert!(!haystack.contains("Zyxwvutsrq"), "the given name is not");
+    assert!(!haystack.contains("2014-03-01"), "the birth date is not");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn profile_values_are_validated() {
+    assert!(Brin::new("12AB").is_ok());
+    for bad in ["12ab", "1234", "ABCD", "12ABC", ""] {
+        assert!(matches!(Brin::new(bad), Err(Error::InvalidProfile { .. })), "{bad}");
+    }
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 3).unwrap();
+    assert_eq!(location.code(), "12AB03");
+    assert!(SchoolLocation::new(Brin::new("12AB").unwrap(), 100).is_err());
+    let did = Did::parse("did:web:delinde.example").unwrap();
+    let keys = SchoolKeys::new("key-1", school_key(1));
+    for url in ["http://delinde.example", "https://", "https://delinde.example/?a=b"] {
+        assert!(SchoolProfile::new("De Linde", location.clone(), did.clone(), url, keys.clone()).is_err(), "{url}");
+    }
+    // A did:key school must use its own key, and cannot rotate.
+    let key = school_key(1);
+    let own = schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(key.verifying_key().clone()));
+    let mut profile = SchoolProfile::new("De Linde", location.clone(), own, "https://a.example", keys.clone()).unwrap();
+    assert!(profile.rotate_key("key-2", school_key(2)).is_err());
+    let other =
+        schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(school_key(9).verifying_key().clone()));
+    assert!(SchoolProfile::new("De Linde", location, other, "https://a.example", keys).is_err());
+}
