@@ -22,6 +22,10 @@ pub enum Error {
     #[error(transparent)]
     Oid4vci(#[from] crate::oid4vci::Oid4vciError),
 
+    /// A malformed or refused OpenID4VP message or DCQL query.
+    #[error(transparent)]
+    Oid4vp(#[from] crate::oid4vp::Oid4vpError),
+
     // ---- Token Status List (draft-ietf-oauth-status-list) -------------------------------------
     // (status list variants are added below this line)
     /// A status list (`{"bits", "lst"}`, draft §4) is malformed or over a limit.

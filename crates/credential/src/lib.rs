@@ -47,6 +47,7 @@
 pub mod catalog;
 mod error;
 pub mod oid4vci;
+pub mod oid4vp;
 pub mod sd_jwt;
 pub mod status_list;
 
