@@ -1,7 +1,10 @@
 //! # schooltas-wallet
 //!
-//! The child's and the parent's wallet. **Not built yet**: this crate will own the encrypted
-//! store (SQLite, AEAD per record, Argon2id), receiving credentials over OpenID4VCI, answering
-//! OpenID4VP requests with DCQL, the consent prompt, the consent rule (a parent's approval while
-//! the child is under 16), guardian approvals, withdrawals, and the hash-chained log.
+//! What runs on a family's phone: the child's and the parent's wallet. This crate is being
+//! built; so far it holds the encrypted [`vault`] every wallet record lives in.
 #![forbid(unsafe_code)]
+
+mod error;
+pub mod vault;
+
+pub use error::{Error, Result};
