@@ -5,7 +5,7 @@
 //! Each entry commits to the previous one (`hash = SHA-256(prev_hash ‖ seq ‖ JSON of the
 //! entry)`), and the chain's head (last sequence number and hash) is a sealed record of its
 //! own, written in the same transaction. So a removed, reordered or edited entry — or a cut-off
-//! tail — fails [`verify_chain`]. Entries are sealed in the [`Vault`](crate::vault::Vault) like
+//! tail — fails [`verify_chain`]. Entries are sealed in the [`Vault`] like
 //! every record; appends happen inside the caller's transaction, so an action and its log entry
 //! are stored together or not at all. (Rolling back the *whole* file to an older copy cannot be
 //! detected from inside the file; an export kept elsewhere can show it.)
