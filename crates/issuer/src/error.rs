@@ -67,6 +67,9 @@ pub enum Error {
         /// The most allowed.
         max: usize,
     },
+    /// A pre-authorized code or PIN was refused.
+    #[error(transparent)]
+    Grant(#[from] crate::offers::GrantRefusal),
     /// The same holder key appears twice in one batch, which would make two copies linkable.
     #[error("holder key {thumbprint} appears twice in one batch")]
     DuplicateHolderKey {

@@ -12,6 +12,7 @@ use schooltas_credential::status_list::{StatusListUri, StatusValue};
 use schooltas_did::VerifyingKey;
 
 use crate::error::{Error, Result};
+use crate::offers::{self, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 use crate::school::SchoolProfile;
 use crate::status::{StatusChange, StatusPolicy};
 use crate::store::{CredentialRow, IssuerStore, in_transaction};
@@ -101,6 +102,56 @@ impl<S: IssuerStore> Issuer<S> {
     /// The largest batch accepted.
     pub fn max_batch(&self) -> usize {
         self.max_batch
+    }
+
+    /// Records an offer of `config_ids` about `subject_ref` (OpenID4VCI pre-authorized code
+    /// flow) and returns its secrets: the code for the offer / QR code and, when `policy`
+    /// asks for one, the PIN for a second channel. Unknown configuration ids are refused.
+    pub fn create_offer(
+        &self,
+        policy: &OfferPolicy,
+        subject_ref: &str,
+        config_ids: &[String],
+        now: i64,
+    ) -> Result<OfferSecrets> {
+        if config_ids.is_empty() {
+            return Err(Error::UnknownCredentialType { config_id: String::new() });
+        }
+        for config_id in config_ids {
+            if self.catalog.get(config_id).is_none() {
+                return Err(Error::UnknownCredentialType { config_id: config_id.clone() });
+            }
+        }
+        offers::create_offer(&self.store, policy, subject_ref, config_ids, now)
+    }
+
+    /// Exchanges a pre-authorized code and PIN for an access token (the token endpoint's
+    /// logic): codes are single use, expire, and lock after `policy.max_pin_attempts` wrong
+    /// PINs. A refusal is `Ok(Err(reason))`, a storage failure `Err`.
+    pub fn redeem(
+        &self,
+        policy: &OfferPolicy,
+        code: &str,
+        pin: Option<&str>,
+        now: i64,
+    ) -> Result<std::result::Result<Grant, GrantRefusal>> {
+        offers::redeem(&self.store, policy, code, pin, now)
+    }
+
+    /// A fresh single-use nonce for a proof of possession (the nonce endpoint's logic).
+    pub fn new_nonce(&self, policy: &OfferPolicy, now: i64) -> Result<String> {
+        offers::new_nonce(&self.store, policy, now)
+    }
+
+    /// The subject and configuration ids an access token allows, if it is known and unexpired.
+    pub fn authorize(&self, access_token: &str, now: i64) -> Result<Option<crate::store::AccessTokenRow>> {
+        offers::authorize(&self.store, access_token, now)
+    }
+
+    /// Uses up a nonce: `true` if this school issued it, it has not expired and it was not
+    /// used before.
+    pub fn consume_nonce(&self, nonce: &str, now: i64) -> Result<bool> {
+        offers::consume_nonce(&self.store, nonce, now)
     }
 
     /// Issues one credential of type `config_id` about `subject_ref`, bound to `holder_key`.

@@ -9,11 +9,13 @@
 
 mod error;
 mod issue;
+mod offers;
 mod school;
 mod status;
 pub mod store;
 
 pub use error::{Error, Result};
 pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
+pub use offers::{ClaimsSource, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 pub use school::{Brin, SchoolKeys, SchoolLocation, SchoolProfile};
 pub use status::{StatusChange, StatusPolicy};
