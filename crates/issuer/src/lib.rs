@@ -10,6 +10,7 @@
 mod error;
 mod issue;
 mod offers;
+pub mod oid4vci;
 mod school;
 mod status;
 pub mod store;

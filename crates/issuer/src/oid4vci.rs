@@ -1,0 +1,203 @@
+//! The school's OpenID4VCI endpoints as plain methods over typed messages: a web framework
+//! mounts them, tests call them directly.
+
+use std::collections::BTreeMap;
+
+use schooltas_credential::oid4vci::proof::{ProofPolicy, verify_proof};
+use schooltas_credential::oid4vci::{
+    BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
+    CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, NonceResponse, ProofTypeSupported, TokenRequest,
+    TokenResponse, TxCode,
+};
+use serde_json::json;
+
+use crate::error::Error;
+use crate::issue::Issuer;
+use crate::offers::{ClaimsSource, GrantRefusal, OfferPolicy, OfferSecrets};
+use crate::store::IssuerStore;
+
+/// Where the issuer's endpoints live, relative to its credential issuer URL.
+pub const CREDENTIAL_PATH: &str = "/credential";
+/// The nonce endpoint's path.
+pub const NONCE_PATH: &str = "/nonce";
+/// The token endpoint's path.
+pub const TOKEN_PATH: &str = "/token";
+
+fn server_error(error: &Error) -> ErrorResponse {
+    // Storage failures are the issuer's problem; tell the wallet to try again without details.
+    let _ = error;
+    ErrorResponse::new(ErrorCode::Other("server_error".into()), "the issuer could not complete the request")
+}
+
+impl<S: IssuerStore> Issuer<S> {
+    /// The credential issuer metadata (§12.2): endpoints, batch size, display, and one
+    /// `dc+sd-jwt` configuration per catalog type with its display data and claims.
+    pub fn metadata(&self) -> CredentialIssuerMetadata {
+        let base = self.profile().issuer_url();
+        let alg = self.profile().keys().signer().algorithm().as_str().to_owned();
+        let configurations: BTreeMap<String, CredentialConfiguration> = self
+            .catalog()
+            .iter()
+            .map(|credential_type| {
+                let configuration = CredentialConfiguration {
+                    format: "dc+sd-jwt".into(),
+                    vct: credential_type.vct().as_str().to_owned(),
+                    cryptographic_binding_methods_supported: vec!["jwk".into()],
+                    credential_signing_alg_values_supported: vec![alg.clone()],
+                    proof_types_supported: BTreeMap::from([(
+                        "jwt".to_owned(),
+                        ProofTypeSupported { proof_signing_alg_values_supported: vec!["EdDSA".into(), "ES256".into()] },
+                    )]),
+                    credential_metadata: Some(credential_type.credential_metadata()),
+                };
+                (credential_type.id().to_owned(), configuration)
+            })
+            .collect();
+        CredentialIssuerMetadata {
+            credential_issuer: base.to_owned(),
+            authorization_servers: Vec::new(),
+            credential_endpoint: format!("{base}{CREDENTIAL_PATH}"),
+            nonce_endpoint: Some(format!("{base}{NONCE_PATH}")),
+            batch_credential_issuance: Some(BatchIssuance {
+                batch_size: u32::try_from(self.max_batch()).unwrap_or(u32::MAX),
+            }),
+            display: vec![
+                json!({"name": self.profile().name(), "locale": "nl-NL"}),
+                json!({"name": self.profile().name(), "locale": "en-US"}),
+            ],
+            credential_configurations_supported: configurations,
+        }
+    }
+
+    /// Makes a credential offer of `config_ids` about `subject_ref`: the offer (to show as a QR
+    /// code via [`CredentialOffer::to_uri`]) and the PIN to send through another channel.
+    pub fn offer(
+        &self,
+        policy: &OfferPolicy,
+        subject_ref: &str,
+        config_ids: &[String],
+        now: i64,
+    ) -> Result<(CredentialOffer, OfferSecrets), Error> {
+        let secrets = self.create_offer(policy, subject_ref, config_ids, now)?;
+        let tx_code = secrets.pin.as_ref().map(|pin| {
+            TxCode::numeric(
+                u32::try_from(pin.len()).unwrap_or(u32::MAX),
+                format!("De pincode van {} / the PIN from {}", self.profile().name(), self.profile().name()),
+            )
+        });
+        let offer = CredentialOffer::pre_authorized(
+            self.profile().issuer_url(),
+            config_ids.to_vec(),
+            secrets.code.as_str(),
+            tx_code,
+        );
+        Ok((offer, secrets))
+    }
+
+    /// The token endpoint (§6): a form-encoded pre-authorized code request in, a Bearer token
+    /// or an OAuth error out.
+    pub fn token_endpoint(&self, policy: &OfferPolicy, body: &str, now: i64) -> Result<TokenResponse, ErrorResponse> {
+        let request = TokenRequest::from_form(body).map_err(|e| ErrorResponse::from(&e))?;
+        match self.redeem(policy, &request.pre_authorized_code, request.tx_code.as_deref(), now) {
+            Ok(Ok(grant)) => Ok(TokenResponse {
+                access_token: grant.access_token.to_string(),
+                token_type: "Bearer".into(),
+                expires_in: Some(grant.expires_in),
+                authorization_details: None,
+            }),
+            Ok(Err(refusal)) => {
+                let code = match refusal {
+                    GrantRefusal::PinRequired => ErrorCode::InvalidRequest,
+                    _ => ErrorCode::InvalidGrant,
+                };
+                Err(ErrorResponse::new(code, refusal.to_string()))
+            }
+            Err(error) => Err(server_error(&error)),
+        }
+    }
+
+    /// The nonce endpoint (§7).
+    pub fn nonce_endpoint(&self, policy: &OfferPolicy, now: i64) -> Result<NonceResponse, ErrorResponse> {
+        self.new_nonce(policy, now).map(|c_nonce| NonceResponse { c_nonce }).map_err(|e| server_error(&e))
+    }
+
+    /// The credential endpoint (§8): checks the Bearer token, the request, every proof (typ,
+    /// key, signature, `aud` = this issuer, fresh `iat`) and their one shared nonce (issued
+    /// here, unused — it is used up now), fetches the claims from `claims` (the school's
+    /// administration), and issues one copy per proof as a batch.
+    pub fn credential_endpoint(
+        &self,
+        access_token: &str,
+        body: &str,
+        claims: &dyn ClaimsSource,
+        now: i64,
+    ) -> Result<CredentialResponse, ErrorResponse> {
+        let grant = match self.authorize(access_token, now) {
+            Ok(Some(grant)) => grant,
+            Ok(None) => {
+                return Err(ErrorResponse::new(ErrorCode::InvalidToken, "the access token is unknown or expired"));
+            }
+            Err(error) => return Err(server_error(&error)),
+        };
+        let request = CredentialRequest::from_json(body, self.max_batch()).map_err(|e| ErrorResponse::from(&e))?;
+        let Some(config_id) = request.credential_configuration_id.as_deref() else {
+            return Err(ErrorResponse::new(
+                ErrorCode::UnknownCredentialIdentifier,
+                "this issuer does not hand out credential identifiers",
+            ));
+        };
+        if !grant.config_ids.iter().any(|id| id == config_id) {
+            return Err(ErrorResponse::new(
+                ErrorCode::UnknownCredentialConfiguration,
+                format!("{config_id} was not offered with this token"),
+            ));
+        }
+        let policy = ProofPolicy::new(self.profile().issuer_url());
+        let proofs = request.proofs.as_ref().map(|p| p.jwt.as_slice()).unwrap_or_default();
+        let mut holder_keys = Vec::with_capacity(proofs.len());
+        let mut nonce: Option<String> = None;
+        for jwt in proofs {
+            let proof = verify_proof(jwt, &policy, now).map_err(|e| ErrorResponse::from(&e))?;
+            match (&nonce, proof.nonce) {
+                (None, found) => nonce = found,
+                (Some(first), Some(found)) if *first == found => {}
+                _ => return Err(ErrorResponse::new(ErrorCode::InvalidNonce, "the proofs carry different nonces")),
+            }
+            if holder_keys.contains(&proof.holder_key) {
+                return Err(ErrorResponse::new(ErrorCode::InvalidProof, "two proofs are for the same key"));
+            }
+            holder_keys.push(proof.holder_key);
+        }
+        let nonce = nonce.unwrap_or_default();
+        match self.consume_nonce(&nonce, now) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidNonce,
+                    "the nonce is unknown, expired or used; fetch a fresh one",
+                ));
+            }
+            Err(error) => return Err(server_error(&error)),
+        }
+        let subject_claims = claims.claims(&grant.subject_ref, config_id).map_err(|e| server_error(&e))?;
+        match self.issue_batch(config_id, &grant.subject_ref, subject_claims, &holder_keys, now) {
+            Ok(batch) => Ok(CredentialResponse {
+                credentials: batch
+                    .into_copies()
+                    .into_iter()
+                    .map(|credential| IssuedCredential { credential })
+                    .collect(),
+                transaction_id: None,
+                notification_id: None,
+            }),
+            Err(Error::DuplicateHolderKey { .. }) => {
+                Err(ErrorResponse::new(ErrorCode::InvalidProof, "two proofs are for the same key"))
+            }
+            Err(Error::Credential(error)) => Err(ErrorResponse::new(
+                ErrorCode::CredentialRequestDenied,
+                format!("the school's records do not make a valid credential: {error}"),
+            )),
+            Err(error) => Err(server_error(&error)),
+        }
+    }
+}

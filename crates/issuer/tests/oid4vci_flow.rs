@@ -1,0 +1,258 @@
+//! OpenID4VCI pre-authorized code flow, offer to stored credential, against a wallet-side
+//! client written from the spec's messages; and every endpoint's refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::oid4vci::proof::sign_proof;
+use schooltas_credential::oid4vci::{
+    CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
+    TokenRequest, TokenResponse,
+};
+use schooltas_credential::sd_jwt::{KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions};
+use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
+use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship};
+use schooltas_issuer::store::SqliteStore;
+use schooltas_issuer::{
+    Brin, ClaimsSource, Error, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy,
+};
+use serde_json::{Map, Value, json};
+
+const NOW: i64 = 1_800_000_000;
+const ISSUER_URL: &str = "https://delinde.example";
+
+fn issuer() -> Issuer<SqliteStore> {
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+    let profile = SchoolProfile::new(
+        "Basisschool De Linde",
+        location,
+        Did::parse("did:web:delinde.example").unwrap(),
+        ISSUER_URL,
+        SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
+    )
+    .unwrap();
+    Issuer::new(
+        profile,
+        Catalog::standard(),
+        SqliteStore::in_memory().unwrap(),
+        StatusPolicy::new(format!("{ISSUER_URL}/status")),
+    )
+    .with_max_batch(4)
+}
+
+/// The school's administration: the claims of pupil-17.
+fn administration() -> impl ClaimsSource {
+    |subject: &str, config_id: &str| -> Result<Map<String, Value>, Error> {
+        assert_eq!(subject, "pupil-17");
+        let claims = match config_id {
+            "pupil_enrolment" => json!({"school_name": "Basisschool De Linde", "school_brin": "12AB",
+                "school_location": "00", "school_year": "2026-2027", "group": "7B", "given_name": "Sanne",
+                "family_name": "de Vries", "birth_date": "2014-03-01", "age_over_12": true, "age_over_16": false}),
+            "school_advice" => json!({"school_name": "Basisschool De Linde", "school_brin": "12AB",
+                "advice": ["havo"], "advice_date": "2027-01-31", "adjusted_after_final_test": false}),
+            _ => json!({"unexpected": true}),
+        };
+        Ok(claims.as_object().cloned().unwrap())
+    }
+}
+
+fn offered(issuer: &Issuer<SqliteStore>, ids: &[&str]) -> (String, String) {
+    let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+    let (offer, secrets) = issuer.offer(&OfferPolicy::default(), "pupil-17", &ids, NOW).unwrap();
+    (offer.to_uri().unwrap(), secrets.pin.as_ref().unwrap().to_string())
+}
+
+/// The wallet's side, step by step, through JSON and form bodies only.
+fn wallet_receives(
+    issuer: &Issuer<SqliteStore>,
+    offer_uri: &str,
+    pin: &str,
+    copies: usize,
+) -> Vec<(SigningKey, String)> {
+    let CredentialOfferUri::ByValue(offer) = CredentialOfferUri::parse(offer_uri).unwrap() else { panic!() };
+    let metadata = CredentialIssuerMetadata::from_json(&issuer.metadata().to_json()).unwrap();
+    metadata.check_issuer(&offer.credential_issuer).unwrap();
+    let config_id = &offer.credential_configuration_ids[0];
+    assert!(metadata.credential_configurations_supported.contains_key(config_id));
+    let grant = offer.pre_authorized_grant().unwrap();
+    assert_eq!(grant.tx_code.as_ref().unwrap().length, Some(6));
+
+    let token_body = TokenRequest { pre_authorized_code: grant.pre_authorized_code.clone(), tx_code: Some(pin.into()) };
+    let token = issuer.token_endpoint(&OfferPolicy::default(), &token_body.to_form(), NOW + 5).unwrap();
+    let token = TokenResponse::from_json(&token.to_json()).unwrap();
+    let nonce: NonceResponse = serde_json::from_str(
+        &serde_json::to_string(&issuer.nonce_endpoint(&OfferPolicy::default(), NOW + 6).unwrap()).unwrap(),
+    )
+    .unwrap();
+
+    let keys: Vec<SigningKey> = (0..copies).map(|_| SigningKey::generate(Algorithm::EdDsa).unwrap()).collect();
+    let proofs = keys
+        .iter()
+        .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), NOW + 7, None).unwrap())
+        .collect();
+    let request = CredentialRequest::new(config_id.clone(), proofs);
+    let response =
+        issuer.credential_endpoint(&token.access_token, &request.to_json(), &administration(), NOW + 8).unwrap();
+    let response = CredentialResponse::from_json(&response.to_json()).unwrap();
+    keys.into_iter().zip(response.credentials.into_iter().map(|c| c.credential)).collect()
+}
+
+/// The wallet checks each credential before storing it: issuer signature through the
+/// school's DID document, bound to the key it proved, a known type, status VALID.
+fn wallet_checks(issuer: &Issuer<SqliteStore>, key: &SigningKey, credential: &str) -> Value {
+    let document = DidDocument::from_json(issuer.profile().did_document().to_string().as_bytes()).unwrap();
+    // As issued: the issuer-signed JWT with every disclosure, no key binding.
+    let presented = credential;
+    let options = VerifyOptions {
+        typ: TypPolicy::SdJwtVc,
+        key_binding: KeyBindingPolicy::NotRequired,
+        ..VerifyOptions::sd_jwt_vc(schooltas_credential::sd_jwt::KeyBinding::new("n", "a"))
+    };
+    let verified = UnverifiedSdJwt::parse(presented)
+        .unwrap()
+        .verify_with(
+            |header, _| {
+                let kid = DidUrl::parse(header.kid().unwrap())?;
+                Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
+            },
+            &options,
+            NOW + 10,
+        )
+        .unwrap();
+    assert_eq!(verified.holder_key(), Some(key.verifying_key()));
+    let vct = schooltas_credential::sd_jwt::Vct::new(verified.vct().unwrap()).unwrap();
+    assert!(Catalog::standard().by_vct(&vct).is_some());
+    let lists = InMemoryStatusLists::new();
+    for (uri, token) in issuer.status_list_tokens(NOW + 10).unwrap() {
+        lists.publish(uri, token);
+    }
+    if let Some(reference) = verified.status_reference().unwrap() {
+        StatusListCache::new(lists)
+            .check(&reference, issuer.profile().keys().signer().verifying_key(), NOW + 10)
+            .unwrap();
+    }
+    Value::Object(verified.claims().clone())
+}
+
+#[test]
+fn offer_to_stored_batch() {
+    let issuer = issuer();
+    let (uri, pin) = offered(&issuer, &["pupil_enrolment"]);
+    let received = wallet_receives(&issuer, &uri, &pin, 3);
+    assert_eq!(received.len(), 3);
+    let mut stored = Vec::new();
+    for (key, credential) in &received {
+        let claims = wallet_checks(&issuer, key, credential);
+        assert_eq!(claims["given_name"], "Sanne");
+        stored.push(credential.clone());
+    }
+    let held = issuer.credentials_of("pupil-17").unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].copies, 3);
+}
+
+#[test]
+fn metadata_lists_every_catalog_type_with_display() {
+    let metadata = issuer().metadata();
+    assert_eq!(metadata.credential_endpoint, "https://delinde.example/credential");
+    assert_eq!(metadata.nonce_endpoint.as_deref(), Some("https://delinde.example/nonce"));
+    assert_eq!(metadata.batch_credential_issuance.unwrap().batch_size, 4);
+    let enrolment = &metadata.credential_configurations_supported["pupil_enrolment"];
+    assert_eq!(enrolment.format, "dc+sd-jwt");
+    assert_eq!(enrolment.credential_signing_alg_values_supported, ["EdDSA"]);
+    assert_eq!(enrolment.credential_metadata.as_ref().unwrap()["display"][0]["locale"], "nl-NL");
+    assert_eq!(metadata.credential_configurations_supported.len(), Catalog::standard().iter().count());
+    assert!(metadata.check_issuer("https://other.example").is_err());
+}
+
+fn token(issuer: &Issuer<SqliteStore>, ids: &[&str]) -> (String, String) {
+    let (uri, pin) = offered(issuer, ids);
+    let CredentialOfferUri::ByValue(offer) = CredentialOfferUri::parse(&uri).unwrap() else { panic!() };
+    let code = offer.pre_authorized_grant().unwrap().pre_authorized_code.clone();
+    let body = TokenRequest { pre_authorized_code: code, tx_code: Some(pin) }.to_form();
+    let token = issuer.token_endpoint(&OfferPolicy::default(), &body, NOW).unwrap();
+    let nonce = issuer.nonce_endpoint(&OfferPolicy::default(), NOW).unwrap().c_nonce;
+    (token.access_token, nonce)
+}
+
+fn request(issuer: &Issuer<SqliteStore>, access_token: &str, body: &str) -> ErrorCode {
+    issuer.credential_endpoint(access_token, body, &administration(), NOW + 1).unwrap_err().error
+}
+
+#[test]
+fn the_token_endpoint_refuses_wrong_pins_reuse_and_other_grants() {
+    let issuer = issuer();
+    let (uri, pin) = offered(&issuer, &["pupil_enrolment"]);
+    let CredentialOfferUri::ByValue(offer) = CredentialOfferUri::parse(&uri).unwrap() else { panic!() };
+    let code = offer.pre_authorized_grant().unwrap().pre_authorized_code.clone();
+    let policy = OfferPolicy::default();
+    let wrong = if pin == "123456" { "654321" } else { "123456" };
+    let attempt = |tx_code: Option<&str>| {
+        let body = TokenRequest { pre_authorized_code: code.clone(), tx_code: tx_code.map(str::to_owned) }.to_form();
+        issuer.token_endpoint(&policy, &body, NOW)
+    };
+    assert_eq!(attempt(Some(wrong)).unwrap_err().error, ErrorCode::InvalidGrant);
+    assert_eq!(attempt(None).unwrap_err().error, ErrorCode::InvalidRequest);
+    attempt(Some(&pin)).unwrap();
+    let reused = attempt(Some(&pin)).unwrap_err();
+    assert_eq!(reused.error, ErrorCode::InvalidGrant);
+    assert!(reused.to_string().contains("already used"));
+    let other = issuer.token_endpoint(&policy, "grant_type=authorization_code&code=x", NOW).unwrap_err();
+    assert_eq!(other.error, ErrorCode::UnsupportedGrantType);
+    let repeated = format!("{}&tx_code=1", TokenRequest { pre_authorized_code: code, tx_code: Some(pin) }.to_form());
+    assert_eq!(issuer.token_endpoint(&policy, &repeated, NOW).unwrap_err().error, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn the_credential_endpoint_refuses_bad_tokens_requests_proofs_and_nonces() {
+    let issuer = issuer();
+    let (access_token, nonce) = token(&issuer, &["pupil_enrolment"]);
+    let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let proof = |aud: &str, nonce: Option<&str>, iat: i64| sign_proof(&key, aud, nonce, iat, None).unwrap();
+    let body = |config: &str, proofs: Vec<String>| CredentialRequest::new(config, proofs).to_json();
+
+    assert_eq!(request(&issuer, "not-a-token", &body("pupil_enrolment", vec![])), ErrorCode::InvalidToken);
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![])), ErrorCode::InvalidCredentialRequest);
+    let good = proof(ISSUER_URL, Some(&nonce), NOW);
+    assert_eq!(
+        request(&issuer, &access_token, &body("school_advice", vec![good.clone()])),
+        ErrorCode::UnknownCredentialConfiguration,
+        "not offered with this token"
+    );
+    let by_identifier = json!({"credential_identifier": "x", "proofs": {"jwt": [good.clone()]}}).to_string();
+    assert_eq!(request(&issuer, &access_token, &by_identifier), ErrorCode::UnknownCredentialIdentifier);
+    let singular =
+        json!({"credential_configuration_id": "pupil_enrolment", "proof": {"proof_type": "jwt", "jwt": good}});
+    assert_eq!(request(&issuer, &access_token, &singular.to_string()), ErrorCode::InvalidCredentialRequest);
+    let other_audience = proof("https://elsewhere.example", Some(&nonce), NOW);
+    assert_eq!(
+        request(&issuer, &access_token, &body("pupil_enrolment", vec![other_audience])),
+        ErrorCode::InvalidProof
+    );
+    let stale = proof(ISSUER_URL, Some(&nonce), NOW - 3600);
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![stale])), ErrorCode::InvalidProof);
+    let no_nonce = proof(ISSUER_URL, None, NOW);
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![no_nonce])), ErrorCode::InvalidNonce);
+    let made_up = proof(ISSUER_URL, Some("made-up"), NOW);
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![made_up])), ErrorCode::InvalidNonce);
+    let twice = vec![good.clone(), good.clone()];
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", twice)), ErrorCode::InvalidProof);
+    let five: Vec<String> = (0..5).map(|_| good.clone()).collect();
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", five)), ErrorCode::InvalidCredentialRequest);
+    // The good request works once; the nonce is then used up.
+    issuer
+        .credential_endpoint(&access_token, &body("pupil_enrolment", vec![good.clone()]), &administration(), NOW + 1)
+        .unwrap();
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![good])), ErrorCode::InvalidNonce);
+}
+
+#[test]
+fn records_that_make_no_valid_credential_are_denied() {
+    let issuer = issuer();
+    let (access_token, nonce) = token(&issuer, &["achievement"]);
+    let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let body =
+        CredentialRequest::new("achievement", vec![sign_proof(&key, ISSUER_URL, Some(&nonce), NOW, None).unwrap()]);
+    let error = issuer.credential_endpoint(&access_token, &body.to_json(), &administration(), NOW).unwrap_err();
+    assert_eq!(error.error, ErrorCode::CredentialRequestDenied);
+    assert!(!error.to_string().contains("true"), "no claim values in the answer: {error}");
+}
