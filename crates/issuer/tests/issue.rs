@@ -298,3 +298,25 @@ fn profile_values_are_validated() {
         schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(school_key(9).verifying_key().clone()));
     assert!(SchoolProfile::new("De Linde", location, other, "https://a.example", keys).is_err());
 }
+
+#[test]
+fn a_batch_of_ten_shares_no_salt_digest_or_holder_key() {
+    let issuer = issuer();
+    let keys: Vec<VerifyingKey> = (1..=10).map(|n| holder(n).verifying_key().clone()).collect();
+    let batch = issuer.issue_batch("pupil_enrolment", "pupil-17", enrolment("Sanne"), &keys, NOW).unwrap();
+    let mut salts = std::collections::HashSet::new();
+    let mut digests = std::collections::HashSet::new();
+    let mut holders = std::collections::HashSet::new();
+    for copy in batch.copies() {
+        let verified = verify(&issuer, copy);
+        assert!(holders.insert(verified.holder_key().unwrap().to_compressed_bytes()));
+        let parts: Vec<&str> = copy.split('~').collect();
+        for encoded in &parts[1..parts.len() - 1] {
+            let disclosure = schooltas_credential::sd_jwt::Disclosure::parse(encoded).unwrap();
+            assert!(salts.insert(disclosure.salt().to_owned()), "salt reused across copies");
+            assert!(digests.insert(disclosure.digest().to_owned()), "digest reused across copies");
+        }
+    }
+    assert_eq!(holders.len(), 10);
+    assert_eq!(salts.len(), 100, "10 disclosures × 10 copies");
+}
