@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use schooltas_credential::oid4vci::proof::{ProofPolicy, verify_proof};
 use schooltas_credential::oid4vci::{
-    BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer, CredentialRequest,
-    CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, NonceResponse, ProofTypeSupported, TokenRequest,
-    TokenResponse, TxCode,
+    AuthorizationServerMetadata, BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer,
+    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, NonceResponse,
+    ProofTypeSupported, TokenRequest, TokenResponse, TxCode,
 };
 use serde_json::json;
 
@@ -66,6 +66,17 @@ impl<S: IssuerStore> Issuer<S> {
                 json!({"name": self.profile().name(), "locale": "en-US"}),
             ],
             credential_configurations_supported: configurations,
+        }
+    }
+
+    /// The OAuth authorization server metadata (RFC 8414) of this issuer, which is its own
+    /// authorization server: the token endpoint, anonymous pre-authorized access allowed.
+    pub fn authorization_server_metadata(&self) -> AuthorizationServerMetadata {
+        let base = self.profile().issuer_url();
+        AuthorizationServerMetadata {
+            issuer: base.to_owned(),
+            token_endpoint: format!("{base}{TOKEN_PATH}"),
+            pre_authorized_grant_anonymous_access_supported: true,
         }
     }
 

@@ -39,6 +39,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An issuer answered with an OpenID4VCI error.
+    #[error("the issuer refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    IssuerRefused {
+        /// The error code (`invalid_grant`, `invalid_proof`, …).
+        error: String,
+        /// Its description.
+        description: Option<String>,
+    },
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {

@@ -7,6 +7,7 @@
 
 mod error;
 pub mod log;
+pub mod receive;
 pub mod vault;
 
 pub use error::{Error, Result};

@@ -1,0 +1,277 @@
+//! Receiving credentials: the wallet side of the OpenID4VCI 1.0 pre-authorized code flow.
+//!
+//! The wallet takes an offer (URI or value) and the PIN, fetches the issuer's metadata, gets a
+//! token, makes a fresh key per copy and proves possession of each, and checks every
+//! credential before it stores anything: the issuer's signature (with the key the caller
+//! trusts for that issuer), the binding to the key it proved, a type the catalog knows, and a
+//! VALID status. Credentials, their keys and the log entry are stored in one transaction.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::oid4vci::proof::sign_proof;
+use schooltas_credential::oid4vci::{
+    AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
+    CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
+};
+use schooltas_credential::sd_jwt::{KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, Vct, VerifyOptions};
+use schooltas_credential::status_list::StatusListCache;
+use schooltas_did::jws::Header;
+use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::log::{self, LogEvent};
+use crate::vault::Vault;
+
+/// What an endpoint answered: a body, or the spec's error response.
+pub type Answer = std::result::Result<String, ErrorResponse>;
+
+/// How the wallet reaches an issuer (HTTPS in an app; a direct call in tests and examples).
+pub trait IssuerConnection {
+    /// The credential issuer metadata (`/.well-known/openid-credential-issuer`).
+    fn issuer_metadata(&self, credential_issuer: &str) -> Result<String>;
+    /// The authorization server metadata (`/.well-known/oauth-authorization-server`).
+    fn authorization_server_metadata(&self, authorization_server: &str) -> Result<String>;
+    /// An offer by reference.
+    fn offer(&self, offer_uri: &str) -> Result<String>;
+    /// POST a form to the token endpoint.
+    fn token(&self, token_endpoint: &str, form: &str) -> Result<Answer>;
+    /// POST to the nonce endpoint.
+    fn nonce(&self, nonce_endpoint: &str) -> Result<Answer>;
+    /// POST a credential request with the Bearer token.
+    fn credential(&self, credential_endpoint: &str, access_token: &str, body: &str) -> Result<Answer>;
+}
+
+/// A stored credential copy: the SD-JWT VC, the private key it is bound to, and what it is.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredCredential {
+    /// The wallet's id for this copy.
+    pub id: String,
+    /// Groups the copies of one batch.
+    pub batch: String,
+    /// The catalog configuration id.
+    pub config_id: String,
+    /// The credential type.
+    pub vct: String,
+    /// The issuer (DID).
+    pub issuer: String,
+    /// The SD-JWT VC as issued (every disclosure).
+    pub sd_jwt: String,
+    /// The holder key, a private JWK (sealed in the vault like everything else).
+    pub holder_key: String,
+    /// When it was received.
+    pub received_at: i64,
+    /// Whether it has been presented (each copy is presented once).
+    pub used: bool,
+}
+
+impl fmt::Debug for StoredCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredCredential")
+            .field("id", &self.id)
+            .field("config_id", &self.config_id)
+            .field("issuer", &self.issuer)
+            .field("used", &self.used)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for StoredCredential {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.holder_key);
+        zeroize::Zeroize::zeroize(&mut self.sd_jwt);
+    }
+}
+
+/// The vault kind credential copies are stored under.
+pub const CREDENTIAL_KIND: &str = "credential";
+
+/// What the wallet needs to receive.
+pub struct Receiver<'a> {
+    /// Where the wallet stores.
+    pub vault: &'a Vault,
+    /// How it reaches issuers.
+    pub connection: &'a dyn IssuerConnection,
+    /// The credential types it accepts.
+    pub catalog: &'a Catalog,
+    /// The key of a trusted issuer for a credential's header and `iss` (from a trust list or
+    /// DID resolution); an error refuses the credential.
+    pub issuer_key: &'a dyn Fn(&Header, Option<&str>) -> schooltas_credential::Result<VerifyingKey>,
+    /// Status lookups.
+    pub status: &'a StatusListCache,
+    /// Copies per credential (batch issuance; capped by the issuer's batch size).
+    pub copies: usize,
+}
+
+fn issuer_refused(error: ErrorResponse) -> Error {
+    Error::IssuerRefused { error: error.error.as_str().to_owned(), description: error.error_description }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<T> {
+    serde_json::from_str(json)
+        .map_err(|_| Error::InvalidInput { reason: format!("the issuer's {what} is not valid JSON") })
+}
+
+impl Receiver<'_> {
+    /// Receives every credential of an offer, returning the stored copies' summaries.
+    pub fn receive(&self, offer_uri: &str, pin: Option<&str>, now: i64) -> Result<Vec<(String, String, usize)>> {
+        let offer = match CredentialOfferUri::parse(offer_uri)? {
+            CredentialOfferUri::ByValue(offer) => offer,
+            CredentialOfferUri::ByReference(location) => {
+                CredentialOffer::from_json(&self.connection.offer(&location)?)?
+            }
+        };
+        let metadata =
+            CredentialIssuerMetadata::from_json(&self.connection.issuer_metadata(&offer.credential_issuer)?)?;
+        metadata.check_issuer(&offer.credential_issuer)?;
+        let server = metadata.authorization_servers.first().cloned().unwrap_or_else(|| offer.credential_issuer.clone());
+        let server_metadata: AuthorizationServerMetadata =
+            parse("authorization server metadata", &self.connection.authorization_server_metadata(&server)?)?;
+        let grant = offer.pre_authorized_grant().ok_or_else(|| Error::InvalidInput {
+            reason: "the offer has no pre-authorized code; only that flow is supported".into(),
+        })?;
+        if grant.tx_code.is_some() && pin.is_none() {
+            return Err(Error::InvalidInput { reason: "this offer needs the PIN the school sent separately".into() });
+        }
+        let request =
+            TokenRequest { pre_authorized_code: grant.pre_authorized_code.clone(), tx_code: pin.map(str::to_owned) };
+        let token_json =
+            self.connection.token(&server_metadata.token_endpoint, &request.to_form())?.map_err(issuer_refused)?;
+        let token = TokenResponse::from_json(&token_json)?;
+        let access_token = Zeroizing::new(token.access_token.clone());
+        let batch_size = metadata.batch_credential_issuance.map_or(1, |b| b.batch_size as usize);
+        let copies = self.copies.clamp(1, batch_size.max(1));
+
+        let mut received: Vec<StoredCredential> = Vec::new();
+        for config_id in &offer.credential_configuration_ids {
+            let configuration = metadata.credential_configurations_supported.get(config_id).ok_or_else(|| {
+                Error::InvalidInput { reason: format!("the issuer's metadata does not describe {config_id}") }
+            })?;
+            let nonce_endpoint = metadata
+                .nonce_endpoint
+                .as_deref()
+                .ok_or_else(|| Error::InvalidInput { reason: "the issuer has no nonce endpoint".into() })?;
+            let nonce: NonceResponse =
+                parse("nonce response", &self.connection.nonce(nonce_endpoint)?.map_err(issuer_refused)?)?;
+            let keys: Vec<SigningKey> =
+                (0..copies).map(|_| SigningKey::generate(Algorithm::EdDsa)).collect::<schooltas_did::Result<_>>()?;
+            let proofs = keys
+                .iter()
+                .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
+                .collect::<schooltas_credential::Result<Vec<_>>>()?;
+            let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
+            let answer = self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?;
+            let response = CredentialResponse::from_json(&answer.map_err(issuer_refused)?)?;
+            if response.credentials.len() != keys.len() {
+                return Err(Error::InvalidInput {
+                    reason: format!("asked for {} copies, the issuer sent {}", keys.len(), response.credentials.len()),
+                });
+            }
+            let batch = random_id();
+            for (key, issued) in keys.iter().zip(&response.credentials) {
+                let (issuer, vct) = self.check(&issued.credential, key, &configuration.vct, now)?;
+                received.push(StoredCredential {
+                    id: random_id(),
+                    batch: batch.clone(),
+                    config_id: config_id.clone(),
+                    vct,
+                    issuer,
+                    sd_jwt: issued.credential.clone(),
+                    holder_key: key.to_private_jwk().to_string(),
+                    received_at: now,
+                    used: false,
+                });
+            }
+        }
+        // Store everything, and log it, in one transaction.
+        self.vault.transaction(|tx| {
+            for credential in &received {
+                let bytes = Zeroizing::new(
+                    serde_json::to_vec(credential).map_err(|e| Error::Storage { reason: e.to_string() })?,
+                );
+                tx.put(CREDENTIAL_KIND, &credential.id, &bytes)?;
+            }
+            let mut batches: Vec<(&str, &str, &str, u32)> = Vec::new();
+            for credential in &received {
+                match batches.iter_mut().find(|(batch, ..)| *batch == credential.batch) {
+                    Some(entry) => entry.3 += 1,
+                    None => batches.push((&credential.batch, &credential.issuer, &credential.vct, 1)),
+                }
+            }
+            for (_, issuer, vct, copies) in &batches {
+                log::append(
+                    tx,
+                    now,
+                    LogEvent::CredentialReceived {
+                        issuer: (*issuer).to_owned(),
+                        vct: (*vct).to_owned(),
+                        copies: *copies,
+                    },
+                )?;
+            }
+            Ok(())
+        })?;
+        let mut summary: Vec<(String, String, usize)> = Vec::new();
+        for credential in &received {
+            match summary.iter_mut().find(|(config, ..)| *config == credential.config_id) {
+                Some(entry) => entry.2 += 1,
+                None => summary.push((credential.config_id.clone(), credential.vct.clone(), 1)),
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Checks one received credential; returns its issuer and vct.
+    fn check(&self, sd_jwt: &str, key: &SigningKey, expected_vct: &str, now: i64) -> Result<(String, String)> {
+        let options = VerifyOptions {
+            typ: TypPolicy::SdJwtVc,
+            key_binding: KeyBindingPolicy::NotRequired,
+            ..VerifyOptions::sd_jwt_vc(KeyBinding::new("-", "-"))
+        };
+        let mut used_key = None;
+        let verified = UnverifiedSdJwt::parse(sd_jwt)?.verify_with(
+            |header, iss| {
+                let found = (self.issuer_key)(header, iss)?;
+                used_key = Some(found.clone());
+                Ok(found)
+            },
+            &options,
+            now,
+        )?;
+        if verified.holder_key() != Some(key.verifying_key()) {
+            return Err(Error::InvalidInput {
+                reason: "a credential is not bound to the key the wallet proved".into(),
+            });
+        }
+        let vct = verified.vct().unwrap_or_default().to_owned();
+        if vct != expected_vct || self.catalog.by_vct(&Vct::new(vct.clone())?).is_none() {
+            return Err(Error::InvalidInput {
+                reason: format!("credential type {vct} is not the one offered or not known"),
+            });
+        }
+        if let (Some(reference), Some(issuer_key)) = (verified.status_reference()?, used_key) {
+            self.status.check(&reference, &issuer_key, now)?;
+        }
+        Ok((verified.issuer().unwrap_or_default().to_owned(), vct))
+    }
+}
+
+/// Every stored credential copy.
+pub fn stored_credentials(vault: &Vault) -> Result<Vec<StoredCredential>> {
+    vault
+        .list(CREDENTIAL_KIND)?
+        .into_iter()
+        .map(|(id, bytes)| {
+            serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("credential record {id}") })
+        })
+        .collect()
+}
+
+fn random_id() -> String {
+    use rand::RngExt;
+    let bytes: [u8; 16] = rand::rng().random();
+    schooltas_did::base64url::encode(bytes)
+}

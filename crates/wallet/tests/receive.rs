@@ -1,0 +1,193 @@
+//! Receiving over OpenID4VCI from a real `schooltas-issuer` (called directly, no HTTP): the
+//! batch is verified and stored with its keys and a log entry; refusals store nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::sd_jwt::HolderSdJwt;
+use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
+use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, SigningKey, VerificationRelationship};
+use schooltas_issuer::store::SqliteStore;
+use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_wallet::Error;
+use schooltas_wallet::log;
+use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver, stored_credentials};
+use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+use serde_json::{Map, Value, json};
+
+const NOW: i64 = 1_800_000_000;
+
+struct School {
+    issuer: Issuer<SqliteStore>,
+    lists: Arc<InMemoryStatusLists>,
+    tamper: Cell<bool>,
+}
+
+impl School {
+    fn new() -> Self {
+        let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+        let profile = SchoolProfile::new(
+            "Basisschool De Linde",
+            location,
+            Did::parse("did:web:delinde.example").unwrap(),
+            "https://delinde.example",
+            SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
+        )
+        .unwrap();
+        let issuer = Issuer::new(
+            profile,
+            Catalog::standard(),
+            SqliteStore::in_memory().unwrap(),
+            StatusPolicy::new("https://delinde.example/status"),
+        );
+        School { issuer, lists: Arc::new(InMemoryStatusLists::new()), tamper: Cell::new(false) }
+    }
+
+    fn publish(&self) {
+        for (uri, token) in self.issuer.status_list_tokens(NOW).unwrap() {
+            self.lists.publish(uri, token);
+        }
+    }
+}
+
+fn administration(_: &str, _: &str) -> Result<Map<String, Value>, schooltas_issuer::Error> {
+    Ok(json!({"school_name": "Basisschool De Linde", "school_brin": "12AB", "school_location": "00",
+              "school_year": "2026-2027", "group": "7B", "given_name": "Sanne", "family_name": "de Vries",
+              "birth_date": "2014-03-01", "age_over_12": true, "age_over_16": false})
+    .as_object()
+    .cloned()
+    .unwrap())
+}
+
+impl IssuerConnection for School {
+    fn issuer_metadata(&self, _: &str) -> schooltas_wallet::Result<String> {
+        Ok(self.issuer.metadata().to_json())
+    }
+    fn authorization_server_metadata(&self, _: &str) -> schooltas_wallet::Result<String> {
+        Ok(serde_json::to_string(&self.issuer.authorization_server_metadata()).unwrap())
+    }
+    fn offer(&self, _: &str) -> schooltas_wallet::Result<String> {
+        Err(Error::InvalidInput { reason: "no offers by reference here".into() })
+    }
+    fn token(&self, _: &str, form: &str) -> schooltas_wallet::Result<Answer> {
+        Ok(self.issuer.token_endpoint(&OfferPolicy::default(), form, NOW).map(|t| t.to_json()))
+    }
+    fn nonce(&self, _: &str) -> schooltas_wallet::Result<Answer> {
+        Ok(self.issuer.nonce_endpoint(&OfferPolicy::default(), NOW).map(|n| serde_json::to_string(&n).unwrap()))
+    }
+    fn credential(&self, _: &str, token: &str, body: &str) -> schooltas_wallet::Result<Answer> {
+        let answer = self.issuer.credential_endpoint(token, body, &administration, NOW);
+        // Publish the new status entries, as the school's server would.
+        self.publish();
+        Ok(answer.map(|mut response| {
+            if self.tamper.get() {
+                let credential = &mut response.credentials[0].credential;
+                *credential = credential.replacen("eyJ", "eyK", 1);
+            }
+            response.to_json()
+        }))
+    }
+}
+
+fn receive(
+    school: &School,
+    vault: &Vault,
+    pin: Option<&str>,
+    uri: &str,
+) -> schooltas_wallet::Result<Vec<(String, String, usize)>> {
+    let document = DidDocument::from_json(school.issuer.profile().did_document().to_string().as_bytes()).unwrap();
+    let issuer_key = move |header: &schooltas_did::jws::Header, _: Option<&str>| {
+        let kid = DidUrl::parse(header.kid().unwrap_or_default())?;
+        Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
+    };
+    let cache = StatusListCache::new(school.lists.clone());
+    let catalog = Catalog::standard();
+    let receiver =
+        Receiver { vault, connection: school, catalog: &catalog, issuer_key: &issuer_key, status: &cache, copies: 3 };
+    receiver.receive(uri, pin, NOW)
+}
+
+fn wallet() -> Vault {
+    Vault::in_memory(Unlock::Key(&WalletKey::generate()), KdfParams::INSECURE_FOR_TESTS).unwrap()
+}
+
+fn offer(school: &School) -> (String, String) {
+    let (offer, secrets) =
+        school.issuer.offer(&OfferPolicy::default(), "pupil-17", &["pupil_enrolment".to_owned()], NOW).unwrap();
+    (offer.to_uri().unwrap(), secrets.pin.as_ref().unwrap().to_string())
+}
+
+#[test]
+fn a_batch_is_received_checked_and_stored_with_its_keys_and_a_log_entry() {
+    let school = School::new();
+    let vault = wallet();
+    let (uri, pin) = offer(&school);
+    let summary = receive(&school, &vault, Some(&pin), &uri).unwrap();
+    assert_eq!(
+        summary,
+        [("pupil_enrolment".to_owned(), "https://schooltas.nl/credentials/enrolment/v1".to_owned(), 3)]
+    );
+    let stored = stored_credentials(&vault).unwrap();
+    assert_eq!(stored.len(), 3);
+    for copy in &stored {
+        SigningKey::from_jwk_json(&copy.holder_key).unwrap();
+        HolderSdJwt::parse(&copy.sd_jwt).unwrap();
+        assert_eq!(copy.issuer, "did:web:delinde.example");
+        assert!(!copy.used);
+        assert!(!format!("{copy:?}").contains(&copy.holder_key), "the private key is not printed");
+        assert_eq!(stored.iter().filter(|other| other.holder_key == copy.holder_key).count(), 1, "one key per copy");
+    }
+    let entries = log::verify_chain(&vault).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(matches!(&entries[0].event, log::LogEvent::CredentialReceived { copies: 3, .. }));
+}
+
+#[test]
+fn a_wrong_pin_is_the_issuers_refusal_and_stores_nothing() {
+    let school = School::new();
+    let vault = wallet();
+    let (uri, pin) = offer(&school);
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let error = receive(&school, &vault, Some(wrong), &uri).unwrap_err();
+    assert!(matches!(&error, Error::IssuerRefused { error, .. } if error == "invalid_grant"), "{error}");
+    let error = receive(&school, &vault, None, &uri).unwrap_err();
+    assert!(error.to_string().contains("needs the PIN"), "{error}");
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+    assert!(log::verify_chain(&vault).unwrap().is_empty());
+}
+
+#[test]
+fn a_tampered_credential_is_refused_and_nothing_is_stored() {
+    let school = School::new();
+    school.tamper.set(true);
+    let vault = wallet();
+    let (uri, pin) = offer(&school);
+    let error = receive(&school, &vault, Some(&pin), &uri).unwrap_err();
+    assert!(matches!(error, Error::Credential(_)), "{error}");
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+}
+
+#[test]
+fn an_untrusted_issuer_key_is_refused() {
+    let school = School::new();
+    let vault = wallet();
+    let (uri, pin) = offer(&school);
+    let stranger = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let issuer_key = move |_: &schooltas_did::jws::Header, _: Option<&str>| {
+        Ok(schooltas_did::Signer::verifying_key(&stranger).clone())
+    };
+    let cache = StatusListCache::new(school.lists.clone());
+    let catalog = Catalog::standard();
+    let receiver = Receiver {
+        vault: &vault,
+        connection: &school,
+        catalog: &catalog,
+        issuer_key: &issuer_key,
+        status: &cache,
+        copies: 1,
+    };
+    assert!(receiver.receive(&uri, Some(&pin), NOW).is_err());
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+}
