@@ -1,36 +1,26 @@
 //! Issuing, batch issuing, revoking and key rotation, checked from the verifier's side.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 
 use schooltas_credential::Error as CredentialError;
-use schooltas_credential::catalog::Catalog;
 use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };
 use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
 use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship, VerifyingKey};
 use schooltas_issuer::store::SqliteStore;
-use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange, StatusPolicy};
+use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;
 
-fn school_key(seed: u8) -> SigningKey {
-    SigningKey::from_ed25519_seed(&[seed; 32])
-}
+use common::school_key;
 
 fn issuer_with(store: SqliteStore) -> Issuer<SqliteStore> {
-    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
-    let profile = SchoolProfile::new(
-        "Basisschool De Linde",
-        location,
-        Did::parse("did:web:delinde.example").unwrap(),
-        "https://delinde.example",
-        SchoolKeys::new("key-1", school_key(1)),
-    )
-    .unwrap();
-    Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new("https://delinde.example/status"))
+    common::school(store)
 }
 
 fn issuer() -> Issuer<SqliteStore> {

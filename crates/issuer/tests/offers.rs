@@ -2,26 +2,15 @@
 //! tokens and nonces, nothing secret stored or printed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_did::{Did, SigningKey};
+mod common;
+
 use schooltas_issuer::store::SqliteStore;
-use schooltas_issuer::{
-    Brin, Error, GrantRefusal, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy,
-};
+use schooltas_issuer::{Error, GrantRefusal, Issuer, OfferPolicy};
 
 const NOW: i64 = 1_800_000_000;
 
 fn issuer(store: SqliteStore) -> Issuer<SqliteStore> {
-    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
-    let profile = SchoolProfile::new(
-        "Basisschool De Linde",
-        location,
-        Did::parse("did:web:delinde.example").unwrap(),
-        "https://delinde.example",
-        SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
-    )
-    .unwrap();
-    Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new("https://delinde.example/status"))
+    common::school(store)
 }
 
 fn ids(list: &[&str]) -> Vec<String> {

@@ -2,6 +2,8 @@
 //! client written from the spec's messages; and every endpoint's refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::oid4vci::proof::sign_proof;
 use schooltas_credential::oid4vci::{
@@ -10,33 +12,16 @@ use schooltas_credential::oid4vci::{
 };
 use schooltas_credential::sd_jwt::{KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions};
 use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
-use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship};
+use schooltas_did::{Algorithm, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship};
 use schooltas_issuer::store::SqliteStore;
-use schooltas_issuer::{
-    Brin, ClaimsSource, Error, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy,
-};
+use schooltas_issuer::{ClaimsSource, Error, Issuer, OfferPolicy};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;
 const ISSUER_URL: &str = "https://delinde.example";
 
 fn issuer() -> Issuer<SqliteStore> {
-    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
-    let profile = SchoolProfile::new(
-        "Basisschool De Linde",
-        location,
-        Did::parse("did:web:delinde.example").unwrap(),
-        ISSUER_URL,
-        SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
-    )
-    .unwrap();
-    Issuer::new(
-        profile,
-        Catalog::standard(),
-        SqliteStore::in_memory().unwrap(),
-        StatusPolicy::new(format!("{ISSUER_URL}/status")),
-    )
-    .with_max_batch(4)
+    common::school(SqliteStore::in_memory().unwrap()).with_max_batch(4)
 }
 
 /// The school's administration: the claims of pupil-17.

@@ -185,15 +185,10 @@ fn export_and_import_restore_everything() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Run by `a_killed_writer_loses_nothing_acknowledged` in a child process: writes records and
-/// prints "ack <n>" after each acknowledged write, until killed.
-#[test]
-#[ignore = "helper process for the crash test"]
-fn crash_writer() {
-    let Ok(path) = std::env::var("SCHOOLTAS_CRASH_WALLET") else {
-        return;
-    };
-    let vault = Vault::open(&path, Unlock::Passphrase("correct horse battery")).unwrap();
+/// The writer's side of the crash test, run in a child process: writes credential + log
+/// pairs and prints "ack <n>" after each acknowledged write, until killed.
+fn write_until_killed(path: &str) -> ! {
+    let vault = Vault::open(path, Unlock::Passphrase("correct horse battery")).unwrap();
     for n in 0.. {
         let payload = vec![b'x'; 4096 + n % 997];
         vault
@@ -204,16 +199,21 @@ fn crash_writer() {
             .unwrap();
         println!("ack {n}");
     }
+    unreachable!("the writer runs until it is killed")
 }
 
 #[test]
 fn a_killed_writer_loses_nothing_acknowledged() {
+    // In the child process this same test is the writer.
+    if let Ok(path) = std::env::var("SCHOOLTAS_CRASH_WALLET") {
+        write_until_killed(&path);
+    }
     let dir = temp_dir("crash");
     let (path, vault) = new_vault(&dir);
     drop(vault);
     for round in 0..3 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--ignored", "--exact", "crash_writer", "--nocapture", "--test-threads=1"])
+            .args(["--exact", "a_killed_writer_loses_nothing_acknowledged", "--nocapture", "--test-threads=1"])
             .env("SCHOOLTAS_CRASH_WALLET", &path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -1,0 +1,26 @@
+//! The test school every issuer test uses: Basisschool De Linde, did:web, one Ed25519 key.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use schooltas_credential::catalog::Catalog;
+use schooltas_did::{Did, SigningKey};
+use schooltas_issuer::store::SqliteStore;
+use schooltas_issuer::{Brin, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+
+/// The school's signing key number `seed`.
+pub(crate) fn school_key(seed: u8) -> SigningKey {
+    SigningKey::from_ed25519_seed(&[seed; 32])
+}
+
+/// De Linde (`did:web:delinde.example`, issuer `https://delinde.example`, key-1) over `store`.
+pub(crate) fn school(store: SqliteStore) -> Issuer<SqliteStore> {
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+    let profile = SchoolProfile::new(
+        "Basisschool De Linde",
+        location,
+        Did::parse("did:web:delinde.example").unwrap(),
+        "https://delinde.example",
+        SchoolKeys::new("key-1", school_key(1)),
+    )
+    .unwrap();
+    Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new("https://delinde.example/status"))
+}
