@@ -846,7 +846,8 @@ fn a_tampered_request_object_is_refused() {
 #[test]
 fn request_rules_are_enforced_at_sign_and_verify() {
     let v = verifier();
-    let cases: Vec<(fn(&mut AuthorizationRequest), fn(&Oid4vpError) -> bool)> = vec![
+    type Case = (fn(&mut AuthorizationRequest), fn(&Oid4vpError) -> bool);
+    let cases: Vec<Case> = vec![
         (|r| r.response_uri = "http://school.example/response".into(), |e| matches!(e, Oid4vpError::NotHttps { .. })),
         (|r| r.response_uri = "https://user@school.example/r".into(), |e| matches!(e, Oid4vpError::NotHttps { .. })),
         (|r| r.response_uri = "https://school.example/r#x".into(), |e| matches!(e, Oid4vpError::NotHttps { .. })),
@@ -1078,10 +1079,10 @@ fn response_round_trip_through_form_and_json() {
 fn response_refusals_do_not_quote_presentations() {
     let leak = "WyJzYWx0IiwiZ2l2ZW5fbmFtZSIsIlNhbm5lIl0";
     let bodies = [
-        format!("vp_token={}", form::encode(&[("x", &format!(r#"{{"enrolment":"{leak}"}}"#))])[2..].to_owned()),
-        format!("vp_token=%7B%22enrolment%22%3A%5B%5D%7D"),
-        format!("vp_token=%7B%22enrolment%22%3A%5B1%5D%7D"),
-        format!("vp_token=%7B%7D"),
+        form::encode(&[("vp_token", &format!(r#"{{"enrolment":"{leak}"}}"#))]),
+        "vp_token=%7B%22enrolment%22%3A%5B%5D%7D".to_owned(),
+        "vp_token=%7B%22enrolment%22%3A%5B1%5D%7D".to_owned(),
+        "vp_token=%7B%7D".to_owned(),
         format!("vp_token={leak}"),
         "state=x".to_owned(),
         "vp_token=%7B%7D&vp_token=%7B%7D".to_owned(),

@@ -219,7 +219,7 @@ impl DcqlQuery {
 
 fn check_one(query: &CredentialQuery, index: usize, credential: &PresentedCredential, report: &mut ResponseReport) {
     let query_id = || query.id.clone();
-    if !query.vct_values().iter().any(|v| *v == credential.vct) {
+    if !query.vct_values().contains(&credential.vct) {
         report.failures.push(ResponseFailure::WrongVct { query_id: query_id(), index, vct: credential.vct.clone() });
     }
     let requested: Vec<&ClaimsQuery> = match (&query.claims, &query.claim_sets) {

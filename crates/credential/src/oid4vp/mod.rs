@@ -61,7 +61,7 @@
 //!
 //! // Wallet: parse the link, verify the request object against the verifier's DID.
 //! let AuthorizationRequestUri::ByValue { request_jwt, .. } = AuthorizationRequestUri::parse(&link)? else {
-//!     unreachable!()
+//!     return Err("expected a request by value".into());
 //! };
 //! let received = UnverifiedRequestObject::parse(&request_jwt)?.verify_with_resolver(&Resolver::offline(), now, 60)?;
 //! assert_eq!(received.schooltas.as_ref().map(|s| s.legal_basis), Some(LegalBasis::Consent));
