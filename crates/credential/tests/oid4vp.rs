@@ -400,9 +400,19 @@ fn builder_builds_what_the_json_says() {
 
 // ---- Matching (wallet) --------------------------------------------------------------------------
 
+/// The holder-binding claim every fixture of a bound credential carries.
+fn cnf() -> Value {
+    json!({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}})
+}
+
+fn bound(mut claims: Value) -> Value {
+    claims["cnf"] = cnf();
+    claims
+}
+
 fn pupil() -> Value {
     json!({
-        "iss": "did:web:school.example", "vct": VCT,
+        "iss": "did:web:school.example", "vct": VCT, "cnf": cnf(),
         "given_name": "Sanne", "family_name": "de Vries", "birth_date": "2014-03-01", "group": "7B",
         "age_over_12": true,
         "address": {"street_address": "Schoolstraat 1", "locality": "Utrecht", "postal_code": "3511AA"},
@@ -477,8 +487,8 @@ fn claim_sets_fall_back_to_the_second_option() {
     let mut query = claims_alternatives();
     query["credentials"][0]["meta"]["vct_values"] = json!([VCT]);
     let query = DcqlQuery::from_json(&query).unwrap();
-    let without_region = json!({"family_name": "de Vries", "postal_code": "3511AA", "locality": "Utrecht",
-                                "date_of_birth": "2014-03-01", "nickname": "S"});
+    let without_region = bound(json!({"family_name": "de Vries", "postal_code": "3511AA", "locality": "Utrecht",
+                                "date_of_birth": "2014-03-01", "nickname": "S"}));
     assert_eq!(
         match_one(&query, &without_region).unwrap(),
         [ClaimPath::claim("family_name"), ClaimPath::claim("postal_code"), ClaimPath::claim("date_of_birth")]
@@ -494,14 +504,14 @@ fn claim_sets_fall_back_to_the_second_option() {
             ClaimPath::claim("date_of_birth")
         ]
     );
-    assert_eq!(match_one(&query, &json!({"family_name": "x"})), None);
+    assert_eq!(match_one(&query, &bound(json!({"family_name": "x"}))), None);
 }
 
 #[test]
 fn credential_sets_optional_may_stay_unanswered_required_may_not() {
     let query = DcqlQuery::from_json(&credentials_alternatives()).unwrap();
-    let reduced = json!({"family_name": "Doe", "given_name": "J"});
-    let residence = json!({"postal_code": "1", "locality": "L", "region": "R"});
+    let reduced = bound(json!({"family_name": "Doe", "given_name": "J"}));
+    let residence = bound(json!({"postal_code": "1", "locality": "L", "region": "R"}));
     let credentials = [
         WalletCredential::new(1, "https://credentials.example.com/reduced_identity_credential", &reduced),
         WalletCredential::new(2, "https://cred.example/residence_credential", &residence),
@@ -517,7 +527,7 @@ fn credential_sets_optional_may_stay_unanswered_required_may_not() {
     assert!(!result.is_satisfiable());
 
     // With a rewards card the optional set is answered too.
-    let rewards = json!({"rewards_number": 12});
+    let rewards = bound(json!({"rewards_number": 12}));
     let mut more = credentials.to_vec();
     more.push(WalletCredential::new(3, "https://company.example/company_rewards", &rewards));
     let answer = query.match_credentials(&more).unwrap().answer.unwrap();
@@ -527,9 +537,9 @@ fn credential_sets_optional_may_stay_unanswered_required_may_not() {
 #[test]
 fn credential_sets_prefer_the_first_satisfiable_option() {
     let query = DcqlQuery::from_json(&credentials_alternatives()).unwrap();
-    let pid = json!({"family_name": "Doe", "given_name": "J", "address": {"street_address": "S"}});
-    let reduced = json!({"family_name": "Doe", "given_name": "J"});
-    let residence = json!({"postal_code": "1", "locality": "L", "region": "R"});
+    let pid = bound(json!({"family_name": "Doe", "given_name": "J", "address": {"street_address": "S"}}));
+    let reduced = bound(json!({"family_name": "Doe", "given_name": "J"}));
+    let residence = bound(json!({"postal_code": "1", "locality": "L", "region": "R"}));
     let credentials = [
         WalletCredential::new(1, "https://credentials.example.com/reduced_identity_credential", &reduced),
         WalletCredential::new(2, "https://cred.example/residence_credential", &residence),
@@ -541,9 +551,9 @@ fn credential_sets_prefer_the_first_satisfiable_option() {
 
 #[test]
 fn multiple_returns_every_candidate_otherwise_the_first() {
-    let a = json!({"group": "7B"});
-    let b = json!({"group": "3A"});
-    let wrong_type = json!({"group": "1"});
+    let a = bound(json!({"group": "7B"}));
+    let b = bound(json!({"group": "3A"}));
+    let wrong_type = bound(json!({"group": "1"}));
     let credentials = [
         WalletCredential::new(10, VCT, &a),
         WalletCredential::new(11, "https://other.example/vct", &wrong_type),
@@ -558,6 +568,18 @@ fn multiple_returns_every_candidate_otherwise_the_first() {
     multiple.credentials[0].multiple = true;
     let answer = multiple.match_credentials(&credentials).unwrap().answer.unwrap();
     assert_eq!(answer["pid"].iter().map(|c| c.handle).collect::<Vec<_>>(), [10, 12]);
+}
+
+#[test]
+fn holder_binding_requires_cnf() {
+    // Appendix B.3: without `cnf` the credential cannot answer a query requiring holder binding.
+    let mut unbound = pupil();
+    unbound.as_object_mut().unwrap().remove("cnf");
+    let query = query_with(json!([{"path": ["group"]}]));
+    assert_eq!(match_one(&query, &unbound), None);
+    let mut relaxed = query.clone();
+    relaxed.credentials[0].require_cryptographic_holder_binding = false;
+    assert_eq!(match_one(&relaxed, &unbound).unwrap(), [ClaimPath::claim("group")]);
 }
 
 #[test]

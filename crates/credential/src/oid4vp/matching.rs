@@ -20,7 +20,8 @@ pub struct WalletCredential<'a> {
     pub handle: usize,
     /// The credential's `vct`.
     pub vct: &'a str,
-    /// All its claims as the holder sees them (processed: every disclosure applied).
+    /// All its claims as the holder sees them (processed: every disclosure applied), including
+    /// `cnf` when the credential is bound to the holder's key.
     pub claims: &'a Value,
 }
 
@@ -137,6 +138,11 @@ impl DcqlQuery {
 /// Whether `credential` satisfies `query`, and if so what to disclose (§6.4.1).
 fn match_credential(query: &CredentialQuery, credential: &WalletCredential<'_>) -> Option<CredentialMatch> {
     if !query.vct_values().iter().any(|v| v == credential.vct) {
+        return None;
+    }
+    // Appendix B.3: when holder binding is required (the default), an SD-JWT without a `cnf`
+    // claim cannot be returned.
+    if query.require_cryptographic_holder_binding && credential.claims.get("cnf").is_none() {
         return None;
     }
     let disclose = select_claims(query, credential.claims)?;

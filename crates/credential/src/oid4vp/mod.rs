@@ -74,7 +74,10 @@
 //!     .holder_key(child.verifying_key())
 //!     .issue(&school, &mut RandomSalts)?
 //!     .to_string();
-//! let matched = received.dcql_query.match_credentials(&[WalletCredential::new(0, vct, &claims)])?;
+//! // The matcher sees the credential as the holder does: all claims, with the `cnf` key binding.
+//! let mut holder_view = claims.clone();
+//! holder_view["cnf"] = json!({"jwk": child.verifying_key().to_jwk()});
+//! let matched = received.dcql_query.match_credentials(&[WalletCredential::new(0, vct, &holder_view)])?;
 //! let answer = matched.answer.ok_or("cannot answer")?;
 //! assert_eq!(answer["enrolment"][0].disclose, [ClaimPath::claim("group")]);
 //! let kb = KeyBindingInput { nonce: received.nonce.clone(), audience: received.client_id.clone(), issued_at: now };

@@ -251,7 +251,8 @@ impl AuthorizationRequest {
         let Value::Object(mut claims) =
             serde_json::to_value(self).map_err(|e| Oid4vpError::malformed_json("authorization request", &e))?
         else {
-            return Err(Oid4vpError::InvalidLifetime.into()); // unreachable: a struct serializes to an object
+            // A struct always serializes to an object; this branch only satisfies the type.
+            return Err(Oid4vpError::MalformedJson { what: "authorization request", line: 0, column: 0 }.into());
         };
         claims.insert("iss".into(), Value::String(did.to_string()));
         claims.insert("aud".into(), Value::String(SELF_ISSUED_AUDIENCE.into()));
