@@ -1,93 +1,100 @@
-//! `application/x-www-form-urlencoded` (WHATWG URL standard §5): the encoding of OAuth token
-//! requests, OpenID4VP `direct_post` bodies and offer / request URIs.
+//! `application/x-www-form-urlencoded` (WHATWG URL Standard §5), strict on input.
+//!
+//! Encoding follows the standard exactly: ASCII alphanumerics and `*-._` stay, a space becomes
+//! `+`, every other byte of the UTF-8 text becomes `%XX`. Decoding follows it too, except where
+//! the standard is lenient and this module refuses: a `%` not followed by two hex digits,
+//! percent-decoded bytes that are not UTF-8, and a parameter name given twice (an attacker's
+//! second `client_id` or `vp_token` must not silently win or lose). Empty sequences between
+//! `&` are skipped, as the standard says. Error messages never quote a value.
 
-/// Encodes one component: ALPHA, DIGIT and `*-._` as is, space as `+`, every other byte as
-/// `%XX` of its UTF-8.
-pub(crate) fn encode_component(text: &str, out: &mut String) {
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
-            b' ' => out.push('+'),
-            other => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(other >> 4)]));
-                out.push(char::from(HEX[usize::from(other & 0xf)]));
-            }
-        }
-    }
-}
+use crate::oid4vp::Oid4vpError;
 
-/// `name=value&name=value`.
-pub(crate) fn encode(pairs: &[(&str, &str)]) -> String {
+/// The form encoding of `pairs`, in order.
+///
+/// ```
+/// use schooltas_credential::form;
+/// assert_eq!(form::encode(&[("a b", "x&y=z"), ("ü", "*-._~")]), "a+b=x%26y%3Dz&%C3%BC=*-._%7E");
+/// ```
+pub fn encode(pairs: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    for (n, (name, value)) in pairs.iter().enumerate() {
-        if n > 0 {
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
             out.push('&');
         }
-        encode_component(name, &mut out);
+        encode_into(name, &mut out);
         out.push('=');
-        encode_component(value, &mut out);
+        encode_into(value, &mut out);
     }
     out
 }
 
-/// Decodes one component strictly: `+` is a space, `%XX` needs two hex digits, and the
-/// result must be UTF-8.
-pub(crate) fn decode_component(text: &str) -> Result<String, &'static str> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        match bytes[at] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |b: u8| char::from(b).to_digit(16);
-                let (Some(high), Some(low)) =
-                    (bytes.get(at + 1).copied().and_then(hex), bytes.get(at + 2).copied().and_then(hex))
-                else {
-                    return Err("an invalid %-escape");
-                };
-                out.push((high * 16 + low) as u8);
-                at += 2;
+/// Appends the form encoding of one name or value to `out`.
+pub fn encode_into(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in text.as_bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(char::from(byte)),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
             }
-            other => out.push(other),
         }
-        at += 1;
     }
-    String::from_utf8(out).map_err(|_| "bytes that are not UTF-8")
 }
 
-/// Decodes `name=value&…`, refusing a repeated name.
-pub(crate) fn decode(text: &str) -> Result<Vec<(String, String)>, String> {
+/// The most parameters [`decode`] accepts.
+pub const MAX_PARAMETERS: usize = 64;
+
+/// Decodes a form body or query string into its name/value pairs, in order.
+pub fn decode(input: &str) -> Result<Vec<(String, String)>, Oid4vpError> {
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for part in text.split('&').filter(|part| !part.is_empty()) {
-        let (name, value) = part.split_once('=').unwrap_or((part, ""));
-        let name = decode_component(name).map_err(|e| format!("a parameter name has {e}"))?;
-        let value = decode_component(value).map_err(|e| format!("parameter {name} has {e}"))?;
-        if pairs.iter().any(|(seen, _)| *seen == name) {
-            return Err(format!("parameter {name} appears more than once"));
+    for sequence in input.split('&').filter(|s| !s.is_empty()) {
+        // A bound keeps the duplicate check below cheap on hostile input.
+        if pairs.len() == MAX_PARAMETERS {
+            return Err(Oid4vpError::TooLarge {
+                what: "number of form parameters",
+                len: pairs.len() + 1,
+                limit: MAX_PARAMETERS,
+            });
+        }
+        let (name, value) = sequence.split_once('=').unwrap_or((sequence, ""));
+        let name = decode_component(name)?;
+        let value = decode_component(value)?;
+        if pairs.iter().any(|(n, _)| *n == name) {
+            return Err(Oid4vpError::DuplicateParameter { name: crate::oid4vp::dcql::truncate(&name) });
         }
         pairs.push((name, value));
     }
     Ok(pairs)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trips_and_refuses_bad_input() {
-        let text = encode(&[("a b", "ü&=+%"), ("json", r#"{"x":[1]}"#)]);
-        assert_eq!(text, "a+b=%C3%BC%26%3D%2B%25&json=%7B%22x%22%3A%5B1%5D%7D");
-        assert_eq!(
-            decode(&text).unwrap(),
-            [("a b".to_owned(), "ü&=+%".to_owned()), ("json".to_owned(), r#"{"x":[1]}"#.to_owned())]
-        );
-        assert!(decode("a=1&a=2").is_err());
-        assert!(decode("a=%G1").is_err());
-        assert!(decode("a=%C3").is_err());
-        assert!(decode("a=%4").is_err());
+/// Decodes one name or value: `+` is a space, `%XX` a byte, and the result must be UTF-8.
+pub fn decode_component(text: &str) -> Result<String, Oid4vpError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
+                let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+                    return Err(Oid4vpError::InvalidFormEncoding { reason: "'%' is not followed by two hex digits" });
+                };
+                // Two hex digits make at most 0xff.
+                out.push(u8::try_from(high * 16 + low).unwrap_or(u8::MAX));
+                i += 2;
+            }
+            _ => out.push(byte),
+        }
+        i += 1;
     }
+    String::from_utf8(out).map_err(|_| Oid4vpError::InvalidFormEncoding { reason: "the decoded bytes are not UTF-8" })
+}
+
+/// The value of parameter `name` in decoded `pairs`.
+pub(crate) fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }

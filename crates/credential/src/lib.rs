@@ -46,7 +46,7 @@
 
 pub mod catalog;
 mod error;
-mod form;
+pub mod form;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod sd_jwt;

@@ -279,7 +279,7 @@ impl CredentialOfferUri {
             _ => return Err(refuse("not an openid-credential-offer:// URI or https link with a query")),
         };
         let query = query.split('#').next().unwrap_or_default();
-        let pairs = form::decode(query).map_err(|e| refuse(&e))?;
+        let pairs = form::decode(query).map_err(|e| refuse(&e.to_string()))?;
         let value = pairs.iter().find(|(name, _)| name == "credential_offer");
         let reference = pairs.iter().find(|(name, _)| name == "credential_offer_uri");
         match (value, reference) {
@@ -427,7 +427,7 @@ impl TokenRequest {
         if body.len() > MAX_MESSAGE_LEN {
             return Err(invalid("token request", "too long"));
         }
-        let pairs = form::decode(body).map_err(|e| invalid("token request", e))?;
+        let pairs = form::decode(body).map_err(|e| invalid("token request", e.to_string()))?;
         let get = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
         match get("grant_type") {
             Some(grant) if grant == PRE_AUTHORIZED_GRANT => {}

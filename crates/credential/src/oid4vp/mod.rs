@@ -103,8 +103,8 @@
 //! ```
 
 mod check;
-mod dcql;
-pub mod form;
+pub(crate) mod dcql;
+pub use crate::form;
 mod matching;
 mod request;
 mod response;
