@@ -6,11 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use schooltas_credential::Error as CredentialError;
-use schooltas_credential::sd_jwt::{
-    HolderSdJwt, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
-};
+use schooltas_credential::sd_jwt::{HolderSdJwt, VerifiedSdJwt};
 use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
-use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship, VerifyingKey};
+use schooltas_did::{Did, Signer, SigningKey, VerifyingKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange};
 use serde_json::{Map, Value, json};
@@ -52,24 +50,8 @@ fn holder(seed: u8) -> SigningKey {
 /// Verifies an issued credential as a verifier would (no key binding needed for this check),
 /// resolving the issuer key from the school's DID document by the `kid` header.
 fn verify(issuer: &Issuer<SqliteStore>, credential: &str) -> VerifiedSdJwt {
-    let document = DidDocument::from_json(issuer.profile().did_document().to_string().as_bytes()).unwrap();
     let presented = HolderSdJwt::parse(credential).unwrap().present(&[], None).unwrap();
-    let options = VerifyOptions {
-        typ: TypPolicy::SdJwtVc,
-        key_binding: KeyBindingPolicy::NotRequired,
-        ..VerifyOptions::sd_jwt_vc(schooltas_credential::sd_jwt::KeyBinding::new("n", "a"))
-    };
-    UnverifiedSdJwt::parse(&presented)
-        .unwrap()
-        .verify_with(
-            |header, _| {
-                let kid = DidUrl::parse(header.kid().unwrap())?;
-                Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
-            },
-            &options,
-            NOW,
-        )
-        .unwrap()
+    common::verify_via_did_document(issuer, &presented, NOW)
 }
 
 fn published(issuer: &Issuer<SqliteStore>) -> StatusListCache {

@@ -10,9 +10,8 @@ use schooltas_credential::oid4vci::{
     CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
     TokenRequest, TokenResponse,
 };
-use schooltas_credential::sd_jwt::{KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions};
 use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
-use schooltas_did::{Algorithm, DidDocument, DidUrl, Signer, SigningKey, VerificationRelationship};
+use schooltas_did::{Algorithm, Signer, SigningKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{ClaimsSource, Error, Issuer, OfferPolicy};
 use serde_json::{Map, Value, json};
@@ -84,25 +83,8 @@ fn wallet_receives(
 /// The wallet checks each credential before storing it: issuer signature through the
 /// school's DID document, bound to the key it proved, a known type, status VALID.
 fn wallet_checks(issuer: &Issuer<SqliteStore>, key: &SigningKey, credential: &str) -> Value {
-    let document = DidDocument::from_json(issuer.profile().did_document().to_string().as_bytes()).unwrap();
     // As issued: the issuer-signed JWT with every disclosure, no key binding.
-    let presented = credential;
-    let options = VerifyOptions {
-        typ: TypPolicy::SdJwtVc,
-        key_binding: KeyBindingPolicy::NotRequired,
-        ..VerifyOptions::sd_jwt_vc(schooltas_credential::sd_jwt::KeyBinding::new("n", "a"))
-    };
-    let verified = UnverifiedSdJwt::parse(presented)
-        .unwrap()
-        .verify_with(
-            |header, _| {
-                let kid = DidUrl::parse(header.kid().unwrap())?;
-                Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
-            },
-            &options,
-            NOW + 10,
-        )
-        .unwrap();
+    let verified = common::verify_via_did_document(issuer, credential, NOW + 10);
     assert_eq!(verified.holder_key(), Some(key.verifying_key()));
     let vct = schooltas_credential::sd_jwt::Vct::new(verified.vct().unwrap()).unwrap();
     assert!(Catalog::standard().by_vct(&vct).is_some());

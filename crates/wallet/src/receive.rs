@@ -16,7 +16,7 @@ use schooltas_credential::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
-use schooltas_credential::sd_jwt::{KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, Vct, VerifyOptions};
+use schooltas_credential::sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_credential::status_list::StatusListCache;
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
@@ -226,11 +226,7 @@ impl Receiver<'_> {
 
     /// Checks one received credential; returns its issuer and vct.
     fn check(&self, sd_jwt: &str, key: &SigningKey, expected_vct: &str, now: i64) -> Result<(String, String)> {
-        let options = VerifyOptions {
-            typ: TypPolicy::SdJwtVc,
-            key_binding: KeyBindingPolicy::NotRequired,
-            ..VerifyOptions::sd_jwt_vc(KeyBinding::new("-", "-"))
-        };
+        let options = VerifyOptions::sd_jwt_vc_as_issued();
         let mut used_key = None;
         let verified = UnverifiedSdJwt::parse(sd_jwt)?.verify_with(
             |header, iss| {

@@ -96,6 +96,18 @@ impl VerifyOptions {
             limits: Limits::default(),
         }
     }
+
+    /// SD-JWT VC as issued, without key binding: what a wallet checks before storing a
+    /// credential it has just received (it holds the key; there is no verifier nonce yet).
+    /// A verifier receiving a presentation uses [`sd_jwt_vc`](Self::sd_jwt_vc) instead.
+    pub fn sd_jwt_vc_as_issued() -> Self {
+        VerifyOptions {
+            typ: TypPolicy::SdJwtVc,
+            key_binding: KeyBindingPolicy::NotRequired,
+            clock_skew: 60,
+            limits: Limits::default(),
+        }
+    }
 }
 
 /// An SD-JWT split into its parts, nothing checked yet (RFC 9901 §4, compact form).

@@ -24,3 +24,26 @@ pub(crate) fn school(store: SqliteStore) -> Issuer<SqliteStore> {
     .unwrap();
     Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new("https://delinde.example/status"))
 }
+
+/// Verifies an SD-JWT VC of `issuer` without key binding, finding the issuer key in the
+/// school's published DID document by the `kid` header — as a verifier or wallet would.
+pub(crate) fn verify_via_did_document(
+    issuer: &Issuer<SqliteStore>,
+    sd_jwt: &str,
+    now: i64,
+) -> schooltas_credential::sd_jwt::VerifiedSdJwt {
+    use schooltas_credential::sd_jwt::{UnverifiedSdJwt, VerifyOptions};
+    use schooltas_did::{Algorithm, DidDocument, DidUrl, VerificationRelationship};
+    let document = DidDocument::from_json(issuer.profile().did_document().to_string().as_bytes()).unwrap();
+    UnverifiedSdJwt::parse(sd_jwt)
+        .unwrap()
+        .verify_with(
+            |header, _| {
+                let kid = DidUrl::parse(header.kid().unwrap_or_default())?;
+                Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
+            },
+            &VerifyOptions::sd_jwt_vc_as_issued(),
+            now,
+        )
+        .unwrap()
+}
