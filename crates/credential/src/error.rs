@@ -26,6 +26,14 @@ pub enum Error {
     #[error(transparent)]
     Oid4vp(#[from] crate::oid4vp::Oid4vpError),
 
+    /// A refused trust list, or an issuer or verifier it does not list for what was asked.
+    #[error(transparent)]
+    TrustList(#[from] crate::trust_list::TrustListError),
+
+    /// A refused guardian approval.
+    #[error(transparent)]
+    Guardian(#[from] crate::guardian::GuardianError),
+
     // ---- Token Status List (draft-ietf-oauth-status-list) -------------------------------------
     // (status list variants are added below this line)
     /// A status list (`{"bits", "lst"}`, draft §4) is malformed or over a limit.

@@ -47,10 +47,12 @@
 pub mod catalog;
 mod error;
 pub mod form;
+pub mod guardian;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod sd_jwt;
 pub mod status_list;
+pub mod trust_list;
 
 pub use error::{Error, Result};
 pub use sd_jwt::ClaimPath;

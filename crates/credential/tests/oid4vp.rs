@@ -738,14 +738,14 @@ fn request_for(v: &Verifier) -> AuthorizationRequest {
         .unwrap();
     AuthorizationRequest::new(&v.did, "https://school.example/oid4vp/response", random_nonce(), query)
         .with_state("session-4f1c9a")
-        .with_schooltas(SchooltasExtension {
-            purpose: Purpose {
+        .with_schooltas(SchooltasExtension::new(
+            Purpose {
                 code: "newsletter".into(),
                 text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
             },
-            legal_basis: LegalBasis::Consent,
-            retention_days: 365,
-        })
+            LegalBasis::Consent,
+            365,
+        ))
 }
 
 fn verify(jwt: &str, now: i64) -> Result<AuthorizationRequest, Error> {

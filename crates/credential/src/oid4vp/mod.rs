@@ -48,14 +48,14 @@
 //!     .build()?;
 //! let nonce = random_nonce();
 //! let request = AuthorizationRequest::new(&photographer_did, "https://photo.example/response", &nonce, query.clone())
-//!     .with_schooltas(SchooltasExtension {
-//!         purpose: Purpose {
+//!     .with_schooltas(SchooltasExtension::new(
+//!         Purpose {
 //!             code: "class_photo".into(),
 //!             text: LocalizedText { nl: "Klassenfoto".into(), en: "Class photo".into() },
 //!         },
-//!         legal_basis: LegalBasis::Consent,
-//!         retention_days: 365,
-//!     });
+//!         LegalBasis::Consent,
+//!         365,
+//!     ));
 //! let jwt = request.sign(&photographer, &kid, now, 300)?;
 //! let link = AuthorizationRequestUri::ByValue { client_id: request.client_id.clone(), request_jwt: jwt }.to_uri();
 //!

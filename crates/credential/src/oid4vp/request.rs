@@ -3,6 +3,8 @@
 
 use schooltas_did::jws::{self, CompactJws, Header};
 use schooltas_did::{Did, DidUrl, Resolver, Signer, VerificationRelationship, VerifyingKey, base64url};
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -93,6 +95,29 @@ pub struct SchooltasExtension {
     pub legal_basis: LegalBasis,
     /// How long the verifier keeps what it receives, in days.
     pub retention_days: u32,
+    /// A different legal basis for some Credential Queries, by query id (the transfer to a
+    /// secondary school asks for the advice under a legal obligation and for support needs
+    /// under consent, in one request). Queries not named here rest on `legal_basis`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query_bases: BTreeMap<String, LegalBasis>,
+}
+
+impl SchooltasExtension {
+    /// An extension with one legal basis for every query.
+    pub fn new(purpose: Purpose, legal_basis: LegalBasis, retention_days: u32) -> Self {
+        SchooltasExtension { purpose, legal_basis, retention_days, query_bases: BTreeMap::new() }
+    }
+
+    /// Rests the Credential Query `query_id` on `basis` instead of the request's basis.
+    pub fn with_query_basis(mut self, query_id: impl Into<String>, basis: LegalBasis) -> Self {
+        self.query_bases.insert(query_id.into(), basis);
+        self
+    }
+
+    /// The legal basis of the Credential Query `query_id`.
+    pub fn basis_for(&self, query_id: &str) -> LegalBasis {
+        self.query_bases.get(query_id).copied().unwrap_or(self.legal_basis)
+    }
 }
 
 /// The purpose of a request: a code from the verifier's registration and a text to show.
@@ -222,10 +247,15 @@ impl AuthorizationRequest {
                 }
             }
         }
-        if let Some(extension) = &self.schooltas
-            && extension.purpose.code.is_empty()
-        {
-            return Err(Oid4vpError::InvalidSchooltasExtension { reason: "the purpose code is empty" });
+        if let Some(extension) = &self.schooltas {
+            if extension.purpose.code.is_empty() {
+                return Err(Oid4vpError::InvalidSchooltasExtension { reason: "the purpose code is empty" });
+            }
+            if extension.query_bases.keys().any(|id| self.dcql_query.credential(id).is_none()) {
+                return Err(Oid4vpError::InvalidSchooltasExtension {
+                    reason: "query_bases names a credential query the DCQL query does not have",
+                });
+            }
         }
         Ok(())
     }
