@@ -30,9 +30,9 @@ pub enum Error {
     #[error(transparent)]
     TrustList(#[from] crate::trust_list::TrustListError),
 
-    /// A refused guardian approval.
+    /// A refused guardian approval or consent withdrawal.
     #[error(transparent)]
-    Guardian(#[from] crate::guardian::GuardianError),
+    Consent(#[from] crate::consent::ConsentError),
 
     // ---- Token Status List (draft-ietf-oauth-status-list) -------------------------------------
     // (status list variants are added below this line)

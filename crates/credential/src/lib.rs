@@ -45,9 +45,9 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod consent;
 mod error;
 pub mod form;
-pub mod guardian;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod sd_jwt;
