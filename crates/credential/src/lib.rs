@@ -46,6 +46,7 @@
 
 pub mod catalog;
 pub mod consent;
+pub mod date;
 mod error;
 pub mod form;
 pub mod oid4vci;

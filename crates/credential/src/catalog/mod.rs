@@ -398,6 +398,9 @@ impl CredentialType {
     /// Validates `claims`, then returns an SD-JWT VC builder for them with `iss`, `iat`, the
     /// `vct`, `exp` from the default validity, and every disclosable claim marked — ready for
     /// the caller to add the holder key and status and to sign.
+    ///
+    /// A `sub` claim (the pupil's identifier, which links a guardian approval to the child) is
+    /// selectively disclosable too, except in a representation type, which hides nothing.
     pub fn builder(
         &self,
         issuer: &str,
@@ -411,9 +414,13 @@ impl CredentialType {
             .filter(|c| c.disclosable && lookup(&claims, &c.path).is_some())
             .map(|c| c.path.clone())
             .collect();
+        let claims_have_sub = claims.get("sub").is_some_and(Value::is_string);
         let mut builder = SdJwtBuilder::sd_jwt_vc(&self.vct, issuer, issued_at, claims);
         if let Some(validity) = self.default_validity {
             builder = builder.expires_at(issued_at.saturating_add(i64::try_from(validity).unwrap_or(i64::MAX)));
+        }
+        if claims_have_sub && !self.representation {
+            builder = builder.disclosable(ClaimPath::claim("sub"));
         }
         // Deepest first does not matter to the builder; it handles nesting.
         for path in present {

@@ -166,6 +166,13 @@ impl<'a> UnverifiedSdJwt<'a> {
         self
     }
 
+    /// The `sd_hash` a key-binding JWT over this SD-JWT carries: base64url SHA-256 of everything
+    /// up to and including the last `~` (RFC 9901 §4.3.1). A guardian approval names a child's
+    /// presentation by it.
+    pub fn sd_hash(&self) -> String {
+        base64url::encode(Sha256::digest(self.without_kb.as_bytes()))
+    }
+
     /// The issuer-signed JWT's protected header (for choosing the key: `kid`, `alg`).
     pub fn issuer_header(&self) -> &Header {
         self.jwt.header()
