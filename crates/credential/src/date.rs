@@ -133,6 +133,19 @@ impl fmt::Display for CalendarDate {
     }
 }
 
+impl serde::Serialize for CalendarDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CalendarDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        CalendarDate::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for CalendarDate {
     type Err = DateError;
     fn from_str(text: &str) -> Result<Self, DateError> {

@@ -239,6 +239,13 @@ pub enum Error {
     /// Key binding was required but the presentation has no KB-JWT.
     #[error("key binding required but the presentation has no key-binding JWT")]
     MissingKeyBinding,
+
+    /// The issuer's key could not be found from the credential's `iss` DID and `kid`.
+    #[error("cannot find the issuer's key: {reason}")]
+    IssuerKey {
+        /// Why.
+        reason: &'static str,
+    },
     /// A KB-JWT was present but the credential has no `cnf` key to check it with.
     #[error("the credential has no holder key (cnf) to check key binding against")]
     MissingHolderKey,

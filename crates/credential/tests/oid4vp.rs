@@ -1083,10 +1083,11 @@ fn response_round_trip_through_form_and_json() {
             ("parent".to_owned(), vec!["a~".to_owned(), "b~".to_owned()]),
         ]),
         state: Some("session-4f1c9a".into()),
+        guardian_approval: Some("eyJ0eXAiOiJzY2hvb2x0YXMtZ3VhcmRpYW4tYXBwcm92YWwrand0In0.e30.c2ln".into()),
     };
     let body = response.to_form();
     assert!(body.starts_with("vp_token=%7B%22enrolment%22%3A%5B%22"));
-    assert!(body.ends_with("&state=session-4f1c9a"));
+    assert!(body.contains("&state=session-4f1c9a&guardian_approval=eyJ0eXAi"));
     assert_eq!(AuthorizationResponse::from_form(&body).unwrap(), response);
     assert_eq!(AuthorizationResponse::from_json(&response.to_json().to_string()).unwrap(), response);
     assert!(response.state_matches(Some("session-4f1c9a")));

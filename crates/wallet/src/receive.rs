@@ -66,6 +66,10 @@ pub struct StoredCredential {
     pub received_at: i64,
     /// Whether it has been presented (each copy is presented once).
     pub used: bool,
+    /// The claims as issued (processed payload with every disclosure): what DCQL matching and
+    /// prompts read without re-verifying the credential.
+    #[serde(default)]
+    pub claims: serde_json::Value,
 }
 
 impl fmt::Debug for StoredCredential {
@@ -172,7 +176,7 @@ impl Receiver<'_> {
             }
             let batch = random_id();
             for (key, issued) in keys.iter().zip(&response.credentials) {
-                let (issuer, vct) = self.check(&issued.credential, key, &configuration.vct, now)?;
+                let (issuer, vct, claims) = self.check(&issued.credential, key, &configuration.vct, now)?;
                 received.push(StoredCredential {
                     id: random_id(),
                     batch: batch.clone(),
@@ -183,6 +187,7 @@ impl Receiver<'_> {
                     holder_key: key.to_private_jwk().to_string(),
                     received_at: now,
                     used: false,
+                    claims,
                 });
             }
         }
@@ -224,8 +229,14 @@ impl Receiver<'_> {
         Ok(summary)
     }
 
-    /// Checks one received credential; returns its issuer and vct.
-    fn check(&self, sd_jwt: &str, key: &SigningKey, expected_vct: &str, now: i64) -> Result<(String, String)> {
+    /// Checks one received credential; returns its issuer, vct and processed claims.
+    fn check(
+        &self,
+        sd_jwt: &str,
+        key: &SigningKey,
+        expected_vct: &str,
+        now: i64,
+    ) -> Result<(String, String, serde_json::Value)> {
         let options = VerifyOptions::sd_jwt_vc_as_issued();
         let mut used_key = None;
         let verified = UnverifiedSdJwt::parse(sd_jwt)?.verify_with(
@@ -251,7 +262,7 @@ impl Receiver<'_> {
         if let (Some(reference), Some(issuer_key)) = (verified.status_reference()?, used_key) {
             self.status.check(&reference, &issuer_key, now)?;
         }
-        Ok((verified.issuer().unwrap_or_default().to_owned(), vct))
+        Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
     }
 }
 

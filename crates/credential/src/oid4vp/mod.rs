@@ -82,7 +82,7 @@
 //! assert_eq!(answer["enrolment"][0].disclose, [ClaimPath::claim("group")]);
 //! let kb = KeyBindingInput { nonce: received.nonce.clone(), audience: received.client_id.clone(), issued_at: now };
 //! let presentation = HolderSdJwt::parse(&issued)?.present(&answer["enrolment"][0].disclose, Some((&child, &kb)))?;
-//! let body = AuthorizationResponse { vp_token: BTreeMap::from([("enrolment".into(), vec![presentation])]), state: None }
+//! let body = AuthorizationResponse { vp_token: BTreeMap::from([("enrolment".into(), vec![presentation])]), state: None, guardian_approval: None }
 //!     .to_form();
 //!
 //! // Verifier: read the body, verify each SD-JWT, check the answer against the query.

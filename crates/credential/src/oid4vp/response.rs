@@ -21,13 +21,21 @@ pub struct AuthorizationResponse {
     /// The request's `state`, echoed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// A Schooltas guardian approval (`guardian_approval`, see [`crate::consent`]): a parent's
+    /// signed yes to the presentations of a child under 16. Other verifiers ignore it (§8.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardian_approval: Option<String>,
 }
 
 impl std::fmt::Debug for AuthorizationResponse {
     // Presentations hold personal data: ids and counts only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let counts: BTreeMap<&String, usize> = self.vp_token.iter().map(|(k, v)| (k, v.len())).collect();
-        f.debug_struct("AuthorizationResponse").field("vp_token", &counts).field("state", &self.state).finish()
+        f.debug_struct("AuthorizationResponse")
+            .field("vp_token", &counts)
+            .field("state", &self.state)
+            .field("guardian_approval", &self.guardian_approval.is_some())
+            .finish()
     }
 }
 
@@ -49,7 +57,13 @@ impl AuthorizationResponse {
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => return Err(Oid4vpError::InvalidState),
         };
-        Self::from_parts(vp_token, state)
+        let mut response = Self::from_parts(vp_token, state)?;
+        response.guardian_approval = match value.get(crate::consent::GUARDIAN_APPROVAL_PARAMETER) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(Oid4vpError::InvalidVpToken { reason: "guardian_approval is not a string" }),
+        };
+        Ok(response)
     }
 
     /// The `direct_post` body (§8.2): form-encoded, `vp_token` as JSON text.
@@ -58,6 +72,9 @@ impl AuthorizationResponse {
         let mut pairs = vec![("vp_token", vp_token.as_str())];
         if let Some(state) = &self.state {
             pairs.push(("state", state.as_str()));
+        }
+        if let Some(approval) = &self.guardian_approval {
+            pairs.push((crate::consent::GUARDIAN_APPROVAL_PARAMETER, approval.as_str()));
         }
         form::encode(&pairs)
     }
@@ -73,7 +90,10 @@ impl AuthorizationResponse {
         let vp_token = form::get(&pairs, "vp_token").ok_or(Oid4vpError::MissingParameter { name: "vp_token" })?;
         let vp_token: Value =
             serde_json::from_str(vp_token).map_err(|e| Oid4vpError::malformed_json("vp_token", &e))?;
-        Self::from_parts(&vp_token, form::get(&pairs, "state").map(str::to_owned))
+        let mut response = Self::from_parts(&vp_token, form::get(&pairs, "state").map(str::to_owned))?;
+        response.guardian_approval =
+            form::get(&pairs, crate::consent::GUARDIAN_APPROVAL_PARAMETER).map(str::to_owned);
+        Ok(response)
     }
 
     fn from_parts(vp_token: &Value, state: Option<String>) -> Result<Self, Oid4vpError> {
@@ -100,7 +120,7 @@ impl AuthorizationResponse {
         if out.is_empty() {
             return Err(Oid4vpError::InvalidVpToken { reason: "no Credential Query is answered" });
         }
-        Ok(AuthorizationResponse { vp_token: out, state })
+        Ok(AuthorizationResponse { vp_token: out, state, guardian_approval: None })
     }
 
     /// Whether `state` is the one the verifier sent (both absent counts as equal).

@@ -16,8 +16,8 @@ pub use disclosure::Disclosure;
 pub use issue::{FixedSalts, IssuedSdJwt, RandomSalts, SaltSource, SdJwtBuilder};
 pub use json::{JsonSdJwt, MAX_SIGNATURES, parse_json_serialization};
 pub use path::{ClaimPath, PathElement};
-pub use present::{HolderSdJwt, KeyBindingInput, key_binding_jwt};
-pub use vc::{NEVER_DISCLOSABLE, Vct};
+pub use present::{HolderSdJwt, KeyBindingInput, key_binding_jwt, key_binding_jwt_with_claims};
+pub use vc::{NEVER_DISCLOSABLE, Vct, issuer_key_via_did};
 pub use verify::{
     KeyBinding, KeyBindingClaims, KeyBindingPolicy, Limits, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };

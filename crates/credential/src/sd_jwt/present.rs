@@ -100,6 +100,18 @@ impl HolderSdJwt {
 
     /// Presents the claims at `paths`, with a key-binding JWT signed by `holder` when given.
     pub fn present(&self, paths: &[ClaimPath], key_binding: Option<(&dyn Signer, &KeyBindingInput)>) -> Result<String> {
+        self.present_with_claims(paths, key_binding, &Map::new())
+    }
+
+    /// As [`HolderSdJwt::present`], with `extra` claims in the key-binding JWT — OpenID4VP's
+    /// `transaction_data_hashes` and `transaction_data_hashes_alg` (Appendix B.3.3). `extra`
+    /// cannot replace `iat`, `aud`, `nonce` or `sd_hash`.
+    pub fn present_with_claims(
+        &self,
+        paths: &[ClaimPath],
+        key_binding: Option<(&dyn Signer, &KeyBindingInput)>,
+        extra: &Map<String, Value>,
+    ) -> Result<String> {
         let chosen = self.disclosures_for(paths)?;
         let mut out = String::with_capacity(
             self.issued.jwt().len() + chosen.iter().map(|d| d.as_str().len() + 1).sum::<usize>() + 400,
@@ -111,7 +123,7 @@ impl HolderSdJwt {
             out.push('~');
         }
         if let Some((signer, input)) = key_binding {
-            let kb = key_binding_jwt(&out, signer, input)?;
+            let kb = key_binding_jwt_with_claims(&out, signer, input, extra)?;
             out.push_str(&kb);
         }
         Ok(out)
@@ -130,8 +142,18 @@ impl std::fmt::Debug for HolderSdJwt {
 
 /// A KB-JWT over `presented` (everything up to and including the last `~`).
 pub fn key_binding_jwt(presented: &str, signer: &dyn Signer, input: &KeyBindingInput) -> Result<String> {
+    key_binding_jwt_with_claims(presented, signer, input, &Map::new())
+}
+
+/// A KB-JWT over `presented` with `extra` claims besides the four RFC 9901 ones.
+pub fn key_binding_jwt_with_claims(
+    presented: &str,
+    signer: &dyn Signer,
+    input: &KeyBindingInput,
+    extra: &Map<String, Value>,
+) -> Result<String> {
     let sd_hash = base64url::encode(Sha256::digest(presented.as_bytes()));
-    let mut claims = Map::new();
+    let mut claims = extra.clone();
     claims.insert("iat".into(), Value::from(input.issued_at));
     claims.insert("aud".into(), Value::String(input.audience.clone()));
     claims.insert("nonce".into(), Value::String(input.nonce.clone()));

@@ -2,7 +2,38 @@
 
 use std::fmt;
 
+use schooltas_did::jws::Header;
+use schooltas_did::{Did, DidUrl, Resolver, VerificationRelationship, VerifyingKey};
+
 use crate::error::{Error, Result};
+
+/// The key of an issuer identified by a DID: the `kid` header (a DID URL, or a `#fragment`
+/// relative to `iss`) must name an `assertionMethod` key of the DID in `iss`, for the header's
+/// algorithm. Pass it to [`super::UnverifiedSdJwt::verify_with`]:
+///
+/// ```no_run
+/// # use schooltas_credential::sd_jwt::{issuer_key_via_did, UnverifiedSdJwt, VerifyOptions};
+/// # use schooltas_did::Resolver;
+/// # fn f(presentation: &str, options: &VerifyOptions) -> schooltas_credential::Result<()> {
+/// let resolver = Resolver::offline();
+/// let verified = UnverifiedSdJwt::parse(presentation)?
+///     .verify_with(|header, iss| issuer_key_via_did(&resolver, header, iss), options, 1_800_000_000)?;
+/// # Ok(()) }
+/// ```
+///
+/// Whether that issuer may issue this type is the trust list's question, not answered here.
+pub fn issuer_key_via_did(resolver: &Resolver, header: &Header, iss: Option<&str>) -> Result<VerifyingKey> {
+    let iss = iss.ok_or(Error::IssuerKey { reason: "the credential has no iss" })?;
+    let did = Did::parse(iss).map_err(|_| Error::IssuerKey { reason: "iss is not a DID" })?;
+    let kid = header.kid().ok_or(Error::IssuerKey { reason: "the credential header has no kid" })?;
+    let url = if kid.starts_with('#') { DidUrl::parse(&format!("{iss}{kid}")) } else { DidUrl::parse(kid) }
+        .map_err(|_| Error::IssuerKey { reason: "kid is not a DID URL" })?;
+    if url.did() != &did {
+        return Err(Error::IssuerKey { reason: "kid names a key of another DID than iss" });
+    }
+    let alg = header.alg().ok_or(Error::IssuerKey { reason: "the credential header has no supported alg" })?;
+    Ok(resolver.verifying_key(&url, VerificationRelationship::AssertionMethod, alg)?)
+}
 
 /// Registered claims that an SD-JWT VC must never make selectively disclosable
 /// (SD-JWT VC §3.2.2.2): a verifier needs them to decide whether to trust the credential at all.

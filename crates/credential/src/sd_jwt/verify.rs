@@ -291,7 +291,18 @@ impl<'a> UnverifiedSdJwt<'a> {
                 return Err(Error::KeyBindingStale { iat, earliest, latest });
             }
         }
-        Ok(Some(KeyBindingClaims { nonce: nonce.to_owned(), audience: aud.to_owned(), issued_at: iat }))
+        let transaction_data_hashes = match claims.get("transaction_data_hashes") {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(Error::InvalidKeyBinding { reason: "transaction_data_hashes is not an array of strings" })?,
+            Some(_) => {
+                return Err(Error::InvalidKeyBinding { reason: "transaction_data_hashes is not an array of strings" });
+            }
+        };
+        Ok(Some(KeyBindingClaims { nonce: nonce.to_owned(), audience: aud.to_owned(), issued_at: iat, transaction_data_hashes }))
     }
 }
 
@@ -529,6 +540,8 @@ pub struct KeyBindingClaims {
     pub audience: String,
     /// Its `iat`.
     pub issued_at: i64,
+    /// Its `transaction_data_hashes` (OpenID4VP Appendix B.3.3), empty when absent.
+    pub transaction_data_hashes: Vec<String>,
 }
 
 /// A verified SD-JWT: the processed payload (disclosed claims merged in, `_sd`, `_sd_alg` and

@@ -1,0 +1,167 @@
+//! The consents a family gave, and withdrawing one: one call, one signed message, one log entry.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use schooltas_credential::consent::ConsentWithdrawal;
+use schooltas_credential::oid4vp::{AuthorizationRequest, Purpose};
+use schooltas_did::SigningKey;
+
+use crate::error::{Error, Result};
+use crate::log::{self, LogEvent};
+use crate::vault::VaultTx;
+use crate::wallet::{Wallet, get_credential};
+
+const CONSENT_KIND: &str = "consent";
+
+/// Whose key gave a consent (and so must sign its withdrawal).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Approver {
+    /// This wallet's holder, with the key of this credential copy.
+    Copy(String),
+    /// A parent, from their own wallet: the parent's wallet withdraws it.
+    Parent,
+}
+
+/// A consent given to a verifier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentGiven {
+    /// The wallet's id for it.
+    pub id: String,
+    /// The verifier's client id.
+    pub verifier: String,
+    /// Its registered name.
+    pub verifier_name: String,
+    /// For what.
+    pub purpose: Purpose,
+    /// The request's nonce: with the verifier, it names the consent in a withdrawal.
+    pub request_nonce: String,
+    /// Where the verifier received the response (withdrawals go to the same service).
+    pub response_uri: String,
+    /// When it was given.
+    pub given_at: i64,
+    /// Whose key gave it.
+    pub approver: Approver,
+    /// For whom a parent gave it (the child's DID), in a parent's wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+    /// When it was withdrawn, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<i64>,
+}
+
+/// A signed withdrawal to deliver to the verifier (its consent register applies it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WithdrawalMessage {
+    /// The verifier's client id.
+    pub verifier: String,
+    /// The service that received the consent.
+    pub response_uri: String,
+    /// The `schooltas-consent-withdrawal+jwt`.
+    pub jwt: String,
+}
+
+impl std::fmt::Debug for WithdrawalMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithdrawalMessage").field("verifier", &self.verifier).finish_non_exhaustive()
+    }
+}
+
+/// Records a consent inside the transaction that sends it.
+pub(crate) fn record(
+    tx: &mut VaultTx<'_>,
+    request: &AuthorizationRequest,
+    verifier_name: &str,
+    approver: Approver,
+    now: i64,
+) -> Result<ConsentGiven> {
+    record_for(tx, request, verifier_name, approver, None, now)
+}
+
+/// Records a consent a parent gave for a child.
+pub(crate) fn record_for(
+    tx: &mut VaultTx<'_>,
+    request: &AuthorizationRequest,
+    verifier_name: &str,
+    approver: Approver,
+    on_behalf_of: Option<String>,
+    now: i64,
+) -> Result<ConsentGiven> {
+    let purpose = request
+        .schooltas
+        .as_ref()
+        .map(|e| e.purpose.clone())
+        .ok_or(Error::MissingPurpose)?;
+    let consent = ConsentGiven {
+        id: crate::request::random_id(),
+        verifier: request.client_id.clone(),
+        verifier_name: verifier_name.to_owned(),
+        purpose,
+        request_nonce: request.nonce.clone(),
+        response_uri: request.response_uri.clone(),
+        given_at: now,
+        approver,
+        on_behalf_of,
+        withdrawn_at: None,
+    };
+    put(tx, &consent)?;
+    Ok(consent)
+}
+
+fn put(tx: &mut VaultTx<'_>, consent: &ConsentGiven) -> Result<()> {
+    let bytes = Zeroizing::new(serde_json::to_vec(consent).map_err(|e| Error::Storage { reason: e.to_string() })?);
+    tx.put(CONSENT_KIND, &consent.id, &bytes)
+}
+
+impl Wallet {
+    /// The consents given from this wallet (withdrawn ones included, marked).
+    pub fn consents(&self) -> Result<Vec<ConsentGiven>> {
+        let mut out: Vec<ConsentGiven> = self
+            .vault
+            .list(CONSENT_KIND)?
+            .into_iter()
+            .map(|(id, bytes)| {
+                serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("consent record {id}") })
+            })
+            .collect::<Result<_>>()?;
+        out.sort_by(|a, b| (a.given_at, &a.id).cmp(&(b.given_at, &b.id)));
+        Ok(out)
+    }
+
+    /// Withdraws a consent: signs the withdrawal with the key that gave it, marks it withdrawn
+    /// and logs it, in one transaction. Deliver the message to the verifier.
+    pub fn withdraw(&self, consent_id: &str, now: i64) -> Result<WithdrawalMessage> {
+        self.vault.transaction(|tx| {
+            let bytes = tx
+                .get(CONSENT_KIND, consent_id)?
+                .ok_or_else(|| Error::UnknownConsent { consent_id: consent_id.to_owned() })?;
+            let mut consent: ConsentGiven = serde_json::from_slice(&bytes)
+                .map_err(|_| Error::Corrupted { what: format!("consent record {consent_id}") })?;
+            if consent.withdrawn_at.is_some() {
+                return Err(Error::AlreadyWithdrawn { consent_id: consent_id.to_owned() });
+            }
+            let copy_id = match &consent.approver {
+                Approver::Copy(copy_id) => copy_id.clone(),
+                Approver::Parent => return Err(Error::GivenByParent),
+            };
+            let copy = get_credential(tx, &copy_id)?;
+            let key = SigningKey::from_jwk_json(&copy.holder_key)
+                .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {copy_id}") })?;
+            let jwt = ConsentWithdrawal::new(&consent.verifier, &consent.request_nonce, &consent.purpose.code, now)
+                .sign(&key)?;
+            consent.withdrawn_at = Some(now);
+            put(tx, &consent)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Withdrawal {
+                    consent_id: consent.id.clone(),
+                    verifier: consent.verifier.clone(),
+                    purpose: consent.purpose.code.clone(),
+                },
+            )?;
+            Ok(WithdrawalMessage { verifier: consent.verifier, response_uri: consent.response_uri, jwt })
+        })
+    }
+}

@@ -1,0 +1,301 @@
+//! The parent's side of a child's request: review exactly what the child's presentations
+//! disclose, then approve (a signed guardian approval, see
+//! [`schooltas_credential::consent`]) or refuse.
+//!
+//! The parent's wallet trusts nothing the child's wallet says about the request: it verifies
+//! the verifier's request object itself, looks the verifier up in the trust list, and verifies
+//! each of the child's presentations (issuer signature via the issuer's DID, issuer accredited
+//! for the type, key binding to this verifier and nonce) before showing what they disclose.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
+use schooltas_credential::date::CalendarDate;
+use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, Purpose, transaction_data_hash};
+use schooltas_credential::sd_jwt::{
+    HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
+};
+use schooltas_did::{Did, SigningKey};
+
+use crate::consents::{self, Approver};
+use crate::error::{Error, Result};
+use crate::log::{self, Actor, LogEvent};
+use crate::owner::Role;
+use crate::receive::{StoredCredential, stored_credentials};
+use crate::request::{
+    GuardianAnswer, GuardianRequest, PromptClaim, Verifiers, basis_name, prompt_claim, verify_request_object,
+};
+use crate::wallet::{Wallet, get_credential, put_credential};
+
+/// What the parent sees: the child's presentations, as the verifier will see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GuardianPrompt {
+    /// The child (DID).
+    pub child_id: String,
+    /// The verifier's registered name.
+    pub verifier_name: String,
+    /// The verifier's client id.
+    pub verifier_client_id: String,
+    /// Why it asks.
+    pub purpose: Purpose,
+    /// How long it keeps the data, in days.
+    pub retention_days: u32,
+    /// Per credential: what the child's presentation discloses.
+    pub items: Vec<GuardianPromptItem>,
+    /// Each way the request exceeds the verifier's registration.
+    pub over_asking: Vec<String>,
+    /// The transaction data (e.g. the photo's hash).
+    pub transaction_data: Vec<Value>,
+    /// When the child said yes.
+    pub child_assented_at: i64,
+}
+
+/// One of the child's presentations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianPromptItem {
+    /// The DCQL credential query id.
+    pub query_id: String,
+    /// The credential type.
+    pub vct: String,
+    /// The legal basis.
+    pub legal_basis: LegalBasis,
+    /// Exactly the claims it discloses.
+    pub disclosed: Vec<PromptClaim>,
+}
+
+struct Reviewed {
+    request: AuthorizationRequest,
+    prompt: GuardianPrompt,
+    guardianship: StoredCredential,
+}
+
+impl Wallet {
+    /// Checks a child's request for approval and returns what to show the parent.
+    ///
+    /// Refused when this is not a parent's wallet, the wallet holds no current guardianship
+    /// credential for the child, the request or the verifier does not check out, or a
+    /// presentation does not verify.
+    pub fn review_child_request(
+        &self,
+        request: &GuardianRequest,
+        verifiers: &Verifiers<'_>,
+        now: i64,
+    ) -> Result<GuardianPrompt> {
+        Ok(self.review(request, verifiers, now)?.prompt)
+    }
+
+    /// The parent's answer: with `approve`, presents the guardianship credential to the
+    /// verifier and signs the guardian approval with its key; otherwise a refusal. Logged
+    /// either way; an approval is recorded as a consent this wallet can withdraw.
+    pub fn answer_child_request(
+        &self,
+        request: &GuardianRequest,
+        approve: bool,
+        verifiers: &Verifiers<'_>,
+        now: i64,
+    ) -> Result<GuardianAnswer> {
+        let reviewed = self.review(request, verifiers, now)?;
+        let asked: Vec<String> = reviewed
+            .prompt
+            .items
+            .iter()
+            .flat_map(|item| item.disclosed.iter().map(move |c| format!("{}:{}", item.vct, c.path)))
+            .collect();
+        let received = LogEvent::RequestReceived {
+            request_id: request.request_id.clone(),
+            verifier: reviewed.request.client_id.clone(),
+            purpose: reviewed.prompt.purpose.code.clone(),
+            legal_basis: basis_name(LegalBasis::Consent),
+            claims: asked.clone(),
+        };
+        if !approve {
+            self.vault.transaction(|tx| {
+                log::append(tx, now, received.clone())?;
+                log::append(
+                    tx,
+                    now,
+                    LogEvent::Decision {
+                        request_id: request.request_id.clone(),
+                        by: Actor::Parent,
+                        approved: false,
+                        claims: Vec::new(),
+                    },
+                )?;
+                Ok(())
+            })?;
+            return Ok(GuardianAnswer::Denied { request_id: request.request_id.clone() });
+        }
+
+        let copy = &reviewed.guardianship;
+        let key = SigningKey::from_jwk_json(&copy.holder_key)
+            .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
+        let input = KeyBindingInput {
+            nonce: reviewed.request.nonce.clone(),
+            audience: reviewed.request.client_id.clone(),
+            issued_at: now,
+        };
+        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&[], Some((&key, &input)))?;
+        let presentations = request
+            .vp_token
+            .iter()
+            .flat_map(|(query_id, list)| list.iter().map(move |p| (query_id, p)))
+            .map(|(query_id, presentation)| {
+                Ok(ApprovedPresentation {
+                    credential_query_id: query_id.clone(),
+                    sd_hash: UnverifiedSdJwt::parse(presentation)?.sd_hash(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let approval = GuardianApproval {
+            audience: reviewed.request.client_id.clone(),
+            nonce: reviewed.request.nonce.clone(),
+            issued_at: now,
+            purpose: reviewed.prompt.purpose.code.clone(),
+            legal_basis: LegalBasis::Consent,
+            child_id: request.child_id.clone(),
+            presentations,
+            transaction_data_hashes: reviewed.request.transaction_data.iter().map(|t| transaction_data_hash(t)).collect(),
+            guardianship,
+        }
+        .sign(&key)?;
+
+        self.vault.transaction(|tx| {
+            let mut copy = get_credential(tx, &reviewed.guardianship.id)?;
+            copy.used = true;
+            put_credential(tx, &copy)?;
+            log::append(tx, now, received.clone())?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Decision {
+                    request_id: request.request_id.clone(),
+                    by: Actor::Parent,
+                    approved: true,
+                    claims: asked.clone(),
+                },
+            )?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Disclosure {
+                    request_id: request.request_id.clone(),
+                    verifier: reviewed.request.client_id.clone(),
+                    purpose: reviewed.prompt.purpose.code.clone(),
+                    vct: copy.vct.clone(),
+                    claims: copy.claims.as_object().map(|c| c.keys().cloned().collect()).unwrap_or_default(),
+                },
+            )?;
+            consents::record_for(
+                tx,
+                &reviewed.request,
+                &reviewed.prompt.verifier_name,
+                Approver::Copy(copy.id.clone()),
+                Some(request.child_id.clone()),
+                now,
+            )?;
+            Ok(())
+        })?;
+        Ok(GuardianAnswer::Approved { request_id: request.request_id.clone(), approval })
+    }
+
+    fn review(&self, request: &GuardianRequest, verifiers: &Verifiers<'_>, now: i64) -> Result<Reviewed> {
+        if !matches!(self.owner.role(), Role::Parent) {
+            return Err(Error::NotGuardian { reason: "this is not a parent's wallet".into() });
+        }
+        let verified_request = verify_request_object(&request.request_object, verifiers, now)?;
+        let did = verified_request.client_did()?;
+        let registration = verifiers
+            .trust_list
+            .verifier(&did)
+            .ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
+        let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
+        let guardianship = self.guardianship_for(&request.child_id, now)?;
+
+        let mut items = Vec::new();
+        let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&verified_request.nonce, &verified_request.client_id));
+        for (query_id, list) in &request.vp_token {
+            if verified_request.dcql_query.credential(query_id).is_none() {
+                return Err(Error::InvalidInput { reason: format!("the child answered {query_id:?}, which the request does not ask") });
+            }
+            for presentation in list {
+                let verified = UnverifiedSdJwt::parse(presentation)?.verify_with(
+                    |header, iss| issuer_key_via_did(verifiers.resolver, header, iss),
+                    &options,
+                    now,
+                )?;
+                let vct = verified.vct().unwrap_or_default().to_owned();
+                let issuer = Did::parse(verified.issuer().unwrap_or_default())?;
+                verifiers.trust_list.check_issuer(&issuer, &vct)?;
+                let disclosed = verified
+                    .disclosed_paths()
+                    .iter()
+                    .map(|path| prompt_claim(&self.catalog, &vct, path, None))
+                    .collect();
+                items.push(GuardianPromptItem {
+                    query_id: query_id.clone(),
+                    vct,
+                    legal_basis: extension.basis_for(query_id),
+                    disclosed,
+                });
+            }
+        }
+        if items.is_empty() {
+            return Err(Error::InvalidInput { reason: "the child's request holds no presentation".into() });
+        }
+        let over_asking = registration.over_asking(&verified_request).iter().map(ToString::to_string).collect();
+        let transaction_data = verified_request
+            .decoded_transaction_data()?
+            .iter()
+            .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
+            .collect();
+        let prompt = GuardianPrompt {
+            child_id: request.child_id.clone(),
+            verifier_name: registration.name.clone(),
+            verifier_client_id: verified_request.client_id.clone(),
+            purpose: extension.purpose.clone(),
+            retention_days: extension.retention_days,
+            items,
+            over_asking,
+            transaction_data,
+            child_assented_at: request.assented_at,
+        };
+        Ok(Reviewed { request: verified_request, prompt, guardianship })
+    }
+
+    /// A guardianship credential copy naming this parent and `child_id`, still valid today —
+    /// an unused copy where there is one.
+    fn guardianship_for(&self, child_id: &str, now: i64) -> Result<StoredCredential> {
+        let guardianship_vct = self.catalog.get("guardianship").map(|t| t.vct().as_str().to_owned());
+        let today = CalendarDate::from_unix(now);
+        let me = self.owner.did().as_str();
+        let mut ended = None;
+        let mut found: Option<StoredCredential> = None;
+        for copy in stored_credentials(&self.vault)? {
+            if Some(&copy.vct) != guardianship_vct.as_ref() {
+                continue;
+            }
+            let text = |name: &str| copy.claims.get(name).and_then(Value::as_str).map(str::to_owned);
+            if text("child_id").as_deref() != Some(child_id) || text("guardian_id").as_deref() != Some(me) {
+                continue;
+            }
+            let valid_until = text("valid_until").and_then(|d| CalendarDate::parse(&d).ok());
+            match valid_until {
+                Some(date) if date >= today => {}
+                other => {
+                    ended = other;
+                    continue;
+                }
+            }
+            if found.as_ref().is_none_or(|f| f.used && !copy.used) {
+                found = Some(copy);
+            }
+        }
+        found.ok_or_else(|| Error::NotGuardian {
+            reason: match ended {
+                Some(date) => format!("the guardianship for this child ended on {date}"),
+                None => "this wallet holds no guardianship credential for this child".into(),
+            },
+        })
+    }
+}

@@ -1,0 +1,818 @@
+//! Answering a verifier: OpenID4VP 1.0 with DCQL, under the consent rule.
+//!
+//! 1. [`Wallet::handle_request`] verifies the signed request object (the verifier's DID
+//!    resolved), finds the verifier's registration in the trust list, matches the DCQL query
+//!    against the stored credentials and returns a [`ConsentPrompt`]: who asks, why, on what
+//!    legal basis, for how long, each claim in Dutch and English, which are special-category
+//!    data, which exceed the registration (over-asking), and which credentials can answer.
+//! 2. [`Wallet::decide`] takes the person's [`Decision`]. A "no" ends it. A "yes" from a child
+//!    under 16 to anything resting on consent is the child's **assent**: the presentations are
+//!    built, and a [`GuardianRequest`] goes to the parent's wallet (see [`crate::guardian`]).
+//!    Otherwise the response is ready to send.
+//! 3. [`Wallet::complete_with_guardian`] adds the parent's approval (or stops on their "no").
+//!
+//! Every step is logged. Each credential copy is presented once while unused copies remain.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use schooltas_credential::catalog::{Catalog, Language};
+use schooltas_credential::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, LegalBasis, Purpose,
+    TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
+};
+use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
+use schooltas_credential::trust_list::{OverAsking, TrustList};
+use schooltas_credential::{ClaimPath, form};
+use schooltas_did::{Resolver, SigningKey};
+
+use crate::consents::{self, Approver};
+use crate::error::{Error, Result};
+use crate::log::{self, Actor, LogEvent};
+use crate::owner::AgeBand;
+use crate::receive::{StoredCredential, stored_credentials};
+use crate::vault::VaultTx;
+use crate::wallet::{Wallet, dotted, get_credential, put_credential, restrict};
+
+const PENDING_KIND: &str = "pending";
+
+/// Clock difference tolerated on request objects (seconds).
+pub const CLOCK_SKEW: i64 = 60;
+
+/// What the wallet trusts when it reads a request.
+pub struct Verifiers<'a> {
+    /// The trust list naming registered verifiers (and accredited issuers).
+    pub trust_list: &'a TrustList,
+    /// DID resolution for the verifier's request-object key.
+    pub resolver: &'a Resolver,
+    /// Fetches a request object by reference (`request_uri`); `None` accepts only requests by value.
+    pub fetch_request_object: Option<&'a dyn Fn(&str) -> Result<String>>,
+}
+
+/// Who must say yes before anything leaves the wallet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhoDecides {
+    /// The holder alone (a young person of 16 or over, or a parent for their own data).
+    Holder,
+    /// The child assents and a parent approves (under 16, consent-based).
+    ChildAndParent,
+    /// No consent is needed (legal obligation, public task, contract), but the holder still
+    /// approves the disclosure and it is logged.
+    HolderNoConsentNeeded,
+}
+
+/// One claim in a prompt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptClaim {
+    /// The claim path, dotted (`administrative.given_name`).
+    pub path: String,
+    /// The label in Dutch.
+    pub label_nl: String,
+    /// The label in English.
+    pub label_en: String,
+    /// Health or other special-category data (GDPR art. 9).
+    pub special_category: bool,
+    /// Outside what the verifier's registration allows for this purpose.
+    pub over_asked: bool,
+}
+
+/// A credential that can answer a query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The batch (credential) id.
+    pub batch: String,
+    /// The issuer's DID.
+    pub issuer: String,
+    /// When it was received.
+    pub received_at: i64,
+    /// Copies not yet presented; 0 means presenting it again makes two presentations linkable.
+    pub unused_copies: usize,
+}
+
+/// One credential asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptItem {
+    /// The DCQL credential query id.
+    pub query_id: String,
+    /// The credential type asked for.
+    pub vct: String,
+    /// Its name in Dutch.
+    pub name_nl: String,
+    /// Its name in English.
+    pub name_en: String,
+    /// The legal basis for this credential.
+    pub legal_basis: LegalBasis,
+    /// The claims that would be disclosed.
+    pub claims: Vec<PromptClaim>,
+    /// Credentials in the wallet that can answer (empty: this query cannot be answered).
+    pub candidates: Vec<Candidate>,
+}
+
+/// What an app shows the person who decides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsentPrompt {
+    /// The wallet's id for this request (pass it to [`Wallet::decide`]).
+    pub request_id: String,
+    /// The verifier's client id.
+    pub verifier_client_id: String,
+    /// The verifier's DID.
+    pub verifier_did: String,
+    /// The verifier's registered name (from the trust list).
+    pub verifier_name: String,
+    /// Why it asks.
+    pub purpose: Purpose,
+    /// How long it keeps the data, in days.
+    pub retention_days: u32,
+    /// What it asks for.
+    pub items: Vec<PromptItem>,
+    /// Each way the request exceeds the verifier's registration, in plain English.
+    pub over_asking: Vec<String>,
+    /// The transaction data the verifier attached (e.g. the photo's hash and the channel).
+    pub transaction_data: Vec<Value>,
+    /// Who decides.
+    pub who_decides: WhoDecides,
+    /// The holder's age band today.
+    pub age_band: AgeBand,
+    /// Whether the wallet holds what is needed to answer.
+    pub answerable: bool,
+}
+
+impl ConsentPrompt {
+    /// Whether any claim asked for is special-category data.
+    pub fn has_special_category(&self) -> bool {
+        self.items.iter().flat_map(|i| &i.claims).any(|c| c.special_category)
+    }
+
+    /// The prompt as text in `language`, for a terminal or a screen reader.
+    pub fn render(&self, language: Language) -> String {
+        let nl = language == Language::Nl;
+        let pick = |nl_text: &str, en_text: &str| if nl { nl_text.to_owned() } else { en_text.to_owned() };
+        let mut out = String::new();
+        out.push_str(&format!(
+            "{} {} ({})\n",
+            pick("Verzoek van", "Request from"),
+            self.verifier_name,
+            self.verifier_did
+        ));
+        out.push_str(&format!(
+            "{}: {}\n",
+            pick("Doel", "Purpose"),
+            if nl { &self.purpose.text.nl } else { &self.purpose.text.en }
+        ));
+        for item in &self.items {
+            let basis = basis_label(item.legal_basis, language);
+            let name = if nl { &item.name_nl } else { &item.name_en };
+            out.push_str(&format!("- {name} [{basis}]\n"));
+            for claim in &item.claims {
+                let label = if nl { &claim.label_nl } else { &claim.label_en };
+                let mut marks = String::new();
+                if claim.special_category {
+                    marks.push_str(&pick(" — BIJZONDER PERSOONSGEGEVEN", " — SPECIAL-CATEGORY DATA"));
+                }
+                if claim.over_asked {
+                    marks.push_str(&pick(" — MEER DAN TOEGESTAAN", " — BEYOND REGISTRATION"));
+                }
+                out.push_str(&format!("    {label}{marks}\n"));
+            }
+            if item.candidates.is_empty() {
+                out.push_str(&pick("    (niet in de wallet)\n", "    (not in the wallet)\n"));
+            }
+        }
+        out.push_str(&format!("{}: {} {}\n", pick("Bewaartermijn", "Retention"), self.retention_days, pick("dagen", "days")));
+        for warning in &self.over_asking {
+            out.push_str(&format!("{}: {warning}\n", pick("WAARSCHUWING", "WARNING")));
+        }
+        out.push_str(&match self.who_decides {
+            WhoDecides::Holder => pick("Jij beslist.\n", "You decide.\n"),
+            WhoDecides::ChildAndParent => {
+                pick("Jij én je ouder moeten ja zeggen.\n", "You and your parent must both say yes.\n")
+            }
+            WhoDecides::HolderNoConsentNeeded => pick(
+                "Hiervoor is geen toestemming nodig (wettelijke grondslag); het wordt wel vastgelegd.\n",
+                "No consent is needed (legal basis other than consent); it is still logged.\n",
+            ),
+        });
+        out
+    }
+}
+
+fn basis_label(basis: LegalBasis, language: Language) -> &'static str {
+    match (basis, language) {
+        (LegalBasis::Consent, Language::Nl) => "toestemming",
+        (LegalBasis::LegalObligation, Language::Nl) => "wettelijke plicht",
+        (LegalBasis::PublicTask, Language::Nl) => "publieke taak",
+        (LegalBasis::Contract, Language::Nl) => "overeenkomst",
+        (LegalBasis::Consent, _) => "consent",
+        (LegalBasis::LegalObligation, _) => "legal obligation",
+        (LegalBasis::PublicTask, _) => "public task",
+        (LegalBasis::Contract, _) => "contract",
+    }
+}
+
+/// What the person decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Share everything asked for.
+    ApproveAll,
+    /// Share only these credential queries, each with only these claims (a subset of what the
+    /// prompt lists). The selection must still answer the request.
+    Approve(BTreeMap<String, Vec<ClaimPath>>),
+    /// Share nothing.
+    Deny,
+}
+
+/// A message for the verifier: POST `body` (form-encoded) to `response_uri`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResponseToSend {
+    /// Where to post it.
+    pub response_uri: String,
+    /// The `direct_post` body: a `vp_token` response, or `error=access_denied`.
+    pub body: String,
+    /// Whether anything is disclosed (false for a refusal).
+    pub discloses: bool,
+}
+
+impl std::fmt::Debug for ResponseToSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseToSend")
+            .field("response_uri", &self.response_uri)
+            .field("discloses", &self.discloses)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The child's request to a parent's wallet: approve these presentations for this verifier.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianRequest {
+    /// The child's wallet's id for the request.
+    pub request_id: String,
+    /// The verifier's signed request object, which the parent's wallet checks itself.
+    pub request_object: String,
+    /// The child's DID (as in the parent's guardianship credential).
+    pub child_id: String,
+    /// The child's presentations, by credential query id (already bound to the verifier).
+    pub vp_token: BTreeMap<String, Vec<String>>,
+    /// When the child assented.
+    pub assented_at: i64,
+}
+
+impl std::fmt::Debug for GuardianRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardianRequest")
+            .field("request_id", &self.request_id)
+            .field("queries", &self.vp_token.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parent's wallet's answer to a [`GuardianRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum GuardianAnswer {
+    /// The parent approves: the signed guardian approval.
+    Approved {
+        /// The child's request id.
+        request_id: String,
+        /// The guardian approval JWT.
+        approval: String,
+    },
+    /// The parent says no.
+    Denied {
+        /// The child's request id.
+        request_id: String,
+    },
+}
+
+/// What happens after a decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send this to the verifier (a response, or a refusal).
+    Send(ResponseToSend),
+    /// Ask the parent's wallet first.
+    AwaitGuardian(GuardianRequest),
+}
+
+/// A copy chosen to answer a query and the paths it discloses.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Planned {
+    query_id: String,
+    copy_id: String,
+    disclose: Vec<ClaimPath>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum Stage {
+    Prompted,
+    AwaitingGuardian { vp_token: BTreeMap<String, Vec<String>>, planned: Vec<Planned> },
+    Answered,
+    Refused,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Pending {
+    id: String,
+    request_object: String,
+    request: AuthorizationRequest,
+    verifier_name: String,
+    received_at: i64,
+    /// Per query: the candidate copies (one per batch) and what each would disclose.
+    candidates: BTreeMap<String, Vec<Planned>>,
+    who_decides: WhoDecides,
+    stage: Stage,
+}
+
+impl Wallet {
+    /// Reads a request (an `openid4vp://` URI, by value or by reference), checks it, logs it,
+    /// and returns the prompt to show.
+    ///
+    /// Refused (and logged) when the request object does not verify, the verifier is not in the
+    /// trust list, or the request carries no purpose and legal basis.
+    pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
+        let (request_object, request) = read_request(uri, verifiers, now)?;
+        let did = request.client_did()?;
+        let Some(registration) = verifiers.trust_list.verifier(&did) else {
+            self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
+            return Err(Error::VerifierNotRegistered { did: did.to_string() });
+        };
+        let Some(extension) = request.schooltas.clone() else {
+            self.log_refusal(&request.client_id, "the request states no purpose and legal basis", now)?;
+            return Err(Error::MissingPurpose);
+        };
+        let findings: Vec<OverAsking> = registration.over_asking(&request);
+        let registered = registration.purpose(&extension.purpose.code);
+
+        // Match the query against one copy per batch (an unused one where possible).
+        let copies = stored_credentials(&self.vault)?;
+        let representatives = representatives(&copies);
+        let wallet_credentials: Vec<WalletCredential<'_>> = representatives
+            .iter()
+            .enumerate()
+            .map(|(handle, (copy, _))| WalletCredential::new(handle, &copy.vct, &copy.claims))
+            .collect();
+        let matched: DcqlMatch = request.dcql_query.match_credentials(&wallet_credentials)?;
+
+        let mut items = Vec::new();
+        let mut candidates: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
+        for query in &request.dcql_query.credentials {
+            let vct = query.vct_values().first().cloned().unwrap_or_default();
+            let (name_nl, name_en) = self.type_name(&vct);
+            let basis = extension.basis_for(&query.id);
+            let found = matched.candidates(&query.id);
+            let paths: Vec<ClaimPath> = match found.first() {
+                Some(first) => first.disclose.clone(),
+                None => query.claims.iter().map(|c| c.path.clone()).collect(),
+            };
+            let claims = paths
+                .iter()
+                .map(|path| prompt_claim(&self.catalog, &vct, path, registered.map(|p| p.allows(&vct, path))))
+                .collect();
+            let mut listed = Vec::new();
+            for candidate in found {
+                let Some((copy, unused)) = representatives.get(candidate.handle) else { continue };
+                listed.push(Candidate {
+                    batch: copy.batch.clone(),
+                    issuer: copy.issuer.clone(),
+                    received_at: copy.received_at,
+                    unused_copies: *unused,
+                });
+                candidates.entry(query.id.clone()).or_default().push(Planned {
+                    query_id: query.id.clone(),
+                    copy_id: copy.id.clone(),
+                    disclose: candidate.disclose.clone(),
+                });
+            }
+            items.push(PromptItem {
+                query_id: query.id.clone(),
+                vct,
+                name_nl,
+                name_en,
+                legal_basis: basis,
+                claims,
+                candidates: listed,
+            });
+        }
+        let any_consent = items.iter().any(|i| i.legal_basis == LegalBasis::Consent);
+        let age_band = self.owner.age_band(now);
+        let who_decides = match (any_consent, age_band.needs_guardian()) {
+            (true, true) => WhoDecides::ChildAndParent,
+            (true, false) => WhoDecides::Holder,
+            (false, _) => WhoDecides::HolderNoConsentNeeded,
+        };
+        let transaction_data = request
+            .decoded_transaction_data()?
+            .iter()
+            .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
+            .collect();
+        let pending = Pending {
+            id: random_id(),
+            request_object,
+            request: request.clone(),
+            verifier_name: registration.name.clone(),
+            received_at: now,
+            candidates,
+            who_decides,
+            stage: Stage::Prompted,
+        };
+        let prompt = ConsentPrompt {
+            request_id: pending.id.clone(),
+            verifier_client_id: request.client_id.clone(),
+            verifier_did: did.to_string(),
+            verifier_name: registration.name.clone(),
+            purpose: extension.purpose.clone(),
+            retention_days: extension.retention_days,
+            items,
+            over_asking: findings.iter().map(ToString::to_string).collect(),
+            transaction_data,
+            who_decides,
+            age_band,
+            answerable: matched.is_satisfiable(),
+        };
+        let asked: Vec<String> = prompt
+            .items
+            .iter()
+            .flat_map(|item| item.claims.iter().map(move |c| format!("{}:{}", item.vct, c.path)))
+            .collect();
+        self.vault.transaction(|tx| {
+            save_pending(tx, &pending)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::RequestReceived {
+                    request_id: pending.id.clone(),
+                    verifier: request.client_id.clone(),
+                    purpose: extension.purpose.code.clone(),
+                    legal_basis: basis_name(extension.legal_basis),
+                    claims: asked,
+                },
+            )?;
+            Ok(())
+        })?;
+        Ok(prompt)
+    }
+
+    /// Applies the holder's decision on a prompted request.
+    pub fn decide(&self, request_id: &str, decision: Decision, now: i64) -> Result<Outcome> {
+        let mut pending = self.load_pending(request_id)?;
+        if !matches!(pending.stage, Stage::Prompted) {
+            return Err(Error::RequestAlreadyAnswered { request_id: request_id.to_owned() });
+        }
+        let actor = if pending.who_decides == WhoDecides::ChildAndParent { Actor::Child } else { Actor::Holder };
+        let plan = match decision {
+            Decision::Deny => return self.refuse(&mut pending, actor, now),
+            Decision::ApproveAll => self.plan_all(&pending)?,
+            Decision::Approve(selection) => self.plan_selection(&pending, &selection)?,
+        };
+        let vp_token = self.present(&pending.request, &plan, now)?;
+        let approved: Vec<String> = plan.iter().flat_map(describe).collect();
+
+        if pending.who_decides == WhoDecides::ChildAndParent {
+            let request = GuardianRequest {
+                request_id: pending.id.clone(),
+                request_object: pending.request_object.clone(),
+                child_id: self.owner.did().to_string(),
+                vp_token: vp_token.clone(),
+                assented_at: now,
+            };
+            pending.stage = Stage::AwaitingGuardian { vp_token, planned: plan.clone() };
+            self.vault.transaction(|tx| {
+                mark_used(tx, &plan)?;
+                save_pending(tx, &pending)?;
+                log::append(
+                    tx,
+                    now,
+                    LogEvent::Decision { request_id: pending.id.clone(), by: Actor::Child, approved: true, claims: approved },
+                )?;
+                Ok(())
+            })?;
+            return Ok(Outcome::AwaitGuardian(request));
+        }
+
+        let response = AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
+        pending.stage = Stage::Answered;
+        self.vault.transaction(|tx| {
+            mark_used(tx, &plan)?;
+            save_pending(tx, &pending)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Decision { request_id: pending.id.clone(), by: actor, approved: true, claims: approved },
+            )?;
+            self.log_disclosures(tx, &pending, &plan, now)?;
+            if let Some(first_consent) = self.first_consent_copy(&pending, &plan) {
+                consents::record(tx, &pending.request, &pending.verifier_name, Approver::Copy(first_consent), now)?;
+            }
+            Ok(())
+        })?;
+        Ok(Outcome::Send(ResponseToSend {
+            response_uri: pending.request.response_uri.clone(),
+            body: response.to_form(),
+            discloses: true,
+        }))
+    }
+
+    /// Finishes a request that waited for the parent: attaches the approval, or stops on a "no".
+    pub fn complete_with_guardian(&self, answer: &GuardianAnswer, now: i64) -> Result<ResponseToSend> {
+        let request_id = match answer {
+            GuardianAnswer::Approved { request_id, .. } | GuardianAnswer::Denied { request_id } => request_id,
+        };
+        let mut pending = self.load_pending(request_id)?;
+        let Stage::AwaitingGuardian { vp_token, planned } = pending.stage.clone() else {
+            return Err(Error::RequestAlreadyAnswered { request_id: request_id.clone() });
+        };
+        let approval = match answer {
+            GuardianAnswer::Denied { .. } => return self.refuse(&mut pending, Actor::Parent, now).and_then(expect_send),
+            GuardianAnswer::Approved { approval, .. } => approval.clone(),
+        };
+        let response = AuthorizationResponse {
+            vp_token,
+            state: pending.request.state.clone(),
+            guardian_approval: Some(approval),
+        };
+        pending.stage = Stage::Answered;
+        let approved: Vec<String> = planned.iter().flat_map(describe).collect();
+        self.vault.transaction(|tx| {
+            save_pending(tx, &pending)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Decision { request_id: pending.id.clone(), by: Actor::Parent, approved: true, claims: approved },
+            )?;
+            self.log_disclosures(tx, &pending, &planned, now)?;
+            consents::record(tx, &pending.request, &pending.verifier_name, Approver::Parent, now)?;
+            Ok(())
+        })?;
+        Ok(ResponseToSend {
+            response_uri: pending.request.response_uri.clone(),
+            body: response.to_form(),
+            discloses: true,
+        })
+    }
+
+    fn refuse(&self, pending: &mut Pending, actor: Actor, now: i64) -> Result<Outcome> {
+        pending.stage = Stage::Refused;
+        self.vault.transaction(|tx| {
+            save_pending(tx, pending)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Decision { request_id: pending.id.clone(), by: actor, approved: false, claims: Vec::new() },
+            )?;
+            Ok(())
+        })?;
+        let mut pairs = vec![("error", "access_denied")];
+        if let Some(state) = &pending.request.state {
+            pairs.push(("state", state.as_str()));
+        }
+        Ok(Outcome::Send(ResponseToSend {
+            response_uri: pending.request.response_uri.clone(),
+            body: form::encode(&pairs),
+            discloses: false,
+        }))
+    }
+
+    fn plan_all(&self, pending: &Pending) -> Result<Vec<Planned>> {
+        let mut plan = Vec::new();
+        for query in &pending.request.dcql_query.credentials {
+            if let Some(first) = pending.candidates.get(&query.id).and_then(|c| c.first()) {
+                plan.push(first.clone());
+            }
+        }
+        self.check_plan(pending, &plan)?;
+        Ok(plan)
+    }
+
+    fn plan_selection(&self, pending: &Pending, selection: &BTreeMap<String, Vec<ClaimPath>>) -> Result<Vec<Planned>> {
+        let mut plan = Vec::new();
+        for (query_id, paths) in selection {
+            let candidate = pending
+                .candidates
+                .get(query_id)
+                .and_then(|c| c.first())
+                .ok_or_else(|| Error::SelectionIncomplete { reason: format!("nothing in the wallet answers {query_id:?}") })?;
+            if let Some(extra) = paths.iter().find(|p| !candidate.disclose.contains(p)) {
+                return Err(Error::SelectionIncomplete {
+                    reason: format!("{} was not asked for in {query_id:?}", dotted(extra)),
+                });
+            }
+            plan.push(Planned { query_id: query_id.clone(), copy_id: candidate.copy_id.clone(), disclose: paths.clone() });
+        }
+        self.check_plan(pending, &plan)?;
+        Ok(plan)
+    }
+
+    /// The plan must answer the DCQL query (required credential sets, required claims): the
+    /// verifier would refuse anything less, after the data had left the wallet.
+    fn check_plan(&self, pending: &Pending, plan: &[Planned]) -> Result<()> {
+        let mut restricted = Vec::new();
+        for (handle, planned) in plan.iter().enumerate() {
+            let copy = self.vault.transaction(|tx| get_credential(tx, &planned.copy_id))?;
+            let claims = copy.claims.as_object().map(|c| restrict(c, &planned.disclose)).unwrap_or_default();
+            restricted.push((handle, copy.vct.clone(), Value::Object(claims)));
+        }
+        let wallet_credentials: Vec<WalletCredential<'_>> =
+            restricted.iter().map(|(handle, vct, claims)| WalletCredential::new(*handle, vct, claims)).collect();
+        let matched = pending.request.dcql_query.match_credentials(&wallet_credentials)?;
+        if !matched.is_satisfiable() {
+            return Err(Error::SelectionIncomplete {
+                reason: if plan.is_empty() {
+                    "the wallet holds nothing that answers this request".into()
+                } else {
+                    "the selection leaves out something the request requires; deny instead".into()
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Builds one presentation per planned query, bound to the verifier's nonce and client id.
+    fn present(
+        &self,
+        request: &AuthorizationRequest,
+        plan: &[Planned],
+        now: i64,
+    ) -> Result<BTreeMap<String, Vec<String>>> {
+        let transaction_data: Vec<(String, TransactionData)> = request
+            .transaction_data
+            .iter()
+            .cloned()
+            .zip(request.decoded_transaction_data()?)
+            .collect();
+        let mut vp_token = BTreeMap::new();
+        for planned in plan {
+            let copy = self.vault.transaction(|tx| get_credential(tx, &planned.copy_id))?;
+            let key = SigningKey::from_jwk_json(&copy.holder_key)
+                .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
+            let input = KeyBindingInput {
+                nonce: request.nonce.clone(),
+                audience: request.client_id.clone(),
+                issued_at: now,
+            };
+            let hashes: Vec<Value> = transaction_data
+                .iter()
+                .filter(|(_, data)| data.credential_ids.contains(&planned.query_id))
+                .map(|(encoded, _)| Value::String(transaction_data_hash(encoded)))
+                .collect();
+            let mut extra = Map::new();
+            if !hashes.is_empty() {
+                extra.insert("transaction_data_hashes".into(), Value::Array(hashes));
+                extra.insert("transaction_data_hashes_alg".into(), Value::String("sha-256".into()));
+            }
+            let presentation =
+                HolderSdJwt::parse(&copy.sd_jwt)?.present_with_claims(&planned.disclose, Some((&key, &input)), &extra)?;
+            vp_token.insert(planned.query_id.clone(), vec![presentation]);
+        }
+        Ok(vp_token)
+    }
+
+    fn log_disclosures(&self, tx: &mut VaultTx<'_>, pending: &Pending, plan: &[Planned], now: i64) -> Result<()> {
+        let extension = pending.request.schooltas.as_ref();
+        for planned in plan {
+            let copy = get_credential(tx, &planned.copy_id)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::Disclosure {
+                    request_id: pending.id.clone(),
+                    verifier: pending.request.client_id.clone(),
+                    purpose: extension.map(|e| e.purpose.code.clone()).unwrap_or_default(),
+                    vct: copy.vct.clone(),
+                    claims: planned.disclose.iter().map(dotted).collect(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The copy whose key gave a consent a young person (16+) gave alone: the first
+    /// consent-based presentation.
+    fn first_consent_copy(&self, pending: &Pending, plan: &[Planned]) -> Option<String> {
+        let extension = pending.request.schooltas.as_ref()?;
+        plan.iter().find(|p| extension.basis_for(&p.query_id) == LegalBasis::Consent).map(|p| p.copy_id.clone())
+    }
+
+    fn load_pending(&self, request_id: &str) -> Result<Pending> {
+        let bytes = self
+            .vault
+            .get(PENDING_KIND, request_id)?
+            .ok_or_else(|| Error::UnknownRequest { request_id: request_id.to_owned() })?;
+        serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("request record {request_id}") })
+    }
+
+    fn log_refusal(&self, verifier: &str, reason: &str, now: i64) -> Result<()> {
+        self.vault.transaction(|tx| {
+            log::append(tx, now, LogEvent::RequestRefused { verifier: verifier.to_owned(), reason: reason.to_owned() })?;
+            Ok(())
+        })
+    }
+
+    /// Requests waiting for the holder's decision or a parent's answer: (request id, verifier).
+    pub fn pending_requests(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for (id, bytes) in self.vault.list(PENDING_KIND)? {
+            let pending: Pending =
+                serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("request record {id}") })?;
+            if matches!(pending.stage, Stage::Prompted | Stage::AwaitingGuardian { .. }) {
+                out.push((pending.id, pending.request.client_id));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Verifies a request object (by value or fetched by reference) with the verifier's DID key.
+pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<(String, AuthorizationRequest)> {
+    let parsed = AuthorizationRequestUri::parse(uri)?;
+    let jwt = match &parsed {
+        AuthorizationRequestUri::ByValue { request_jwt, .. } => request_jwt.clone(),
+        AuthorizationRequestUri::ByReference { request_uri, .. } => match verifiers.fetch_request_object {
+            Some(fetch) => fetch(request_uri)?,
+            None => {
+                return Err(Error::InvalidInput {
+                    reason: "this request is passed by reference and the wallet has no way to fetch it".into(),
+                });
+            }
+        },
+    };
+    let request = verify_request_object(&jwt, verifiers, now)?;
+    parsed.check_client_id(&request)?;
+    Ok((jwt, request))
+}
+
+/// Verifies a signed request object with the key its `kid` names in the verifier's DID.
+pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
+    Ok(UnverifiedRequestObject::parse(jwt)?.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
+}
+
+fn expect_send(outcome: Outcome) -> Result<ResponseToSend> {
+    match outcome {
+        Outcome::Send(response) => Ok(response),
+        Outcome::AwaitGuardian(_) => Err(Error::Storage { reason: "a refusal cannot wait for a guardian".into() }),
+    }
+}
+
+fn describe(planned: &Planned) -> Vec<String> {
+    planned.disclose.iter().map(|p| format!("{}:{}", planned.query_id, dotted(p))).collect()
+}
+
+/// One copy per batch — an unused one where there is one — with the count of unused copies.
+fn representatives(copies: &[StoredCredential]) -> Vec<(&StoredCredential, usize)> {
+    let mut out: Vec<(&StoredCredential, usize)> = Vec::new();
+    for copy in copies {
+        match out.iter_mut().find(|(chosen, _)| chosen.batch == copy.batch) {
+            Some((chosen, unused)) => {
+                *unused += usize::from(!copy.used);
+                if chosen.used && !copy.used {
+                    *chosen = copy;
+                }
+            }
+            None => out.push((copy, usize::from(!copy.used))),
+        }
+    }
+    out
+}
+
+pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allowed: Option<bool>) -> PromptClaim {
+    let credential_type = Vct::new(vct.to_owned()).ok().and_then(|v| catalog.by_vct(&v));
+    let label = |language| {
+        credential_type
+            .and_then(|t| t.label(path, language))
+            .map_or_else(|| dotted(path), str::to_owned)
+    };
+    PromptClaim {
+        path: dotted(path),
+        label_nl: label(Language::Nl),
+        label_en: label(Language::En),
+        special_category: credential_type.is_some_and(|t| t.is_special_category(path)),
+        over_asked: allowed == Some(false),
+    }
+}
+
+fn mark_used(tx: &mut VaultTx<'_>, plan: &[Planned]) -> Result<()> {
+    for planned in plan {
+        let mut copy = get_credential(tx, &planned.copy_id)?;
+        copy.used = true;
+        put_credential(tx, &copy)?;
+    }
+    Ok(())
+}
+
+fn save_pending(tx: &mut VaultTx<'_>, pending: &Pending) -> Result<()> {
+    let bytes = Zeroizing::new(serde_json::to_vec(pending).map_err(|e| Error::Storage { reason: e.to_string() })?);
+    tx.put(PENDING_KIND, &pending.id, &bytes)
+}
+
+pub(crate) fn basis_name(basis: LegalBasis) -> String {
+    serde_json::to_value(basis).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+pub(crate) fn random_id() -> String {
+    use rand::RngExt;
+    let bytes: [u8; 16] = rand::rng().random();
+    schooltas_did::base64url::encode(bytes)
+}
+

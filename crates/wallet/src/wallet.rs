@@ -1,0 +1,249 @@
+//! A person's wallet: the vault, its owner, the catalog of credential types it understands.
+
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use schooltas_credential::ClaimPath;
+use schooltas_credential::catalog::{Catalog, Language};
+use schooltas_credential::sd_jwt::{PathElement, Vct};
+
+use crate::error::{Error, Result};
+use crate::log::{self, LogEntry};
+use crate::owner::{Owner, Role};
+use crate::receive::{CREDENTIAL_KIND, StoredCredential, stored_credentials};
+use crate::vault::{Vault, VaultTx};
+
+/// A child's or a parent's wallet.
+///
+/// ```
+/// use schooltas_credential::date::CalendarDate;
+/// use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
+/// use schooltas_wallet::{AgeBand, Role, Wallet};
+///
+/// let vault = Vault::in_memory(Unlock::Passphrase("correct horse"), KdfParams::INSECURE_FOR_TESTS)?;
+/// let birth_date = CalendarDate::parse("2014-09-01")?;
+/// let wallet = Wallet::create(vault, Role::Child { birth_date }, 1_800_000_000)?;
+/// assert_eq!(wallet.owner().age(1_800_000_000), Some(12));
+/// assert_eq!(wallet.owner().age_band(1_800_000_000), AgeBand::From12To15);
+/// assert!(wallet.owner().did().as_str().starts_with("did:key:z6Mk"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Wallet {
+    pub(crate) vault: Vault,
+    pub(crate) owner: Owner,
+    pub(crate) catalog: Catalog,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet").field("owner", &self.owner).finish_non_exhaustive()
+    }
+}
+
+/// What a wallet shows about one stored credential (a batch of copies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialSummary {
+    /// The batch id (all copies of one issuance).
+    pub batch: String,
+    /// The credential type.
+    pub vct: String,
+    /// Its name in Dutch and English (the vct if the catalog does not know it).
+    pub name: (String, String),
+    /// The issuer's DID.
+    pub issuer: String,
+    /// When it was received.
+    pub received_at: i64,
+    /// Copies not yet presented.
+    pub unused_copies: usize,
+    /// All copies.
+    pub copies: usize,
+}
+
+impl Wallet {
+    /// Makes `vault` (new and empty) the wallet of a child or a parent, with a fresh identity key.
+    pub fn create(vault: Vault, role: Role, now: i64) -> Result<Wallet> {
+        let owner = Owner::create(&vault, role, now)?;
+        Ok(Wallet { vault, owner, catalog: Catalog::standard() })
+    }
+
+    /// Opens the wallet in an unlocked vault.
+    pub fn open(vault: Vault) -> Result<Wallet> {
+        let owner = Owner::load(&vault)?;
+        Ok(Wallet { vault, owner, catalog: Catalog::standard() })
+    }
+
+    /// Uses another catalog of credential types (the standard one by default).
+    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
+    /// Whose wallet this is.
+    pub fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
+    /// The encrypted store (for receiving credentials, export and import).
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The catalog of credential types this wallet understands.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The credentials held, one entry per batch.
+    pub fn credentials(&self) -> Result<Vec<CredentialSummary>> {
+        let mut out: Vec<CredentialSummary> = Vec::new();
+        for copy in stored_credentials(&self.vault)? {
+            if let Some(entry) = out.iter_mut().find(|s| s.batch == copy.batch) {
+                entry.copies += 1;
+                entry.unused_copies += usize::from(!copy.used);
+                continue;
+            }
+            out.push(CredentialSummary {
+                batch: copy.batch.clone(),
+                vct: copy.vct.clone(),
+                name: self.type_name(&copy.vct),
+                issuer: copy.issuer.clone(),
+                received_at: copy.received_at,
+                unused_copies: usize::from(!copy.used),
+                copies: 1,
+            });
+        }
+        out.sort_by(|a, b| (a.received_at, &a.batch).cmp(&(b.received_at, &b.batch)));
+        Ok(out)
+    }
+
+    /// The log, its hash chain verified (an edited or removed entry is an error).
+    pub fn log(&self) -> Result<Vec<LogEntry>> {
+        log::verify_chain(&self.vault)
+    }
+
+    /// The log as JSON: the answer to "what was shared about me, with whom, when and why"
+    /// (GDPR art. 15).
+    pub fn export_log(&self) -> Result<String> {
+        log::export_json(&self.vault)
+    }
+
+    /// The log as a parent may see it in a child's wallet: only while the child is under 16.
+    /// From the 16th birthday the young person's log is theirs alone.
+    pub fn parent_view_of_log(&self, now: i64) -> Result<String> {
+        match (self.owner.role(), self.owner.sixteenth_birthday()) {
+            (Role::Child { .. }, Some(sixteen)) if !self.owner.age_band(now).needs_guardian() => {
+                Err(Error::ParentViewEnded { since: sixteen.to_string() })
+            }
+            (Role::Child { .. }, _) => self.export_log(),
+            (Role::Parent, _) => {
+                Err(Error::InvalidInput { reason: "a parent's own wallet has no parent view; read its log".into() })
+            }
+        }
+    }
+
+    pub(crate) fn type_name(&self, vct: &str) -> (String, String) {
+        match Vct::new(vct.to_owned()).ok().and_then(|v| self.catalog.by_vct(&v)) {
+            Some(t) => (t.name().get(Language::Nl).to_owned(), t.name().get(Language::En).to_owned()),
+            None => (vct.to_owned(), vct.to_owned()),
+        }
+    }
+}
+
+/// Writes a credential copy back (after marking it used).
+pub(crate) fn put_credential(tx: &mut VaultTx<'_>, credential: &StoredCredential) -> Result<()> {
+    let bytes = Zeroizing::new(serde_json::to_vec(credential).map_err(|e| Error::Storage { reason: e.to_string() })?);
+    tx.put(CREDENTIAL_KIND, &credential.id, &bytes)
+}
+
+/// Reads one credential copy inside a transaction.
+pub(crate) fn get_credential(tx: &mut VaultTx<'_>, id: &str) -> Result<StoredCredential> {
+    let bytes = tx.get(CREDENTIAL_KIND, id)?.ok_or_else(|| Error::InvalidInput {
+        reason: format!("credential copy {id} is no longer in the wallet"),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("credential record {id}") })
+}
+
+/// A claim path written with dots for people and logs: `address.locality`, `advice.*`, `levels.0`.
+pub fn dotted(path: &ClaimPath) -> String {
+    path.elements()
+        .iter()
+        .map(|e| match e {
+            PathElement::Key(k) => k.clone(),
+            PathElement::Index(i) => i.to_string(),
+            PathElement::AllElements => "*".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The part of `claims` at `paths` (and nothing else): what a presentation of those paths shows.
+/// Array elements not selected are `null`, so selected elements keep their index.
+pub(crate) fn restrict(claims: &Map<String, Value>, paths: &[ClaimPath]) -> Map<String, Value> {
+    let source = Value::Object(claims.clone());
+    let mut out = Value::Object(Map::new());
+    for path in paths {
+        copy_path(&source, path.elements(), &mut out);
+    }
+    match out {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn copy_path(source: &Value, path: &[PathElement], target: &mut Value) {
+    let Some((first, rest)) = path.split_first() else {
+        *target = source.clone();
+        return;
+    };
+    match (first, source) {
+        (PathElement::Key(key), Value::Object(object)) => {
+            let Some(child) = object.get(key) else { return };
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(map) = target {
+                copy_path(child, rest, map.entry(key.clone()).or_insert(Value::Null));
+            }
+        }
+        (PathElement::Index(index), Value::Array(items)) => {
+            let Some(child) = items.get(*index) else { return };
+            if !target.is_array() {
+                *target = Value::Array(vec![Value::Null; items.len()]);
+            }
+            if let Some(slot) = target.as_array_mut().and_then(|t| t.get_mut(*index)) {
+                copy_path(child, rest, slot);
+            }
+        }
+        (PathElement::AllElements, Value::Array(items)) => {
+            if !target.is_array() {
+                *target = Value::Array(vec![Value::Null; items.len()]);
+            }
+            if let Some(slots) = target.as_array_mut() {
+                for (child, slot) in items.iter().zip(slots.iter_mut()) {
+                    copy_path(child, rest, slot);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn restrict_keeps_only_the_selected_subtrees() {
+        let claims = json!({"a": {"b": 1, "c": 2}, "d": [10, 20, 30], "e": [{"f": 1, "g": 2}], "h": true});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let paths = [
+            ClaimPath::new(vec![PathElement::Key("a".into()), PathElement::Key("c".into())]),
+            ClaimPath::new(vec![PathElement::Key("d".into()), PathElement::Index(1)]),
+            ClaimPath::new(vec![PathElement::Key("e".into()), PathElement::AllElements, PathElement::Key("g".into())]),
+        ];
+        let out = Value::Object(restrict(&claims, &paths));
+        assert_eq!(out, json!({"a": {"c": 2}, "d": [null, 20, null], "e": [{"g": 2}]}));
+        assert_eq!(dotted(&paths[2]), "e.*.g");
+    }
+}
