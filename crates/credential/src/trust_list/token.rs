@@ -77,10 +77,10 @@ impl<'a> UnverifiedTrustList<'a> {
     /// 3. the payload is a JSON object with `iss`, `iat` and `exp`
     ///    ([`TrustListError::MissingClaim`]); unknown members are ignored;
     /// 4. `iss` is `operator` ([`TrustListError::OperatorMismatch`]);
-    /// 5. `iat` is not after `now + skew`, `exp` is after `now − skew`
-    ///    ([`TrustList::check_current`]);
-    /// 6. every entry is well formed and no DID or purpose code repeats
-    ///    ([`TrustList::validate`]).
+    /// 5. `exp` is after `iat`, every entry is well formed and no DID or purpose code repeats
+    ///    ([`TrustList::validate`]);
+    /// 6. `iat` is not after `now + skew`, `exp` is after `now − skew`
+    ///    ([`TrustList::check_current`]).
     pub fn verify_with(&self, key: &VerifyingKey, operator: &Did, now: i64, skew: i64) -> Result<TrustList> {
         let kid = self.kid()?;
         if kid.did() != operator {
@@ -109,8 +109,8 @@ impl<'a> UnverifiedTrustList<'a> {
             }
             .into());
         }
-        list.check_current(now, skew)?;
         list.validate()?;
+        list.check_current(now, skew)?;
         Ok(list)
     }
 
