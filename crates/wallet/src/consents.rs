@@ -19,7 +19,10 @@ const CONSENT_KIND: &str = "consent";
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum Approver {
     /// This wallet's holder, with the key of this credential copy.
-    Copy(String),
+    Copy {
+        /// The credential copy id.
+        copy_id: String,
+    },
     /// A parent, from their own wallet: the parent's wallet withdraws it.
     Parent,
 }
@@ -88,11 +91,7 @@ pub(crate) fn record_for(
     on_behalf_of: Option<String>,
     now: i64,
 ) -> Result<ConsentGiven> {
-    let purpose = request
-        .schooltas
-        .as_ref()
-        .map(|e| e.purpose.clone())
-        .ok_or(Error::MissingPurpose)?;
+    let purpose = request.schooltas.as_ref().map(|e| e.purpose.clone()).ok_or(Error::MissingPurpose)?;
     let consent = ConsentGiven {
         id: crate::request::random_id(),
         verifier: request.client_id.clone(),
@@ -142,7 +141,7 @@ impl Wallet {
                 return Err(Error::AlreadyWithdrawn { consent_id: consent_id.to_owned() });
             }
             let copy_id = match &consent.approver {
-                Approver::Copy(copy_id) => copy_id.clone(),
+                Approver::Copy { copy_id } => copy_id.clone(),
                 Approver::Parent => return Err(Error::GivenByParent),
             };
             let copy = get_credential(tx, &copy_id)?;

@@ -47,6 +47,60 @@ pub enum Error {
         /// Its description.
         description: Option<String>,
     },
+    /// The verifier is not in the trust list: the wallet does not answer it.
+    #[error("the verifier {did} is not registered in the trust list; the wallet does not answer it")]
+    VerifierNotRegistered {
+        /// The verifier's DID.
+        did: String,
+    },
+    /// The request states no purpose and legal basis (the `schooltas` request extension).
+    #[error("the request states no purpose and legal basis, so nobody can decide on it")]
+    MissingPurpose,
+    /// No request with this id is waiting in the wallet.
+    #[error("no request {request_id} is waiting in this wallet")]
+    UnknownRequest {
+        /// The id given.
+        request_id: String,
+    },
+    /// The request was already answered or refused.
+    #[error("request {request_id} was already answered or refused")]
+    RequestAlreadyAnswered {
+        /// The id given.
+        request_id: String,
+    },
+    /// The approved selection does not answer the request.
+    #[error("the selection cannot be sent: {reason}")]
+    SelectionIncomplete {
+        /// Why.
+        reason: String,
+    },
+    /// The wallet cannot act as this child's guardian.
+    #[error("cannot approve for this child: {reason}")]
+    NotGuardian {
+        /// Why.
+        reason: String,
+    },
+    /// The young person is 16 or over: the parent's view of their log has ended.
+    #[error("the child turned 16 on {since}; from then on only they can read their log")]
+    ParentViewEnded {
+        /// The 16th birthday.
+        since: String,
+    },
+    /// No consent with this id.
+    #[error("no consent {consent_id} in this wallet")]
+    UnknownConsent {
+        /// The id given.
+        consent_id: String,
+    },
+    /// The consent was already withdrawn.
+    #[error("consent {consent_id} was already withdrawn")]
+    AlreadyWithdrawn {
+        /// The id given.
+        consent_id: String,
+    },
+    /// The consent was given by a parent; it is withdrawn from the parent's wallet.
+    #[error("this consent was given by a parent; withdraw it from the parent's wallet")]
+    GivenByParent,
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {
@@ -57,6 +111,18 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<schooltas_credential::oid4vp::Oid4vpError> for Error {
+    fn from(error: schooltas_credential::oid4vp::Oid4vpError) -> Self {
+        Error::Credential(error.into())
+    }
+}
+
+impl From<schooltas_credential::trust_list::TrustListError> for Error {
+    fn from(error: schooltas_credential::trust_list::TrustListError) -> Self {
+        Error::Credential(error.into())
+    }
+}
 
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {

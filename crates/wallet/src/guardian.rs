@@ -155,7 +155,12 @@ impl Wallet {
             legal_basis: LegalBasis::Consent,
             child_id: request.child_id.clone(),
             presentations,
-            transaction_data_hashes: reviewed.request.transaction_data.iter().map(|t| transaction_data_hash(t)).collect(),
+            transaction_data_hashes: reviewed
+                .request
+                .transaction_data
+                .iter()
+                .map(|t| transaction_data_hash(t))
+                .collect(),
             guardianship,
         }
         .sign(&key)?;
@@ -190,7 +195,7 @@ impl Wallet {
                 tx,
                 &reviewed.request,
                 &reviewed.prompt.verifier_name,
-                Approver::Copy(copy.id.clone()),
+                Approver::Copy { copy_id: copy.id.clone() },
                 Some(request.child_id.clone()),
                 now,
             )?;
@@ -205,10 +210,8 @@ impl Wallet {
         }
         let verified_request = verify_request_object(&request.request_object, verifiers, now)?;
         let did = verified_request.client_did()?;
-        let registration = verifiers
-            .trust_list
-            .verifier(&did)
-            .ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
+        let registration =
+            verifiers.trust_list.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
         let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
         let guardianship = self.guardianship_for(&request.child_id, now)?;
 
@@ -216,7 +219,9 @@ impl Wallet {
         let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&verified_request.nonce, &verified_request.client_id));
         for (query_id, list) in &request.vp_token {
             if verified_request.dcql_query.credential(query_id).is_none() {
-                return Err(Error::InvalidInput { reason: format!("the child answered {query_id:?}, which the request does not ask") });
+                return Err(Error::InvalidInput {
+                    reason: format!("the child answered {query_id:?}, which the request does not ask"),
+                });
             }
             for presentation in list {
                 let verified = UnverifiedSdJwt::parse(presentation)?.verify_with(

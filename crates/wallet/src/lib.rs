@@ -5,9 +5,22 @@
 //! hash-chained [`log`] of everything that happened.
 #![forbid(unsafe_code)]
 
+pub mod consents;
 mod error;
+pub mod guardian;
 pub mod log;
+mod owner;
 pub mod receive;
+pub mod request;
 pub mod vault;
+mod wallet;
 
+pub use consents::{Approver, ConsentGiven, WithdrawalMessage};
 pub use error::{Error, Result};
+pub use guardian::{GuardianPrompt, GuardianPromptItem};
+pub use owner::{AgeBand, Owner, Role};
+pub use request::{
+    Candidate, ConsentPrompt, Decision, GuardianAnswer, GuardianRequest, Outcome, PromptClaim, PromptItem,
+    ResponseToSend, Verifiers, WhoDecides,
+};
+pub use wallet::{CredentialSummary, Wallet, dotted};

@@ -58,6 +58,13 @@ pub enum LogEvent {
         /// The claims asked for, as dotted paths per credential type.
         claims: Vec<String>,
     },
+    /// A request was refused without asking anyone (unregistered verifier, no purpose).
+    RequestRefused {
+        /// Who asked (client id).
+        verifier: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// A person approved or refused (all or some of) a request.
     Decision {
         /// The request.

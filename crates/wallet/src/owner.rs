@@ -66,7 +66,6 @@ impl Drop for Profile {
 /// The owner of an opened wallet.
 pub struct Owner {
     role: Role,
-    identity: SigningKey,
     did: Did,
 }
 
@@ -105,7 +104,7 @@ impl Owner {
         let identity = SigningKey::from_jwk_json(&profile.identity_key)
             .map_err(|_| Error::Corrupted { what: "the identity key".into() })?;
         let did = did_key::did_for(&PublicKey::Verifying(identity.verifying_key().clone()));
-        Ok(Owner { role: profile.role, identity, did })
+        Ok(Owner { role: profile.role, did })
     }
 
     /// The role.
@@ -117,11 +116,6 @@ impl Owner {
     /// guardianship credential, the `sub` of a child's credentials.
     pub fn did(&self) -> &Did {
         &self.did
-    }
-
-    /// The identity key (signs nothing a verifier sees except through guardianship).
-    pub(crate) fn identity(&self) -> &SigningKey {
-        &self.identity
     }
 
     /// The child's age on the day of `now` (`None` for a parent's wallet).

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use schooltas_credential::catalog::{Catalog, Language};
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, LegalBasis, Purpose,
-    TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
+    REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
 };
 use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
 use schooltas_credential::trust_list::{OverAsking, TrustList};
@@ -42,6 +42,9 @@ const PENDING_KIND: &str = "pending";
 /// Clock difference tolerated on request objects (seconds).
 pub const CLOCK_SKEW: i64 = 60;
 
+/// Fetches a request object from its `request_uri`.
+pub type FetchRequestObject<'a> = &'a dyn Fn(&str) -> Result<String>;
+
 /// What the wallet trusts when it reads a request.
 pub struct Verifiers<'a> {
     /// The trust list naming registered verifiers (and accredited issuers).
@@ -49,7 +52,7 @@ pub struct Verifiers<'a> {
     /// DID resolution for the verifier's request-object key.
     pub resolver: &'a Resolver,
     /// Fetches a request object by reference (`request_uri`); `None` accepts only requests by value.
-    pub fetch_request_object: Option<&'a dyn Fn(&str) -> Result<String>>,
+    pub fetch_request_object: Option<FetchRequestObject<'a>>,
 }
 
 /// Who must say yes before anything leaves the wallet.
@@ -182,7 +185,12 @@ impl ConsentPrompt {
                 out.push_str(&pick("    (niet in de wallet)\n", "    (not in the wallet)\n"));
             }
         }
-        out.push_str(&format!("{}: {} {}\n", pick("Bewaartermijn", "Retention"), self.retention_days, pick("dagen", "days")));
+        out.push_str(&format!(
+            "{}: {} {}\n",
+            pick("Bewaartermijn", "Retention"),
+            self.retention_days,
+            pick("dagen", "days")
+        ));
         for warning in &self.over_asking {
             out.push_str(&format!("{}: {warning}\n", pick("WAARSCHUWING", "WARNING")));
         }
@@ -365,7 +373,7 @@ impl Wallet {
             let found = matched.candidates(&query.id);
             let paths: Vec<ClaimPath> = match found.first() {
                 Some(first) => first.disclose.clone(),
-                None => query.claims.iter().map(|c| c.path.clone()).collect(),
+                None => query.claims.iter().flatten().map(|c| c.path.clone()).collect(),
             };
             let claims = paths
                 .iter()
@@ -485,14 +493,20 @@ impl Wallet {
                 log::append(
                     tx,
                     now,
-                    LogEvent::Decision { request_id: pending.id.clone(), by: Actor::Child, approved: true, claims: approved },
+                    LogEvent::Decision {
+                        request_id: pending.id.clone(),
+                        by: Actor::Child,
+                        approved: true,
+                        claims: approved,
+                    },
                 )?;
                 Ok(())
             })?;
             return Ok(Outcome::AwaitGuardian(request));
         }
 
-        let response = AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
+        let response =
+            AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
         pending.stage = Stage::Answered;
         self.vault.transaction(|tx| {
             mark_used(tx, &plan)?;
@@ -504,7 +518,13 @@ impl Wallet {
             )?;
             self.log_disclosures(tx, &pending, &plan, now)?;
             if let Some(first_consent) = self.first_consent_copy(&pending, &plan) {
-                consents::record(tx, &pending.request, &pending.verifier_name, Approver::Copy(first_consent), now)?;
+                consents::record(
+                    tx,
+                    &pending.request,
+                    &pending.verifier_name,
+                    Approver::Copy { copy_id: first_consent },
+                    now,
+                )?;
             }
             Ok(())
         })?;
@@ -525,14 +545,13 @@ impl Wallet {
             return Err(Error::RequestAlreadyAnswered { request_id: request_id.clone() });
         };
         let approval = match answer {
-            GuardianAnswer::Denied { .. } => return self.refuse(&mut pending, Actor::Parent, now).and_then(expect_send),
+            GuardianAnswer::Denied { .. } => {
+                return self.refuse(&mut pending, Actor::Parent, now).and_then(expect_send);
+            }
             GuardianAnswer::Approved { approval, .. } => approval.clone(),
         };
-        let response = AuthorizationResponse {
-            vp_token,
-            state: pending.request.state.clone(),
-            guardian_approval: Some(approval),
-        };
+        let response =
+            AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: Some(approval) };
         pending.stage = Stage::Answered;
         let approved: Vec<String> = planned.iter().flat_map(describe).collect();
         self.vault.transaction(|tx| {
@@ -540,7 +559,12 @@ impl Wallet {
             log::append(
                 tx,
                 now,
-                LogEvent::Decision { request_id: pending.id.clone(), by: Actor::Parent, approved: true, claims: approved },
+                LogEvent::Decision {
+                    request_id: pending.id.clone(),
+                    by: Actor::Parent,
+                    approved: true,
+                    claims: approved,
+                },
             )?;
             self.log_disclosures(tx, &pending, &planned, now)?;
             consents::record(tx, &pending.request, &pending.verifier_name, Approver::Parent, now)?;
@@ -589,17 +613,19 @@ impl Wallet {
     fn plan_selection(&self, pending: &Pending, selection: &BTreeMap<String, Vec<ClaimPath>>) -> Result<Vec<Planned>> {
         let mut plan = Vec::new();
         for (query_id, paths) in selection {
-            let candidate = pending
-                .candidates
-                .get(query_id)
-                .and_then(|c| c.first())
-                .ok_or_else(|| Error::SelectionIncomplete { reason: format!("nothing in the wallet answers {query_id:?}") })?;
+            let candidate = pending.candidates.get(query_id).and_then(|c| c.first()).ok_or_else(|| {
+                Error::SelectionIncomplete { reason: format!("nothing in the wallet answers {query_id:?}") }
+            })?;
             if let Some(extra) = paths.iter().find(|p| !candidate.disclose.contains(p)) {
                 return Err(Error::SelectionIncomplete {
                     reason: format!("{} was not asked for in {query_id:?}", dotted(extra)),
                 });
             }
-            plan.push(Planned { query_id: query_id.clone(), copy_id: candidate.copy_id.clone(), disclose: paths.clone() });
+            plan.push(Planned {
+                query_id: query_id.clone(),
+                copy_id: candidate.copy_id.clone(),
+                disclose: paths.clone(),
+            });
         }
         self.check_plan(pending, &plan)?;
         Ok(plan)
@@ -611,7 +637,16 @@ impl Wallet {
         let mut restricted = Vec::new();
         for (handle, planned) in plan.iter().enumerate() {
             let copy = self.vault.transaction(|tx| get_credential(tx, &planned.copy_id))?;
-            let claims = copy.claims.as_object().map(|c| restrict(c, &planned.disclose)).unwrap_or_default();
+            // What the verifier will see: the selected claims plus the always-visible ones.
+            let all = copy.claims.as_object().cloned().unwrap_or_default();
+            let mut claims = restrict(&all, &planned.disclose);
+            for name in REGISTERED_CLAIMS {
+                if let Some(value) = all.get(name)
+                    && name != "sub"
+                {
+                    claims.insert(name.to_owned(), value.clone());
+                }
+            }
             restricted.push((handle, copy.vct.clone(), Value::Object(claims)));
         }
         let wallet_credentials: Vec<WalletCredential<'_>> =
@@ -636,22 +671,15 @@ impl Wallet {
         plan: &[Planned],
         now: i64,
     ) -> Result<BTreeMap<String, Vec<String>>> {
-        let transaction_data: Vec<(String, TransactionData)> = request
-            .transaction_data
-            .iter()
-            .cloned()
-            .zip(request.decoded_transaction_data()?)
-            .collect();
+        let transaction_data: Vec<(String, TransactionData)> =
+            request.transaction_data.iter().cloned().zip(request.decoded_transaction_data()?).collect();
         let mut vp_token = BTreeMap::new();
         for planned in plan {
             let copy = self.vault.transaction(|tx| get_credential(tx, &planned.copy_id))?;
             let key = SigningKey::from_jwk_json(&copy.holder_key)
                 .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
-            let input = KeyBindingInput {
-                nonce: request.nonce.clone(),
-                audience: request.client_id.clone(),
-                issued_at: now,
-            };
+            let input =
+                KeyBindingInput { nonce: request.nonce.clone(), audience: request.client_id.clone(), issued_at: now };
             let hashes: Vec<Value> = transaction_data
                 .iter()
                 .filter(|(_, data)| data.credential_ids.contains(&planned.query_id))
@@ -662,8 +690,11 @@ impl Wallet {
                 extra.insert("transaction_data_hashes".into(), Value::Array(hashes));
                 extra.insert("transaction_data_hashes_alg".into(), Value::String("sha-256".into()));
             }
-            let presentation =
-                HolderSdJwt::parse(&copy.sd_jwt)?.present_with_claims(&planned.disclose, Some((&key, &input)), &extra)?;
+            let presentation = HolderSdJwt::parse(&copy.sd_jwt)?.present_with_claims(
+                &planned.disclose,
+                Some((&key, &input)),
+                &extra,
+            )?;
             vp_token.insert(planned.query_id.clone(), vec![presentation]);
         }
         Ok(vp_token)
@@ -705,7 +736,11 @@ impl Wallet {
 
     fn log_refusal(&self, verifier: &str, reason: &str, now: i64) -> Result<()> {
         self.vault.transaction(|tx| {
-            log::append(tx, now, LogEvent::RequestRefused { verifier: verifier.to_owned(), reason: reason.to_owned() })?;
+            log::append(
+                tx,
+                now,
+                LogEvent::RequestRefused { verifier: verifier.to_owned(), reason: reason.to_owned() },
+            )?;
             Ok(())
         })
     }
@@ -714,8 +749,8 @@ impl Wallet {
     pub fn pending_requests(&self) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
         for (id, bytes) in self.vault.list(PENDING_KIND)? {
-            let pending: Pending =
-                serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("request record {id}") })?;
+            let pending: Pending = serde_json::from_slice(&bytes)
+                .map_err(|_| Error::Corrupted { what: format!("request record {id}") })?;
             if matches!(pending.stage, Stage::Prompted | Stage::AwaitingGuardian { .. }) {
                 out.push((pending.id, pending.request.client_id));
             }
@@ -778,11 +813,8 @@ fn representatives(copies: &[StoredCredential]) -> Vec<(&StoredCredential, usize
 
 pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allowed: Option<bool>) -> PromptClaim {
     let credential_type = Vct::new(vct.to_owned()).ok().and_then(|v| catalog.by_vct(&v));
-    let label = |language| {
-        credential_type
-            .and_then(|t| t.label(path, language))
-            .map_or_else(|| dotted(path), str::to_owned)
-    };
+    let label =
+        |language| credential_type.and_then(|t| t.label(path, language)).map_or_else(|| dotted(path), str::to_owned);
     PromptClaim {
         path: dotted(path),
         label_nl: label(Language::Nl),
@@ -815,4 +847,3 @@ pub(crate) fn random_id() -> String {
     let bytes: [u8; 16] = rand::rng().random();
     schooltas_did::base64url::encode(bytes)
 }
-

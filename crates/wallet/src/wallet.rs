@@ -157,9 +157,9 @@ pub(crate) fn put_credential(tx: &mut VaultTx<'_>, credential: &StoredCredential
 
 /// Reads one credential copy inside a transaction.
 pub(crate) fn get_credential(tx: &mut VaultTx<'_>, id: &str) -> Result<StoredCredential> {
-    let bytes = tx.get(CREDENTIAL_KIND, id)?.ok_or_else(|| Error::InvalidInput {
-        reason: format!("credential copy {id} is no longer in the wallet"),
-    })?;
+    let bytes = tx
+        .get(CREDENTIAL_KIND, id)?
+        .ok_or_else(|| Error::InvalidInput { reason: format!("credential copy {id} is no longer in the wallet") })?;
     serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("credential record {id}") })
 }
 
@@ -229,6 +229,7 @@ fn copy_path(source: &Value, path: &[PathElement], target: &mut Value) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -238,9 +239,10 @@ mod tests {
         let claims = json!({"a": {"b": 1, "c": 2}, "d": [10, 20, 30], "e": [{"f": 1, "g": 2}], "h": true});
         let claims = claims.as_object().cloned().unwrap_or_default();
         let paths = [
-            ClaimPath::new(vec![PathElement::Key("a".into()), PathElement::Key("c".into())]),
-            ClaimPath::new(vec![PathElement::Key("d".into()), PathElement::Index(1)]),
-            ClaimPath::new(vec![PathElement::Key("e".into()), PathElement::AllElements, PathElement::Key("g".into())]),
+            ClaimPath::new(vec![PathElement::Key("a".into()), PathElement::Key("c".into())]).unwrap(),
+            ClaimPath::new(vec![PathElement::Key("d".into()), PathElement::Index(1)]).unwrap(),
+            ClaimPath::new(vec![PathElement::Key("e".into()), PathElement::AllElements, PathElement::Key("g".into())])
+                .unwrap(),
         ];
         let out = Value::Object(restrict(&claims, &paths));
         assert_eq!(out, json!({"a": {"c": 2}, "d": [null, 20, null], "e": [{"g": 2}]}));

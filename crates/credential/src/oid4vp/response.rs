@@ -91,8 +91,7 @@ impl AuthorizationResponse {
         let vp_token: Value =
             serde_json::from_str(vp_token).map_err(|e| Oid4vpError::malformed_json("vp_token", &e))?;
         let mut response = Self::from_parts(&vp_token, form::get(&pairs, "state").map(str::to_owned))?;
-        response.guardian_approval =
-            form::get(&pairs, crate::consent::GUARDIAN_APPROVAL_PARAMETER).map(str::to_owned);
+        response.guardian_approval = form::get(&pairs, crate::consent::GUARDIAN_APPROVAL_PARAMETER).map(str::to_owned);
         Ok(response)
     }
 

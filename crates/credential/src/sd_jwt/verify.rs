@@ -302,7 +302,12 @@ impl<'a> UnverifiedSdJwt<'a> {
                 return Err(Error::InvalidKeyBinding { reason: "transaction_data_hashes is not an array of strings" });
             }
         };
-        Ok(Some(KeyBindingClaims { nonce: nonce.to_owned(), audience: aud.to_owned(), issued_at: iat, transaction_data_hashes }))
+        Ok(Some(KeyBindingClaims {
+            nonce: nonce.to_owned(),
+            audience: aud.to_owned(),
+            issued_at: iat,
+            transaction_data_hashes,
+        }))
     }
 }
 
