@@ -77,6 +77,9 @@ pub enum CliError {
     /// `--status-list` was given but the credential names no status list entry.
     #[error("verification failed: --status-list was given but the credential has no status.status_list reference")]
     NoStatusReference,
+    /// No key to check the status list token with (give --status-key).
+    #[error("no key to check the status list token with; pass --status-key PUB.jwk")]
+    NoStatusKey,
     /// A status change that the entry's current status does not allow.
     #[error("cannot {action} entry {index} of {path}: it is {current}")]
     StatusTransition {

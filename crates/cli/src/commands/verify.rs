@@ -59,22 +59,23 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
         .map_err(CliError::Verification)?;
 
     let reference = verified.status_reference().map_err(CliError::Verification)?;
-    match (status_token, reference, used_key) {
-        (Some(token), Some(reference), Some(issuer_key)) => {
-            let key = status_key.unwrap_or(issuer_key);
+    match (status_token, reference) {
+        (Some(token), Some(reference)) => {
+            // verify_with asked for the issuer key before it could succeed.
+            let key = status_key.or(used_key).ok_or(CliError::NoStatusKey)?;
             // The token comes from a file; the library checks that its sub is the URI the
             // credential names, its signature, its time claims and the entry.
             let cache = StatusListCache::new(move |_: &StatusListUri| Ok::<_, FetchError>(token.clone()));
             cache.check(&reference, &key, now).map_err(CliError::Verification)?;
         }
-        (Some(_), _, _) => return Err(CliError::NoStatusReference),
-        (None, Some(reference), _) => writeln!(
+        (Some(_), None) => return Err(CliError::NoStatusReference),
+        (None, Some(reference)) => writeln!(
             err,
             "schooltas: warning: status not checked (entry {} of {}); pass --status-list to check it",
             reference.index(),
             reference.uri()
         )?,
-        (None, None, _) => {}
+        (None, None) => {}
     }
 
     let json = serde_json::to_string_pretty(&Value::Object(verified.into_claims())).map_err(std::io::Error::other)?;
