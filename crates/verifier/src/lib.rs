@@ -1,7 +1,12 @@
 //! # schooltas-verifier
 //!
-//! What a school, photographer or learning-app vendor runs to receive data. **Not built yet**:
-//! this crate will own presentation requests (DCQL, purpose, legal basis, retention, signed
-//! request objects), verifier registrations and trust lists, the full verification pipeline with
-//! a nonce replay cache and status checks, and the consent register.
+//! What a school, photographer or learning-app vendor runs to receive data: presentation
+//! requests that stay within the verifier's registration ([`RequestBuilder`], signed with
+//! [`SignedRequest`]), and the full verification pipeline ([`verify_response`] → [`Verdict`]).
 #![forbid(unsafe_code)]
+
+pub mod request;
+pub mod verify;
+
+pub use request::{RequestBuilder, SignedRequest};
+pub use verify::{Check, DisclosedCredential, Failure, UnknownStatus, VerificationContext, Verdict, verify_response};

@@ -125,6 +125,23 @@ pub enum ResponseFailure {
     },
 }
 
+impl ResponseFailure {
+    /// The Credential Query the failure concerns (`None` for a credential set).
+    pub fn query_id(&self) -> Option<&str> {
+        match self {
+            ResponseFailure::UnknownCredentialQuery { query_id }
+            | ResponseFailure::EmptyPresentationList { query_id }
+            | ResponseFailure::MultipleNotAllowed { query_id, .. }
+            | ResponseFailure::WrongVct { query_id, .. }
+            | ResponseFailure::MissingClaim { query_id, .. }
+            | ResponseFailure::ValueMismatch { query_id, .. }
+            | ResponseFailure::ClaimSetUnsatisfied { query_id, .. }
+            | ResponseFailure::MissingCredential { query_id } => Some(query_id),
+            ResponseFailure::CredentialSetUnsatisfied { .. } => None,
+        }
+    }
+}
+
 /// A claim that was disclosed although no query asked for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtraClaim {

@@ -1,0 +1,207 @@
+//! Building presentation requests that stay within the verifier's own registration.
+
+use schooltas_credential::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, CredentialSetQuery, DcqlQuery, LegalBasis, Purpose,
+    SchooltasExtension, TransactionData,
+};
+use schooltas_credential::trust_list::{TrustList, TrustListError};
+use schooltas_did::{Did, DidUrl, Signer};
+
+/// Builds an OpenID4VP request: a DCQL query, the purpose (code and text from the verifier's
+/// registration), legal basis (per query if needed), retention, transaction data, nonce and
+/// `state`. [`RequestBuilder::build`] refuses a request that asks for more than the verifier's
+/// registration in the trust list allows — the verifier cannot even send one.
+///
+/// ```
+/// use schooltas_credential::ClaimPath;
+/// use schooltas_credential::oid4vp::{CredentialQuery, LegalBasis, LocalizedText};
+/// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifierRegistration};
+/// use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};
+/// use schooltas_verifier::RequestBuilder;
+///
+/// let school = SigningKey::generate(Algorithm::EdDsa)?;
+/// let did = did_key::did_for(&PublicKey::Verifying(school.verifying_key().clone()));
+/// let enrolment = "https://schooltas.nl/credentials/enrolment/v1";
+/// let text = LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() };
+/// let trust_list = TrustList::new(did.clone(), 0, 2_000_000_000).with_verifier(
+///     VerifierRegistration::new(did.clone(), "De Linde").with_purpose(
+///         RegisteredPurpose::new("newsletter", text, LegalBasis::Consent, 365)
+///             .allow(enrolment, vec![ClaimPath::claim("group")]),
+///     ),
+/// );
+/// let asks_group = CredentialQuery::sd_jwt_vc("enrolment", [enrolment]).claim(ClaimPath::claim("group"));
+/// let request = RequestBuilder::new(&trust_list, &did, "https://delinde.example/response", "newsletter")
+///     .retention_days(365)
+///     .credential(asks_group.clone())
+///     .build("n-4f0c8a7e1b2d3c5f")?;
+/// assert_eq!(request.schooltas.as_ref().map(|e| e.legal_basis), Some(LegalBasis::Consent));
+///
+/// // Asking for the birth date as well is refused: it is not in the registration.
+/// let too_much = asks_group.claim(ClaimPath::claim("birth_date"));
+/// let refused = RequestBuilder::new(&trust_list, &did, "https://delinde.example/response", "newsletter")
+///     .credential(too_much)
+///     .build("n-4f0c8a7e1b2d3c5f");
+/// assert!(refused.is_err());
+/// # Ok::<(), schooltas_credential::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequestBuilder<'a> {
+    trust_list: &'a TrustList,
+    verifier: Did,
+    response_uri: String,
+    purpose_code: String,
+    legal_basis: Option<LegalBasis>,
+    retention_days: Option<u32>,
+    credentials: Vec<CredentialQuery>,
+    credential_sets: Vec<CredentialSetQuery>,
+    query_bases: Vec<(String, LegalBasis)>,
+    transaction_data: Vec<TransactionData>,
+    state: Option<String>,
+}
+
+impl<'a> RequestBuilder<'a> {
+    /// A request from `verifier` (its DID, as registered in `trust_list`) for the registered
+    /// purpose `purpose_code`, answered at `response_uri` (https).
+    pub fn new(
+        trust_list: &'a TrustList,
+        verifier: &Did,
+        response_uri: impl Into<String>,
+        purpose_code: impl Into<String>,
+    ) -> Self {
+        RequestBuilder {
+            trust_list,
+            verifier: verifier.clone(),
+            response_uri: response_uri.into(),
+            purpose_code: purpose_code.into(),
+            legal_basis: None,
+            retention_days: None,
+            credentials: Vec::new(),
+            credential_sets: Vec::new(),
+            query_bases: Vec::new(),
+            transaction_data: Vec::new(),
+            state: None,
+        }
+    }
+
+    /// The legal basis (default: the registered purpose's).
+    pub fn legal_basis(mut self, basis: LegalBasis) -> Self {
+        self.legal_basis = Some(basis);
+        self
+    }
+
+    /// How long the answer is kept, in days (default: the registered maximum).
+    pub fn retention_days(mut self, days: u32) -> Self {
+        self.retention_days = Some(days);
+        self
+    }
+
+    /// Asks for a credential.
+    pub fn credential(mut self, query: CredentialQuery) -> Self {
+        self.credentials.push(query);
+        self
+    }
+
+    /// Adds a credential set (alternatives, optional credentials).
+    pub fn credential_set(mut self, set: CredentialSetQuery) -> Self {
+        self.credential_sets.push(set);
+        self
+    }
+
+    /// Rests the credential query `query_id` on another legal basis than the request's.
+    pub fn query_basis(mut self, query_id: impl Into<String>, basis: LegalBasis) -> Self {
+        self.query_bases.push((query_id.into(), basis));
+        self
+    }
+
+    /// Attaches transaction data (e.g. the photo's hash and channel) for the holder to sign.
+    pub fn transaction_data(mut self, data: TransactionData) -> Self {
+        self.transaction_data.push(data);
+        self
+    }
+
+    /// Sets `state` (default: a fresh random value, so a response can be matched to its request).
+    pub fn state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+
+    /// Builds the request with `nonce`, refusing one the registration does not allow.
+    pub fn build(self, nonce: impl Into<String>) -> schooltas_credential::Result<AuthorizationRequest> {
+        let registration = self
+            .trust_list
+            .verifier(&self.verifier)
+            .ok_or_else(|| TrustListError::VerifierNotListed { did: self.verifier.to_string() })?;
+        let registered = registration.purpose(&self.purpose_code);
+        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_credential::oid4vp::LocalizedText {
+            nl: self.purpose_code.clone(),
+            en: self.purpose_code.clone(),
+        });
+        let basis = self.legal_basis.or(registered.map(|p| p.legal_basis)).unwrap_or(LegalBasis::Consent);
+        let retention = self.retention_days.or(registered.map(|p| p.max_retention_days)).unwrap_or(0);
+        let mut extension =
+            SchooltasExtension::new(Purpose { code: self.purpose_code.clone(), text }, basis, retention);
+        for (query_id, basis) in self.query_bases {
+            extension = extension.with_query_basis(query_id, basis);
+        }
+        let mut dcql = DcqlQuery::builder();
+        for query in self.credentials {
+            dcql = dcql.credential(query);
+        }
+        for set in self.credential_sets {
+            dcql = dcql.credential_set(set);
+        }
+        let state = self.state.unwrap_or_else(schooltas_credential::oid4vp::random_nonce);
+        let mut request = AuthorizationRequest::new(&self.verifier, self.response_uri, nonce, dcql.build()?)
+            .with_state(state)
+            .with_schooltas(extension);
+        for data in &self.transaction_data {
+            request = request.with_transaction_data(data)?;
+        }
+        request.validate()?;
+        self.trust_list.check_request(&request)?;
+        Ok(request)
+    }
+}
+
+/// A signed request and the ways to hand it to a wallet.
+#[derive(Clone, Debug)]
+pub struct SignedRequest {
+    /// The request.
+    pub request: AuthorizationRequest,
+    /// The signed request object (JAR, `typ: oauth-authz-req+jwt`).
+    pub request_object: String,
+}
+
+impl SignedRequest {
+    /// Signs `request` with the verifier's key `kid`, valid for `lifetime` seconds.
+    pub fn sign(
+        request: AuthorizationRequest,
+        signer: &(impl Signer + ?Sized),
+        kid: &DidUrl,
+        now: i64,
+        lifetime: i64,
+    ) -> schooltas_credential::Result<Self> {
+        let request_object = request.sign(signer, kid, now, lifetime)?;
+        Ok(SignedRequest { request, request_object })
+    }
+
+    /// `openid4vp://?client_id=…&request=…` (by value, for a QR code or a link).
+    pub fn uri_by_value(&self) -> String {
+        AuthorizationRequestUri::ByValue {
+            client_id: self.request.client_id.clone(),
+            request_jwt: self.request_object.clone(),
+        }
+        .to_uri()
+    }
+
+    /// `openid4vp://?client_id=…&request_uri=…`: the wallet fetches the request object from
+    /// `request_uri` (serve [`SignedRequest::request_object`] there as
+    /// `application/oauth-authz-req+jwt`).
+    pub fn uri_by_reference(&self, request_uri: impl Into<String>) -> String {
+        AuthorizationRequestUri::ByReference {
+            client_id: self.request.client_id.clone(),
+            request_uri: request_uri.into(),
+        }
+        .to_uri()
+    }
+}
