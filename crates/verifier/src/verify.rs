@@ -10,7 +10,7 @@
 //! answered and the subject is not shown to be 16 or over.
 //!
 //! Replay (the nonce issued by us, unexpired, used once) is the caller's first step — see
-//! [`crate::Verifier`] — because only the caller knows which requests it issued.
+//! the verifier's request store — because only the caller knows which requests it issued.
 
 use std::collections::BTreeMap;
 use std::fmt;
