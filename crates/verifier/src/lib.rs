@@ -9,4 +9,4 @@ pub mod request;
 pub mod verify;
 
 pub use request::{RequestBuilder, SignedRequest};
-pub use verify::{Check, DisclosedCredential, Failure, UnknownStatus, VerificationContext, Verdict, verify_response};
+pub use verify::{Check, DisclosedCredential, Failure, UnknownStatus, Verdict, VerificationContext, verify_response};

@@ -18,13 +18,16 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval};
+use schooltas_credential::consent::{
+    AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
+};
 use schooltas_credential::date::CalendarDate;
 use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, ExtraClaim, LegalBasis, PresentedCredential,
-    transaction_data_hash,
+    AuthorizationRequest, AuthorizationResponse, ExtraClaim, LegalBasis, PresentedCredential, transaction_data_hash,
 };
-use schooltas_credential::sd_jwt::{KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
+use schooltas_credential::sd_jwt::{
+    KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did,
+};
 use schooltas_credential::status_list::StatusListCache;
 use schooltas_credential::trust_list::TrustList;
 use schooltas_credential::{ClaimPath, Error as CredentialError};
@@ -304,7 +307,12 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
     // The DCQL query: required claims present, extra ones dropped and reported.
     match request.dcql_query.check_response(&presented) {
         Ok(report) => {
+            // A query whose presentation already failed is not reported again as unanswered.
+            let failed_queries: Vec<String> = verdict.failures.iter().filter_map(|f| f.query_id.clone()).collect();
             for failure in &report.failures {
+                if failure.query_id().is_some_and(|id| failed_queries.iter().any(|f| f == id)) {
+                    continue;
+                }
                 verdict.fail(Check::DisclosedClaims, failure.query_id(), failure.to_string());
             }
             verdict.dropped_claims = report.extra_claims;
@@ -472,11 +480,8 @@ fn verify_guardian(
             .map_err(|e| format!("the guardianship credential's status: {e}"))?;
     }
     let purpose = request.schooltas.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
-    let presentations: Vec<(&str, &str)> = response
-        .vp_token
-        .iter()
-        .flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str())))
-        .collect();
+    let presentations: Vec<(&str, &str)> =
+        response.vp_token.iter().flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str()))).collect();
     approval
         .verify(
             &guardianship,

@@ -1,0 +1,457 @@
+//! Every check of the verification pipeline with a passing and a failing case, on responses
+//! built with the credential crate (the wallet's end-to-end tests live in the root package).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use schooltas_credential::ClaimPath;
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
+use schooltas_credential::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, CredentialQuery, LegalBasis, LocalizedText, TransactionData,
+    transaction_data_hash,
+};
+use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
+use schooltas_credential::status_list::{
+    Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
+    StatusReference, StatusValue,
+};
+use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
+use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_verifier::{Check, RequestBuilder, UnknownStatus, Verdict, VerificationContext, verify_response};
+use serde_json::{Map, Value, json};
+
+const NOW: i64 = 1_800_000_000; // 2027-01-15
+const STATUS_URI: &str = "https://school.example/status/enrolment";
+
+fn did_of(key: &SigningKey) -> Did {
+    did_key::did_for(&PublicKey::Verifying(key.verifying_key().clone()))
+}
+
+fn kid_of(key: &SigningKey) -> String {
+    let did = did_of(key);
+    format!("{did}#{}", did.as_str().trim_start_matches("did:key:"))
+}
+
+fn vct(id: &str) -> String {
+    Catalog::standard().get(id).unwrap().vct().as_str().to_owned()
+}
+
+struct World {
+    school: SigningKey,
+    verifier: SigningKey,
+    trust_list: TrustList,
+    resolver: Resolver,
+    lists: Arc<InMemoryStatusLists>,
+    status: StatusListCache,
+    child_id: String,
+    parent: SigningKey,
+}
+
+impl World {
+    fn new() -> Self {
+        let school = SigningKey::from_ed25519_seed(&[1; 32]);
+        let verifier = SigningKey::from_ed25519_seed(&[2; 32]);
+        let parent = SigningKey::from_ed25519_seed(&[3; 32]);
+        let child_identity = SigningKey::from_ed25519_seed(&[4; 32]);
+        let mut issuer = AccreditedIssuer::new(did_of(&school), "De Linde").with_brin("12AB");
+        for id in ["pupil_enrolment", "guardianship"] {
+            issuer = issuer.accredited_for(vct(id));
+        }
+        let registration = VerifierRegistration::new(did_of(&verifier), "De Linde (nieuwsbrief)").with_purpose(
+            RegisteredPurpose::new(
+                "newsletter",
+                LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
+                LegalBasis::Consent,
+                365,
+            )
+            .allow(
+                vct("pupil_enrolment"),
+                ["group", "given_name", "sub", "age_over_16"].map(ClaimPath::claim).to_vec(),
+            ),
+        );
+        let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+        let trust_list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
+            .with_issuer(issuer)
+            .with_verifier(registration);
+        let lists = Arc::new(InMemoryStatusLists::new());
+        let world = World {
+            status: StatusListCache::new(lists.clone()),
+            school,
+            verifier,
+            trust_list,
+            resolver: Resolver::offline(),
+            lists,
+            child_id: did_of(&child_identity).to_string(),
+            parent,
+        };
+        world.publish(&[]);
+        world
+    }
+
+    fn publish(&self, revoked: &[u64]) {
+        let mut list = StatusList::new(Bits::One, 1024).unwrap();
+        for index in revoked {
+            list.set(*index, StatusValue::INVALID).unwrap();
+        }
+        let uri = StatusListUri::new(STATUS_URI).unwrap();
+        let token = StatusListToken::new(uri.clone(), NOW - 10, list)
+            .with_ttl(60)
+            .sign(&self.school, Some(&kid_of(&self.school)))
+            .unwrap();
+        self.lists.publish(uri, token);
+    }
+
+    fn context(&self) -> VerificationContext<'_> {
+        VerificationContext::new(&self.trust_list, &self.resolver, &self.status, NOW)
+    }
+
+    fn request(&self, claims: &[&str]) -> AuthorizationRequest {
+        let mut query = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]);
+        for claim in claims {
+            query = query.claim(ClaimPath::claim(*claim));
+        }
+        RequestBuilder::new(&self.trust_list, &did_of(&self.verifier), "https://school.example/response", "newsletter")
+            .retention_days(365)
+            .credential(query)
+            .state("session-7f3a")
+            .build("n-Q9v7c2LmX4pTz8Rk")
+            .unwrap()
+    }
+
+    /// An enrolment credential for a child of `age`, issued by `issuer` with status index `index`.
+    fn enrolment(&self, issuer: &SigningKey, age: u32, index: u64, holder: &SigningKey, exp: i64) -> String {
+        let claims = json!({
+            "sub": self.child_id, "school_name": "De Linde", "school_brin": "12AB", "school_location": "00",
+            "school_year": "2026-2027", "group": "7B", "given_name": "Sanne", "family_name": "de Vries",
+            "birth_date": "2014-03-01", "age_over_12": age >= 12, "age_over_16": age >= 16,
+        });
+        Catalog::standard()
+            .get("pupil_enrolment")
+            .unwrap()
+            .builder(did_of(issuer).as_str(), NOW - 3600, claims.as_object().cloned().unwrap())
+            .unwrap()
+            .kid(kid_of(issuer))
+            .expires_at(exp)
+            .status(StatusReference::new(StatusListUri::new(STATUS_URI).unwrap(), index).to_status_claim())
+            .holder_key(holder.verifying_key())
+            .issue(issuer, &mut RandomSalts)
+            .unwrap()
+            .to_string()
+    }
+
+    fn guardianship(&self, holder: &SigningKey) -> String {
+        let claims = json!({"guardian_id": did_of(&self.parent).as_str(), "child_id": self.child_id,
+                            "relation": "parent", "valid_until": "2030-03-01"});
+        Catalog::standard()
+            .get("guardianship")
+            .unwrap()
+            .builder(did_of(&self.school).as_str(), NOW - 3600, claims.as_object().cloned().unwrap())
+            .unwrap()
+            .kid(kid_of(&self.school))
+            .holder_key(holder.verifying_key())
+            .issue(&self.school, &mut RandomSalts)
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn present(
+    credential: &str,
+    holder: &SigningKey,
+    claims: &[&str],
+    nonce: &str,
+    aud: &str,
+    extra: Map<String, Value>,
+) -> String {
+    let paths: Vec<ClaimPath> = claims.iter().map(|c| ClaimPath::claim(*c)).collect();
+    let input = KeyBindingInput { nonce: nonce.into(), audience: aud.into(), issued_at: NOW };
+    HolderSdJwt::parse(credential).unwrap().present_with_claims(&paths, Some((holder, &input)), &extra).unwrap()
+}
+
+fn body(presentation: &str, state: Option<&str>, approval: Option<String>) -> String {
+    AuthorizationResponse {
+        vp_token: BTreeMap::from([("enrolment".to_owned(), vec![presentation.to_owned()])]),
+        state: state.map(str::to_owned),
+        guardian_approval: approval,
+    }
+    .to_form()
+}
+
+const ASKED: [&str; 4] = ["group", "given_name", "sub", "age_over_16"];
+
+/// A 16-year-old's answer: no guardian approval needed.
+fn sixteen(world: &World, request: &AuthorizationRequest) -> (SigningKey, String) {
+    let holder = SigningKey::from_ed25519_seed(&[10; 32]);
+    let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+    let presentation = present(&credential, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
+    (holder, presentation)
+}
+
+fn failed_checks(verdict: &Verdict) -> Vec<Check> {
+    verdict.failures.iter().map(|f| f.check).collect()
+}
+
+#[test]
+fn a_valid_response_yields_exactly_the_requested_claims() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let (_, presentation) = sixteen(&world, &request);
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    let claims = verdict.claims("enrolment").unwrap();
+    assert_eq!(claims["group"], "7B");
+    assert_eq!(claims["age_over_16"], true);
+    assert!(claims.get("birth_date").is_none());
+    assert!(!verdict.guardian_approval_required);
+    assert_eq!(verdict.subject.as_deref(), Some(world.child_id.as_str()));
+}
+
+#[test]
+fn a_response_for_another_verifier_or_request_is_refused() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let holder = SigningKey::from_ed25519_seed(&[10; 32]);
+    let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+    let other_aud = present(
+        &credential,
+        &holder,
+        &ASKED,
+        &request.nonce,
+        "decentralized_identifier:did:web:photo.example",
+        Map::new(),
+    );
+    let verdict = verify_response(&request, &body(&other_aud, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::Audience]);
+    let other_nonce = present(&credential, &holder, &ASKED, "n-another-request-00", &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&other_nonce, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::Nonce]);
+    let (_, good) = sixteen(&world, &request);
+    let verdict = verify_response(&request, &body(&good, Some("session-other"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::State]);
+    let verdict = verify_response(&request, "vp_token=%7Bnot-json", &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::Response]);
+}
+
+#[test]
+fn forged_expired_and_unbound_presentations_are_refused() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let holder = SigningKey::from_ed25519_seed(&[10; 32]);
+    // Signed by a key that is not the issuer's DID key.
+    let impostor = SigningKey::from_ed25519_seed(&[66; 32]);
+    let mut forged = world.enrolment(&impostor, 16, 7, &holder, NOW + 86_400);
+    forged = forged.replacen(&did_of(&impostor).to_string(), &did_of(&world.school).to_string(), 0);
+    let tampered = {
+        let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+        let mut parts: Vec<&str> = credential.splitn(2, '~').collect();
+        let jwt = parts[0].to_owned();
+        let mut segments: Vec<String> = jwt.split('.').map(str::to_owned).collect();
+        let mut payload: Value =
+            serde_json::from_slice(&schooltas_did::base64url::decode(&segments[1]).unwrap()).unwrap();
+        payload["exp"] = json!(NOW + 10 * 365 * 86_400);
+        segments[1] = schooltas_did::base64url::encode(serde_json::to_vec(&payload).unwrap());
+        let rebuilt = segments.join(".");
+        parts[0] = &rebuilt;
+        parts.join("~")
+    };
+    let expired = world.enrolment(&world.school, 16, 7, &holder, NOW - 3600);
+    for (credential, check) in [(&tampered, Check::IssuerSignature), (&expired, Check::Validity)] {
+        let presentation = present(credential, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
+        let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+        assert_eq!(failed_checks(&verdict), [check], "{:?}", verdict.failures);
+    }
+    let presentation = present(&forged, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+    assert!(!verdict.is_accepted());
+    // Without key binding.
+    let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+    let paths: Vec<ClaimPath> = ASKED.iter().map(|c| ClaimPath::claim(*c)).collect();
+    let unbound = HolderSdJwt::parse(&credential).unwrap().present(&paths, None).unwrap();
+    let verdict = verify_response(&request, &body(&unbound, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::KeyBinding]);
+}
+
+#[test]
+fn a_revoked_credential_is_refused_and_an_unknown_status_follows_the_policy() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let (_, presentation) = sixteen(&world, &request);
+    world.publish(&[7]);
+    world.status.invalidate(&StatusListUri::new(STATUS_URI).unwrap());
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::Status]);
+    assert!(verdict.failures[0].reason.contains("revoked"), "{}", verdict.failures[0]);
+
+    let unreachable = StatusListCache::new(|_: &StatusListUri| -> Result<String, FetchError> {
+        Err(FetchError::from("connection refused"))
+    });
+    let mut context = VerificationContext::new(&world.trust_list, &world.resolver, &unreachable, NOW);
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &context);
+    assert_eq!(failed_checks(&verdict), [Check::StatusUnknown]);
+    context.unknown_status = UnknownStatus::Accept;
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &context);
+    assert!(verdict.is_accepted());
+    assert_eq!(verdict.status_unknown, ["enrolment"]);
+}
+
+#[test]
+fn an_unaccredited_issuer_is_refused() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let other_school = SigningKey::from_ed25519_seed(&[77; 32]);
+    let holder = SigningKey::from_ed25519_seed(&[10; 32]);
+    let credential = world.enrolment(&other_school, 16, 7, &holder, NOW + 86_400);
+    let presentation = present(&credential, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+    assert!(verdict.failed(Check::IssuerAccredited), "{:?}", verdict.failures);
+}
+
+#[test]
+fn extra_claims_are_dropped_and_missing_ones_fail() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let holder = SigningKey::from_ed25519_seed(&[10; 32]);
+    let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+    let more = present(
+        &credential,
+        &holder,
+        &["group", "given_name", "sub", "age_over_16", "birth_date"],
+        &request.nonce,
+        &request.client_id,
+        Map::new(),
+    );
+    let verdict = verify_response(&request, &body(&more, Some("session-7f3a"), None), &world.context());
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert_eq!(verdict.dropped_claims.len(), 1);
+    assert_eq!(verdict.dropped_claims[0].path, ClaimPath::claim("birth_date"));
+    assert!(verdict.claims("enrolment").unwrap().get("birth_date").is_none(), "dropped, not kept");
+    let fewer =
+        present(&credential, &holder, &["group", "sub", "age_over_16"], &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&fewer, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::DisclosedClaims]);
+}
+
+#[test]
+fn a_child_of_15_needs_a_valid_guardian_approval_and_one_of_16_does_not() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let holder = SigningKey::from_ed25519_seed(&[11; 32]);
+    let credential = world.enrolment(&world.school, 15, 8, &holder, NOW + 86_400);
+    let presentation = present(&credential, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::GuardianApproval]);
+    assert!(verdict.guardian_approval_required);
+
+    // The parent approves with the key of their guardianship credential.
+    let guardianship = world.guardianship(&world.parent);
+    let approval = |signer: &SigningKey, child_presentation: &str| {
+        GuardianApproval {
+            audience: request.client_id.clone(),
+            nonce: request.nonce.clone(),
+            issued_at: NOW,
+            purpose: "newsletter".into(),
+            legal_basis: LegalBasis::Consent,
+            child_id: world.child_id.clone(),
+            presentations: vec![ApprovedPresentation {
+                credential_query_id: "enrolment".into(),
+                sd_hash: UnverifiedSdJwt::parse(child_presentation).unwrap().sd_hash(),
+            }],
+            transaction_data_hashes: vec![],
+            guardianship: present(&guardianship, &world.parent, &[], &request.nonce, &request.client_id, Map::new()),
+        }
+        .sign(signer)
+        .unwrap()
+    };
+    let verdict = verify_response(
+        &request,
+        &body(&presentation, Some("session-7f3a"), Some(approval(&world.parent, &presentation))),
+        &world.context(),
+    );
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert_eq!(verdict.guardian_approval.as_ref().map(|a| a.relation.as_str()), Some("parent"));
+
+    // Signed by someone else, or approving another presentation: refused.
+    let stranger = SigningKey::from_ed25519_seed(&[99; 32]);
+    let verdict = verify_response(
+        &request,
+        &body(&presentation, Some("session-7f3a"), Some(approval(&stranger, &presentation))),
+        &world.context(),
+    );
+    assert_eq!(failed_checks(&verdict), [Check::GuardianApproval]);
+    let other =
+        present(&credential, &holder, &["group", "given_name", "sub"], &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(
+        &request,
+        &body(&presentation, Some("session-7f3a"), Some(approval(&world.parent, &other))),
+        &world.context(),
+    );
+    assert_eq!(failed_checks(&verdict), [Check::GuardianApproval]);
+}
+
+#[test]
+fn transaction_data_must_be_signed_by_the_key_binding() {
+    let world = World::new();
+    let photo = TransactionData::new("schooltas_photo_consent", ["enrolment"])
+        .with_member("photo_sha256", json!("9f2c0d1e"))
+        .with_member("channel", json!("newsletter"));
+    let request = RequestBuilder::new(
+        &world.trust_list,
+        &did_of(&world.verifier),
+        "https://school.example/response",
+        "newsletter",
+    )
+    .credential(
+        CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")])
+            .claim(ClaimPath::claim("group"))
+            .claim(ClaimPath::claim("age_over_16")),
+    )
+    .transaction_data(photo)
+    .state("session-7f3a")
+    .build("n-Q9v7c2LmX4pTz8Rk")
+    .unwrap();
+    let holder = SigningKey::from_ed25519_seed(&[10; 32]);
+    let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+    let unsigned =
+        present(&credential, &holder, &["group", "age_over_16"], &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&unsigned, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::TransactionData]);
+    let mut extra = Map::new();
+    extra.insert("transaction_data_hashes".into(), json!([transaction_data_hash(&request.transaction_data[0])]));
+    extra.insert("transaction_data_hashes_alg".into(), json!("sha-256"));
+    let signed = present(&credential, &holder, &["group", "age_over_16"], &request.nonce, &request.client_id, extra);
+    let verdict = verify_response(&request, &body(&signed, Some("session-7f3a"), None), &world.context());
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+}
+
+#[test]
+fn the_builder_refuses_to_ask_beyond_the_registration() {
+    let world = World::new();
+    let builder = |claims: &[&str], purpose: &str, retention: u32| {
+        let mut query = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]);
+        for claim in claims {
+            query = query.claim(ClaimPath::claim(*claim));
+        }
+        RequestBuilder::new(&world.trust_list, &did_of(&world.verifier), "https://school.example/response", purpose)
+            .retention_days(retention)
+            .credential(query)
+            .build("n-Q9v7c2LmX4pTz8Rk")
+    };
+    assert!(builder(&["group"], "newsletter", 365).is_ok());
+    for (claims, purpose, retention) in [
+        (&["group", "birth_date"][..], "newsletter", 365),
+        (&["group"][..], "marketing", 365),
+        (&["group"][..], "newsletter", 3650),
+    ] {
+        let error = builder(claims, purpose, retention).unwrap_err();
+        assert!(error.to_string().contains("registration") || error.to_string().contains("register"), "{error}");
+    }
+    // A verifier that is not in the trust list cannot build a request at all.
+    let stranger = SigningKey::from_ed25519_seed(&[55; 32]);
+    let refused = RequestBuilder::new(&world.trust_list, &did_of(&stranger), "https://x.example/r", "newsletter")
+        .credential(CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")))
+        .build("n-Q9v7c2LmX4pTz8Rk");
+    assert!(refused.is_err());
+    let _ = DidUrl::parse(&kid_of(&world.verifier)).unwrap();
+}
