@@ -201,6 +201,8 @@ pub struct Verdict {
     pub failures: Vec<Failure>,
     /// The guardian approval, when one was required and valid.
     pub guardian_approval: Option<VerifiedGuardianApproval>,
+    /// The guardian approval JWT as received (evidence), when it was valid.
+    pub guardian_approval_jwt: Option<String>,
     /// Whether a guardian approval was required.
     pub guardian_approval_required: bool,
     /// Queries accepted with an unknown status ([`UnknownStatus::Accept`]).
@@ -437,7 +439,10 @@ fn check_guardian(
         return;
     };
     match verify_guardian(request, jwt, response, verdict.subject.as_deref(), context) {
-        Ok(approval) => verdict.guardian_approval = Some(approval),
+        Ok(approval) => {
+            verdict.guardian_approval = Some(approval);
+            verdict.guardian_approval_jwt = Some(jwt.to_owned());
+        }
         Err(reason) => verdict.fail(Check::GuardianApproval, None, reason),
     }
 }
