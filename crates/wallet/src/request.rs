@@ -185,6 +185,18 @@ impl ConsentPrompt {
                 out.push_str(&pick("    (niet in de wallet)\n", "    (not in the wallet)\n"));
             }
         }
+        for data in &self.transaction_data {
+            let members: Vec<String> = data
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(name, _)| !matches!(name.as_str(), "type" | "credential_ids" | "transaction_data_hashes_alg"))
+                .map(|(name, value)| {
+                    format!("{name} = {}", value.as_str().map_or_else(|| value.to_string(), str::to_owned))
+                })
+                .collect();
+            out.push_str(&format!("{}: {}\n", pick("Het gaat om", "Concerning"), members.join(", ")));
+        }
         out.push_str(&format!(
             "{}: {} {}\n",
             pick("Bewaartermijn", "Retention"),
@@ -813,8 +825,16 @@ fn representatives(copies: &[StoredCredential]) -> Vec<(&StoredCredential, usize
 
 pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allowed: Option<bool>) -> PromptClaim {
     let credential_type = Vct::new(vct.to_owned()).ok().and_then(|v| catalog.by_vct(&v));
-    let label =
-        |language| credential_type.and_then(|t| t.label(path, language)).map_or_else(|| dotted(path), str::to_owned);
+    let is_sub = path == &ClaimPath::claim("sub");
+    let label = |language| {
+        if is_sub {
+            return match language {
+                Language::Nl => "Leerlingnummer in de wallet (koppelt de toestemming van je ouder)".to_owned(),
+                _ => "Pupil identifier in the wallet (links your parent's approval)".to_owned(),
+            };
+        }
+        credential_type.and_then(|t| t.label(path, language)).map_or_else(|| dotted(path), str::to_owned)
+    };
     PromptClaim {
         path: dotted(path),
         label_nl: label(Language::Nl),

@@ -1,0 +1,120 @@
+//! The one error type of the verifier crate.
+//!
+//! No variant carries a claim value, a presentation or a subject identifier: messages name the
+//! rule that failed, consent ids, verifier client ids, URIs and times. A log of these errors
+//! cannot tell anyone which child a consent was about.
+
+use crate::nonces::NonceError;
+use crate::register::ConsentId;
+
+/// Everything that can go wrong while a verifier keeps nonces, records consents or fetches
+/// status lists.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A credential, status list or message problem from `schooltas-credential`.
+    #[error(transparent)]
+    Credential(#[from] schooltas_credential::Error),
+    /// A nonce was refused (unknown, expired, replayed) or the nonce store is full.
+    #[error(transparent)]
+    Nonce(#[from] NonceError),
+    /// The store failed; the operation was rolled back and nothing of it was written.
+    #[error("consent register storage failed (nothing was written): {reason}")]
+    Storage {
+        /// What the storage layer reported.
+        reason: String,
+    },
+    /// The stored data is not what this version of the library wrote.
+    #[error("consent register storage holds unexpected data: {reason}")]
+    CorruptStore {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A consent id is not 32 lowercase hexadecimal characters.
+    #[error("invalid consent id: {reason}")]
+    InvalidConsentId {
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// A consent record breaks a rule of [`ConsentRegister::record`](crate::ConsentRegister::record).
+    #[error("invalid consent record: {reason}")]
+    InvalidRecord {
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+    /// A consent for the same request (verifier and request nonce) is already recorded: one
+    /// presentation answers one request, so it yields at most one consent.
+    #[error(
+        "a consent for this request of verifier {verifier:?} is already recorded as {existing}; \
+         each request nonce records one consent"
+    )]
+    DuplicateConsent {
+        /// The verifier's client id.
+        verifier: String,
+        /// The consent already recorded for that request.
+        existing: ConsentId,
+    },
+    /// A withdrawal names a request no recorded consent answered.
+    #[error("no consent was recorded for the request this withdrawal names")]
+    NoConsentForRequest,
+    /// The register holds no consent with this id.
+    #[error("no consent {id} is recorded here")]
+    UnknownConsent {
+        /// The id asked for.
+        id: ConsentId,
+    },
+    /// The consent was already withdrawn; its first withdrawal and evidence stay as recorded.
+    #[error("consent {id} was already withdrawn at {at}; the first withdrawal stands")]
+    AlreadyWithdrawn {
+        /// The consent.
+        id: ConsentId,
+        /// When it was withdrawn.
+        at: i64,
+    },
+    /// A withdrawal dated before the consent was granted.
+    #[error("consent {id} cannot be withdrawn at {at}: it was granted later, at {granted_at}")]
+    WithdrawalBeforeGrant {
+        /// The consent.
+        id: ConsentId,
+        /// The withdrawal time given.
+        at: i64,
+        /// When the consent was granted.
+        granted_at: i64,
+    },
+    /// A status list token could not be fetched over HTTP(S).
+    #[error("fetching the status list token at {uri} failed: {reason}")]
+    Fetch {
+        /// The URI (bounded).
+        uri: String,
+        /// Why, in words for an operator.
+        reason: String,
+    },
+    /// A status list response body is larger than the fetcher's limit.
+    #[error("the status list token at {uri} is {len} bytes or more, the limit is {limit}")]
+    TooLarge {
+        /// The URI (bounded).
+        uri: String,
+        /// The size seen (declared, or where reading stopped).
+        len: u64,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Storage { reason: error.to_string() }
+    }
+}
+
+/// At most 200 characters of `text`, for a message that echoes input.
+pub(crate) fn bounded(text: &str) -> String {
+    const LIMIT: usize = 200;
+    match text.char_indices().nth(LIMIT) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}

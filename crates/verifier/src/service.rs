@@ -1,0 +1,219 @@
+//! A verifier service: issues signed requests, remembers them by nonce (bounded, single use),
+//! verifies the responses, records consents with their evidence and applies withdrawals.
+
+use schooltas_credential::consent::UnverifiedWithdrawal;
+use schooltas_credential::oid4vp::{AuthorizationRequest, AuthorizationResponse, LegalBasis};
+use schooltas_did::jws::CompactJws;
+use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::nonces::{Nonce, NonceStore};
+use crate::register::{ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence};
+use crate::request::{RequestBuilder, SignedRequest};
+use crate::verify::{Check, Verdict, VerificationContext, verify_response};
+
+/// How many open requests a verifier remembers by default.
+pub const DEFAULT_OPEN_REQUESTS: usize = 100_000;
+
+/// A response and the request it answered.
+#[derive(Debug)]
+pub struct Received {
+    /// The request the response answered (`None` when it matched no open request).
+    pub request: Option<AuthorizationRequest>,
+    /// The outcome.
+    pub verdict: Verdict,
+}
+
+/// A verifier: its key and DID, its response endpoint and its open requests.
+///
+/// A request's nonce is single use: [`Verifier::receive`] consumes it before verifying, so a
+/// replayed, late or unknown response fails the [`Check::Replay`] check.
+pub struct Verifier {
+    signer: SigningKey,
+    did: Did,
+    kid: DidUrl,
+    response_uri: String,
+    open: NonceStore<AuthorizationRequest>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("did", &self.did).field("open", &self.open.len()).finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier identified by the did:key of `signer`, answered at `response_uri`.
+    pub fn new(signer: SigningKey, response_uri: impl Into<String>) -> Result<Self> {
+        let did = did_key::did_for(&PublicKey::Verifying(signer.verifying_key().clone()));
+        let fragment = did.as_str().trim_start_matches("did:key:").to_owned();
+        let kid = DidUrl::parse(&format!("{did}#{fragment}")).map_err(schooltas_credential::Error::from)?;
+        Ok(Self::with_did(signer, did, kid, response_uri))
+    }
+
+    /// A verifier with its own DID (e.g. did:web) whose key `kid` is `signer`'s.
+    pub fn with_did(signer: SigningKey, did: Did, kid: DidUrl, response_uri: impl Into<String>) -> Self {
+        Verifier {
+            signer,
+            did,
+            kid,
+            response_uri: response_uri.into(),
+            open: NonceStore::with_capacity(DEFAULT_OPEN_REQUESTS),
+        }
+    }
+
+    /// The verifier's DID.
+    pub fn did(&self) -> &Did {
+        &self.did
+    }
+
+    /// `decentralized_identifier:<did>`: the OpenID4VP client id and key-binding audience.
+    pub fn client_id(&self) -> String {
+        format!("{}{}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX, self.did)
+    }
+
+    /// Where wallets post responses.
+    pub fn response_uri(&self) -> &str {
+        &self.response_uri
+    }
+
+    /// Builds (refusing over-asking), signs and remembers a request, open for `lifetime` seconds.
+    pub fn request(&self, builder: RequestBuilder<'_>, now: i64, lifetime: i64) -> Result<SignedRequest> {
+        let nonce = Nonce::random();
+        let request = builder.build(nonce.as_str())?;
+        let signed = SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?;
+        self.open.register_with(&nonce, now, now.saturating_add(lifetime), signed.request.clone())?;
+        Ok(signed)
+    }
+
+    /// Verifies a `direct_post` body: finds the open request by the nonce its key binding
+    /// names, consumes it (a second response to the same request is a replay), then runs the
+    /// whole pipeline.
+    pub fn receive(&self, body: &str, context: &VerificationContext<'_>) -> Received {
+        let nonce = match claimed_nonce(body) {
+            Ok(nonce) => nonce,
+            Err(reason) => {
+                let mut verdict = Verdict::default();
+                verdict.fail(Check::Response, None, reason);
+                return Received { request: None, verdict };
+            }
+        };
+        match self.open.consume(&nonce, context.now) {
+            Ok(request) => {
+                let verdict = verify_response(&request, body, context);
+                Received { request: Some(request), verdict }
+            }
+            Err(error) => {
+                let mut verdict = Verdict::default();
+                verdict.fail(Check::Replay, None, error.to_string());
+                Received { request: None, verdict }
+            }
+        }
+    }
+
+    /// Records the consent an accepted response gave (requests on consent only), with its
+    /// evidence: the presentations, the guardian approval, the transaction data, and the key
+    /// that approved (the parent's below 16, the pupil's own from 16) — a withdrawal must be
+    /// signed by it.
+    pub fn record_consent<S: ConsentStore>(
+        &self,
+        register: &ConsentRegister<S>,
+        received: &Received,
+        now: i64,
+    ) -> Result<ConsentId> {
+        let request = received
+            .request
+            .as_ref()
+            .ok_or(Error::InvalidRecord { reason: "the response answered no open request" })?;
+        let verdict = &received.verdict;
+        if !verdict.is_accepted() {
+            return Err(Error::InvalidRecord { reason: "only an accepted response gives consent" });
+        }
+        let extension =
+            request.schooltas.as_ref().ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
+        let consent_queries: Vec<&str> = verdict
+            .credentials
+            .iter()
+            .map(|c| c.query_id.as_str())
+            .filter(|id| extension.basis_for(id) == LegalBasis::Consent)
+            .collect();
+        if consent_queries.is_empty() {
+            return Err(Error::InvalidRecord { reason: "nothing in this response rests on consent" });
+        }
+        let approver: VerifyingKey = match &verdict.guardian_approval {
+            Some(approval) => approval.guardian_key.clone(),
+            None => verdict
+                .credentials
+                .iter()
+                .find(|c| consent_queries.contains(&c.query_id.as_str()))
+                .and_then(|c| c.holder_key.clone())
+                .ok_or(Error::InvalidRecord { reason: "no key approved the consent" })?,
+        };
+        let subject = verdict.subject.clone().unwrap_or_else(|| approver.thumbprint());
+        let decoded = request.decoded_transaction_data().map_err(schooltas_credential::Error::from)?;
+        let member =
+            |name: &str| decoded.iter().find_map(|d| d.extra.get(name).and_then(Value::as_str).map(str::to_owned));
+        let record = ConsentRecord {
+            id: ConsentId::random(),
+            verifier: request.client_id.clone(),
+            subject,
+            purpose: extension.purpose.code.clone(),
+            object: member("object"),
+            channel: member("channel"),
+            legal_basis: LegalBasis::Consent,
+            granted_at: now,
+            valid_until: now.saturating_add(i64::from(extension.retention_days) * 86_400),
+            approver_jwk: Value::Object(approver.to_jwk()),
+            request_nonce: request.nonce.clone(),
+            evidence: Evidence {
+                presentations: verdict.credentials.iter().map(|c| c.presentation.clone()).collect(),
+                guardian_approval: verdict.guardian_approval_jwt.clone(),
+                transaction_data: request.transaction_data.clone(),
+            },
+            status: None,
+            withdrawn: None,
+        };
+        register.record(record)
+    }
+
+    /// Applies a signed withdrawal: finds the consent by our client id and the request nonce
+    /// it names, checks the signature against the key that gave the consent, and withdraws it
+    /// (effective from now; the message is kept as evidence).
+    pub fn apply_withdrawal<S: ConsentStore>(
+        &self,
+        register: &ConsentRegister<S>,
+        jwt: &str,
+        now: i64,
+    ) -> Result<ConsentId> {
+        let message = UnverifiedWithdrawal::parse(jwt)?;
+        let client_id = self.client_id();
+        let record = register.by_request(&client_id, message.unverified_nonce())?.ok_or(Error::NoConsentForRequest)?;
+        let id = record.id.clone();
+        let approver_jwk = record
+            .approver_jwk
+            .as_object()
+            .ok_or(Error::InvalidRecord { reason: "the stored approver key is not a JWK" })?;
+        let approver = VerifyingKey::from_jwk(approver_jwk).map_err(schooltas_credential::Error::from)?;
+        message.verify(&approver, &client_id, now, 60)?;
+        register.withdraw(&id, now, jwt)?;
+        Ok(id)
+    }
+}
+
+/// The nonce a response's first key-binding JWT names (unauthenticated: it only finds the
+/// request, which then verifies everything).
+fn claimed_nonce(body: &str) -> std::result::Result<String, String> {
+    let response = if body.trim_start().starts_with('{') {
+        AuthorizationResponse::from_json(body)
+    } else {
+        AuthorizationResponse::from_form(body)
+    }
+    .map_err(|e| e.to_string())?;
+    let presentation = response.vp_token.values().flatten().next().ok_or("the response holds no presentation")?;
+    let kb = presentation.rsplit('~').next().filter(|kb| !kb.is_empty()).ok_or("a presentation has no key binding")?;
+    let jws = CompactJws::parse(kb).map_err(|e| e.to_string())?;
+    let payload: Value = serde_json::from_slice(&jws.dangerous_unverified_payload().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    payload.get("nonce").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| "the key binding has no nonce".into())
+}
