@@ -455,3 +455,79 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
     assert!(refused.is_err());
     let _ = DidUrl::parse(&kid_of(&world.verifier)).unwrap();
 }
+
+#[test]
+fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
+    use schooltas_credential::consent::ConsentWithdrawal;
+    use schooltas_verifier::{ConsentRegister, SqliteConsentStore, UseQuery, Verifier};
+
+    let world = World::new();
+    let desk = Verifier::new(SigningKey::from_ed25519_seed(&[2; 32]), "https://school.example/response").unwrap();
+    let mut query = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]);
+    for claim in ASKED {
+        query = query.claim(ClaimPath::claim(claim));
+    }
+    let builder =
+        RequestBuilder::new(&world.trust_list, desk.did(), desk.response_uri(), "newsletter").credential(query);
+    let signed = desk.request(builder, NOW, 600).unwrap();
+    let request = &signed.request;
+    let (holder, presentation) = sixteen(&world, request);
+    let response = body(&presentation, request.state.as_deref(), None);
+
+    let received = desk.receive(&response, &world.context());
+    assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
+    let replayed = desk.receive(&response, &world.context());
+    assert_eq!(failed_checks(&replayed.verdict), [Check::Replay]);
+    assert!(replayed.request.is_none());
+
+    // A response to a request this verifier never issued.
+    let foreign = world.request(&ASKED);
+    let (_, other) = sixteen(&world, &foreign);
+    let unknown = desk.receive(&body(&other, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&unknown.verdict), [Check::Replay]);
+
+    // An expired request: its nonce is no longer accepted.
+    let late_request = desk
+        .request(
+            RequestBuilder::new(&world.trust_list, desk.did(), desk.response_uri(), "newsletter").credential(
+                CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")),
+            ),
+            NOW - 3600,
+            600,
+        )
+        .unwrap();
+    let late = present(
+        &world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400),
+        &holder,
+        &["group"],
+        &late_request.request.nonce,
+        &late_request.request.client_id,
+        Map::new(),
+    );
+    let late = desk.receive(&body(&late, late_request.request.state.as_deref(), None), &world.context());
+    assert_eq!(failed_checks(&late.verdict), [Check::Replay]);
+
+    // The consent is recorded with its evidence; the register says yes until it is withdrawn.
+    let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
+    let id = desk.record_consent(&register, &received, NOW).unwrap();
+    assert!(desk.record_consent(&register, &received, NOW).is_err(), "one answer is one consent");
+    let subject = received.verdict.subject.clone().unwrap();
+    let ask =
+        |at| register.may_use(UseQuery { subject: &subject, purpose: "newsletter", object: None }, at, None).unwrap();
+    assert!(ask(NOW + 60).is_yes());
+    assert!(desk.record_consent(&register, &replayed, NOW).is_err(), "a refused response records nothing");
+
+    // A withdrawal signed by anyone but the key that consented is refused.
+    let stranger = SigningKey::from_ed25519_seed(&[98; 32]);
+    let forged =
+        ConsentWithdrawal::new(desk.client_id(), &request.nonce, "newsletter", NOW + 100).sign(&stranger).unwrap();
+    assert!(desk.apply_withdrawal(&register, &forged, NOW + 100).is_err());
+    assert!(ask(NOW + 120).is_yes());
+    let genuine =
+        ConsentWithdrawal::new(desk.client_id(), &request.nonce, "newsletter", NOW + 200).sign(&holder).unwrap();
+    assert_eq!(desk.apply_withdrawal(&register, &genuine, NOW + 200).unwrap(), id);
+    assert!(!ask(NOW + 300).is_yes());
+    let record = register.get(&id).unwrap().unwrap();
+    assert_eq!(record.withdrawn.as_ref().map(|w| w.evidence.as_str()), Some(genuine.as_str()));
+    assert!(desk.apply_withdrawal(&register, &genuine, NOW + 210).is_err(), "withdrawn once");
+}
