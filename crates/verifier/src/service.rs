@@ -115,7 +115,8 @@ impl Verifier {
     /// Records the consent an accepted response gave (requests on consent only), with its
     /// evidence: the presentations, the guardian approval, the transaction data, and the key
     /// that approved (the parent's below 16, the pupil's own from 16) — a withdrawal must be
-    /// signed by it.
+    /// signed by it. A parent's consent also records the guardianship credential's status
+    /// entry: when the school revokes the guardianship, `may_use` with a status check says no.
     pub fn record_consent<S: ConsentStore>(
         &self,
         register: &ConsentRegister<S>,
@@ -171,7 +172,7 @@ impl Verifier {
                 guardian_approval: verdict.guardian_approval_jwt.clone(),
                 transaction_data: request.transaction_data.clone(),
             },
-            status: None,
+            status: verdict.guardianship_status.clone(),
             withdrawn: None,
         };
         register.record(record)

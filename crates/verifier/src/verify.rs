@@ -203,6 +203,9 @@ pub struct Verdict {
     pub guardian_approval: Option<VerifiedGuardianApproval>,
     /// The guardian approval JWT as received (evidence), when it was valid.
     pub guardian_approval_jwt: Option<String>,
+    /// The status entry of the guardianship credential behind the approval: revoking it (the
+    /// parent lost authority) ends the consents it gave.
+    pub guardianship_status: Option<schooltas_credential::status_list::StatusReference>,
     /// Whether a guardian approval was required.
     pub guardian_approval_required: bool,
     /// Queries accepted with an unknown status ([`UnknownStatus::Accept`]).
@@ -439,9 +442,10 @@ fn check_guardian(
         return;
     };
     match verify_guardian(request, jwt, response, verdict.subject.as_deref(), context) {
-        Ok(approval) => {
+        Ok((approval, status)) => {
             verdict.guardian_approval = Some(approval);
             verdict.guardian_approval_jwt = Some(jwt.to_owned());
+            verdict.guardianship_status = status;
         }
         Err(reason) => verdict.fail(Check::GuardianApproval, None, reason),
     }
@@ -453,7 +457,7 @@ fn verify_guardian(
     response: &AuthorizationResponse,
     subject: Option<&str>,
     context: &VerificationContext<'_>,
-) -> Result<VerifiedGuardianApproval, String> {
+) -> Result<(VerifiedGuardianApproval, Option<schooltas_credential::status_list::StatusReference>), String> {
     let approval = UnverifiedGuardianApproval::parse(jwt).map_err(|e| e.to_string())?;
     let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     options.clock_skew = context.skew;
@@ -478,10 +482,11 @@ fn verify_guardian(
     }
     let issuer = Did::parse(guardianship.issuer().unwrap_or_default()).map_err(|e| e.to_string())?;
     context.trust_list.check_issuer(&issuer, vct).map_err(|e| format!("the guardianship credential: {e}"))?;
-    if let (Ok(Some(reference)), Some(key)) = (guardianship.status_reference(), issuer_key.as_ref()) {
+    let status = guardianship.status_reference().map_err(|e| format!("the guardianship credential's status: {e}"))?;
+    if let (Some(reference), Some(key)) = (&status, issuer_key.as_ref()) {
         context
             .status
-            .check(&reference, key, context.now)
+            .check(reference, key, context.now)
             .map_err(|e| format!("the guardianship credential's status: {e}"))?;
     }
     let purpose = request.schooltas.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
@@ -501,6 +506,7 @@ fn verify_guardian(
                 skew: context.skew,
             },
         )
+        .map(|approval| (approval, status))
         .map_err(|e| e.to_string())
 }
 

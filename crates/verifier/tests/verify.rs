@@ -150,12 +150,15 @@ impl World {
             .builder(did_of(&self.school).as_str(), NOW - 3600, claims.as_object().cloned().unwrap())
             .unwrap()
             .kid(kid_of(&self.school))
+            .status(StatusReference::new(StatusListUri::new(STATUS_URI).unwrap(), GUARDIANSHIP_INDEX).to_status_claim())
             .holder_key(holder.verifying_key())
             .issue(&self.school, &mut RandomSalts)
             .unwrap()
             .to_string()
     }
 }
+
+const GUARDIANSHIP_INDEX: u64 = 900;
 
 fn present(
     credential: &str,
@@ -371,6 +374,33 @@ fn a_child_of_15_needs_a_valid_guardian_approval_and_one_of_16_does_not() {
     );
     assert!(verdict.is_accepted(), "{:?}", verdict.failures);
     assert_eq!(verdict.guardian_approval.as_ref().map(|a| a.relation.as_str()), Some("parent"));
+
+    // The consent is recorded with the guardianship's status entry: when the school revokes
+    // the guardianship, the register's answer becomes no.
+    {
+        use schooltas_verifier::{
+            ConsentRegister, NoReason, Received, SqliteConsentStore, StatusCheck, UseAnswer, UseQuery, Verifier,
+        };
+        let desk = Verifier::new(SigningKey::from_ed25519_seed(&[2; 32]), "https://school.example/response").unwrap();
+        let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
+        let received = Received { request: Some(request.clone()), verdict: verdict.clone() };
+        let id = desk.record_consent(&register, &received, NOW).unwrap();
+        let record = register.get(&id).unwrap().unwrap();
+        assert_eq!(record.approver_jwk, Value::Object(world.parent.verifying_key().to_jwk()));
+        assert!(record.evidence.guardian_approval.is_some());
+        let school_key = world.school.verifying_key().clone();
+        let query = UseQuery { subject: &world.child_id, purpose: "newsletter", object: None };
+        let check = StatusCheck::signed_by(&world.status, &school_key);
+        assert!(register.may_use(query, NOW + 60, Some(&check)).unwrap().is_yes());
+        world.publish(&[GUARDIANSHIP_INDEX]);
+        world.status.invalidate(&StatusListUri::new(STATUS_URI).unwrap());
+        assert_eq!(
+            register.may_use(query, NOW + 120, Some(&check)).unwrap(),
+            UseAnswer::No { reason: NoReason::StatusRevoked }
+        );
+        world.publish(&[]);
+        world.status.invalidate(&StatusListUri::new(STATUS_URI).unwrap());
+    }
 
     // Signed by someone else, or approving another presentation: refused.
     let stranger = SigningKey::from_ed25519_seed(&[99; 32]);
