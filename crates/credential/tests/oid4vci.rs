@@ -209,7 +209,7 @@ fn proofs_are_refused_for_each_rule() {
     refused(proof_with(good_header(), claims, &holder), ErrorCode::InvalidProof, "future");
     let mut claims = good_claims();
     claims.as_object_mut().unwrap().remove("nonce");
-    refused(proof_with(good_header(), claims, &holder), ErrorCode::InvalidNonce, "no nonce");
+    refused(proof_with(good_header(), claims, &holder), ErrorCode::InvalidProof, "no nonce");
     // Signed by another key than the one in the header.
     let other = SigningKey::generate(Algorithm::EdDsa).unwrap();
     refused(proof_with(good_header(), good_claims(), &other), ErrorCode::InvalidProof, "signature");

@@ -198,7 +198,7 @@ fn the_credential_endpoint_refuses_bad_tokens_requests_proofs_and_nonces() {
     let stale = proof(ISSUER_URL, Some(&nonce), NOW - 3600);
     assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![stale])), ErrorCode::InvalidProof);
     let no_nonce = proof(ISSUER_URL, None, NOW);
-    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![no_nonce])), ErrorCode::InvalidNonce);
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![no_nonce])), ErrorCode::InvalidProof);
     let made_up = proof(ISSUER_URL, Some("made-up"), NOW);
     assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![made_up])), ErrorCode::InvalidNonce);
     let twice = vec![good.clone(), good.clone()];

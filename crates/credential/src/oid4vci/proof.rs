@@ -90,7 +90,7 @@ fn refuse(reason: impl Into<String>) -> crate::Error {
 /// pinned to the key; exactly one of `jwk` (public, no `d`) and `kid` (a did:key / did:jwk DID
 /// URL, resolved offline); the signature; `aud` the issuer (a string or an array containing
 /// it); `iat` present, not older than `max_age` nor in the future beyond the skew; `nonce`
-/// present when required (else [`Oid4vciError::InvalidNonce`]).
+/// present when required (else [`Oid4vciError::InvalidProof`], OpenID4VCI 1.0 §8.3.1.2).
 pub fn verify_proof(jwt: &str, policy: &ProofPolicy, now: i64) -> crate::Result<VerifiedProof> {
     let jws = CompactJws::parse_with_limit(jwt, MAX_PROOF_LEN).map_err(|e| refuse(e.to_string()))?;
     let header = jws.header();
@@ -137,12 +137,12 @@ pub fn verify_proof(jwt: &str, policy: &ProofPolicy, now: i64) -> crate::Result<
     let nonce = match claims.get("nonce") {
         None => None,
         Some(Value::String(nonce)) => Some(nonce.clone()),
-        Some(_) => return Err(Oid4vciError::InvalidNonce("nonce is not a string".into()).into()),
+        Some(_) => return Err(refuse("nonce is not a string")),
     };
+    // OpenID4VCI 1.0 §8.3.1.2: a key proof without a c_nonce is `invalid_proof`; a proof with
+    // a wrong or used one is `invalid_nonce` (decided by the issuer's nonce store).
     if policy.require_nonce && nonce.is_none() {
-        return Err(
-            Oid4vciError::InvalidNonce("the proof carries no nonce; fetch one from the nonce endpoint".into()).into()
-        );
+        return Err(refuse("the proof carries no nonce; fetch one from the nonce endpoint"));
     }
     let client_id = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
     Ok(VerifiedProof { holder_key: key, nonce, issued_at, client_id })
