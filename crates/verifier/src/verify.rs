@@ -475,9 +475,8 @@ fn verify_guardian(
             )
         })
         .map_err(|e| format!("the guardianship credential: {e}"))?;
-    let guardianship_vct = Catalog::standard().get("guardianship").map(|t| t.vct().as_str().to_owned());
     let vct = guardianship.vct().unwrap_or_default();
-    if guardianship_vct.as_deref() != Some(vct) {
+    if guardianship_vct() != Some(vct) {
         return Err("the approval does not carry a guardianship credential".into());
     }
     let issuer = Did::parse(guardianship.issuer().unwrap_or_default()).map_err(|e| e.to_string())?;
@@ -508,6 +507,12 @@ fn verify_guardian(
         )
         .map(|approval| (approval, status))
         .map_err(|e| e.to_string())
+}
+
+/// The guardianship type's `vct`, from the standard catalog (built once: this is a hot path).
+fn guardianship_vct() -> Option<&'static str> {
+    static VCT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    VCT.get_or_init(|| Catalog::standard().get("guardianship").map(|t| t.vct().as_str().to_owned())).as_deref()
 }
 
 /// Whether a verified presentation shows the subject to be 16 or over: `age_over_16: true`,
