@@ -92,6 +92,42 @@ pub enum CliError {
         /// The entry's current status.
         current: String,
     },
+    /// A wallet operation failed in the library (a wrong passphrase, an unknown consent, …).
+    #[error("{action} failed: {source}")]
+    Wallet {
+        /// What was being done.
+        action: &'static str,
+        /// The library's reason.
+        #[source]
+        source: schooltas_wallet::Error,
+    },
+    /// A verifier operation failed in the library.
+    #[error("{action} failed: {source}")]
+    Verifier {
+        /// What was being done.
+        action: &'static str,
+        /// The library's reason.
+        #[source]
+        source: schooltas_verifier::Error,
+    },
+    /// The wallet passphrase was not given.
+    #[error("set the wallet passphrase in the environment variable SCHOOLTAS_PASSPHRASE (it is never a flag)")]
+    MissingPassphrase,
+    /// The trust list does not verify, or it does not accredit the credential's issuer.
+    #[error("trust list {path}: {source}")]
+    TrustList {
+        /// The trust list file.
+        path: String,
+        /// The library's reason.
+        #[source]
+        source: schooltas_credential::Error,
+    },
+    /// A presentation response was refused: every failed check, by name.
+    #[error("the response was refused: {}", failures.join("; "))]
+    Refused {
+        /// Each failed check as `check (query): reason`.
+        failures: Vec<String>,
+    },
     /// The system clock is before 1970.
     #[error("the system clock is before 1970; pass the time explicitly")]
     Clock,
