@@ -74,6 +74,9 @@ pub enum CliError {
     /// The presentation did not verify: the message is the rule that failed.
     #[error("verification failed: {0}")]
     Verification(#[source] schooltas_credential::Error),
+    /// The issuer's key could not be found from the credential's iss DID and header kid.
+    #[error("verification failed: {0}; pass --issuer-jwk PUB.jwk when the issuer's key is not found from its DID")]
+    IssuerKeyNotFound(#[source] schooltas_credential::Error),
     /// `--status-list` was given but the credential names no status list entry.
     #[error("verification failed: --status-list was given but the credential has no status.status_list reference")]
     NoStatusReference,

@@ -70,8 +70,11 @@ mod error;
 mod files;
 
 pub use args::{
-    Alg, Cli, Command, DidCommand, DidResolveArgs, IssueArgs, KeyCommand, KeyNewArgs, KeyPublicArgs, PresentArgs,
-    StatusChangeArgs, StatusCommand, StatusNewArgs, StatusTokenArgs, VerifyArgs,
+    Alg, Cli, Command, DidCommand, DidResolveArgs, IssueArgs, KeyCommand, KeyNewArgs, KeyPublicArgs, Lang, PresentArgs,
+    RequestCommand, RequestNewArgs, RequestVerifyArgs, StatusChangeArgs, StatusCommand, StatusNewArgs, StatusTokenArgs,
+    TrustArgs, TrustListCommand, TrustListShowArgs, TrustListSignArgs, VerifyArgs, WalletAnswerArgs,
+    WalletApproveChildArgs, WalletCommand, WalletCompleteArgs, WalletFileArgs, WalletInitArgs, WalletLogArgs,
+    WalletWithdrawArgs,
 };
 pub use commands::run;
 pub use error::{CliError, Result};

@@ -58,7 +58,10 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
             &options,
             now,
         )
-        .map_err(CliError::Verification)?;
+        .map_err(|error| match error {
+            CredentialError::IssuerKey { .. } if issuer_key.is_none() => CliError::IssuerKeyNotFound(error),
+            other => CliError::Verification(other),
+        })?;
 
     if let Some(list) = &trust_list {
         // The issuer must be accredited for this type: the DID its key came from, the vct
