@@ -164,6 +164,9 @@ fn print_response(out: &mut dyn Write, response: &ResponseToSend) -> Result<()> 
 pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     // Check the decision's syntax before anything is logged in the wallet.
     let decided = args.approve.as_deref().map(decision).transpose()?;
+    if let Some(path) = args.to_parent.as_deref().filter(|path| path.exists()) {
+        return Err(CliError::AlreadyExists { what: "request to the parent", path: crate::error::show(path) });
+    }
     let uri = if args.request.starts_with("openid4vp:") {
         args.request.clone()
     } else {
