@@ -33,6 +33,15 @@ pub enum Command {
     /// Token Status Lists: create, change entries, sign.
     #[command(subcommand)]
     Status(StatusCommand),
+    /// Trust lists: sign one (the operator), or verify and show one.
+    #[command(subcommand)]
+    TrustList(TrustListCommand),
+    /// A child's or a parent's wallet in a file: create, list, answer requests, consents.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Presentation requests (the verifier): build and sign one, verify a response to it.
+    #[command(subcommand)]
+    Request(RequestCommand),
 }
 
 /// `schooltas key …`
@@ -189,9 +198,303 @@ pub struct VerifyArgs {
     /// The public JWK that signed the status list token. Default: the credential's issuer key.
     #[arg(long, value_name = "PUB.jwk", requires = "status_list")]
     pub status_key: Option<PathBuf>,
+    /// A signed trust list: the credential's issuer must be accredited in it for the
+    /// credential's type (vct). The list itself must verify and be unexpired.
+    #[arg(long, value_name = "LIST.jwt", requires = "trust_operator", conflicts_with = "issuer_jwk")]
+    pub trust_list: Option<PathBuf>,
+    /// The DID of the trust-list operator whose signature the list must carry.
+    #[arg(long, value_name = "DID", requires = "trust_list")]
+    pub trust_operator: Option<String>,
     /// The presentation (`-` or absent: standard input).
     #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
+}
+
+/// The trust list every wallet and verifier command reads.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The signed trust list (`schooltas-trust-list+jwt`).
+    #[arg(long, value_name = "LIST.jwt")]
+    pub trust_list: PathBuf,
+    /// The DID of the trust-list operator whose signature the list must carry.
+    #[arg(long, value_name = "DID")]
+    pub trust_operator: String,
+}
+
+/// `schooltas trust-list …`
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum TrustListCommand {
+    /// Sign a trust list (TrustList JSON) with the operator's key; prints the JWT.
+    Sign(TrustListSignArgs),
+    /// Verify a signed trust list against its operator and print its content as JSON.
+    Show(TrustListShowArgs),
+}
+
+/// `schooltas trust-list sign`
+#[derive(Debug, Args)]
+pub struct TrustListSignArgs {
+    /// The operator's private JWK file.
+    #[arg(long, value_name = "KEY.jwk")]
+    pub operator_key: PathBuf,
+    /// The key id to put in the header, a DID URL of the operator. Default: the did:key of
+    /// the operator key (then `iss` defaults to that did:key too).
+    #[arg(long, value_name = "DIDURL")]
+    pub operator_kid: Option<String>,
+    /// The list: a JSON object with `issuers` and `verifiers` (and optionally `iss`, `iat`,
+    /// `exp`), as the TrustList type serializes.
+    #[arg(long, value_name = "LIST.json")]
+    pub list: PathBuf,
+    /// Issue time (iat), Unix seconds. Default: the file's iat, else now.
+    #[arg(long, value_name = "UNIX")]
+    pub iat: Option<i64>,
+    /// Expiry (exp), Unix seconds. Default: the file's exp.
+    #[arg(long, value_name = "UNIX")]
+    pub exp: Option<i64>,
+}
+
+/// `schooltas trust-list show`
+#[derive(Debug, Args)]
+pub struct TrustListShowArgs {
+    /// The DID of the operator whose signature the list must carry.
+    #[arg(long, value_name = "DID")]
+    pub operator: String,
+    /// The time to check expiry at, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+    /// The signed trust list (`-` for standard input).
+    #[arg(value_name = "LIST.jwt")]
+    pub input: PathBuf,
+}
+
+/// `schooltas wallet …`. The passphrase comes from the environment variable
+/// `SCHOOLTAS_PASSPHRASE`, never from a flag.
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum WalletCommand {
+    /// Create a wallet file for a child (with a birth date) or a parent; prints the owner's DID.
+    Init(WalletInitArgs),
+    /// List the credentials: batch, type, issuer, unused copies.
+    List(WalletFileArgs),
+    /// Print the log as JSON (its hash chain is always checked).
+    Log(WalletLogArgs),
+    /// List the consents given from this wallet, as JSON.
+    Consents(WalletFileArgs),
+    /// Withdraw a consent; prints the signed withdrawal JWT for the verifier.
+    Withdraw(WalletWithdrawArgs),
+    /// Answer a presentation request: show the prompt, decide, print the response (or the
+    /// request to the parent's wallet).
+    Answer(WalletAnswerArgs),
+    /// In a parent's wallet: approve or refuse a child's request; prints the answer JSON.
+    ApproveChild(WalletApproveChildArgs),
+    /// In the child's wallet: finish a request with the parent's answer; prints the response.
+    Complete(WalletCompleteArgs),
+}
+
+/// The wallet file.
+#[derive(Debug, Args)]
+pub struct WalletFileArgs {
+    /// The wallet file (SQLite, every record encrypted).
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+}
+
+/// `schooltas wallet init`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("role").required(true).args(["child", "parent"])))]
+pub struct WalletInitArgs {
+    /// The wallet file to create (mode 0600); an existing file is never replaced.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// A child's wallet (needs --birth-date).
+    #[arg(long, requires = "birth_date")]
+    pub child: bool,
+    /// A parent's wallet.
+    #[arg(long)]
+    pub parent: bool,
+    /// The child's birth date.
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "parent")]
+    pub birth_date: Option<String>,
+    /// The creation time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+    /// Cheap key derivation, for tests only: the passphrase then falls to brute force.
+    #[arg(long, hide = true)]
+    pub kdf_insecure_for_tests: bool,
+}
+
+/// `schooltas wallet log`
+#[derive(Debug, Args)]
+pub struct WalletLogArgs {
+    /// The wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// Only verify the hash chain: print the number of entries instead of the log.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// `schooltas wallet withdraw`
+#[derive(Debug, Args)]
+pub struct WalletWithdrawArgs {
+    /// The wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The consent id (see `schooltas wallet consents`).
+    #[arg(long, value_name = "ID")]
+    pub consent: String,
+    /// The withdrawal time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// The language of a prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// Dutch.
+    Nl,
+    /// English.
+    En,
+}
+
+/// `schooltas wallet answer`
+#[derive(Debug, Args)]
+pub struct WalletAnswerArgs {
+    /// The wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The trust list.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The request: an `openid4vp://` URI, or a file holding one.
+    #[arg(long, value_name = "URI_OR_FILE")]
+    pub request: String,
+    /// The decision: `all`, `none`, or `QUERY:PATH,…` (share only these claims, by credential
+    /// query id and dotted claim path). Without it, only the prompt is shown.
+    #[arg(long, value_name = "DECISION")]
+    pub approve: Option<String>,
+    /// The prompt's language (printed on standard error).
+    #[arg(long, value_enum, ignore_case = true, default_value = "nl")]
+    pub lang: Lang,
+    /// Where to write the request to the parent's wallet, when a parent must approve
+    /// (mode 0600). Default: standard output.
+    #[arg(long, value_name = "FILE")]
+    pub to_parent: Option<PathBuf>,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// `schooltas wallet approve-child`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("answer").required(true).args(["yes", "no"])))]
+pub struct WalletApproveChildArgs {
+    /// The parent's wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The trust list.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The child's request (the JSON `wallet answer` wrote).
+    #[arg(long, value_name = "GUARDIAN_REQUEST.json")]
+    pub request: PathBuf,
+    /// Approve.
+    #[arg(long)]
+    pub yes: bool,
+    /// Refuse.
+    #[arg(long)]
+    pub no: bool,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// `schooltas wallet complete`
+#[derive(Debug, Args)]
+pub struct WalletCompleteArgs {
+    /// The child's wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The parent's answer (the JSON `wallet approve-child` printed).
+    #[arg(long, value_name = "ANSWER.json")]
+    pub answer: PathBuf,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// `schooltas request …`
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum RequestCommand {
+    /// Build (refusing over-asking) and sign a request; prints the `openid4vp://` URI.
+    New(RequestNewArgs),
+    /// Verify a response to a request; prints the accepted claims, or every failed check.
+    Verify(RequestVerifyArgs),
+}
+
+/// `schooltas request new`
+#[derive(Debug, Args)]
+pub struct RequestNewArgs {
+    /// The verifier's private JWK file (its did:key is the client id).
+    #[arg(long, value_name = "KEY.jwk")]
+    pub verifier_key: PathBuf,
+    /// The trust list (the verifier must be registered in it).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The registered purpose code.
+    #[arg(long, value_name = "CODE")]
+    pub purpose: String,
+    /// Where wallets post the response (https).
+    #[arg(long, value_name = "URI")]
+    pub response_uri: String,
+    /// The DCQL query: a JSON object with `credentials` (and optionally `credential_sets`).
+    #[arg(long, value_name = "QUERY.json")]
+    pub query: PathBuf,
+    /// Transaction data for the holder to sign (repeatable): a JSON object with `type`,
+    /// `credential_ids` and the type's members.
+    #[arg(long, value_name = "DATA.json")]
+    pub transaction_data: Vec<PathBuf>,
+    /// How long the answer is kept. Default: the registered maximum.
+    #[arg(long, value_name = "N")]
+    pub retention_days: Option<u32>,
+    /// Where to write the request (JSON, with its nonce), for `request verify`.
+    #[arg(long, value_name = "REQ.json")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing file at --out.
+    #[arg(long)]
+    pub force: bool,
+    /// How long the request object is valid, seconds.
+    #[arg(long, value_name = "S", default_value_t = 600)]
+    pub lifetime: i64,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// `schooltas request verify`
+#[derive(Debug, Args)]
+pub struct RequestVerifyArgs {
+    /// The verifier's private JWK file: the request must be this verifier's.
+    #[arg(long, value_name = "KEY.jwk")]
+    pub verifier_key: PathBuf,
+    /// The request (the JSON `request new --out` wrote).
+    #[arg(long, value_name = "REQ.json")]
+    pub request_file: PathBuf,
+    /// The response: JSON `{"response_uri", "body"}` as `wallet answer` prints it, or the
+    /// raw `direct_post` body.
+    #[arg(long, value_name = "RESPONSE.json")]
+    pub response: PathBuf,
+    /// The trust list (issuers must be accredited in it).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// A status list token for a URI (repeatable): `URI=TOKEN_FILE`. Other status lists are
+    /// fetched over HTTPS.
+    #[arg(long, value_name = "URI=TOKEN_FILE")]
+    pub status_list: Vec<String>,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
 }
 
 /// `schooltas status …`

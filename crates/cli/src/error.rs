@@ -74,6 +74,9 @@ pub enum CliError {
     /// The presentation did not verify: the message is the rule that failed.
     #[error("verification failed: {0}")]
     Verification(#[source] schooltas_credential::Error),
+    /// The issuer's key could not be found from the credential's iss DID and header kid.
+    #[error("verification failed: {0}; pass --issuer-jwk PUB.jwk when the issuer's key is not found from its DID")]
+    IssuerKeyNotFound(#[source] schooltas_credential::Error),
     /// `--status-list` was given but the credential names no status list entry.
     #[error("verification failed: --status-list was given but the credential has no status.status_list reference")]
     NoStatusReference,
@@ -91,6 +94,42 @@ pub enum CliError {
         path: String,
         /// The entry's current status.
         current: String,
+    },
+    /// A wallet operation failed in the library (a wrong passphrase, an unknown consent, …).
+    #[error("{action} failed: {source}")]
+    Wallet {
+        /// What was being done.
+        action: &'static str,
+        /// The library's reason.
+        #[source]
+        source: schooltas_wallet::Error,
+    },
+    /// A verifier operation failed in the library.
+    #[error("{action} failed: {source}")]
+    Verifier {
+        /// What was being done.
+        action: &'static str,
+        /// The library's reason.
+        #[source]
+        source: schooltas_verifier::Error,
+    },
+    /// The wallet passphrase was not given.
+    #[error("set the wallet passphrase in the environment variable SCHOOLTAS_PASSPHRASE (it is never a flag)")]
+    MissingPassphrase,
+    /// The trust list does not verify, or it does not accredit the credential's issuer.
+    #[error("trust list {path}: {source}")]
+    TrustList {
+        /// The trust list file.
+        path: String,
+        /// The library's reason.
+        #[source]
+        source: schooltas_credential::Error,
+    },
+    /// A presentation response was refused: every failed check, by name.
+    #[error("the response was refused: {}", failures.join("; "))]
+    Refused {
+        /// Each failed check as `check (query): reason`.
+        failures: Vec<String>,
     },
     /// The system clock is before 1970.
     #[error("the system clock is before 1970; pass the time explicitly")]

@@ -130,6 +130,18 @@ fn temp_path_beside(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{nanos}.tmp", std::process::id()))
 }
 
+/// Makes an existing file readable and writable by its owner only (0600 on Unix).
+pub(crate) fn restrict_to_owner(path: &Path, what: &'static str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| CliError::write(what, path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, what);
+    Ok(())
+}
+
 /// Now, in Unix seconds.
 pub(crate) fn now() -> Result<i64> {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| CliError::Clock)?;

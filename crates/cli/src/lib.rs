@@ -1,7 +1,8 @@
 //! # schooltas-cli
 //!
 //! The `schooltas` command for schools, parents and verifiers. It holds argument parsing, file
-//! handling and output only; every rule lives in `schooltas-did` and `schooltas-credential`.
+//! handling and output only; every rule lives in `schooltas-did`, `schooltas-credential`,
+//! `schooltas-wallet` and `schooltas-verifier`.
 //! Inputs are files (`-` for standard input where noted), outputs are standard formats on
 //! standard output (JWK, DID documents, compact SD-JWT, JSON), errors go to standard error.
 //! Exit status: 0 success, 1 any failure (a verification rule, a bad file), 2 a usage error.
@@ -19,6 +20,24 @@
 //! | `schooltas status new --bits 1\|2\|4\|8 --size N --out LIST.json [--force]` | writes a status list (`{"bits", "lst"}`), every entry VALID |
 //! | `schooltas status revoke\|suspend\|reinstate --list LIST.json --idx N` | changes one entry, replacing the file atomically |
 //! | `schooltas status token --list LIST.json --issuer-key KEY.jwk --uri URI [--ttl S] [--exp UNIX] [--iat UNIX]` | prints a signed status list token (`statuslist+jwt`) |
+//! | `schooltas verify … --trust-list LIST.jwt --trust-operator DID` | as `verify`, and the issuer must be accredited for the credential's vct in the (verified, unexpired) trust list |
+//! | `schooltas trust-list sign --operator-key KEY.jwk [--operator-kid DIDURL] --list LIST.json [--iat UNIX] [--exp UNIX]` | prints the signed trust list (`schooltas-trust-list+jwt`); `iss` defaults to the key's did:key |
+//! | `schooltas trust-list show --operator DID [--now UNIX] LIST.jwt` | verifies the list and prints its content as JSON |
+//! | `schooltas wallet init --wallet FILE (--child --birth-date YYYY-MM-DD \| --parent)` | creates an encrypted wallet file (mode 0600); prints the owner's DID |
+//! | `schooltas wallet list\|consents --wallet FILE` | the credentials (batch, type, issuer, unused copies) or the consents given, as JSON |
+//! | `schooltas wallet log --wallet FILE [--verify]` | the hash-chained log as JSON (the chain is always checked) |
+//! | `schooltas wallet withdraw --wallet FILE --consent ID` | prints the signed withdrawal JWT for the verifier |
+//! | `schooltas wallet answer --wallet FILE --trust-list LIST.jwt --trust-operator DID --request URI_OR_FILE [--approve all\|none\|QUERY:PATH,…] [--lang nl\|en] [--to-parent FILE]` | prints the prompt on standard error, then the response `{"response_uri", "body", "discloses"}`, or the request for the parent's wallet |
+//! | `schooltas wallet approve-child --wallet FILE --trust-list … --trust-operator … --request GUARDIAN_REQUEST.json (--yes\|--no)` | the parent's review on standard error; prints the answer JSON |
+//! | `schooltas wallet complete --wallet FILE --answer ANSWER.json` | prints the response JSON |
+//! | `schooltas request new --verifier-key KEY.jwk --trust-list … --trust-operator … --purpose CODE --response-uri URI --query QUERY.json [--transaction-data DATA.json]… [--retention-days N] [--out REQ.json]` | refuses over-asking; prints the signed request as an `openid4vp://` URI |
+//! | `schooltas request verify --verifier-key KEY.jwk --request-file REQ.json --response RESPONSE.json --trust-list … --trust-operator … [--status-list URI=TOKEN_FILE]…` | prints the accepted claims, or every failed check by name (exit 1) |
+//!
+//! Wallet commands read the passphrase from the environment variable `SCHOOLTAS_PASSPHRASE`
+//! (never a flag). Every command that reads a clock takes `--now UNIX`. `request verify` keeps
+//! no state between runs: checking that a nonce is answered only once is the caller's job.
+//! Receiving credentials (OpenID4VCI) is not a command yet: it needs an HTTPS connection to
+//! the issuer, which the libraries do not provide.
 //!
 //! Claim paths are dotted: `address.locality`, `nationalities.1` (a segment of digits is an
 //! array index), `degrees.*` (every element). Without `--sd`, `issue` makes every top-level
@@ -70,8 +89,11 @@ mod error;
 mod files;
 
 pub use args::{
-    Alg, Cli, Command, DidCommand, DidResolveArgs, IssueArgs, KeyCommand, KeyNewArgs, KeyPublicArgs, PresentArgs,
-    StatusChangeArgs, StatusCommand, StatusNewArgs, StatusTokenArgs, VerifyArgs,
+    Alg, Cli, Command, DidCommand, DidResolveArgs, IssueArgs, KeyCommand, KeyNewArgs, KeyPublicArgs, Lang, PresentArgs,
+    RequestCommand, RequestNewArgs, RequestVerifyArgs, StatusChangeArgs, StatusCommand, StatusNewArgs, StatusTokenArgs,
+    TrustArgs, TrustListCommand, TrustListShowArgs, TrustListSignArgs, VerifyArgs, WalletAnswerArgs,
+    WalletApproveChildArgs, WalletCommand, WalletCompleteArgs, WalletFileArgs, WalletInitArgs, WalletLogArgs,
+    WalletWithdrawArgs,
 };
 pub use commands::run;
 pub use error::{CliError, Result};

@@ -99,6 +99,8 @@ fn missing_key_binding_arguments_never_mean_no_key_binding() {
         typ: None,
         status_list: None,
         status_key: None,
+        trust_list: None,
+        trust_operator: None,
         input: Some(dir.path("pres.txt")),
     };
     let cli = Cli { command: schooltas_cli::Command::Verify(args) };

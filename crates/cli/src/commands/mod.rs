@@ -2,15 +2,27 @@
 
 use std::io::Write;
 
-use crate::args::{Cli, Command, DidCommand, KeyCommand, StatusCommand};
-use crate::error::Result;
+use std::path::Path;
+
+use schooltas_credential::trust_list::{TrustList, UnverifiedTrustList};
+use schooltas_did::did_web::HttpsFetcher;
+use schooltas_did::{Did, Resolver};
+
+use crate::args::{
+    Cli, Command, DidCommand, KeyCommand, RequestCommand, StatusCommand, TrustArgs, TrustListCommand, WalletCommand,
+};
+use crate::error::{CliError, Result, show};
+use crate::files;
 
 mod did;
 mod issue;
 mod key;
 mod present;
+mod request;
 mod status;
+mod trust;
 mod verify;
+mod wallet;
 
 /// Runs a parsed command line: results go to `out` (standard output), notes and warnings to
 /// `err` (standard error). The caller prints the returned error and exits with
@@ -28,6 +40,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Status(StatusCommand::Suspend(args)) => status::change(args, status::Change::Suspend, err)?,
         Command::Status(StatusCommand::Reinstate(args)) => status::change(args, status::Change::Reinstate, err)?,
         Command::Status(StatusCommand::Token(args)) => status::token(args, out)?,
+        Command::TrustList(TrustListCommand::Sign(args)) => trust::sign(args, out)?,
+        Command::TrustList(TrustListCommand::Show(args)) => trust::show(args, out)?,
+        Command::Wallet(WalletCommand::Init(args)) => wallet::init(args, out)?,
+        Command::Wallet(WalletCommand::List(args)) => wallet::list(args, out)?,
+        Command::Wallet(WalletCommand::Log(args)) => wallet::log(args, out)?,
+        Command::Wallet(WalletCommand::Consents(args)) => wallet::consents(args, out)?,
+        Command::Wallet(WalletCommand::Withdraw(args)) => wallet::withdraw(args, out)?,
+        Command::Wallet(WalletCommand::Answer(args)) => wallet::answer(args, out, err)?,
+        Command::Wallet(WalletCommand::ApproveChild(args)) => wallet::approve_child(args, out, err)?,
+        Command::Wallet(WalletCommand::Complete(args)) => wallet::complete(args, out)?,
+        Command::Request(RequestCommand::New(args)) => request::new(args, out)?,
+        Command::Request(RequestCommand::Verify(args)) => request::verify(args, out)?,
     }
     out.flush()?;
     Ok(())
@@ -49,4 +73,43 @@ fn claim_paths(texts: &[String], argument: &'static str) -> Result<Vec<schooltas
                 .map_err(|e| crate::error::CliError::argument(argument, e))
         })
         .collect()
+}
+
+/// DID resolution as the command does it: did:key and did:jwk offline, did:web over HTTPS.
+fn resolver() -> Resolver {
+    Resolver::with_web_fetcher(HttpsFetcher::new())
+}
+
+/// `given`, else the system clock.
+fn now_or(given: Option<i64>) -> Result<i64> {
+    match given {
+        Some(now) => Ok(now),
+        None => files::now(),
+    }
+}
+
+/// Clock difference tolerated on trust lists (seconds).
+const TRUST_LIST_SKEW: i64 = 60;
+
+/// Reads a signed trust list and returns it once it verifies: signed by `operator` (its key
+/// resolved from the DID), well formed and current at `now`.
+fn load_trust_list(path: &Path, operator: &str, argument: &'static str, now: i64) -> Result<TrustList> {
+    let operator = Did::parse(operator).map_err(|e| CliError::argument(argument, e))?;
+    let text = files::read_text(path, "trust list")?;
+    let trust_error = |source| CliError::TrustList { path: show(path), source };
+    UnverifiedTrustList::parse(text.trim())
+        .and_then(|list| list.verify_with_resolver(&resolver(), &operator, now, TRUST_LIST_SKEW))
+        .map_err(trust_error)
+}
+
+/// [`load_trust_list`] from the common `--trust-list --trust-operator` arguments.
+fn trust_list(args: &TrustArgs, now: i64) -> Result<TrustList> {
+    load_trust_list(&args.trust_list, &args.trust_operator, "--trust-operator", now)
+}
+
+/// Writes `value` as pretty JSON and a newline.
+fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    writeln!(out, "{json}")?;
+    Ok(())
 }

@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use schooltas_credential::Error as CredentialError;
-use schooltas_credential::sd_jwt::{KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions};
+use schooltas_credential::sd_jwt::{
+    KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
+};
 use schooltas_credential::status_list::{FetchError, StatusListCache, StatusListUri};
-use schooltas_did::did_web::HttpsFetcher;
-use schooltas_did::jws::Header;
-use schooltas_did::{Did, DidUrl, Resolver, VerificationRelationship, VerifyingKey};
+use schooltas_did::Did;
 use serde_json::Value;
 
 use crate::args::VerifyArgs;
@@ -22,9 +22,10 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
     let status_key = args.status_key.as_deref().map(|p| files::read_verifying_key(p, "status key file")).transpose()?;
     let status_token =
         args.status_list.as_deref().map(|p| files::read_text(p, "status list token file")).transpose()?;
-    let now = match args.now {
-        Some(now) => now,
-        None => files::now()?,
+    let now = super::now_or(args.now)?;
+    let trust_list = match (&args.trust_list, &args.trust_operator) {
+        (Some(path), Some(operator)) => Some(super::load_trust_list(path, operator, "--trust-operator", now)?),
+        _ => None,
     };
 
     let mut options = VerifyOptions::sd_jwt_vc_as_issued();
@@ -42,13 +43,14 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
     };
 
     let parsed = UnverifiedSdJwt::parse(text.trim()).map_err(CliError::Verification)?;
+    let resolver = super::resolver();
     let mut used_key = None;
     let verified = parsed
         .verify_with(
             |header, iss| {
                 let key = match &issuer_key {
                     Some(key) => key.clone(),
-                    None => issuer_key_from_did(header, iss)?,
+                    None => issuer_key_via_did(&resolver, header, iss)?,
                 };
                 used_key = Some(key.clone());
                 Ok(key)
@@ -56,7 +58,20 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
             &options,
             now,
         )
-        .map_err(CliError::Verification)?;
+        .map_err(|error| match error {
+            CredentialError::IssuerKey { .. } if issuer_key.is_none() => CliError::IssuerKeyNotFound(error),
+            other => CliError::Verification(other),
+        })?;
+
+    if let Some(list) = &trust_list {
+        // The issuer must be accredited for this type: the DID its key came from, the vct
+        // the credential states.
+        let not_accredited = |reason: String| CliError::Verification(CredentialError::InvalidPayload { reason });
+        let iss = verified.issuer().ok_or_else(|| not_accredited("the credential has no iss".into()))?;
+        let vct = verified.vct().ok_or_else(|| not_accredited("the credential has no vct".into()))?;
+        let did = Did::parse(iss).map_err(|_| not_accredited(format!("iss {iss:?} is not a DID")))?;
+        list.check_issuer(&did, vct).map_err(|e| CliError::Verification(e.into()))?;
+    }
 
     let reference = verified.status_reference().map_err(CliError::Verification)?;
     match (status_token, reference) {
@@ -81,31 +96,4 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
     let json = serde_json::to_string_pretty(&Value::Object(verified.into_claims())).map_err(std::io::Error::other)?;
     writeln!(out, "{json}")?;
     Ok(())
-}
-
-/// The issuer key named by the credential itself: `iss` must be a DID, and a header `kid`, when
-/// present, a key of that DID. did:key and did:jwk resolve offline, did:web over HTTPS; the key
-/// must be listed under assertionMethod and match the header's algorithm.
-fn issuer_key_from_did(header: &Header, iss: Option<&str>) -> schooltas_credential::Result<VerifyingKey> {
-    let no_did = |reason: String| CredentialError::InvalidPayload { reason };
-    let iss = iss.ok_or_else(|| no_did("no iss claim to find the issuer key by; pass --issuer-jwk".into()))?;
-    let did = Did::parse(iss)
-        .map_err(|_| no_did(format!("iss {iss:?} is not a DID, so its key cannot be resolved; pass --issuer-jwk")))?;
-    let url = match header.kid() {
-        None => DidUrl::from(did),
-        Some(fragment) if fragment.starts_with('#') => did.with_fragment(&fragment[1..])?,
-        Some(kid) => {
-            let url = DidUrl::parse(kid)?;
-            if url.did() != &did {
-                return Err(no_did(format!("the header kid names a key of {}, but iss is {did}", url.did())));
-            }
-            url
-        }
-    };
-    let alg = header.alg().ok_or_else(|| no_did("the header has no usable alg".into()))?;
-    Ok(Resolver::with_web_fetcher(HttpsFetcher::new()).verifying_key(
-        &url,
-        VerificationRelationship::AssertionMethod,
-        alg,
-    )?)
 }

@@ -1,0 +1,241 @@
+//! `schooltas wallet init|list|log|consents|withdraw|answer|approve-child|complete`
+//!
+//! The wallet file is the library's encrypted vault; the passphrase comes from the
+//! environment variable `SCHOOLTAS_PASSPHRASE` only, so it never shows in a process list or a
+//! shell history.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use schooltas_credential::catalog::Language;
+use schooltas_credential::date::CalendarDate;
+use schooltas_did::Resolver;
+use schooltas_did::did_web::{DocumentFetcher as _, HttpsFetcher};
+use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
+use schooltas_wallet::{Decision, GuardianAnswer, GuardianRequest, Outcome, ResponseToSend, Role, Verifiers, Wallet};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use crate::args::{
+    Lang, WalletAnswerArgs, WalletApproveChildArgs, WalletCompleteArgs, WalletFileArgs, WalletInitArgs, WalletLogArgs,
+    WalletWithdrawArgs,
+};
+use crate::error::{CliError, Result};
+use crate::files::{self, Mode};
+
+/// The environment variable holding the wallet passphrase.
+pub(crate) const PASSPHRASE_VAR: &str = "SCHOOLTAS_PASSPHRASE";
+
+fn passphrase() -> Result<Zeroizing<String>> {
+    match std::env::var(PASSPHRASE_VAR) {
+        Ok(passphrase) if !passphrase.is_empty() => Ok(Zeroizing::new(passphrase)),
+        _ => Err(CliError::MissingPassphrase),
+    }
+}
+
+fn failed(action: &'static str) -> impl FnOnce(schooltas_wallet::Error) -> CliError {
+    move |source| CliError::Wallet { action, source }
+}
+
+/// Opens the wallet file with the passphrase.
+fn open(path: &Path) -> Result<Wallet> {
+    let passphrase = passphrase()?;
+    let vault = Vault::open(path, Unlock::Passphrase(&passphrase)).map_err(failed("opening the wallet"))?;
+    Wallet::open(vault).map_err(failed("opening the wallet"))
+}
+
+pub(super) fn init(args: &WalletInitArgs, out: &mut dyn Write) -> Result<()> {
+    let passphrase = passphrase()?;
+    let role = match (&args.birth_date, args.parent) {
+        (Some(date), false) => {
+            Role::Child { birth_date: CalendarDate::parse(date).map_err(|e| CliError::argument("--birth-date", e))? }
+        }
+        _ => Role::Parent,
+    };
+    let now = super::now_or(args.now)?;
+    let params = if args.kdf_insecure_for_tests { KdfParams::INSECURE_FOR_TESTS } else { KdfParams::default() };
+    if args.wallet.exists() {
+        return Err(CliError::AlreadyExists { what: "wallet file", path: crate::error::show(&args.wallet) });
+    }
+    let vault =
+        Vault::create(&args.wallet, Unlock::Passphrase(&passphrase), params).map_err(failed("creating the wallet"))?;
+    // Before the owner's identity key is written: only the owner may read the file (SQLite
+    // gives its journal files the same mode).
+    files::restrict_to_owner(&args.wallet, "wallet file")?;
+    for suffix in ["-wal", "-shm"] {
+        let mut journal = args.wallet.clone().into_os_string();
+        journal.push(suffix);
+        let journal = std::path::PathBuf::from(journal);
+        if journal.exists() {
+            files::restrict_to_owner(&journal, "wallet file")?;
+        }
+    }
+    let wallet = Wallet::create(vault, role, now).map_err(failed("creating the wallet"))?;
+    writeln!(out, "{}", wallet.owner().did())?;
+    Ok(())
+}
+
+pub(super) fn list(args: &WalletFileArgs, out: &mut dyn Write) -> Result<()> {
+    let wallet = open(&args.wallet)?;
+    let credentials = wallet.credentials().map_err(failed("listing the credentials"))?;
+    let listed: Vec<Value> = credentials
+        .iter()
+        .map(|c| {
+            json!({
+                "batch": c.batch,
+                "vct": c.vct,
+                "name": {"nl": c.name.0, "en": c.name.1},
+                "issuer": c.issuer,
+                "received_at": c.received_at,
+                "unused_copies": c.unused_copies,
+                "copies": c.copies,
+            })
+        })
+        .collect();
+    super::print_json(out, &listed)
+}
+
+pub(super) fn log(args: &WalletLogArgs, out: &mut dyn Write) -> Result<()> {
+    let wallet = open(&args.wallet)?;
+    if args.verify {
+        let entries = wallet.log().map_err(failed("verifying the log"))?;
+        writeln!(out, "the log's hash chain verifies: {} entries", entries.len())?;
+        return Ok(());
+    }
+    let json = wallet.export_log().map_err(failed("exporting the log"))?;
+    writeln!(out, "{json}")?;
+    Ok(())
+}
+
+pub(super) fn consents(args: &WalletFileArgs, out: &mut dyn Write) -> Result<()> {
+    let wallet = open(&args.wallet)?;
+    let consents = wallet.consents().map_err(failed("listing the consents"))?;
+    super::print_json(out, &consents)
+}
+
+pub(super) fn withdraw(args: &WalletWithdrawArgs, out: &mut dyn Write) -> Result<()> {
+    let wallet = open(&args.wallet)?;
+    let now = super::now_or(args.now)?;
+    let message = wallet.withdraw(&args.consent, now).map_err(failed("withdrawing the consent"))?;
+    writeln!(out, "{}", message.jwt)?;
+    Ok(())
+}
+
+/// Request objects by reference, over HTTPS.
+fn fetch_request_object(url: &str) -> schooltas_wallet::Result<String> {
+    let bytes = HttpsFetcher::new().fetch(url)?;
+    String::from_utf8(bytes)
+        .map_err(|_| schooltas_wallet::Error::InvalidInput { reason: "the request object is not UTF-8".into() })
+}
+
+/// `all`, `none`, or `QUERY:PATH,QUERY:PATH,…`.
+fn decision(text: &str) -> Result<Decision> {
+    match text {
+        "all" => return Ok(Decision::ApproveAll),
+        "none" => return Ok(Decision::Deny),
+        _ => {}
+    }
+    let mut selection: BTreeMap<String, Vec<schooltas_credential::ClaimPath>> = BTreeMap::new();
+    for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        let Some((query, path)) = item.split_once(':') else {
+            return Err(CliError::argument(
+                "--approve",
+                std::io::Error::other(format!("{item:?} is not QUERY:PATH (or all, none)")),
+            ));
+        };
+        let path =
+            schooltas_credential::ClaimPath::parse_dotted(path).map_err(|e| CliError::argument("--approve", e))?;
+        selection.entry(query.to_owned()).or_default().push(path);
+    }
+    if selection.is_empty() {
+        return Err(CliError::argument("--approve", std::io::Error::other("expected all, none or QUERY:PATH,…")));
+    }
+    Ok(Decision::Approve(selection))
+}
+
+fn print_response(out: &mut dyn Write, response: &ResponseToSend) -> Result<()> {
+    super::print_json(
+        out,
+        &json!({"response_uri": response.response_uri, "body": response.body, "discloses": response.discloses}),
+    )
+}
+
+pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    // Check the decision's syntax before anything is logged in the wallet.
+    let decided = args.approve.as_deref().map(decision).transpose()?;
+    if let Some(path) = args.to_parent.as_deref().filter(|path| path.exists()) {
+        return Err(CliError::AlreadyExists { what: "request to the parent", path: crate::error::show(path) });
+    }
+    let uri = if args.request.starts_with("openid4vp:") {
+        args.request.clone()
+    } else {
+        files::read_text(Path::new(&args.request), "request file")?.trim().to_owned()
+    };
+    let now = super::now_or(args.now)?;
+    let trust_list = super::trust_list(&args.trust, now)?;
+    let resolver: Resolver = super::resolver();
+    let fetch: &dyn Fn(&str) -> schooltas_wallet::Result<String> = &fetch_request_object;
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(fetch) };
+    let wallet = open(&args.wallet)?;
+
+    let prompt = wallet.handle_request(&uri, &verifiers, now).map_err(failed("reading the request"))?;
+    let language = match args.lang {
+        Lang::Nl => Language::Nl,
+        Lang::En => Language::En,
+    };
+    write!(err, "{}", prompt.render(language))?;
+    let Some(decided) = decided else {
+        writeln!(err, "schooltas: no --approve given: nothing was sent; the request is {}", prompt.request_id)?;
+        return super::print_json(out, &prompt);
+    };
+    match wallet.decide(&prompt.request_id, decided, now).map_err(failed("deciding"))? {
+        Outcome::Send(response) => print_response(out, &response),
+        Outcome::AwaitGuardian(request) => match &args.to_parent {
+            Some(path) => {
+                let mut text = serde_json::to_string_pretty(&request).map_err(std::io::Error::other)?;
+                text.push('\n');
+                // The child's presentations are in it: only the owner may read it.
+                files::write_new(path, text.as_bytes(), false, Mode::Private, "request to the parent")?;
+                writeln!(
+                    err,
+                    "schooltas: a parent must approve; the request for the parent's wallet is in {}",
+                    crate::error::show(path)
+                )?;
+                Ok(())
+            }
+            None => {
+                writeln!(err, "schooltas: a parent must approve; pass this to `schooltas wallet approve-child`")?;
+                super::print_json(out, &request)
+            }
+        },
+    }
+}
+
+pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let text = files::read_text(&args.request, "request from the child")?;
+    let request: GuardianRequest =
+        serde_json::from_str(&text).map_err(|e| CliError::read("request from the child", &args.request, e))?;
+    let now = super::now_or(args.now)?;
+    let trust_list = super::trust_list(&args.trust, now)?;
+    let resolver = super::resolver();
+    let fetch: &dyn Fn(&str) -> schooltas_wallet::Result<String> = &fetch_request_object;
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(fetch) };
+    let wallet = open(&args.wallet)?;
+    let review = wallet.review_child_request(&request, &verifiers, now).map_err(failed("reviewing the request"))?;
+    let shown = serde_json::to_string_pretty(&review).map_err(std::io::Error::other)?;
+    writeln!(err, "{shown}")?;
+    let answer: GuardianAnswer =
+        wallet.answer_child_request(&request, args.yes, &verifiers, now).map_err(failed("answering the child"))?;
+    super::print_json(out, &answer)
+}
+
+pub(super) fn complete(args: &WalletCompleteArgs, out: &mut dyn Write) -> Result<()> {
+    let text = files::read_text(&args.answer, "parent's answer")?;
+    let answer: GuardianAnswer =
+        serde_json::from_str(&text).map_err(|e| CliError::read("parent's answer", &args.answer, e))?;
+    let now = super::now_or(args.now)?;
+    let wallet = open(&args.wallet)?;
+    let response = wallet.complete_with_guardian(&answer, now).map_err(failed("completing the request"))?;
+    print_response(out, &response)
+}
