@@ -289,6 +289,30 @@ pub enum WalletCommand {
     ApproveChild(WalletApproveChildArgs),
     /// In the child's wallet: finish a request with the parent's answer; prints the response.
     Complete(WalletCompleteArgs),
+    /// Store a credential from a file (e.g. made by `schooltas issue`) with its holder key,
+    /// after checking it: issuer signature via the issuer's DID, binding, known type, status.
+    Add(WalletAddArgs),
+}
+
+/// `schooltas wallet add`
+#[derive(Debug, Args)]
+pub struct WalletAddArgs {
+    /// The wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The SD-JWT VC as issued (every disclosure).
+    #[arg(long, value_name = "FILE")]
+    pub credential: PathBuf,
+    /// The holder's private JWK the credential is bound to (stored encrypted in the wallet).
+    #[arg(long, value_name = "KEY.jwk")]
+    pub holder_key: PathBuf,
+    /// A status list token for a URI (repeatable): `URI=TOKEN_FILE`. Other status lists are
+    /// fetched over HTTPS.
+    #[arg(long, value_name = "URI=TOKEN_FILE")]
+    pub status_list: Vec<String>,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
 }
 
 /// The wallet file.

@@ -91,7 +91,7 @@ mod files;
 pub use args::{
     Alg, Cli, Command, DidCommand, DidResolveArgs, IssueArgs, KeyCommand, KeyNewArgs, KeyPublicArgs, Lang, PresentArgs,
     RequestCommand, RequestNewArgs, RequestVerifyArgs, StatusChangeArgs, StatusCommand, StatusNewArgs, StatusTokenArgs,
-    TrustArgs, TrustListCommand, TrustListShowArgs, TrustListSignArgs, VerifyArgs, WalletAnswerArgs,
+    TrustArgs, TrustListCommand, TrustListShowArgs, TrustListSignArgs, VerifyArgs, WalletAddArgs, WalletAnswerArgs,
     WalletApproveChildArgs, WalletCommand, WalletCompleteArgs, WalletFileArgs, WalletInitArgs, WalletLogArgs,
     WalletWithdrawArgs,
 };

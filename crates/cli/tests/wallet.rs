@@ -1,7 +1,8 @@
 //! `schooltas trust-list`, `wallet`, `request` and `verify --trust-list` through the built
-//! binary, in a temporary directory. Receiving credentials needs an issuer over HTTPS, which
-//! the command does not do; so these tests cover everything up to a wallet with no
-//! credentials: prompts, refusals, and the verifier's verdict on a refusal.
+//! binary, in a temporary directory: prompts, refusals, the verifier's verdict on a refusal,
+//! and the whole photo-consent flow with files (credentials from `schooltas issue` stored with
+//! `wallet add`; receiving over OpenID4VCI needs an issuer's HTTPS endpoints, which the command
+//! does not serve).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -439,4 +440,196 @@ fn an_unregistered_verifier_is_not_answered() {
         Some(PASSPHRASE),
     );
     assert!(stderr.contains("not registered"), "{stderr}");
+}
+
+/// The photo-consent flow from the shell, with files only: a school issues with `schooltas
+/// issue`, the family stores the credentials with `wallet add`, the desk asks with `request
+/// new`, the child answers, the parent approves, the child completes, the desk verifies.
+#[test]
+fn the_photo_consent_flow_runs_from_the_shell_with_files() {
+    let dir = Dir::new("wallet-flow");
+    let operator = dir.key("operator", "EdDSA");
+    let school = dir.key("school", "EdDSA");
+    let desk = dir.key("desk", "EdDSA");
+    let guardianship_vct = Catalog::standard().get("guardianship").unwrap().vct().as_str().to_owned();
+    let list = j!({
+        "issuers": [{"did": school, "name": "Basisschool De Linde", "brin": "12AB",
+                     "credential_types": [enrolment_vct(), guardianship_vct]}],
+        "verifiers": [{"did": desk, "name": "De Linde — nieuwsbrief", "purposes": [{
+            "code": "newsletter", "text": {"nl": "Nieuwsbrief", "en": "Newsletter"},
+            "legal_basis": "consent", "max_retention_days": 365,
+            "credentials": [{"vct": enrolment_vct(), "claims": [["group"], ["sub"], ["age_over_16"]]}]
+        }]}]
+    });
+    dir.write("list.json", &list.to_string());
+    let (iat, exp) = ((NOW - 86_400).to_string(), (NOW + 30 * 86_400).to_string());
+    let jwt = ok(
+        &dir,
+        &["trust-list", "sign", "--operator-key", "operator.jwk", "--list", "list.json", "--iat", &iat, "--exp", &exp],
+    );
+    dir.write("list.jwt", &jwt);
+    let trust = ["--trust-list", "list.jwt", "--trust-operator", operator.as_str()];
+
+    // The family's wallets and holder keys; the school issues to them.
+    let child = init_child(&dir, "child.wallet");
+    let parent = ok(&dir, &["wallet", "init", "--wallet", "parent.wallet", "--parent", "--kdf-insecure-for-tests"]);
+    let parent = parent.trim();
+    dir.key("child-holder", "EdDSA");
+    dir.key("parent-holder", "EdDSA");
+    dir.write(
+        "enrolment.json",
+        &j!({"vct": enrolment_vct(), "sub": child, "school_name": "Basisschool De Linde",
+        "school_brin": "12AB", "school_location": "00", "school_year": "2026-2027", "group": "7B",
+        "given_name": "Sanne", "family_name": "de Vries", "birth_date": "2014-09-01", "age_over_12": true,
+        "age_over_16": false})
+        .to_string(),
+    );
+    dir.write(
+        "guardianship.json",
+        &j!({"vct": Catalog::standard().get("guardianship").unwrap().vct().as_str(),
+        "guardian_id": parent, "child_id": child, "relation": "parent", "valid_until": "2030-09-01"})
+        .to_string(),
+    );
+    let enrolment = ok(
+        &dir,
+        &[
+            "issue",
+            "--issuer-key",
+            "school.jwk",
+            "--claims",
+            "enrolment.json",
+            "--holder-jwk",
+            "child-holder.pub.jwk",
+            "--iat",
+            NOW_S,
+        ],
+    );
+    dir.write("enrolment.sdjwt", &enrolment);
+    // Guardianship claims are never selectively disclosable.
+    let guardianship = ok(
+        &dir,
+        &[
+            "issue",
+            "--issuer-key",
+            "school.jwk",
+            "--claims",
+            "guardianship.json",
+            "--holder-jwk",
+            "parent-holder.pub.jwk",
+            "--sd",
+            "relation",
+            "--iat",
+            NOW_S,
+        ],
+    );
+    dir.write("guardianship.sdjwt", &guardianship);
+    // A credential bound to another key is refused, and nothing is stored.
+    fails(
+        &dir,
+        &[
+            "wallet",
+            "add",
+            "--wallet",
+            "child.wallet",
+            "--credential",
+            "enrolment.sdjwt",
+            "--holder-key",
+            "parent-holder.jwk",
+            "--now",
+            NOW_S,
+        ],
+        Some(PASSPHRASE),
+    );
+    let added = json(&ok(
+        &dir,
+        &[
+            "wallet",
+            "add",
+            "--wallet",
+            "child.wallet",
+            "--credential",
+            "enrolment.sdjwt",
+            "--holder-key",
+            "child-holder.jwk",
+            "--now",
+            NOW_S,
+        ],
+    ));
+    assert_eq!(added["name"], "Pupil enrolment");
+    ok(
+        &dir,
+        &[
+            "wallet",
+            "add",
+            "--wallet",
+            "parent.wallet",
+            "--credential",
+            "guardianship.sdjwt",
+            "--holder-key",
+            "parent-holder.jwk",
+            "--now",
+            NOW_S,
+        ],
+    );
+    assert_eq!(json(&ok(&dir, &["wallet", "list", "--wallet", "child.wallet"])).as_array().map(Vec::len), Some(1));
+
+    // The desk asks; the child (12) assents; the parent approves; the child completes.
+    dir.write("query.json", &query(&["group", "sub", "age_over_16"]).to_string());
+    let uri = ok(&dir, &request_new(&operator, &["--out", "request.json"]));
+    dir.write("request.uri", uri.trim());
+    let mut answer = vec![
+        "wallet",
+        "answer",
+        "--wallet",
+        "child.wallet",
+        "--request",
+        "request.uri",
+        "--approve",
+        "all",
+        "--to-parent",
+        "to-parent.json",
+        "--now",
+        NOW_S,
+    ];
+    answer.extend_from_slice(&trust);
+    ok(&dir, &answer);
+    let mut approve = vec![
+        "wallet",
+        "approve-child",
+        "--wallet",
+        "parent.wallet",
+        "--request",
+        "to-parent.json",
+        "--yes",
+        "--now",
+        NOW_S,
+    ];
+    approve.extend_from_slice(&trust);
+    let answer_json = ok(&dir, &approve);
+    dir.write("answer.json", &answer_json);
+    let response =
+        ok(&dir, &["wallet", "complete", "--wallet", "child.wallet", "--answer", "answer.json", "--now", NOW_S]);
+    dir.write("response.json", &response);
+    let mut verify = vec![
+        "request",
+        "verify",
+        "--verifier-key",
+        "desk.jwk",
+        "--request-file",
+        "request.json",
+        "--response",
+        "response.json",
+        "--now",
+        NOW_S,
+    ];
+    verify.extend_from_slice(&trust);
+    let verdict = json(&ok(&dir, &verify));
+    assert!(verdict.to_string().contains("7B"), "{verdict}");
+    assert!(!verdict.to_string().contains("Sanne"), "the name was not asked: {verdict}");
+
+    // The parent can withdraw the consent; the withdrawal is a signed JWT.
+    let consents = json(&ok(&dir, &["wallet", "consents", "--wallet", "parent.wallet"]));
+    let id = consents[0]["id"].as_str().unwrap().to_owned();
+    let withdrawal = ok(&dir, &["wallet", "withdraw", "--wallet", "parent.wallet", "--consent", &id, "--now", NOW_S]);
+    assert_eq!(withdrawal.trim().split('.').count(), 3);
 }

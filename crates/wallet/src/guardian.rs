@@ -10,9 +10,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use schooltas_credential::ClaimPath;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, Purpose, transaction_data_hash};
+use schooltas_credential::oid4vp::{
+    AuthorizationRequest, LegalBasis, Purpose, REGISTERED_CLAIMS, transaction_data_hash,
+};
 use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
@@ -135,7 +138,17 @@ impl Wallet {
             audience: reviewed.request.client_id.clone(),
             issued_at: now,
         };
-        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&[], Some((&key, &input)))?;
+        // A representation is never partly hidden: every claim of the guardianship is shown
+        // (a school's own guardianship credentials hide nothing anyway).
+        let everything: Vec<ClaimPath> = copy
+            .claims
+            .as_object()
+            .into_iter()
+            .flat_map(|claims| claims.keys())
+            .filter(|name| !REGISTERED_CLAIMS.contains(&name.as_str()))
+            .map(|name| ClaimPath::claim(name.clone()))
+            .collect();
+        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&everything, Some((&key, &input)))?;
         let presentations = request
             .vp_token
             .iter()

@@ -103,7 +103,7 @@ pub struct Receiver<'a> {
     pub catalog: &'a Catalog,
     /// The key of a trusted issuer for a credential's header and `iss` (from a trust list or
     /// DID resolution); an error refuses the credential.
-    pub issuer_key: &'a dyn Fn(&Header, Option<&str>) -> schooltas_credential::Result<VerifyingKey>,
+    pub issuer_key: IssuerKey<'a>,
     /// Status lookups.
     pub status: &'a StatusListCache,
     /// Copies per credential (batch issuance; capped by the issuer's batch size).
@@ -237,33 +237,49 @@ impl Receiver<'_> {
         expected_vct: &str,
         now: i64,
     ) -> Result<(String, String, serde_json::Value)> {
-        let options = VerifyOptions::sd_jwt_vc_as_issued();
-        let mut used_key = None;
-        let verified = UnverifiedSdJwt::parse(sd_jwt)?.verify_with(
-            |header, iss| {
-                let found = (self.issuer_key)(header, iss)?;
-                used_key = Some(found.clone());
-                Ok(found)
-            },
-            &options,
-            now,
-        )?;
-        if verified.holder_key() != Some(key.verifying_key()) {
-            return Err(Error::InvalidInput {
-                reason: "a credential is not bound to the key the wallet proved".into(),
-            });
-        }
-        let vct = verified.vct().unwrap_or_default().to_owned();
-        if vct != expected_vct || self.catalog.by_vct(&Vct::new(vct.clone())?).is_none() {
-            return Err(Error::InvalidInput {
-                reason: format!("credential type {vct} is not the one offered or not known"),
-            });
-        }
-        if let (Some(reference), Some(issuer_key)) = (verified.status_reference()?, used_key) {
-            self.status.check(&reference, &issuer_key, now)?;
-        }
-        Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
+        check_credential(sd_jwt, key, Some(expected_vct), self.catalog, self.issuer_key, self.status, now)
     }
+}
+
+/// A credential's issuer key: from a trust list or DID resolution; an error refuses the credential.
+pub type IssuerKey<'a> = &'a dyn Fn(&Header, Option<&str>) -> schooltas_credential::Result<VerifyingKey>;
+
+/// The checks before a credential is stored: the issuer's signature (key from `issuer_key`),
+/// the binding to `key`, a type the catalog knows (and the one expected, if given), a VALID
+/// status. Returns its issuer, vct and processed claims.
+pub(crate) fn check_credential(
+    sd_jwt: &str,
+    key: &SigningKey,
+    expected_vct: Option<&str>,
+    catalog: &Catalog,
+    issuer_key: IssuerKey<'_>,
+    status: &StatusListCache,
+    now: i64,
+) -> Result<(String, String, serde_json::Value)> {
+    let options = VerifyOptions::sd_jwt_vc_as_issued();
+    let mut used_key = None;
+    let verified = UnverifiedSdJwt::parse(sd_jwt)?.verify_with(
+        |header, iss| {
+            let found = issuer_key(header, iss)?;
+            used_key = Some(found.clone());
+            Ok(found)
+        },
+        &options,
+        now,
+    )?;
+    if verified.holder_key() != Some(key.verifying_key()) {
+        return Err(Error::InvalidInput { reason: "the credential is not bound to this holder key".into() });
+    }
+    let vct = verified.vct().unwrap_or_default().to_owned();
+    if expected_vct.is_some_and(|expected| expected != vct) || catalog.by_vct(&Vct::new(vct.clone())?).is_none() {
+        return Err(Error::InvalidInput {
+            reason: format!("credential type {vct} is not the one offered or not known"),
+        });
+    }
+    if let (Some(reference), Some(issuer_key)) = (verified.status_reference()?, used_key) {
+        status.check(&reference, &issuer_key, now)?;
+    }
+    Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
 }
 
 /// Every stored credential copy.

@@ -6,11 +6,13 @@ use zeroize::Zeroizing;
 use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::{Catalog, Language};
 use schooltas_credential::sd_jwt::{PathElement, Vct};
+use schooltas_credential::status_list::StatusListCache;
+use schooltas_did::SigningKey;
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogEntry};
 use crate::owner::{Owner, Role};
-use crate::receive::{CREDENTIAL_KIND, StoredCredential, stored_credentials};
+use crate::receive::{CREDENTIAL_KIND, IssuerKey, StoredCredential, check_credential, stored_credentials};
 use crate::vault::{Vault, VaultTx};
 
 /// A child's or a parent's wallet.
@@ -114,6 +116,55 @@ impl Wallet {
         }
         out.sort_by(|a, b| (a.received_at, &a.batch).cmp(&(b.received_at, &b.batch)));
         Ok(out)
+    }
+
+    /// Stores a credential obtained outside OpenID4VCI (a file from `schooltas issue`, another
+    /// wallet's export) with its holder key, after the same checks as receiving: the issuer's
+    /// signature (key from `issuer_key`), the binding to `holder_key`, a type the catalog
+    /// knows, a VALID status. Stored and logged in one transaction.
+    pub fn add_credential(
+        &self,
+        sd_jwt: &str,
+        holder_key: &SigningKey,
+        issuer_key: IssuerKey<'_>,
+        status: &StatusListCache,
+        now: i64,
+    ) -> Result<CredentialSummary> {
+        let (issuer, vct, claims) = check_credential(sd_jwt, holder_key, None, &self.catalog, issuer_key, status, now)?;
+        let config_id = Vct::new(vct.clone())
+            .ok()
+            .and_then(|v| self.catalog.by_vct(&v).map(|t| t.id().to_owned()))
+            .unwrap_or_default();
+        let copy = StoredCredential {
+            id: crate::request::random_id(),
+            batch: crate::request::random_id(),
+            config_id,
+            vct: vct.clone(),
+            issuer: issuer.clone(),
+            sd_jwt: sd_jwt.to_owned(),
+            holder_key: holder_key.to_private_jwk().to_string(),
+            received_at: now,
+            used: false,
+            claims,
+        };
+        self.vault.transaction(|tx| {
+            put_credential(tx, &copy)?;
+            log::append(
+                tx,
+                now,
+                log::LogEvent::CredentialReceived { issuer: issuer.clone(), vct: vct.clone(), copies: 1 },
+            )?;
+            Ok(())
+        })?;
+        Ok(CredentialSummary {
+            batch: copy.batch.clone(),
+            name: self.type_name(&vct),
+            vct,
+            issuer,
+            received_at: now,
+            unused_copies: 1,
+            copies: 1,
+        })
     }
 
     /// The log, its hash chain verified (an edited or removed entry is an error).

@@ -484,3 +484,48 @@ fn the_log_exports_what_was_shared_and_detects_tampering() {
     assert!(family.parent.parent_view_of_log(NOW).is_err());
     let _: &Wallet = &family.parent;
 }
+
+#[test]
+fn a_credential_from_a_file_is_checked_before_it_is_stored() {
+    let school = School::new();
+    let verifier = Verifier::new(21);
+    let trust = trust_list(&verifier);
+    let resolver = school.resolver();
+    let verifiers = verifiers(&trust, &resolver);
+    let child = Wallet::create(
+        vault(),
+        schooltas_wallet::Role::Child { birth_date: CalendarDate::parse("2010-01-01").unwrap() },
+        NOW,
+    )
+    .unwrap();
+    let holder = SigningKey::generate(schooltas_did::Algorithm::EdDsa).unwrap();
+    let claims = serde_json::json!({"sub": child.owner().did().as_str(), "school_name": "Basisschool De Linde",
+        "school_brin": "12AB", "school_location": "00", "school_year": "2026-2027", "group": "7B",
+        "given_name": "Sanne", "family_name": "de Vries", "birth_date": "2010-01-01", "age_over_12": true,
+        "age_over_16": true});
+    let issued = school
+        .issuer
+        .issue("pupil_enrolment", "pupil-9", claims.as_object().cloned().unwrap(), holder.verifying_key(), NOW)
+        .unwrap();
+    school.publish();
+    let sd_jwt = issued.copies()[0].clone();
+    let status = schooltas_credential::status_list::StatusListCache::new(school.lists.clone());
+    let issuer_key = |h: &schooltas_did::jws::Header, iss: Option<&str>| issuer_key_via_did(&resolver, h, iss);
+
+    // Bound to another key, or tampered: refused, nothing stored.
+    let other = SigningKey::generate(schooltas_did::Algorithm::EdDsa).unwrap();
+    assert!(child.add_credential(&sd_jwt, &other, &issuer_key, &status, NOW).is_err());
+    let tampered = sd_jwt.replacen("eyJ", "eyK", 1);
+    assert!(child.add_credential(&tampered, &holder, &issuer_key, &status, NOW).is_err());
+    assert!(child.credentials().unwrap().is_empty());
+
+    let summary = child.add_credential(&sd_jwt, &holder, &issuer_key, &status, NOW).unwrap();
+    assert_eq!(summary.vct, ENROLMENT);
+    assert_eq!(summary.name.1, "Pupil enrolment");
+    let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
+    let prompt = child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
+    let Outcome::Send(response) = child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
+        panic!("16+: answers alone")
+    };
+    verify_response(&response, &request, &resolver, NOW);
+}

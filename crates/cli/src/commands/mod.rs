@@ -50,6 +50,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Wallet(WalletCommand::Answer(args)) => wallet::answer(args, out, err)?,
         Command::Wallet(WalletCommand::ApproveChild(args)) => wallet::approve_child(args, out, err)?,
         Command::Wallet(WalletCommand::Complete(args)) => wallet::complete(args, out)?,
+        Command::Wallet(WalletCommand::Add(args)) => wallet::add(args, out)?,
         Command::Request(RequestCommand::New(args)) => request::new(args, out)?,
         Command::Request(RequestCommand::Verify(args)) => request::verify(args, out)?,
     }
@@ -112,4 +113,25 @@ fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<()> 
     let json = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     writeln!(out, "{json}")?;
     Ok(())
+}
+
+/// A status list cache that reads `URI=TOKEN_FILE` pairs first and fetches other lists over HTTPS.
+fn status_cache(pairs: &[String]) -> Result<schooltas_credential::status_list::StatusListCache> {
+    use schooltas_credential::status_list::{FetchError, StatusListCache, StatusListFetcher as _, StatusListUri};
+    let mut tokens: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for pair in pairs {
+        let Some((uri, path)) = pair.split_once('=') else {
+            return Err(CliError::argument("--status-list", std::io::Error::other("expected URI=TOKEN_FILE")));
+        };
+        let uri = StatusListUri::new(uri).map_err(|e| CliError::argument("--status-list", e))?;
+        let token = crate::files::read_text(std::path::Path::new(path), "status list token file")?;
+        tokens.insert(uri.as_str().to_owned(), token.trim().to_owned());
+    }
+    let https = schooltas_verifier::HttpsStatusListFetcher::new();
+    Ok(StatusListCache::new(move |uri: &StatusListUri| -> std::result::Result<String, FetchError> {
+        match tokens.get(uri.as_str()) {
+            Some(token) => Ok(token.clone()),
+            None => https.fetch(uri),
+        }
+    }))
 }

@@ -3,13 +3,11 @@
 //! A command run keeps no state between runs, so the replay check (each nonce answered
 //! once) is the caller's: `request verify` checks everything else.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use schooltas_credential::oid4vp::{AuthorizationRequest, DcqlQuery, TransactionData, random_nonce};
-use schooltas_credential::status_list::{FetchError, StatusListCache, StatusListFetcher as _, StatusListUri};
 use schooltas_did::{DidUrl, Signer as _};
-use schooltas_verifier::{HttpsStatusListFetcher, RequestBuilder, SignedRequest, VerificationContext, verify_response};
+use schooltas_verifier::{RequestBuilder, SignedRequest, VerificationContext, verify_response};
 use serde_json::{Map, Value};
 
 use crate::args::{RequestNewArgs, RequestVerifyArgs};
@@ -85,22 +83,7 @@ pub(super) fn verify(args: &RequestVerifyArgs, out: &mut dyn Write) -> Result<()
     }
     let body = response_body(&files::read_text(&args.response, "response file")?);
 
-    let mut tokens: BTreeMap<String, String> = BTreeMap::new();
-    for pair in &args.status_list {
-        let Some((uri, path)) = pair.split_once('=') else {
-            return Err(CliError::argument("--status-list", std::io::Error::other("expected URI=TOKEN_FILE")));
-        };
-        let uri = StatusListUri::new(uri).map_err(|e| CliError::argument("--status-list", e))?;
-        let token = files::read_text(std::path::Path::new(path), "status list token file")?;
-        tokens.insert(uri.as_str().to_owned(), token.trim().to_owned());
-    }
-    let https = HttpsStatusListFetcher::new();
-    let status = StatusListCache::new(move |uri: &StatusListUri| -> std::result::Result<String, FetchError> {
-        match tokens.get(uri.as_str()) {
-            Some(token) => Ok(token.clone()),
-            None => https.fetch(uri),
-        }
-    });
+    let status = super::status_cache(&args.status_list)?;
 
     let now = super::now_or(args.now)?;
     let trust_list = super::trust_list(&args.trust, now)?;

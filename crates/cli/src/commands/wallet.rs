@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::args::{
-    Lang, WalletAnswerArgs, WalletApproveChildArgs, WalletCompleteArgs, WalletFileArgs, WalletInitArgs, WalletLogArgs,
-    WalletWithdrawArgs,
+    Lang, WalletAddArgs, WalletAnswerArgs, WalletApproveChildArgs, WalletCompleteArgs, WalletFileArgs, WalletInitArgs,
+    WalletLogArgs, WalletWithdrawArgs,
 };
 use crate::error::{CliError, Result};
 use crate::files::{self, Mode};
@@ -238,4 +238,23 @@ pub(super) fn complete(args: &WalletCompleteArgs, out: &mut dyn Write) -> Result
     let wallet = open(&args.wallet)?;
     let response = wallet.complete_with_guardian(&answer, now).map_err(failed("completing the request"))?;
     print_response(out, &response)
+}
+
+pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
+    let credential = files::read_text(&args.credential, "credential file")?.trim().to_owned();
+    let holder_key = files::read_signing_key(&args.holder_key, "holder key file")?;
+    let status = super::status_cache(&args.status_list)?;
+    let now = super::now_or(args.now)?;
+    let resolver: Resolver = super::resolver();
+    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
+        schooltas_credential::sd_jwt::issuer_key_via_did(&resolver, header, iss)
+    };
+    let wallet = open(&args.wallet)?;
+    let summary = wallet
+        .add_credential(&credential, &holder_key, &issuer_key, &status, now)
+        .map_err(failed("adding the credential"))?;
+    super::print_json(
+        out,
+        &json!({"batch": summary.batch, "vct": summary.vct, "name": summary.name.1, "issuer": summary.issuer}),
+    )
 }
