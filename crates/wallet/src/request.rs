@@ -33,9 +33,8 @@ use crate::consents::{self, Approver};
 use crate::error::{Error, Result};
 use crate::log::{self, Actor, LogEvent};
 use crate::owner::AgeBand;
-use crate::receive::{StoredCredential, stored_credentials};
 use crate::vault::VaultTx;
-use crate::wallet::{Wallet, dotted, get_credential, put_credential, restrict};
+use crate::wallet::{IndexedCopy, Wallet, dotted, get_credential, put_credential, restrict};
 
 const PENDING_KIND: &str = "pending";
 
@@ -367,7 +366,7 @@ impl Wallet {
         let registered = registration.purpose(&extension.purpose.code);
 
         // Match the query against one copy per batch (an unused one where possible).
-        let copies = stored_credentials(&self.vault)?;
+        let copies = self.index()?;
         let representatives = representatives(&copies);
         let wallet_credentials: Vec<WalletCredential<'_>> = representatives
             .iter()
@@ -499,6 +498,7 @@ impl Wallet {
                 assented_at: now,
             };
             pending.stage = Stage::AwaitingGuardian { vp_token, planned: plan.clone() };
+            let before = self.vault.write_generation();
             self.vault.transaction(|tx| {
                 mark_used(tx, &plan)?;
                 save_pending(tx, &pending)?;
@@ -514,12 +514,14 @@ impl Wallet {
                 )?;
                 Ok(())
             })?;
+            self.note_used(before, &plan.iter().map(|p| p.copy_id.as_str()).collect::<Vec<_>>());
             return Ok(Outcome::AwaitGuardian(request));
         }
 
         let response =
             AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
         pending.stage = Stage::Answered;
+        let before = self.vault.write_generation();
         self.vault.transaction(|tx| {
             mark_used(tx, &plan)?;
             save_pending(tx, &pending)?;
@@ -540,6 +542,7 @@ impl Wallet {
             }
             Ok(())
         })?;
+        self.note_used(before, &plan.iter().map(|p| p.copy_id.as_str()).collect::<Vec<_>>());
         Ok(Outcome::Send(ResponseToSend {
             response_uri: pending.request.response_uri.clone(),
             body: response.to_form(),
@@ -807,8 +810,8 @@ fn describe(planned: &Planned) -> Vec<String> {
 }
 
 /// One copy per batch — an unused one where there is one — with the count of unused copies.
-fn representatives(copies: &[StoredCredential]) -> Vec<(&StoredCredential, usize)> {
-    let mut out: Vec<(&StoredCredential, usize)> = Vec::new();
+fn representatives(copies: &[IndexedCopy]) -> Vec<(&IndexedCopy, usize)> {
+    let mut out: Vec<(&IndexedCopy, usize)> = Vec::new();
     for copy in copies {
         match out.iter_mut().find(|(chosen, _)| chosen.batch == copy.batch) {
             Some((chosen, unused)) => {

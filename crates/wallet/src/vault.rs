@@ -132,6 +132,8 @@ struct KdfRecord {
 pub struct Vault {
     connection: Mutex<Connection>,
     key: WalletKey,
+    /// Counts committed transactions that wrote: lets callers keep decrypted indexes fresh.
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for Vault {
@@ -234,7 +236,7 @@ impl Vault {
         tx.execute("INSERT INTO meta VALUES ('check_nonce', ?1)", [&nonce])?;
         tx.execute("INSERT INTO meta VALUES ('check', ?1)", [&check])?;
         tx.commit()?;
-        Ok(Vault { connection: Mutex::new(connection), key })
+        Ok(Vault { connection: Mutex::new(connection), key, writes: std::sync::atomic::AtomicU64::new(0) })
     }
 
     /// Opens an existing wallet. A wrong passphrase or key is [`Error::WrongPassphrase`]; a
@@ -283,17 +285,27 @@ impl Vault {
             // database shows itself on the first record read.
             _ => return Err(Error::WrongPassphrase),
         }
-        Ok(Vault { connection: Mutex::new(connection), key })
+        Ok(Vault { connection: Mutex::new(connection), key, writes: std::sync::atomic::AtomicU64::new(0) })
     }
 
     /// Runs `work` as one transaction: all its writes happen, or none.
     pub fn transaction<T>(&self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>) -> Result<T> {
         let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut vault_tx = VaultTx { tx: &tx, key: &self.key };
+        let mut vault_tx = VaultTx { tx: &tx, key: &self.key, wrote: false };
         let value = work(&mut vault_tx)?;
+        let wrote = vault_tx.wrote;
         tx.commit()?;
+        if wrote {
+            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(value)
+    }
+
+    /// How many writing transactions this handle has committed: a decrypted index built at
+    /// generation `g` is still complete while this is `g` (this process is the only writer).
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stores (or replaces) a record; acknowledged once this returns `Ok`.
@@ -425,6 +437,7 @@ fn read_export(export: &[u8], passphrase: &str) -> Result<Vec<ExportRecord>> {
 pub struct VaultTx<'t> {
     tx: &'t rusqlite::Transaction<'t>,
     key: &'t WalletKey,
+    wrote: bool,
 }
 
 impl VaultTx<'_> {
@@ -432,6 +445,7 @@ impl VaultTx<'_> {
     pub fn put(&mut self, kind: &str, id: &str, plaintext: &[u8]) -> Result<()> {
         check_name("kind", kind)?;
         check_name("id", id)?;
+        self.wrote = true;
         let (nonce, ciphertext) = seal(self.key, kind, id, plaintext)?;
         let mut statement = self
             .tx
@@ -469,6 +483,7 @@ impl VaultTx<'_> {
 
     /// Deletes a record; `true` if it existed.
     pub fn delete(&mut self, kind: &str, id: &str) -> Result<bool> {
+        self.wrote = true;
         let mut statement = self.tx.prepare_cached("DELETE FROM record WHERE kind = ?1 AND id = ?2")?;
         Ok(statement.execute(params![kind, id])? == 1)
     }

@@ -1,5 +1,7 @@
 //! A person's wallet: the vault, its owner, the catalog of credential types it understands.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
@@ -34,6 +36,35 @@ pub struct Wallet {
     pub(crate) vault: Vault,
     pub(crate) owner: Owner,
     pub(crate) catalog: Catalog,
+    /// The decrypted index of credential copies (no SD-JWTs, no keys), rebuilt when the vault
+    /// was written by anything but this wallet's own bookkeeping.
+    index: Mutex<Option<(u64, Arc<Vec<IndexedCopy>>)>>,
+}
+
+/// What matching, prompts and listings need of a credential copy: no SD-JWT, no key.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexedCopy {
+    pub(crate) id: String,
+    pub(crate) batch: String,
+    pub(crate) vct: String,
+    pub(crate) issuer: String,
+    pub(crate) received_at: i64,
+    pub(crate) used: bool,
+    pub(crate) claims: Value,
+}
+
+impl From<&StoredCredential> for IndexedCopy {
+    fn from(copy: &StoredCredential) -> Self {
+        IndexedCopy {
+            id: copy.id.clone(),
+            batch: copy.batch.clone(),
+            vct: copy.vct.clone(),
+            issuer: copy.issuer.clone(),
+            received_at: copy.received_at,
+            used: copy.used,
+            claims: copy.claims.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Wallet {
@@ -65,13 +96,13 @@ impl Wallet {
     /// Makes `vault` (new and empty) the wallet of a child or a parent, with a fresh identity key.
     pub fn create(vault: Vault, role: Role, now: i64) -> Result<Wallet> {
         let owner = Owner::create(&vault, role, now)?;
-        Ok(Wallet { vault, owner, catalog: Catalog::standard() })
+        Ok(Wallet { vault, owner, catalog: Catalog::standard(), index: Mutex::new(None) })
     }
 
     /// Opens the wallet in an unlocked vault.
     pub fn open(vault: Vault) -> Result<Wallet> {
         let owner = Owner::load(&vault)?;
-        Ok(Wallet { vault, owner, catalog: Catalog::standard() })
+        Ok(Wallet { vault, owner, catalog: Catalog::standard(), index: Mutex::new(None) })
     }
 
     /// Uses another catalog of credential types (the standard one by default).
@@ -95,10 +126,43 @@ impl Wallet {
         &self.catalog
     }
 
+    /// The decrypted index of every credential copy, read from the vault only when something
+    /// other than this wallet's own bookkeeping wrote to it since the last read. Answering a
+    /// request in a wallet of 10,000 credentials then decrypts one record, not all of them.
+    pub(crate) fn index(&self) -> Result<Arc<Vec<IndexedCopy>>> {
+        let generation = self.vault.write_generation();
+        if let Some((built, copies)) = self.index.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
+            && *built == generation
+        {
+            return Ok(Arc::clone(copies));
+        }
+        let copies: Arc<Vec<IndexedCopy>> =
+            Arc::new(stored_credentials(&self.vault)?.iter().map(IndexedCopy::from).collect());
+        *self.index.lock().unwrap_or_else(PoisonError::into_inner) = Some((generation, Arc::clone(&copies)));
+        Ok(copies)
+    }
+
+    /// After one transaction of this wallet that marked `ids` used (and wrote nothing else to
+    /// credentials), begun at vault generation `before`: updates the index in place when that
+    /// transaction was the only write since it was built; otherwise drops it.
+    pub(crate) fn note_used(&self, before: u64, ids: &[&str]) {
+        let after = self.vault.write_generation();
+        let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        match guard.as_mut() {
+            Some((built, copies)) if *built == before && after == before + 1 => {
+                for copy in Arc::make_mut(copies).iter_mut().filter(|c| ids.contains(&c.id.as_str())) {
+                    copy.used = true;
+                }
+                *built = after;
+            }
+            _ => *guard = None,
+        }
+    }
+
     /// The credentials held, one entry per batch.
     pub fn credentials(&self) -> Result<Vec<CredentialSummary>> {
         let mut out: Vec<CredentialSummary> = Vec::new();
-        for copy in stored_credentials(&self.vault)? {
+        for copy in self.index()?.iter() {
             if let Some(entry) = out.iter_mut().find(|s| s.batch == copy.batch) {
                 entry.copies += 1;
                 entry.unused_copies += usize::from(!copy.used);

@@ -1,0 +1,384 @@
+//! A wallet holding 10,000 credential copies: answering an OpenID4VP request (DCQL match over
+//! every stored credential + one presentation) and opening the store, next to the raw Ed25519
+//! operations the answer contains (one request-object signature check, one KB-JWT signature).
+//! Argon2id key derivation with the default parameters is timed separately.
+//!
+//! `cargo bench -p schooltas-wallet --bench answer -- --warm-up-time 1 --measurement-time 5`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion};
+use schooltas_credential::ClaimPath;
+use schooltas_credential::catalog::Catalog;
+use schooltas_credential::date::CalendarDate;
+use schooltas_credential::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis,
+    LocalizedText, Purpose, SchooltasExtension,
+};
+use schooltas_credential::sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
+use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifierRegistration};
+use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_wallet::receive::{CREDENTIAL_KIND, StoredCredential};
+use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+use schooltas_wallet::{Decision, Outcome, Role, Verifiers, Wallet};
+use serde_json::{Map, Value, json};
+
+#[path = "../../did/benches/support/ratios.rs"]
+mod ratios;
+use ratios::{Ratio, interleaved_ratio, median_ns, print_ratios};
+
+const NOW: i64 = 1_800_000_000; // 2027-01-15
+const COPIES: usize = 10_000;
+const PER_BATCH: usize = 3;
+const ENROLMENT: &str = "https://schooltas.nl/credentials/enrolment/v1";
+const NEWSLETTER_CLAIMS: [&str; 4] = ["group", "given_name", "sub", "age_over_16"];
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn did_of(key: &SigningKey) -> Did {
+    did_key::did_for(&PublicKey::Verifying(key.verifying_key().clone()))
+}
+
+fn kid_of(did: &Did) -> DidUrl {
+    let fragment = did.as_str().trim_start_matches("did:key:");
+    DidUrl::parse(&format!("{did}#{fragment}")).unwrap()
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().unwrap()
+}
+
+/// The claims of copy batch `n` (not the enrolment): achievements, learning results and
+/// school advice in turn.
+fn filler_claims(n: usize) -> (&'static str, Map<String, Value>) {
+    let day = 1 + n % 28;
+    match n % 3 {
+        0 => (
+            "achievement",
+            object(json!({"title": format!("Badge {n}"), "criteria": "Zwemdiploma A: 25 meter borstcrawl",
+                          "achieved_on": format!("2026-03-{day:02}"), "issued_by": "Zwembad De Wetering"})),
+        ),
+        1 => (
+            "learning_results",
+            object(json!({"school_name": "Basisschool De Linde", "school_brin": "12AB", "school_location": "00",
+                          "test_name": format!("Doorstroomtoets {n}"), "test_date": format!("2026-02-{day:02}"),
+                          "reading_level": "2F", "language_level": "1F", "maths_level": "1S"})),
+        ),
+        _ => (
+            "school_advice",
+            object(json!({"school_name": "Basisschool De Linde", "school_brin": "12AB", "school_location": "00",
+                          "advice": ["havo", "vwo"], "advice_date": format!("2026-01-{day:02}"),
+                          "adjusted_after_final_test": n.is_multiple_of(2)})),
+        ),
+    }
+}
+
+fn enrolment_claims(sub: &str) -> Map<String, Value> {
+    object(json!({"sub": sub, "school_name": "Basisschool De Linde", "school_brin": "12AB",
+                  "school_location": "00", "school_year": "2026-2027", "group": "7B", "given_name": "Sanne",
+                  "family_name": "de Vries", "birth_date": "2009-05-01", "age_over_12": true, "age_over_16": true}))
+}
+
+/// One stored copy: a real SD-JWT VC from the school's did:key, bound to its own holder key.
+fn stored_copy(
+    catalog: &Catalog,
+    school: &SigningKey,
+    school_kid: &str,
+    config_id: &str,
+    claims: Map<String, Value>,
+    id: String,
+    batch: String,
+) -> StoredCredential {
+    let school_did = did_of(school);
+    let holder = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let credential_type = catalog.get(config_id).unwrap();
+    let issued = credential_type
+        .builder(school_did.as_str(), NOW - 86_400, claims)
+        .unwrap()
+        .holder_key(holder.verifying_key())
+        .kid(school_kid)
+        .issue(school, &mut RandomSalts)
+        .unwrap()
+        .to_string();
+    let verified = UnverifiedSdJwt::parse(&issued)
+        .unwrap()
+        .verify(school.verifying_key(), &VerifyOptions::sd_jwt_vc_as_issued(), NOW)
+        .unwrap();
+    StoredCredential {
+        id,
+        batch,
+        config_id: config_id.to_owned(),
+        vct: credential_type.vct().as_str().to_owned(),
+        issuer: school_did.to_string(),
+        sd_jwt: issued,
+        holder_key: holder.to_private_jwk().to_string(),
+        received_at: NOW - 86_400,
+        used: false,
+        claims: Value::Object(verified.into_claims()),
+    }
+}
+
+/// A wallet file with 10,000 copies: 3,333 batches of fillers and one enrolment batch, all of
+/// 3 copies (9,999 fillers + 3 enrolment copies would be 10,002; the last filler batch has 1).
+fn fill(vault: &Vault, sub: &str) {
+    let catalog = Catalog::standard();
+    let school = SigningKey::from_ed25519_seed(&[1; 32]);
+    let school_kid = kid_of(&did_of(&school)).to_string();
+    let mut copies = Vec::with_capacity(COPIES);
+    for i in 0..PER_BATCH {
+        copies.push(stored_copy(
+            &catalog,
+            &school,
+            &school_kid,
+            "pupil_enrolment",
+            enrolment_claims(sub),
+            format!("enrolment-{i}"),
+            "batch-enrolment".into(),
+        ));
+    }
+    let mut n = 0;
+    while copies.len() < COPIES {
+        let (config_id, claims) = filler_claims(n / PER_BATCH);
+        copies.push(stored_copy(
+            &catalog,
+            &school,
+            &school_kid,
+            config_id,
+            claims,
+            format!("copy-{n:05}"),
+            format!("batch-{:05}", n / PER_BATCH),
+        ));
+        n += 1;
+    }
+    for chunk in copies.chunks(2_500) {
+        vault
+            .transaction(|tx| {
+                for copy in chunk {
+                    tx.put(CREDENTIAL_KIND, &copy.id, &serde_json::to_vec(copy).unwrap())?;
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+fn trust_list(verifier: &Did) -> TrustList {
+    let operator = SigningKey::from_ed25519_seed(&[9; 32]);
+    let registration = VerifierRegistration::new(verifier.clone(), "Basisschool De Linde (nieuwsbrief)").with_purpose(
+        RegisteredPurpose::new(
+            "newsletter",
+            LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
+            LegalBasis::Consent,
+            365,
+        )
+        .allow(ENROLMENT, NEWSLETTER_CLAIMS.iter().map(|n| ClaimPath::claim(*n)).collect::<Vec<_>>()),
+    );
+    TrustList::new(did_of(&operator), NOW - 3600, NOW + 400 * 86_400).with_verifier(registration)
+}
+
+/// A freshly signed newsletter request (a new nonce each time: requests are stored by id).
+fn request_uri(verifier: &SigningKey) -> (String, AuthorizationRequest) {
+    let did = did_of(verifier);
+    let mut query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]);
+    for name in NEWSLETTER_CLAIMS {
+        query = query.claim(ClaimPath::claim(name));
+    }
+    let dcql = DcqlQuery::builder().credential(query).build().unwrap();
+    let request = AuthorizationRequest::new(
+        &did,
+        "https://delinde.example/oid4vp/response",
+        schooltas_credential::oid4vp::random_nonce(),
+        dcql,
+    )
+    .with_state("session-81f2a")
+    .with_schooltas(SchooltasExtension::new(
+        Purpose {
+            code: "newsletter".into(),
+            text: LocalizedText {
+                nl: "Klassenfoto in de nieuwsbrief".into(),
+                en: "Class photo in the newsletter".into(),
+            },
+        },
+        LegalBasis::Consent,
+        365,
+    ));
+    let jwt = request.sign(verifier, &kid_of(&did), NOW, 600).unwrap();
+    (AuthorizationRequestUri::ByValue { client_id: request.client_id.clone(), request_jwt: jwt }.to_uri(), request)
+}
+
+fn answer(wallet: &Wallet, uri: &str, verifiers: &Verifiers<'_>) -> String {
+    let prompt = wallet.handle_request(uri, verifiers, NOW).unwrap();
+    assert!(prompt.answerable);
+    match wallet.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() {
+        Outcome::Send(response) => response.body,
+        Outcome::AwaitGuardian(_) => panic!("a 17-year-old decides alone"),
+    }
+}
+
+fn open_wallet(path: &Path, unlock: Unlock<'_>) -> Wallet {
+    Wallet::open(Vault::open(path, unlock).unwrap()).unwrap()
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "schooltas-wallet-bench-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    )));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("wallet.sqlite");
+    let key = WalletKey::from_bytes([7; 32]);
+
+    // Setup (not timed): a 17-year-old's wallet with 10,000 copies.
+    let started = Instant::now();
+    let wallet = Wallet::create(
+        Vault::create(&path, Unlock::Key(&key), KdfParams::default()).unwrap(),
+        Role::Child { birth_date: CalendarDate::parse("2009-05-01").unwrap() },
+        NOW,
+    )
+    .unwrap();
+    fill(wallet.vault(), wallet.owner().did().as_str());
+    drop(wallet);
+    let wallet = open_wallet(&path, Unlock::Key(&key));
+    println!("setup: {COPIES} copies issued and stored in {:.1} s", started.elapsed().as_secs_f64());
+
+    let verifier = SigningKey::from_ed25519_seed(&[21; 32]);
+    let trust = trust_list(&did_of(&verifier));
+    let resolver = Resolver::offline();
+    let verifiers = Verifiers { trust_list: &trust, resolver: &resolver, fetch_request_object: None };
+
+    // One answer up front: checks the flow and gives the real message lengths for the floor.
+    let (uri, _) = request_uri(&verifier);
+    let jwt = match AuthorizationRequestUri::parse(&uri).unwrap() {
+        AuthorizationRequestUri::ByValue { request_jwt, .. } => request_jwt,
+        AuthorizationRequestUri::ByReference { .. } => unreachable!(),
+    };
+    let request_input_len = jwt.rfind('.').unwrap();
+    let body = answer(&wallet, &uri, &verifiers);
+    let response = AuthorizationResponse::from_form(&body).unwrap();
+    let presentation = &response.vp_token["enrolment"][0];
+    let kb_jwt = presentation.rsplit('~').next().unwrap();
+    let kb_input_len = kb_jwt.rfind('.').unwrap();
+    println!("signing inputs: request object {request_input_len} bytes, KB-JWT {kb_input_len} bytes");
+    println!("credentials listed: {} batches", wallet.credentials().unwrap().len());
+    sub_steps(&wallet, &verifier, &verifiers);
+
+    // The floor: raw Ed25519 over messages as long as the real signing inputs.
+    let holder = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let kb_message = vec![b'e'; kb_input_len];
+    let request_message = vec![b'e'; request_input_len];
+    let request_signature = verifier.sign(&request_message).unwrap();
+    let mut raw = c.benchmark_group("wallet_raw");
+    raw.bench_function("ed25519_sign_kb_jwt", |b| b.iter(|| holder.sign(black_box(&kb_message)).unwrap()));
+    raw.bench_function("ed25519_verify_request_object", |b| {
+        b.iter(|| {
+            verifier.verifying_key().verify(Algorithm::EdDsa, black_box(&request_message), &request_signature).unwrap()
+        })
+    });
+    raw.finish();
+
+    let mut group = c.benchmark_group("wallet");
+    group.sample_size(10);
+    group.bench_function("answer_request_10000_credentials", |b| {
+        b.iter_batched(|| request_uri(&verifier).0, |uri| answer(&wallet, &uri, &verifiers), BatchSize::PerIteration)
+    });
+    group.bench_function("list_credentials_10000", |b| b.iter(|| wallet.credentials().unwrap()));
+    // Opening = `Vault::open` (file, pragmas, key check) + `Wallet::open` (the owner record).
+    group.bench_function("open_store_10000_credentials", |b| b.iter(|| open_wallet(&path, Unlock::Key(&key))));
+    group.finish();
+
+    // The deliberate KDF cost: a passphrase wallet (Argon2id, 64 MiB, t=3, p=1) opened.
+    let passphrase_path = dir.0.join("passphrase.sqlite");
+    drop(
+        Wallet::create(
+            Vault::create(&passphrase_path, Unlock::Passphrase(PASSPHRASE), KdfParams::default()).unwrap(),
+            Role::Child { birth_date: CalendarDate::parse("2009-05-01").unwrap() },
+            NOW,
+        )
+        .unwrap(),
+    );
+    let mut kdf = c.benchmark_group("wallet_kdf");
+    kdf.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    kdf.bench_function("open_store_passphrase_argon2id_default", |b| {
+        b.iter(|| open_wallet(&passphrase_path, Unlock::Passphrase(PASSPHRASE)))
+    });
+    kdf.finish();
+
+    // The answer's ratio measured interleaved with its floor (robust to speed drift).
+    // Requests are signed up front so that only the answer is timed.
+    const ROUNDS: usize = 21;
+    let mut uris: Vec<String> = (0..ROUNDS).map(|_| request_uri(&verifier).0).collect();
+    println!();
+    interleaved_ratio(
+        "wallet/answer_request_10000_credentials",
+        || {
+            let uri = uris.pop().unwrap();
+            black_box(answer(&wallet, &uri, &verifiers));
+        },
+        || {
+            black_box(holder.sign(black_box(&kb_message)).unwrap());
+            verifier.verifying_key().verify(Algorithm::EdDsa, black_box(&request_message), &request_signature).unwrap();
+        },
+        ROUNDS,
+        1,
+    );
+    drop(wallet);
+}
+
+/// Times the answer's sub-steps once each (median of a few runs): where the time goes.
+fn sub_steps(wallet: &Wallet, verifier: &SigningKey, verifiers: &Verifiers<'_>) {
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (mut handle, mut decide, mut list) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let (uri, _) = request_uri(verifier);
+        let start = Instant::now();
+        let prompt = wallet.handle_request(&uri, verifiers, NOW).unwrap();
+        handle.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        black_box(wallet.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap());
+        decide.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        black_box(wallet.vault().list(CREDENTIAL_KIND).unwrap());
+        list.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "sub-steps (median of 7): handle_request {:.1} ms, decide {:.1} ms, vault.list(credential) alone {:.1} ms",
+        median(handle),
+        median(decide),
+        median(list)
+    );
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+    print_ratios(&[Ratio {
+        operation: "wallet/answer_request_10000_credentials",
+        floors: &["wallet_raw/ed25519_sign_kb_jwt", "wallet_raw/ed25519_verify_request_object"],
+    }]);
+    if let (Some(passphrase), Some(key)) = (
+        median_ns("wallet_kdf/open_store_passphrase_argon2id_default"),
+        median_ns("wallet/open_store_10000_credentials"),
+    ) {
+        println!(
+            "Argon2id (64 MiB, t=3, p=1) ≈ passphrase open − key open = {:.1} ms − {:.3} ms = {:.1} ms",
+            passphrase / 1e6,
+            key / 1e6,
+            (passphrase - key) / 1e6
+        );
+    }
+}
