@@ -33,6 +33,7 @@ use crate::consents::{self, Approver};
 use crate::error::{Error, Result};
 use crate::log::{self, Actor, LogEvent};
 use crate::owner::AgeBand;
+use crate::receive::CREDENTIAL_KIND;
 use crate::vault::VaultTx;
 use crate::wallet::{IndexedCopy, Wallet, dotted, get_credential, put_credential, restrict};
 
@@ -498,7 +499,7 @@ impl Wallet {
                 assented_at: now,
             };
             pending.stage = Stage::AwaitingGuardian { vp_token, planned: plan.clone() };
-            let before = self.vault.write_generation();
+            let before = self.vault.write_generation(CREDENTIAL_KIND);
             self.vault.transaction(|tx| {
                 mark_used(tx, &plan)?;
                 save_pending(tx, &pending)?;
@@ -521,7 +522,7 @@ impl Wallet {
         let response =
             AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
         pending.stage = Stage::Answered;
-        let before = self.vault.write_generation();
+        let before = self.vault.write_generation(CREDENTIAL_KIND);
         self.vault.transaction(|tx| {
             mark_used(tx, &plan)?;
             save_pending(tx, &pending)?;
@@ -812,15 +813,19 @@ fn describe(planned: &Planned) -> Vec<String> {
 /// One copy per batch — an unused one where there is one — with the count of unused copies.
 fn representatives(copies: &[IndexedCopy]) -> Vec<(&IndexedCopy, usize)> {
     let mut out: Vec<(&IndexedCopy, usize)> = Vec::new();
+    let mut by_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for copy in copies {
-        match out.iter_mut().find(|(chosen, _)| chosen.batch == copy.batch) {
+        match by_batch.get(copy.batch.as_str()).and_then(|at| out.get_mut(*at)) {
             Some((chosen, unused)) => {
                 *unused += usize::from(!copy.used);
                 if chosen.used && !copy.used {
                     *chosen = copy;
                 }
             }
-            None => out.push((copy, usize::from(!copy.used))),
+            None => {
+                by_batch.insert(copy.batch.as_str(), out.len());
+                out.push((copy, usize::from(!copy.used)));
+            }
         }
     }
     out

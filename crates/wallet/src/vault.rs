@@ -132,8 +132,9 @@ struct KdfRecord {
 pub struct Vault {
     connection: Mutex<Connection>,
     key: WalletKey,
-    /// Counts committed transactions that wrote: lets callers keep decrypted indexes fresh.
-    writes: std::sync::atomic::AtomicU64,
+    /// Per record kind, how many committed transactions wrote it: lets callers keep decrypted
+    /// indexes fresh.
+    writes: Mutex<std::collections::HashMap<String, u64>>,
 }
 
 impl fmt::Debug for Vault {
@@ -236,7 +237,7 @@ impl Vault {
         tx.execute("INSERT INTO meta VALUES ('check_nonce', ?1)", [&nonce])?;
         tx.execute("INSERT INTO meta VALUES ('check', ?1)", [&check])?;
         tx.commit()?;
-        Ok(Vault { connection: Mutex::new(connection), key, writes: std::sync::atomic::AtomicU64::new(0) })
+        Ok(Vault { connection: Mutex::new(connection), key, writes: Mutex::new(std::collections::HashMap::new()) })
     }
 
     /// Opens an existing wallet. A wrong passphrase or key is [`Error::WrongPassphrase`]; a
@@ -285,27 +286,29 @@ impl Vault {
             // database shows itself on the first record read.
             _ => return Err(Error::WrongPassphrase),
         }
-        Ok(Vault { connection: Mutex::new(connection), key, writes: std::sync::atomic::AtomicU64::new(0) })
+        Ok(Vault { connection: Mutex::new(connection), key, writes: Mutex::new(std::collections::HashMap::new()) })
     }
 
     /// Runs `work` as one transaction: all its writes happen, or none.
     pub fn transaction<T>(&self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>) -> Result<T> {
         let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut vault_tx = VaultTx { tx: &tx, key: &self.key, wrote: false };
+        let mut vault_tx = VaultTx { tx: &tx, key: &self.key, wrote: Vec::new() };
         let value = work(&mut vault_tx)?;
-        let wrote = vault_tx.wrote;
+        let wrote = std::mem::take(&mut vault_tx.wrote);
         tx.commit()?;
-        if wrote {
-            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
+        for kind in wrote {
+            *writes.entry(kind).or_insert(0) += 1;
         }
         Ok(value)
     }
 
-    /// How many writing transactions this handle has committed: a decrypted index built at
-    /// generation `g` is still complete while this is `g` (this process is the only writer).
-    pub fn write_generation(&self) -> u64 {
-        self.writes.load(std::sync::atomic::Ordering::SeqCst)
+    /// How many committed transactions of this handle wrote records of `kind`: a decrypted
+    /// index of that kind built at generation `g` is complete while this is still `g` (with
+    /// this handle the only writer).
+    pub fn write_generation(&self, kind: &str) -> u64 {
+        self.writes.lock().unwrap_or_else(PoisonError::into_inner).get(kind).copied().unwrap_or(0)
     }
 
     /// Stores (or replaces) a record; acknowledged once this returns `Ok`.
@@ -437,15 +440,22 @@ fn read_export(export: &[u8], passphrase: &str) -> Result<Vec<ExportRecord>> {
 pub struct VaultTx<'t> {
     tx: &'t rusqlite::Transaction<'t>,
     key: &'t WalletKey,
-    wrote: bool,
+    /// The kinds written so far (each once).
+    wrote: Vec<String>,
 }
 
 impl VaultTx<'_> {
+    fn note_write(&mut self, kind: &str) {
+        if !self.wrote.iter().any(|k| k == kind) {
+            self.wrote.push(kind.to_owned());
+        }
+    }
+
     /// Stores (or replaces) a record.
     pub fn put(&mut self, kind: &str, id: &str, plaintext: &[u8]) -> Result<()> {
         check_name("kind", kind)?;
         check_name("id", id)?;
-        self.wrote = true;
+        self.note_write(kind);
         let (nonce, ciphertext) = seal(self.key, kind, id, plaintext)?;
         let mut statement = self
             .tx
@@ -483,7 +493,7 @@ impl VaultTx<'_> {
 
     /// Deletes a record; `true` if it existed.
     pub fn delete(&mut self, kind: &str, id: &str) -> Result<bool> {
-        self.wrote = true;
+        self.note_write(kind);
         let mut statement = self.tx.prepare_cached("DELETE FROM record WHERE kind = ?1 AND id = ?2")?;
         Ok(statement.execute(params![kind, id])? == 1)
     }

@@ -130,7 +130,7 @@ impl Wallet {
     /// other than this wallet's own bookkeeping wrote to it since the last read. Answering a
     /// request in a wallet of 10,000 credentials then decrypts one record, not all of them.
     pub(crate) fn index(&self) -> Result<Arc<Vec<IndexedCopy>>> {
-        let generation = self.vault.write_generation();
+        let generation = self.vault.write_generation(CREDENTIAL_KIND);
         if let Some((built, copies)) = self.index.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
             && *built == generation
         {
@@ -146,7 +146,7 @@ impl Wallet {
     /// credentials), begun at vault generation `before`: updates the index in place when that
     /// transaction was the only write since it was built; otherwise drops it.
     pub(crate) fn note_used(&self, before: u64, ids: &[&str]) {
-        let after = self.vault.write_generation();
+        let after = self.vault.write_generation(CREDENTIAL_KIND);
         let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
         match guard.as_mut() {
             Some((built, copies)) if *built == before && after == before + 1 => {
@@ -162,12 +162,15 @@ impl Wallet {
     /// The credentials held, one entry per batch.
     pub fn credentials(&self) -> Result<Vec<CredentialSummary>> {
         let mut out: Vec<CredentialSummary> = Vec::new();
-        for copy in self.index()?.iter() {
-            if let Some(entry) = out.iter_mut().find(|s| s.batch == copy.batch) {
+        let mut by_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let index = self.index()?;
+        for copy in index.iter() {
+            if let Some(entry) = by_batch.get(copy.batch.as_str()).and_then(|at| out.get_mut(*at)) {
                 entry.copies += 1;
                 entry.unused_copies += usize::from(!copy.used);
                 continue;
             }
+            by_batch.insert(copy.batch.as_str(), out.len());
             out.push(CredentialSummary {
                 batch: copy.batch.clone(),
                 vct: copy.vct.clone(),
