@@ -93,7 +93,8 @@ class Schooltas:
         return proc.stdout
 
     def new_key(self, alg, name):
-        """A private JWK file; returns (path, public JWK dict, did:key)."""
+        """A private JWK file, and its public JWK next to it as NAME.pub; returns (path, public JWK
+        dict, did:key)."""
         out = self.ok("key", "new", "--alg", alg, "--out", self.path(name), "--force").splitlines()
         public = json.loads(out[0])
         self.write(name + ".pub", out[0] + "\n")
@@ -184,7 +185,6 @@ def resign_kb(presentation, holder_jwk, nonce, aud):
     isolates the check that every disclosure is referenced by a digest from the sd_hash check."""
     jwt, disclosures, _ = split(presentation)
     presented = "~".join([jwt, *disclosures, ""])
-
     sd_hash = b64e(hashlib.sha256(presented.encode("ascii")).digest())
     kb = JWS(json.dumps({"nonce": nonce, "aud": aud, "iat": int(time.time()), "sd_hash": sd_hash}))
     kb.add_signature(holder_jwk, alg="ES256", protected=json.dumps({"alg": "ES256", "typ": "kb+jwt"}))
@@ -222,11 +222,12 @@ OUR_DISCLOSED_CLAIMS = {
 def ours_to_theirs(cli, issuer_alg):
     tag = f"ours->theirs [issuer {issuer_alg}, holder ES256]"
     issuer_key, issuer_pub, issuer_did = cli.new_key(issuer_alg, f"our-issuer-{issuer_alg}.jwk")
+    pub_path = issuer_key + ".pub"
     holder_key, holder_pub, _ = cli.new_key("ES256", f"our-holder-{issuer_alg}.jwk")
     claims_file = cli.write("claims.json", json.dumps({"vct": VCT, **CLAIMS}))
     sd_args = [a for path in OUR_SD for a in ("--sd", path)]
     issued = cli.ok(
-        "issue", "--issuer-key", issuer_key, "--claims", claims_file, "--holder-jwk", issuer_key_pub(cli, holder_key),
+        "issue", "--issuer-key", issuer_key, "--claims", claims_file, "--holder-jwk", holder_key + ".pub",
         "--iat", str(IAT), "--exp", str(EXP), *sd_args,
     ).strip()
     header = json.loads(b64d(issued.split(".")[0]))
@@ -245,11 +246,12 @@ def ours_to_theirs(cli, issuer_alg):
     ).strip()
     theirs = python_verify(presentation, issuer_jwk, NONCE, AUD)
     expect_equal(f"{tag}: subset verified by sd-jwt-python", theirs, {**registered, **OUR_DISCLOSED_CLAIMS})
-    for hidden in ("family_name", "birthdate"):
-        if hidden in theirs or "street_address" in theirs.get("address", {}):
-            fail(tag, f"an undisclosed claim is visible: {hidden}")
+    visible = [name for name in ("family_name", "birthdate") if name in theirs]
+    visible += ["address.street_address"] if "street_address" in theirs.get("address", {}) else []
+    if visible:
+        fail(tag, f"undisclosed claims are visible: {visible}")
     ok(f"{tag}: subset verified by sd-jwt-python, payload = the disclosed claims, the rest absent")
-    code, ours, stderr = cli.verify(presentation, cli.path(f"our-issuer-{issuer_alg}.jwk.pub"), NONCE, AUD)
+    code, ours, stderr = cli.verify(presentation, pub_path, NONCE, AUD)
     if code != 0:
         fail(tag, f"schooltas verify refused its own presentation: {stderr}")
     expect_equal(f"{tag}: schooltas verify agrees with sd-jwt-python", ours, theirs)
@@ -264,8 +266,18 @@ def ours_to_theirs(cli, issuer_alg):
     expect_equal(f"{tag}: full disclosure", python_verify(full, issuer_jwk, NONCE, AUD), {**registered, **CLAIMS})
     ok(f"{tag}: full disclosure verified by sd-jwt-python, payload = all claims")
 
+    # Their holder on our issuance: sd-jwt-python selects the same subset and signs the KB-JWT.
+    py_holder = SDJWTHolder(issued)
+    py_holder.create_presentation(PY_DISCLOSE, NONCE, AUD, holder_jwk, "ES256")
+    code, ours_of_theirs, stderr = cli.verify(py_holder.sd_jwt_presentation, pub_path, NONCE, AUD)
+    if code != 0:
+        fail(f"{tag}: sd-jwt-python as holder", f"schooltas verify refused: {stderr}")
+    expect_equal(f"{tag}: sd-jwt-python as holder, schooltas verify", ours_of_theirs, theirs)
+    expect_equal(f"{tag}: sd-jwt-python as holder, sd-jwt-python verify",
+                 python_verify(py_holder.sd_jwt_presentation, issuer_jwk, NONCE, AUD), theirs)
+    ok(f"{tag}: sd-jwt-python as holder of our credential: both verifiers print the same payload")
+
     # Negative: wrong nonce, tampered disclosure.
-    pub_path = cli.path(f"our-issuer-{issuer_alg}.jwk.pub")
     python_refuses(f"{tag}: wrong nonce", presentation, issuer_jwk, WRONG_NONCE, AUD, "nonce")
     ours_refuses(f"{tag}: wrong nonce", cli, presentation, pub_path, WRONG_NONCE, AUD, ["nonce"])
     tampered = tamper_given_name(presentation)
@@ -277,13 +289,8 @@ def ours_to_theirs(cli, issuer_alg):
     note_python_unreferenced(tag, resigned, issuer_jwk)
 
 
-def issuer_key_pub(cli, private_path):
-    """The public JWK file written next to a key made by Schooltas.new_key."""
-    return private_path + ".pub"
-
-
 def note_python_unreferenced(tag, presentation, issuer_jwk):
-    """RFC 9901 §7.1 says a disclosure no digest refers to makes the SD-JWT invalid;
+    """RFC 9901 §7.1 step 5 says a disclosure no digest refers to makes the SD-JWT invalid;
     sd-jwt-python 0.10.4 drops such a disclosure instead. Reported, not failed: it is theirs."""
     try:
         payload = python_verify(presentation, issuer_jwk, NONCE, AUD)
@@ -292,7 +299,7 @@ def note_python_unreferenced(tag, presentation, issuer_jwk):
         return
     shown = payload.get("given_name", "<absent>")
     print(f"note  {tag}: tampered disclosure, KB-JWT re-signed: sd-jwt-python accepts and drops the "
-          f"unreferenced disclosure (given_name {shown}); RFC 9901 §7.1 requires rejection — theirs, not ours",
+          f"unreferenced disclosure (given_name {shown}); RFC 9901 §7.1 step 5 requires rejection — theirs, not ours",
           flush=True)
 
 
@@ -373,6 +380,24 @@ def theirs_to_ours(cli, issuer_alg, vc):
         fail(f"{tag}: full disclosure", f"schooltas verify refused: {stderr}")
     expect_equal(f"{tag}: full disclosure", ours, {**registered, **CLAIMS})
     ok(f"{tag}: full disclosure accepted by schooltas verify, payload = all claims")
+
+    # Our holder on their issuance: `schooltas present` selects the same subset and signs the KB-JWT.
+    holder_path = cli.write(f"py-holder-{issuer_alg}-{typ}.jwk", holder_jwk.export_private())
+    ours_presented = cli.ok(
+        "present", "--credential", "-", "--holder-key", holder_path, "--nonce", NONCE, "--aud", AUD,
+        *[a for path in OUR_DISCLOSE for a in ("--disclose", path)], stdin=issuer.sd_jwt_issuance,
+    ).strip()
+    expect_equal(f"{tag}: schooltas as holder, sd-jwt-python verify",
+                 python_verify(ours_presented, issuer_jwk, NONCE, AUD), theirs)
+    code, ours, stderr = cli.verify(ours_presented, pub_path, NONCE, AUD, typ_arg)
+    if code != 0:
+        fail(f"{tag}: schooltas as holder", f"schooltas verify refused: {stderr}")
+    expect_equal(f"{tag}: schooltas as holder, schooltas verify", ours, theirs)
+    ok(f"{tag}: schooltas as holder of their credential: both verifiers print the same payload")
+
+    if not vc:
+        # A plain SD-JWT is no SD-JWT VC: without --typ our verifier must say no.
+        ours_refuses(f"{tag}: plain SD-JWT without --typ", cli, presentation, pub_path, NONCE, AUD, ["typ"])
 
     # Negative: wrong nonce, tampered disclosure.
     python_refuses(f"{tag}: wrong nonce", presentation, issuer_jwk, WRONG_NONCE, AUD, "nonce")
