@@ -142,7 +142,7 @@ pub enum Error {
         limit: usize,
     },
     /// The issuer-signed JWT's `typ` is not the one expected (RFC 9901 §9.11, SD-JWT VC §3.2.1).
-    #[error("wrong typ {found:?}: expected {expected}")]
+    #[error("wrong typ {}: expected {expected}", found.as_deref().map_or_else(|| "(none)".to_owned(), |t| format!("{t:?}")))]
     WrongTyp {
         /// What the header says (None when absent).
         found: Option<String>,
