@@ -217,6 +217,27 @@ impl<S> NonceStore<S> {
         Ok(())
     }
 
+    /// A copy of the session of an open `nonce` at `now`, without consuming it: the same checks
+    /// as [`NonceStore::consume`] ([`NonceError::Unknown`], [`NonceError::Expired`],
+    /// [`NonceError::AlreadyUsed`]), nothing changed.
+    ///
+    /// A verifier looks its request up with this, verifies the answer, and only then spends the
+    /// nonce with [`NonceStore::consume`] — so a body that merely names the nonce (junk, a
+    /// forgery) cannot burn it before the family's genuine answer arrives. Of two valid answers
+    /// racing, both may pass `peek`, and exactly one wins the `consume`.
+    pub fn peek(&self, nonce: &str, now: i64) -> Result<S, NonceError>
+    where
+        S: Clone,
+    {
+        let entries = self.entries();
+        let entry = entries.get(nonce).ok_or(NonceError::Unknown)?;
+        match &entry.state {
+            State::Used { at } => Err(NonceError::AlreadyUsed { used_at: *at }),
+            State::Open(_) if now >= entry.expires_at => Err(NonceError::Expired { expired_at: entry.expires_at, now }),
+            State::Open(session) => Ok(session.clone()),
+        }
+    }
+
     /// Consumes `nonce` at `now` and hands back its session: succeeds once per nonce.
     ///
     /// Refused with [`NonceError::Unknown`] (not issued here), [`NonceError::Expired`], or
@@ -410,6 +431,19 @@ mod tests {
             assert_eq!(wins.load(Ordering::SeqCst), 1);
             assert_eq!(replays.load(Ordering::SeqCst), 7);
         }
+    }
+
+    #[test]
+    fn peek_checks_like_consume_and_changes_nothing() {
+        let store = NonceStore::<u32>::with_capacity(10);
+        let nonce = store.issue_with(NOW, 60, 7).unwrap();
+        assert_eq!(store.peek(nonce.as_str(), NOW + 1), Ok(7));
+        assert_eq!(store.peek(nonce.as_str(), NOW + 2), Ok(7), "peeking does not spend the nonce");
+        assert_eq!(store.consume(nonce.as_str(), NOW + 3), Ok(7));
+        assert_eq!(store.peek(nonce.as_str(), NOW + 4), Err(NonceError::AlreadyUsed { used_at: NOW + 3 }));
+        assert_eq!(store.peek(Nonce::random().as_str(), NOW), Err(NonceError::Unknown));
+        let late = store.issue_with(NOW, 10, 8).unwrap();
+        assert_eq!(store.peek(late.as_str(), NOW + 10), Err(NonceError::Expired { expired_at: NOW + 10, now: NOW + 10 }));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Building presentation requests that stay within the verifier's own registration.
 
+use schooltas_credential::ClaimPath;
 use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, CredentialSetQuery, DcqlQuery, LegalBasis, Purpose,
-    SchooltasExtension, TransactionData,
+    AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
+    LegalBasis, Purpose, SchooltasExtension, TransactionData,
 };
 use schooltas_credential::trust_list::{TrustList, TrustListError};
 use schooltas_did::{Did, DidUrl, Signer};
@@ -11,6 +12,13 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// registration), legal basis (per query if needed), retention, transaction data, nonce and
 /// `state`. [`RequestBuilder::build`] refuses a request that asks for more than the verifier's
 /// registration in the trust list allows — the verifier cannot even send one.
+///
+/// Every credential query that rests on consent — by the request's basis or by the
+/// registration's, whichever is stricter — also asks for the child link `sub`, added when the
+/// query does not list it: the verifier refuses a consent presentation without it
+/// ([`crate::Check::ChildLink`]), because the guardian approval and the consent record are
+/// bound to that one child. The registration must therefore allow `sub` for such types (else
+/// the request is refused as over-asking).
 ///
 /// ```
 /// use schooltas_credential::ClaimPath;
@@ -26,7 +34,7 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// let trust_list = TrustList::new(did.clone(), 0, 2_000_000_000).with_verifier(
 ///     VerifierRegistration::new(did.clone(), "De Linde").with_purpose(
 ///         RegisteredPurpose::new("newsletter", text, LegalBasis::Consent, 365)
-///             .allow(enrolment, vec![ClaimPath::claim("group")]),
+///             .allow(enrolment, vec![ClaimPath::claim("group"), ClaimPath::claim("sub")]),
 ///     ),
 /// );
 /// let asks_group = CredentialQuery::sd_jwt_vc("enrolment", [enrolment]).claim(ClaimPath::claim("group"));
@@ -35,6 +43,9 @@ use schooltas_did::{Did, DidUrl, Signer};
 ///     .credential(asks_group.clone())
 ///     .build("n-4f0c8a7e1b2d3c5f")?;
 /// assert_eq!(request.schooltas.as_ref().map(|e| e.legal_basis), Some(LegalBasis::Consent));
+/// // On consent, the query also asks for the child link `sub`.
+/// let asked = request.dcql_query.credentials[0].claims.as_ref().map(|c| c.len());
+/// assert_eq!(asked, Some(2));
 ///
 /// // Asking for the birth date as well is refused: it is not in the registration.
 /// let too_much = asks_group.claim(ClaimPath::claim("birth_date"));
@@ -145,7 +156,11 @@ impl<'a> RequestBuilder<'a> {
         }
         let mut dcql = DcqlQuery::builder();
         for query in self.credentials {
-            dcql = dcql.credential(query);
+            let consent = extension.basis_for(&query.id) == LegalBasis::Consent
+                || registered.is_some_and(|purpose| {
+                    query.vct_values().iter().any(|vct| purpose.basis_for(vct) == Some(LegalBasis::Consent))
+                });
+            dcql = dcql.credential(if consent { with_child_link(query) } else { query });
         }
         for set in self.credential_sets {
             dcql = dcql.credential_set(set);
@@ -161,6 +176,41 @@ impl<'a> RequestBuilder<'a> {
         self.trust_list.check_request(&request)?;
         Ok(request)
     }
+}
+
+/// Adds the child link `sub` to a consent query that does not ask for it (issue 12 item 1).
+///
+/// With `claim_sets`, the claim gets an id and every option names it: whichever option the
+/// wallet picks, the child link is disclosed. A query without `claims` is left alone: the
+/// over-asking check refuses it anyway ("lists no claims").
+fn with_child_link(mut query: CredentialQuery) -> CredentialQuery {
+    let sub = ClaimPath::claim("sub");
+    let Some(claims) = query.claims.as_mut() else { return query };
+    let existing = claims.iter().find(|claim| claim.path == sub).map(|claim| claim.id.clone());
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            let id = query.claim_sets.as_ref().map(|_| {
+                let mut id = "child_link".to_owned();
+                let mut n = 1;
+                while claims.iter().any(|claim| claim.id.as_deref() == Some(id.as_str())) {
+                    id = format!("child_link_{n}");
+                    n += 1;
+                }
+                id
+            });
+            claims.push(ClaimsQuery { id: id.clone(), path: sub, values: None });
+            id
+        }
+    };
+    if let (Some(id), Some(sets)) = (id, query.claim_sets.as_mut()) {
+        for option in sets.iter_mut() {
+            if !option.contains(&id) {
+                option.push(id.clone());
+            }
+        }
+    }
+    query
 }
 
 /// A signed request and the ways to hand it to a wallet.

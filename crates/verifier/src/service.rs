@@ -27,8 +27,11 @@ pub struct Received {
 
 /// A verifier: its key and DID, its response endpoint and its open requests.
 ///
-/// A request's nonce is single use: [`Verifier::receive`] consumes it before verifying, so a
-/// replayed, late or unknown response fails the [`Check::Replay`] check.
+/// A request's nonce is single use, and only a valid answer spends it: [`Verifier::receive`]
+/// looks the request up by the nonce (unknown, expired or spent: [`Check::Replay`]), verifies
+/// everything, and consumes the nonce only when the whole verdict is accepted — atomically, so
+/// of two valid answers racing exactly one is accepted and the other fails [`Check::Replay`].
+/// Junk that merely names the nonce therefore cannot burn the family's request (issue 12 item 4).
 pub struct Verifier {
     signer: SigningKey,
     did: Did,
@@ -88,8 +91,18 @@ impl Verifier {
     }
 
     /// Verifies a `direct_post` body: finds the open request by the nonce its key binding
-    /// names, consumes it (a second response to the same request is a replay), then runs the
-    /// whole pipeline.
+    /// names (unauthenticated: it only finds the request), runs the whole pipeline against it,
+    /// and spends the nonce only when the verdict is accepted.
+    ///
+    /// - an unknown, expired or already spent nonce: [`Check::Replay`], nothing verified (and
+    ///   nothing fetched), `request: None`;
+    /// - a refused answer (junk naming the nonce, a forged or incomplete presentation) leaves
+    ///   the request open: the family's genuine answer still gets through. A key-binding JWT
+    ///   over our nonce that verifies is necessary for acceptance (the pipeline checks it for
+    ///   every presentation), so nothing without the holder's key can spend the nonce;
+    /// - an accepted answer consumes the nonce atomically ([`NonceStore::consume`] under one
+    ///   lock); if another answer spent it meanwhile, this one fails [`Check::Replay`] and is
+    ///   returned with `request: None`, like any replay.
     pub fn receive(&self, body: &str, context: &VerificationContext<'_>) -> Received {
         let nonce = match claimed_nonce(body) {
             Ok(nonce) => nonce,
@@ -99,13 +112,25 @@ impl Verifier {
                 return Received { request: None, verdict };
             }
         };
-        match self.open.consume(&nonce, context.now) {
-            Ok(request) => {
-                let verdict = verify_response(&request, body, context);
-                Received { request: Some(request), verdict }
-            }
+        let request = match self.open.peek(&nonce, context.now) {
+            Ok(request) => request,
             Err(error) => {
                 let mut verdict = Verdict::default();
+                verdict.fail(Check::Replay, None, error.to_string());
+                return Received { request: None, verdict };
+            }
+        };
+        let mut verdict = verify_response(&request, body, context);
+        if !verdict.is_accepted() {
+            return Received { request: Some(request), verdict };
+        }
+        match self.open.consume(&nonce, context.now) {
+            Ok(_) => Received { request: Some(request), verdict },
+            Err(error) => {
+                // Another valid answer to the same request won the race (or the nonce expired
+                // while this one was verified): this one is a replay and gives nothing.
+                verdict.guardian_approval = None;
+                verdict.guardian_approval_jwt = None;
                 verdict.fail(Check::Replay, None, error.to_string());
                 Received { request: None, verdict }
             }
@@ -133,11 +158,13 @@ impl Verifier {
         }
         let extension =
             request.schooltas.as_ref().ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
+        // The bases the pipeline established (the stricter of the request's and the
+        // registration's), not the request's own statement.
         let consent_queries: Vec<&str> = verdict
             .credentials
             .iter()
             .map(|c| c.query_id.as_str())
-            .filter(|id| extension.basis_for(id) == LegalBasis::Consent)
+            .filter(|id| verdict.legal_bases.get(*id).is_none_or(|basis| *basis == LegalBasis::Consent))
             .collect();
         if consent_queries.is_empty() {
             return Err(Error::InvalidRecord { reason: "nothing in this response rests on consent" });
@@ -151,7 +178,13 @@ impl Verifier {
                 .and_then(|c| c.holder_key.clone())
                 .ok_or(Error::InvalidRecord { reason: "no key approved the consent" })?,
         };
-        let subject = verdict.subject.clone().unwrap_or_else(|| approver.thumbprint());
+        // The one child every consent presentation named (Check::ChildLink, Check::OneChild):
+        // never a key thumbprint or a guess, so a record is always about the child who answered.
+        let subject = verdict
+            .subject
+            .clone()
+            .filter(|subject| !subject.is_empty())
+            .ok_or(Error::InvalidRecord { reason: "the response names no child (sub) to record the consent for" })?;
         let decoded = request.decoded_transaction_data().map_err(schooltas_credential::Error::from)?;
         let member =
             |name: &str| decoded.iter().find_map(|d| d.extra.get(name).and_then(Value::as_str).map(str::to_owned));

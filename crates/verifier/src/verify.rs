@@ -1,18 +1,38 @@
 //! The verification pipeline (ARCHITECTURE.md): a response to a request we built → a
 //! [`Verdict`] with the disclosed claims per credential query, or every failed check by name.
 //!
-//! Per presentation: issuer signature (key from the issuer's DID, algorithm pinned), `typ`,
-//! validity period with bounded skew, disclosures, key binding (`sd_hash`, our nonce, our
-//! client id as audience, fresh `iat`, key = `cnf`), transaction data hashes, issuer accredited
-//! for the type in the trust list, status via the status list cache. Then the DCQL query: every
-//! required claim present (else a failure), nothing more (extra claims are dropped and
-//! reported). Then the consent rule: a guardian approval, valid, when a consent-based query is
-//! answered and the subject is not shown to be 16 or over.
+//! Per presentation: **trust before network** — the unverified `iss` must be accredited for the
+//! unverified `vct` in the trust list before any DID is resolved or any status list fetched, so
+//! a stranger's credential cannot make the verifier fetch what it names (issue 12 item 3) —
+//! then issuer signature (key from the issuer's DID, algorithm pinned), `typ`, validity period
+//! with bounded skew, disclosures, key binding (`sd_hash`, our nonce, our client id as
+//! audience, fresh `iat`, key = `cnf`), transaction data hashes, the accreditation again on the
+//! verified values, status via the status list cache. Then the DCQL query: every required claim
+//! present (else a failure), nothing more (extra claims are dropped and reported).
 //!
-//! Replay (the nonce issued by us, unexpired, used once) is the caller's first step — see
-//! the verifier's request store — because only the caller knows which requests it issued.
+//! Then the consent rule (docs/protocol/guardian-approval.md):
+//!
+//! 1. **The legal basis comes from the registration.** Each credential query rests on the
+//!    stricter of the basis the request states and the basis the verifier's own registration in
+//!    the trust list gives its purpose and the types it accepts; consent is stricter than any
+//!    other basis, and a query the registration does not cover is treated as consent
+//!    ([`Check::LegalBasis`] flags both mismatches). A request cannot talk its way out of the
+//!    parent's approval by stating `legal_obligation`.
+//! 2. **One child per consent.** Every presentation answering a consent query discloses the
+//!    child link `sub` ([`Check::ChildLink`]), all of them the same one ([`Check::OneChild`]).
+//!    `sub` is an opaque string (a per-copy pseudonym), compared for equality only.
+//! 3. Age evidence (`age_over_16: true`, a birth date 16 or more years ago) counts only from
+//!    presentations of that child; otherwise a valid guardian approval for that child
+//!    (`child_id` = the one subject) is required ([`Check::GuardianApproval`]).
+//!
+//! Failure reasons name the rule, never a claim value, a `sub`, a fetched URL's error or
+//! other connection details: they may be shown to the sender.
+//!
+//! Replay (the nonce issued by us, unexpired, used once) is the caller's business — see
+//! [`crate::Verifier::receive`], which spends the nonce only on an accepted answer — because
+//! only the caller knows which requests it issued.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -29,8 +49,9 @@ use schooltas_credential::sd_jwt::{
     KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
 use schooltas_credential::status_list::StatusListCache;
-use schooltas_credential::trust_list::TrustList;
+use schooltas_credential::trust_list::{RegisteredPurpose, TrustList};
 use schooltas_credential::{ClaimPath, Error as CredentialError};
+use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, Resolver, VerifyingKey};
 
 /// What to do when a credential's status cannot be fetched.
@@ -110,6 +131,14 @@ pub enum Check {
     GuardianApproval,
     /// The disclosed claims are those requested (required ones present).
     DisclosedClaims,
+    /// A presentation answering a consent query discloses the child link (`sub`) that binds it
+    /// to the guardian approval and to the consent record.
+    ChildLink,
+    /// All presentations answering consent queries are about one and the same child.
+    OneChild,
+    /// The basis the request states agrees with the verifier's registration in the trust list
+    /// (a query the registration puts on consent, or does not cover, is treated as consent).
+    LegalBasis,
 }
 
 impl Check {
@@ -131,6 +160,9 @@ impl Check {
             Check::StatusUnknown => "status_unknown",
             Check::GuardianApproval => "guardian_approval",
             Check::DisclosedClaims => "disclosed_claims",
+            Check::ChildLink => "child_link",
+            Check::OneChild => "one_child",
+            Check::LegalBasis => "legal_basis",
         }
     }
 }
@@ -210,8 +242,15 @@ pub struct Verdict {
     pub guardian_approval_required: bool,
     /// Queries accepted with an unknown status ([`UnknownStatus::Accept`]).
     pub status_unknown: Vec<String>,
-    /// The subject (`sub`) the child's presentations disclose, if any.
+    /// The child the response is about: in a response resting on consent, the one `sub` every
+    /// consent presentation discloses ([`Check::ChildLink`], [`Check::OneChild`]); otherwise the
+    /// `sub` the presentations disclose when they all agree. An opaque string.
     pub subject: Option<String>,
+    /// The legal basis each credential query rests on for this verifier: the stricter of the
+    /// request's statement and the verifier's registration (consent when either says so, or when
+    /// the registration does not cover the query). [`crate::Verifier::record_consent`] records
+    /// the queries on consent.
+    pub legal_bases: BTreeMap<String, LegalBasis>,
 }
 
 impl Verdict {
@@ -252,6 +291,67 @@ fn classify(error: &CredentialError) -> Check {
         E::Revoked { .. } | E::Suspended { .. } | E::StatusNotValid { .. } => Check::Status,
         E::StatusUnavailable { .. } => Check::StatusUnknown,
         _ => Check::Presentation,
+    }
+}
+
+/// A reason for a person that names the rule, never a claim value or connection details.
+///
+/// Most errors of the credential crate name only rules, digests, numbers and limits; the few
+/// that carry something the sender controls or something about our network (a fetched URL's
+/// error, an audience found, a `typ` found, a serde message that may quote a value, a
+/// guardianship's end date) are replaced by a fixed sentence. The verdict may be shown to
+/// the sender, so it must not become an oracle for the verifier's network (issue 12 item 3).
+fn describe(error: &CredentialError) -> String {
+    use CredentialError as E;
+    match error {
+        E::Did(error) => describe_did(error).to_owned(),
+        E::Catalog(_) => "the credential's claims do not fit its type in the catalog".into(),
+        E::Consent(error) => describe_consent(error),
+        E::TrustList(_) => "the trust list refuses it".into(),
+        E::StatusUnavailable { .. } => "the status list could not be fetched: the credential's status is unknown".into(),
+        E::StatusListExpired { .. } => "the status list token has expired: the credential's status is unknown".into(),
+        E::StatusListSubjectMismatch { .. } => "the status list token is for another list than the credential's".into(),
+        E::InvalidStatusList { .. } | E::InvalidStatusListToken { .. } => "the status list token is invalid".into(),
+        E::InvalidStatusReference { .. } => "the credential's status claim is invalid".into(),
+        E::Revoked { index, .. } => format!("the credential is revoked (status entry {index} is INVALID)"),
+        E::Suspended { index, .. } => format!("the credential is suspended (status entry {index} is SUSPENDED)"),
+        E::StatusNotValid { index, .. } => format!("the credential's status (entry {index}) is not VALID"),
+        E::AudienceMismatch { .. } => "the key-binding JWT is addressed to another verifier".into(),
+        E::WrongTyp { expected, .. } => format!("wrong typ: expected {expected}"),
+        E::UnsupportedHashAlgorithm { .. } => "unsupported _sd_alg: only sha-256 is supported".into(),
+        E::InvalidPayload { .. } => "the issuer-signed payload is malformed".into(),
+        E::InvalidHolderKey { .. } => "the credential's cnf claim is not a usable holder key".into(),
+        E::ReservedClaimName { digest, .. } => format!("disclosure {digest} uses a reserved claim name"),
+        E::ClaimCollision { digest, .. } => format!("disclosure {digest} would overwrite an existing claim"),
+        // The rest carry rule names, digests, numbers, limits and paths only.
+        other => other.to_string(),
+    }
+}
+
+fn describe_did(error: &schooltas_did::Error) -> &'static str {
+    use schooltas_did::Error as E;
+    match error {
+        E::InvalidSignature => "the signature does not verify with the issuer's key",
+        E::AlgNone | E::HmacAlgorithm { .. } | E::UnsupportedAlgorithm { .. } | E::AlgorithmMismatch { .. } => {
+            "the JWS algorithm is refused or does not fit the key"
+        }
+        E::Fetch { .. } => "the issuer's DID document could not be fetched",
+        E::UnsupportedDidMethod { .. } => "the issuer's DID method is not supported by this verifier",
+        E::InvalidDidDocument { .. } | E::VerificationMethodNotFound { .. } => {
+            "the issuer's DID document has no usable key for this credential"
+        }
+        E::TooLarge { .. } => "a JWS is larger than allowed",
+        _ => "a JWS, key or DID is malformed",
+    }
+}
+
+fn describe_consent(error: &schooltas_credential::consent::ConsentError) -> String {
+    use schooltas_credential::consent::ConsentError as E;
+    match error {
+        E::Malformed { what, .. } => format!("malformed {what}"),
+        E::WrongTyp { what, expected, .. } => format!("a {what} must have typ {expected}"),
+        E::GuardianshipEnded { .. } => "the guardianship has ended; the parent can no longer approve for this child".into(),
+        other => other.to_string(),
     }
 }
 
@@ -341,11 +441,34 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
             presentation: presentation.clone(),
         });
     }
-    verdict.subject =
-        verdict.credentials.iter().find_map(|c| c.claims.get("sub").and_then(Value::as_str).map(str::to_owned));
 
-    check_guardian(request, &response, &verified, context, &mut verdict);
+    legal_bases(request, &response, context.trust_list, &mut verdict);
+    check_consent(request, &response, &verified, context, &mut verdict);
     verdict
+}
+
+/// The issuer-signed JWT's `iss` and `vct` as the presentation states them, NOT verified: read
+/// only to decide whether the issuer is worth a DID resolution and a status fetch at all. The
+/// verified values are compared with them afterwards ([`verify_presentation`]).
+fn unverified_issuer_and_type(presentation: &str) -> Result<(String, String), &'static str> {
+    let jwt = presentation.split('~').next().unwrap_or_default();
+    let jws = CompactJws::parse(jwt).map_err(|_| "the issuer-signed JWT is malformed")?;
+    let payload = jws.dangerous_unverified_payload().map_err(|_| "the issuer-signed JWT is malformed")?;
+    let payload: Value = serde_json::from_slice(&payload).map_err(|_| "the issuer-signed payload is not JSON")?;
+    let text = |name: &str| payload.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let iss = text("iss").ok_or("the credential names no issuer (iss)")?;
+    let vct = text("vct").ok_or("the credential names no type (vct)")?;
+    Ok((iss, vct))
+}
+
+/// Whether the trust list accredits `iss` for `vct`. The reason never echoes either value:
+/// both come from the sender.
+fn accredited(trust_list: &TrustList, iss: &str, vct: &str) -> Result<(), &'static str> {
+    let issuer = Did::parse(iss).map_err(|_| "the credential's issuer is not a DID")?;
+    trust_list
+        .check_issuer(&issuer, vct)
+        .map(|_| ())
+        .map_err(|_| "the issuer is not accredited for this credential type in the trust list")
 }
 
 /// Steps 1–7 for one presentation; `None` (with failures recorded) when it cannot be used.
@@ -356,31 +479,56 @@ fn verify_presentation(
     context: &VerificationContext<'_>,
     verdict: &mut Verdict,
 ) -> Option<VerifiedSdJwt> {
-    let mut issuer_key = None;
-    let result = UnverifiedSdJwt::parse(presentation).and_then(|parsed| {
-        parsed.verify_with(
-            |header, iss| {
-                let key = issuer_key_via_did(context.resolver, header, iss)?;
-                issuer_key = Some(key.clone());
-                Ok(key)
-            },
-            options,
-            context.now,
-        )
-    });
-    let one = match result {
-        Ok(one) => one,
+    let parsed = match UnverifiedSdJwt::parse(presentation) {
+        Ok(parsed) => parsed,
         Err(error) => {
-            verdict.fail(classify(&error), Some(query_id), error.to_string());
+            verdict.fail(classify(&error), Some(query_id), describe(&error));
             return None;
         }
     };
-    let vct = one.vct().unwrap_or_default().to_owned();
-    let accredited = Did::parse(one.issuer().unwrap_or_default())
-        .map_err(|e| e.to_string())
-        .and_then(|issuer| context.trust_list.check_issuer(&issuer, &vct).map(|_| ()).map_err(|e| e.to_string()));
-    if let Err(reason) = accredited {
+    // Trust before network: nothing is resolved or fetched for an issuer the trust list does
+    // not accredit for the type the credential claims to be.
+    let (claimed_iss, claimed_vct) = match unverified_issuer_and_type(presentation) {
+        Ok(claimed) => claimed,
+        Err(reason) => {
+            verdict.fail(Check::IssuerAccredited, Some(query_id), reason);
+            return None;
+        }
+    };
+    if let Err(reason) = accredited(context.trust_list, &claimed_iss, &claimed_vct) {
         verdict.fail(Check::IssuerAccredited, Some(query_id), reason);
+        return None;
+    }
+    let mut issuer_key = None;
+    let result = parsed.verify_with(
+        |header, iss| {
+            // The same payload read twice must name the same issuer; resolve only the one checked.
+            if iss != Some(claimed_iss.as_str()) {
+                return Err(CredentialError::IssuerKey { reason: "iss is not the issuer checked against the trust list" });
+            }
+            let key = issuer_key_via_did(context.resolver, header, iss)?;
+            issuer_key = Some(key.clone());
+            Ok(key)
+        },
+        options,
+        context.now,
+    );
+    let one = match result {
+        Ok(one) => one,
+        Err(error) => {
+            verdict.fail(classify(&error), Some(query_id), describe(&error));
+            return None;
+        }
+    };
+    // Again on the verified values: a payload that reads differently in two parsers (duplicate
+    // members) must not pass on the strength of the first reading.
+    if one.issuer() != Some(claimed_iss.as_str()) || one.vct() != Some(claimed_vct.as_str()) {
+        verdict.fail(
+            Check::IssuerAccredited,
+            Some(query_id),
+            "the verified issuer or type is not the one checked against the trust list",
+        );
+        return None;
     }
     check_status(query_id, &one, issuer_key.as_ref(), context, verdict);
     Some(one)
@@ -397,7 +545,7 @@ fn check_status(
         Ok(Some(reference)) => reference,
         Ok(None) => return,
         Err(error) => {
-            verdict.fail(Check::Status, Some(query_id), error.to_string());
+            verdict.fail(Check::Status, Some(query_id), describe(&error));
             return;
         }
     };
@@ -412,24 +560,156 @@ fn check_status(
                 Check::StatusUnknown => Check::StatusUnknown,
                 _ => Check::Status,
             };
-            verdict.fail(check, Some(query_id), error.to_string());
+            verdict.fail(check, Some(query_id), describe(&error));
         }
     }
 }
 
-/// The consent rule: a consent-based answer about someone not shown to be 16 or over needs a
-/// valid guardian approval.
-fn check_guardian(
+/// The purpose the verifier is registered for under the request's purpose code, if any.
+fn registered_purpose<'t>(request: &AuthorizationRequest, trust_list: &'t TrustList) -> Option<&'t RegisteredPurpose> {
+    let extension = request.schooltas.as_ref()?;
+    let did = request.client_did().ok()?;
+    trust_list.verifier(&did)?.purpose(&extension.purpose.code)
+}
+
+/// The basis the registration gives a credential query: consent if any type it accepts is
+/// registered on consent, else the (first) registered basis; `None` when the registration does
+/// not cover every type the query accepts (or the query names none).
+fn registered_basis(purpose: &RegisteredPurpose, vcts: &[String]) -> Option<LegalBasis> {
+    let mut basis: Option<LegalBasis> = None;
+    for vct in vcts {
+        let registered = purpose.basis_for(vct)?;
+        basis = match basis {
+            Some(LegalBasis::Consent) => Some(LegalBasis::Consent),
+            _ if registered == LegalBasis::Consent => Some(LegalBasis::Consent),
+            Some(earlier) => Some(earlier),
+            None => Some(registered),
+        };
+    }
+    basis
+}
+
+/// Issue 12 item 2: the basis of each answered query is the stricter of the stated one and the
+/// registered one (AVG art. 6(1): only consent needs the parent below 16, so "stricter" means
+/// "consent if either says consent"). A query the registration does not cover — no purpose,
+/// an unregistered verifier or purpose, a type the purpose does not allow — rests on consent:
+/// the verifier cannot show another basis. Both mismatches fail [`Check::LegalBasis`]; the
+/// approval is then demanded as for any consent query.
+fn legal_bases(
+    request: &AuthorizationRequest,
+    response: &AuthorizationResponse,
+    trust_list: &TrustList,
+    verdict: &mut Verdict,
+) {
+    let purpose = registered_purpose(request, trust_list);
+    let mut query_ids: BTreeSet<&str> = request.dcql_query.credentials.iter().map(|q| q.id.as_str()).collect();
+    query_ids.extend(response.vp_token.keys().map(String::as_str));
+    for query_id in query_ids {
+        let stated = request.schooltas.as_ref().map(|extension| extension.basis_for(query_id));
+        let query = request.dcql_query.credentials.iter().find(|q| q.id == query_id);
+        let registered = purpose.zip(query).and_then(|(purpose, query)| registered_basis(purpose, query.vct_values()));
+        let answered = response.vp_token.get(query_id).is_some_and(|list| !list.is_empty());
+        let effective = match (stated, registered) {
+            (Some(stated), Some(registered)) => {
+                if registered == LegalBasis::Consent && stated != LegalBasis::Consent && answered {
+                    verdict.fail(
+                        Check::LegalBasis,
+                        Some(query_id),
+                        "the request states another legal basis than consent, but the verifier's registration in \
+                         the trust list puts this query on consent: the guardian approval rule applies",
+                    );
+                }
+                if registered == LegalBasis::Consent { LegalBasis::Consent } else { stated }
+            }
+            _ => {
+                if answered {
+                    verdict.fail(
+                        Check::LegalBasis,
+                        Some(query_id),
+                        "the verifier's registration in the trust list does not cover this query (purpose or \
+                         credential type), so it is treated as resting on consent",
+                    );
+                }
+                LegalBasis::Consent
+            }
+        };
+        verdict.legal_bases.insert(query_id.to_owned(), effective);
+    }
+}
+
+/// The child link of a presentation: its disclosed `sub`, an opaque non-empty string (a
+/// per-copy pseudonym, never parsed as a DID).
+fn child_link(one: &VerifiedSdJwt) -> Option<&str> {
+    one.claims().get("sub").and_then(Value::as_str).filter(|sub| !sub.is_empty())
+}
+
+/// The consent rule: every consent presentation is about one child, named by `sub`; a
+/// consent-based answer about a child not shown (by that child's own presentations) to be 16
+/// or over needs a valid guardian approval for that child.
+fn check_consent(
     request: &AuthorizationRequest,
     response: &AuthorizationResponse,
     verified: &[(String, VerifiedSdJwt, String)],
     context: &VerificationContext<'_>,
     verdict: &mut Verdict,
 ) {
-    let Some(extension) = &request.schooltas else { return };
-    let consent_answered =
-        response.vp_token.keys().any(|query_id| extension.basis_for(query_id) == LegalBasis::Consent);
-    if !consent_answered || verified.is_empty() || proven_sixteen(verified, context.now) {
+    // `legal_bases` covers every query of the request and of the response; a missing entry
+    // would be a bug, and is read as consent (the stricter).
+    let is_consent = |query_id: &str| verdict.legal_bases.get(query_id).is_none_or(|basis| *basis == LegalBasis::Consent);
+    let consent: Vec<&(String, VerifiedSdJwt, String)> = verified.iter().filter(|(id, _, _)| is_consent(id)).collect();
+    let consent_answered = response.vp_token.iter().any(|(id, list)| !list.is_empty() && is_consent(id));
+    // A consent query whose every presentation failed verification has failed already; the
+    // rest of the rule needs at least one verified consent presentation.
+    if !consent_answered || consent.is_empty() {
+        // Nothing rests on consent: the subject is the `sub` the presentations agree on, if any.
+        let subjects: BTreeSet<&str> = verified.iter().filter_map(|(_, one, _)| child_link(one)).collect();
+        verdict.subject = (subjects.len() == 1).then(|| subjects.first().map(|s| (*s).to_owned())).flatten();
+        return;
+    }
+
+    let mut subjects: BTreeSet<&str> = BTreeSet::new();
+    let mut every_one_linked = true;
+    for (query_id, one, _) in &consent {
+        match child_link(one) {
+            Some(sub) => {
+                subjects.insert(sub);
+            }
+            None => {
+                every_one_linked = false;
+                verdict.fail(
+                    Check::ChildLink,
+                    Some(query_id),
+                    "a presentation answering a consent query must disclose the child link (sub) that binds it to \
+                     the consent and to the guardian approval",
+                );
+            }
+        }
+    }
+    if subjects.len() > 1 {
+        verdict.fail(
+            Check::OneChild,
+            None,
+            format!(
+                "the consent presentations are about {} different children; one consent is given for one child",
+                subjects.len()
+            ),
+        );
+    }
+    let subject = match (every_one_linked, subjects.len()) {
+        (true, 1) => subjects.first().map(|s| (*s).to_owned()),
+        _ => None,
+    };
+    verdict.subject = subject.clone();
+
+    // Age evidence only from that child's own presentations (same `sub`): a sibling's answer
+    // to the same request says nothing about this child.
+    let own: Vec<&VerifiedSdJwt> = match &subject {
+        Some(subject) => {
+            verified.iter().map(|(_, one, _)| one).filter(|one| child_link(one) == Some(subject.as_str())).collect()
+        }
+        None => Vec::new(),
+    };
+    if proven_sixteen(&own, context.now) {
         return;
     }
     verdict.guardian_approval_required = true;
@@ -437,35 +717,63 @@ fn check_guardian(
         verdict.fail(
             Check::GuardianApproval,
             None,
-            "missing: the request rests on consent and the subject is not shown to be 16 or over",
+            "missing: the answer rests on consent and the child is not shown to be 16 or over",
         );
         return;
     };
-    match verify_guardian(request, jwt, response, verdict.subject.as_deref(), context) {
+    let Some(subject) = subject else {
+        verdict.fail(Check::GuardianApproval, None, "the guardian approval cannot be bound to one child");
+        return;
+    };
+    match verify_guardian(request, jwt, response, &subject, context) {
         Ok((approval, status)) => {
             verdict.guardian_approval = Some(approval);
             verdict.guardian_approval_jwt = Some(jwt.to_owned());
             verdict.guardianship_status = status;
         }
-        Err(reason) => verdict.fail(Check::GuardianApproval, None, reason),
+        Err((check, reason)) => {
+            if check != Check::GuardianApproval {
+                verdict.fail(check, None, reason.clone());
+            }
+            verdict.fail(Check::GuardianApproval, None, reason);
+        }
     }
 }
+
+type GuardianOutcome = (VerifiedGuardianApproval, Option<schooltas_credential::status_list::StatusReference>);
 
 fn verify_guardian(
     request: &AuthorizationRequest,
     jwt: &str,
     response: &AuthorizationResponse,
-    subject: Option<&str>,
+    subject: &str,
     context: &VerificationContext<'_>,
-) -> Result<(VerifiedGuardianApproval, Option<schooltas_credential::status_list::StatusReference>), String> {
-    let approval = UnverifiedGuardianApproval::parse(jwt).map_err(|e| e.to_string())?;
+) -> Result<GuardianOutcome, (Check, String)> {
+    let refuse = |reason: String| (Check::GuardianApproval, reason);
+    let approval = UnverifiedGuardianApproval::parse(jwt).map_err(|e| refuse(describe(&e)))?;
+    let guardianship_text = approval.guardianship();
+    // Trust before network, for the guardianship credential too: its unverified issuer must be
+    // accredited for the guardianship type before its DID is resolved or its status fetched.
+    let expected_vct = guardianship_vct().ok_or_else(|| refuse("the catalog has no guardianship type".into()))?;
+    let (claimed_iss, claimed_vct) = unverified_issuer_and_type(guardianship_text)
+        .map_err(|reason| (Check::IssuerAccredited, format!("the guardianship credential: {reason}")))?;
+    if claimed_vct != expected_vct {
+        return Err(refuse("the approval does not carry a guardianship credential".into()));
+    }
+    accredited(context.trust_list, &claimed_iss, &claimed_vct)
+        .map_err(|reason| (Check::IssuerAccredited, format!("the guardianship credential: {reason}")))?;
     let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     options.clock_skew = context.skew;
     let mut issuer_key = None;
-    let guardianship = UnverifiedSdJwt::parse(approval.guardianship())
+    let guardianship = UnverifiedSdJwt::parse(guardianship_text)
         .and_then(|parsed| {
             parsed.verify_with(
                 |header, iss| {
+                    if iss != Some(claimed_iss.as_str()) {
+                        return Err(CredentialError::IssuerKey {
+                            reason: "iss is not the issuer checked against the trust list",
+                        });
+                    }
                     let key = issuer_key_via_did(context.resolver, header, iss)?;
                     issuer_key = Some(key.clone());
                     Ok(key)
@@ -474,19 +782,22 @@ fn verify_guardian(
                 context.now,
             )
         })
-        .map_err(|e| format!("the guardianship credential: {e}"))?;
-    let vct = guardianship.vct().unwrap_or_default();
-    if guardianship_vct() != Some(vct) {
-        return Err("the approval does not carry a guardianship credential".into());
+        .map_err(|e| refuse(format!("the guardianship credential: {}", describe(&e))))?;
+    if guardianship.issuer() != Some(claimed_iss.as_str()) || guardianship.vct() != Some(expected_vct) {
+        return Err((
+            Check::IssuerAccredited,
+            "the guardianship credential's verified issuer or type is not the one checked against the trust list"
+                .into(),
+        ));
     }
-    let issuer = Did::parse(guardianship.issuer().unwrap_or_default()).map_err(|e| e.to_string())?;
-    context.trust_list.check_issuer(&issuer, vct).map_err(|e| format!("the guardianship credential: {e}"))?;
-    let status = guardianship.status_reference().map_err(|e| format!("the guardianship credential's status: {e}"))?;
+    let status = guardianship
+        .status_reference()
+        .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe(&e))))?;
     if let (Some(reference), Some(key)) = (&status, issuer_key.as_ref()) {
         context
             .status
             .check(reference, key, context.now)
-            .map_err(|e| format!("the guardianship credential's status: {e}"))?;
+            .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe(&e))))?;
     }
     let purpose = request.schooltas.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
     let presentations: Vec<(&str, &str)> =
@@ -499,14 +810,15 @@ fn verify_guardian(
                 nonce: &request.nonce,
                 purpose,
                 child_presentations: &presentations,
-                child_id: subject,
+                // The one child every consent presentation is about (check_consent).
+                child_id: Some(subject),
                 now: context.now,
                 max_age: context.guardian_approval_max_age,
                 skew: context.skew,
             },
         )
         .map(|approval| (approval, status))
-        .map_err(|e| e.to_string())
+        .map_err(|e| refuse(describe(&e)))
 }
 
 /// The guardianship type's `vct`, from the standard catalog (built once: this is a hot path).
@@ -515,11 +827,11 @@ fn guardianship_vct() -> Option<&'static str> {
     VCT.get_or_init(|| Catalog::standard().get("guardianship").map(|t| t.vct().as_str().to_owned())).as_deref()
 }
 
-/// Whether a verified presentation shows the subject to be 16 or over: `age_over_16: true`,
-/// or a birth date at least 16 years before today.
-fn proven_sixteen(verified: &[(String, VerifiedSdJwt, String)], now: i64) -> bool {
+/// Whether one of the child's own verified presentations shows them to be 16 or over:
+/// `age_over_16: true`, or a birth date at least 16 years before today (UAVG art. 5).
+fn proven_sixteen(own: &[&VerifiedSdJwt], now: i64) -> bool {
     let today = CalendarDate::from_unix(now);
-    verified.iter().any(|(_, one, _)| {
+    own.iter().any(|one| {
         let claims = one.claims();
         claims.get("age_over_16") == Some(&Value::Bool(true))
             || claims

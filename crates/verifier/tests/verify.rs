@@ -443,14 +443,16 @@ fn transaction_data_must_be_signed_by_the_key_binding() {
     .unwrap();
     let holder = SigningKey::from_ed25519_seed(&[10; 32]);
     let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
+    // The builder added the child link `sub` to the consent query; the wallet discloses it.
     let unsigned =
-        present(&credential, &holder, &["group", "age_over_16"], &request.nonce, &request.client_id, Map::new());
+        present(&credential, &holder, &["group", "age_over_16", "sub"], &request.nonce, &request.client_id, Map::new());
     let verdict = verify_response(&request, &body(&unsigned, Some("session-7f3a"), None), &world.context());
     assert_eq!(failed_checks(&verdict), [Check::TransactionData]);
     let mut extra = Map::new();
     extra.insert("transaction_data_hashes".into(), json!([transaction_data_hash(&request.transaction_data[0])]));
     extra.insert("transaction_data_hashes_alg".into(), json!("sha-256"));
-    let signed = present(&credential, &holder, &["group", "age_over_16"], &request.nonce, &request.client_id, extra);
+    let signed =
+        present(&credential, &holder, &["group", "age_over_16", "sub"], &request.nonce, &request.client_id, extra);
     let verdict = verify_response(&request, &body(&signed, Some("session-7f3a"), None), &world.context());
     assert!(verdict.is_accepted(), "{:?}", verdict.failures);
 }
