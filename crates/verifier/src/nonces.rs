@@ -443,7 +443,10 @@ mod tests {
         assert_eq!(store.peek(nonce.as_str(), NOW + 4), Err(NonceError::AlreadyUsed { used_at: NOW + 3 }));
         assert_eq!(store.peek(Nonce::random().as_str(), NOW), Err(NonceError::Unknown));
         let late = store.issue_with(NOW, 10, 8).unwrap();
-        assert_eq!(store.peek(late.as_str(), NOW + 10), Err(NonceError::Expired { expired_at: NOW + 10, now: NOW + 10 }));
+        assert_eq!(
+            store.peek(late.as_str(), NOW + 10),
+            Err(NonceError::Expired { expired_at: NOW + 10, now: NOW + 10 })
+        );
     }
 
     #[test]

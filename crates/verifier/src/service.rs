@@ -180,11 +180,10 @@ impl Verifier {
         };
         // The one child every consent presentation named (Check::ChildLink, Check::OneChild):
         // never a key thumbprint or a guess, so a record is always about the child who answered.
-        let subject = verdict
-            .subject
-            .clone()
-            .filter(|subject| !subject.is_empty())
-            .ok_or(Error::InvalidRecord { reason: "the response names no child (sub) to record the consent for" })?;
+        let subject =
+            verdict.subject.clone().filter(|subject| !subject.is_empty()).ok_or(Error::InvalidRecord {
+                reason: "the response names no child (sub) to record the consent for",
+            })?;
         let decoded = request.decoded_transaction_data().map_err(schooltas_credential::Error::from)?;
         let member =
             |name: &str| decoded.iter().find_map(|d| d.extra.get(name).and_then(Value::as_str).map(str::to_owned));

@@ -308,7 +308,9 @@ fn describe(error: &CredentialError) -> String {
         E::Catalog(_) => "the credential's claims do not fit its type in the catalog".into(),
         E::Consent(error) => describe_consent(error),
         E::TrustList(_) => "the trust list refuses it".into(),
-        E::StatusUnavailable { .. } => "the status list could not be fetched: the credential's status is unknown".into(),
+        E::StatusUnavailable { .. } => {
+            "the status list could not be fetched: the credential's status is unknown".into()
+        }
         E::StatusListExpired { .. } => "the status list token has expired: the credential's status is unknown".into(),
         E::StatusListSubjectMismatch { .. } => "the status list token is for another list than the credential's".into(),
         E::InvalidStatusList { .. } | E::InvalidStatusListToken { .. } => "the status list token is invalid".into(),
@@ -350,7 +352,9 @@ fn describe_consent(error: &schooltas_credential::consent::ConsentError) -> Stri
     match error {
         E::Malformed { what, .. } => format!("malformed {what}"),
         E::WrongTyp { what, expected, .. } => format!("a {what} must have typ {expected}"),
-        E::GuardianshipEnded { .. } => "the guardianship has ended; the parent can no longer approve for this child".into(),
+        E::GuardianshipEnded { .. } => {
+            "the guardianship has ended; the parent can no longer approve for this child".into()
+        }
         other => other.to_string(),
     }
 }
@@ -504,7 +508,9 @@ fn verify_presentation(
         |header, iss| {
             // The same payload read twice must name the same issuer; resolve only the one checked.
             if iss != Some(claimed_iss.as_str()) {
-                return Err(CredentialError::IssuerKey { reason: "iss is not the issuer checked against the trust list" });
+                return Err(CredentialError::IssuerKey {
+                    reason: "iss is not the issuer checked against the trust list",
+                });
             }
             let key = issuer_key_via_did(context.resolver, header, iss)?;
             issuer_key = Some(key.clone());
@@ -655,7 +661,8 @@ fn check_consent(
 ) {
     // `legal_bases` covers every query of the request and of the response; a missing entry
     // would be a bug, and is read as consent (the stricter).
-    let is_consent = |query_id: &str| verdict.legal_bases.get(query_id).is_none_or(|basis| *basis == LegalBasis::Consent);
+    let is_consent =
+        |query_id: &str| verdict.legal_bases.get(query_id).is_none_or(|basis| *basis == LegalBasis::Consent);
     let consent: Vec<&(String, VerifiedSdJwt, String)> = verified.iter().filter(|(id, _, _)| is_consent(id)).collect();
     let consent_answered = response.vp_token.iter().any(|(id, list)| !list.is_empty() && is_consent(id));
     // A consent query whose every presentation failed verification has failed already; the

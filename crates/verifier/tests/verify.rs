@@ -122,8 +122,21 @@ impl World {
 
     /// An enrolment credential for a child of `age`, issued by `issuer` with status index `index`.
     fn enrolment(&self, issuer: &SigningKey, age: u32, index: u64, holder: &SigningKey, exp: i64) -> String {
+        self.enrolment_about(&self.child_id, issuer, age, index, holder, exp)
+    }
+
+    /// An enrolment credential about the child `sub` (an opaque child link).
+    fn enrolment_about(
+        &self,
+        sub: &str,
+        issuer: &SigningKey,
+        age: u32,
+        index: u64,
+        holder: &SigningKey,
+        exp: i64,
+    ) -> String {
         let claims = json!({
-            "sub": self.child_id, "school_name": "De Linde", "school_brin": "12AB", "school_location": "00",
+            "sub": sub, "school_name": "De Linde", "school_brin": "12AB", "school_location": "00",
             "school_year": "2026-2027", "group": "7B", "given_name": "Sanne", "family_name": "de Vries",
             "birth_date": "2014-03-01", "age_over_12": age >= 12, "age_over_16": age >= 16,
         });
