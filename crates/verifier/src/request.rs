@@ -15,10 +15,10 @@ use schooltas_did::{Did, DidUrl, Signer};
 ///
 /// Every credential query that rests on consent — by the request's basis or by the
 /// registration's, whichever is stricter — also asks for the child link `sub`, added when the
-/// query does not list it: the verifier refuses a consent presentation without it
-/// ([`crate::Check::ChildLink`]), because the guardian approval and the consent record are
-/// bound to that one child. The registration must therefore allow `sub` for such types (else
-/// the request is refused as over-asking).
+/// query does not list it and the registration allows it: the verifier refuses a consent
+/// presentation without it ([`crate::Check::ChildLink`]), because the guardian approval and
+/// the consent record are bound to that one child. Register `sub` for every type a consent
+/// purpose accepts; without it no consent answer can be accepted.
 ///
 /// ```
 /// use schooltas_credential::ClaimPath;
@@ -160,7 +160,14 @@ impl<'a> RequestBuilder<'a> {
                 || registered.is_some_and(|purpose| {
                     query.vct_values().iter().any(|vct| purpose.basis_for(vct) == Some(LegalBasis::Consent))
                 });
-            dcql = dcql.credential(if consent { with_child_link(query) } else { query });
+            // Only where the registration allows `sub` for every type the query accepts: adding
+            // it elsewhere would turn the request into over-asking. Without it, a consent
+            // presentation cannot be linked and the verifier refuses it (Check::ChildLink).
+            let sub_allowed = registered.is_some_and(|purpose| {
+                let vcts = query.vct_values();
+                !vcts.is_empty() && vcts.iter().all(|vct| purpose.allows(vct, &ClaimPath::claim("sub")))
+            });
+            dcql = dcql.credential(if consent && sub_allowed { with_child_link(query) } else { query });
         }
         for set in self.credential_sets {
             dcql = dcql.credential_set(set);

@@ -687,7 +687,8 @@ fn check_consent(
                     Check::ChildLink,
                     Some(query_id),
                     "a presentation answering a consent query must disclose the child link (sub) that binds it to \
-                     the consent and to the guardian approval",
+                     the consent and to the guardian approval (the request must ask for sub, and the verifier's \
+                     registration allow it)",
                 );
             }
         }

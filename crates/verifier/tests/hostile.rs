@@ -423,6 +423,37 @@ fn the_register_records_the_one_child_and_refuses_a_verdict_without_one() {
     assert!(matches!(error, schooltas_verifier::Error::InvalidRecord { .. }), "{error}");
 }
 
+#[test]
+fn the_builder_asks_every_consent_query_for_the_child_link() {
+    let world = World::new();
+    let sub = ClaimPath::claim("sub");
+    let plain = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group"));
+    let request = world.builder().credential(plain).build(NONCE).unwrap();
+    let claims = request.dcql_query.credentials[0].claims.clone().unwrap();
+    assert!(claims.iter().any(|c| c.path == sub), "{claims:?}");
+    // With claim_sets, every option names the child link.
+    let sets = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")])
+        .claim_with_id("g", ClaimPath::claim("group"))
+        .claim_with_id("n", ClaimPath::claim("given_name"))
+        .claim_set(["g"])
+        .claim_set(["n"]);
+    let request = world.builder().credential(sets).build(NONCE).unwrap();
+    let query = &request.dcql_query.credentials[0];
+    let id = query.claims.as_ref().unwrap().iter().find(|c| c.path == sub).and_then(|c| c.id.clone()).unwrap();
+    assert!(query.claim_sets.as_ref().unwrap().iter().all(|option| option.contains(&id)), "{query:?}");
+    // And the wallet's 16-year-old answer with it is accepted without approval.
+    let request = world
+        .builder()
+        .credential(
+            CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("age_over_16")),
+        )
+        .build(NONCE)
+        .unwrap();
+    let answer = present(&world.enrolment(Some(SIBLING), 16, &key(10)), &key(10), &["age_over_16", "sub"], &request);
+    let verdict = verify_response(&request, &body(&[("enrolment", vec![answer])], None), &world.context());
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+}
+
 // ---- 2. The legal basis comes from the registration --------------------------------------
 
 #[test]
@@ -558,9 +589,9 @@ fn junk_naming_the_nonce_does_not_burn_it_and_the_genuine_answer_is_accepted() {
         &[],
         request,
     );
-    for junk in [broken, forged] {
+    for (junk, check) in [(broken, Check::IssuerSignature), (forged, Check::IssuerAccredited)] {
         let received = desk.receive(&body(&[("enrolment", vec![junk])], None), &world.context());
-        assert!(!received.verdict.is_accepted());
+        assert!(received.verdict.failed(check), "{:?}", received.verdict.failures);
         assert!(!received.verdict.failed(Check::Replay), "{:?}", received.verdict.failures);
     }
     let received = desk.receive(&genuine_body, &world.context());
