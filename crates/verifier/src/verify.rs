@@ -333,7 +333,8 @@ fn describe(error: &CredentialError) -> String {
 fn describe_did(error: &schooltas_did::Error) -> &'static str {
     use schooltas_did::Error as E;
     match error {
-        E::InvalidSignature => "the signature does not verify with the issuer's key",
+        // The issuer's JWT and the key-binding JWT fail with the same error: name both.
+        E::InvalidSignature => "a signature does not verify (the issuer's, or the key binding's with the holder key)",
         E::AlgNone | E::HmacAlgorithm { .. } | E::UnsupportedAlgorithm { .. } | E::AlgorithmMismatch { .. } => {
             "the JWS algorithm is refused or does not fit the key"
         }
@@ -666,8 +667,12 @@ fn check_consent(
     let consent: Vec<&(String, VerifiedSdJwt, String)> = verified.iter().filter(|(id, _, _)| is_consent(id)).collect();
     let consent_answered = response.vp_token.iter().any(|(id, list)| !list.is_empty() && is_consent(id));
     // A consent query whose every presentation failed verification has failed already; the
-    // rest of the rule needs at least one verified consent presentation.
-    if !consent_answered || consent.is_empty() {
+    // rest of the rule needs at least one verified consent presentation. No subject then:
+    // the other presentations may be anyone's.
+    if consent_answered && consent.is_empty() {
+        return;
+    }
+    if !consent_answered {
         // Nothing rests on consent: the subject is the `sub` the presentations agree on, if any.
         let subjects: BTreeSet<&str> = verified.iter().filter_map(|(_, one, _)| child_link(one)).collect();
         verdict.subject = (subjects.len() == 1).then(|| subjects.first().map(|s| (*s).to_owned())).flatten();
