@@ -454,6 +454,72 @@ fn the_builder_asks_every_consent_query_for_the_child_link() {
     assert!(verdict.is_accepted(), "{:?}", verdict.failures);
 }
 
+#[test]
+fn a_siblings_sixteen_plus_evidence_on_a_non_consent_query_does_not_exempt_the_child() {
+    // A registration with the enrolment on a legal obligation and the support needs on consent:
+    // the child answers the consent query, a 16-year-old sibling the enrolment query.
+    let mut world = World::new();
+    let mut issuer = AccreditedIssuer::new(did_of(&world.school), "De Linde").with_brin("12AB");
+    for id in ["pupil_enrolment", "guardianship", "support_needs"] {
+        issuer = issuer.accredited_for(vct(id));
+    }
+    let purpose = RegisteredPurpose::new(
+        "newsletter",
+        LocalizedText { nl: "Overstap".into(), en: "Transfer".into() },
+        LegalBasis::LegalObligation,
+        365,
+    )
+    .allow(vct("pupil_enrolment"), ["sub", "age_over_16"].map(ClaimPath::claim).to_vec())
+    .allow_with_basis(
+        vct("support_needs"),
+        ["arrangements", "sub"].map(ClaimPath::claim).to_vec(),
+        LegalBasis::Consent,
+    );
+    world.trust_list = TrustList::new(world.trust_list.operator.clone(), NOW - 60, NOW + 86_400)
+        .with_issuer(issuer)
+        .with_verifier(VerifierRegistration::new(did_of(&world.verifier), "Stedelijk").with_purpose(purpose));
+    let request = world
+        .builder()
+        .credential(
+            CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")])
+                .claim(ClaimPath::claim("sub"))
+                .claim(ClaimPath::claim("age_over_16")),
+        )
+        .credential(
+            CredentialQuery::sd_jwt_vc("support", [vct("support_needs")]).claim(ClaimPath::claim("arrangements")),
+        )
+        .query_basis("support", LegalBasis::Consent)
+        .build(NONCE)
+        .unwrap();
+    let support = Catalog::standard()
+        .get("support_needs")
+        .unwrap()
+        .builder(
+            did_of(&world.school).as_str(),
+            NOW - 3600,
+            json!({"sub": world.child_id, "school_name": "De Linde", "school_brin": "12AB",
+                   "arrangements": ["extra time"]})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        )
+        .unwrap()
+        .kid(kid_of(&world.school))
+        .holder_key(key(10).verifying_key())
+        .issue(&world.school, &mut RandomSalts)
+        .unwrap()
+        .to_string();
+    let child = present(&support, &key(10), &["arrangements", "sub"], &request);
+    let sibling = present(&world.enrolment(Some(SIBLING), 16, &key(11)), &key(11), &["sub", "age_over_16"], &request);
+    let response = body(&[("enrolment", vec![sibling]), ("support", vec![child])], None);
+    let verdict = verify_response(&request, &response, &world.context());
+    assert_eq!(verdict.legal_bases.get("support"), Some(&LegalBasis::Consent));
+    assert_eq!(verdict.legal_bases.get("enrolment"), Some(&LegalBasis::LegalObligation));
+    assert_eq!(verdict.subject.as_deref(), Some(world.child_id.as_str()), "the consent presentation's child");
+    assert!(verdict.guardian_approval_required, "the sibling's age_over_16 says nothing about this child");
+    assert_eq!(checks(&verdict), [Check::GuardianApproval], "{:?}", verdict.failures);
+}
+
 // ---- 2. The legal basis comes from the registration --------------------------------------
 
 #[test]
