@@ -2,8 +2,10 @@
 //!
 //! Every presentation request carries a fresh nonce, which the holder's key-binding JWT signs
 //! (OpenID4VP 1.0 §5.2, §14.1; RFC 9901 §4.3). When the response comes back, the verifier
-//! [consumes](NonceStore::consume) the nonce: it must be one this verifier issued, not expired,
-//! and not used before — otherwise a recorded presentation could be replayed. The session value
+//! [peeks](NonceStore::peek) at the nonce — it must be one this verifier issued, not expired,
+//! and not used before — verifies the answer, and only then [consumes](NonceStore::consume)
+//! it, once: otherwise a recorded presentation could be replayed, and (were it consumed on
+//! sight) a body that merely names the nonce could burn the family's request. The session value
 //! attached at issue time (typically the request id, or what the request asked for) comes back
 //! from `consume`, so the response is matched with its request without trusting anything the
 //! wallet sent.
