@@ -252,6 +252,9 @@ fn describe(event: &LogEvent) -> String {
         LogEvent::Disclosure { verifier, purpose, vct, claims, .. } => {
             format!("disclosed {} of {} to {} for {purpose}", claims.join(", "), short(vct), short(verifier))
         }
+        LogEvent::ConsentConfirmed { verifier, purpose, .. } => {
+            format!("confirmed at 16 the consent for {purpose} to {}", short(verifier))
+        }
         LogEvent::Withdrawal { verifier, purpose, .. } => {
             format!("withdrew consent for {purpose} from {}", short(verifier))
         }
