@@ -58,7 +58,8 @@ pub(crate) fn withdrawal_keys(record: &ConsentRecord) -> Result<Vec<(WithdrawnBy
 
 /// The `sd_hash` of each child presentation a stored guardian approval names.
 fn approved_sd_hashes(approval: &str) -> Result<Vec<String>> {
-    let corrupt = || Error::CorruptStore { reason: "the guardian approval in a consent's evidence does not parse".into() };
+    let corrupt =
+        || Error::CorruptStore { reason: "the guardian approval in a consent's evidence does not parse".into() };
     let jws = CompactJws::parse_with_limit(approval, schooltas_credential::consent::MAX_CONSENT_MESSAGE_LEN)
         .map_err(|_| corrupt())?;
     let payload = jws.dangerous_unverified_payload().map_err(|_| corrupt())?;
@@ -69,11 +70,12 @@ fn approved_sd_hashes(approval: &str) -> Result<Vec<String>> {
 /// The holder key (`cnf.jwk`, never selectively disclosable in SD-JWT VC) of a stored
 /// presentation.
 fn holder_key(presentation: &str) -> Result<VerifyingKey> {
-    let corrupt = || Error::CorruptStore { reason: "a presentation in a consent's evidence has no usable cnf key".into() };
+    let corrupt =
+        || Error::CorruptStore { reason: "a presentation in a consent's evidence has no usable cnf key".into() };
     let jwt = presentation.split('~').next().unwrap_or_default();
     let jws = CompactJws::parse(jwt).map_err(|_| corrupt())?;
-    let payload: Value = serde_json::from_slice(&jws.dangerous_unverified_payload().map_err(|_| corrupt())?)
-        .map_err(|_| corrupt())?;
+    let payload: Value =
+        serde_json::from_slice(&jws.dangerous_unverified_payload().map_err(|_| corrupt())?).map_err(|_| corrupt())?;
     let jwk = payload.get("cnf").and_then(|cnf| cnf.get("jwk")).and_then(Value::as_object).ok_or_else(corrupt)?;
     VerifyingKey::from_jwk(jwk).map_err(|_| corrupt())
 }
