@@ -398,7 +398,8 @@ impl Wallet {
         // Registration before transfer: a transfer dossier goes only to the school that
         // enrolled the pupil (see `policy::check_transfer_enrolment` for the matching).
         if policy::asks_for_transfer_dossier(&self.catalog, &request)
-            && let Err(error) = policy::check_transfer_enrolment(&self.catalog, verifiers.trust_list, &did, &copies, now)
+            && let Err(error) =
+                policy::check_transfer_enrolment(&self.catalog, verifiers.trust_list, &did, &copies, now)
         {
             self.log_refusal(&request.client_id, &error.to_string(), now)?;
             return Err(error);
