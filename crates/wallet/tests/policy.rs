@@ -565,8 +565,11 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-3", "2011-01-16"); // 16 tomorrow
     let birthday = CalendarDate::parse("2027-01-16").unwrap().to_unix() + 9 * 3600;
-    let desk =
-        schooltas_verifier::Verifier::new(SigningKey::from_ed25519_seed(&[21; 32]), "https://delinde.example/oid4vp/response").unwrap();
+    let desk = schooltas_verifier::Verifier::new(
+        SigningKey::from_ed25519_seed(&[21; 32]),
+        "https://delinde.example/oid4vp/response",
+    )
+    .unwrap();
     let status = StatusListCache::new(school.lists.clone());
     let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
 
