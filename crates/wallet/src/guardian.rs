@@ -53,6 +53,10 @@ pub struct GuardianPrompt {
     pub transaction_data: Vec<Value>,
     /// When the child said yes.
     pub child_assented_at: i64,
+    /// Every copy of the parent's guardianship credential has been presented before: the
+    /// approval reuses one, and this verifier and the earlier one(s) can link the two
+    /// approvals to this parent (issue 12, item 9). An app says so before the parent decides.
+    pub reuses_guardianship_copy: bool,
 }
 
 /// One of the child's presentations.
@@ -290,6 +294,7 @@ impl Wallet {
             over_asking,
             transaction_data,
             child_assented_at: request.assented_at,
+            reuses_guardianship_copy: guardianship.used,
         };
         Ok(Reviewed { request: verified_request, prompt, guardianship })
     }

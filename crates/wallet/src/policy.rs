@@ -180,6 +180,71 @@ fn bounded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use schooltas_credential::ClaimPath;
+    use schooltas_credential::oid4vp::{CredentialQuery, DcqlQuery, LocalizedText, Purpose};
+    use schooltas_credential::trust_list::RegisteredPurpose;
+
+    const ADVICE: &str = "https://schooltas.nl/credentials/school-advice/v1";
+    const SUPPORT: &str = "https://schooltas.nl/credentials/support-needs/v1";
+
+    fn text() -> LocalizedText {
+        LocalizedText { nl: "Overstap".into(), en: "Transfer".into() }
+    }
+
+    /// A transfer purpose on legal obligation, with the support needs on consent (per type).
+    fn registration() -> (Did, VerifierRegistration) {
+        let did = Did::parse("did:web:stedelijk.example").unwrap();
+        let purpose = RegisteredPurpose::new("transfer", text(), LegalBasis::LegalObligation, 730)
+            .allow(ADVICE, [ClaimPath::claim("advice")])
+            .allow_with_basis(SUPPORT, [ClaimPath::claim("arrangements")], LegalBasis::Consent);
+        (did.clone(), VerifierRegistration::new(did, "Het Stedelijk College").with_purpose(purpose))
+    }
+
+    fn request(did: &Did, queries: Vec<CredentialQuery>, basis: LegalBasis) -> AuthorizationRequest {
+        let mut dcql = DcqlQuery::builder();
+        for query in queries {
+            dcql = dcql.credential(query);
+        }
+        AuthorizationRequest::new(did, "https://stedelijk.example/r", "n-0123456789abcdef", dcql.build().unwrap())
+            .with_schooltas(SchooltasExtension::new(Purpose { code: "transfer".into(), text: text() }, basis, 365))
+    }
+
+    fn check(request: &AuthorizationRequest, registration: &VerifierRegistration) -> Result<()> {
+        check_legal_basis(registration, request, request.schooltas.as_ref().unwrap())
+    }
+
+    #[test]
+    fn the_per_type_basis_of_the_registration_wins_over_the_purposes() {
+        let (did, registration) = registration();
+        let advice = CredentialQuery::sd_jwt_vc("advice", [ADVICE]).claim(ClaimPath::claim("advice"));
+        let support = CredentialQuery::sd_jwt_vc("support", [SUPPORT]).claim(ClaimPath::claim("arrangements"));
+        // The support needs "under the legal obligation" of the purpose: registered on consent.
+        let both = request(&did, vec![advice.clone(), support.clone()], LegalBasis::LegalObligation);
+        assert!(matches!(
+            check(&both, &registration),
+            Err(Error::LegalBasisMismatch { query_id, stated: LegalBasis::LegalObligation, registered: Some(LegalBasis::Consent) })
+                if query_id == "support"
+        ));
+        // With the support query on consent, it stands.
+        let mut split = both.clone();
+        split.schooltas.as_mut().unwrap().query_bases.insert("support".into(), LegalBasis::Consent);
+        assert!(check(&split, &registration).is_ok());
+        // A query accepting either type, stated on the purpose's basis: the consent type decides.
+        let either = CredentialQuery::sd_jwt_vc("either", [ADVICE, SUPPORT]).claim(ClaimPath::claim("advice"));
+        assert!(matches!(
+            check(&request(&did, vec![either], LegalBasis::LegalObligation), &registration),
+            Err(Error::LegalBasisMismatch { registered: Some(LegalBasis::Consent), .. })
+        ));
+        // A type the purpose does not allow, on a non-consent basis: nothing backs it.
+        let other = CredentialQuery::sd_jwt_vc("other", ["https://schooltas.nl/credentials/enrolment/v1"])
+            .claim(ClaimPath::claim("group"));
+        assert!(matches!(
+            check(&request(&did, vec![advice, other], LegalBasis::LegalObligation), &registration),
+            Err(Error::LegalBasisMismatch { registered: None, .. })
+        ));
+        // Everything on consent is always acceptable (the strictest basis).
+        assert!(check(&request(&did, vec![support], LegalBasis::Consent), &registration).is_ok());
+    }
 
     fn link(query: &str, sub: Option<&str>, consent: bool) -> (String, Option<String>, bool) {
         (query.to_owned(), sub.map(str::to_owned), consent)

@@ -405,6 +405,22 @@ fn the_prompt_says_when_the_wallet_must_reuse_a_copy() {
     }
 }
 
+#[test]
+fn the_parent_is_told_when_the_approval_reuses_a_guardianship_copy() {
+    let school = School::new();
+    let verifier = Verifier::new(21);
+    let trust = trust_list(&verifier);
+    let resolver = school.resolver();
+    let verifiers = verifiers(&trust, &resolver);
+    let family = family(&school, "pupil-1", "2014-09-01"); // the parent holds 3 guardianship copies
+    for round in 0..4 {
+        let to_parent = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
+        let review = family.parent.review_child_request(&to_parent, &verifiers, NOW).unwrap();
+        assert_eq!(review.reuses_guardianship_copy, round == 3, "round {round}");
+        family.parent.answer_child_request(&to_parent, true, &verifiers, NOW).unwrap();
+    }
+}
+
 // ---- Item 11: transfer dossier only to the enrolling school ----------------------------------
 
 const SECONDARY_BRIN: &str = "34CD";
