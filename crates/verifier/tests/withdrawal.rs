@@ -240,3 +240,23 @@ fn a_consent_the_young_person_gave_alone_is_withdrawn_only_with_their_key() {
     let own = case.withdrawal(&case.child, NOW + 100);
     assert_eq!(case.desk.apply_withdrawal_by(&case.register, &own, NOW + 100).unwrap().1, WithdrawnBy::Approver);
 }
+
+#[test]
+fn unreadable_evidence_never_blocks_the_approvers_withdrawal() {
+    let mut case = parent_approved_consent();
+    let mut record = case.register.get(&case.id).unwrap().unwrap();
+    let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
+    record.id = ConsentId::random();
+    record.evidence.presentations = vec!["not an SD-JWT".into()];
+    record.evidence.guardian_approval = Some("not.a.jwt".into());
+    case.id = register.record(record).unwrap();
+    case.register = register;
+    // No child key can be read: the child's withdrawal is refused, the parent's works.
+    let child = case.withdrawal(&case.child, NOW + 100);
+    assert!(matches!(
+        case.desk.apply_withdrawal(&case.register, &child, NOW + 100),
+        Err(Error::WithdrawalNotByConsenter)
+    ));
+    let parent = case.withdrawal(&case.parent, NOW + 100);
+    assert_eq!(case.desk.apply_withdrawal(&case.register, &parent, NOW + 100).unwrap(), case.id);
+}

@@ -11,7 +11,10 @@
 //!    Otherwise the response is ready to send.
 //! 3. [`Wallet::complete_with_guardian`] adds the parent's approval (or stops on their "no").
 //!
-//! Every step is logged. Each credential copy is presented once while unused copies remain.
+//! Every step is logged. Each credential copy is presented once while unused copies remain;
+//! when none is left the prompt says the copy shown is linkable ([`PromptItem::reuses_copy`]).
+//! Who must approve is decided from the verifier's **registered** legal basis: a request stating
+//! a weaker one is refused (see `policy.rs`).
 
 use std::collections::BTreeMap;
 
@@ -372,7 +375,12 @@ impl Wallet {
     /// and returns the prompt to show.
     ///
     /// Refused (and logged) when the request object does not verify, the verifier is not in the
-    /// trust list, or the request carries no purpose and legal basis.
+    /// trust list, or the request carries no purpose and legal basis. Also refused and logged,
+    /// before anything is matched or shown: a stated legal basis other than consent that the
+    /// verifier's registration does not hold for that purpose and credential type
+    /// ([`Error::LegalBasisMismatch`]: who approves follows the registration, not the request),
+    /// and a transfer-dossier request from a school whose own enrolment credential the wallet
+    /// does not hold ([`Error::TransferWithoutEnrolment`]).
     pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
         let (request_object, request) = read_request(uri, verifiers, now)?;
         let did = request.client_did()?;

@@ -12,7 +12,8 @@
 //!    decides alone (UAVG art. 5) and withdraws with it. A presentation in the evidence that
 //!    the approval does not name adds no key.
 //!
-//! The evidence was verified when the consent was recorded; here it is only read back.
+//! The evidence was verified when the consent was recorded; here it is only read back. Evidence
+//! that cannot be read back adds no child key; the approver key always counts.
 
 use schooltas_credential::consent::GuardianApproval;
 use schooltas_credential::sd_jwt::UnverifiedSdJwt;
@@ -42,40 +43,38 @@ pub(crate) fn withdrawal_keys(record: &ConsentRecord) -> Result<Vec<(WithdrawnBy
         .ok_or(Error::InvalidRecord { reason: "the stored approver key is not a JWK" })?;
     let approver = VerifyingKey::from_jwk(approver_jwk).map_err(schooltas_credential::Error::from)?;
     let mut keys = vec![(WithdrawnBy::Approver, approver)];
-    let Some(approval) = record.evidence.guardian_approval.as_deref() else { return Ok(keys) };
-    let approved = approved_sd_hashes(approval)?;
+    // The child keys are a second way in, never a condition for the first: evidence this code
+    // cannot read (another serialization, an older record) only means no child key, and the
+    // approver key still works.
+    let Some(approved) = record.evidence.guardian_approval.as_deref().and_then(approved_sd_hashes) else {
+        return Ok(keys);
+    };
     for presentation in &record.evidence.presentations {
-        let Ok(parsed) = UnverifiedSdJwt::parse(presentation) else {
-            return Err(Error::CorruptStore { reason: "a presentation in a consent's evidence does not parse".into() });
-        };
+        let Ok(parsed) = UnverifiedSdJwt::parse(presentation) else { continue };
         if !approved.contains(&parsed.sd_hash()) {
             continue;
         }
-        keys.push((WithdrawnBy::Child, holder_key(presentation)?));
+        if let Some(key) = holder_key(presentation) {
+            keys.push((WithdrawnBy::Child, key));
+        }
     }
     Ok(keys)
 }
 
 /// The `sd_hash` of each child presentation a stored guardian approval names.
-fn approved_sd_hashes(approval: &str) -> Result<Vec<String>> {
-    let corrupt =
-        || Error::CorruptStore { reason: "the guardian approval in a consent's evidence does not parse".into() };
-    let jws = CompactJws::parse_with_limit(approval, schooltas_credential::consent::MAX_CONSENT_MESSAGE_LEN)
-        .map_err(|_| corrupt())?;
-    let payload = jws.dangerous_unverified_payload().map_err(|_| corrupt())?;
-    let claims: GuardianApproval = serde_json::from_slice(&payload).map_err(|_| corrupt())?;
-    Ok(claims.presentations.into_iter().map(|p| p.sd_hash).collect())
+fn approved_sd_hashes(approval: &str) -> Option<Vec<String>> {
+    let jws = CompactJws::parse_with_limit(approval, schooltas_credential::consent::MAX_CONSENT_MESSAGE_LEN).ok()?;
+    let payload = jws.dangerous_unverified_payload().ok()?;
+    let claims: GuardianApproval = serde_json::from_slice(&payload).ok()?;
+    Some(claims.presentations.into_iter().map(|p| p.sd_hash).collect())
 }
 
 /// The holder key (`cnf.jwk`, never selectively disclosable in SD-JWT VC) of a stored
 /// presentation.
-fn holder_key(presentation: &str) -> Result<VerifyingKey> {
-    let corrupt =
-        || Error::CorruptStore { reason: "a presentation in a consent's evidence has no usable cnf key".into() };
+fn holder_key(presentation: &str) -> Option<VerifyingKey> {
     let jwt = presentation.split('~').next().unwrap_or_default();
-    let jws = CompactJws::parse(jwt).map_err(|_| corrupt())?;
-    let payload: Value =
-        serde_json::from_slice(&jws.dangerous_unverified_payload().map_err(|_| corrupt())?).map_err(|_| corrupt())?;
-    let jwk = payload.get("cnf").and_then(|cnf| cnf.get("jwk")).and_then(Value::as_object).ok_or_else(corrupt)?;
-    VerifyingKey::from_jwk(jwk).map_err(|_| corrupt())
+    let jws = CompactJws::parse(jwt).ok()?;
+    let payload: Value = serde_json::from_slice(&jws.dangerous_unverified_payload().ok()?).ok()?;
+    let jwk = payload.get("cnf").and_then(|cnf| cnf.get("jwk")).and_then(Value::as_object)?;
+    VerifyingKey::from_jwk(jwk).ok()
 }
