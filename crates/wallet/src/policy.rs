@@ -8,7 +8,9 @@
 //! - [`child_link`] and [`check_one_child`]: a parent approves for one child, the one their
 //!   guardianship credential names (issue 12, item 1, wallet side).
 //! - [`unverified_issuer`]: the issuer of a presentation, read before any signature check, so
-//!   that the trust list is consulted before any DID is resolved (issue 12, item 3).
+//!   that the trust list is consulted before any DID is resolved (issue 12, item 3);
+//!   [`check_registered_client`] and [`check_registered_kid`] do the same for the verifier
+//!   before its `request_uri` is fetched or its DID resolved.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -149,6 +151,35 @@ pub(crate) fn check_one_child(links: &[(String, Option<String>, bool)], child_id
         }
     }
     Ok(())
+}
+
+/// Trust before network for a request passed by reference: the `client_id` parameter of the
+/// `openid4vp://` URI must name a verifier registered in the trust list before its
+/// `request_uri` is fetched. (The fetched object must then carry the same `client_id`.)
+pub(crate) fn check_registered_client(trust_list: &TrustList, client_id: &str) -> Result<()> {
+    let did = client_id
+        .strip_prefix(schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX)
+        .and_then(|did| Did::parse(did).ok())
+        .ok_or_else(|| Error::InvalidInput {
+            reason: "the request's client_id is not decentralized_identifier:<did>".into(),
+        })?;
+    check_registered(trust_list, &did)
+}
+
+/// Trust before network for a request object: the DID of its `kid` (which verification then
+/// requires to be the DID in `client_id`) must be a registered verifier before it is resolved.
+pub(crate) fn check_registered_kid(trust_list: &TrustList, kid: Option<&str>) -> Result<()> {
+    let kid = kid.ok_or_else(|| Error::InvalidInput { reason: "the request object names no key (kid)".into() })?;
+    let kid = schooltas_did::DidUrl::parse(kid)
+        .map_err(|_| Error::InvalidInput { reason: "the request object's kid is not a DID URL".into() })?;
+    check_registered(trust_list, kid.did())
+}
+
+fn check_registered(trust_list: &TrustList, did: &Did) -> Result<()> {
+    match trust_list.verifier(did) {
+        Some(_) => Ok(()),
+        None => Err(Error::VerifierNotRegistered { did: bounded(did.as_str()) }),
+    }
 }
 
 #[derive(Deserialize)]

@@ -382,7 +382,14 @@ impl Wallet {
     /// and a transfer-dossier request from a school whose own enrolment credential the wallet
     /// does not hold ([`Error::TransferWithoutEnrolment`]).
     pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
-        let (request_object, request) = read_request(uri, verifiers, now)?;
+        let (request_object, request) = match read_request(uri, verifiers, now) {
+            Err(Error::VerifierNotRegistered { did }) => {
+                let client_id = format!("{}{did}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX);
+                self.log_refusal(&client_id, "the verifier is not registered in the trust list", now)?;
+                return Err(Error::VerifierNotRegistered { did });
+            }
+            other => other?,
+        };
         let did = request.client_did()?;
         let Some(registration) = verifiers.trust_list.verifier(&did) else {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
@@ -826,27 +833,37 @@ impl Wallet {
 }
 
 /// Verifies a request object (by value or fetched by reference) with the verifier's DID key.
+///
+/// Trust before network: the (unverified) verifier must be registered in the trust list before
+/// anything is fetched for it — neither its `request_uri` nor its DID document (did:web).
 pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<(String, AuthorizationRequest)> {
     let parsed = AuthorizationRequestUri::parse(uri)?;
     let jwt = match &parsed {
         AuthorizationRequestUri::ByValue { request_jwt, .. } => request_jwt.clone(),
-        AuthorizationRequestUri::ByReference { request_uri, .. } => match verifiers.fetch_request_object {
-            Some(fetch) => fetch(request_uri)?,
-            None => {
-                return Err(Error::InvalidInput {
-                    reason: "this request is passed by reference and the wallet has no way to fetch it".into(),
-                });
+        AuthorizationRequestUri::ByReference { request_uri, client_id } => {
+            policy::check_registered_client(verifiers.trust_list, client_id)?;
+            match verifiers.fetch_request_object {
+                Some(fetch) => fetch(request_uri)?,
+                None => {
+                    return Err(Error::InvalidInput {
+                        reason: "this request is passed by reference and the wallet has no way to fetch it".into(),
+                    });
+                }
             }
-        },
+        }
     };
     let request = verify_request_object(&jwt, verifiers, now)?;
     parsed.check_client_id(&request)?;
     Ok((jwt, request))
 }
 
-/// Verifies a signed request object with the key its `kid` names in the verifier's DID.
+/// Verifies a signed request object with the key its `kid` names in the verifier's DID — once
+/// that DID (which must be the one in `client_id`) is registered in the trust list, so that an
+/// unregistered did:web verifier makes the wallet fetch nothing.
 pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
-    Ok(UnverifiedRequestObject::parse(jwt)?.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
+    let object = UnverifiedRequestObject::parse(jwt)?;
+    policy::check_registered_kid(verifiers.trust_list, object.header().kid())?;
+    Ok(object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
 }
 
 fn expect_send(outcome: Outcome) -> Result<ResponseToSend> {

@@ -367,6 +367,73 @@ fn an_unaccredited_did_web_issuer_is_refused_before_any_fetch() {
     assert_eq!(fetches.load(Ordering::SeqCst), 0);
 }
 
+#[test]
+fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
+    let school = School::new();
+    let verifier = Verifier::new(21);
+    let trust = trust_list(&verifier);
+    let family = family(&school, "pupil-1", "2014-09-01");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counting = Resolver::with_web_fetcher(Counting(fetches.clone()));
+    let request_fetches = AtomicUsize::new(0);
+    let fetch = |_: &str| -> schooltas_wallet::Result<String> {
+        request_fetches.fetch_add(1, Ordering::SeqCst);
+        Err(Error::InvalidInput { reason: "this test serves no request objects".into() })
+    };
+    let counted =
+        schooltas_wallet::Verifiers { trust_list: &trust, resolver: &counting, fetch_request_object: Some(&fetch) };
+
+    // By value, signed under did:web:rogue.example: resolving its kid would fetch its DID document.
+    let rogue = schooltas_did::Did::parse("did:web:rogue.example").unwrap();
+    let request = AuthorizationRequest::new(
+        &rogue,
+        "https://rogue.example/r",
+        schooltas_credential::oid4vp::random_nonce(),
+        DcqlQuery::builder()
+            .credential(CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("group")))
+            .build()
+            .unwrap(),
+    )
+    .with_schooltas(SchooltasExtension::new(
+        purpose("newsletter", "Nieuwsbrief", "Newsletter"),
+        LegalBasis::Consent,
+        30,
+    ));
+    let kid = schooltas_did::DidUrl::parse("did:web:rogue.example#key-1").unwrap();
+    let jwt = request.sign(&SigningKey::from_ed25519_seed(&[88; 32]), &kid, NOW, 600).unwrap();
+    let by_value = schooltas_credential::oid4vp::AuthorizationRequestUri::ByValue {
+        client_id: request.client_id.clone(),
+        request_jwt: jwt,
+    }
+    .to_uri();
+    assert!(matches!(
+        family.child.handle_request(&by_value, &counted, NOW),
+        Err(Error::VerifierNotRegistered { did }) if did == "did:web:rogue.example"
+    ));
+    // By reference: the request_uri is not fetched for an unregistered client_id.
+    let by_reference = schooltas_credential::oid4vp::AuthorizationRequestUri::ByReference {
+        client_id: request.client_id.clone(),
+        request_uri: "https://rogue.example/request.jwt".into(),
+    }
+    .to_uri();
+    assert!(matches!(
+        family.child.handle_request(&by_reference, &counted, NOW),
+        Err(Error::VerifierNotRegistered { .. })
+    ));
+    assert_eq!(fetches.load(Ordering::SeqCst), 0, "no DID document fetched");
+    assert_eq!(request_fetches.load(Ordering::SeqCst), 0, "no request object fetched");
+    let refusals: Vec<LogEvent> = family
+        .child
+        .log()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| matches!(e, LogEvent::RequestRefused { .. }))
+        .collect();
+    assert_eq!(refusals.len(), 2);
+    assert!(matches!(&refusals[0], LogEvent::RequestRefused { verifier, .. } if *verifier == request.client_id));
+}
+
 fn schooltas_credential_paths(names: &[&str]) -> Vec<ClaimPath> {
     names.iter().map(|n| ClaimPath::claim(*n)).collect()
 }
