@@ -7,8 +7,9 @@
 //! The wallet marks the dyslexia statement as special-category data. The parent first approves
 //! advice and levels only; in a second request also the support needs. The secondary school
 //! verifies and gets exactly that. A learning app asking for more than its registration allows
-//! is refused by its own request builder, and flagged by the wallet when it asks anyway. The
-//! family's log is printed at the end.
+//! is refused by its own request builder; when it asks anyway, the wallet refuses outright a
+//! dyslexia statement "on contract" (the registration backs no such basis) and flags the extra
+//! claim. The family's log is printed at the end.
 //!
 //! Run with `cargo run --example school_transfer`.
 
@@ -184,32 +185,46 @@ fn run() -> Result<()> {
         .credential(too_much.clone())
         .build("n-8c1f0e2d7a9b3c4d");
     check(refused.is_err(), "the app's own request builder refuses to over-ask")?;
-    let sneaky = AuthorizationRequest::new(
-        &did_of(&app_key),
-        "https://rekenkoning.example/r",
-        schooltas::credential::oid4vp::random_nonce(),
-        schooltas::credential::oid4vp::DcqlQuery::builder()
-            .credential(too_much)
-            .credential(query("support", "support_needs", &["dyslexia_statement"]))
-            .build()?,
-    )
-    .with_schooltas(schooltas::credential::oid4vp::SchooltasExtension::new(
-        schooltas::credential::oid4vp::Purpose { code: "practice".into(), text: text("Oefenen", "Practice") },
-        LegalBasis::Contract,
-        365,
-    ));
-    let signed = SignedRequest::sign(sneaky, &app_key, &kid_of(&app_key)?, NOW, 600)?;
-    let prompt = child.handle_request(&signed.uri_by_value(), &verifiers, NOW)?;
+    let sneaky = |with_dyslexia: bool| -> Result<String> {
+        let mut dcql = schooltas::credential::oid4vp::DcqlQuery::builder().credential(too_much.clone());
+        if with_dyslexia {
+            dcql = dcql.credential(query("support", "support_needs", &["dyslexia_statement"]));
+        }
+        let request = AuthorizationRequest::new(
+            &did_of(&app_key),
+            "https://rekenkoning.example/r",
+            schooltas::credential::oid4vp::random_nonce(),
+            dcql.build()?,
+        )
+        .with_schooltas(schooltas::credential::oid4vp::SchooltasExtension::new(
+            schooltas::credential::oid4vp::Purpose { code: "practice".into(), text: text("Oefenen", "Practice") },
+            LegalBasis::Contract,
+            365,
+        ));
+        Ok(SignedRequest::sign(request, &app_key, &kid_of(&app_key)?, NOW, 600)?.uri_by_value())
+    };
+    // Sent by hand with the dyslexia statement "on contract": the registration backs no basis
+    // but consent for it, so the wallet does not even prompt (who approves follows the
+    // registration, not the request).
+    match child.handle_request(&sneaky(true)?, &verifiers, NOW) {
+        Err(error @ schooltas::wallet::Error::LegalBasisMismatch { .. }) => {
+            println!("    │ {}", error.localized(Language::Nl));
+        }
+        other => return Err(format!("the wallet must refuse the pretext basis, got {other:?}").into()),
+    }
+    // Sent by hand with only the extra level: the wallet flags it and the family says no.
+    let prompt = child.handle_request(&sneaky(false)?, &verifiers, NOW)?;
     for warning in &prompt.over_asking {
         println!("    │ WARNING: {warning}");
     }
-    check(prompt.over_asking.len() >= 2, "the wallet flags the extra level and the dyslexia statement")?;
+    check(!prompt.over_asking.is_empty(), "the wallet flags the extra level")?;
     let Outcome::Send(refusal) = child.decide(&prompt.request_id, Decision::Deny, NOW)? else {
         return Err("a denial is sent at once".into());
     };
     check(!refusal.discloses, "nothing leaves the wallet")?;
     say(
-        "A learning app asks beyond its registration: its builder refuses; sent by hand, the wallet flags it and the family says no.",
+        "A learning app asks beyond its registration: its builder refuses; sent by hand, the wallet refuses the dyslexia \
+         statement \"on contract\" outright, flags the extra level, and the family says no.",
     );
 
     // ---- The family's log ----------------------------------------------------------------------
@@ -251,6 +266,9 @@ fn describe(event: &LogEvent) -> String {
         }
         LogEvent::Disclosure { verifier, purpose, vct, claims, .. } => {
             format!("disclosed {} of {} to {} for {purpose}", claims.join(", "), short(vct), short(verifier))
+        }
+        LogEvent::ConsentConfirmed { verifier, purpose, .. } => {
+            format!("confirmed at 16 the consent for {purpose} to {}", short(verifier))
         }
         LogEvent::Withdrawal { verifier, purpose, .. } => {
             format!("withdrew consent for {purpose} from {}", short(verifier))

@@ -57,6 +57,14 @@ pub enum Error {
     /// A withdrawal names a request no recorded consent answered.
     #[error("no consent was recorded for the request this withdrawal names")]
     NoConsentForRequest,
+    /// A withdrawal is signed by a key that had no part in the consent it names: neither the
+    /// key that approved it nor the key of a child presentation its guardian approval names
+    /// (a sibling's, another family's). Nothing was withdrawn.
+    #[error(
+        "this withdrawal is not signed by the key that gave the consent, nor by the key of the child it \
+         is about; nothing was withdrawn"
+    )]
+    WithdrawalNotByConsenter,
     /// The register holds no consent with this id.
     #[error("no consent {id} is recorded here")]
     UnknownConsent {

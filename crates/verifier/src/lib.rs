@@ -91,7 +91,7 @@ pub use http::HttpsStatusListFetcher;
 pub use nonces::{Nonce, NonceError, NonceStore};
 pub use register::{
     ConsentId, ConsentRecord, ConsentRegister, ConsentStore, ConsentTx, Evidence, NoReason, SqliteConsentStore,
-    StatusCheck, UseAnswer, UseQuery, Withdrawal,
+    StatusCheck, UseAnswer, UseQuery, Withdrawal, WithdrawnBy,
 };
 pub use request::{RequestBuilder, SignedRequest};
 pub use service::{DEFAULT_OPEN_REQUESTS, Received, Verifier};

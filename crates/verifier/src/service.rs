@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::nonces::{Nonce, NonceStore};
-use crate::register::{ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence};
+use crate::register::{
+    ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence, WithdrawnBy, withdrawal_keys,
+};
 use crate::request::{RequestBuilder, SignedRequest};
 use crate::verify::{Check, Verdict, VerificationContext, verify_response};
 
@@ -211,26 +213,52 @@ impl Verifier {
     }
 
     /// Applies a signed withdrawal: finds the consent by our client id and the request nonce
-    /// it names, checks the signature against the key that gave the consent, and withdraws it
-    /// (effective from now; the message is kept as evidence).
+    /// it names, checks the signature against the keys that may withdraw it, and withdraws it
+    /// (effective from now; the message is kept as evidence). Returns the consent withdrawn;
+    /// [`Verifier::apply_withdrawal_by`] also says whose key signed.
+    ///
+    /// The keys that may withdraw (see [`WithdrawnBy`]): the approver key recorded with the
+    /// consent (the parent's below 16, the pupil's own from 16), and — for a consent a parent
+    /// approved — the holder key of each child presentation the guardian approval names: the
+    /// young person withdrawing, from 16, a consent their parent gave. Withdrawing only reduces
+    /// processing, so either suffices; any other key (a sibling's, another family's) is
+    /// refused with [`Error::WithdrawalNotByConsenter`]. A message signed by an accepted key
+    /// but for another audience, stale or from the future is refused as such.
     pub fn apply_withdrawal<S: ConsentStore>(
         &self,
         register: &ConsentRegister<S>,
         jwt: &str,
         now: i64,
     ) -> Result<ConsentId> {
+        self.apply_withdrawal_by(register, jwt, now).map(|(id, _)| id)
+    }
+
+    /// [`Verifier::apply_withdrawal`], returning also whose key signed the withdrawal (keep it
+    /// with the register's answer: "withdrawn by the pupil at 16" reads differently from
+    /// "withdrawn by the parent").
+    pub fn apply_withdrawal_by<S: ConsentStore>(
+        &self,
+        register: &ConsentRegister<S>,
+        jwt: &str,
+        now: i64,
+    ) -> Result<(ConsentId, WithdrawnBy)> {
         let message = UnverifiedWithdrawal::parse(jwt)?;
         let client_id = self.client_id();
         let record = register.by_request(&client_id, message.unverified_nonce())?.ok_or(Error::NoConsentForRequest)?;
-        let id = record.id.clone();
-        let approver_jwk = record
-            .approver_jwk
-            .as_object()
-            .ok_or(Error::InvalidRecord { reason: "the stored approver key is not a JWK" })?;
-        let approver = VerifyingKey::from_jwk(approver_jwk).map_err(schooltas_credential::Error::from)?;
-        message.verify(&approver, &client_id, now, 60)?;
-        register.withdraw(&id, now, jwt)?;
-        Ok(id)
+        for (by, key) in withdrawal_keys(&record)? {
+            match message.verify(&key, &client_id, now, 60) {
+                Ok(_) => {
+                    register.withdraw(&record.id, now, jwt)?;
+                    return Ok((record.id, by));
+                }
+                // Not this key (wrong signature, or an algorithm this key does not use): try
+                // the next one. The audience and time checks come after the signature, so any
+                // other error means the key fits and the message is refused for what it says.
+                Err(schooltas_credential::Error::Did(_)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(Error::WithdrawalNotByConsenter)
     }
 }
 

@@ -1,4 +1,9 @@
 //! The consents a family gave, and withdrawing one: one call, one signed message, one log entry.
+//!
+//! At the 16th birthday the consents a parent gave are put to the young person
+//! ([`Wallet::consents_to_reconfirm`]) to confirm ([`Wallet::confirm_consent`]) or withdraw
+//! ([`Wallet::withdraw`], signed with the key of their own presentation that the verifier holds
+//! as evidence of that consent).
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -9,6 +14,7 @@ use schooltas_did::SigningKey;
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogEvent};
+use crate::owner::Role;
 use crate::vault::VaultTx;
 use crate::wallet::{Wallet, get_credential};
 
@@ -52,6 +58,23 @@ pub struct ConsentGiven {
     /// When it was withdrawn, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn_at: Option<i64>,
+    /// In a child's wallet, for a consent a parent gave: the credential copy whose key bound
+    /// the child's consent presentation. The verifier keeps that presentation as evidence, so
+    /// from the 16th birthday the young person can withdraw with this key
+    /// ([`Wallet::withdraw`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_copy: Option<String>,
+    /// When the young person (16 or over) confirmed a consent a parent gave
+    /// ([`Wallet::confirm_consent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<i64>,
+}
+
+impl ConsentGiven {
+    /// Whether it is still in force as far as this wallet knows (not withdrawn).
+    pub fn is_active(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
 }
 
 /// A signed withdrawal to deliver to the verifier (its consent register applies it).
@@ -82,6 +105,21 @@ pub(crate) fn record(
     record_for(tx, request, verifier_name, approver, None, now)
 }
 
+/// Records, in the child's wallet, a consent a parent approved: with the copy whose key bound
+/// the child's consent presentation, so the young person can withdraw it from 16.
+pub(crate) fn record_parent_given(
+    tx: &mut VaultTx<'_>,
+    request: &AuthorizationRequest,
+    verifier_name: &str,
+    child_copy: Option<String>,
+    now: i64,
+) -> Result<ConsentGiven> {
+    let mut consent = record_for(tx, request, verifier_name, Approver::Parent, None, now)?;
+    consent.child_copy = child_copy;
+    put(tx, &consent)?;
+    Ok(consent)
+}
+
 /// Records a consent a parent gave for a child.
 pub(crate) fn record_for(
     tx: &mut VaultTx<'_>,
@@ -103,9 +141,17 @@ pub(crate) fn record_for(
         approver,
         on_behalf_of,
         withdrawn_at: None,
+        child_copy: None,
+        confirmed_at: None,
     };
     put(tx, &consent)?;
     Ok(consent)
+}
+
+fn load(tx: &mut VaultTx<'_>, consent_id: &str) -> Result<ConsentGiven> {
+    let bytes =
+        tx.get(CONSENT_KIND, consent_id)?.ok_or_else(|| Error::UnknownConsent { consent_id: consent_id.to_owned() })?;
+    serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("consent record {consent_id}") })
 }
 
 fn put(tx: &mut VaultTx<'_>, consent: &ConsentGiven) -> Result<()> {
@@ -128,21 +174,86 @@ impl Wallet {
         Ok(out)
     }
 
-    /// Withdraws a consent: signs the withdrawal with the key that gave it, marks it withdrawn
-    /// and logs it, in one transaction. Deliver the message to the verifier.
-    pub fn withdraw(&self, consent_id: &str, now: i64) -> Result<WithdrawalMessage> {
+    /// The consents a parent gave for this young person that they have not confirmed or
+    /// withdrawn, once they are 16 or over on the day of `now`; empty before (and in a
+    /// parent's wallet).
+    ///
+    /// From the 16th birthday the young person decides alone (UAVG art. 5; DOMAIN.md: "existing
+    /// consents are re-confirmed"): an app shows these and lets them
+    /// [`confirm_consent`](Self::confirm_consent) or [`withdraw`](Self::withdraw) each one.
+    pub fn consents_to_reconfirm(&self, now: i64) -> Result<Vec<ConsentGiven>> {
+        if !self.decides_alone(now) {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .consents()?
+            .into_iter()
+            .filter(|c| c.approver == Approver::Parent && c.is_active() && c.confirmed_at.is_none())
+            .collect())
+    }
+
+    /// The young person (16 or over) confirms a consent their parent gave: it stays in force
+    /// and is no longer put to them. Logged. Nothing is sent: the verifier already holds a
+    /// valid consent, and withdrawing stays possible at any time.
+    ///
+    /// Refused with [`Error::NotReconfirmable`] before the 16th birthday, for a consent the
+    /// holder gave themselves, or one already confirmed; [`Error::AlreadyWithdrawn`] and
+    /// [`Error::UnknownConsent`] as for [`withdraw`](Self::withdraw).
+    pub fn confirm_consent(&self, consent_id: &str, now: i64) -> Result<ConsentGiven> {
+        let adult = self.decides_alone(now);
         self.vault.transaction(|tx| {
-            let bytes = tx
-                .get(CONSENT_KIND, consent_id)?
-                .ok_or_else(|| Error::UnknownConsent { consent_id: consent_id.to_owned() })?;
-            let mut consent: ConsentGiven = serde_json::from_slice(&bytes)
-                .map_err(|_| Error::Corrupted { what: format!("consent record {consent_id}") })?;
+            let mut consent = load(tx, consent_id)?;
+            let refuse = |reason| Err(Error::NotReconfirmable { consent_id: consent_id.to_owned(), reason });
             if consent.withdrawn_at.is_some() {
                 return Err(Error::AlreadyWithdrawn { consent_id: consent_id.to_owned() });
             }
-            let copy_id = match &consent.approver {
-                Approver::Copy { copy_id } => copy_id.clone(),
-                Approver::Parent => return Err(Error::GivenByParent),
+            if consent.approver != Approver::Parent || consent.on_behalf_of.is_some() {
+                return refuse("it was not given by a parent for the holder of this wallet");
+            }
+            if !adult {
+                return refuse("only a young person of 16 or over confirms a consent their parent gave");
+            }
+            if consent.confirmed_at.is_some() {
+                return refuse("it was already confirmed");
+            }
+            consent.confirmed_at = Some(now);
+            put(tx, &consent)?;
+            log::append(
+                tx,
+                now,
+                LogEvent::ConsentConfirmed {
+                    consent_id: consent.id.clone(),
+                    verifier: consent.verifier.clone(),
+                    purpose: consent.purpose.code.clone(),
+                },
+            )?;
+            Ok(consent)
+        })
+    }
+
+    /// A child's wallet whose holder is 16 or over today.
+    fn decides_alone(&self, now: i64) -> bool {
+        matches!(self.owner.role(), Role::Child { .. }) && !self.owner.age_band(now).needs_guardian()
+    }
+
+    /// Withdraws a consent: signs the withdrawal with the key that gave it, marks it withdrawn
+    /// and logs it, in one transaction. Deliver the message to the verifier.
+    ///
+    /// A consent a parent gave is withdrawn from the parent's wallet (their approval key) —
+    /// or, from the 16th birthday, from the young person's own wallet with the key of the
+    /// child's presentation the verifier holds as evidence; before 16 the child's wallet
+    /// refuses with [`Error::GivenByParent`].
+    pub fn withdraw(&self, consent_id: &str, now: i64) -> Result<WithdrawalMessage> {
+        let adult = self.decides_alone(now);
+        self.vault.transaction(|tx| {
+            let mut consent = load(tx, consent_id)?;
+            if consent.withdrawn_at.is_some() {
+                return Err(Error::AlreadyWithdrawn { consent_id: consent_id.to_owned() });
+            }
+            let copy_id = match (&consent.approver, &consent.child_copy) {
+                (Approver::Copy { copy_id }, _) => copy_id.clone(),
+                (Approver::Parent, Some(child_copy)) if adult => child_copy.clone(),
+                (Approver::Parent, _) => return Err(Error::GivenByParent),
             };
             let copy = get_credential(tx, &copy_id)?;
             let key = SigningKey::from_jwk_json(&copy.holder_key)

@@ -1,6 +1,9 @@
 //! The one error type of the wallet crate. No variant carries a claim value, a key or a
 //! passphrase.
 
+use schooltas_credential::catalog::Language;
+use schooltas_credential::oid4vp::LegalBasis;
+
 /// Everything that can go wrong in a wallet.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -101,12 +104,132 @@ pub enum Error {
     /// The consent was given by a parent; it is withdrawn from the parent's wallet.
     #[error("this consent was given by a parent; withdraw it from the parent's wallet")]
     GivenByParent,
+    /// The request states another legal basis for a credential query than the verifier's
+    /// registration holds for that purpose and credential type (or states a basis other than
+    /// consent where the registration holds none). The wallet decides who approves from the
+    /// registration, never from the request (DOMAIN.md: a basis "cannot be used as a
+    /// pretext"), so it does not answer at all. [`Error::localized`] gives the sentence in
+    /// Dutch.
+    #[error(
+        "the verifier states {} as the legal basis for {query_id:?}, but for this purpose it is registered {}; \
+         the wallet does not answer a request whose basis differs from the registration",
+        basis_en(*stated),
+        registered.map_or_else(|| "for no legal basis other than consent".to_owned(), |b| format!("only on {}", basis_en(b)))
+    )]
+    LegalBasisMismatch {
+        /// The DCQL credential query id.
+        query_id: String,
+        /// The basis the request states.
+        stated: LegalBasis,
+        /// The basis the registration holds (`None`: the registration does not cover this
+        /// purpose or credential type).
+        registered: Option<LegalBasis>,
+    },
+    /// A transfer dossier (onderwijskundig rapport) was asked for by a school the pupil is not
+    /// registered at: the wallet holds no current enrolment credential issued by the requesting
+    /// school (DOMAIN.md: the receiving school may ask only after registration).
+    #[error(
+        "the transfer dossier goes only to a school where the pupil is registered; this wallet holds no \
+         current enrolment credential issued by {verifier}"
+    )]
+    TransferWithoutEnrolment {
+        /// The requesting verifier's DID.
+        verifier: String,
+    },
+    /// A child's presentation in a request for a parent's approval discloses no child link
+    /// (`sub`), so the parent's wallet cannot tell whom it is about.
+    #[error("the child's presentation for {query_id:?} does not say which child it is about; it cannot be approved")]
+    ChildLinkMissing {
+        /// The DCQL credential query id.
+        query_id: String,
+    },
+    /// The presentations in a request for a parent's approval are not all about the same child.
+    #[error(
+        "the presentations to approve are not all about the same child (the one for {query_id:?} is about \
+         another); one approval is for one child"
+    )]
+    NotOneChild {
+        /// The credential query whose presentation differs.
+        query_id: String,
+    },
+    /// The presentations in a request for a parent's approval are about another child than the
+    /// one the request names (and the parent's guardianship credential covers).
+    #[error("the presentation for {query_id:?} is about another child than the one this approval is for")]
+    WrongChild {
+        /// The DCQL credential query id.
+        query_id: String,
+    },
+    /// The consent is not one a parent gave that this young person can confirm (yet).
+    #[error("consent {consent_id} cannot be confirmed here: {reason}")]
+    NotReconfirmable {
+        /// The consent's id.
+        consent_id: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// The legal basis in plain English.
+fn basis_en(basis: LegalBasis) -> &'static str {
+    match basis {
+        LegalBasis::Consent => "consent",
+        LegalBasis::LegalObligation => "legal obligation",
+        LegalBasis::PublicTask => "public task",
+        LegalBasis::Contract => "contract",
+    }
+}
+
+/// The legal basis in plain Dutch.
+fn basis_nl(basis: LegalBasis) -> &'static str {
+    match basis {
+        LegalBasis::Consent => "toestemming",
+        LegalBasis::LegalObligation => "wettelijke plicht",
+        LegalBasis::PublicTask => "publieke taak",
+        LegalBasis::Contract => "overeenkomst",
+    }
+}
+
+impl Error {
+    /// The message in `language`, for the person holding the phone. Variants with a Dutch
+    /// wording (the refusals a family sees) give it; the others fall back to the English
+    /// `Display`.
+    pub fn localized(&self, language: Language) -> String {
+        if language == Language::En {
+            return self.to_string();
+        }
+        match self {
+            Error::LegalBasisMismatch { stated, registered, .. } => format!(
+                "De aanvrager noemt '{}' als grondslag, maar is voor dit doel {}. Daarom geeft de wallet \
+                 geen antwoord: wie moet beslissen hangt af van de registratie, niet van wat de aanvrager zegt.",
+                basis_nl(*stated),
+                match registered {
+                    Some(LegalBasis::Consent) => "alleen geregistreerd op toestemming".to_owned(),
+                    Some(other) => format!("alleen geregistreerd op '{}'", basis_nl(*other)),
+                    None => "niet geregistreerd op een andere grondslag dan toestemming".to_owned(),
+                }
+            ),
+            Error::TransferWithoutEnrolment { .. } => "Het onderwijskundig rapport gaat alleen naar een school \
+                 waar de leerling al is ingeschreven, en deze wallet heeft geen inschrijving van die school."
+                .to_owned(),
+            Error::ChildLinkMissing { .. } => {
+                "Uit een van de gegevens van het kind blijkt niet over welk kind het gaat; dat kun je niet goedkeuren."
+                    .to_owned()
+            }
+            Error::NotOneChild { .. } => {
+                "De gegevens gaan niet allemaal over hetzelfde kind; één goedkeuring geldt voor één kind.".to_owned()
+            }
+            Error::WrongChild { .. } => {
+                "De gegevens gaan over een ander kind dan het kind waarvoor je toestemming kunt geven.".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
 }
 
 /// `Result` with this crate's [`Error`].

@@ -25,6 +25,7 @@ use crate::consents::{self, Approver};
 use crate::error::{Error, Result};
 use crate::log::{self, Actor, LogEvent};
 use crate::owner::Role;
+use crate::policy;
 use crate::receive::{StoredCredential, stored_credentials};
 use crate::request::{
     GuardianAnswer, GuardianRequest, PromptClaim, Verifiers, basis_name, prompt_claim, verify_request_object,
@@ -52,6 +53,10 @@ pub struct GuardianPrompt {
     pub transaction_data: Vec<Value>,
     /// When the child said yes.
     pub child_assented_at: i64,
+    /// Every copy of the parent's guardianship credential has been presented before: the
+    /// approval reuses one, and this verifier and the earlier one(s) can link the two
+    /// approvals to this parent (issue 12, item 9). An app says so before the parent decides.
+    pub reuses_guardianship_copy: bool,
 }
 
 /// One of the child's presentations.
@@ -226,9 +231,12 @@ impl Wallet {
         let registration =
             verifiers.trust_list.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
         let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
+        // The parent's wallet applies the registered basis itself, as the child's did.
+        policy::check_legal_basis(registration, &verified_request, &extension)?;
         let guardianship = self.guardianship_for(&request.child_id, now)?;
 
         let mut items = Vec::new();
+        let mut links = Vec::new();
         let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&verified_request.nonce, &verified_request.client_id));
         for (query_id, list) in &request.vp_token {
             if verified_request.dcql_query.credential(query_id).is_none() {
@@ -236,7 +244,13 @@ impl Wallet {
                     reason: format!("the child answered {query_id:?}, which the request does not ask"),
                 });
             }
+            let consent = extension.basis_for(query_id) == LegalBasis::Consent;
             for presentation in list {
+                // Trust before network: the (unverified) issuer must be accredited for the
+                // (unverified) type before its DID is resolved — a did:web issuer would
+                // otherwise make this wallet fetch any URL a child's wallet names.
+                let (claimed_issuer, claimed_vct) = policy::unverified_issuer(presentation)?;
+                verifiers.trust_list.check_issuer(&claimed_issuer, &claimed_vct)?;
                 let verified = UnverifiedSdJwt::parse(presentation)?.verify_with(
                     |header, iss| issuer_key_via_did(verifiers.resolver, header, iss),
                     &options,
@@ -245,6 +259,7 @@ impl Wallet {
                 let vct = verified.vct().unwrap_or_default().to_owned();
                 let issuer = Did::parse(verified.issuer().unwrap_or_default())?;
                 verifiers.trust_list.check_issuer(&issuer, &vct)?;
+                links.push((query_id.clone(), policy::child_link(&verified).map(str::to_owned), consent));
                 let disclosed = verified
                     .disclosed_paths()
                     .iter()
@@ -261,6 +276,8 @@ impl Wallet {
         if items.is_empty() {
             return Err(Error::InvalidInput { reason: "the child's request holds no presentation".into() });
         }
+        // One approval, one child: the child the guardianship credential names.
+        policy::check_one_child(&links, &request.child_id)?;
         let over_asking = registration.over_asking(&verified_request).iter().map(ToString::to_string).collect();
         let transaction_data = verified_request
             .decoded_transaction_data()?
@@ -277,6 +294,7 @@ impl Wallet {
             over_asking,
             transaction_data,
             child_assented_at: request.assented_at,
+            reuses_guardianship_copy: guardianship.used,
         };
         Ok(Reviewed { request: verified_request, prompt, guardianship })
     }

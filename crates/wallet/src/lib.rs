@@ -10,6 +10,7 @@ mod error;
 pub mod guardian;
 pub mod log;
 mod owner;
+mod policy;
 pub mod receive;
 pub mod request;
 pub mod vault;

@@ -89,6 +89,15 @@ pub enum LogEvent {
         /// Exactly which claims, as dotted paths.
         claims: Vec<String>,
     },
+    /// A young person of 16 or over confirmed a consent their parent gave.
+    ConsentConfirmed {
+        /// The consent's id.
+        consent_id: String,
+        /// To whom it was given.
+        verifier: String,
+        /// For which purpose.
+        purpose: String,
+    },
     /// A consent was withdrawn.
     Withdrawal {
         /// The consent's id.

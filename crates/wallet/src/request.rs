@@ -11,7 +11,10 @@
 //!    Otherwise the response is ready to send.
 //! 3. [`Wallet::complete_with_guardian`] adds the parent's approval (or stops on their "no").
 //!
-//! Every step is logged. Each credential copy is presented once while unused copies remain.
+//! Every step is logged. Each credential copy is presented once while unused copies remain;
+//! when none is left the prompt says the copy shown is linkable ([`PromptItem::reuses_copy`]).
+//! Who must approve is decided from the verifier's **registered** legal basis: a request stating
+//! a weaker one is refused (see `policy.rs`).
 
 use std::collections::BTreeMap;
 
@@ -33,6 +36,7 @@ use crate::consents::{self, Approver};
 use crate::error::{Error, Result};
 use crate::log::{self, Actor, LogEvent};
 use crate::owner::AgeBand;
+use crate::policy;
 use crate::receive::CREDENTIAL_KIND;
 use crate::vault::VaultTx;
 use crate::wallet::{IndexedCopy, Wallet, dotted, get_credential, put_credential, restrict};
@@ -113,6 +117,10 @@ pub struct PromptItem {
     pub claims: Vec<PromptClaim>,
     /// Credentials in the wallet that can answer (empty: this query cannot be answered).
     pub candidates: Vec<Candidate>,
+    /// Every copy of the credential that would be presented has been presented before: the
+    /// wallet must reuse one, and this verifier and the earlier one(s) can link the two
+    /// answers (the same issuer signature, salts and holder key). The prompt says so.
+    pub reuses_copy: bool,
 }
 
 /// What an app shows the person who decides.
@@ -145,6 +153,12 @@ pub struct ConsentPrompt {
 }
 
 impl ConsentPrompt {
+    /// Whether answering means presenting a copy that was presented before (linkable to the
+    /// earlier verifier): see [`PromptItem::reuses_copy`].
+    pub fn reuses_copies(&self) -> bool {
+        self.items.iter().any(|item| item.reuses_copy)
+    }
+
     /// Whether any claim asked for is special-category data.
     pub fn has_special_category(&self) -> bool {
         self.items.iter().flat_map(|i| &i.claims).any(|c| c.special_category)
@@ -183,6 +197,16 @@ impl ConsentPrompt {
             }
             if item.candidates.is_empty() {
                 out.push_str(&pick("    (niet in de wallet)\n", "    (not in the wallet)\n"));
+            }
+            if item.reuses_copy {
+                out.push_str(&pick(
+                    "    LET OP: alle exemplaren hiervan zijn al eerder gedeeld. De wallet moet een exemplaar \
+                     opnieuw gebruiken, en wie het eerder kreeg kan samen met deze aanvrager zien dat het om \
+                     dezelfde persoon gaat. Vraag de school om nieuwe exemplaren als je dat niet wilt.\n",
+                    "    NOTE: every copy of this credential has been shared before. The wallet must reuse one, \
+                     and whoever received it earlier can tell, together with this verifier, that both answers \
+                     are about the same person. Ask the school for fresh copies if you do not want that.\n",
+                ));
             }
         }
         for data in &self.transaction_data {
@@ -351,9 +375,21 @@ impl Wallet {
     /// and returns the prompt to show.
     ///
     /// Refused (and logged) when the request object does not verify, the verifier is not in the
-    /// trust list, or the request carries no purpose and legal basis.
+    /// trust list, or the request carries no purpose and legal basis. Also refused and logged,
+    /// before anything is matched or shown: a stated legal basis other than consent that the
+    /// verifier's registration does not hold for that purpose and credential type
+    /// ([`Error::LegalBasisMismatch`]: who approves follows the registration, not the request),
+    /// and a transfer-dossier request from a school whose own enrolment credential the wallet
+    /// does not hold ([`Error::TransferWithoutEnrolment`]).
     pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
-        let (request_object, request) = read_request(uri, verifiers, now)?;
+        let (request_object, request) = match read_request(uri, verifiers, now) {
+            Err(Error::VerifierNotRegistered { did }) => {
+                let client_id = format!("{}{did}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX);
+                self.log_refusal(&client_id, "the verifier is not registered in the trust list", now)?;
+                return Err(Error::VerifierNotRegistered { did });
+            }
+            other => other?,
+        };
         let did = request.client_did()?;
         let Some(registration) = verifiers.trust_list.verifier(&did) else {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
@@ -363,11 +399,26 @@ impl Wallet {
             self.log_refusal(&request.client_id, "the request states no purpose and legal basis", now)?;
             return Err(Error::MissingPurpose);
         };
+        // Who approves follows the registered basis, not the stated one: a request stating a
+        // weaker basis than its registration is refused before anything is matched or shown.
+        if let Err(error) = policy::check_legal_basis(registration, &request, &extension) {
+            self.log_refusal(&request.client_id, &error.to_string(), now)?;
+            return Err(error);
+        }
         let findings: Vec<OverAsking> = registration.over_asking(&request);
         let registered = registration.purpose(&extension.purpose.code);
 
         // Match the query against one copy per batch (an unused one where possible).
         let copies = self.index()?;
+        // Registration before transfer: a transfer dossier goes only to the school that
+        // enrolled the pupil (see `policy::check_transfer_enrolment` for the matching).
+        if policy::asks_for_transfer_dossier(&self.catalog, &request)
+            && let Err(error) =
+                policy::check_transfer_enrolment(&self.catalog, verifiers.trust_list, &did, &copies, now)
+        {
+            self.log_refusal(&request.client_id, &error.to_string(), now)?;
+            return Err(error);
+        }
         let representatives = representatives(&copies);
         let wallet_credentials: Vec<WalletCredential<'_>> = representatives
             .iter()
@@ -406,6 +457,9 @@ impl Wallet {
                     disclose: candidate.disclose.clone(),
                 });
             }
+            // The first candidate is the one presented; with no unused copy left, the copy
+            // shown is one an earlier verifier already saw (same signature, salts, key).
+            let reuses_copy = listed.first().is_some_and(|c| c.unused_copies == 0);
             items.push(PromptItem {
                 query_id: query.id.clone(),
                 vct,
@@ -414,6 +468,7 @@ impl Wallet {
                 legal_basis: basis,
                 claims,
                 candidates: listed,
+                reuses_copy,
             });
         }
         let any_consent = items.iter().any(|i| i.legal_basis == LegalBasis::Consent);
@@ -583,7 +638,8 @@ impl Wallet {
                 },
             )?;
             self.log_disclosures(tx, &pending, &planned, now)?;
-            consents::record(tx, &pending.request, &pending.verifier_name, Approver::Parent, now)?;
+            let child_copy = self.first_consent_copy(&pending, &planned);
+            consents::record_parent_given(tx, &pending.request, &pending.verifier_name, child_copy, now)?;
             Ok(())
         })?;
         Ok(ResponseToSend {
@@ -735,8 +791,9 @@ impl Wallet {
         Ok(())
     }
 
-    /// The copy whose key gave a consent a young person (16+) gave alone: the first
-    /// consent-based presentation.
+    /// The copy whose key bound the first consent-based presentation: the key of a consent a
+    /// young person (16+) gave alone, and the child's key in the evidence of one a parent
+    /// approved.
     fn first_consent_copy(&self, pending: &Pending, plan: &[Planned]) -> Option<String> {
         let extension = pending.request.schooltas.as_ref()?;
         plan.iter().find(|p| extension.basis_for(&p.query_id) == LegalBasis::Consent).map(|p| p.copy_id.clone())
@@ -776,27 +833,37 @@ impl Wallet {
 }
 
 /// Verifies a request object (by value or fetched by reference) with the verifier's DID key.
+///
+/// Trust before network: the (unverified) verifier must be registered in the trust list before
+/// anything is fetched for it — neither its `request_uri` nor its DID document (did:web).
 pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<(String, AuthorizationRequest)> {
     let parsed = AuthorizationRequestUri::parse(uri)?;
     let jwt = match &parsed {
         AuthorizationRequestUri::ByValue { request_jwt, .. } => request_jwt.clone(),
-        AuthorizationRequestUri::ByReference { request_uri, .. } => match verifiers.fetch_request_object {
-            Some(fetch) => fetch(request_uri)?,
-            None => {
-                return Err(Error::InvalidInput {
-                    reason: "this request is passed by reference and the wallet has no way to fetch it".into(),
-                });
+        AuthorizationRequestUri::ByReference { request_uri, client_id } => {
+            policy::check_registered_client(verifiers.trust_list, client_id)?;
+            match verifiers.fetch_request_object {
+                Some(fetch) => fetch(request_uri)?,
+                None => {
+                    return Err(Error::InvalidInput {
+                        reason: "this request is passed by reference and the wallet has no way to fetch it".into(),
+                    });
+                }
             }
-        },
+        }
     };
     let request = verify_request_object(&jwt, verifiers, now)?;
     parsed.check_client_id(&request)?;
     Ok((jwt, request))
 }
 
-/// Verifies a signed request object with the key its `kid` names in the verifier's DID.
+/// Verifies a signed request object with the key its `kid` names in the verifier's DID — once
+/// that DID (which must be the one in `client_id`) is registered in the trust list, so that an
+/// unregistered did:web verifier makes the wallet fetch nothing.
 pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
-    Ok(UnverifiedRequestObject::parse(jwt)?.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
+    let object = UnverifiedRequestObject::parse(jwt)?;
+    policy::check_registered_kid(verifiers.trust_list, object.header().kid())?;
+    Ok(object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
 }
 
 fn expect_send(outcome: Outcome) -> Result<ResponseToSend> {

@@ -14,10 +14,13 @@
 mod record;
 mod sqlite;
 mod store;
+mod withdrawal;
 
 pub use record::{ConsentId, ConsentRecord, Evidence, Withdrawal};
 pub use sqlite::SqliteConsentStore;
 pub use store::{ConsentStore, ConsentTx, in_transaction};
+pub use withdrawal::WithdrawnBy;
+pub(crate) use withdrawal::withdrawal_keys;
 
 use schooltas_credential::status_list::StatusListCache;
 use schooltas_did::VerifyingKey;
