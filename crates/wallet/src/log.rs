@@ -162,7 +162,7 @@ pub fn append(tx: &mut VaultTx<'_>, at: i64, event: LogEvent) -> Result<LogEntry
 /// each `prev_hash` the previous `hash`, each `hash` recomputed, and the last one equal to the
 /// sealed head. Any break is [`Error::Corrupted`] naming the first broken entry.
 pub fn verify_chain(vault: &Vault) -> Result<Vec<LogEntry>> {
-    vault.transaction(|tx| {
+    vault.read(|tx| {
         let head = head(tx)?;
         let records = tx.list(KIND)?;
         let mut previous = GENESIS.to_owned();

@@ -119,8 +119,9 @@ fn a_record_moved_to_another_id_or_kind_is_detected() {
         )
         .unwrap();
     }
-    let vault = Vault::open(&path, Unlock::Passphrase("correct horse battery")).unwrap();
-    assert!(matches!(vault.get("consent", "photo"), Err(Error::Corrupted { .. })));
+    // The copied nonce no longer matches the state root: refused on open, before any read.
+    let error = Vault::open(&path, Unlock::Passphrase("correct horse battery")).unwrap_err();
+    assert!(matches!(&error, Error::Tampered { what } if what.contains("swapped")), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
