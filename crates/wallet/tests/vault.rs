@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use rusqlite::Connection;
 use schooltas_wallet::Error;
-use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+use schooltas_wallet::vault::{APPLICATION_ID, KdfParams, Unlock, Vault, WalletKey};
 
 const FAST: KdfParams = KdfParams::INSECURE_FOR_TESTS;
 
@@ -519,5 +519,221 @@ fn an_anchor_behind_the_file_is_caught_up() {
     assert_eq!(anchor.record().unwrap().generation, 0);
     Vault::open_anchored(&path, Unlock::Key(&WalletKey::from_bytes([7; 32])), Box::new(anchor.clone())).unwrap();
     assert_eq!(anchor.record().unwrap().generation, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening never changes a file that is not known to be this wallet's (issue 12, item 6).
+
+/// The bytes of `path` and of its `-wal`, `-shm` and `-journal` side files (None: absent).
+fn files(path: &std::path::Path) -> Vec<(String, Option<Vec<u8>>)> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            (suffix.to_string(), std::fs::read(side).ok())
+        })
+        .collect()
+}
+
+/// The main file and its `-wal`/`-journal`, ignoring a `-shm` (SQLite's shared-memory index,
+/// never part of the data).
+fn data_files(path: &std::path::Path) -> Vec<(String, Option<Vec<u8>>)> {
+    files(path).into_iter().filter(|(suffix, _)| suffix != "-shm").collect()
+}
+
+#[test]
+fn an_empty_file_is_not_a_wallet_and_stays_empty() {
+    let dir = temp_dir("empty");
+    let path = dir.join("empty.sqlite");
+    std::fs::write(&path, b"").unwrap();
+    let before = files(&path);
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::NotAWallet { reason } if reason.contains("is empty")), "{error}");
+    assert_eq!(files(&path), before, "still empty, no side files");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    // Creating is the separate call, and it refuses an existing file, even an empty one.
+    let error = Vault::create(&path, Unlock::Passphrase(PASS), FAST).unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { reason } if reason.contains("already exists")), "{error}");
+    assert_eq!(files(&path), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn another_applications_database_is_left_exactly_as_it_was() {
+    let dir = temp_dir("foreign");
+    let path = dir.join("notes.sqlite");
+    {
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('shopping list');").unwrap();
+        let mode: String = other.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "delete");
+    }
+    let before = files(&path);
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::NotAWallet { reason } if reason.contains("application_id")), "{error}");
+    assert_eq!(files(&path), before, "not a byte changed, no side file created");
+
+    // Even one that carries this app's application_id is only read (read-only connection).
+    Connection::open(&path).unwrap().pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+    let before = files(&path);
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::NotAWallet { reason } if reason == "no wallet tables"), "{error}");
+    assert_eq!(data_files(&path), before.into_iter().filter(|(s, _)| s != "-shm").collect::<Vec<_>>());
+    let mode: String = Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "delete", "the journal mode was not switched to WAL");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_damaged_wallet_with_its_wal_is_left_exactly_as_it_was() {
+    let dir = temp_dir("damaged-wal");
+    let (path, vault) = new_vault(&dir);
+    // Enough records that most pages are only in the main file after the checkpoint on close…
+    vault
+        .transaction(|tx| {
+            for n in 0..200 {
+                tx.put("credential", &format!("c{n:03}"), &[b'x'; 300])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    drop(vault);
+    // …then one more write, left in the `-wal` (the handle stays open while the files are copied).
+    let vault = open(&path).unwrap();
+    vault.put("credential", "z", b"in the wal only").unwrap();
+    let copy = dir.join("copy.sqlite");
+    std::fs::copy(&path, &copy).unwrap();
+    std::fs::copy(dir.join("wallet.sqlite-wal"), dir.join("copy.sqlite-wal")).unwrap();
+    drop(vault);
+    // Damage a page in the middle of the main file (one the WAL does not hold).
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let page = 4096;
+    let middle = (bytes.len() / page / 2) * page;
+    bytes[middle..middle + page].fill(0x5a);
+    std::fs::write(&copy, &bytes).unwrap();
+    let before = data_files(&copy);
+    assert!(before[1].1.as_ref().is_some_and(|wal| !wal.is_empty()), "the copy has its -wal");
+
+    let error = open(&copy).unwrap_err();
+    assert!(matches!(&error, Error::Corrupted { .. }), "{error}");
+    assert!(!error.to_string().contains("nothing was written"), "{error}");
+    assert_eq!(data_files(&copy), before, "neither the file nor its -wal was replayed, checkpointed or rewritten");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn key_derivation_parameters_from_the_file_are_bounded_before_use() {
+    let dir = temp_dir("kdf-bounds");
+    let (path, vault) = new_vault(&dir);
+    drop(vault);
+    let original = meta_of(&raw(&path), "kdf");
+    let record: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let cases = [
+        ("iterations", u64::from(u32::MAX), "iterations"),
+        ("memory_kib", 4 * 1024 * 1024, "memory_kib"),
+        ("memory_kib", u64::from(u32::MAX), "memory_kib"),
+        ("parallelism", 0, "parallelism"),
+        ("parallelism", 1 << 20, "parallelism"),
+    ];
+    for (field, value, expected) in cases {
+        let mut crafted = record.clone();
+        crafted["params"][field] = value.into();
+        set_meta(&raw(&path), "kdf", &serde_json::to_vec(&crafted).unwrap());
+        let started = std::time::Instant::now();
+        let error = open(&path).unwrap_err();
+        assert!(
+            matches!(&error, Error::KdfOutOfBounds { parameter, value: found, .. }
+                if *parameter == expected && *found == value),
+            "{field} = {value}: {error}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "refused before deriving");
+        assert!(error.to_string().contains("outside the accepted bound"), "{error}");
+    }
+    // Each within its bound but together too much work: 1 GiB × 16 passes.
+    let mut crafted = record.clone();
+    crafted["params"]["memory_kib"] = KdfParams::MAX_MEMORY_KIB.into();
+    crafted["params"]["iterations"] = KdfParams::MAX_ITERATIONS.into();
+    set_meta(&raw(&path), "kdf", &serde_json::to_vec(&crafted).unwrap());
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::KdfOutOfBounds { parameter: "memory_kib × iterations", .. }), "{error}");
+    // A salt of a megabyte is refused too.
+    let mut crafted = record.clone();
+    crafted["salt"] = "A".repeat(1 << 20).into();
+    set_meta(&raw(&path), "kdf", &serde_json::to_vec(&crafted).unwrap());
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::NotAWallet { reason } if reason.contains("implausibly large")), "{error}");
+    let mut crafted = record.clone();
+    crafted["salt"] = "AAAA".into();
+    set_meta(&raw(&path), "kdf", &serde_json::to_vec(&crafted).unwrap());
+    assert!(matches!(open(&path), Err(Error::KdfOutOfBounds { parameter: "salt length", value: 3, .. })));
+    // Put back, it opens again.
+    set_meta(&raw(&path), "kdf", &original);
+    open(&path).unwrap();
+    // The same bounds hold for creating and for an export's parameters.
+    let huge = KdfParams { memory_kib: u32::MAX, iterations: 1, parallelism: 1 };
+    assert!(matches!(
+        Vault::create(dir.join("new.sqlite"), Unlock::Passphrase(PASS), huge),
+        Err(Error::KdfOutOfBounds { parameter: "memory_kib", .. })
+    ));
+    assert!(!dir.join("new.sqlite").exists());
+    let export = open(&path).unwrap().export("backup", FAST).unwrap();
+    let mut crafted: serde_json::Value = serde_json::from_slice(&export).unwrap();
+    crafted["params"]["iterations"] = u32::MAX.into();
+    let crafted = serde_json::to_vec(&crafted).unwrap();
+    let error = Vault::import(dir.join("import.sqlite"), &crafted, "backup", Unlock::Passphrase(PASS), FAST).unwrap_err();
+    assert!(matches!(&error, Error::KdfOutOfBounds { parameter: "iterations", .. }), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The other process of the busy test: holds the wallet's write lock until its stdin closes.
+fn hold_the_write_lock(path: &str) -> ! {
+    let raw = Connection::open(path).unwrap();
+    raw.execute_batch("BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE name = 'format';").unwrap();
+    println!("locked");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    std::process::exit(0)
+}
+
+#[test]
+fn readers_do_not_wait_for_a_writer_and_a_blocked_writer_is_told_busy() {
+    if let Ok(path) = std::env::var("SCHOOLTAS_HOLD_LOCK") {
+        hold_the_write_lock(&path);
+    }
+    let dir = temp_dir("busy");
+    let (path, vault) = new_vault(&dir);
+    vault.put("credential", "c1", b"one").unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "readers_do_not_wait_for_a_writer_and_a_blocked_writer_is_told_busy", "--nocapture"])
+        .env("SCHOOLTAS_HOLD_LOCK", &path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("locked") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the other process did not take the lock");
+    }
+    // Another process holds the write lock. Opening and reading still work at once…
+    let started = std::time::Instant::now();
+    let second = open(&path).unwrap();
+    assert_eq!(second.get("credential", "c1").unwrap().unwrap().as_slice(), b"one");
+    assert_eq!(vault.list("credential").unwrap().len(), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "readers did not wait");
+    // …and a write gives up after the busy timeout with a typed error that says so.
+    vault.set_busy_timeout(std::time::Duration::from_millis(200)).unwrap();
+    let error = vault.put("credential", "c2", b"two").unwrap_err();
+    assert!(matches!(error, Error::Busy), "{error}");
+    assert!(error.to_string().contains("another process is writing"), "{error}");
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    // Once the other process is gone, the write goes through.
+    vault.put("credential", "c2", b"two").unwrap();
+    assert_eq!(second.list("credential").unwrap().len(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
