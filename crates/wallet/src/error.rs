@@ -57,7 +57,9 @@ pub enum Error {
     Busy,
     /// A key-derivation parameter read from a file (or given) lies outside what this app
     /// accepts. Refused before any memory is allocated or any time is spent deriving.
-    #[error("the key-derivation parameter {parameter} = {value} is outside the accepted bound ({bound}); the file was not made by this app or was altered")]
+    #[error(
+        "the key-derivation parameter {parameter} = {value} is outside the accepted bound ({bound}); the file was not made by this app or was altered"
+    )]
     KdfOutOfBounds {
         /// Which parameter (`memory_kib`, `iterations`, `parallelism`, `salt length`, …).
         parameter: &'static str,

@@ -139,15 +139,10 @@ impl KdfParams {
     /// Checks the parameters against the bounds above (and Argon2's own minimum of 8 KiB per
     /// lane), before anything is allocated.
     pub fn check_bounds(&self) -> Result<()> {
-        let refuse = |parameter: &'static str, value: u64, bound: String| {
-            Err(Error::KdfOutOfBounds { parameter, value, bound })
-        };
+        let refuse =
+            |parameter: &'static str, value: u64, bound: String| Err(Error::KdfOutOfBounds { parameter, value, bound });
         if !(1..=Self::MAX_PARALLELISM).contains(&self.parallelism) {
-            return refuse(
-                "parallelism",
-                self.parallelism.into(),
-                format!("between 1 and {}", Self::MAX_PARALLELISM),
-            );
+            return refuse("parallelism", self.parallelism.into(), format!("between 1 and {}", Self::MAX_PARALLELISM));
         }
         if !(1..=Self::MAX_ITERATIONS).contains(&self.iterations) {
             return refuse("iterations", self.iterations.into(), format!("between 1 and {}", Self::MAX_ITERATIONS));
@@ -493,6 +488,9 @@ fn check_name(what: &str, value: &str) -> Result<()> {
     }
 }
 
+/// `record` holds what the state root covers (small rows: the open-time scan reads about 100
+/// bytes per record); `sealed` holds the ciphertexts, which are authenticated by the nonce and
+/// generation in `record`. A ciphertext without its `record` row is never read.
 const SCHEMA: &str = "
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE record (
@@ -500,6 +498,11 @@ CREATE TABLE record (
     id TEXT NOT NULL,
     version INTEGER NOT NULL,
     nonce BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE TABLE sealed (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
     ciphertext BLOB NOT NULL,
     PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
@@ -706,12 +709,11 @@ impl Vault {
             let vault = Self::initialise(connection, unlock, params, anchor)?;
             // Move the schema, check and first state from the WAL into the main file: a wallet
             // whose `-wal` is later lost still opens (as an older state; see the threat model).
-            vault
-                .inner
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .connection
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            vault.inner.lock().unwrap_or_else(PoisonError::into_inner).connection.query_row(
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+                [],
+                |_| Ok(()),
+            )?;
             Ok(vault)
         })();
         if made.is_err() {
@@ -893,9 +895,7 @@ impl Vault {
             }
         }
         if let Some(anchor) = &self.anchor {
-            anchor
-                .store(&self.state_key.anchor(&state))
-                .map_err(|e| Error::Anchor { reason: e.to_string() })?;
+            anchor.store(&self.state_key.anchor(&state)).map_err(|e| Error::Anchor { reason: e.to_string() })?;
         }
         Ok(value)
     }
@@ -973,6 +973,15 @@ impl Vault {
     pub fn verify_integrity(&self) -> Result<usize> {
         self.read(|tx| {
             verify_state(tx.tx, tx.key, tx.state_key)?;
+            let orphans: i64 = tx.tx.query_row(
+                "SELECT count(*) FROM sealed s WHERE NOT EXISTS
+                 (SELECT 1 FROM record r WHERE r.kind = s.kind AND r.id = s.id)",
+                [],
+                |row| row.get(0),
+            )?;
+            if orphans > 0 {
+                return Err(tampered(format!("{orphans} ciphertexts were added without a record")));
+            }
             let mut statement = tx.tx.prepare("SELECT DISTINCT kind FROM record")?;
             let kinds = statement.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
             drop(statement);
@@ -1128,7 +1137,8 @@ impl VaultTx<'_> {
         // A version that does not fit leaves the sum wrong, which the next verification
         // reports; it is not an error for the write itself.
         let version = u64::try_from(version).unwrap_or(0);
-        self.state.sum = sub_mod(&self.state.sum, &self.state_key.element(kind.as_bytes(), id.as_bytes(), version, nonce));
+        self.state.sum =
+            sub_mod(&self.state.sum, &self.state_key.element(kind.as_bytes(), id.as_bytes(), version, nonce));
         Ok(())
     }
 
@@ -1148,54 +1158,71 @@ impl VaultTx<'_> {
             add_mod(&self.state.sum, &self.state_key.element(kind.as_bytes(), id.as_bytes(), version, &nonce));
         let stored = i64::try_from(version)
             .map_err(|_| Error::Storage { reason: "the wallet's write counter is exhausted".into() })?;
-        let mut statement = self.tx.prepare_cached(
-            "INSERT OR REPLACE INTO record (kind, id, version, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        statement.execute(params![kind, id, stored, nonce, ciphertext])?;
+        let mut statement = self
+            .tx
+            .prepare_cached("INSERT OR REPLACE INTO record (kind, id, version, nonce) VALUES (?1, ?2, ?3, ?4)")?;
+        statement.execute(params![kind, id, stored, nonce])?;
+        let mut statement =
+            self.tx.prepare_cached("INSERT OR REPLACE INTO sealed (kind, id, ciphertext) VALUES (?1, ?2, ?3)")?;
+        statement.execute(params![kind, id, ciphertext])?;
         Ok(())
     }
 
-    fn open_row(&self, kind: &str, id: &str, version: i64, nonce: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    fn open_row(
+        &self,
+        kind: &str,
+        id: &str,
+        version: i64,
+        nonce: &[u8],
+        ciphertext: Option<&[u8]>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let newest = if self.wrote.is_empty() { self.state.generation } else { self.next_generation };
-        let version = u64::try_from(version).ok().filter(|v| (1..=newest).contains(v)).ok_or_else(|| {
-            tampered(format!("{kind} record {id} claims a write the sealed state does not know"))
-        })?;
+        let version = u64::try_from(version)
+            .ok()
+            .filter(|v| (1..=newest).contains(v))
+            .ok_or_else(|| tampered(format!("{kind} record {id} claims a write the sealed state does not know")))?;
+        let ciphertext =
+            ciphertext.ok_or_else(|| tampered(format!("the ciphertext of {kind} record {id} was deleted")))?;
         unseal(self.key, &record_aad(kind, id, version), nonce, ciphertext)
             .ok_or_else(|| Error::Corrupted { what: format!("{kind} record {id} failed its integrity check") })
     }
 
     /// Reads a record.
     pub fn get(&mut self, kind: &str, id: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let mut statement =
-            self.tx.prepare_cached("SELECT version, nonce, ciphertext FROM record WHERE kind = ?1 AND id = ?2")?;
+        let mut statement = self.tx.prepare_cached(
+            "SELECT r.version, r.nonce, s.ciphertext FROM record r
+             LEFT JOIN sealed s ON s.kind = r.kind AND s.id = r.id WHERE r.kind = ?1 AND r.id = ?2",
+        )?;
         let row = statement
             .query_row(params![kind, id], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, Vec<u8>>(2)?))
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, Option<Vec<u8>>>(2)?))
             })
             .optional()?;
         drop(statement);
-        row.map(|(version, nonce, ciphertext)| self.open_row(kind, id, version, &nonce, &ciphertext)).transpose()
+        row.map(|(version, nonce, ciphertext)| self.open_row(kind, id, version, &nonce, ciphertext.as_deref()))
+            .transpose()
     }
 
     /// Every record of a kind, by id.
     pub fn list(&mut self, kind: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>> {
-        let mut statement = self
-            .tx
-            .prepare_cached("SELECT id, version, nonce, ciphertext FROM record WHERE kind = ?1 ORDER BY id")?;
+        let mut statement = self.tx.prepare_cached(
+            "SELECT r.id, r.version, r.nonce, s.ciphertext FROM record r
+             LEFT JOIN sealed s ON s.kind = r.kind AND s.id = r.id WHERE r.kind = ?1 ORDER BY r.id",
+        )?;
         let rows = statement
             .query_map([kind], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, i64>(1)?,
                     row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
+                    row.get::<_, Option<Vec<u8>>>(3)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         drop(statement);
         rows.into_iter()
             .map(|(id, version, nonce, ciphertext)| {
-                let plaintext = self.open_row(kind, &id, version, &nonce, &ciphertext)?;
+                let plaintext = self.open_row(kind, &id, version, &nonce, ciphertext.as_deref())?;
                 Ok((id, plaintext))
             })
             .collect()
@@ -1208,6 +1235,8 @@ impl VaultTx<'_> {
         self.note_write(kind);
         self.remove_element(kind, id, version, &nonce)?;
         self.state.count = self.state.count.saturating_sub(1);
+        let mut statement = self.tx.prepare_cached("DELETE FROM sealed WHERE kind = ?1 AND id = ?2")?;
+        statement.execute(params![kind, id])?;
         let mut statement = self.tx.prepare_cached("DELETE FROM record WHERE kind = ?1 AND id = ?2")?;
         Ok(statement.execute(params![kind, id])? == 1)
     }

@@ -119,10 +119,10 @@ fn a_flipped_byte_on_disk_is_detected() {
     drop(vault);
     let raw = Connection::open(&path).unwrap();
     let mut ciphertext: Vec<u8> = raw
-        .query_row("SELECT ciphertext FROM record WHERE kind = 'log' AND id = ?1", [format!("{:020}", 2)], |r| r.get(0))
+        .query_row("SELECT ciphertext FROM sealed WHERE kind = 'log' AND id = ?1", [format!("{:020}", 2)], |r| r.get(0))
         .unwrap();
     ciphertext[10] ^= 0x80;
-    raw.execute("UPDATE record SET ciphertext = ?1 WHERE kind = 'log' AND id = ?2", (ciphertext, format!("{:020}", 2)))
+    raw.execute("UPDATE sealed SET ciphertext = ?1 WHERE kind = 'log' AND id = ?2", (ciphertext, format!("{:020}", 2)))
         .unwrap();
     drop(raw);
     let vault = Vault::open(&path, Unlock::Key(&key)).unwrap();
@@ -146,9 +146,11 @@ fn the_newest_entry_cut_with_the_old_head_put_back_is_detected_on_open() {
     // The sealed head after entry 5, as an attacker copies it from the file.
     let old_head: (i64, Vec<u8>, Vec<u8>) = Connection::open(&path)
         .unwrap()
-        .query_row("SELECT version, nonce, ciphertext FROM record WHERE kind = 'log-head'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT version, nonce, ciphertext FROM record JOIN sealed USING (kind, id) WHERE kind = 'log-head'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     // Entry 6: the withdrawal the attacker wants to erase.
     vault.transaction(|tx| log::append(tx, 1_800_000_100, last)).unwrap();
@@ -156,11 +158,13 @@ fn the_newest_entry_cut_with_the_old_head_put_back_is_detected_on_open() {
     {
         let raw = Connection::open(&path).unwrap();
         raw.execute("DELETE FROM record WHERE kind = 'log' AND id = ?1", [format!("{:020}", 6)]).unwrap();
+        raw.execute("DELETE FROM sealed WHERE kind = 'log' AND id = ?1", [format!("{:020}", 6)]).unwrap();
         raw.execute(
-            "UPDATE record SET version = ?1, nonce = ?2, ciphertext = ?3 WHERE kind = 'log-head'",
-            rusqlite::params![old_head.0, old_head.1, old_head.2],
+            "UPDATE record SET version = ?1, nonce = ?2 WHERE kind = 'log-head'",
+            rusqlite::params![old_head.0, old_head.1],
         )
         .unwrap();
+        raw.execute("UPDATE sealed SET ciphertext = ?1 WHERE kind = 'log-head'", [old_head.2]).unwrap();
     }
     // The chain alone would now verify (5 entries ending in the sealed head of entry 5); the
     // state root does not.

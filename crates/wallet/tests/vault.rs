@@ -90,9 +90,9 @@ fn a_flipped_byte_in_a_record_is_reported_never_returned() {
     {
         let raw = Connection::open(&path).unwrap();
         let mut ciphertext: Vec<u8> =
-            raw.query_row("SELECT ciphertext FROM record WHERE id = 'c1'", [], |row| row.get(0)).unwrap();
+            raw.query_row("SELECT ciphertext FROM sealed WHERE id = 'c1'", [], |row| row.get(0)).unwrap();
         ciphertext[3] ^= 0x01;
-        raw.execute("UPDATE record SET ciphertext = ?1 WHERE id = 'c1'", [ciphertext]).unwrap();
+        raw.execute("UPDATE sealed SET ciphertext = ?1 WHERE id = 'c1'", [ciphertext]).unwrap();
     }
     let vault = Vault::open(&path, Unlock::Passphrase("correct horse battery")).unwrap();
     let error = vault.get("credential", "c1").unwrap_err();
@@ -113,8 +113,12 @@ fn a_record_moved_to_another_id_or_kind_is_detected() {
         // An attacker with the file copies the "yes" over the "no".
         let raw = Connection::open(&path).unwrap();
         raw.execute(
-            "UPDATE record SET (nonce, ciphertext) = (SELECT nonce, ciphertext FROM record WHERE id = 'newsletter')
-             WHERE id = 'photo'",
+            "UPDATE record SET nonce = (SELECT nonce FROM record WHERE id = 'newsletter') WHERE id = 'photo'",
+            [],
+        )
+        .unwrap();
+        raw.execute(
+            "UPDATE sealed SET ciphertext = (SELECT ciphertext FROM sealed WHERE id = 'newsletter') WHERE id = 'photo'",
             [],
         )
         .unwrap();
@@ -257,16 +261,24 @@ fn raw(path: &std::path::Path) -> Connection {
 
 /// A record row as stored: (version, nonce, ciphertext).
 fn row_of(raw: &Connection, kind: &str, id: &str) -> (i64, Vec<u8>, Vec<u8>) {
-    raw.query_row("SELECT version, nonce, ciphertext FROM record WHERE kind = ?1 AND id = ?2", [kind, id], |row| {
-        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-    })
+    raw.query_row(
+        "SELECT r.version, r.nonce, s.ciphertext FROM record r JOIN sealed s USING (kind, id)
+         WHERE kind = ?1 AND id = ?2",
+        [kind, id],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )
     .unwrap()
 }
 
 fn put_back(raw: &Connection, kind: &str, id: &str, row: &(i64, Vec<u8>, Vec<u8>)) {
     raw.execute(
-        "INSERT OR REPLACE INTO record (kind, id, version, nonce, ciphertext) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![kind, id, row.0, row.1, row.2],
+        "INSERT OR REPLACE INTO record (kind, id, version, nonce) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![kind, id, row.0, row.1],
+    )
+    .unwrap();
+    raw.execute(
+        "INSERT OR REPLACE INTO sealed (kind, id, ciphertext) VALUES (?1, ?2, ?3)",
+        rusqlite::params![kind, id, row.2],
     )
     .unwrap();
 }
@@ -428,7 +440,7 @@ fn snapshot(raw: &Connection) -> Snapshot {
         .collect::<Result<_, _>>()
         .unwrap();
     let records = raw
-        .prepare("SELECT kind, id, version, nonce, ciphertext FROM record")
+        .prepare("SELECT kind, id, r.version, r.nonce, s.ciphertext FROM record r JOIN sealed s USING (kind, id)")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .unwrap()
@@ -441,12 +453,13 @@ fn restore(raw: &mut Connection, (meta, records): &Snapshot) {
     let tx = raw.transaction().unwrap();
     tx.execute("DELETE FROM meta", []).unwrap();
     tx.execute("DELETE FROM record", []).unwrap();
+    tx.execute("DELETE FROM sealed", []).unwrap();
     for (name, value) in meta {
         tx.execute("INSERT INTO meta VALUES (?1, ?2)", rusqlite::params![name, value]).unwrap();
     }
     for (kind, id, version, nonce, ciphertext) in records {
-        tx.execute("INSERT INTO record VALUES (?1, ?2, ?3, ?4, ?5)", rusqlite::params![kind, id, version, nonce, ciphertext])
-            .unwrap();
+        tx.execute("INSERT INTO record VALUES (?1, ?2, ?3, ?4)", rusqlite::params![kind, id, version, nonce]).unwrap();
+        tx.execute("INSERT INTO sealed VALUES (?1, ?2, ?3)", rusqlite::params![kind, id, ciphertext]).unwrap();
     }
     tx.commit().unwrap();
 }
@@ -492,10 +505,7 @@ fn a_whole_file_rollback_is_refused_with_an_anchor_and_only_with_one() {
     assert_eq!(open(&path).unwrap().get("consent", "photo").unwrap().unwrap().as_slice(), b"yes");
     // …but the anchor outside the file knows it is older.
     let error = Vault::open_anchored(&path, Unlock::Passphrase(PASS), Box::new(anchor.clone())).unwrap_err();
-    assert!(
-        matches!(error, Error::RolledBack { file_generation: 1, known_generation: 2 }),
-        "{error}"
-    );
+    assert!(matches!(error, Error::RolledBack { file_generation: 1, known_generation: 2 }), "{error}");
     assert!(error.to_string().contains("older copy"), "{error}");
     // A different copy at the same generation (a fork) is refused too.
     let forked = Vault::open(&path, Unlock::Passphrase(PASS)).unwrap();
@@ -511,8 +521,9 @@ fn an_anchor_behind_the_file_is_caught_up() {
     let dir = temp_dir("anchor-behind");
     let path = dir.join("wallet.sqlite");
     let anchor = std::sync::Arc::new(schooltas_wallet::vault::MemoryAnchor::new());
-    let vault = Vault::create_anchored(&path, Unlock::Key(&WalletKey::from_bytes([7; 32])), FAST, Box::new(anchor.clone()))
-        .unwrap();
+    let vault =
+        Vault::create_anchored(&path, Unlock::Key(&WalletKey::from_bytes([7; 32])), FAST, Box::new(anchor.clone()))
+            .unwrap();
     drop(vault);
     // Written without the anchor (as after a crash between the commit and the anchor update).
     Vault::open(&path, Unlock::Key(&WalletKey::from_bytes([7; 32]))).unwrap().put("k", "1", b"x").unwrap();
@@ -682,7 +693,8 @@ fn key_derivation_parameters_from_the_file_are_bounded_before_use() {
     let mut crafted: serde_json::Value = serde_json::from_slice(&export).unwrap();
     crafted["params"]["iterations"] = u32::MAX.into();
     let crafted = serde_json::to_vec(&crafted).unwrap();
-    let error = Vault::import(dir.join("import.sqlite"), &crafted, "backup", Unlock::Passphrase(PASS), FAST).unwrap_err();
+    let error =
+        Vault::import(dir.join("import.sqlite"), &crafted, "backup", Unlock::Passphrase(PASS), FAST).unwrap_err();
     assert!(matches!(&error, Error::KdfOutOfBounds { parameter: "iterations", .. }), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -735,5 +747,37 @@ fn readers_do_not_wait_for_a_writer_and_a_blocked_writer_is_told_busy() {
     // Once the other process is gone, the write goes through.
     vault.put("credential", "c2", b"two").unwrap();
     assert_eq!(second.list("credential").unwrap().len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_deleted_or_added_ciphertext_is_refused() {
+    let dir = temp_dir("ciphertext-rows");
+    let (path, vault) = new_vault(&dir);
+    vault.put("credential", "c1", b"one").unwrap();
+    vault.put("credential", "c2", b"two").unwrap();
+    drop(vault);
+    // The ciphertext table is not what the state root covers, but a record without its
+    // ciphertext is refused on read…
+    raw(&path).execute("DELETE FROM sealed WHERE id = 'c1'", []).unwrap();
+    let vault = open(&path).unwrap();
+    let error = vault.get("credential", "c1").unwrap_err();
+    assert!(
+        matches!(&error, Error::Tampered { what } if what.contains("ciphertext of credential record c1")),
+        "{error}"
+    );
+    assert!(matches!(vault.list("credential"), Err(Error::Tampered { .. })));
+    assert!(matches!(vault.verify_integrity(), Err(Error::Tampered { .. })));
+    drop(vault);
+    // …and a ciphertext without a record is never read, and reported by the full check.
+    let raw = raw(&path);
+    let c2 = row_of(&raw, "credential", "c2");
+    raw.execute("INSERT INTO sealed VALUES ('credential', 'c1', ?1)", [&c2.2]).unwrap();
+    raw.execute("INSERT INTO sealed VALUES ('credential', 'c9', ?1)", [&c2.2]).unwrap();
+    drop(raw);
+    let vault = open(&path).unwrap();
+    assert!(vault.get("credential", "c9").unwrap().is_none());
+    let error = vault.verify_integrity().unwrap_err();
+    assert!(matches!(&error, Error::Tampered { what } if what.contains("1 ciphertexts were added")), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -47,8 +47,12 @@ fn enrol(school: &School, child: &Wallet, subject: &str) {
 /// Every credential row as stored: (id, version, nonce, ciphertext).
 fn credential_rows(path: &Path) -> Vec<(String, i64, Vec<u8>, Vec<u8>)> {
     let raw = Connection::open(path).unwrap();
-    let mut statement =
-        raw.prepare("SELECT id, version, nonce, ciphertext FROM record WHERE kind = 'credential' ORDER BY id").unwrap();
+    let mut statement = raw
+        .prepare(
+            "SELECT id, version, nonce, ciphertext FROM record JOIN sealed USING (kind, id)
+             WHERE kind = 'credential' ORDER BY id",
+        )
+        .unwrap();
     statement
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
@@ -68,7 +72,10 @@ fn a_deleted_credential_row_is_detected_although_the_log_lists_it() {
     drop(child);
     let rows = credential_rows(&path);
     assert_eq!(rows.len(), 3);
-    Connection::open(&path).unwrap().execute("DELETE FROM record WHERE kind = 'credential' AND id = ?1", [&rows[1].0]).unwrap();
+    let raw = Connection::open(&path).unwrap();
+    raw.execute("DELETE FROM record WHERE kind = 'credential' AND id = ?1", [&rows[1].0]).unwrap();
+    raw.execute("DELETE FROM sealed WHERE kind = 'credential' AND id = ?1", [&rows[1].0]).unwrap();
+    drop(raw);
     let error = open_vault(&path).unwrap_err();
     assert!(matches!(&error, Error::Tampered { what } if what == "1 sealed records are missing"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -101,13 +108,18 @@ fn a_copys_old_unused_row_put_back_is_detected() {
     let after = credential_rows(&path);
     let used = after.iter().find(|row| !before.contains(row)).unwrap();
     let old = before.iter().find(|row| row.0 == used.0).unwrap();
-    Connection::open(&path)
-        .unwrap()
-        .execute(
-            "UPDATE record SET version = ?2, nonce = ?3, ciphertext = ?4 WHERE kind = 'credential' AND id = ?1",
-            rusqlite::params![old.0, old.1, old.2, old.3],
-        )
-        .unwrap();
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE record SET version = ?2, nonce = ?3 WHERE kind = 'credential' AND id = ?1",
+        rusqlite::params![old.0, old.1, old.2],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE sealed SET ciphertext = ?2 WHERE kind = 'credential' AND id = ?1",
+        rusqlite::params![old.0, old.3],
+    )
+    .unwrap();
+    drop(raw);
     let error = open_vault(&path).unwrap_err();
     assert!(matches!(&error, Error::Tampered { what } if what.contains("older copy")), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
