@@ -427,9 +427,32 @@ fn read_state_blob(connection: &Connection) -> Result<Vec<u8>> {
         .ok_or_else(|| tampered("the sealed state record is missing"))
 }
 
-/// Reads and opens the sealed state, then recomputes its count and sum over every row (small
-/// columns only; nothing is decrypted) and compares.
+/// Checks that the schema is exactly the wallet's: three tables as created, and no trigger,
+/// view or index an attacker added (a trigger would run inside the wallet's own writes).
+fn check_schema(connection: &Connection) -> Result<()> {
+    let expected: Vec<&str> = SCHEMA.split(';').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut statement = connection.prepare_cached("SELECT type, sql FROM sqlite_schema ORDER BY rowid")?;
+    let mut rows = statement.query([])?;
+    let mut found = 0;
+    while let Some(row) = rows.next()? {
+        let kind = row.get_ref(0)?.as_str().unwrap_or("?");
+        let sql = row.get_ref(1)?.as_str_or_null().ok().flatten().unwrap_or_default();
+        if kind != "table" || !expected.contains(&sql.trim()) {
+            let kind = if matches!(kind, "table" | "index" | "view" | "trigger") { kind } else { "entry" };
+            return Err(tampered(format!("the file's schema was changed (an unexpected {kind})")));
+        }
+        found += 1;
+    }
+    if found != expected.len() {
+        return Err(tampered("the file's schema was changed (a table is missing)"));
+    }
+    Ok(())
+}
+
+/// Checks the schema, reads and opens the sealed state, then recomputes its count and sum over
+/// every row (small columns only; nothing is decrypted) and compares.
 fn verify_state(connection: &Connection, key: &WalletKey, state_key: &StateKey) -> Result<(State, Vec<u8>)> {
+    check_schema(connection)?;
     let blob = read_state_blob(connection)?;
     let state = open_state(key, &blob)?;
     let unreadable = |_| tampered("a record row has columns of the wrong type");

@@ -781,3 +781,25 @@ fn a_deleted_or_added_ciphertext_is_refused() {
     assert!(matches!(&error, Error::Tampered { what } if what.contains("1 ciphertexts were added")), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_trigger_or_view_planted_in_the_file_is_refused() {
+    let dir = temp_dir("schema");
+    let (path, vault) = new_vault(&dir);
+    vault.put("consent", "photo", b"no").unwrap();
+    drop(vault);
+    // A trigger would run inside the wallet's own next write (here: undo every withdrawal).
+    raw(&path)
+        .execute_batch("CREATE TRIGGER keep AFTER DELETE ON record BEGIN INSERT INTO record VALUES (OLD.kind, OLD.id, OLD.version, OLD.nonce); END;")
+        .unwrap();
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::Tampered { what } if what.contains("unexpected trigger")), "{error}");
+    raw(&path).execute_batch("DROP TRIGGER keep; CREATE VIEW v AS SELECT * FROM record;").unwrap();
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::Tampered { what } if what.contains("unexpected view")), "{error}");
+    raw(&path).execute_batch("DROP VIEW v; CREATE INDEX i ON sealed (id);").unwrap();
+    assert!(matches!(open(&path), Err(Error::Tampered { .. })));
+    raw(&path).execute_batch("DROP INDEX i;").unwrap();
+    assert_eq!(open(&path).unwrap().get("consent", "photo").unwrap().unwrap().as_slice(), b"no");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
