@@ -30,6 +30,54 @@ pub enum Error {
         /// What the storage layer reported.
         reason: String,
     },
+    /// Sealed records of the wallet file were deleted, put back from an older copy, swapped or
+    /// added: the file no longer matches its sealed state root. Nothing of it is returned.
+    #[error(
+        "the wallet file was tampered with ({what}); its records no longer match the sealed state, \
+         so it is not used. Restore it from an export"
+    )]
+    Tampered {
+        /// What did not match (names kinds and counts, never record contents).
+        what: String,
+    },
+    /// The wallet file is older than the state last recorded outside it (the rollback anchor
+    /// kept by the app in the platform keystore, or this open handle): an older copy of the
+    /// whole file was put back, or a `-wal` file with acknowledged writes was lost.
+    #[error(
+        "the wallet file is an older copy: it holds state {file_generation}, but state \
+         {known_generation} was already recorded. Writes made since then are missing; restore \
+         the newest export instead"
+    )]
+    RolledBack {
+        /// The state generation found in the file.
+        file_generation: u64,
+        /// The generation last recorded by the anchor (or seen by this handle).
+        known_generation: u64,
+    },
+    /// Another process (or connection) holds the wallet's write lock and did not release it in
+    /// time. Nothing was written; try again once the other app is done.
+    #[error("another process is writing to the wallet right now; nothing was written, try again in a moment")]
+    Busy,
+    /// A key-derivation parameter read from a file (or given) lies outside what this app
+    /// accepts. Refused before any memory is allocated or any time is spent deriving.
+    #[error(
+        "the key-derivation parameter {parameter} = {value} is outside the accepted bound ({bound}); the file was not made by this app or was altered"
+    )]
+    KdfOutOfBounds {
+        /// Which parameter (`memory_kib`, `iterations`, `parallelism`, `salt length`, …).
+        parameter: &'static str,
+        /// The value found.
+        value: u64,
+        /// The bound, in words (`at most 1048576`).
+        bound: String,
+    },
+    /// The write is stored in the wallet file, but the rollback anchor outside it could not be
+    /// updated; the next open catches the anchor up.
+    #[error("the change was saved, but the rollback anchor could not be updated: {reason}")]
+    Anchor {
+        /// What the anchor reported.
+        reason: String,
+    },
     /// The file is not a Schooltas wallet, or one of a newer version.
     #[error("not a Schooltas wallet: {reason}")]
     NotAWallet {
@@ -253,6 +301,7 @@ impl From<rusqlite::Error> for Error {
             Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
                 Error::Corrupted { what: "the database file failed SQLite's own checks".into() }
             }
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Error::Busy,
             Some(rusqlite::ErrorCode::NotADatabase) => {
                 Error::NotAWallet { reason: "the file is not an SQLite database".into() }
             }

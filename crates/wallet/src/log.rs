@@ -7,8 +7,14 @@
 //! own, written in the same transaction. So a removed, reordered or edited entry — or a cut-off
 //! tail — fails [`verify_chain`]. Entries are sealed in the [`Vault`] like
 //! every record; appends happen inside the caller's transaction, so an action and its log entry
-//! are stored together or not at all. (Rolling back the *whole* file to an older copy cannot be
-//! detected from inside the file; an export kept elsewhere can show it.)
+//! are stored together or not at all.
+//!
+//! The chain alone cannot tell a cut-off tail from a shorter log when the attacker also puts
+//! back the older sealed head (both are genuine records). The vault's sealed state root does:
+//! the removed entry and the replaced head no longer add up, and the file is refused on open
+//! with [`Error::Tampered`] (test `the_newest_entry_cut_with_the_old_head_put_back_is_detected_on_open`).
+//! Rolling back the *whole* file to an older copy is only caught with a
+//! [`StateAnchor`](crate::vault::StateAnchor) outside the file.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -171,7 +177,7 @@ pub fn append(tx: &mut VaultTx<'_>, at: i64, event: LogEvent) -> Result<LogEntry
 /// each `prev_hash` the previous `hash`, each `hash` recomputed, and the last one equal to the
 /// sealed head. Any break is [`Error::Corrupted`] naming the first broken entry.
 pub fn verify_chain(vault: &Vault) -> Result<Vec<LogEntry>> {
-    vault.transaction(|tx| {
+    vault.read(|tx| {
         let head = head(tx)?;
         let records = tx.list(KIND)?;
         let mut previous = GENESIS.to_owned();

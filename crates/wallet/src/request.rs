@@ -708,7 +708,7 @@ impl Wallet {
     fn check_plan(&self, pending: &Pending, plan: &[Planned]) -> Result<()> {
         let mut restricted = Vec::new();
         for (handle, planned) in plan.iter().enumerate() {
-            let copy = self.vault.transaction(|tx| get_credential(tx, &planned.copy_id))?;
+            let copy = self.vault.read(|tx| get_credential(tx, &planned.copy_id))?;
             // What the verifier will see: the selected claims plus the always-visible ones.
             let all = copy.claims.as_object().cloned().unwrap_or_default();
             let mut claims = restrict(&all, &planned.disclose);
@@ -747,7 +747,7 @@ impl Wallet {
             request.transaction_data.iter().cloned().zip(request.decoded_transaction_data()?).collect();
         let mut vp_token = BTreeMap::new();
         for planned in plan {
-            let copy = self.vault.transaction(|tx| get_credential(tx, &planned.copy_id))?;
+            let copy = self.vault.read(|tx| get_credential(tx, &planned.copy_id))?;
             let key = SigningKey::from_jwk_json(&copy.holder_key)
                 .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
             let input =

@@ -119,13 +119,56 @@ fn a_flipped_byte_on_disk_is_detected() {
     drop(vault);
     let raw = Connection::open(&path).unwrap();
     let mut ciphertext: Vec<u8> = raw
-        .query_row("SELECT ciphertext FROM record WHERE kind = 'log' AND id = ?1", [format!("{:020}", 2)], |r| r.get(0))
+        .query_row("SELECT ciphertext FROM sealed WHERE kind = 'log' AND id = ?1", [format!("{:020}", 2)], |r| r.get(0))
         .unwrap();
     ciphertext[10] ^= 0x80;
-    raw.execute("UPDATE record SET ciphertext = ?1 WHERE kind = 'log' AND id = ?2", (ciphertext, format!("{:020}", 2)))
+    raw.execute("UPDATE sealed SET ciphertext = ?1 WHERE kind = 'log' AND id = ?2", (ciphertext, format!("{:020}", 2)))
         .unwrap();
     drop(raw);
     let vault = Vault::open(&path, Unlock::Key(&key)).unwrap();
     assert!(matches!(log::verify_chain(&vault), Err(Error::Corrupted { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_newest_entry_cut_with_the_old_head_put_back_is_detected_on_open() {
+    let dir = std::env::temp_dir().join(format!("schooltas-log-cut-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("wallet.sqlite");
+    let key = WalletKey::generate();
+    let vault = Vault::create(&path, Unlock::Key(&key), KdfParams::INSECURE_FOR_TESTS).unwrap();
+    let mut events = events();
+    let last = events.pop().unwrap();
+    for (n, event) in events.into_iter().enumerate() {
+        vault.transaction(|tx| log::append(tx, 1_800_000_000 + n as i64, event)).unwrap();
+    }
+    // The sealed head after entry 5, as an attacker copies it from the file.
+    let old_head: (i64, Vec<u8>, Vec<u8>) = Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT version, nonce, ciphertext FROM record JOIN sealed USING (kind, id) WHERE kind = 'log-head'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    // Entry 6: the withdrawal the attacker wants to erase.
+    vault.transaction(|tx| log::append(tx, 1_800_000_100, last)).unwrap();
+    drop(vault);
+    {
+        let raw = Connection::open(&path).unwrap();
+        raw.execute("DELETE FROM record WHERE kind = 'log' AND id = ?1", [format!("{:020}", 6)]).unwrap();
+        raw.execute("DELETE FROM sealed WHERE kind = 'log' AND id = ?1", [format!("{:020}", 6)]).unwrap();
+        raw.execute(
+            "UPDATE record SET version = ?1, nonce = ?2 WHERE kind = 'log-head'",
+            rusqlite::params![old_head.0, old_head.1],
+        )
+        .unwrap();
+        raw.execute("UPDATE sealed SET ciphertext = ?1 WHERE kind = 'log-head'", [old_head.2]).unwrap();
+    }
+    // The chain alone would now verify (5 entries ending in the sealed head of entry 5); the
+    // state root does not.
+    let error = Vault::open(&path, Unlock::Key(&key)).unwrap_err();
+    assert!(matches!(&error, Error::Tampered { what } if what == "1 sealed records are missing"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
