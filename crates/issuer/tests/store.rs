@@ -114,8 +114,13 @@ fn offers_and_tokens_round_trip_and_purge() {
         failed_attempts: 0,
         redeemed: false,
     };
-    let token =
-        AccessTokenRow { token_digest: [3; 32], subject_ref: "pupil-17".into(), config_ids: vec![], expires_at: 900 };
+    let token = AccessTokenRow {
+        token_digest: [3; 32],
+        subject_ref: "pupil-17".into(),
+        config_ids: vec!["pupil_enrolment".into(), "school_advice".into()],
+        used_config_ids: vec![],
+        expires_at: 900,
+    };
     in_transaction(&store, |tx| {
         tx.insert_offer(&offer)?;
         tx.insert_access_token(&token)?;
@@ -126,6 +131,9 @@ fn offers_and_tokens_round_trip_and_purge() {
         tx.update_offer(&stored)?;
         assert_eq!(tx.offer(&[1; 32])?, Some(stored));
         assert_eq!(tx.access_token(&[3; 32])?, Some(token.clone()));
+        let used = AccessTokenRow { used_config_ids: vec!["school_advice".into()], ..token.clone() };
+        tx.update_access_token(&used)?;
+        assert_eq!(tx.access_token(&[3; 32])?, Some(used));
         tx.purge_expired(950)?;
         assert_eq!(tx.access_token(&[3; 32])?, None);
         assert!(tx.offer(&[1; 32])?.is_some());

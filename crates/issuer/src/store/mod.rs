@@ -78,6 +78,9 @@ pub struct AccessTokenRow {
     pub subject_ref: String,
     /// The configuration ids it may fetch.
     pub config_ids: Vec<String>,
+    /// The configuration ids already fetched with it: each offered configuration can be
+    /// fetched by one credential request (one batch), once.
+    pub used_config_ids: Vec<String>,
     /// Until when it is valid.
     pub expires_at: i64,
 }
@@ -120,6 +123,10 @@ pub trait IssuerTx {
     fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()>;
     /// The access token with this digest.
     fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>>;
+    /// Updates an access token's used configuration ids.
+    fn update_access_token(&mut self, row: &AccessTokenRow) -> Result<()>;
+    /// Deletes an access token (used up).
+    fn delete_access_token(&mut self, token_digest: &[u8; 32]) -> Result<()>;
     /// Records a fresh nonce.
     fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()>;
     /// Removes the nonce; `true` if it existed and had not expired at `now`.
@@ -130,6 +137,10 @@ pub trait IssuerTx {
 
 /// A store that runs closures as transactions: all of a closure's writes happen, or — if it
 /// returns an error or the process dies — none.
+///
+/// Transactions must also be serializable (SQLite's `BEGIN IMMEDIATE`; `SERIALIZABLE` or a
+/// row lock in PostgreSQL): single use of codes, access tokens and nonces rests on two
+/// transactions that read and then spend the same row never both succeeding.
 pub trait IssuerStore: Send + Sync {
     /// Runs `work` in one transaction, committing when it returns `Ok`.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<()>) -> Result<()>;

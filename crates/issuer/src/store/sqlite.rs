@@ -9,7 +9,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::{AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, StatusListRow};
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2: access tokens record which offered configurations were fetched with them.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE status_list (
@@ -49,7 +50,8 @@ CREATE TABLE access_token (
     token_digest BLOB PRIMARY KEY,
     subject_ref TEXT NOT NULL,
     config_ids TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
+    expires_at INTEGER NOT NULL,
+    used_config_ids TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
 CREATE TABLE nonce (
     nonce TEXT PRIMARY KEY,
@@ -83,7 +85,7 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(connection: Connection) -> Result<Self> {
+    fn init(mut connection: Connection) -> Result<Self> {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", true)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -94,6 +96,7 @@ impl SqliteStore {
                     "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
             }
+            1 => migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?,
             SCHEMA_VERSION => {}
             other => {
                 return Err(Error::CorruptStore {
@@ -103,6 +106,21 @@ impl SqliteStore {
         }
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
+}
+
+/// Brings a version 1 store to version 2 in one transaction (all of it or nothing).
+fn migrate_from_v1(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    // Re-read the version inside the write lock: another process may have migrated meanwhile.
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != 1 {
+        return Ok(());
+    }
+    // Tokens issued before version 2 were reusable; mark none as used, so each may still fetch
+    // each of its configurations once.
+    tx.execute_batch("ALTER TABLE access_token ADD COLUMN used_config_ids TEXT NOT NULL DEFAULT '[]';")?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -338,30 +356,59 @@ impl IssuerTx for SqliteTx<'_> {
 
     fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![&row.token_digest[..], row.subject_ref, ids_to_text(&row.config_ids)?, row.expires_at],
+            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at, used_config_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                &row.token_digest[..],
+                row.subject_ref,
+                ids_to_text(&row.config_ids)?,
+                row.expires_at,
+                ids_to_text(&row.used_config_ids)?
+            ],
         )?;
         Ok(())
     }
 
     fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>> {
-        let mut statement = self
-            .tx
-            .prepare_cached("SELECT subject_ref, config_ids, expires_at FROM access_token WHERE token_digest = ?1")?;
+        let mut statement = self.tx.prepare_cached(
+            "SELECT subject_ref, config_ids, expires_at, used_config_ids FROM access_token WHERE token_digest = ?1",
+        )?;
         let row = statement
             .query_row([&token_digest[..]], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
             })
             .optional()?;
-        row.map(|(subject_ref, config_ids, expires_at)| {
+        row.map(|(subject_ref, config_ids, expires_at, used_config_ids)| {
             Ok(AccessTokenRow {
                 token_digest: *token_digest,
                 subject_ref,
                 config_ids: ids_from_text(&config_ids)?,
+                used_config_ids: ids_from_text(&used_config_ids)?,
                 expires_at,
             })
         })
         .transpose()
+    }
+
+    fn update_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
+        let changed = self.tx.execute(
+            "UPDATE access_token SET used_config_ids = ?2 WHERE token_digest = ?1",
+            params![&row.token_digest[..], ids_to_text(&row.used_config_ids)?],
+        )?;
+        if changed != 1 {
+            return Err(Error::CorruptStore { reason: "the access token to update is not stored".into() });
+        }
+        Ok(())
+    }
+
+    fn delete_access_token(&mut self, token_digest: &[u8; 32]) -> Result<()> {
+        self.tx.execute("DELETE FROM access_token WHERE token_digest = ?1", [&token_digest[..]])?;
+        Ok(())
     }
 
     fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()> {
