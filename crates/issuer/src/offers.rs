@@ -194,7 +194,10 @@ pub(crate) fn create_offer(
         failed_attempts: 0,
         redeemed: false,
     };
-    in_transaction(store, |tx| tx.insert_offer(&row))?;
+    in_transaction(store, |tx| {
+        tx.insert_offer(&row)?;
+        purge_expired(tx, now)
+    })?;
     Ok(OfferSecrets { code, pin })
 }
 
@@ -209,47 +212,62 @@ pub(crate) fn redeem(
 ) -> Result<std::result::Result<Grant, GrantRefusal>> {
     let code_digest = digest(code);
     in_transaction(store, |tx| {
-        let Some(mut offer) = tx.offer(&code_digest)? else {
-            return Ok(Err(GrantRefusal::UnknownCode));
-        };
-        if offer.redeemed {
-            return Ok(Err(GrantRefusal::AlreadyUsed));
-        }
-        if now >= offer.expires_at {
-            return Ok(Err(GrantRefusal::Expired));
-        }
-        if offer.failed_attempts >= policy.max_pin_attempts {
-            return Ok(Err(GrantRefusal::Locked));
-        }
-        if let Some(expected) = offer.tx_code_digest {
-            let Some(pin) = pin else {
-                return Ok(Err(GrantRefusal::PinRequired));
-            };
-            if !same(&digest(pin), &expected) {
-                offer.failed_attempts += 1;
-                tx.update_offer(&offer)?;
-                let locked = offer.failed_attempts >= policy.max_pin_attempts;
-                return Ok(Err(if locked { GrantRefusal::Locked } else { GrantRefusal::WrongPin }));
-            }
-        }
-        offer.redeemed = true;
-        tx.update_offer(&offer)?;
-        let access_token = random_secret();
-        tx.insert_access_token(&AccessTokenRow {
-            token_digest: digest(&access_token),
-            subject_ref: offer.subject_ref.clone(),
-            config_ids: offer.config_ids.clone(),
-            used_config_ids: Vec::new(),
-            expires_at: now.saturating_add(policy.token_lifetime),
-        })?;
-        Ok(Ok(Grant { access_token, expires_in: policy.token_lifetime, config_ids: offer.config_ids }))
+        let outcome = redeem_in(tx, policy, &code_digest, pin, now)?;
+        purge_expired(tx, now)?;
+        Ok(outcome)
     })
+}
+
+fn redeem_in(
+    tx: &mut dyn IssuerTx,
+    policy: &OfferPolicy,
+    code_digest: &[u8; 32],
+    pin: Option<&str>,
+    now: i64,
+) -> Result<std::result::Result<Grant, GrantRefusal>> {
+    let Some(mut offer) = tx.offer(code_digest)? else {
+        return Ok(Err(GrantRefusal::UnknownCode));
+    };
+    if offer.redeemed {
+        return Ok(Err(GrantRefusal::AlreadyUsed));
+    }
+    if now >= offer.expires_at {
+        return Ok(Err(GrantRefusal::Expired));
+    }
+    if offer.failed_attempts >= policy.max_pin_attempts {
+        return Ok(Err(GrantRefusal::Locked));
+    }
+    if let Some(expected) = offer.tx_code_digest {
+        let Some(pin) = pin else {
+            return Ok(Err(GrantRefusal::PinRequired));
+        };
+        if !same(&digest(pin), &expected) {
+            offer.failed_attempts += 1;
+            tx.update_offer(&offer)?;
+            let locked = offer.failed_attempts >= policy.max_pin_attempts;
+            return Ok(Err(if locked { GrantRefusal::Locked } else { GrantRefusal::WrongPin }));
+        }
+    }
+    offer.redeemed = true;
+    tx.update_offer(&offer)?;
+    let access_token = random_secret();
+    tx.insert_access_token(&AccessTokenRow {
+        token_digest: digest(&access_token),
+        subject_ref: offer.subject_ref.clone(),
+        config_ids: offer.config_ids.clone(),
+        used_config_ids: Vec::new(),
+        expires_at: now.saturating_add(policy.token_lifetime),
+    })?;
+    Ok(Ok(Grant { access_token, expires_in: policy.token_lifetime, config_ids: offer.config_ids }))
 }
 
 /// A fresh single-use nonce for proofs of possession.
 pub(crate) fn new_nonce(store: &(impl IssuerStore + ?Sized), policy: &OfferPolicy, now: i64) -> Result<String> {
     let nonce = random_secret();
-    in_transaction(store, |tx| tx.insert_nonce(&nonce, now.saturating_add(policy.nonce_lifetime)))?;
+    in_transaction(store, |tx| {
+        tx.insert_nonce(&nonce, now.saturating_add(policy.nonce_lifetime))?;
+        purge_expired(tx, now)
+    })?;
     Ok(nonce.to_string())
 }
 
@@ -315,13 +333,30 @@ pub(crate) fn spend_access(
     row.used_config_ids.push(config_id.to_owned());
     // Used for every configuration it was issued for: nothing is left to allow, so delete it.
     if row.config_ids.iter().all(|id| row.used_config_ids.contains(id)) {
-        tx.delete_access_token(token_digest)
+        tx.delete_access_token(token_digest)?;
     } else {
-        tx.update_access_token(&row)
+        tx.update_access_token(&row)?;
     }
+    purge_expired(tx, now)
+}
+
+/// How many expired rows of each table one write operation deletes at most. Each operation
+/// adds at most one row, so any backlog shrinks by at least this much minus one per write,
+/// while no single request pays for more than `3 × PURGE_LIMIT` deletions.
+pub(crate) const PURGE_LIMIT: u32 = 64;
+
+/// The purge every write operation makes, in its own transaction: expired offers, access
+/// tokens and nonces go without anyone having to call a purge (a stolen database then holds
+/// only what is still live).
+fn purge_expired(tx: &mut dyn IssuerTx, now: i64) -> Result<()> {
+    tx.purge_expired(now, PURGE_LIMIT).map(drop)
 }
 
 /// Consumes a nonce: `true` if it was issued here, unexpired and unused.
 pub(crate) fn consume_nonce(store: &(impl IssuerStore + ?Sized), nonce: &str, now: i64) -> Result<bool> {
-    in_transaction(store, |tx| tx.consume_nonce(nonce, now))
+    in_transaction(store, |tx| {
+        let fresh = tx.consume_nonce(nonce, now)?;
+        purge_expired(tx, now)?;
+        Ok(fresh)
+    })
 }

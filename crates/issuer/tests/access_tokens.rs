@@ -240,8 +240,8 @@ impl IssuerTx for FailingTx<'_> {
     fn consume_nonce(&mut self, nonce: &str, now: i64) -> schooltas_issuer::Result<bool> {
         self.inner.consume_nonce(nonce, now)
     }
-    fn purge_expired(&mut self, now: i64) -> schooltas_issuer::Result<()> {
-        self.inner.purge_expired(now)
+    fn purge_expired(&mut self, now: i64, limit: u32) -> schooltas_issuer::Result<u64> {
+        self.inner.purge_expired(now, limit)
     }
 }
 

@@ -134,7 +134,7 @@ fn offers_and_tokens_round_trip_and_purge() {
         let used = AccessTokenRow { used_config_ids: vec!["school_advice".into()], ..token.clone() };
         tx.update_access_token(&used)?;
         assert_eq!(tx.access_token(&[3; 32])?, Some(used));
-        tx.purge_expired(950)?;
+        assert_eq!(tx.purge_expired(950, 10)?, 1);
         assert_eq!(tx.access_token(&[3; 32])?, None);
         assert!(tx.offer(&[1; 32])?.is_some());
         Ok(())

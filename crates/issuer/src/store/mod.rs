@@ -131,8 +131,13 @@ pub trait IssuerTx {
     fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()>;
     /// Removes the nonce; `true` if it existed and had not expired at `now`.
     fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool>;
-    /// Deletes expired offers, tokens and nonces.
-    fn purge_expired(&mut self, now: i64) -> Result<()>;
+    /// Deletes up to `limit` expired offers, up to `limit` expired access tokens and up to
+    /// `limit` expired nonces (expired: `expires_at <= now`); returns how many rows went.
+    ///
+    /// The issuer calls this inside each of its OpenID4VCI write operations, so nobody has
+    /// to schedule a purge; the limit keeps any one request's work bounded however large a
+    /// backlog is.
+    fn purge_expired(&mut self, now: i64, limit: u32) -> Result<u64>;
 }
 
 /// A store that runs closures as transactions: all of a closure's writes happen, or — if it
