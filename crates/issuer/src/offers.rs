@@ -265,7 +265,7 @@ fn redeem_in(
 pub(crate) fn new_nonce(store: &(impl IssuerStore + ?Sized), policy: &OfferPolicy, now: i64) -> Result<String> {
     let nonce = random_secret();
     in_transaction(store, |tx| {
-        tx.insert_nonce(&nonce, now.saturating_add(policy.nonce_lifetime))?;
+        tx.insert_nonce(&digest(&nonce), now.saturating_add(policy.nonce_lifetime))?;
         purge_expired(tx, now)
     })?;
     Ok(nonce.to_string())
@@ -327,7 +327,7 @@ pub(crate) fn spend_access(
     now: i64,
 ) -> Result<()> {
     let mut row = check_access(tx, token_digest, config_id, now)??;
-    if !tx.consume_nonce(nonce, now)? {
+    if !tx.consume_nonce(&digest(nonce), now)? {
         return Err(CredentialRequestRefusal::InvalidNonce.into());
     }
     row.used_config_ids.push(config_id.to_owned());
@@ -355,7 +355,7 @@ fn purge_expired(tx: &mut dyn IssuerTx, now: i64) -> Result<()> {
 /// Consumes a nonce: `true` if it was issued here, unexpired and unused.
 pub(crate) fn consume_nonce(store: &(impl IssuerStore + ?Sized), nonce: &str, now: i64) -> Result<bool> {
     in_transaction(store, |tx| {
-        let fresh = tx.consume_nonce(nonce, now)?;
+        let fresh = tx.consume_nonce(&digest(nonce), now)?;
         purge_expired(tx, now)?;
         Ok(fresh)
     })

@@ -234,11 +234,11 @@ impl IssuerTx for FailingTx<'_> {
     fn delete_access_token(&mut self, token_digest: &[u8; 32]) -> schooltas_issuer::Result<()> {
         self.inner.delete_access_token(token_digest)
     }
-    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> schooltas_issuer::Result<()> {
-        self.inner.insert_nonce(nonce, expires_at)
+    fn insert_nonce(&mut self, nonce_digest: &[u8; 32], expires_at: i64) -> schooltas_issuer::Result<()> {
+        self.inner.insert_nonce(nonce_digest, expires_at)
     }
-    fn consume_nonce(&mut self, nonce: &str, now: i64) -> schooltas_issuer::Result<bool> {
-        self.inner.consume_nonce(nonce, now)
+    fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> schooltas_issuer::Result<bool> {
+        self.inner.consume_nonce(nonce_digest, now)
     }
     fn purge_expired(&mut self, now: i64, limit: u32) -> schooltas_issuer::Result<u64> {
         self.inner.purge_expired(now, limit)

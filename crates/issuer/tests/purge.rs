@@ -78,7 +78,11 @@ fn after_expiry_one_unrelated_operation_purges_offers_tokens_and_nonces() {
 #[test]
 fn a_large_backlog_is_purged_in_bounded_steps_and_live_rows_stay() {
     let store = SqliteStore::in_memory().unwrap();
-    let digest = |i: u32| format!("nonce-{i}");
+    let digest = |i: u32| -> [u8; 32] {
+        let mut d = [0u8; 32];
+        d[..4].copy_from_slice(&i.to_be_bytes());
+        d
+    };
     in_transaction(&store, |tx| {
         for i in 0..150u32 {
             tx.insert_nonce(&digest(i), NOW)?; // expired at NOW

@@ -3,8 +3,11 @@
 //! The issuer stores the type, validity, status entries and an opaque subject reference of
 //! each credential it issued, never the claims themselves (the school's administration system
 //! already holds those; a credential's content lives in the child's wallet). OpenID4VCI state
-//! (pre-authorized codes, access tokens, nonces) is stored as SHA-256 digests, so a copy of
-//! the database does not let anyone redeem an offer.
+//! (pre-authorized codes, PINs, access tokens, nonces) is stored as SHA-256 digests — the
+//! [`IssuerTx`] methods take digests, so no implementation can store the secrets — and a copy
+//! of the database lets no one redeem an offer, fetch a credential or answer with a nonce.
+//! (The codes, tokens and nonces are 256-bit random, so their digests cannot be inverted by
+//! guessing; a 6-digit PIN's digest can, which is why it is useless without the code.)
 //!
 //! [`IssuerStore`] runs each operation as one transaction over an [`IssuerTx`]; the embedded
 //! implementation is [`SqliteStore`]. A PostgreSQL implementation can implement the same two
@@ -127,10 +130,10 @@ pub trait IssuerTx {
     fn update_access_token(&mut self, row: &AccessTokenRow) -> Result<()>;
     /// Deletes an access token (used up).
     fn delete_access_token(&mut self, token_digest: &[u8; 32]) -> Result<()>;
-    /// Records a fresh nonce.
-    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()>;
-    /// Removes the nonce; `true` if it existed and had not expired at `now`.
-    fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool>;
+    /// Records a fresh nonce by its SHA-256 digest (the nonce itself is never stored).
+    fn insert_nonce(&mut self, nonce_digest: &[u8; 32], expires_at: i64) -> Result<()>;
+    /// Removes the nonce with this digest; `true` if it existed and had not expired at `now`.
+    fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> Result<bool>;
     /// Deletes up to `limit` expired offers, up to `limit` expired access tokens and up to
     /// `limit` expired nonces (expired: `expires_at <= now`); returns how many rows went.
     ///

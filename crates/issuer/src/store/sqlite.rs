@@ -10,7 +10,8 @@ use super::{AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, Stat
 use crate::error::{Error, Result};
 
 /// Version 2: access tokens record which offered configurations were fetched with them;
-/// expiry indexes for the purge every OpenID4VCI write makes.
+/// nonces are stored as SHA-256 digests like codes and tokens; expiry indexes for the purge
+/// every OpenID4VCI write makes.
 const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
@@ -55,7 +56,7 @@ CREATE TABLE access_token (
     used_config_ids TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
 CREATE TABLE nonce (
-    nonce TEXT PRIMARY KEY,
+    nonce_digest BLOB PRIMARY KEY,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX offer_expiry ON offer (expires_at);
@@ -121,12 +122,26 @@ fn migrate_from_v1(tx: rusqlite::Transaction<'_>) -> Result<()> {
     }
     // Tokens issued before version 2 were reusable; mark none as used, so each may still fetch
     // each of its configurations once.
+    // Version 1 kept nonces in plaintext: replace each by its digest, so that the nonces a
+    // wallet holds right now still work, and none stays readable in the file.
+    let nonces: Vec<(String, i64)> = tx
+        .prepare("SELECT nonce, expires_at FROM nonce")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     tx.execute_batch(
         "ALTER TABLE access_token ADD COLUMN used_config_ids TEXT NOT NULL DEFAULT '[]';
+         DROP TABLE nonce;
+         CREATE TABLE nonce (nonce_digest BLOB PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
          CREATE INDEX offer_expiry ON offer (expires_at);
          CREATE INDEX access_token_expiry ON access_token (expires_at);
          CREATE INDEX nonce_expiry ON nonce (expires_at);",
     )?;
+    for (nonce, expires_at) in nonces {
+        tx.execute(
+            "INSERT OR IGNORE INTO nonce (nonce_digest, expires_at) VALUES (?1, ?2)",
+            params![&crate::offers::digest(&nonce)[..], expires_at],
+        )?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -420,15 +435,20 @@ impl IssuerTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()> {
-        self.tx.execute("INSERT INTO nonce (nonce, expires_at) VALUES (?1, ?2)", params![nonce, expires_at])?;
+    fn insert_nonce(&mut self, nonce_digest: &[u8; 32], expires_at: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO nonce (nonce_digest, expires_at) VALUES (?1, ?2)",
+            params![&nonce_digest[..], expires_at],
+        )?;
         Ok(())
     }
 
-    fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool> {
+    fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> Result<bool> {
         let expires_at: Option<i64> = self
             .tx
-            .query_row("DELETE FROM nonce WHERE nonce = ?1 RETURNING expires_at", [nonce], |row| row.get(0))
+            .query_row("DELETE FROM nonce WHERE nonce_digest = ?1 RETURNING expires_at", [&nonce_digest[..]], |row| {
+                row.get(0)
+            })
             .optional()?;
         Ok(expires_at.is_some_and(|expires_at| now < expires_at))
     }
@@ -437,7 +457,7 @@ impl IssuerTx for SqliteTx<'_> {
         // Each DELETE walks the `expires_at` index from its start: cost proportional to what
         // it removes, not to the table.
         let mut purged = 0u64;
-        for (table, key) in [("offer", "code_digest"), ("access_token", "token_digest"), ("nonce", "nonce")] {
+        for (table, key) in [("offer", "code_digest"), ("access_token", "token_digest"), ("nonce", "nonce_digest")] {
             let mut statement = self.tx.prepare_cached(&format!(
                 "DELETE FROM {table} WHERE {key} IN
                  (SELECT {key} FROM {table} WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)"
