@@ -135,3 +135,81 @@ pub(crate) fn private_scalar(jwk: &Map<String, Value>) -> Result<Zeroizing<[u8; 
     decoded.zeroize();
     Ok(out)
 }
+
+/// A private JWK as JSON text (RFC 7517; `d` per RFC 8037 §2 or RFC 7518 §6.2.2): what a
+/// wallet stores to sign with a holder key later.
+///
+/// The text is wiped from memory when the value is dropped, and neither `Debug` nor anything
+/// else prints it: `{:?}` shows `PrivateJwk(<redacted>)`. There is deliberately no `Display`,
+/// so a private key cannot slip into a log line through `{}`. It (de)serializes as a JSON
+/// string, for records that are sealed as a whole (the wallet's vault).
+///
+/// ```
+/// use schooltas_did::{Algorithm, Signer, SigningKey};
+/// let key = SigningKey::generate(Algorithm::EdDsa)?;
+/// let jwk = key.to_private_jwk();
+/// assert_eq!(format!("{jwk:?}"), "PrivateJwk(<redacted>)");
+/// assert_eq!(jwk.to_signing_key()?.verifying_key(), key.verifying_key());
+/// # Ok::<(), schooltas_did::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct PrivateJwk(pub(crate) Zeroizing<String>);
+
+impl PrivateJwk {
+    /// Wraps private JWK text (not checked here: [`PrivateJwk::to_signing_key`] checks it).
+    pub fn from_text(text: Zeroizing<String>) -> Self {
+        PrivateJwk(text)
+    }
+
+    /// The JSON text, to write to protected storage.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The signing key it holds ([`crate::SigningKey::from_jwk_json`]).
+    pub fn to_signing_key(&self) -> Result<crate::SigningKey> {
+        crate::SigningKey::from_jwk_json(&self.0)
+    }
+}
+
+impl std::ops::Deref for PrivateJwk {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PrivateJwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateJwk(<redacted>)")
+    }
+}
+
+impl serde::Serialize for PrivateJwk {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PrivateJwk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|text| PrivateJwk(Zeroizing::new(text)))
+    }
+}
+
+/// An X25519 private key (RFC 7748), wiped on drop and never printed.
+pub struct X25519SecretKey(pub(crate) Zeroizing<[u8; 32]>);
+
+impl X25519SecretKey {
+    /// The 32 scalar bytes (clamped, RFC 7748 §5).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for X25519SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("X25519SecretKey(<redacted>)")
+    }
+}

@@ -57,6 +57,7 @@ pub use algorithm::Algorithm;
 pub use did::{Did, DidUrl, MAX_DID_LEN};
 pub use document::{DidDocument, MAX_DOCUMENT_LEN, MethodReference, VerificationMethod, VerificationRelationship};
 pub use error::{Error, Result};
+pub use jwk::{PrivateJwk, X25519SecretKey};
 pub use key::{PublicKey, VerifyingKey, X25519PublicKey};
 pub use resolver::Resolver;
 pub use signature::{Signature, Signer};

@@ -9,7 +9,12 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::algorithm::Algorithm;
 use crate::base64url;
 use crate::error::{Error, Result};
-use crate::jwk::{self, Curve, Members};
+use crate::jwk::{self, Curve, Members, PrivateJwk, X25519SecretKey};
+
+/// Room for the longest private JWK this library writes (P-256: 176 bytes).
+const PRIVATE_JWK_CAPACITY: usize = 256;
+/// Room for a base64url `d` of 32 bytes (43 characters).
+const D_CAPACITY: usize = 64;
 use crate::key::{VerifyingInner, VerifyingKey};
 use crate::p256_backend::P256KeyPair;
 use crate::signature::{Signature, Signer};
@@ -24,7 +29,7 @@ use crate::signature::{Signature, Signer};
 /// ```
 /// use schooltas_did::{Algorithm, Signer, SigningKey};
 /// let key = SigningKey::generate(Algorithm::Es256)?;
-/// let jwk = key.to_private_jwk();          // Zeroizing<String>: wiped when dropped
+/// let jwk = key.to_private_jwk();          // a PrivateJwk: wiped when dropped, never printed
 /// let again = SigningKey::from_jwk(&serde_json::from_str(&jwk).unwrap())?;
 /// assert_eq!(key.verifying_key(), again.verifying_key());
 /// assert!(!format!("{key:?}").contains("\"d\""));
@@ -109,12 +114,16 @@ impl SigningKey {
         Self::from_jwk(&map.0)
     }
 
-    /// The private JWK as JSON text, members in lexicographic order. The returned string is
-    /// wiped when dropped; write it only to protected storage.
-    pub fn to_private_jwk(&self) -> Zeroizing<String> {
-        let mut out = Zeroizing::new(String::with_capacity(160));
+    /// The private JWK as JSON text, members in lexicographic order. The returned text is
+    /// wiped when dropped and never printed; write it only to protected storage.
+    pub fn to_private_jwk(&self) -> PrivateJwk {
+        // Both buffers are allocated once, larger than their content can be (a P-256 JWK is
+        // 176 bytes, an Ed25519 one less; `d` is 43): a String that grows frees its old buffer,
+        // secret included, without wiping it — as the 160 bytes reserved here before did for
+        // every P-256 key. A test checks the capacities stay.
+        let mut out = Zeroizing::new(String::with_capacity(PRIVATE_JWK_CAPACITY));
         let mut public = self.verifying.to_jwk();
-        let mut d = Zeroizing::new(String::with_capacity(44));
+        let mut d = Zeroizing::new(String::with_capacity(D_CAPACITY));
         match &self.inner {
             SigningInner::Ed25519 { seed, .. } => base64url::encode_into(seed.as_ref(), &mut d),
             SigningInner::P256(pair) => base64url::encode_into(pair.scalar_bytes().as_ref(), &mut d),
@@ -131,14 +140,15 @@ impl SigningKey {
             push_member(&mut out, name, Some(value));
         }
         out.push('}');
-        out
+        debug_assert_eq!((out.capacity(), d.capacity()), (PRIVATE_JWK_CAPACITY, D_CAPACITY));
+        PrivateJwk::from_text(out)
     }
 
     /// The X25519 private key derived from an Ed25519 key, as did:key derives its key-agreement
     /// key: the first half of SHA-512 of the seed (RFC 8032 §5.1.5), clamped as RFC 7748 §5
     /// decodes X25519 scalars. Its public key is [`crate::X25519PublicKey::from_ed25519`].
     /// `None` for P-256.
-    pub fn derive_x25519_secret(&self) -> Option<Zeroizing<[u8; 32]>> {
+    pub fn derive_x25519_secret(&self) -> Option<X25519SecretKey> {
         match &self.inner {
             SigningInner::Ed25519 { seed, .. } => {
                 let key = ed25519_dalek::SigningKey::from_bytes(seed);
@@ -146,7 +156,7 @@ impl SigningKey {
                 scalar[0] &= 248;
                 scalar[31] &= 127;
                 scalar[31] |= 64;
-                Some(scalar)
+                Some(X25519SecretKey(scalar))
             }
             SigningInner::P256(_) => None,
         }
@@ -203,5 +213,20 @@ impl fmt::Debug for SigningKey {
             .field("algorithm", &self.algorithm())
             .field("public", &self.verifying)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_jwks_are_written_without_reallocating_their_buffer() {
+        for alg in [Algorithm::EdDsa, Algorithm::Es256] {
+            let key = SigningKey::generate(alg).unwrap();
+            let jwk = key.to_private_jwk();
+            assert!(jwk.len() <= 200, "{alg:?}: {} bytes", jwk.len());
+            assert_eq!(jwk.0.capacity(), PRIVATE_JWK_CAPACITY, "{alg:?}: the buffer never grew");
+        }
     }
 }

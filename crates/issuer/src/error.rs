@@ -70,6 +70,9 @@ pub enum Error {
     /// A pre-authorized code or PIN was refused.
     #[error(transparent)]
     Grant(#[from] crate::offers::GrantRefusal),
+    /// A credential request's access token or nonce was refused.
+    #[error(transparent)]
+    CredentialRequest(#[from] crate::offers::CredentialRequestRefusal),
     /// The same holder key appears twice in one batch, which would make two copies linkable.
     #[error("holder key {thumbprint} appears twice in one batch")]
     DuplicateHolderKey {

@@ -180,6 +180,21 @@ impl<S: IssuerStore> Issuer<S> {
         holder_keys: &[VerifyingKey],
         now: i64,
     ) -> Result<IssuedBatch> {
+        self.issue_batch_within(config_id, subject_ref, claims, holder_keys, now, &mut |_| Ok(()))
+    }
+
+    /// [`Issuer::issue_batch`], running `first` at the start of the transaction that records
+    /// the credential: the credential endpoint spends its access token and nonce there, so
+    /// that they are spent exactly when a credential is recorded.
+    pub(crate) fn issue_batch_within(
+        &self,
+        config_id: &str,
+        subject_ref: &str,
+        claims: Map<String, Value>,
+        holder_keys: &[VerifyingKey],
+        now: i64,
+        first: &mut dyn FnMut(&mut dyn crate::store::IssuerTx) -> Result<()>,
+    ) -> Result<IssuedBatch> {
         if holder_keys.is_empty() || holder_keys.len() > self.max_batch {
             return Err(Error::BatchSize { got: holder_keys.len(), max: self.max_batch });
         }
@@ -201,6 +216,7 @@ impl<S: IssuerStore> Issuer<S> {
         let kid = self.profile.active_kid_url();
         let signer = self.profile.keys().signer();
         let copies = in_transaction(&self.store, |tx| {
+            first(tx)?;
             tx.insert_credential(&CredentialRow {
                 id: id.clone(),
                 config_id: config_id.to_owned(),

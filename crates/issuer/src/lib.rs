@@ -17,6 +17,6 @@ pub mod store;
 
 pub use error::{Error, Result};
 pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
-pub use offers::{ClaimsSource, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
+pub use offers::{ClaimsSource, CredentialRequestRefusal, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 pub use school::{Brin, SchoolKeys, SchoolLocation, SchoolProfile};
 pub use status::{StatusChange, StatusPolicy};

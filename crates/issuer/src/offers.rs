@@ -1,6 +1,7 @@
 //! The OpenID4VCI state a school keeps between messages: pre-authorized codes with their PIN
 //! (`tx_code`), access tokens and nonces — all stored as SHA-256 digests, codes single use, PIN
-//! attempts limited.
+//! attempts limited, each access token good for one credential request per offered
+//! configuration.
 
 use std::fmt;
 
@@ -10,7 +11,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::Result;
-use crate::store::{AccessTokenRow, IssuerStore, OfferRow, in_transaction};
+use crate::store::{AccessTokenRow, IssuerStore, IssuerTx, OfferRow, in_transaction};
 
 /// Where an issuer gets the claims for a credential when the wallet redeems an offer: the
 /// school's administration system. The issuer itself keeps no claims (data minimisation).
@@ -99,6 +100,41 @@ pub enum GrantRefusal {
     Locked,
 }
 
+/// Why the credential endpoint refused a request's access token or nonce.
+///
+/// The token refusals are OAuth `invalid_token` (RFC 6750 §3.1: "expired, revoked, malformed,
+/// or invalid for other reasons"), which OpenID4VCI 1.0 §8.3.1 has the credential endpoint
+/// answer for an access token that does not allow the requested credential; the others are
+/// noted per variant. No variant carries the token or the nonce.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialRequestRefusal {
+    /// No such token: never issued, purged after expiry, or used for every configuration it
+    /// was issued for.
+    #[error("the access token is unknown or used up")]
+    UnknownToken,
+    /// The token's lifetime has passed.
+    #[error("the access token has expired")]
+    ExpiredToken,
+    /// The token was already used for a credential request of this configuration: a token
+    /// buys one request (one batch) per offered configuration, not a credential per request
+    /// for its whole lifetime.
+    #[error("the access token was already used for {config_id}; ask the school for a new offer")]
+    TokenAlreadyUsed {
+        /// The configuration asked for again.
+        config_id: String,
+    },
+    /// The configuration was not offered with this token (`unknown_credential_configuration`).
+    #[error("{config_id} was not offered with this token")]
+    NotOffered {
+        /// The configuration asked for.
+        config_id: String,
+    },
+    /// The proofs' nonce was not issued here, has expired or was used (`invalid_nonce`).
+    #[error("the nonce is unknown, expired or used; fetch a fresh one")]
+    InvalidNonce,
+}
+
 /// An access token and what it allows.
 pub struct Grant {
     /// The token (Bearer).
@@ -158,7 +194,10 @@ pub(crate) fn create_offer(
         failed_attempts: 0,
         redeemed: false,
     };
-    in_transaction(store, |tx| tx.insert_offer(&row))?;
+    in_transaction(store, |tx| {
+        tx.insert_offer(&row)?;
+        purge_expired(tx, now)
+    })?;
     Ok(OfferSecrets { code, pin })
 }
 
@@ -173,46 +212,62 @@ pub(crate) fn redeem(
 ) -> Result<std::result::Result<Grant, GrantRefusal>> {
     let code_digest = digest(code);
     in_transaction(store, |tx| {
-        let Some(mut offer) = tx.offer(&code_digest)? else {
-            return Ok(Err(GrantRefusal::UnknownCode));
-        };
-        if offer.redeemed {
-            return Ok(Err(GrantRefusal::AlreadyUsed));
-        }
-        if now >= offer.expires_at {
-            return Ok(Err(GrantRefusal::Expired));
-        }
-        if offer.failed_attempts >= policy.max_pin_attempts {
-            return Ok(Err(GrantRefusal::Locked));
-        }
-        if let Some(expected) = offer.tx_code_digest {
-            let Some(pin) = pin else {
-                return Ok(Err(GrantRefusal::PinRequired));
-            };
-            if !same(&digest(pin), &expected) {
-                offer.failed_attempts += 1;
-                tx.update_offer(&offer)?;
-                let locked = offer.failed_attempts >= policy.max_pin_attempts;
-                return Ok(Err(if locked { GrantRefusal::Locked } else { GrantRefusal::WrongPin }));
-            }
-        }
-        offer.redeemed = true;
-        tx.update_offer(&offer)?;
-        let access_token = random_secret();
-        tx.insert_access_token(&AccessTokenRow {
-            token_digest: digest(&access_token),
-            subject_ref: offer.subject_ref.clone(),
-            config_ids: offer.config_ids.clone(),
-            expires_at: now.saturating_add(policy.token_lifetime),
-        })?;
-        Ok(Ok(Grant { access_token, expires_in: policy.token_lifetime, config_ids: offer.config_ids }))
+        let outcome = redeem_in(tx, policy, &code_digest, pin, now)?;
+        purge_expired(tx, now)?;
+        Ok(outcome)
     })
+}
+
+fn redeem_in(
+    tx: &mut dyn IssuerTx,
+    policy: &OfferPolicy,
+    code_digest: &[u8; 32],
+    pin: Option<&str>,
+    now: i64,
+) -> Result<std::result::Result<Grant, GrantRefusal>> {
+    let Some(mut offer) = tx.offer(code_digest)? else {
+        return Ok(Err(GrantRefusal::UnknownCode));
+    };
+    if offer.redeemed {
+        return Ok(Err(GrantRefusal::AlreadyUsed));
+    }
+    if now >= offer.expires_at {
+        return Ok(Err(GrantRefusal::Expired));
+    }
+    if offer.failed_attempts >= policy.max_pin_attempts {
+        return Ok(Err(GrantRefusal::Locked));
+    }
+    if let Some(expected) = offer.tx_code_digest {
+        let Some(pin) = pin else {
+            return Ok(Err(GrantRefusal::PinRequired));
+        };
+        if !same(&digest(pin), &expected) {
+            offer.failed_attempts += 1;
+            tx.update_offer(&offer)?;
+            let locked = offer.failed_attempts >= policy.max_pin_attempts;
+            return Ok(Err(if locked { GrantRefusal::Locked } else { GrantRefusal::WrongPin }));
+        }
+    }
+    offer.redeemed = true;
+    tx.update_offer(&offer)?;
+    let access_token = random_secret();
+    tx.insert_access_token(&AccessTokenRow {
+        token_digest: digest(&access_token),
+        subject_ref: offer.subject_ref.clone(),
+        config_ids: offer.config_ids.clone(),
+        used_config_ids: Vec::new(),
+        expires_at: now.saturating_add(policy.token_lifetime),
+    })?;
+    Ok(Ok(Grant { access_token, expires_in: policy.token_lifetime, config_ids: offer.config_ids }))
 }
 
 /// A fresh single-use nonce for proofs of possession.
 pub(crate) fn new_nonce(store: &(impl IssuerStore + ?Sized), policy: &OfferPolicy, now: i64) -> Result<String> {
     let nonce = random_secret();
-    in_transaction(store, |tx| tx.insert_nonce(&nonce, now.saturating_add(policy.nonce_lifetime)))?;
+    in_transaction(store, |tx| {
+        tx.insert_nonce(&digest(&nonce), now.saturating_add(policy.nonce_lifetime))?;
+        purge_expired(tx, now)
+    })?;
     Ok(nonce.to_string())
 }
 
@@ -222,7 +277,86 @@ pub(crate) fn authorize(store: &(impl IssuerStore + ?Sized), token: &str, now: i
     Ok(in_transaction(store, |tx| tx.access_token(&token_digest))?.filter(|row| now < row.expires_at))
 }
 
+/// Whether the access token is known and unexpired at `now` (whatever it may still fetch).
+pub(crate) fn check_access_token(
+    tx: &mut dyn IssuerTx,
+    token_digest: &[u8; 32],
+    now: i64,
+) -> Result<std::result::Result<(), CredentialRequestRefusal>> {
+    Ok(match tx.access_token(token_digest)? {
+        None => Err(CredentialRequestRefusal::UnknownToken),
+        Some(row) if now >= row.expires_at => Err(CredentialRequestRefusal::ExpiredToken),
+        Some(_) => Ok(()),
+    })
+}
+
+/// What the access token allows for a request of `config_id` at `now`, without spending it:
+/// the early check that spares the school's administration a lookup for a dead token.
+pub(crate) fn check_access(
+    tx: &mut dyn IssuerTx,
+    token_digest: &[u8; 32],
+    config_id: &str,
+    now: i64,
+) -> Result<std::result::Result<AccessTokenRow, CredentialRequestRefusal>> {
+    let Some(row) = tx.access_token(token_digest)? else {
+        return Ok(Err(CredentialRequestRefusal::UnknownToken));
+    };
+    if now >= row.expires_at {
+        return Ok(Err(CredentialRequestRefusal::ExpiredToken));
+    }
+    if !row.config_ids.iter().any(|id| id == config_id) {
+        return Ok(Err(CredentialRequestRefusal::NotOffered { config_id: config_id.to_owned() }));
+    }
+    if row.used_config_ids.iter().any(|id| id == config_id) {
+        return Ok(Err(CredentialRequestRefusal::TokenAlreadyUsed { config_id: config_id.to_owned() }));
+    }
+    Ok(Ok(row))
+}
+
+/// Spends the access token for `config_id` and consumes the proofs' nonce, inside the
+/// transaction that records the issued credential: either the credential is recorded and the
+/// token and nonce are spent, or — on any error, or if the process dies first — neither.
+///
+/// Two requests with one token race for the same row; the store's transactions are
+/// serializable, so the second reads the token as used (or deleted) and is refused.
+pub(crate) fn spend_access(
+    tx: &mut dyn IssuerTx,
+    token_digest: &[u8; 32],
+    config_id: &str,
+    nonce: &str,
+    now: i64,
+) -> Result<()> {
+    let mut row = check_access(tx, token_digest, config_id, now)??;
+    if !tx.consume_nonce(&digest(nonce), now)? {
+        return Err(CredentialRequestRefusal::InvalidNonce.into());
+    }
+    row.used_config_ids.push(config_id.to_owned());
+    // Used for every configuration it was issued for: nothing is left to allow, so delete it.
+    if row.config_ids.iter().all(|id| row.used_config_ids.contains(id)) {
+        tx.delete_access_token(token_digest)?;
+    } else {
+        tx.update_access_token(&row)?;
+    }
+    purge_expired(tx, now)
+}
+
+/// How many expired rows of each table one write operation deletes at most. Each operation
+/// adds at most one row, so any backlog shrinks by at least this much minus one per write,
+/// while no single request pays for more than `3 × PURGE_LIMIT` deletions.
+pub(crate) const PURGE_LIMIT: u32 = 64;
+
+/// The purge every write operation makes, in its own transaction: expired offers, access
+/// tokens and nonces go without anyone having to call a purge (a stolen database then holds
+/// only what is still live).
+fn purge_expired(tx: &mut dyn IssuerTx, now: i64) -> Result<()> {
+    tx.purge_expired(now, PURGE_LIMIT).map(drop)
+}
+
 /// Consumes a nonce: `true` if it was issued here, unexpired and unused.
 pub(crate) fn consume_nonce(store: &(impl IssuerStore + ?Sized), nonce: &str, now: i64) -> Result<bool> {
-    in_transaction(store, |tx| tx.consume_nonce(nonce, now))
+    in_transaction(store, |tx| {
+        let fresh = tx.consume_nonce(&digest(nonce), now)?;
+        purge_expired(tx, now)?;
+        Ok(fresh)
+    })
 }

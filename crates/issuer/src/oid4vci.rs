@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::error::Error;
 use crate::issue::Issuer;
-use crate::offers::{ClaimsSource, GrantRefusal, OfferPolicy, OfferSecrets};
-use crate::store::IssuerStore;
+use crate::offers::{self, ClaimsSource, CredentialRequestRefusal, GrantRefusal, OfferPolicy, OfferSecrets};
+use crate::store::{IssuerStore, IssuerTx, in_transaction};
 
 /// Where the issuer's endpoints live, relative to its credential issuer URL.
 pub const CREDENTIAL_PATH: &str = "/credential";
@@ -134,8 +134,16 @@ impl<S: IssuerStore> Issuer<S> {
 
     /// The credential endpoint (§8): checks the Bearer token, the request, every proof (typ,
     /// key, signature, `aud` = this issuer, fresh `iat`) and their one shared nonce (issued
-    /// here, unused — it is used up now), fetches the claims from `claims` (the school's
-    /// administration), and issues one copy per proof as a batch.
+    /// here, unused), fetches the claims from `claims` (the school's administration), and
+    /// issues one copy per proof as a batch.
+    ///
+    /// An access token buys one credential request per configuration it was issued for (that
+    /// request may carry a batch of proofs): the token is spent for that configuration, and
+    /// the nonce used up, in the transaction that records the credential — so of two requests
+    /// with one token, even at the same moment, exactly one gets credentials, and a failure
+    /// anywhere (or a crash) leaves the token and nonce as they were. A second request answers
+    /// `invalid_token` (RFC 6750 §3.1, as OpenID4VCI 1.0 §8.3.1 has the credential endpoint
+    /// answer for an access token that does not allow the credential).
     pub fn credential_endpoint(
         &self,
         access_token: &str,
@@ -143,13 +151,13 @@ impl<S: IssuerStore> Issuer<S> {
         claims: &dyn ClaimsSource,
         now: i64,
     ) -> Result<CredentialResponse, ErrorResponse> {
-        let grant = match self.authorize(access_token, now) {
-            Ok(Some(grant)) => grant,
-            Ok(None) => {
-                return Err(ErrorResponse::new(ErrorCode::InvalidToken, "the access token is unknown or expired"));
-            }
+        let token_digest = offers::digest(access_token);
+        // The token is checked before anything of the request is looked at (RFC 6750 §3).
+        match in_transaction(self.store(), |tx| offers::check_access_token(tx, &token_digest, now)) {
+            Ok(Ok(())) => {}
+            Ok(Err(refusal)) => return Err(refused(&refusal)),
             Err(error) => return Err(server_error(&error)),
-        };
+        }
         let request = CredentialRequest::from_json(body, self.max_batch()).map_err(|e| ErrorResponse::from(&e))?;
         let Some(config_id) = request.credential_configuration_id.as_deref() else {
             return Err(ErrorResponse::new(
@@ -157,12 +165,11 @@ impl<S: IssuerStore> Issuer<S> {
                 "this issuer does not hand out credential identifiers",
             ));
         };
-        if !grant.config_ids.iter().any(|id| id == config_id) {
-            return Err(ErrorResponse::new(
-                ErrorCode::UnknownCredentialConfiguration,
-                format!("{config_id} was not offered with this token"),
-            ));
-        }
+        let grant = match in_transaction(self.store(), |tx| offers::check_access(tx, &token_digest, config_id, now)) {
+            Ok(Ok(grant)) => grant,
+            Ok(Err(refusal)) => return Err(refused(&refusal)),
+            Err(error) => return Err(server_error(&error)),
+        };
         let policy = ProofPolicy::new(self.profile().issuer_url());
         let proofs = request.proofs.as_ref().map(|p| p.jwt.as_slice()).unwrap_or_default();
         let mut holder_keys = Vec::with_capacity(proofs.len());
@@ -180,18 +187,9 @@ impl<S: IssuerStore> Issuer<S> {
             holder_keys.push(proof.holder_key);
         }
         let nonce = nonce.unwrap_or_default();
-        match self.consume_nonce(&nonce, now) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ErrorResponse::new(
-                    ErrorCode::InvalidNonce,
-                    "the nonce is unknown, expired or used; fetch a fresh one",
-                ));
-            }
-            Err(error) => return Err(server_error(&error)),
-        }
         let subject_claims = claims.claims(&grant.subject_ref, config_id).map_err(|e| server_error(&e))?;
-        match self.issue_batch(config_id, &grant.subject_ref, subject_claims, &holder_keys, now) {
+        let mut spend = |tx: &mut dyn IssuerTx| offers::spend_access(tx, &token_digest, config_id, &nonce, now);
+        match self.issue_batch_within(config_id, &grant.subject_ref, subject_claims, &holder_keys, now, &mut spend) {
             Ok(batch) => Ok(CredentialResponse {
                 credentials: batch
                     .into_copies()
@@ -201,6 +199,8 @@ impl<S: IssuerStore> Issuer<S> {
                 transaction_id: None,
                 notification_id: None,
             }),
+            // Lost a race with another request of the same token, or the nonce was spent meanwhile.
+            Err(Error::CredentialRequest(refusal)) => Err(refused(&refusal)),
             Err(Error::DuplicateHolderKey { .. }) => {
                 Err(ErrorResponse::new(ErrorCode::InvalidProof, "two proofs are for the same key"))
             }
@@ -211,4 +211,15 @@ impl<S: IssuerStore> Issuer<S> {
             Err(error) => Err(server_error(&error)),
         }
     }
+}
+
+/// The OAuth error for a refused token or nonce.
+fn refused(refusal: &CredentialRequestRefusal) -> ErrorResponse {
+    let code = match refusal {
+        CredentialRequestRefusal::NotOffered { .. } => ErrorCode::UnknownCredentialConfiguration,
+        CredentialRequestRefusal::InvalidNonce => ErrorCode::InvalidNonce,
+        // RFC 6750 §3.1 `invalid_token`: unknown, expired, or spent ("revoked") for this request.
+        _ => ErrorCode::InvalidToken,
+    };
+    ErrorResponse::new(code, refusal.to_string())
 }

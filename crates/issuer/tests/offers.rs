@@ -6,6 +6,7 @@ mod common;
 
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Error, GrantRefusal, Issuer, OfferPolicy};
+use sha2::Digest;
 
 const NOW: i64 = 1_800_000_000;
 
@@ -85,21 +86,30 @@ fn nonces_are_single_use() {
 }
 
 #[test]
-fn the_database_holds_no_code_pin_or_token() {
+fn a_stolen_database_holds_no_usable_code_token_or_nonce() {
     let dir = std::env::temp_dir().join(format!("schooltas-issuer-secrets-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let issuer = issuer(SqliteStore::open(dir.join("issuer.sqlite")).unwrap());
     let policy = OfferPolicy::default();
+    // One live of each: an offer not yet redeemed, a token not yet used, a nonce not yet used.
+    let pending = issuer.create_offer(&policy, "pupil-18", &ids(&["pupil_enrolment"]), NOW).unwrap();
     let offer = issuer.create_offer(&policy, "pupil-17", &ids(&["pupil_enrolment"]), NOW).unwrap();
     let grant = issuer.redeem(&policy, &offer.code, offer.pin.as_deref().map(String::as_str), NOW).unwrap().unwrap();
+    let nonce = issuer.new_nonce(&policy, NOW).unwrap();
     drop(issuer);
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
-        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap()); // the -wal file too, if any
     }
-    let haystack = String::from_utf8_lossy(&bytes);
-    assert!(!haystack.contains(offer.code.as_str()));
-    assert!(!haystack.contains(grant.access_token.as_str()));
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|window| window == needle);
+    for (what, secret) in
+        [("code", pending.code.as_str()), ("access token", grant.access_token.as_str()), ("nonce", nonce.as_str())]
+    {
+        assert!(!contains(secret.as_bytes()), "the {what} is in the database file");
+        // What is there is its SHA-256 digest (so the search above looked in the right place).
+        let digest: [u8; 32] = sha2::Sha256::digest(secret.as_bytes()).into();
+        assert!(contains(&digest), "the {what}'s digest is not in the database file");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -205,11 +205,11 @@ fn the_credential_endpoint_refuses_bad_tokens_requests_proofs_and_nonces() {
     assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", twice)), ErrorCode::InvalidProof);
     let five: Vec<String> = (0..5).map(|_| good.clone()).collect();
     assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", five)), ErrorCode::InvalidCredentialRequest);
-    // The good request works once; the nonce is then used up.
+    // The good request works once; the token is then used up (and so is the nonce).
     issuer
         .credential_endpoint(&access_token, &body("pupil_enrolment", vec![good.clone()]), &administration(), NOW + 1)
         .unwrap();
-    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![good])), ErrorCode::InvalidNonce);
+    assert_eq!(request(&issuer, &access_token, &body("pupil_enrolment", vec![good])), ErrorCode::InvalidToken);
 }
 
 #[test]

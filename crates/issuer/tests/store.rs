@@ -91,12 +91,12 @@ fn statuses_are_set_and_listed() {
 fn nonces_are_single_use_and_expire() {
     let store = SqliteStore::in_memory().unwrap();
     in_transaction(&store, |tx| {
-        tx.insert_nonce("n1", 500)?;
-        tx.insert_nonce("n2", 500)?;
-        assert!(tx.consume_nonce("n1", 400)?);
-        assert!(!tx.consume_nonce("n1", 400)?, "second use");
-        assert!(!tx.consume_nonce("n2", 500)?, "expired");
-        assert!(!tx.consume_nonce("never-issued", 1)?);
+        tx.insert_nonce(&[1; 32], 500)?;
+        tx.insert_nonce(&[2; 32], 500)?;
+        assert!(tx.consume_nonce(&[1; 32], 400)?);
+        assert!(!tx.consume_nonce(&[1; 32], 400)?, "second use");
+        assert!(!tx.consume_nonce(&[2; 32], 500)?, "expired");
+        assert!(!tx.consume_nonce(&[3; 32], 1)?, "never issued");
         Ok(())
     })
     .unwrap();
@@ -114,8 +114,13 @@ fn offers_and_tokens_round_trip_and_purge() {
         failed_attempts: 0,
         redeemed: false,
     };
-    let token =
-        AccessTokenRow { token_digest: [3; 32], subject_ref: "pupil-17".into(), config_ids: vec![], expires_at: 900 };
+    let token = AccessTokenRow {
+        token_digest: [3; 32],
+        subject_ref: "pupil-17".into(),
+        config_ids: vec!["pupil_enrolment".into(), "school_advice".into()],
+        used_config_ids: vec![],
+        expires_at: 900,
+    };
     in_transaction(&store, |tx| {
         tx.insert_offer(&offer)?;
         tx.insert_access_token(&token)?;
@@ -126,7 +131,10 @@ fn offers_and_tokens_round_trip_and_purge() {
         tx.update_offer(&stored)?;
         assert_eq!(tx.offer(&[1; 32])?, Some(stored));
         assert_eq!(tx.access_token(&[3; 32])?, Some(token.clone()));
-        tx.purge_expired(950)?;
+        let used = AccessTokenRow { used_config_ids: vec!["school_advice".into()], ..token.clone() };
+        tx.update_access_token(&used)?;
+        assert_eq!(tx.access_token(&[3; 32])?, Some(used));
+        assert_eq!(tx.purge_expired(950, 10)?, 1);
         assert_eq!(tx.access_token(&[3; 32])?, None);
         assert!(tx.offer(&[1; 32])?.is_some());
         Ok(())
@@ -152,5 +160,60 @@ fn a_file_store_survives_reopening_and_refuses_a_newer_schema() {
         raw.pragma_update(None, "user_version", 99).unwrap();
     }
     assert!(matches!(SqliteStore::open(&path), Err(Error::CorruptStore { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
+    let dir = std::env::temp_dir().join(format!("schooltas-issuer-migrate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("issuer.sqlite");
+    {
+        // The tables version 1 of this library wrote, with a live token and a live nonce.
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "CREATE TABLE offer (code_digest BLOB PRIMARY KEY, tx_code_digest BLOB, subject_ref TEXT NOT NULL,
+                 config_ids TEXT NOT NULL, expires_at INTEGER NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0,
+                 redeemed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+             CREATE TABLE access_token (token_digest BLOB PRIMARY KEY, subject_ref TEXT NOT NULL,
+                 config_ids TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE nonce (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE status_list (id INTEGER PRIMARY KEY, purpose TEXT NOT NULL, uri TEXT NOT NULL UNIQUE,
+                 bits INTEGER NOT NULL, capacity INTEGER NOT NULL);
+             CREATE TABLE credential (id TEXT PRIMARY KEY, config_id TEXT NOT NULL, subject_ref TEXT NOT NULL,
+                 issued_at INTEGER NOT NULL, expires_at INTEGER, copies INTEGER NOT NULL);
+             CREATE TABLE status_entry (list_id INTEGER NOT NULL, idx INTEGER NOT NULL, credential_id TEXT NOT NULL,
+                 status INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (list_id, idx)) WITHOUT ROWID;
+             INSERT INTO access_token VALUES (x'0303030303030303030303030303030303030303030303030303030303030303',
+                 'pupil-17', '[\"pupil_enrolment\"]', 900);
+             INSERT INTO nonce VALUES ('legacy-nonce-value', 900);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    in_transaction(&store, |tx| {
+        let token = tx.access_token(&[3; 32])?.unwrap();
+        assert_eq!(token.config_ids, ["pupil_enrolment"]);
+        assert!(token.used_config_ids.is_empty(), "a version 1 token may still fetch what it was issued for");
+        let legacy: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(b"legacy-nonce-value").into();
+        assert!(tx.consume_nonce(&legacy, 800)?, "a nonce a wallet holds keeps working");
+        Ok(())
+    })
+    .unwrap();
+    drop(store);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+    assert_eq!(version, 2);
+    let plaintext: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM nonce WHERE typeof(nonce_digest) != 'blob' OR length(nonce_digest) != 32",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(plaintext, 0);
+    drop(raw);
     std::fs::remove_dir_all(&dir).unwrap();
 }

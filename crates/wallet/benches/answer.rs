@@ -113,7 +113,7 @@ fn stored_copy(
         vct: credential_type.vct().as_str().to_owned(),
         issuer: school_did.to_string(),
         sd_jwt: issued,
-        holder_key: holder.to_private_jwk().to_string(),
+        holder_key: holder.to_private_jwk(),
         received_at: NOW - 86_400,
         used: false,
         claims: Value::Object(verified.into_claims()),

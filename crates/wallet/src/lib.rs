@@ -15,6 +15,7 @@ pub mod receive;
 pub mod request;
 pub mod vault;
 mod wallet;
+mod wiped;
 
 pub use consents::{Approver, ConsentGiven, WithdrawalMessage};
 pub use error::{Error, Result};

@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use schooltas_credential::consent::AGE_OF_CONSENT;
 use schooltas_credential::date::CalendarDate;
-use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};
-use zeroize::Zeroizing;
+use schooltas_did::{Algorithm, Did, PrivateJwk, PublicKey, Signer, SigningKey, did_key};
 
 use crate::error::{Error, Result};
 use crate::vault::{Vault, VaultTx};
@@ -53,14 +52,8 @@ struct Profile {
     role: Role,
     /// The identity key (private JWK): its did:key names this person in guardianship
     /// credentials and as `sub` in the child's credentials.
-    identity_key: String,
+    identity_key: PrivateJwk,
     created_at: i64,
-}
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.identity_key);
-    }
 }
 
 /// The owner of an opened wallet.
@@ -79,8 +72,8 @@ impl Owner {
     /// Writes a new owner into an empty wallet, with a fresh identity key.
     pub(crate) fn create(vault: &Vault, role: Role, now: i64) -> Result<Owner> {
         let identity = SigningKey::generate(Algorithm::EdDsa)?;
-        let profile = Profile { role, identity_key: identity.to_private_jwk().to_string(), created_at: now };
-        let bytes = Zeroizing::new(serde_json::to_vec(&profile).map_err(|e| Error::Storage { reason: e.to_string() })?);
+        let profile = Profile { role, identity_key: identity.to_private_jwk(), created_at: now };
+        let bytes = crate::wiped::to_json(&profile)?;
         vault.transaction(|tx: &mut VaultTx<'_>| {
             if tx.get(PROFILE_KIND, PROFILE_ID)?.is_some() {
                 return Err(Error::InvalidInput { reason: "this wallet already has an owner".into() });

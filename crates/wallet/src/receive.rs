@@ -19,7 +19,7 @@ use schooltas_credential::oid4vci::{
 use schooltas_credential::sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_credential::status_list::StatusListCache;
 use schooltas_did::jws::Header;
-use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
+use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -60,8 +60,9 @@ pub struct StoredCredential {
     pub issuer: String,
     /// The SD-JWT VC as issued (every disclosure).
     pub sd_jwt: String,
-    /// The holder key, a private JWK (sealed in the vault like everything else).
-    pub holder_key: String,
+    /// The holder key, a private JWK (sealed in the vault like everything else; wiped from
+    /// memory on drop and never printed).
+    pub holder_key: PrivateJwk,
     /// When it was received.
     pub received_at: i64,
     /// Whether it has been presented (each copy is presented once).
@@ -85,7 +86,7 @@ impl fmt::Debug for StoredCredential {
 
 impl Drop for StoredCredential {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.holder_key);
+        // The holder key wipes itself (PrivateJwk).
         zeroize::Zeroize::zeroize(&mut self.sd_jwt);
     }
 }
@@ -184,7 +185,7 @@ impl Receiver<'_> {
                     vct,
                     issuer,
                     sd_jwt: issued.credential.clone(),
-                    holder_key: key.to_private_jwk().to_string(),
+                    holder_key: key.to_private_jwk(),
                     received_at: now,
                     used: false,
                     claims,
@@ -194,9 +195,7 @@ impl Receiver<'_> {
         // Store everything, and log it, in one transaction.
         self.vault.transaction(|tx| {
             for credential in &received {
-                let bytes = Zeroizing::new(
-                    serde_json::to_vec(credential).map_err(|e| Error::Storage { reason: e.to_string() })?,
-                );
+                let bytes = crate::wiped::to_json(credential)?;
                 tx.put(CREDENTIAL_KIND, &credential.id, &bytes)?;
             }
             let mut batches: Vec<(&str, &str, &str, u32)> = Vec::new();

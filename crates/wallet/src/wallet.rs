@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
 use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::{Catalog, Language};
@@ -209,7 +208,7 @@ impl Wallet {
             vct: vct.clone(),
             issuer: issuer.clone(),
             sd_jwt: sd_jwt.to_owned(),
-            holder_key: holder_key.to_private_jwk().to_string(),
+            holder_key: holder_key.to_private_jwk(),
             received_at: now,
             used: false,
             claims,
@@ -269,7 +268,7 @@ impl Wallet {
 
 /// Writes a credential copy back (after marking it used).
 pub(crate) fn put_credential(tx: &mut VaultTx<'_>, credential: &StoredCredential) -> Result<()> {
-    let bytes = Zeroizing::new(serde_json::to_vec(credential).map_err(|e| Error::Storage { reason: e.to_string() })?);
+    let bytes = crate::wiped::to_json(credential)?;
     tx.put(CREDENTIAL_KIND, &credential.id, &bytes)
 }
 

@@ -21,9 +21,12 @@ impl From<Alg> for Algorithm {
 pub(super) fn new(args: &KeyNewArgs, out: &mut dyn Write) -> Result<()> {
     let key =
         SigningKey::generate(args.alg.into()).map_err(|source| CliError::Did { action: "generating a key", source })?;
-    let mut private = key.to_private_jwk();
-    private.push('\n');
-    files::write_new(&args.out, private.as_bytes(), args.force, Mode::Private, "key file")?;
+    let private = key.to_private_jwk();
+    // One allocation of the final size, wiped on drop: a buffer that grows leaves copies behind.
+    let mut text = zeroize::Zeroizing::new(Vec::with_capacity(private.len() + 1));
+    text.extend_from_slice(private.as_bytes());
+    text.push(b'\n');
+    files::write_new(&args.out, &text, args.force, Mode::Private, "key file")?;
     print_public(&key, out)
 }
 

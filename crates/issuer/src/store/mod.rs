@@ -3,8 +3,11 @@
 //! The issuer stores the type, validity, status entries and an opaque subject reference of
 //! each credential it issued, never the claims themselves (the school's administration system
 //! already holds those; a credential's content lives in the child's wallet). OpenID4VCI state
-//! (pre-authorized codes, access tokens, nonces) is stored as SHA-256 digests, so a copy of
-//! the database does not let anyone redeem an offer.
+//! (pre-authorized codes, PINs, access tokens, nonces) is stored as SHA-256 digests — the
+//! [`IssuerTx`] methods take digests, so no implementation can store the secrets — and a copy
+//! of the database lets no one redeem an offer, fetch a credential or answer with a nonce.
+//! (The codes, tokens and nonces are 256-bit random, so their digests cannot be inverted by
+//! guessing; a 6-digit PIN's digest can, which is why it is useless without the code.)
 //!
 //! [`IssuerStore`] runs each operation as one transaction over an [`IssuerTx`]; the embedded
 //! implementation is [`SqliteStore`]. A PostgreSQL implementation can implement the same two
@@ -78,6 +81,9 @@ pub struct AccessTokenRow {
     pub subject_ref: String,
     /// The configuration ids it may fetch.
     pub config_ids: Vec<String>,
+    /// The configuration ids already fetched with it: each offered configuration can be
+    /// fetched by one credential request (one batch), once.
+    pub used_config_ids: Vec<String>,
     /// Until when it is valid.
     pub expires_at: i64,
 }
@@ -120,16 +126,29 @@ pub trait IssuerTx {
     fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()>;
     /// The access token with this digest.
     fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>>;
-    /// Records a fresh nonce.
-    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()>;
-    /// Removes the nonce; `true` if it existed and had not expired at `now`.
-    fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool>;
-    /// Deletes expired offers, tokens and nonces.
-    fn purge_expired(&mut self, now: i64) -> Result<()>;
+    /// Updates an access token's used configuration ids.
+    fn update_access_token(&mut self, row: &AccessTokenRow) -> Result<()>;
+    /// Deletes an access token (used up).
+    fn delete_access_token(&mut self, token_digest: &[u8; 32]) -> Result<()>;
+    /// Records a fresh nonce by its SHA-256 digest (the nonce itself is never stored).
+    fn insert_nonce(&mut self, nonce_digest: &[u8; 32], expires_at: i64) -> Result<()>;
+    /// Removes the nonce with this digest; `true` if it existed and had not expired at `now`.
+    fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> Result<bool>;
+    /// Deletes up to `limit` expired offers, up to `limit` expired access tokens and up to
+    /// `limit` expired nonces (expired: `expires_at <= now`); returns how many rows went.
+    ///
+    /// The issuer calls this inside each of its OpenID4VCI write operations, so nobody has
+    /// to schedule a purge; the limit keeps any one request's work bounded however large a
+    /// backlog is.
+    fn purge_expired(&mut self, now: i64, limit: u32) -> Result<u64>;
 }
 
 /// A store that runs closures as transactions: all of a closure's writes happen, or — if it
 /// returns an error or the process dies — none.
+///
+/// Transactions must also be serializable (SQLite's `BEGIN IMMEDIATE`; `SERIALIZABLE` or a
+/// row lock in PostgreSQL): single use of codes, access tokens and nonces rests on two
+/// transactions that read and then spend the same row never both succeeding.
 pub trait IssuerStore: Send + Sync {
     /// Runs `work` in one transaction, committing when it returns `Ok`.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn IssuerTx) -> Result<()>) -> Result<()>;

@@ -9,7 +9,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::{AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, StatusListRow};
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2: access tokens record which offered configurations were fetched with them;
+/// nonces are stored as SHA-256 digests like codes and tokens; expiry indexes for the purge
+/// every OpenID4VCI write makes.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE status_list (
@@ -49,12 +52,16 @@ CREATE TABLE access_token (
     token_digest BLOB PRIMARY KEY,
     subject_ref TEXT NOT NULL,
     config_ids TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
+    expires_at INTEGER NOT NULL,
+    used_config_ids TEXT NOT NULL DEFAULT '[]'
 ) WITHOUT ROWID;
 CREATE TABLE nonce (
-    nonce TEXT PRIMARY KEY,
+    nonce_digest BLOB PRIMARY KEY,
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX offer_expiry ON offer (expires_at);
+CREATE INDEX access_token_expiry ON access_token (expires_at);
+CREATE INDEX nonce_expiry ON nonce (expires_at);
 ";
 
 /// The issuer's embedded SQLite store.
@@ -83,7 +90,7 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(connection: Connection) -> Result<Self> {
+    fn init(mut connection: Connection) -> Result<Self> {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", true)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -94,6 +101,7 @@ impl SqliteStore {
                     "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
             }
+            1 => migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?,
             SCHEMA_VERSION => {}
             other => {
                 return Err(Error::CorruptStore {
@@ -103,6 +111,40 @@ impl SqliteStore {
         }
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
+}
+
+/// Brings a version 1 store to version 2 in one transaction (all of it or nothing).
+fn migrate_from_v1(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    // Re-read the version inside the write lock: another process may have migrated meanwhile.
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != 1 {
+        return Ok(());
+    }
+    // Tokens issued before version 2 were reusable; mark none as used, so each may still fetch
+    // each of its configurations once.
+    // Version 1 kept nonces in plaintext: replace each by its digest, so that the nonces a
+    // wallet holds right now still work, and none stays readable in the file.
+    let nonces: Vec<(String, i64)> = tx
+        .prepare("SELECT nonce, expires_at FROM nonce")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.execute_batch(
+        "ALTER TABLE access_token ADD COLUMN used_config_ids TEXT NOT NULL DEFAULT '[]';
+         DROP TABLE nonce;
+         CREATE TABLE nonce (nonce_digest BLOB PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE INDEX offer_expiry ON offer (expires_at);
+         CREATE INDEX access_token_expiry ON access_token (expires_at);
+         CREATE INDEX nonce_expiry ON nonce (expires_at);",
+    )?;
+    for (nonce, expires_at) in nonces {
+        tx.execute(
+            "INSERT OR IGNORE INTO nonce (nonce_digest, expires_at) VALUES (?1, ?2)",
+            params![&crate::offers::digest(&nonce)[..], expires_at],
+        )?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -338,49 +380,90 @@ impl IssuerTx for SqliteTx<'_> {
 
     fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![&row.token_digest[..], row.subject_ref, ids_to_text(&row.config_ids)?, row.expires_at],
+            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at, used_config_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                &row.token_digest[..],
+                row.subject_ref,
+                ids_to_text(&row.config_ids)?,
+                row.expires_at,
+                ids_to_text(&row.used_config_ids)?
+            ],
         )?;
         Ok(())
     }
 
     fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>> {
-        let mut statement = self
-            .tx
-            .prepare_cached("SELECT subject_ref, config_ids, expires_at FROM access_token WHERE token_digest = ?1")?;
+        let mut statement = self.tx.prepare_cached(
+            "SELECT subject_ref, config_ids, expires_at, used_config_ids FROM access_token WHERE token_digest = ?1",
+        )?;
         let row = statement
             .query_row([&token_digest[..]], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
             })
             .optional()?;
-        row.map(|(subject_ref, config_ids, expires_at)| {
+        row.map(|(subject_ref, config_ids, expires_at, used_config_ids)| {
             Ok(AccessTokenRow {
                 token_digest: *token_digest,
                 subject_ref,
                 config_ids: ids_from_text(&config_ids)?,
+                used_config_ids: ids_from_text(&used_config_ids)?,
                 expires_at,
             })
         })
         .transpose()
     }
 
-    fn insert_nonce(&mut self, nonce: &str, expires_at: i64) -> Result<()> {
-        self.tx.execute("INSERT INTO nonce (nonce, expires_at) VALUES (?1, ?2)", params![nonce, expires_at])?;
+    fn update_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
+        let changed = self.tx.execute(
+            "UPDATE access_token SET used_config_ids = ?2 WHERE token_digest = ?1",
+            params![&row.token_digest[..], ids_to_text(&row.used_config_ids)?],
+        )?;
+        if changed != 1 {
+            return Err(Error::CorruptStore { reason: "the access token to update is not stored".into() });
+        }
         Ok(())
     }
 
-    fn consume_nonce(&mut self, nonce: &str, now: i64) -> Result<bool> {
+    fn delete_access_token(&mut self, token_digest: &[u8; 32]) -> Result<()> {
+        self.tx.execute("DELETE FROM access_token WHERE token_digest = ?1", [&token_digest[..]])?;
+        Ok(())
+    }
+
+    fn insert_nonce(&mut self, nonce_digest: &[u8; 32], expires_at: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO nonce (nonce_digest, expires_at) VALUES (?1, ?2)",
+            params![&nonce_digest[..], expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> Result<bool> {
         let expires_at: Option<i64> = self
             .tx
-            .query_row("DELETE FROM nonce WHERE nonce = ?1 RETURNING expires_at", [nonce], |row| row.get(0))
+            .query_row("DELETE FROM nonce WHERE nonce_digest = ?1 RETURNING expires_at", [&nonce_digest[..]], |row| {
+                row.get(0)
+            })
             .optional()?;
         Ok(expires_at.is_some_and(|expires_at| now < expires_at))
     }
 
-    fn purge_expired(&mut self, now: i64) -> Result<()> {
-        self.tx.execute("DELETE FROM offer WHERE expires_at <= ?1", [now])?;
-        self.tx.execute("DELETE FROM access_token WHERE expires_at <= ?1", [now])?;
-        self.tx.execute("DELETE FROM nonce WHERE expires_at <= ?1", [now])?;
-        Ok(())
+    fn purge_expired(&mut self, now: i64, limit: u32) -> Result<u64> {
+        // Each DELETE walks the `expires_at` index from its start: cost proportional to what
+        // it removes, not to the table.
+        let mut purged = 0u64;
+        for (table, key) in [("offer", "code_digest"), ("access_token", "token_digest"), ("nonce", "nonce_digest")] {
+            let mut statement = self.tx.prepare_cached(&format!(
+                "DELETE FROM {table} WHERE {key} IN
+                 (SELECT {key} FROM {table} WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)"
+            ))?;
+            purged = purged.saturating_add(statement.execute(params![now, limit])? as u64);
+        }
+        Ok(purged)
     }
 }
