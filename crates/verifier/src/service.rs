@@ -133,6 +133,7 @@ impl Verifier {
                 // while this one was verified): this one is a replay and gives nothing.
                 verdict.guardian_approval = None;
                 verdict.guardian_approval_jwt = None;
+                verdict.guardianship_status = None;
                 verdict.fail(Check::Replay, None, error.to_string());
                 Received { request: None, verdict }
             }
