@@ -149,8 +149,9 @@ pub enum Error {
         /// The id given.
         consent_id: String,
     },
-    /// The consent was given by a parent; it is withdrawn from the parent's wallet.
-    #[error("this consent was given by a parent; withdraw it from the parent's wallet")]
+    /// The consent was given by a parent; before the 16th birthday it is withdrawn from the
+    /// parent's wallet (from 16 the young person withdraws it from their own).
+    #[error("this consent was given by a parent; until the 16th birthday it is withdrawn from the parent's wallet")]
     GivenByParent,
     /// The request states another legal basis for a credential query than the verifier's
     /// registration holds for that purpose and credential type (or states a basis other than

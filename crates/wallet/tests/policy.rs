@@ -280,6 +280,10 @@ fn the_parent_approves_for_one_child_only_the_one_the_guardianship_names() {
         family.parent.review_child_request(&swapped, &verifiers, NOW),
         Err(Error::WrongChild { query_id }) if query_id == "enrolment"
     ));
+    // A request naming a child this parent holds no guardianship for.
+    let mut stranger = genuine.clone();
+    stranger.child_id = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into();
+    assert!(matches!(family.parent.review_child_request(&stranger, &verifiers, NOW), Err(Error::NotGuardian { .. })));
     assert!(family.parent.consents().unwrap().is_empty());
     assert!(!family.parent.log().unwrap().iter().any(|e| matches!(e.event, LogEvent::Disclosure { .. })));
 }
