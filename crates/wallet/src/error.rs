@@ -101,6 +101,16 @@ pub enum Error {
     /// The consent was given by a parent; it is withdrawn from the parent's wallet.
     #[error("this consent was given by a parent; withdraw it from the parent's wallet")]
     GivenByParent,
+    /// A child's presentation sent to the parent's wallet for approval does not disclose the
+    /// one-time child link the request names (or discloses another one): approving it would let
+    /// a sibling's or a stranger's data pass as this child's.
+    #[error(
+        "the child's presentation for {query_id:?} does not carry the child link this approval is for; it cannot be approved"
+    )]
+    ChildLinkMismatch {
+        /// The DCQL credential query the presentation answers.
+        query_id: String,
+    },
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {

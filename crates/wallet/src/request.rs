@@ -13,7 +13,7 @@
 //!
 //! Every step is logged. Each credential copy is presented once while unused copies remain.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -272,7 +272,8 @@ pub struct GuardianRequest {
     pub request_id: String,
     /// The verifier's signed request object, which the parent's wallet checks itself.
     pub request_object: String,
-    /// The child's DID (as in the parent's guardianship credential).
+    /// The one-time child link the presentations carry as `sub` (the `child_id` of the parent's
+    /// guardianship copy with the same index); the child's DID only for a credential without one.
     pub child_id: String,
     /// The child's presentations, by credential query id (already bound to the verifier).
     pub vp_token: BTreeMap<String, Vec<String>>,
@@ -487,6 +488,8 @@ impl Wallet {
             Decision::ApproveAll => self.plan_all(&pending)?,
             Decision::Approve(selection) => self.plan_selection(&pending, &selection)?,
         };
+        let mut plan = plan;
+        let chosen = self.choose_copies(&mut plan)?;
         let vp_token = self.present(&pending.request, &plan, now)?;
         let approved: Vec<String> = plan.iter().flat_map(describe).collect();
 
@@ -494,14 +497,16 @@ impl Wallet {
             let request = GuardianRequest {
                 request_id: pending.id.clone(),
                 request_object: pending.request_object.clone(),
-                child_id: self.owner.did().to_string(),
+                // The one-time child link the presentations carry: the parent's wallet answers
+                // with the guardianship copy naming it, so the approval binds to it.
+                child_id: chosen.link.clone().unwrap_or_else(|| self.owner.did().to_string()),
                 vp_token: vp_token.clone(),
                 assented_at: now,
             };
             pending.stage = Stage::AwaitingGuardian { vp_token, planned: plan.clone() };
             let before = self.vault.write_generation(CREDENTIAL_KIND);
             self.vault.transaction(|tx| {
-                mark_used(tx, &plan)?;
+                mark_used(tx, &chosen.spent)?;
                 save_pending(tx, &pending)?;
                 log::append(
                     tx,
@@ -515,7 +520,7 @@ impl Wallet {
                 )?;
                 Ok(())
             })?;
-            self.note_used(before, &plan.iter().map(|p| p.copy_id.as_str()).collect::<Vec<_>>());
+            self.note_used(before, &chosen.spent.iter().map(String::as_str).collect::<Vec<_>>());
             return Ok(Outcome::AwaitGuardian(request));
         }
 
@@ -524,7 +529,7 @@ impl Wallet {
         pending.stage = Stage::Answered;
         let before = self.vault.write_generation(CREDENTIAL_KIND);
         self.vault.transaction(|tx| {
-            mark_used(tx, &plan)?;
+            mark_used(tx, &chosen.spent)?;
             save_pending(tx, &pending)?;
             log::append(
                 tx,
@@ -543,7 +548,7 @@ impl Wallet {
             }
             Ok(())
         })?;
-        self.note_used(before, &plan.iter().map(|p| p.copy_id.as_str()).collect::<Vec<_>>());
+        self.note_used(before, &chosen.spent.iter().map(String::as_str).collect::<Vec<_>>());
         Ok(Outcome::Send(ResponseToSend {
             response_uri: pending.request.response_uri.clone(),
             body: response.to_form(),
@@ -716,6 +721,12 @@ impl Wallet {
         Ok(vp_token)
     }
 
+    /// Chooses the copies the plan presents (see [`select_copies`]).
+    fn choose_copies(&self, plan: &mut [Planned]) -> Result<Chosen> {
+        let copies = self.index()?;
+        Ok(select_copies(&copies, plan))
+    }
+
     fn log_disclosures(&self, tx: &mut VaultTx<'_>, pending: &Pending, plan: &[Planned], now: i64) -> Result<()> {
         let extension = pending.request.schooltas.as_ref();
         for planned in plan {
@@ -852,13 +863,100 @@ pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allow
     }
 }
 
-fn mark_used(tx: &mut VaultTx<'_>, plan: &[Planned]) -> Result<()> {
-    for planned in plan {
-        let mut copy = get_credential(tx, &planned.copy_id)?;
-        copy.used = true;
-        put_credential(tx, &copy)?;
+fn mark_used(tx: &mut VaultTx<'_>, ids: &[String]) -> Result<()> {
+    for id in ids {
+        let mut copy = get_credential(tx, id)?;
+        if !copy.used {
+            copy.used = true;
+            put_credential(tx, &copy)?;
+        }
     }
     Ok(())
+}
+
+/// The copies a plan presents, and what presenting them spends.
+#[derive(Debug, Default)]
+struct Chosen {
+    /// The one-time child link the presentations share, if the copies carry one.
+    link: Option<String>,
+    /// Every copy to mark used: the presented ones and every other copy carrying their links.
+    spent: Vec<String>,
+}
+
+/// The order in which a copy is preferred: unused before used, then an unconsumed link before
+/// a consumed one, then the lowest position in its batch (the parent's guardianship copies
+/// follow the same order).
+fn preference(copy: &IndexedCopy, consumed: &HashSet<&str>) -> (bool, bool, u32) {
+    (copy.used, copy.link().is_some_and(|link| consumed.contains(link)), copy.batch_index)
+}
+
+/// The copies of one batch.
+fn members<'a>(copies: &'a [IndexedCopy], batch: &'a str) -> impl Iterator<Item = &'a IndexedCopy> + 'a {
+    copies.iter().filter(move |c| c.batch == batch)
+}
+
+/// For each planned batch, the copy to present (issue 12 item 7):
+///
+/// - When every planned batch carries child links and they share some link, one shared link
+///   is chosen — unconsumed in the whole wallet if possible, then the lowest copy index — so
+///   the presentations of one response are about one child link (the verifier's one-child
+///   rule and the guardian approval bind to it). Only when every shared link is consumed is
+///   one reused: the prompt's `unused_copies` is then 0 and says so.
+/// - Otherwise each batch presents its own preferred copy ([`preference`]).
+///
+/// Presenting consumes the chosen links as a whole: every copy in the wallet carrying one of
+/// them — of any type — is marked used, so no other credential with that link goes to
+/// another verifier.
+fn select_copies(copies: &[IndexedCopy], plan: &mut [Planned]) -> Chosen {
+    let consumed: HashSet<&str> = copies.iter().filter(|c| c.used).filter_map(IndexedCopy::link).collect();
+    let batch_of = |copy_id: &str| copies.iter().find(|c| c.id == copy_id).map(|c| c.batch.as_str());
+    let batches: Vec<Option<&str>> = plan.iter().map(|p| batch_of(&p.copy_id)).collect();
+    let linked = !plan.is_empty()
+        && batches.iter().all(|b| b.is_some_and(|batch| members(copies, batch).all(|c| c.link().is_some())));
+    let mut shared: Option<&str> = None;
+    if linked {
+        let first = batches.first().copied().flatten().unwrap_or_default();
+        let mut options: Vec<(&IndexedCopy, (bool, bool, u32))> = Vec::new();
+        for copy in members(copies, first) {
+            let Some(link) = copy.link() else { continue };
+            // The link must be in every planned batch; rank it by its worst copy there.
+            let mut worst = (false, consumed.contains(link), copy.batch_index);
+            let mut everywhere = true;
+            for batch in batches.iter().flatten() {
+                match members(copies, batch).find(|c| c.link() == Some(link)) {
+                    Some(other) => worst = worst.max((other.used, consumed.contains(link), other.batch_index)),
+                    None => everywhere = false,
+                }
+            }
+            if everywhere {
+                options.push((copy, worst));
+            }
+        }
+        shared = options.iter().min_by_key(|(_, rank)| *rank).and_then(|(copy, _)| copy.link());
+    }
+    let mut chosen = Chosen::default();
+    for (planned, batch) in plan.iter_mut().zip(&batches) {
+        let Some(batch) = batch else { continue };
+        let pick = match shared {
+            Some(link) => members(copies, batch).find(|c| c.link() == Some(link)),
+            None => members(copies, batch).min_by_key(|c| preference(c, &consumed)),
+        };
+        if let Some(copy) = pick {
+            planned.copy_id = copy.id.clone();
+            if chosen.link.is_none() {
+                chosen.link = copy.link().map(str::to_owned);
+            }
+        }
+    }
+    let presented: HashSet<&str> = plan.iter().map(|p| p.copy_id.as_str()).collect();
+    let links: HashSet<&str> =
+        copies.iter().filter(|c| presented.contains(c.id.as_str())).filter_map(IndexedCopy::link).collect();
+    chosen.spent = copies
+        .iter()
+        .filter(|c| presented.contains(c.id.as_str()) || c.link().is_some_and(|link| links.contains(link)))
+        .map(|c| c.id.clone())
+        .collect();
+    chosen
 }
 
 fn save_pending(tx: &mut VaultTx<'_>, pending: &Pending) -> Result<()> {

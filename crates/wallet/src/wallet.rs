@@ -50,7 +50,15 @@ pub(crate) struct IndexedCopy {
     pub(crate) issuer: String,
     pub(crate) received_at: i64,
     pub(crate) used: bool,
+    pub(crate) batch_index: u32,
     pub(crate) claims: Value,
+}
+
+impl IndexedCopy {
+    /// The copy's one-time child link (`sub`), if it has one.
+    pub(crate) fn link(&self) -> Option<&str> {
+        crate::receive::child_link(&self.claims)
+    }
 }
 
 impl From<&StoredCredential> for IndexedCopy {
@@ -62,6 +70,7 @@ impl From<&StoredCredential> for IndexedCopy {
             issuer: copy.issuer.clone(),
             received_at: copy.received_at,
             used: copy.used,
+            batch_index: copy.batch_index,
             claims: copy.claims.clone(),
         }
     }
@@ -212,6 +221,7 @@ impl Wallet {
             holder_key: holder_key.to_private_jwk().to_string(),
             received_at: now,
             used: false,
+            batch_index: 0,
             claims,
         };
         self.vault.transaction(|tx| {
