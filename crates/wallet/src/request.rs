@@ -848,8 +848,8 @@ pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allow
     let label = |language| {
         if is_sub {
             return match language {
-                Language::Nl => "Leerlingnummer in de wallet (koppelt de toestemming van je ouder)".to_owned(),
-                _ => "Pupil identifier in the wallet (links your parent's approval)".to_owned(),
+                Language::Nl => "Eenmalige leerlingcode (koppelt de toestemming van je ouder; elke keer een andere)".to_owned(),
+                _ => "One-time pupil code (links your parent's approval; different every time)".to_owned(),
             };
         }
         credential_type.and_then(|t| t.label(path, language)).map_or_else(|| dotted(path), str::to_owned)
