@@ -848,7 +848,9 @@ pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allow
     let label = |language| {
         if is_sub {
             return match language {
-                Language::Nl => "Eenmalige leerlingcode (koppelt de toestemming van je ouder; elke keer een andere)".to_owned(),
+                Language::Nl => {
+                    "Eenmalige leerlingcode (koppelt de toestemming van je ouder; elke keer een andere)".to_owned()
+                }
                 _ => "One-time pupil code (links your parent's approval; different every time)".to_owned(),
             };
         }

@@ -14,7 +14,7 @@ use schooltas_did::SigningKey;
 use crate::error::{Error, Result};
 use crate::log::{self, LogEntry};
 use crate::owner::{Owner, Role};
-use crate::receive::{CREDENTIAL_KIND, IssuerKey, StoredCredential, check_credential, stored_credentials};
+use crate::receive::{CREDENTIAL_KIND, IssuerKey, StoredCredential, check_credential, child_link, stored_credentials};
 use crate::vault::{Vault, VaultTx};
 
 /// A child's or a parent's wallet.
@@ -211,6 +211,9 @@ impl Wallet {
             .ok()
             .and_then(|v| self.catalog.by_vct(&v).map(|t| t.id().to_owned()))
             .unwrap_or_default();
+        // A credential whose one-time child link was already presented would link this
+        // copy's presentations to that one: stored as used (see `receive`).
+        let consumed = self.index()?.iter().any(|c| c.used && c.link().is_some() && c.link() == child_link(&claims));
         let copy = StoredCredential {
             id: crate::request::random_id(),
             batch: crate::request::random_id(),
@@ -220,7 +223,7 @@ impl Wallet {
             sd_jwt: sd_jwt.to_owned(),
             holder_key: holder_key.to_private_jwk().to_string(),
             received_at: now,
-            used: false,
+            used: consumed,
             batch_index: 0,
             claims,
         };
@@ -239,7 +242,7 @@ impl Wallet {
             vct,
             issuer,
             received_at: now,
-            unused_copies: 1,
+            unused_copies: usize::from(!consumed),
             copies: 1,
         })
     }

@@ -18,7 +18,7 @@ use schooltas_credential::oid4vp::{
 };
 use schooltas_credential::sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
-use schooltas_did::{Did, Resolver, SigningKey, base64url};
+use schooltas_did::{Did, Resolver, Signer, SigningKey, base64url};
 use schooltas_wallet::{Decision, Error, GuardianRequest, Outcome, ResponseToSend, Role, Wallet};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -477,4 +477,28 @@ fn a_reissued_copy_whose_link_was_spent_arrives_used() {
     let enrolments: Vec<_> = summaries.iter().filter(|c| c.vct == ENROLMENT).collect();
     assert_eq!(enrolments.len(), 2);
     assert!(enrolments.iter().all(|c| c.unused_copies == 2 && c.copies == 3), "{summaries:?}");
+}
+
+#[test]
+fn a_credential_file_carrying_a_spent_link_is_stored_as_used() {
+    let s = setup();
+    let request_a = newsletter(&s.a);
+    let (to_a, _) = s.answer(&s.a, &request_a, NOW);
+    let spent = verify(&to_a, &request_a, &s.resolver, NOW);
+    // The school issues one more enrolment on its own: copy 0 of it carries link 0 again.
+    let holder = SigningKey::generate(schooltas_did::Algorithm::EdDsa).unwrap();
+    let claims = json!({"sub": s.child.owner().did().as_str(), "school_name": "Basisschool De Linde",
+        "school_brin": "12AB", "school_location": "00", "school_year": "2026-2027", "group": "7B",
+        "given_name": "Sanne", "family_name": "de Vries", "birth_date": BIRTH_DATE, "age_over_12": true,
+        "age_over_16": false});
+    let issued = s
+        .school
+        .issuer
+        .issue("pupil_enrolment", "pupil-1", claims.as_object().cloned().unwrap(), holder.verifying_key(), NOW)
+        .unwrap();
+    s.school.publish();
+    let status = schooltas_credential::status_list::StatusListCache::new(s.school.lists.clone());
+    let issuer_key = |h: &schooltas_did::jws::Header, iss: Option<&str>| issuer_key_via_did(&s.resolver, h, iss);
+    let summary = s.child.add_credential(&issued.copies()[0], &holder, &issuer_key, &status, NOW).unwrap();
+    assert_eq!(summary.unused_copies, 0, "link {spent:?} was spent");
 }
