@@ -961,6 +961,84 @@ fn select_copies(copies: &[IndexedCopy], plan: &mut [Planned]) -> Chosen {
     chosen
 }
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod select_tests {
+    use super::*;
+
+    fn copy(id: &str, batch: &str, index: u32, link: Option<&str>, used: bool) -> IndexedCopy {
+        let claims = match link {
+            Some(link) => serde_json::json!({"sub": link}),
+            None => serde_json::json!({}),
+        };
+        IndexedCopy {
+            id: id.into(),
+            batch: batch.into(),
+            vct: "v".into(),
+            issuer: "i".into(),
+            received_at: 0,
+            used,
+            batch_index: index,
+            claims,
+        }
+    }
+
+    fn plan(copy_ids: &[&str]) -> Vec<Planned> {
+        copy_ids
+            .iter()
+            .map(|id| Planned { query_id: format!("q-{id}"), copy_id: (*id).into(), disclose: Vec::new() })
+            .collect()
+    }
+
+    #[test]
+    fn a_link_spent_by_one_type_is_skipped_for_the_others_and_spent_everywhere() {
+        // Enrolment copies e0..e2 and support copies s0..s2 carry links L0..L2; guardianship-like
+        // copies of a third batch too. e0 was presented: L0 is consumed.
+        let copies = vec![
+            copy("e0", "E", 0, Some("L0"), true),
+            copy("e1", "E", 1, Some("L1"), false),
+            copy("e2", "E", 2, Some("L2"), false),
+            copy("s0", "S", 0, Some("L0"), false),
+            copy("s1", "S", 1, Some("L1"), false),
+            copy("s2", "S", 2, Some("L2"), false),
+        ];
+        let mut planned = plan(&["s0"]);
+        let chosen = select_copies(&copies, &mut planned);
+        assert_eq!(planned[0].copy_id, "s1", "s0 carries the spent link L0");
+        assert_eq!(chosen.link.as_deref(), Some("L1"));
+        let mut spent = chosen.spent.clone();
+        spent.sort();
+        assert_eq!(spent, ["e1", "s1"], "every copy carrying L1 is spent");
+
+        // Two queries: one shared link, the lowest unconsumed one.
+        let mut both = plan(&["e2", "s0"]);
+        let chosen = select_copies(&copies, &mut both);
+        assert_eq!((both[0].copy_id.as_str(), both[1].copy_id.as_str()), ("e1", "s1"));
+        assert_eq!(chosen.link.as_deref(), Some("L1"));
+    }
+
+    #[test]
+    fn every_shared_link_spent_reuses_one_and_batches_without_links_take_their_best_copy() {
+        let copies = vec![
+            copy("e0", "E", 0, Some("L0"), true),
+            copy("e1", "E", 1, Some("L1"), true),
+            copy("s0", "S", 0, Some("L0"), true),
+            copy("s1", "S", 1, Some("L1"), true),
+            copy("a0", "A", 0, None, true),
+            copy("a1", "A", 1, None, false),
+        ];
+        let mut both = plan(&["e1", "s0"]);
+        let chosen = select_copies(&copies, &mut both);
+        assert_eq!(both[0].copy_id[1..], both[1].copy_id[1..], "still one link for the response");
+        assert!(chosen.link.is_some());
+        // A batch without links next to linked ones: no shared link; each batch its best copy.
+        let mut mixed = plan(&["a0", "e0"]);
+        let chosen = select_copies(&copies, &mut mixed);
+        assert_eq!(mixed[0].copy_id, "a1", "the unused copy of the unlinked batch");
+        assert!(chosen.spent.contains(&"a1".to_owned()));
+    }
+}
+
 fn save_pending(tx: &mut VaultTx<'_>, pending: &Pending) -> Result<()> {
     let bytes = Zeroizing::new(serde_json::to_vec(pending).map_err(|e| Error::Storage { reason: e.to_string() })?);
     tx.put(PENDING_KIND, &pending.id, &bytes)
