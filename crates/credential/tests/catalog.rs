@@ -331,3 +331,42 @@ fn insert_refuses_duplicates() {
     empty.insert(Catalog::standard().get("achievement").unwrap().clone()).unwrap();
     assert!(empty.get("achievement").is_some());
 }
+
+#[test]
+fn two_issuances_of_the_same_claims_share_no_digest_and_decoys_do_not_disturb_verification() {
+    use schooltas_credential::sd_jwt::{UnverifiedSdJwt, VerifyOptions};
+    use schooltas_did::Signer as _;
+    let catalog = Catalog::standard();
+    let enrolment = catalog.get("pupil_enrolment").unwrap();
+    let school = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let issue = || {
+        enrolment
+            .builder("did:web:delinde.example", 1, enrolment_claims())
+            .unwrap()
+            .issue(&school, &mut RandomSalts)
+            .unwrap()
+    };
+    let (first, second) = (issue(), issue());
+    let digests = |issued: &schooltas_credential::sd_jwt::IssuedSdJwt| -> std::collections::BTreeSet<String> {
+        payload_of(&issued.to_string())["_sd"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(digests(&first).len(), 12);
+    assert!(digests(&first).is_disjoint(&digests(&second)), "fresh salts and fresh decoys every time");
+    // 10 disclosures, 2 decoys: every disclosure verifies, the decoys match none.
+    assert_eq!(first.disclosures().len(), 10);
+    let verified = UnverifiedSdJwt::parse(&first.to_string())
+        .unwrap()
+        .verify(school.verifying_key(), &VerifyOptions::sd_jwt_vc_as_issued(), 2)
+        .unwrap();
+    assert_eq!(verified.claims()["given_name"], "Sanne");
+    assert!(verified.claims().get("_sd").is_none());
+}
+
+fn enrolment_claims() -> Map<String, Value> {
+    object(examples().remove(0).1)
+}
