@@ -961,6 +961,21 @@ fn select_copies(copies: &[IndexedCopy], plan: &mut [Planned]) -> Chosen {
     chosen
 }
 
+fn save_pending(tx: &mut VaultTx<'_>, pending: &Pending) -> Result<()> {
+    let bytes = Zeroizing::new(serde_json::to_vec(pending).map_err(|e| Error::Storage { reason: e.to_string() })?);
+    tx.put(PENDING_KIND, &pending.id, &bytes)
+}
+
+pub(crate) fn basis_name(basis: LegalBasis) -> String {
+    serde_json::to_value(basis).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+pub(crate) fn random_id() -> String {
+    use rand::RngExt;
+    let bytes: [u8; 16] = rand::rng().random();
+    schooltas_did::base64url::encode(bytes)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod select_tests {
@@ -1037,19 +1052,4 @@ mod select_tests {
         assert_eq!(mixed[0].copy_id, "a1", "the unused copy of the unlinked batch");
         assert!(chosen.spent.contains(&"a1".to_owned()));
     }
-}
-
-fn save_pending(tx: &mut VaultTx<'_>, pending: &Pending) -> Result<()> {
-    let bytes = Zeroizing::new(serde_json::to_vec(pending).map_err(|e| Error::Storage { reason: e.to_string() })?);
-    tx.put(PENDING_KIND, &pending.id, &bytes)
-}
-
-pub(crate) fn basis_name(basis: LegalBasis) -> String {
-    serde_json::to_value(basis).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-pub(crate) fn random_id() -> String {
-    use rand::RngExt;
-    let bytes: [u8; 16] = rand::rng().random();
-    schooltas_did::base64url::encode(bytes)
 }
