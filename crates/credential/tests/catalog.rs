@@ -171,19 +171,122 @@ fn leap_days_are_dates() {
     Catalog::standard().get("pupil_enrolment").unwrap().validate(&object(claims)).unwrap();
 }
 
+/// The payload of an issued SD-JWT's issuer-signed JWT.
+fn payload_of(issued: &str) -> Value {
+    let jwt = issued.split('~').next().unwrap();
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&schooltas_did::base64url::decode(part).unwrap()).unwrap()
+}
+
 #[test]
-fn guardianship_is_never_hidden() {
+fn the_representation_is_never_hidden_and_the_rest_is_disclosable() {
     let catalog = Catalog::standard();
     let guardianship = catalog.get("guardianship").unwrap();
     assert!(guardianship.is_representation());
-    assert!(guardianship.claims().iter().all(|c| !c.disclosable));
+    assert_eq!(guardianship.child_link_claim(), "child_id");
+    let disclosable = |name: &str| guardianship.claim(&ClaimPath::claim(name)).unwrap().disclosable;
+    for always in ["relation", "child_id", "valid_until"] {
+        assert!(!disclosable(always), "{always} states the representation: never hideable");
+    }
+    for hideable in ["guardian_id", "child_birth_date", "school_brin"] {
+        assert!(disclosable(hideable), "{hideable} must be selectively disclosable");
+    }
     let school = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let issued = guardianship
         .builder("did:web:delinde.example", 1, object(examples().remove(1).1))
         .unwrap()
         .issue(&school, &mut RandomSalts)
         .unwrap();
-    assert!(issued.disclosures().is_empty());
+    let names: Vec<&str> = issued.disclosures().iter().filter_map(|d| d.claim_name()).collect();
+    assert_eq!(names.len(), 3);
+    for hideable in ["guardian_id", "child_birth_date", "school_brin"] {
+        assert!(names.contains(&hideable));
+    }
+    let payload = payload_of(&issued.to_string());
+    for always in ["relation", "child_id", "valid_until"] {
+        assert!(payload.get(always).is_some(), "{always} is in the clear");
+    }
+    for hidden in ["guardian_id", "child_birth_date", "school_brin"] {
+        assert!(payload.get(hidden).is_none(), "{hidden} is not in the clear");
+    }
+}
+
+#[test]
+fn a_custom_representation_type_cannot_make_the_representation_hideable() {
+    use schooltas_credential::catalog::{ClaimDefinition, ClaimKind, CredentialType, Label};
+    use schooltas_credential::sd_jwt::Vct;
+    let definition = |name: &str| ClaimDefinition {
+        path: ClaimPath::claim(name),
+        kind: ClaimKind::String,
+        required: true,
+        disclosable: true,
+        special_category: false,
+        label: Label::new(name, name),
+    };
+    let custom = CredentialType::new(
+        "custom_guardianship",
+        Vct::new("https://example.org/guardianship").unwrap(),
+        Label::new("Voogdij", "Guardianship"),
+        Label::new("-", "-"),
+    )
+    .with_claim(definition("relation"))
+    .with_claim(definition("child_id"))
+    .with_claim(definition("valid_until"))
+    .with_claim(definition("note"))
+    .representing();
+    let flag = |name: &str| custom.claim(&ClaimPath::claim(name)).unwrap().disclosable;
+    assert!(!flag("relation") && !flag("child_id") && !flag("valid_until"));
+    assert!(flag("note"));
+}
+
+#[test]
+fn every_sd_array_is_padded_to_the_type_size_whatever_the_optional_claims() {
+    let catalog = Catalog::standard();
+    let school = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    for (id, claims) in examples() {
+        let credential_type = catalog.get(id).unwrap();
+        let padding = credential_type.digest_padding();
+        let full = credential_type.builder("did:web:delinde.example", 1, object(claims.clone())).unwrap();
+        let full = full.issue(&school, &mut RandomSalts).unwrap();
+        // The same type with every optional claim left out.
+        let mut minimal = object(claims);
+        for definition in credential_type.claims().iter().filter(|c| !c.required) {
+            if let [schooltas_credential::sd_jwt::PathElement::Key(name)] = definition.path.elements() {
+                minimal.remove(name);
+            }
+        }
+        let minimal = credential_type.builder("did:web:delinde.example", 1, minimal).unwrap();
+        let minimal = minimal.issue(&school, &mut RandomSalts).unwrap();
+        for (level, size) in &padding {
+            // The `_sd` at `level`: in the payload, or inside the disclosure of a concealed object.
+            let at = |issued: &schooltas_credential::sd_jwt::IssuedSdJwt| {
+                let mut value = payload_of(&issued.to_string());
+                for name in level {
+                    value = match value.get(name) {
+                        Some(inner) => inner.clone(),
+                        None => issued
+                            .disclosures()
+                            .iter()
+                            .find(|d| d.claim_name() == Some(name.as_str()))
+                            .map(|d| d.value().clone())
+                            .unwrap_or(Value::Null),
+                    };
+                }
+                value.get("_sd").and_then(Value::as_array).map(Vec::len)
+            };
+            assert_eq!(at(&full), Some(*size), "{id} at {level:?}");
+            if let Some(len) = at(&minimal) {
+                assert_eq!(len, *size, "{id} at {level:?} without optional claims");
+            }
+            assert_eq!(size % schooltas_credential::catalog::DIGEST_BUCKET, 0);
+        }
+        if !padding.is_empty() {
+            assert_eq!(payload_of(&full.to_string())["_sd_alg"], "sha-256");
+        }
+    }
+    // The enrolment's top level: 10 disclosable claims and `sub`, padded to 12.
+    let enrolment = catalog.get("pupil_enrolment").unwrap().digest_padding();
+    assert_eq!(enrolment, vec![(Vec::<String>::new(), 12)]);
 }
 
 #[test]
@@ -227,4 +330,43 @@ fn insert_refuses_duplicates() {
     let mut empty = Catalog::new();
     empty.insert(Catalog::standard().get("achievement").unwrap().clone()).unwrap();
     assert!(empty.get("achievement").is_some());
+}
+
+#[test]
+fn two_issuances_of_the_same_claims_share_no_digest_and_decoys_do_not_disturb_verification() {
+    use schooltas_credential::sd_jwt::{UnverifiedSdJwt, VerifyOptions};
+    use schooltas_did::Signer as _;
+    let catalog = Catalog::standard();
+    let enrolment = catalog.get("pupil_enrolment").unwrap();
+    let school = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let issue = || {
+        enrolment
+            .builder("did:web:delinde.example", 1, enrolment_claims())
+            .unwrap()
+            .issue(&school, &mut RandomSalts)
+            .unwrap()
+    };
+    let (first, second) = (issue(), issue());
+    let digests = |issued: &schooltas_credential::sd_jwt::IssuedSdJwt| -> std::collections::BTreeSet<String> {
+        payload_of(&issued.to_string())["_sd"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(digests(&first).len(), 12);
+    assert!(digests(&first).is_disjoint(&digests(&second)), "fresh salts and fresh decoys every time");
+    // 10 disclosures, 2 decoys: every disclosure verifies, the decoys match none.
+    assert_eq!(first.disclosures().len(), 10);
+    let verified = UnverifiedSdJwt::parse(&first.to_string())
+        .unwrap()
+        .verify(school.verifying_key(), &VerifyOptions::sd_jwt_vc_as_issued(), 2)
+        .unwrap();
+    assert_eq!(verified.claims()["given_name"], "Sanne");
+    assert!(verified.claims().get("_sd").is_none());
+}
+
+fn enrolment_claims() -> Map<String, Value> {
+    object(examples().remove(0).1)
 }

@@ -79,6 +79,18 @@ pub enum Error {
         /// The key's RFC 7638 thumbprint.
         thumbprint: String,
     },
+    /// The claim that carries the child link (`sub`, or `child_id` in a guardianship) must hold
+    /// the pupil reference as a non-empty string: the issuer replaces it by each copy's
+    /// one-time link.
+    #[error(
+        "credential type {config_id:?}: claim {claim} must hold the pupil reference as a non-empty string of at most 1024 bytes"
+    )]
+    ChildLinkReference {
+        /// The credential type.
+        config_id: String,
+        /// The claim (`sub` or `child_id`).
+        claim: &'static str,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

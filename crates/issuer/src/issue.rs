@@ -11,6 +11,7 @@ use schooltas_credential::sd_jwt::RandomSalts;
 use schooltas_credential::status_list::{StatusListUri, StatusValue};
 use schooltas_did::VerifyingKey;
 
+use crate::child_link;
 use crate::error::{Error, Result};
 use crate::offers::{self, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 use crate::school::SchoolProfile;
@@ -166,12 +167,22 @@ impl<S: IssuerStore> Issuer<S> {
         self.issue_batch(config_id, subject_ref, claims, std::slice::from_ref(holder_key), now)
     }
 
-    /// Issues one credential as `holder_keys.len()` copies: each copy bound to its own key,
-    /// with its own salts and its own random status entry, so two verifiers who each see one
-    /// copy cannot link them by signature, digest or status index. The claims are checked
-    /// against the catalog first (unknown, missing or wrongly typed claims are refused); the
-    /// record (type, subject reference, validity, status entries — not the claims) is written
-    /// in the same transaction as the copies are signed.
+    /// Issues one credential as `holder_keys.len()` copies, so that two verifiers who each see
+    /// one copy share nothing to link them by (issue 12 item 7; see [`crate::child_link`]):
+    ///
+    /// - each copy is bound to its own key, with its own salts, its own decoy digests (the
+    ///   catalog pads every `_sd` array) and its own random status entry in the list;
+    /// - each copy carries its own one-time child link in the type's child-link claim (`sub`,
+    ///   `child_id` for a guardianship) in place of the pupil reference the administration put
+    ///   there: copy *i* of every type about one pupil in one school year carries the same link,
+    ///   so a child's copy *i* and the parent's guardianship copy *i* bind;
+    /// - each copy gets its own `iat` and `exp` ([`crate::child_link::jittered_times`]), never
+    ///   in the future and never valid longer than the type allows.
+    ///
+    /// The claims are checked against the catalog first (unknown, missing or wrongly typed
+    /// claims are refused); the record (type, subject reference, validity, status entries — not
+    /// the claims) is written in the same transaction as the copies are signed. Revoking or
+    /// suspending the credential acts on every copy's entry.
     pub fn issue_batch(
         &self,
         config_id: &str,
@@ -211,10 +222,23 @@ impl<S: IssuerStore> Issuer<S> {
         let issuer = self.profile.did().as_str();
         // Validate once, before anything is written.
         credential_type.validate(&claims).map_err(schooltas_credential::Error::from)?;
-        let expires_at = credential_type.default_validity().map(|seconds| now.saturating_add(seconds as i64));
+        let link_claim = credential_type.child_link_claim();
+        let pupil_ref = match claims.get(link_claim) {
+            None => None,
+            Some(Value::String(reference)) if !reference.is_empty() && reference.len() <= 1024 => {
+                Some(reference.clone())
+            }
+            Some(_) => {
+                return Err(Error::ChildLinkReference { config_id: config_id.to_owned(), claim: link_claim });
+            }
+        };
+        let school_year = child_link::school_year(now);
+        let validity = credential_type.default_validity();
+        let expires_at = validity.map(|seconds| now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)));
         let id = random_id();
         let kid = self.profile.active_kid_url();
         let signer = self.profile.keys().signer();
+        let links = self.profile.child_link_key();
         let copies = in_transaction(&self.store, |tx| {
             first(tx)?;
             tx.insert_credential(&CredentialRow {
@@ -226,9 +250,20 @@ impl<S: IssuerStore> Issuer<S> {
                 copies: u32::try_from(holder_keys.len()).unwrap_or(u32::MAX),
             })?;
             let mut copies = Vec::with_capacity(holder_keys.len());
-            for holder_key in holder_keys {
+            for (index, holder_key) in holder_keys.iter().enumerate() {
+                let mut copy_claims = claims.clone();
+                if let Some(reference) = &pupil_ref {
+                    // The batch size is capped by `max_batch` (a usize checked above); u32 holds it.
+                    let index = u32::try_from(index).unwrap_or(u32::MAX);
+                    copy_claims
+                        .insert(link_claim.to_owned(), Value::String(links.link(reference, &school_year, index)));
+                }
+                let (issued_at, copy_expires_at) = child_link::jittered_times(now, validity);
                 let mut builder =
-                    credential_type.builder(issuer, now, claims.clone())?.holder_key(holder_key).kid(kid.clone());
+                    credential_type.builder(issuer, issued_at, copy_claims)?.holder_key(holder_key).kid(kid.clone());
+                if let Some(exp) = copy_expires_at {
+                    builder = builder.expires_at(exp);
+                }
                 if let Some(purpose) = credential_type.status_purpose() {
                     let reference = self.status.allocate(tx, purpose, &id)?;
                     builder = builder.status(reference.to_status_claim());

@@ -7,6 +7,7 @@
 //! pre-authorized code flow as plain functions over typed messages.
 #![forbid(unsafe_code)]
 
+pub mod child_link;
 mod error;
 mod issue;
 mod offers;
@@ -15,6 +16,7 @@ mod school;
 mod status;
 pub mod store;
 
+pub use child_link::ChildLinkKey;
 pub use error::{Error, Result};
 pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
 pub use offers::{ClaimsSource, CredentialRequestRefusal, Grant, GrantRefusal, OfferPolicy, OfferSecrets};

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use schooltas_did::{Did, Signer, VerifyingKey};
 
+use crate::child_link::ChildLinkKey;
 use crate::error::{Error, Result};
 
 /// A BRIN code: the four-character institution code of a Dutch school (`12AB`): two digits and
@@ -143,6 +144,7 @@ pub struct SchoolProfile {
     did: Did,
     issuer_url: String,
     keys: SchoolKeys,
+    child_links: ChildLinkKey,
 }
 
 impl SchoolProfile {
@@ -175,7 +177,14 @@ impl SchoolProfile {
                 return Err(Error::InvalidProfile { reason: "a did:key school DID must be its active key's".into() });
             }
         }
-        Ok(SchoolProfile { name, location, did, issuer_url: issuer_url.trim_end_matches('/').to_owned(), keys })
+        Ok(SchoolProfile {
+            name,
+            location,
+            did,
+            issuer_url: issuer_url.trim_end_matches('/').to_owned(),
+            keys,
+            child_links: ChildLinkKey::generate(),
+        })
     }
 
     /// The school's name.
@@ -201,6 +210,20 @@ impl SchoolProfile {
     /// Its keys.
     pub fn keys(&self) -> &SchoolKeys {
         &self.keys
+    }
+
+    /// Uses `key` for the one-time child links (see [`crate::child_link`]) instead of the fresh
+    /// random key [`SchoolProfile::new`] made. A school that restarts or issues from several
+    /// processes must set the key it keeps, so guardianship copies issued later still carry the
+    /// links of the child's copies.
+    pub fn with_child_link_key(mut self, key: ChildLinkKey) -> Self {
+        self.child_links = key;
+        self
+    }
+
+    /// The key for one-time child links.
+    pub fn child_link_key(&self) -> &ChildLinkKey {
+        &self.child_links
     }
 
     /// Rotates the signing key (see [`SchoolKeys::rotate`]).

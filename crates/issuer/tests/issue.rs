@@ -76,7 +76,11 @@ fn issues_a_holder_bound_credential_with_a_status_entry() {
     assert_eq!(verified.issuer(), Some("did:web:delinde.example"));
     assert_eq!(verified.vct(), Some("https://schooltas.nl/credentials/enrolment/v1"));
     assert_eq!(verified.holder_key(), Some(child.verifying_key()));
-    assert_eq!(verified.claims()["exp"], json!(NOW + 366 * 86_400));
+    // exp is jittered down by less than a day, never beyond the type's validity.
+    let exp = verified.claims()["exp"].as_i64().unwrap();
+    assert!(exp <= NOW + 366 * 86_400 && exp > NOW + 365 * 86_400, "exp {exp}");
+    let iat = verified.claims()["iat"].as_i64().unwrap();
+    assert!(iat <= NOW && iat > NOW - 86_400, "iat {iat}");
     let reference = verified.status_reference().unwrap().unwrap();
     assert!(reference.uri().as_str().starts_with("https://delinde.example/status/enrolment/"));
     published(&issuer).check(&reference, &school_public(), NOW).unwrap();
@@ -291,4 +295,144 @@ fn a_batch_of_ten_shares_no_salt_digest_or_holder_key() {
     }
     assert_eq!(holders.len(), 10);
     assert_eq!(salts.len(), 100, "10 disclosures × 10 copies");
+}
+
+fn with_sub(mut claims: Map<String, Value>, sub: &str) -> Map<String, Value> {
+    claims.insert("sub".into(), Value::String(sub.into()));
+    claims
+}
+
+fn guardianship(child_ref: &str) -> Map<String, Value> {
+    json!({"guardian_id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "child_id": child_ref,
+           "relation": "parent", "child_birth_date": "2014-03-01", "valid_until": "2030-03-01",
+           "school_brin": "12AB"})
+    .as_object()
+    .cloned()
+    .unwrap()
+}
+
+fn disclosed(issuer: &Issuer<SqliteStore>, credential: &str, name: &str) -> Value {
+    let holder = HolderSdJwt::parse(credential).unwrap();
+    let all: Vec<schooltas_credential::ClaimPath> = holder
+        .issued()
+        .disclosures()
+        .iter()
+        .filter_map(|d| d.claim_name().map(schooltas_credential::ClaimPath::claim))
+        .collect();
+    let presented = holder.present(&all, None).unwrap();
+    common::verify_via_did_document(issuer, &presented, NOW).claims().get(name).cloned().unwrap_or(Value::Null)
+}
+
+#[test]
+fn each_copy_carries_its_own_child_link_and_times_and_guardianship_copy_i_carries_copy_i_s_link() {
+    let issuer = issuer();
+    let child_ref = "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH";
+    let keys: Vec<VerifyingKey> = (1..=5).map(|n| holder(n).verifying_key().clone()).collect();
+    let enrolment_batch =
+        issuer.issue_batch("pupil_enrolment", "pupil-17", with_sub(enrolment("Sanne"), child_ref), &keys, NOW).unwrap();
+    let support_claims = json!({"sub": child_ref, "school_name": "De Linde", "school_brin": "12AB",
+                                "arrangements": ["extra time"]});
+    let support_batch = issuer
+        .issue_batch("support_needs", "pupil-17", support_claims.as_object().cloned().unwrap(), &keys, NOW + 5)
+        .unwrap();
+    let parent_keys: Vec<VerifyingKey> = (6..=10).map(|n| holder(n).verifying_key().clone()).collect();
+    let guardianship_batch =
+        issuer.issue_batch("guardianship", "parent-17", guardianship(child_ref), &parent_keys, NOW + 60).unwrap();
+
+    let subs: Vec<Value> = enrolment_batch.copies().iter().map(|c| disclosed(&issuer, c, "sub")).collect();
+    let support_subs: Vec<Value> = support_batch.copies().iter().map(|c| disclosed(&issuer, c, "sub")).collect();
+    let child_ids: Vec<Value> =
+        guardianship_batch.copies().iter().map(|c| verify(&issuer, c).claims()["child_id"].clone()).collect();
+    let distinct: std::collections::HashSet<String> = subs.iter().map(ToString::to_string).collect();
+    assert_eq!(distinct.len(), 5, "every copy has its own link");
+    for (i, sub) in subs.iter().enumerate() {
+        let text = sub.as_str().unwrap();
+        assert_ne!(text, child_ref, "the pupil reference never leaves the school");
+        assert_eq!(text.len(), 22, "128 bits, base64url");
+        assert_eq!(sub, &support_subs[i], "enrolment copy {i} and support copy {i} share their link");
+        assert_eq!(sub, &child_ids[i], "guardianship copy {i} names the child's copy {i}");
+    }
+    // Another pupil's links are different.
+    let other = issuer
+        .issue_batch("pupil_enrolment", "pupil-18", with_sub(enrolment("Daan"), "leerling-18"), &keys[..1], NOW)
+        .unwrap();
+    assert!(!subs.contains(&disclosed(&issuer, &other.copies()[0], "sub")));
+
+    // Timestamps: each copy its own, all within policy.
+    let times: Vec<(i64, i64)> = enrolment_batch
+        .copies()
+        .iter()
+        .map(|c| {
+            let v = verify(&issuer, c);
+            (v.claims()["iat"].as_i64().unwrap(), v.claims()["exp"].as_i64().unwrap())
+        })
+        .collect();
+    let iats: std::collections::HashSet<i64> = times.iter().map(|t| t.0).collect();
+    let exps: std::collections::HashSet<i64> = times.iter().map(|t| t.1).collect();
+    assert_eq!(iats.len(), 5, "iat differs per copy: {times:?}");
+    assert_eq!(exps.len(), 5, "exp differs per copy: {times:?}");
+    for (iat, exp) in times {
+        assert!(iat <= NOW && iat > NOW - 86_400);
+        assert!(exp <= NOW + 366 * 86_400 && exp > NOW + 365 * 86_400);
+    }
+}
+
+#[test]
+fn the_guardianship_hides_the_parent_the_birth_date_and_the_school_in_the_signed_jwt() {
+    let issuer = issuer();
+    let batch =
+        issuer.issue("guardianship", "parent-17", guardianship("leerling-17"), holder(1).verifying_key(), NOW).unwrap();
+    let verified = verify(&issuer, &batch.copies()[0]);
+    for hidden in ["guardian_id", "child_birth_date", "school_brin"] {
+        assert!(verified.claims().get(hidden).is_none(), "{hidden} shows without its disclosure");
+    }
+    for shown in ["relation", "child_id", "valid_until"] {
+        assert!(verified.claims().get(shown).is_some(), "{shown} is always visible");
+    }
+}
+
+#[test]
+fn a_child_link_claim_that_is_not_a_pupil_reference_is_refused_and_nothing_is_written() {
+    let issuer = issuer();
+    for bad in [json!(17), json!(""), json!("x".repeat(1025))] {
+        let mut claims = enrolment("Sanne");
+        claims.insert("sub".into(), bad);
+        let error = issuer.issue("pupil_enrolment", "pupil-17", claims, holder(1).verifying_key(), NOW).unwrap_err();
+        assert!(matches!(error, Error::ChildLinkReference { claim: "sub", .. }), "{error}");
+    }
+    let mut claims = guardianship("x");
+    claims.insert("child_id".into(), json!(""));
+    let error = issuer.issue("guardianship", "parent-17", claims, holder(1).verifying_key(), NOW).unwrap_err();
+    assert!(matches!(error, Error::ChildLinkReference { claim: "child_id", .. }), "{error}");
+    assert!(issuer.credentials_of("pupil-17").unwrap().is_empty());
+    assert!(issuer.credentials_of("parent-17").unwrap().is_empty());
+}
+
+#[test]
+fn a_persisted_child_link_key_gives_the_same_links_after_a_restart() {
+    let key = schooltas_issuer::ChildLinkKey::generate();
+    let bytes = key.to_bytes();
+    let link_of = |issuer: &Issuer<SqliteStore>| {
+        let batch = issuer
+            .issue("pupil_enrolment", "p", with_sub(enrolment("Sanne"), "leerling-17"), holder(1).verifying_key(), NOW)
+            .unwrap();
+        disclosed(issuer, &batch.copies()[0], "sub")
+    };
+    let first = common::school(SqliteStore::in_memory().unwrap());
+    let first = Issuer::new(
+        first.profile().clone().with_child_link_key(key),
+        first.catalog().clone(),
+        SqliteStore::in_memory().unwrap(),
+        first.status_policy().clone(),
+    );
+    let again = common::school(SqliteStore::in_memory().unwrap());
+    let again = Issuer::new(
+        again.profile().clone().with_child_link_key(schooltas_issuer::ChildLinkKey::from_bytes(*bytes)),
+        again.catalog().clone(),
+        SqliteStore::in_memory().unwrap(),
+        again.status_policy().clone(),
+    );
+    assert_eq!(link_of(&first), link_of(&again));
+    // A school without its key makes other links: the guardianship would no longer bind.
+    assert_ne!(link_of(&first), link_of(&common::school(SqliteStore::in_memory().unwrap())));
 }

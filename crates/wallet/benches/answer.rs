@@ -116,6 +116,7 @@ fn stored_copy(
         holder_key: holder.to_private_jwk(),
         received_at: NOW - 86_400,
         used: false,
+        batch_index: 0,
         claims: Value::Object(verified.into_claims()),
     }
 }

@@ -52,7 +52,8 @@ pub struct ConsentGiven {
     pub given_at: i64,
     /// Whose key gave it.
     pub approver: Approver,
-    /// For whom a parent gave it (the child's DID), in a parent's wallet.
+    /// For whom a parent gave it, in a parent's wallet: the one-time child link the approval
+    /// bound to (the guardianship copy's `child_id`), not a stable identifier of the child.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<String>,
     /// When it was withdrawn, if it was.

@@ -11,11 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use schooltas_credential::ClaimPath;
+use schooltas_credential::catalog::REPRESENTATION_CLAIMS;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, LegalBasis, Purpose, REGISTERED_CLAIMS, transaction_data_hash,
-};
+use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, Purpose, transaction_data_hash};
 use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
@@ -35,7 +34,7 @@ use crate::wallet::{Wallet, get_credential, put_credential};
 /// What the parent sees: the child's presentations, as the verifier will see them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GuardianPrompt {
-    /// The child (DID).
+    /// The child, by the one-time child link of the presentations.
     pub child_id: String,
     /// The verifier's registered name.
     pub verifier_name: String,
@@ -143,17 +142,16 @@ impl Wallet {
             audience: reviewed.request.client_id.clone(),
             issued_at: now,
         };
-        // A representation is never partly hidden: every claim of the guardianship is shown
-        // (a school's own guardianship credentials hide nothing anyway).
-        let everything: Vec<ClaimPath> = copy
-            .claims
-            .as_object()
-            .into_iter()
-            .flat_map(|claims| claims.keys())
-            .filter(|name| !REGISTERED_CLAIMS.contains(&name.as_str()))
-            .map(|name| ClaimPath::claim(name.clone()))
+        // The approval reveals only the representation (issue 12 item 8): relation, the child
+        // link and the validity — always visible in the issuer-signed JWT of a catalog
+        // guardianship, named here in case another issuer made them disclosable — and the
+        // copy's key (`cnf`). Never the parent's DID, the child's birth date or the school.
+        let representation: Vec<ClaimPath> = REPRESENTATION_CLAIMS
+            .iter()
+            .filter(|name| copy.claims.get(**name).is_some())
+            .map(|name| ClaimPath::claim(*name))
             .collect();
-        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&everything, Some((&key, &input)))?;
+        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&representation, Some((&key, &input)))?;
         let presentations = request
             .vp_token
             .iter()
@@ -206,7 +204,7 @@ impl Wallet {
                     verifier: reviewed.request.client_id.clone(),
                     purpose: reviewed.prompt.purpose.code.clone(),
                     vct: copy.vct.clone(),
-                    claims: copy.claims.as_object().map(|c| c.keys().cloned().collect()).unwrap_or_default(),
+                    claims: representation.iter().map(crate::wallet::dotted).collect(),
                 },
             )?;
             consents::record_for(
@@ -299,8 +297,9 @@ impl Wallet {
         Ok(Reviewed { request: verified_request, prompt, guardianship })
     }
 
-    /// A guardianship credential copy naming this parent and `child_id`, still valid today —
-    /// an unused copy where there is one.
+    /// The guardianship credential copy naming this parent and the one-time child link
+    /// `child_id` (copy *i* of the guardianship batch carries the child's copy *i* link), still
+    /// valid today — an unused copy where there is one.
     fn guardianship_for(&self, child_id: &str, now: i64) -> Result<StoredCredential> {
         let guardianship_vct = self.catalog.get("guardianship").map(|t| t.vct().as_str().to_owned());
         let today = CalendarDate::from_unix(now);

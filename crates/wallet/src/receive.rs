@@ -65,8 +65,15 @@ pub struct StoredCredential {
     pub holder_key: PrivateJwk,
     /// When it was received.
     pub received_at: i64,
-    /// Whether it has been presented (each copy is presented once).
+    /// Whether it has been presented (each copy is presented once) — or a copy of another
+    /// credential carrying the same one-time child link has been: a link is consumed as a
+    /// whole ([`crate::request`] marks every copy carrying it).
     pub used: bool,
+    /// The copy's position in its batch (0 for a credential added on its own): copy *i* of the
+    /// child's batches and the parent's guardianship copy *i* carry the same child link, so
+    /// the wallet uses links in this order.
+    #[serde(default)]
+    pub batch_index: u32,
     /// The claims as issued (processed payload with every disclosure): what DCQL matching and
     /// prompts read without re-verifying the credential.
     #[serde(default)]
@@ -176,7 +183,7 @@ impl Receiver<'_> {
                 });
             }
             let batch = random_id();
-            for (key, issued) in keys.iter().zip(&response.credentials) {
+            for (batch_index, (key, issued)) in keys.iter().zip(&response.credentials).enumerate() {
                 let (issuer, vct, claims) = self.check(&issued.credential, key, &configuration.vct, now)?;
                 received.push(StoredCredential {
                     id: random_id(),
@@ -188,8 +195,22 @@ impl Receiver<'_> {
                     holder_key: key.to_private_jwk(),
                     received_at: now,
                     used: false,
+                    batch_index: u32::try_from(batch_index).unwrap_or(u32::MAX),
                     claims,
                 });
+            }
+        }
+        // A copy whose one-time child link another credential already spent (the school
+        // re-issued within the same school year) would link this presentation to that one:
+        // it is stored as used, so it goes out only when nothing unused is left.
+        let consumed: std::collections::HashSet<String> = stored_credentials(self.vault)?
+            .iter()
+            .filter(|copy| copy.used)
+            .filter_map(|copy| child_link(&copy.claims).map(str::to_owned))
+            .collect();
+        for credential in &mut received {
+            if child_link(&credential.claims).is_some_and(|link| consumed.contains(link)) {
+                credential.used = true;
             }
         }
         // Store everything, and log it, in one transaction.
@@ -279,6 +300,13 @@ pub(crate) fn check_credential(
         status.check(&reference, &issuer_key, now)?;
     }
     Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
+}
+
+/// The one-time child link a copy carries: its `sub` (issue 12 item 7; the school gives every
+/// copy of a batch its own, shared with the same copy of the child's other credentials and the
+/// parent's guardianship copy). `None` for a credential without one.
+pub(crate) fn child_link(claims: &serde_json::Value) -> Option<&str> {
+    claims.get("sub").and_then(serde_json::Value::as_str).filter(|link| !link.is_empty())
 }
 
 /// Every stored credential copy.

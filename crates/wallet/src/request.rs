@@ -16,7 +16,7 @@
 //! Who must approve is decided from the verifier's **registered** legal basis: a request stating
 //! a weaker one is refused (see `policy.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -296,7 +296,8 @@ pub struct GuardianRequest {
     pub request_id: String,
     /// The verifier's signed request object, which the parent's wallet checks itself.
     pub request_object: String,
-    /// The child's DID (as in the parent's guardianship credential).
+    /// The one-time child link the presentations carry as `sub` (the `child_id` of the parent's
+    /// guardianship copy with the same index); the child's DID only for a credential without one.
     pub child_id: String,
     /// The child's presentations, by credential query id (already bound to the verifier).
     pub vp_token: BTreeMap<String, Vec<String>>,
@@ -542,6 +543,8 @@ impl Wallet {
             Decision::ApproveAll => self.plan_all(&pending)?,
             Decision::Approve(selection) => self.plan_selection(&pending, &selection)?,
         };
+        let mut plan = plan;
+        let chosen = self.choose_copies(&mut plan)?;
         let vp_token = self.present(&pending.request, &plan, now)?;
         let approved: Vec<String> = plan.iter().flat_map(describe).collect();
 
@@ -549,14 +552,16 @@ impl Wallet {
             let request = GuardianRequest {
                 request_id: pending.id.clone(),
                 request_object: pending.request_object.clone(),
-                child_id: self.owner.did().to_string(),
+                // The one-time child link the presentations carry: the parent's wallet answers
+                // with the guardianship copy naming it, so the approval binds to it.
+                child_id: chosen.link.clone().unwrap_or_else(|| self.owner.did().to_string()),
                 vp_token: vp_token.clone(),
                 assented_at: now,
             };
             pending.stage = Stage::AwaitingGuardian { vp_token, planned: plan.clone() };
             let before = self.vault.write_generation(CREDENTIAL_KIND);
             self.vault.transaction(|tx| {
-                mark_used(tx, &plan)?;
+                mark_used(tx, &chosen.spent)?;
                 save_pending(tx, &pending)?;
                 log::append(
                     tx,
@@ -570,7 +575,7 @@ impl Wallet {
                 )?;
                 Ok(())
             })?;
-            self.note_used(before, &plan.iter().map(|p| p.copy_id.as_str()).collect::<Vec<_>>());
+            self.note_used(before, &chosen.spent.iter().map(String::as_str).collect::<Vec<_>>());
             return Ok(Outcome::AwaitGuardian(request));
         }
 
@@ -579,7 +584,7 @@ impl Wallet {
         pending.stage = Stage::Answered;
         let before = self.vault.write_generation(CREDENTIAL_KIND);
         self.vault.transaction(|tx| {
-            mark_used(tx, &plan)?;
+            mark_used(tx, &chosen.spent)?;
             save_pending(tx, &pending)?;
             log::append(
                 tx,
@@ -598,7 +603,7 @@ impl Wallet {
             }
             Ok(())
         })?;
-        self.note_used(before, &plan.iter().map(|p| p.copy_id.as_str()).collect::<Vec<_>>());
+        self.note_used(before, &chosen.spent.iter().map(String::as_str).collect::<Vec<_>>());
         Ok(Outcome::Send(ResponseToSend {
             response_uri: pending.request.response_uri.clone(),
             body: response.to_form(),
@@ -772,6 +777,12 @@ impl Wallet {
         Ok(vp_token)
     }
 
+    /// Chooses the copies the plan presents (see [`select_copies`]).
+    fn choose_copies(&self, plan: &mut [Planned]) -> Result<Chosen> {
+        let copies = self.index()?;
+        Ok(select_copies(&copies, plan))
+    }
+
     fn log_disclosures(&self, tx: &mut VaultTx<'_>, pending: &Pending, plan: &[Planned], now: i64) -> Result<()> {
         let extension = pending.request.schooltas.as_ref();
         for planned in plan {
@@ -904,8 +915,10 @@ pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allow
     let label = |language| {
         if is_sub {
             return match language {
-                Language::Nl => "Leerlingnummer in de wallet (koppelt de toestemming van je ouder)".to_owned(),
-                _ => "Pupil identifier in the wallet (links your parent's approval)".to_owned(),
+                Language::Nl => {
+                    "Eenmalige leerlingcode (koppelt de toestemming van je ouder; elke keer een andere)".to_owned()
+                }
+                _ => "One-time pupil code (links your parent's approval; different every time)".to_owned(),
             };
         }
         credential_type.and_then(|t| t.label(path, language)).map_or_else(|| dotted(path), str::to_owned)
@@ -919,13 +932,100 @@ pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allow
     }
 }
 
-fn mark_used(tx: &mut VaultTx<'_>, plan: &[Planned]) -> Result<()> {
-    for planned in plan {
-        let mut copy = get_credential(tx, &planned.copy_id)?;
-        copy.used = true;
-        put_credential(tx, &copy)?;
+fn mark_used(tx: &mut VaultTx<'_>, ids: &[String]) -> Result<()> {
+    for id in ids {
+        let mut copy = get_credential(tx, id)?;
+        if !copy.used {
+            copy.used = true;
+            put_credential(tx, &copy)?;
+        }
     }
     Ok(())
+}
+
+/// The copies a plan presents, and what presenting them spends.
+#[derive(Debug, Default)]
+struct Chosen {
+    /// The one-time child link the presentations share, if the copies carry one.
+    link: Option<String>,
+    /// Every copy to mark used: the presented ones and every other copy carrying their links.
+    spent: Vec<String>,
+}
+
+/// The order in which a copy is preferred: unused before used, then an unconsumed link before
+/// a consumed one, then the lowest position in its batch (the parent's guardianship copies
+/// follow the same order).
+fn preference(copy: &IndexedCopy, consumed: &HashSet<&str>) -> (bool, bool, u32) {
+    (copy.used, copy.link().is_some_and(|link| consumed.contains(link)), copy.batch_index)
+}
+
+/// The copies of one batch.
+fn members<'a>(copies: &'a [IndexedCopy], batch: &'a str) -> impl Iterator<Item = &'a IndexedCopy> + 'a {
+    copies.iter().filter(move |c| c.batch == batch)
+}
+
+/// For each planned batch, the copy to present (issue 12 item 7):
+///
+/// - When every planned batch carries child links and they share some link, one shared link
+///   is chosen — unconsumed in the whole wallet if possible, then the lowest copy index — so
+///   the presentations of one response are about one child link (the verifier's one-child
+///   rule and the guardian approval bind to it). Only when every shared link is consumed is
+///   one reused: the prompt's `unused_copies` is then 0 and says so.
+/// - Otherwise each batch presents its own preferred copy ([`preference`]).
+///
+/// Presenting consumes the chosen links as a whole: every copy in the wallet carrying one of
+/// them — of any type — is marked used, so no other credential with that link goes to
+/// another verifier.
+fn select_copies(copies: &[IndexedCopy], plan: &mut [Planned]) -> Chosen {
+    let consumed: HashSet<&str> = copies.iter().filter(|c| c.used).filter_map(IndexedCopy::link).collect();
+    let batch_of = |copy_id: &str| copies.iter().find(|c| c.id == copy_id).map(|c| c.batch.as_str());
+    let batches: Vec<Option<&str>> = plan.iter().map(|p| batch_of(&p.copy_id)).collect();
+    let linked = !plan.is_empty()
+        && batches.iter().all(|b| b.is_some_and(|batch| members(copies, batch).all(|c| c.link().is_some())));
+    let mut shared: Option<&str> = None;
+    if linked {
+        let first = batches.first().copied().flatten().unwrap_or_default();
+        let mut options: Vec<(&IndexedCopy, (bool, bool, u32))> = Vec::new();
+        for copy in members(copies, first) {
+            let Some(link) = copy.link() else { continue };
+            // The link must be in every planned batch; rank it by its worst copy there.
+            let mut worst = (false, consumed.contains(link), copy.batch_index);
+            let mut everywhere = true;
+            for batch in batches.iter().flatten() {
+                match members(copies, batch).find(|c| c.link() == Some(link)) {
+                    Some(other) => worst = worst.max((other.used, consumed.contains(link), other.batch_index)),
+                    None => everywhere = false,
+                }
+            }
+            if everywhere {
+                options.push((copy, worst));
+            }
+        }
+        shared = options.iter().min_by_key(|(_, rank)| *rank).and_then(|(copy, _)| copy.link());
+    }
+    let mut chosen = Chosen::default();
+    for (planned, batch) in plan.iter_mut().zip(&batches) {
+        let Some(batch) = batch else { continue };
+        let pick = match shared {
+            Some(link) => members(copies, batch).find(|c| c.link() == Some(link)),
+            None => members(copies, batch).min_by_key(|c| preference(c, &consumed)),
+        };
+        if let Some(copy) = pick {
+            planned.copy_id = copy.id.clone();
+            if chosen.link.is_none() {
+                chosen.link = copy.link().map(str::to_owned);
+            }
+        }
+    }
+    let presented: HashSet<&str> = plan.iter().map(|p| p.copy_id.as_str()).collect();
+    let links: HashSet<&str> =
+        copies.iter().filter(|c| presented.contains(c.id.as_str())).filter_map(IndexedCopy::link).collect();
+    chosen.spent = copies
+        .iter()
+        .filter(|c| presented.contains(c.id.as_str()) || c.link().is_some_and(|link| links.contains(link)))
+        .map(|c| c.id.clone())
+        .collect();
+    chosen
 }
 
 fn save_pending(tx: &mut VaultTx<'_>, pending: &Pending) -> Result<()> {
@@ -941,4 +1041,82 @@ pub(crate) fn random_id() -> String {
     use rand::RngExt;
     let bytes: [u8; 16] = rand::rng().random();
     schooltas_did::base64url::encode(bytes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod select_tests {
+    use super::*;
+
+    fn copy(id: &str, batch: &str, index: u32, link: Option<&str>, used: bool) -> IndexedCopy {
+        let claims = match link {
+            Some(link) => serde_json::json!({"sub": link}),
+            None => serde_json::json!({}),
+        };
+        IndexedCopy {
+            id: id.into(),
+            batch: batch.into(),
+            vct: "v".into(),
+            issuer: "i".into(),
+            received_at: 0,
+            used,
+            batch_index: index,
+            claims,
+        }
+    }
+
+    fn plan(copy_ids: &[&str]) -> Vec<Planned> {
+        copy_ids
+            .iter()
+            .map(|id| Planned { query_id: format!("q-{id}"), copy_id: (*id).into(), disclose: Vec::new() })
+            .collect()
+    }
+
+    #[test]
+    fn a_link_spent_by_one_type_is_skipped_for_the_others_and_spent_everywhere() {
+        // Enrolment copies e0..e2 and support copies s0..s2 carry links L0..L2; guardianship-like
+        // copies of a third batch too. e0 was presented: L0 is consumed.
+        let copies = vec![
+            copy("e0", "E", 0, Some("L0"), true),
+            copy("e1", "E", 1, Some("L1"), false),
+            copy("e2", "E", 2, Some("L2"), false),
+            copy("s0", "S", 0, Some("L0"), false),
+            copy("s1", "S", 1, Some("L1"), false),
+            copy("s2", "S", 2, Some("L2"), false),
+        ];
+        let mut planned = plan(&["s0"]);
+        let chosen = select_copies(&copies, &mut planned);
+        assert_eq!(planned[0].copy_id, "s1", "s0 carries the spent link L0");
+        assert_eq!(chosen.link.as_deref(), Some("L1"));
+        let mut spent = chosen.spent.clone();
+        spent.sort();
+        assert_eq!(spent, ["e1", "s1"], "every copy carrying L1 is spent");
+
+        // Two queries: one shared link, the lowest unconsumed one.
+        let mut both = plan(&["e2", "s0"]);
+        let chosen = select_copies(&copies, &mut both);
+        assert_eq!((both[0].copy_id.as_str(), both[1].copy_id.as_str()), ("e1", "s1"));
+        assert_eq!(chosen.link.as_deref(), Some("L1"));
+    }
+
+    #[test]
+    fn every_shared_link_spent_reuses_one_and_batches_without_links_take_their_best_copy() {
+        let copies = vec![
+            copy("e0", "E", 0, Some("L0"), true),
+            copy("e1", "E", 1, Some("L1"), true),
+            copy("s0", "S", 0, Some("L0"), true),
+            copy("s1", "S", 1, Some("L1"), true),
+            copy("a0", "A", 0, None, true),
+            copy("a1", "A", 1, None, false),
+        ];
+        let mut both = plan(&["e1", "s0"]);
+        let chosen = select_copies(&copies, &mut both);
+        assert_eq!(both[0].copy_id[1..], both[1].copy_id[1..], "still one link for the response");
+        assert!(chosen.link.is_some());
+        // A batch without links next to linked ones: no shared link; each batch its best copy.
+        let mut mixed = plan(&["a0", "e0"]);
+        let chosen = select_copies(&copies, &mut mixed);
+        assert_eq!(mixed[0].copy_id, "a1", "the unused copy of the unlinked batch");
+        assert!(chosen.spent.contains(&"a1".to_owned()));
+    }
 }

@@ -13,7 +13,7 @@ use schooltas_did::SigningKey;
 use crate::error::{Error, Result};
 use crate::log::{self, LogEntry};
 use crate::owner::{Owner, Role};
-use crate::receive::{CREDENTIAL_KIND, IssuerKey, StoredCredential, check_credential, stored_credentials};
+use crate::receive::{CREDENTIAL_KIND, IssuerKey, StoredCredential, check_credential, child_link, stored_credentials};
 use crate::vault::{Vault, VaultTx};
 
 /// A child's or a parent's wallet.
@@ -49,7 +49,15 @@ pub(crate) struct IndexedCopy {
     pub(crate) issuer: String,
     pub(crate) received_at: i64,
     pub(crate) used: bool,
+    pub(crate) batch_index: u32,
     pub(crate) claims: Value,
+}
+
+impl IndexedCopy {
+    /// The copy's one-time child link (`sub`), if it has one.
+    pub(crate) fn link(&self) -> Option<&str> {
+        crate::receive::child_link(&self.claims)
+    }
 }
 
 impl From<&StoredCredential> for IndexedCopy {
@@ -61,6 +69,7 @@ impl From<&StoredCredential> for IndexedCopy {
             issuer: copy.issuer.clone(),
             received_at: copy.received_at,
             used: copy.used,
+            batch_index: copy.batch_index,
             claims: copy.claims.clone(),
         }
     }
@@ -201,6 +210,9 @@ impl Wallet {
             .ok()
             .and_then(|v| self.catalog.by_vct(&v).map(|t| t.id().to_owned()))
             .unwrap_or_default();
+        // A credential whose one-time child link was already presented would link this
+        // copy's presentations to that one: stored as used (see `receive`).
+        let consumed = self.index()?.iter().any(|c| c.used && c.link().is_some() && c.link() == child_link(&claims));
         let copy = StoredCredential {
             id: crate::request::random_id(),
             batch: crate::request::random_id(),
@@ -210,7 +222,8 @@ impl Wallet {
             sd_jwt: sd_jwt.to_owned(),
             holder_key: holder_key.to_private_jwk(),
             received_at: now,
-            used: false,
+            used: consumed,
+            batch_index: 0,
             claims,
         };
         self.vault.transaction(|tx| {
@@ -228,7 +241,7 @@ impl Wallet {
             vct,
             issuer,
             received_at: now,
-            unused_copies: 1,
+            unused_copies: usize::from(!consumed),
             copies: 1,
         })
     }

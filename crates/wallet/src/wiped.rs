@@ -69,6 +69,7 @@ mod tests {
             received_at: 0,
             used: false,
             claims: serde_json::json!({"given_name": "Sanne"}),
+            batch_index: 0,
         };
         for printed in [format!("{copy:?}"), format!("{copy:#?}"), format!("{:?}", copy.holder_key)] {
             assert!(!printed.contains(&d), "{printed}");

@@ -276,7 +276,9 @@ fn a_parent_withdraws_the_consent_they_gave() {
     let approval = check_guardian_approval(&parsed, &verified, &request, &resolver, NOW).unwrap();
 
     let consent = &family.parent.consents().unwrap()[0];
-    assert_eq!(consent.on_behalf_of.as_deref(), Some(family.child.owner().did().as_str()));
+    // The consent names the child by the one-time link the approval bound to, not the DID.
+    assert_eq!(consent.on_behalf_of.as_deref(), Some(to_parent.child_id.as_str()));
+    assert_ne!(to_parent.child_id, family.child.owner().did().as_str());
     let message = family.parent.withdraw(&consent.id, NOW + 3600).unwrap();
     let withdrawal = UnverifiedWithdrawal::parse(&message.jwt).unwrap();
     // Signed by the key that approved: the register can check it against its evidence.

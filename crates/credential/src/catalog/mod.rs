@@ -39,6 +39,14 @@ use crate::sd_jwt::{ClaimPath, PathElement, SdJwtBuilder, Vct};
 /// Claims the issuer sets itself (JWT and SD-JWT VC registered claims); validation ignores them.
 pub const REGISTERED_CLAIMS: [&str; 9] = ["iss", "iat", "nbf", "exp", "cnf", "vct", "status", "sub", "vct#integrity"];
 
+/// The claims of a representation type that are never selectively disclosable: who the
+/// representative is to the child (`relation`), which child (`child_id`, the one-time child
+/// link) and until when (`valid_until`).
+pub const REPRESENTATION_CLAIMS: [&str; 3] = ["relation", "child_id", "valid_until"];
+
+/// `_sd` arrays of catalog credentials are padded to a multiple of this many digests.
+pub const DIGEST_BUCKET: usize = 4;
+
 /// Why a set of claims does not fit a catalog type. Messages name paths and types, never the
 /// claim values (personal data).
 #[derive(Debug, thiserror::Error)]
@@ -234,14 +242,68 @@ impl CredentialType {
         self
     }
 
-    /// Marks the type as representation (someone acting for another, such as guardianship):
-    /// its claims are never selectively disclosable, so the representation is always visible.
+    /// Marks the type as representation (someone acting for another, such as guardianship).
+    /// The claims that state the representation — [`REPRESENTATION_CLAIMS`]: the relation, the
+    /// child link and the validity — are made never selectively disclosable, so a verifier
+    /// always sees that a representative acts, for whom and until when (DOMAIN: a
+    /// representative acting is never hideable). Every other claim keeps its own flag: the
+    /// standard guardianship type makes the parent's DID, the child's birth date and the school
+    /// selectively disclosable, and the parent's wallet leaves them out of a guardian approval.
     pub fn representing(mut self) -> Self {
         self.representation = true;
         for claim in &mut self.claims {
-            claim.disclosable = false;
+            if let Some(PathElement::Key(name)) = claim.path.elements().first()
+                && claim.path.elements().len() == 1
+                && REPRESENTATION_CLAIMS.contains(&name.as_str())
+            {
+                claim.disclosable = false;
+            }
         }
         self
+    }
+
+    /// The claim that carries the one-time child link of a credential of this type: `child_id`
+    /// in a representation type (guardianship copy *i* names the child's copy *i*), `sub` in
+    /// every other type. The issuer replaces the pupil reference the administration puts there
+    /// with a per-copy identifier (see `schooltas-issuer`'s child links).
+    pub fn child_link_claim(&self) -> &'static str {
+        if self.representation { "child_id" } else { "sub" }
+    }
+
+    /// The number of digests every `_sd` array of this type's credentials is padded to, per
+    /// object level (claim names from the top; empty for the top level): the number of
+    /// selectively disclosable claims the type defines at that level (plus `sub` at the top of a
+    /// non-representation type), rounded up to a multiple of [`DIGEST_BUCKET`]. So two
+    /// credentials of one type show the same number of digests whichever optional claims they
+    /// carry (RFC 9901 §4.2.5 decoy digests).
+    pub fn digest_padding(&self) -> Vec<(Vec<String>, usize)> {
+        let mut levels: Vec<(Vec<String>, usize)> = Vec::new();
+        let mut count = |level: Vec<String>| match levels.iter_mut().find(|(l, _)| *l == level) {
+            Some(entry) => entry.1 += 1,
+            None => levels.push((level, 1)),
+        };
+        if !self.representation {
+            count(Vec::new());
+        }
+        for claim in self.claims.iter().filter(|claim| claim.disclosable) {
+            let names: Option<Vec<String>> = claim
+                .path
+                .elements()
+                .iter()
+                .map(|element| match element {
+                    PathElement::Key(name) => Some(name.clone()),
+                    _ => None,
+                })
+                .collect();
+            // Only object members sit in an `_sd` array; array elements are not padded.
+            let Some(mut names) = names else { continue };
+            names.pop();
+            count(names);
+        }
+        for (_, size) in &mut levels {
+            *size = size.div_ceil(DIGEST_BUCKET).max(1) * DIGEST_BUCKET;
+        }
+        levels
     }
 
     /// The configuration id.
@@ -399,8 +461,9 @@ impl CredentialType {
     /// `vct`, `exp` from the default validity, and every disclosable claim marked — ready for
     /// the caller to add the holder key and status and to sign.
     ///
-    /// A `sub` claim (the pupil's identifier, which links a guardian approval to the child) is
-    /// selectively disclosable too, except in a representation type, which hides nothing.
+    /// A `sub` claim (the copy's one-time child link, which ties a guardian approval to the
+    /// child) is selectively disclosable too, except in a representation type. Every `_sd`
+    /// array is padded with decoy digests to [`Self::digest_padding`].
     pub fn builder(
         &self,
         issuer: &str,
@@ -421,6 +484,10 @@ impl CredentialType {
         }
         if claims_have_sub && !self.representation {
             builder = builder.disclosable(ClaimPath::claim("sub"));
+        }
+        for (level, size) in self.digest_padding() {
+            let names: Vec<&str> = level.iter().map(String::as_str).collect();
+            builder = builder.pad_digests(&names, size);
         }
         // Deepest first does not matter to the builder; it handles nesting.
         for path in present {

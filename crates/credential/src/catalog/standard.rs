@@ -79,19 +79,23 @@ pub(super) fn types() -> Vec<CredentialType> {
             "This parent or guardian legally represents this child (per the school's enrolment records)",
         ),
     )
+    // The parent's DID, the child's birth date and the school are selectively disclosable and
+    // left out of guardian approvals (issue 12 item 8); relation, child link and validity are
+    // made always visible by `representing()`. `child_id` is the copy's opaque one-time child
+    // link (the issuer derives it from the pupil reference the administration gives), not a DID.
     .with_claim(claim(
         "guardian_id",
         ClaimKind::Text(TextFormat::Did),
         true,
-        false,
+        true,
         "Ouder of voogd",
         "Parent or guardian",
     ))
-    .with_claim(claim("child_id", ClaimKind::Text(TextFormat::Did), true, false, "Kind", "Child"))
+    .with_claim(claim("child_id", ClaimKind::String, true, false, "Kind", "Child"))
     .with_claim(claim("relation", one_of(&["parent", "guardian"]), true, false, "Relatie", "Relation"))
-    .with_claim(claim("child_birth_date", ClaimKind::Date, false, false, "Geboortedatum kind", "Child's birth date"))
+    .with_claim(claim("child_birth_date", ClaimKind::Date, false, true, "Geboortedatum kind", "Child's birth date"))
     .with_claim(claim("valid_until", ClaimKind::Date, true, false, "Geldig tot", "Valid until"))
-    .with_claim(claim("school_brin", ClaimKind::Text(TextFormat::Brin), false, false, "BRIN-code", "BRIN code"))
+    .with_claim(claim("school_brin", ClaimKind::Text(TextFormat::Brin), false, true, "BRIN-code", "BRIN code"))
     .representing()
     .with_status("guardianship");
 

@@ -29,7 +29,7 @@ pub struct ApprovedPresentation {
 ///
 /// ```json
 /// {"aud": "decentralized_identifier:did:web:school.example", "nonce": "…", "iat": 1800000000,
-///  "purpose": "newsletter", "legal_basis": "consent", "child_id": "did:jwk:…",
+///  "purpose": "newsletter", "legal_basis": "consent", "child_id": "Xq3…(one-time child link)",
 ///  "presentations": [{"credential_query_id": "enrolment", "sd_hash": "…"}],
 ///  "transaction_data_hashes": ["…"],
 ///  "guardianship": "<SD-JWT VC presentation of the guardianship credential, with KB-JWT>"}
@@ -48,7 +48,8 @@ pub struct GuardianApproval {
     pub purpose: String,
     /// The request's legal basis (always consent: other bases need no approval).
     pub legal_basis: LegalBasis,
-    /// The child, as named by the guardianship credential's `child_id`.
+    /// The child, as named by the guardianship copy's `child_id`: the copy's one-time child
+    /// link, which the child's presentations disclose as `sub` (not a stable identifier).
     pub child_id: String,
     /// The child's presentations approved.
     pub presentations: Vec<ApprovedPresentation>,

@@ -72,6 +72,7 @@ pub struct SdJwtBuilder {
     claims: Map<String, Value>,
     disclosable: Vec<ClaimPath>,
     decoys: usize,
+    padding: Vec<(Vec<String>, usize)>,
     header: Header,
     vc: bool,
 }
@@ -84,6 +85,7 @@ impl SdJwtBuilder {
             claims,
             disclosable: Vec::new(),
             decoys: 0,
+            padding: Vec::new(),
             header: Header::new().with_typ("dc+sd-jwt"),
             vc: false,
         }
@@ -136,6 +138,24 @@ impl SdJwtBuilder {
         self
     }
 
+    /// Pads the `_sd` array of the object at `level` (claim names from the top; empty for the
+    /// top level) with decoy digests (RFC 9901 §4.2.5) up to `size` entries, so that the number
+    /// of digests says nothing about how many claims a credential holds: every credential of a
+    /// type padded to the same size per level looks alike. Decoys are SHA-256 digests of 128
+    /// fresh bits from the operating system's CSPRNG (never from the [`SaltSource`], which tests
+    /// fix), sorted in with the real digests. An object at `level` with no selectively
+    /// disclosable claim gets an `_sd` array of decoys only, so even "no optional claim" does
+    /// not show. A level with more real digests than `size` keeps them all (nothing is dropped).
+    /// Objects inside arrays are not padded (the array's length is visible anyway).
+    pub fn pad_digests(mut self, level: &[&str], size: usize) -> Self {
+        let level: Vec<String> = level.iter().map(|name| (*name).to_owned()).collect();
+        match self.padding.iter_mut().find(|(existing, _)| *existing == level) {
+            Some(entry) => entry.1 = size,
+            None => self.padding.push((level, size)),
+        }
+        self
+    }
+
     /// Binds the credential to the holder's key (`cnf.jwk`, RFC 7800).
     pub fn holder_key(mut self, key: &VerifyingKey) -> Self {
         let mut cnf = Map::new();
@@ -164,7 +184,7 @@ impl SdJwtBuilder {
 
     /// Conceals the marked claims, signs, and returns the issued SD-JWT.
     pub fn issue(self, signer: &(impl Signer + ?Sized), salts: &mut (impl SaltSource + ?Sized)) -> Result<IssuedSdJwt> {
-        let SdJwtBuilder { claims, disclosable, decoys, header, vc } = self;
+        let SdJwtBuilder { claims, disclosable, decoys, padding, header, vc } = self;
         for path in &disclosable {
             check_path_exists(&claims, path)?;
             if vc
@@ -176,7 +196,9 @@ impl SdJwtBuilder {
         }
         let suffixes: Vec<&[PathElement]> = disclosable.iter().map(ClaimPath::elements).collect();
         let mut disclosures = Vec::with_capacity(disclosable.len());
-        let mut payload = conceal_object(claims, &suffixes, salts, &mut disclosures)?;
+        let mut padded = false;
+        let mut pad = Pad { table: &padding, added: &mut padded };
+        let mut payload = conceal_object(claims, &suffixes, salts, &mut disclosures, &mut pad, Some(&[]))?;
         if decoys > 0 {
             let sd = payload.entry("_sd").or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(digests) = sd {
@@ -186,7 +208,7 @@ impl SdJwtBuilder {
                 sort_digests(digests);
             }
         }
-        if !disclosures.is_empty() || decoys > 0 {
+        if !disclosures.is_empty() || decoys > 0 || padded {
             payload.insert("_sd_alg".into(), Value::String("sha-256".into()));
         }
         let jwt = jws::sign_compact_json(&header, &payload, signer)?;
@@ -200,7 +222,33 @@ impl fmt::Debug for SdJwtBuilder {
             .field("claim_names", &self.claims.keys().collect::<Vec<_>>())
             .field("disclosable", &self.disclosable)
             .field("decoys", &self.decoys)
+            .field("padding", &self.padding)
             .finish()
+    }
+}
+
+/// A decoy digest (RFC 9901 §4.2.5): SHA-256 over 128 bits from the CSPRNG, which no
+/// disclosure can ever match.
+fn random_decoy() -> Value {
+    Value::String(base64url::encode(Sha256::digest(RandomSalts.next_salt().as_bytes())))
+}
+
+/// The padding table of [`SdJwtBuilder::pad_digests`] while concealing.
+struct Pad<'a> {
+    table: &'a [(Vec<String>, usize)],
+    added: &'a mut bool,
+}
+
+impl Pad<'_> {
+    /// Pads `digests` (the `_sd` of the object at `level`) to the size the table names for it.
+    /// Done before the object is itself concealed, so objects inside disclosures are padded too.
+    fn apply(&mut self, level: Option<&[String]>, digests: &mut Vec<Value>) {
+        let Some(level) = level else { return };
+        let Some((_, size)) = self.table.iter().find(|(l, _)| l.as_slice() == level) else { return };
+        if digests.len() < *size {
+            digests.extend((digests.len()..*size).map(|_| random_decoy()));
+            *self.added = true;
+        }
     }
 }
 
@@ -260,18 +308,23 @@ fn conceal_value(
     suffixes: &[&[PathElement]],
     salts: &mut (impl SaltSource + ?Sized),
     out: &mut Vec<Disclosure>,
+    pad: &mut Pad<'_>,
+    level: Option<&[String]>,
 ) -> Result<Value> {
-    if suffixes.is_empty() {
+    let wants_padding = matches!(&value, Value::Object(_))
+        && level.is_some_and(|level| pad.table.iter().any(|(l, _)| l.as_slice() == level));
+    if suffixes.is_empty() && !wants_padding {
         return Ok(value);
     }
     match value {
-        Value::Object(map) => conceal_object(map, suffixes, salts, out).map(Value::Object),
+        Value::Object(map) => conceal_object(map, suffixes, salts, out, pad, level).map(Value::Object),
         Value::Array(items) => {
             let mut result = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
                 let (inner, marked) =
                     below(suffixes, |e| *e == PathElement::Index(i) || *e == PathElement::AllElements);
-                let item = conceal_value(item, &inner, salts, out)?;
+                // Objects inside arrays are not padded: the array's length shows anyway.
+                let item = conceal_value(item, &inner, salts, out, pad, None)?;
                 if marked {
                     // RFC 9901 §4.2.2: array elements are disclosed as [salt, value].
                     let disclosure = Disclosure::new(salts.next_salt(), None, item);
@@ -294,6 +347,8 @@ fn conceal_object(
     suffixes: &[&[PathElement]],
     salts: &mut (impl SaltSource + ?Sized),
     out: &mut Vec<Disclosure>,
+    pad: &mut Pad<'_>,
+    level: Option<&[String]>,
 ) -> Result<Map<String, Value>> {
     let mut result = Map::new();
     let mut digests = Vec::new();
@@ -302,7 +357,12 @@ fn conceal_object(
             return Err(Error::InvalidPayload { reason: format!("the claim name {name:?} is reserved by SD-JWT") });
         }
         let (inner, marked) = below(suffixes, |e| matches!(e, PathElement::Key(k) if *k == name));
-        let value = conceal_value(value, &inner, salts, out)?;
+        let below_level = level.map(|level| {
+            let mut below_level = level.to_vec();
+            below_level.push(name.clone());
+            below_level
+        });
+        let value = conceal_value(value, &inner, salts, out, pad, below_level.as_deref())?;
         if marked {
             let disclosure = Disclosure::new(salts.next_salt(), Some(name), value);
             digests.push(Value::String(disclosure.digest().to_owned()));
@@ -311,8 +371,10 @@ fn conceal_object(
             result.insert(name, value);
         }
     }
+    pad.apply(level, &mut digests);
     if !digests.is_empty() {
-        // Sorted, so the order reveals nothing about the original claim order (§4.2.4.1).
+        // Sorted, so the order reveals nothing about the original claim order (§4.2.4.1);
+        // decoys sort in among the real digests.
         sort_digests(&mut digests);
         result.insert("_sd".into(), Value::Array(digests));
     }
