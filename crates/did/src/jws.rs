@@ -362,3 +362,17 @@ pub(crate) fn parse_object_without_duplicates(json: &[u8]) -> std::result::Resul
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_multibyte_alg_is_a_typed_error_not_a_panic() {
+        // Issue 12 item 12: the 21 bytes that crashed `schooltas verify`.
+        let err = CompactJws::parse("eyJhbGciOiJtypRTIn0..").unwrap_err();
+        assert!(matches!(err, Error::UnsupportedAlgorithm { .. }), "{err}");
+    }
+}
