@@ -122,6 +122,10 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// JSON from outside was refused by the strict parser ([`crate::strict_json`]): a member
+    /// name twice in one object, an integer beyond 64 bits, or nesting too deep.
+    #[error(transparent)]
+    Json(#[from] crate::strict_json::Error),
     /// The JWS payload is not the JSON the caller expected.
     #[error("the JWS payload is not valid JSON: {0}")]
     InvalidPayload(#[source] serde_json::Error),
