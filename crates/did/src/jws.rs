@@ -109,7 +109,9 @@ impl Header {
             Ok(Value::Object(members)) => members,
             Ok(_) => return Err(Error::InvalidHeader { reason: "the header is not a JSON object".into() }),
             Err(error) if error.is_strictness() => return Err(Error::Json(error)),
-            Err(error) => return Err(Error::InvalidHeader { reason: format!("the header is not a JSON object ({error})") }),
+            Err(error) => {
+                return Err(Error::InvalidHeader { reason: format!("the header is not a JSON object ({error})") });
+            }
         };
         let alg = match members.get("alg") {
             Some(Value::String(alg)) => Algorithm::from_jws_alg(alg)?,
