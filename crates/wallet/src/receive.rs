@@ -115,8 +115,9 @@ fn issuer_refused(error: ErrorResponse) -> Error {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<T> {
-    serde_json::from_str(json)
-        .map_err(|_| Error::InvalidInput { reason: format!("the issuer's {what} is not valid JSON") })
+    schooltas_did::strict_json::from_str_or(json, |_| Error::InvalidInput {
+        reason: format!("the issuer's {what} is not valid JSON"),
+    })
 }
 
 impl Receiver<'_> {

@@ -214,8 +214,8 @@ pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn
 
 pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let text = files::read_text(&args.request, "request from the child")?;
-    let request: GuardianRequest =
-        serde_json::from_str(&text).map_err(|e| CliError::read("request from the child", &args.request, e))?;
+    let request: GuardianRequest = schooltas_did::strict_json::from_str(&text)
+        .map_err(|e| CliError::read("request from the child", &args.request, e))?;
     let now = super::now_or(args.now)?;
     let trust_list = super::trust_list(&args.trust, now)?;
     let resolver = super::resolver();
@@ -233,7 +233,7 @@ pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, 
 pub(super) fn complete(args: &WalletCompleteArgs, out: &mut dyn Write) -> Result<()> {
     let text = files::read_text(&args.answer, "parent's answer")?;
     let answer: GuardianAnswer =
-        serde_json::from_str(&text).map_err(|e| CliError::read("parent's answer", &args.answer, e))?;
+        schooltas_did::strict_json::from_str(&text).map_err(|e| CliError::read("parent's answer", &args.answer, e))?;
     let now = super::now_or(args.now)?;
     let wallet = open(&args.wallet)?;
     let response = wallet.complete_with_guardian(&answer, now).map_err(failed("completing the request"))?;
