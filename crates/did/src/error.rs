@@ -159,6 +159,15 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// The host of a URL to fetch resolves to an internal address (loopback, private,
+    /// link-local, …), so nothing was sent ([`crate::net`]). The address is not given back.
+    #[error("could not fetch {url}: the host resolves to a {class} address, which is never fetched")]
+    ForbiddenAddress {
+        /// The URL (as named by the DID or credential, user information removed).
+        url: String,
+        /// Which kind of address.
+        class: crate::net::AddressClass,
+    },
     /// The DID document is malformed or does not belong to the DID.
     #[error("invalid DID document for {did}: {reason}")]
     InvalidDidDocument {

@@ -11,6 +11,8 @@
 //! - **[`jws`]**: compact serialization (RFC 7515). The algorithm is pinned to the key; `none`,
 //!   HMAC, unknown algorithms, unknown `crit` entries and `b64: false` are refused, each with its
 //!   own [`Error`] variant.
+//! - **[`net`]**: the guarded HTTPS client behind every fetch: internal addresses are refused
+//!   after DNS resolution, and only the vetted address is dialled.
 //! - **[`strict_json`]**: the one JSON parser for outside input: duplicate member names,
 //!   integers beyond 64 bits and deep nesting are refused, each with its own error.
 //! - **DIDs**: [`did_key`], [`did_jwk`] (offline) and [`did_web`] (through a
@@ -50,6 +52,7 @@ mod jwk;
 pub mod jws;
 mod key;
 mod multicodec;
+pub mod net;
 mod p256_backend;
 mod resolver;
 mod signature;
