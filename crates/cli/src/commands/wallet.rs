@@ -122,11 +122,9 @@ pub(super) fn withdraw(args: &WalletWithdrawArgs, out: &mut dyn Write) -> Result
     Ok(())
 }
 
-/// Request objects by reference, over HTTPS.
+/// Request objects by reference, over HTTPS (internal addresses refused after DNS resolution).
 fn fetch_request_object(url: &str) -> schooltas_wallet::Result<String> {
-    let bytes = HttpsFetcher::new().fetch(url)?;
-    String::from_utf8(bytes)
-        .map_err(|_| schooltas_wallet::Error::InvalidInput { reason: "the request object is not UTF-8".into() })
+    schooltas_wallet::http::HttpsRequestObjectFetcher::new().fetch(url)
 }
 
 /// `all`, `none`, or `QUERY:PATH,QUERY:PATH,…`.
