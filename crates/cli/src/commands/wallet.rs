@@ -11,7 +11,6 @@ use std::path::Path;
 use schooltas_credential::catalog::Language;
 use schooltas_credential::date::CalendarDate;
 use schooltas_did::Resolver;
-use schooltas_did::did_web::{DocumentFetcher as _, HttpsFetcher};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
 use schooltas_wallet::{Decision, GuardianAnswer, GuardianRequest, Outcome, ResponseToSend, Role, Verifiers, Wallet};
 use serde_json::{Value, json};
