@@ -86,3 +86,21 @@ fn wallet_add_exits_1_on_a_multibyte_alg() {
         assert!(output.stdout.is_empty() && !stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn verify_exits_1_on_a_credential_naming_a_claim_twice() {
+    let dir = Dir::new("hostile-duplicate");
+    dir.key("school", "EdDSA");
+    let school = schooltas_did::SigningKey::from_jwk_json(&dir.read("school.jwk")).unwrap();
+    for payload in [
+        r#"{"iss":"did:web:a.example","vct":"https://schooltas.nl/credentials/pupil_enrolment/v1","iat":1,"group":"7","group":"8"}"#,
+        r#"{"iss":"did:web:a.example","vct":"https://schooltas.nl/credentials/pupil_enrolment/v1","iat":18446744073709551616}"#,
+    ] {
+        let header = schooltas_did::jws::Header::new().with_typ("dc+sd-jwt");
+        let jwt = schooltas_did::jws::sign_compact(&header, payload.as_bytes(), &school).unwrap();
+        dir.write("cred.txt", &format!("{jwt}~"));
+        let stderr = dir.fails(&["verify", "--issuer-jwk", "school.pub.jwk", "--no-kb", "cred.txt"]);
+        assert!(stderr.contains("twice") || stderr.contains("64-bit"), "{stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("\"8\""), "{stderr}");
+    }
+}
