@@ -493,7 +493,7 @@ fn refuses_more_than_three_redirects() {
 }
 
 #[test]
-fn refuses_a_redirect_to_another_host_naming_both() {
+fn refuses_a_redirect_to_another_host_naming_only_the_dids_own() {
     for target in ["localhost", "127.0.0.2", "[::1]"] {
         let server = Server::start(|port| {
             vec![(
@@ -505,7 +505,8 @@ fn refuses_a_redirect_to_another_host_naming_both() {
         assert!(matches!(err, Error::Fetch { .. }), "{err}");
         let message = err.to_string();
         assert!(message.contains(&format!("from 127.0.0.1:{}", server.port())), "{message}");
-        assert!(message.contains(&format!("to another host, {target}:{}", server.port())), "{message}");
+        // The target is the server's text (it may be an internal backend): never repeated.
+        assert!(message.contains("to another host;") && !message.contains(&format!("{target}:")), "{message}");
         assert!(message.contains("must be served by the DID's own host"), "{message}");
         // Refused before connecting anywhere else.
         assert_eq!(server.paths(), ["/.well-known/did.json"]);
