@@ -299,3 +299,25 @@ fn random_id() -> String {
     let bytes: [u8; 16] = rand::rng().random();
     schooltas_did::base64url::encode(bytes)
 }
+
+#[cfg(test)]
+mod strict_json_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use schooltas_did::strict_json::Error as J;
+
+    #[test]
+    fn an_issuer_message_naming_a_member_twice_is_refused() {
+        let err =
+            parse::<serde_json::Value>("credential response", r#"{"credentials":[],"credentials":[{}]}"#).unwrap_err();
+        assert!(
+            matches!(err, Error::Did(schooltas_did::Error::Json(J::DuplicateMember { ref name })) if name == "credentials"),
+            "{err}"
+        );
+        let err = parse::<serde_json::Value>("token response", r#"{"expires_in":18446744073709551616}"#).unwrap_err();
+        assert!(matches!(err, Error::Did(schooltas_did::Error::Json(J::IntegerOutOfRange))), "{err}");
+        let err = parse::<serde_json::Value>("token response", "{").unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    }
+}
