@@ -10,7 +10,8 @@
 //!   address is loopback, private (RFC 1918, `fc00::/7`), link-local (`169.254/16`,
 //!   `fe80::/10`), shared (`100.64/10`, RFC 6598), multicast, unspecified, broadcast or another
 //!   special-purpose range (RFC 6890), including those addresses written as IPv4-mapped
-//!   (`::ffff:127.0.0.1`), IPv4-compatible (`::127.0.0.1`) or NAT64 (`64:ff9b::/96`) IPv6 —
+//!   (`::ffff:127.0.0.1`), IPv4-compatible (`::127.0.0.1`), NAT64 (`64:ff9b::/96`) or 6to4
+//!   (`2002::/16`) IPv6 —
 //!   [`NetError::ForbiddenAddress`];
 //! - connects only to the addresses it vetted: the resolver is ureq's pluggable one, and its
 //!   answer is what the connector dials, so a second DNS answer cannot slip in between the check
@@ -60,7 +61,8 @@ impl AddressClass {
     /// The class of `ip`, or `None` for a public (globally routable) address.
     ///
     /// An IPv6 address that embeds an IPv4 one (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
-    /// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) is judged by the IPv4 address it carries.
+    /// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::/48`) is judged by the IPv4
+    /// address it carries.
     ///
     /// ```
     /// use std::net::IpAddr;
@@ -115,6 +117,16 @@ impl AddressClass {
             }
             // NAT64 well-known prefix (RFC 6052): a translator would reach the IPv4 address.
             [0x64, 0xff9b, 0, 0, 0, 0, _, _] => return Self::of_v4(embedded_v4()),
+            // Local-use NAT64 (RFC 8215): translated inside the operator's own network.
+            [0x64, 0xff9b, 0x0001, ..] => return Some(AddressClass::Private),
+            // 6to4 (RFC 3056): 2002:AABB:CCDD::/48 relays to the IPv4 address AA.BB.CC.DD.
+            [0x2002, high, low, ..] => {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                if let Some(class) = Self::of_v4(Ipv4Addr::new(a, b, c, d)) {
+                    return Some(class);
+                }
+            }
             _ => {}
         }
         let first = segments[0];
@@ -471,6 +483,9 @@ mod tests {
             ("::127.0.0.1", Loopback),
             ("::10.1.2.3", Private),
             ("64:ff9b::a9fe:a9fe", LinkLocal),
+            ("64:ff9b:1::a00:1", Private),
+            ("2002:7f00:1::", Loopback),
+            ("2002:a9fe:a9fe::1", LinkLocal),
         ] {
             assert_eq!(class(text), Some(expected), "{text}");
         }
@@ -478,7 +493,15 @@ mod tests {
 
     #[test]
     fn public_addresses_pass() {
-        for text in ["93.184.215.14", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for text in [
+            "93.184.215.14",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:808:808::1",
+        ] {
             assert_eq!(class(text), None, "{text}");
         }
     }
