@@ -6,11 +6,13 @@
 //!   (`did:web:school.example%3A8443`). [`did_for_url`] is the reverse.
 //! - [`resolve`] fetches the document through a [`DocumentFetcher`] and checks that it describes
 //!   the DID that was resolved.
-//! - [`HttpsFetcher`] is the fetcher for production: https only, a size limit, a time limit, and
-//!   redirects only within the same host.
+//! - [`HttpsFetcher`] is the fetcher for production: https only, a size limit, a time limit,
+//!   redirects only within the same host, and no connection to a host that resolves to an
+//!   internal address ([`crate::net`]).
 //!
 //! The spec forbids IP addresses in a did:web; this module accepts loopback addresses
-//! (`127.0.0.0/8`, `::1`) all the same, so that tests can run against a local server.
+//! (`127.0.0.0/8`, `::1`) all the same, so that tests can run against a local server (the
+//! fetcher connects to them only after [`HttpsFetcher::dangerous_allow_private_addresses`]).
 
 use std::fmt;
 use std::fmt::Write as _;
