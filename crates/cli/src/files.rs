@@ -36,7 +36,7 @@ pub(crate) fn read_text(path: &Path, what: &'static str) -> Result<String> {
 
 /// A file that must hold one JSON object.
 pub(crate) fn read_json_object(path: &Path, what: &'static str) -> Result<Map<String, Value>> {
-    match serde_json::from_str::<Value>(&read_text(path, what)?) {
+    match schooltas_did::strict_json::from_str::<Value>(&read_text(path, what)?) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(CliError::read(what, path, "expected a JSON object")),
         Err(e) => Err(CliError::read(what, path, format!("not JSON ({e})"))),
@@ -52,7 +52,7 @@ pub(crate) fn read_signing_key(path: &Path, what: &'static str) -> Result<Signin
 /// A public JWK file. A private JWK is refused: a private key has no business on this side.
 pub(crate) fn read_verifying_key(path: &Path, what: &'static str) -> Result<VerifyingKey> {
     let text = Zeroizing::new(read_text(path, what)?);
-    let jwk: Map<String, Value> = match serde_json::from_str::<Value>(&text) {
+    let jwk: Map<String, Value> = match schooltas_did::strict_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => map,
         _ => return Err(CliError::read(what, path, "expected a JWK (a JSON object)")),
     };

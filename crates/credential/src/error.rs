@@ -297,3 +297,12 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A strict-JSON refusal (duplicate member name, integer beyond 64 bits, nesting too deep)
+/// is a `schooltas-did` error, so that it has one place whichever layer parsed the JSON:
+/// match it as `Error::Did(schooltas_did::Error::Json(..))`.
+impl From<schooltas_did::strict_json::Error> for Error {
+    fn from(error: schooltas_did::strict_json::Error) -> Self {
+        Error::Did(schooltas_did::Error::Json(error))
+    }
+}

@@ -352,3 +352,46 @@ fn a_withdrawal_verifies_with_the_approvers_key_only() {
     // Two withdrawals of the same consent are distinct messages.
     assert_ne!(ConsentWithdrawal::new(AUD, NONCE, "newsletter", NOW).jti, withdrawal.jti);
 }
+
+// ---- strict JSON (issue 12 item 10) ----------------------------------------------------------
+
+/// The same JWS with its payload text edited and signed again by `key` (same header).
+fn resigned(jwt: &str, key: &SigningKey, edit: impl Fn(&str) -> String) -> String {
+    let parsed = jws::CompactJws::parse(jwt).unwrap();
+    let payload = String::from_utf8(parsed.dangerous_unverified_payload().unwrap()).unwrap();
+    let edited = edit(&payload);
+    assert_ne!(edited, payload, "the edit must change the payload");
+    jws::sign_compact(parsed.header(), edited.as_bytes(), key).unwrap()
+}
+
+fn strict_error<T: std::fmt::Debug>(result: Result<T, Error>) -> schooltas_did::strict_json::Error {
+    match result {
+        Err(Error::Did(schooltas_did::Error::Json(e))) => e,
+        other => panic!("expected a strict JSON refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_approval_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let family = family("2031-03-01");
+    let child = present(&family.enrolment, &family.enrolment_key, &["group", "sub"], NONCE, AUD);
+    let jwt = approval_for(&family, &child).sign(&family.parent).unwrap();
+    // A second purpose: one parser would record consent for "newsletter", another for "ads".
+    let doubled = resigned(&jwt, &family.parent, |p| p.replacen('{', r#"{"purpose":"ads","#, 1));
+    let err = strict_error(UnverifiedGuardianApproval::parse(&doubled));
+    assert!(matches!(err, J::DuplicateMember { ref name } if name == "purpose"), "{err}");
+    let huge = resigned(&jwt, &family.parent, |p| p.replacen('{', r#"{"x":18446744073709551616,"#, 1));
+    assert!(matches!(strict_error(UnverifiedGuardianApproval::parse(&huge)), J::IntegerOutOfRange));
+    assert!(UnverifiedGuardianApproval::parse(&resigned(&jwt, &family.parent, |p| format!("{p} "))).is_ok());
+}
+
+#[test]
+fn a_withdrawal_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let parent = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let jwt = ConsentWithdrawal::new(AUD, NONCE, "newsletter", NOW).sign(&parent).unwrap();
+    let doubled = resigned(&jwt, &parent, |p| p.replacen('{', r#"{"purpose":"other","#, 1));
+    let err = strict_error(UnverifiedWithdrawal::parse(&doubled));
+    assert!(matches!(err, J::DuplicateMember { ref name } if name == "purpose"), "{err}");
+}

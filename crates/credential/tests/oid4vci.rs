@@ -224,3 +224,24 @@ fn proofs_are_refused_for_each_rule() {
     refused(format!("{header}.{}.", jwt.split('.').nth(1).unwrap()), ErrorCode::InvalidProof, "none");
     assert!(matches!(verify_proof("x", &policy(), NOW).unwrap_err(), Error::Oid4vci(Oid4vciError::InvalidProof(_))));
 }
+
+#[test]
+fn an_openid4vci_message_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let strict = |result: Result<CredentialOffer, Error>| match result {
+        Err(Error::Did(schooltas_did::Error::Json(e))) => e,
+        other => panic!("expected a strict JSON refusal, got {other:?}"),
+    };
+    let offer = format!(
+        r#"{{"credential_issuer":"{ISSUER}","credential_issuer":"https://evil.example","credential_configuration_ids":["x"]}}"#
+    );
+    assert!(
+        matches!(strict(CredentialOffer::from_json(&offer)), J::DuplicateMember { name } if name == "credential_issuer")
+    );
+    let offer = format!(
+        r#"{{"credential_issuer":"{ISSUER}","credential_configuration_ids":["x"],"grants":{{"urn:ietf:params:oauth:grant-type:pre-authorized_code":{{"pre-authorized_code":"a","tx_code":{{"length":18446744073709551616}}}}}}}}"#
+    );
+    assert!(matches!(strict(CredentialOffer::from_json(&offer)), J::IntegerOutOfRange));
+    let err = TokenResponse::from_json(r#"{"access_token":"a","access_token":"b","token_type":"Bearer"}"#).unwrap_err();
+    assert!(matches!(err, Error::Did(schooltas_did::Error::Json(J::DuplicateMember { .. }))), "{err}");
+}

@@ -1127,3 +1127,47 @@ fn errors_never_carry_claim_values() {
     assert!(matches!(error, Oid4vpError::MalformedJson { .. }));
     assert!(!error.to_string().contains("Sanne"), "{error}");
 }
+
+// ---- strict JSON (issue 12 item 10) ----------------------------------------------------------
+
+fn strict_of(error: &Oid4vpError) -> Option<&schooltas_did::strict_json::Error> {
+    match error {
+        Oid4vpError::StrictJson(strict) => Some(strict),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_request_object_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let v = verifier();
+    let claims = raw_claims(&request_for(&v), &v.did);
+    // Written by hand: a serializer would never repeat response_uri.
+    let text = claims.to_string().replacen('{', r#"{"response_uri":"https://evil.example/steal","#, 1);
+    let jwt = jws::sign_compact(&good_header(&v), text.as_bytes(), &v.key).unwrap();
+    let err = verify(&jwt, NOW).unwrap_err();
+    assert!(
+        matches!(&err, Error::Oid4vp(e) if matches!(strict_of(e), Some(J::DuplicateMember { name }) if name == "response_uri")),
+        "{err}"
+    );
+    // A 2^64 integer (exp) is refused rather than read as a float.
+    let text = claims.to_string().replacen(&format!("\"exp\":{}", NOW + 300), "\"exp\":18446744073709551616", 1);
+    let jwt = jws::sign_compact(&good_header(&v), text.as_bytes(), &v.key).unwrap();
+    let err = verify(&jwt, NOW).unwrap_err();
+    assert!(matches!(&err, Error::Oid4vp(e) if matches!(strict_of(e), Some(J::IntegerOutOfRange))), "{err}");
+    // The untouched claims still verify (the round trip).
+    let jwt = jws::sign_compact(&good_header(&v), claims.to_string().as_bytes(), &v.key).unwrap();
+    assert!(verify(&jwt, NOW).is_ok());
+}
+
+#[test]
+fn a_dcql_query_or_response_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let query = r#"{"credentials":[{"id":"a","format":"dc+sd-jwt","format":"mso_mdoc","meta":{"vct_values":["x"]}}]}"#;
+    let err = DcqlQuery::parse(query).unwrap_err();
+    assert!(matches!(strict_of(&err), Some(J::DuplicateMember { name }) if name == "format"), "{err}");
+    let err = AuthorizationResponse::from_json(r#"{"vp_token":{"a":["x"]},"state":"s","state":"t"}"#).unwrap_err();
+    assert!(matches!(strict_of(&err), Some(J::DuplicateMember { name }) if name == "state"), "{err}");
+    let err = AuthorizationResponse::from_json(r#"{"vp_token":{"a":["x"],"a":["y"]}}"#).unwrap_err();
+    assert!(matches!(strict_of(&err), Some(J::DuplicateMember { name }) if name == "a"), "{err}");
+}

@@ -587,3 +587,91 @@ fn sd_jwt_vc_builder_keeps_registered_claims_visible() {
     assert_eq!(verified.status().unwrap()["status_list"]["idx"], 7);
     assert_eq!(verified.claims()["group"], "7", "not marked disclosable, so always visible");
 }
+
+// ------------------------------------------------------------------------------------------
+// Strict JSON (issue 12 item 10): one signed credential must read the same in every parser.
+
+/// An SD-JWT VC whose issuer-signed payload is the raw JSON text `members` (plus `cnf`), so it
+/// can hold what a serializer would never write: a member name twice, a 2^64 integer.
+fn crafted_raw(key: &SigningKey, holder: &SigningKey, members: &str, disclosures: &[String]) -> String {
+    let jwk = Value::Object(holder.verifying_key().to_jwk());
+    let payload = format!(
+        r#"{{"iss":"did:web:basisschool.example","vct":"https://schooltas.example/credentials/enrolment","iat":{},"cnf":{{"jwk":{jwk}}},{members}}}"#,
+        NOW - 10
+    );
+    let jwt = jws::sign_compact(&Header::new().with_typ("dc+sd-jwt"), payload.as_bytes(), key).unwrap();
+    let mut text = format!("{jwt}~");
+    for d in disclosures {
+        text.push_str(d);
+        text.push('~');
+    }
+    with_kb(&text, holder, NONCE, AUD, NOW)
+}
+
+fn strict(err: &Error) -> Option<&schooltas_did::strict_json::Error> {
+    match err {
+        Error::Did(schooltas_did::Error::Json(strict)) => Some(strict),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_signed_payload_naming_a_claim_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let f = Fixture::new();
+    let presentation = crafted_raw(&f.school, &f.child, r#""group":"7","group":"8""#, &[]);
+    let err = refused(f.verify(&presentation));
+    assert!(matches!(strict(&err), Some(J::DuplicateMember { name }) if name == "group"), "{err}");
+    // Nested, and spelled with an escape so that only an unescaping parser sees it.
+    let presentation = crafted_raw(&f.school, &f.child, r#""school":{"brin":"12AB","\u0062rin":"99ZZ"}"#, &[]);
+    let err = refused(f.verify(&presentation));
+    assert!(matches!(strict(&err), Some(J::DuplicateMember { name }) if name == "brin"), "{err}");
+    // The holder's own parse of what it received refuses it too.
+    let issued = presentation.rsplit_once('~').unwrap().0.to_owned() + "~";
+    let err = HolderSdJwt::parse(&issued).unwrap_err();
+    assert!(matches!(strict(&err), Some(J::DuplicateMember { .. })), "{err}");
+}
+
+#[test]
+fn a_signed_payload_with_an_integer_beyond_64_bits_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let f = Fixture::new();
+    // serde_json alone would read exp as 1.8446744073709552e19 and call it a float.
+    let presentation = crafted_raw(&f.school, &f.child, r#""exp":18446744073709551616"#, &[]);
+    let err = refused(f.verify(&presentation));
+    assert!(matches!(strict(&err), Some(J::IntegerOutOfRange)), "{err}");
+    let presentation = crafted_raw(&f.school, &f.child, r#""school":{"group":-9223372036854775809}"#, &[]);
+    assert!(matches!(strict(&refused(f.verify(&presentation))), Some(J::IntegerOutOfRange)));
+}
+
+#[test]
+fn a_disclosure_whose_object_value_names_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let f = Fixture::new();
+    let d = base64url::encode(r#"["c2FsdHNhbHRzYWx0","school",{"group":"7","group":"8"}]"#);
+    let presentation = crafted_raw(&f.school, &f.child, &format!(r#""_sd":["{}"]"#, digest(&d)), &[d]);
+    let err = refused(f.verify(&presentation));
+    assert!(matches!(strict(&err), Some(J::DuplicateMember { name }) if name == "group"), "{err}");
+    // The same shape with distinct names is a valid disclosure: the round trip.
+    let d = base64url::encode(r#"["c2FsdHNhbHRzYWx0","school",{"group":"7","brin":"12AB"}]"#);
+    let presentation = crafted_raw(&f.school, &f.child, &format!(r#""_sd":["{}"]"#, digest(&d)), &[d]);
+    assert_eq!(f.verify(&presentation).unwrap().claims()["school"]["group"], "7");
+}
+
+#[test]
+fn a_key_binding_jwt_naming_a_claim_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let f = Fixture::new();
+    let presentation = f.present(&f.issue(), &["given_name"]);
+    let (presented, _) = presentation.rsplit_once('~').unwrap();
+    let presented = format!("{presented}~");
+    let sd_hash = base64url::encode(Sha256::digest(presented.as_bytes()));
+    let kb_payload =
+        format!(r#"{{"nonce":"elsewhere","nonce":"{NONCE}","aud":"{AUD}","iat":{},"sd_hash":"{sd_hash}"}}"#, NOW - 5);
+    let kb = jws::sign_compact(&Header::new().with_typ("kb+jwt"), kb_payload.as_bytes(), &f.child).unwrap();
+    let err = refused(f.verify(&format!("{presented}{kb}")));
+    assert!(matches!(strict(&err), Some(J::DuplicateMember { name }) if name == "nonce"), "{err}");
+    let kb_payload = format!(r#"{{"nonce":"{NONCE}","aud":"{AUD}","iat":18446744073709551617,"sd_hash":"{sd_hash}"}}"#);
+    let kb = jws::sign_compact(&Header::new().with_typ("kb+jwt"), kb_payload.as_bytes(), &f.child).unwrap();
+    assert!(matches!(strict(&refused(f.verify(&format!("{presented}{kb}")))), Some(J::IntegerOutOfRange)));
+}

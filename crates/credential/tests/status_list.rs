@@ -461,3 +461,26 @@ fn a_revoked_or_suspended_credential_is_refused_after_verification() {
         }
     }
 }
+
+// ---- strict JSON (issue 12 item 10) ----------------------------------------------------------
+
+#[test]
+fn a_status_list_token_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let strict = |token: &str| match verify(token) {
+        Err(Error::Did(schooltas_did::Error::Json(e))) => e,
+        other => panic!("expected a strict JSON refusal, got {other:?}"),
+    };
+    let claims = good_claims().to_string();
+    let sign = |text: &str| schooltas_did::jws::sign_compact(&typ(), text.as_bytes(), &school()).unwrap();
+    // Two `status_list` members: one parser would see index 3 invalid, another valid.
+    let doubled = claims.replacen('{', r#"{"status_list":{"bits":1,"lst":"eNrbuRgAAhcBXQ"},"#, 1);
+    assert!(matches!(strict(&sign(&doubled)), J::DuplicateMember { name } if name == "status_list"));
+    let nested = claims.replacen(r#""bits":1"#, r#""bits":1,"bits":8"#, 1);
+    assert_ne!(nested, claims);
+    assert!(matches!(strict(&sign(&nested)), J::DuplicateMember { name } if name == "bits"));
+    let huge = claims.replacen("\"ttl\":600", "\"ttl\":18446744073709551616", 1);
+    assert_ne!(huge, claims);
+    assert!(matches!(strict(&sign(&huge)), J::IntegerOutOfRange));
+    assert!(verify(&sign(&claims)).is_ok());
+}

@@ -822,3 +822,34 @@ fn errors_name_what_failed() {
     let finding = OverAsking::AllClaimsRequested { query_id: "enrolment".into() };
     assert!(finding.to_string().contains("\"enrolment\" lists no claims"));
 }
+
+// ---- strict JSON (issue 12 item 10) ----------------------------------------------------------
+
+/// The same JWS with its payload text edited and signed again by `key` (same header).
+fn resigned(jwt: &str, key: &SigningKey, edit: impl Fn(&str) -> String) -> String {
+    let parsed = jws::CompactJws::parse(jwt).unwrap();
+    let payload = String::from_utf8(parsed.dangerous_unverified_payload().unwrap()).unwrap();
+    jws::sign_compact(parsed.header(), edit(&payload).as_bytes(), key).unwrap()
+}
+
+#[test]
+fn a_trust_list_naming_a_member_twice_is_refused() {
+    use schooltas_did::strict_json::Error as J;
+    let operator = party(Algorithm::EdDsa);
+    let jwt = sample_list(&operator.did).sign(&operator.key, &operator.kid).unwrap();
+    // A second `exp` that one parser would read and another would not.
+    let doubled = resigned(&jwt, &operator.key, |p| p.replacen('{', r#"{"exp":4102444800,"#, 1));
+    let err = did_error(verify(&doubled, &operator, NOW));
+    assert!(matches!(err, schooltas_did::Error::Json(J::DuplicateMember { ref name }) if name == "exp"), "{err}");
+    // Nested inside an issuer entry: a second DID for the accredited school.
+    let nested = resigned(&jwt, &operator.key, |p| {
+        p.replacen(r#""issuers":[{"#, r#""issuers":[{"did":"did:web:evil.example","#, 1)
+    });
+    assert_ne!(nested, jwt);
+    let err = did_error(verify(&nested, &operator, NOW));
+    assert!(matches!(err, schooltas_did::Error::Json(J::DuplicateMember { ref name }) if name == "did"), "{err}");
+    let huge = resigned(&jwt, &operator.key, |p| p.replacen('{', r#"{"x":18446744073709551616,"#, 1));
+    assert!(matches!(did_error(verify(&huge, &operator, NOW)), schooltas_did::Error::Json(J::IntegerOutOfRange)));
+    // Unchanged, it verifies.
+    assert!(verify(&resigned(&jwt, &operator.key, str::to_owned), &operator, NOW).is_ok());
+}

@@ -40,7 +40,11 @@ impl Algorithm {
             "ES256" => Ok(Algorithm::Es256),
             // RFC 7518 §3.6; also refuse case variants so "None" cannot slip past a filter.
             a if a.eq_ignore_ascii_case("none") => Err(Error::AlgNone),
-            a if a.len() >= 2 && a[..2].eq_ignore_ascii_case("HS") => Err(Error::HmacAlgorithm { alg: a.to_owned() }),
+            // `get` and not `[..2]`: the name is outside input, and byte 2 may fall inside a
+            // multi-byte character (`"mʔS"` once panicked here).
+            a if a.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("HS")) => {
+                Err(Error::HmacAlgorithm { alg: truncate_for_message(a) })
+            }
             other => Err(Error::UnsupportedAlgorithm { alg: truncate_for_message(other) }),
         }
     }
@@ -79,6 +83,15 @@ mod tests {
         for unknown in ["RS256", "ES384", "ES256K", "PS256", ""] {
             assert!(matches!(Algorithm::from_jws_alg(unknown), Err(Error::UnsupportedAlgorithm { .. })), "{unknown}");
         }
+    }
+
+    #[test]
+    fn a_multibyte_character_at_byte_two_is_refused_not_a_panic() {
+        // Issue 12 item 12: "mʔS" has a two-byte character across byte 2.
+        for alg in ["mʔS", "ʔ", "Hʔ", "ʔʔʔ", "é", "H\u{1F600}S"] {
+            assert!(matches!(Algorithm::from_jws_alg(alg), Err(Error::UnsupportedAlgorithm { .. })), "{alg}");
+        }
+        assert!(matches!(Algorithm::from_jws_alg("HSʔ"), Err(Error::HmacAlgorithm { .. })));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn jwk(did: &Did) -> Result<(Map<String, Value>, PublicKey)> {
     }
     let bytes = base64url::decode(encoded).ok_or_else(|| invalid("the key part is not base64url"))?;
     let map: Map<String, Value> =
-        serde_json::from_slice(&bytes).map_err(|_| invalid("the key part is not a JSON object"))?;
+        crate::strict_json::from_slice_or(&bytes, |_| invalid("the key part is not a JSON object"))?;
     // did-jwk §2: the JWK must not contain private key material.
     if map.contains_key("d") {
         return Err(Error::UnexpectedPrivateKey);

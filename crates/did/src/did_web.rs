@@ -6,11 +6,13 @@
 //!   (`did:web:school.example%3A8443`). [`did_for_url`] is the reverse.
 //! - [`resolve`] fetches the document through a [`DocumentFetcher`] and checks that it describes
 //!   the DID that was resolved.
-//! - [`HttpsFetcher`] is the fetcher for production: https only, a size limit, a time limit, and
-//!   redirects only within the same host.
+//! - [`HttpsFetcher`] is the fetcher for production: https only, a size limit, a time limit,
+//!   redirects only within the same host, and no connection to a host that resolves to an
+//!   internal address ([`crate::net`]).
 //!
 //! The spec forbids IP addresses in a did:web; this module accepts loopback addresses
-//! (`127.0.0.0/8`, `::1`) all the same, so that tests can run against a local server.
+//! (`127.0.0.0/8`, `::1`) all the same, so that tests can run against a local server (the
+//! fetcher connects to them only after [`HttpsFetcher::dangerous_allow_private_addresses`]).
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -23,6 +25,7 @@ use crate::algorithm::truncate_for_message;
 use crate::did::Did;
 use crate::document::{DidDocument, MAX_DOCUMENT_LEN};
 use crate::error::{Error, Result};
+use crate::net::{AddressClass, Get, GuardedClient, NameResolver, NetError};
 
 /// Fetches the bytes of a DID document from an https URL.
 pub trait DocumentFetcher: Send + Sync {
@@ -187,8 +190,13 @@ const ACCEPT_HEADER: &str =
 /// - a status other than 2xx and a `Content-Type` other than [`ACCEPTED_CONTENT_TYPES`] are
 ///   refused.
 ///
-/// A proxy named by the environment (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, with `NO_PROXY`)
-/// is used, except for loopback hosts, which are always reached directly.
+/// Every fetch goes through a [`GuardedClient`]: a host that resolves to a loopback, private,
+/// link-local, shared, multicast or otherwise internal address is refused **before connecting**
+/// ([`Error::ForbiddenAddress`]), only the vetted address is dialled, and no proxy from the
+/// environment is used (it would resolve the name itself). A did:web names its host, and the
+/// DID came from whoever sent the credential: without this check, any credential could make the
+/// verifier probe its own network. Transport failures are reported with fixed messages (no IP
+/// address, TLS or I/O error text, or server body).
 ///
 /// ```
 /// use std::time::Duration;
@@ -199,7 +207,7 @@ const ACCEPT_HEADER: &str =
 /// ```
 #[derive(Clone)]
 pub struct HttpsFetcher {
-    agent: ureq::Agent,
+    client: GuardedClient,
     max_len: usize,
     timeout: Duration,
     allow_http_for_loopback: bool,
@@ -208,16 +216,8 @@ pub struct HttpsFetcher {
 impl HttpsFetcher {
     /// A fetcher with the defaults: https only, [`MAX_DOCUMENT_LEN`], [`DEFAULT_TIMEOUT`].
     pub fn new() -> Self {
-        let config = ureq::Agent::config_builder()
-            .https_only(true)
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(DEFAULT_TIMEOUT))
-            .user_agent(concat!("schooltas-did/", env!("CARGO_PKG_VERSION")))
-            .accept(ACCEPT_HEADER)
-            .build();
         HttpsFetcher {
-            agent: ureq::Agent::new_with_config(config),
+            client: GuardedClient::new(concat!("schooltas-did/", env!("CARGO_PKG_VERSION"))),
             max_len: MAX_DOCUMENT_LEN,
             timeout: DEFAULT_TIMEOUT,
             allow_http_for_loopback: false,
@@ -244,6 +244,22 @@ impl HttpsFetcher {
     /// http to it is refused before connecting.
     pub fn dangerous_allow_http_for_loopback(mut self) -> Self {
         self.allow_http_for_loopback = true;
+        self
+    }
+
+    /// **For tests only.** Lets the fetcher connect to loopback, private and other internal
+    /// addresses ([`GuardedClient::dangerous_allow_private_addresses`]), for a test server on
+    /// this machine. Together with [`dangerous_allow_http_for_loopback`](Self::dangerous_allow_http_for_loopback)
+    /// it reaches a plain-http server on 127.0.0.1.
+    pub fn dangerous_allow_private_addresses(mut self) -> Self {
+        self.client = self.client.dangerous_allow_private_addresses();
+        self
+    }
+
+    /// Resolves host names with `resolver` instead of the system's DNS; the address check
+    /// applies to its answers. For tests, and for deployments with their own resolver.
+    pub fn with_resolver(mut self, resolver: impl NameResolver + 'static) -> Self {
+        self.client = self.client.with_resolver(resolver);
         self
     }
 
@@ -279,19 +295,19 @@ impl HttpsFetcher {
     }
 
     /// Follows a redirect from `from` to `location`, if it stays on the same scheme, host and port.
+    ///
+    /// The `Location` is the server's text and may name an internal host (a load balancer's
+    /// backend): messages name the origin the DID gave, never the redirect target.
     fn redirect_target(&self, from: &FetchUrl, location: &str) -> std::result::Result<FetchUrl, String> {
-        let to = from
-            .join(location)
-            .map_err(|reason| format!("the redirect to {:?} is refused: {reason}", for_message(location)))?;
+        let to = from.join(location).map_err(|reason| format!("a redirect is refused: {reason}"))?;
         if !to.https && !self.is_plain(&to) {
-            return Err(format!("the redirect from https to plain http ({}) is refused", for_message(location)));
+            return Err("a redirect from https to plain http is refused".into());
         }
         if to.authority.host != from.authority.host || to.effective_port() != from.effective_port() {
             return Err(format!(
-                "redirected from {} to another host, {}; a did:web document must be served by the DID's own host, \
+                "redirected from {} to another host; a did:web document must be served by the DID's own host, \
                  so redirects to another host or port are refused",
-                from.origin(),
-                to.origin()
+                from.origin()
             ));
         }
         Ok(to)
@@ -307,24 +323,24 @@ impl HttpsFetcher {
                 return Err(FetchFailure::Reason(self.timeout_reason()));
             }
             let plain = self.is_plain(&current);
-            let mut request = self.agent.get(current.wire_url(plain)).config().timeout_global(remaining);
-            if plain {
-                request = request.https_only(false);
-            }
-            if current.authority.host.is_loopback() {
-                // A proxy cannot reach this machine's loopback interface.
-                request = request.proxy(None);
-            }
-            let mut response = request.build().call().map_err(|e| self.describe(e))?;
-            let status = response.status();
+            let wire = current.wire_url(plain);
+            let get = Get {
+                url: &wire,
+                accept: ACCEPT_HEADER,
+                max_len: self.max_len,
+                timeout: remaining.unwrap_or(self.timeout),
+                plain_http: plain,
+            };
+            let answer = self.client.get(&get).map_err(|e| self.describe(e))?;
+            let status = answer.status;
             let here = if redirects == 0 {
                 String::new()
             } else {
                 format!(" (after redirects, at {})", current.logical_url())
             };
 
-            if status.is_redirection() {
-                if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            if (300..400).contains(&status) {
+                if !matches!(status, 301 | 302 | 303 | 307 | 308) {
                     return Err(FetchFailure::Reason(format!(
                         "the server answered {}, which is not a redirect that can be followed{here}",
                         status_text(status)
@@ -336,41 +352,22 @@ impl HttpsFetcher {
                          {MAX_REDIRECTS}{here}"
                     )));
                 }
-                let location =
-                    response.headers().get(ureq::http::header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(
-                        || {
-                            FetchFailure::Reason(format!(
-                                "the server answered {} without a readable Location header{here}",
-                                status_text(status)
-                            ))
-                        },
-                    )?;
+                let location = answer.location.as_deref().ok_or_else(|| {
+                    FetchFailure::Reason(format!(
+                        "the server answered {} without a readable Location header{here}",
+                        status_text(status)
+                    ))
+                })?;
                 current = self.redirect_target(&current, location).map_err(FetchFailure::Reason)?;
                 redirects += 1;
                 continue;
             }
-            if !status.is_success() {
+            if !(200..300).contains(&status) {
                 return Err(FetchFailure::Reason(format!("the server answered {}{here}", status_text(status))));
             }
-
-            check_content_type(response.headers().get(ureq::http::header::CONTENT_TYPE))
+            check_content_type(answer.content_type.as_deref())
                 .map_err(|reason| FetchFailure::Reason(format!("{reason}{here}")))?;
-
-            let limit = u64::try_from(self.max_len).unwrap_or(u64::MAX);
-            if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
-                return Err(FetchFailure::TooLarge {
-                    what: "the did:web response body (by its Content-Length header)",
-                    len: usize::try_from(declared).unwrap_or(usize::MAX),
-                });
-            }
-            return match response.body_mut().with_config().limit(limit).read_to_vec() {
-                Ok(body) => Ok(body),
-                Err(ureq::Error::BodyExceedsLimit(_)) => Err(FetchFailure::TooLarge {
-                    what: "the did:web response body (reading stopped one byte past the limit)",
-                    len: self.max_len.saturating_add(1),
-                }),
-                Err(e) => Err(self.describe(e)),
-            };
+            return Ok(answer.body);
         }
     }
 
@@ -381,62 +378,50 @@ impl HttpsFetcher {
         )
     }
 
-    /// A person-readable reason for a transport error.
-    fn describe(&self, error: ureq::Error) -> FetchFailure {
-        let reason = match error {
-            ureq::Error::Timeout(_) => self.timeout_reason(),
-            ureq::Error::HostNotFound => "the host name could not be resolved (DNS)".into(),
-            ureq::Error::ConnectionFailed => "could not connect to the host".into(),
-            ureq::Error::Io(e) => match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => {
-                    "connection refused: nothing listens at that host and port".into()
-                }
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => self.timeout_reason(),
-                std::io::ErrorKind::UnexpectedEof
-                | std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted => {
-                    "the server closed the connection before a complete answer (over https: it may not speak TLS)"
-                        .into()
-                }
-                _ => format!("network error: {e}"),
+    /// A fixed, person-readable reason for a transport failure: nothing the network or the
+    /// server said is repeated.
+    fn describe(&self, error: NetError) -> FetchFailure {
+        match error {
+            NetError::ForbiddenAddress { class } => FetchFailure::Forbidden(class),
+            NetError::Timeout => FetchFailure::Reason(self.timeout_reason()),
+            NetError::BodyTooLarge { declared: Some(declared) } => FetchFailure::TooLarge {
+                what: "the did:web response body (by its Content-Length header)",
+                len: usize::try_from(declared).unwrap_or(usize::MAX),
             },
-            ureq::Error::BodyExceedsLimit(_) => {
-                return FetchFailure::TooLarge {
-                    what: "the did:web response body (reading stopped one byte past the limit)",
-                    len: self.max_len.saturating_add(1),
-                };
-            }
-            other => format!("{other}"),
-        };
-        FetchFailure::Reason(reason)
+            NetError::BodyTooLarge { declared: None } => FetchFailure::TooLarge {
+                what: "the did:web response body (reading stopped one byte past the limit)",
+                len: self.max_len.saturating_add(1),
+            },
+            other => FetchFailure::Reason(other.to_string()),
+        }
     }
 }
 
 /// Why a fetch failed, before it is given the URL.
 enum FetchFailure {
     Reason(String),
+    Forbidden(AddressClass),
     TooLarge { what: &'static str, len: usize },
 }
 
 /// Accepts a missing `Content-Type` or one of [`ACCEPTED_CONTENT_TYPES`] (parameters ignored).
-fn check_content_type(value: Option<&ureq::http::HeaderValue>) -> std::result::Result<(), String> {
-    let Some(value) = value else { return Ok(()) };
-    let text = value.to_str().unwrap_or("(not text)");
+/// The server's value is not repeated: it is the server's text, not ours.
+fn check_content_type(value: Option<&str>) -> std::result::Result<(), String> {
+    let Some(text) = value else { return Ok(()) };
     let media_type = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if ACCEPTED_CONTENT_TYPES.contains(&media_type.as_str()) {
         return Ok(());
     }
     Err(format!(
-        "the server sent content type {:?}, not a DID document (accepted: {}, or none)",
-        truncate_for_message(text),
+        "the server sent another content type than a DID document's (accepted: {}, or none)",
         ACCEPTED_CONTENT_TYPES.join(", ")
     ))
 }
 
-fn status_text(status: ureq::http::StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
+fn status_text(status: u16) -> String {
+    match ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
     }
 }
 
@@ -465,6 +450,7 @@ impl DocumentFetcher for HttpsFetcher {
         self.fetch_checked(start).map_err(|failure| match failure {
             FetchFailure::Reason(reason) => fetch_error(reason),
             FetchFailure::TooLarge { what, len } => Error::TooLarge { what, len, limit: self.max_len },
+            FetchFailure::Forbidden(class) => Error::ForbiddenAddress { url: for_message(url), class },
         })
     }
 }

@@ -172,7 +172,9 @@ impl DidDocument {
         if json.len() > MAX_DOCUMENT_LEN {
             return Err(Error::TooLarge { what: "DID document", len: json.len(), limit: MAX_DOCUMENT_LEN });
         }
-        serde_json::from_slice(json).map_err(|e| Error::InvalidDidDocument {
+        // Strict (duplicate names, integers beyond 64 bits): two resolvers must never read two
+        // different key sets from one document.
+        crate::strict_json::from_slice_or(json, |e| Error::InvalidDidDocument {
             did: "(unknown)".into(),
             reason: format!("not a DID document: {e}"),
         })

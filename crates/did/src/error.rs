@@ -122,6 +122,10 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// JSON from outside was refused by the strict parser ([`crate::strict_json`]): a member
+    /// name twice in one object, an integer beyond 64 bits, or nesting too deep.
+    #[error(transparent)]
+    Json(#[from] crate::strict_json::Error),
     /// The JWS payload is not the JSON the caller expected.
     #[error("the JWS payload is not valid JSON: {0}")]
     InvalidPayload(#[source] serde_json::Error),
@@ -154,6 +158,15 @@ pub enum Error {
         url: String,
         /// What went wrong.
         reason: String,
+    },
+    /// The host of a URL to fetch resolves to an internal address (loopback, private,
+    /// link-local, …), so nothing was sent ([`crate::net`]). The address is not given back.
+    #[error("could not fetch {url}: the host resolves to a {class} address, which is never fetched")]
+    ForbiddenAddress {
+        /// The URL (as named by the DID or credential, user information removed).
+        url: String,
+        /// Which kind of address.
+        class: crate::net::AddressClass,
     },
     /// The DID document is malformed or does not belong to the DID.
     #[error("invalid DID document for {did}: {reason}")]

@@ -17,8 +17,6 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::algorithm::{Algorithm, truncate_for_message};
@@ -104,7 +102,17 @@ impl Header {
 
     /// Parses and checks a decoded protected header (RFC 7515 §5.2 steps 2–5).
     fn parse(json: &[u8]) -> Result<Self> {
-        let members = parse_object_without_duplicates(json).map_err(|reason| Error::InvalidHeader { reason })?;
+        // Strict: a duplicate name at any depth, or an integer beyond 64 bits, is refused with
+        // its own error (RFC 7515 §5.2 step 4 allows rejecting duplicates; we do, so that two
+        // parsers can never read two different headers).
+        let members = match crate::strict_json::from_slice::<Value>(json) {
+            Ok(Value::Object(members)) => members,
+            Ok(_) => return Err(Error::InvalidHeader { reason: "the header is not a JSON object".into() }),
+            Err(error) if error.is_strictness() => return Err(Error::Json(error)),
+            Err(error) => {
+                return Err(Error::InvalidHeader { reason: format!("the header is not a JSON object ({error})") });
+            }
+        };
         let alg = match members.get("alg") {
             Some(Value::String(alg)) => Algorithm::from_jws_alg(alg)?,
             Some(_) => return Err(Error::InvalidHeader { reason: "\"alg\" must be a string".into() }),
@@ -305,9 +313,11 @@ impl VerifiedJws {
         &self.payload
     }
 
-    /// The verified payload parsed as JSON.
+    /// The verified payload parsed as JSON, strictly ([`crate::strict_json`]): a duplicate
+    /// member name or an integer beyond 64 bits is [`Error::Json`], other malformed or
+    /// unexpected JSON [`Error::InvalidPayload`].
     pub fn payload_json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.payload).map_err(Error::InvalidPayload)
+        crate::strict_json::from_slice_or(&self.payload, Error::InvalidPayload)
     }
 
     /// Takes the payload bytes.
@@ -323,42 +333,16 @@ impl fmt::Debug for VerifiedJws {
     }
 }
 
-/// Parses a JSON object, refusing duplicate member names at the top level (RFC 7515 §5.2
-/// step 4 allows rejecting them; we do, so two parsers can never read two different headers).
-pub(crate) fn parse_object_without_duplicates(json: &[u8]) -> std::result::Result<Map<String, Value>, String> {
-    struct NoDuplicates(Map<String, Value>);
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
 
-    impl<'de> Deserialize<'de> for NoDuplicates {
-        fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-            struct ObjectVisitor;
-            impl<'de> Visitor<'de> for ObjectVisitor {
-                type Value = NoDuplicates;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<NoDuplicates, A::Error> {
-                    let mut seen = Map::new();
-                    while let Some((name, value)) = access.next_entry::<String, Value>()? {
-                        if seen.contains_key(&name) {
-                            return Err(de::Error::custom(format_args!(
-                                "duplicate member {:?}",
-                                truncate_for_message(&name)
-                            )));
-                        }
-                        seen.insert(name, value);
-                    }
-                    Ok(NoDuplicates(seen))
-                }
-            }
-            deserializer.deserialize_map(ObjectVisitor)
-        }
+    use super::*;
+
+    #[test]
+    fn a_multibyte_alg_is_a_typed_error_not_a_panic() {
+        // Issue 12 item 12: the 21 bytes that crashed `schooltas verify`.
+        let err = CompactJws::parse("eyJhbGciOiJtypRTIn0..").unwrap_err();
+        assert!(matches!(err, Error::UnsupportedAlgorithm { .. }), "{err}");
     }
-
-    serde_json::from_slice::<NoDuplicates>(json).map(|m| m.0).map_err(|e| {
-        if e.is_data() || e.is_syntax() || e.is_eof() {
-            format!("not a JSON object without duplicate members ({e})")
-        } else {
-            e.to_string()
-        }
-    })
 }

@@ -11,6 +11,10 @@
 //! - **[`jws`]**: compact serialization (RFC 7515). The algorithm is pinned to the key; `none`,
 //!   HMAC, unknown algorithms, unknown `crit` entries and `b64: false` are refused, each with its
 //!   own [`Error`] variant.
+//! - **[`net`]**: the guarded HTTPS client behind every fetch: internal addresses are refused
+//!   after DNS resolution, and only the vetted address is dialled.
+//! - **[`strict_json`]**: the one JSON parser for outside input: duplicate member names,
+//!   integers beyond 64 bits and deep nesting are refused, each with its own error.
 //! - **DIDs**: [`did_key`], [`did_jwk`] (offline) and [`did_web`] (through a
 //!   [`did_web::DocumentFetcher`]), and a [`Resolver`] that turns a DID URL into a key.
 //!
@@ -48,10 +52,12 @@ mod jwk;
 pub mod jws;
 mod key;
 mod multicodec;
+pub mod net;
 mod p256_backend;
 mod resolver;
 mod signature;
 mod signing_key;
+pub mod strict_json;
 
 pub use algorithm::Algorithm;
 pub use did::{Did, DidUrl, MAX_DID_LEN};

@@ -3,6 +3,7 @@
 
 use hmac::{KeyInit, Mac};
 use schooltas_did::jws::{self, CompactJws, Header};
+use schooltas_did::strict_json::Error as JsonError;
 use schooltas_did::{Algorithm, Error, Signer, SigningKey, VerifyingKey, base64url};
 use serde_json::{Value, json};
 
@@ -128,7 +129,58 @@ fn duplicate_header_members_are_refused() {
     let key = ed25519();
     let token = signed_with_header(r#"{"alg":"EdDSA","alg":"none"}"#, "{}", &key);
     let err = CompactJws::parse(&token).unwrap_err();
-    assert!(matches!(err, Error::InvalidHeader { ref reason } if reason.contains("duplicate")), "{err}");
+    assert!(matches!(err, Error::Json(JsonError::DuplicateMember { ref name }) if name == "alg"), "{err}");
+    // Nested in a header member, and escaped so that only an unescaping parser sees it.
+    let token = signed_with_header(r#"{"alg":"EdDSA","jwk":{"kty":"OKP","\u006bty":"EC"}}"#, "{}", &key);
+    let err = CompactJws::parse(&token).unwrap_err();
+    assert!(matches!(err, Error::Json(JsonError::DuplicateMember { ref name }) if name == "kty"), "{err}");
+    let token = signed_with_header(r#"{"alg":"EdDSA","iat":18446744073709551616}"#, "{}", &key);
+    assert!(matches!(CompactJws::parse(&token).unwrap_err(), Error::Json(JsonError::IntegerOutOfRange)));
+}
+
+#[test]
+fn a_signed_payload_with_a_duplicate_or_a_huge_integer_is_refused() {
+    let key = ed25519();
+    for (payload, duplicate) in [
+        (r#"{"sub":"a","sub":"b"}"#, true),
+        (r#"{"cnf":{"jwk":{"x":"a","x":"b"}}}"#, true),
+        (r#"{"exp":18446744073709551616}"#, false),
+        (r#"{"n":[-9223372036854775809]}"#, false),
+    ] {
+        let token = jws::sign_compact(&Header::new(), payload.as_bytes(), &key).unwrap();
+        let verified = CompactJws::parse(&token).unwrap().verify(key.verifying_key()).unwrap();
+        let err = verified.payload_json::<Value>().unwrap_err();
+        if duplicate {
+            assert!(matches!(err, Error::Json(JsonError::DuplicateMember { .. })), "{payload}: {err}");
+        } else {
+            assert!(matches!(err, Error::Json(JsonError::IntegerOutOfRange)), "{payload}: {err}");
+        }
+    }
+    // Malformed JSON keeps its own variant.
+    let token = jws::sign_compact(&Header::new(), b"{", &key).unwrap();
+    let verified = CompactJws::parse(&token).unwrap().verify(key.verifying_key()).unwrap();
+    assert!(matches!(verified.payload_json::<Value>().unwrap_err(), Error::InvalidPayload(_)));
+}
+
+#[test]
+fn a_did_document_with_a_duplicate_member_is_refused() {
+    let doc = br#"{"id":"did:web:school.example","id":"did:web:evil.example"}"#;
+    let err = schooltas_did::DidDocument::from_json(doc).unwrap_err();
+    assert!(matches!(err, Error::Json(JsonError::DuplicateMember { ref name }) if name == "id"), "{err}");
+    let doc = br##"{"id":"did:web:school.example","verificationMethod":[{"id":"#k","id":"#j"}]}"##;
+    let err = schooltas_did::DidDocument::from_json(doc).unwrap_err();
+    assert!(matches!(err, Error::Json(JsonError::DuplicateMember { .. })), "{err}");
+    let err = schooltas_did::DidDocument::from_json(br#"{"id":"did:web:a.example","x":1e2,"n":99999999999999999999}"#)
+        .unwrap_err();
+    assert!(matches!(err, Error::Json(JsonError::IntegerOutOfRange)), "{err}");
+}
+
+#[test]
+fn a_did_jwk_with_a_duplicate_member_is_refused() {
+    let jwk = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","crv":"X25519"}"#;
+    let did = format!("did:jwk:{}", base64url::encode(jwk.as_bytes()));
+    let err = schooltas_did::Resolver::offline().resolve(&did.parse().unwrap()).unwrap_err();
+    assert!(matches!(err, Error::Json(JsonError::DuplicateMember { ref name }) if name == "crv"), "{err}");
 }
 
 #[test]

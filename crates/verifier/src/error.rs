@@ -97,6 +97,15 @@ pub enum Error {
         /// Why, in words for an operator.
         reason: String,
     },
+    /// The host of a status list URI resolves to an internal address (loopback, private,
+    /// link-local, …), so nothing was sent ([`schooltas_did::net`]). The address is not given back.
+    #[error("the status list token at {uri} is not fetched: its host resolves to a {class} address")]
+    ForbiddenAddress {
+        /// The URI (bounded).
+        uri: String,
+        /// Which kind of address.
+        class: schooltas_did::net::AddressClass,
+    },
     /// A status list response body is larger than the fetcher's limit.
     #[error("the status list token at {uri} is {len} bytes or more, the limit is {limit}")]
     TooLarge {

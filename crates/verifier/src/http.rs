@@ -5,6 +5,8 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+use schooltas_did::net::{Get, GuardedClient, NameResolver, NetError};
+
 #[cfg(doc)]
 use schooltas_credential::status_list::StatusListTokenOptions;
 use schooltas_credential::status_list::{FetchError, STATUS_LIST_JWT_MEDIA_TYPE, StatusListFetcher, StatusListUri};
@@ -37,7 +39,12 @@ pub const ACCEPTED_CONTENT_TYPES: [&str; 2] = [STATUS_LIST_JWT_MEDIA_TYPE, "appl
 ///   length, sends it chunked, or just closes the connection;
 /// - the whole fetch is limited to [`DEFAULT_TIMEOUT`].
 ///
-/// A proxy named by the environment is used, except for loopback hosts.
+/// Every fetch goes through `schooltas-did`'s [`GuardedClient`]: the credential names the URI,
+/// so a host that resolves to a loopback, private, link-local, shared, multicast or otherwise
+/// internal address is refused **before connecting** ([`Error::ForbiddenAddress`]); only the
+/// vetted address is dialled, and no proxy from the environment is used (it would resolve the
+/// name itself). Transport failures carry fixed messages: no IP address, TLS or I/O error text
+/// or server body goes back towards whoever sent the credential.
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,7 +56,7 @@ pub const ACCEPTED_CONTENT_TYPES: [&str; 2] = [STATUS_LIST_JWT_MEDIA_TYPE, "appl
 /// ```
 #[derive(Clone)]
 pub struct HttpsStatusListFetcher {
-    agent: ureq::Agent,
+    client: GuardedClient,
     max_len: usize,
     timeout: Duration,
     allow_http_for_loopback: bool,
@@ -58,16 +65,8 @@ pub struct HttpsStatusListFetcher {
 impl HttpsStatusListFetcher {
     /// A fetcher with the defaults: https only, [`DEFAULT_MAX_LEN`], [`DEFAULT_TIMEOUT`].
     pub fn new() -> Self {
-        let config = ureq::Agent::config_builder()
-            .https_only(true)
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(DEFAULT_TIMEOUT))
-            .user_agent(concat!("schooltas-verifier/", env!("CARGO_PKG_VERSION")))
-            .accept(STATUS_LIST_JWT_MEDIA_TYPE)
-            .build();
         HttpsStatusListFetcher {
-            agent: ureq::Agent::new_with_config(config),
+            client: GuardedClient::new(concat!("schooltas-verifier/", env!("CARGO_PKG_VERSION"))),
             max_len: DEFAULT_MAX_LEN,
             timeout: DEFAULT_TIMEOUT,
             allow_http_for_loopback: false,
@@ -95,6 +94,21 @@ impl HttpsStatusListFetcher {
         self
     }
 
+    /// **For tests only.** Lets the fetcher connect to loopback, private and other internal
+    /// addresses ([`GuardedClient::dangerous_allow_private_addresses`]), for a test server on
+    /// this machine.
+    pub fn dangerous_allow_private_addresses(mut self) -> Self {
+        self.client = self.client.dangerous_allow_private_addresses();
+        self
+    }
+
+    /// Resolves host names with `resolver` instead of the system's DNS; the address check
+    /// applies to its answers.
+    pub fn with_resolver(mut self, resolver: impl NameResolver + 'static) -> Self {
+        self.client = self.client.with_resolver(resolver);
+        self
+    }
+
     /// The body size limit in bytes.
     pub fn max_len(&self) -> usize {
         self.max_len
@@ -105,8 +119,9 @@ impl HttpsStatusListFetcher {
         self.timeout
     }
 
-    /// Fetches the token at `uri`, with this crate's typed errors: [`Error::Fetch`] naming the
-    /// reason, or [`Error::TooLarge`].
+    /// Fetches the token at `uri`, with this crate's typed errors: [`Error::ForbiddenAddress`]
+    /// for a host resolving to an internal address (nothing is sent), [`Error::Fetch`] naming
+    /// the reason in fixed words, or [`Error::TooLarge`].
     pub fn fetch_token(&self, uri: &StatusListUri) -> Result<String> {
         let fail = |reason: String| Error::Fetch { uri: bounded(uri.as_str()), reason };
         let target = Target::parse(uri.as_str()).map_err(|reason| fail(reason.to_owned()))?;
@@ -119,62 +134,37 @@ impl HttpsStatusListFetcher {
             }));
         }
         let wire = if plain { format!("http://{}", target.rest) } else { uri.as_str().to_owned() };
-        let mut request = self.agent.get(&wire).config().timeout_global(Some(self.timeout));
-        if plain {
-            request = request.https_only(false);
-        }
-        if target.loopback {
-            // A proxy cannot reach this machine's loopback interface.
-            request = request.proxy(None);
-        }
-        let mut response = request.build().call().map_err(|e| fail(self.describe(&e)))?;
+        let get = Get {
+            url: &wire,
+            accept: STATUS_LIST_JWT_MEDIA_TYPE,
+            max_len: self.max_len,
+            timeout: self.timeout,
+            plain_http: plain,
+        };
+        let too_large = |len: u64| Error::TooLarge { uri: bounded(uri.as_str()), len, limit: self.max_len };
+        let answer = self.client.get(&get).map_err(|error| match error {
+            NetError::ForbiddenAddress { class } => Error::ForbiddenAddress { uri: bounded(uri.as_str()), class },
+            NetError::BodyTooLarge { declared: Some(len) } => too_large(len),
+            NetError::BodyTooLarge { declared: None } => {
+                too_large(u64::try_from(self.max_len).unwrap_or(u64::MAX).saturating_add(1))
+            }
+            NetError::Timeout => fail(format!("no complete answer within {} ms", self.timeout.as_millis())),
+            other => fail(other.to_string()),
+        })?;
 
-        let status = response.status();
-        if status.is_redirection() {
+        let status = answer.status;
+        if (300..400).contains(&status) {
             return Err(fail(format!(
                 "the server answered {} (a redirect); redirects are not followed: the token must be served at \
                  the URI the credential names",
                 status_text(status)
             )));
         }
-        if !status.is_success() {
+        if !(200..300).contains(&status) {
             return Err(fail(format!("the server answered {}", status_text(status))));
         }
-        check_content_type(response.headers().get(ureq::http::header::CONTENT_TYPE)).map_err(fail)?;
-
-        let limit = u64::try_from(self.max_len).unwrap_or(u64::MAX);
-        let too_large = |len: u64| Error::TooLarge { uri: bounded(uri.as_str()), len, limit: self.max_len };
-        if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
-            return Err(too_large(declared));
-        }
-        let body = match response.body_mut().with_config().limit(limit).read_to_vec() {
-            Ok(body) => body,
-            Err(ureq::Error::BodyExceedsLimit(_)) => return Err(too_large(limit.saturating_add(1))),
-            Err(e) => return Err(fail(self.describe(&e))),
-        };
-        String::from_utf8(body).map_err(|_| fail("the body is not UTF-8 text, so not a compact JWS".into()))
-    }
-
-    fn describe(&self, error: &ureq::Error) -> String {
-        let timeout = || format!("no complete answer within {} ms", self.timeout.as_millis());
-        match error {
-            ureq::Error::Timeout(_) => timeout(),
-            ureq::Error::HostNotFound => "the host name could not be resolved (DNS)".into(),
-            ureq::Error::ConnectionFailed => "could not connect to the host".into(),
-            ureq::Error::Io(e) => match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => {
-                    "connection refused: nothing listens at that host and port".into()
-                }
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => timeout(),
-                std::io::ErrorKind::UnexpectedEof
-                | std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted => {
-                    "the server closed the connection before a complete answer".into()
-                }
-                _ => format!("network error: {e}"),
-            },
-            other => other.to_string(),
-        }
+        check_content_type(answer.content_type.as_deref()).map_err(fail)?;
+        String::from_utf8(answer.body).map_err(|_| fail("the body is not UTF-8 text, so not a compact JWS".into()))
     }
 }
 
@@ -239,24 +229,23 @@ impl<'a> Target<'a> {
 }
 
 /// Accepts a missing `Content-Type` or one of [`ACCEPTED_CONTENT_TYPES`] (parameters ignored).
-fn check_content_type(value: Option<&ureq::http::HeaderValue>) -> std::result::Result<(), String> {
-    let Some(value) = value else { return Ok(()) };
-    let text = value.to_str().unwrap_or("(not text)");
+/// The server's value is not repeated: it is the server's text, not ours.
+fn check_content_type(value: Option<&str>) -> std::result::Result<(), String> {
+    let Some(text) = value else { return Ok(()) };
     let media_type = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if ACCEPTED_CONTENT_TYPES.contains(&media_type.as_str()) {
         return Ok(());
     }
     Err(format!(
-        "the server sent content type {:?}, not a status list token (accepted: {}, or none)",
-        bounded(text),
+        "the server sent another content type than a status list token's (accepted: {}, or none)",
         ACCEPTED_CONTENT_TYPES.join(", ")
     ))
 }
 
-fn status_text(status: ureq::http::StatusCode) -> String {
-    match status.canonical_reason() {
-        Some(reason) => format!("{} {reason}", status.as_u16()),
-        None => status.as_u16().to_string(),
+fn status_text(status: u16) -> String {
+    match ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
     }
 }
 

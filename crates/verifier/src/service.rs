@@ -275,7 +275,8 @@ fn claimed_nonce(body: &str) -> std::result::Result<String, String> {
     let presentation = response.vp_token.values().flatten().next().ok_or("the response holds no presentation")?;
     let kb = presentation.rsplit('~').next().filter(|kb| !kb.is_empty()).ok_or("a presentation has no key binding")?;
     let jws = CompactJws::parse(kb).map_err(|e| e.to_string())?;
-    let payload: Value = serde_json::from_slice(&jws.dangerous_unverified_payload().map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let payload: Value =
+        schooltas_did::strict_json::from_slice(&jws.dangerous_unverified_payload().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
     payload.get("nonce").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| "the key binding has no nonce".into())
 }

@@ -278,6 +278,9 @@ impl Verdict {
 fn classify(error: &CredentialError) -> Check {
     use CredentialError as E;
     match error {
+        // Strict JSON (a member named twice, an integer beyond 64 bits) anywhere in the
+        // presentation, its disclosures or its key binding: it does not parse soundly.
+        E::Did(schooltas_did::Error::Json(_)) => Check::Presentation,
         E::Did(_) | E::IssuerKey { .. } => Check::IssuerSignature,
         E::Expired { .. } | E::NotYetValid { .. } | E::IssuedInFuture { .. } => Check::Validity,
         E::NonceMismatch => Check::Nonce,

@@ -1,5 +1,6 @@
 //! The HTTPS status list fetcher against a tiny HTTP/1.1 server on 127.0.0.1 (an ephemeral
-//! port, plain http through `dangerous_allow_http_for_loopback`).
+//! port, plain http through `dangerous_allow_http_for_loopback`, internal addresses allowed
+//! through `dangerous_allow_private_addresses`), and the address check with an injected resolver.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
 
 use std::io::{Read, Write};
@@ -129,7 +130,10 @@ fn serve(mut stream: TcpStream, routes: &[(String, Reply)], requests: &Mutex<Vec
 }
 
 fn fetcher() -> HttpsStatusListFetcher {
-    HttpsStatusListFetcher::new().dangerous_allow_http_for_loopback().with_timeout(Duration::from_secs(5))
+    HttpsStatusListFetcher::new()
+        .dangerous_allow_private_addresses()
+        .dangerous_allow_http_for_loopback()
+        .with_timeout(Duration::from_secs(5))
 }
 
 fn school() -> SigningKey {
@@ -231,7 +235,9 @@ fn does_not_follow_redirects() {
 fn refuses_another_content_type() {
     let server = Server::start(|_| vec![("/html".into(), response("200 OK", Some("text/html"), b"<html></html>"))]);
     let error = fetcher().fetch_token(&server.uri("/html")).unwrap_err();
-    assert!(error.to_string().contains("\"text/html\""), "{error}");
+    // The server's own text is not repeated towards whoever sent the credential.
+    assert!(matches!(&error, Error::Fetch { reason, .. } if reason.contains("another content type")), "{error}");
+    assert!(!error.to_string().contains("text/html"), "{error}");
 }
 
 #[test]
@@ -249,11 +255,80 @@ fn gives_up_after_the_time_limit() {
 #[test]
 fn without_the_escape_hatch_loopback_is_fetched_over_tls() {
     let server = Server::start(|port| vec![("/status/1".into(), response("200 OK", None, token(port).as_bytes()))]);
-    let strict = HttpsStatusListFetcher::new().with_timeout(Duration::from_secs(3));
+    let strict = HttpsStatusListFetcher::new().dangerous_allow_private_addresses().with_timeout(Duration::from_secs(3));
     assert!(strict.fetch_token(&server.uri("/status/1")).is_err());
     assert_eq!(server.requests(), ["TLS"]);
     let plain = StatusListUri::new(format!("http://127.0.0.1:{}/status/1", server.port)).unwrap();
     let error = strict.fetch_token(&plain).unwrap_err();
     assert!(error.to_string().contains("https only"), "{error}");
     assert_eq!(server.requests().len(), 1); // refused before connecting
+}
+
+// ---- internal addresses (SSRF, issue 12 item 3) -------------------------------------------------
+
+/// Answers every name with one address and records the questions. No real DNS.
+#[derive(Debug, Clone)]
+struct FixedResolver {
+    address: std::net::IpAddr,
+    asked: Arc<Mutex<Vec<String>>>,
+}
+
+impl schooltas_did::net::NameResolver for FixedResolver {
+    fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        self.asked.lock().unwrap().push(host.to_owned());
+        Ok(vec![std::net::SocketAddr::new(self.address, port)])
+    }
+}
+
+fn resolving_to(address: &str) -> FixedResolver {
+    FixedResolver { address: address.parse().unwrap(), asked: Arc::default() }
+}
+
+#[test]
+fn a_status_uri_resolving_to_an_internal_address_is_refused_before_connecting() {
+    use schooltas_did::net::AddressClass;
+    let uri = StatusListUri::new("https://status.school.example/lists/1").unwrap();
+    for (address, class) in [
+        ("10.0.0.1", AddressClass::Private),
+        ("127.0.0.1", AddressClass::Loopback),
+        ("169.254.169.254", AddressClass::LinkLocal),
+        ("100.64.0.1", AddressClass::Shared),
+        ("::ffff:127.0.0.1", AddressClass::Loopback),
+        ("fe80::1", AddressClass::LinkLocal),
+        ("224.0.0.1", AddressClass::Multicast),
+        ("192.168.0.10", AddressClass::Private),
+        ("255.255.255.255", AddressClass::Broadcast),
+    ] {
+        let resolver = resolving_to(address);
+        let fetcher =
+            HttpsStatusListFetcher::new().with_resolver(resolver.clone()).with_timeout(Duration::from_millis(500));
+        let started = Instant::now();
+        let error = fetcher.fetch_token(&uri).unwrap_err();
+        assert!(matches!(error, Error::ForbiddenAddress { class: c, .. } if c == class), "{address}: {error}");
+        assert!(!error.to_string().contains(address), "the message names the address: {error}");
+        assert_eq!(*resolver.asked.lock().unwrap(), ["status.school.example"]);
+        assert!(started.elapsed() < Duration::from_millis(400), "{address}: {:?}", started.elapsed());
+        // Through the cache's fetcher trait the refusal stays typed.
+        let boxed = StatusListFetcher::fetch(&fetcher, &uri).unwrap_err();
+        assert!(matches!(boxed.downcast_ref::<Error>(), Some(Error::ForbiddenAddress { .. })), "{boxed}");
+    }
+}
+
+#[test]
+fn a_loopback_literal_is_refused_unless_the_dangerous_switch_is_on() {
+    let server = Server::start(|port| vec![("/status/1".into(), response("200 OK", None, token(port).as_bytes()))]);
+    let guarded =
+        HttpsStatusListFetcher::new().dangerous_allow_http_for_loopback().with_timeout(Duration::from_secs(3));
+    let error = guarded.fetch_token(&server.uri("/status/1")).unwrap_err();
+    assert!(
+        matches!(error, Error::ForbiddenAddress { class: schooltas_did::net::AddressClass::Loopback, .. }),
+        "{error}"
+    );
+    assert!(server.requests().is_empty(), "nothing may reach the server");
+    // With the switch, a name resolved (by the injected resolver) to loopback reaches it.
+    let resolver = resolving_to("127.0.0.1");
+    let allowed = guarded.dangerous_allow_private_addresses().with_resolver(resolver.clone());
+    let by_name = StatusListUri::new(format!("https://localhost:{}/status/1", server.port)).unwrap();
+    assert_eq!(allowed.fetch_token(&by_name).unwrap(), token(server.port));
+    assert_eq!(*resolver.asked.lock().unwrap(), ["localhost"]);
 }

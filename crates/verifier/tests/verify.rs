@@ -576,3 +576,30 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
     assert_eq!(record.withdrawn.as_ref().map(|w| w.evidence.as_str()), Some(genuine.as_str()));
     assert!(desk.apply_withdrawal(&register, &genuine, NOW + 210).is_err(), "withdrawn once");
 }
+
+#[test]
+fn a_key_binding_or_response_naming_a_member_twice_is_refused() {
+    use schooltas_did::jws::{self, Header};
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let (holder, presentation) = sixteen(&world, &request);
+    // Re-sign the key binding with `nonce` twice: one parser would read the request's nonce,
+    // another the other one.
+    let (presented, _) = presentation.rsplit_once('~').unwrap();
+    let presented = format!("{presented}~");
+    let sd_hash = UnverifiedSdJwt::parse(&presentation).unwrap().sd_hash();
+    let kb = format!(
+        r#"{{"nonce":"another","nonce":"{}","aud":"{}","iat":{NOW},"sd_hash":"{sd_hash}"}}"#,
+        request.nonce, request.client_id
+    );
+    let kb = jws::sign_compact(&Header::new().with_typ("kb+jwt"), kb.as_bytes(), &holder).unwrap();
+    let verdict =
+        verify_response(&request, &body(&format!("{presented}{kb}"), Some("session-7f3a"), None), &world.context());
+    assert!(!verdict.is_accepted());
+    assert_eq!(failed_checks(&verdict), [Check::Presentation], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("twice"), "{:?}", verdict.failures);
+    // A JSON response body with `state` twice.
+    let json = format!(r#"{{"vp_token":{{"enrolment":["{presentation}"]}},"state":"session-7f3a","state":"other"}}"#);
+    let verdict = verify_response(&request, &json, &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::Response], "{:?}", verdict.failures);
+}

@@ -310,3 +310,11 @@ impl From<rusqlite::Error> for Error {
         }
     }
 }
+
+/// A strict-JSON refusal (duplicate member name, integer beyond 64 bits, nesting too deep) is
+/// a `schooltas-did` error wherever it was found: match `Error::Did(schooltas_did::Error::Json(..))`.
+impl From<schooltas_did::strict_json::Error> for Error {
+    fn from(error: schooltas_did::strict_json::Error) -> Self {
+        Error::Did(schooltas_did::Error::Json(error))
+    }
+}

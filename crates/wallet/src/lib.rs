@@ -8,6 +8,7 @@
 pub mod consents;
 mod error;
 pub mod guardian;
+pub mod http;
 pub mod log;
 mod owner;
 mod policy;

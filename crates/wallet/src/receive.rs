@@ -123,8 +123,9 @@ fn issuer_refused(error: ErrorResponse) -> Error {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<T> {
-    serde_json::from_str(json)
-        .map_err(|_| Error::InvalidInput { reason: format!("the issuer's {what} is not valid JSON") })
+    schooltas_did::strict_json::from_str_or(json, |_| Error::InvalidInput {
+        reason: format!("the issuer's {what} is not valid JSON"),
+    })
 }
 
 impl Receiver<'_> {
@@ -324,4 +325,26 @@ fn random_id() -> String {
     use rand::RngExt;
     let bytes: [u8; 16] = rand::rng().random();
     schooltas_did::base64url::encode(bytes)
+}
+
+#[cfg(test)]
+mod strict_json_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use schooltas_did::strict_json::Error as J;
+
+    #[test]
+    fn an_issuer_message_naming_a_member_twice_is_refused() {
+        let err =
+            parse::<serde_json::Value>("credential response", r#"{"credentials":[],"credentials":[{}]}"#).unwrap_err();
+        assert!(
+            matches!(err, Error::Did(schooltas_did::Error::Json(J::DuplicateMember { ref name })) if name == "credentials"),
+            "{err}"
+        );
+        let err = parse::<serde_json::Value>("token response", r#"{"expires_in":18446744073709551616}"#).unwrap_err();
+        assert!(matches!(err, Error::Did(schooltas_did::Error::Json(J::IntegerOutOfRange))), "{err}");
+        let err = parse::<serde_json::Value>("token response", "{").unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    }
 }

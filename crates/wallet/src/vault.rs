@@ -1110,7 +1110,8 @@ impl Drop for ExportRecord {
 
 fn read_export(export: &[u8], passphrase: &str) -> Result<Vec<ExportRecord>> {
     let invalid = |reason: &str| Error::InvalidExport { reason: reason.into() };
-    let export: Export = serde_json::from_slice(export).map_err(|_| invalid("not a Schooltas wallet export"))?;
+    let export: Export =
+        schooltas_did::strict_json::from_slice_or(export, |_| invalid("not a Schooltas wallet export"))?;
     if export.format != EXPORT_FORMAT {
         return Err(invalid("unknown export format version"));
     }

@@ -11,7 +11,6 @@ use std::path::Path;
 use schooltas_credential::catalog::Language;
 use schooltas_credential::date::CalendarDate;
 use schooltas_did::Resolver;
-use schooltas_did::did_web::{DocumentFetcher as _, HttpsFetcher};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
 use schooltas_wallet::{Decision, GuardianAnswer, GuardianRequest, Outcome, ResponseToSend, Role, Verifiers, Wallet};
 use serde_json::{Value, json};
@@ -122,11 +121,9 @@ pub(super) fn withdraw(args: &WalletWithdrawArgs, out: &mut dyn Write) -> Result
     Ok(())
 }
 
-/// Request objects by reference, over HTTPS.
+/// Request objects by reference, over HTTPS (internal addresses refused after DNS resolution).
 fn fetch_request_object(url: &str) -> schooltas_wallet::Result<String> {
-    let bytes = HttpsFetcher::new().fetch(url)?;
-    String::from_utf8(bytes)
-        .map_err(|_| schooltas_wallet::Error::InvalidInput { reason: "the request object is not UTF-8".into() })
+    schooltas_wallet::http::HttpsRequestObjectFetcher::new().fetch(url)
 }
 
 /// `all`, `none`, or `QUERY:PATH,QUERY:PATH,…`.
@@ -214,8 +211,8 @@ pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn
 
 pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let text = files::read_text(&args.request, "request from the child")?;
-    let request: GuardianRequest =
-        serde_json::from_str(&text).map_err(|e| CliError::read("request from the child", &args.request, e))?;
+    let request: GuardianRequest = schooltas_did::strict_json::from_str(&text)
+        .map_err(|e| CliError::read("request from the child", &args.request, e))?;
     let now = super::now_or(args.now)?;
     let trust_list = super::trust_list(&args.trust, now)?;
     let resolver = super::resolver();
@@ -233,7 +230,7 @@ pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, 
 pub(super) fn complete(args: &WalletCompleteArgs, out: &mut dyn Write) -> Result<()> {
     let text = files::read_text(&args.answer, "parent's answer")?;
     let answer: GuardianAnswer =
-        serde_json::from_str(&text).map_err(|e| CliError::read("parent's answer", &args.answer, e))?;
+        schooltas_did::strict_json::from_str(&text).map_err(|e| CliError::read("parent's answer", &args.answer, e))?;
     let now = super::now_or(args.now)?;
     let wallet = open(&args.wallet)?;
     let response = wallet.complete_with_guardian(&answer, now).map_err(failed("completing the request"))?;

@@ -139,8 +139,9 @@ impl<'a> UnverifiedGuardianApproval<'a> {
             let found = jws.header().typ().map(|t| t.chars().take(64).collect());
             return Err(ConsentError::WrongTyp { what: WHAT, expected: GUARDIAN_APPROVAL_TYP, found }.into());
         }
-        let claims = serde_json::from_slice(&jws.dangerous_unverified_payload()?)
-            .map_err(|e| ConsentError::malformed(WHAT, e))?;
+        let claims = schooltas_did::strict_json::from_slice_or(&jws.dangerous_unverified_payload()?, |e| {
+            crate::Error::from(ConsentError::malformed(WHAT, e))
+        })?;
         Ok(UnverifiedGuardianApproval { jws, claims })
     }
 

@@ -70,8 +70,10 @@ impl<'a> UnverifiedWithdrawal<'a> {
             let found = jws.header().typ().map(|t| t.chars().take(64).collect());
             return Err(ConsentError::WrongTyp { what: WHAT, expected: WITHDRAWAL_TYP, found }.into());
         }
-        let claims: ConsentWithdrawal = serde_json::from_slice(&jws.dangerous_unverified_payload()?)
-            .map_err(|e| ConsentError::malformed(WHAT, e))?;
+        let claims: ConsentWithdrawal =
+            schooltas_did::strict_json::from_slice_or(&jws.dangerous_unverified_payload()?, |e| {
+                crate::Error::from(ConsentError::malformed(WHAT, e))
+            })?;
         Ok(UnverifiedWithdrawal { jws, claims })
     }
 

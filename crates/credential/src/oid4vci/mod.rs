@@ -93,7 +93,7 @@ fn from_json<T: serde::de::DeserializeOwned>(message: &'static str, json: &str) 
     if json.len() > MAX_MESSAGE_LEN {
         return Err(invalid(message, format!("longer than {MAX_MESSAGE_LEN} bytes")));
     }
-    serde_json::from_str(json).map_err(|e| invalid(message, format!("not the expected JSON ({e})")))
+    schooltas_did::strict_json::from_str_or(json, |e| invalid(message, format!("not the expected JSON ({e})")))
 }
 
 fn to_json(value: &impl Serialize) -> String {

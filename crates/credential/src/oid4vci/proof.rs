@@ -118,7 +118,10 @@ pub fn verify_proof(jwt: &str, policy: &ProofPolicy, now: i64) -> crate::Result<
         }
     };
     let verified = jws.verify(&key).map_err(|e| refuse(e.to_string()))?;
-    let claims: Map<String, Value> = verified.payload_json().map_err(|_| refuse("the payload is not a JSON object"))?;
+    let claims: Map<String, Value> = verified.payload_json().map_err(|e| match e {
+        strict @ schooltas_did::Error::Json(_) => crate::Error::Did(strict),
+        _ => refuse("the payload is not a JSON object"),
+    })?;
     let audience_ok = match claims.get("aud") {
         Some(Value::String(aud)) => *aud == policy.audience,
         Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(policy.audience.as_str())),

@@ -195,7 +195,8 @@ impl DcqlQuery {
         if text.len() > MAX_DCQL_LEN {
             return Err(Oid4vpError::TooLarge { what: "DCQL query", len: text.len(), limit: MAX_DCQL_LEN });
         }
-        let value: Value = serde_json::from_str(text).map_err(|e| Oid4vpError::malformed_json("DCQL query", &e))?;
+        let value: Value =
+            schooltas_did::strict_json::from_str_or(text, |e| Oid4vpError::malformed_json("DCQL query", &e))?;
         Self::from_json(&value)
     }
 

@@ -134,6 +134,10 @@ pub use transaction_data::{
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Oid4vpError {
+    /// JSON refused by the strict parser: a member name twice in one object, an integer
+    /// beyond 64 bits, or nesting too deep ([`schooltas_did::strict_json`]).
+    #[error(transparent)]
+    StrictJson(#[from] schooltas_did::strict_json::Error),
     /// Input that is not JSON, or JSON of the wrong shape.
     #[error("malformed {what}: not JSON of the expected shape (at line {line}, column {column})")]
     MalformedJson {

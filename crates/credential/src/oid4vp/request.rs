@@ -357,8 +357,10 @@ impl<'a> UnverifiedRequestObject<'a> {
         }
         let kid = self.kid()?;
         // The payload is read before the signature check only to find the client's DID.
-        let unverified: Map<String, Value> = serde_json::from_slice(&self.jws.dangerous_unverified_payload()?)
-            .map_err(|e| Oid4vpError::malformed_json("request object", &e))?;
+        let unverified: Map<String, Value> =
+            schooltas_did::strict_json::from_slice_or(&self.jws.dangerous_unverified_payload()?, |e| {
+                Oid4vpError::malformed_json("request object", &e)
+            })?;
         let client_id = unverified
             .get("client_id")
             .and_then(Value::as_str)
@@ -373,8 +375,9 @@ impl<'a> UnverifiedRequestObject<'a> {
         }
         let key = key_for(header, Some(did.as_str()))?;
         let verified = self.jws.verify(&key)?;
-        let claims: Map<String, Value> = serde_json::from_slice(verified.payload())
-            .map_err(|e| Oid4vpError::malformed_json("request object", &e))?;
+        let claims: Map<String, Value> = schooltas_did::strict_json::from_slice_or(verified.payload(), |e| {
+            Oid4vpError::malformed_json("request object", &e)
+        })?;
 
         let time = |name: &'static str| {
             claims.get(name).and_then(Value::as_i64).ok_or(Oid4vpError::MissingTimeClaim { claim: name })

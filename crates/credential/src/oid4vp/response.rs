@@ -49,8 +49,9 @@ impl AuthorizationResponse {
     /// Reads the JSON form.
     pub fn from_json(text: &str) -> Result<Self, Oid4vpError> {
         check_len(text)?;
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| Oid4vpError::malformed_json("authorization response", &e))?;
+        let value: Value = schooltas_did::strict_json::from_str_or(text, |e| {
+            Oid4vpError::malformed_json("authorization response", &e)
+        })?;
         let vp_token = value.get("vp_token").ok_or(Oid4vpError::MissingParameter { name: "vp_token" })?;
         let state = match value.get("state") {
             None | Some(Value::Null) => None,
@@ -89,7 +90,7 @@ impl AuthorizationResponse {
         }
         let vp_token = form::get(&pairs, "vp_token").ok_or(Oid4vpError::MissingParameter { name: "vp_token" })?;
         let vp_token: Value =
-            serde_json::from_str(vp_token).map_err(|e| Oid4vpError::malformed_json("vp_token", &e))?;
+            schooltas_did::strict_json::from_str_or(vp_token, |e| Oid4vpError::malformed_json("vp_token", &e))?;
         let mut response = Self::from_parts(&vp_token, form::get(&pairs, "state").map(str::to_owned))?;
         response.guardian_approval = form::get(&pairs, crate::consent::GUARDIAN_APPROVAL_PARAMETER).map(str::to_owned);
         Ok(response)

@@ -70,8 +70,9 @@ impl TransactionData {
         }
         let bytes = base64url::decode(encoded)
             .ok_or(Oid4vpError::InvalidTransactionData { reason: "not canonical base64url without padding" })?;
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|_| Oid4vpError::InvalidTransactionData { reason: "not JSON" })?;
+        let value: Value = schooltas_did::strict_json::from_slice_or(&bytes, |_| {
+            Oid4vpError::InvalidTransactionData { reason: "not JSON" }
+        })?;
         let Value::Object(object) = &value else {
             return Err(Oid4vpError::InvalidTransactionData { reason: "not a JSON object" });
         };

@@ -62,7 +62,9 @@ impl Disclosure {
         let digest = digest_of(encoded);
         let malformed = |reason| Error::MalformedDisclosure { digest: digest.clone(), reason };
         let bytes = base64url::decode(encoded).ok_or_else(|| malformed("not base64url"))?;
-        let array: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| malformed("not a JSON array"))?;
+        // Strict: a duplicate name inside an object value is refused (RFC 9901 §7.1 and §9.8:
+        // every party must read one disclosure the same way).
+        let array: Vec<Value> = schooltas_did::strict_json::from_slice_or(&bytes, |_| malformed("not a JSON array"))?;
         let (salt, name, value) = match <[Value; 3]>::try_from(array) {
             Ok([salt, Value::String(name), value]) => (salt, Some(name), value),
             Ok(_) => return Err(malformed("the claim name is not a string")),

@@ -54,8 +54,6 @@ use std::fmt;
 
 use schooltas_did::VerifyingKey;
 use schooltas_did::jws::{CompactJws, Header};
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::verify::{Limits, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions};
@@ -116,8 +114,9 @@ impl JsonSdJwt {
         if json.len() > limits.max_len {
             return Err(Error::LimitExceeded { what: "SD-JWT length", actual: json.len(), limit: limits.max_len });
         }
-        let Strict(value) = serde_json::from_str::<Strict>(json)
-            .map_err(|_| malformed("the JWS JSON serialization is not JSON without duplicate member names"))?;
+        let value: Value = schooltas_did::strict_json::from_str_or(json, |_| {
+            malformed("the JWS JSON serialization is not JSON without duplicate member names")
+        })?;
         let Value::Object(mut top) = value else {
             return Err(malformed("the JWS JSON serialization is a JSON object"));
         };
@@ -351,74 +350,6 @@ fn check_unprotected(protected: &Header, unprotected: &Map<String, Value>) -> Re
     Ok(())
 }
 
-/// A JSON value parsed with duplicate object member names refused at every depth, so no two
-/// JSON parsers can read two different SD-JWTs out of the same text.
-struct Strict(Value);
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Strict;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JSON without duplicate object member names")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::Bool(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::from(v)))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::from(v)))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::from(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::String(v.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::String(v)))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<Strict, E> {
-        Ok(Strict(Value::Null))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Strict, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Strict(Value::Array(items)))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<Strict, A::Error> {
-        let mut map = Map::new();
-        while let Some(name) = access.next_key::<String>()? {
-            if map.contains_key(&name) {
-                return Err(de::Error::custom("duplicate member name"));
-            }
-            let Strict(value) = access.next_value()?;
-            map.insert(name, value);
-        }
-        Ok(Strict(Value::Object(map)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
@@ -511,13 +442,21 @@ mod tests {
 
     #[test]
     fn duplicate_members_are_refused_at_any_depth() {
-        assert!(serde_json::from_str::<Strict>(r#"{"a": 1, "a": 2}"#).is_err());
-        assert!(serde_json::from_str::<Strict>(r#"{"h": {"disclosures": [], "disclosures": []}}"#).is_err());
-        assert!(serde_json::from_str::<Strict>(r#"[{"x": 1}, {"x": 1}]"#).is_ok());
+        use schooltas_did::strict_json::Error as J;
+        let duplicate = |text: &str| {
+            matches!(
+                parse_json_serialization(text),
+                Err(Error::Did(schooltas_did::Error::Json(J::DuplicateMember { .. })))
+            )
+        };
+        assert!(duplicate(r#"{"a": 1, "a": 2}"#));
+        assert!(duplicate(r#"{"header": {"disclosures": [], "disclosures": []}}"#));
         let setup = Setup::new();
         let text = setup.flattened().to_string();
         let doubled = text.replacen("\"payload\":", "\"payload\":\"eyJ9\",\"payload\":", 1);
-        assert!(matches!(parse_json_serialization(&doubled), Err(Error::MalformedSdJwt { .. })));
+        assert!(duplicate(&doubled));
+        // Equal names in two different objects are no duplicate.
+        assert!(matches!(parse_json_serialization(r#"[{"x": 1}, {"x": 1}]"#), Err(Error::MalformedSdJwt { .. })));
     }
 
     #[test]

@@ -67,8 +67,10 @@ impl HolderSdJwt {
         let mut parts = body.split('~');
         let jwt = parts.next().unwrap_or_default();
         let parsed = CompactJws::parse(jwt)?;
-        let payload: Map<String, Value> = serde_json::from_slice(&parsed.dangerous_unverified_payload()?)
-            .map_err(|_| Error::InvalidPayload { reason: "the payload is not a JSON object".into() })?;
+        let payload: Map<String, Value> =
+            schooltas_did::strict_json::from_slice_or(&parsed.dangerous_unverified_payload()?, |_| {
+                Error::InvalidPayload { reason: "the payload is not a JSON object".into() }
+            })?;
         let disclosures = parts.map(Disclosure::parse).collect::<Result<Vec<_>>>()?;
         Ok(HolderSdJwt { issued: IssuedSdJwt::from_parts(jwt.to_owned(), disclosures), payload })
     }

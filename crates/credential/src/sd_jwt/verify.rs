@@ -201,9 +201,12 @@ impl<'a> UnverifiedSdJwt<'a> {
         // The payload is read first only to find the issuer key; it is used after the
         // signature check passes.
         let payload_bytes = self.jwt.dangerous_unverified_payload()?;
-        let mut payload = match serde_json::from_slice::<Value>(&payload_bytes) {
+        // Strict: a member named twice (anywhere) or an integer beyond 64 bits would let two
+        // verifiers read one signed credential differently.
+        let mut payload = match schooltas_did::strict_json::from_slice::<Value>(&payload_bytes) {
             Ok(Value::Object(map)) => map,
             Ok(_) => return Err(Error::InvalidPayload { reason: "the payload is not a JSON object".into() }),
+            Err(error) if error.is_strictness() => return Err(error.into()),
             Err(_) => return Err(Error::InvalidPayload { reason: "the payload is not JSON".into() }),
         };
         let key = issuer_key(self.jwt.header(), payload.get("iss").and_then(Value::as_str))?;
@@ -261,9 +264,10 @@ impl<'a> UnverifiedSdJwt<'a> {
             return Err(Error::WrongTyp { found: kb.header().typ().map(str::to_owned), expected: "kb+jwt".into() });
         }
         let verified = kb.verify(holder_key)?;
-        let claims: Map<String, Value> = verified
-            .payload_json()
-            .map_err(|_| Error::InvalidKeyBinding { reason: "the payload is not a JSON object" })?;
+        let claims: Map<String, Value> = verified.payload_json().map_err(|e| match e {
+            strict @ schooltas_did::Error::Json(_) => Error::Did(strict),
+            _ => Error::InvalidKeyBinding { reason: "the payload is not a JSON object" },
+        })?;
         let text = |name, missing| {
             claims.get(name).and_then(Value::as_str).ok_or(Error::InvalidKeyBinding { reason: missing })
         };

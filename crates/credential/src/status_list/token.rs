@@ -195,8 +195,10 @@ impl<'a> UnverifiedStatusListToken<'a> {
     ) -> Result<StatusListToken> {
         check_typ(self.jws.header())?;
         let payload = self.jws.dangerous_unverified_payload()?;
-        let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(&payload) else {
-            return Err(invalid_token("the payload is not a JSON object"));
+        let claims = match schooltas_did::strict_json::from_slice::<Value>(&payload) {
+            Ok(Value::Object(claims)) => claims,
+            Err(error) if error.is_strictness() => return Err(error.into()),
+            _ => return Err(invalid_token("the payload is not a JSON object")),
         };
         let key = key_for(self.jws.header(), claims.get("iss").and_then(Value::as_str))?;
         key.verify(self.jws.algorithm(), self.jws.signing_input().as_bytes(), self.jws.signature())?;

@@ -91,8 +91,9 @@ impl<'a> UnverifiedTrustList<'a> {
             .into());
         }
         let verified = self.jws.verify(key)?;
-        let claims: Map<String, Value> = serde_json::from_slice(verified.payload())
-            .map_err(|e| TrustListError::MalformedTrustList { reason: truncate(&e.to_string()) })?;
+        let claims: Map<String, Value> = schooltas_did::strict_json::from_slice_or(verified.payload(), |e| {
+            crate::Error::from(TrustListError::MalformedTrustList { reason: truncate(&e.to_string()) })
+        })?;
         for (claim, valid) in
             [("iss", Value::is_string as fn(&Value) -> bool), ("iat", is_integer), ("exp", is_integer)]
         {

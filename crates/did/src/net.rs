@@ -1,0 +1,515 @@
+//! The one guarded HTTP client behind every fetch a credential or request can trigger: did:web
+//! documents, status-list tokens and `request_uri` request objects.
+//!
+//! Whoever sends a credential or a request names the URL, so every fetch is a request the
+//! *sender* makes from the verifier's or wallet's network position (server-side request forgery,
+//! OWASP SSRF; OpenID4VP 1.0 §5.10 and draft-ietf-oauth-status-list §12 warn of exactly this).
+//! [`GuardedClient`] therefore:
+//!
+//! - resolves the host name, then refuses the fetch **before connecting** if any resolved
+//!   address is loopback, private (RFC 1918, `fc00::/7`), link-local (`169.254/16`,
+//!   `fe80::/10`), shared (`100.64/10`, RFC 6598), multicast, unspecified, broadcast or another
+//!   special-purpose range (RFC 6890), including those addresses written as IPv4-mapped
+//!   (`::ffff:127.0.0.1`), IPv4-compatible (`::127.0.0.1`), NAT64 (`64:ff9b::/96`) or 6to4
+//!   (`2002::/16`) IPv6 —
+//!   [`NetError::ForbiddenAddress`];
+//! - connects only to the addresses it vetted: the resolver is ureq's pluggable one, and its
+//!   answer is what the connector dials, so a second DNS answer cannot slip in between the check
+//!   and the connection (no time-of-check/time-of-use gap, no DNS rebinding);
+//! - never uses a proxy from the environment: a proxy would resolve the name itself, out of
+//!   reach of the check;
+//! - reports failures as [`NetError`] with fixed messages: no IP address, no TLS or I/O error
+//!   text and no server body goes back to the party that named the URL.
+//!
+//! [`GuardedClient::dangerous_allow_private_addresses`] lifts the address check, for tests
+//! against a loopback server; [`GuardedClient::with_resolver`] injects a [`NameResolver`], so
+//! tests can make a name resolve anywhere without real DNS.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver as UreqResolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+/// Why an address is never fetched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AddressClass {
+    /// `127.0.0.0/8`, `::1`: this machine.
+    Loopback,
+    /// RFC 1918 (`10/8`, `172.16/12`, `192.168/16`) and IPv6 unique-local (`fc00::/7`) or
+    /// site-local (`fec0::/10`): an internal network.
+    Private,
+    /// `169.254/16` (cloud metadata services live here), `fe80::/10`.
+    LinkLocal,
+    /// `100.64/10`, carrier-grade NAT (RFC 6598).
+    Shared,
+    /// `224/4`, `ff00::/8`.
+    Multicast,
+    /// `0.0.0.0/8`, `::`: "this host", which connects to the local machine.
+    Unspecified,
+    /// `255.255.255.255`.
+    Broadcast,
+    /// Other special-purpose ranges (RFC 6890): documentation, benchmarking, IETF protocol
+    /// assignments, reserved `240/4`, discard-only `100::/64`.
+    Reserved,
+}
+
+impl AddressClass {
+    /// The class of `ip`, or `None` for a public (globally routable) address.
+    ///
+    /// An IPv6 address that embeds an IPv4 one (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
+    /// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::/48`) is judged by the IPv4
+    /// address it carries.
+    ///
+    /// ```
+    /// use std::net::IpAddr;
+    /// use schooltas_did::net::AddressClass;
+    /// let class = |text: &str| AddressClass::of(text.parse::<IpAddr>().unwrap());
+    /// assert_eq!(class("169.254.169.254"), Some(AddressClass::LinkLocal));
+    /// assert_eq!(class("::ffff:10.0.0.1"), Some(AddressClass::Private));
+    /// assert_eq!(class("93.184.215.14"), None);
+    /// ```
+    pub fn of(ip: IpAddr) -> Option<AddressClass> {
+        match ip {
+            IpAddr::V4(v4) => Self::of_v4(v4),
+            IpAddr::V6(v6) => Self::of_v6(v6),
+        }
+    }
+
+    fn of_v4(ip: Ipv4Addr) -> Option<AddressClass> {
+        let [a, b, c, _] = ip.octets();
+        Some(match (a, b, c) {
+            _ if ip.is_broadcast() => AddressClass::Broadcast,
+            (0, _, _) => AddressClass::Unspecified,
+            (127, _, _) => AddressClass::Loopback,
+            (10, _, _) | (192, 168, _) => AddressClass::Private,
+            (172, 16..=31, _) => AddressClass::Private,
+            (169, 254, _) => AddressClass::LinkLocal,
+            (100, 64..=127, _) => AddressClass::Shared,
+            (224..=239, _, _) => AddressClass::Multicast,
+            (240..=255, _, _) => AddressClass::Reserved,
+            // IETF protocol assignments, TEST-NET-1/2/3, benchmarking, 6to4 relay anycast.
+            (192, 0, 0) | (192, 0, 2) | (198, 51, 100) | (203, 0, 113) | (192, 88, 99) => AddressClass::Reserved,
+            (198, 18..=19, _) => AddressClass::Reserved,
+            _ => return None,
+        })
+    }
+
+    fn of_v6(ip: Ipv6Addr) -> Option<AddressClass> {
+        if ip.is_unspecified() {
+            return Some(AddressClass::Unspecified);
+        }
+        if ip.is_loopback() {
+            return Some(AddressClass::Loopback);
+        }
+        let segments = ip.segments();
+        let embedded_v4 = || {
+            let [.., a, b, c, d] = ip.octets();
+            Ipv4Addr::new(a, b, c, d)
+        };
+        match segments {
+            // IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5).
+            [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0, 0, _, _] => {
+                return Self::of_v4(embedded_v4());
+            }
+            // NAT64 well-known prefix (RFC 6052): a translator would reach the IPv4 address.
+            [0x64, 0xff9b, 0, 0, 0, 0, _, _] => return Self::of_v4(embedded_v4()),
+            // Local-use NAT64 (RFC 8215): translated inside the operator's own network.
+            [0x64, 0xff9b, 0x0001, ..] => return Some(AddressClass::Private),
+            // 6to4 (RFC 3056): 2002:AABB:CCDD::/48 relays to the IPv4 address AA.BB.CC.DD.
+            [0x2002, high, low, ..] => {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                if let Some(class) = Self::of_v4(Ipv4Addr::new(a, b, c, d)) {
+                    return Some(class);
+                }
+            }
+            _ => {}
+        }
+        let first = segments[0];
+        Some(match first {
+            _ if first & 0xff00 == 0xff00 => AddressClass::Multicast,
+            _ if first & 0xfe00 == 0xfc00 => AddressClass::Private,
+            _ if first & 0xffc0 == 0xfe80 => AddressClass::LinkLocal,
+            _ if first & 0xffc0 == 0xfec0 => AddressClass::Private,
+            // Documentation 2001:db8::/32, discard-only 100::/64.
+            0x2001 if segments[1] == 0x0db8 => AddressClass::Reserved,
+            0x0100 if segments[1..4] == [0, 0, 0] => AddressClass::Reserved,
+            _ => return None,
+        })
+    }
+
+    /// A short name for messages ("loopback", "private", …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AddressClass::Loopback => "loopback",
+            AddressClass::Private => "private",
+            AddressClass::LinkLocal => "link-local",
+            AddressClass::Shared => "shared (carrier-grade NAT)",
+            AddressClass::Multicast => "multicast",
+            AddressClass::Unspecified => "unspecified",
+            AddressClass::Broadcast => "broadcast",
+            AddressClass::Reserved => "reserved",
+        }
+    }
+}
+
+impl fmt::Display for AddressClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Turns a host name into addresses. The system resolver is used unless
+/// [`GuardedClient::with_resolver`] names another (tests inject one, so no real DNS is asked).
+pub trait NameResolver: Send + Sync + fmt::Debug {
+    /// The addresses of `host` (a DNS name, never an IP literal) at `port`.
+    fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
+}
+
+/// A failed fetch, with a fixed message: nothing the server or the network said is repeated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The host resolves to an address that is never fetched; nothing was sent to it.
+    #[error(
+        "the host resolves to a {class} address, which is never fetched (the URL came from outside, so an internal \
+         address is refused before connecting)"
+    )]
+    ForbiddenAddress {
+        /// Which kind of address (the address itself is not given back).
+        class: AddressClass,
+    },
+    /// The host name could not be resolved.
+    #[error("the host name could not be resolved (DNS)")]
+    HostNotFound,
+    /// Nothing accepted the connection.
+    #[error("connection refused: nothing listens at that host and port")]
+    ConnectionRefused,
+    /// The connection could not be made or broke.
+    #[error("could not connect to the host")]
+    ConnectionFailed,
+    /// The server closed the connection early, or its answer is not HTTP/1.1.
+    #[error("the server closed the connection before a complete answer (over https: it may not speak TLS)")]
+    ConnectionClosed,
+    /// TLS failed (certificate, name, protocol).
+    #[error("the TLS connection could not be established (certificate or protocol failure)")]
+    Tls,
+    /// No complete answer within the time limit.
+    #[error("no complete answer within the time limit")]
+    Timeout,
+    /// The body is longer than the limit.
+    #[error("the answer is longer than the limit")]
+    BodyTooLarge {
+        /// The length the server announced in `Content-Length`, if that is what exceeded it.
+        declared: Option<u64>,
+    },
+    /// The URL cannot be requested (not a valid http(s) URL).
+    #[error("the URL cannot be requested")]
+    BadUrl,
+    /// Another failure of the HTTP exchange.
+    #[error("the HTTP exchange failed")]
+    Other,
+}
+
+/// What a server answered.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header, if present and text.
+    pub content_type: Option<String>,
+    /// The `Location` header, if present and text.
+    pub location: Option<String>,
+    /// The body, read only for a 2xx status (empty otherwise), at most the limit.
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for Answer {
+    // The body may be a credential's status list or a request: print its length only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("location", &self.location)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// One GET request through a [`GuardedClient`].
+#[derive(Clone, Copy, Debug)]
+pub struct Get<'a> {
+    /// The URL to request (`https://…`, or `http://…` with `plain_http`).
+    pub url: &'a str,
+    /// The `Accept` header.
+    pub accept: &'a str,
+    /// The longest body read; longer is [`NetError::BodyTooLarge`].
+    pub max_len: usize,
+    /// The time limit for the whole exchange, body included.
+    pub timeout: Duration,
+    /// Allow `http://` for this request (the caller decides when, for tests against loopback).
+    pub plain_http: bool,
+}
+
+/// An HTTPS client that refuses internal addresses after DNS resolution. Clones share one
+/// connection pool.
+#[derive(Clone)]
+pub struct GuardedClient {
+    agent: ureq::Agent,
+    user_agent: &'static str,
+    resolver: Option<Arc<dyn NameResolver>>,
+    allow_private: bool,
+}
+
+impl GuardedClient {
+    /// A client sending `user_agent`, with the system resolver and the address check on.
+    pub fn new(user_agent: &'static str) -> Self {
+        Self::build(user_agent, None, false)
+    }
+
+    /// Resolves host names with `resolver` instead of the system's (IP literals are never
+    /// resolved). The address check applies to its answers as to any other.
+    pub fn with_resolver(self, resolver: impl NameResolver + 'static) -> Self {
+        Self::build(self.user_agent, Some(Arc::new(resolver)), self.allow_private)
+    }
+
+    /// **For tests only.** Lifts the address check, so that a loopback test server can be
+    /// reached. Never use it where the URL comes from a credential or request.
+    pub fn dangerous_allow_private_addresses(self) -> Self {
+        Self::build(self.user_agent, self.resolver, true)
+    }
+
+    /// Whether [`dangerous_allow_private_addresses`](Self::dangerous_allow_private_addresses) was called.
+    pub fn allows_private_addresses(&self) -> bool {
+        self.allow_private
+    }
+
+    fn build(user_agent: &'static str, resolver: Option<Arc<dyn NameResolver>>, allow_private: bool) -> Self {
+        let config = ureq::Agent::config_builder()
+            .https_only(true)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // A proxy resolves names itself, out of reach of the address check.
+            .proxy(None)
+            .user_agent(user_agent)
+            .build();
+        let guard = Guard { resolver: resolver.clone(), allow_private };
+        GuardedClient {
+            agent: ureq::Agent::with_parts(config, DefaultConnector::new(), guard),
+            user_agent,
+            resolver,
+            allow_private,
+        }
+    }
+
+    /// Sends one GET and reads the answer: the body (for a 2xx status only) up to
+    /// `request.max_len`, whether the server announces its length, sends it chunked, or just
+    /// closes the connection.
+    pub fn get(&self, request: &Get<'_>) -> Result<Answer, NetError> {
+        let mut builder = self.agent.get(request.url).header("Accept", request.accept);
+        let mut config = builder.config().timeout_global(Some(request.timeout));
+        if request.plain_http {
+            config = config.https_only(false);
+        }
+        builder = config.build();
+        let mut response = builder.call().map_err(|e| describe(&e))?;
+        let status = response.status().as_u16();
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type = header(ureq::http::header::CONTENT_TYPE);
+        let location = header(ureq::http::header::LOCATION);
+        if !(200..300).contains(&status) {
+            return Ok(Answer { status, content_type, location, body: Vec::new() });
+        }
+        let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
+        if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
+            return Err(NetError::BodyTooLarge { declared: Some(declared) });
+        }
+        let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
+        Ok(Answer { status, content_type, location, body })
+    }
+}
+
+impl fmt::Debug for GuardedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardedClient")
+            .field("user_agent", &self.user_agent)
+            .field("resolver", &self.resolver)
+            .field("allow_private_addresses", &self.allow_private)
+            .finish()
+    }
+}
+
+/// Maps a ureq error to a fixed message.
+fn describe(error: &ureq::Error) -> NetError {
+    match error {
+        ureq::Error::Timeout(_) => NetError::Timeout,
+        ureq::Error::HostNotFound => NetError::HostNotFound,
+        ureq::Error::ConnectionFailed => NetError::ConnectionFailed,
+        ureq::Error::BodyExceedsLimit(_) => NetError::BodyTooLarge { declared: None },
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => NetError::BadUrl,
+        ureq::Error::Tls(_) => NetError::Tls,
+        ureq::Error::Protocol(_) => NetError::ConnectionClosed,
+        ureq::Error::Io(io) => {
+            if let Some(Forbidden(class)) = io.get_ref().and_then(|inner| inner.downcast_ref::<Forbidden>()) {
+                return NetError::ForbiddenAddress { class: *class };
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => NetError::ConnectionRefused,
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => NetError::Timeout,
+                std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::InvalidData => NetError::ConnectionClosed,
+                _ => NetError::ConnectionFailed,
+            }
+        }
+        // rustls errors arrive wrapped in other variants depending on the version.
+        other if other.to_string().to_ascii_lowercase().contains("tls") => NetError::Tls,
+        _ => NetError::Other,
+    }
+}
+
+/// The refusal carried out of the resolver inside an `io::Error`.
+#[derive(Debug)]
+struct Forbidden(AddressClass);
+
+impl fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "refused a {} address", self.0)
+    }
+}
+
+impl std::error::Error for Forbidden {}
+
+/// ureq's resolver step: resolve (system or injected), then vet every address. What this
+/// returns is what ureq's connector dials.
+#[derive(Debug)]
+struct Guard {
+    resolver: Option<Arc<dyn NameResolver>>,
+    allow_private: bool,
+}
+
+impl UreqResolver for Guard {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let addresses = match &self.resolver {
+            None => DefaultResolver::default().resolve(uri, config, timeout)?,
+            Some(resolver) => {
+                let host = uri.host().ok_or_else(|| ureq::Error::BadUri("no host".into()))?;
+                let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+                let literal = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+                let found: Vec<SocketAddr> = match literal.parse::<IpAddr>() {
+                    Ok(ip) => vec![SocketAddr::new(ip, port)],
+                    Err(_) => resolver.resolve(host, port).map_err(|_| ureq::Error::HostNotFound)?,
+                };
+                let mut addresses = self.empty();
+                for address in found {
+                    // At most 16 are kept (ureq's limit); the rest are never dialled.
+                    if addresses.try_push(address).is_err() {
+                        break;
+                    }
+                }
+                if addresses.is_empty() {
+                    return Err(ureq::Error::HostNotFound);
+                }
+                addresses
+            }
+        };
+        if !self.allow_private {
+            // Refuse if ANY answer is internal: a name that mixes public and internal addresses
+            // is a rebinding attempt, not a misconfiguration to work around.
+            if let Some(class) = addresses.iter().find_map(|address| AddressClass::of(address.ip())) {
+                return Err(ureq::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    Forbidden(class),
+                )));
+            }
+        }
+        Ok(addresses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn class(text: &str) -> Option<AddressClass> {
+        AddressClass::of(text.parse().unwrap())
+    }
+
+    #[test]
+    fn classifies_internal_addresses() {
+        use AddressClass::*;
+        for (text, expected) in [
+            ("127.0.0.1", Loopback),
+            ("127.255.0.9", Loopback),
+            ("::1", Loopback),
+            ("10.0.0.1", Private),
+            ("172.16.0.1", Private),
+            ("172.31.255.255", Private),
+            ("192.168.1.1", Private),
+            ("fc00::1", Private),
+            ("fd12:3456::1", Private),
+            ("fec0::1", Private),
+            ("169.254.169.254", LinkLocal),
+            ("fe80::1", LinkLocal),
+            ("100.64.0.1", Shared),
+            ("100.127.255.255", Shared),
+            ("224.0.0.1", Multicast),
+            ("239.255.255.250", Multicast),
+            ("ff02::1", Multicast),
+            ("0.0.0.0", Unspecified),
+            ("0.1.2.3", Unspecified),
+            ("::", Unspecified),
+            ("255.255.255.255", Broadcast),
+            ("240.0.0.1", Reserved),
+            ("192.0.2.1", Reserved),
+            ("198.18.0.1", Reserved),
+            ("2001:db8::1", Reserved),
+            // IPv4 written as IPv6.
+            ("::ffff:127.0.0.1", Loopback),
+            ("::ffff:10.0.0.1", Private),
+            ("::ffff:169.254.169.254", LinkLocal),
+            ("::127.0.0.1", Loopback),
+            ("::10.1.2.3", Private),
+            ("64:ff9b::a9fe:a9fe", LinkLocal),
+            ("64:ff9b:1::a00:1", Private),
+            ("2002:7f00:1::", Loopback),
+            ("2002:a9fe:a9fe::1", LinkLocal),
+        ] {
+            assert_eq!(class(text), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn public_addresses_pass() {
+        for text in [
+            "93.184.215.14",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2002:808:808::1",
+        ] {
+            assert_eq!(class(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn messages_are_fixed_and_name_no_address() {
+        let error = NetError::ForbiddenAddress { class: AddressClass::LinkLocal };
+        let text = error.to_string();
+        assert!(text.contains("link-local") && !text.contains("169.254"), "{text}");
+    }
+}
