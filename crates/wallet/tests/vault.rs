@@ -406,6 +406,9 @@ fn a_record_claiming_a_future_generation_is_refused() {
     assert!(matches!(&error, Error::Tampered { what } if what.contains("does not know")), "{error}");
     raw(&path).execute("UPDATE record SET version = 'x'", []).unwrap();
     assert!(matches!(open(&path), Err(Error::Tampered { .. })));
+    raw(&path).execute("UPDATE meta SET value = 'not a blob' WHERE name = 'state'", []).unwrap();
+    let error = open(&path).unwrap_err();
+    assert!(matches!(&error, Error::Tampered { what } if what.contains("wrong type")), "{error}");
     raw(&path).execute("DELETE FROM meta WHERE name = 'state'", []).unwrap();
     let error = open(&path).unwrap_err();
     assert!(matches!(&error, Error::Tampered { what } if what.contains("state record is missing")), "{error}");
