@@ -806,3 +806,33 @@ fn a_trigger_or_view_planted_in_the_file_is_refused() {
     assert_eq!(open(&path).unwrap().get("consent", "photo").unwrap().unwrap().as_slice(), b"no");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// An anchor whose storage fails after the first record (a keystore that is locked).
+struct FailingAnchor(std::sync::Mutex<u32>);
+
+impl schooltas_wallet::vault::StateAnchor for FailingAnchor {
+    fn load(&self) -> Result<Option<schooltas_wallet::vault::AnchorRecord>, schooltas_wallet::vault::AnchorError> {
+        Ok(None)
+    }
+    fn store(&self, _: &schooltas_wallet::vault::AnchorRecord) -> Result<(), schooltas_wallet::vault::AnchorError> {
+        let mut calls = self.0.lock().unwrap();
+        *calls += 1;
+        if *calls > 1 { Err("the keystore is locked".into()) } else { Ok(()) }
+    }
+}
+
+#[test]
+fn a_failing_anchor_is_reported_and_the_write_is_kept() {
+    let dir = temp_dir("anchor-fails");
+    let path = dir.join("wallet.sqlite");
+    let vault =
+        Vault::create_anchored(&path, Unlock::Passphrase(PASS), FAST, Box::new(FailingAnchor(Default::default())))
+            .unwrap();
+    let error = vault.put("consent", "photo", b"withdrawn").unwrap_err();
+    assert!(matches!(&error, Error::Anchor { reason } if reason == "the keystore is locked"), "{error}");
+    assert!(error.to_string().contains("the change was saved"), "{error}");
+    assert_eq!(vault.get("consent", "photo").unwrap().unwrap().as_slice(), b"withdrawn");
+    drop(vault);
+    assert_eq!(open(&path).unwrap().get("consent", "photo").unwrap().unwrap().as_slice(), b"withdrawn");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
