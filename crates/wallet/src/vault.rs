@@ -422,9 +422,12 @@ fn open_state(key: &WalletKey, blob: &[u8]) -> Result<State> {
 
 fn read_state_blob(connection: &Connection) -> Result<Vec<u8>> {
     connection
-        .query_row("SELECT value FROM meta WHERE name = 'state'", [], |row| row.get::<_, Vec<u8>>(0))
+        .query_row("SELECT value FROM meta WHERE name = 'state'", [], |row| {
+            Ok(row.get_ref(0)?.as_blob().map(<[u8]>::to_vec).ok())
+        })
         .optional()?
-        .ok_or_else(|| tampered("the sealed state record is missing"))
+        .ok_or_else(|| tampered("the sealed state record is missing"))?
+        .ok_or_else(|| tampered("the sealed state record has the wrong type"))
 }
 
 /// Checks that the schema is exactly the wallet's: three tables as created, and no trigger,

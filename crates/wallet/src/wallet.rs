@@ -36,7 +36,8 @@ pub struct Wallet {
     pub(crate) owner: Owner,
     pub(crate) catalog: Catalog,
     /// The decrypted index of credential copies (no SD-JWTs, no keys), rebuilt when the vault
-    /// was written by anything but this wallet's own bookkeeping.
+    /// was written by anything but this wallet's own bookkeeping (this handle or another
+    /// process).
     index: Mutex<Option<(u64, Arc<Vec<IndexedCopy>>)>>,
 }
 
@@ -135,8 +136,10 @@ impl Wallet {
     }
 
     /// The decrypted index of every credential copy, read from the vault only when something
-    /// other than this wallet's own bookkeeping wrote to it since the last read. Answering a
-    /// request in a wallet of 10,000 credentials then decrypts one record, not all of them.
+    /// other than this wallet's own bookkeeping wrote to it since the last read — another
+    /// handle or process included: [`Vault::write_generation`] also counts every commit of
+    /// another connection (`PRAGMA data_version`). Answering a request in a wallet of 10,000
+    /// credentials then decrypts one record, not all of them.
     pub(crate) fn index(&self) -> Result<Arc<Vec<IndexedCopy>>> {
         let generation = self.vault.write_generation(CREDENTIAL_KIND);
         if let Some((built, copies)) = self.index.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
