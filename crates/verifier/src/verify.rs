@@ -29,7 +29,7 @@ use schooltas_credential::sd_jwt::{
     KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
 use schooltas_credential::status_list::StatusListCache;
-use schooltas_credential::trust_list::TrustList;
+use schooltas_credential::trust_list::VerifiedTrustList;
 use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::{Did, Resolver, VerifyingKey};
 
@@ -45,8 +45,9 @@ pub enum UnknownStatus {
 
 /// What the verifier trusts and how strict it is.
 pub struct VerificationContext<'a> {
-    /// Accredited issuers (and our own registration).
-    pub trust_list: &'a TrustList,
+    /// Accredited issuers (and our own registration); checked for expiry at `now` at each
+    /// lookup, so a list that expires while the service runs stops vouching for anyone.
+    pub trust_list: &'a VerifiedTrustList,
     /// DID resolution for issuer keys.
     pub resolver: &'a Resolver,
     /// Status lists, cached with their TTL.
@@ -63,7 +64,12 @@ pub struct VerificationContext<'a> {
 
 impl<'a> VerificationContext<'a> {
     /// A strict context: status must be known, approvals at most 10 minutes old, 60 s skew.
-    pub fn new(trust_list: &'a TrustList, resolver: &'a Resolver, status: &'a StatusListCache, now: i64) -> Self {
+    pub fn new(
+        trust_list: &'a VerifiedTrustList,
+        resolver: &'a Resolver,
+        status: &'a StatusListCache,
+        now: i64,
+    ) -> Self {
         VerificationContext {
             trust_list,
             resolver,
@@ -376,9 +382,10 @@ fn verify_presentation(
         }
     };
     let vct = one.vct().unwrap_or_default().to_owned();
-    let accredited = Did::parse(one.issuer().unwrap_or_default())
-        .map_err(|e| e.to_string())
-        .and_then(|issuer| context.trust_list.check_issuer(&issuer, &vct).map(|_| ()).map_err(|e| e.to_string()));
+    let accredited = Did::parse(one.issuer().unwrap_or_default()).map_err(|e| e.to_string()).and_then(|issuer| {
+        let list = context.trust_list.at(context.now).map_err(|e| e.to_string())?;
+        list.check_issuer(&issuer, &vct).map(|_| ()).map_err(|e| e.to_string())
+    });
     if let Err(reason) = accredited {
         verdict.fail(Check::IssuerAccredited, Some(query_id), reason);
     }
@@ -480,7 +487,11 @@ fn verify_guardian(
         return Err("the approval does not carry a guardianship credential".into());
     }
     let issuer = Did::parse(guardianship.issuer().unwrap_or_default()).map_err(|e| e.to_string())?;
-    context.trust_list.check_issuer(&issuer, vct).map_err(|e| format!("the guardianship credential: {e}"))?;
+    context
+        .trust_list
+        .at(context.now)
+        .and_then(|list| list.check_issuer(&issuer, vct).map(drop))
+        .map_err(|e| format!("the guardianship credential: {e}"))?;
     let status = guardianship.status_reference().map_err(|e| format!("the guardianship credential's status: {e}"))?;
     if let (Some(reference), Some(key)) = (&status, issuer_key.as_ref()) {
         context

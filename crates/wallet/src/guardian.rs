@@ -223,8 +223,9 @@ impl Wallet {
         }
         let verified_request = verify_request_object(&request.request_object, verifiers, now)?;
         let did = verified_request.client_did()?;
+        let trusted = verifiers.trust_list.at(now)?;
         let registration =
-            verifiers.trust_list.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
+            trusted.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
         let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
         let guardianship = self.guardianship_for(&request.child_id, now)?;
 
@@ -244,7 +245,7 @@ impl Wallet {
                 )?;
                 let vct = verified.vct().unwrap_or_default().to_owned();
                 let issuer = Did::parse(verified.issuer().unwrap_or_default())?;
-                verifiers.trust_list.check_issuer(&issuer, &vct)?;
+                trusted.check_issuer(&issuer, &vct)?;
                 let disclosed = verified
                     .disclosed_paths()
                     .iter()

@@ -25,7 +25,7 @@ use schooltas_credential::oid4vp::{
     REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
 };
 use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
-use schooltas_credential::trust_list::{OverAsking, TrustList};
+use schooltas_credential::trust_list::{OverAsking, VerifiedTrustList};
 use schooltas_credential::{ClaimPath, form};
 use schooltas_did::{Resolver, SigningKey};
 
@@ -47,8 +47,9 @@ pub type FetchRequestObject<'a> = &'a dyn Fn(&str) -> Result<String>;
 
 /// What the wallet trusts when it reads a request.
 pub struct Verifiers<'a> {
-    /// The trust list naming registered verifiers (and accredited issuers).
-    pub trust_list: &'a TrustList,
+    /// The trust list naming registered verifiers (and accredited issuers); checked for expiry
+    /// at each request, so a list kept past its `exp` refuses every verifier.
+    pub trust_list: &'a VerifiedTrustList,
     /// DID resolution for the verifier's request-object key.
     pub resolver: &'a Resolver,
     /// Fetches a request object by reference (`request_uri`); `None` accepts only requests by value.
@@ -355,7 +356,14 @@ impl Wallet {
     pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
         let (request_object, request) = read_request(uri, verifiers, now)?;
         let did = request.client_did()?;
-        let Some(registration) = verifiers.trust_list.verifier(&did) else {
+        let list = match verifiers.trust_list.at(now) {
+            Ok(list) => list,
+            Err(error) => {
+                self.log_refusal(&request.client_id, "the trust list is not valid now; fetch a new one", now)?;
+                return Err(error.into());
+            }
+        };
+        let Some(registration) = list.verifier(&did) else {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
             return Err(Error::VerifierNotRegistered { did: did.to_string() });
         };
