@@ -58,7 +58,7 @@ fn run() -> Result<()> {
         )
         .allow(vct("pupil_enrolment"), paths(&["given_name", "group", "sub", "age_over_16"])),
     );
-    let trust_list = trust_list(&[&school], vec![registration]);
+    let trust_list = trust_list(&[&school], vec![registration])?;
     let resolver = resolver(&[&school])?;
     say("De Linde publishes its did:web document; the trust list accredits it and registers its newsletter desk.");
 
@@ -107,7 +107,7 @@ fn run() -> Result<()> {
         let photo_data = TransactionData::new("schooltas_photo_use", ["enrolment"])
             .with_member("object", json!(photo_hash))
             .with_member("channel", json!("newsletter"));
-        let builder = RequestBuilder::new(&trust_list, desk.did(), desk.response_uri(), "newsletter")
+        let builder = RequestBuilder::new(trust_list.at(NOW)?, desk.did(), desk.response_uri(), "newsletter")
             .retention_days(365)
             .credential(
                 CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")])

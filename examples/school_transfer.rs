@@ -81,7 +81,7 @@ fn run() -> Result<()> {
         )
         .allow(vct("learning_results"), paths(&["maths_level"])),
     );
-    let trust_list = trust_list(&[&primary, &secondary], vec![admissions, app]);
+    let trust_list = trust_list(&[&primary, &secondary], vec![admissions, app])?;
     let resolver = resolver(&[&primary, &secondary])?;
     let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: None };
     say(
@@ -137,7 +137,7 @@ fn run() -> Result<()> {
     let status = StatusListCache::new(primary.lists.clone());
     let context = VerificationContext::new(&trust_list, &resolver, &status, NOW);
     let ask = || -> Result<SignedRequest> {
-        let builder = RequestBuilder::new(&trust_list, desk.did(), desk.response_uri(), "transfer")
+        let builder = RequestBuilder::new(trust_list.at(NOW)?, desk.did(), desk.response_uri(), "transfer")
             .credential(query("advice", "school_advice", &ADVICE))
             .credential(query("levels", "learning_results", &LEVELS))
             .credential(query("support", "support_needs", &SUPPORT))
@@ -181,9 +181,10 @@ fn run() -> Result<()> {
     // ---- A learning app asks for too much ---------------------------------------------------
     let too_much = query("levels", "learning_results", &["maths_level"]);
     let too_much = too_much.claim(ClaimPath::claim("reading_level"));
-    let refused = RequestBuilder::new(&trust_list, &did_of(&app_key), "https://rekenkoning.example/r", "practice")
-        .credential(too_much.clone())
-        .build("n-8c1f0e2d7a9b3c4d");
+    let refused =
+        RequestBuilder::new(trust_list.at(NOW)?, &did_of(&app_key), "https://rekenkoning.example/r", "practice")
+            .credential(too_much.clone())
+            .build("n-8c1f0e2d7a9b3c4d");
     check(refused.is_err(), "the app's own request builder refuses to over-ask")?;
     let sneaky = |with_dyslexia: bool| -> Result<String> {
         let mut dcql = schooltas::credential::oid4vp::DcqlQuery::builder().credential(too_much.clone());

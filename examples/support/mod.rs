@@ -12,7 +12,9 @@ use schooltas::credential::date::CalendarDate;
 use schooltas::credential::oid4vp::{LegalBasis, LocalizedText};
 use schooltas::credential::sd_jwt::issuer_key_via_did;
 use schooltas::credential::status_list::{InMemoryStatusLists, StatusListCache};
-use schooltas::credential::trust_list::{AccreditedIssuer, TrustList, VerifierRegistration};
+use schooltas::credential::trust_list::{
+    AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
+};
 use schooltas::did::did_web::DocumentFetcher;
 use schooltas::did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas::issuer::store::SqliteStore;
@@ -206,8 +208,9 @@ pub(crate) fn child(birth_date: &str) -> Result<Wallet> {
     new_wallet(Role::Child { birth_date: CalendarDate::parse(birth_date)? })
 }
 
-/// The trust-list operator's list: accredited schools and registered verifiers.
-pub(crate) fn trust_list(schools: &[&School], verifiers: Vec<VerifierRegistration>) -> TrustList {
+/// The trust-list operator's list: accredited schools and registered verifiers, signed by the
+/// operator and verified against the operator's DID, as every wallet and verifier does.
+pub(crate) fn trust_list(schools: &[&School], verifiers: Vec<VerifierRegistration>) -> Result<VerifiedTrustList> {
     let operator = SigningKey::from_ed25519_seed(&[90; 32]);
     let mut list = TrustList::new(did_of(&operator), NOW - 86_400, NOW + 365 * 86_400);
     for school in schools {
@@ -221,7 +224,8 @@ pub(crate) fn trust_list(schools: &[&School], verifiers: Vec<VerifierRegistratio
     for registration in verifiers {
         list = list.with_verifier(registration);
     }
-    list
+    let jwt = list.sign(&operator, &kid_of(&operator)?)?;
+    Ok(UnverifiedTrustList::parse(&jwt)?.verify_with_resolver(&Resolver::offline(), &did_of(&operator), NOW, 60)?)
 }
 
 pub(crate) fn consent_basis() -> LegalBasis {

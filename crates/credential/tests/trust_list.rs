@@ -9,7 +9,7 @@ use schooltas_credential::oid4vp::{
 };
 use schooltas_credential::trust_list::{
     AccreditedIssuer, MAX_TRUST_LIST_LEN, OverAsking, RegisteredPurpose, TRUST_LIST_TYP, TrustList, TrustListError,
-    UnverifiedTrustList, VerifierRegistration,
+    UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, base64url, did_key};
@@ -105,8 +105,14 @@ fn did_error(result: Result<impl std::fmt::Debug, Error>) -> schooltas_did::Erro
     }
 }
 
-fn verify(jwt: &str, operator: &Party, now: i64) -> Result<TrustList, Error> {
+fn verify(jwt: &str, operator: &Party, now: i64) -> Result<VerifiedTrustList, Error> {
     UnverifiedTrustList::parse(jwt)?.verify_with(operator.key.verifying_key(), &operator.did, now, SKEW)
+}
+
+/// The sample list, signed by an EdDSA operator and verified at `NOW`.
+fn verified_sample() -> VerifiedTrustList {
+    let operator = party(Algorithm::EdDsa);
+    sample_list(&operator.did).sign_and_verify(&operator.key, &operator.kid, NOW, SKEW).unwrap().1
 }
 
 /// Signs `payload` as given (bypassing [`TrustList::sign`]'s checks), with header `typ` and
@@ -134,7 +140,7 @@ fn round_trip_eddsa() {
     assert_eq!(parsed.header().typ(), Some(TRUST_LIST_TYP));
     assert_eq!(parsed.header().alg(), Some(Algorithm::EdDsa));
     assert_eq!(parsed.kid().unwrap(), operator.kid);
-    assert_eq!(verify(&jwt, &operator, NOW).unwrap(), list);
+    assert_eq!(verify(&jwt, &operator, NOW).unwrap().content(), &list);
 }
 
 #[test]
@@ -143,7 +149,7 @@ fn round_trip_es256() {
     let list = sample_list(&operator.did);
     let jwt = list.sign(&operator.key, &operator.kid).unwrap();
     assert_eq!(UnverifiedTrustList::parse(&jwt).unwrap().header().alg(), Some(Algorithm::Es256));
-    assert_eq!(verify(&jwt, &operator, NOW).unwrap(), list);
+    assert_eq!(verify(&jwt, &operator, NOW).unwrap().content(), &list);
 }
 
 #[test]
@@ -156,7 +162,7 @@ fn round_trip_through_resolver() {
             .unwrap()
             .verify_with_resolver(&Resolver::offline(), &operator.did, NOW, SKEW)
             .unwrap();
-        assert_eq!(verified, list);
+        assert_eq!(verified.content(), &list);
     }
 }
 
@@ -200,7 +206,8 @@ fn reads_the_documented_example_and_ignores_unknown_members() {
         ]
     });
     let jwt = sign_raw(&payload, Some(TRUST_LIST_TYP), &operator.key, &operator.kid);
-    let list = verify(&jwt, &operator, NOW).unwrap();
+    let verified = verify(&jwt, &operator, NOW).unwrap();
+    let list = verified.at(NOW).unwrap();
     assert_eq!(list.issuer(&school()).unwrap().name, "Basisschool De Linde");
     let purpose = list.verifier(&photographer()).unwrap().purpose("newsletter").unwrap();
     assert_eq!(purpose.credentials[0].legal_basis, Some(LegalBasis::Consent));
@@ -211,7 +218,8 @@ fn reads_the_documented_example_and_ignores_unknown_members() {
 
 #[test]
 fn accredited_issuer_is_found() {
-    let list = sample_list(&party(Algorithm::EdDsa).did);
+    let verified = verified_sample();
+    let list = verified.at(NOW).unwrap();
     let issuer = list.check_issuer(&school(), SUPPORT).unwrap();
     assert_eq!(issuer.brin.as_deref(), Some("12AB"));
     assert!(list.issuer(&school()).is_some());
@@ -220,7 +228,8 @@ fn accredited_issuer_is_found() {
 
 #[test]
 fn issuer_not_accredited_for_the_type_is_refused() {
-    let list = sample_list(&party(Algorithm::EdDsa).did);
+    let verified = verified_sample();
+    let list = verified.at(NOW).unwrap();
     let error = list.check_issuer(&school(), GUARDIANSHIP).unwrap_err();
     assert!(
         matches!(&error, TrustListError::IssuerNotAccredited { did, vct } if did == "did:web:school.example" && vct == GUARDIANSHIP),
@@ -230,14 +239,16 @@ fn issuer_not_accredited_for_the_type_is_refused() {
 
 #[test]
 fn unlisted_issuer_is_refused() {
-    let list = sample_list(&party(Algorithm::EdDsa).did);
+    let verified = verified_sample();
+    let list = verified.at(NOW).unwrap();
     let error = list.check_issuer(&did("did:web:rogue.example"), ENROLMENT).unwrap_err();
     assert!(matches!(&error, TrustListError::IssuerNotListed { did } if did == "did:web:rogue.example"), "{error:?}");
 }
 
 #[test]
 fn verifier_purposes_are_found() {
-    let list = sample_list(&party(Algorithm::EdDsa).did);
+    let verified = verified_sample();
+    let list = verified.at(NOW).unwrap();
     let lyceum = list.verifier(&secondary_school()).unwrap();
     assert_eq!(lyceum.name, "Het Lyceum");
     let transfer = lyceum.purpose("transfer").unwrap();
@@ -295,7 +306,7 @@ fn enrolment_query(claims: &[&str]) -> CredentialQuery {
 }
 
 fn photographer_registration() -> VerifierRegistration {
-    sample_list(&party(Algorithm::EdDsa).did).verifier(&photographer()).unwrap().clone()
+    verified_sample().at(NOW).unwrap().verifier(&photographer()).unwrap().clone()
 }
 
 fn newsletter_request(query: CredentialQuery) -> AuthorizationRequest {
@@ -399,7 +410,8 @@ fn retention_too_long_is_flagged() {
 
 #[test]
 fn per_query_basis_is_checked_against_the_registration() {
-    let list = sample_list(&party(Algorithm::EdDsa).did);
+    let verified = verified_sample();
+    let list = verified.at(NOW).unwrap();
     let lyceum = list.verifier(&secondary_school()).unwrap();
     let query = DcqlQuery::builder()
         .credential(
@@ -463,7 +475,8 @@ fn over_asking_query_serves_the_verifier_before_it_builds_a_request() {
 
 #[test]
 fn check_request_refuses_over_asking_and_unlisted_verifiers() {
-    let list = sample_list(&party(Algorithm::EdDsa).did);
+    let verified = verified_sample();
+    let list = verified.at(NOW).unwrap();
     let within = newsletter_request(enrolment_query(&["group"]));
     assert_eq!(list.check_request(&within).unwrap().did, photographer());
 
@@ -498,8 +511,43 @@ fn expired_list_is_refused() {
     let list = TrustList { expires_at: NOW - SKEW + 1, ..list };
     let jwt = list.sign(&operator.key, &operator.kid).unwrap();
     assert!(verify(&jwt, &operator, NOW).is_ok());
-    // A cached list is checked again before each use.
-    assert!(matches!(list.check_current(NOW + DAY, SKEW), Err(TrustListError::Expired { .. })));
+}
+
+#[test]
+fn a_list_valid_at_load_is_refused_at_each_use_after_it_expires() {
+    let operator = party(Algorithm::EdDsa);
+    let list = TrustList { expires_at: NOW + DAY, ..sample_list(&operator.did) };
+    let jwt = list.sign(&operator.key, &operator.kid).unwrap();
+    // Loaded and verified while valid, as a service does at start-up…
+    let verified = verify(&jwt, &operator, NOW).unwrap();
+    assert!(verified.at(NOW).unwrap().check_issuer(&school(), ENROLMENT).is_ok());
+    assert_eq!(verified.expires_at(), NOW + DAY);
+    // …it still answers until `exp` (plus the skew it was verified with)…
+    assert!(verified.at(NOW + DAY + SKEW - 1).is_ok());
+    // …and after that, every lookup is refused with the expiry, not with a stale answer.
+    for later in [NOW + DAY + SKEW, NOW + 30 * DAY, i64::MAX] {
+        let error = verified.at(later).unwrap_err();
+        assert!(
+            matches!(error, TrustListError::Expired { expires_at, now } if expires_at == NOW + DAY && now == later),
+            "{error:?}"
+        );
+    }
+    // A clock that runs backwards past `iat` is refused too.
+    let error = verified.at(NOW - DAY - SKEW - 1).unwrap_err();
+    assert!(matches!(error, TrustListError::IssuedInFuture { .. }), "{error:?}");
+}
+
+#[test]
+fn a_deserialized_list_has_no_lookups_until_it_is_verified() {
+    // Compile-time rule, checked here by what the types offer: the plain content type can be
+    // read from JSON (the operator's input to `sign`), but only `VerifiedTrustList::at` gives
+    // `check_issuer`; the verified type implements no `Deserialize` (see `sign_and_verify`).
+    let operator = party(Algorithm::EdDsa);
+    let content: TrustList = serde_json::from_value(payload_of(&sample_list(&operator.did))).unwrap();
+    let (_, verified) = content.sign_and_verify(&operator.key, &operator.kid, NOW, SKEW).unwrap();
+    assert_eq!(verified.content(), &content);
+    assert_eq!(verified.operator(), &operator.did);
+    assert!(verified.at(NOW).unwrap().check_issuer(&school(), ENROLMENT).is_ok());
 }
 
 #[test]

@@ -15,7 +15,8 @@ use schooltas_issuer::store::{
     AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, SqliteStore, StatusListRow,
 };
 use schooltas_issuer::{
-    Brin, ClaimsSource, Error, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy,
+    Brin, ClaimsSource, CredentialRequestRefusal, Error, Issuer, OfferPolicy, SchoolKeys, SchoolLocation,
+    SchoolProfile, StatusPolicy,
 };
 use serde_json::{Map, Value, json};
 
@@ -86,7 +87,11 @@ fn a_second_request_with_the_same_token_is_refused_as_invalid_token() {
     let again = send(&issuer, &token, &credential_request(&issuer, "pupil_enrolment", 1)).unwrap_err();
     assert_eq!(again.error, ErrorCode::InvalidToken);
     assert_eq!(again.error.http_status(), 401);
-    assert!(again.to_string().contains("already used for pupil_enrolment"), "{again}");
+    assert_eq!(
+        again.error_description,
+        Some(CredentialRequestRefusal::TokenAlreadyUsed { config_id: "pupil_enrolment".into() }.to_string()),
+        "refused as TokenAlreadyUsed"
+    );
     assert!(!again.to_string().contains(&token), "the answer does not echo the token");
 
     // The other offered configuration is still allowed, once.
@@ -94,12 +99,24 @@ fn a_second_request_with_the_same_token_is_refused_as_invalid_token() {
     // Now the token allows nothing and is gone from the store.
     let spent = send(&issuer, &token, &credential_request(&issuer, "school_advice", 1)).unwrap_err();
     assert_eq!(spent.error, ErrorCode::InvalidToken);
+    assert_eq!(spent.error_description, Some(CredentialRequestRefusal::UnknownToken.to_string()), "used up: deleted");
     assert!(issuer.authorize(&token, NOW + 2).unwrap().is_none());
 
     let issued = issuer.credentials_of("pupil-17").unwrap();
     let copies: Vec<(&str, u32)> = issued.iter().map(|row| (row.config_id.as_str(), row.copies)).collect();
     assert_eq!(copies.len(), 2);
     assert!(copies.contains(&("pupil_enrolment", 3)) && copies.contains(&("school_advice", 1)), "{copies:?}");
+}
+
+#[test]
+fn an_expired_token_fetches_nothing() {
+    let issuer = school(SqliteStore::in_memory().unwrap());
+    let token = access_token(&issuer, &["pupil_enrolment"]);
+    let body = credential_request(&issuer, "pupil_enrolment", 1);
+    // OfferPolicy::default() gives tokens 300 s; the token was issued at NOW.
+    let late = issuer.credential_endpoint(&token, &body, &administration(), NOW + 300).unwrap_err();
+    assert_eq!(late.error, ErrorCode::InvalidToken);
+    assert_eq!(late.error_description, Some(CredentialRequestRefusal::ExpiredToken.to_string()));
 }
 
 #[test]

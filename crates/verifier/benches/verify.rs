@@ -33,8 +33,10 @@ use schooltas_credential::sd_jwt::{
 use schooltas_credential::status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
 };
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
-use schooltas_did::{Did, PublicKey, Resolver, Signature, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_credential::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+};
+use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signature, Signer, SigningKey, VerifyingKey, did_key};
 use schooltas_verifier::{RequestBuilder, VerificationContext, verify_response};
 use serde_json::{Value, json};
 
@@ -86,7 +88,7 @@ fn present(credential: &str, holder: &SigningKey, claims: &[&str], request: &Aut
 
 /// Everything the verifier holds, and the response to time.
 struct World {
-    trust_list: TrustList,
+    trust_list: VerifiedTrustList,
     resolver: Resolver,
     status: StatusListCache,
     request: AuthorizationRequest,
@@ -120,9 +122,11 @@ impl World {
             .allow(vct("pupil_enrolment"), paths(&ENROLMENT_CLAIMS))
             .allow(vct("learning_results"), paths(&RESULTS_CLAIMS)),
         );
-        let trust_list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
+        let (_, trust_list) = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
             .with_issuer(issuer)
-            .with_verifier(registration);
+            .with_verifier(registration)
+            .sign_and_verify(&operator, &DidUrl::parse(&kid_of(&operator)).unwrap(), NOW, 60)
+            .unwrap();
 
         // A 1-bit status list of 1,024 entries, fresh for the whole run (the clock is fixed).
         let lists = Arc::new(InMemoryStatusLists::new());
@@ -137,14 +141,18 @@ impl World {
         let query = |id: &str, type_id: &str, claims: &[&str]| {
             claims.iter().fold(CredentialQuery::sd_jwt_vc(id, [vct(type_id)]), |q, c| q.claim(ClaimPath::claim(*c)))
         };
-        let request =
-            RequestBuilder::new(&trust_list, &did_of(&verifier), "https://school.example/response", "newsletter")
-                .retention_days(365)
-                .credential(query("enrolment", "pupil_enrolment", &ENROLMENT_CLAIMS))
-                .credential(query("learning_results", "learning_results", &RESULTS_CLAIMS))
-                .state("session-7f3a")
-                .build("n-Q9v7c2LmX4pTz8Rk")
-                .unwrap();
+        let request = RequestBuilder::new(
+            trust_list.at(NOW).unwrap(),
+            &did_of(&verifier),
+            "https://school.example/response",
+            "newsletter",
+        )
+        .retention_days(365)
+        .credential(query("enrolment", "pupil_enrolment", &ENROLMENT_CLAIMS))
+        .credential(query("learning_results", "learning_results", &RESULTS_CLAIMS))
+        .state("session-7f3a")
+        .build("n-Q9v7c2LmX4pTz8Rk")
+        .unwrap();
 
         // The child is 15: the answer needs the parent's approval.
         let enrolment = issue(

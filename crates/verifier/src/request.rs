@@ -5,7 +5,7 @@ use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
     LegalBasis, Purpose, SchooltasExtension, TransactionData,
 };
-use schooltas_credential::trust_list::{TrustList, TrustListError};
+use schooltas_credential::trust_list::{CurrentTrustList, TrustListError};
 use schooltas_did::{Did, DidUrl, Signer};
 
 /// Builds an OpenID4VP request: a DCQL query, the purpose (code and text from the verifier's
@@ -31,14 +31,17 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// let did = did_key::did_for(&PublicKey::Verifying(school.verifying_key().clone()));
 /// let enrolment = "https://schooltas.nl/credentials/enrolment/v1";
 /// let text = LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() };
-/// let trust_list = TrustList::new(did.clone(), 0, 2_000_000_000).with_verifier(
-///     VerifierRegistration::new(did.clone(), "De Linde").with_purpose(
+/// let now = 1_800_000_000;
+/// // The verifier signs its own list here; in practice it verifies the operator's.
+/// let kid = did.with_fragment(did.method_specific_id())?;
+/// let (_, trust_list) = TrustList::new(did.clone(), now - 60, now + 86_400)
+///     .with_verifier(VerifierRegistration::new(did.clone(), "De Linde").with_purpose(
 ///         RegisteredPurpose::new("newsletter", text, LegalBasis::Consent, 365)
 ///             .allow(enrolment, vec![ClaimPath::claim("group"), ClaimPath::claim("sub")]),
-///     ),
-/// );
+///     ))
+///     .sign_and_verify(&school, &kid, now, 60)?;
 /// let asks_group = CredentialQuery::sd_jwt_vc("enrolment", [enrolment]).claim(ClaimPath::claim("group"));
-/// let request = RequestBuilder::new(&trust_list, &did, "https://delinde.example/response", "newsletter")
+/// let request = RequestBuilder::new(trust_list.at(now)?, &did, "https://delinde.example/response", "newsletter")
 ///     .retention_days(365)
 ///     .credential(asks_group.clone())
 ///     .build("n-4f0c8a7e1b2d3c5f")?;
@@ -49,7 +52,7 @@ use schooltas_did::{Did, DidUrl, Signer};
 ///
 /// // Asking for the birth date as well is refused: it is not in the registration.
 /// let too_much = asks_group.claim(ClaimPath::claim("birth_date"));
-/// let refused = RequestBuilder::new(&trust_list, &did, "https://delinde.example/response", "newsletter")
+/// let refused = RequestBuilder::new(trust_list.at(now)?, &did, "https://delinde.example/response", "newsletter")
 ///     .credential(too_much)
 ///     .build("n-4f0c8a7e1b2d3c5f");
 /// assert!(refused.is_err());
@@ -57,7 +60,7 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// ```
 #[derive(Clone, Debug)]
 pub struct RequestBuilder<'a> {
-    trust_list: &'a TrustList,
+    trust_list: CurrentTrustList<'a>,
     verifier: Did,
     response_uri: String,
     purpose_code: String,
@@ -72,9 +75,11 @@ pub struct RequestBuilder<'a> {
 
 impl<'a> RequestBuilder<'a> {
     /// A request from `verifier` (its DID, as registered in `trust_list`) for the registered
-    /// purpose `purpose_code`, answered at `response_uri` (https).
+    /// purpose `purpose_code`, answered at `response_uri` (https). Take `trust_list` from
+    /// [`schooltas_credential::trust_list::VerifiedTrustList::at`] for each request: an expired
+    /// list then refuses to build any.
     pub fn new(
-        trust_list: &'a TrustList,
+        trust_list: CurrentTrustList<'a>,
         verifier: &Did,
         response_uri: impl Into<String>,
         purpose_code: impl Into<String>,

@@ -49,7 +49,7 @@ use schooltas_credential::sd_jwt::{
     KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
 use schooltas_credential::status_list::StatusListCache;
-use schooltas_credential::trust_list::{RegisteredPurpose, TrustList};
+use schooltas_credential::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
 use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, Resolver, VerifyingKey};
@@ -66,8 +66,9 @@ pub enum UnknownStatus {
 
 /// What the verifier trusts and how strict it is.
 pub struct VerificationContext<'a> {
-    /// Accredited issuers (and our own registration).
-    pub trust_list: &'a TrustList,
+    /// Accredited issuers (and our own registration); checked for expiry at `now` at each
+    /// lookup, so a list that expires while the service runs stops vouching for anyone.
+    pub trust_list: &'a VerifiedTrustList,
     /// DID resolution for issuer keys.
     pub resolver: &'a Resolver,
     /// Status lists, cached with their TTL.
@@ -84,7 +85,12 @@ pub struct VerificationContext<'a> {
 
 impl<'a> VerificationContext<'a> {
     /// A strict context: status must be known, approvals at most 10 minutes old, 60 s skew.
-    pub fn new(trust_list: &'a TrustList, resolver: &'a Resolver, status: &'a StatusListCache, now: i64) -> Self {
+    pub fn new(
+        trust_list: &'a VerifiedTrustList,
+        resolver: &'a Resolver,
+        status: &'a StatusListCache,
+        now: i64,
+    ) -> Self {
         VerificationContext {
             trust_list,
             resolver,
@@ -347,6 +353,14 @@ fn describe_did(error: &schooltas_did::Error) -> &'static str {
             "the issuer's DID document has no usable key for this credential"
         }
         E::TooLarge { .. } => "a JWS is larger than allowed",
+        // Strict JSON (issue 12 item 10); the member name is the sender's, so it is not echoed.
+        E::Json(schooltas_did::strict_json::Error::DuplicateMember { .. }) => {
+            "a signed JSON object names a member twice (it could read differently in two parsers)"
+        }
+        E::Json(schooltas_did::strict_json::Error::IntegerOutOfRange) => {
+            "a signed JSON text has an integer beyond 64 bits"
+        }
+        E::Json(schooltas_did::strict_json::Error::TooDeep { .. }) => "a signed JSON text is nested too deeply",
         _ => "a JWS, key or DID is malformed",
     }
 }
@@ -450,7 +464,7 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
         });
     }
 
-    legal_bases(request, &response, context.trust_list, &mut verdict);
+    legal_bases(request, &response, context.trust_list, context.now, &mut verdict);
     check_consent(request, &response, &verified, context, &mut verdict);
     verdict
 }
@@ -462,7 +476,8 @@ fn unverified_issuer_and_type(presentation: &str) -> Result<(String, String), &'
     let jwt = presentation.split('~').next().unwrap_or_default();
     let jws = CompactJws::parse(jwt).map_err(|_| "the issuer-signed JWT is malformed")?;
     let payload = jws.dangerous_unverified_payload().map_err(|_| "the issuer-signed JWT is malformed")?;
-    let payload: Value = serde_json::from_slice(&payload).map_err(|_| "the issuer-signed payload is not JSON")?;
+    let payload: Value = schooltas_did::strict_json::from_slice(&payload)
+        .map_err(|_| "the issuer-signed payload is not strict JSON (or names a member twice)")?;
     let text = |name: &str| payload.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     let iss = text("iss").ok_or("the credential names no issuer (iss)")?;
     let vct = text("vct").ok_or("the credential names no type (vct)")?;
@@ -471,7 +486,9 @@ fn unverified_issuer_and_type(presentation: &str) -> Result<(String, String), &'
 
 /// Whether the trust list accredits `iss` for `vct`. The reason never echoes either value:
 /// both come from the sender.
-fn accredited(trust_list: &TrustList, iss: &str, vct: &str) -> Result<(), &'static str> {
+fn accredited(trust_list: &VerifiedTrustList, now: i64, iss: &str, vct: &str) -> Result<(), &'static str> {
+    // Trust lists are re-checked for expiry at each use (issue 12 item 9).
+    let trust_list = trust_list.at(now).map_err(|_| "the trust list expired (or is not yet valid): refresh it")?;
     let issuer = Did::parse(iss).map_err(|_| "the credential's issuer is not a DID")?;
     trust_list
         .check_issuer(&issuer, vct)
@@ -503,7 +520,7 @@ fn verify_presentation(
             return None;
         }
     };
-    if let Err(reason) = accredited(context.trust_list, &claimed_iss, &claimed_vct) {
+    if let Err(reason) = accredited(context.trust_list, context.now, &claimed_iss, &claimed_vct) {
         verdict.fail(Check::IssuerAccredited, Some(query_id), reason);
         return None;
     }
@@ -576,7 +593,10 @@ fn check_status(
 }
 
 /// The purpose the verifier is registered for under the request's purpose code, if any.
-fn registered_purpose<'t>(request: &AuthorizationRequest, trust_list: &'t TrustList) -> Option<&'t RegisteredPurpose> {
+fn registered_purpose<'t>(
+    request: &AuthorizationRequest,
+    trust_list: CurrentTrustList<'t>,
+) -> Option<&'t RegisteredPurpose> {
     let extension = request.schooltas.as_ref()?;
     let did = request.client_did().ok()?;
     trust_list.verifier(&did)?.purpose(&extension.purpose.code)
@@ -608,10 +628,19 @@ fn registered_basis(purpose: &RegisteredPurpose, vcts: &[String]) -> Option<Lega
 fn legal_bases(
     request: &AuthorizationRequest,
     response: &AuthorizationResponse,
-    trust_list: &TrustList,
+    trust_list: &VerifiedTrustList,
+    now: i64,
     verdict: &mut Verdict,
 ) {
-    let purpose = registered_purpose(request, trust_list);
+    // An expired list gives no registration: every query then rests on consent. The expiry
+    // itself is reported once, as `issuer_accredited`, not again per query.
+    let Ok(current) = trust_list.at(now) else {
+        for query_id in response.vp_token.keys() {
+            verdict.legal_bases.insert(query_id.clone(), LegalBasis::Consent);
+        }
+        return;
+    };
+    let purpose = registered_purpose(request, current);
     let mut query_ids: BTreeSet<&str> = request.dcql_query.credentials.iter().map(|q| q.id.as_str()).collect();
     query_ids.extend(response.vp_token.keys().map(String::as_str));
     for query_id in query_ids {
@@ -776,7 +805,7 @@ fn verify_guardian(
     if claimed_vct != expected_vct {
         return Err(refuse("the approval does not carry a guardianship credential".into()));
     }
-    accredited(context.trust_list, &claimed_iss, &claimed_vct)
+    accredited(context.trust_list, context.now, &claimed_iss, &claimed_vct)
         .map_err(|reason| (Check::IssuerAccredited, format!("the guardianship credential: {reason}")))?;
     let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     options.clock_skew = context.skew;

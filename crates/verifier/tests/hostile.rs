@@ -18,7 +18,9 @@ use schooltas_credential::status_list::{
     Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListFetcher, StatusListToken,
     StatusListUri, StatusReference,
 };
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
+use schooltas_credential::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_verifier::{
@@ -74,7 +76,7 @@ impl DocumentFetcher for CountingWeb {
 struct World {
     school: SigningKey,
     verifier: SigningKey,
-    trust_list: TrustList,
+    trust_list: VerifiedTrustList,
     resolver: Resolver,
     web_fetches: Arc<AtomicUsize>,
     status_fetched: Arc<std::sync::Mutex<Vec<String>>>,
@@ -104,9 +106,11 @@ impl World {
             .allow(vct("pupil_enrolment"), ASKED.map(ClaimPath::claim).to_vec()),
         );
         let operator = SigningKey::from_ed25519_seed(&[5; 32]);
-        let trust_list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
-            .with_issuer(issuer)
-            .with_verifier(registration);
+        let trust_list = operator_signs(
+            TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
+                .with_issuer(issuer)
+                .with_verifier(registration),
+        );
         let lists = Arc::new(InMemoryStatusLists::new());
         let status_fetched = Arc::new(std::sync::Mutex::new(Vec::new()));
         let web_fetches = Arc::new(AtomicUsize::new(0));
@@ -144,7 +148,7 @@ impl World {
     }
 
     fn builder(&self) -> RequestBuilder<'_> {
-        RequestBuilder::new(&self.trust_list, &did_of(&self.verifier), RESPONSE_URI, "newsletter")
+        RequestBuilder::new(self.trust_list.at(NOW).unwrap(), &did_of(&self.verifier), RESPONSE_URI, "newsletter")
             .retention_days(365)
             .state(STATE)
     }
@@ -475,9 +479,11 @@ fn a_siblings_sixteen_plus_evidence_on_a_non_consent_query_does_not_exempt_the_c
         ["arrangements", "sub"].map(ClaimPath::claim).to_vec(),
         LegalBasis::Consent,
     );
-    world.trust_list = TrustList::new(world.trust_list.operator.clone(), NOW - 60, NOW + 86_400)
-        .with_issuer(issuer)
-        .with_verifier(VerifierRegistration::new(did_of(&world.verifier), "Stedelijk").with_purpose(purpose));
+    world.trust_list = operator_signs(
+        TrustList::new(world.trust_list.content().operator.clone(), NOW - 60, NOW + 86_400)
+            .with_issuer(issuer)
+            .with_verifier(VerifierRegistration::new(did_of(&world.verifier), "Stedelijk").with_purpose(purpose)),
+    );
     let request = world
         .builder()
         .credential(
@@ -628,7 +634,7 @@ fn hand_issued(signer: &SigningKey, iss: &str, vct: &str, holder: &SigningKey) -
 // ---- 4. A nonce is spent only by a valid answer -------------------------------------------
 
 fn desk_request(world: &World, desk: &Verifier) -> schooltas_verifier::SignedRequest {
-    let builder = RequestBuilder::new(&world.trust_list, desk.did(), desk.response_uri(), "newsletter")
+    let builder = RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
         .state(STATE)
         .credential(World::query("enrolment"));
     desk.request(builder, NOW, 600).unwrap()
@@ -711,7 +717,7 @@ fn an_unknown_or_expired_nonce_is_a_replay_and_nothing_is_fetched() {
     assert_eq!(checks(&received.verdict), [Check::Replay]);
     assert!(world.status_fetched.lock().unwrap().is_empty(), "refused before any verification");
     // Expired: issued an hour ago for ten minutes.
-    let builder = RequestBuilder::new(&world.trust_list, desk.did(), desk.response_uri(), "newsletter")
+    let builder = RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
         .state(STATE)
         .credential(World::query("enrolment"));
     let late = desk.request(builder, NOW - 3600, 600).unwrap();
@@ -751,4 +757,12 @@ fn failure_reasons_echo_no_claim_value_and_no_connection_detail() {
             assert!(!text.contains(secret), "{secret:?} in {text}");
         }
     }
+}
+
+/// The test operator (seed 5) signs the list; lookups go through the verified list.
+fn operator_signs(list: TrustList) -> VerifiedTrustList {
+    let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+    let did = did_of(&operator);
+    let kid = schooltas_did::DidUrl::parse(&format!("{did}#{}", did.method_specific_id())).unwrap();
+    list.sign_and_verify(&operator, &kid, NOW, 60).unwrap().1
 }

@@ -17,7 +17,9 @@ use schooltas_credential::status_list::{
     Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
     StatusReference, StatusValue,
 };
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
+use schooltas_credential::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
+};
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_verifier::{Check, RequestBuilder, UnknownStatus, Verdict, VerificationContext, verify_response};
 use serde_json::{Map, Value, json};
@@ -41,7 +43,7 @@ fn vct(id: &str) -> String {
 struct World {
     school: SigningKey,
     verifier: SigningKey,
-    trust_list: TrustList,
+    trust_list: VerifiedTrustList,
     resolver: Resolver,
     lists: Arc<InMemoryStatusLists>,
     status: StatusListCache,
@@ -72,9 +74,12 @@ impl World {
             ),
         );
         let operator = SigningKey::from_ed25519_seed(&[5; 32]);
-        let trust_list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
+        let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
+        let (_, trust_list) = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400 * 30)
             .with_issuer(issuer)
-            .with_verifier(registration);
+            .with_verifier(registration)
+            .sign_and_verify(&operator, &kid, NOW, 60)
+            .unwrap();
         let lists = Arc::new(InMemoryStatusLists::new());
         let world = World {
             status: StatusListCache::new(lists.clone()),
@@ -112,12 +117,17 @@ impl World {
         for claim in claims {
             query = query.claim(ClaimPath::claim(*claim));
         }
-        RequestBuilder::new(&self.trust_list, &did_of(&self.verifier), "https://school.example/response", "newsletter")
-            .retention_days(365)
-            .credential(query)
-            .state("session-7f3a")
-            .build("n-Q9v7c2LmX4pTz8Rk")
-            .unwrap()
+        RequestBuilder::new(
+            self.trust_list.at(NOW).unwrap(),
+            &did_of(&self.verifier),
+            "https://school.example/response",
+            "newsletter",
+        )
+        .retention_days(365)
+        .credential(query)
+        .state("session-7f3a")
+        .build("n-Q9v7c2LmX4pTz8Rk")
+        .unwrap()
     }
 
     /// An enrolment credential for a child of `age`, issued by `issuer` with status index `index`.
@@ -313,6 +323,29 @@ fn a_revoked_credential_is_refused_and_an_unknown_status_follows_the_policy() {
 }
 
 #[test]
+fn a_trust_list_that_expired_since_it_was_loaded_accredits_no_one() {
+    // The operator's list, verified a while ago (NOW − 100) when it was still valid, and kept
+    // by the service past its `exp` (NOW − 61, i.e. more than the 60 s skew ago).
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let (_, presentation) = sixteen(&world, &request);
+    let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+    let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
+    let stale = TrustList { issued_at: NOW - 200, expires_at: NOW - 61, ..world.trust_list.content().clone() };
+    let (_, loaded) = stale.sign_and_verify(&operator, &kid, NOW - 100, 60).unwrap();
+    let context = VerificationContext::new(&loaded, &world.resolver, &world.status, NOW);
+    let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &context);
+    assert_eq!(failed_checks(&verdict), [Check::IssuerAccredited], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("the trust list expired"), "{}", verdict.failures[0]);
+    // The same response passes with the current list.
+    let fresh = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
+    assert!(fresh.is_accepted(), "{:?}", fresh.failures);
+    // And no request can be built from the stale one.
+    let error = loaded.at(NOW).unwrap_err();
+    assert!(matches!(error, TrustListError::Expired { expires_at, now: NOW } if expires_at == NOW - 61), "{error:?}");
+}
+
+#[test]
 fn an_unaccredited_issuer_is_refused() {
     let world = World::new();
     let request = world.request(&ASKED);
@@ -440,7 +473,7 @@ fn transaction_data_must_be_signed_by_the_key_binding() {
         .with_member("photo_sha256", json!("9f2c0d1e"))
         .with_member("channel", json!("newsletter"));
     let request = RequestBuilder::new(
-        &world.trust_list,
+        world.trust_list.at(NOW).unwrap(),
         &did_of(&world.verifier),
         "https://school.example/response",
         "newsletter",
@@ -478,10 +511,15 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
         for claim in claims {
             query = query.claim(ClaimPath::claim(*claim));
         }
-        RequestBuilder::new(&world.trust_list, &did_of(&world.verifier), "https://school.example/response", purpose)
-            .retention_days(retention)
-            .credential(query)
-            .build("n-Q9v7c2LmX4pTz8Rk")
+        RequestBuilder::new(
+            world.trust_list.at(NOW).unwrap(),
+            &did_of(&world.verifier),
+            "https://school.example/response",
+            purpose,
+        )
+        .retention_days(retention)
+        .credential(query)
+        .build("n-Q9v7c2LmX4pTz8Rk")
     };
     assert!(builder(&["group"], "newsletter", 365).is_ok());
     for (claims, purpose, retention) in [
@@ -494,9 +532,12 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
     }
     // A verifier that is not in the trust list cannot build a request at all.
     let stranger = SigningKey::from_ed25519_seed(&[55; 32]);
-    let refused = RequestBuilder::new(&world.trust_list, &did_of(&stranger), "https://x.example/r", "newsletter")
-        .credential(CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")))
-        .build("n-Q9v7c2LmX4pTz8Rk");
+    let refused =
+        RequestBuilder::new(world.trust_list.at(NOW).unwrap(), &did_of(&stranger), "https://x.example/r", "newsletter")
+            .credential(
+                CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")),
+            )
+            .build("n-Q9v7c2LmX4pTz8Rk");
     assert!(refused.is_err());
     let _ = DidUrl::parse(&kid_of(&world.verifier)).unwrap();
 }
@@ -512,8 +553,8 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
     for claim in ASKED {
         query = query.claim(ClaimPath::claim(claim));
     }
-    let builder =
-        RequestBuilder::new(&world.trust_list, desk.did(), desk.response_uri(), "newsletter").credential(query);
+    let builder = RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
+        .credential(query);
     let signed = desk.request(builder, NOW, 600).unwrap();
     let request = &signed.request;
     let (holder, presentation) = sixteen(&world, request);
@@ -534,9 +575,10 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
     // An expired request: its nonce is no longer accepted.
     let late_request = desk
         .request(
-            RequestBuilder::new(&world.trust_list, desk.did(), desk.response_uri(), "newsletter").credential(
-                CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")),
-            ),
+            RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
+                .credential(
+                    CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")),
+                ),
             NOW - 3600,
             600,
         )

@@ -19,7 +19,7 @@ use schooltas_credential::oid4vp::{
     LocalizedText, Purpose, SchooltasExtension,
 };
 use schooltas_credential::sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
-use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifierRegistration};
+use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_wallet::receive::{CREDENTIAL_KIND, StoredCredential};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
@@ -165,7 +165,7 @@ fn fill(vault: &Vault, sub: &str) {
     }
 }
 
-fn trust_list(verifier: &Did) -> TrustList {
+fn trust_list(verifier: &Did) -> VerifiedTrustList {
     let operator = SigningKey::from_ed25519_seed(&[9; 32]);
     let registration = VerifierRegistration::new(verifier.clone(), "Basisschool De Linde (nieuwsbrief)").with_purpose(
         RegisteredPurpose::new(
@@ -176,7 +176,11 @@ fn trust_list(verifier: &Did) -> TrustList {
         )
         .allow(ENROLMENT, NEWSLETTER_CLAIMS.iter().map(|n| ClaimPath::claim(*n)).collect::<Vec<_>>()),
     );
-    TrustList::new(did_of(&operator), NOW - 3600, NOW + 400 * 86_400).with_verifier(registration)
+    TrustList::new(did_of(&operator), NOW - 3600, NOW + 400 * 86_400)
+        .with_verifier(registration)
+        .sign_and_verify(&operator, &kid_of(&did_of(&operator)), NOW, 60)
+        .unwrap()
+        .1
 }
 
 /// A freshly signed newsletter request (a new nonce each time: requests are stored by id).

@@ -226,8 +226,9 @@ impl Wallet {
         }
         let verified_request = verify_request_object(&request.request_object, verifiers, now)?;
         let did = verified_request.client_did()?;
+        let trusted = verifiers.trust_list.at(now)?;
         let registration =
-            verifiers.trust_list.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
+            trusted.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
         let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
         // The parent's wallet applies the registered basis itself, as the child's did.
         policy::check_legal_basis(registration, &verified_request, &extension)?;
@@ -248,7 +249,7 @@ impl Wallet {
                 // (unverified) type before its DID is resolved — a did:web issuer would
                 // otherwise make this wallet fetch any URL a child's wallet names.
                 let (claimed_issuer, claimed_vct) = policy::unverified_issuer(presentation)?;
-                verifiers.trust_list.check_issuer(&claimed_issuer, &claimed_vct)?;
+                trusted.check_issuer(&claimed_issuer, &claimed_vct)?;
                 let verified = UnverifiedSdJwt::parse(presentation)?.verify_with(
                     |header, iss| issuer_key_via_did(verifiers.resolver, header, iss),
                     &options,
@@ -256,7 +257,7 @@ impl Wallet {
                 )?;
                 let vct = verified.vct().unwrap_or_default().to_owned();
                 let issuer = Did::parse(verified.issuer().unwrap_or_default())?;
-                verifiers.trust_list.check_issuer(&issuer, &vct)?;
+                trusted.check_issuer(&issuer, &vct)?;
                 links.push((query_id.clone(), policy::child_link(&verified).map(str::to_owned), consent));
                 let disclosed = verified
                     .disclosed_paths()

@@ -18,7 +18,7 @@ use serde_json::Value;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, SchooltasExtension};
 use schooltas_credential::sd_jwt::VerifiedSdJwt;
-use schooltas_credential::trust_list::{TrustList, VerifierRegistration};
+use schooltas_credential::trust_list::{CurrentTrustList, VerifierRegistration};
 use schooltas_did::Did;
 use schooltas_did::jws::CompactJws;
 
@@ -101,7 +101,7 @@ pub(crate) fn asks_for_transfer_dossier(catalog: &Catalog, request: &Authorizati
 /// status list for every request); it was VALID when received.
 pub(crate) fn check_transfer_enrolment(
     catalog: &Catalog,
-    trust_list: &TrustList,
+    trust_list: CurrentTrustList<'_>,
     verifier: &Did,
     copies: &[IndexedCopy],
     now: i64,
@@ -156,7 +156,7 @@ pub(crate) fn check_one_child(links: &[(String, Option<String>, bool)], child_id
 /// Trust before network for a request passed by reference: the `client_id` parameter of the
 /// `openid4vp://` URI must name a verifier registered in the trust list before its
 /// `request_uri` is fetched. (The fetched object must then carry the same `client_id`.)
-pub(crate) fn check_registered_client(trust_list: &TrustList, client_id: &str) -> Result<()> {
+pub(crate) fn check_registered_client(trust_list: CurrentTrustList<'_>, client_id: &str) -> Result<()> {
     let did = client_id
         .strip_prefix(schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX)
         .and_then(|did| Did::parse(did).ok())
@@ -168,14 +168,14 @@ pub(crate) fn check_registered_client(trust_list: &TrustList, client_id: &str) -
 
 /// Trust before network for a request object: the DID of its `kid` (which verification then
 /// requires to be the DID in `client_id`) must be a registered verifier before it is resolved.
-pub(crate) fn check_registered_kid(trust_list: &TrustList, kid: Option<&str>) -> Result<()> {
+pub(crate) fn check_registered_kid(trust_list: CurrentTrustList<'_>, kid: Option<&str>) -> Result<()> {
     let kid = kid.ok_or_else(|| Error::InvalidInput { reason: "the request object names no key (kid)".into() })?;
     let kid = schooltas_did::DidUrl::parse(kid)
         .map_err(|_| Error::InvalidInput { reason: "the request object's kid is not a DID URL".into() })?;
     check_registered(trust_list, kid.did())
 }
 
-fn check_registered(trust_list: &TrustList, did: &Did) -> Result<()> {
+fn check_registered(trust_list: CurrentTrustList<'_>, did: &Did) -> Result<()> {
     match trust_list.verifier(did) {
         Some(_) => Ok(()),
         None => Err(Error::VerifierNotRegistered { did: bounded(did.as_str()) }),

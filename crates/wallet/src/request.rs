@@ -28,7 +28,7 @@ use schooltas_credential::oid4vp::{
     REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
 };
 use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
-use schooltas_credential::trust_list::{OverAsking, TrustList};
+use schooltas_credential::trust_list::{OverAsking, VerifiedTrustList};
 use schooltas_credential::{ClaimPath, form};
 use schooltas_did::{Resolver, SigningKey};
 
@@ -51,8 +51,9 @@ pub type FetchRequestObject<'a> = &'a dyn Fn(&str) -> Result<String>;
 
 /// What the wallet trusts when it reads a request.
 pub struct Verifiers<'a> {
-    /// The trust list naming registered verifiers (and accredited issuers).
-    pub trust_list: &'a TrustList,
+    /// The trust list naming registered verifiers (and accredited issuers); checked for expiry
+    /// at each request, so a list kept past its `exp` refuses every verifier.
+    pub trust_list: &'a VerifiedTrustList,
     /// DID resolution for the verifier's request-object key.
     pub resolver: &'a Resolver,
     /// Fetches a request object by reference (`request_uri`); `None` accepts only requests by value.
@@ -392,7 +393,14 @@ impl Wallet {
             other => other?,
         };
         let did = request.client_did()?;
-        let Some(registration) = verifiers.trust_list.verifier(&did) else {
+        let list = match verifiers.trust_list.at(now) {
+            Ok(list) => list,
+            Err(error) => {
+                self.log_refusal(&request.client_id, "the trust list is not valid now; fetch a new one", now)?;
+                return Err(error.into());
+            }
+        };
+        let Some(registration) = list.verifier(&did) else {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
             return Err(Error::VerifierNotRegistered { did: did.to_string() });
         };
@@ -415,7 +423,7 @@ impl Wallet {
         // enrolled the pupil (see `policy::check_transfer_enrolment` for the matching).
         if policy::asks_for_transfer_dossier(&self.catalog, &request)
             && let Err(error) =
-                policy::check_transfer_enrolment(&self.catalog, verifiers.trust_list, &did, &copies, now)
+                policy::check_transfer_enrolment(&self.catalog, verifiers.trust_list.at(now)?, &did, &copies, now)
         {
             self.log_refusal(&request.client_id, &error.to_string(), now)?;
             return Err(error);
@@ -852,7 +860,7 @@ pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Re
     let jwt = match &parsed {
         AuthorizationRequestUri::ByValue { request_jwt, .. } => request_jwt.clone(),
         AuthorizationRequestUri::ByReference { request_uri, client_id } => {
-            policy::check_registered_client(verifiers.trust_list, client_id)?;
+            policy::check_registered_client(verifiers.trust_list.at(now)?, client_id)?;
             match verifiers.fetch_request_object {
                 Some(fetch) => fetch(request_uri)?,
                 None => {
@@ -873,7 +881,7 @@ pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Re
 /// unregistered did:web verifier makes the wallet fetch nothing.
 pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
     let object = UnverifiedRequestObject::parse(jwt)?;
-    policy::check_registered_kid(verifiers.trust_list, object.header().kid())?;
+    policy::check_registered_kid(verifiers.trust_list.at(now)?, object.header().kid())?;
     Ok(object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
 }
 

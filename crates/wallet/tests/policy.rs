@@ -19,7 +19,7 @@ use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
 use schooltas_credential::status_list::StatusListCache;
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError};
+use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList};
 use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Resolver, Signer, SigningKey};
@@ -361,8 +361,9 @@ fn an_unaccredited_did_web_issuer_is_refused_before_any_fetch() {
     assert_eq!(fetches.load(Ordering::SeqCst), 0, "no DID resolution for an issuer the trust list does not have");
 
     // The school itself, listed but not accredited for enrolments in this list: still no fetch.
-    let mut narrow: TrustList = trust.clone();
+    let mut narrow: TrustList = trust.content().clone();
     narrow.issuers[0].credential_types.retain(|t| t != ENROLMENT);
+    let narrow = resign(narrow);
     let counted = schooltas_wallet::Verifiers { trust_list: &narrow, resolver: &counting, fetch_request_object: None };
     assert!(matches!(
         family.parent.review_child_request(&genuine, &counted, NOW),
@@ -498,7 +499,7 @@ const SECONDARY_BRIN: &str = "34CD";
 
 /// The secondary school: a did:key that is both an accredited issuer of enrolments (BRIN 34CD)
 /// and a verifier registered for the transfer (legal obligation).
-fn transfer_trust_list(secondary: &Verifier, primary_verifier: &Verifier) -> TrustList {
+fn transfer_trust_list(secondary: &Verifier, primary_verifier: &Verifier) -> VerifiedTrustList {
     let dossier = vct("transfer_dossier");
     let transfer = RegisteredPurpose::new(
         "transfer",
@@ -507,7 +508,7 @@ fn transfer_trust_list(secondary: &Verifier, primary_verifier: &Verifier) -> Tru
         730,
     )
     .allow(dossier.clone(), paths(&["administrative", "school_history_and_results"]));
-    let mut list = trust_list(primary_verifier);
+    let mut list = trust_list(primary_verifier).content().clone();
     list.issuers.push(
         AccreditedIssuer::new(secondary.did.clone(), "Het Stedelijk College")
             .with_brin(SECONDARY_BRIN)
@@ -520,7 +521,7 @@ fn transfer_trust_list(secondary: &Verifier, primary_verifier: &Verifier) -> Tru
     // The primary school's own verifier is registered for the transfer too, but it is no
     // school that enrols pupils in this list.
     list.verifiers[0].purposes.push(transfer);
-    list
+    resign(list)
 }
 
 fn dossier_request(verifier: &Verifier) -> AuthorizationRequest {
@@ -667,7 +668,7 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
         for path in paths(&NEWSLETTER_CLAIMS) {
             query = query.claim(path);
         }
-        let builder = RequestBuilder::new(&trust, desk.did(), desk.response_uri(), "newsletter")
+        let builder = RequestBuilder::new(trust.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
             .retention_days(365)
             .credential(query);
         let signed = desk.request(builder, NOW, 600).unwrap();

@@ -531,3 +531,28 @@ fn a_credential_from_a_file_is_checked_before_it_is_stored() {
     };
     verify_response(&response, &request, &resolver, NOW);
 }
+
+#[test]
+fn a_trust_list_kept_past_its_expiry_refuses_every_request() {
+    let school = School::new();
+    let verifier = Verifier::new(21);
+    // Verified at NOW, valid 400 days; the wallet app keeps it and is used a year and more later.
+    let trust = trust_list(&verifier);
+    let resolver = school.resolver();
+    let verifiers = verifiers(&trust, &resolver);
+    let family = family(&school, "pupil-1", "2014-09-01");
+    let later = trust.expires_at() + 3_600;
+    let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
+    let error = family.child.handle_request(&verifier.request_uri(&request, later), &verifiers, later).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Credential(schooltas_credential::Error::TrustList(
+                schooltas_credential::trust_list::TrustListError::Expired { expires_at, now }
+            )) if *expires_at == trust.expires_at() && *now == later
+        ),
+        "{error:?}"
+    );
+    // While it was valid, the same verifier was accepted.
+    assert!(family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).is_ok());
+}

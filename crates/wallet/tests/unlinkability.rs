@@ -17,8 +17,8 @@ use schooltas_credential::oid4vp::{
     SchooltasExtension,
 };
 use schooltas_credential::sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
-use schooltas_did::{Did, Resolver, Signer, SigningKey, base64url};
+use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
+use schooltas_did::{Did, DidUrl, Resolver, Signer, SigningKey, base64url};
 use schooltas_wallet::{Decision, Error, GuardianRequest, Outcome, ResponseToSend, Role, Wallet};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,7 +29,7 @@ const NEWSLETTER: [&str; 4] = ["group", "given_name", "sub", "age_over_16"];
 
 /// A trust list with the school and two verifiers, each registered for the newsletter photo
 /// (enrolment) and a support plan (enrolment and support needs), both on consent.
-fn two_verifiers_trust_list(a: &Verifier, b: &Verifier) -> TrustList {
+fn two_verifiers_trust_list(a: &Verifier, b: &Verifier) -> VerifiedTrustList {
     let operator = SigningKey::from_ed25519_seed(&[9; 32]);
     let mut school = AccreditedIssuer::new(Did::parse(SCHOOL_DID).unwrap(), "Basisschool De Linde").with_brin("12AB");
     for credential_type in Catalog::standard().iter() {
@@ -57,10 +57,15 @@ fn two_verifiers_trust_list(a: &Verifier, b: &Verifier) -> TrustList {
                 .allow(SUPPORT, paths(&["arrangements", "sub"])),
             )
     };
-    TrustList::new(did_of(&operator), NOW - 3600, NOW + 400 * 86_400)
+    let operator_did = did_of(&operator);
+    let kid = DidUrl::parse(&format!("{operator_did}#{}", operator_did.method_specific_id())).unwrap();
+    TrustList::new(operator_did, NOW - 3600, NOW + 400 * 86_400)
         .with_issuer(school)
         .with_verifier(registration(a, "Fotograaf A"))
         .with_verifier(registration(b, "Leerplatform B"))
+        .sign_and_verify(&operator, &kid, NOW, 60)
+        .unwrap()
+        .1
 }
 
 /// A 12-year-old with 3 copies each of enrolment and support needs, and a parent with 3
@@ -121,7 +126,7 @@ struct Setup {
     school: School,
     a: Verifier,
     b: Verifier,
-    trust: TrustList,
+    trust: VerifiedTrustList,
     resolver: Resolver,
     child: Wallet,
     parent: Wallet,

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use std::path::Path;
 
-use schooltas_credential::trust_list::{TrustList, UnverifiedTrustList};
+use schooltas_credential::trust_list::{UnverifiedTrustList, VerifiedTrustList};
 use schooltas_did::did_web::HttpsFetcher;
 use schooltas_did::{Did, Resolver};
 
@@ -94,7 +94,7 @@ const TRUST_LIST_SKEW: i64 = 60;
 
 /// Reads a signed trust list and returns it once it verifies: signed by `operator` (its key
 /// resolved from the DID), well formed and current at `now`.
-fn load_trust_list(path: &Path, operator: &str, argument: &'static str, now: i64) -> Result<TrustList> {
+fn load_trust_list(path: &Path, operator: &str, argument: &'static str, now: i64) -> Result<VerifiedTrustList> {
     let operator = Did::parse(operator).map_err(|e| CliError::argument(argument, e))?;
     let text = files::read_text(path, "trust list")?;
     let trust_error = |source| CliError::TrustList { path: show(path), source };
@@ -104,7 +104,7 @@ fn load_trust_list(path: &Path, operator: &str, argument: &'static str, now: i64
 }
 
 /// [`load_trust_list`] from the common `--trust-list --trust-operator` arguments.
-fn trust_list(args: &TrustArgs, now: i64) -> Result<TrustList> {
+fn trust_list(args: &TrustArgs, now: i64) -> Result<VerifiedTrustList> {
     load_trust_list(&args.trust_list, &args.trust_operator, "--trust-operator", now)
 }
 

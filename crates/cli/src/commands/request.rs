@@ -31,7 +31,11 @@ pub(super) fn new(args: &RequestNewArgs, out: &mut dyn Write) -> Result<()> {
     let (did, kid) = super::did_key_of(key.verifying_key());
     let kid = DidUrl::parse(&kid).map_err(|e| CliError::argument("--verifier-key", e))?;
 
-    let mut builder = RequestBuilder::new(&trust_list, &did, args.response_uri.as_str(), args.purpose.as_str());
+    let current = trust_list.at(now).map_err(|source| CliError::TrustList {
+        path: crate::error::show(&args.trust.trust_list),
+        source: source.into(),
+    })?;
+    let mut builder = RequestBuilder::new(current, &did, args.response_uri.as_str(), args.purpose.as_str());
     if let Some(days) = args.retention_days {
         builder = builder.retention_days(days);
     }

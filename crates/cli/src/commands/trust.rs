@@ -50,5 +50,5 @@ pub(super) fn sign(args: &TrustListSignArgs, out: &mut dyn Write) -> Result<()> 
 pub(super) fn show(args: &TrustListShowArgs, out: &mut dyn Write) -> Result<()> {
     let now = super::now_or(args.now)?;
     let list = super::load_trust_list(&args.input, &args.operator, "--operator", now)?;
-    super::print_json(out, &list)
+    super::print_json(out, list.content())
 }

@@ -70,7 +70,9 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
         let iss = verified.issuer().ok_or_else(|| not_accredited("the credential has no iss".into()))?;
         let vct = verified.vct().ok_or_else(|| not_accredited("the credential has no vct".into()))?;
         let did = Did::parse(iss).map_err(|_| not_accredited(format!("iss {iss:?} is not a DID")))?;
-        list.check_issuer(&did, vct).map_err(|e| CliError::Verification(e.into()))?;
+        list.at(now)
+            .and_then(|current| current.check_issuer(&did, vct).map(drop))
+            .map_err(|e| CliError::Verification(e.into()))?;
     }
 
     let reference = verified.status_reference().map_err(CliError::Verification)?;

@@ -17,9 +17,11 @@ use crate::sd_jwt::{ClaimPath, Vct};
 /// is `iss`, the validity period `iat` and `exp` (seconds since the epoch).
 ///
 /// Build one with [`TrustList::new`], [`TrustList::with_issuer`] and
-/// [`TrustList::with_verifier`]; [`TrustList::sign`] validates it before signing. A list read
-/// from elsewhere is trusted only once [`super::UnverifiedTrustList::verify_with`] (or
-/// [`super::UnverifiedTrustList::verify_with_resolver`]) returns it.
+/// [`TrustList::with_verifier`]; [`TrustList::sign`] validates it before signing. This type
+/// has no lookups: a list is used only as a [`VerifiedTrustList`], which only
+/// [`super::UnverifiedTrustList::verify_with`] (or
+/// [`super::UnverifiedTrustList::verify_with_resolver`]) returns — so a list deserialized or
+/// built by hand cannot be mistaken for a trusted one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrustList {
     /// The trust-list operator, whose key signs the list (`iss`).
@@ -145,9 +147,8 @@ impl TrustList {
     }
 
     /// Whether the list may be relied on at `now`: issued no later than `now + skew` and not
-    /// expired (`expires_at > now − skew`). A verified list kept in a cache is checked again
-    /// with this before each use.
-    pub fn check_current(&self, now: i64, skew: i64) -> Result<(), TrustListError> {
+    /// expired (`expires_at > now − skew`). [`VerifiedTrustList::at`] checks this at each use.
+    pub(crate) fn check_current(&self, now: i64, skew: i64) -> Result<(), TrustListError> {
         if self.issued_at > now.saturating_add(skew) {
             return Err(TrustListError::IssuedInFuture { issued_at: self.issued_at, now });
         }
@@ -156,17 +157,76 @@ impl TrustList {
         }
         Ok(())
     }
+}
 
+/// A trust list whose signature, operator, shape and validity period were verified
+/// ([`super::UnverifiedTrustList::verify_with`]): the only kind of list lookups can be made
+/// in. It cannot be deserialized or built by hand.
+///
+/// Being verified once is not enough to be used forever: a list loaded at start-up expires
+/// while a service runs. So the lookups are not on this type but on the view
+/// [`VerifiedTrustList::at`] returns, which checks the validity period again at each use and
+/// refuses an expired list with [`TrustListError::Expired`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedTrustList {
+    list: TrustList,
+    skew: i64,
+}
+
+impl VerifiedTrustList {
+    /// Wraps a list that was just verified, with the clock tolerance it was verified with.
+    pub(crate) fn new(list: TrustList, skew: i64) -> Self {
+        VerifiedTrustList { list, skew }
+    }
+
+    /// The list for lookups at `now` (seconds since the epoch), with the clock tolerance it
+    /// was verified with: refused with [`TrustListError::Expired`] once `expires_at` has
+    /// passed, and with [`TrustListError::IssuedInFuture`] before `issued_at`.
+    pub fn at(&self, now: i64) -> Result<CurrentTrustList<'_>, TrustListError> {
+        self.list.check_current(now, self.skew)?;
+        Ok(CurrentTrustList { list: &self.list })
+    }
+
+    /// The operator who signed it (`iss`).
+    pub fn operator(&self) -> &Did {
+        &self.list.operator
+    }
+
+    /// When it was issued (`iat`).
+    pub fn issued_at(&self) -> i64 {
+        self.list.issued_at
+    }
+
+    /// When it expires (`exp`): fetch a new list before then.
+    pub fn expires_at(&self) -> i64 {
+        self.list.expires_at
+    }
+
+    /// The verified content, to display or re-publish — not to look up in: lookups go
+    /// through [`VerifiedTrustList::at`], which checks expiry.
+    pub fn content(&self) -> &TrustList {
+        &self.list
+    }
+}
+
+/// A verified trust list at one moment at which it is valid: where issuers and verifiers are
+/// looked up. Get one from [`VerifiedTrustList::at`] for each use; do not keep it.
+#[derive(Clone, Copy, Debug)]
+pub struct CurrentTrustList<'a> {
+    list: &'a TrustList,
+}
+
+impl<'a> CurrentTrustList<'a> {
     /// The issuer with this DID, if the list has it.
-    pub fn issuer(&self, did: &Did) -> Option<&AccreditedIssuer> {
-        self.issuers.iter().find(|issuer| &issuer.did == did)
+    pub fn issuer(&self, did: &Did) -> Option<&'a AccreditedIssuer> {
+        self.list.issuers.iter().find(|issuer| &issuer.did == did)
     }
 
     /// The issuer with this DID, if it is accredited for the credential type `vct`.
     ///
     /// Refused with [`TrustListError::IssuerNotListed`] when the list does not have the issuer,
     /// and with [`TrustListError::IssuerNotAccredited`] when it does, but not for `vct`.
-    pub fn check_issuer(&self, issuer: &Did, vct: &str) -> Result<&AccreditedIssuer, TrustListError> {
+    pub fn check_issuer(&self, issuer: &Did, vct: &str) -> Result<&'a AccreditedIssuer, TrustListError> {
         let listed = self.issuer(issuer).ok_or_else(|| TrustListError::IssuerNotListed { did: issuer.to_string() })?;
         if !listed.is_accredited_for(vct) {
             return Err(TrustListError::IssuerNotAccredited { did: issuer.to_string(), vct: truncate(vct) });
@@ -175,8 +235,13 @@ impl TrustList {
     }
 
     /// The verifier with this DID, if the list has it.
-    pub fn verifier(&self, did: &Did) -> Option<&VerifierRegistration> {
-        self.verifiers.iter().find(|verifier| &verifier.did == did)
+    pub fn verifier(&self, did: &Did) -> Option<&'a VerifierRegistration> {
+        self.list.verifiers.iter().find(|verifier| &verifier.did == did)
+    }
+
+    /// The operator who signed the list.
+    pub fn operator(&self) -> &'a Did {
+        &self.list.operator
     }
 }
 

@@ -28,10 +28,14 @@
 //! - The operator builds a [`TrustList`] and signs it with [`TrustList::sign`];
 //! - wallets and verifiers parse it with [`UnverifiedTrustList::parse`] and trust it only once
 //!   [`UnverifiedTrustList::verify_with`] or [`UnverifiedTrustList::verify_with_resolver`]
-//!   returns it (signature by the expected operator, not expired);
-//! - a verifier of credentials checks the issuer with [`TrustList::check_issuer`];
+//!   returns a [`VerifiedTrustList`] (signature by the expected operator, not expired) — the
+//!   only kind of list with lookups;
+//! - every use goes through [`VerifiedTrustList::at`]`(now)`, which refuses a list that has
+//!   expired since it was loaded ([`TrustListError::Expired`]) and returns the
+//!   [`CurrentTrustList`] to look up in;
+//! - a verifier of credentials checks the issuer with [`CurrentTrustList::check_issuer`];
 //! - a wallet flags over-asking with [`VerifierRegistration::over_asking`]; a verifier's
-//!   request builder refuses it with [`TrustList::check_request`].
+//!   request builder refuses it with [`CurrentTrustList::check_request`].
 //!
 //! ```
 //! use schooltas_credential::ClaimPath;
@@ -39,7 +43,8 @@
 //!     AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
 //! };
 //! use schooltas_credential::trust_list::{
-//!     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, UnverifiedTrustList, VerifierRegistration,
+//!     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, UnverifiedTrustList,
+//!     VerifierRegistration,
 //! };
 //! use schooltas_did::{Algorithm, Did, PublicKey, Resolver, Signer, SigningKey, did_key};
 //!
@@ -63,7 +68,9 @@
 //!
 //! // A wallet verifies it against the operator it trusts.
 //! let trusted = UnverifiedTrustList::parse(&jwt)?.verify_with_resolver(&Resolver::offline(), &operator, now, 60)?;
-//! assert_eq!(trusted.check_issuer(&school, vct)?.brin.as_deref(), Some("12AB"));
+//! assert_eq!(trusted.at(now)?.check_issuer(&school, vct)?.brin.as_deref(), Some("12AB"));
+//! // Kept past its `exp`, it is refused at the next use.
+//! assert!(matches!(trusted.at(now + 31 * 86_400), Err(TrustListError::Expired { .. })));
 //!
 //! // The photographer asks for the group and the birth date: the birth date is over-asking.
 //! let query = DcqlQuery::builder()
@@ -79,7 +86,7 @@
 //!         LegalBasis::Consent,
 //!         365,
 //!     ));
-//! let registration = trusted.verifier(&photographer).ok_or("the photographer is not listed")?;
+//! let registration = trusted.at(now)?.verifier(&photographer).ok_or("the photographer is not listed")?;
 //! let findings = registration.over_asking(&request);
 //! assert_eq!(
 //!     findings,
@@ -89,7 +96,7 @@
 //!         path: ClaimPath::claim("birth_date"),
 //!     }]
 //! );
-//! assert!(trusted.check_request(&request).is_err()); // the verifier's builder refuses to send it
+//! assert!(trusted.at(now)?.check_request(&request).is_err()); // the verifier's builder refuses to send it
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -97,7 +104,10 @@ mod list;
 mod over_asking;
 mod token;
 
-pub use list::{AccreditedIssuer, AllowedCredential, RegisteredPurpose, TrustList, VerifierRegistration};
+pub use list::{
+    AccreditedIssuer, AllowedCredential, CurrentTrustList, RegisteredPurpose, TrustList, VerifiedTrustList,
+    VerifierRegistration,
+};
 pub use over_asking::OverAsking;
 pub use token::{MAX_TRUST_LIST_LEN, TRUST_LIST_TYP, UnverifiedTrustList};
 

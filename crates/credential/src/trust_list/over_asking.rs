@@ -8,7 +8,7 @@ use std::fmt;
 
 use schooltas_did::Did;
 
-use super::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
+use super::{CurrentTrustList, RegisteredPurpose, TrustListError, VerifierRegistration};
 use crate::error::Result;
 use crate::oid4vp::dcql::truncate;
 use crate::oid4vp::{AuthorizationRequest, DcqlQuery, LegalBasis};
@@ -217,15 +217,16 @@ fn check_credential_query(
     }
 }
 
-impl TrustList {
+impl<'a> CurrentTrustList<'a> {
     /// The verifier's check before sending `request`: the registration of the verifier in its
     /// `client_id`, if the request stays within it.
     ///
     /// Refused with [`TrustListError::VerifierNotListed`] when the list does not have the
     /// verifier, and with [`TrustListError::RequestExceedsRegistration`] (every finding of
     /// [`VerifierRegistration::over_asking`]) when the request over-asks. A wallet that only
-    /// warns calls [`TrustList::verifier`] and [`VerifierRegistration::over_asking`] itself.
-    pub fn check_request(&self, request: &AuthorizationRequest) -> Result<&VerifierRegistration> {
+    /// warns calls [`CurrentTrustList::verifier`] and [`VerifierRegistration::over_asking`]
+    /// itself.
+    pub fn check_request(&self, request: &AuthorizationRequest) -> Result<&'a VerifierRegistration> {
         let did: Did = request.client_did()?;
         let registration =
             self.verifier(&did).ok_or_else(|| TrustListError::VerifierNotListed { did: did.to_string() })?;

@@ -4,7 +4,7 @@ use schooltas_did::jws::{self, CompactJws, Header};
 use schooltas_did::{Did, DidUrl, Resolver, Signer, VerificationRelationship, VerifyingKey};
 use serde_json::{Map, Value};
 
-use super::{TrustList, TrustListError};
+use super::{TrustList, TrustListError, VerifiedTrustList};
 use crate::error::Result;
 use crate::oid4vp::dcql::truncate;
 
@@ -31,6 +31,22 @@ impl TrustList {
         }
         let header = Header::new().with_typ(TRUST_LIST_TYP).with_kid(kid.as_str());
         Ok(jws::sign_compact_json(&header, self, signer)?)
+    }
+
+    /// Signs the list ([`TrustList::sign`]) and verifies the result with the signer's own key
+    /// ([`UnverifiedTrustList::verify_with`]): the operator's (or a test's) way to use a list
+    /// it publishes. Returns the JWT to publish and the verified list.
+    pub fn sign_and_verify(
+        &self,
+        signer: &(impl Signer + ?Sized),
+        kid: &DidUrl,
+        now: i64,
+        skew: i64,
+    ) -> Result<(String, VerifiedTrustList)> {
+        let jwt = self.sign(signer, kid)?;
+        let verified =
+            UnverifiedTrustList::parse(&jwt)?.verify_with(signer.verifying_key(), &self.operator, now, skew)?;
+        Ok((jwt, verified))
     }
 }
 
@@ -80,8 +96,9 @@ impl<'a> UnverifiedTrustList<'a> {
     /// 5. `exp` is after `iat`, every entry is well formed and no DID or purpose code repeats
     ///    ([`TrustList::validate`]);
     /// 6. `iat` is not after `now + skew`, `exp` is after `now − skew`
-    ///    ([`TrustList::check_current`]).
-    pub fn verify_with(&self, key: &VerifyingKey, operator: &Did, now: i64, skew: i64) -> Result<TrustList> {
+    ///    ([`TrustListError::IssuedInFuture`], [`TrustListError::Expired`]) — checked again, with
+    ///    the same `skew`, at each [`VerifiedTrustList::at`].
+    pub fn verify_with(&self, key: &VerifyingKey, operator: &Did, now: i64, skew: i64) -> Result<VerifiedTrustList> {
         let kid = self.kid()?;
         if kid.did() != operator {
             return Err(TrustListError::KidNotOperator {
@@ -112,12 +129,18 @@ impl<'a> UnverifiedTrustList<'a> {
         }
         list.validate()?;
         list.check_current(now, skew)?;
-        Ok(list)
+        Ok(VerifiedTrustList::new(list, skew))
     }
 
     /// [`UnverifiedTrustList::verify_with`], resolving `kid` with `resolver` as an
     /// `assertionMethod` key of the operator's DID for the header's algorithm.
-    pub fn verify_with_resolver(&self, resolver: &Resolver, operator: &Did, now: i64, skew: i64) -> Result<TrustList> {
+    pub fn verify_with_resolver(
+        &self,
+        resolver: &Resolver,
+        operator: &Did,
+        now: i64,
+        skew: i64,
+    ) -> Result<VerifiedTrustList> {
         let kid = self.kid()?;
         // Refuse a foreign kid before resolving anything: no fetch for a DID we would not trust.
         if kid.did() != operator {

@@ -13,7 +13,9 @@ use schooltas_credential::oid4vp::{
 };
 use schooltas_credential::sd_jwt::issuer_key_via_did;
 use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
+use schooltas_credential::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_issuer::store::SqliteStore;
@@ -201,7 +203,7 @@ pub(crate) fn newsletter_request(verifier: &Verifier, claims: &[&str]) -> Author
 
 /// The trust list: the school accredited for every standard type; the verifier registered for
 /// the newsletter (consent) and the transfer (legal obligation).
-pub(crate) fn trust_list(verifier: &Verifier) -> TrustList {
+pub(crate) fn trust_list(verifier: &Verifier) -> VerifiedTrustList {
     let operator = SigningKey::from_ed25519_seed(&[9; 32]);
     let mut school = AccreditedIssuer::new(Did::parse(SCHOOL_DID).unwrap(), "Basisschool De Linde").with_brin("12AB");
     for credential_type in Catalog::standard().iter() {
@@ -226,10 +228,27 @@ pub(crate) fn trust_list(verifier: &Verifier) -> TrustList {
             )
             .allow(ENROLMENT, paths(&["school_brin", "school_year", "given_name", "family_name"])),
         );
-    TrustList::new(did_of(&operator), NOW - 3600, NOW + 400 * 86_400).with_issuer(school).with_verifier(registration)
+    let operator_did = did_of(&operator);
+    let kid = DidUrl::parse(&format!("{operator_did}#{}", operator_did.method_specific_id())).unwrap();
+    TrustList::new(operator_did, NOW - 3600, NOW + 400 * 86_400)
+        .with_issuer(school)
+        .with_verifier(registration)
+        .sign_and_verify(&operator, &kid, NOW, 60)
+        .unwrap()
+        .1
 }
 
-pub(crate) fn verifiers<'a>(trust_list: &'a TrustList, resolver: &'a Resolver) -> Verifiers<'a> {
+/// Signs changed trust-list content with the test operator's key (tests that narrow or widen
+/// the standard list).
+#[allow(dead_code)]
+pub(crate) fn resign(list: TrustList) -> VerifiedTrustList {
+    let operator = SigningKey::from_ed25519_seed(&[9; 32]);
+    let operator_did = did_of(&operator);
+    let kid = DidUrl::parse(&format!("{operator_did}#{}", operator_did.method_specific_id())).unwrap();
+    list.sign_and_verify(&operator, &kid, NOW, 60).unwrap().1
+}
+
+pub(crate) fn verifiers<'a>(trust_list: &'a VerifiedTrustList, resolver: &'a Resolver) -> Verifiers<'a> {
     Verifiers { trust_list, resolver, fetch_request_object: None }
 }
 
