@@ -311,6 +311,27 @@ add("catalog", json.dumps({"child_id": "did:key:z6Mk", "relation": "parent", "va
 add("catalog", b"2024-02-29")
 add("catalog", (NOW).to_bytes(8, "little", signed=True) + (16).to_bytes(4, "little"))
 
+# ---- the verifier pipeline ----------------------------------------------------------------------
+kb_vp = json.dumps({"nonce": KB_NONCE, "aud": "$CLIENT_ID", "iat": "$NOW", "sd_hash": "$SD_HASH"})
+pupil_payload = json.dumps({"iss": "$ISS", "vct": ENROLMENT, "iat": "$NOW", "exp": NOW + 86_400, "cnf": "$CNF",
+                            "sub": "urn:uuid:child-Sanne", "_sd": "$SD", "_sd_alg": "sha-256",
+                            "status": {"status_list": {"idx": 7, "uri": "https://school.example/status/1"}}})
+pupil_disclosures = "\n".join([json.dumps(["s-pupil-000000000001", "given_name", "Sanne"]),
+                               json.dumps(["s-pupil-000000000002", "group", "7B"]),
+                               json.dumps(["s-pupil-000000000003", "age_over_12", True]),
+                               json.dumps(["s-pupil-000000000004", "birth_date", "2014-03-01"])])
+guardian_payload = json.dumps({"iss": "$ISS", "vct": GUARDIANSHIP, "iat": "$NOW", "exp": NOW + 86_400, "cnf": "$CNF",
+                               "_sd": "$SD", "status": {"status_list": {"idx": 9, "uri": "https://school.example/status/1"}}})
+guardian_disclosures = "\n".join([json.dumps(["s-guard-000000000001", "child_id", "urn:uuid:child-Sanne"]),
+                                  json.dumps(["s-guard-000000000002", "relation", "parent"])])
+body = json.dumps({"vp_token": {"pupil": ["$P0"], "guardian": ["$P1"]}, "state": "state-0123456789abcdef"})
+for mode in (1, 2, 0x81):
+    add("verifier_response", structured(mode, "", pupil_payload, pupil_disclosures, "", kb_vp,
+                                        "", guardian_payload, guardian_disclosures, "", kb_vp, body))
+add("verifier_response", structured(1, "", pupil_payload, pupil_disclosures, "", kb_vp, "", "", "", "", "",
+                                    json.dumps({"vp_token": {"pupil": ["$P0", "$P0"]}, "state": "state-0123456789abcdef"})))
+add("verifier_response", raw(0, "vp_token=%7B%22pupil%22%3A%5B%22" + (compact_sd_jwts[0] if compact_sd_jwts else "x~") + "%22%5D%7D&state=state-0123456789abcdef"))
+
 # ---- write ------------------------------------------------------------------------------------
 for target, items in seeds.items():
     directory = os.path.join(OUT, target)

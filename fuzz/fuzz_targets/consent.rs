@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use schooltas_credential::ClaimPath;
+use schooltas_did::Signer;
 use schooltas_credential::consent::{
     ApprovalContext, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
 };
