@@ -20,13 +20,13 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use schooltas_credential::ClaimPath;
-use schooltas_did::Signer;
 use schooltas_credential::consent::{
     ApprovalContext, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
 };
 use schooltas_credential::sd_jwt::{
     FixedSalts, HolderSdJwt, KeyBinding, KeyBindingInput, SdJwtBuilder, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };
+use schooltas_did::Signer;
 use schooltas_fuzz::{
     GUARDIANSHIP, KB_AUDIENCE, KB_NONCE, NOW, bounded, expand, field, header, held_claims, holder, issuer, issuer_key,
     sign_raw, split,

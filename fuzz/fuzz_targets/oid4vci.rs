@@ -30,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
                 let _ = offer.validate();
                 let _ = offer.pre_authorized_grant();
                 let json = offer.to_json();
-                assert!(CredentialOffer::from_json(&json).is_ok_and(|again| again == offer), "offer does not round-trip");
+                assert!(
+                    CredentialOffer::from_json(&json).is_ok_and(|again| again == offer),
+                    "offer does not round-trip"
+                );
                 if let Ok(uri) = offer.to_uri() {
                     let _ = CredentialOfferUri::parse(&uri);
                 }

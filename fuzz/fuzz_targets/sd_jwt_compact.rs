@@ -34,7 +34,8 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn options(mode: u8) -> [VerifyOptions; 3] {
-    let limits = if mode & 0x80 != 0 { Limits { max_len: 4096, max_disclosures: 4, max_depth: 3 } } else { Limits::default() };
+    let limits =
+        if mode & 0x80 != 0 { Limits { max_len: 4096, max_disclosures: 4, max_depth: 3 } } else { Limits::default() };
     let required = VerifyOptions { limits, ..VerifyOptions::sd_jwt_vc(KeyBinding::new(KB_NONCE, KB_AUDIENCE)) };
     let as_issued = VerifyOptions { limits, ..VerifyOptions::sd_jwt_vc_as_issued() };
     let plain = VerifyOptions {

@@ -62,8 +62,12 @@ fn check(text: &str, mode: u8) {
     let _ = parsed.protected_headers().count() + parsed.unprotected_headers().count();
     let required = VerifyOptions { limits, ..VerifyOptions::sd_jwt_vc(KeyBinding::new(KB_NONCE, KB_AUDIENCE)) };
     let as_issued = VerifyOptions { limits, ..VerifyOptions::sd_jwt_vc_as_issued() };
-    let plain =
-        VerifyOptions { typ: TypPolicy::DangerousAny, key_binding: KeyBindingPolicy::NotRequired, clock_skew: 60, limits };
+    let plain = VerifyOptions {
+        typ: TypPolicy::DangerousAny,
+        key_binding: KeyBindingPolicy::NotRequired,
+        clock_skew: 60,
+        limits,
+    };
     for options in [required, as_issued, plain] {
         if let Ok(verified) = parsed.verify(issuer_key(), &options, NOW) {
             if matches!(options.key_binding, KeyBindingPolicy::Required(_)) {

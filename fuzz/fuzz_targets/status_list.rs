@@ -21,7 +21,9 @@ use schooltas_credential::status_list::{
     StatusReference, UnverifiedStatusListToken,
 };
 use schooltas_did::base64url;
-use schooltas_fuzz::{NOW, bounded, expand, field, field_bytes, header, issuer, issuer_key, issuer_kid, sign_raw, split};
+use schooltas_fuzz::{
+    NOW, bounded, expand, field, field_bytes, header, issuer, issuer_key, issuer_kid, sign_raw, split,
+};
 
 const LIMITS: DecodeLimits = DecodeLimits { max_encoded_len: 64 << 10, max_decompressed_len: 1 << 20 };
 

@@ -9,9 +9,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension};
-use schooltas_credential::trust_list::{TRUST_LIST_TYP, TrustList, UnverifiedTrustList};
 use schooltas_credential::ClaimPath;
+use schooltas_credential::oid4vp::{
+    AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
+};
+use schooltas_credential::trust_list::{TRUST_LIST_TYP, TrustList, UnverifiedTrustList};
 use schooltas_did::Resolver;
 use schooltas_fuzz::{
     ENROLMENT, GUARDIANSHIP, NOW, bounded, expand, field, header, issuer, issuer_did, issuer_key, issuer_kid, sign_raw,
@@ -71,8 +73,10 @@ fn request() -> &'static AuthorizationRequest {
             Ok(query) => query,
             Err(e) => panic!("fixture query refused: {e}"),
         };
-        let purpose =
-            Purpose { code: "newsletter".into(), text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() } };
+        let purpose = Purpose {
+            code: "newsletter".into(),
+            text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
+        };
         AuthorizationRequest::new(issuer_did(), "https://verifier.example/response", "nonce-0123456789abcdef", query)
             .with_schooltas(SchooltasExtension::new(purpose, LegalBasis::Consent, 365))
     })

@@ -26,7 +26,9 @@ use schooltas_credential::status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
 };
 use schooltas_did::Resolver;
-use schooltas_fuzz::{ENROLMENT, GUARDIANSHIP, KB_NONCE, NOW, assemble_sd_jwt, field, issuer, issuer_did, issuer_kid, split, trust_list};
+use schooltas_fuzz::{
+    ENROLMENT, GUARDIANSHIP, KB_NONCE, NOW, assemble_sd_jwt, field, issuer, issuer_did, issuer_kid, split, trust_list,
+};
 use schooltas_verifier::{VerificationContext, verify_response};
 use serde_json::Value;
 
@@ -103,8 +105,10 @@ fn build() -> Result<Fixtures, Box<dyn std::error::Error>> {
                 .claim(ClaimPath::claim("relation")),
         )
         .build()?;
-    let purpose =
-        Purpose { code: "newsletter".into(), text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() } };
+    let purpose = Purpose {
+        code: "newsletter".into(),
+        text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
+    };
     let plain_request =
         AuthorizationRequest::new(issuer_did(), "https://verifier.example/response", KB_NONCE, query).with_state(STATE);
     let consent_request =
@@ -113,7 +117,8 @@ fn build() -> Result<Fixtures, Box<dyn std::error::Error>> {
     let uri = StatusListUri::new("https://school.example/status/1")?;
     let mut list = StatusList::new(Bits::Two, 1 << 10)?;
     list.set(9, schooltas_credential::status_list::StatusValue::INVALID)?;
-    let token = StatusListToken::new(uri.clone(), NOW - 60, list).with_ttl(3_600).sign(issuer(), Some(&issuer_kid()))?;
+    let token =
+        StatusListToken::new(uri.clone(), NOW - 60, list).with_ttl(3_600).sign(issuer(), Some(&issuer_kid()))?;
     let lists = InMemoryStatusLists::new();
     lists.publish(uri, token);
     Ok(Fixtures { consent_request, plain_request, status: StatusListCache::new(lists) })

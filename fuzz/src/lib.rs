@@ -238,8 +238,8 @@ pub fn assemble_sd_jwt(fields: &[&[u8]], with_kb: bool) -> String {
     if with_kb {
         let sd_hash = base64url::encode(sha256(text.as_bytes()));
         let kb_header = header(holder(), "kb+jwt", None, bounded(field(fields, 3), 4096));
-        let kb_payload = expand_sd(field(fields, 4), &[])
-            .replace("\"$SD_HASH\"", &serde_json::Value::from(sd_hash).to_string());
+        let kb_payload =
+            expand_sd(field(fields, 4), &[]).replace("\"$SD_HASH\"", &serde_json::Value::from(sd_hash).to_string());
         text.push_str(&sign_raw(&kb_header, kb_payload.as_bytes(), holder()));
     }
     text
@@ -296,7 +296,11 @@ pub fn trust_list() -> &'static schooltas_credential::trust_list::TrustList {
             ],
         );
         TrustList::new(did.clone(), NOW - 3_600, NOW + 86_400)
-            .with_issuer(AccreditedIssuer::new(did.clone(), "De Regenboog").accredited_for(ENROLMENT).accredited_for(GUARDIANSHIP))
+            .with_issuer(
+                AccreditedIssuer::new(did.clone(), "De Regenboog")
+                    .accredited_for(ENROLMENT)
+                    .accredited_for(GUARDIANSHIP),
+            )
             .with_verifier(VerifierRegistration::new(did, "De Regenboog").with_purpose(purpose))
     })
 }
