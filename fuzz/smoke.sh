@@ -7,7 +7,8 @@
 # fuzz/artifacts/<target>/ for the CI log and for `cargo +nightly fuzz run <target> <file>`.
 #
 # Environment:
-#   FUZZ_SMOKE_SECONDS  seconds per target (default 12: 16 targets ≈ 3.5 min on 2 cores)
+#   FUZZ_SMOKE_SECONDS  seconds per target (default 12: 15 targets ≈ 3 min of fuzzing on 2 cores,
+#                       plus the build: about 15 min cold on 2 busy cores, seconds when warm)
 #   FUZZ_TOOLCHAIN      the nightly toolchain to use (default: nightly)
 set -euo pipefail
 
