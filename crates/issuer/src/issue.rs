@@ -13,12 +13,12 @@ use schooltas_credential::status_list::{StatusListUri, StatusValue};
 use schooltas_did::VerifyingKey;
 
 use crate::child_link;
-use crate::validity;
 use crate::error::{Error, Result};
 use crate::offers::{self, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 use crate::school::SchoolProfile;
 use crate::status::{StatusChange, StatusPolicy};
 use crate::store::{CredentialRow, IssuerStore, in_transaction};
+use crate::validity;
 
 /// The largest batch [`Issuer::issue_batch`] accepts by default.
 pub const DEFAULT_MAX_BATCH: usize = 20;
@@ -245,9 +245,8 @@ impl<S: IssuerStore> Issuer<S> {
             // Issue 12 item 8: the always-visible `valid_until` is coarsened so that approvals
             // do not disclose the child's birth date (see `crate::validity`), and the copies'
             // `exp` never says more than it.
-            let date = |name: &str| {
-                claims.get(name).and_then(Value::as_str).and_then(|text| CalendarDate::parse(text).ok())
-            };
+            let date =
+                |name: &str| claims.get(name).and_then(Value::as_str).and_then(|text| CalendarDate::parse(text).ok());
             let ended = || Error::RepresentationEnded { config_id: config_id.to_owned() };
             // `validate` above made `valid_until` a required date; a type without one has
             // nothing to coarsen.

@@ -451,10 +451,22 @@ fn two_children_of_one_school_year_with_different_birthdays_disclose_the_same_va
     let issuer = issuer();
     // NOW is 2027-01-15: both turn 16 long after this school year ends on 31 July 2027.
     let a = issuer
-        .issue("guardianship", "parent-1", guardianship_born("leerling-1", "2014-03-01"), holder(1).verifying_key(), NOW)
+        .issue(
+            "guardianship",
+            "parent-1",
+            guardianship_born("leerling-1", "2014-03-01"),
+            holder(1).verifying_key(),
+            NOW,
+        )
         .unwrap();
     let b = issuer
-        .issue("guardianship", "parent-2", guardianship_born("leerling-2", "2014-11-23"), holder(2).verifying_key(), NOW)
+        .issue(
+            "guardianship",
+            "parent-2",
+            guardianship_born("leerling-2", "2014-11-23"),
+            holder(2).verifying_key(),
+            NOW,
+        )
         .unwrap();
     let end_of_day = CalendarDate::parse("2027-08-01").unwrap().to_unix();
     for copy in [&a.copies()[0], &b.copies()[0]] {
@@ -477,7 +489,13 @@ fn a_child_turning_sixteen_this_school_year_discloses_the_month_before_the_birth
     let issuer = issuer();
     // Turns 16 on 17 March 2027: valid through 28 February, never on or after the birthday.
     let copy = issuer
-        .issue("guardianship", "parent-3", guardianship_born("leerling-3", "2011-03-17"), holder(3).verifying_key(), NOW)
+        .issue(
+            "guardianship",
+            "parent-3",
+            guardianship_born("leerling-3", "2011-03-17"),
+            holder(3).verifying_key(),
+            NOW,
+        )
         .unwrap();
     let verified = verify(&issuer, &copy.copies()[0]);
     assert_eq!(verified.claims()["valid_until"], json!("2027-02-28"));
@@ -493,7 +511,8 @@ fn a_child_turning_sixteen_this_school_year_discloses_the_month_before_the_birth
 #[test]
 fn no_guardianship_is_issued_in_the_final_weeks_before_sixteen_and_nothing_is_written() {
     // Turns 16 on 20 January 2027, five days after NOW: the month of the birthday has begun.
-    for (birth, stated) in [("2011-01-20", None), ("2014-03-01", Some("2027-01-31")), ("2014-03-01", Some("2026-12-01"))]
+    for (birth, stated) in
+        [("2011-01-20", None), ("2014-03-01", Some("2027-01-31")), ("2014-03-01", Some("2026-12-01"))]
     {
         let issuer = issuer();
         let mut claims = guardianship_born("leerling-4", birth);
