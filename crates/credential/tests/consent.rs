@@ -395,3 +395,59 @@ fn a_withdrawal_naming_a_member_twice_is_refused() {
     let err = strict_error(UnverifiedWithdrawal::parse(&doubled));
     assert!(matches!(err, J::DuplicateMember { ref name } if name == "purpose"), "{err}");
 }
+
+/// The whole approval flow at moment `at`: the child's presentation, the guardianship
+/// presentation and the approval all made then, and verified then.
+fn approve_and_check_at(family: &Family, at: i64) -> Result<VerifiedGuardianApproval, Error> {
+    let present_at = |credential: &str, key: &SigningKey, paths: &[&str]| {
+        let paths: Vec<ClaimPath> = paths.iter().map(|p| ClaimPath::claim(*p)).collect();
+        let kb = KeyBindingInput { nonce: NONCE.into(), audience: AUD.into(), issued_at: at };
+        HolderSdJwt::parse(credential).unwrap().present(&paths, Some((key, &kb))).unwrap()
+    };
+    let child = present_at(&family.enrolment, &family.enrolment_key, &["group", "sub"]);
+    let mut approval = approval_for(family, &child);
+    approval.issued_at = at;
+    approval.guardianship = present_at(&family.guardianship, &family.guardianship_key, &[]);
+    let jwt = approval.sign(&family.parent).unwrap();
+    let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(NONCE, AUD));
+    let verified_child =
+        UnverifiedSdJwt::parse(&child).unwrap().verify(family.school.verifying_key(), &options, at).unwrap();
+    let child_id = verified_child.claims()["sub"].as_str().unwrap().to_owned();
+    let approval = UnverifiedGuardianApproval::parse(&jwt)?;
+    let guardianship =
+        UnverifiedSdJwt::parse(approval.guardianship())?.verify(family.school.verifying_key(), &options, at)?;
+    approval.verify(
+        &guardianship,
+        &ApprovalContext {
+            audience: AUD,
+            nonce: NONCE,
+            purpose: "newsletter",
+            child_presentations: &[("enrolment", &child)],
+            child_id: Some(&child_id),
+            now: at,
+            max_age: 600,
+            skew: 60,
+        },
+    )
+}
+
+#[test]
+fn a_coarse_guardianship_approves_through_its_disclosed_day_and_never_on_the_sixteenth_birthday() {
+    // A child born 2011-03-17 turns 16 on 2027-03-17; the school discloses the end of the month
+    // before the birthday month (schooltas_issuer::validity): valid through 2027-02-28.
+    let family = family("2027-02-28");
+    let day = |date: &str| schooltas_credential::date::CalendarDate::parse(date).unwrap().to_unix();
+    // The day before, and the whole disclosed day up to its last second: approved.
+    for at in [day("2027-02-27") + 12 * 3600, day("2027-02-28"), day("2027-03-01") - 1] {
+        let verified = approve_and_check_at(&family, at).unwrap();
+        assert_eq!(verified.valid_until.to_string(), "2027-02-28");
+    }
+    // From the next day, through the 16th birthday and after: the guardianship has ended.
+    for at in [day("2027-03-01"), day("2027-03-16") + 3600, day("2027-03-17") + 9 * 3600, day("2027-08-01")] {
+        assert_eq!(
+            consent_error(approve_and_check_at(&family, at)),
+            ConsentError::GuardianshipEnded { valid_until: "2027-02-28".into() },
+            "at {at}"
+        );
+    }
+}

@@ -91,6 +91,17 @@ pub enum Error {
         /// The claim (`sub` or `child_id`).
         claim: &'static str,
     },
+    /// A representation credential (guardianship) whose disclosed validity would already be
+    /// over: the authority ends this month or has ended (see [`crate::validity`]; in the final
+    /// weeks before the child turns 16 no guardianship copy is issued). The dates are personal
+    /// data and are not repeated here.
+    #[error(
+        "credential type {config_id:?}: the representation ends this month or has ended, so no copy can be issued; from the 1st of the month of the 16th birthday the young person decides alone"
+    )]
+    RepresentationEnded {
+        /// The credential type.
+        config_id: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

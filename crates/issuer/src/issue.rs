@@ -7,6 +7,7 @@ use rand::RngExt;
 use serde_json::{Map, Value};
 
 use schooltas_credential::catalog::Catalog;
+use schooltas_credential::date::CalendarDate;
 use schooltas_credential::sd_jwt::RandomSalts;
 use schooltas_credential::status_list::{StatusListUri, StatusValue};
 use schooltas_did::VerifyingKey;
@@ -17,6 +18,7 @@ use crate::offers::{self, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 use crate::school::SchoolProfile;
 use crate::status::{StatusChange, StatusPolicy};
 use crate::store::{CredentialRow, IssuerStore, in_transaction};
+use crate::validity;
 
 /// The largest batch [`Issuer::issue_batch`] accepts by default.
 pub const DEFAULT_MAX_BATCH: usize = 20;
@@ -177,7 +179,11 @@ impl<S: IssuerStore> Issuer<S> {
     ///   there: copy *i* of every type about one pupil in one school year carries the same link,
     ///   so a child's copy *i* and the parent's guardianship copy *i* bind;
     /// - each copy gets its own `iat` and `exp` ([`crate::child_link::jittered_times`]), never
-    ///   in the future and never valid longer than the type allows.
+    ///   in the future and never valid longer than the type allows;
+    /// - a representation type (guardianship) discloses a coarse `valid_until` — the end of the
+    ///   school year, or the end of the month before the authority ends — in place of the one
+    ///   given, and its copies expire by the end of that day ([`crate::validity`]); when that day
+    ///   has passed, [`Error::RepresentationEnded`].
     ///
     /// The claims are checked against the catalog first (unknown, missing or wrongly typed
     /// claims are refused); the record (type, subject reference, validity, status entries — not
@@ -233,7 +239,24 @@ impl<S: IssuerStore> Issuer<S> {
             }
         };
         let school_year = child_link::school_year(now);
-        let validity = credential_type.default_validity();
+        let mut validity = credential_type.default_validity();
+        let mut claims = claims;
+        if credential_type.is_representation() {
+            // Issue 12 item 8: the always-visible `valid_until` is coarsened so that approvals
+            // do not disclose the child's birth date (see `crate::validity`), and the copies'
+            // `exp` never says more than it.
+            let date =
+                |name: &str| claims.get(name).and_then(Value::as_str).and_then(|text| CalendarDate::parse(text).ok());
+            let ended = || Error::RepresentationEnded { config_id: config_id.to_owned() };
+            // `validate` above made `valid_until` a required date; a type without one has
+            // nothing to coarsen.
+            if let Some(stated) = date("valid_until") {
+                let disclosed =
+                    validity::disclosed_valid_until(stated, date("child_birth_date"), now).ok_or_else(ended)?;
+                claims.insert("valid_until".to_owned(), Value::String(disclosed.to_string()));
+                validity = Some(validity::copy_lifetime(disclosed, validity, now));
+            }
+        }
         let expires_at = validity.map(|seconds| now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)));
         let id = random_id();
         let kid = self.profile.active_kid_url();

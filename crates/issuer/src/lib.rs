@@ -15,6 +15,7 @@ pub mod oid4vci;
 mod school;
 mod status;
 pub mod store;
+pub mod validity;
 
 pub use child_link::ChildLinkKey;
 pub use error::{Error, Result};

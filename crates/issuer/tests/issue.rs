@@ -436,3 +436,93 @@ fn a_persisted_child_link_key_gives_the_same_links_after_a_restart() {
     // A school without its key makes other links: the guardianship would no longer bind.
     assert_ne!(link_of(&first), link_of(&common::school(SqliteStore::in_memory().unwrap())));
 }
+
+fn guardianship_born(child_ref: &str, birth: &str) -> Map<String, Value> {
+    let mut claims = guardianship(child_ref);
+    let birth_date = schooltas_credential::date::CalendarDate::parse(birth).unwrap();
+    claims.insert("child_birth_date".into(), json!(birth));
+    claims.insert("valid_until".into(), json!(birth_date.anniversary(16).to_string()));
+    claims
+}
+
+#[test]
+fn two_children_of_one_school_year_with_different_birthdays_disclose_the_same_validity() {
+    use schooltas_credential::date::CalendarDate;
+    let issuer = issuer();
+    // NOW is 2027-01-15: both turn 16 long after this school year ends on 31 July 2027.
+    let a = issuer
+        .issue(
+            "guardianship",
+            "parent-1",
+            guardianship_born("leerling-1", "2014-03-01"),
+            holder(1).verifying_key(),
+            NOW,
+        )
+        .unwrap();
+    let b = issuer
+        .issue(
+            "guardianship",
+            "parent-2",
+            guardianship_born("leerling-2", "2014-11-23"),
+            holder(2).verifying_key(),
+            NOW,
+        )
+        .unwrap();
+    let end_of_day = CalendarDate::parse("2027-08-01").unwrap().to_unix();
+    for copy in [&a.copies()[0], &b.copies()[0]] {
+        let verified = verify(&issuer, copy);
+        assert_eq!(verified.claims()["valid_until"], json!("2027-07-31"));
+        // `exp` never says more than `valid_until`, and is jittered within its last day.
+        let exp = verified.claims()["exp"].as_i64().unwrap();
+        assert!(exp <= end_of_day && exp > end_of_day - 86_400, "{exp}");
+        // The exact birth date stays only in the undisclosed SD claim.
+        assert!(verified.claims().get("child_birth_date").is_none());
+        assert_eq!(disclosed(&issuer, copy, "child_birth_date").as_str().map(str::len), Some(10));
+    }
+    // The school's record expires with the copies.
+    let row = &issuer.credentials_of("parent-1").unwrap()[0];
+    assert_eq!(row.expires_at, Some(end_of_day));
+}
+
+#[test]
+fn a_child_turning_sixteen_this_school_year_discloses_the_month_before_the_birthday() {
+    let issuer = issuer();
+    // Turns 16 on 17 March 2027: valid through 28 February, never on or after the birthday.
+    let copy = issuer
+        .issue(
+            "guardianship",
+            "parent-3",
+            guardianship_born("leerling-3", "2011-03-17"),
+            holder(3).verifying_key(),
+            NOW,
+        )
+        .unwrap();
+    let verified = verify(&issuer, &copy.copies()[0]);
+    assert_eq!(verified.claims()["valid_until"], json!("2027-02-28"));
+    let exp = verified.claims()["exp"].as_i64().unwrap();
+    assert!(exp <= schooltas_credential::date::CalendarDate::parse("2027-03-01").unwrap().to_unix());
+    // An administration that wrote a later end (the 18th birthday) is capped by the 16th.
+    let mut later = guardianship_born("leerling-3", "2011-03-17");
+    later.insert("valid_until".into(), json!("2029-03-17"));
+    let copy = issuer.issue("guardianship", "parent-3", later, holder(4).verifying_key(), NOW).unwrap();
+    assert_eq!(verify(&issuer, &copy.copies()[0]).claims()["valid_until"], json!("2027-02-28"));
+}
+
+#[test]
+fn no_guardianship_is_issued_in_the_final_weeks_before_sixteen_and_nothing_is_written() {
+    // Turns 16 on 20 January 2027, five days after NOW: the month of the birthday has begun.
+    for (birth, stated) in
+        [("2011-01-20", None), ("2014-03-01", Some("2027-01-31")), ("2014-03-01", Some("2026-12-01"))]
+    {
+        let issuer = issuer();
+        let mut claims = guardianship_born("leerling-4", birth);
+        if let Some(stated) = stated {
+            // A court date this month, or one already past.
+            claims.insert("valid_until".into(), json!(stated));
+        }
+        let error = issuer.issue("guardianship", "parent-4", claims, holder(5).verifying_key(), NOW).unwrap_err();
+        assert!(matches!(&error, Error::RepresentationEnded { config_id } if config_id == "guardianship"), "{error}");
+        assert!(!error.to_string().contains("2011") && !error.to_string().contains("2027"), "no dates in {error}");
+        assert!(issuer.credentials_of("parent-4").unwrap().is_empty());
+    }
+}

@@ -165,8 +165,12 @@ impl World {
     }
 
     fn guardianship(&self, holder: &SigningKey) -> String {
+        self.guardianship_until(holder, "2030-03-01")
+    }
+
+    fn guardianship_until(&self, holder: &SigningKey, valid_until: &str) -> String {
         let claims = json!({"guardian_id": did_of(&self.parent).as_str(), "child_id": self.child_id,
-                            "relation": "parent", "valid_until": "2030-03-01"});
+                            "relation": "parent", "valid_until": valid_until});
         Catalog::standard()
             .get("guardianship")
             .unwrap()
@@ -644,4 +648,50 @@ fn a_key_binding_or_response_naming_a_member_twice_is_refused() {
     let json = format!(r#"{{"vp_token":{{"enrolment":["{presentation}"]}},"state":"session-7f3a","state":"other"}}"#);
     let verdict = verify_response(&request, &json, &world.context());
     assert_eq!(failed_checks(&verdict), [Check::Response], "{:?}", verdict.failures);
+}
+
+#[test]
+fn an_approval_resting_on_a_guardianship_past_its_disclosed_day_is_refused() {
+    // NOW is 2027-01-15. The school discloses coarse validities (the end of the school year, or
+    // the end of the month before the 16th birthday): the verifier honours one through its last
+    // day and refuses it from the next day on.
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let holder = SigningKey::from_ed25519_seed(&[11; 32]);
+    let credential = world.enrolment(&world.school, 15, 8, &holder, NOW + 86_400);
+    let presentation = present(&credential, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
+    let approve = |valid_until: &str| {
+        let guardianship = world.guardianship_until(&world.parent, valid_until);
+        let approval = GuardianApproval {
+            audience: request.client_id.clone(),
+            nonce: request.nonce.clone(),
+            issued_at: NOW,
+            purpose: "newsletter".into(),
+            legal_basis: LegalBasis::Consent,
+            child_id: world.child_id.clone(),
+            presentations: vec![ApprovedPresentation {
+                credential_query_id: "enrolment".into(),
+                sd_hash: UnverifiedSdJwt::parse(&presentation).unwrap().sd_hash(),
+            }],
+            transaction_data_hashes: vec![],
+            guardianship: present(&guardianship, &world.parent, &[], &request.nonce, &request.client_id, Map::new()),
+        }
+        .sign(&world.parent)
+        .unwrap();
+        verify_response(&request, &body(&presentation, Some("session-7f3a"), Some(approval)), &world.context())
+    };
+    // On the disclosed day itself: accepted.
+    let verdict = approve("2027-01-15");
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert_eq!(verdict.guardian_approval.as_ref().map(|a| a.valid_until.to_string()).as_deref(), Some("2027-01-15"));
+    // The day after it (e.g. a child turning 16 on 20 January, whose copies said 31 December):
+    // refused, naming the guardianship's end and not the date.
+    for ended in ["2027-01-14", "2026-12-31"] {
+        let verdict = approve(ended);
+        assert_eq!(failed_checks(&verdict), [Check::GuardianApproval], "{:?}", verdict.failures);
+        let reason = &verdict.failures[0].reason;
+        assert!(reason.contains("guardianship has ended"), "{reason}");
+        assert!(!reason.contains(ended), "{reason}");
+        assert!(verdict.guardian_approval.is_none());
+    }
 }

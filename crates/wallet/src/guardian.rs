@@ -316,8 +316,12 @@ impl Wallet {
                 continue;
             }
             let valid_until = text("valid_until").and_then(|d| CalendarDate::parse(&d).ok());
+            // The school lets a copy's `exp` fall within the last day of its (coarse)
+            // `valid_until` (issue 12 item 8): a copy past its `exp` is over too, or the
+            // verifier would refuse the approval for an expired guardianship.
+            let expired = copy.claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp <= now);
             match valid_until {
-                Some(date) if date >= today => {}
+                Some(date) if date >= today && !expired => {}
                 other => {
                     ended = other;
                     continue;

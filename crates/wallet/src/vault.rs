@@ -1041,8 +1041,10 @@ impl Vault {
             }
             Ok(records)
         })?;
-        let plaintext =
-            Zeroizing::new(serde_json::to_vec(&records).map_err(|e| Error::Storage { reason: e.to_string() })?);
+        // The records hold holder keys: `wiped::to_json` writes them once into a buffer of
+        // exact size that is wiped on drop (`serde_json::to_vec` would leave the prefixes of
+        // every buffer it outgrew in freed memory).
+        let plaintext = crate::wiped::to_json(&records)?;
         let salt: [u8; 16] = rand::rng().random();
         let key = params.derive(passphrase, &salt)?;
         let (nonce, ciphertext) = seal(&key, &export_aad(), &plaintext)?;

@@ -653,8 +653,10 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
     let trust = trust_list(&verifier);
     let resolver = school.resolver();
     let verifiers = verifiers(&trust, &resolver);
-    let family = family(&school, "pupil-3", "2011-01-16"); // 16 tomorrow
-    let birthday = CalendarDate::parse("2027-01-16").unwrap().to_unix() + 9 * 3600;
+    // 16 next month: the parent still holds a guardianship (valid through 31 January; from
+    // 1 February, the birthday's month, the school issues none, schooltas_issuer::validity).
+    let family = family(&school, "pupil-3", "2011-02-16");
+    let birthday = CalendarDate::parse("2027-02-16").unwrap().to_unix() + 9 * 3600;
     let desk = schooltas_verifier::Verifier::new(
         SigningKey::from_ed25519_seed(&[21; 32]),
         "https://delinde.example/oid4vp/response",

@@ -73,32 +73,37 @@ fn two_verifiers_trust_list(a: &Verifier, b: &Verifier) -> VerifiedTrustList {
 /// A 12-year-old with 3 copies each of enrolment and support needs, and a parent with 3
 /// guardianship copies — all over OpenID4VCI from one school.
 fn family(school: &School) -> (Wallet, Wallet) {
-    let birth = CalendarDate::parse(BIRTH_DATE).unwrap();
+    family_born(school, "pupil-1", BIRTH_DATE)
+}
+
+/// [`family`] for the pupil `pupil` born on `birth_date`.
+fn family_born(school: &School, pupil: &str, birth_date: &str) -> (Wallet, Wallet) {
+    let birth = CalendarDate::parse(birth_date).unwrap();
     let child = Wallet::create(vault(), Role::Child { birth_date: birth }, NOW).unwrap();
     let parent = Wallet::create(vault(), Role::Parent, NOW).unwrap();
     let me = child.owner().did().as_str().to_owned();
     school.enrol(
-        "pupil-1",
+        pupil,
         "pupil_enrolment",
         json!({"sub": me, "school_name": "Basisschool De Linde", "school_brin": "12AB", "school_location": "00",
                "school_year": "2026-2027", "group": "7B", "given_name": "Sanne", "family_name": "de Vries",
-               "birth_date": BIRTH_DATE, "age_over_12": true, "age_over_16": false}),
+               "birth_date": birth_date, "age_over_12": true, "age_over_16": false}),
     );
     school.enrol(
-        "pupil-1",
+        pupil,
         "support_needs",
         json!({"sub": me, "school_name": "Basisschool De Linde", "school_brin": "12AB",
                "arrangements": ["extra tijd", "voorleessoftware"], "dyslexia_statement": true}),
     );
     school.enrol(
-        "pupil-1",
+        pupil,
         "guardianship",
         json!({"guardian_id": parent.owner().did().as_str(), "child_id": me, "relation": "parent",
-               "child_birth_date": BIRTH_DATE, "valid_until": birth.anniversary(16).to_string(),
+               "child_birth_date": birth_date, "valid_until": birth.anniversary(16).to_string(),
                "school_brin": "12AB"}),
     );
-    school.issue_to(&child, "pupil-1", &["pupil_enrolment", "support_needs"]);
-    school.issue_to(&parent, "pupil-1", &["guardianship"]);
+    school.issue_to(&child, pupil, &["pupil_enrolment", "support_needs"]);
+    school.issue_to(&parent, pupil, &["guardianship"]);
     (child, parent)
 }
 
@@ -152,15 +157,44 @@ impl Setup {
         request: &AuthorizationRequest,
         now: i64,
     ) -> (ResponseToSend, GuardianRequest) {
+        self.answer_uri(&self.child, &self.parent, &verifier.request_uri(request, now), now)
+    }
+
+    /// `child` says yes to the request at `uri`, `parent` approves.
+    fn answer_uri(&self, child: &Wallet, parent: &Wallet, uri: &str, now: i64) -> (ResponseToSend, GuardianRequest) {
         let verifiers = verifiers(&self.trust, &self.resolver);
-        let prompt = self.child.handle_request(&verifier.request_uri(request, now), &verifiers, now).unwrap();
-        let Outcome::AwaitGuardian(to_parent) =
-            self.child.decide(&prompt.request_id, Decision::ApproveAll, now).unwrap()
+        let prompt = child.handle_request(uri, &verifiers, now).unwrap();
+        let Outcome::AwaitGuardian(to_parent) = child.decide(&prompt.request_id, Decision::ApproveAll, now).unwrap()
         else {
             panic!("a 12-year-old's consent waits for the parent")
         };
-        let answer = self.parent.answer_child_request(&to_parent, true, &verifiers, now).unwrap();
-        (self.child.complete_with_guardian(&answer, now).unwrap(), to_parent)
+        let answer = parent.answer_child_request(&to_parent, true, &verifiers, now).unwrap();
+        (child.complete_with_guardian(&answer, now).unwrap(), to_parent)
+    }
+}
+
+/// The `valid_until` every guardianship issued at NOW (2027-01-15) discloses for a child far from
+/// 16: the end of the school year, the same for every child (schooltas_issuer::validity).
+const SCHOOL_YEAR_END: &str = "2027-07-31";
+
+/// Every date a verifier could derive from `birth`: the birth date, the 16th birthday, and the
+/// end of the month before it (the coarse validity of a child turning 16 this year).
+fn birth_derived(birth: &str) -> Vec<String> {
+    let birth = CalendarDate::parse(birth).unwrap();
+    let sixteenth = birth.anniversary(16);
+    vec![
+        birth.to_string(),
+        sixteenth.to_string(),
+        schooltas_issuer::validity::end_of_previous_month(sixteenth).to_string(),
+        format!("{:04}-{:02}", birth.year(), birth.month()),
+        format!("{:04}-{:02}", sixteenth.year(), sixteenth.month()),
+    ]
+}
+
+fn assert_no_birth_derived_date(shared: &BTreeSet<String>, birth: &str) {
+    let everything = shared.iter().cloned().collect::<Vec<_>>().join("\n");
+    for date in birth_derived(birth) {
+        assert!(!everything.contains(&date), "the shared view carries {date}, derived from the birth date");
     }
 }
 
@@ -286,7 +320,7 @@ fn two_verifiers_views_of_one_child_share_only_public_data() {
     assert_ne!(sub_a, sub_b);
 
     let shared: BTreeSet<String> = view(&to_a).intersection(&view(&to_b)).cloned().collect();
-    let valid_until = CalendarDate::parse(BIRTH_DATE).unwrap().anniversary(16).to_string();
+    assert_no_birth_derived_date(&shared, BIRTH_DATE);
     let expected: BTreeSet<String> = [
         // Headers: algorithms, types, the school's key id.
         "s:EdDSA".to_owned(),
@@ -312,9 +346,11 @@ fn two_verifiers_views_of_one_child_share_only_public_data() {
         "s:newsletter".to_owned(),
         "s:consent".to_owned(),
         "s:enrolment".to_owned(),
-        // The representation: relation and validity (the child link differs).
+        // The representation: relation and validity (the child link differs). The validity is
+        // the end of the school year, shared by every guardianship issued this school year —
+        // not the 16th birthday (issue 12 item 8).
         "s:parent".to_owned(),
-        format!("s:{valid_until}"),
+        format!("s:{SCHOOL_YEAR_END}"),
     ]
     .into_iter()
     .collect();
@@ -335,7 +371,7 @@ fn two_approvals_of_one_parent_share_only_the_representation() {
     };
     let (view_a, view_b) = (approval_view(&to_a), approval_view(&to_b));
     let shared: BTreeSet<String> = view_a.intersection(&view_b).cloned().collect();
-    let valid_until = CalendarDate::parse(BIRTH_DATE).unwrap().anniversary(16).to_string();
+    assert_no_birth_derived_date(&shared, BIRTH_DATE);
     let expected: BTreeSet<String> = [
         "s:EdDSA".to_owned(),
         "s:dc+sd-jwt".to_owned(),
@@ -352,7 +388,7 @@ fn two_approvals_of_one_parent_share_only_the_representation() {
         "s:consent".to_owned(),
         "s:enrolment".to_owned(),
         "s:parent".to_owned(),
-        format!("s:{valid_until}"),
+        format!("s:{SCHOOL_YEAR_END}"),
     ]
     .into_iter()
     .collect();
@@ -390,7 +426,7 @@ fn a_received_approval_holds_no_birth_date_school_or_parent_did() {
         .unwrap();
     let names: BTreeSet<&str> = guardianship.claims().keys().map(String::as_str).collect();
     let expected: BTreeSet<&str> =
-        ["iss", "iat", "vct", "cnf", "status", "relation", "child_id", "valid_until"].into_iter().collect();
+        ["iss", "iat", "exp", "vct", "cnf", "status", "relation", "child_id", "valid_until"].into_iter().collect();
     assert_eq!(names, expected);
     assert!(guardianship.disclosed_paths().is_empty());
 }
@@ -508,4 +544,135 @@ fn a_credential_file_carrying_a_spent_link_is_stored_as_used() {
     let issuer_key = |h: &schooltas_did::jws::Header, iss: Option<&str>| issuer_key_via_did(&s.resolver, h, iss);
     let summary = s.child.add_credential(&issued.copies()[0], &holder, &issuer_key, &status, NOW).unwrap();
     assert_eq!(summary.unused_copies, 0, "link {spent:?} was spent");
+}
+
+/// The disclosed `valid_until` of the guardianship inside a response's approval.
+fn approval_valid_until(response: &ResponseToSend, request: &AuthorizationRequest, resolver: &Resolver) -> Value {
+    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+    let approval = UnverifiedGuardianApproval::parse(parsed.guardian_approval.as_deref().unwrap()).unwrap();
+    let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
+    let guardianship = UnverifiedSdJwt::parse(approval.guardianship())
+        .unwrap()
+        .verify_with(|h, iss| issuer_key_via_did(resolver, h, iss), &options, NOW)
+        .unwrap();
+    guardianship.claims()["valid_until"].clone()
+}
+
+#[test]
+fn two_children_of_one_school_year_with_different_birthdays_disclose_the_same_validity() {
+    let s = setup();
+    // A second pupil in the same school year, born eight months later.
+    const OTHER_BIRTH_DATE: &str = "2015-05-20";
+    let (other_child, other_parent) = family_born(&s.school, "pupil-2", OTHER_BIRTH_DATE);
+    let (request_a, request_b) = (newsletter(&s.a), newsletter(&s.b));
+    let (first, _) = s.answer(&s.a, &request_a, NOW);
+    let (second, _) = s.answer_uri(&other_child, &other_parent, &s.b.request_uri(&request_b, NOW + 60), NOW + 60);
+    verify(&first, &request_a, &s.resolver, NOW);
+    verify(&second, &request_b, &s.resolver, NOW + 60);
+    let (until_first, until_second) =
+        (approval_valid_until(&first, &request_a, &s.resolver), approval_valid_until(&second, &request_b, &s.resolver));
+    assert_eq!(until_first, json!(SCHOOL_YEAR_END));
+    assert_eq!(until_first, until_second, "the validity says nothing about either birthday");
+    // Neither view carries a date derived from its child's birth date, anywhere.
+    let all_of = |response: &ResponseToSend| view(response).into_iter().collect::<BTreeSet<_>>();
+    assert_no_birth_derived_date(&all_of(&first), BIRTH_DATE);
+    assert_no_birth_derived_date(&all_of(&second), OTHER_BIRTH_DATE);
+}
+
+/// The real verifier: a `schooltas_verifier::Verifier` with the same key as the test
+/// verifier `seed` (so the trust list's registration is its own).
+fn desk(seed: u8) -> schooltas_verifier::Verifier {
+    schooltas_verifier::Verifier::new(
+        SigningKey::from_ed25519_seed(&[seed; 32]),
+        "https://verifier.example/oid4vp/response",
+    )
+    .unwrap()
+}
+
+fn desk_request(
+    desk: &schooltas_verifier::Verifier,
+    trust: &VerifiedTrustList,
+    now: i64,
+) -> schooltas_verifier::SignedRequest {
+    let mut query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]);
+    for path in paths(&NEWSLETTER) {
+        query = query.claim(path);
+    }
+    let builder =
+        schooltas_verifier::RequestBuilder::new(trust.at(now).unwrap(), desk.did(), desk.response_uri(), "newsletter")
+            .retention_days(365)
+            .credential(query);
+    desk.request(builder, now, 600).unwrap()
+}
+
+#[test]
+fn both_views_are_accepted_by_the_real_verifier_and_still_share_only_public_data() {
+    use schooltas_credential::status_list::StatusListCache;
+    use schooltas_verifier::{Check, VerificationContext};
+
+    let s = setup();
+    let (desk_a, desk_b) = (desk(31), desk(32));
+    assert_eq!(desk_a.did(), &s.a.did);
+    let status = StatusListCache::new(s.school.lists.clone());
+    let (signed_a, signed_b) = (desk_request(&desk_a, &s.trust, NOW), desk_request(&desk_b, &s.trust, NOW + 120));
+    let (to_a, _) = s.answer_uri(&s.child, &s.parent, &signed_a.uri_by_value(), NOW);
+    let (to_b, _) = s.answer_uri(&s.child, &s.parent, &signed_b.uri_by_value(), NOW + 120);
+
+    // Each through the whole pipeline: nonce and replay, trust list, issuer signature and
+    // accreditation, key binding, status (of the enrolment and of the guardianship), the one-child
+    // rule and the guardian approval the registration (consent) demands.
+    let received_a = desk_a.receive(&to_a.body, &VerificationContext::new(&s.trust, &s.resolver, &status, NOW));
+    let received_b = desk_b.receive(&to_b.body, &VerificationContext::new(&s.trust, &s.resolver, &status, NOW + 120));
+    for received in [&received_a, &received_b] {
+        let verdict = &received.verdict;
+        assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+        assert!(verdict.guardian_approval_required, "a 12-year-old's consent needs the parent");
+        let approval = verdict.guardian_approval.as_ref().expect("the approval was verified");
+        assert_eq!(approval.relation, "parent");
+        assert_eq!(approval.valid_until.to_string(), SCHOOL_YEAR_END);
+        assert_eq!(verdict.subject.as_deref(), Some(approval.approval.child_id.as_str()));
+        let claims = verdict.claims("enrolment").unwrap();
+        assert_eq!(claims["group"], "7B");
+        assert_eq!(claims["age_over_16"], false);
+        assert!(claims.get("birth_date").is_none());
+    }
+    // Each verifier knows the child by a different one-time link.
+    assert_ne!(received_a.verdict.subject, received_b.verdict.subject);
+
+    // What the two accepted responses carry in common is public data only.
+    let shared: BTreeSet<String> = view(&to_a).intersection(&view(&to_b)).cloned().collect();
+    assert_no_birth_derived_date(&shared, BIRTH_DATE);
+    let public: BTreeSet<String> = [
+        "s:EdDSA",
+        "s:dc+sd-jwt",
+        "s:kb+jwt",
+        "s:schooltas-guardian-approval+jwt",
+        "s:sha-256",
+        "s:OKP",
+        "s:Ed25519",
+        "s:7B",
+        "s:Sanne",
+        "b:false",
+        "s:newsletter",
+        "s:consent",
+        "s:enrolment",
+        "s:parent",
+        "s:https://delinde.example/status/enrolment/1",
+        "s:https://delinde.example/status/guardianship/1",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain([
+        format!("s:{SCHOOL_DID}#key-1"),
+        format!("s:{SCHOOL_DID}"),
+        format!("s:{ENROLMENT}"),
+        format!("s:{}", vct("guardianship")),
+        format!("s:{SCHOOL_YEAR_END}"),
+    ])
+    .collect();
+    assert_eq!(shared, public, "only public data is common to the two accepted views");
+
+    // And the real pipeline still holds its line: the same body again is a replay.
+    let again = desk_a.receive(&to_a.body, &VerificationContext::new(&s.trust, &s.resolver, &status, NOW + 5));
+    assert!(again.verdict.failed(Check::Replay), "{:?}", again.verdict.failures);
 }

@@ -289,6 +289,10 @@ pub(crate) fn family(school: &School, subject: &str, birth_date: &str) -> Family
                "valid_until": birth.anniversary(16).to_string(), "school_brin": "12AB"}),
     );
     school.issue_to(&child, subject, &["pupil_enrolment"]);
-    school.issue_to(&parent, subject, &["guardianship"]);
+    // From the 1st of the month of the 16th birthday the school issues no guardianship
+    // (schooltas_issuer::validity): the parent's wallet then holds none.
+    if schooltas_issuer::validity::disclosed_valid_until(birth.anniversary(16), Some(birth), NOW).is_some() {
+        school.issue_to(&parent, subject, &["guardianship"]);
+    }
     Family { child, parent }
 }
