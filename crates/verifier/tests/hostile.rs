@@ -408,6 +408,39 @@ fn one_child_with_two_credentials_under_multiple_true_is_one_subject() {
     assert_eq!(verdict.subject.as_deref(), Some(SIBLING), "an opaque child link, not parsed as a DID");
 }
 
+/// A child under 16 with two enrolment credentials answers one `multiple: true` query with
+/// both; the parent approves both (one entry per presentation, same query id). Accepted end to
+/// end; a presentation added or removed after the approval is refused as GuardianApproval.
+#[test]
+fn a_parents_approval_of_two_presentations_under_multiple_true_is_accepted_exactly() {
+    let world = World::new();
+    let request = world.builder().credential(World::query("enrolment").multiple(true)).build(NONCE).unwrap();
+    let first = present(&world.enrolment(Some(&world.child_id), 12, &key(10)), &key(10), &ASKED, &request);
+    let second = present(&world.enrolment(Some(&world.child_id), 12, &key(12)), &key(12), &ASKED, &request);
+    let (school, iss, kid) = world.school_issuer();
+    let issuer = (school, iss.as_str(), kid.as_str(), STATUS_URI);
+    let approved = [("enrolment", first.as_str()), ("enrolment", second.as_str())];
+    let approval = world.approval(&request, &world.child_id, &approved, issuer);
+    let both = vec![first.clone(), second.clone()];
+    let verdict =
+        verify_response(&request, &body(&[("enrolment", both.clone())], Some(approval.clone())), &world.context());
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert!(verdict.guardian_approval.is_some());
+    assert_eq!(verdict.subject.as_deref(), Some(world.child_id.as_str()));
+
+    // Added after approval: a third presentation of the same child.
+    let third = present(&world.enrolment(Some(&world.child_id), 12, &key(13)), &key(13), &ASKED, &request);
+    let grown = vec![first.clone(), second.clone(), third];
+    let verdict = verify_response(&request, &body(&[("enrolment", grown)], Some(approval.clone())), &world.context());
+    assert_eq!(checks(&verdict), [Check::GuardianApproval], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("not covered"), "{}", verdict.failures[0]);
+
+    // Removed after approval: only the first presentation is sent.
+    let verdict = verify_response(&request, &body(&[("enrolment", vec![first])], Some(approval)), &world.context());
+    assert_eq!(checks(&verdict), [Check::GuardianApproval], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("does not contain"), "{}", verdict.failures[0]);
+}
+
 #[test]
 fn the_register_records_the_one_child_and_refuses_a_verdict_without_one() {
     use schooltas_verifier::Received;

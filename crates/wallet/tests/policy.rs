@@ -19,7 +19,9 @@ use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
 use schooltas_credential::status_list::StatusListCache;
-use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList};
+use schooltas_credential::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList,
+};
 use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Resolver, Signer, SigningKey};
