@@ -19,7 +19,7 @@ use schooltas_credential::status_list::{
     StatusListUri, StatusReference,
 };
 use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
@@ -489,6 +489,60 @@ fn the_builder_asks_every_consent_query_for_the_child_link() {
     let answer = present(&world.enrolment(Some(SIBLING), 16, &key(10)), &key(10), &["age_over_16", "sub"], &request);
     let verdict = verify_response(&request, &body(&[("enrolment", vec![answer])], None), &world.context());
     assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+}
+
+/// A consent purpose whose registration lacks `sub` could never accept an answer
+/// (Check::ChildLink): the builder refuses the request and says what to register. A purpose
+/// on another basis without `sub` builds, and is not made to ask for it.
+#[test]
+fn the_builder_refuses_a_consent_request_the_registration_gives_no_child_link() {
+    let verifier = key(2);
+    let text = || LocalizedText { nl: "Doel".into(), en: "Purpose".into() };
+    let no_sub = || vec![ClaimPath::claim("group"), ClaimPath::claim("given_name")];
+    let registration = VerifierRegistration::new(did_of(&verifier), "De Linde")
+        .with_purpose(
+            RegisteredPurpose::new("newsletter", text(), LegalBasis::Consent, 365)
+                .allow(vct("pupil_enrolment"), no_sub()),
+        )
+        .with_purpose(
+            RegisteredPurpose::new("attendance", text(), LegalBasis::LegalObligation, 365)
+                .allow(vct("pupil_enrolment"), no_sub()),
+        );
+    let trust_list =
+        operator_signs(TrustList::new(did_of(&key(5)), NOW - 60, NOW + 86_400).with_verifier(registration));
+    let builder =
+        |purpose: &str| RequestBuilder::new(trust_list.at(NOW).unwrap(), &did_of(&verifier), RESPONSE_URI, purpose);
+    let group = || CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group"));
+
+    let refused = |result: schooltas_credential::Result<AuthorizationRequest>| match result {
+        Err(schooltas_credential::Error::TrustList(TrustListError::ChildLinkNotRegistered {
+            query_id,
+            purpose,
+            vct: found,
+        })) => {
+            assert_eq!(query_id, "enrolment");
+            assert_eq!(found, vct("pupil_enrolment"));
+            purpose
+        }
+        other => panic!("expected ChildLinkNotRegistered, got {other:?}"),
+    };
+    let error = builder("newsletter").credential(group()).build(NONCE).unwrap_err();
+    assert!(error.to_string().contains("register `sub` for this purpose"), "{error}");
+    assert_eq!(refused(builder("newsletter").credential(group()).build(NONCE)), "newsletter");
+    // Stating a weaker basis does not help: the registered basis is consent.
+    assert_eq!(
+        refused(builder("newsletter").legal_basis(LegalBasis::LegalObligation).credential(group()).build(NONCE)),
+        "newsletter"
+    );
+    // Stating consent for a legal-obligation purpose makes it consent: refused too.
+    assert_eq!(
+        refused(builder("attendance").legal_basis(LegalBasis::Consent).credential(group()).build(NONCE)),
+        "attendance"
+    );
+    // On its registered basis (no consent) it builds, without `sub`.
+    let request = builder("attendance").credential(group()).build(NONCE).unwrap();
+    let claims = request.dcql_query.credentials[0].claims.clone().unwrap();
+    assert!(claims.iter().all(|c| c.path != ClaimPath::claim("sub")), "{claims:?}");
 }
 
 #[test]
