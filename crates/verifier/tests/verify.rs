@@ -299,6 +299,38 @@ fn forged_expired_and_unbound_presentations_are_refused() {
     assert_eq!(failed_checks(&verdict), [Check::KeyBinding]);
 }
 
+/// The issuer's signature and the holder's key-binding signature are separate checks: a
+/// broken issuer signature fails IssuerSignature only, a broken KB-JWT signature KeyBinding only.
+#[test]
+fn a_broken_issuer_signature_and_a_broken_key_binding_signature_are_told_apart() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let (_, good) = sixteen(&world, &request);
+    let flip_signature = |jws: &str| {
+        let (rest, signature) = jws.rsplit_once('.').unwrap();
+        let mut bytes = schooltas_did::base64url::decode(signature).unwrap();
+        bytes[7] ^= 0x01;
+        format!("{rest}.{}", schooltas_did::base64url::encode(&bytes))
+    };
+    // The issuer-signed JWT: everything before the first '~'.
+    let (issuer_jwt, tail) = good.split_once('~').unwrap();
+    let broken_issuer = format!("{}~{tail}", flip_signature(issuer_jwt));
+    let verdict = verify_response(&request, &body(&broken_issuer, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::IssuerSignature], "{:?}", verdict.failures);
+    // The KB-JWT: everything after the last '~'.
+    let (presented, kb_jwt) = good.rsplit_once('~').unwrap();
+    let broken_kb = format!("{presented}~{}", flip_signature(kb_jwt));
+    let verdict = verify_response(&request, &body(&broken_kb, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::KeyBinding], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("key-binding JWT's signature"), "{}", verdict.failures[0]);
+    // A KB-JWT signed by someone other than the holder is the same key-binding failure.
+    let thief = SigningKey::from_ed25519_seed(&[67; 32]);
+    let credential = world.enrolment(&world.school, 16, 7, &SigningKey::from_ed25519_seed(&[10; 32]), NOW + 86_400);
+    let stolen = present(&credential, &thief, &ASKED, &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&stolen, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::KeyBinding], "{:?}", verdict.failures);
+}
+
 #[test]
 fn a_revoked_credential_is_refused_and_an_unknown_status_follows_the_policy() {
     let world = World::new();
