@@ -748,7 +748,8 @@ fn junk_naming_the_nonce_does_not_burn_it_and_the_genuine_answer_is_accepted() {
         &[],
         request,
     );
-    for (junk, check) in [(broken, Check::IssuerSignature), (forged, Check::IssuerAccredited)] {
+    // A broken key-binding signature is the holder's failure (KeyBinding), not the issuer's.
+    for (junk, check) in [(broken, Check::KeyBinding), (forged, Check::IssuerAccredited)] {
         let received = desk.receive(&body(&[("enrolment", vec![junk])], None), &world.context());
         assert!(received.verdict.failed(check), "{:?}", received.verdict.failures);
         assert!(!received.verdict.failed(Check::Replay), "{:?}", received.verdict.failures);
