@@ -75,7 +75,8 @@ fn init_child(dir: &Dir, name: &str) -> String {
 }
 
 /// An operator, a school (did:key issuer) and a verifier desk; the trust list accredits the
-/// school for enrolment and registers the desk for the newsletter (given_name, group).
+/// school for enrolment and registers the desk for the newsletter (given_name, group and the child link `sub`,
+/// which a consent purpose must register).
 /// Writes `list.json`, `list.jwt`; returns the operator's DID.
 fn trust_setup(dir: &Dir) -> String {
     let operator = dir.key("operator", "EdDSA");
@@ -88,7 +89,7 @@ fn trust_setup(dir: &Dir) -> String {
             "text": {"nl": "Foto's in de nieuwsbrief", "en": "Photos in the newsletter"},
             "legal_basis": "consent",
             "max_retention_days": 365,
-            "credentials": [{"vct": enrolment_vct(), "claims": [["given_name"], ["group"]]}]
+            "credentials": [{"vct": enrolment_vct(), "claims": [["given_name"], ["group"], ["sub"]]}]
         }]}]
     });
     dir.write("list.json", &list.to_string());

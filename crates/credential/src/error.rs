@@ -255,6 +255,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The KB-JWT's signature does not verify with the credential's holder key (`cnf`), or its
+    /// algorithm is refused or does not fit that key (RFC 9901 §7.3 step 5). Kept apart from
+    /// [`Error::Did`], which a bad *issuer* signature gives, so a verifier can tell a
+    /// presentation not made by the holder from a credential not made by the issuer.
+    #[error("the key-binding JWT's signature does not verify with the credential's holder key (cnf): {source}")]
+    KeyBindingSignature {
+        /// Why the signature was refused (bad signature, refused or mismatched algorithm).
+        source: schooltas_did::Error,
+    },
     /// The KB-JWT is malformed or misses a claim (RFC 9901 §4.3).
     #[error("invalid key-binding JWT: {reason}")]
     InvalidKeyBinding {

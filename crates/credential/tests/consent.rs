@@ -311,9 +311,9 @@ fn an_approval_must_be_a_guardian_approval_jwt() {
     let approval = approval_for(&family, &child);
     let jwt = jws::sign_compact_json(&Header::new().with_typ("JWT"), &approval, &family.parent).unwrap();
     assert!(matches!(UnverifiedGuardianApproval::parse(&jwt), Err(Error::Consent(ConsentError::WrongTyp { .. }))));
-    assert!(UnverifiedGuardianApproval::parse("not.a.jwt").is_err());
+    assert!(matches!(UnverifiedGuardianApproval::parse("not.a.jwt"), Err(Error::Did(_))));
     let huge = "a".repeat(100_000);
-    assert!(UnverifiedGuardianApproval::parse(&huge).is_err());
+    assert!(matches!(UnverifiedGuardianApproval::parse(&huge), Err(Error::Did(schooltas_did::Error::TooLarge { .. }))));
     // Signing refuses an approval without presentations or with an unbound guardianship.
     let mut empty = approval.clone();
     empty.presentations.clear();
@@ -450,4 +450,53 @@ fn a_coarse_guardianship_approves_through_its_disclosed_day_and_never_on_the_six
             "at {at}"
         );
     }
+}
+
+/// Issue 12 follow-up: one child's two presentations under one DCQL query with
+/// `multiple: true` are approved pair by pair — (query id, `sd_hash`) each — and the approved
+/// set must be exactly the response's: none added, none removed, none listed twice.
+#[test]
+fn two_presentations_of_one_child_under_one_query_are_approved_as_exactly_that_set() {
+    let family = family("2031-03-01");
+    let first = present(&family.enrolment, &family.enrolment_key, &["group", "sub"], NONCE, AUD);
+    let second = present(&family.enrolment, &family.enrolment_key, &["sub"], NONCE, AUD);
+    assert_ne!(UnverifiedSdJwt::parse(&first).unwrap().sd_hash(), UnverifiedSdJwt::parse(&second).unwrap().sd_hash());
+    let entry = |p: &str| ApprovedPresentation {
+        credential_query_id: "enrolment".into(),
+        sd_hash: UnverifiedSdJwt::parse(p).unwrap().sd_hash(),
+    };
+    let mut both = approval_for(&family, &first);
+    both.presentations = vec![entry(&first), entry(&second)];
+    let jwt = both.sign(&family.parent).unwrap();
+    let response = [("enrolment", first.as_str()), ("enrolment", second.as_str())];
+    let verified = check(&family, &jwt, &response, NOW).unwrap();
+    assert_eq!(verified.approval.presentations.len(), 2);
+    // The order in the response does not matter.
+    check(&family, &jwt, &[("enrolment", &second), ("enrolment", &first)], NOW).unwrap();
+
+    // A presentation added to the response after the parent approved.
+    let added = present(&family.enrolment, &family.enrolment_key, &["sub", "group"], NONCE, AUD);
+    let grown = [("enrolment", first.as_str()), ("enrolment", second.as_str()), ("enrolment", added.as_str())];
+    assert_eq!(
+        consent_error(check(&family, &jwt, &grown, NOW)),
+        ConsentError::PresentationNotApproved { query_id: "enrolment".into() }
+    );
+    // The same approved presentation sent twice is not covered twice.
+    let repeated = [("enrolment", first.as_str()), ("enrolment", second.as_str()), ("enrolment", first.as_str())];
+    assert_eq!(
+        consent_error(check(&family, &jwt, &repeated, NOW)),
+        ConsentError::PresentationNotApproved { query_id: "enrolment".into() }
+    );
+    // A presentation removed from the response after the parent approved.
+    assert_eq!(
+        consent_error(check(&family, &jwt, &[("enrolment", &first)], NOW)),
+        ConsentError::ApprovedPresentationMissing { query_id: "enrolment".into() }
+    );
+    // An approval that lists one presentation twice.
+    let mut twice = approval_for(&family, &first);
+    twice.presentations = vec![entry(&first), entry(&first)];
+    assert_eq!(
+        consent_error(check(&family, &twice.sign(&family.parent).unwrap(), &[("enrolment", &first)], NOW)),
+        ConsentError::DuplicateApprovedPresentation { query_id: "enrolment".into() }
+    );
 }

@@ -430,7 +430,17 @@ fn wrong_nonce_audience_or_time_is_refused() {
     // Signed by someone other than the holder.
     let thief = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let err = refused(f.verify(&with_kb(&presented, &thief, NONCE, AUD, NOW)));
-    assert!(matches!(err, Error::Did(schooltas_did::Error::InvalidSignature)), "{err}");
+    assert!(
+        matches!(err, Error::KeyBindingSignature { source: schooltas_did::Error::InvalidSignature }),
+        "the holder's signature, not the issuer's: {err}"
+    );
+    // Signed with a key of another algorithm than the holder key: refused as key binding too.
+    let es256 = SigningKey::generate(Algorithm::Es256).unwrap();
+    let err = refused(f.verify(&with_kb(&presented, &es256, NONCE, AUD, NOW)));
+    assert!(matches!(err, Error::KeyBindingSignature { .. }), "{err}");
+    // A KB-JWT that is not a JWS at all.
+    let err = refused(f.verify(&format!("{presented}not-a-jws")));
+    assert!(matches!(err, Error::InvalidKeyBinding { .. }), "{err}");
 }
 
 #[test]

@@ -15,10 +15,11 @@ use schooltas_did::{Did, DidUrl, Signer};
 ///
 /// Every credential query that rests on consent — by the request's basis or by the
 /// registration's, whichever is stricter — also asks for the child link `sub`, added when the
-/// query does not list it and the registration allows it: the verifier refuses a consent
-/// presentation without it ([`crate::Check::ChildLink`]), because the guardian approval and
-/// the consent record are bound to that one child. Register `sub` for every type a consent
-/// purpose accepts; without it no consent answer can be accepted.
+/// query does not list it: the verifier refuses a consent presentation without it
+/// ([`crate::Check::ChildLink`]), because the guardian approval and the consent record are
+/// bound to that one child. Register `sub` for every type a consent purpose accepts: a consent
+/// query for a type whose registration lacks it is refused with
+/// [`TrustListError::ChildLinkNotRegistered`] (no answer to it could be accepted).
 ///
 /// ```
 /// use schooltas_credential::ClaimPath;
@@ -168,11 +169,27 @@ impl<'a> RequestBuilder<'a> {
             // Only where the registration allows `sub` for every type the query accepts: adding
             // it elsewhere would turn the request into over-asking. Without it, a consent
             // presentation cannot be linked and the verifier refuses it (Check::ChildLink).
-            let sub_allowed = registered.is_some_and(|purpose| {
+            //
+            // A consent query for a type whose registration lacks `sub` could never be
+            // answered acceptably, so it is refused here with what to register, rather than
+            // sent (an unregistered purpose is left to `check_request`, which names that).
+            if let Some(purpose) = registered.filter(|_| consent) {
+                let sub = ClaimPath::claim("sub");
                 let vcts = query.vct_values();
-                !vcts.is_empty() && vcts.iter().all(|vct| purpose.allows(vct, &ClaimPath::claim("sub")))
-            });
-            dcql = dcql.credential(if consent && sub_allowed { with_child_link(query) } else { query });
+                // A type the purpose does not register at all is over-asking, named by `check_request`.
+                let lacks_sub = |vct: &&String| purpose.basis_for(vct).is_some() && !purpose.allows(vct, &sub);
+                if let Some(vct) = vcts.iter().find(lacks_sub) {
+                    return Err(TrustListError::ChildLinkNotRegistered {
+                        query_id: query.id.chars().take(64).collect(),
+                        purpose: self.purpose_code.chars().take(64).collect(),
+                        vct: vct.chars().take(200).collect(),
+                    }
+                    .into());
+                }
+                dcql = dcql.credential(if vcts.is_empty() { query } else { with_child_link(query) });
+            } else {
+                dcql = dcql.credential(query);
+            }
         }
         for set in self.credential_sets {
             dcql = dcql.credential_set(set);

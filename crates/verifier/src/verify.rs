@@ -295,6 +295,7 @@ fn classify(error: &CredentialError) -> Check {
         | E::MissingHolderKey
         | E::InvalidHolderKey { .. }
         | E::InvalidKeyBinding { .. }
+        | E::KeyBindingSignature { .. }
         | E::SdHashMismatch
         | E::KeyBindingStale { .. } => Check::KeyBinding,
         E::Revoked { .. } | E::Suspended { .. } | E::StatusNotValid { .. } => Check::Status,
@@ -332,6 +333,10 @@ fn describe(error: &CredentialError) -> String {
         E::UnsupportedHashAlgorithm { .. } => "unsupported _sd_alg: only sha-256 is supported".into(),
         E::InvalidPayload { .. } => "the issuer-signed payload is malformed".into(),
         E::InvalidHolderKey { .. } => "the credential's cnf claim is not a usable holder key".into(),
+        E::KeyBindingSignature { source } => format!(
+            "the key-binding JWT's signature does not verify with the credential's holder key: {}",
+            describe_did(source)
+        ),
         E::ReservedClaimName { digest, .. } => format!("disclosure {digest} uses a reserved claim name"),
         E::ClaimCollision { digest, .. } => format!("disclosure {digest} would overwrite an existing claim"),
         // The rest carry rule names, digests, numbers, limits and paths only.
@@ -342,8 +347,9 @@ fn describe(error: &CredentialError) -> String {
 fn describe_did(error: &schooltas_did::Error) -> &'static str {
     use schooltas_did::Error as E;
     match error {
-        // The issuer's JWT and the key-binding JWT fail with the same error: name both.
-        E::InvalidSignature => "a signature does not verify (the issuer's, or the key binding's with the holder key)",
+        // A key-binding JWT's signature has its own error (`KeyBindingSignature`); here it is
+        // the issuer's JWT (or, for an approval, the parent's signature).
+        E::InvalidSignature => "a signature does not verify with the signer's key",
         E::AlgNone | E::HmacAlgorithm { .. } | E::UnsupportedAlgorithm { .. } | E::AlgorithmMismatch { .. } => {
             "the JWS algorithm is refused or does not fit the key"
         }

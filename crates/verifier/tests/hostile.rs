@@ -19,7 +19,7 @@ use schooltas_credential::status_list::{
     StatusListUri, StatusReference,
 };
 use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
@@ -408,6 +408,39 @@ fn one_child_with_two_credentials_under_multiple_true_is_one_subject() {
     assert_eq!(verdict.subject.as_deref(), Some(SIBLING), "an opaque child link, not parsed as a DID");
 }
 
+/// A child under 16 with two enrolment credentials answers one `multiple: true` query with
+/// both; the parent approves both (one entry per presentation, same query id). Accepted end to
+/// end; a presentation added or removed after the approval is refused as GuardianApproval.
+#[test]
+fn a_parents_approval_of_two_presentations_under_multiple_true_is_accepted_exactly() {
+    let world = World::new();
+    let request = world.builder().credential(World::query("enrolment").multiple(true)).build(NONCE).unwrap();
+    let first = present(&world.enrolment(Some(&world.child_id), 12, &key(10)), &key(10), &ASKED, &request);
+    let second = present(&world.enrolment(Some(&world.child_id), 12, &key(12)), &key(12), &ASKED, &request);
+    let (school, iss, kid) = world.school_issuer();
+    let issuer = (school, iss.as_str(), kid.as_str(), STATUS_URI);
+    let approved = [("enrolment", first.as_str()), ("enrolment", second.as_str())];
+    let approval = world.approval(&request, &world.child_id, &approved, issuer);
+    let both = vec![first.clone(), second.clone()];
+    let verdict =
+        verify_response(&request, &body(&[("enrolment", both.clone())], Some(approval.clone())), &world.context());
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert!(verdict.guardian_approval.is_some());
+    assert_eq!(verdict.subject.as_deref(), Some(world.child_id.as_str()));
+
+    // Added after approval: a third presentation of the same child.
+    let third = present(&world.enrolment(Some(&world.child_id), 12, &key(13)), &key(13), &ASKED, &request);
+    let grown = vec![first.clone(), second.clone(), third];
+    let verdict = verify_response(&request, &body(&[("enrolment", grown)], Some(approval.clone())), &world.context());
+    assert_eq!(checks(&verdict), [Check::GuardianApproval], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("not covered"), "{}", verdict.failures[0]);
+
+    // Removed after approval: only the first presentation is sent.
+    let verdict = verify_response(&request, &body(&[("enrolment", vec![first])], Some(approval)), &world.context());
+    assert_eq!(checks(&verdict), [Check::GuardianApproval], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("does not contain"), "{}", verdict.failures[0]);
+}
+
 #[test]
 fn the_register_records_the_one_child_and_refuses_a_verdict_without_one() {
     use schooltas_verifier::Received;
@@ -456,6 +489,60 @@ fn the_builder_asks_every_consent_query_for_the_child_link() {
     let answer = present(&world.enrolment(Some(SIBLING), 16, &key(10)), &key(10), &["age_over_16", "sub"], &request);
     let verdict = verify_response(&request, &body(&[("enrolment", vec![answer])], None), &world.context());
     assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+}
+
+/// A consent purpose whose registration lacks `sub` could never accept an answer
+/// (Check::ChildLink): the builder refuses the request and says what to register. A purpose
+/// on another basis without `sub` builds, and is not made to ask for it.
+#[test]
+fn the_builder_refuses_a_consent_request_the_registration_gives_no_child_link() {
+    let verifier = key(2);
+    let text = || LocalizedText { nl: "Doel".into(), en: "Purpose".into() };
+    let no_sub = || vec![ClaimPath::claim("group"), ClaimPath::claim("given_name")];
+    let registration = VerifierRegistration::new(did_of(&verifier), "De Linde")
+        .with_purpose(
+            RegisteredPurpose::new("newsletter", text(), LegalBasis::Consent, 365)
+                .allow(vct("pupil_enrolment"), no_sub()),
+        )
+        .with_purpose(
+            RegisteredPurpose::new("attendance", text(), LegalBasis::LegalObligation, 365)
+                .allow(vct("pupil_enrolment"), no_sub()),
+        );
+    let trust_list =
+        operator_signs(TrustList::new(did_of(&key(5)), NOW - 60, NOW + 86_400).with_verifier(registration));
+    let builder =
+        |purpose: &str| RequestBuilder::new(trust_list.at(NOW).unwrap(), &did_of(&verifier), RESPONSE_URI, purpose);
+    let group = || CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group"));
+
+    let refused = |result: schooltas_credential::Result<AuthorizationRequest>| match result {
+        Err(schooltas_credential::Error::TrustList(TrustListError::ChildLinkNotRegistered {
+            query_id,
+            purpose,
+            vct: found,
+        })) => {
+            assert_eq!(query_id, "enrolment");
+            assert_eq!(found, vct("pupil_enrolment"));
+            purpose
+        }
+        other => panic!("expected ChildLinkNotRegistered, got {other:?}"),
+    };
+    let error = builder("newsletter").credential(group()).build(NONCE).unwrap_err();
+    assert!(error.to_string().contains("register `sub` for this purpose"), "{error}");
+    assert_eq!(refused(builder("newsletter").credential(group()).build(NONCE)), "newsletter");
+    // Stating a weaker basis does not help: the registered basis is consent.
+    assert_eq!(
+        refused(builder("newsletter").legal_basis(LegalBasis::LegalObligation).credential(group()).build(NONCE)),
+        "newsletter"
+    );
+    // Stating consent for a legal-obligation purpose makes it consent: refused too.
+    assert_eq!(
+        refused(builder("attendance").legal_basis(LegalBasis::Consent).credential(group()).build(NONCE)),
+        "attendance"
+    );
+    // On its registered basis (no consent) it builds, without `sub`.
+    let request = builder("attendance").credential(group()).build(NONCE).unwrap();
+    let claims = request.dcql_query.credentials[0].claims.clone().unwrap();
+    assert!(claims.iter().all(|c| c.path != ClaimPath::claim("sub")), "{claims:?}");
 }
 
 #[test]
@@ -661,7 +748,8 @@ fn junk_naming_the_nonce_does_not_burn_it_and_the_genuine_answer_is_accepted() {
         &[],
         request,
     );
-    for (junk, check) in [(broken, Check::IssuerSignature), (forged, Check::IssuerAccredited)] {
+    // A broken key-binding signature is the holder's failure (KeyBinding), not the issuer's.
+    for (junk, check) in [(broken, Check::KeyBinding), (forged, Check::IssuerAccredited)] {
         let received = desk.receive(&body(&[("enrolment", vec![junk])], None), &world.context());
         assert!(received.verdict.failed(check), "{:?}", received.verdict.failures);
         assert!(!received.verdict.failed(Check::Replay), "{:?}", received.verdict.failures);

@@ -303,7 +303,7 @@ fn a_failing_transaction_writes_nothing() {
         assert!(tx.get(&record.id)?.is_some()); // visible inside the transaction
         Err(Error::InvalidRecord { reason: "the caller changed its mind" })
     });
-    assert!(outcome.is_err());
+    assert!(matches!(outcome, Err(Error::InvalidRecord { .. })), "{outcome:?}");
     assert!(in_transaction(&store, |tx| tx.get(&record.id)).unwrap().is_none());
     // A storage error half-way (the second insert breaks the unique id) rolls back the first.
     let other = consent("nonce-bbbbbbbbbbbbbbbb", NOW, NOW + DAY);

@@ -294,13 +294,47 @@ fn forged_expired_and_unbound_presentations_are_refused() {
     }
     let presentation = present(&forged, &holder, &ASKED, &request.nonce, &request.client_id, Map::new());
     let verdict = verify_response(&request, &body(&presentation, Some("session-7f3a"), None), &world.context());
-    assert!(!verdict.is_accepted());
+    // Its `iss` is the impostor's DID, which the trust list does not accredit: refused before
+    // any key is looked up.
+    assert_eq!(failed_checks(&verdict), [Check::IssuerAccredited], "{:?}", verdict.failures);
     // Without key binding.
     let credential = world.enrolment(&world.school, 16, 7, &holder, NOW + 86_400);
     let paths: Vec<ClaimPath> = ASKED.iter().map(|c| ClaimPath::claim(*c)).collect();
     let unbound = HolderSdJwt::parse(&credential).unwrap().present(&paths, None).unwrap();
     let verdict = verify_response(&request, &body(&unbound, Some("session-7f3a"), None), &world.context());
     assert_eq!(failed_checks(&verdict), [Check::KeyBinding]);
+}
+
+/// The issuer's signature and the holder's key-binding signature are separate checks: a
+/// broken issuer signature fails IssuerSignature only, a broken KB-JWT signature KeyBinding only.
+#[test]
+fn a_broken_issuer_signature_and_a_broken_key_binding_signature_are_told_apart() {
+    let world = World::new();
+    let request = world.request(&ASKED);
+    let (_, good) = sixteen(&world, &request);
+    let flip_signature = |jws: &str| {
+        let (rest, signature) = jws.rsplit_once('.').unwrap();
+        let mut bytes = schooltas_did::base64url::decode(signature).unwrap();
+        bytes[7] ^= 0x01;
+        format!("{rest}.{}", schooltas_did::base64url::encode(&bytes))
+    };
+    // The issuer-signed JWT: everything before the first '~'.
+    let (issuer_jwt, tail) = good.split_once('~').unwrap();
+    let broken_issuer = format!("{}~{tail}", flip_signature(issuer_jwt));
+    let verdict = verify_response(&request, &body(&broken_issuer, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::IssuerSignature], "{:?}", verdict.failures);
+    // The KB-JWT: everything after the last '~'.
+    let (presented, kb_jwt) = good.rsplit_once('~').unwrap();
+    let broken_kb = format!("{presented}~{}", flip_signature(kb_jwt));
+    let verdict = verify_response(&request, &body(&broken_kb, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::KeyBinding], "{:?}", verdict.failures);
+    assert!(verdict.failures[0].reason.contains("key-binding JWT's signature"), "{}", verdict.failures[0]);
+    // A KB-JWT signed by someone other than the holder is the same key-binding failure.
+    let thief = SigningKey::from_ed25519_seed(&[67; 32]);
+    let credential = world.enrolment(&world.school, 16, 7, &SigningKey::from_ed25519_seed(&[10; 32]), NOW + 86_400);
+    let stolen = present(&credential, &thief, &ASKED, &request.nonce, &request.client_id, Map::new());
+    let verdict = verify_response(&request, &body(&stolen, Some("session-7f3a"), None), &world.context());
+    assert_eq!(failed_checks(&verdict), [Check::KeyBinding], "{:?}", verdict.failures);
 }
 
 #[test]
@@ -542,7 +576,15 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
                 CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group")),
             )
             .build("n-Q9v7c2LmX4pTz8Rk");
-    assert!(refused.is_err());
+    assert!(
+        matches!(
+            refused,
+            Err(schooltas_credential::Error::TrustList(
+                schooltas_credential::trust_list::TrustListError::VerifierNotListed { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
     let _ = DidUrl::parse(&kid_of(&world.verifier)).unwrap();
 }
 
@@ -601,18 +643,24 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
     // The consent is recorded with its evidence; the register says yes until it is withdrawn.
     let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
     let id = desk.record_consent(&register, &received, NOW).unwrap();
-    assert!(desk.record_consent(&register, &received, NOW).is_err(), "one answer is one consent");
+    let twice = desk.record_consent(&register, &received, NOW).unwrap_err();
+    assert!(matches!(twice, schooltas_verifier::Error::DuplicateConsent { .. }), "one answer is one consent: {twice}");
     let subject = received.verdict.subject.clone().unwrap();
     let ask =
         |at| register.may_use(UseQuery { subject: &subject, purpose: "newsletter", object: None }, at, None).unwrap();
     assert!(ask(NOW + 60).is_yes());
-    assert!(desk.record_consent(&register, &replayed, NOW).is_err(), "a refused response records nothing");
+    let refused = desk.record_consent(&register, &replayed, NOW).unwrap_err();
+    assert!(
+        matches!(refused, schooltas_verifier::Error::InvalidRecord { .. }),
+        "a refused response records nothing: {refused}"
+    );
 
     // A withdrawal signed by anyone but the key that consented is refused.
     let stranger = SigningKey::from_ed25519_seed(&[98; 32]);
     let forged =
         ConsentWithdrawal::new(desk.client_id(), &request.nonce, "newsletter", NOW + 100).sign(&stranger).unwrap();
-    assert!(desk.apply_withdrawal(&register, &forged, NOW + 100).is_err());
+    let error = desk.apply_withdrawal(&register, &forged, NOW + 100).unwrap_err();
+    assert!(matches!(error, schooltas_verifier::Error::WithdrawalNotByConsenter), "{error}");
     assert!(ask(NOW + 120).is_yes());
     let genuine =
         ConsentWithdrawal::new(desk.client_id(), &request.nonce, "newsletter", NOW + 200).sign(&holder).unwrap();
@@ -620,7 +668,8 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
     assert!(!ask(NOW + 300).is_yes());
     let record = register.get(&id).unwrap().unwrap();
     assert_eq!(record.withdrawn.as_ref().map(|w| w.evidence.as_str()), Some(genuine.as_str()));
-    assert!(desk.apply_withdrawal(&register, &genuine, NOW + 210).is_err(), "withdrawn once");
+    let again = desk.apply_withdrawal(&register, &genuine, NOW + 210).unwrap_err();
+    assert!(matches!(again, schooltas_verifier::Error::AlreadyWithdrawn { .. }), "withdrawn once: {again}");
 }
 
 #[test]

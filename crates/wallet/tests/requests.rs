@@ -284,7 +284,8 @@ fn a_parent_withdraws_the_consent_they_gave() {
     // Signed by the key that approved: the register can check it against its evidence.
     withdrawal.verify(&approval.guardian_key, &request.client_id, NOW + 3600, 60).unwrap();
     let stranger = SigningKey::generate(schooltas_did::Algorithm::EdDsa).unwrap();
-    assert!(withdrawal.verify(stranger.verifying_key(), &request.client_id, NOW + 3600, 60).is_err());
+    let e = withdrawal.verify(stranger.verifying_key(), &request.client_id, NOW + 3600, 60).unwrap_err();
+    assert!(matches!(e, schooltas_credential::Error::Did(schooltas_did::Error::InvalidSignature)), "{e}");
     assert!(family.parent.consents().unwrap()[0].withdrawn_at.is_some());
 }
 
@@ -347,9 +348,27 @@ fn an_unregistered_verifier_or_a_forged_request_is_refused_and_logged() {
         request_jwt: jwt,
     }
     .to_uri();
-    assert!(family.child.handle_request(&uri, &verifiers, NOW).is_err());
+    let e = family.child.handle_request(&uri, &verifiers, NOW).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            schooltas_wallet::Error::Credential(schooltas_credential::Error::Did(
+                schooltas_did::Error::InvalidSignature
+            ))
+        ),
+        "{e}"
+    );
     // An expired request object.
-    assert!(family.child.handle_request(&verifier.request_uri(&forged, NOW - 3600), &verifiers, NOW).is_err());
+    let e = family.child.handle_request(&verifier.request_uri(&forged, NOW - 3600), &verifiers, NOW).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            schooltas_wallet::Error::Credential(schooltas_credential::Error::Oid4vp(
+                schooltas_credential::oid4vp::Oid4vpError::RequestObjectExpired { .. }
+            ))
+        ),
+        "{e}"
+    );
     // A request without purpose and legal basis.
     let mut bare = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
     bare.schooltas = None;
@@ -483,7 +502,8 @@ fn the_log_exports_what_was_shared_and_detects_tampering() {
     }
     assert!(!text.contains("Sanne"), "the log names claims, never their values");
     // A parent's own wallet has no parent view.
-    assert!(family.parent.parent_view_of_log(NOW).is_err());
+    let e = family.parent.parent_view_of_log(NOW).unwrap_err();
+    assert!(matches!(e, schooltas_wallet::Error::InvalidInput { .. }), "{e}");
     let _: &Wallet = &family.parent;
 }
 
@@ -516,9 +536,19 @@ fn a_credential_from_a_file_is_checked_before_it_is_stored() {
 
     // Bound to another key, or tampered: refused, nothing stored.
     let other = SigningKey::generate(schooltas_did::Algorithm::EdDsa).unwrap();
-    assert!(child.add_credential(&sd_jwt, &other, &issuer_key, &status, NOW).is_err());
+    let e = child.add_credential(&sd_jwt, &other, &issuer_key, &status, NOW).unwrap_err();
+    assert!(matches!(e, schooltas_wallet::Error::InvalidInput { .. }), "{e}");
     let tampered = sd_jwt.replacen("eyJ", "eyK", 1);
-    assert!(child.add_credential(&tampered, &holder, &issuer_key, &status, NOW).is_err());
+    let e = child.add_credential(&tampered, &holder, &issuer_key, &status, NOW).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            schooltas_wallet::Error::Credential(schooltas_credential::Error::Did(
+                schooltas_did::Error::InvalidHeader { .. }
+            ))
+        ),
+        "{e}"
+    );
     assert!(child.credentials().unwrap().is_empty());
 
     let summary = child.add_credential(&sd_jwt, &holder, &issuer_key, &status, NOW).unwrap();

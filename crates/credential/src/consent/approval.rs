@@ -16,7 +16,8 @@ use crate::sd_jwt::{UnverifiedSdJwt, VerifiedSdJwt};
 const WHAT: &str = "guardian approval";
 
 /// One child presentation the parent approves: which credential query it answers and its
-/// `sd_hash` (which pins the exact disclosures).
+/// `sd_hash` (which pins the exact disclosures). An approval lists one entry per presentation
+/// in the response, so a query with `multiple: true` has one entry per presentation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovedPresentation {
     /// The DCQL credential query id the presentation answers.
@@ -159,8 +160,9 @@ impl<'a> UnverifiedGuardianApproval<'a> {
     /// 3. `aud`, `nonce`, `purpose` are the request's, the basis is consent, `iat` is fresh;
     /// 4. `child_id` is the guardianship credential's and the `sub` the child disclosed;
     /// 5. the guardianship's `valid_until` is today or later;
-    /// 6. the approved presentations are exactly the child's presentations in the response
-    ///    (same query ids, same `sd_hash`).
+    /// 6. the approved presentations are exactly the child's presentations in the response:
+    ///    the same (query id, `sd_hash`) pairs, several per query id allowed (`multiple: true`),
+    ///    none listed twice, none missing, none added.
     pub fn verify(
         &self,
         guardianship: &VerifiedSdJwt,
@@ -206,17 +208,28 @@ impl<'a> UnverifiedGuardianApproval<'a> {
             return Err(ConsentError::GuardianshipEnded { valid_until: valid_until.to_string() }.into());
         }
 
-        let approved: BTreeMap<&str, &str> =
-            claims.presentations.iter().map(|p| (p.credential_query_id.as_str(), p.sd_hash.as_str())).collect();
-        let mut seen = BTreeMap::new();
+        // The approval lists every child presentation, several per credential query allowed
+        // (a DCQL query with `multiple: true`, OpenID4VP 1.0 §6.1), so it is compared as a set of
+        // (query id, `sd_hash`) pairs — never keyed by query id alone, which would make one
+        // child's two answers to one query unapprovable. The set must be exactly the response's.
+        let mut approved: BTreeMap<(&str, String), bool> = BTreeMap::new();
+        for p in &claims.presentations {
+            if approved.insert((p.credential_query_id.as_str(), p.sd_hash.clone()), false).is_some() {
+                return Err(
+                    ConsentError::DuplicateApprovedPresentation { query_id: p.credential_query_id.clone() }.into()
+                );
+            }
+        }
         for (query_id, presentation) in context.child_presentations {
             let sd_hash = UnverifiedSdJwt::parse(presentation)?.sd_hash();
-            if approved.get(query_id).is_none_or(|hash| *hash != sd_hash) {
-                return Err(ConsentError::PresentationNotApproved { query_id: (*query_id).to_owned() }.into());
+            match approved.get_mut(&(*query_id, sd_hash)) {
+                // A pair already matched: the response repeats a presentation the approval
+                // lists once, so the repeat is not covered.
+                Some(matched) if !*matched => *matched = true,
+                _ => return Err(ConsentError::PresentationNotApproved { query_id: (*query_id).to_owned() }.into()),
             }
-            seen.insert(*query_id, ());
         }
-        if let Some(missing) = approved.keys().find(|id| !seen.contains_key(*id)) {
+        if let Some(((missing, _), _)) = approved.iter().find(|(_, matched)| !**matched) {
             return Err(ConsentError::ApprovedPresentationMissing { query_id: (*missing).to_owned() }.into());
         }
         Ok(VerifiedGuardianApproval { approval: claims.clone(), guardian_key: key.clone(), relation, valid_until })

@@ -132,6 +132,12 @@ pub enum ConsentError {
         /// The DCQL credential query id.
         query_id: String,
     },
+    /// The approval lists the same presentation twice.
+    #[error("the guardian approval lists a presentation for credential query {query_id:?} twice")]
+    DuplicateApprovedPresentation {
+        /// The DCQL credential query id.
+        query_id: String,
+    },
     /// The approval covers a presentation the response does not contain (a changed response).
     #[error("the guardian approval covers a presentation for {query_id:?} that the response does not contain")]
     ApprovedPresentationMissing {

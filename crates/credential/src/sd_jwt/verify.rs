@@ -258,12 +258,20 @@ impl<'a> UnverifiedSdJwt<'a> {
             };
         };
         let holder_key = holder_key.ok_or(Error::MissingHolderKey)?;
-        let kb = CompactJws::parse(kb_text)?;
+        // A KB-JWT that is not a JWS at all is a key-binding failure, not an issuer-signature
+        // one; strict-JSON refusals of its header keep their own error (issue 12 item 10).
+        let kb = CompactJws::parse(kb_text).map_err(|e| match e {
+            strict @ schooltas_did::Error::Json(_) => Error::Did(strict),
+            _ => Error::InvalidKeyBinding { reason: "it is not a compact JWS" },
+        })?;
         // RFC 9901 §7.3 step 5: typ kb+jwt, signature with the cnf key (alg pinned to it).
         if kb.header().typ() != Some("kb+jwt") {
             return Err(Error::WrongTyp { found: kb.header().typ().map(str::to_owned), expected: "kb+jwt".into() });
         }
-        let verified = kb.verify(holder_key)?;
+        let verified = kb.verify(holder_key).map_err(|e| match e {
+            strict @ schooltas_did::Error::Json(_) => Error::Did(strict),
+            source => Error::KeyBindingSignature { source },
+        })?;
         let claims: Map<String, Value> = verified.payload_json().map_err(|e| match e {
             strict @ schooltas_did::Error::Json(_) => Error::Did(strict),
             _ => Error::InvalidKeyBinding { reason: "the payload is not a JSON object" },

@@ -307,6 +307,21 @@ pub enum TrustListError {
         /// Every way it does.
         findings: Vec<OverAsking>,
     },
+    /// A consent query asks for a type whose registration does not allow the child link `sub`:
+    /// no consent answer to it could ever be accepted (the verifier refuses a consent
+    /// presentation without `sub`, `Check::ChildLink`), so the request is not built.
+    #[error(
+        "credential query {query_id:?} rests on consent for purpose {purpose:?}, but the registration does not \
+         allow the child link: register `sub` for this purpose and type {vct:?} (or ask on another basis)"
+    )]
+    ChildLinkNotRegistered {
+        /// The DCQL credential query id.
+        query_id: String,
+        /// The purpose code.
+        purpose: String,
+        /// The type accepted by the query whose registration lacks `sub`.
+        vct: String,
+    },
 }
 
 fn join(findings: &[OverAsking]) -> String {
