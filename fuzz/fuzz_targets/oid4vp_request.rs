@@ -65,7 +65,7 @@ fn checks(request: &AuthorizationRequest) {
             let _ = extension.basis_for(&query.id);
         }
     }
-    let list = trust_list();
+    let Ok(list) = trust_list().at(NOW) else { panic!("the fixture trust list is not current") };
     if let Some(registration) = list.verifier(issuer_did()) {
         let _ = registration.over_asking(request);
     }

@@ -37,18 +37,21 @@ fn check(jwt: &str) {
     let _ = (parsed.header().typ(), parsed.kid());
     let _ = parsed.verify_with_resolver(&Resolver::offline(), issuer_did(), NOW, 60);
     let Ok(list) = parsed.verify_with(issuer_key(), issuer_did(), NOW, 60) else { return };
-    // What a verified list must already satisfy.
-    assert!(list.validate().is_ok(), "a verified trust list fails its own validation");
-    assert!(list.check_current(NOW, 60).is_ok(), "a verified trust list is not current");
+    // What a verified list must already satisfy: its own rules, and current at the moment it
+    // was verified (lookups go through `at(now)`, which re-checks expiry at each use).
+    assert!(list.content().validate().is_ok(), "a verified trust list fails its own validation");
+    let Ok(current) = list.at(NOW) else { panic!("a verified trust list is not current") };
     for vct in [ENROLMENT, GUARDIANSHIP, ""] {
-        let _ = list.check_issuer(issuer_did(), vct);
+        let _ = current.check_issuer(issuer_did(), vct);
     }
-    let _ = (list.issuer(issuer_did()), list.verifier(issuer_did()));
-    let _ = list.check_request(request());
-    if let Some(registration) = list.verifier(issuer_did()) {
+    let _ = (current.issuer(issuer_did()), current.verifier(issuer_did()));
+    let _ = current.check_request(request());
+    if let Some(registration) = current.verifier(issuer_did()) {
         let _ = registration.over_asking(request());
     }
-    let _ = round_trip(&list);
+    // Far past its `exp`, no lookup is possible.
+    assert!(list.at(i64::MAX / 2).is_err(), "an expired trust list is still looked up in");
+    let _ = round_trip(list.content());
 }
 
 fn round_trip(list: &TrustList) -> Option<()> {

@@ -280,10 +280,12 @@ pub fn held_claims() -> &'static [(String, serde_json::Value)] {
 
 /// A current trust list: the fixed issuer accredited for enrolment and guardianship, and
 /// registered as a verifier for the purpose `newsletter` (consent) with a few claims.
-pub fn trust_list() -> &'static schooltas_credential::trust_list::TrustList {
+pub fn trust_list() -> &'static schooltas_credential::trust_list::VerifiedTrustList {
     use schooltas_credential::oid4vp::{LegalBasis, LocalizedText};
-    use schooltas_credential::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, VerifierRegistration};
-    static LIST: OnceLock<TrustList> = OnceLock::new();
+    use schooltas_credential::trust_list::{
+        AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+    };
+    static LIST: OnceLock<VerifiedTrustList> = OnceLock::new();
     LIST.get_or_init(|| {
         let did = issuer_did().clone();
         let text = LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() };
@@ -293,14 +295,23 @@ pub fn trust_list() -> &'static schooltas_credential::trust_list::TrustList {
                 schooltas_credential::ClaimPath::claim("given_name"),
                 schooltas_credential::ClaimPath::claim("group"),
                 schooltas_credential::ClaimPath::claim("age_over_12"),
+                schooltas_credential::ClaimPath::claim("sub"),
             ],
         );
-        TrustList::new(did.clone(), NOW - 3_600, NOW + 86_400)
+        let list = TrustList::new(did.clone(), NOW - 3_600, NOW + 86_400)
             .with_issuer(
                 AccreditedIssuer::new(did.clone(), "De Regenboog")
                     .accredited_for(ENROLMENT)
                     .accredited_for(GUARDIANSHIP),
             )
-            .with_verifier(VerifierRegistration::new(did, "De Regenboog").with_purpose(purpose))
+            .with_verifier(VerifierRegistration::new(did, "De Regenboog").with_purpose(purpose));
+        let kid = match schooltas_did::DidUrl::parse(&issuer_kid()) {
+            Ok(kid) => kid,
+            Err(e) => panic!("fixture kid refused: {e}"),
+        };
+        match list.sign_and_verify(issuer(), &kid, NOW, 60) {
+            Ok((_, verified)) => verified,
+            Err(e) => panic!("fixture trust list refused: {e}"),
+        }
     })
 }
