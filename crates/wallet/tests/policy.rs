@@ -118,18 +118,7 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
     ));
 
     // A registered legal obligation, stated as contract: two non-consent bases still differ.
-    let query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("school_brin"));
-    let contract = AuthorizationRequest::new(
-        &verifier.did,
-        "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
-        DcqlQuery::builder().credential(query).build().unwrap(),
-    )
-    .with_schooltas(SchooltasExtension::new(
-        purpose("enrolment_check", "Inschrijving", "Enrolment"),
-        LegalBasis::Contract,
-        365,
-    ));
+    let contract = enrolment_check_request(&verifier, &["school_brin"], LegalBasis::Contract, 365);
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&contract, NOW), &verifiers, NOW),
         Err(Error::LegalBasisMismatch {
@@ -154,18 +143,7 @@ fn stating_consent_where_a_legal_obligation_is_registered_still_asks_the_parent(
     let resolver = school.resolver();
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
-    let query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("school_brin"));
-    let request = AuthorizationRequest::new(
-        &verifier.did,
-        "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
-        DcqlQuery::builder().credential(query).build().unwrap(),
-    )
-    .with_schooltas(SchooltasExtension::new(
-        purpose("enrolment_check", "Inschrijving", "Enrolment"),
-        LegalBasis::Consent,
-        365,
-    ));
+    let request = enrolment_check_request(&verifier, &["school_brin"], LegalBasis::Consent, 365);
     let prompt = family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
     assert_eq!(prompt.who_decides, WhoDecides::ChildAndParent);
     assert!(prompt.over_asking.iter().any(|w| w.contains("legal basis")), "{:?}", prompt.over_asking);

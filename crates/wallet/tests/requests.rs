@@ -367,20 +367,8 @@ fn a_legal_obligation_needs_no_consent_but_is_shown_and_logged() {
     let resolver = school.resolver();
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
-    let query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT])
-        .claim(ClaimPath::claim("school_brin"))
-        .claim(ClaimPath::claim("school_year"));
-    let request = AuthorizationRequest::new(
-        &verifier.did,
-        "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
-        DcqlQuery::builder().credential(query).build().unwrap(),
-    )
-    .with_schooltas(SchooltasExtension::new(
-        purpose("enrolment_check", "Inschrijving", "Enrolment"),
-        LegalBasis::LegalObligation,
-        1825,
-    ));
+    let request =
+        enrolment_check_request(&verifier, &["school_brin", "school_year"], LegalBasis::LegalObligation, 1825);
     let prompt = family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
     assert_eq!(prompt.who_decides, WhoDecides::HolderNoConsentNeeded);
     assert!(prompt.over_asking.is_empty(), "{:?}", prompt.over_asking);

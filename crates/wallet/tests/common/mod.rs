@@ -292,3 +292,27 @@ pub(crate) fn family(school: &School, subject: &str, birth_date: &str) -> Family
     school.issue_to(&parent, subject, &["guardianship"]);
     Family { child, parent }
 }
+
+/// An enrolment-check request from `verifier` asking the enrolment credential for `claims`,
+/// stating `basis` and `retention_days` (hand-crafted: no request builder refuses it).
+pub(crate) fn enrolment_check_request(
+    verifier: &Verifier,
+    claims: &[&str],
+    basis: LegalBasis,
+    retention_days: u32,
+) -> AuthorizationRequest {
+    let query = claims
+        .iter()
+        .fold(CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]), |query, name| query.claim(ClaimPath::claim(*name)));
+    AuthorizationRequest::new(
+        &verifier.did,
+        "https://delinde.example/oid4vp/response",
+        schooltas_credential::oid4vp::random_nonce(),
+        DcqlQuery::builder().credential(query).build().unwrap(),
+    )
+    .with_schooltas(SchooltasExtension::new(
+        purpose("enrolment_check", "Inschrijving", "Enrolment"),
+        basis,
+        retention_days,
+    ))
+}
