@@ -53,10 +53,7 @@ fn nothing_left(wallet: &Wallet) -> bool {
 
 #[test]
 fn a_request_stating_legal_obligation_for_a_consent_purpose_is_refused_for_a_12_year_old() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01"); // 12 today
 
@@ -93,10 +90,7 @@ fn a_request_stating_legal_obligation_for_a_consent_purpose_is_refused_for_a_12_
 
 #[test]
 fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: would answer alone
 
@@ -137,10 +131,7 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
 fn stating_consent_where_a_legal_obligation_is_registered_still_asks_the_parent() {
     // Consent is the strictest basis: nobody loses a say, so the wallet goes ahead on it (and
     // the over-asking check shows the mismatch).
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let request = enrolment_check_request(&verifier, &["school_brin"], LegalBasis::Consent, 365);
@@ -151,10 +142,7 @@ fn stating_consent_where_a_legal_obligation_is_registered_still_asks_the_parent(
 
 #[test]
 fn the_parents_wallet_applies_the_registered_basis_itself() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let mut to_parent = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
@@ -228,10 +216,7 @@ fn sibling(school: &School, family: &Family) -> Wallet {
 
 #[test]
 fn the_parent_approves_for_one_child_only_the_one_the_guardianship_names() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let sibling = sibling(&school, &family);
@@ -270,10 +255,7 @@ fn the_parent_approves_for_one_child_only_the_one_the_guardianship_names() {
 
 #[test]
 fn a_consent_presentation_without_the_child_link_is_not_approved() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     // The verifier does not ask for `sub`: the parent cannot tell whom the presentation is about.
@@ -296,10 +278,7 @@ impl DocumentFetcher for Counting {
 
 #[test]
 fn an_unaccredited_did_web_issuer_is_refused_before_any_fetch() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let genuine = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
@@ -437,10 +416,7 @@ impl UnverifiedRequest {
 
 #[test]
 fn the_prompt_says_when_the_wallet_must_reuse_a_copy() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: answers alone; 3 copies
     for round in 0..4 {
@@ -459,10 +435,7 @@ fn the_prompt_says_when_the_wallet_must_reuse_a_copy() {
 
 #[test]
 fn the_parent_is_told_when_the_approval_reuses_a_guardianship_copy() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01"); // the parent holds 3 guardianship copies
     for round in 0..4 {
@@ -626,10 +599,7 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
     use schooltas_verifier::{
         ConsentRegister, RequestBuilder, SqliteConsentStore, UseQuery, VerificationContext, WithdrawnBy,
     };
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, _registered, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-3", "2011-01-16"); // 16 tomorrow
     let birthday = CalendarDate::parse("2027-01-16").unwrap().to_unix() + 9 * 3600;

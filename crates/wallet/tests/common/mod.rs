@@ -316,3 +316,14 @@ pub(crate) fn enrolment_check_request(
         retention_days,
     ))
 }
+
+/// The scene most request tests start from: De Linde's school, verifier `seed` registered on a
+/// trust list, and a resolver that knows the school's did:web document. Borrow the two last for
+/// [`verifiers`].
+pub(crate) fn scene(seed: u8) -> (School, Verifier, VerifiedTrustList, Resolver) {
+    let school = School::new();
+    let verifier = Verifier::new(seed);
+    let trust = trust_list(&verifier);
+    let resolver = school.resolver();
+    (school, verifier, trust, resolver)
+}
