@@ -25,7 +25,7 @@ use crate::algorithm::truncate_for_message;
 use crate::did::Did;
 use crate::document::{DidDocument, MAX_DOCUMENT_LEN};
 use crate::error::{Error, Result};
-use crate::net::{AddressClass, Get, GuardedClient, NameResolver, NetError};
+use crate::net::{AddressClass, Fetched, Get, GuardedClient, NameResolver, NetError, status_text};
 
 /// Fetches the bytes of a DID document from an https URL.
 pub trait DocumentFetcher: Send + Sync {
@@ -331,43 +331,47 @@ impl HttpsFetcher {
                 timeout: remaining.unwrap_or(self.timeout),
                 plain_http: plain,
             };
-            let answer = self.client.get(&get).map_err(|e| self.describe(e))?;
-            let status = answer.status;
+            let fetched = self.client.fetch(&get, &ACCEPTED_CONTENT_TYPES).map_err(|e| self.describe(e))?;
             let here = if redirects == 0 {
                 String::new()
             } else {
                 format!(" (after redirects, at {})", current.logical_url())
             };
 
-            if (300..400).contains(&status) {
-                if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+            match fetched {
+                Fetched::Body(body) => return Ok(body),
+                Fetched::Redirect { status, location } => {
+                    if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                        return Err(FetchFailure::Reason(format!(
+                            "the server answered {}, which is not a redirect that can be followed{here}",
+                            status_text(status)
+                        )));
+                    }
+                    if redirects == MAX_REDIRECTS {
+                        return Err(FetchFailure::Reason(format!(
+                            "more than {MAX_REDIRECTS} redirects; a did:web document must be reachable in at most \
+                             {MAX_REDIRECTS}{here}"
+                        )));
+                    }
+                    let location = location.ok_or_else(|| {
+                        FetchFailure::Reason(format!(
+                            "the server answered {} without a readable Location header{here}",
+                            status_text(status)
+                        ))
+                    })?;
+                    current = self.redirect_target(&current, &location).map_err(FetchFailure::Reason)?;
+                    redirects += 1;
+                }
+                Fetched::Status(status) => {
+                    return Err(FetchFailure::Reason(format!("the server answered {}{here}", status_text(status))));
+                }
+                Fetched::WrongContentType => {
                     return Err(FetchFailure::Reason(format!(
-                        "the server answered {}, which is not a redirect that can be followed{here}",
-                        status_text(status)
+                        "the server sent another content type than a DID document's (accepted: {}, or none){here}",
+                        ACCEPTED_CONTENT_TYPES.join(", ")
                     )));
                 }
-                if redirects == MAX_REDIRECTS {
-                    return Err(FetchFailure::Reason(format!(
-                        "more than {MAX_REDIRECTS} redirects; a did:web document must be reachable in at most \
-                         {MAX_REDIRECTS}{here}"
-                    )));
-                }
-                let location = answer.location.as_deref().ok_or_else(|| {
-                    FetchFailure::Reason(format!(
-                        "the server answered {} without a readable Location header{here}",
-                        status_text(status)
-                    ))
-                })?;
-                current = self.redirect_target(&current, location).map_err(FetchFailure::Reason)?;
-                redirects += 1;
-                continue;
             }
-            if !(200..300).contains(&status) {
-                return Err(FetchFailure::Reason(format!("the server answered {}{here}", status_text(status))));
-            }
-            check_content_type(answer.content_type.as_deref())
-                .map_err(|reason| FetchFailure::Reason(format!("{reason}{here}")))?;
-            return Ok(answer.body);
         }
     }
 
@@ -384,13 +388,13 @@ impl HttpsFetcher {
         match error {
             NetError::ForbiddenAddress { class } => FetchFailure::Forbidden(class),
             NetError::Timeout => FetchFailure::Reason(self.timeout_reason()),
-            NetError::BodyTooLarge { declared: Some(declared) } => FetchFailure::TooLarge {
-                what: "the did:web response body (by its Content-Length header)",
-                len: usize::try_from(declared).unwrap_or(usize::MAX),
-            },
-            NetError::BodyTooLarge { declared: None } => FetchFailure::TooLarge {
-                what: "the did:web response body (reading stopped one byte past the limit)",
-                len: self.max_len.saturating_add(1),
+            NetError::BodyTooLarge { declared } => FetchFailure::TooLarge {
+                what: if declared.is_some() {
+                    "the did:web response body (by its Content-Length header)"
+                } else {
+                    "the did:web response body (reading stopped one byte past the limit)"
+                },
+                len: error.body_len(self.max_len).map_or(usize::MAX, |len| usize::try_from(len).unwrap_or(usize::MAX)),
             },
             other => FetchFailure::Reason(other.to_string()),
         }
@@ -402,27 +406,6 @@ enum FetchFailure {
     Reason(String),
     Forbidden(AddressClass),
     TooLarge { what: &'static str, len: usize },
-}
-
-/// Accepts a missing `Content-Type` or one of [`ACCEPTED_CONTENT_TYPES`] (parameters ignored).
-/// The server's value is not repeated: it is the server's text, not ours.
-fn check_content_type(value: Option<&str>) -> std::result::Result<(), String> {
-    let Some(text) = value else { return Ok(()) };
-    let media_type = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if ACCEPTED_CONTENT_TYPES.contains(&media_type.as_str()) {
-        return Ok(());
-    }
-    Err(format!(
-        "the server sent another content type than a DID document's (accepted: {}, or none)",
-        ACCEPTED_CONTENT_TYPES.join(", ")
-    ))
-}
-
-fn status_text(status: u16) -> String {
-    match ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
-        Some(reason) => format!("{status} {reason}"),
-        None => status.to_string(),
-    }
 }
 
 impl Default for HttpsFetcher {

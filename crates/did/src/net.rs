@@ -333,6 +333,146 @@ impl GuardedClient {
     }
 }
 
+/// What [`GuardedClient::fetch`] got when the exchange itself worked: the status and media-type
+/// rules every fetcher shares, applied once. Which of these a fetcher follows or refuses, and
+/// in which words, stays its own rule.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A 2xx answer with an accepted media type (or no `Content-Type`): its body, at most the limit.
+    Body(Vec<u8>),
+    /// A 3xx answer; the caller decides whether (and where) to follow it.
+    Redirect {
+        /// The HTTP status code.
+        status: u16,
+        /// The `Location` header, if present and text (the server's text: never put in a message).
+        location: Option<String>,
+    },
+    /// Any other status than 2xx or 3xx.
+    Status(u16),
+    /// A 2xx answer whose `Content-Type` is none of the accepted ones. The value is not kept:
+    /// it is the server's text, not ours.
+    WrongContentType,
+}
+
+impl fmt::Debug for Fetched {
+    // The body may be a credential's status list or a request: print its length only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fetched::Body(body) => f.debug_struct("Body").field("len", &body.len()).finish(),
+            Fetched::Redirect { status, location } => {
+                f.debug_struct("Redirect").field("status", status).field("location", location).finish()
+            }
+            Fetched::Status(status) => f.debug_tuple("Status").field(status).finish(),
+            Fetched::WrongContentType => f.write_str("WrongContentType"),
+        }
+    }
+}
+
+impl GuardedClient {
+    /// Sends one GET ([`get`](Self::get): body limit, time limit, address check) and sorts the
+    /// answer: a 3xx is [`Fetched::Redirect`], another non-2xx [`Fetched::Status`], a 2xx whose
+    /// `Content-Type` is neither absent nor one of `accepted` (compared without parameters,
+    /// case-insensitively, RFC 9110 §8.3.1) [`Fetched::WrongContentType`], and the rest
+    /// [`Fetched::Body`]. `accepted` holds lowercase media types.
+    pub fn fetch(&self, request: &Get<'_>, accepted: &[&str]) -> Result<Fetched, NetError> {
+        let answer = self.get(request)?;
+        Ok(match answer.status {
+            300..=399 => Fetched::Redirect { status: answer.status, location: answer.location },
+            200..=299 if !media_type_accepted(answer.content_type.as_deref(), accepted) => Fetched::WrongContentType,
+            200..=299 => Fetched::Body(answer.body),
+            other => Fetched::Status(other),
+        })
+    }
+}
+
+/// Whether a `Content-Type` value is absent or names one of `accepted` (lowercase media types),
+/// parameters such as `charset` ignored (RFC 9110 §8.3.1: the type is case-insensitive).
+pub fn media_type_accepted(content_type: Option<&str>, accepted: &[&str]) -> bool {
+    let Some(text) = content_type else { return true };
+    let media_type = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    accepted.contains(&media_type.as_str())
+}
+
+impl NetError {
+    /// For [`NetError::BodyTooLarge`], the length to report against `max_len`: the declared
+    /// `Content-Length`, or `max_len + 1` when reading stopped one byte past the limit. `None`
+    /// for every other error.
+    pub fn body_len(&self, max_len: usize) -> Option<u64> {
+        match self {
+            NetError::BodyTooLarge { declared: Some(declared) } => Some(*declared),
+            NetError::BodyTooLarge { declared: None } => {
+                Some(u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A status code with its reason phrase ("404 Not Found"), for a message: our words for the
+/// code, not the server's reason text.
+pub fn status_text(status: u16) -> String {
+    match ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
+}
+
+/// What a fetcher needs to know of an `http(s)://` URL before fetching it: the scheme, whether
+/// the host is loopback (the only host a test may reach over plain http), and what follows
+/// `scheme://`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpTarget<'a> {
+    /// The scheme is `https` (any case); otherwise it is `http`.
+    pub https: bool,
+    /// The host is `localhost`, in `127.0.0.0/8` or `::1`.
+    pub loopback: bool,
+    /// Everything after `scheme://`.
+    pub rest: &'a str,
+}
+
+/// Why [`HttpTarget::parse`] refused a URL; each fetcher words it for its own kind of URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TargetRefusal {
+    /// No `scheme://`.
+    NotAUrl,
+    /// A scheme other than http or https.
+    OtherScheme,
+    /// User information (`user@host`) in the authority: a classic way to disguise the host.
+    UserInfo,
+    /// An empty host.
+    NoHost,
+}
+
+impl<'a> HttpTarget<'a> {
+    /// Splits `url` (RFC 3986 §3: the authority ends at the first `/`, `?` or `#`).
+    pub fn parse(url: &'a str) -> Result<Self, TargetRefusal> {
+        let (scheme, rest) = url.split_once("://").ok_or(TargetRefusal::NotAUrl)?;
+        let https = if scheme.eq_ignore_ascii_case("https") {
+            true
+        } else if scheme.eq_ignore_ascii_case("http") {
+            false
+        } else {
+            return Err(TargetRefusal::OtherScheme);
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(TargetRefusal::UserInfo);
+        }
+        let host = match authority.strip_prefix('[') {
+            Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+            None => authority.split(':').next().unwrap_or_default(),
+        };
+        if host.is_empty() {
+            return Err(TargetRefusal::NoHost);
+        }
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+            || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
+        Ok(HttpTarget { https, loopback, rest })
+    }
+}
+
 impl fmt::Debug for GuardedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GuardedClient")
@@ -504,6 +644,35 @@ mod tests {
         ] {
             assert_eq!(class(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn media_types_compare_without_parameters() {
+        let accepted = ["application/jwt"];
+        assert!(media_type_accepted(None, &accepted));
+        assert!(media_type_accepted(Some("Application/JWT; charset=utf-8"), &accepted));
+        assert!(!media_type_accepted(Some("text/html"), &accepted));
+        assert!(!media_type_accepted(Some(""), &accepted));
+    }
+
+    #[test]
+    fn body_len_reports_declared_or_one_past_the_limit() {
+        assert_eq!(NetError::BodyTooLarge { declared: Some(99) }.body_len(10), Some(99));
+        assert_eq!(NetError::BodyTooLarge { declared: None }.body_len(10), Some(11));
+        assert_eq!(NetError::BodyTooLarge { declared: None }.body_len(usize::MAX), Some(u64::MAX));
+        assert_eq!(NetError::Timeout.body_len(10), None);
+    }
+
+    #[test]
+    fn targets_split_and_refuse() {
+        let target = HttpTarget::parse("HTTP://[::1]:8080/x#y").unwrap();
+        assert!(!target.https && target.loopback && target.rest == "[::1]:8080/x#y");
+        assert!(HttpTarget::parse("https://LOCALHOST/").unwrap().loopback);
+        assert!(!HttpTarget::parse("https://127.0.0.1.example/").unwrap().loopback);
+        assert_eq!(HttpTarget::parse("no url"), Err(TargetRefusal::NotAUrl));
+        assert_eq!(HttpTarget::parse("ftp://a/"), Err(TargetRefusal::OtherScheme));
+        assert_eq!(HttpTarget::parse("https://127.0.0.1@evil.example/"), Err(TargetRefusal::UserInfo));
+        assert_eq!(HttpTarget::parse("https:///x"), Err(TargetRefusal::NoHost));
     }
 
     #[test]

@@ -2,10 +2,9 @@
 //! [`StatusListFetcher`] for a [`StatusListCache`](schooltas_credential::status_list::StatusListCache).
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use schooltas_did::net::{Get, GuardedClient, NameResolver, NetError};
+use schooltas_did::net::{Fetched, Get, GuardedClient, HttpTarget, NameResolver, NetError, TargetRefusal, status_text};
 
 #[cfg(doc)]
 use schooltas_credential::status_list::StatusListTokenOptions;
@@ -124,7 +123,17 @@ impl HttpsStatusListFetcher {
     /// the reason in fixed words, or [`Error::TooLarge`].
     pub fn fetch_token(&self, uri: &StatusListUri) -> Result<String> {
         let fail = |reason: String| Error::Fetch { uri: bounded(uri.as_str()), reason };
-        let target = Target::parse(uri.as_str()).map_err(|reason| fail(reason.to_owned()))?;
+        let target = HttpTarget::parse(uri.as_str()).map_err(|refusal| {
+            fail(
+                match refusal {
+                    TargetRefusal::NotAUrl => "not an http(s) URL",
+                    TargetRefusal::OtherScheme => "only https URLs can be fetched",
+                    TargetRefusal::UserInfo => "a status list URL has no user information",
+                    _ => "the URL has no host",
+                }
+                .to_owned(),
+            )
+        })?;
         let plain = self.allow_http_for_loopback && target.loopback;
         if !target.https && !plain {
             return Err(fail(if self.allow_http_for_loopback {
@@ -141,30 +150,35 @@ impl HttpsStatusListFetcher {
             timeout: self.timeout,
             plain_http: plain,
         };
-        let too_large = |len: u64| Error::TooLarge { uri: bounded(uri.as_str()), len, limit: self.max_len };
-        let answer = self.client.get(&get).map_err(|error| match error {
+        let fetched = self.client.fetch(&get, &ACCEPTED_CONTENT_TYPES).map_err(|error| match error {
             NetError::ForbiddenAddress { class } => Error::ForbiddenAddress { uri: bounded(uri.as_str()), class },
-            NetError::BodyTooLarge { declared: Some(len) } => too_large(len),
-            NetError::BodyTooLarge { declared: None } => {
-                too_large(u64::try_from(self.max_len).unwrap_or(u64::MAX).saturating_add(1))
-            }
+            NetError::BodyTooLarge { .. } => Error::TooLarge {
+                uri: bounded(uri.as_str()),
+                len: error.body_len(self.max_len).unwrap_or(u64::MAX),
+                limit: self.max_len,
+            },
             NetError::Timeout => fail(format!("no complete answer within {} ms", self.timeout.as_millis())),
             other => fail(other.to_string()),
         })?;
 
-        let status = answer.status;
-        if (300..400).contains(&status) {
-            return Err(fail(format!(
-                "the server answered {} (a redirect); redirects are not followed: the token must be served at \
-                 the URI the credential names",
-                status_text(status)
-            )));
-        }
-        if !(200..300).contains(&status) {
-            return Err(fail(format!("the server answered {}", status_text(status))));
-        }
-        check_content_type(answer.content_type.as_deref()).map_err(fail)?;
-        String::from_utf8(answer.body).map_err(|_| fail("the body is not UTF-8 text, so not a compact JWS".into()))
+        let body = match fetched {
+            Fetched::Body(body) => body,
+            Fetched::Redirect { status, .. } => {
+                return Err(fail(format!(
+                    "the server answered {} (a redirect); redirects are not followed: the token must be served at \
+                     the URI the credential names",
+                    status_text(status)
+                )));
+            }
+            Fetched::Status(status) => return Err(fail(format!("the server answered {}", status_text(status)))),
+            Fetched::WrongContentType => {
+                return Err(fail(format!(
+                    "the server sent another content type than a status list token's (accepted: {}, or none)",
+                    ACCEPTED_CONTENT_TYPES.join(", ")
+                )));
+            }
+        };
+        String::from_utf8(body).map_err(|_| fail("the body is not UTF-8 text, so not a compact JWS".into()))
     }
 }
 
@@ -190,65 +204,6 @@ impl fmt::Debug for HttpsStatusListFetcher {
     }
 }
 
-/// What the fetcher needs to know of a URI: its scheme, whether its host is loopback, and what
-/// follows `scheme:`.
-struct Target<'a> {
-    https: bool,
-    loopback: bool,
-    /// After `scheme://`.
-    rest: &'a str,
-}
-
-impl<'a> Target<'a> {
-    fn parse(uri: &'a str) -> std::result::Result<Self, &'static str> {
-        let (scheme, rest) = uri.split_once("://").ok_or("not an http(s) URL")?;
-        let https = if scheme.eq_ignore_ascii_case("https") {
-            true
-        } else if scheme.eq_ignore_ascii_case("http") {
-            false
-        } else {
-            return Err("only https URLs can be fetched");
-        };
-        let authority = rest.split(['/', '?']).next().unwrap_or_default();
-        if authority.contains('@') {
-            return Err("a status list URL has no user information");
-        }
-        let host = if let Some(bracketed) = authority.strip_prefix('[') {
-            bracketed.split(']').next().unwrap_or_default()
-        } else {
-            authority.split(':').next().unwrap_or_default()
-        };
-        if host.is_empty() {
-            return Err("the URL has no host");
-        }
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-            || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
-        Ok(Target { https, loopback, rest })
-    }
-}
-
-/// Accepts a missing `Content-Type` or one of [`ACCEPTED_CONTENT_TYPES`] (parameters ignored).
-/// The server's value is not repeated: it is the server's text, not ours.
-fn check_content_type(value: Option<&str>) -> std::result::Result<(), String> {
-    let Some(text) = value else { return Ok(()) };
-    let media_type = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if ACCEPTED_CONTENT_TYPES.contains(&media_type.as_str()) {
-        return Ok(());
-    }
-    Err(format!(
-        "the server sent another content type than a status list token's (accepted: {}, or none)",
-        ACCEPTED_CONTENT_TYPES.join(", ")
-    ))
-}
-
-fn status_text(status: u16) -> String {
-    match ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
-        Some(reason) => format!("{status} {reason}"),
-        None => status.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -262,17 +217,17 @@ mod tests {
     }
 
     #[test]
-    fn reads_scheme_and_loopback() {
-        let t = Target::parse("https://127.0.0.1:8443/status/1").unwrap();
-        assert!(t.https && t.loopback);
-        assert_eq!(t.rest, "127.0.0.1:8443/status/1");
-        assert!(Target::parse("https://[::1]/x").unwrap().loopback);
-        assert!(Target::parse("HTTP://localhost/x").is_ok_and(|t| !t.https && t.loopback));
-        assert!(!Target::parse("https://school.example/x").unwrap().loopback);
-        assert!(!Target::parse("https://127.0.0.1.evil.example/x").unwrap().loopback);
-        assert!(Target::parse("https://user@127.0.0.1/x").is_err());
-        assert!(Target::parse("ftp://school.example/x").is_err());
-        assert!(Target::parse("urn:uuid:1234").is_err());
+    fn refuses_urls_that_are_no_https_url_before_connecting() {
+        let fetcher = HttpsStatusListFetcher::new();
+        for (uri, expected) in [
+            ("ftp://school.example/x", "only https URLs can be fetched"),
+            ("https://user@127.0.0.1/x", "a status list URL has no user information"),
+            ("https:///x", "the URL has no host"),
+        ] {
+            let uri = StatusListUri::new(uri).unwrap();
+            let error = fetcher.fetch_token(&uri).unwrap_err();
+            assert!(matches!(&error, Error::Fetch { reason, .. } if reason == expected), "{error}");
+        }
     }
 
     #[test]

@@ -502,6 +502,25 @@ fn accredited(trust_list: &VerifiedTrustList, now: i64, iss: &str, vct: &str) ->
         .map_err(|_| "the issuer is not accredited for this credential type in the trust list")
 }
 
+/// The issuer-key step of `verify_with` once the issuer the credential claims passed the trust
+/// list (trust before network: nothing is fetched for an issuer the list does not accredit). The
+/// payload is read again inside `verify_with`; it must name that same issuer, and only that
+/// issuer's DID is resolved. The key found is kept in `found` for the caller.
+fn trusted_issuer_key<'a>(
+    resolver: &'a Resolver,
+    claimed_iss: &'a str,
+    found: &'a mut Option<VerifyingKey>,
+) -> impl FnOnce(&schooltas_did::jws::Header, Option<&str>) -> Result<VerifyingKey, CredentialError> + 'a {
+    move |header, iss| {
+        if iss != Some(claimed_iss) {
+            return Err(CredentialError::IssuerKey { reason: "iss is not the issuer checked against the trust list" });
+        }
+        let key = issuer_key_via_did(resolver, header, iss)?;
+        *found = Some(key.clone());
+        Ok(key)
+    }
+}
+
 /// Steps 1–7 for one presentation; `None` (with failures recorded) when it cannot be used.
 fn verify_presentation(
     query_id: &str,
@@ -531,21 +550,8 @@ fn verify_presentation(
         return None;
     }
     let mut issuer_key = None;
-    let result = parsed.verify_with(
-        |header, iss| {
-            // The same payload read twice must name the same issuer; resolve only the one checked.
-            if iss != Some(claimed_iss.as_str()) {
-                return Err(CredentialError::IssuerKey {
-                    reason: "iss is not the issuer checked against the trust list",
-                });
-            }
-            let key = issuer_key_via_did(context.resolver, header, iss)?;
-            issuer_key = Some(key.clone());
-            Ok(key)
-        },
-        options,
-        context.now,
-    );
+    let result =
+        parsed.verify_with(trusted_issuer_key(context.resolver, &claimed_iss, &mut issuer_key), options, context.now);
     let one = match result {
         Ok(one) => one,
         Err(error) => {
@@ -819,16 +825,7 @@ fn verify_guardian(
     let guardianship = UnverifiedSdJwt::parse(guardianship_text)
         .and_then(|parsed| {
             parsed.verify_with(
-                |header, iss| {
-                    if iss != Some(claimed_iss.as_str()) {
-                        return Err(CredentialError::IssuerKey {
-                            reason: "iss is not the issuer checked against the trust list",
-                        });
-                    }
-                    let key = issuer_key_via_did(context.resolver, header, iss)?;
-                    issuer_key = Some(key.clone());
-                    Ok(key)
-                },
+                trusted_issuer_key(context.resolver, &claimed_iss, &mut issuer_key),
                 &options,
                 context.now,
             )

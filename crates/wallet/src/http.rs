@@ -7,10 +7,9 @@
 //! or otherwise internal address (the home router, a printer) is refused before connecting.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use schooltas_did::net::{Get, GuardedClient, NameResolver, NetError};
+use schooltas_did::net::{Fetched, Get, GuardedClient, HttpTarget, NameResolver, NetError, TargetRefusal};
 
 use crate::error::{Error, Result};
 
@@ -105,12 +104,19 @@ impl HttpsRequestObjectFetcher {
     pub fn fetch(&self, uri: &str) -> Result<String> {
         let shown = bounded(uri);
         let fail = |reason: &str| Error::Did(schooltas_did::Error::Fetch { url: shown.clone(), reason: reason.into() });
-        let (https, rest, loopback) = split(uri).map_err(fail)?;
-        let plain = self.allow_http_for_loopback && loopback;
-        if !https && !plain {
+        let target = HttpTarget::parse(uri).map_err(|refusal| {
+            fail(match refusal {
+                TargetRefusal::NotAUrl => "the request_uri is not an http(s) URL",
+                TargetRefusal::OtherScheme => "the request_uri is not an https URL",
+                TargetRefusal::UserInfo => "a request_uri has no user information",
+                _ => "the request_uri has no host",
+            })
+        })?;
+        let plain = self.allow_http_for_loopback && target.loopback;
+        if !target.https && !plain {
             return Err(fail("plain http is refused: a request object is fetched over https only"));
         }
-        let wire = if plain { format!("http://{rest}") } else { format!("https://{rest}") };
+        let wire = if plain { format!("http://{}", target.rest) } else { format!("https://{}", target.rest) };
         let get = Get {
             url: &wire,
             accept: REQUEST_OBJECT_MEDIA_TYPE,
@@ -118,32 +124,32 @@ impl HttpsRequestObjectFetcher {
             timeout: self.timeout,
             plain_http: plain,
         };
-        let too_large =
-            |len: usize| schooltas_did::Error::TooLarge { what: "request object", len, limit: self.max_len };
-        let answer = self.client.get(&get).map_err(|error| {
+        let fetched = self.client.fetch(&get, &ACCEPTED_CONTENT_TYPES).map_err(|error| {
             Error::Did(match error {
                 NetError::ForbiddenAddress { class } => {
                     schooltas_did::Error::ForbiddenAddress { url: shown.clone(), class }
                 }
-                NetError::BodyTooLarge { declared } => too_large(
-                    declared.map_or(self.max_len.saturating_add(1), |d| usize::try_from(d).unwrap_or(usize::MAX)),
-                ),
+                NetError::BodyTooLarge { .. } => schooltas_did::Error::TooLarge {
+                    what: "request object",
+                    len: error
+                        .body_len(self.max_len)
+                        .map_or(usize::MAX, |len| usize::try_from(len).unwrap_or(usize::MAX)),
+                    limit: self.max_len,
+                },
                 other => schooltas_did::Error::Fetch { url: shown.clone(), reason: other.to_string() },
             })
         })?;
-        if (300..400).contains(&answer.status) {
-            return Err(fail("the server answered with a redirect; redirects are not followed for a request_uri"));
-        }
-        if !(200..300).contains(&answer.status) {
-            return Err(fail("the server did not answer 2xx"));
-        }
-        if let Some(content_type) = answer.content_type.as_deref() {
-            let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-            if !ACCEPTED_CONTENT_TYPES.contains(&media_type.as_str()) {
+        let body = match fetched {
+            Fetched::Body(body) => body,
+            Fetched::Redirect { .. } => {
+                return Err(fail("the server answered with a redirect; redirects are not followed for a request_uri"));
+            }
+            Fetched::Status(_) => return Err(fail("the server did not answer 2xx")),
+            Fetched::WrongContentType => {
                 return Err(fail("the server sent another content type than a request object's"));
             }
-        }
-        String::from_utf8(answer.body).map_err(|_| fail("the body is not UTF-8 text, so not a request object"))
+        };
+        String::from_utf8(body).map_err(|_| fail("the body is not UTF-8 text, so not a request object"))
     }
 }
 
@@ -164,33 +170,6 @@ impl fmt::Debug for HttpsRequestObjectFetcher {
     }
 }
 
-/// `(https, after "scheme://", host is loopback)`; refuses other schemes and user information.
-fn split(uri: &str) -> std::result::Result<(bool, &str, bool), &'static str> {
-    let (scheme, rest) = uri.split_once("://").ok_or("the request_uri is not an http(s) URL")?;
-    let https = if scheme.eq_ignore_ascii_case("https") {
-        true
-    } else if scheme.eq_ignore_ascii_case("http") {
-        false
-    } else {
-        return Err("the request_uri is not an https URL");
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err("a request_uri has no user information");
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    if host.is_empty() {
-        return Err("the request_uri has no host");
-    }
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
-    Ok((https, rest, loopback))
-}
-
 /// At most 200 characters of a URI, for a message.
 fn bounded(text: &str) -> String {
     match text.char_indices().nth(200) {
@@ -206,14 +185,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_scheme_host_and_loopback() {
-        assert_eq!(split("https://v.example/r/1").unwrap(), (true, "v.example/r/1", false));
-        assert!(split("http://127.0.0.1:8080/r").unwrap().2);
-        assert!(split("https://[::1]/r").unwrap().2);
-        assert!(!split("https://127.0.0.1.evil.example/r").unwrap().2);
-        assert!(split("https://u@v.example/").is_err());
-        assert!(split("ftp://v.example/").is_err());
-        assert!(split("https:///x").is_err());
+    fn refuses_urls_that_are_no_https_request_uri_before_connecting() {
+        let fetcher = HttpsRequestObjectFetcher::new();
+        for (uri, expected) in [
+            ("urn:x", "the request_uri is not an http(s) URL"),
+            ("ftp://v.example/", "the request_uri is not an https URL"),
+            ("https://u@v.example/", "a request_uri has no user information"),
+            ("https:///x", "the request_uri has no host"),
+        ] {
+            let error = fetcher.fetch(uri).unwrap_err();
+            assert!(
+                matches!(&error, Error::Did(schooltas_did::Error::Fetch { reason, .. }) if reason == expected),
+                "{uri}: {error}"
+            );
+        }
     }
 
     #[test]

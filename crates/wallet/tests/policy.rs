@@ -53,10 +53,7 @@ fn nothing_left(wallet: &Wallet) -> bool {
 
 #[test]
 fn a_request_stating_legal_obligation_for_a_consent_purpose_is_refused_for_a_12_year_old() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01"); // 12 today
 
@@ -93,10 +90,7 @@ fn a_request_stating_legal_obligation_for_a_consent_purpose_is_refused_for_a_12_
 
 #[test]
 fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: would answer alone
 
@@ -118,18 +112,7 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
     ));
 
     // A registered legal obligation, stated as contract: two non-consent bases still differ.
-    let query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("school_brin"));
-    let contract = AuthorizationRequest::new(
-        &verifier.did,
-        "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
-        DcqlQuery::builder().credential(query).build().unwrap(),
-    )
-    .with_schooltas(SchooltasExtension::new(
-        purpose("enrolment_check", "Inschrijving", "Enrolment"),
-        LegalBasis::Contract,
-        365,
-    ));
+    let contract = enrolment_check_request(&verifier, &["school_brin"], LegalBasis::Contract, 365);
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&contract, NOW), &verifiers, NOW),
         Err(Error::LegalBasisMismatch {
@@ -148,24 +131,10 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
 fn stating_consent_where_a_legal_obligation_is_registered_still_asks_the_parent() {
     // Consent is the strictest basis: nobody loses a say, so the wallet goes ahead on it (and
     // the over-asking check shows the mismatch).
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
-    let query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("school_brin"));
-    let request = AuthorizationRequest::new(
-        &verifier.did,
-        "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
-        DcqlQuery::builder().credential(query).build().unwrap(),
-    )
-    .with_schooltas(SchooltasExtension::new(
-        purpose("enrolment_check", "Inschrijving", "Enrolment"),
-        LegalBasis::Consent,
-        365,
-    ));
+    let request = enrolment_check_request(&verifier, &["school_brin"], LegalBasis::Consent, 365);
     let prompt = family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
     assert_eq!(prompt.who_decides, WhoDecides::ChildAndParent);
     assert!(prompt.over_asking.iter().any(|w| w.contains("legal basis")), "{:?}", prompt.over_asking);
@@ -173,10 +142,7 @@ fn stating_consent_where_a_legal_obligation_is_registered_still_asks_the_parent(
 
 #[test]
 fn the_parents_wallet_applies_the_registered_basis_itself() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let mut to_parent = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
@@ -250,10 +216,7 @@ fn sibling(school: &School, family: &Family) -> Wallet {
 
 #[test]
 fn the_parent_approves_for_one_child_only_the_one_the_guardianship_names() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let sibling = sibling(&school, &family);
@@ -292,10 +255,7 @@ fn the_parent_approves_for_one_child_only_the_one_the_guardianship_names() {
 
 #[test]
 fn a_consent_presentation_without_the_child_link_is_not_approved() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     // The verifier does not ask for `sub`: the parent cannot tell whom the presentation is about.
@@ -318,10 +278,7 @@ impl DocumentFetcher for Counting {
 
 #[test]
 fn an_unaccredited_did_web_issuer_is_refused_before_any_fetch() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let genuine = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
@@ -459,10 +416,7 @@ impl UnverifiedRequest {
 
 #[test]
 fn the_prompt_says_when_the_wallet_must_reuse_a_copy() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: answers alone; 3 copies
     for round in 0..4 {
@@ -481,10 +435,7 @@ fn the_prompt_says_when_the_wallet_must_reuse_a_copy() {
 
 #[test]
 fn the_parent_is_told_when_the_approval_reuses_a_guardianship_copy() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01"); // the parent holds 3 guardianship copies
     for round in 0..4 {
@@ -648,10 +599,7 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
     use schooltas_verifier::{
         ConsentRegister, RequestBuilder, SqliteConsentStore, UseQuery, VerificationContext, WithdrawnBy,
     };
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, _registered, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     // 16 next month: the parent still holds a guardianship (valid through 31 January; from
     // 1 February, the birthday's month, the school issues none, schooltas_issuer::validity).

@@ -89,10 +89,7 @@ const NEWSLETTER_CLAIMS: [&str; 4] = ["group", "given_name", "sub", "age_over_16
 
 #[test]
 fn a_child_under_16_needs_the_parents_approval_and_gets_it() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01"); // 12 today
 
@@ -154,10 +151,7 @@ fn a_child_under_16_needs_the_parents_approval_and_gets_it() {
 
 #[test]
 fn without_the_parents_approval_nothing_is_sent_and_a_parents_no_stops_it() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
@@ -187,10 +181,7 @@ fn without_the_parents_approval_nothing_is_sent_and_a_parents_no_stops_it() {
 
 #[test]
 fn a_parent_approval_for_other_presentations_fails_at_the_verifier() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     // Two requests; the approval of the first is attached to the response of the second.
@@ -219,10 +210,7 @@ fn a_parent_approval_for_other_presentations_fails_at_the_verifier() {
 
 #[test]
 fn from_the_16th_birthday_the_young_person_decides_alone_and_the_parent_view_ends() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2011-01-16"); // 16 tomorrow
     let birthday = CalendarDate::parse("2027-01-16").unwrap().to_unix() + 9 * 3600;
@@ -258,10 +246,7 @@ fn from_the_16th_birthday_the_young_person_decides_alone_and_the_parent_view_end
 
 #[test]
 fn a_parent_withdraws_the_consent_they_gave() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
@@ -291,10 +276,7 @@ fn a_parent_withdraws_the_consent_they_gave() {
 
 #[test]
 fn over_asking_is_flagged_in_the_prompt() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let request = newsletter_request(&verifier, &["group", "given_name", "sub", "birth_date"]);
@@ -308,10 +290,7 @@ fn over_asking_is_flagged_in_the_prompt() {
 
 #[test]
 fn a_denial_sends_a_refusal_and_keeps_the_copies_unused() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
     let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
@@ -380,26 +359,11 @@ fn an_unregistered_verifier_or_a_forged_request_is_refused_and_logged() {
 
 #[test]
 fn a_legal_obligation_needs_no_consent_but_is_shown_and_logged() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-1", "2014-09-01");
-    let query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT])
-        .claim(ClaimPath::claim("school_brin"))
-        .claim(ClaimPath::claim("school_year"));
-    let request = AuthorizationRequest::new(
-        &verifier.did,
-        "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
-        DcqlQuery::builder().credential(query).build().unwrap(),
-    )
-    .with_schooltas(SchooltasExtension::new(
-        purpose("enrolment_check", "Inschrijving", "Enrolment"),
-        LegalBasis::LegalObligation,
-        1825,
-    ));
+    let request =
+        enrolment_check_request(&verifier, &["school_brin", "school_year"], LegalBasis::LegalObligation, 1825);
     let prompt = family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
     assert_eq!(prompt.who_decides, WhoDecides::HolderNoConsentNeeded);
     assert!(prompt.over_asking.is_empty(), "{:?}", prompt.over_asking);
@@ -414,10 +378,7 @@ fn a_legal_obligation_needs_no_consent_but_is_shown_and_logged() {
 
 #[test]
 fn a_subset_can_be_approved_only_if_it_still_answers() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: answers alone
     // group or given name, as claim sets.
@@ -460,10 +421,7 @@ fn a_subset_can_be_approved_only_if_it_still_answers() {
 
 #[test]
 fn each_copy_is_presented_once_while_unused_copies_remain() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01");
     let mut keys = Vec::new();
@@ -486,10 +444,7 @@ fn each_copy_is_presented_once_while_unused_copies_remain() {
 
 #[test]
 fn the_log_exports_what_was_shared_and_detects_tampering() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let family = family(&school, "pupil-2", "2010-01-01");
     let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
@@ -509,10 +464,7 @@ fn the_log_exports_what_was_shared_and_detects_tampering() {
 
 #[test]
 fn a_credential_from_a_file_is_checked_before_it_is_stored() {
-    let school = School::new();
-    let verifier = Verifier::new(21);
-    let trust = trust_list(&verifier);
-    let resolver = school.resolver();
+    let (school, verifier, trust, resolver) = scene(21);
     let verifiers = verifiers(&trust, &resolver);
     let child = Wallet::create(
         vault(),

@@ -296,3 +296,38 @@ pub(crate) fn family(school: &School, subject: &str, birth_date: &str) -> Family
     }
     Family { child, parent }
 }
+
+/// An enrolment-check request from `verifier` asking the enrolment credential for `claims`,
+/// stating `basis` and `retention_days` (hand-crafted: no request builder refuses it).
+pub(crate) fn enrolment_check_request(
+    verifier: &Verifier,
+    claims: &[&str],
+    basis: LegalBasis,
+    retention_days: u32,
+) -> AuthorizationRequest {
+    let query = claims
+        .iter()
+        .fold(CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]), |query, name| query.claim(ClaimPath::claim(*name)));
+    AuthorizationRequest::new(
+        &verifier.did,
+        "https://delinde.example/oid4vp/response",
+        schooltas_credential::oid4vp::random_nonce(),
+        DcqlQuery::builder().credential(query).build().unwrap(),
+    )
+    .with_schooltas(SchooltasExtension::new(
+        purpose("enrolment_check", "Inschrijving", "Enrolment"),
+        basis,
+        retention_days,
+    ))
+}
+
+/// The scene most request tests start from: De Linde's school, verifier `seed` registered on a
+/// trust list, and a resolver that knows the school's did:web document. Borrow the two last for
+/// [`verifiers`].
+pub(crate) fn scene(seed: u8) -> (School, Verifier, VerifiedTrustList, Resolver) {
+    let school = School::new();
+    let verifier = Verifier::new(seed);
+    let trust = trust_list(&verifier);
+    let resolver = school.resolver();
+    (school, verifier, trust, resolver)
+}
