@@ -196,8 +196,11 @@ pub(crate) fn unverified_issuer(presentation: &str) -> Result<(Did, String)> {
     let jwt = presentation.split('~').next().unwrap_or_default();
     let jws = CompactJws::parse(jwt)?;
     let payload = jws.dangerous_unverified_payload()?;
-    let claims: IssuerAndType =
-        serde_json::from_slice(&payload).map_err(|_| malformed("does not carry a JSON object payload"))?;
+    // Strict: a payload naming `iss` twice must not pass this check with one reading and be
+    // resolved with the other (issue 12 items 3 and 10).
+    let claims: IssuerAndType = schooltas_did::strict_json::from_slice_or(&payload, |_| {
+        malformed("does not carry a strict JSON object payload")
+    })?;
     let iss = claims.iss.ok_or_else(|| malformed("names no issuer (iss)"))?;
     let vct = claims.vct.ok_or_else(|| malformed("names no credential type (vct)"))?;
     Ok((Did::parse(&iss)?, vct))
@@ -305,8 +308,23 @@ mod tests {
 
     #[test]
     fn unverified_issuer_refuses_junk_without_panicking() {
-        for junk in ["", "~", "a.b.c~", "eyJhbGciOiJFZERTQSJ9.e30.AA~", "\u{1F600}.\u{1F600}.x~"] {
-            assert!(unverified_issuer(junk).is_err(), "{junk:?}");
+        use schooltas_did::base64url::encode;
+        // Not a JWS at all: the JWS parser's own error.
+        for junk in ["", "~", "a.b.c~", "\u{1F600}.\u{1F600}.x~"] {
+            assert!(matches!(unverified_issuer(junk), Err(Error::Did(_))), "{junk:?}");
+        }
+        // A JWS whose payload names no issuer, or names `iss` twice (two parsers would read two
+        // issuers: the trust check and the resolution must not disagree).
+        let header = encode(br#"{"alg":"EdDSA"}"#);
+        for payload in [&br#"{}"#[..], br#"{"iss":"did:web:evil.example","iss":"did:key:z6Mk","vct":"x"}"#] {
+            let jwt = format!("{header}.{}.{}~", encode(payload), encode([0u8; 64]));
+            assert!(
+                matches!(
+                    (payload.len(), unverified_issuer(&jwt)),
+                    (2, Err(Error::InvalidInput { .. })) | (_, Err(Error::Did(schooltas_did::Error::Json(_))))
+                ),
+                "{jwt}"
+            );
         }
     }
 }
