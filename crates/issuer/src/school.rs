@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 /// ```
 /// use schooltas_issuer::Brin;
 /// assert_eq!(Brin::new("12AB")?.as_str(), "12AB");
-/// assert!(Brin::new("12ab").is_err());
-/// assert!(Brin::new("1234").is_err());
+/// assert!(matches!(Brin::new("12ab"), Err(schooltas_issuer::Error::InvalidProfile { .. })));
+/// assert!(matches!(Brin::new("1234"), Err(schooltas_issuer::Error::InvalidProfile { .. })));
 /// # Ok::<(), schooltas_issuer::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@ use schooltas_credential::catalog::Catalog;
 use schooltas_credential::oid4vci::proof::sign_proof;
 use schooltas_credential::oid4vci::{
     CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
-    TokenRequest, TokenResponse,
+    Oid4vciError, TokenRequest, TokenResponse,
 };
 use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_did::{Algorithm, Signer, SigningKey};
@@ -128,7 +128,15 @@ fn metadata_lists_every_catalog_type_with_display() {
     assert_eq!(enrolment.credential_signing_alg_values_supported, ["EdDSA"]);
     assert_eq!(enrolment.credential_metadata.as_ref().unwrap()["display"][0]["locale"], "nl-NL");
     assert_eq!(metadata.credential_configurations_supported.len(), Catalog::standard().iter().count());
-    assert!(metadata.check_issuer("https://other.example").is_err());
+    let error = metadata.check_issuer("https://other.example").unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            schooltas_credential::Error::Oid4vci(Oid4vciError::Invalid { message: "issuer metadata", reason })
+                if reason.contains("credential_issuer")
+        ),
+        "{error}"
+    );
 }
 
 fn token(issuer: &Issuer<SqliteStore>, ids: &[&str]) -> (String, String) {

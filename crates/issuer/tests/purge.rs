@@ -56,7 +56,13 @@ fn after_expiry_one_unrelated_operation_purges_offers_tokens_and_nonces() {
         .create_offer(&OfferPolicy { max_pin_attempts: 1, ..policy }, "pupil-19", &ids(&["pupil_enrolment"]), NOW)
         .unwrap();
     let wrong = if locked.pin.as_deref().map(String::as_str) == Some("000000") { "111111" } else { "000000" };
-    issuer.redeem(&OfferPolicy { max_pin_attempts: 1, ..policy }, &locked.code, Some(wrong), NOW).unwrap().unwrap_err();
+    assert_eq!(
+        issuer
+            .redeem(&OfferPolicy { max_pin_attempts: 1, ..policy }, &locked.code, Some(wrong), NOW)
+            .unwrap()
+            .unwrap_err(),
+        schooltas_issuer::GrantRefusal::Locked
+    );
     issuer.new_nonce(&policy, NOW).unwrap();
     issuer.new_nonce(&policy, NOW).unwrap();
     assert_eq!(rows(&path), (3, 1, 2));
