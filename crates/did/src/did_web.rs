@@ -61,7 +61,10 @@ const DID_IDCHAR: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove
 /// assert_eq!(did_web::url_for(&did)?, "https://school.example:8443/schools/12AB00/did.json");
 ///
 /// // A percent-encoded '/' would smuggle a path into the host.
-/// assert!(did_web::url_for(&"did:web:school.example%2Fadmin".parse()?).is_err());
+/// assert!(matches!(
+///     did_web::url_for(&"did:web:school.example%2Fadmin".parse()?),
+///     Err(schooltas_did::Error::InvalidDid { .. })
+/// ));
 /// # Ok::<(), schooltas_did::Error>(())
 /// ```
 pub fn url_for(did: &Did) -> Result<String> {
@@ -937,11 +940,26 @@ mod tests {
         ] {
             assert_eq!(base.join(location).unwrap().logical_url(), expected, "{location}");
         }
-        for location in ["", "ftp://example.com/x", "javascript:alert(1)", "/a b", "https://u@example.com/"] {
-            assert!(base.join(location).is_err(), "{location}");
+        const BAD_PATH: &str = "the URL path has a space, a control character or a non-ASCII character";
+        for (location, expected) in [
+            ("", "the Location header is empty"),
+            ("ftp://example.com/x", "the redirect target is not an http(s) URL"),
+            ("javascript:alert(1)", "the redirect target is not an http(s) URL"),
+            ("/a b", BAD_PATH),
+            ("https://u@example.com/", "user information (user@host) is not allowed"),
+        ] {
+            assert_eq!(base.join(location).err(), Some(expected), "{location}");
         }
-        for bad in ["ftp://example.com", "https://", "https://example.com/\u{7f}", "https://ex\u{e4}mple.com/"] {
-            assert!(FetchUrl::parse(bad).is_err(), "{bad}");
+        for (bad, expected) in [
+            ("ftp://example.com", "only https URLs are fetched"),
+            ("https://", "the host is empty"),
+            ("https://example.com/\u{7f}", BAD_PATH),
+            (
+                "https://ex\u{e4}mple.com/",
+                "the host is not ASCII: write an internationalized domain name in its xn-- (punycode) form",
+            ),
+        ] {
+            assert_eq!(FetchUrl::parse(bad).err(), Some(expected), "{bad}");
         }
     }
 

@@ -21,7 +21,10 @@ use crate::{did_jwk, did_key, did_web};
 /// let found = resolver.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?;
 /// assert_eq!(&found, key.verifying_key());
 /// // The algorithm is pinned to the key: asking for ES256 with an Ed25519 key fails.
-/// assert!(resolver.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::Es256).is_err());
+/// assert!(matches!(
+///     resolver.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::Es256),
+///     Err(schooltas_did::Error::VerificationMethodNotFound { .. })
+/// ));
 /// # Ok::<(), schooltas_did::Error>(())
 /// ```
 #[derive(Clone)]

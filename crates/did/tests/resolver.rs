@@ -46,8 +46,10 @@ fn refuses_a_key_of_another_algorithm() {
     let err = Resolver::offline()
         .verifying_key(&url, VerificationRelationship::AssertionMethod, Algorithm::Es256)
         .unwrap_err();
-    assert!(matches!(err, Error::VerificationMethodNotFound { .. }), "{err}");
-    assert!(err.to_string().contains("Ed25519"), "{err}");
+    assert!(
+        matches!(&err, Error::VerificationMethodNotFound { reason, .. } if reason == "the key is of type Ed25519, not one for ES256"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -61,11 +63,17 @@ fn refuses_a_key_agreement_key_for_signatures() {
     let err = Resolver::offline()
         .verifying_key(&url, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
         .unwrap_err();
-    assert!(err.to_string().contains("not listed under assertionMethod"), "{err}");
+    assert!(
+        matches!(&err, Error::VerificationMethodNotFound { reason, .. } if reason == "the method is not listed under assertionMethod"),
+        "{err}"
+    );
     // … and under keyAgreement it is not a signature key.
     let err =
         Resolver::offline().verifying_key(&url, VerificationRelationship::KeyAgreement, Algorithm::EdDsa).unwrap_err();
-    assert!(err.to_string().contains("X25519"), "{err}");
+    assert!(
+        matches!(&err, Error::VerificationMethodNotFound { reason, .. } if reason == "the key is an X25519 key-agreement key and cannot verify signatures"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -75,7 +83,10 @@ fn unknown_fragment_and_foreign_did_are_refused() {
     let err = Resolver::offline()
         .verifying_key(&kid_for(&did, "nope"), VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
         .unwrap_err();
-    assert!(matches!(err, Error::VerificationMethodNotFound { .. }), "{err}");
+    assert!(
+        matches!(&err, Error::VerificationMethodNotFound { reason, .. } if reason == "no verification method has this id"),
+        "{err}"
+    );
 
     let doc = did_key::document(&did, did_key::KeyFormat::Multikey).unwrap();
     let other = did_key::did_for(&PublicKey::Verifying(
@@ -84,7 +95,10 @@ fn unknown_fragment_and_foreign_did_are_refused() {
     let err = doc
         .verifying_key(&kid_for(&other, "x"), VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
         .unwrap_err();
-    assert!(err.to_string().contains("not about"), "{err}");
+    assert!(
+        matches!(&err, Error::VerificationMethodNotFound { reason, .. } if reason.starts_with("the DID URL is not about did:key:")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -105,7 +119,10 @@ fn several_candidate_keys_need_a_fragment() {
     let err = doc
         .verifying_key(&did.clone().into(), VerificationRelationship::AssertionMethod, Algorithm::EdDsa)
         .unwrap_err();
-    assert!(err.to_string().contains("several"), "{err}");
+    assert!(
+        matches!(&err, Error::VerificationMethodNotFound { reason, .. } if reason.starts_with("several EdDSA keys are listed under assertionMethod")),
+        "{err}"
+    );
     assert_eq!(
         &doc.verifying_key(&kid_for(&did, "k1"), VerificationRelationship::AssertionMethod, Algorithm::EdDsa).unwrap(),
         a.verifying_key()

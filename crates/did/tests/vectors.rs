@@ -311,8 +311,16 @@ fn did_jwk_refuses_private_keys_and_garbage() {
     let private = key.to_private_jwk();
     let did = Did::parse(&format!("did:jwk:{}", base64url::encode(private.as_bytes()))).unwrap();
     assert!(matches!(did_jwk::jwk(&did), Err(Error::UnexpectedPrivateKey)));
-    for bad in ["did:jwk:eyJ", "did:jwk:bm90IGpzb24", "did:jwk:e30"] {
+    for (bad, expected) in [
+        // Three characters whose last carries bits past the two bytes: not canonical base64url.
+        ("did:jwk:eyJ", "the key part is not base64url"),
+        ("did:jwk:bm90IGpzb24", "the key part is not a JSON object"),
+    ] {
         let did = Did::parse(bad).unwrap();
-        assert!(did_jwk::jwk(&did).is_err(), "{bad}");
+        let result = did_jwk::jwk(&did);
+        assert!(matches!(&result, Err(Error::InvalidDid { reason, .. }) if *reason == expected), "{bad}: {result:?}");
     }
+    // `{}`: a JSON object, but no key.
+    let result = did_jwk::jwk(&Did::parse("did:jwk:e30").unwrap());
+    assert!(matches!(&result, Err(Error::InvalidJwk { .. })), "{result:?}");
 }
