@@ -649,7 +649,7 @@ fn data_version(connection: &Connection) -> Result<i64> {
 ///
 /// let vault = Vault::open(&path, Unlock::Passphrase("correct horse"))?;
 /// assert_eq!(vault.get("credential", "c1")?.as_deref().map(Vec::as_slice), Some(&b"eyJ...~"[..]));
-/// assert!(Vault::open(&path, Unlock::Passphrase("wrong")).is_err());
+/// assert!(matches!(Vault::open(&path, Unlock::Passphrase("wrong")), Err(schooltas_wallet::Error::WrongPassphrase)));
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -5,6 +5,7 @@ use rusqlite::Connection;
 use schooltas_wallet::Error;
 use schooltas_wallet::log::{self, Actor, LogEntry, LogEvent};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+use sha2::Digest;
 
 fn events() -> Vec<LogEvent> {
     vec![
@@ -69,7 +70,7 @@ fn an_entry_rolled_back_with_its_action_is_not_logged() {
         log::append(tx, 1, LogEvent::Withdrawal { consent_id: "x".into(), verifier: "v".into(), purpose: "p".into() })?;
         Err(Error::InvalidInput { reason: "the withdrawal could not be sent".into() })
     });
-    assert!(outcome.is_err());
+    assert!(matches!(&outcome, Err(Error::InvalidInput { reason }) if reason == "the withdrawal could not be sent"));
     assert_eq!(log::verify_chain(&vault).unwrap().len(), 6);
 }
 
@@ -88,7 +89,10 @@ fn a_cut_off_tail_is_detected() {
     filled(&vault);
     assert!(vault.delete("log", &format!("{:020}", 6)).unwrap());
     let error = log::verify_chain(&vault).unwrap_err();
-    assert!(error.to_string().contains("entries were removed"), "{error}");
+    assert!(
+        matches!(&error, Error::Corrupted { what } if what == "the log ends at entry 5 but its head says 6: entries were removed"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -100,11 +104,23 @@ fn an_edited_entry_is_detected_even_when_resealed() {
     edited.event = LogEvent::Decision { request_id: "r1".into(), by: Actor::Parent, approved: false, claims: vec![] };
     vault.put("log", &format!("{:020}", 4), &serde_json::to_vec(&edited).unwrap()).unwrap();
     let error = log::verify_chain(&vault).unwrap_err();
-    assert!(error.to_string().contains("entry 4 was altered"), "{error}");
-    // …and recomputing its hash breaks the link to entry 5 instead.
+    assert!(matches!(&error, Error::Corrupted { what } if what == "log entry 4 was altered"), "{error}");
+    // A made-up hash is no better…
     edited.hash = "ab".repeat(32);
     vault.put("log", &format!("{:020}", 4), &serde_json::to_vec(&edited).unwrap()).unwrap();
-    assert!(log::verify_chain(&vault).is_err());
+    let error = log::verify_chain(&vault).unwrap_err();
+    assert!(matches!(&error, Error::Corrupted { what } if what == "log entry 4 was altered"), "{error}");
+    // …and recomputing it (SHA-256 of the previous hash, a newline and the JSON of
+    // `(seq, at, event)`) breaks the link to entry 5 instead.
+    let body = serde_json::to_vec(&(edited.seq, edited.at, &edited.event)).unwrap();
+    let digest = sha2::Sha256::new().chain_update(edited.prev_hash.as_bytes()).chain_update(b"\n").chain_update(&body);
+    edited.hash = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    vault.put("log", &format!("{:020}", 4), &serde_json::to_vec(&edited).unwrap()).unwrap();
+    let error = log::verify_chain(&vault).unwrap_err();
+    assert!(
+        matches!(&error, Error::Corrupted { what } if what == "log entry 5 does not follow its predecessor"),
+        "{error}"
+    );
 }
 
 #[test]
