@@ -25,8 +25,9 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 /// ```
 /// use schooltas_verifier::Nonce;
 /// assert!(Nonce::new("n-0S6_WzA2Mj-81f2").is_ok());
-/// assert!(Nonce::new("short").is_err());
-/// assert!(Nonce::new("has spaces in it, sixteen+").is_err());
+/// use schooltas_verifier::NonceError;
+/// assert!(matches!(Nonce::new("short"), Err(NonceError::Invalid { .. })));
+/// assert!(matches!(Nonce::new("has spaces in it, sixteen+"), Err(NonceError::Invalid { .. })));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Nonce(String);
@@ -375,9 +376,16 @@ mod tests {
     #[test]
     fn validates_nonces_made_elsewhere() {
         assert!(Nonce::new("a".repeat(16)).is_ok());
-        assert!(Nonce::new("a".repeat(15)).is_err());
-        assert!(Nonce::new("a".repeat(513)).is_err());
-        assert!(Nonce::new("abcdefghijklmnop/").is_err());
+        let length = "a nonce is 16 to 512 characters long";
+        let charset = "a nonce holds only ASCII URL-safe characters";
+        for (bad, expected) in
+            [("a".repeat(15), length), ("a".repeat(513), length), ("abcdefghijklmnop/".into(), charset)]
+        {
+            assert!(
+                matches!(Nonce::new(bad.clone()), Err(NonceError::Invalid { reason }) if reason == expected),
+                "{bad}"
+            );
+        }
         assert_eq!(Nonce::random().as_str().len(), 22);
     }
 
@@ -456,7 +464,9 @@ mod tests {
         let store = NonceStore::<String>::with_capacity(2);
         let nonce = store.issue_with(NOW, 60, "secret-session".into()).unwrap();
         store.consume(nonce.as_str(), NOW).unwrap();
-        let error = store.consume(nonce.as_str(), NOW).unwrap_err().to_string();
+        let error = store.consume(nonce.as_str(), NOW).unwrap_err();
+        assert_eq!(error, NonceError::AlreadyUsed { used_at: NOW });
+        let error = error.to_string();
         assert!(!error.contains(nonce.as_str()), "{error}");
         let debug = format!("{store:?}");
         assert!(!debug.contains(nonce.as_str()) && !debug.contains("secret-session"), "{debug}");

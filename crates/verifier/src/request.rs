@@ -24,7 +24,7 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// ```
 /// use schooltas_credential::ClaimPath;
 /// use schooltas_credential::oid4vp::{CredentialQuery, LegalBasis, LocalizedText};
-/// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifierRegistration};
+/// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
 /// use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};
 /// use schooltas_verifier::RequestBuilder;
 ///
@@ -56,7 +56,10 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// let refused = RequestBuilder::new(trust_list.at(now)?, &did, "https://delinde.example/response", "newsletter")
 ///     .credential(too_much)
 ///     .build("n-4f0c8a7e1b2d3c5f");
-/// assert!(refused.is_err());
+/// assert!(matches!(
+///     refused,
+///     Err(schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { .. }))
+/// ));
 /// # Ok::<(), schooltas_credential::Error>(())
 /// ```
 #[derive(Clone, Debug)]

@@ -19,7 +19,7 @@ use schooltas_credential::status_list::{
     StatusListUri, StatusReference,
 };
 use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
+    AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
@@ -619,13 +619,21 @@ fn a_siblings_sixteen_plus_evidence_on_a_non_consent_query_does_not_exempt_the_c
 fn a_request_stating_legal_obligation_for_a_consent_purpose_still_needs_the_parent() {
     let world = World::new();
     // The builder refuses this request; crafted by hand it still cannot skip the parent.
+    let refused =
+        world.builder().legal_basis(LegalBasis::LegalObligation).credential(World::query("enrolment")).build(NONCE);
+    let mismatch = OverAsking::BasisMismatch {
+        query_id: "enrolment".into(),
+        vct: vct("pupil_enrolment"),
+        registered: LegalBasis::Consent,
+        requested: LegalBasis::LegalObligation,
+    };
     assert!(
-        world
-            .builder()
-            .legal_basis(LegalBasis::LegalObligation)
-            .credential(World::query("enrolment"))
-            .build(NONCE)
-            .is_err()
+        matches!(
+            &refused,
+            Err(schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
+                if *findings == [mismatch]
+        ),
+        "{refused:?}"
     );
     let request = world.crafted("newsletter", LegalBasis::LegalObligation, &[World::query("enrolment")]);
     let twelve = present(&world.enrolment(Some(&world.child_id), 12, &key(10)), &key(10), &ASKED, &request);

@@ -18,7 +18,7 @@ use schooltas_credential::status_list::{
     StatusReference, StatusValue,
 };
 use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
+    AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_verifier::{Check, RequestBuilder, UnknownStatus, Verdict, VerificationContext, verify_response};
@@ -560,13 +560,31 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
         .build("n-Q9v7c2LmX4pTz8Rk")
     };
     assert!(builder(&["group"], "newsletter", 365).is_ok());
-    for (claims, purpose, retention) in [
-        (&["group", "birth_date"][..], "newsletter", 365),
-        (&["group"][..], "marketing", 365),
-        (&["group"][..], "newsletter", 3650),
-    ] {
+    let enrolment = vct("pupil_enrolment");
+    let cases: [(&[&str], &str, u32, OverAsking); 3] = [
+        (
+            &["group", "birth_date"],
+            "newsletter",
+            365,
+            OverAsking::ClaimNotAllowed {
+                query_id: "enrolment".into(),
+                vct: enrolment.clone(),
+                path: ClaimPath::claim("birth_date"),
+            },
+        ),
+        (&["group"], "marketing", 365, OverAsking::UnregisteredPurpose { code: "marketing".into() }),
+        (&["group"], "newsletter", 3650, OverAsking::RetentionTooLong { requested: 3650, allowed: 365 }),
+    ];
+    for (claims, purpose, retention, finding) in cases {
         let error = builder(claims, purpose, retention).unwrap_err();
-        assert!(error.to_string().contains("registration") || error.to_string().contains("register"), "{error}");
+        assert!(
+            matches!(
+                &error,
+                schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings })
+                    if *findings == [finding.clone()]
+            ),
+            "{error}"
+        );
     }
     // A verifier that is not in the trust list cannot build a request at all.
     let stranger = SigningKey::from_ed25519_seed(&[55; 32]);

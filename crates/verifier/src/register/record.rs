@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// let id = ConsentId::random();
 /// assert_eq!(id.as_str().len(), 32);
 /// assert_eq!(id.as_str().parse::<ConsentId>()?, id);
-/// assert!("not-an-id".parse::<ConsentId>().is_err());
+/// assert!(matches!("not-an-id".parse::<ConsentId>(), Err(schooltas_verifier::Error::InvalidConsentId { .. })));
 /// # Ok::<(), schooltas_verifier::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
