@@ -303,7 +303,8 @@ fn request_new_refuses_over_asking_and_signs_a_registered_request() {
     let mut args = request_new(&operator, &[]);
     let purpose = args.iter().position(|a| *a == "newsletter").unwrap();
     args[purpose] = "marketing";
-    fails(&dir, &args, None);
+    let stderr = fails(&dir, &args, None);
+    assert!(stderr.contains(r#"the purpose "marketing" is not registered for this verifier"#), "{stderr}");
 
     let uri = ok(&dir, &request_new(&operator, &["--out", "req.json", "--retention-days", "30"]));
     assert!(uri.starts_with("openid4vp://?"), "{uri}");
@@ -356,7 +357,13 @@ fn a_child_without_credentials_sees_the_prompt_and_a_refusal_is_not_accepted() {
     // Approving is impossible without the credential; a bad decision is refused before anything.
     let mut approve = args.clone();
     approve.extend_from_slice(&["--approve", "all"]);
-    fails(&dir, &approve, Some(PASSPHRASE));
+    let stderr = fails(&dir, &approve, Some(PASSPHRASE));
+    assert!(
+        stderr.contains(
+            "deciding failed: the selection cannot be sent: the wallet holds nothing that answers this request"
+        ),
+        "{stderr}"
+    );
     let mut bad = args.clone();
     bad.extend_from_slice(&["--approve", "enrolment"]);
     let stderr = fails(&dir, &bad, Some(PASSPHRASE));
@@ -525,7 +532,7 @@ fn the_photo_consent_flow_runs_from_the_shell_with_files() {
     );
     dir.write("guardianship.sdjwt", &guardianship);
     // A credential bound to another key is refused, and nothing is stored.
-    fails(
+    let stderr = fails(
         &dir,
         &[
             "wallet",
@@ -541,6 +548,7 @@ fn the_photo_consent_flow_runs_from_the_shell_with_files() {
         ],
         Some(PASSPHRASE),
     );
+    assert!(stderr.contains("the credential is not bound to this holder key"), "{stderr}");
     let added = json(&ok(
         &dir,
         &[
