@@ -23,7 +23,7 @@ use schooltas::credential::ClaimPath;
 use schooltas::credential::catalog::Language;
 use schooltas::credential::oid4vp::{AuthorizationRequest, CredentialQuery, CredentialSetQuery, LegalBasis};
 use schooltas::credential::status_list::StatusListCache;
-use schooltas::credential::trust_list::{RegisteredPurpose, VerifierRegistration};
+use schooltas::credential::trust_list::{OverAsking, RegisteredPurpose, TrustListError, VerifierRegistration};
 use schooltas::did::SigningKey;
 use schooltas::verifier::{RequestBuilder, SignedRequest, VerificationContext, Verifier};
 use schooltas::wallet::log::LogEvent;
@@ -185,7 +185,15 @@ fn run() -> Result<()> {
         RequestBuilder::new(trust_list.at(NOW)?, &did_of(&app_key), "https://rekenkoning.example/r", "practice")
             .credential(too_much.clone())
             .build("n-8c1f0e2d7a9b3c4d");
-    check(refused.is_err(), "the app's own request builder refuses to over-ask")?;
+    let reading_level = ClaimPath::claim("reading_level");
+    check(
+        matches!(
+            &refused,
+            Err(schooltas::credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
+                if findings.iter().any(|f| matches!(f, OverAsking::ClaimNotAllowed { path, .. } if *path == reading_level))
+        ),
+        "the app's own request builder refuses to over-ask (reading_level is not registered)",
+    )?;
     let sneaky = |with_dyslexia: bool| -> Result<String> {
         let mut dcql = schooltas::credential::oid4vp::DcqlQuery::builder().credential(too_much.clone());
         if with_dyslexia {
