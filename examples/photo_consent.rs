@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use schooltas::credential::catalog::Language;
 use schooltas::credential::oid4vp::{CredentialQuery, LegalBasis, TransactionData};
-use schooltas::credential::status_list::StatusListCache;
 use schooltas::credential::trust_list::{RegisteredPurpose, VerifierRegistration};
 use schooltas::did::SigningKey;
+use schooltas::status_list::StatusListCache;
 use schooltas::verifier::register::{ConsentRegister, SqliteConsentStore, UseAnswer, UseQuery};
 use schooltas::verifier::{Check, RequestBuilder, VerificationContext, Verifier};
 use schooltas::wallet::{Decision, GuardianAnswer, Outcome, ResponseToSend, Role, Verifiers, Wallet};

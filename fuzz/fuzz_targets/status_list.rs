@@ -16,7 +16,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::status_list::{
+use schooltas_status_list::{
     Bits, DecodeLimits, InMemoryStatusLists, StatusList, StatusListCache, StatusListTokenOptions, StatusListUri,
     StatusReference, UnverifiedStatusListToken,
 };

@@ -22,7 +22,7 @@ use schooltas_credential::ClaimPath;
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension, form,
 };
-use schooltas_credential::status_list::{
+use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
 };
 use schooltas_did::Resolver;
@@ -116,7 +116,7 @@ fn build() -> Result<Fixtures, Box<dyn std::error::Error>> {
     // The status list every seed credential points at (index 7 valid, 9 revoked).
     let uri = StatusListUri::new("https://school.example/status/1")?;
     let mut list = StatusList::new(Bits::Two, 1 << 10)?;
-    list.set(9, schooltas_credential::status_list::StatusValue::INVALID)?;
+    list.set(9, schooltas_status_list::StatusValue::INVALID)?;
     let token =
         StatusListToken::new(uri.clone(), NOW - 60, list).with_ttl(3_600).sign(issuer(), Some(&issuer_kid()))?;
     let lists = InMemoryStatusLists::new();

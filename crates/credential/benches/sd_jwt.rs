@@ -14,11 +14,11 @@ use schooltas_credential::ClaimPath;
 use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, VerifyOptions,
 };
-use schooltas_credential::status_list::{
+use schooltas_did::{Algorithm, Signer, SigningKey};
+use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
     StatusValue,
 };
-use schooltas_did::{Algorithm, Signer, SigningKey};
 use serde_json::{Map, Value, json};
 
 #[path = "../../did/benches/support/ratios.rs"]

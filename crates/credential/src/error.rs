@@ -34,94 +34,10 @@ pub enum Error {
     #[error(transparent)]
     Consent(#[from] crate::consent::ConsentError),
 
-    // ---- Token Status List (draft-ietf-oauth-status-list) -------------------------------------
-    // (status list variants are added below this line)
-    /// A status list (`{"bits", "lst"}`, draft §4) is malformed or over a limit.
-    #[error("invalid status list: {reason}")]
-    InvalidStatusList {
-        /// What is wrong.
-        reason: String,
-    },
-    /// A status value does not fit in the list's bits per entry.
-    #[error("status value {value:#04x} does not fit in a status list of {bits} bit(s) per entry")]
-    StatusValueTooWide {
-        /// The value.
-        value: u8,
-        /// The list's bits per entry.
-        bits: u8,
-    },
-    /// An index beyond the end of a status list.
-    #[error("status index {index} is beyond the end of the list ({len} entries)")]
-    StatusIndexOutOfRange {
-        /// The index asked for.
-        index: u64,
-        /// The number of entries in the list.
-        len: usize,
-    },
-    /// The `status` claim of a credential is malformed (draft §6.2), or its index is beyond the
-    /// list it points at: no statement about its status can be made.
-    #[error("invalid status reference: {reason}")]
-    InvalidStatusReference {
-        /// What is wrong.
-        reason: String,
-    },
-    /// A status list token (`statuslist+jwt`, draft §5.1) lacks a claim or has a malformed one.
-    #[error("invalid status list token: {reason}")]
-    InvalidStatusListToken {
-        /// What is wrong.
-        reason: String,
-    },
-    /// The status list token's `exp` has passed: it must not be relied upon (draft §13.7).
-    #[error("the status list token at {uri} expired at {expired_at}")]
-    StatusListExpired {
-        /// The list's URI.
-        uri: String,
-        /// Its `exp`.
-        expired_at: i64,
-    },
-    /// The status list token's `sub` is not the URI the credential points at (draft §8.3 4a).
-    #[error("the status list token fetched from {expected} is for {found}")]
-    StatusListSubjectMismatch {
-        /// The URI in the credential.
-        expected: String,
-        /// The token's `sub`.
-        found: String,
-    },
-    /// The status list could not be fetched: the credential's status is unknown. Whether to
-    /// refuse the credential or accept it with a warning is the caller's policy.
-    #[error("status unknown: the status list at {uri} could not be fetched: {reason}")]
-    StatusUnavailable {
-        /// The list's URI.
-        uri: String,
-        /// Why the fetch failed.
-        reason: String,
-    },
-    /// The credential has been revoked (status `INVALID`).
-    #[error("the credential is revoked (entry {index} of the status list at {uri} is INVALID)")]
-    Revoked {
-        /// The list's URI.
-        uri: String,
-        /// The credential's entry.
-        index: u64,
-    },
-    /// The credential is suspended (status `SUSPENDED`); it may be reinstated later.
-    #[error("the credential is suspended (entry {index} of the status list at {uri} is SUSPENDED)")]
-    Suspended {
-        /// The list's URI.
-        uri: String,
-        /// The credential's entry.
-        index: u64,
-    },
-    /// The credential's status is neither VALID, INVALID nor SUSPENDED.
-    #[error("the credential's status is {status} (entry {index} of the status list at {uri}), not VALID")]
-    StatusNotValid {
-        /// The list's URI.
-        uri: String,
-        /// The credential's entry.
-        index: u64,
-        /// The status, named.
-        status: String,
-    },
+    /// A refused status list, status list token or status reference, or a credential whose
+    /// status is not VALID (revoked, suspended, unknown).
+    #[error(transparent)]
+    StatusList(schooltas_status_list::Error),
 
     // ---- SD-JWT (RFC 9901) and SD-JWT VC ------------------------------------------------------
     // (SD-JWT variants are added below this line)
@@ -306,6 +222,17 @@ pub enum Error {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A status-list error; its key, JWS and strict-JSON problems are kept as [`Error::Did`], so
+/// a bad signature is matched the same way whichever layer found it.
+impl From<schooltas_status_list::Error> for Error {
+    fn from(error: schooltas_status_list::Error) -> Self {
+        match error {
+            schooltas_status_list::Error::Did(did) => Error::Did(did),
+            other => Error::StatusList(other),
+        }
+    }
+}
 
 /// A strict-JSON refusal (duplicate member name, integer beyond 64 bits, nesting too deep)
 /// is a `schooltas-did` error, so that it has one place whichever layer parsed the JSON:

@@ -52,7 +52,7 @@ pub mod form;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod sd_jwt;
-pub mod status_list;
+pub use schooltas_status_list as status_list;
 pub mod trust_list;
 
 pub use error::{Error, Result};

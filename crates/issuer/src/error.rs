@@ -112,3 +112,11 @@ impl From<rusqlite::Error> for Error {
         Error::Storage { reason: error.to_string() }
     }
 }
+
+/// A status-list error is a credential error ([`Error::Credential`]), in the shape the
+/// credential crate gives it.
+impl From<schooltas_status_list::Error> for Error {
+    fn from(error: schooltas_status_list::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}

@@ -3,10 +3,8 @@
 
 use rand::RngExt;
 
-use schooltas_credential::status_list::{
-    Bits, StatusList, StatusListToken, StatusListUri, StatusReference, StatusValue,
-};
 use schooltas_did::Signer;
+use schooltas_status_list::{Bits, StatusList, StatusListToken, StatusListUri, StatusReference, StatusValue};
 
 use crate::error::{Error, Result};
 use crate::store::{IssuerTx, StatusListRow};

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use schooltas_credential::Error as CredentialError;
 use schooltas_credential::sd_jwt::{HolderSdJwt, VerifiedSdJwt};
-use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
 use schooltas_did::{Did, Signer, SigningKey, VerifyingKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange};
+use schooltas_status_list::Error as StatusListError;
+use schooltas_status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -113,7 +114,7 @@ fn a_batch_gives_unlinkable_copies_that_are_revoked_together() {
     let cache = published(&issuer);
     for reference in &references {
         let error = cache.check(reference, &school_public(), NOW).unwrap_err();
-        assert!(matches!(error, CredentialError::Revoked { .. }), "{error}");
+        assert!(matches!(error, StatusListError::Revoked { .. }), "{error}");
     }
 }
 
@@ -145,13 +146,13 @@ fn one_list_per_purpose() {
     let before = issuer.status_list_tokens(NOW).unwrap();
     issuer.change_status(consented.id(), StatusChange::Revoke).unwrap();
     let after = issuer.status_list_tokens(NOW).unwrap();
-    let token_for = |tokens: &[(schooltas_credential::status_list::StatusListUri, String)], uri| {
+    let token_for = |tokens: &[(schooltas_status_list::StatusListUri, String)], uri| {
         tokens.iter().find(|(u, _)| u == uri).map(|(_, t)| t.clone()).unwrap()
     };
     assert_eq!(token_for(&before, enrolment_ref.uri()), token_for(&after, enrolment_ref.uri()), "enrolment untouched");
     let cache = published(&issuer);
     cache.check(&enrolment_ref, &school_public(), NOW).unwrap();
-    assert!(matches!(cache.check(&consent_ref, &school_public(), NOW), Err(CredentialError::Revoked { .. })));
+    assert!(matches!(cache.check(&consent_ref, &school_public(), NOW), Err(StatusListError::Revoked { .. })));
 }
 
 #[test]
@@ -163,7 +164,7 @@ fn suspend_reinstate_and_the_transitions_that_are_refused() {
     issuer.change_status(batch.id(), StatusChange::Suspend).unwrap();
     assert!(matches!(
         published(&issuer).check(&reference, &school_public(), NOW),
-        Err(CredentialError::Suspended { .. })
+        Err(StatusListError::Suspended { .. })
     ));
     assert!(matches!(issuer.change_status(batch.id(), StatusChange::Suspend), Err(Error::StatusTransition { .. })));
     issuer.change_status(batch.id(), StatusChange::Reinstate).unwrap();
@@ -235,7 +236,7 @@ fn credentials_signed_before_a_key_rotation_stay_verifiable() {
     let cache = StatusListCache::new(lists);
     let error = cache.check(&reference, &school_public(), NOW).unwrap_err();
     assert!(
-        matches!(error, CredentialError::Did(schooltas_did::Error::InvalidSignature)),
+        matches!(error, StatusListError::Did(schooltas_did::Error::InvalidSignature)),
         "the old key no longer signs lists: {error}"
     );
     cache.check(&reference, school_key(2).verifying_key(), NOW).unwrap();

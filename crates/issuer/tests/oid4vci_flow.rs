@@ -10,10 +10,10 @@ use schooltas_credential::oid4vci::{
     CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
     Oid4vciError, TokenRequest, TokenResponse,
 };
-use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_did::{Algorithm, Signer, SigningKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{ClaimsSource, Error, Issuer, OfferPolicy};
+use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;

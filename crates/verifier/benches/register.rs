@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use criterion::Criterion;
 use schooltas_credential::oid4vp::LegalBasis;
-use schooltas_credential::status_list::{
+use schooltas_did::{Algorithm, Signer, SigningKey};
+use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
 };
-use schooltas_did::{Algorithm, Signer, SigningKey};
 use schooltas_verifier::{
     ConsentId, ConsentRecord, ConsentRegister, Evidence, NonceStore, SqliteConsentStore, StatusCheck, UseQuery,
 };

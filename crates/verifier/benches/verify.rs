@@ -30,13 +30,13 @@ use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
     issuer_key_via_did,
 };
-use schooltas_credential::status_list::{
-    Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signature, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_status_list::{
+    Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
+};
 use schooltas_verifier::{RequestBuilder, VerificationContext, verify_response};
 use serde_json::{Value, json};
 

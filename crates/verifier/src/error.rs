@@ -135,3 +135,11 @@ pub(crate) fn bounded(text: &str) -> String {
         None => text.to_owned(),
     }
 }
+
+/// A status-list error is a credential error ([`Error::Credential`]), in the shape the
+/// credential crate gives it.
+impl From<schooltas_status_list::Error> for Error {
+    fn from(error: schooltas_status_list::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}

@@ -1,5 +1,5 @@
 //! Status list tokens over HTTPS (draft-ietf-oauth-status-list §8.1): the production
-//! [`StatusListFetcher`] for a [`StatusListCache`](schooltas_credential::status_list::StatusListCache).
+//! [`StatusListFetcher`] for a [`StatusListCache`](schooltas_status_list::StatusListCache).
 
 use std::fmt;
 use std::time::Duration;
@@ -7,8 +7,8 @@ use std::time::Duration;
 use schooltas_did::net::{Fetched, Get, GuardedClient, HttpTarget, NameResolver, NetError, TargetRefusal, status_text};
 
 #[cfg(doc)]
-use schooltas_credential::status_list::StatusListTokenOptions;
-use schooltas_credential::status_list::{FetchError, STATUS_LIST_JWT_MEDIA_TYPE, StatusListFetcher, StatusListUri};
+use schooltas_status_list::StatusListTokenOptions;
+use schooltas_status_list::{FetchError, STATUS_LIST_JWT_MEDIA_TYPE, StatusListFetcher, StatusListUri};
 
 use crate::error::{Error, Result, bounded};
 
@@ -47,7 +47,7 @@ pub const ACCEPTED_CONTENT_TYPES: [&str; 2] = [STATUS_LIST_JWT_MEDIA_TYPE, "appl
 ///
 /// ```
 /// use std::time::Duration;
-/// use schooltas_credential::status_list::StatusListCache;
+/// use schooltas_status_list::StatusListCache;
 /// use schooltas_verifier::HttpsStatusListFetcher;
 /// let fetcher = HttpsStatusListFetcher::new().with_timeout(Duration::from_secs(5)).with_max_len(1 << 20);
 /// let cache = StatusListCache::new(fetcher);
@@ -209,7 +209,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use schooltas_credential::status_list::StatusListTokenOptions;
+    use schooltas_status_list::StatusListTokenOptions;
 
     #[test]
     fn default_limit_is_the_token_limit() {

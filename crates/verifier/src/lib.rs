@@ -15,7 +15,7 @@
 //!   (GDPR art. 7(1) demonstrable consent, art. 7(3) withdrawal, art. 15 access), on a
 //!   transactional [`ConsentStore`] ([`SqliteConsentStore`] embedded);
 //! - [`HttpsStatusListFetcher`]: status list tokens over HTTPS for the
-//!   [`StatusListCache`](schooltas_credential::status_list::StatusListCache).
+//!   [`StatusListCache`](schooltas_status_list::StatusListCache).
 //!
 //! A school records a parent's consent to a class photo in the newsletter, the newsletter
 //! editor asks the register before publishing, the parent withdraws, the editor asks again:

@@ -48,11 +48,11 @@ use schooltas_credential::oid4vp::{
 use schooltas_credential::sd_jwt::{
     KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
-use schooltas_credential::status_list::StatusListCache;
 use schooltas_credential::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
 use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, Resolver, VerifyingKey};
+use schooltas_status_list::{Error as StatusListError, StatusListCache};
 
 /// What to do when a credential's status cannot be fetched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -243,7 +243,7 @@ pub struct Verdict {
     pub guardian_approval_jwt: Option<String>,
     /// The status entry of the guardianship credential behind the approval: revoking it (the
     /// parent lost authority) ends the consents it gave.
-    pub guardianship_status: Option<schooltas_credential::status_list::StatusReference>,
+    pub guardianship_status: Option<schooltas_status_list::StatusReference>,
     /// Whether a guardian approval was required.
     pub guardian_approval_required: bool,
     /// Queries accepted with an unknown status ([`UnknownStatus::Accept`]).
@@ -283,6 +283,7 @@ impl Verdict {
 /// Which check an error from the credential crate belongs to.
 fn classify(error: &CredentialError) -> Check {
     use CredentialError as E;
+    use StatusListError as S;
     match error {
         // Strict JSON (a member named twice, an integer beyond 64 bits) anywhere in the
         // presentation, its disclosures or its key binding: it does not parse soundly.
@@ -298,8 +299,8 @@ fn classify(error: &CredentialError) -> Check {
         | E::KeyBindingSignature { .. }
         | E::SdHashMismatch
         | E::KeyBindingStale { .. } => Check::KeyBinding,
-        E::Revoked { .. } | E::Suspended { .. } | E::StatusNotValid { .. } => Check::Status,
-        E::StatusUnavailable { .. } => Check::StatusUnknown,
+        E::StatusList(S::Revoked { .. } | S::Suspended { .. } | S::StatusNotValid { .. }) => Check::Status,
+        E::StatusList(S::StatusUnavailable { .. }) => Check::StatusUnknown,
         _ => Check::Presentation,
     }
 }
@@ -318,16 +319,7 @@ fn describe(error: &CredentialError) -> String {
         E::Catalog(_) => "the credential's claims do not fit its type in the catalog".into(),
         E::Consent(error) => describe_consent(error),
         E::TrustList(_) => "the trust list refuses it".into(),
-        E::StatusUnavailable { .. } => {
-            "the status list could not be fetched: the credential's status is unknown".into()
-        }
-        E::StatusListExpired { .. } => "the status list token has expired: the credential's status is unknown".into(),
-        E::StatusListSubjectMismatch { .. } => "the status list token is for another list than the credential's".into(),
-        E::InvalidStatusList { .. } | E::InvalidStatusListToken { .. } => "the status list token is invalid".into(),
-        E::InvalidStatusReference { .. } => "the credential's status claim is invalid".into(),
-        E::Revoked { index, .. } => format!("the credential is revoked (status entry {index} is INVALID)"),
-        E::Suspended { index, .. } => format!("the credential is suspended (status entry {index} is SUSPENDED)"),
-        E::StatusNotValid { index, .. } => format!("the credential's status (entry {index}) is not VALID"),
+        E::StatusList(error) => describe_status(error),
         E::AudienceMismatch { .. } => "the key-binding JWT is addressed to another verifier".into(),
         E::WrongTyp { expected, .. } => format!("wrong typ: expected {expected}"),
         E::UnsupportedHashAlgorithm { .. } => "unsupported _sd_alg: only sha-256 is supported".into(),
@@ -340,6 +332,26 @@ fn describe(error: &CredentialError) -> String {
         E::ReservedClaimName { digest, .. } => format!("disclosure {digest} uses a reserved claim name"),
         E::ClaimCollision { digest, .. } => format!("disclosure {digest} would overwrite an existing claim"),
         // The rest carry rule names, digests, numbers, limits and paths only.
+        other => other.to_string(),
+    }
+}
+
+fn describe_status(error: &StatusListError) -> String {
+    use StatusListError as S;
+    match error {
+        S::Did(error) => describe_did(error).to_owned(),
+        S::StatusUnavailable { .. } => {
+            "the status list could not be fetched: the credential's status is unknown".into()
+        }
+        S::StatusListExpired { .. } => "the status list token has expired: the credential's status is unknown".into(),
+        S::StatusListSubjectMismatch { .. } => "the status list token is for another list than the credential's".into(),
+        S::InvalidStatusList { .. } | S::InvalidStatusListToken { .. } => "the status list token is invalid".into(),
+        S::InvalidStatusReference { .. } => "the credential's status claim is invalid".into(),
+        S::Revoked { index, .. } => format!("the credential is revoked (status entry {index} is INVALID)"),
+        S::Suspended { index, .. } => format!("the credential is suspended (status entry {index} is SUSPENDED)"),
+        S::StatusNotValid { index, .. } => format!("the credential's status (entry {index}) is not VALID"),
+        S::WrongTyp { expected, .. } => format!("wrong typ: expected {expected}"),
+        // The rest carry rule names, numbers and limits only.
         other => other.to_string(),
     }
 }
@@ -589,7 +601,7 @@ fn check_status(
         }
     };
     let Some(key) = issuer_key else { return };
-    match context.status.check(&reference, key, context.now) {
+    match context.status.check(&reference, key, context.now).map_err(CredentialError::from) {
         Ok(()) => {}
         Err(error) if classify(&error) == Check::StatusUnknown && context.unknown_status == UnknownStatus::Accept => {
             verdict.status_unknown.push(query_id.to_owned());
@@ -797,7 +809,7 @@ fn check_consent(
     }
 }
 
-type GuardianOutcome = (VerifiedGuardianApproval, Option<schooltas_credential::status_list::StatusReference>);
+type GuardianOutcome = (VerifiedGuardianApproval, Option<schooltas_status_list::StatusReference>);
 
 fn verify_guardian(
     request: &AuthorizationRequest,
@@ -845,7 +857,7 @@ fn verify_guardian(
         context
             .status
             .check(reference, key, context.now)
-            .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe(&e))))?;
+            .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_status(&e))))?;
     }
     let purpose = request.schooltas.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
     let presentations: Vec<(&str, &str)> =

@@ -14,15 +14,15 @@ use schooltas_credential::oid4vp::{
     LocalizedText, Purpose, SchooltasExtension,
 };
 use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
-use schooltas_credential::status_list::{
-    Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListFetcher, StatusListToken,
-    StatusListUri, StatusReference,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_status_list::{
+    Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListFetcher, StatusListToken,
+    StatusListUri, StatusReference,
+};
 use schooltas_verifier::{
     Check, ConsentRegister, RequestBuilder, SqliteConsentStore, Verdict, VerificationContext, Verifier, verify_response,
 };

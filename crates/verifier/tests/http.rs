@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use schooltas_credential::status_list::{
+use schooltas_did::{Signer, SigningKey};
+use schooltas_status_list::{
     Bits, StatusList, StatusListCache, StatusListFetcher, StatusListToken, StatusListUri, StatusReference, StatusValue,
 };
-use schooltas_did::{Signer, SigningKey};
 use schooltas_verifier::{Error, HttpsStatusListFetcher};
 
 const NOW: i64 = 1_800_000_000;
@@ -163,7 +163,7 @@ fn fetches_a_token_and_the_cache_checks_statuses_through_it() {
     let cache = StatusListCache::new(fetcher());
     cache.check(&StatusReference::new(uri.clone(), 2), school().verifying_key(), NOW + 5).unwrap();
     let revoked = cache.check(&StatusReference::new(uri, 3), school().verifying_key(), NOW + 5);
-    assert!(matches!(revoked, Err(schooltas_credential::Error::Revoked { index: 3, .. })), "{revoked:?}");
+    assert!(matches!(revoked, Err(schooltas_status_list::Error::Revoked { index: 3, .. })), "{revoked:?}");
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn not_found_is_a_fetch_error() {
     );
     let cache = StatusListCache::new(fetcher());
     let error = cache.check(&StatusReference::new(uri, 0), school().verifying_key(), NOW).unwrap_err();
-    assert!(matches!(error, schooltas_credential::Error::StatusUnavailable { .. }), "{error}");
+    assert!(matches!(error, schooltas_status_list::Error::StatusUnavailable { .. }), "{error}");
 }
 
 #[test]

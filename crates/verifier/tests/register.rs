@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use schooltas_credential::oid4vp::LegalBasis;
-use schooltas_credential::status_list::{
+use schooltas_did::{Signer, SigningKey};
+use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
     StatusValue,
 };
-use schooltas_did::{Signer, SigningKey};
 use schooltas_verifier::register::in_transaction;
 use schooltas_verifier::{
     ConsentId, ConsentRecord, ConsentRegister, Error, Evidence, NoReason, SqliteConsentStore, StatusCheck, UseAnswer,
@@ -430,7 +430,7 @@ fn a_status_that_cannot_be_established_is_never_a_yes() {
 
     // A resolver that finds no key.
     let no_key = |_: &schooltas_did::jws::Header, _: Option<&str>| {
-        Err(schooltas_credential::Error::StatusUnavailable { uri: "-".into(), reason: "no key known".into() })
+        Err(schooltas_status_list::Error::StatusUnavailable { uri: "-".into(), reason: "no key known".into() })
     };
     let answer =
         register.may_use(ask(Some(PHOTO)), NOW + 10, Some(&StatusCheck::resolved_by(&cache, &no_key))).unwrap();

@@ -13,14 +13,14 @@ use schooltas_credential::oid4vp::{
     transaction_data_hash,
 };
 use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
-use schooltas_credential::status_list::{
-    Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
-    StatusReference, StatusValue,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_status_list::{
+    Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
+    StatusReference, StatusValue,
+};
 use schooltas_verifier::{Check, RequestBuilder, UnknownStatus, Verdict, VerificationContext, verify_response};
 use serde_json::{Map, Value, json};
 

@@ -318,3 +318,11 @@ impl From<schooltas_did::strict_json::Error> for Error {
         Error::Did(schooltas_did::Error::Json(error))
     }
 }
+
+/// A status-list error is a credential error ([`Error::Credential`]), in the shape the
+/// credential crate gives it.
+impl From<schooltas_status_list::Error> for Error {
+    fn from(error: schooltas_status_list::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}

@@ -17,9 +17,9 @@ use schooltas_credential::oid4vci::{
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
 use schooltas_credential::sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
-use schooltas_credential::status_list::StatusListCache;
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
+use schooltas_status_list::StatusListCache;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::{Catalog, Language};
 use schooltas_credential::sd_jwt::{PathElement, Vct};
-use schooltas_credential::status_list::StatusListCache;
 use schooltas_did::SigningKey;
+use schooltas_status_list::StatusListCache;
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogEntry};

@@ -488,7 +488,7 @@ fn a_credential_from_a_file_is_checked_before_it_is_stored() {
         .unwrap();
     school.publish();
     let sd_jwt = issued.copies()[0].clone();
-    let status = schooltas_credential::status_list::StatusListCache::new(school.lists.clone());
+    let status = schooltas_status_list::StatusListCache::new(school.lists.clone());
     let issuer_key = |h: &schooltas_did::jws::Header, iss: Option<&str>| issuer_key_via_did(&resolver, h, iss);
 
     // Bound to another key, or tampered: refused, nothing stored.

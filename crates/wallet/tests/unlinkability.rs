@@ -540,7 +540,7 @@ fn a_credential_file_carrying_a_spent_link_is_stored_as_used() {
         .issue("pupil_enrolment", "pupil-1", claims.as_object().cloned().unwrap(), holder.verifying_key(), NOW)
         .unwrap();
     s.school.publish();
-    let status = schooltas_credential::status_list::StatusListCache::new(s.school.lists.clone());
+    let status = schooltas_status_list::StatusListCache::new(s.school.lists.clone());
     let issuer_key = |h: &schooltas_did::jws::Header, iss: Option<&str>| issuer_key_via_did(&s.resolver, h, iss);
     let summary = s.child.add_credential(&issued.copies()[0], &holder, &issuer_key, &status, NOW).unwrap();
     assert_eq!(summary.unused_copies, 0, "link {spent:?} was spent");
@@ -607,7 +607,7 @@ fn desk_request(
 
 #[test]
 fn both_views_are_accepted_by_the_real_verifier_and_still_share_only_public_data() {
-    use schooltas_credential::status_list::StatusListCache;
+    use schooltas_status_list::StatusListCache;
     use schooltas_verifier::{Check, VerificationContext};
 
     let s = setup();

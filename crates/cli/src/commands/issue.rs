@@ -5,8 +5,8 @@ use std::io::Write;
 use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::REGISTERED_CLAIMS;
 use schooltas_credential::sd_jwt::{RandomSalts, SdJwtBuilder, Vct};
-use schooltas_credential::status_list::{StatusListUri, StatusReference};
 use schooltas_did::Signer as _;
+use schooltas_status_list::{StatusListUri, StatusReference};
 use serde_json::Value;
 
 use crate::args::IssueArgs;

@@ -116,8 +116,8 @@ fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<()> 
 }
 
 /// A status list cache that reads `URI=TOKEN_FILE` pairs first and fetches other lists over HTTPS.
-fn status_cache(pairs: &[String]) -> Result<schooltas_credential::status_list::StatusListCache> {
-    use schooltas_credential::status_list::{FetchError, StatusListCache, StatusListFetcher as _, StatusListUri};
+fn status_cache(pairs: &[String]) -> Result<schooltas_status_list::StatusListCache> {
+    use schooltas_status_list::{FetchError, StatusListCache, StatusListFetcher as _, StatusListUri};
     let mut tokens: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     for pair in pairs {
         let Some((uri, path)) = pair.split_once('=') else {

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use schooltas_credential::status_list::{Bits, DecodeLimits, StatusList, StatusListToken, StatusListUri, StatusValue};
 use schooltas_did::Signer as _;
+use schooltas_status_list::{Bits, DecodeLimits, StatusList, StatusListToken, StatusListUri, StatusValue};
 use serde_json::Value;
 
 use crate::args::{StatusChangeArgs, StatusNewArgs, StatusTokenArgs};
@@ -87,7 +87,7 @@ pub(super) fn token(args: &StatusTokenArgs, out: &mut dyn Write) -> Result<()> {
     }
     let signed = token
         .sign(&key, Some(&kid))
-        .map_err(|source| CliError::Credential { action: "signing the status list token", source })?;
+        .map_err(|e| CliError::Credential { action: "signing the status list token", source: e.into() })?;
     writeln!(out, "{signed}")?;
     Ok(())
 }

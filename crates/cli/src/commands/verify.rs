@@ -7,8 +7,8 @@ use schooltas_credential::Error as CredentialError;
 use schooltas_credential::sd_jwt::{
     KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
-use schooltas_credential::status_list::{FetchError, StatusListCache, StatusListUri};
 use schooltas_did::Did;
+use schooltas_status_list::{FetchError, StatusListCache, StatusListUri};
 use serde_json::Value;
 
 use crate::args::VerifyArgs;
@@ -83,7 +83,7 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
             // The token comes from a file; the library checks that its sub is the URI the
             // credential names, its signature, its time claims and the entry.
             let cache = StatusListCache::new(move |_: &StatusListUri| Ok::<_, FetchError>(token.clone()));
-            cache.check(&reference, &key, now).map_err(CliError::Verification)?;
+            cache.check(&reference, &key, now).map_err(|e| CliError::Verification(e.into()))?;
         }
         (Some(_), None) => return Err(CliError::NoStatusReference),
         (None, Some(reference)) => writeln!(

@@ -624,7 +624,7 @@ impl VerifiedSdJwt {
     pub fn status_reference(&self) -> Result<Option<crate::status_list::StatusReference>> {
         match self.status() {
             None => Ok(None),
-            Some(status) => crate::status_list::StatusReference::from_status_claim(status),
+            Some(status) => Ok(crate::status_list::StatusReference::from_status_claim(status)?),
         }
     }
 }

@@ -22,9 +22,9 @@ pub use store::{ConsentStore, ConsentTx, in_transaction};
 pub use withdrawal::WithdrawnBy;
 pub(crate) use withdrawal::withdrawal_keys;
 
-use schooltas_credential::status_list::StatusListCache;
 use schooltas_did::VerifyingKey;
 use schooltas_did::jws::Header;
+use schooltas_status_list::StatusListCache;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -100,7 +100,7 @@ pub struct StatusCheck<'a> {
     key: KeySource<'a>,
 }
 
-type KeyFor<'a> = dyn Fn(&Header, Option<&str>) -> schooltas_credential::Result<VerifyingKey> + 'a;
+type KeyFor<'a> = dyn Fn(&Header, Option<&str>) -> schooltas_status_list::Result<VerifyingKey> + 'a;
 
 enum KeySource<'a> {
     Fixed(&'a VerifyingKey),
@@ -122,7 +122,7 @@ impl<'a> StatusCheck<'a> {
     }
 
     fn check(&self, record: &ConsentRecord, now: i64) -> Option<NoReason> {
-        use schooltas_credential::Error as CredentialError;
+        use schooltas_status_list::Error as StatusListError;
         let reference = record.status.as_ref()?;
         let outcome = match self.key {
             KeySource::Fixed(key) => self.cache.check(reference, key, now),
@@ -130,8 +130,8 @@ impl<'a> StatusCheck<'a> {
         };
         match outcome {
             Ok(()) => None,
-            Err(CredentialError::Revoked { .. } | CredentialError::Suspended { .. })
-            | Err(CredentialError::StatusNotValid { .. }) => Some(NoReason::StatusRevoked),
+            Err(StatusListError::Revoked { .. } | StatusListError::Suspended { .. })
+            | Err(StatusListError::StatusNotValid { .. }) => Some(NoReason::StatusRevoked),
             Err(other) => Some(NoReason::StatusUnknown { reason: other.to_string() }),
         }
     }

@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use schooltas_credential::oid4vp::LegalBasis;
-use schooltas_credential::status_list::{StatusListUri, StatusReference};
+use schooltas_status_list::{StatusListUri, StatusReference};
 use serde_json::Value;
 
 use super::record::{ConsentId, ConsentRecord, Evidence, Withdrawal};

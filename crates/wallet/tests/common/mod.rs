@@ -12,7 +12,6 @@ use schooltas_credential::oid4vp::{
     SchooltasExtension,
 };
 use schooltas_credential::sd_jwt::issuer_key_via_did;
-use schooltas_credential::status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
@@ -20,6 +19,7 @@ use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
 use schooltas_wallet::{Error, Role, Verifiers, Wallet};

@@ -7,7 +7,7 @@ use schooltas_did::{Signer, VerifyingKey};
 
 use super::list::{DecodeLimits, StatusList};
 use super::reference::StatusListUri;
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The JOSE `typ` of a status list token.
 pub const STATUS_LIST_JWT_TYP: &str = "statuslist+jwt";
@@ -21,7 +21,7 @@ pub const STATUS_LIST_JWT_MEDIA_TYPE: &str = "application/statuslist+jwt";
 /// [`UnverifiedStatusListToken::verify`] only after every check passed.
 ///
 /// ```
-/// use schooltas_credential::status_list::{
+/// use schooltas_status_list::{
 ///     Bits, StatusList, StatusListToken, StatusListTokenOptions, StatusListUri, StatusValue,
 ///     UnverifiedStatusListToken,
 /// };
@@ -39,7 +39,7 @@ pub const STATUS_LIST_JWT_MEDIA_TYPE: &str = "application/statuslist+jwt";
 ///     1_800_000_100,
 /// )?;
 /// assert_eq!(token.list().get(7)?, StatusValue::INVALID);
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_status_list::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusListToken {

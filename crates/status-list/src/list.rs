@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// How many bits each entry of a status list holds (draft §4.1 step 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,7 +62,7 @@ impl Bits {
 /// The status of one referenced token (draft §7): a number from 0 to 255.
 ///
 /// ```
-/// use schooltas_credential::status_list::StatusValue;
+/// use schooltas_status_list::StatusValue;
 /// assert_eq!(StatusValue::INVALID.to_string(), "INVALID");
 /// assert!(StatusValue::VALID.is_valid());
 /// assert_eq!(StatusValue::new(0x03).to_string(), "application-specific status 0x03");
@@ -138,14 +138,14 @@ impl Default for DecodeLimits {
 /// (draft §4.1).
 ///
 /// ```
-/// use schooltas_credential::status_list::{Bits, DecodeLimits, StatusList, StatusValue};
+/// use schooltas_status_list::{Bits, DecodeLimits, StatusList, StatusValue};
 /// let mut list = StatusList::new(Bits::Two, 1 << 16)?;
 /// list.set(4_711, StatusValue::SUSPENDED)?;
 /// let json = list.to_json();
 /// let decoded = StatusList::from_json(&json, &DecodeLimits::default())?;
 /// assert_eq!(decoded.get(4_711)?, StatusValue::SUSPENDED);
 /// assert_eq!(decoded.get(4_712)?, StatusValue::VALID);
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_status_list::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct StatusList {

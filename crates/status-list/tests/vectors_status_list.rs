@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use schooltas_credential::status_list::{
+use schooltas_did::{Algorithm, VerifyingKey, base64url};
+use schooltas_status_list::{
     Bits, DecodeLimits, StatusList, StatusListTokenOptions, StatusReference, StatusValue, UnverifiedStatusListToken,
 };
-use schooltas_did::{Algorithm, VerifyingKey, base64url};
 use serde_json::Value;
 
 const VECTORS: &str = "../../test-vectors/ietf-status-list";
@@ -136,14 +136,14 @@ fn the_drafts_signed_token_is_refused_after_exp_and_with_another_key() {
     let parsed = UnverifiedStatusListToken::parse(&token).unwrap();
     let expired = parsed.verify(&example_key(), &StatusListTokenOptions::default(), 2_291_720_170 + 61);
     assert!(
-        matches!(expired, Err(schooltas_credential::Error::StatusListExpired { expired_at: 2_291_720_170, .. })),
+        matches!(expired, Err(schooltas_status_list::Error::StatusListExpired { expired_at: 2_291_720_170, .. })),
         "{expired:?}"
     );
     let other = schooltas_did::SigningKey::generate(Algorithm::Es256).unwrap();
     let forged =
         parsed.verify(schooltas_did::Signer::verifying_key(&other), &StatusListTokenOptions::default(), 1_686_920_270);
     assert!(
-        matches!(forged, Err(schooltas_credential::Error::Did(schooltas_did::Error::InvalidSignature))),
+        matches!(forged, Err(schooltas_status_list::Error::Did(schooltas_did::Error::InvalidSignature))),
         "{forged:?}"
     );
 }

@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 
-use schooltas_credential::Error;
 use schooltas_credential::sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, Vct, VerifyOptions,
 };
-use schooltas_credential::status_list::{
+use schooltas_did::jws::{Header, sign_compact_json};
+use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
+use schooltas_status_list::Error;
+use schooltas_status_list::{
     Bits, CachePolicy, DecodeLimits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken,
     StatusListTokenOptions, StatusListUri, StatusReference, StatusValue, UnverifiedStatusListToken,
 };
-use schooltas_did::jws::{Header, sign_compact_json};
-use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;

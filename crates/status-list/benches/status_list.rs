@@ -8,11 +8,11 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use schooltas_credential::status_list::{
+use schooltas_did::{Algorithm, Signer, SigningKey};
+use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListTokenOptions, StatusListUri,
     StatusReference, StatusValue, UnverifiedStatusListToken,
 };
-use schooltas_did::{Algorithm, Signer, SigningKey};
 
 #[path = "../../did/benches/support/ratios.rs"]
 mod ratios;

@@ -4,13 +4,13 @@ use std::fmt;
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The URI of a status list token (`uri` in a referenced token, `sub` in the status list
 /// token): an absolute URI (RFC 3986 §4.3) without whitespace, control characters or a fragment.
 ///
 /// ```
-/// use schooltas_credential::status_list::StatusListUri;
+/// use schooltas_status_list::StatusListUri;
 /// assert!(StatusListUri::new("https://school.example/status/consent/3").is_ok());
 /// assert!(StatusListUri::new("/status/3").is_err()); // relative
 /// assert!(StatusListUri::new("https://school.example/a b").is_err());
@@ -70,13 +70,13 @@ impl fmt::Debug for StatusListUri {
 /// Where a credential's status lives: entry `index` of the status list at `uri`.
 ///
 /// ```
-/// use schooltas_credential::status_list::{StatusListUri, StatusReference};
+/// use schooltas_status_list::{StatusListUri, StatusReference};
 /// use serde_json::json;
 /// let reference = StatusReference::new(StatusListUri::new("https://school.example/status/1")?, 42);
 /// let claim = reference.to_status_claim();
 /// assert_eq!(claim, json!({"status_list": {"idx": 42, "uri": "https://school.example/status/1"}}));
 /// assert_eq!(StatusReference::from_status_claim(&claim)?, Some(reference));
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_status_list::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StatusReference {

@@ -11,7 +11,7 @@ use schooltas_did::jws::Header;
 use super::list::StatusValue;
 use super::reference::{StatusListUri, StatusReference};
 use super::token::{StatusListToken, StatusListTokenOptions, UnverifiedStatusListToken};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Why a fetch failed, in words for the person reading the error.
 pub type FetchError = Box<dyn std::error::Error + Send + Sync>;
@@ -123,8 +123,8 @@ struct Entry {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use schooltas_credential::Error;
-/// use schooltas_credential::status_list::*;
+/// use schooltas_status_list::Error;
+/// use schooltas_status_list::*;
 /// use schooltas_did::{Algorithm, Signer, SigningKey};
 ///
 /// let school = SigningKey::generate(Algorithm::EdDsa)?;
@@ -140,7 +140,7 @@ struct Entry {
 /// let revoked = cache.check(&StatusReference::new(uri, 12), school.verifying_key(), now);
 /// assert!(matches!(revoked, Err(Error::Revoked { index: 12, .. })));
 /// assert_eq!(published.fetch_count(), 1); // the second lookup came from the cache
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_status_list::Error>(())
 /// ```
 pub struct StatusListCache {
     fetcher: Box<dyn StatusListFetcher>,
