@@ -111,10 +111,10 @@ fn run() -> Result<()> {
             .retention_days(365)
             .credential(
                 CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")])
-                    .claim(schooltas::credential::ClaimPath::claim("given_name"))
-                    .claim(schooltas::credential::ClaimPath::claim("group"))
-                    .claim(schooltas::credential::ClaimPath::claim("sub"))
-                    .claim(schooltas::credential::ClaimPath::claim("age_over_16")),
+                    .claim(schooltas::sd_jwt::ClaimPath::claim("given_name"))
+                    .claim(schooltas::sd_jwt::ClaimPath::claim("group"))
+                    .claim(schooltas::sd_jwt::ClaimPath::claim("sub"))
+                    .claim(schooltas::sd_jwt::ClaimPath::claim("age_over_16")),
             )
             .transaction_data(photo_data);
         Ok(desk.request(builder, NOW, 600)?)

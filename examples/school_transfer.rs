@@ -19,11 +19,11 @@ mod support;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use schooltas::credential::ClaimPath;
 use schooltas::credential::catalog::Language;
 use schooltas::credential::oid4vp::{AuthorizationRequest, CredentialQuery, CredentialSetQuery, LegalBasis};
 use schooltas::credential::trust_list::{OverAsking, RegisteredPurpose, TrustListError, VerifierRegistration};
 use schooltas::did::SigningKey;
+use schooltas::sd_jwt::ClaimPath;
 use schooltas::status_list::StatusListCache;
 use schooltas::verifier::{RequestBuilder, SignedRequest, VerificationContext, Verifier};
 use schooltas::wallet::log::LogEvent;
@@ -288,7 +288,7 @@ fn describe(event: &LogEvent) -> String {
 /// A credential type's English name, or the last part of a DID.
 fn short(text: &str) -> String {
     let catalog = schooltas::credential::catalog::Catalog::standard();
-    if let Some(name) = schooltas::credential::sd_jwt::Vct::new(text.to_owned())
+    if let Some(name) = schooltas::sd_jwt::Vct::new(text.to_owned())
         .ok()
         .and_then(|vct| catalog.by_vct(&vct).map(|t| t.name().get(Language::En).to_owned()))
     {

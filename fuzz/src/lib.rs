@@ -292,10 +292,10 @@ pub fn trust_list() -> &'static schooltas_credential::trust_list::VerifiedTrustL
         let purpose = RegisteredPurpose::new("newsletter", text, LegalBasis::Consent, 365).allow(
             ENROLMENT,
             [
-                schooltas_credential::ClaimPath::claim("given_name"),
-                schooltas_credential::ClaimPath::claim("group"),
-                schooltas_credential::ClaimPath::claim("age_over_12"),
-                schooltas_credential::ClaimPath::claim("sub"),
+                schooltas_sd_jwt::ClaimPath::claim("given_name"),
+                schooltas_sd_jwt::ClaimPath::claim("group"),
+                schooltas_sd_jwt::ClaimPath::claim("age_over_12"),
+                schooltas_sd_jwt::ClaimPath::claim("sub"),
             ],
         );
         let list = TrustList::new(did.clone(), NOW - 3_600, NOW + 86_400)

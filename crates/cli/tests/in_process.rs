@@ -82,7 +82,13 @@ fn verification_failures_are_typed_and_warnings_go_to_the_error_writer() {
     let error = result.unwrap_err();
     assert!(out.is_empty());
     assert_eq!(error.exit_code(), 1);
-    assert!(matches!(error, CliError::Verification(schooltas_credential::Error::NonceMismatch)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            CliError::Verification(schooltas_credential::Error::SdJwt(schooltas_sd_jwt::Error::NonceMismatch))
+        ),
+        "{error:?}"
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@
 //! photographer, the photographer verifies:
 //!
 //! ```
-//! use schooltas_credential::ClaimPath;
-//! use schooltas_credential::sd_jwt::{
+//! use schooltas_sd_jwt::ClaimPath;
+//! use schooltas_sd_jwt::{
 //!     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, VerifyOptions,
 //! };
 //! use schooltas_did::{Algorithm, Signer, SigningKey};
@@ -51,9 +51,9 @@ mod error;
 pub mod form;
 pub mod oid4vci;
 pub mod oid4vp;
-pub mod sd_jwt;
+pub use schooltas_sd_jwt as sd_jwt;
 pub use schooltas_status_list as status_list;
 pub mod trust_list;
 
 pub use error::{Error, Result};
-pub use sd_jwt::ClaimPath;
+pub use schooltas_sd_jwt::ClaimPath;

@@ -2,10 +2,10 @@
 //! values in the message, the builder marks exactly the disclosable claims.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::{Catalog, CatalogError, Language};
-use schooltas_credential::sd_jwt::{HolderSdJwt, RandomSalts};
 use schooltas_did::{Algorithm, SigningKey};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{HolderSdJwt, RandomSalts};
 use serde_json::{Map, Value, json};
 
 fn object(value: Value) -> Map<String, Value> {
@@ -82,7 +82,7 @@ fn every_standard_type_accepts_a_realistic_credential_and_issues_it() {
             .filter(|c| {
                 let mut value = Value::Object(claims.clone());
                 c.path.elements().iter().all(|e| match e {
-                    schooltas_credential::sd_jwt::PathElement::Key(k) => match value.get(k) {
+                    schooltas_sd_jwt::PathElement::Key(k) => match value.get(k) {
                         Some(v) => {
                             value = v.clone();
                             true
@@ -214,7 +214,7 @@ fn the_representation_is_never_hidden_and_the_rest_is_disclosable() {
 #[test]
 fn a_custom_representation_type_cannot_make_the_representation_hideable() {
     use schooltas_credential::catalog::{ClaimDefinition, ClaimKind, CredentialType, Label};
-    use schooltas_credential::sd_jwt::Vct;
+    use schooltas_sd_jwt::Vct;
     let definition = |name: &str| ClaimDefinition {
         path: ClaimPath::claim(name),
         kind: ClaimKind::String,
@@ -251,7 +251,7 @@ fn every_sd_array_is_padded_to_the_type_size_whatever_the_optional_claims() {
         // The same type with every optional claim left out.
         let mut minimal = object(claims);
         for definition in credential_type.claims().iter().filter(|c| !c.required) {
-            if let [schooltas_credential::sd_jwt::PathElement::Key(name)] = definition.path.elements() {
+            if let [schooltas_sd_jwt::PathElement::Key(name)] = definition.path.elements() {
                 minimal.remove(name);
             }
         }
@@ -259,7 +259,7 @@ fn every_sd_array_is_padded_to_the_type_size_whatever_the_optional_claims() {
         let minimal = minimal.issue(&school, &mut RandomSalts).unwrap();
         for (level, size) in &padding {
             // The `_sd` at `level`: in the payload, or inside the disclosure of a concealed object.
-            let at = |issued: &schooltas_credential::sd_jwt::IssuedSdJwt| {
+            let at = |issued: &schooltas_sd_jwt::IssuedSdJwt| {
                 let mut value = payload_of(&issued.to_string());
                 for name in level {
                     value = match value.get(name) {
@@ -334,8 +334,8 @@ fn insert_refuses_duplicates() {
 
 #[test]
 fn two_issuances_of_the_same_claims_share_no_digest_and_decoys_do_not_disturb_verification() {
-    use schooltas_credential::sd_jwt::{UnverifiedSdJwt, VerifyOptions};
     use schooltas_did::Signer as _;
+    use schooltas_sd_jwt::{UnverifiedSdJwt, VerifyOptions};
     let catalog = Catalog::standard();
     let enrolment = catalog.get("pupil_enrolment").unwrap();
     let school = SigningKey::generate(Algorithm::EdDsa).unwrap();
@@ -347,7 +347,7 @@ fn two_issuances_of_the_same_claims_share_no_digest_and_decoys_do_not_disturb_ve
             .unwrap()
     };
     let (first, second) = (issue(), issue());
-    let digests = |issued: &schooltas_credential::sd_jwt::IssuedSdJwt| -> std::collections::BTreeSet<String> {
+    let digests = |issued: &schooltas_sd_jwt::IssuedSdJwt| -> std::collections::BTreeSet<String> {
         payload_of(&issued.to_string())["_sd"]
             .as_array()
             .unwrap()

@@ -8,12 +8,12 @@ use schooltas_credential::consent::{
     UnverifiedGuardianApproval, UnverifiedWithdrawal, VerifiedGuardianApproval,
 };
 use schooltas_credential::oid4vp::LegalBasis;
-use schooltas_credential::sd_jwt::{
-    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
-};
 use schooltas_credential::{ClaimPath, Error};
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, PublicKey, Signer, SigningKey, did_key};
+use schooltas_sd_jwt::{
+    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
+};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000; // 2027-01-15

@@ -2,7 +2,6 @@
 //! over-asking check, and one refusal per verification rule.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::Error;
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
@@ -13,6 +12,7 @@ use schooltas_credential::trust_list::{
 };
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, base64url, did_key};
+use schooltas_sd_jwt::ClaimPath;
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;

@@ -120,3 +120,11 @@ impl From<schooltas_status_list::Error> for Error {
         Error::Credential(error.into())
     }
 }
+
+/// An SD-JWT error is a credential error ([`Error::Credential`]), in the shape the credential
+/// crate gives it.
+impl From<schooltas_sd_jwt::Error> for Error {
+    fn from(error: schooltas_sd_jwt::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}

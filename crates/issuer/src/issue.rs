@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::date::CalendarDate;
-use schooltas_credential::sd_jwt::RandomSalts;
 use schooltas_did::VerifyingKey;
+use schooltas_sd_jwt::RandomSalts;
 use schooltas_status_list::{StatusListUri, StatusValue};
 
 use crate::child_link;

@@ -6,10 +6,10 @@ mod common;
 use std::sync::Arc;
 
 use schooltas_credential::Error as CredentialError;
-use schooltas_credential::sd_jwt::{HolderSdJwt, VerifiedSdJwt};
 use schooltas_did::{Did, Signer, SigningKey, VerifyingKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange};
+use schooltas_sd_jwt::{HolderSdJwt, VerifiedSdJwt};
 use schooltas_status_list::Error as StatusListError;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
 use serde_json::{Map, Value, json};
@@ -313,7 +313,7 @@ fn a_batch_of_ten_shares_no_salt_digest_or_holder_key() {
         assert!(holders.insert(verified.holder_key().unwrap().to_compressed_bytes()));
         let parts: Vec<&str> = copy.split('~').collect();
         for encoded in &parts[1..parts.len() - 1] {
-            let disclosure = schooltas_credential::sd_jwt::Disclosure::parse(encoded).unwrap();
+            let disclosure = schooltas_sd_jwt::Disclosure::parse(encoded).unwrap();
             assert!(salts.insert(disclosure.salt().to_owned()), "salt reused across copies");
             assert!(digests.insert(disclosure.digest().to_owned()), "digest reused across copies");
         }
@@ -338,11 +338,11 @@ fn guardianship(child_ref: &str) -> Map<String, Value> {
 
 fn disclosed(issuer: &Issuer<SqliteStore>, credential: &str, name: &str) -> Value {
     let holder = HolderSdJwt::parse(credential).unwrap();
-    let all: Vec<schooltas_credential::ClaimPath> = holder
+    let all: Vec<schooltas_sd_jwt::ClaimPath> = holder
         .issued()
         .disclosures()
         .iter()
-        .filter_map(|d| d.claim_name().map(schooltas_credential::ClaimPath::claim))
+        .filter_map(|d| d.claim_name().map(schooltas_sd_jwt::ClaimPath::claim))
         .collect();
     let presented = holder.present(&all, None).unwrap();
     common::verify_via_did_document(issuer, &presented, NOW).claims().get(name).cloned().unwrap_or(Value::Null)

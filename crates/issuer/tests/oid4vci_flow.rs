@@ -86,7 +86,7 @@ fn wallet_checks(issuer: &Issuer<SqliteStore>, key: &SigningKey, credential: &st
     // As issued: the issuer-signed JWT with every disclosure, no key binding.
     let verified = common::verify_via_did_document(issuer, credential, NOW + 10);
     assert_eq!(verified.holder_key(), Some(key.verifying_key()));
-    let vct = schooltas_credential::sd_jwt::Vct::new(verified.vct().unwrap()).unwrap();
+    let vct = schooltas_sd_jwt::Vct::new(verified.vct().unwrap()).unwrap();
     assert!(Catalog::standard().by_vct(&vct).is_some());
     let lists = InMemoryStatusLists::new();
     for (uri, token) in issuer.status_list_tokens(NOW + 10).unwrap() {

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use schooltas_credential::sd_jwt::{
-    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, Vct, VerifyOptions,
-};
 use schooltas_did::jws::{Header, sign_compact_json};
 use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
+use schooltas_sd_jwt::{
+    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, Vct, VerifyOptions,
+};
 use schooltas_status_list::Error;
 use schooltas_status_list::{
     Bits, CachePolicy, DecodeLimits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken,
@@ -438,7 +438,7 @@ fn a_revoked_or_suspended_credential_is_refused_after_verification() {
         let claims = json!({"given_name": "Sanne", "group": "7B"}).as_object().cloned().unwrap();
         let issued = SdJwtBuilder::sd_jwt_vc(&vct, "did:web:school.example", NOW - 60, claims)
             .status(reference.to_status_claim())
-            .disclosable(schooltas_credential::ClaimPath::claim("given_name"))
+            .disclosable(schooltas_sd_jwt::ClaimPath::claim("given_name"))
             .holder_key(child.verifying_key())
             .issue(&school, &mut RandomSalts)
             .unwrap()

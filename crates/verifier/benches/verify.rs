@@ -18,7 +18,6 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::Criterion;
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{
     ApprovalContext, ApprovedPresentation, GuardianApproval, UnverifiedGuardianApproval,
@@ -26,14 +25,15 @@ use schooltas_credential::consent::{
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, LegalBasis, LocalizedText, PresentedCredential,
 };
-use schooltas_credential::sd_jwt::{
-    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
-    issuer_key_via_did,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signature, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{
+    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
+    issuer_key_via_did,
+};
 use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
 };

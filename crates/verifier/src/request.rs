@@ -1,12 +1,12 @@
 //! Building presentation requests that stay within the verifier's own registration.
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
     LegalBasis, Purpose, SchooltasExtension, TransactionData,
 };
 use schooltas_credential::trust_list::{CurrentTrustList, TrustListError};
 use schooltas_did::{Did, DidUrl, Signer};
+use schooltas_sd_jwt::ClaimPath;
 
 /// Builds an OpenID4VP request: a DCQL query, the purpose (code and text from the verifier's
 /// registration), legal basis (per query if needed), retention, transaction data, nonce and
@@ -22,7 +22,7 @@ use schooltas_did::{Did, DidUrl, Signer};
 /// [`TrustListError::ChildLinkNotRegistered`] (no answer to it could be accepted).
 ///
 /// ```
-/// use schooltas_credential::ClaimPath;
+/// use schooltas_sd_jwt::ClaimPath;
 /// use schooltas_credential::oid4vp::{CredentialQuery, LegalBasis, LocalizedText};
 /// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
 /// use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};

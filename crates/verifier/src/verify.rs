@@ -37,6 +37,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use schooltas_credential::Error as CredentialError;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{
     AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
@@ -45,13 +46,11 @@ use schooltas_credential::date::CalendarDate;
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ExtraClaim, LegalBasis, PresentedCredential, transaction_data_hash,
 };
-use schooltas_credential::sd_jwt::{
-    KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did,
-};
 use schooltas_credential::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
-use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, Resolver, VerifyingKey};
+use schooltas_sd_jwt::{ClaimPath, Error as SdJwtError};
+use schooltas_sd_jwt::{KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_status_list::{Error as StatusListError, StatusListCache};
 
 /// What to do when a credential's status cannot be fetched.
@@ -283,10 +282,21 @@ impl Verdict {
 /// Which check an error from the credential crate belongs to.
 fn classify(error: &CredentialError) -> Check {
     use CredentialError as E;
-    use StatusListError as S;
     match error {
         // Strict JSON (a member named twice, an integer beyond 64 bits) anywhere in the
         // presentation, its disclosures or its key binding: it does not parse soundly.
+        E::Did(schooltas_did::Error::Json(_)) => Check::Presentation,
+        E::Did(_) => Check::IssuerSignature,
+        E::SdJwt(error) => classify_sd_jwt(error),
+        E::StatusList(error) => classify_status(error),
+        _ => Check::Presentation,
+    }
+}
+
+/// Which check an SD-JWT error belongs to.
+fn classify_sd_jwt(error: &SdJwtError) -> Check {
+    use SdJwtError as E;
+    match error {
         E::Did(schooltas_did::Error::Json(_)) => Check::Presentation,
         E::Did(_) | E::IssuerKey { .. } => Check::IssuerSignature,
         E::Expired { .. } | E::NotYetValid { .. } | E::IssuedInFuture { .. } => Check::Validity,
@@ -299,8 +309,19 @@ fn classify(error: &CredentialError) -> Check {
         | E::KeyBindingSignature { .. }
         | E::SdHashMismatch
         | E::KeyBindingStale { .. } => Check::KeyBinding,
-        E::StatusList(S::Revoked { .. } | S::Suspended { .. } | S::StatusNotValid { .. }) => Check::Status,
-        E::StatusList(S::StatusUnavailable { .. }) => Check::StatusUnknown,
+        E::StatusList(error) => classify_status(error),
+        _ => Check::Presentation,
+    }
+}
+
+/// Which check a status-list error belongs to.
+fn classify_status(error: &StatusListError) -> Check {
+    use StatusListError as S;
+    match error {
+        S::Did(schooltas_did::Error::Json(_)) => Check::Presentation,
+        S::Did(_) => Check::IssuerSignature,
+        S::Revoked { .. } | S::Suspended { .. } | S::StatusNotValid { .. } => Check::Status,
+        S::StatusUnavailable { .. } => Check::StatusUnknown,
         _ => Check::Presentation,
     }
 }
@@ -319,6 +340,18 @@ fn describe(error: &CredentialError) -> String {
         E::Catalog(_) => "the credential's claims do not fit its type in the catalog".into(),
         E::Consent(error) => describe_consent(error),
         E::TrustList(_) => "the trust list refuses it".into(),
+        E::StatusList(error) => describe_status(error),
+        E::SdJwt(error) => describe_sd_jwt(error),
+        // The rest carry rule names, numbers and paths only.
+        other => other.to_string(),
+    }
+}
+
+/// [`describe`] for an SD-JWT error.
+fn describe_sd_jwt(error: &SdJwtError) -> String {
+    use SdJwtError as E;
+    match error {
+        E::Did(error) => describe_did(error).to_owned(),
         E::StatusList(error) => describe_status(error),
         E::AudienceMismatch { .. } => "the key-binding JWT is addressed to another verifier".into(),
         E::WrongTyp { expected, .. } => format!("wrong typ: expected {expected}"),
@@ -522,10 +555,10 @@ fn trusted_issuer_key<'a>(
     resolver: &'a Resolver,
     claimed_iss: &'a str,
     found: &'a mut Option<VerifyingKey>,
-) -> impl FnOnce(&schooltas_did::jws::Header, Option<&str>) -> Result<VerifyingKey, CredentialError> + 'a {
+) -> impl FnOnce(&schooltas_did::jws::Header, Option<&str>) -> Result<VerifyingKey, SdJwtError> + 'a {
     move |header, iss| {
         if iss != Some(claimed_iss) {
-            return Err(CredentialError::IssuerKey { reason: "iss is not the issuer checked against the trust list" });
+            return Err(SdJwtError::IssuerKey { reason: "iss is not the issuer checked against the trust list" });
         }
         let key = issuer_key_via_did(resolver, header, iss)?;
         *found = Some(key.clone());
@@ -544,7 +577,7 @@ fn verify_presentation(
     let parsed = match UnverifiedSdJwt::parse(presentation) {
         Ok(parsed) => parsed,
         Err(error) => {
-            verdict.fail(classify(&error), Some(query_id), describe(&error));
+            verdict.fail(classify_sd_jwt(&error), Some(query_id), describe_sd_jwt(&error));
             return None;
         }
     };
@@ -567,7 +600,7 @@ fn verify_presentation(
     let one = match result {
         Ok(one) => one,
         Err(error) => {
-            verdict.fail(classify(&error), Some(query_id), describe(&error));
+            verdict.fail(classify_sd_jwt(&error), Some(query_id), describe_sd_jwt(&error));
             return None;
         }
     };
@@ -596,7 +629,7 @@ fn check_status(
         Ok(Some(reference)) => reference,
         Ok(None) => return,
         Err(error) => {
-            verdict.fail(Check::Status, Some(query_id), describe(&error));
+            verdict.fail(Check::Status, Some(query_id), describe_sd_jwt(&error));
             return;
         }
     };
@@ -842,7 +875,7 @@ fn verify_guardian(
                 context.now,
             )
         })
-        .map_err(|e| refuse(format!("the guardianship credential: {}", describe(&e))))?;
+        .map_err(|e| refuse(format!("the guardianship credential: {}", describe_sd_jwt(&e))))?;
     if guardianship.issuer() != Some(claimed_iss.as_str()) || guardianship.vct() != Some(expected_vct) {
         return Err((
             Check::IssuerAccredited,
@@ -852,7 +885,7 @@ fn verify_guardian(
     }
     let status = guardianship
         .status_reference()
-        .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe(&e))))?;
+        .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_sd_jwt(&e))))?;
     if let (Some(reference), Some(key)) = (&status, issuer_key.as_ref()) {
         context
             .status

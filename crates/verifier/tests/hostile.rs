@@ -6,19 +6,19 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, CredentialSetQuery, DcqlQuery, LegalBasis,
     LocalizedText, Purpose, SchooltasExtension,
 };
-use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_status_list::{
     Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListFetcher, StatusListToken,
     StatusListUri, StatusReference,

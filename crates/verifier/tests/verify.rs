@@ -5,18 +5,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, LegalBasis, LocalizedText, TransactionData,
     transaction_data_hash,
 };
-use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_status_list::{
     Bits, FetchError, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
     StatusReference, StatusValue,

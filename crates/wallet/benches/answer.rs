@@ -11,16 +11,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::date::CalendarDate;
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis,
     LocalizedText, Purpose, SchooltasExtension,
 };
-use schooltas_credential::sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
 use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
 use schooltas_wallet::receive::{CREDENTIAL_KIND, StoredCredential};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
 use schooltas_wallet::{Decision, Outcome, Role, Verifiers, Wallet};

@@ -10,15 +10,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::REPRESENTATION_CLAIMS;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_credential::date::CalendarDate;
 use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, Purpose, transaction_data_hash};
-use schooltas_credential::sd_jwt::{
-    HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
-};
 use schooltas_did::{Did, SigningKey};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
 
 use crate::consents::{self, Approver};
 use crate::error::{Error, Result};

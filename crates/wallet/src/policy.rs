@@ -17,10 +17,10 @@ use serde_json::Value;
 
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, SchooltasExtension};
-use schooltas_credential::sd_jwt::VerifiedSdJwt;
 use schooltas_credential::trust_list::{CurrentTrustList, VerifierRegistration};
 use schooltas_did::Did;
 use schooltas_did::jws::CompactJws;
+use schooltas_sd_jwt::VerifiedSdJwt;
 
 use crate::error::{Error, Result};
 use crate::wallet::IndexedCopy;
@@ -214,9 +214,9 @@ fn bounded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schooltas_credential::ClaimPath;
     use schooltas_credential::oid4vp::{CredentialQuery, DcqlQuery, LocalizedText, Purpose};
     use schooltas_credential::trust_list::RegisteredPurpose;
+    use schooltas_sd_jwt::ClaimPath;
 
     const ADVICE: &str = "https://schooltas.nl/credentials/school-advice/v1";
     const SUPPORT: &str = "https://schooltas.nl/credentials/support-needs/v1";

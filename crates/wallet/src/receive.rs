@@ -16,9 +16,9 @@ use schooltas_credential::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
-use schooltas_credential::sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
+use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_status_list::StatusListCache;
 use zeroize::Zeroizing;
 
@@ -263,7 +263,7 @@ impl Receiver<'_> {
 }
 
 /// A credential's issuer key: from a trust list or DID resolution; an error refuses the credential.
-pub type IssuerKey<'a> = &'a dyn Fn(&Header, Option<&str>) -> schooltas_credential::Result<VerifyingKey>;
+pub type IssuerKey<'a> = &'a dyn Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>;
 
 /// The checks before a credential is stored: the issuer's signature (key from `issuer_key`),
 /// the binding to `key`, a type the catalog knows (and the one expected, if given), a VALID

@@ -27,10 +27,10 @@ use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, LegalBasis, Purpose,
     REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
 };
-use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
 use schooltas_credential::trust_list::{OverAsking, VerifiedTrustList};
 use schooltas_credential::{ClaimPath, form};
 use schooltas_did::{Resolver, SigningKey};
+use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
 
 use crate::consents::{self, Approver};
 use crate::error::{Error, Result};

@@ -4,10 +4,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::{Catalog, Language};
-use schooltas_credential::sd_jwt::{PathElement, Vct};
 use schooltas_did::SigningKey;
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{PathElement, Vct};
 use schooltas_status_list::StatusListCache;
 
 use crate::error::{Error, Result};

@@ -15,15 +15,15 @@ use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText,
     SchooltasExtension,
 };
-use schooltas_credential::sd_jwt::{
-    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList,
 };
 use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Resolver, Signer, SigningKey};
+use schooltas_sd_jwt::{
+    HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
+};
 use schooltas_status_list::StatusListCache;
 use schooltas_wallet::log::LogEvent;
 use schooltas_wallet::{Decision, Error, GuardianRequest, Outcome, Role, Wallet, WhoDecides};

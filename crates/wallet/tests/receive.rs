@@ -6,10 +6,10 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use schooltas_credential::catalog::Catalog;
-use schooltas_credential::sd_jwt::HolderSdJwt;
 use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, SigningKey, VerificationRelationship};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_sd_jwt::HolderSdJwt;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_wallet::Error;
 use schooltas_wallet::log;

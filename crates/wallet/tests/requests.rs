@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::Language;
 use schooltas_credential::consent::{ApprovalContext, UnverifiedGuardianApproval, UnverifiedWithdrawal};
 use schooltas_credential::date::CalendarDate;
@@ -15,8 +14,9 @@ use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, Oid4vpError,
     PresentedCredential, SchooltasExtension,
 };
-use schooltas_credential::sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_did::{Resolver, Signer, SigningKey};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_wallet::log::{Actor, LogEvent};
 use schooltas_wallet::{AgeBand, Decision, Error, GuardianAnswer, Outcome, ResponseToSend, Wallet, WhoDecides};
 use serde_json::Value;
@@ -210,7 +210,7 @@ fn a_parent_approval_for_other_presentations_fails_at_the_verifier() {
     let error = check_guardian_approval(&parsed, &verified, &second, &resolver, NOW).unwrap_err();
     // The approval was made for the first request: its guardianship presentation's key-binding
     // nonce is the first request's, not the second's.
-    assert!(matches!(error, schooltas_credential::Error::NonceMismatch), "{error}");
+    assert!(matches!(error, schooltas_credential::Error::SdJwt(schooltas_sd_jwt::Error::NonceMismatch)), "{error}");
 }
 
 #[test]

@@ -16,11 +16,11 @@ use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText,
     SchooltasExtension,
 };
-use schooltas_credential::sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
 use schooltas_did::{Did, DidUrl, Resolver, Signer, SigningKey, base64url};
+use schooltas_sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_wallet::{Decision, Error, GuardianRequest, Outcome, ResponseToSend, Role, Wallet};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

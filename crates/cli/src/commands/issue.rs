@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::REGISTERED_CLAIMS;
-use schooltas_credential::sd_jwt::{RandomSalts, SdJwtBuilder, Vct};
 use schooltas_did::Signer as _;
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{RandomSalts, SdJwtBuilder, Vct};
 use schooltas_status_list::{StatusListUri, StatusReference};
 use serde_json::Value;
 
@@ -58,8 +58,9 @@ pub(super) fn issue(args: &IssueArgs, out: &mut dyn Write) -> Result<()> {
     for path in disclosable {
         builder = builder.disclosable(path);
     }
-    let issued =
-        builder.issue(&key, &mut RandomSalts).map_err(|source| CliError::Credential { action: "issuing", source })?;
+    let issued = builder
+        .issue(&key, &mut RandomSalts)
+        .map_err(|e| CliError::Credential { action: "issuing", source: e.into() })?;
     writeln!(out, "{issued}")?;
     Ok(())
 }

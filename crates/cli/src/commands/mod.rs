@@ -66,12 +66,11 @@ fn did_key_of(key: &schooltas_did::VerifyingKey) -> (schooltas_did::Did, String)
 }
 
 /// Dotted claim paths from repeated arguments, naming the argument that was wrong.
-fn claim_paths(texts: &[String], argument: &'static str) -> Result<Vec<schooltas_credential::ClaimPath>> {
+fn claim_paths(texts: &[String], argument: &'static str) -> Result<Vec<schooltas_sd_jwt::ClaimPath>> {
     texts
         .iter()
         .map(|text| {
-            schooltas_credential::ClaimPath::parse_dotted(text)
-                .map_err(|e| crate::error::CliError::argument(argument, e))
+            schooltas_sd_jwt::ClaimPath::parse_dotted(text).map_err(|e| crate::error::CliError::argument(argument, e))
         })
         .collect()
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput};
+use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput};
 
 use crate::args::PresentArgs;
 use crate::error::{CliError, Result};
@@ -12,7 +12,7 @@ pub(super) fn present(args: &PresentArgs, out: &mut dyn Write) -> Result<()> {
     let text = files::read_text(&args.credential, "credential")?;
     let holder = HolderSdJwt::parse(text.trim()).map_err(|e| CliError::read("credential", &args.credential, e))?;
     let paths = super::claim_paths(&args.disclose, "--disclose")?;
-    let failed = |source| CliError::Credential { action: "presenting", source };
+    let failed = |e: schooltas_sd_jwt::Error| CliError::Credential { action: "presenting", source: e.into() };
     let presentation = if args.no_kb {
         holder.present(&paths, None).map_err(failed)?
     } else {

@@ -3,11 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use schooltas_credential::Error as CredentialError;
-use schooltas_credential::sd_jwt::{
-    KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
-};
 use schooltas_did::Did;
+use schooltas_sd_jwt::{
+    Error as SdJwtError, KeyBinding, KeyBindingPolicy, TypPolicy, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
+};
 use schooltas_status_list::{FetchError, StatusListCache, StatusListUri};
 use serde_json::Value;
 
@@ -42,7 +41,7 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
         KeyBindingPolicy::Required(KeyBinding::new(nonce.as_str(), aud.as_str()))
     };
 
-    let parsed = UnverifiedSdJwt::parse(text.trim()).map_err(CliError::Verification)?;
+    let parsed = UnverifiedSdJwt::parse(text.trim()).map_err(|e| CliError::Verification(e.into()))?;
     let resolver = super::resolver();
     let mut used_key = None;
     let verified = parsed
@@ -59,14 +58,14 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
             now,
         )
         .map_err(|error| match error {
-            CredentialError::IssuerKey { .. } if issuer_key.is_none() => CliError::IssuerKeyNotFound(error),
-            other => CliError::Verification(other),
+            SdJwtError::IssuerKey { .. } if issuer_key.is_none() => CliError::IssuerKeyNotFound(error.into()),
+            other => CliError::Verification(other.into()),
         })?;
 
     if let Some(list) = &trust_list {
         // The issuer must be accredited for this type: the DID its key came from, the vct
         // the credential states.
-        let not_accredited = |reason: String| CliError::Verification(CredentialError::InvalidPayload { reason });
+        let not_accredited = |reason: String| CliError::Verification(SdJwtError::InvalidPayload { reason }.into());
         let iss = verified.issuer().ok_or_else(|| not_accredited("the credential has no iss".into()))?;
         let vct = verified.vct().ok_or_else(|| not_accredited("the credential has no vct".into()))?;
         let did = Did::parse(iss).map_err(|_| not_accredited(format!("iss {iss:?} is not a DID")))?;
@@ -75,7 +74,7 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
             .map_err(|e| CliError::Verification(e.into()))?;
     }
 
-    let reference = verified.status_reference().map_err(CliError::Verification)?;
+    let reference = verified.status_reference().map_err(|e| CliError::Verification(e.into()))?;
     match (status_token, reference) {
         (Some(token), Some(reference)) => {
             // verify_with asked for the issuer key before it could succeed.

@@ -133,7 +133,7 @@ fn decision(text: &str) -> Result<Decision> {
         "none" => return Ok(Decision::Deny),
         _ => {}
     }
-    let mut selection: BTreeMap<String, Vec<schooltas_credential::ClaimPath>> = BTreeMap::new();
+    let mut selection: BTreeMap<String, Vec<schooltas_sd_jwt::ClaimPath>> = BTreeMap::new();
     for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
         let Some((query, path)) = item.split_once(':') else {
             return Err(CliError::argument(
@@ -141,8 +141,7 @@ fn decision(text: &str) -> Result<Decision> {
                 std::io::Error::other(format!("{item:?} is not QUERY:PATH (or all, none)")),
             ));
         };
-        let path =
-            schooltas_credential::ClaimPath::parse_dotted(path).map_err(|e| CliError::argument("--approve", e))?;
+        let path = schooltas_sd_jwt::ClaimPath::parse_dotted(path).map_err(|e| CliError::argument("--approve", e))?;
         selection.entry(query.to_owned()).or_default().push(path);
     }
     if selection.is_empty() {
@@ -244,7 +243,7 @@ pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
     let now = super::now_or(args.now)?;
     let resolver: Resolver = super::resolver();
     let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
-        schooltas_credential::sd_jwt::issuer_key_via_did(&resolver, header, iss)
+        schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss)
     };
     let wallet = open(&args.wallet)?;
     let summary = wallet

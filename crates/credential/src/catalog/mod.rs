@@ -5,8 +5,8 @@
 //!
 //! ```
 //! use schooltas_credential::catalog::{Catalog, Language};
-//! use schooltas_credential::sd_jwt::RandomSalts;
-//! use schooltas_credential::ClaimPath;
+//! use schooltas_sd_jwt::RandomSalts;
+//! use schooltas_sd_jwt::ClaimPath;
 //! use schooltas_did::{Algorithm, SigningKey};
 //! use serde_json::json;
 //!

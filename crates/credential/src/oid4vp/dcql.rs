@@ -473,7 +473,7 @@ fn precheck_claims(value: &Value) -> Result<(), Oid4vpError> {
             let Some(path) = claim.get("path") else { continue };
             // §6.3 / §7: a non-empty array of strings, nulls and non-negative integers.
             let path = ClaimPath::from_json(path).map_err(|e| match e {
-                crate::Error::InvalidClaimPath { path, reason } => {
+                schooltas_sd_jwt::Error::InvalidClaimPath { path, reason } => {
                     Oid4vpError::InvalidClaimPath { credential_id: credential_id.clone(), path, reason }
                 }
                 _ => Oid4vpError::InvalidClaimPath {

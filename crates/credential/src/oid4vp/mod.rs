@@ -22,13 +22,13 @@
 //!
 //! ```
 //! use std::collections::BTreeMap;
-//! use schooltas_credential::ClaimPath;
+//! use schooltas_sd_jwt::ClaimPath;
 //! use schooltas_credential::oid4vp::{
 //!     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis,
 //!     LocalizedText, PresentedCredential, Purpose, SchooltasExtension, UnverifiedRequestObject, WalletCredential,
 //!     random_nonce,
 //! };
-//! use schooltas_credential::sd_jwt::{
+//! use schooltas_sd_jwt::{
 //!     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, VerifyOptions,
 //! };
 //! use schooltas_did::{Algorithm, PublicKey, Resolver, Signer, SigningKey, did_key};

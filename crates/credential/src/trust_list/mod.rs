@@ -38,7 +38,7 @@
 //!   request builder refuses it with [`CurrentTrustList::check_request`].
 //!
 //! ```
-//! use schooltas_credential::ClaimPath;
+//! use schooltas_sd_jwt::ClaimPath;
 //! use schooltas_credential::oid4vp::{
 //!     AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
 //! };

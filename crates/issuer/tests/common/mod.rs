@@ -31,9 +31,9 @@ pub(crate) fn verify_via_did_document(
     issuer: &Issuer<SqliteStore>,
     sd_jwt: &str,
     now: i64,
-) -> schooltas_credential::sd_jwt::VerifiedSdJwt {
-    use schooltas_credential::sd_jwt::{UnverifiedSdJwt, VerifyOptions};
+) -> schooltas_sd_jwt::VerifiedSdJwt {
     use schooltas_did::{Algorithm, DidDocument, DidUrl, VerificationRelationship};
+    use schooltas_sd_jwt::{UnverifiedSdJwt, VerifyOptions};
     let document = DidDocument::from_json(issuer.profile().did_document().to_string().as_bytes()).unwrap();
     UnverifiedSdJwt::parse(sd_jwt)
         .unwrap()

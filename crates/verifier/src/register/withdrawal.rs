@@ -16,9 +16,9 @@
 //! that cannot be read back adds no child key; the approver key always counts.
 
 use schooltas_credential::consent::GuardianApproval;
-use schooltas_credential::sd_jwt::UnverifiedSdJwt;
 use schooltas_did::VerifyingKey;
 use schooltas_did::jws::CompactJws;
+use schooltas_sd_jwt::UnverifiedSdJwt;
 use serde_json::Value;
 
 use super::ConsentRecord;

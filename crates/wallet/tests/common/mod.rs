@@ -5,13 +5,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use schooltas_credential::ClaimPath;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose,
     SchooltasExtension,
 };
-use schooltas_credential::sd_jwt::issuer_key_via_did;
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
@@ -19,6 +17,8 @@ use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::issuer_key_via_did;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};

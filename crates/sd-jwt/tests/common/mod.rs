@@ -10,12 +10,12 @@
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use schooltas_credential::ClaimPath;
-use schooltas_credential::sd_jwt::{
+use schooltas_did::{VerifyingKey, base64url};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{
     KeyBinding, KeyBindingPolicy, Limits, PathElement, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
     parse_json_serialization,
 };
-use schooltas_did::{VerifyingKey, base64url};
 use serde_json::{Map, Value, json};
 
 pub(crate) type Outcome<T = ()> = Result<T, String>;

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// One step of a claims path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,12 +22,12 @@ pub enum PathElement {
 /// A non-empty claims path.
 ///
 /// ```
-/// use schooltas_credential::ClaimPath;
+/// use schooltas_sd_jwt::ClaimPath;
 /// let path = ClaimPath::parse_dotted("address.locality")?;
 /// assert_eq!(path.to_json().to_string(), r#"["address","locality"]"#);
 /// let path = ClaimPath::parse_dotted("nationalities.1")?;
 /// assert_eq!(path.to_json().to_string(), r#"["nationalities",1]"#);
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_sd_jwt::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClaimPath(Vec<PathElement>);

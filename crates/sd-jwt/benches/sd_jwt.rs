@@ -10,11 +10,11 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::sd_jwt::{
+use schooltas_did::{Algorithm, Signer, SigningKey};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, VerifyOptions,
 };
-use schooltas_did::{Algorithm, Signer, SigningKey};
 use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
     StatusValue,

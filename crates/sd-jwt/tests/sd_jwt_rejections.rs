@@ -2,13 +2,13 @@
 //! round trips they are measured against.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::sd_jwt::{
+use schooltas_did::jws::{self, Header};
+use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
+use schooltas_sd_jwt::{ClaimPath, Error};
+use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, KeyBindingPolicy, Limits, RandomSalts, SdJwtBuilder, TypPolicy,
     UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, key_binding_jwt,
 };
-use schooltas_credential::{ClaimPath, Error};
-use schooltas_did::jws::{self, Header};
-use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -574,7 +574,7 @@ fn debug_output_never_shows_claim_values() {
 
 #[test]
 fn sd_jwt_vc_builder_keeps_registered_claims_visible() {
-    use schooltas_credential::sd_jwt::Vct;
+    use schooltas_sd_jwt::Vct;
     let f = Fixture::new();
     let vct = Vct::new("https://schooltas.example/credentials/enrolment").unwrap();
     let claims = json!({"given_name": SECRET_NAME, "group": "7"}).as_object().unwrap().clone();

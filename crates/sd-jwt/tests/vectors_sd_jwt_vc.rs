@@ -14,8 +14,8 @@ use common::{
     Ctx, Outcome, Report, clock_for, expect_eq, expect_key_binding_flag, expect_spec_claims, field, full_claims,
     is_json, issuer_keys, json_files, jwt_part, public_key, read, spec_strings, split, text, verify, without,
 };
-use schooltas_credential::sd_jwt::TypPolicy;
 use schooltas_did::VerifyingKey;
+use schooltas_sd_jwt::TypPolicy;
 use serde_json::{Value, json};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/ietf-sd-jwt-vc");

@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::disclosure::Disclosure;
 use super::path::{ClaimPath, PathElement};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Where salts come from. Production uses [`RandomSalts`]; tests pass fixed salts.
 pub trait SaltSource {
@@ -52,8 +52,8 @@ impl SaltSource for FixedSalts {
 /// Builds and signs an SD-JWT.
 ///
 /// ```
-/// use schooltas_credential::sd_jwt::{RandomSalts, SdJwtBuilder};
-/// use schooltas_credential::ClaimPath;
+/// use schooltas_sd_jwt::{RandomSalts, SdJwtBuilder};
+/// use schooltas_sd_jwt::ClaimPath;
 /// use schooltas_did::{Algorithm, Signer, SigningKey};
 /// use serde_json::json;
 ///

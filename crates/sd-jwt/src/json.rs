@@ -19,8 +19,8 @@
 //! verification.
 //!
 //! ```
-//! use schooltas_credential::ClaimPath;
-//! use schooltas_credential::sd_jwt::{
+//! use schooltas_sd_jwt::ClaimPath;
+//! use schooltas_sd_jwt::{
 //!     KeyBindingPolicy, Limits, RandomSalts, SdJwtBuilder, TypPolicy, VerifyOptions, parse_json_serialization,
 //! };
 //! use schooltas_did::{Algorithm, Signer, SigningKey};
@@ -57,7 +57,7 @@ use schooltas_did::jws::{CompactJws, Header};
 use serde_json::{Map, Value};
 
 use super::verify::{Limits, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The most signatures accepted in the general JSON serialization. Verification tries each
 /// signature in turn, so the count is bounded like every other hostile input.
@@ -356,7 +356,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::sd_jwt::{
+    use crate::{
         ClaimPath, HolderSdJwt, KeyBinding, KeyBindingInput, KeyBindingPolicy, RandomSalts, SdJwtBuilder, TypPolicy,
         key_binding_jwt,
     };

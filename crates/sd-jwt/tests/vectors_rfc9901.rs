@@ -16,12 +16,12 @@ use common::{
     full_claims, issuer_keys, json_files, jws_parts, jwt_part, keys_for, presentation_text, public_key, read,
     selection_paths, show, spec_strings, split, text, typ_of, unprotected, verify,
 };
-use schooltas_credential::ClaimPath;
-use schooltas_credential::sd_jwt::{
-    FixedSalts, HolderSdJwt, IssuedSdJwt, KeyBindingInput, PathElement, SaltSource, SdJwtBuilder, TypPolicy,
-};
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Signer, SigningKey, VerifyingKey, base64url};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{
+    FixedSalts, HolderSdJwt, IssuedSdJwt, KeyBindingInput, PathElement, SaltSource, SdJwtBuilder, TypPolicy,
+};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -477,7 +477,7 @@ fn generated_issue(v: &Value) -> Outcome {
 /// compares with the vector's processed payload.
 fn generated_present(v: &Value) -> Outcome {
     let issuance = Issuance::from_vector(v)?;
-    let issued = issuance.issue(&mut schooltas_credential::sd_jwt::RandomSalts)?;
+    let issued = issuance.issue(&mut schooltas_sd_jwt::RandomSalts)?;
     let holder_sd_jwt = HolderSdJwt::parse(&issued.to_string()).ctx("holder parse")?;
     let paths =
         selection_paths(field(v, "user_claims")?, field(v, "disclosure_frame")?, field(v, "holder_disclosed_claims")?);

@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use super::disclosure::Disclosure;
 use super::issue::IssuedSdJwt;
 use super::path::{ClaimPath, PathElement};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// What the key-binding JWT binds the presentation to (RFC 9901 §4.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,8 +31,8 @@ pub struct KeyBindingInput {
 /// [`super::UnverifiedSdJwt`] before storing it.
 ///
 /// ```
-/// use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, SdJwtBuilder};
-/// use schooltas_credential::ClaimPath;
+/// use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, SdJwtBuilder};
+/// use schooltas_sd_jwt::ClaimPath;
 /// use schooltas_did::{Algorithm, Signer, SigningKey};
 /// use serde_json::json;
 ///

@@ -17,7 +17,7 @@ use common::{
     Ctx, Outcome, Report, clock_for, expect_eq, expect_key_binding_flag, field, full_claims, json_files, keys_for,
     presentation_text, split, text_of, typ_of, verify, without,
 };
-use schooltas_credential::sd_jwt::TypPolicy;
+use schooltas_sd_jwt::TypPolicy;
 use serde_json::{Value, json};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/sd-jwt-python");

@@ -18,8 +18,8 @@ mod common;
 use common::{
     Ctx, Outcome, Report, expect_eq, field, flattened, frame_paths, json_names, read, selection_paths, show, verify,
 };
-use schooltas_credential::sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, SdJwtBuilder, TypPolicy};
 use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
+use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, SdJwtBuilder, TypPolicy};
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/sd-jwt-js/core");

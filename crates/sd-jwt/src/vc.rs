@@ -5,16 +5,16 @@ use std::fmt;
 use schooltas_did::jws::Header;
 use schooltas_did::{Did, DidUrl, Resolver, VerificationRelationship, VerifyingKey};
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The key of an issuer identified by a DID: the `kid` header (a DID URL, or a `#fragment`
 /// relative to `iss`) must name an `assertionMethod` key of the DID in `iss`, for the header's
 /// algorithm. Pass it to [`super::UnverifiedSdJwt::verify_with`]:
 ///
 /// ```no_run
-/// # use schooltas_credential::sd_jwt::{issuer_key_via_did, UnverifiedSdJwt, VerifyOptions};
+/// # use schooltas_sd_jwt::{issuer_key_via_did, UnverifiedSdJwt, VerifyOptions};
 /// # use schooltas_did::Resolver;
-/// # fn f(presentation: &str, options: &VerifyOptions) -> schooltas_credential::Result<()> {
+/// # fn f(presentation: &str, options: &VerifyOptions) -> schooltas_sd_jwt::Result<()> {
 /// let resolver = Resolver::offline();
 /// let verified = UnverifiedSdJwt::parse(presentation)?
 ///     .verify_with(|header, iss| issuer_key_via_did(&resolver, header, iss), options, 1_800_000_000)?;
@@ -43,12 +43,12 @@ pub const NEVER_DISCLOSABLE: [&str; 7] = ["iss", "nbf", "exp", "cnf", "vct", "vc
 /// usually a URI such as `https://schooltas.example/credentials/enrolment`.
 ///
 /// ```
-/// use schooltas_credential::sd_jwt::Vct;
+/// use schooltas_sd_jwt::Vct;
 /// let vct = Vct::new("https://schooltas.example/credentials/enrolment")?;
 /// assert_eq!(vct.as_str(), "https://schooltas.example/credentials/enrolment");
 /// assert!(Vct::new("").is_err());
 /// assert!(Vct::new("has space").is_err());
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_sd_jwt::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Vct(String);

@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::disclosure::Disclosure;
 use super::path::{ClaimPath, PathElement};
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Hard limits that keep hostile input from exhausting memory or stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -620,11 +620,11 @@ impl VerifiedSdJwt {
 
     /// The Token Status List entry the `status` claim points at: `Ok(None)` when there is no
     /// `status` claim or it names another mechanism only, an error when it is malformed. Check it
-    /// with [`StatusListCache::check`](crate::status_list::StatusListCache::check).
-    pub fn status_reference(&self) -> Result<Option<crate::status_list::StatusReference>> {
+    /// with [`StatusListCache::check`](schooltas_status_list::StatusListCache::check).
+    pub fn status_reference(&self) -> Result<Option<schooltas_status_list::StatusReference>> {
         match self.status() {
             None => Ok(None),
-            Some(status) => Ok(crate::status_list::StatusReference::from_status_claim(status)?),
+            Some(status) => Ok(schooltas_status_list::StatusReference::from_status_claim(status)?),
         }
     }
 }

@@ -6,7 +6,7 @@ use schooltas_did::base64url;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// The base64url SHA-256 digest of a disclosure's encoded text (RFC 9901 §4.2.3).
 pub(crate) fn digest_of(encoded: &str) -> String {
