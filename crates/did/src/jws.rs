@@ -105,7 +105,8 @@ impl Header {
         // Strict: a duplicate name at any depth, or an integer beyond 64 bits, is refused with
         // its own error (RFC 7515 §5.2 step 4 allows rejecting duplicates; we do, so that two
         // parsers can never read two different headers).
-        let members = match crate::strict_json::from_slice::<Value>(json) {
+        // `to_value`, not `from_slice::<Value>`, which would build the tree twice.
+        let members = match crate::strict_json::to_value(json) {
             Ok(Value::Object(members)) => members,
             Ok(_) => return Err(Error::InvalidHeader { reason: "the header is not a JSON object".into() }),
             Err(error) if error.is_strictness() => return Err(Error::Json(error)),

@@ -50,9 +50,11 @@ impl Disclosure {
     /// Builds and encodes a disclosure: `[salt, name, value]` for an object property,
     /// `[salt, value]` for an array element.
     pub(crate) fn new(salt: String, name: Option<String>, value: Value) -> Self {
-        let json =
-            serde_json::to_string(&AsArray { salt: &salt, name: name.as_deref(), value: &value }).unwrap_or_default(); // serializing strings and a Value into a String cannot fail
-        let encoded = base64url::encode(json);
+        let mut json = Vec::with_capacity(salt.len() + name.as_deref().map_or(0, str::len) + 32);
+        // Serializing strings and a Value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut json, &AsArray { salt: &salt, name: name.as_deref(), value: &value });
+        let mut encoded = String::with_capacity(json.len().div_ceil(3) * 4);
+        base64url::encode_into(&json, &mut encoded);
         let digest = digest_of(&encoded);
         Disclosure { encoded, digest, salt, name, value }
     }
@@ -64,7 +66,13 @@ impl Disclosure {
         let bytes = base64url::decode(encoded).ok_or_else(|| malformed("not base64url"))?;
         // Strict: a duplicate name inside an object value is refused (RFC 9901 §7.1 and §9.8:
         // every party must read one disclosure the same way).
-        let array: Vec<Value> = schooltas_did::strict_json::from_slice_or(&bytes, |_| malformed("not a JSON array"))?;
+        // `to_value` and a match, not `from_slice::<Vec<Value>>`, which would build the value
+        // twice (once checked, once converted).
+        let array = match schooltas_did::strict_json::to_value(&bytes) {
+            Ok(Value::Array(array)) => array,
+            Ok(_) | Err(schooltas_did::strict_json::Error::Invalid(_)) => return Err(malformed("not a JSON array")),
+            Err(refusal) => return Err(refusal.into()),
+        };
         let (salt, name, value) = match <[Value; 3]>::try_from(array) {
             Ok([salt, Value::String(name), value]) => (salt, Some(name), value),
             Ok(_) => return Err(malformed("the claim name is not a string")),

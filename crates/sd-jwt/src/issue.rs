@@ -198,7 +198,10 @@ impl SdJwtBuilder {
         let mut disclosures = Vec::with_capacity(disclosable.len());
         let mut padded = false;
         let mut pad = Pad { table: &padding, added: &mut padded };
-        let mut payload = conceal_object(claims, &suffixes, salts, &mut disclosures, &mut pad, Some(&[]))?;
+        // The object levels are tracked only for padding: without a padding table no level
+        // path is built for every claim.
+        let top: Option<&[String]> = if padding.is_empty() { None } else { Some(&[]) };
+        let mut payload = conceal_object(claims, &suffixes, salts, &mut disclosures, &mut pad, top)?;
         if decoys > 0 {
             let sd = payload.entry("_sd").or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(digests) = sd {

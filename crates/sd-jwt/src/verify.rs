@@ -203,7 +203,7 @@ impl<'a> UnverifiedSdJwt<'a> {
         let payload_bytes = self.jwt.dangerous_unverified_payload()?;
         // Strict: a member named twice (anywhere) or an integer beyond 64 bits would let two
         // verifiers read one signed credential differently.
-        let mut payload = match schooltas_did::strict_json::from_slice::<Value>(&payload_bytes) {
+        let mut payload = match schooltas_did::strict_json::to_value(&payload_bytes) {
             Ok(Value::Object(map)) => map,
             Ok(_) => return Err(Error::InvalidPayload { reason: "the payload is not a JSON object".into() }),
             Err(error) if error.is_strictness() => return Err(error.into()),
@@ -272,10 +272,14 @@ impl<'a> UnverifiedSdJwt<'a> {
             strict @ schooltas_did::Error::Json(_) => Error::Did(strict),
             source => Error::KeyBindingSignature { source },
         })?;
-        let claims: Map<String, Value> = verified.payload_json().map_err(|e| match e {
-            strict @ schooltas_did::Error::Json(_) => Error::Did(strict),
-            _ => Error::InvalidKeyBinding { reason: "the payload is not a JSON object" },
-        })?;
+        // `to_value` and a match rather than `payload_json::<Map>`, which builds the object twice.
+        let claims = match schooltas_did::strict_json::to_value(verified.payload()) {
+            Ok(Value::Object(claims)) => claims,
+            Ok(_) | Err(schooltas_did::strict_json::Error::Invalid(_)) => {
+                return Err(Error::InvalidKeyBinding { reason: "the payload is not a JSON object" });
+            }
+            Err(strict) => return Err(strict.into()),
+        };
         let text = |name, missing| {
             claims.get(name).and_then(Value::as_str).ok_or(Error::InvalidKeyBinding { reason: missing })
         };
