@@ -18,6 +18,15 @@
 //! - **DIDs**: [`did_key`], [`did_jwk`] (offline) and [`did_web`] (through a
 //!   [`did_web::DocumentFetcher`]), and a [`Resolver`] that turns a DID URL into a key.
 //!
+//! ## Cargo features
+//!
+//! - **`https`** (default): the HTTP client (ureq with rustls on ring) behind
+//!   [`net::GuardedClient`] and [`did_web::HttpsFetcher`]. A verifier that resolves only did:key
+//!   and did:jwk, or brings its own [`did_web::DocumentFetcher`], can turn it off
+//!   (`default-features = false`) and build without ureq, rustls and webpki-roots. The types
+//!   stay, so callers compile the same; every fetch then fails with [`Error::HttpsNotBuilt`]
+//!   ([`net::NetError::HttpsNotBuilt`] from the client), before anything is resolved or sent.
+//!
 //! ```
 //! use schooltas_did::{Algorithm, DidUrl, PublicKey, Resolver, Signer, SigningKey, VerificationRelationship, did_key, jws};
 //!
