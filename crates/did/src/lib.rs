@@ -56,6 +56,7 @@ pub mod did_jwk;
 pub mod did_key;
 pub mod did_web;
 mod document;
+mod ed25519_strict;
 mod error;
 mod jwk;
 pub mod jws;
