@@ -21,6 +21,9 @@
 //! - reports failures as [`NetError`] with fixed messages: no IP address, no TLS or I/O error
 //!   text and no server body goes back to the party that named the URL.
 //!
+//! The transport is the cargo feature `https` (on by default). Without it the types here are
+//! the same, and every fetch is [`NetError::HttpsNotBuilt`] before anything is resolved.
+//!
 //! [`GuardedClient::dangerous_allow_private_addresses`] lifts the address check, for tests
 //! against a loopback server; [`GuardedClient::with_resolver`] injects a [`NameResolver`], so
 //! tests can make a name resolve anywhere without real DNS.
