@@ -658,6 +658,24 @@ mod tests {
     }
 
     #[test]
+    fn status_texts_name_the_code_in_our_words() {
+        assert_eq!(status_text(404), "404 Not Found");
+        assert_eq!(status_text(308), "308 Permanent Redirect");
+        assert_eq!(status_text(599), "599");
+    }
+
+    /// The reason phrases are the ones the messages carried while they came from ureq's `http`
+    /// crate, so no message changed when the table replaced it.
+    #[cfg(feature = "https")]
+    #[test]
+    fn reason_phrases_are_the_http_crates() {
+        for code in 100..=999u16 {
+            let theirs = ureq::http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason());
+            assert_eq!(reason_phrase(code), theirs, "{code}");
+        }
+    }
+
+    #[test]
     fn messages_are_fixed_and_name_no_address() {
         let error = NetError::ForbiddenAddress { class: AddressClass::LinkLocal };
         let text = error.to_string();
