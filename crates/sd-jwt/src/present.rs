@@ -375,7 +375,7 @@ fn select_all<'a>(at: Node<'a>, selection: &mut Selection<'a>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use schooltas_did::{Algorithm, Signer, SigningKey};
+    use schooltas_did::{Algorithm, SigningKey};
     use serde_json::json;
 
     use super::*;
