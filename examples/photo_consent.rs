@@ -14,10 +14,11 @@ mod support;
 
 use std::process::ExitCode;
 
+use schooltas::credential::LegalBasis;
 use schooltas::credential::catalog::Language;
-use schooltas::credential::oid4vp::{CredentialQuery, LegalBasis, TransactionData};
 use schooltas::credential::trust_list::{RegisteredPurpose, VerifierRegistration};
 use schooltas::did::SigningKey;
+use schooltas::oid4vc::oid4vp::{CredentialQuery, TransactionData};
 use schooltas::status_list::StatusListCache;
 use schooltas::verifier::register::{ConsentRegister, SqliteConsentStore, UseAnswer, UseQuery};
 use schooltas::verifier::{Check, RequestBuilder, VerificationContext, Verifier};

@@ -32,6 +32,7 @@ pub use schooltas_credential as credential;
 pub use schooltas_did as did;
 #[cfg(feature = "issuer")]
 pub use schooltas_issuer as issuer;
+pub use schooltas_oid4vc as oid4vc;
 pub use schooltas_sd_jwt as sd_jwt;
 pub use schooltas_status_list as status_list;
 #[cfg(feature = "verifier")]

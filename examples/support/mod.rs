@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use schooltas::credential::catalog::Catalog;
 use schooltas::credential::date::CalendarDate;
-use schooltas::credential::oid4vp::{LegalBasis, LocalizedText};
 use schooltas::credential::trust_list::{
     AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
 };
+use schooltas::credential::{LegalBasis, LocalizedText};
 use schooltas::did::did_web::DocumentFetcher;
 use schooltas::did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas::issuer::store::SqliteStore;

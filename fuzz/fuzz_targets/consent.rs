@@ -19,11 +19,11 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
+use schooltas_sd_jwt::ClaimPath;
 use schooltas_credential::consent::{
     ApprovalContext, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
 };
-use schooltas_credential::sd_jwt::{
+use schooltas_sd_jwt::{
     FixedSalts, HolderSdJwt, KeyBinding, KeyBindingInput, SdJwtBuilder, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };
 use schooltas_did::Signer;

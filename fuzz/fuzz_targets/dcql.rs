@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::oid4vp::{DcqlQuery, PresentedCredential, WalletCredential};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_oid4vc::oid4vp::{DcqlQuery, PresentedCredential, WalletCredential};
 use schooltas_fuzz::held_claims;
 
 fuzz_target!(|data: &[u8]| {

@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::oid4vci::proof::{ProofPolicy, verify_proof};
-use schooltas_credential::oid4vci::{
+use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
+use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };

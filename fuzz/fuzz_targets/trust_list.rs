@@ -9,10 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
-};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension};
 use schooltas_credential::trust_list::{TRUST_LIST_TYP, TrustList, UnverifiedTrustList};
 use schooltas_did::Resolver;
 use schooltas_fuzz::{
@@ -81,6 +80,6 @@ fn request() -> &'static AuthorizationRequest {
             text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
         };
         AuthorizationRequest::new(issuer_did(), "https://verifier.example/response", "nonce-0123456789abcdef", query)
-            .with_schooltas(SchooltasExtension::new(purpose, LegalBasis::Consent, 365))
+            .with_schooltas(SchooltasExtension::new(purpose, LegalBasis::Consent, 365)).unwrap()
     })
 }

@@ -281,7 +281,7 @@ pub fn held_claims() -> &'static [(String, serde_json::Value)] {
 /// A current trust list: the fixed issuer accredited for enrolment and guardianship, and
 /// registered as a verifier for the purpose `newsletter` (consent) with a few claims.
 pub fn trust_list() -> &'static schooltas_credential::trust_list::VerifiedTrustList {
-    use schooltas_credential::oid4vp::{LegalBasis, LocalizedText};
+    use schooltas_credential::{LegalBasis, LocalizedText};
     use schooltas_credential::trust_list::{
         AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
     };

@@ -20,15 +20,30 @@ pub enum Error {
 
     /// A malformed or refused OpenID4VCI message (offer, token, proof, credential request).
     #[error(transparent)]
-    Oid4vci(#[from] crate::oid4vci::Oid4vciError),
+    Oid4vci(#[from] schooltas_oid4vc::oid4vci::Oid4vciError),
 
     /// A malformed or refused OpenID4VP message or DCQL query.
     #[error(transparent)]
-    Oid4vp(#[from] crate::oid4vp::Oid4vpError),
+    Oid4vp(#[from] schooltas_oid4vc::oid4vp::Oid4vpError),
+
+    /// An OpenID4VC error of a kind added to `schooltas-oid4vc` after this version: every kind
+    /// it has today is kept as [`Error::Oid4vci`], [`Error::Oid4vp`], [`Error::SdJwt`] or
+    /// [`Error::Did`].
+    #[error(transparent)]
+    Oid4vc(schooltas_oid4vc::Error),
 
     /// A refused trust list, or an issuer or verifier it does not list for what was asked.
     #[error(transparent)]
     TrustList(#[from] crate::trust_list::TrustListError),
+
+    /// The request's `"schooltas"` member breaks a rule of
+    /// [`SchooltasExtension`](crate::SchooltasExtension) (an empty purpose code, a legal basis for a
+    /// Credential Query the request does not have).
+    #[error("invalid schooltas extension: {reason}")]
+    InvalidSchooltasExtension {
+        /// What is wrong.
+        reason: &'static str,
+    },
 
     /// A refused guardian approval or consent withdrawal.
     #[error(transparent)]
@@ -66,6 +81,20 @@ impl From<schooltas_sd_jwt::Error> for Error {
             schooltas_sd_jwt::Error::Did(did) => Error::Did(did),
             schooltas_sd_jwt::Error::StatusList(status) => status.into(),
             other => Error::SdJwt(other),
+        }
+    }
+}
+
+/// An OpenID4VCI / OpenID4VP error, kept in the variant of its kind ([`Error::Oid4vci`],
+/// [`Error::Oid4vp`], [`Error::SdJwt`], [`Error::Did`]) whichever layer found it.
+impl From<schooltas_oid4vc::Error> for Error {
+    fn from(error: schooltas_oid4vc::Error) -> Self {
+        match error {
+            schooltas_oid4vc::Error::Did(did) => Error::Did(did),
+            schooltas_oid4vc::Error::SdJwt(sd_jwt) => sd_jwt.into(),
+            schooltas_oid4vc::Error::Oid4vci(oid4vci) => Error::Oid4vci(oid4vci),
+            schooltas_oid4vc::Error::Oid4vp(oid4vp) => Error::Oid4vp(oid4vp),
+            other => Error::Oid4vc(other),
         }
     }
 }

@@ -48,12 +48,24 @@ pub mod catalog;
 pub mod consent;
 pub mod date;
 mod error;
-pub mod form;
-pub mod oid4vci;
-pub mod oid4vp;
+pub mod extension;
 pub use schooltas_sd_jwt as sd_jwt;
 pub use schooltas_status_list as status_list;
 pub mod trust_list;
 
 pub use error::{Error, Result};
+pub use extension::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 pub use schooltas_sd_jwt::ClaimPath;
+
+/// Text the sender chose (an identifier, a purpose code) in an error: bounded, never more.
+pub(crate) fn truncate(text: &str) -> String {
+    const LIMIT: usize = 100;
+    if text.len() <= LIMIT {
+        return text.to_owned();
+    }
+    let mut end = LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}

@@ -2,12 +2,12 @@
 //! verifier checks it; every binding rule is shown to refuse a forged or changed input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use schooltas_credential::LegalBasis;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{
     ApprovalContext, ApprovedPresentation, ConsentError, ConsentWithdrawal, GuardianApproval,
     UnverifiedGuardianApproval, UnverifiedWithdrawal, VerifiedGuardianApproval,
 };
-use schooltas_credential::oid4vp::LegalBasis;
 use schooltas_credential::{ClaimPath, Error};
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, PublicKey, Signer, SigningKey, did_key};

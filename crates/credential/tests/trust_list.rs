@@ -3,15 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use schooltas_credential::Error;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, MAX_TRUST_LIST_LEN, OverAsking, RegisteredPurpose, TRUST_LIST_TYP, TrustList, TrustListError,
     UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
 };
+use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, base64url, did_key};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
 use schooltas_sd_jwt::ClaimPath;
 use serde_json::{Value, json};
 
@@ -296,7 +295,7 @@ fn request(verifier: &Did, query: CredentialQuery, extension: Option<SchooltasEx
     let query = DcqlQuery::builder().credential(query).build().unwrap();
     let request = AuthorizationRequest::new(verifier, RESPONSE_URI, NONCE, query);
     match extension {
-        Some(extension) => request.with_schooltas(extension),
+        Some(extension) => request.with_schooltas(extension).unwrap(),
         None => request,
     }
 }
@@ -319,7 +318,7 @@ fn request_within_registration_has_no_findings() {
     let request = newsletter_request(enrolment_query(&["given_name", "group"]));
     assert_eq!(registration.over_asking(&request), []);
     // A shorter retention is within the registration too.
-    let shorter = request.clone().with_schooltas(extension("newsletter", LegalBasis::Consent, 30));
+    let shorter = request.clone().with_schooltas(extension("newsletter", LegalBasis::Consent, 30)).unwrap();
     assert_eq!(registration.over_asking(&shorter), []);
 }
 
@@ -421,14 +420,16 @@ fn per_query_basis_is_checked_against_the_registration() {
         .build()
         .unwrap();
     let transfer = |support_basis| {
-        AuthorizationRequest::new(&secondary_school(), RESPONSE_URI, NONCE, query.clone()).with_schooltas(
-            SchooltasExtension::new(
-                Purpose { code: "transfer".into(), text: text("Overstap", "Transfer") },
-                LegalBasis::LegalObligation,
-                730,
+        AuthorizationRequest::new(&secondary_school(), RESPONSE_URI, NONCE, query.clone())
+            .with_schooltas(
+                SchooltasExtension::new(
+                    Purpose { code: "transfer".into(), text: text("Overstap", "Transfer") },
+                    LegalBasis::LegalObligation,
+                    730,
+                )
+                .with_query_basis("support", support_basis),
             )
-            .with_query_basis("support", support_basis),
-        )
+            .unwrap()
     };
     // Support needs on consent, as registered: within.
     assert_eq!(lyceum.over_asking(&transfer(LegalBasis::Consent)), []);
@@ -444,7 +445,8 @@ fn per_query_basis_is_checked_against_the_registration() {
     );
     // The request's basis applies to queries it does not name.
     let on_consent = AuthorizationRequest::new(&secondary_school(), RESPONSE_URI, NONCE, query.clone())
-        .with_schooltas(extension("transfer", LegalBasis::Consent, 730));
+        .with_schooltas(extension("transfer", LegalBasis::Consent, 730))
+        .unwrap();
     let findings = lyceum.over_asking(&on_consent);
     assert!(
         matches!(findings.as_slice(), [OverAsking::BasisMismatch { query_id, registered: LegalBasis::LegalObligation, .. }] if query_id == "enrolment"),

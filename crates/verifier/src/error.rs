@@ -151,3 +151,11 @@ impl From<schooltas_sd_jwt::Error> for Error {
         Error::Credential(error.into())
     }
 }
+
+/// An OpenID4VC error is a credential error ([`Error::Credential`]), in the shape the
+/// credential crate gives it.
+impl From<schooltas_oid4vc::Error> for Error {
+    fn from(error: schooltas_oid4vc::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}

@@ -1,11 +1,12 @@
 //! Building presentation requests that stay within the verifier's own registration.
 
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
-    LegalBasis, Purpose, SchooltasExtension, TransactionData,
-};
 use schooltas_credential::trust_list::{CurrentTrustList, TrustListError};
+use schooltas_credential::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_did::{Did, DidUrl, Signer};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
+    TransactionData,
+};
 use schooltas_sd_jwt::ClaimPath;
 
 /// Builds an OpenID4VP request: a DCQL query, the purpose (code and text from the verifier's
@@ -23,7 +24,8 @@ use schooltas_sd_jwt::ClaimPath;
 ///
 /// ```
 /// use schooltas_sd_jwt::ClaimPath;
-/// use schooltas_credential::oid4vp::{CredentialQuery, LegalBasis, LocalizedText};
+/// use schooltas_oid4vc::oid4vp::CredentialQuery;
+/// use schooltas_credential::{LegalBasis, LocalizedText, SchooltasRequest};
 /// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
 /// use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};
 /// use schooltas_verifier::RequestBuilder;
@@ -46,7 +48,7 @@ use schooltas_sd_jwt::ClaimPath;
 ///     .retention_days(365)
 ///     .credential(asks_group.clone())
 ///     .build("n-4f0c8a7e1b2d3c5f")?;
-/// assert_eq!(request.schooltas.as_ref().map(|e| e.legal_basis), Some(LegalBasis::Consent));
+/// assert_eq!(request.schooltas()?.map(|e| e.legal_basis), Some(LegalBasis::Consent));
 /// // On consent, the query also asks for the child link `sub`.
 /// let asked = request.dcql_query.credentials[0].claims.as_ref().map(|c| c.len());
 /// assert_eq!(asked, Some(2));
@@ -152,7 +154,7 @@ impl<'a> RequestBuilder<'a> {
             .verifier(&self.verifier)
             .ok_or_else(|| TrustListError::VerifierNotListed { did: self.verifier.to_string() })?;
         let registered = registration.purpose(&self.purpose_code);
-        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_credential::oid4vp::LocalizedText {
+        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_credential::LocalizedText {
             nl: self.purpose_code.clone(),
             en: self.purpose_code.clone(),
         });
@@ -197,10 +199,10 @@ impl<'a> RequestBuilder<'a> {
         for set in self.credential_sets {
             dcql = dcql.credential_set(set);
         }
-        let state = self.state.unwrap_or_else(schooltas_credential::oid4vp::random_nonce);
-        let mut request = AuthorizationRequest::new(&self.verifier, self.response_uri, nonce, dcql.build()?)
-            .with_state(state)
-            .with_schooltas(extension);
+        let state = self.state.unwrap_or_else(schooltas_oid4vc::oid4vp::random_nonce);
+        let request =
+            AuthorizationRequest::new(&self.verifier, self.response_uri, nonce, dcql.build()?).with_state(state);
+        let mut request = extension.apply(request)?;
         for data in &self.transaction_data {
             request = request.with_transaction_data(data)?;
         }

@@ -1,10 +1,11 @@
 //! A verifier service: issues signed requests, remembers them by nonce (bounded, single use),
 //! verifies the responses, records consents with their evidence and applies withdrawals.
 
-use schooltas_credential::consent::UnverifiedWithdrawal;
-use schooltas_credential::oid4vp::{AuthorizationRequest, AuthorizationResponse, LegalBasis};
+use schooltas_credential::consent::{self, UnverifiedWithdrawal};
+use schooltas_credential::{LegalBasis, SchooltasExtension};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_oid4vc::oid4vp::AuthorizationRequest;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -75,7 +76,7 @@ impl Verifier {
 
     /// `decentralized_identifier:<did>`: the OpenID4VP client id and key-binding audience.
     pub fn client_id(&self) -> String {
-        format!("{}{}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX, self.did)
+        format!("{}{}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX, self.did)
     }
 
     /// Where wallets post responses.
@@ -159,8 +160,8 @@ impl Verifier {
         if !verdict.is_accepted() {
             return Err(Error::InvalidRecord { reason: "only an accepted response gives consent" });
         }
-        let extension =
-            request.schooltas.as_ref().ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
+        let extension = SchooltasExtension::from_request(request)?
+            .ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
         // The bases the pipeline established (the stricter of the request's and the
         // registration's), not the request's own statement.
         let consent_queries: Vec<&str> = verdict
@@ -267,9 +268,9 @@ impl Verifier {
 /// request, which then verifies everything).
 fn claimed_nonce(body: &str) -> std::result::Result<String, String> {
     let response = if body.trim_start().starts_with('{') {
-        AuthorizationResponse::from_json(body)
+        consent::response_from_json(body)
     } else {
-        AuthorizationResponse::from_form(body)
+        consent::response_from_form(body)
     }
     .map_err(|e| e.to_string())?;
     let presentation = response.vp_token.values().flatten().next().ok_or("the response holds no presentation")?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use schooltas_credential::oid4vp::LegalBasis;
+use schooltas_credential::LegalBasis;
 use schooltas_did::{Signer, SigningKey};
 use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, LegalBasis, LocalizedText, TransactionData,
-    transaction_data_hash,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
+use schooltas_credential::{LegalBasis, LocalizedText};
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, CredentialQuery, TransactionData, transaction_data_hash,
+};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_status_list::{
@@ -201,12 +201,14 @@ fn present(
 }
 
 fn body(presentation: &str, state: Option<&str>, approval: Option<String>) -> String {
-    AuthorizationResponse {
-        vp_token: BTreeMap::from([("enrolment".to_owned(), vec![presentation.to_owned()])]),
-        state: state.map(str::to_owned),
-        guardian_approval: approval,
+    let response = AuthorizationResponse::new(
+        BTreeMap::from([("enrolment".to_owned(), vec![presentation.to_owned()])]),
+        state.map(str::to_owned),
+    );
+    match approval {
+        Some(approval) => schooltas_credential::consent::with_guardian_approval(response, approval).to_form(),
+        None => response.to_form(),
     }
-    .to_form()
 }
 
 const ASKED: [&str; 4] = ["group", "given_name", "sub", "age_over_16"];

@@ -4,9 +4,9 @@
 //! `Error::WithdrawalNotByConsenter`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use schooltas_credential::LegalBasis;
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::consent::{ApprovedPresentation, ConsentError, ConsentWithdrawal, GuardianApproval};
-use schooltas_credential::oid4vp::LegalBasis;
 use schooltas_did::{Did, PublicKey, Signer, SigningKey, did_key};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};

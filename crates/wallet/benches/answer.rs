@@ -13,12 +13,10 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion};
 use schooltas_credential::catalog::Catalog;
 use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis,
-    LocalizedText, Purpose, SchooltasExtension,
-};
 use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
+use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, DcqlQuery};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
 use schooltas_wallet::receive::{CREDENTIAL_KIND, StoredCredential};
@@ -194,7 +192,7 @@ fn request_uri(verifier: &SigningKey) -> (String, AuthorizationRequest) {
     let request = AuthorizationRequest::new(
         &did,
         "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         dcql,
     )
     .with_state("session-81f2a")
@@ -208,7 +206,8 @@ fn request_uri(verifier: &SigningKey) -> (String, AuthorizationRequest) {
         },
         LegalBasis::Consent,
         365,
-    ));
+    ))
+    .unwrap();
     let jwt = request.sign(verifier, &kid_of(&did), NOW, 600).unwrap();
     (AuthorizationRequestUri::ByValue { client_id: request.client_id.clone(), request_jwt: jwt }.to_uri(), request)
 }
@@ -270,7 +269,7 @@ fn bench(c: &mut Criterion) {
     };
     let request_input_len = jwt.rfind('.').unwrap();
     let body = answer(&wallet, &uri, &verifiers);
-    let response = AuthorizationResponse::from_form(&body).unwrap();
+    let response = schooltas_credential::consent::response_from_form(&body).unwrap();
     let presentation = &response.vp_token["enrolment"][0];
     let kb_jwt = presentation.rsplit('~').next().unwrap();
     let kb_input_len = kb_jwt.rfind('.').unwrap();

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use schooltas_credential::consent::ConsentWithdrawal;
-use schooltas_credential::oid4vp::{AuthorizationRequest, Purpose};
+use schooltas_credential::{Purpose, SchooltasExtension};
 use schooltas_did::SigningKey;
+use schooltas_oid4vc::oid4vp::AuthorizationRequest;
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogEvent};
@@ -130,7 +131,7 @@ pub(crate) fn record_for(
     on_behalf_of: Option<String>,
     now: i64,
 ) -> Result<ConsentGiven> {
-    let purpose = request.schooltas.as_ref().map(|e| e.purpose.clone()).ok_or(Error::MissingPurpose)?;
+    let purpose = SchooltasExtension::from_request(request)?.map(|e| e.purpose).ok_or(Error::MissingPurpose)?;
     let consent = ConsentGiven {
         id: crate::request::random_id(),
         verifier: request.client_id.clone(),

@@ -13,8 +13,9 @@ use serde_json::Value;
 use schooltas_credential::catalog::REPRESENTATION_CLAIMS;
 use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, Purpose, transaction_data_hash};
+use schooltas_credential::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_did::{Did, SigningKey};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, transaction_data_hash};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
 
@@ -227,7 +228,7 @@ impl Wallet {
         let trusted = verifiers.trust_list.at(now)?;
         let registration =
             trusted.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
-        let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
+        let extension = SchooltasExtension::from_request(&verified_request)?.ok_or(Error::MissingPurpose)?;
         // The parent's wallet applies the registered basis itself, as the child's did.
         policy::check_legal_basis(registration, &verified_request, &extension)?;
         let guardianship = self.guardianship_for(&request.child_id, now)?;

@@ -11,13 +11,13 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use schooltas_credential::catalog::Catalog;
-use schooltas_credential::oid4vci::proof::sign_proof;
-use schooltas_credential::oid4vci::{
+use schooltas_did::jws::Header;
+use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
+use schooltas_oid4vc::oid4vci::proof::sign_proof;
+use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
-use schooltas_did::jws::Header;
-use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
 use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_status_list::StatusListCache;
 use zeroize::Zeroizing;
@@ -174,7 +174,7 @@ impl Receiver<'_> {
             let proofs = keys
                 .iter()
                 .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
-                .collect::<schooltas_credential::Result<Vec<_>>>()?;
+                .collect::<schooltas_oid4vc::Result<Vec<_>>>()?;
             let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
             let answer = self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?;
             let response = CredentialResponse::from_json(&answer.map_err(issuer_refused)?)?;

@@ -23,13 +23,16 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use schooltas_credential::catalog::{Catalog, Language};
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, LegalBasis, Purpose,
-    REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
-};
+use schooltas_credential::consent;
 use schooltas_credential::trust_list::{OverAsking, VerifiedTrustList};
-use schooltas_credential::{ClaimPath, form};
+use schooltas_credential::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_did::{Resolver, SigningKey};
+use schooltas_oid4vc::form;
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, REGISTERED_CLAIMS,
+    TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
+};
+use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
 
 use crate::consents::{self, Approver};
@@ -386,7 +389,7 @@ impl Wallet {
     pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
         let (request_object, request) = match read_request(uri, verifiers, now) {
             Err(Error::VerifierNotRegistered { did }) => {
-                let client_id = format!("{}{did}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX);
+                let client_id = format!("{}{did}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX);
                 self.log_refusal(&client_id, "the verifier is not registered in the trust list", now)?;
                 return Err(Error::VerifierNotRegistered { did });
             }
@@ -404,7 +407,7 @@ impl Wallet {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
             return Err(Error::VerifierNotRegistered { did: did.to_string() });
         };
-        let Some(extension) = request.schooltas.clone() else {
+        let Some(extension) = SchooltasExtension::from_request(&request)? else {
             self.log_refusal(&request.client_id, "the request states no purpose and legal basis", now)?;
             return Err(Error::MissingPurpose);
         };
@@ -587,8 +590,7 @@ impl Wallet {
             return Ok(Outcome::AwaitGuardian(request));
         }
 
-        let response =
-            AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
+        let response = AuthorizationResponse::new(vp_token, pending.request.state.clone());
         pending.stage = Stage::Answered;
         let before = self.vault.write_generation(CREDENTIAL_KIND);
         self.vault.transaction(|tx| {
@@ -634,8 +636,10 @@ impl Wallet {
             }
             GuardianAnswer::Approved { approval, .. } => approval.clone(),
         };
-        let response =
-            AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: Some(approval) };
+        let response = consent::with_guardian_approval(
+            AuthorizationResponse::new(vp_token, pending.request.state.clone()),
+            approval,
+        );
         pending.stage = Stage::Answered;
         let approved: Vec<String> = planned.iter().flat_map(describe).collect();
         self.vault.transaction(|tx| {
@@ -792,7 +796,7 @@ impl Wallet {
     }
 
     fn log_disclosures(&self, tx: &mut VaultTx<'_>, pending: &Pending, plan: &[Planned], now: i64) -> Result<()> {
-        let extension = pending.request.schooltas.as_ref();
+        let extension = SchooltasExtension::from_request(&pending.request)?;
         for planned in plan {
             let copy = get_credential(tx, &planned.copy_id)?;
             log::append(
@@ -801,7 +805,7 @@ impl Wallet {
                 LogEvent::Disclosure {
                     request_id: pending.id.clone(),
                     verifier: pending.request.client_id.clone(),
-                    purpose: extension.map(|e| e.purpose.code.clone()).unwrap_or_default(),
+                    purpose: extension.as_ref().map(|e| e.purpose.code.clone()).unwrap_or_default(),
                     vct: copy.vct.clone(),
                     claims: planned.disclose.iter().map(dotted).collect(),
                 },
@@ -814,7 +818,7 @@ impl Wallet {
     /// young person (16+) gave alone, and the child's key in the evidence of one a parent
     /// approved.
     fn first_consent_copy(&self, pending: &Pending, plan: &[Planned]) -> Option<String> {
-        let extension = pending.request.schooltas.as_ref()?;
+        let extension = SchooltasExtension::from_request(&pending.request).ok().flatten()?;
         plan.iter().find(|p| extension.basis_for(&p.query_id) == LegalBasis::Consent).map(|p| p.copy_id.clone())
     }
 
@@ -882,7 +886,11 @@ pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Re
 pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
     let object = UnverifiedRequestObject::parse(jwt)?;
     policy::check_registered_kid(verifiers.trust_list.at(now)?, object.header().kid())?;
-    Ok(object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
+    let request = object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?;
+    // The Schooltas member is read here, before anything uses the request: a malformed one is
+    // refused as the request itself would be.
+    SchooltasExtension::from_request(&request)?;
+    Ok(request)
 }
 
 fn expect_send(outcome: Outcome) -> Result<ResponseToSend> {

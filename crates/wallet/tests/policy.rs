@@ -11,16 +11,14 @@ use common::*;
 use schooltas_credential::catalog::{Catalog, Language};
 use schooltas_credential::consent::UnverifiedWithdrawal;
 use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText,
-    SchooltasExtension,
-};
 use schooltas_credential::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList,
 };
 use schooltas_credential::{ClaimPath, Error as CredentialError};
+use schooltas_credential::{LegalBasis, LocalizedText, SchooltasExtension, SchooltasRequest};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Resolver, Signer, SigningKey};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
 use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
@@ -33,11 +31,10 @@ const NEWSLETTER_CLAIMS: [&str; 4] = ["group", "given_name", "sub", "age_over_16
 
 /// The newsletter request, hand-crafted (no request builder refuses it), stating `basis`.
 fn newsletter_stating(verifier: &Verifier, basis: LegalBasis) -> AuthorizationRequest {
-    let mut request = newsletter_request(verifier, &NEWSLETTER_CLAIMS);
-    if let Some(extension) = request.schooltas.as_mut() {
-        extension.legal_basis = basis;
-    }
-    request
+    let request = newsletter_request(verifier, &NEWSLETTER_CLAIMS);
+    let mut extension = request.schooltas().unwrap().unwrap();
+    extension.legal_basis = basis;
+    request.with_schooltas(extension).unwrap()
 }
 
 fn last_event(wallet: &Wallet) -> LogEvent {
@@ -95,8 +92,9 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: would answer alone
 
     // The request's own basis is consent, but the one query carries "public task".
-    let mut request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
-    request.schooltas.as_mut().unwrap().query_bases.insert("enrolment".into(), LegalBasis::PublicTask);
+    let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
+    let extension = request.schooltas().unwrap().unwrap().with_query_basis("enrolment", LegalBasis::PublicTask);
+    let request = request.with_schooltas(extension).unwrap();
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW),
         Err(Error::LegalBasisMismatch { stated: LegalBasis::PublicTask, registered: Some(LegalBasis::Consent), .. })
@@ -104,8 +102,10 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
 
     // A purpose the verifier is not registered for, on a basis other than consent: nothing
     // in the registration backs that basis.
-    let mut unregistered = newsletter_stating(&verifier, LegalBasis::Contract);
-    unregistered.schooltas.as_mut().unwrap().purpose = purpose("marketing", "Reclame", "Marketing");
+    let unregistered = newsletter_stating(&verifier, LegalBasis::Contract);
+    let mut extension = unregistered.schooltas().unwrap().unwrap();
+    extension.purpose = purpose("marketing", "Reclame", "Marketing");
+    let unregistered = unregistered.with_schooltas(extension).unwrap();
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&unregistered, NOW), &verifiers, NOW),
         Err(Error::LegalBasisMismatch { stated: LegalBasis::Contract, registered: None, .. })
@@ -352,7 +352,7 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
     let request = AuthorizationRequest::new(
         &rogue,
         "https://rogue.example/r",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         DcqlQuery::builder()
             .credential(CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("group")))
             .build()
@@ -362,10 +362,11 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
         purpose("newsletter", "Nieuwsbrief", "Newsletter"),
         LegalBasis::Consent,
         30,
-    ));
+    ))
+    .unwrap();
     let kid = schooltas_did::DidUrl::parse("did:web:rogue.example#key-1").unwrap();
     let jwt = request.sign(&SigningKey::from_ed25519_seed(&[88; 32]), &kid, NOW, 600).unwrap();
-    let by_value = schooltas_credential::oid4vp::AuthorizationRequestUri::ByValue {
+    let by_value = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByValue {
         client_id: request.client_id.clone(),
         request_jwt: jwt,
     }
@@ -375,7 +376,7 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
         Err(Error::VerifierNotRegistered { did }) if did == "did:web:rogue.example"
     ));
     // By reference: the request_uri is not fetched for an unregistered client_id.
-    let by_reference = schooltas_credential::oid4vp::AuthorizationRequestUri::ByReference {
+    let by_reference = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByReference {
         client_id: request.client_id.clone(),
         request_uri: "https://rogue.example/request.jwt".into(),
     }
@@ -407,7 +408,7 @@ struct UnverifiedRequest;
 
 impl UnverifiedRequest {
     fn nonce_of(request: &GuardianRequest) -> String {
-        let object = schooltas_credential::oid4vp::UnverifiedRequestObject::parse(&request.request_object).unwrap();
+        let object = schooltas_oid4vc::oid4vp::UnverifiedRequestObject::parse(&request.request_object).unwrap();
         object.verify_with_resolver(&Resolver::offline(), NOW, 60).unwrap().nonce
     }
 }
@@ -484,7 +485,7 @@ fn dossier_request(verifier: &Verifier) -> AuthorizationRequest {
     AuthorizationRequest::new(
         &verifier.did,
         "https://stedelijk.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         DcqlQuery::builder().credential(query).build().unwrap(),
     )
     .with_schooltas(SchooltasExtension::new(
@@ -492,6 +493,7 @@ fn dossier_request(verifier: &Verifier) -> AuthorizationRequest {
         LegalBasis::LegalObligation,
         730,
     ))
+    .unwrap()
 }
 
 /// An enrolment credential issued by `issuer` (a did:key school) to `child`, stored from a file.
@@ -582,7 +584,7 @@ fn a_transfer_dossier_goes_only_to_the_school_that_enrolled_the_pupil() {
     let Outcome::Send(response) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
         panic!("a legal obligation is sent after the holder's approval")
     };
-    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+    let parsed = schooltas_credential::consent::response_from_form(&response.body).unwrap();
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let verified = UnverifiedSdJwt::parse(&parsed.vp_token["dossier"][0])
         .unwrap()

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{ConsentError, GUARDIAN_APPROVAL_TYP, MAX_CONSENT_MESSAGE_LEN, check_fresh};
 use crate::date::CalendarDate;
 use crate::error::Result;
-use crate::oid4vp::LegalBasis;
+use crate::extension::LegalBasis;
 use crate::sd_jwt::{UnverifiedSdJwt, VerifiedSdJwt};
 
 const WHAT: &str = "guardian approval";

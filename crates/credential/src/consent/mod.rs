@@ -38,6 +38,8 @@
 mod approval;
 mod withdrawal;
 
+use schooltas_oid4vc::oid4vp::{AuthorizationResponse, Oid4vpError};
+
 pub use approval::{
     ApprovalContext, ApprovedPresentation, GuardianApproval, UnverifiedGuardianApproval, VerifiedGuardianApproval,
 };
@@ -51,6 +53,31 @@ pub const WITHDRAWAL_TYP: &str = "schooltas-consent-withdrawal+jwt";
 
 /// The Authorization Response parameter that carries a guardian approval next to `vp_token`.
 pub const GUARDIAN_APPROVAL_PARAMETER: &str = "guardian_approval";
+
+/// The guardian approval a response carries ([`GUARDIAN_APPROVAL_PARAMETER`]), if any. A
+/// response read with [`response_from_form`] or [`response_from_json`] keeps it; the generic
+/// readers of `schooltas-oid4vc` drop parameters nobody asked for.
+pub fn guardian_approval(response: &AuthorizationResponse) -> Option<&str> {
+    response.parameter(GUARDIAN_APPROVAL_PARAMETER)
+}
+
+/// `response` with `approval` (a signed [`GuardianApproval`]) as its
+/// [`GUARDIAN_APPROVAL_PARAMETER`].
+pub fn with_guardian_approval(response: AuthorizationResponse, approval: impl Into<String>) -> AuthorizationResponse {
+    response.with_parameter(GUARDIAN_APPROVAL_PARAMETER, approval)
+}
+
+/// Reads a `direct_post` body ([`AuthorizationResponse::from_form`]), keeping its guardian
+/// approval.
+pub fn response_from_form(body: &str) -> Result<AuthorizationResponse, Oid4vpError> {
+    AuthorizationResponse::from_form_with(body, &[GUARDIAN_APPROVAL_PARAMETER])
+}
+
+/// Reads the JSON form of a response ([`AuthorizationResponse::from_json`]), keeping its
+/// guardian approval; one that is not a string is refused.
+pub fn response_from_json(text: &str) -> Result<AuthorizationResponse, Oid4vpError> {
+    AuthorizationResponse::from_json_with(text, &[GUARDIAN_APPROVAL_PARAMETER])
+}
 
 /// The Dutch age of digital consent (UAVG art. 5): below it, a parent decides.
 pub const AGE_OF_CONSENT: u32 = 16;

@@ -42,7 +42,7 @@ impl ConsentWithdrawal {
             nonce: nonce.into(),
             purpose: purpose.into(),
             issued_at: now,
-            jti: crate::oid4vp::random_nonce(),
+            jti: schooltas_oid4vc::oid4vp::random_nonce(),
         }
     }
 

@@ -7,9 +7,9 @@ use schooltas_did::Did;
 use serde::{Deserialize, Serialize};
 
 use super::TrustListError;
-use crate::oid4vp::dcql::truncate;
-use crate::oid4vp::{LegalBasis, LocalizedText};
+use crate::extension::{LegalBasis, LocalizedText};
 use crate::sd_jwt::{ClaimPath, Vct};
+use crate::truncate;
 
 /// A trust list's content: who the operator vouches for, from `issued_at` until `expires_at`.
 ///

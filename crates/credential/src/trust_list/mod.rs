@@ -39,9 +39,8 @@
 //!
 //! ```
 //! use schooltas_sd_jwt::ClaimPath;
-//! use schooltas_credential::oid4vp::{
-//!     AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
-//! };
+//! use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+//! use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 //! use schooltas_credential::trust_list::{
 //!     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, UnverifiedTrustList,
 //!     VerifierRegistration,
@@ -85,7 +84,7 @@
 //!         Purpose { code: "newsletter".into(), text: newsletter },
 //!         LegalBasis::Consent,
 //!         365,
-//!     ));
+//!     ))?;
 //! let registration = trusted.at(now)?.verifier(&photographer).ok_or("the photographer is not listed")?;
 //! let findings = registration.over_asking(&request);
 //! assert_eq!(

@@ -10,9 +10,10 @@ use schooltas_did::Did;
 
 use super::{CurrentTrustList, RegisteredPurpose, TrustListError, VerifierRegistration};
 use crate::error::Result;
-use crate::oid4vp::dcql::truncate;
-use crate::oid4vp::{AuthorizationRequest, DcqlQuery, LegalBasis};
+use crate::extension::{LegalBasis, SchooltasExtension};
 use crate::sd_jwt::ClaimPath;
+use crate::truncate;
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, DcqlQuery};
 
 /// One way a request asks for more than the verifier is registered for.
 ///
@@ -130,14 +131,15 @@ impl VerifierRegistration {
     /// Reads the Schooltas extension (purpose, retention, legal basis per query) and the DCQL
     /// query, and checks them with [`VerifierRegistration::over_asking_query`]. Also flags a
     /// request whose `client_id` is not this verifier's DID ([`OverAsking::OtherVerifier`]),
-    /// and one without an extension ([`OverAsking::NoPurpose`]: nothing else can be checked
-    /// then).
+    /// and one without a well-formed extension ([`OverAsking::NoPurpose`]: nothing else can be
+    /// checked then).
     pub fn over_asking(&self, request: &AuthorizationRequest) -> Vec<OverAsking> {
         let mut findings = Vec::new();
         if request.client_did().ok().as_ref() != Some(&self.did) {
             findings.push(OverAsking::OtherVerifier { client_id: truncate(&request.client_id) });
         }
-        match &request.schooltas {
+        // A malformed extension states no purpose that can be checked: it counts as none.
+        match SchooltasExtension::from_request(request).ok().flatten() {
             None => findings.push(OverAsking::NoPurpose),
             Some(extension) => findings.extend(self.over_asking_query(
                 &extension.purpose.code,
@@ -182,7 +184,7 @@ impl VerifierRegistration {
 
 fn check_credential_query(
     purpose: &RegisteredPurpose,
-    query: &crate::oid4vp::CredentialQuery,
+    query: &schooltas_oid4vc::oid4vp::CredentialQuery,
     requested_basis: LegalBasis,
     findings: &mut Vec<OverAsking>,
 ) {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{TrustList, TrustListError, VerifiedTrustList};
 use crate::error::Result;
-use crate::oid4vp::dcql::truncate;
+use crate::truncate;
 
 /// The `typ` of a signed trust list.
 pub const TRUST_LIST_TYP: &str = "schooltas-trust-list+jwt";

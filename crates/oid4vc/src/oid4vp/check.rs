@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::Oid4vpError;
 use super::dcql::{ClaimsQuery, CredentialQuery, DcqlQuery};
 use super::matching::process_path;
-use crate::sd_jwt::{ClaimPath, PathElement, VerifiedSdJwt};
+use schooltas_sd_jwt::{ClaimPath, PathElement, VerifiedSdJwt};
 
 /// Top-level claims that are not requested through DCQL and are never reported as extra: they
 /// describe the credential rather than its subject.

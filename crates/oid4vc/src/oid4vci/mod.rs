@@ -9,7 +9,7 @@
 //! by `Debug`.
 //!
 //! ```
-//! use schooltas_credential::oid4vci::{CredentialOffer, CredentialOfferUri, TxCode};
+//! use schooltas_oid4vc::oid4vci::{CredentialOffer, CredentialOfferUri, TxCode};
 //! let offer = CredentialOffer::pre_authorized(
 //!     "https://delinde.example",
 //!     vec!["pupil_enrolment".into()],
@@ -20,7 +20,7 @@
 //! assert!(uri.starts_with("openid-credential-offer://?credential_offer="));
 //! let CredentialOfferUri::ByValue(parsed) = CredentialOfferUri::parse(&uri)? else { unreachable!() };
 //! assert_eq!(parsed, offer);
-//! # Ok::<(), schooltas_credential::Error>(())
+//! # Ok::<(), schooltas_oid4vc::Error>(())
 //! ```
 
 pub mod proof;

@@ -12,7 +12,7 @@ use crate::oid4vp::Oid4vpError;
 /// The form encoding of `pairs`, in order.
 ///
 /// ```
-/// use schooltas_credential::form;
+/// use schooltas_oid4vc::form;
 /// assert_eq!(form::encode(&[("a b", "x&y=z"), ("ü", "*-._~")]), "a+b=x%26y%3Dz&%C3%BC=*-._%7E");
 /// ```
 pub fn encode(pairs: &[(&str, &str)]) -> String {

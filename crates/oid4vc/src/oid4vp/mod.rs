@@ -14,93 +14,11 @@
 //! - [`form`]: strict `application/x-www-form-urlencoded`.
 //!
 //! Only `response_type=vp_token` with `response_mode=direct_post` and signed requests are
-//! supported. The Schooltas purpose, legal basis and retention travel in a private
-//! `"schooltas"` request member ([`SchooltasExtension`]).
+//! supported. Members a profile adds to the request (OpenID4VP 1.0 §5 allows them) travel in
+//! [`AuthorizationRequest::extensions`]; parameters it adds to the response in
+//! [`AuthorizationResponse::parameters`]. This crate gives them no meaning.
 //!
-//! A photographer asks for a pupil's enrolment, the wallet picks the claims, the photographer
-//! checks the answer:
-//!
-//! ```
-//! use std::collections::BTreeMap;
-//! use schooltas_sd_jwt::ClaimPath;
-//! use schooltas_credential::oid4vp::{
-//!     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis,
-//!     LocalizedText, PresentedCredential, Purpose, SchooltasExtension, UnverifiedRequestObject, WalletCredential,
-//!     random_nonce,
-//! };
-//! use schooltas_sd_jwt::{
-//!     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, SdJwtBuilder, UnverifiedSdJwt, VerifyOptions,
-//! };
-//! use schooltas_did::{Algorithm, PublicKey, Resolver, Signer, SigningKey, did_key};
-//! use serde_json::json;
-//!
-//! let now = 1_800_000_000;
-//! let vct = "https://schooltas.nl/credentials/enrolment/v1";
-//! let school = SigningKey::generate(Algorithm::EdDsa)?;
-//! let child = SigningKey::generate(Algorithm::EdDsa)?;
-//! let photographer = SigningKey::generate(Algorithm::EdDsa)?;
-//! let photographer_did = did_key::did_for(&PublicKey::Verifying(photographer.verifying_key().clone()));
-//! let kid = photographer_did.with_fragment(photographer_did.method_specific_id())?;
-//!
-//! // Verifier: a query for the group only, in a signed request object passed by value.
-//! let query = DcqlQuery::builder()
-//!     .credential(CredentialQuery::sd_jwt_vc("enrolment", [vct]).claim(ClaimPath::claim("group")))
-//!     .build()?;
-//! let nonce = random_nonce();
-//! let request = AuthorizationRequest::new(&photographer_did, "https://photo.example/response", &nonce, query.clone())
-//!     .with_schooltas(SchooltasExtension::new(
-//!         Purpose {
-//!             code: "class_photo".into(),
-//!             text: LocalizedText { nl: "Klassenfoto".into(), en: "Class photo".into() },
-//!         },
-//!         LegalBasis::Consent,
-//!         365,
-//!     ));
-//! let jwt = request.sign(&photographer, &kid, now, 300)?;
-//! let link = AuthorizationRequestUri::ByValue { client_id: request.client_id.clone(), request_jwt: jwt }.to_uri();
-//!
-//! // Wallet: parse the link, verify the request object against the verifier's DID.
-//! let AuthorizationRequestUri::ByValue { request_jwt, .. } = AuthorizationRequestUri::parse(&link)? else {
-//!     return Err("expected a request by value".into());
-//! };
-//! let received = UnverifiedRequestObject::parse(&request_jwt)?.verify_with_resolver(&Resolver::offline(), now, 60)?;
-//! assert_eq!(received.schooltas.as_ref().map(|s| s.legal_basis), Some(LegalBasis::Consent));
-//!
-//! // Wallet: the child's enrolment credential (issued earlier by the school).
-//! let claims = json!({"iss": "did:web:school.example", "vct": vct, "given_name": "Sanne", "group": "7B"});
-//! let issued = SdJwtBuilder::new(claims.as_object().cloned().unwrap_or_default())
-//!     .disclosable(ClaimPath::claim("given_name"))
-//!     .disclosable(ClaimPath::claim("group"))
-//!     .holder_key(child.verifying_key())
-//!     .issue(&school, &mut RandomSalts)?
-//!     .to_string();
-//! // The matcher sees the credential as the holder does: all claims, with the `cnf` key binding.
-//! let mut holder_view = claims.clone();
-//! holder_view["cnf"] = json!({"jwk": child.verifying_key().to_jwk()});
-//! let matched = received.dcql_query.match_credentials(&[WalletCredential::new(0, vct, &holder_view)])?;
-//! let answer = matched.answer.ok_or("cannot answer")?;
-//! assert_eq!(answer["enrolment"][0].disclose, [ClaimPath::claim("group")]);
-//! let kb = KeyBindingInput { nonce: received.nonce.clone(), audience: received.client_id.clone(), issued_at: now };
-//! let presentation = HolderSdJwt::parse(&issued)?.present(&answer["enrolment"][0].disclose, Some((&child, &kb)))?;
-//! let body = AuthorizationResponse { vp_token: BTreeMap::from([("enrolment".into(), vec![presentation])]), state: None, guardian_approval: None }
-//!     .to_form();
-//!
-//! // Verifier: read the body, verify each SD-JWT, check the answer against the query.
-//! let response = AuthorizationResponse::from_form(&body)?;
-//! let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(nonce.as_str(), request.client_id.as_str()));
-//! let mut presented = BTreeMap::new();
-//! for (id, list) in &response.vp_token {
-//!     let verified = list
-//!         .iter()
-//!         .map(|p| Ok(PresentedCredential::from_verified(&UnverifiedSdJwt::parse(p)?.verify(school.verifying_key(), &options, now)?)))
-//!         .collect::<Result<Vec<_>, schooltas_credential::Error>>()?;
-//!     presented.insert(id.clone(), verified);
-//! }
-//! let report = query.check_response(&presented)?;
-//! assert!(report.is_satisfied());
-//! assert!(report.extra_claims.is_empty()); // the given name never left the wallet
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The whole exchange is walked through in the [crate documentation](crate).
 
 mod check;
 pub(crate) mod dcql;
@@ -117,9 +35,9 @@ pub use dcql::{
 };
 pub use matching::{CredentialMatch, DcqlMatch, QueryMatch, WalletCredential};
 pub use request::{
-    AuthorizationRequest, AuthorizationRequestUri, DID_CLIENT_ID_PREFIX, LegalBasis, LocalizedText, MAX_NONCE_LEN,
-    MAX_REQUEST_OBJECT_LEN, MAX_REQUEST_URI_LEN, MIN_NONCE_LEN, Purpose, REQUEST_OBJECT_TYP, RESPONSE_MODE_DIRECT_POST,
-    RESPONSE_TYPE_VP_TOKEN, SELF_ISSUED_AUDIENCE, SchooltasExtension, UnverifiedRequestObject, random_nonce,
+    AuthorizationRequest, AuthorizationRequestUri, DID_CLIENT_ID_PREFIX, Extensions, MAX_NONCE_LEN,
+    MAX_REQUEST_OBJECT_LEN, MAX_REQUEST_URI_LEN, MIN_NONCE_LEN, REQUEST_OBJECT_TYP, RESPONSE_MODE_DIRECT_POST,
+    RESPONSE_TYPE_VP_TOKEN, SELF_ISSUED_AUDIENCE, UnverifiedRequestObject, random_nonce,
 };
 pub use response::{AuthorizationResponse, MAX_RESPONSE_LEN};
 pub use transaction_data::{
@@ -343,11 +261,12 @@ pub enum Oid4vpError {
         /// The Credential Query.
         credential_id: String,
     },
-    /// The `schooltas` extension member is malformed.
-    #[error("invalid schooltas extension: {reason}")]
-    InvalidSchooltasExtension {
-        /// What is wrong.
-        reason: &'static str,
+    /// An extension member was given a name the request models itself, refuses, or that is a
+    /// registered JWT claim ([`Extensions::insert`]).
+    #[error("{name:?} cannot be an extension member of an authorization request: the name is reserved")]
+    ReservedExtension {
+        /// The name.
+        name: String,
     },
     /// A required parameter is missing.
     #[error("the parameter {name} is missing")]
@@ -454,6 +373,12 @@ pub enum Oid4vpError {
     InvalidVpToken {
         /// What is wrong.
         reason: &'static str,
+    },
+    /// An additional response parameter the caller asked for is present but not a string.
+    #[error("invalid vp_token: {name} is not a string")]
+    ParameterNotAString {
+        /// The parameter's name (one the caller named).
+        name: String,
     },
     /// The wallet answered with an error response.
     #[error("the wallet returned the error {error:?}")]

@@ -2,14 +2,14 @@
 //! messages and of proofs of possession.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::Error;
-use schooltas_credential::oid4vci::proof::{ProofPolicy, sign_proof, verify_proof};
-use schooltas_credential::oid4vci::{
+use schooltas_did::jws::{Header, sign_compact_json};
+use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
+use schooltas_oid4vc::Error;
+use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, sign_proof, verify_proof};
+use schooltas_oid4vc::oid4vci::{
     CredentialOffer, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, Oid4vciError,
     TokenRequest, TokenResponse,
 };
-use schooltas_did::jws::{Header, sign_compact_json};
-use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;

@@ -12,7 +12,7 @@ use super::Oid4vpError;
 use super::dcql::{DcqlQuery, truncate};
 use super::form;
 use super::transaction_data::TransactionData;
-use crate::error::Result;
+use crate::Result;
 
 /// The `typ` of a request object (RFC 9101 §10.8; OpenID4VP 1.0 §5 requires it exactly).
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
@@ -69,87 +69,89 @@ pub struct AuthorizationRequest {
     /// Base64url-encoded transaction data objects (§5.1); see [`TransactionData`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transaction_data: Vec<String>,
-    /// The Schooltas extension: purpose, legal basis and retention.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schooltas: Option<SchooltasExtension>,
+    /// Members a profile adds to the request (§5), kept as JSON; see [`Extensions`].
+    #[serde(flatten)]
+    pub extensions: Extensions,
 }
 
-/// A private extension of the Authorization Request, the JSON member `"schooltas"`:
+/// The JWT claims a request object carries beside the request (RFC 7519 §4.1): read for the
+/// signature's checks, never kept as [`Extensions`].
+const REGISTERED_JWT_CLAIMS: [&str; 7] = ["iss", "aud", "iat", "exp", "nbf", "jti", "sub"];
+
+/// The members [`AuthorizationRequest`] models itself or refuses: not usable as extensions.
+const RESERVED_MEMBERS: [&str; 11] = [
+    "client_id",
+    "response_type",
+    "response_mode",
+    "response_uri",
+    "nonce",
+    "state",
+    "dcql_query",
+    "client_metadata",
+    "transaction_data",
+    // §8.2 and §5.1: refused by this library.
+    "redirect_uri",
+    "scope",
+];
+
+/// The additional top-level members of an Authorization Request: OpenID4VP 1.0 §5 lets a
+/// profile add parameters, and tells wallets to ignore the ones they do not know.
 ///
-/// ```json
-/// "schooltas": {
-///   "purpose": {"code": "newsletter", "text": {"nl": "Nieuwsbrief", "en": "Newsletter"}},
-///   "legal_basis": "consent",
-///   "retention_days": 365
-/// }
-/// ```
-///
-/// OpenID4VP 1.0 §5 allows additional request parameters and tells wallets to ignore ones they
-/// do not recognise, so other wallets are unaffected. Schooltas wallets show it to the person
-/// who decides (the consent rule) and check it against the verifier's registration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SchooltasExtension {
-    /// Why the verifier asks.
-    pub purpose: Purpose,
-    /// On what ground (AVG art. 6).
-    pub legal_basis: LegalBasis,
-    /// How long the verifier keeps what it receives, in days.
-    pub retention_days: u32,
-    /// A different legal basis for some Credential Queries, by query id (the transfer to a
-    /// secondary school asks for the advice under a legal obligation and for support needs
-    /// under consent, in one request). Queries not named here rest on `legal_basis`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub query_bases: BTreeMap<String, LegalBasis>,
-}
+/// Received requests keep every member the request does not model (registered JWT claims of
+/// the request object aside), as JSON values; their meaning is the profile's, which reads them
+/// with [`AuthorizationRequest::extension`] and refuses what it cannot use before it uses the
+/// request. The map is bounded by the request object's size ([`MAX_REQUEST_OBJECT_LEN`]); member
+/// names are unique because the request object's JSON is parsed strictly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Extensions(BTreeMap<String, Value>);
 
-impl SchooltasExtension {
-    /// An extension with one legal basis for every query.
-    pub fn new(purpose: Purpose, legal_basis: LegalBasis, retention_days: u32) -> Self {
-        SchooltasExtension { purpose, legal_basis, retention_days, query_bases: BTreeMap::new() }
+impl Extensions {
+    /// No extensions.
+    pub fn new() -> Self {
+        Extensions::default()
     }
 
-    /// Rests the Credential Query `query_id` on `basis` instead of the request's basis.
-    pub fn with_query_basis(mut self, query_id: impl Into<String>, basis: LegalBasis) -> Self {
-        self.query_bases.insert(query_id.into(), basis);
-        self
+    /// The member `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
     }
 
-    /// The legal basis of the Credential Query `query_id`.
-    pub fn basis_for(&self, query_id: &str) -> LegalBasis {
-        self.query_bases.get(query_id).copied().unwrap_or(self.legal_basis)
+    /// Sets the member `name`. Names the request models itself (`client_id`, `nonce`, …),
+    /// refuses (`redirect_uri`, `scope`) or that are registered JWT claims
+    /// (`iss`, `aud`, `iat`, `exp`, …) are refused with [`Oid4vpError::ReservedExtension`].
+    pub fn insert(&mut self, name: impl Into<String>, value: Value) -> Result<(), Oid4vpError> {
+        let name = name.into();
+        if is_reserved(&name) {
+            return Err(Oid4vpError::ReservedExtension { name: truncate(&name) });
+        }
+        self.0.insert(name, value);
+        Ok(())
+    }
+
+    /// Removes the member `name` and returns it.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name)
+    }
+
+    /// The members, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
-/// The purpose of a request: a code from the verifier's registration and a text to show.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Purpose {
-    /// The registered purpose code (`"newsletter"`).
-    pub code: String,
-    /// The text shown to the family.
-    pub text: LocalizedText,
-}
-
-/// A text in Dutch and English.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LocalizedText {
-    /// Dutch.
-    pub nl: String,
-    /// English.
-    pub en: String,
-}
-
-/// The legal basis of processing (AVG art. 6(1)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LegalBasis {
-    /// Art. 6(1)(a): consent — the parent (under 16) or the pupil must say yes.
-    Consent,
-    /// Art. 6(1)(c): a legal obligation (reporting to DUO, the *onderwijskundig rapport*).
-    LegalObligation,
-    /// Art. 6(1)(e): a task in the public interest.
-    PublicTask,
-    /// Art. 6(1)(b): a contract with the data subject.
-    Contract,
+fn is_reserved(name: &str) -> bool {
+    RESERVED_MEMBERS.contains(&name) || REGISTERED_JWT_CLAIMS.contains(&name)
 }
 
 /// 128 random bits as base64url (22 characters), from a CSPRNG: a nonce or state value that
@@ -175,7 +177,7 @@ impl AuthorizationRequest {
             dcql_query,
             client_metadata: None,
             transaction_data: Vec::new(),
-            schooltas: None,
+            extensions: Extensions::new(),
         }
     }
 
@@ -185,10 +187,15 @@ impl AuthorizationRequest {
         self
     }
 
-    /// Sets the Schooltas extension.
-    pub fn with_schooltas(mut self, extension: SchooltasExtension) -> Self {
-        self.schooltas = Some(extension);
-        self
+    /// Sets the extension member `name` (see [`Extensions::insert`] for the names refused).
+    pub fn with_extension(mut self, name: impl Into<String>, value: Value) -> Result<Self, Oid4vpError> {
+        self.extensions.insert(name, value)?;
+        Ok(self)
+    }
+
+    /// The extension member `name`, if the request has it.
+    pub fn extension(&self, name: &str) -> Option<&Value> {
+        self.extensions.get(name)
     }
 
     /// Adds a transaction data object (encoded as it will be sent).
@@ -220,8 +227,9 @@ impl AuthorizationRequest {
     /// - `state`, when present: URL-safe characters, 1 to [`MAX_NONCE_LEN`] long (§5.2);
     /// - the DCQL query is valid;
     /// - each transaction data object decodes, names only Credential Queries of the DCQL
-    ///   query, and those require holder binding (Appendix B.3.3);
-    /// - the Schooltas extension, when present, has a purpose code.
+    ///   query, and those require holder binding (Appendix B.3.3).
+    ///
+    /// What an extension member means, and so whether it is valid, is for its profile to check.
     pub fn validate(&self) -> Result<(), Oid4vpError> {
         if self.response_type != RESPONSE_TYPE_VP_TOKEN {
             return Err(Oid4vpError::UnsupportedResponseType { found: truncate(&self.response_type) });
@@ -245,16 +253,6 @@ impl AuthorizationRequest {
                 if !query.require_cryptographic_holder_binding {
                     return Err(Oid4vpError::TransactionDataWithoutHolderBinding { credential_id: id.clone() });
                 }
-            }
-        }
-        if let Some(extension) = &self.schooltas {
-            if extension.purpose.code.is_empty() {
-                return Err(Oid4vpError::InvalidSchooltasExtension { reason: "the purpose code is empty" });
-            }
-            if extension.query_bases.keys().any(|id| self.dcql_query.credential(id).is_none()) {
-                return Err(Oid4vpError::InvalidSchooltasExtension {
-                    reason: "query_bases names a credential query the DCQL query does not have",
-                });
             }
         }
         Ok(())
@@ -292,8 +290,9 @@ impl AuthorizationRequest {
         Ok(jws::sign_compact_json(&header, &claims, signer)?)
     }
 
-    /// Reads a request from request object claims and validates it. Registered JWT claims and
-    /// unknown parameters are ignored (§5).
+    /// Reads a request from request object claims and validates it. Registered JWT claims are
+    /// dropped; unknown parameters are kept as [`Extensions`], for the profile that knows them
+    /// (§5: a wallet ignores those it does not know).
     fn from_claims(mut claims: Map<String, Value>) -> Result<Self, Oid4vpError> {
         // §8.2: with direct_post, redirect_uri must not be present.
         if claims.contains_key("redirect_uri") {
@@ -302,6 +301,9 @@ impl AuthorizationRequest {
         // §5.1: dcql_query or scope, not both; this library supports only dcql_query.
         if claims.contains_key("scope") {
             return Err(Oid4vpError::ScopeNotSupported);
+        }
+        for name in REGISTERED_JWT_CLAIMS {
+            claims.remove(name);
         }
         let dcql = claims.remove("dcql_query").ok_or(Oid4vpError::MissingParameter { name: "dcql_query" })?;
         let dcql_query = DcqlQuery::from_json(&dcql)?;

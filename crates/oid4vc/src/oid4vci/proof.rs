@@ -5,14 +5,14 @@
 //! the issuer's `nonce`. The issuer binds the credential to that key.
 //!
 //! ```
-//! use schooltas_credential::oid4vci::proof::{ProofPolicy, sign_proof, verify_proof};
+//! use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, sign_proof, verify_proof};
 //! use schooltas_did::{Algorithm, Signer, SigningKey};
 //! let holder = SigningKey::generate(Algorithm::EdDsa)?;
 //! let jwt = sign_proof(&holder, "https://delinde.example", Some("n-1"), 1_800_000_000, None)?;
 //! let proof = verify_proof(&jwt, &ProofPolicy::new("https://delinde.example"), 1_800_000_005)?;
 //! assert_eq!(&proof.holder_key, holder.verifying_key());
 //! assert_eq!(proof.nonce.as_deref(), Some("n-1"));
-//! # Ok::<(), schooltas_credential::Error>(())
+//! # Ok::<(), schooltas_oid4vc::Error>(())
 //! ```
 
 use serde_json::{Map, Value};

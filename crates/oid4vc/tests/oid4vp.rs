@@ -4,15 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, ClaimValue, CredentialQuery,
-    CredentialSetQuery, DcqlQuery, LegalBasis, LocalizedText, Oid4vpError, PresentedCredential, Purpose,
-    ResponseFailure, SchooltasExtension, TransactionData, UnverifiedRequestObject, WalletCredential, form,
-    random_nonce, transaction_data_hash, transaction_data_hashes,
-};
-use schooltas_credential::{ClaimPath, Error};
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, base64url, did_key};
+use schooltas_oid4vc::Error;
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, ClaimValue, CredentialQuery,
+    CredentialSetQuery, DcqlQuery, Oid4vpError, PresentedCredential, ResponseFailure, TransactionData,
+    UnverifiedRequestObject, WalletCredential, form, random_nonce, transaction_data_hash, transaction_data_hashes,
+};
+use schooltas_sd_jwt::ClaimPath;
 use serde_json::{Value, json};
 
 const VCT: &str = "https://schooltas.nl/credentials/enrolment/v1";
@@ -738,14 +738,8 @@ fn request_for(v: &Verifier) -> AuthorizationRequest {
         .unwrap();
     AuthorizationRequest::new(&v.did, "https://school.example/oid4vp/response", random_nonce(), query)
         .with_state("session-4f1c9a")
-        .with_schooltas(SchooltasExtension::new(
-            Purpose {
-                code: "newsletter".into(),
-                text: LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() },
-            },
-            LegalBasis::Consent,
-            365,
-        ))
+        .with_extension("example_profile", json!({"purpose": "newsletter", "text": {"nl": "Nieuwsbrief"}}))
+        .unwrap()
 }
 
 fn verify(jwt: &str, now: i64) -> Result<AuthorizationRequest, Error> {
@@ -782,14 +776,17 @@ fn request_object_round_trip() {
     assert_eq!(received, request);
     assert!(received.client_id.starts_with("decentralized_identifier:did:key:"));
 
-    // The claims carry the JAR members and the Schooltas extension as documented.
+    // The claims carry the JAR members and the extension member as documented.
     let payload: Value = serde_json::from_slice(&base64url::decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert_eq!(payload["iss"], json!(v.did.as_str()));
     assert_eq!(payload["aud"], json!("https://self-issued.me/v2"));
     assert_eq!(payload["exp"], json!(NOW + 300));
     assert_eq!(payload["response_mode"], json!("direct_post"));
-    assert_eq!(payload["schooltas"]["legal_basis"], json!("consent"));
-    assert_eq!(payload["schooltas"]["purpose"]["text"]["nl"], json!("Nieuwsbrief"));
+    assert_eq!(payload["example_profile"]["purpose"], json!("newsletter"));
+    assert_eq!(payload["example_profile"]["text"]["nl"], json!("Nieuwsbrief"));
+    assert_eq!(received.extension("example_profile"), request.extension("example_profile"));
+    // The registered JWT claims are the request object's, not extensions.
+    assert!(received.extension("iss").is_none() && received.extension("exp").is_none());
 
     // verify_with with a key given directly.
     let direct = UnverifiedRequestObject::parse(&jwt)
@@ -924,12 +921,29 @@ fn redirect_uri_scope_and_audience_are_checked() {
     claims["dcql_query"]["credentials"][0]["format"] = json!("mso_mdoc");
     let jwt = sign_raw(&v.key, &good_header(&v), &claims);
     assert!(matches!(verify(&jwt, NOW), Err(Error::Oid4vp(Oid4vpError::UnsupportedFormat { .. }))));
-    // iss is ignored (§5), unknown parameters too.
+    // iss is ignored (§5); unknown parameters are kept as extensions for the profile that
+    // knows them, and change nothing else.
     let mut claims = raw_claims(&request, &v.did);
     claims["iss"] = json!("did:example:someone-else");
     claims["verifier_info"] = json!([{"format": "jwt", "data": "x"}]);
     let jwt = sign_raw(&v.key, &good_header(&v), &claims);
-    assert_eq!(verify(&jwt, NOW).unwrap(), request);
+    let mut received = verify(&jwt, NOW).unwrap();
+    assert_eq!(received.extension("verifier_info"), Some(&json!([{"format": "jwt", "data": "x"}])));
+    assert!(received.extension("iss").is_none());
+    received.extensions.remove("verifier_info");
+    assert_eq!(received, request);
+}
+
+#[test]
+fn extension_members_cannot_take_the_name_of_a_request_member() {
+    let v = verifier();
+    for name in ["client_id", "nonce", "dcql_query", "state", "redirect_uri", "scope", "iss", "exp", "aud"] {
+        let error = request_for(&v).with_extension(name, json!("x")).unwrap_err();
+        assert!(matches!(&error, Oid4vpError::ReservedExtension { name: found } if found == name), "{error}");
+    }
+    let request = request_for(&v).with_extension("other_profile", json!({"a": 1})).unwrap();
+    assert_eq!(request.extensions.len(), 2);
+    assert_eq!(request.extension("other_profile"), Some(&json!({"a": 1})));
 }
 
 // ---- Authorization request URIs and form encoding ----------------------------------------------
@@ -1077,25 +1091,40 @@ fn transaction_data_is_decoded_strictly() {
 
 #[test]
 fn response_round_trip_through_form_and_json() {
-    let response = AuthorizationResponse {
-        vp_token: BTreeMap::from([
+    let response = AuthorizationResponse::new(
+        BTreeMap::from([
             ("enrolment".to_owned(), vec!["eyJhbGciOiJFZERTQSJ9.e30.c2ln~WyJzIiwiZ3JvdXAiLCI3QiJd~kb".to_owned()]),
             ("parent".to_owned(), vec!["a~".to_owned(), "b~".to_owned()]),
         ]),
-        state: Some("session-4f1c9a".into()),
-        guardian_approval: Some("eyJ0eXAiOiJzY2hvb2x0YXMtZ3VhcmRpYW4tYXBwcm92YWwrand0In0.e30.c2ln".into()),
-    };
+        Some("session-4f1c9a".into()),
+    )
+    .with_parameter("example_approval", "eyJ0eXAiOiJleGFtcGxlLWFwcHJvdmFsK2p3dCJ9.e30.c2ln");
     let body = response.to_form();
     assert!(body.starts_with("vp_token=%7B%22enrolment%22%3A%5B%22"));
-    assert!(body.contains("&state=session-4f1c9a&guardian_approval=eyJ0eXAi"));
-    assert_eq!(AuthorizationResponse::from_form(&body).unwrap(), response);
-    assert_eq!(AuthorizationResponse::from_json(&response.to_json().to_string()).unwrap(), response);
+    assert!(body.contains("&state=session-4f1c9a&example_approval=eyJ0eXAi"));
+    let names = ["example_approval"];
+    assert_eq!(AuthorizationResponse::from_form_with(&body, &names).unwrap(), response);
+    assert_eq!(AuthorizationResponse::from_json_with(&response.to_json().to_string(), &names).unwrap(), response);
+    assert_eq!(response.parameter("example_approval").map(|a| a.starts_with("eyJ")), Some(true));
+    // A parameter nobody asked for is ignored (§8.1).
+    let plain = AuthorizationResponse::new(response.vp_token.clone(), response.state.clone());
+    assert_eq!(AuthorizationResponse::from_form(&body).unwrap(), plain);
+    assert_eq!(AuthorizationResponse::from_json(&response.to_json().to_string()).unwrap(), plain);
+    // An asked-for parameter that is not a string is refused; vp_token and state are never
+    // additional parameters.
+    let not_a_string = r#"{"vp_token":{"a":["x"]},"example_approval":7}"#;
+    assert!(matches!(
+        AuthorizationResponse::from_json_with(not_a_string, &names),
+        Err(Oid4vpError::ParameterNotAString { name }) if name == "example_approval"
+    ));
+    let shadow = plain.clone().with_parameter("state", "other").with_parameter("vp_token", "{}");
+    assert_eq!(shadow.to_form(), plain.to_form());
     assert!(response.state_matches(Some("session-4f1c9a")));
     // Debug shows ids and counts, not presentations.
     assert!(!format!("{response:?}").contains("eyJ"));
     // Unknown parameters are ignored.
     let with_extra = format!("{body}&iss=https%3A%2F%2Fwallet.example");
-    assert_eq!(AuthorizationResponse::from_form(&with_extra).unwrap(), response);
+    assert_eq!(AuthorizationResponse::from_form_with(&with_extra, &names).unwrap(), response);
 }
 
 #[test]

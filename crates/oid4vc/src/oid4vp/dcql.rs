@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Oid4vpError;
-use crate::sd_jwt::ClaimPath;
+use schooltas_sd_jwt::ClaimPath;
 
 /// The only Credential Format Identifier this library supports: IETF SD-JWT VC
 /// (OpenID4VP 1.0 Appendix B.3.1).
@@ -347,7 +347,7 @@ impl CredentialQuery {
         }
         // Appendix B.3.5: `vct_values` is a required non-empty array of type identifiers.
         let vct_values = self.meta.vct_values.as_deref().unwrap_or_default();
-        if vct_values.is_empty() || vct_values.iter().any(|v| crate::sd_jwt::Vct::new(v.as_str()).is_err()) {
+        if vct_values.is_empty() || vct_values.iter().any(|v| schooltas_sd_jwt::Vct::new(v.as_str()).is_err()) {
             return Err(Oid4vpError::MissingVctValues { credential_id: credential_id() });
         }
         if let Some(authorities) = &self.trusted_authorities

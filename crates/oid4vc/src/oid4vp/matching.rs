@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::Oid4vpError;
 use super::dcql::{ClaimsQuery, CredentialQuery, DcqlQuery};
-use crate::sd_jwt::{ClaimPath, PathElement};
+use schooltas_sd_jwt::{ClaimPath, PathElement};
 
 /// One credential the holder has, as the matcher sees it.
 #[derive(Clone, Copy)]
@@ -44,7 +44,7 @@ impl std::fmt::Debug for WalletCredential<'_> {
 pub struct CredentialMatch {
     /// The credential's handle ([`WalletCredential::handle`]).
     pub handle: usize,
-    /// The paths to pass to [`crate::sd_jwt::HolderSdJwt::present`]; empty when the query asks
+    /// The paths to pass to [`schooltas_sd_jwt::HolderSdJwt::present`]; empty when the query asks
     /// for no claims (only the mandatory parts are presented).
     pub disclose: Vec<ClaimPath>,
 }
