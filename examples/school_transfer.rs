@@ -19,11 +19,11 @@ mod support;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use schooltas::credential::LegalBasis;
-use schooltas::credential::catalog::Language;
-use schooltas::credential::trust_list::{OverAsking, RegisteredPurpose, TrustListError, VerifierRegistration};
 use schooltas::did::SigningKey;
 use schooltas::oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, CredentialSetQuery};
+use schooltas::school::LegalBasis;
+use schooltas::school::catalog::Language;
+use schooltas::school::trust_list::{OverAsking, RegisteredPurpose, TrustListError, VerifierRegistration};
 use schooltas::sd_jwt::ClaimPath;
 use schooltas::status_list::StatusListCache;
 use schooltas::verifier::{RequestBuilder, SignedRequest, VerificationContext, Verifier};
@@ -190,7 +190,7 @@ fn run() -> Result<()> {
     check(
         matches!(
             &refused,
-            Err(schooltas::credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
+            Err(schooltas::school::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
                 if findings.iter().any(|f| matches!(f, OverAsking::ClaimNotAllowed { path, .. } if *path == reading_level))
         ),
         "the app's own request builder refuses to over-ask (reading_level is not registered)",
@@ -206,8 +206,8 @@ fn run() -> Result<()> {
             schooltas::oid4vc::oid4vp::random_nonce(),
             dcql.build()?,
         );
-        let request = schooltas::credential::SchooltasExtension::new(
-            schooltas::credential::Purpose { code: "practice".into(), text: text("Oefenen", "Practice") },
+        let request = schooltas::school::SchooltasExtension::new(
+            schooltas::school::Purpose { code: "practice".into(), text: text("Oefenen", "Practice") },
             LegalBasis::Contract,
             365,
         )
@@ -289,7 +289,7 @@ fn describe(event: &LogEvent) -> String {
 
 /// A credential type's English name, or the last part of a DID.
 fn short(text: &str) -> String {
-    let catalog = schooltas::credential::catalog::Catalog::standard();
+    let catalog = schooltas::school::catalog::Catalog::standard();
     if let Some(name) = schooltas::sd_jwt::Vct::new(text.to_owned())
         .ok()
         .and_then(|vct| catalog.by_vct(&vct).map(|t| t.name().get(Language::En).to_owned()))

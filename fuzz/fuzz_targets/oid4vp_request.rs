@@ -15,12 +15,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::SchooltasExtension;
-use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, UnverifiedRequestObject};
 use schooltas_did::Resolver;
 use schooltas_fuzz::{
     NOW, bounded, expand, field, header, issuer, issuer_did, issuer_key, issuer_kid, sign_raw, split, trust_list,
 };
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, UnverifiedRequestObject};
+use schooltas_school::SchooltasExtension;
 
 fuzz_target!(|data: &[u8]| {
     let Some((mode, fields)) = split(data) else { return };

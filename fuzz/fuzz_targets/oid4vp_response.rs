@@ -8,8 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::consent;
 use schooltas_oid4vc::oid4vp::{AuthorizationResponse, TransactionData, form, transaction_data_hash};
+use schooltas_school::consent;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };

@@ -7,9 +7,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A credential, status list or catalog problem from `schooltas-credential`.
+    /// A credential, status list or catalog problem from `schooltas-school`.
     #[error(transparent)]
-    Credential(#[from] schooltas_credential::Error),
+    Credential(#[from] schooltas_school::Error),
     /// A key, JWS or DID problem from `schooltas-did`.
     #[error(transparent)]
     Did(#[from] schooltas_did::Error),

@@ -4,7 +4,6 @@
 
 mod common;
 
-use schooltas_credential::catalog::Catalog;
 use schooltas_did::{Algorithm, Signer, SigningKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{ClaimsSource, Error, Issuer, OfferPolicy};
@@ -13,6 +12,7 @@ use schooltas_oid4vc::oid4vci::{
     CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
     Oid4vciError, TokenRequest, TokenResponse,
 };
+use schooltas_school::catalog::Catalog;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use serde_json::{Map, Value, json};
 

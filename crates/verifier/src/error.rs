@@ -12,9 +12,9 @@ use crate::register::ConsentId;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A credential, status list or message problem from `schooltas-credential`.
+    /// A credential, status list or message problem from `schooltas-school`.
     #[error(transparent)]
-    Credential(#[from] schooltas_credential::Error),
+    Credential(#[from] schooltas_school::Error),
     /// A nonce was refused (unknown, expired, replayed) or the nonce store is full.
     #[error(transparent)]
     Nonce(#[from] NonceError),

@@ -1,12 +1,12 @@
 //! Building presentation requests that stay within the verifier's own registration.
 
-use schooltas_credential::trust_list::{CurrentTrustList, TrustListError};
-use schooltas_credential::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_did::{Did, DidUrl, Signer};
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
     TransactionData,
 };
+use schooltas_school::trust_list::{CurrentTrustList, TrustListError};
+use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
 
 /// Builds an OpenID4VP request: a DCQL query, the purpose (code and text from the verifier's
@@ -25,8 +25,8 @@ use schooltas_sd_jwt::ClaimPath;
 /// ```
 /// use schooltas_sd_jwt::ClaimPath;
 /// use schooltas_oid4vc::oid4vp::CredentialQuery;
-/// use schooltas_credential::{LegalBasis, LocalizedText, SchooltasRequest};
-/// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
+/// use schooltas_school::{LegalBasis, LocalizedText, SchooltasRequest};
+/// use schooltas_school::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
 /// use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};
 /// use schooltas_verifier::RequestBuilder;
 ///
@@ -60,9 +60,9 @@ use schooltas_sd_jwt::ClaimPath;
 ///     .build("n-4f0c8a7e1b2d3c5f");
 /// assert!(matches!(
 ///     refused,
-///     Err(schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { .. }))
+///     Err(schooltas_school::Error::TrustList(TrustListError::RequestExceedsRegistration { .. }))
 /// ));
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_school::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct RequestBuilder<'a> {
@@ -82,7 +82,7 @@ pub struct RequestBuilder<'a> {
 impl<'a> RequestBuilder<'a> {
     /// A request from `verifier` (its DID, as registered in `trust_list`) for the registered
     /// purpose `purpose_code`, answered at `response_uri` (https). Take `trust_list` from
-    /// [`schooltas_credential::trust_list::VerifiedTrustList::at`] for each request: an expired
+    /// [`schooltas_school::trust_list::VerifiedTrustList::at`] for each request: an expired
     /// list then refuses to build any.
     pub fn new(
         trust_list: CurrentTrustList<'a>,
@@ -148,13 +148,13 @@ impl<'a> RequestBuilder<'a> {
     }
 
     /// Builds the request with `nonce`, refusing one the registration does not allow.
-    pub fn build(self, nonce: impl Into<String>) -> schooltas_credential::Result<AuthorizationRequest> {
+    pub fn build(self, nonce: impl Into<String>) -> schooltas_school::Result<AuthorizationRequest> {
         let registration = self
             .trust_list
             .verifier(&self.verifier)
             .ok_or_else(|| TrustListError::VerifierNotListed { did: self.verifier.to_string() })?;
         let registered = registration.purpose(&self.purpose_code);
-        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_credential::LocalizedText {
+        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_school::LocalizedText {
             nl: self.purpose_code.clone(),
             en: self.purpose_code.clone(),
         });
@@ -264,7 +264,7 @@ impl SignedRequest {
         kid: &DidUrl,
         now: i64,
         lifetime: i64,
-    ) -> schooltas_credential::Result<Self> {
+    ) -> schooltas_school::Result<Self> {
         let request_object = request.sign(signer, kid, now, lifetime)?;
         Ok(SignedRequest { request, request_object })
     }

@@ -1,11 +1,11 @@
 //! A verifier service: issues signed requests, remembers them by nonce (bounded, single use),
 //! verifies the responses, records consents with their evidence and applies withdrawals.
 
-use schooltas_credential::consent::{self, UnverifiedWithdrawal};
-use schooltas_credential::{LegalBasis, SchooltasExtension};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
 use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_school::consent::{self, UnverifiedWithdrawal};
+use schooltas_school::{LegalBasis, SchooltasExtension};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -54,7 +54,7 @@ impl Verifier {
     pub fn new(signer: SigningKey, response_uri: impl Into<String>) -> Result<Self> {
         let did = did_key::did_for(&PublicKey::Verifying(signer.verifying_key().clone()));
         let fragment = did.as_str().trim_start_matches("did:key:").to_owned();
-        let kid = DidUrl::parse(&format!("{did}#{fragment}")).map_err(schooltas_credential::Error::from)?;
+        let kid = DidUrl::parse(&format!("{did}#{fragment}")).map_err(schooltas_school::Error::from)?;
         Ok(Self::with_did(signer, did, kid, response_uri))
     }
 
@@ -188,7 +188,7 @@ impl Verifier {
             verdict.subject.clone().filter(|subject| !subject.is_empty()).ok_or(Error::InvalidRecord {
                 reason: "the response names no child (sub) to record the consent for",
             })?;
-        let decoded = request.decoded_transaction_data().map_err(schooltas_credential::Error::from)?;
+        let decoded = request.decoded_transaction_data().map_err(schooltas_school::Error::from)?;
         let member =
             |name: &str| decoded.iter().find_map(|d| d.extra.get(name).and_then(Value::as_str).map(str::to_owned));
         let record = ConsentRecord {
@@ -256,7 +256,7 @@ impl Verifier {
                 // Not this key (wrong signature, or an algorithm this key does not use): try
                 // the next one. The audience and time checks come after the signature, so any
                 // other error means the key fits and the message is refused for what it says.
-                Err(schooltas_credential::Error::Did(_)) => continue,
+                Err(schooltas_school::Error::Did(_)) => continue,
                 Err(other) => return Err(other.into()),
             }
         }

@@ -37,19 +37,19 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use schooltas_credential::Error as CredentialError;
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{
-    self, AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
-};
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
-use schooltas_credential::{LegalBasis, SchooltasExtension};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, Resolver, VerifyingKey};
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ExtraClaim, PresentedCredential, transaction_data_hash,
 };
+use schooltas_school::Error as CredentialError;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{
+    self, AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
+};
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
+use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_sd_jwt::{ClaimPath, Error as SdJwtError};
 use schooltas_sd_jwt::{KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_status_list::{Error as StatusListError, StatusListCache};
@@ -417,8 +417,8 @@ fn describe_did(error: &schooltas_did::Error) -> &'static str {
     }
 }
 
-fn describe_consent(error: &schooltas_credential::consent::ConsentError) -> String {
-    use schooltas_credential::consent::ConsentError as E;
+fn describe_consent(error: &schooltas_school::consent::ConsentError) -> String {
+    use schooltas_school::consent::ConsentError as E;
     match error {
         E::Malformed { what, .. } => format!("malformed {what}"),
         E::WrongTyp { what, expected, .. } => format!("a {what} must have typ {expected}"),

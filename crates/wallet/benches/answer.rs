@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
-use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, DcqlQuery};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
 use schooltas_wallet::receive::{CREDENTIAL_KIND, StoredCredential};
@@ -269,7 +269,7 @@ fn bench(c: &mut Criterion) {
     };
     let request_input_len = jwt.rfind('.').unwrap();
     let body = answer(&wallet, &uri, &verifiers);
-    let response = schooltas_credential::consent::response_from_form(&body).unwrap();
+    let response = schooltas_school::consent::response_from_form(&body).unwrap();
     let presentation = &response.vp_token["enrolment"][0];
     let kb_jwt = presentation.rsplit('~').next().unwrap();
     let kb_input_len = kb_jwt.rfind('.').unwrap();

@@ -8,10 +8,10 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use schooltas_credential::consent::ConsentWithdrawal;
-use schooltas_credential::{Purpose, SchooltasExtension};
 use schooltas_did::SigningKey;
 use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_school::consent::ConsentWithdrawal;
+use schooltas_school::{Purpose, SchooltasExtension};
 
 use crate::error::{Error, Result};
 use crate::log::{self, LogEvent};

@@ -1,16 +1,16 @@
 //! The one error type of the wallet crate. No variant carries a claim value, a key or a
 //! passphrase.
 
-use schooltas_credential::LegalBasis;
-use schooltas_credential::catalog::Language;
+use schooltas_school::LegalBasis;
+use schooltas_school::catalog::Language;
 
 /// Everything that can go wrong in a wallet.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A credential problem from `schooltas-credential`.
+    /// A credential problem from `schooltas-school`.
     #[error(transparent)]
-    Credential(#[from] schooltas_credential::Error),
+    Credential(#[from] schooltas_school::Error),
     /// A key, JWS or DID problem from `schooltas-did`.
     #[error(transparent)]
     Did(#[from] schooltas_did::Error),
@@ -290,8 +290,8 @@ impl From<schooltas_oid4vc::oid4vp::Oid4vpError> for Error {
     }
 }
 
-impl From<schooltas_credential::trust_list::TrustListError> for Error {
-    fn from(error: schooltas_credential::trust_list::TrustListError) -> Self {
+impl From<schooltas_school::trust_list::TrustListError> for Error {
+    fn from(error: schooltas_school::trust_list::TrustListError) -> Self {
         Error::Credential(error.into())
     }
 }

@@ -1,6 +1,6 @@
 //! The parent's side of a child's request: review exactly what the child's presentations
 //! disclose, then approve (a signed guardian approval, see
-//! [`schooltas_credential::consent`]) or refuse.
+//! [`schooltas_school::consent`]) or refuse.
 //!
 //! The parent's wallet trusts nothing the child's wallet says about the request: it verifies
 //! the verifier's request object itself, looks the verifier up in the trust list, and verifies
@@ -10,12 +10,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use schooltas_credential::catalog::REPRESENTATION_CLAIMS;
-use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_did::{Did, SigningKey};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, transaction_data_hash};
+use schooltas_school::catalog::REPRESENTATION_CLAIMS;
+use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
+use schooltas_school::date::CalendarDate;
+use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
 

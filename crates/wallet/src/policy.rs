@@ -15,12 +15,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::trust_list::{CurrentTrustList, VerifierRegistration};
-use schooltas_credential::{LegalBasis, SchooltasExtension};
 use schooltas_did::Did;
 use schooltas_did::jws::CompactJws;
 use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::trust_list::{CurrentTrustList, VerifierRegistration};
+use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_sd_jwt::VerifiedSdJwt;
 
 use crate::error::{Error, Result};
@@ -215,9 +215,9 @@ fn bounded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schooltas_credential::trust_list::RegisteredPurpose;
-    use schooltas_credential::{LocalizedText, Purpose};
     use schooltas_oid4vc::oid4vp::{CredentialQuery, DcqlQuery};
+    use schooltas_school::trust_list::RegisteredPurpose;
+    use schooltas_school::{LocalizedText, Purpose};
     use schooltas_sd_jwt::ClaimPath;
 
     const ADVICE: &str = "https://schooltas.nl/credentials/school-advice/v1";

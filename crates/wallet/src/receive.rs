@@ -10,7 +10,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use schooltas_credential::catalog::Catalog;
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
 use schooltas_oid4vc::oid4vci::proof::sign_proof;
@@ -18,6 +17,7 @@ use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
+use schooltas_school::catalog::Catalog;
 use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_status_list::StatusListCache;
 use zeroize::Zeroizing;

@@ -22,16 +22,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use schooltas_credential::catalog::{Catalog, Language};
-use schooltas_credential::consent;
-use schooltas_credential::trust_list::{OverAsking, VerifiedTrustList};
-use schooltas_credential::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_did::{Resolver, SigningKey};
 use schooltas_oid4vc::form;
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, REGISTERED_CLAIMS,
     TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
 };
+use schooltas_school::catalog::{Catalog, Language};
+use schooltas_school::consent;
+use schooltas_school::trust_list::{OverAsking, VerifiedTrustList};
+use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
 

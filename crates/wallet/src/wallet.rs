@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value};
 
-use schooltas_credential::catalog::{Catalog, Language};
 use schooltas_did::SigningKey;
+use schooltas_school::catalog::{Catalog, Language};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{PathElement, Vct};
 use schooltas_status_list::StatusListCache;
@@ -19,7 +19,7 @@ use crate::vault::{Vault, VaultTx};
 /// A child's or a parent's wallet.
 ///
 /// ```
-/// use schooltas_credential::date::CalendarDate;
+/// use schooltas_school::date::CalendarDate;
 /// use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
 /// use schooltas_wallet::{AgeBand, Role, Wallet};
 ///

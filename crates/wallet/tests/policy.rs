@@ -8,17 +8,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
-use schooltas_credential::catalog::{Catalog, Language};
-use schooltas_credential::consent::UnverifiedWithdrawal;
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList,
-};
-use schooltas_credential::{ClaimPath, Error as CredentialError};
-use schooltas_credential::{LegalBasis, LocalizedText, SchooltasExtension, SchooltasRequest};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Resolver, Signer, SigningKey};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+use schooltas_school::Error as CredentialError;
+use schooltas_school::catalog::{Catalog, Language};
+use schooltas_school::consent::UnverifiedWithdrawal;
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList};
+use schooltas_school::{LegalBasis, LocalizedText, SchooltasExtension, SchooltasRequest};
+use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
@@ -308,7 +307,7 @@ fn an_unaccredited_did_web_issuer_is_refused_before_any_fetch() {
     let input = KeyBindingInput { nonce, audience: verifier.client_id(), issued_at: NOW };
     let presented = HolderSdJwt::parse(&rogue)
         .unwrap()
-        .present(&schooltas_credential_paths(&NEWSLETTER_CLAIMS), Some((&holder, &input)))
+        .present(&schooltas_school_paths(&NEWSLETTER_CLAIMS), Some((&holder, &input)))
         .unwrap();
     let mut hostile = genuine.clone();
     hostile.vp_token.insert("enrolment".into(), vec![presented]);
@@ -399,7 +398,7 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
     assert!(matches!(&refusals[0], LogEvent::RequestRefused { verifier, .. } if *verifier == request.client_id));
 }
 
-fn schooltas_credential_paths(names: &[&str]) -> Vec<ClaimPath> {
+fn schooltas_school_paths(names: &[&str]) -> Vec<ClaimPath> {
     names.iter().map(|n| ClaimPath::claim(*n)).collect()
 }
 
@@ -469,7 +468,7 @@ fn transfer_trust_list(secondary: &Verifier, primary_verifier: &Verifier) -> Ver
             .accredited_for(ENROLMENT),
     );
     list.verifiers.push(
-        schooltas_credential::trust_list::VerifierRegistration::new(secondary.did.clone(), "Het Stedelijk College")
+        schooltas_school::trust_list::VerifierRegistration::new(secondary.did.clone(), "Het Stedelijk College")
             .with_purpose(transfer.clone()),
     );
     // The primary school's own verifier is registered for the transfer too, but it is no
@@ -584,7 +583,7 @@ fn a_transfer_dossier_goes_only_to_the_school_that_enrolled_the_pupil() {
     let Outcome::Send(response) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
         panic!("a legal obligation is sent after the holder's approval")
     };
-    let parsed = schooltas_credential::consent::response_from_form(&response.body).unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let verified = UnverifiedSdJwt::parse(&parsed.vp_token["dossier"][0])
         .unwrap()
@@ -680,7 +679,7 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
 
     // A withdrawal of the confirmed consent signed with another child's key changes nothing.
     let stranger = SigningKey::from_ed25519_seed(&[123; 32]);
-    let forged = schooltas_credential::consent::ConsentWithdrawal::new(
+    let forged = schooltas_school::consent::ConsentWithdrawal::new(
         desk.client_id(),
         &open[0].request_nonce,
         "newsletter",

@@ -11,9 +11,9 @@ use schooltas_did::Did;
 use super::{CurrentTrustList, RegisteredPurpose, TrustListError, VerifierRegistration};
 use crate::error::Result;
 use crate::extension::{LegalBasis, SchooltasExtension};
-use crate::sd_jwt::ClaimPath;
 use crate::truncate;
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, DcqlQuery};
+use schooltas_sd_jwt::ClaimPath;
 
 /// One way a request asks for more than the verifier is registered for.
 ///

@@ -2,11 +2,11 @@
 //! extensions, read back typed, and refused when malformed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::{Error, LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_did::{Algorithm, PublicKey, Resolver, Signer, SigningKey, base64url, did_key};
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, CredentialQuery, DcqlQuery, Oid4vpError, UnverifiedRequestObject,
 };
+use schooltas_school::{Error, LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use serde_json::{Value, json};
 

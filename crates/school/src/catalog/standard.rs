@@ -1,7 +1,7 @@
 //! The built-in credential types (../shared/DOMAIN.md, "Credential types").
 
 use super::{ClaimDefinition, ClaimKind, CredentialType, Label, TextFormat};
-use crate::sd_jwt::{ClaimPath, PathElement, Vct};
+use schooltas_sd_jwt::{ClaimPath, PathElement, Vct};
 
 const DAY: u64 = 86_400;
 

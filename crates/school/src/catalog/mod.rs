@@ -4,7 +4,7 @@
 //! validity and status-list purpose.
 //!
 //! ```
-//! use schooltas_credential::catalog::{Catalog, Language};
+//! use schooltas_school::catalog::{Catalog, Language};
 //! use schooltas_sd_jwt::RandomSalts;
 //! use schooltas_sd_jwt::ClaimPath;
 //! use schooltas_did::{Algorithm, SigningKey};
@@ -34,7 +34,7 @@ mod standard;
 
 use serde_json::{Map, Value, json};
 
-use crate::sd_jwt::{ClaimPath, PathElement, SdJwtBuilder, Vct};
+use schooltas_sd_jwt::{ClaimPath, PathElement, SdJwtBuilder, Vct};
 
 /// Claims the issuer sets itself (JWT and SD-JWT VC registered claims); validation ignores them.
 pub const REGISTERED_CLAIMS: [&str; 9] = ["iss", "iat", "nbf", "exp", "cnf", "vct", "status", "sub", "vct#integrity"];

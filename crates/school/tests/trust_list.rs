@@ -2,15 +2,15 @@
 //! over-asking check, and one refusal per verification rule.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::Error;
-use schooltas_credential::trust_list::{
-    AccreditedIssuer, MAX_TRUST_LIST_LEN, OverAsking, RegisteredPurpose, TRUST_LIST_TYP, TrustList, TrustListError,
-    UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
-};
-use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_did::jws::{self, Header};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, base64url, did_key};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+use schooltas_school::Error;
+use schooltas_school::trust_list::{
+    AccreditedIssuer, MAX_TRUST_LIST_LEN, OverAsking, RegisteredPurpose, TRUST_LIST_TYP, TrustList, TrustListError,
+    UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
+};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use serde_json::{Value, json};
 

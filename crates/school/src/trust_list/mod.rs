@@ -40,8 +40,8 @@
 //! ```
 //! use schooltas_sd_jwt::ClaimPath;
 //! use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
-//! use schooltas_credential::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
-//! use schooltas_credential::trust_list::{
+//! use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
+//! use schooltas_school::trust_list::{
 //!     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, UnverifiedTrustList,
 //!     VerifierRegistration,
 //! };

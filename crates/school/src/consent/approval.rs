@@ -11,7 +11,7 @@ use super::{ConsentError, GUARDIAN_APPROVAL_TYP, MAX_CONSENT_MESSAGE_LEN, check_
 use crate::date::CalendarDate;
 use crate::error::Result;
 use crate::extension::LegalBasis;
-use crate::sd_jwt::{UnverifiedSdJwt, VerifiedSdJwt};
+use schooltas_sd_jwt::{UnverifiedSdJwt, VerifiedSdJwt};
 
 const WHAT: &str = "guardian approval";
 

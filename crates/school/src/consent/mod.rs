@@ -20,7 +20,7 @@
 //!   16) and names the consent by the verifier and the request nonce.
 //!
 //! ```
-//! use schooltas_credential::consent::{ApprovedPresentation, ConsentWithdrawal, UnverifiedWithdrawal};
+//! use schooltas_school::consent::{ApprovedPresentation, ConsentWithdrawal, UnverifiedWithdrawal};
 //! use schooltas_did::{Algorithm, Signer, SigningKey};
 //!
 //! let parent = SigningKey::generate(Algorithm::EdDsa)?;
@@ -32,7 +32,7 @@
 //! let checked = received.verify(parent.verifying_key(), "decentralized_identifier:did:web:school.example", 1_800_000_010, 60)?;
 //! assert_eq!(checked.purpose, "newsletter");
 //! # let _ = ApprovedPresentation { credential_query_id: String::new(), sd_hash: String::new() };
-//! # Ok::<(), schooltas_credential::Error>(())
+//! # Ok::<(), schooltas_school::Error>(())
 //! ```
 
 mod approval;

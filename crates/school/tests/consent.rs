@@ -2,15 +2,16 @@
 //! verifier checks it; every binding rule is shown to refuse a forged or changed input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::LegalBasis;
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{
+use schooltas_did::jws::{self, Header};
+use schooltas_did::{Algorithm, PublicKey, Signer, SigningKey, did_key};
+use schooltas_school::Error;
+use schooltas_school::LegalBasis;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{
     ApprovalContext, ApprovedPresentation, ConsentError, ConsentWithdrawal, GuardianApproval,
     UnverifiedGuardianApproval, UnverifiedWithdrawal, VerifiedGuardianApproval,
 };
-use schooltas_credential::{ClaimPath, Error};
-use schooltas_did::jws::{self, Header};
-use schooltas_did::{Algorithm, PublicKey, Signer, SigningKey, did_key};
+use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };
@@ -436,7 +437,7 @@ fn a_coarse_guardianship_approves_through_its_disclosed_day_and_never_on_the_six
     // A child born 2011-03-17 turns 16 on 2027-03-17; the school discloses the end of the month
     // before the birthday month (schooltas_issuer::validity): valid through 2027-02-28.
     let family = family("2027-02-28");
-    let day = |date: &str| schooltas_credential::date::CalendarDate::parse(date).unwrap().to_unix();
+    let day = |date: &str| schooltas_school::date::CalendarDate::parse(date).unwrap().to_unix();
     // The day before, and the whole disclosed day up to its last second: approved.
     for at in [day("2027-02-27") + 12 * 3600, day("2027-02-28"), day("2027-03-01") - 1] {
         let verified = approve_and_check_at(&family, at).unwrap();

@@ -2,8 +2,8 @@
 //! values in the message, the builder marks exactly the disclosable claims.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::catalog::{Catalog, CatalogError, Language};
 use schooltas_did::{Algorithm, SigningKey};
+use schooltas_school::catalog::{Catalog, CatalogError, Language};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, RandomSalts};
 use serde_json::{Map, Value, json};
@@ -213,7 +213,7 @@ fn the_representation_is_never_hidden_and_the_rest_is_disclosable() {
 
 #[test]
 fn a_custom_representation_type_cannot_make_the_representation_hideable() {
-    use schooltas_credential::catalog::{ClaimDefinition, ClaimKind, CredentialType, Label};
+    use schooltas_school::catalog::{ClaimDefinition, ClaimKind, CredentialType, Label};
     use schooltas_sd_jwt::Vct;
     let definition = |name: &str| ClaimDefinition {
         path: ClaimPath::claim(name),
@@ -278,7 +278,7 @@ fn every_sd_array_is_padded_to_the_type_size_whatever_the_optional_claims() {
             if let Some(len) = at(&minimal) {
                 assert_eq!(len, *size, "{id} at {level:?} without optional claims");
             }
-            assert_eq!(size % schooltas_credential::catalog::DIGEST_BUCKET, 0);
+            assert_eq!(size % schooltas_school::catalog::DIGEST_BUCKET, 0);
         }
         if !padding.is_empty() {
             assert_eq!(payload_of(&full.to_string())["_sd_alg"], "sha-256");

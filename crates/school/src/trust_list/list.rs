@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::TrustListError;
 use crate::extension::{LegalBasis, LocalizedText};
-use crate::sd_jwt::{ClaimPath, Vct};
 use crate::truncate;
+use schooltas_sd_jwt::{ClaimPath, Vct};
 
 /// A trust list's content: who the operator vouches for, from `issued_at` until `expires_at`.
 ///

@@ -5,7 +5,7 @@
 //! answers the one question the consent rule needs: how old is someone on a given day.
 //!
 //! ```
-//! use schooltas_credential::date::CalendarDate;
+//! use schooltas_school::date::CalendarDate;
 //!
 //! let birth = CalendarDate::parse("2012-02-29")?;
 //! // Someone born on 29 February has their birthday on 1 March in other years.
@@ -14,7 +14,7 @@
 //! assert_eq!(birth.age_on(CalendarDate::parse("2027-02-28")?), 14);
 //! assert_eq!(birth.age_on(CalendarDate::parse("2027-03-01")?), 15);
 //! assert_eq!(CalendarDate::from_unix(1_800_000_000).to_string(), "2027-01-15");
-//! # Ok::<(), schooltas_credential::date::DateError>(())
+//! # Ok::<(), schooltas_school::date::DateError>(())
 //! ```
 
 use std::fmt;
