@@ -4,8 +4,9 @@
 //! must never reach a log or telemetry through an error message. Digests, claim *names*, paths,
 //! numbers and URIs are fine.
 
-/// Everything that can go wrong while issuing, presenting or verifying credentials and
-/// status lists.
+/// Everything that can go wrong in the Schooltas profile, and every error of the crates below
+/// it, each in one place: a key or JWS problem is [`Error::Did`] whichever layer found it, an
+/// SD-JWT problem [`Error::SdJwt`], a status problem [`Error::StatusList`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

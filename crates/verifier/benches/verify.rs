@@ -299,7 +299,7 @@ fn verify_presentation(world: &World, presentation: &str, options: &VerifyOption
 /// the approval against it (which re-parses both child presentations for their `sd_hash`).
 fn verify_approval(world: &World, response: &AuthorizationResponse, options: &VerifyOptions, subject: &str) {
     let approval =
-        UnverifiedGuardianApproval::parse(schooltas_school::consent::guardian_approval(&response).unwrap()).unwrap();
+        UnverifiedGuardianApproval::parse(schooltas_school::consent::guardian_approval(response).unwrap()).unwrap();
     let guardianship = verify_presentation(world, approval.guardianship(), options);
     let presentations: Vec<(&str, &str)> =
         response.vp_token.iter().flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str()))).collect();

@@ -59,7 +59,7 @@ fn check_guardian_approval(
     resolver: &Resolver,
     now: i64,
 ) -> Result<schooltas_school::consent::VerifiedGuardianApproval, schooltas_school::Error> {
-    let jwt = schooltas_school::consent::guardian_approval(&parsed).expect("a guardian approval");
+    let jwt = schooltas_school::consent::guardian_approval(parsed).expect("a guardian approval");
     let approval = UnverifiedGuardianApproval::parse(jwt)?;
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let guardianship = UnverifiedSdJwt::parse(approval.guardianship())?.verify_with(
