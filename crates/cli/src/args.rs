@@ -154,8 +154,9 @@ pub struct PresentArgs {
     /// hidden.
     #[arg(long, value_name = "PATH")]
     pub disclose: Vec<String>,
-    /// The verifier's nonce.
-    #[arg(long, required_unless_present = "no_kb", conflicts_with = "no_kb")]
+    /// The verifier's nonce (taken as it is even when it starts with `-`, as one random
+    /// base64url nonce in 64 does).
+    #[arg(long, required_unless_present = "no_kb", conflicts_with = "no_kb", allow_hyphen_values = true)]
     pub nonce: Option<String>,
     /// The verifier (the key-binding JWT's aud).
     #[arg(long, value_name = "AUD", required_unless_present = "no_kb", conflicts_with = "no_kb")]
@@ -175,8 +176,8 @@ pub struct VerifyArgs {
     /// credential's iss DID (and header kid): did:key and did:jwk offline, did:web over HTTPS.
     #[arg(long, value_name = "PUB.jwk")]
     pub issuer_jwk: Option<PathBuf>,
-    /// The nonce the verifier gave the holder.
-    #[arg(long, required_unless_present = "no_kb", conflicts_with = "no_kb")]
+    /// The nonce the verifier gave the holder (taken as it is even when it starts with `-`).
+    #[arg(long, required_unless_present = "no_kb", conflicts_with = "no_kb", allow_hyphen_values = true)]
     pub nonce: Option<String>,
     /// This verifier's identifier (the key-binding JWT's aud).
     #[arg(long, value_name = "AUD", required_unless_present = "no_kb", conflicts_with = "no_kb")]
@@ -364,8 +365,9 @@ pub struct WalletWithdrawArgs {
     /// The wallet file.
     #[arg(long, value_name = "FILE")]
     pub wallet: PathBuf,
-    /// The consent id (see `schooltas wallet consents`).
-    #[arg(long, value_name = "ID")]
+    /// The consent id (see `schooltas wallet consents`). Ids are random base64url, so one in
+    /// 64 starts with `-`: the value is taken as it is, never as another option.
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pub consent: String,
     /// The withdrawal time, Unix seconds. Default: now.
     #[arg(long, value_name = "UNIX")]
@@ -586,4 +588,48 @@ pub struct StatusTokenArgs {
     /// Issue time (iat), Unix seconds. Default: now.
     #[arg(long, value_name = "UNIX")]
     pub iat: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, WalletCommand};
+
+    /// One random consent id in 64 starts with `-` (base64url): it must be read as the value,
+    /// not as an unknown option (a flaky CLI test found `--consent -kllib6qqjQkISAmVHEWEg`).
+    #[test]
+    fn a_consent_id_starting_with_a_hyphen_is_a_value() {
+        let cli = Cli::try_parse_from([
+            "schooltas",
+            "wallet",
+            "withdraw",
+            "--wallet",
+            "w.db",
+            "--consent",
+            "-kllib6qqjQkISAmVHEWEg",
+        ]);
+        match cli.map(|cli| cli.command) {
+            Ok(Command::Wallet(WalletCommand::Withdraw(args))) => assert_eq!(args.consent, "-kllib6qqjQkISAmVHEWEg"),
+            other => panic!("not parsed as a withdrawal: {other:?}"),
+        }
+    }
+
+    /// The same holds for a verifier's nonce given to `present` and `verify`.
+    #[test]
+    fn a_nonce_starting_with_a_hyphen_is_a_value() {
+        for command in ["present", "verify"] {
+            let mut argv = vec!["schooltas", command, "--nonce", "-n81f2", "--aud", "https://v.example"];
+            if command == "present" {
+                argv.extend(["--credential", "vc.txt", "--holder-key", "child.jwk"]);
+            }
+            let cli = Cli::try_parse_from(argv);
+            let nonce = match cli.map(|cli| cli.command) {
+                Ok(Command::Present(args)) => args.nonce,
+                Ok(Command::Verify(args)) => args.nonce,
+                other => panic!("{command}: not parsed: {other:?}"),
+            };
+            assert_eq!(nonce.as_deref(), Some("-n81f2"), "{command}");
+        }
+    }
 }

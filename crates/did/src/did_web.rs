@@ -182,6 +182,10 @@ const ACCEPT_HEADER: &str =
 
 /// A [`DocumentFetcher`] over HTTPS (rustls, with the webpki root certificates).
 ///
+/// The transport is `schooltas-did`'s cargo feature `https` (on by default). Built without
+/// it, this type is still here, so callers compile unchanged, and every fetch fails with
+/// [`Error::HttpsNotBuilt`] naming the URL; did:key and did:jwk resolve offline either way.
+///
 /// - https only; plain http only after [`dangerous_allow_http_for_loopback`](Self::dangerous_allow_http_for_loopback),
 ///   and then only to a loopback host;
 /// - the body is limited to [`MAX_DOCUMENT_LEN`] bytes ([`with_max_len`](Self::with_max_len)),
@@ -390,6 +394,7 @@ impl HttpsFetcher {
     fn describe(&self, error: NetError) -> FetchFailure {
         match error {
             NetError::ForbiddenAddress { class } => FetchFailure::Forbidden(class),
+            NetError::HttpsNotBuilt => FetchFailure::HttpsNotBuilt,
             NetError::Timeout => FetchFailure::Reason(self.timeout_reason()),
             NetError::BodyTooLarge { declared } => FetchFailure::TooLarge {
                 what: if declared.is_some() {
@@ -408,6 +413,7 @@ impl HttpsFetcher {
 enum FetchFailure {
     Reason(String),
     Forbidden(AddressClass),
+    HttpsNotBuilt,
     TooLarge { what: &'static str, len: usize },
 }
 
@@ -437,6 +443,7 @@ impl DocumentFetcher for HttpsFetcher {
             FetchFailure::Reason(reason) => fetch_error(reason),
             FetchFailure::TooLarge { what, len } => Error::TooLarge { what, len, limit: self.max_len },
             FetchFailure::Forbidden(class) => Error::ForbiddenAddress { url: for_message(url), class },
+            FetchFailure::HttpsNotBuilt => Error::HttpsNotBuilt { url: for_message(url) },
         })
     }
 }

@@ -168,6 +168,16 @@ pub enum Error {
         /// Which kind of address.
         class: crate::net::AddressClass,
     },
+    /// A URL was to be fetched, but this build has no HTTP client: `schooltas-did` was
+    /// compiled without its cargo feature `https`. Nothing was resolved or sent.
+    #[error(
+        "could not fetch {url}: this build has no HTTPS client (schooltas-did was compiled without its cargo \
+         feature \"https\"; enable it to resolve did:web)"
+    )]
+    HttpsNotBuilt {
+        /// The URL that would have been fetched (user information removed).
+        url: String,
+    },
     /// The DID document is malformed or does not belong to the DID.
     #[error("invalid DID document for {did}: {reason}")]
     InvalidDidDocument {

@@ -61,10 +61,11 @@ impl VerifyingKey {
         }
         match &self.0 {
             VerifyingInner::Ed25519(key) => {
-                let sig = ed25519_dalek::Signature::from_bytes(signature.as_bytes());
-                // verify_strict refuses non-canonical and small-order R, so a signature cannot be
-                // mauled into a second valid one (RFC 8032 §5.1.7 plus the "strict" criteria).
-                key.verify_strict(message, &sig).map_err(|_| Error::InvalidSignature)
+                // verify_strict's rules (S < L, no small-order R or A, canonical R, the
+                // cofactorless equation), so a signature cannot be mauled into a second valid
+                // one, at the cost of plain verify: R is looked up in a table instead of being
+                // decompressed (docs/decisions/0015).
+                crate::ed25519_strict::verify(key, message, signature.as_bytes()).map_err(|_| Error::InvalidSignature)
             }
             VerifyingInner::P256(key) => key.verify(message, signature),
         }

@@ -18,6 +18,18 @@
 //! - **DIDs**: [`did_key`], [`did_jwk`] (offline) and [`did_web`] (through a
 //!   [`did_web::DocumentFetcher`]), and a [`Resolver`] that turns a DID URL into a key.
 //!
+//! ## Cargo features
+//!
+//! - **`https`** (default): the HTTP client (ureq with rustls on ring) behind
+//!   [`net::GuardedClient`] and [`did_web::HttpsFetcher`]. A verifier that resolves only did:key
+//!   and did:jwk, or brings its own [`did_web::DocumentFetcher`], can turn it off
+//!   (`default-features = false`) and build without ureq, rustls and webpki-roots. The types
+//!   stay, so callers compile the same; every fetch then fails with [`Error::HttpsNotBuilt`]
+//!   ([`net::NetError::HttpsNotBuilt`] from the client), before anything is resolved or sent.
+//! - **`ring`** (part of `https`): ES256 signatures are verified with `ring`, about 4× faster
+//!   than with `p256`, which verifies them in a build without it. Both backends give the same
+//!   answer on every signature; only the speed and six crates differ (decision 0002).
+//!
 //! ```
 //! use schooltas_did::{Algorithm, DidUrl, PublicKey, Resolver, Signer, SigningKey, VerificationRelationship, did_key, jws};
 //!
@@ -47,6 +59,7 @@ pub mod did_jwk;
 pub mod did_key;
 pub mod did_web;
 mod document;
+mod ed25519_strict;
 mod error;
 mod jwk;
 pub mod jws;

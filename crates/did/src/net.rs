@@ -21,6 +21,9 @@
 //! - reports failures as [`NetError`] with fixed messages: no IP address, no TLS or I/O error
 //!   text and no server body goes back to the party that named the URL.
 //!
+//! The transport is the cargo feature `https` (on by default). Without it the types here are
+//! the same, and every fetch is [`NetError::HttpsNotBuilt`] before anything is resolved.
+//!
 //! [`GuardedClient::dangerous_allow_private_addresses`] lifts the address check, for tests
 //! against a loopback server; [`GuardedClient::with_resolver`] injects a [`NameResolver`], so
 //! tests can make a name resolve anywhere without real DNS.
@@ -30,8 +33,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver as UreqResolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+#[cfg(feature = "https")]
+mod transport;
 
 /// Why an address is never fetched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -213,6 +216,13 @@ pub enum NetError {
     /// Another failure of the HTTP exchange.
     #[error("the HTTP exchange failed")]
     Other,
+    /// `schooltas-did` was built without its cargo feature `https`, so there is no HTTP client;
+    /// nothing was resolved or sent.
+    #[error(
+        "this build has no HTTPS client: schooltas-did was compiled without its cargo feature \"https\" (enable it \
+         to fetch did:web documents, status lists or request objects)"
+    )]
+    HttpsNotBuilt,
 }
 
 /// What a server answered.
@@ -257,8 +267,14 @@ pub struct Get<'a> {
 
 /// An HTTPS client that refuses internal addresses after DNS resolution. Clones share one
 /// connection pool.
+///
+/// The transport (ureq with rustls) is the cargo feature `https`, on by default. Built without
+/// it, the client still exists, so that code holding one compiles the same, but every
+/// [`get`](Self::get) and [`fetch`](Self::fetch) fails with [`NetError::HttpsNotBuilt`] before
+/// anything is resolved or sent.
 #[derive(Clone)]
 pub struct GuardedClient {
+    #[cfg(feature = "https")]
     agent: ureq::Agent,
     user_agent: &'static str,
     resolver: Option<Arc<dyn NameResolver>>,
@@ -288,18 +304,16 @@ impl GuardedClient {
         self.allow_private
     }
 
+    /// Whether this build can fetch at all: `false` when `schooltas-did` was built without its
+    /// cargo feature `https`, and then every request fails with [`NetError::HttpsNotBuilt`].
+    pub const fn is_available() -> bool {
+        cfg!(feature = "https")
+    }
+
     fn build(user_agent: &'static str, resolver: Option<Arc<dyn NameResolver>>, allow_private: bool) -> Self {
-        let config = ureq::Agent::config_builder()
-            .https_only(true)
-            .http_status_as_error(false)
-            .max_redirects(0)
-            // A proxy resolves names itself, out of reach of the address check.
-            .proxy(None)
-            .user_agent(user_agent)
-            .build();
-        let guard = Guard { resolver: resolver.clone(), allow_private };
         GuardedClient {
-            agent: ureq::Agent::with_parts(config, DefaultConnector::new(), guard),
+            #[cfg(feature = "https")]
+            agent: transport::agent(user_agent, resolver.clone(), allow_private),
             user_agent,
             resolver,
             allow_private,
@@ -309,27 +323,18 @@ impl GuardedClient {
     /// Sends one GET and reads the answer: the body (for a 2xx status only) up to
     /// `request.max_len`, whether the server announces its length, sends it chunked, or just
     /// closes the connection.
+    ///
+    /// Without the cargo feature `https` this is always [`NetError::HttpsNotBuilt`].
     pub fn get(&self, request: &Get<'_>) -> Result<Answer, NetError> {
-        let mut builder = self.agent.get(request.url).header("Accept", request.accept);
-        let mut config = builder.config().timeout_global(Some(request.timeout));
-        if request.plain_http {
-            config = config.https_only(false);
+        #[cfg(feature = "https")]
+        {
+            transport::get(&self.agent, request)
         }
-        builder = config.build();
-        let mut response = builder.call().map_err(|e| describe(&e))?;
-        let status = response.status().as_u16();
-        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let content_type = header(ureq::http::header::CONTENT_TYPE);
-        let location = header(ureq::http::header::LOCATION);
-        if !(200..300).contains(&status) {
-            return Ok(Answer { status, content_type, location, body: Vec::new() });
+        #[cfg(not(feature = "https"))]
+        {
+            let _ = request;
+            Err(NetError::HttpsNotBuilt)
         }
-        let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
-        if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
-            return Err(NetError::BodyTooLarge { declared: Some(declared) });
-        }
-        let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
-        Ok(Answer { status, content_type, location, body })
     }
 }
 
@@ -409,12 +414,83 @@ impl NetError {
 }
 
 /// A status code with its reason phrase ("404 Not Found"), for a message: our words for the
-/// code, not the server's reason text.
+/// code (RFC 9110 §15 and the registered codes a fetch may meet), never the server's reason
+/// text.
 pub fn status_text(status: u16) -> String {
-    match ureq::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()) {
+    match reason_phrase(status) {
         Some(reason) => format!("{status} {reason}"),
         None => status.to_string(),
     }
+}
+
+/// The IANA HTTP status code registry's reason phrases (RFC 9110 §15, RFC 6585, RFC 7725,
+/// RFC 8297, RFC 4918, RFC 2774).
+const fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Payload Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
+        511 => "Network Authentication Required",
+        _ => return None,
+    })
 }
 
 /// What a fetcher needs to know of an `http(s)://` URL before fetching it: the scheme, whether
@@ -480,100 +556,6 @@ impl fmt::Debug for GuardedClient {
             .field("resolver", &self.resolver)
             .field("allow_private_addresses", &self.allow_private)
             .finish()
-    }
-}
-
-/// Maps a ureq error to a fixed message.
-fn describe(error: &ureq::Error) -> NetError {
-    match error {
-        ureq::Error::Timeout(_) => NetError::Timeout,
-        ureq::Error::HostNotFound => NetError::HostNotFound,
-        ureq::Error::ConnectionFailed => NetError::ConnectionFailed,
-        ureq::Error::BodyExceedsLimit(_) => NetError::BodyTooLarge { declared: None },
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => NetError::BadUrl,
-        ureq::Error::Tls(_) => NetError::Tls,
-        ureq::Error::Protocol(_) => NetError::ConnectionClosed,
-        ureq::Error::Io(io) => {
-            if let Some(Forbidden(class)) = io.get_ref().and_then(|inner| inner.downcast_ref::<Forbidden>()) {
-                return NetError::ForbiddenAddress { class: *class };
-            }
-            match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => NetError::ConnectionRefused,
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => NetError::Timeout,
-                std::io::ErrorKind::UnexpectedEof
-                | std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-                | std::io::ErrorKind::InvalidData => NetError::ConnectionClosed,
-                _ => NetError::ConnectionFailed,
-            }
-        }
-        // rustls errors arrive wrapped in other variants depending on the version.
-        other if other.to_string().to_ascii_lowercase().contains("tls") => NetError::Tls,
-        _ => NetError::Other,
-    }
-}
-
-/// The refusal carried out of the resolver inside an `io::Error`.
-#[derive(Debug)]
-struct Forbidden(AddressClass);
-
-impl fmt::Display for Forbidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused a {} address", self.0)
-    }
-}
-
-impl std::error::Error for Forbidden {}
-
-/// ureq's resolver step: resolve (system or injected), then vet every address. What this
-/// returns is what ureq's connector dials.
-#[derive(Debug)]
-struct Guard {
-    resolver: Option<Arc<dyn NameResolver>>,
-    allow_private: bool,
-}
-
-impl UreqResolver for Guard {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let addresses = match &self.resolver {
-            None => DefaultResolver::default().resolve(uri, config, timeout)?,
-            Some(resolver) => {
-                let host = uri.host().ok_or_else(|| ureq::Error::BadUri("no host".into()))?;
-                let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
-                let literal = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-                let found: Vec<SocketAddr> = match literal.parse::<IpAddr>() {
-                    Ok(ip) => vec![SocketAddr::new(ip, port)],
-                    Err(_) => resolver.resolve(host, port).map_err(|_| ureq::Error::HostNotFound)?,
-                };
-                let mut addresses = self.empty();
-                for address in found {
-                    // At most 16 are kept (ureq's limit); the rest are never dialled.
-                    if addresses.try_push(address).is_err() {
-                        break;
-                    }
-                }
-                if addresses.is_empty() {
-                    return Err(ureq::Error::HostNotFound);
-                }
-                addresses
-            }
-        };
-        if !self.allow_private {
-            // Refuse if ANY answer is internal: a name that mixes public and internal addresses
-            // is a rebinding attempt, not a misconfiguration to work around.
-            if let Some(class) = addresses.iter().find_map(|address| AddressClass::of(address.ip())) {
-                return Err(ureq::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    Forbidden(class),
-                )));
-            }
-        }
-        Ok(addresses)
     }
 }
 
@@ -673,6 +655,24 @@ mod tests {
         assert_eq!(HttpTarget::parse("ftp://a/"), Err(TargetRefusal::OtherScheme));
         assert_eq!(HttpTarget::parse("https://127.0.0.1@evil.example/"), Err(TargetRefusal::UserInfo));
         assert_eq!(HttpTarget::parse("https:///x"), Err(TargetRefusal::NoHost));
+    }
+
+    #[test]
+    fn status_texts_name_the_code_in_our_words() {
+        assert_eq!(status_text(404), "404 Not Found");
+        assert_eq!(status_text(308), "308 Permanent Redirect");
+        assert_eq!(status_text(599), "599");
+    }
+
+    /// The reason phrases are the ones the messages carried while they came from ureq's `http`
+    /// crate, so no message changed when the table replaced it.
+    #[cfg(feature = "https")]
+    #[test]
+    fn reason_phrases_are_the_http_crates() {
+        for code in 100..=999u16 {
+            let theirs = ureq::http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason());
+            assert_eq!(reason_phrase(code), theirs, "{code}");
+        }
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! did:web against a real HTTP/1.1 server on 127.0.0.1 (an ephemeral port, plain http through
 //! `HttpsFetcher::dangerous_allow_http_for_loopback`, internal addresses allowed through
 //! `dangerous_allow_private_addresses`), and the address check with an injected resolver.
+//! Needs the HTTPS client (cargo feature `https`); `tests/without_https.rs` covers a build
+//! without it.
+#![cfg(feature = "https")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
 
 use std::io::{Read, Write};
