@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod consents;
+pub mod copies;
 mod error;
 pub mod guardian;
 pub mod http;
+mod ids;
 pub mod log;
 mod owner;
 mod policy;
