@@ -6,9 +6,12 @@
 //! child links need only a small part of that, kept in records of kind `copy-index` (sealed
 //! like every record, so they show nothing of what the wallet holds):
 //!
-//! - one record per credential type (`vct`): every copy of that type without its SD-JWT or
-//!   key ([`IndexedCopy`]), so a DCQL query for one type reads one record, whatever else the
-//!   wallet holds;
+//! - one record per batch, its id prefixed by its type (`t.<type>.<batch>`): the batch's
+//!   copies without their SD-JWTs or keys ([`IndexedCopy`]), so a DCQL query for one type
+//!   reads that type's batches in one range scan, whatever else the wallet holds. Records stay
+//!   the size of a few copies: SQLite compares whole keys of a `WITHOUT ROWID` table's rows
+//!   while it searches, and a row of megabytes on the search path (one record per type would
+//!   be one for a type held 3,000 times) is read in full on every lookup near it;
 //! - one record per one-time child link: the copies carrying it and whether each was
 //!   presented, so spending a link marks every copy of any type that carries it;
 //! - a `meta` record: the types indexed and the digest of the credential records the index
@@ -42,6 +45,7 @@ const META_ID: &str = "meta";
 /// Domains of the blinded record ids (the prefix keeps the two kinds of records apart).
 const VCT_DOMAIN: &str = "vct";
 const LINK_DOMAIN: &str = "link";
+const BATCH_DOMAIN: &str = "batch";
 
 /// A stored credential copy: the SD-JWT VC, the private key it is bound to, and what it is.
 #[derive(Clone, Serialize, Deserialize)]
@@ -145,13 +149,14 @@ pub(crate) type LinkedCopies = BTreeMap<String, bool>;
 struct Meta {
     /// [`VaultTx::kind_digest`] of the credential records this index describes.
     covers: String,
-    /// The types indexed, by record id.
+    /// The types indexed, by the id prefix of their batch records.
     vcts: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct TypeRecord {
+struct BatchRecord {
     vct: String,
+    batch: String,
     copies: Vec<IndexedCopy>,
 }
 
@@ -191,7 +196,7 @@ pub(crate) fn is_current(tx: &mut VaultTx<'_>) -> Result<bool> {
 /// The index as it must be, in memory while one transaction changes it.
 struct Changes {
     meta: Meta,
-    types: HashMap<String, TypeRecord>,
+    batches: HashMap<String, BatchRecord>,
     links: HashMap<String, LinkedCopies>,
 }
 
@@ -204,21 +209,21 @@ impl Changes {
                 current_meta(tx)?.ok_or_else(|| corrupted("it does not match after a rebuild"))?
             }
         };
-        Ok(Changes { meta, types: HashMap::new(), links: HashMap::new() })
+        Ok(Changes { meta, batches: HashMap::new(), links: HashMap::new() })
     }
 
-    fn of_type(&mut self, tx: &mut VaultTx<'_>, vct: &str) -> Result<&mut TypeRecord> {
-        let id = type_id(tx, vct);
-        if !self.types.contains_key(&id) {
-            let record = match read::<TypeRecord>(tx, &id, "a type record")? {
-                Some(record) if record.vct == vct => record,
-                Some(_) => return Err(corrupted("a type record names another type")),
-                None => TypeRecord { vct: vct.to_owned(), copies: Vec::new() },
+    fn of_batch(&mut self, tx: &mut VaultTx<'_>, vct: &str, batch: &str) -> Result<&mut BatchRecord> {
+        let id = batch_id(tx, vct, batch);
+        if !self.batches.contains_key(&id) {
+            let record = match read::<BatchRecord>(tx, &id, "a batch record")? {
+                Some(record) if record.vct == vct && record.batch == batch => record,
+                Some(_) => return Err(corrupted("a batch record names another batch")),
+                None => BatchRecord { vct: vct.to_owned(), batch: batch.to_owned(), copies: Vec::new() },
             };
-            self.meta.vcts.insert(id.clone(), vct.to_owned());
-            self.types.insert(id.clone(), record);
+            self.meta.vcts.insert(type_id(tx, vct), vct.to_owned());
+            self.batches.insert(id.clone(), record);
         }
-        self.types.get_mut(&id).ok_or_else(|| corrupted("a type record vanished"))
+        self.batches.get_mut(&id).ok_or_else(|| corrupted("a batch record vanished"))
     }
 
     fn of_link(&mut self, tx: &mut VaultTx<'_>, link: &str) -> Result<&mut LinkedCopies> {
@@ -232,7 +237,7 @@ impl Changes {
 
     /// Adds or replaces a copy in its type record and its link record.
     fn note(&mut self, tx: &mut VaultTx<'_>, copy: &StoredCredential) -> Result<()> {
-        let record = self.of_type(tx, &copy.vct)?;
+        let record = self.of_batch(tx, &copy.vct, &copy.batch)?;
         let indexed = IndexedCopy::from(copy);
         match record.copies.iter_mut().find(|c| c.id == copy.id) {
             Some(existing) => *existing = indexed,
@@ -246,7 +251,7 @@ impl Changes {
 
     /// Writes every changed record and the `meta` naming the credential records as they now are.
     fn write(self, tx: &mut VaultTx<'_>) -> Result<()> {
-        for (id, record) in &self.types {
+        for (id, record) in &self.batches {
             tx.put(INDEX_KIND, id, &to_bytes(record)?)?;
         }
         for (id, record) in &self.links {
@@ -257,8 +262,15 @@ impl Changes {
     }
 }
 
+/// The prefix of the batch records of a type.
 fn type_id(tx: &VaultTx<'_>, vct: &str) -> String {
-    format!("t.{}", tx.blind_id(VCT_DOMAIN, vct))
+    format!("t.{}.", tx.blind_id(VCT_DOMAIN, vct))
+}
+
+/// A batch record's id: its type's prefix and the blinded batch id (batch ids are the wallet's
+/// own, but blinded they have a fixed length).
+fn batch_id(tx: &VaultTx<'_>, vct: &str, batch: &str) -> String {
+    format!("{}{}", type_id(tx, vct), tx.blind_id(BATCH_DOMAIN, batch))
 }
 
 fn link_id(tx: &VaultTx<'_>, link: &str) -> String {
@@ -297,7 +309,7 @@ pub(crate) fn rebuild(tx: &mut VaultTx<'_>) -> Result<()> {
     for (id, _) in &records {
         tx.delete(INDEX_KIND, id)?;
     }
-    let mut changes = Changes { meta: Meta::default(), types: HashMap::new(), links: HashMap::new() };
+    let mut changes = Changes { meta: Meta::default(), batches: HashMap::new(), links: HashMap::new() };
     for (id, bytes) in tx.list(CREDENTIAL_KIND)? {
         let copy: StoredCredential =
             serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("credential record {id}") })?;
@@ -311,15 +323,17 @@ pub(crate) fn rebuild(tx: &mut VaultTx<'_>) -> Result<()> {
 pub(crate) fn of_types(tx: &mut VaultTx<'_>, vcts: Option<&BTreeSet<&str>>) -> Result<Option<Vec<IndexedCopy>>> {
     let Some(meta) = current_meta(tx)? else { return Ok(None) };
     let mut out = Vec::new();
-    for (id, vct) in &meta.vcts {
+    for (prefix, vct) in &meta.vcts {
         if vcts.is_some_and(|wanted| !wanted.contains(vct.as_str())) {
             continue;
         }
-        let record: TypeRecord = read(tx, id, "a type record")?.ok_or_else(|| corrupted("a type record is missing"))?;
-        if &record.vct != vct {
-            return Err(corrupted("a type record names another type"));
+        for (_, bytes) in tx.list_prefix(INDEX_KIND, prefix)? {
+            let record: BatchRecord = serde_json::from_slice(&bytes).map_err(|_| corrupted("a batch record"))?;
+            if &record.vct != vct {
+                return Err(corrupted("a batch record names another type"));
+            }
+            out.extend(record.copies);
         }
-        out.extend(record.copies);
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Some(out))

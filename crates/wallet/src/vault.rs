@@ -1333,6 +1333,34 @@ impl VaultTx<'_> {
             .collect()
     }
 
+    /// The records of a kind whose id starts with `prefix`, by id: one range scan of the
+    /// primary key (ids are `[A-Za-z0-9._:-]`, all below `~`).
+    pub fn list_prefix(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT r.id, r.version, r.nonce, s.ciphertext FROM record r
+             LEFT JOIN sealed s ON s.kind = r.kind AND s.id = r.id
+             WHERE r.kind = ?1 AND r.id >= ?2 AND r.id < ?3 ORDER BY r.id",
+        )?;
+        let end = format!("{prefix}~");
+        let rows = statement
+            .query_map(params![kind, prefix, end], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                    row.get::<_, Option<Vec<u8>>>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        drop(statement);
+        rows.into_iter()
+            .map(|(id, version, nonce, ciphertext)| {
+                let plaintext = self.open_row(kind, &id, version, &nonce, ciphertext.as_deref())?;
+                Ok((id, plaintext))
+            })
+            .collect()
+    }
+
     /// Deletes a record; `true` if it existed.
     pub fn delete(&mut self, kind: &str, id: &str) -> Result<bool> {
         self.writable()?;
