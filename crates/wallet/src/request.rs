@@ -1168,6 +1168,20 @@ mod select_tests {
     }
 
     #[test]
+    fn copies_of_other_types_known_only_from_the_link_records_are_spent_and_count_as_consumed() {
+        // Only the asked type's copies are loaded; the support credential's copies are known
+        // from the index's link records: s0 (link L0) was presented, s1 (link L1) was not.
+        let copies = vec![copy("e0", "E", 0, Some("L0"), false), copy("e1", "E", 1, Some("L1"), false)];
+        let mut linked = linked(&copies);
+        linked.get_mut("L0").unwrap().insert("s0".into(), true);
+        linked.get_mut("L1").unwrap().insert("s1".into(), false);
+        let mut planned = plan(&["e0"]);
+        let chosen = select_copies(&copies, &linked, &mut planned);
+        assert_eq!(planned[0].copy_id, "e1", "L0 was consumed by the support copy s0");
+        assert_eq!(chosen.spent, ["e1", "s1"], "the support copy carrying L1 is spent too");
+    }
+
+    #[test]
     fn every_shared_link_spent_reuses_one_and_batches_without_links_take_their_best_copy() {
         let copies = vec![
             copy("e0", "E", 0, Some("L0"), true),
