@@ -280,6 +280,14 @@ fn bench(c: &mut Criterion, profiling: bool) {
     let wallets: Vec<(usize, Wallet)> =
         paths.iter().map(|(n, path)| (*n, open_wallet(path, Unlock::Key(&key)))).collect();
     let (largest_path, largest) = (&paths.last().unwrap().1, &wallets.iter().find(|(n, _)| *n == LARGEST).unwrap().1);
+    // The same wallet on tmpfs, where fdatasync returns at once: what an answer costs the CPU.
+    let shm = Path::new("/dev/shm");
+    let memory_dir = shm.is_dir().then(|| {
+        let dir = TempDir(shm.join(format!("schooltas-wallet-bench-{}", std::process::id())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        dir
+    });
+    let in_memory = memory_dir.as_ref().map(|dir| open_wallet(&make_wallet(&dir.0, LARGEST, &key), Unlock::Key(&key)));
 
     let verifier = SigningKey::from_ed25519_seed(&[21; 32]);
     let trust = trust_list(&did_of(&verifier));
@@ -302,6 +310,7 @@ fn bench(c: &mut Criterion, profiling: bool) {
         println!("signing inputs: request object {request_input_len} bytes, KB-JWT {kb_input_len} bytes");
         println!("credentials listed: {} batches", largest.credentials().unwrap().len());
         sub_steps(largest, &verifier, &verifiers);
+        first_answer_steps(largest_path, &key, &verifier, &verifiers);
     }
 
     // The floor: raw Ed25519 over messages as long as the real signing inputs, and one
@@ -337,6 +346,11 @@ fn bench(c: &mut Criterion, profiling: bool) {
     });
     for (n, wallet) in &wallets {
         group.bench_function(format!("answer_request_{n}_credentials"), |b| {
+            b.iter_batched(|| request_uri(&verifier).0, |uri| answer(wallet, &uri, &verifiers), BatchSize::PerIteration)
+        });
+    }
+    if let Some(wallet) = &in_memory {
+        group.bench_function(format!("answer_request_{LARGEST}_credentials_tmpfs"), |b| {
             b.iter_batched(|| request_uri(&verifier).0, |uri| answer(wallet, &uri, &verifiers), BatchSize::PerIteration)
         });
     }
@@ -379,7 +393,7 @@ fn bench(c: &mut Criterion, profiling: bool) {
     // and with the one fdatasync a durable answer waits for. Requests are signed up front so
     // that only the answer is timed.
     const ROUNDS: usize = 21;
-    let mut uris: Vec<String> = (0..2 * ROUNDS).map(|_| request_uri(&verifier).0).collect();
+    let mut uris: Vec<String> = (0..3 * ROUNDS).map(|_| request_uri(&verifier).0).collect();
     println!();
     let signatures = || {
         black_box(holder.sign(black_box(&kb_message)).unwrap());
@@ -402,7 +416,44 @@ fn bench(c: &mut Criterion, profiling: bool) {
         ROUNDS,
         1,
     );
+    if let Some(wallet) = &in_memory {
+        interleaved_ratio(
+            &format!("wallet/answer_request_{LARGEST}_credentials_tmpfs"),
+            || black_box(answer(wallet, &uris.pop().unwrap(), &verifiers)).clear(),
+            signatures,
+            ROUNDS,
+            1,
+        );
+    }
     drop(wallets);
+    drop(in_memory);
+}
+
+/// The first answer after opening, split the same way (median of 7 fresh opens).
+fn first_answer_steps(path: &Path, key: &WalletKey, verifier: &SigningKey, verifiers: &Verifiers<'_>) {
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (mut open, mut handle, mut decide) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let (uri, _) = request_uri(verifier);
+        let start = Instant::now();
+        let wallet = open_wallet(path, Unlock::Key(key));
+        open.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        let prompt = wallet.handle_request(&uri, verifiers, NOW).unwrap();
+        handle.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        black_box(wallet.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap());
+        decide.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "first answer after open (median of 7, {LARGEST} copies): open {:.2} ms, handle_request {:.2} ms, decide {:.2} ms",
+        median(open),
+        median(handle),
+        median(decide),
+    );
 }
 
 /// Times the answer's two calls once each (median of a few runs): where the time goes.
@@ -445,7 +496,9 @@ fn main() {
         .map(|n| format!("wallet/answer_request_{n}_credentials"))
         .chain([format!("wallet/first_answer_after_open_{LARGEST}_credentials")])
         .collect();
+    let tmpfs = format!("wallet/answer_request_{LARGEST}_credentials_tmpfs");
     let mut rows: Vec<Ratio<'_>> = names.iter().map(|name| Ratio { operation: name, floors: signatures }).collect();
+    rows.push(Ratio { operation: &tmpfs, floors: signatures });
     rows.extend(names.iter().map(|name| Ratio { operation: name, floors: durable }));
     print_ratios(&rows);
     if let (Some(passphrase), Some(key)) = (
