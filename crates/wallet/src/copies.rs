@@ -28,6 +28,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -154,11 +155,20 @@ struct Meta {
 }
 
 #[derive(Serialize, Deserialize)]
-struct BatchRecord {
+pub(crate) struct BatchRecord {
     vct: String,
     batch: String,
-    copies: Vec<IndexedCopy>,
+    pub(crate) copies: Vec<IndexedCopy>,
 }
+
+/// Batch records as last decrypted by this handle, by record id, each with the generation and
+/// nonce it was sealed with ([`VaultTx::versions_prefix`]): a record whose pair is unchanged
+/// is not decrypted again. No SD-JWT or key is held, only what [`IndexedCopy`] holds.
+#[derive(Default)]
+pub(crate) struct BatchCache(Mutex<HashMap<String, Cached>>);
+
+/// A cached batch record: the generation and nonce it was sealed with, and its content.
+type Cached = (i64, Vec<u8>, Arc<BatchRecord>);
 
 fn corrupted(what: &str) -> Error {
     Error::Corrupted { what: format!("the credential index ({what})") }
@@ -318,23 +328,58 @@ pub(crate) fn rebuild(tx: &mut VaultTx<'_>) -> Result<()> {
     changes.write(tx)
 }
 
-/// The copies of the credential types `vcts` (all of them if `None`), ordered by id; `None` if
-/// the index is behind the credential records (then [`rebuild`] in a write transaction).
-pub(crate) fn of_types(tx: &mut VaultTx<'_>, vcts: Option<&BTreeSet<&str>>) -> Result<Option<Vec<IndexedCopy>>> {
+/// The batch records of the credential types `vcts` (all of them if `None`); `None` if the
+/// index is behind the credential records (then [`rebuild`] in a write transaction). Records
+/// unchanged since `cache` last saw them are not decrypted again.
+pub(crate) fn batches_of(
+    tx: &mut VaultTx<'_>,
+    vcts: Option<&BTreeSet<&str>>,
+    cache: &BatchCache,
+) -> Result<Option<Vec<Arc<BatchRecord>>>> {
     let Some(meta) = current_meta(tx)? else { return Ok(None) };
     let mut out = Vec::new();
     for (prefix, vct) in &meta.vcts {
         if vcts.is_some_and(|wanted| !wanted.contains(vct.as_str())) {
             continue;
         }
-        for (_, bytes) in tx.list_prefix(INDEX_KIND, prefix)? {
-            let record: BatchRecord = serde_json::from_slice(&bytes).map_err(|_| corrupted("a batch record"))?;
-            if &record.vct != vct {
-                return Err(corrupted("a batch record names another type"));
-            }
-            out.extend(record.copies);
+        for (id, version, nonce) in tx.versions_prefix(INDEX_KIND, prefix)? {
+            let cached = cache.0.lock().unwrap_or_else(PoisonError::into_inner).get(&id).and_then(
+                |(seen_version, seen_nonce, record)| {
+                    (*seen_version == version && *seen_nonce == nonce).then(|| Arc::clone(record))
+                },
+            );
+            let record = match cached {
+                Some(record) => record,
+                None => {
+                    let record: BatchRecord =
+                        read(tx, &id, "a batch record")?.ok_or_else(|| corrupted("a batch record vanished"))?;
+                    if &record.vct != vct {
+                        return Err(corrupted("a batch record names another type"));
+                    }
+                    let record = Arc::new(record);
+                    cache
+                        .0
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(id, (version, nonce, Arc::clone(&record)));
+                    record
+                }
+            };
+            out.push(record);
         }
     }
+    Ok(Some(out))
+}
+
+/// The copies of the credential types `vcts` (all of them if `None`), ordered by id (see
+/// [`batches_of`]).
+pub(crate) fn of_types(
+    tx: &mut VaultTx<'_>,
+    vcts: Option<&BTreeSet<&str>>,
+    cache: &BatchCache,
+) -> Result<Option<Vec<IndexedCopy>>> {
+    let Some(batches) = batches_of(tx, vcts, cache)? else { return Ok(None) };
+    let mut out: Vec<IndexedCopy> = batches.iter().flat_map(|record| record.copies.iter().cloned()).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Some(out))
 }

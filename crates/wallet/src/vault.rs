@@ -35,8 +35,12 @@
 //! never touches an existing file.
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction: a crash loses nothing that was
-//! acknowledged and leaves the file openable. Reads are deferred transactions and do not take
-//! the write lock; a write that cannot get the lock within the busy timeout is [`Error::Busy`].
+//! acknowledged and leaves the file openable. [`Vault::transaction`] is synced before it
+//! returns; [`Vault::transaction_unsynced`], for records whose loss breaks no promise (a prompt
+//! shown, not answered), survives a killed process but not a power cut until the next synced
+//! commit (`docs/security/wallet-file.md`, "Durability"). Reads are deferred transactions and do
+//! not take the write lock; a write that cannot get the lock within the busy timeout is
+//! [`Error::Busy`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -1336,32 +1340,19 @@ impl VaultTx<'_> {
             .collect()
     }
 
-    /// The records of a kind whose id starts with `prefix`, by id: one range scan of the
-    /// primary key (ids are `[A-Za-z0-9._:-]`, all below `~`).
-    pub fn list_prefix(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>> {
+    /// The ids of the records of a kind whose id starts with `prefix`, with the generation that
+    /// sealed each and its nonce: what names a record's current content, read from the small
+    /// `record` rows without touching a ciphertext. A cache of decrypted records keyed on it is
+    /// fresh while the pair is unchanged (every write of a record seals it anew).
+    pub fn versions_prefix(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, i64, Vec<u8>)>> {
         let mut statement = self.tx.prepare_cached(
-            "SELECT r.id, r.version, r.nonce, s.ciphertext FROM record r
-             LEFT JOIN sealed s ON s.kind = r.kind AND s.id = r.id
-             WHERE r.kind = ?1 AND r.id >= ?2 AND r.id < ?3 ORDER BY r.id",
+            "SELECT id, version, nonce FROM record WHERE kind = ?1 AND id >= ?2 AND id < ?3 ORDER BY id",
         )?;
         let end = format!("{prefix}~");
         let rows = statement
-            .query_map(params![kind, prefix, end], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, Option<Vec<u8>>>(3)?,
-                ))
-            })?
+            .query_map(params![kind, prefix, end], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        drop(statement);
-        rows.into_iter()
-            .map(|(id, version, nonce, ciphertext)| {
-                let plaintext = self.open_row(kind, &id, version, &nonce, ciphertext.as_deref())?;
-                Ok((id, plaintext))
-            })
-            .collect()
+        Ok(rows)
     }
 
     /// Deletes a record; `true` if it existed.

@@ -37,6 +37,8 @@ pub struct Wallet {
     pub(crate) vault: Vault,
     pub(crate) owner: Owner,
     pub(crate) catalog: Catalog,
+    /// Batch records of the sealed index as last decrypted (no SD-JWTs, no keys).
+    batches: copies::BatchCache,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -68,7 +70,7 @@ impl Wallet {
     /// Makes `vault` (new and empty) the wallet of a child or a parent, with a fresh identity key.
     pub fn create(vault: Vault, role: Role, now: i64) -> Result<Wallet> {
         let owner = Owner::create(&vault, role, now)?;
-        Ok(Wallet { vault, owner, catalog: Catalog::standard() })
+        Ok(Wallet { vault, owner, catalog: Catalog::standard(), batches: copies::BatchCache::default() })
     }
 
     /// Opens the wallet in an unlocked vault. The sealed credential index is checked against
@@ -80,7 +82,7 @@ impl Wallet {
         if !vault.read(copies::is_current)? {
             vault.transaction(|tx| if copies::is_current(tx)? { Ok(()) } else { copies::rebuild(tx) })?;
         }
-        Ok(Wallet { vault, owner, catalog: Catalog::standard() })
+        Ok(Wallet { vault, owner, catalog: Catalog::standard(), batches: copies::BatchCache::default() })
     }
 
     /// Uses another catalog of credential types (the standard one by default).
@@ -107,15 +109,15 @@ impl Wallet {
     /// The indexed copies of the credential types `vcts` (every type if `None`), by id: one
     /// sealed record read per type (see [`crate::copies`]).
     pub(crate) fn copies_of(&self, vcts: Option<&BTreeSet<&str>>) -> Result<Vec<IndexedCopy>> {
-        copies::read_current(&self.vault, |tx| copies::of_types(tx, vcts))
+        copies::read_current(&self.vault, |tx| copies::of_types(tx, vcts, &self.batches))
     }
 
     /// The credentials held, one entry per batch.
     pub fn credentials(&self) -> Result<Vec<CredentialSummary>> {
         let mut out: Vec<CredentialSummary> = Vec::new();
         let mut by_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        let index = self.copies_of(None)?;
-        for copy in &index {
+        let batches = copies::read_current(&self.vault, |tx| copies::batches_of(tx, None, &self.batches))?;
+        for copy in batches.iter().flat_map(|record| record.copies.iter()) {
             if let Some(entry) = by_batch.get(copy.batch.as_str()).and_then(|at| out.get_mut(*at)) {
                 entry.copies += 1;
                 entry.unused_copies += usize::from(!copy.used);
