@@ -456,10 +456,10 @@ fn open_state(key: &WalletKey, blob: &[u8]) -> Result<State> {
 }
 
 fn read_state_blob(connection: &Connection) -> Result<Vec<u8>> {
+    // Cached statements: this runs at the start of every transaction.
     connection
-        .query_row("SELECT value FROM meta WHERE name = 'state'", [], |row| {
-            Ok(row.get_ref(0)?.as_blob().map(<[u8]>::to_vec).ok())
-        })
+        .prepare_cached("SELECT value FROM meta WHERE name = 'state'")?
+        .query_row([], |row| Ok(row.get_ref(0)?.as_blob().map(<[u8]>::to_vec).ok()))
         .optional()?
         .ok_or_else(|| tampered("the sealed state record is missing"))?
         .ok_or_else(|| tampered("the sealed state record has the wrong type"))
@@ -668,7 +668,7 @@ struct Inner {
 }
 
 fn data_version(connection: &Connection) -> Result<i64> {
-    Ok(connection.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    Ok(connection.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?)
 }
 
 /// The encrypted record store of one wallet.
@@ -940,12 +940,12 @@ impl Vault {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let Inner { connection, known } = &mut *guard;
         if durability == Durability::Unsynced {
-            connection.pragma_update(None, "synchronous", "NORMAL")?;
+            connection.prepare_cached("PRAGMA synchronous = NORMAL")?.execute([])?;
         }
         let result = self.run_in(connection, known, behavior, durability, work);
         if durability == Durability::Unsynced {
             // Back to FULL even when the transaction failed: every other write is synced.
-            connection.pragma_update(None, "synchronous", "FULL")?;
+            connection.prepare_cached("PRAGMA synchronous = FULL")?.execute([])?;
         }
         result
     }
@@ -984,7 +984,7 @@ impl Vault {
             return Ok(value);
         }
         let blob = seal_state(&self.key, &state)?;
-        tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('state', ?1)", [&blob])?;
+        tx.prepare_cached("INSERT OR REPLACE INTO meta (name, value) VALUES ('state', ?1)")?.execute([&blob])?;
         tx.commit()?;
         known.state = state;
         known.blob = blob;
