@@ -7,7 +7,7 @@
 //! like every record, so they show nothing of what the wallet holds):
 //!
 //! - one record per batch, its id prefixed by its type (`t.<type>.<batch>`): the batch's
-//!   copies without their SD-JWTs or keys ([`IndexedCopy`]), so a DCQL query for one type
+//!   copies without their SD-JWTs or keys (`IndexedCopy`), so a DCQL query for one type
 //!   reads that type's batches in one range scan, whatever else the wallet holds. Records stay
 //!   the size of a few copies: SQLite compares whole keys of a `WITHOUT ROWID` table's rows
 //!   while it searches, and a row of megabytes on the search path (one record per type would
@@ -15,16 +15,16 @@
 //! - one record per one-time child link: the copies carrying it and whether each was
 //!   presented, so spending a link marks every copy of any type that carries it;
 //! - a `meta` record: the types indexed and the digest of the credential records the index
-//!   was written for ([`VaultTx::kind_digest`]).
+//!   was written for (`VaultTx::kind_digest`).
 //!
-//! Record ids of the type and link records are keyed hashes ([`VaultTx::blind_id`]): the file
+//! Record ids of the type and link records are keyed hashes (`VaultTx::blind_id`): the file
 //! does not show which types or links the wallet holds.
 //!
 //! The index is derived data, written in the same transaction as the copies it describes
-//! ([`store`], [`mark_used`]), so it is never behind a committed copy. Should anything write
+//! (`store`, `mark_used`), so it is never behind a committed copy. Should anything write
 //! copies another way (an older version of this crate, a tool that uses the vault directly),
 //! the digest in `meta` no longer matches the records and the index is rebuilt from the copies
-//! ([`rebuild`]) before it is used: it can be slow, never wrong.
+//! (`rebuild`) before it is used: it can be slow, never wrong.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
