@@ -102,6 +102,44 @@ fn the_index_follows_each_use_and_equals_a_rebuild() {
 }
 
 #[test]
+fn opening_and_the_first_request_build_nothing_when_the_index_is_current() {
+    let dir = temp_dir("no-rebuild");
+    let path = dir.join("child.sqlite");
+    let (school, verifier, trust, resolver) = scene(35);
+    let verifiers = verifiers(&trust, &resolver);
+    drop(enrolled_child(&school, &path));
+    // Every write is one generation: an open that rebuilt the index would show as one.
+    let vault = open_vault(&path);
+    let opened = vault.generation();
+    let wallet = Wallet::open(vault).unwrap();
+    assert_eq!(wallet.vault().generation(), opened, "Wallet::open wrote to a wallet whose index is current");
+    // The first request after opening writes its prompt and log entry, and nothing else.
+    let request = newsletter_request(&verifier, &["group"]);
+    let prompt = wallet.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
+    assert_eq!(wallet.vault().generation(), opened + 1);
+    // Its answer is one more commit.
+    wallet.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap();
+    assert_eq!(wallet.vault().generation(), opened + 2);
+    drop(wallet);
+
+    // Copies written around the index: the open rebuilds it, once.
+    let vault = open_vault(&path);
+    let mut copy = stored_credentials(&vault).unwrap().remove(0);
+    copy.id = "written-around".into();
+    vault.put(CREDENTIAL_KIND, &copy.id, &serde_json::to_vec(&copy).unwrap()).unwrap();
+    drop(vault);
+    let vault = open_vault(&path);
+    let before = vault.generation();
+    let wallet = Wallet::open(vault).unwrap();
+    assert_eq!(wallet.vault().generation(), before + 1, "the open rebuilt the index in one transaction");
+    drop(wallet);
+    let vault = open_vault(&path);
+    let before = vault.generation();
+    assert_eq!(Wallet::open(vault).unwrap().vault().generation(), before, "and only once");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn copies_written_around_the_index_are_found() {
     let dir = temp_dir("around");
     let path = dir.join("child.sqlite");
