@@ -431,9 +431,8 @@ impl Wallet {
                 &self.catalog,
                 verifiers.trust_list.at(now)?,
                 &did,
-                &self.copies_of(
-                    policy::enrolment_vct(&self.catalog).as_ref().map(|v| BTreeSet::from([v.as_str()])).as_ref(),
-                )?,
+                // Only the enrolment copies (none at all if the catalog has no enrolment type).
+                &self.copies_of(Some(&policy::enrolment_vct(&self.catalog).iter().map(String::as_str).collect()))?,
                 now,
             )
         {
