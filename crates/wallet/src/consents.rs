@@ -12,11 +12,13 @@ use schooltas_credential::consent::ConsentWithdrawal;
 use schooltas_credential::oid4vp::{AuthorizationRequest, Purpose};
 use schooltas_did::SigningKey;
 
+use crate::copies::get_credential;
 use crate::error::{Error, Result};
+use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::owner::Role;
 use crate::vault::VaultTx;
-use crate::wallet::{Wallet, get_credential};
+use crate::wallet::Wallet;
 
 const CONSENT_KIND: &str = "consent";
 
@@ -132,7 +134,7 @@ pub(crate) fn record_for(
 ) -> Result<ConsentGiven> {
     let purpose = request.schooltas.as_ref().map(|e| e.purpose.clone()).ok_or(Error::MissingPurpose)?;
     let consent = ConsentGiven {
-        id: crate::request::random_id(),
+        id: random_id(),
         verifier: request.client_id.clone(),
         verifier_name: verifier_name.to_owned(),
         purpose,
