@@ -13,11 +13,13 @@ use schooltas_oid4vc::oid4vp::AuthorizationRequest;
 use schooltas_school::consent::ConsentWithdrawal;
 use schooltas_school::{Purpose, SchooltasExtension};
 
+use crate::copies::get_credential;
 use crate::error::{Error, Result};
+use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::owner::Role;
 use crate::vault::VaultTx;
-use crate::wallet::{Wallet, get_credential};
+use crate::wallet::Wallet;
 
 const CONSENT_KIND: &str = "consent";
 
@@ -133,7 +135,7 @@ pub(crate) fn record_for(
 ) -> Result<ConsentGiven> {
     let purpose = SchooltasExtension::from_request(request)?.map(|e| e.purpose).ok_or(Error::MissingPurpose)?;
     let consent = ConsentGiven {
-        id: crate::request::random_id(),
+        id: random_id(),
         verifier: request.client_id.clone(),
         verifier_name: verifier_name.to_owned(),
         purpose,

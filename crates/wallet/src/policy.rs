@@ -23,13 +23,18 @@ use schooltas_school::trust_list::{CurrentTrustList, VerifierRegistration};
 use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_sd_jwt::VerifiedSdJwt;
 
+use crate::copies::IndexedCopy;
 use crate::error::{Error, Result};
-use crate::wallet::IndexedCopy;
 
 /// The catalog id of the transfer dossier (onderwijskundig rapport).
 pub(crate) const TRANSFER_DOSSIER: &str = "transfer_dossier";
 /// The catalog id of the enrolment credential.
 pub(crate) const PUPIL_ENROLMENT: &str = "pupil_enrolment";
+
+/// The type of the pupil enrolment credential in `catalog`, if it has one.
+pub(crate) fn enrolment_vct(catalog: &Catalog) -> Option<String> {
+    catalog.get(PUPIL_ENROLMENT).map(|t| t.vct().as_str().to_owned())
+}
 
 /// Checks each credential query's stated legal basis against the verifier's registration.
 ///
