@@ -14,10 +14,11 @@ mod support;
 
 use std::process::ExitCode;
 
-use schooltas::credential::catalog::Language;
-use schooltas::credential::oid4vp::{CredentialQuery, LegalBasis, TransactionData};
-use schooltas::credential::trust_list::{RegisteredPurpose, VerifierRegistration};
 use schooltas::did::SigningKey;
+use schooltas::oid4vc::oid4vp::{CredentialQuery, TransactionData};
+use schooltas::school::LegalBasis;
+use schooltas::school::catalog::Language;
+use schooltas::school::trust_list::{RegisteredPurpose, VerifierRegistration};
 use schooltas::status_list::StatusListCache;
 use schooltas::verifier::register::{ConsentRegister, SqliteConsentStore, UseAnswer, UseQuery};
 use schooltas::verifier::{Check, RequestBuilder, VerificationContext, Verifier};
@@ -77,7 +78,7 @@ fn run() -> Result<()> {
                    "given_name": given_name, "family_name": "de Vries", "birth_date": birth_date,
                    "age_over_12": birth_date < "2015-01-15", "age_over_16": false}),
         )?;
-        let sixteenth = schooltas::credential::date::CalendarDate::parse(birth_date)?.anniversary(16);
+        let sixteenth = schooltas::school::date::CalendarDate::parse(birth_date)?.anniversary(16);
         school.register(
             subject,
             "guardianship",

@@ -19,10 +19,11 @@ mod support;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use schooltas::credential::catalog::Language;
-use schooltas::credential::oid4vp::{AuthorizationRequest, CredentialQuery, CredentialSetQuery, LegalBasis};
-use schooltas::credential::trust_list::{OverAsking, RegisteredPurpose, TrustListError, VerifierRegistration};
 use schooltas::did::SigningKey;
+use schooltas::oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, CredentialSetQuery};
+use schooltas::school::LegalBasis;
+use schooltas::school::catalog::Language;
+use schooltas::school::trust_list::{OverAsking, RegisteredPurpose, TrustListError, VerifierRegistration};
 use schooltas::sd_jwt::ClaimPath;
 use schooltas::status_list::StatusListCache;
 use schooltas::verifier::{RequestBuilder, SignedRequest, VerificationContext, Verifier};
@@ -189,27 +190,28 @@ fn run() -> Result<()> {
     check(
         matches!(
             &refused,
-            Err(schooltas::credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
+            Err(schooltas::school::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
                 if findings.iter().any(|f| matches!(f, OverAsking::ClaimNotAllowed { path, .. } if *path == reading_level))
         ),
         "the app's own request builder refuses to over-ask (reading_level is not registered)",
     )?;
     let sneaky = |with_dyslexia: bool| -> Result<String> {
-        let mut dcql = schooltas::credential::oid4vp::DcqlQuery::builder().credential(too_much.clone());
+        let mut dcql = schooltas::oid4vc::oid4vp::DcqlQuery::builder().credential(too_much.clone());
         if with_dyslexia {
             dcql = dcql.credential(query("support", "support_needs", &["dyslexia_statement"]));
         }
         let request = AuthorizationRequest::new(
             &did_of(&app_key),
             "https://rekenkoning.example/r",
-            schooltas::credential::oid4vp::random_nonce(),
+            schooltas::oid4vc::oid4vp::random_nonce(),
             dcql.build()?,
-        )
-        .with_schooltas(schooltas::credential::oid4vp::SchooltasExtension::new(
-            schooltas::credential::oid4vp::Purpose { code: "practice".into(), text: text("Oefenen", "Practice") },
+        );
+        let request = schooltas::school::SchooltasExtension::new(
+            schooltas::school::Purpose { code: "practice".into(), text: text("Oefenen", "Practice") },
             LegalBasis::Contract,
             365,
-        ));
+        )
+        .apply(request)?;
         Ok(SignedRequest::sign(request, &app_key, &kid_of(&app_key)?, NOW, 600)?.uri_by_value())
     };
     // Sent by hand with the dyslexia statement "on contract": the registration backs no basis
@@ -287,7 +289,7 @@ fn describe(event: &LogEvent) -> String {
 
 /// A credential type's English name, or the last part of a DID.
 fn short(text: &str) -> String {
-    let catalog = schooltas::credential::catalog::Catalog::standard();
+    let catalog = schooltas::school::catalog::Catalog::standard();
     if let Some(name) = schooltas::sd_jwt::Vct::new(text.to_owned())
         .ok()
         .and_then(|vct| catalog.by_vct(&vct).map(|t| t.name().get(Language::En).to_owned()))

@@ -3,12 +3,17 @@
 //! A child carries their own school data in their own wallet; a parent decides for a child
 //! under 16; a school or app sees only what it asked for, after an explicit yes.
 //!
-//! This facade re-exports the Schooltas crates, one Cargo feature per role:
+//! This facade re-exports the Schooltas crates, one module per crate and one Cargo feature per
+//! role. The four below `school` are generic (any SD-JWT VC issuer, wallet or verifier can use
+//! them); `school` is the Schooltas profile on top:
 //!
 //! | module | crate | feature | what it is for |
 //! |---|---|---|---|
-//! | [`did`] | `schooltas-did` | always | keys, signers, JWS, did:key / did:jwk / did:web |
-//! | [`credential`] | `schooltas-credential` | always | SD-JWT VC, status lists, DCQL, catalog |
+//! | [`did`] | `schooltas-did` | always | keys, signers, JWS, did:key / did:jwk / did:web, strict JSON |
+//! | [`status_list`] | `schooltas-status-list` | always | Token Status List: lists, tokens, the verifier's cache |
+//! | [`sd_jwt`] | `schooltas-sd-jwt` | always | SD-JWT (RFC 9901) and SD-JWT VC: issue, present, verify |
+//! | [`oid4vc`] | `schooltas-oid4vc` | always | OpenID4VCI and OpenID4VP messages, DCQL, key proofs |
+//! | [`school`] | `schooltas-school` | always | catalog, guardian approval, trust lists, the `schooltas` request extension |
 //! | `issuer` | `schooltas-issuer` | `issuer` | a school issuing and revoking credentials |
 //! | `wallet` | `schooltas-wallet` | `wallet` | the child's and the parent's wallet |
 //! | `verifier` | `schooltas-verifier` | `verifier` | asking for and checking presentations |
@@ -28,10 +33,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub use schooltas_credential as credential;
 pub use schooltas_did as did;
 #[cfg(feature = "issuer")]
 pub use schooltas_issuer as issuer;
+pub use schooltas_oid4vc as oid4vc;
+pub use schooltas_school as school;
 pub use schooltas_sd_jwt as sd_jwt;
 pub use schooltas_status_list as status_list;
 #[cfg(feature = "verifier")]

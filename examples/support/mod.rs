@@ -6,16 +6,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use schooltas::credential::catalog::Catalog;
-use schooltas::credential::date::CalendarDate;
-use schooltas::credential::oid4vp::{LegalBasis, LocalizedText};
-use schooltas::credential::trust_list::{
-    AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
-};
 use schooltas::did::did_web::DocumentFetcher;
 use schooltas::did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas::issuer::store::SqliteStore;
 use schooltas::issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas::school::catalog::Catalog;
+use schooltas::school::date::CalendarDate;
+use schooltas::school::trust_list::{
+    AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList, VerifierRegistration,
+};
+use schooltas::school::{LegalBasis, LocalizedText};
 use schooltas::sd_jwt::ClaimPath;
 use schooltas::sd_jwt::issuer_key_via_did;
 use schooltas::status_list::{InMemoryStatusLists, StatusListCache};

@@ -9,8 +9,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::date::CalendarDate;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::date::CalendarDate;
 
 fuzz_target!(|data: &[u8]| {
     // Date arithmetic on outside numbers (a credential's `exp`, an age threshold).

@@ -19,17 +19,17 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::consent::{
-    ApprovalContext, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
-};
-use schooltas_credential::sd_jwt::{
-    FixedSalts, HolderSdJwt, KeyBinding, KeyBindingInput, SdJwtBuilder, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
-};
 use schooltas_did::Signer;
 use schooltas_fuzz::{
     GUARDIANSHIP, KB_AUDIENCE, KB_NONCE, NOW, bounded, expand, field, header, held_claims, holder, issuer, issuer_key,
     sign_raw, split,
+};
+use schooltas_school::consent::{
+    ApprovalContext, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
+};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{
+    FixedSalts, HolderSdJwt, KeyBinding, KeyBindingInput, SdJwtBuilder, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };
 
 const PURPOSE: &str = "newsletter";
@@ -109,7 +109,7 @@ fn fixtures() -> &'static Fixtures {
     })
 }
 
-fn build() -> Result<Fixtures, schooltas_credential::Error> {
+fn build() -> Result<Fixtures, schooltas_school::Error> {
     let salts = || FixedSalts::new((0..32).map(|i| format!("salt-{i:02}-0123456789abcdef")));
     let claims = |vct: &str| {
         held_claims().iter().find(|(v, _)| v == vct).and_then(|(_, c)| c.as_object().cloned()).unwrap_or_default()

@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::oid4vp::{DcqlQuery, PresentedCredential, WalletCredential};
 use schooltas_fuzz::held_claims;
+use schooltas_oid4vc::oid4vp::{DcqlQuery, PresentedCredential, WalletCredential};
+use schooltas_sd_jwt::ClaimPath;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };

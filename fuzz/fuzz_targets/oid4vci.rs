@@ -11,13 +11,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::oid4vci::proof::{ProofPolicy, verify_proof};
-use schooltas_credential::oid4vci::{
+use schooltas_did::{PublicKey, Signer, did_key};
+use schooltas_fuzz::{NOW, bounded, expand, field, header, holder, sign_raw, split};
+use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
+use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
-use schooltas_did::{PublicKey, Signer, did_key};
-use schooltas_fuzz::{NOW, bounded, expand, field, header, holder, sign_raw, split};
 
 const ISSUER: &str = "https://school.example";
 

@@ -15,11 +15,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, UnverifiedRequestObject};
 use schooltas_did::Resolver;
 use schooltas_fuzz::{
     NOW, bounded, expand, field, header, issuer, issuer_did, issuer_key, issuer_kid, sign_raw, split, trust_list,
 };
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, UnverifiedRequestObject};
+use schooltas_school::SchooltasExtension;
 
 fuzz_target!(|data: &[u8]| {
     let Some((mode, fields)) = split(data) else { return };
@@ -48,19 +49,22 @@ fn request_object(jwt: &str, uri: Option<&AuthorizationRequestUri>) {
     let _ = parsed.header().kid();
     let _ = parsed.verify_with_resolver(&Resolver::offline(), NOW, 60);
     if let Ok(request) = parsed.verify_with(|_, _| Ok(issuer_key().clone()), NOW, 60) {
-        checks(&request);
+        // A wallet reads the Schooltas member as soon as it has verified the request, and
+        // refuses the request when that member is malformed.
+        let Ok(extension) = SchooltasExtension::from_request(&request) else { return };
+        checks(&request, extension.as_ref());
         if let Some(uri) = uri {
             let _ = uri.check_client_id(&request);
         }
     }
 }
 
-fn checks(request: &AuthorizationRequest) {
+fn checks(request: &AuthorizationRequest, extension: Option<&SchooltasExtension>) {
     // What a verified request must already satisfy.
     assert!(request.validate().is_ok(), "a verified request object fails its own validation");
     let _ = request.client_did();
     let _ = request.decoded_transaction_data();
-    if let Some(extension) = &request.schooltas {
+    if let Some(extension) = extension {
         for query in &request.dcql_query.credentials {
             let _ = extension.basis_for(&query.id);
         }

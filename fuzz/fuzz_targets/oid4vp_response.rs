@@ -8,14 +8,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::oid4vp::{AuthorizationResponse, TransactionData, form, transaction_data_hash};
+use schooltas_oid4vc::oid4vp::{AuthorizationResponse, TransactionData, form, transaction_data_hash};
+use schooltas_school::consent;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else { return };
     let Ok(text) = std::str::from_utf8(rest) else { return };
     match mode % 3 {
         0 => {
-            if let Ok(response) = AuthorizationResponse::from_form(text) {
+            if let Ok(response) = consent::response_from_form(text) {
                 round_trip(&response);
             }
             if let Ok(pairs) = form::decode(text) {
@@ -24,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         1 => {
-            if let Ok(response) = AuthorizationResponse::from_json(text) {
+            if let Ok(response) = consent::response_from_json(text) {
                 round_trip(&response);
             }
         }
@@ -44,7 +45,8 @@ fn round_trip(response: &AuthorizationResponse) {
     let _ = (response.state_matches(None), response.state_matches(Some("state-0123456789abcdef")));
     let _ = format!("{response:?}");
     let form = response.to_form();
-    assert!(AuthorizationResponse::from_form(&form).is_ok(), "a response's own form is refused");
+    assert!(consent::response_from_form(&form).is_ok(), "a response's own form is refused");
+    assert!(AuthorizationResponse::from_form(&form).is_ok(), "a response's own form is refused without its parameters");
     let json = response.to_json().to_string();
-    assert!(AuthorizationResponse::from_json(&json).is_ok(), "a response's own JSON is refused");
+    assert!(consent::response_from_json(&json).is_ok(), "a response's own JSON is refused");
 }

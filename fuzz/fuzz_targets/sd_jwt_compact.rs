@@ -16,11 +16,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::sd_jwt::{
+use schooltas_fuzz::{KB_AUDIENCE, KB_NONCE, NOW, assemble_sd_jwt, issuer_key, split};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_sd_jwt::{
     Disclosure, HolderSdJwt, KeyBinding, KeyBindingPolicy, Limits, TypPolicy, UnverifiedSdJwt, VerifyOptions,
 };
-use schooltas_fuzz::{KB_AUDIENCE, KB_NONCE, NOW, assemble_sd_jwt, issuer_key, split};
 
 fuzz_target!(|data: &[u8]| {
     let Some((mode, fields)) = split(data) else { return };

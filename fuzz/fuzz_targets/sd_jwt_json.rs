@@ -13,10 +13,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::sd_jwt::{
+use schooltas_fuzz::{KB_AUDIENCE, KB_NONCE, NOW, assemble_sd_jwt, field, issuer_key, split};
+use schooltas_sd_jwt::{
     JsonSdJwt, KeyBinding, KeyBindingPolicy, Limits, TypPolicy, VerifyOptions, parse_json_serialization,
 };
-use schooltas_fuzz::{KB_AUDIENCE, KB_NONCE, NOW, assemble_sd_jwt, field, issuer_key, split};
 use serde_json::Value;
 
 const FLATTENED: &str = r#"{"protected":"$PROTECTED","payload":"$PAYLOAD","signature":"$SIGNATURE","header":{"disclosures":"$DISCLOSURES","kb_jwt":"$KB"}}"#;

@@ -16,13 +16,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_status_list::{
-    Bits, DecodeLimits, InMemoryStatusLists, StatusList, StatusListCache, StatusListTokenOptions, StatusListUri,
-    StatusReference, UnverifiedStatusListToken,
-};
 use schooltas_did::base64url;
 use schooltas_fuzz::{
     NOW, bounded, expand, field, field_bytes, header, issuer, issuer_key, issuer_kid, sign_raw, split,
+};
+use schooltas_status_list::{
+    Bits, DecodeLimits, InMemoryStatusLists, StatusList, StatusListCache, StatusListTokenOptions, StatusListUri,
+    StatusReference, UnverifiedStatusListToken,
 };
 
 const LIMITS: DecodeLimits = DecodeLimits { max_encoded_len: 64 << 10, max_decompressed_len: 1 << 20 };

@@ -9,16 +9,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension,
-};
-use schooltas_credential::trust_list::{TRUST_LIST_TYP, TrustList, UnverifiedTrustList};
 use schooltas_did::Resolver;
 use schooltas_fuzz::{
     ENROLMENT, GUARDIANSHIP, NOW, bounded, expand, field, header, issuer, issuer_did, issuer_key, issuer_kid, sign_raw,
     split,
 };
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+use schooltas_school::trust_list::{TRUST_LIST_TYP, TrustList, UnverifiedTrustList};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
+use schooltas_sd_jwt::ClaimPath;
 
 fuzz_target!(|data: &[u8]| {
     let Some((mode, fields)) = split(data) else { return };
@@ -82,5 +81,6 @@ fn request() -> &'static AuthorizationRequest {
         };
         AuthorizationRequest::new(issuer_did(), "https://verifier.example/response", "nonce-0123456789abcdef", query)
             .with_schooltas(SchooltasExtension::new(purpose, LegalBasis::Consent, 365))
+            .unwrap()
     })
 }

@@ -18,17 +18,14 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use schooltas_credential::ClaimPath;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose, SchooltasExtension, form,
-};
-use schooltas_status_list::{
-    Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri,
-};
 use schooltas_did::Resolver;
 use schooltas_fuzz::{
     ENROLMENT, GUARDIANSHIP, KB_NONCE, NOW, assemble_sd_jwt, field, issuer, issuer_did, issuer_kid, split, trust_list,
 };
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery, form};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
+use schooltas_sd_jwt::ClaimPath;
+use schooltas_status_list::{Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri};
 use schooltas_verifier::{VerificationContext, verify_response};
 use serde_json::Value;
 
@@ -112,7 +109,7 @@ fn build() -> Result<Fixtures, Box<dyn std::error::Error>> {
     let plain_request =
         AuthorizationRequest::new(issuer_did(), "https://verifier.example/response", KB_NONCE, query).with_state(STATE);
     let consent_request =
-        plain_request.clone().with_schooltas(SchooltasExtension::new(purpose, LegalBasis::Consent, 365));
+        plain_request.clone().with_schooltas(SchooltasExtension::new(purpose, LegalBasis::Consent, 365))?;
     // The status list every seed credential points at (index 7 valid, 9 revoked).
     let uri = StatusListUri::new("https://school.example/status/1")?;
     let mut list = StatusList::new(Bits::Two, 1 << 10)?;

@@ -280,11 +280,11 @@ pub fn held_claims() -> &'static [(String, serde_json::Value)] {
 
 /// A current trust list: the fixed issuer accredited for enrolment and guardianship, and
 /// registered as a verifier for the purpose `newsletter` (consent) with a few claims.
-pub fn trust_list() -> &'static schooltas_credential::trust_list::VerifiedTrustList {
-    use schooltas_credential::oid4vp::{LegalBasis, LocalizedText};
-    use schooltas_credential::trust_list::{
+pub fn trust_list() -> &'static schooltas_school::trust_list::VerifiedTrustList {
+    use schooltas_school::trust_list::{
         AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
     };
+    use schooltas_school::{LegalBasis, LocalizedText};
     static LIST: OnceLock<VerifiedTrustList> = OnceLock::new();
     LIST.get_or_init(|| {
         let did = issuer_did().clone();

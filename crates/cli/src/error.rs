@@ -60,7 +60,7 @@ pub enum CliError {
         action: &'static str,
         /// The library's reason.
         #[source]
-        source: schooltas_credential::Error,
+        source: schooltas_school::Error,
     },
     /// Key generation or DID resolution failed in the library.
     #[error("{action} failed: {source}")]
@@ -73,10 +73,10 @@ pub enum CliError {
     },
     /// The presentation did not verify: the message is the rule that failed.
     #[error("verification failed: {0}")]
-    Verification(#[source] schooltas_credential::Error),
+    Verification(#[source] schooltas_school::Error),
     /// The issuer's key could not be found from the credential's iss DID and header kid.
     #[error("verification failed: {0}; pass --issuer-jwk PUB.jwk when the issuer's key is not found from its DID")]
-    IssuerKeyNotFound(#[source] schooltas_credential::Error),
+    IssuerKeyNotFound(#[source] schooltas_school::Error),
     /// `--status-list` was given but the credential names no status list entry.
     #[error("verification failed: --status-list was given but the credential has no status.status_list reference")]
     NoStatusReference,
@@ -123,7 +123,7 @@ pub enum CliError {
         path: String,
         /// The library's reason.
         #[source]
-        source: schooltas_credential::Error,
+        source: schooltas_school::Error,
     },
     /// A presentation response was refused: every failed check, by name.
     #[error("the response was refused: {}", failures.join("; "))]

@@ -1,7 +1,7 @@
 //! # schooltas-cli
 //!
 //! The `schooltas` command for schools, parents and verifiers. It holds argument parsing, file
-//! handling and output only; every rule lives in `schooltas-did`, `schooltas-credential`,
+//! handling and output only; every rule lives in `schooltas-did`, `schooltas-school`,
 //! `schooltas-wallet` and `schooltas-verifier`.
 //! Inputs are files (`-` for standard input where noted), outputs are standard formats on
 //! standard output (JWK, DID documents, compact SD-JWT, JSON), errors go to standard error.

@@ -83,10 +83,7 @@ fn verification_failures_are_typed_and_warnings_go_to_the_error_writer() {
     assert!(out.is_empty());
     assert_eq!(error.exit_code(), 1);
     assert!(
-        matches!(
-            error,
-            CliError::Verification(schooltas_credential::Error::SdJwt(schooltas_sd_jwt::Error::NonceMismatch))
-        ),
+        matches!(error, CliError::Verification(schooltas_school::Error::SdJwt(schooltas_sd_jwt::Error::NonceMismatch))),
         "{error:?}"
     );
 }

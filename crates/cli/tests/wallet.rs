@@ -10,7 +10,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::{BIN, Dir, json};
-use schooltas_credential::catalog::Catalog;
+use schooltas_school::catalog::Catalog;
 use serde_json::{Value, json as j};
 
 const PASSPHRASE: &str = "correct horse battery staple";

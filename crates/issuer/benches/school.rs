@@ -7,10 +7,10 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use schooltas_credential::catalog::Catalog;
 use schooltas_did::{Did, Signer, SigningKey, VerifyingKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_school::catalog::Catalog;
 use serde_json::{Map, Value, json};
 
 #[path = "../../did/benches/support/ratios.rs"]

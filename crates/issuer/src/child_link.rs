@@ -34,7 +34,7 @@
 //! [0, min(24 h, validity / 4)), so validity never exceeds the type's policy counted from the
 //! real issue time, and `exp − iat` does not pin two copies together either.
 //!
-//! [`CredentialType::child_link_claim`]: schooltas_credential::catalog::CredentialType::child_link_claim
+//! [`CredentialType::child_link_claim`]: schooltas_school::catalog::CredentialType::child_link_claim
 
 use std::fmt;
 
@@ -42,7 +42,7 @@ use rand::{Rng as _, RngExt};
 use ring::hmac;
 use zeroize::Zeroizing;
 
-use schooltas_credential::date::CalendarDate;
+use schooltas_school::date::CalendarDate;
 
 /// Domain separation for the child-link PRF.
 const CONTEXT: &[u8] = b"schooltas child link v1\0";

@@ -7,9 +7,9 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A credential, status list or catalog problem from `schooltas-credential`.
+    /// A credential, status list or catalog problem from `schooltas-school`.
     #[error(transparent)]
-    Credential(#[from] schooltas_credential::Error),
+    Credential(#[from] schooltas_school::Error),
     /// A key, JWS or DID problem from `schooltas-did`.
     #[error(transparent)]
     Did(#[from] schooltas_did::Error),
@@ -125,6 +125,14 @@ impl From<schooltas_status_list::Error> for Error {
 /// crate gives it.
 impl From<schooltas_sd_jwt::Error> for Error {
     fn from(error: schooltas_sd_jwt::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}
+
+/// An OpenID4VC error is a credential error ([`Error::Credential`]), in the shape the
+/// credential crate gives it.
+impl From<schooltas_oid4vc::Error> for Error {
+    fn from(error: schooltas_oid4vc::Error) -> Self {
         Error::Credential(error.into())
     }
 }

@@ -6,9 +6,9 @@ use std::fmt;
 use rand::RngExt;
 use serde_json::{Map, Value};
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::date::CalendarDate;
 use schooltas_did::VerifyingKey;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::date::CalendarDate;
 use schooltas_sd_jwt::RandomSalts;
 use schooltas_status_list::{StatusListUri, StatusValue};
 
@@ -227,7 +227,7 @@ impl<S: IssuerStore> Issuer<S> {
             .ok_or_else(|| Error::UnknownCredentialType { config_id: config_id.to_owned() })?;
         let issuer = self.profile.did().as_str();
         // Validate once, before anything is written.
-        credential_type.validate(&claims).map_err(schooltas_credential::Error::from)?;
+        credential_type.validate(&claims).map_err(schooltas_school::Error::from)?;
         let link_claim = credential_type.child_link_claim();
         let pupil_ref = match claims.get(link_claim) {
             None => None,

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use schooltas_credential::oid4vci::proof::{ProofPolicy, verify_proof};
-use schooltas_credential::oid4vci::{
+use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
+use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer,
     CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, NonceResponse,
     ProofTypeSupported, TokenRequest, TokenResponse, TxCode,

@@ -40,9 +40,9 @@
 //! guardianship's selectively disclosable `child_birth_date` (which a guardian approval never
 //! discloses) and in the child's own wallet (its role carries the birth date).
 //!
-//! [`REPRESENTATION_CLAIMS`]: schooltas_credential::catalog::REPRESENTATION_CLAIMS
+//! [`REPRESENTATION_CLAIMS`]: schooltas_school::catalog::REPRESENTATION_CLAIMS
 
-use schooltas_credential::date::CalendarDate;
+use schooltas_school::date::CalendarDate;
 
 /// One day in seconds.
 const DAY: i64 = 86_400;

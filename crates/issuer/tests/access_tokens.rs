@@ -7,9 +7,6 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::oid4vci::proof::sign_proof;
-use schooltas_credential::oid4vci::{CredentialRequest, ErrorCode, ErrorResponse, TokenRequest};
 use schooltas_did::{Algorithm, Did, SigningKey};
 use schooltas_issuer::store::{
     AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, SqliteStore, StatusListRow,
@@ -18,6 +15,9 @@ use schooltas_issuer::{
     Brin, ClaimsSource, CredentialRequestRefusal, Error, Issuer, OfferPolicy, SchoolKeys, SchoolLocation,
     SchoolProfile, StatusPolicy,
 };
+use schooltas_oid4vc::oid4vci::proof::sign_proof;
+use schooltas_oid4vc::oid4vci::{CredentialRequest, ErrorCode, ErrorResponse, TokenRequest};
+use schooltas_school::catalog::Catalog;
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;

@@ -5,10 +5,10 @@ mod common;
 
 use std::sync::Arc;
 
-use schooltas_credential::Error as CredentialError;
 use schooltas_did::{Did, Signer, SigningKey, VerifyingKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Error, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusChange};
+use schooltas_school::Error as CredentialError;
 use schooltas_sd_jwt::{HolderSdJwt, VerifiedSdJwt};
 use schooltas_status_list::Error as StatusListError;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache, StatusReference, StatusValue};
@@ -464,7 +464,7 @@ fn a_persisted_child_link_key_gives_the_same_links_after_a_restart() {
 
 fn guardianship_born(child_ref: &str, birth: &str) -> Map<String, Value> {
     let mut claims = guardianship(child_ref);
-    let birth_date = schooltas_credential::date::CalendarDate::parse(birth).unwrap();
+    let birth_date = schooltas_school::date::CalendarDate::parse(birth).unwrap();
     claims.insert("child_birth_date".into(), json!(birth));
     claims.insert("valid_until".into(), json!(birth_date.anniversary(16).to_string()));
     claims
@@ -472,7 +472,7 @@ fn guardianship_born(child_ref: &str, birth: &str) -> Map<String, Value> {
 
 #[test]
 fn two_children_of_one_school_year_with_different_birthdays_disclose_the_same_validity() {
-    use schooltas_credential::date::CalendarDate;
+    use schooltas_school::date::CalendarDate;
     let issuer = issuer();
     // NOW is 2027-01-15: both turn 16 long after this school year ends on 31 July 2027.
     let a = issuer
@@ -525,7 +525,7 @@ fn a_child_turning_sixteen_this_school_year_discloses_the_month_before_the_birth
     let verified = verify(&issuer, &copy.copies()[0]);
     assert_eq!(verified.claims()["valid_until"], json!("2027-02-28"));
     let exp = verified.claims()["exp"].as_i64().unwrap();
-    assert!(exp <= schooltas_credential::date::CalendarDate::parse("2027-03-01").unwrap().to_unix());
+    assert!(exp <= schooltas_school::date::CalendarDate::parse("2027-03-01").unwrap().to_unix());
     // An administration that wrote a later end (the 18th birthday) is capped by the 16th.
     let mut later = guardianship_born("leerling-3", "2011-03-17");
     later.insert("valid_until".into(), json!("2029-03-17"));

@@ -4,15 +4,15 @@
 
 mod common;
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::oid4vci::proof::sign_proof;
-use schooltas_credential::oid4vci::{
-    CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
-    Oid4vciError, TokenRequest, TokenResponse,
-};
 use schooltas_did::{Algorithm, Signer, SigningKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{ClaimsSource, Error, Issuer, OfferPolicy};
+use schooltas_oid4vc::oid4vci::proof::sign_proof;
+use schooltas_oid4vc::oid4vci::{
+    CredentialIssuerMetadata, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, NonceResponse,
+    Oid4vciError, TokenRequest, TokenResponse,
+};
+use schooltas_school::catalog::Catalog;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use serde_json::{Map, Value, json};
 
@@ -132,7 +132,7 @@ fn metadata_lists_every_catalog_type_with_display() {
     assert!(
         matches!(
             &error,
-            schooltas_credential::Error::Oid4vci(Oid4vciError::Invalid { message: "issuer metadata", reason })
+            schooltas_oid4vc::Error::Oid4vci(Oid4vciError::Invalid { message: "issuer metadata", reason })
                 if reason.contains("credential_issuer")
         ),
         "{error}"

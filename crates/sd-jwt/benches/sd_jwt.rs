@@ -1,7 +1,7 @@
 //! SD-JWT VC hot paths for a typical school credential (12 claims, 10 selectively disclosable,
 //! holder-bound), next to the raw Ed25519 operations they contain.
 //!
-//! `cargo bench -p schooltas-credential --bench sd_jwt` prints criterion's timings, then the
+//! `cargo bench -p schooltas-school --bench sd_jwt` prints criterion's timings, then the
 //! ratios: issue / 1 sign, present / 1 sign, verify / 2 verifies. Verify includes the status
 //! lookup from a warm cache (a 2^20-entry list). Each is measured with an Ed25519 school key
 //! and with a P-256 (ES256) one; the child's key is Ed25519 in both.

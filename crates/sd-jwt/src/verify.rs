@@ -167,8 +167,8 @@ impl<'a> UnverifiedSdJwt<'a> {
     }
 
     /// The `sd_hash` a key-binding JWT over this SD-JWT carries: base64url SHA-256 of everything
-    /// up to and including the last `~` (RFC 9901 §4.3.1). A guardian approval names a child's
-    /// presentation by it.
+    /// up to and including the last `~` (RFC 9901 §4.3.1). Another signed message can name this
+    /// exact presentation by it (a Schooltas guardian approval does).
     pub fn sd_hash(&self) -> String {
         base64url::encode(Sha256::digest(self.without_kb.as_bytes()))
     }

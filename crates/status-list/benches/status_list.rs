@@ -2,7 +2,7 @@
 //! verifier's warm lookup, its cold path (verify the token and inflate the list), and the
 //! issuer's publishing (compress and sign), next to the raw signature over the token.
 //!
-//! `cargo bench -p schooltas-credential --bench status_list`
+//! `cargo bench -p schooltas-school --bench status_list`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;

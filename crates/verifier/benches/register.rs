@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::Criterion;
-use schooltas_credential::oid4vp::LegalBasis;
 use schooltas_did::{Algorithm, Signer, SigningKey};
+use schooltas_school::LegalBasis;
 use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
 };

@@ -18,17 +18,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::Criterion;
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{
-    ApprovalContext, ApprovedPresentation, GuardianApproval, UnverifiedGuardianApproval,
-};
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, LegalBasis, LocalizedText, PresentedCredential,
-};
-use schooltas_credential::trust_list::{
+use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signature, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationResponse, CredentialQuery, PresentedCredential};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{ApprovalContext, ApprovedPresentation, GuardianApproval, UnverifiedGuardianApproval};
+use schooltas_school::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
-use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signature, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_school::{LegalBasis, LocalizedText};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
@@ -200,15 +197,11 @@ impl World {
         }
         .sign(&parent)
         .unwrap();
-        let body = AuthorizationResponse {
-            vp_token: BTreeMap::from([
-                ("enrolment".to_owned(), vec![enrolment]),
-                ("learning_results".to_owned(), vec![results]),
-            ]),
-            state: Some("session-7f3a".into()),
-            guardian_approval: Some(approval),
-        }
-        .to_form();
+        let response = AuthorizationResponse::new(
+            BTreeMap::from([("enrolment".to_owned(), vec![enrolment]), ("learning_results".to_owned(), vec![results])]),
+            Some("session-7f3a".into()),
+        );
+        let body = schooltas_school::consent::with_guardian_approval(response, approval).to_form();
         World { trust_list, resolver: Resolver::offline(), status, request, body, school, child, parent }
     }
 
@@ -217,7 +210,7 @@ impl World {
     }
 
     fn response(&self) -> AuthorizationResponse {
-        AuthorizationResponse::from_form(&self.body).unwrap()
+        schooltas_school::consent::response_from_form(&self.body).unwrap()
     }
 
     fn options(&self) -> VerifyOptions {
@@ -259,7 +252,7 @@ fn floors(world: &World) -> Vec<Floor> {
     let response = world.response();
     let [enrolment_jwt, enrolment_kb] = signing_inputs(&response.vp_token["enrolment"][0]);
     let [results_jwt, results_kb] = signing_inputs(&response.vp_token["learning_results"][0]);
-    let approval_jwt = response.guardian_approval.as_deref().unwrap();
+    let approval_jwt = schooltas_school::consent::guardian_approval(&response).unwrap();
     let approval = UnverifiedGuardianApproval::parse(approval_jwt).unwrap();
     let [guardianship_jwt, guardianship_kb] = signing_inputs(approval.guardianship());
     let approval_input = &approval_jwt[..approval_jwt.rfind('.').unwrap()];
@@ -305,7 +298,8 @@ fn verify_presentation(world: &World, presentation: &str, options: &VerifyOption
 /// The guardian approval step: parse, verify the guardianship presentation it carries, check
 /// the approval against it (which re-parses both child presentations for their `sd_hash`).
 fn verify_approval(world: &World, response: &AuthorizationResponse, options: &VerifyOptions, subject: &str) {
-    let approval = UnverifiedGuardianApproval::parse(response.guardian_approval.as_deref().unwrap()).unwrap();
+    let approval =
+        UnverifiedGuardianApproval::parse(schooltas_school::consent::guardian_approval(response).unwrap()).unwrap();
     let guardianship = verify_presentation(world, approval.guardianship(), options);
     let presentations: Vec<(&str, &str)> =
         response.vp_token.iter().flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str()))).collect();
@@ -360,7 +354,7 @@ fn bench(c: &mut Criterion) {
             .collect();
     let subject = verified[0].claims()["sub"].as_str().unwrap().to_owned();
     group.bench_function("step_parse_form_body", |b| {
-        b.iter(|| AuthorizationResponse::from_form(black_box(&world.body)).unwrap())
+        b.iter(|| schooltas_school::consent::response_from_form(black_box(&world.body)).unwrap())
     });
     group.bench_function("step_verify_enrolment_presentation_with_status", |b| {
         b.iter(|| verify_presentation(&world, black_box(enrolment), &options))

@@ -21,7 +21,7 @@
 //! editor asks the register before publishing, the parent withdraws, the editor asks again:
 //!
 //! ```
-//! use schooltas_credential::oid4vp::LegalBasis;
+//! use schooltas_school::LegalBasis;
 //! use schooltas_did::{Algorithm, Signer, SigningKey};
 //! use schooltas_verifier::{
 //!     ConsentId, ConsentRecord, ConsentRegister, Evidence, NoReason, NonceStore, SqliteConsentStore, UseAnswer,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use schooltas_credential::oid4vp::{MAX_NONCE_LEN, MIN_NONCE_LEN, random_nonce};
+use schooltas_oid4vc::oid4vp::{MAX_NONCE_LEN, MIN_NONCE_LEN, random_nonce};
 
 /// The number of live entries [`NonceStore::new`] keeps.
 pub const DEFAULT_CAPACITY: usize = 100_000;

@@ -1,11 +1,12 @@
 //! Building presentation requests that stay within the verifier's own registration.
 
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
-    LegalBasis, Purpose, SchooltasExtension, TransactionData,
-};
-use schooltas_credential::trust_list::{CurrentTrustList, TrustListError};
 use schooltas_did::{Did, DidUrl, Signer};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, ClaimsQuery, CredentialQuery, CredentialSetQuery, DcqlQuery,
+    TransactionData,
+};
+use schooltas_school::trust_list::{CurrentTrustList, TrustListError};
+use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
 
 /// Builds an OpenID4VP request: a DCQL query, the purpose (code and text from the verifier's
@@ -23,8 +24,9 @@ use schooltas_sd_jwt::ClaimPath;
 ///
 /// ```
 /// use schooltas_sd_jwt::ClaimPath;
-/// use schooltas_credential::oid4vp::{CredentialQuery, LegalBasis, LocalizedText};
-/// use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
+/// use schooltas_oid4vc::oid4vp::CredentialQuery;
+/// use schooltas_school::{LegalBasis, LocalizedText, SchooltasRequest};
+/// use schooltas_school::trust_list::{RegisteredPurpose, TrustList, TrustListError, VerifierRegistration};
 /// use schooltas_did::{Algorithm, Did, PublicKey, Signer, SigningKey, did_key};
 /// use schooltas_verifier::RequestBuilder;
 ///
@@ -46,7 +48,7 @@ use schooltas_sd_jwt::ClaimPath;
 ///     .retention_days(365)
 ///     .credential(asks_group.clone())
 ///     .build("n-4f0c8a7e1b2d3c5f")?;
-/// assert_eq!(request.schooltas.as_ref().map(|e| e.legal_basis), Some(LegalBasis::Consent));
+/// assert_eq!(request.schooltas()?.map(|e| e.legal_basis), Some(LegalBasis::Consent));
 /// // On consent, the query also asks for the child link `sub`.
 /// let asked = request.dcql_query.credentials[0].claims.as_ref().map(|c| c.len());
 /// assert_eq!(asked, Some(2));
@@ -58,9 +60,9 @@ use schooltas_sd_jwt::ClaimPath;
 ///     .build("n-4f0c8a7e1b2d3c5f");
 /// assert!(matches!(
 ///     refused,
-///     Err(schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { .. }))
+///     Err(schooltas_school::Error::TrustList(TrustListError::RequestExceedsRegistration { .. }))
 /// ));
-/// # Ok::<(), schooltas_credential::Error>(())
+/// # Ok::<(), schooltas_school::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct RequestBuilder<'a> {
@@ -80,7 +82,7 @@ pub struct RequestBuilder<'a> {
 impl<'a> RequestBuilder<'a> {
     /// A request from `verifier` (its DID, as registered in `trust_list`) for the registered
     /// purpose `purpose_code`, answered at `response_uri` (https). Take `trust_list` from
-    /// [`schooltas_credential::trust_list::VerifiedTrustList::at`] for each request: an expired
+    /// [`schooltas_school::trust_list::VerifiedTrustList::at`] for each request: an expired
     /// list then refuses to build any.
     pub fn new(
         trust_list: CurrentTrustList<'a>,
@@ -146,13 +148,13 @@ impl<'a> RequestBuilder<'a> {
     }
 
     /// Builds the request with `nonce`, refusing one the registration does not allow.
-    pub fn build(self, nonce: impl Into<String>) -> schooltas_credential::Result<AuthorizationRequest> {
+    pub fn build(self, nonce: impl Into<String>) -> schooltas_school::Result<AuthorizationRequest> {
         let registration = self
             .trust_list
             .verifier(&self.verifier)
             .ok_or_else(|| TrustListError::VerifierNotListed { did: self.verifier.to_string() })?;
         let registered = registration.purpose(&self.purpose_code);
-        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_credential::oid4vp::LocalizedText {
+        let text = registered.map(|p| p.text.clone()).unwrap_or_else(|| schooltas_school::LocalizedText {
             nl: self.purpose_code.clone(),
             en: self.purpose_code.clone(),
         });
@@ -197,10 +199,10 @@ impl<'a> RequestBuilder<'a> {
         for set in self.credential_sets {
             dcql = dcql.credential_set(set);
         }
-        let state = self.state.unwrap_or_else(schooltas_credential::oid4vp::random_nonce);
-        let mut request = AuthorizationRequest::new(&self.verifier, self.response_uri, nonce, dcql.build()?)
-            .with_state(state)
-            .with_schooltas(extension);
+        let state = self.state.unwrap_or_else(schooltas_oid4vc::oid4vp::random_nonce);
+        let request =
+            AuthorizationRequest::new(&self.verifier, self.response_uri, nonce, dcql.build()?).with_state(state);
+        let mut request = extension.apply(request)?;
         for data in &self.transaction_data {
             request = request.with_transaction_data(data)?;
         }
@@ -262,7 +264,7 @@ impl SignedRequest {
         kid: &DidUrl,
         now: i64,
         lifetime: i64,
-    ) -> schooltas_credential::Result<Self> {
+    ) -> schooltas_school::Result<Self> {
         let request_object = request.sign(signer, kid, now, lifetime)?;
         Ok(SignedRequest { request, request_object })
     }

@@ -1,10 +1,11 @@
 //! A verifier service: issues signed requests, remembers them by nonce (bounded, single use),
 //! verifies the responses, records consents with their evidence and applies withdrawals.
 
-use schooltas_credential::consent::UnverifiedWithdrawal;
-use schooltas_credential::oid4vp::{AuthorizationRequest, AuthorizationResponse, LegalBasis};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
+use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_school::consent::{self, UnverifiedWithdrawal};
+use schooltas_school::{LegalBasis, SchooltasExtension};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -53,7 +54,7 @@ impl Verifier {
     pub fn new(signer: SigningKey, response_uri: impl Into<String>) -> Result<Self> {
         let did = did_key::did_for(&PublicKey::Verifying(signer.verifying_key().clone()));
         let fragment = did.as_str().trim_start_matches("did:key:").to_owned();
-        let kid = DidUrl::parse(&format!("{did}#{fragment}")).map_err(schooltas_credential::Error::from)?;
+        let kid = DidUrl::parse(&format!("{did}#{fragment}")).map_err(schooltas_school::Error::from)?;
         Ok(Self::with_did(signer, did, kid, response_uri))
     }
 
@@ -75,7 +76,7 @@ impl Verifier {
 
     /// `decentralized_identifier:<did>`: the OpenID4VP client id and key-binding audience.
     pub fn client_id(&self) -> String {
-        format!("{}{}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX, self.did)
+        format!("{}{}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX, self.did)
     }
 
     /// Where wallets post responses.
@@ -159,8 +160,8 @@ impl Verifier {
         if !verdict.is_accepted() {
             return Err(Error::InvalidRecord { reason: "only an accepted response gives consent" });
         }
-        let extension =
-            request.schooltas.as_ref().ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
+        let extension = SchooltasExtension::from_request(request)?
+            .ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
         // The bases the pipeline established (the stricter of the request's and the
         // registration's), not the request's own statement.
         let consent_queries: Vec<&str> = verdict
@@ -187,7 +188,7 @@ impl Verifier {
             verdict.subject.clone().filter(|subject| !subject.is_empty()).ok_or(Error::InvalidRecord {
                 reason: "the response names no child (sub) to record the consent for",
             })?;
-        let decoded = request.decoded_transaction_data().map_err(schooltas_credential::Error::from)?;
+        let decoded = request.decoded_transaction_data().map_err(schooltas_school::Error::from)?;
         let member =
             |name: &str| decoded.iter().find_map(|d| d.extra.get(name).and_then(Value::as_str).map(str::to_owned));
         let record = ConsentRecord {
@@ -255,7 +256,7 @@ impl Verifier {
                 // Not this key (wrong signature, or an algorithm this key does not use): try
                 // the next one. The audience and time checks come after the signature, so any
                 // other error means the key fits and the message is refused for what it says.
-                Err(schooltas_credential::Error::Did(_)) => continue,
+                Err(schooltas_school::Error::Did(_)) => continue,
                 Err(other) => return Err(other.into()),
             }
         }
@@ -267,9 +268,9 @@ impl Verifier {
 /// request, which then verifies everything).
 fn claimed_nonce(body: &str) -> std::result::Result<String, String> {
     let response = if body.trim_start().starts_with('{') {
-        AuthorizationResponse::from_json(body)
+        consent::response_from_json(body)
     } else {
-        AuthorizationResponse::from_form(body)
+        consent::response_from_form(body)
     }
     .map_err(|e| e.to_string())?;
     let presentation = response.vp_token.values().flatten().next().ok_or("the response holds no presentation")?;

@@ -37,18 +37,19 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use schooltas_credential::Error as CredentialError;
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{
-    AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
-};
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, ExtraClaim, LegalBasis, PresentedCredential, transaction_data_hash,
-};
-use schooltas_credential::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, Resolver, VerifyingKey};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, ExtraClaim, PresentedCredential, transaction_data_hash,
+};
+use schooltas_school::Error as CredentialError;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{
+    self, AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
+};
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
+use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_sd_jwt::{ClaimPath, Error as SdJwtError};
 use schooltas_sd_jwt::{KeyBinding, PathElement, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_status_list::{Error as StatusListError, StatusListCache};
@@ -416,8 +417,8 @@ fn describe_did(error: &schooltas_did::Error) -> &'static str {
     }
 }
 
-fn describe_consent(error: &schooltas_credential::consent::ConsentError) -> String {
-    use schooltas_credential::consent::ConsentError as E;
+fn describe_consent(error: &schooltas_school::consent::ConsentError) -> String {
+    use schooltas_school::consent::ConsentError as E;
     match error {
         E::Malformed { what, .. } => format!("malformed {what}"),
         E::WrongTyp { what, expected, .. } => format!("a {what} must have typ {expected}"),
@@ -432,9 +433,9 @@ fn describe_consent(error: &schooltas_credential::consent::ConsentError) -> Stri
 pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &VerificationContext<'_>) -> Verdict {
     let mut verdict = Verdict::default();
     let parsed = if body.trim_start().starts_with('{') {
-        AuthorizationResponse::from_json(body)
+        consent::response_from_json(body)
     } else {
-        AuthorizationResponse::from_form(body)
+        consent::response_from_form(body)
     };
     let response = match parsed {
         Ok(response) => response,
@@ -654,7 +655,7 @@ fn registered_purpose<'t>(
     request: &AuthorizationRequest,
     trust_list: CurrentTrustList<'t>,
 ) -> Option<&'t RegisteredPurpose> {
-    let extension = request.schooltas.as_ref()?;
+    let extension = SchooltasExtension::from_request(request).ok().flatten()?;
     let did = request.client_did().ok()?;
     trust_list.verifier(&did)?.purpose(&extension.purpose.code)
 }
@@ -700,8 +701,11 @@ fn legal_bases(
     let purpose = registered_purpose(request, current);
     let mut query_ids: BTreeSet<&str> = request.dcql_query.credentials.iter().map(|q| q.id.as_str()).collect();
     query_ids.extend(response.vp_token.keys().map(String::as_str));
+    // The verifier built the request with a checked extension; a request without one states no
+    // basis.
+    let extension = SchooltasExtension::from_request(request).ok().flatten();
     for query_id in query_ids {
-        let stated = request.schooltas.as_ref().map(|extension| extension.basis_for(query_id));
+        let stated = extension.as_ref().map(|extension| extension.basis_for(query_id));
         let query = request.dcql_query.credentials.iter().find(|q| q.id == query_id);
         let registered = purpose.zip(query).and_then(|(purpose, query)| registered_basis(purpose, query.vct_values()));
         let answered = response.vp_token.get(query_id).is_some_and(|list| !list.is_empty());
@@ -815,7 +819,7 @@ fn check_consent(
         return;
     }
     verdict.guardian_approval_required = true;
-    let Some(jwt) = response.guardian_approval.as_deref() else {
+    let Some(jwt) = consent::guardian_approval(response) else {
         verdict.fail(
             Check::GuardianApproval,
             None,
@@ -892,7 +896,8 @@ fn verify_guardian(
             .check(reference, key, context.now)
             .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_status(&e))))?;
     }
-    let purpose = request.schooltas.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
+    let extension = SchooltasExtension::from_request(request).ok().flatten();
+    let purpose = extension.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
     let presentations: Vec<(&str, &str)> =
         response.vp_token.iter().flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str()))).collect();
     approval

@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, CredentialSetQuery, DcqlQuery, LegalBasis,
-    LocalizedText, Purpose, SchooltasExtension,
-};
-use schooltas_credential::trust_list::{
-    AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
-};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, CredentialQuery, CredentialSetQuery, DcqlQuery,
+};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
+use schooltas_school::trust_list::{
+    AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
+};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_status_list::{
@@ -166,6 +166,7 @@ impl World {
                 basis,
                 365,
             ))
+            .unwrap()
     }
 
     fn enrolment(&self, sub: Option<&str>, age: u32, holder: &SigningKey) -> String {
@@ -278,7 +279,11 @@ fn body(vp_token: &[(&str, Vec<String>)], approval: Option<String>) -> String {
     for (id, list) in vp_token {
         map.entry((*id).to_owned()).or_default().extend(list.iter().cloned());
     }
-    AuthorizationResponse { vp_token: map, state: Some(STATE.into()), guardian_approval: approval }.to_form()
+    let response = AuthorizationResponse::new(map, Some(STATE.into()));
+    match approval {
+        Some(approval) => schooltas_school::consent::with_guardian_approval(response, approval).to_form(),
+        None => response.to_form(),
+    }
 }
 
 fn checks(verdict: &Verdict) -> Vec<Check> {
@@ -514,8 +519,8 @@ fn the_builder_refuses_a_consent_request_the_registration_gives_no_child_link() 
         |purpose: &str| RequestBuilder::new(trust_list.at(NOW).unwrap(), &did_of(&verifier), RESPONSE_URI, purpose);
     let group = || CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]).claim(ClaimPath::claim("group"));
 
-    let refused = |result: schooltas_credential::Result<AuthorizationRequest>| match result {
-        Err(schooltas_credential::Error::TrustList(TrustListError::ChildLinkNotRegistered {
+    let refused = |result: schooltas_school::Result<AuthorizationRequest>| match result {
+        Err(schooltas_school::Error::TrustList(TrustListError::ChildLinkNotRegistered {
             query_id,
             purpose,
             vct: found,
@@ -630,7 +635,7 @@ fn a_request_stating_legal_obligation_for_a_consent_purpose_still_needs_the_pare
     assert!(
         matches!(
             &refused,
-            Err(schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
+            Err(schooltas_school::Error::TrustList(TrustListError::RequestExceedsRegistration { findings }))
                 if *findings == [mismatch]
         ),
         "{refused:?}"
@@ -644,10 +649,9 @@ fn a_request_stating_legal_obligation_for_a_consent_purpose_still_needs_the_pare
     assert_eq!(verdict.legal_bases.get("enrolment"), Some(&LegalBasis::Consent));
 
     // A per-query override to legal_obligation is no way around it either.
-    let mut request = world.crafted("newsletter", LegalBasis::Consent, &[World::query("enrolment")]);
-    if let Some(extension) = request.schooltas.take() {
-        request.schooltas = Some(extension.with_query_basis("enrolment", LegalBasis::LegalObligation));
-    }
+    let request = world.crafted("newsletter", LegalBasis::Consent, &[World::query("enrolment")]);
+    let extension = request.schooltas().unwrap().unwrap().with_query_basis("enrolment", LegalBasis::LegalObligation);
+    let request = request.with_schooltas(extension).unwrap();
     let twelve = present(&world.enrolment(Some(&world.child_id), 12, &key(10)), &key(10), &ASKED, &request);
     let verdict = verify_response(&request, &body(&[("enrolment", vec![twelve])], None), &world.context());
     assert!(verdict.failed(Check::GuardianApproval) && verdict.failed(Check::LegalBasis), "{:?}", verdict.failures);

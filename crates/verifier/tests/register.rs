@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use schooltas_credential::oid4vp::LegalBasis;
 use schooltas_did::{Signer, SigningKey};
+use schooltas_school::LegalBasis;
 use schooltas_status_list::{
     Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
     StatusValue,

@@ -5,16 +5,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, LegalBasis, LocalizedText, TransactionData,
-    transaction_data_hash,
+use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, CredentialQuery, TransactionData, transaction_data_hash,
 };
-use schooltas_credential::trust_list::{
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
+use schooltas_school::trust_list::{
     AccreditedIssuer, OverAsking, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList, VerifierRegistration,
 };
-use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_school::{LegalBasis, LocalizedText};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_status_list::{
@@ -201,12 +201,14 @@ fn present(
 }
 
 fn body(presentation: &str, state: Option<&str>, approval: Option<String>) -> String {
-    AuthorizationResponse {
-        vp_token: BTreeMap::from([("enrolment".to_owned(), vec![presentation.to_owned()])]),
-        state: state.map(str::to_owned),
-        guardian_approval: approval,
+    let response = AuthorizationResponse::new(
+        BTreeMap::from([("enrolment".to_owned(), vec![presentation.to_owned()])]),
+        state.map(str::to_owned),
+    );
+    match approval {
+        Some(approval) => schooltas_school::consent::with_guardian_approval(response, approval).to_form(),
+        None => response.to_form(),
     }
-    .to_form()
 }
 
 const ASKED: [&str; 4] = ["group", "given_name", "sub", "age_over_16"];
@@ -580,7 +582,7 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
         assert!(
             matches!(
                 &error,
-                schooltas_credential::Error::TrustList(TrustListError::RequestExceedsRegistration { findings })
+                schooltas_school::Error::TrustList(TrustListError::RequestExceedsRegistration { findings })
                     if *findings == [finding.clone()]
             ),
             "{error}"
@@ -597,8 +599,8 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
     assert!(
         matches!(
             refused,
-            Err(schooltas_credential::Error::TrustList(
-                schooltas_credential::trust_list::TrustListError::VerifierNotListed { .. }
+            Err(schooltas_school::Error::TrustList(
+                schooltas_school::trust_list::TrustListError::VerifierNotListed { .. }
             ))
         ),
         "{refused:?}"
@@ -608,7 +610,7 @@ fn the_builder_refuses_to_ask_beyond_the_registration() {
 
 #[test]
 fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
-    use schooltas_credential::consent::ConsentWithdrawal;
+    use schooltas_school::consent::ConsentWithdrawal;
     use schooltas_verifier::{ConsentRegister, SqliteConsentStore, UseQuery, Verifier};
 
     let world = World::new();

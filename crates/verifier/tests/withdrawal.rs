@@ -4,10 +4,10 @@
 //! `Error::WithdrawalNotByConsenter`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{ApprovedPresentation, ConsentError, ConsentWithdrawal, GuardianApproval};
-use schooltas_credential::oid4vp::LegalBasis;
 use schooltas_did::{Did, PublicKey, Signer, SigningKey, did_key};
+use schooltas_school::LegalBasis;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{ApprovedPresentation, ConsentError, ConsentWithdrawal, GuardianApproval};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, RandomSalts, UnverifiedSdJwt};
 use schooltas_verifier::{
@@ -209,12 +209,12 @@ fn a_childs_withdrawal_for_another_verifier_or_a_stale_one_is_refused_for_what_i
     // looked up under ours, found by nonce, and refused on its audience.
     assert!(matches!(
         case.desk.apply_withdrawal(&case.register, &elsewhere, NOW + 10),
-        Err(Error::Credential(schooltas_credential::Error::Consent(ConsentError::WrongAudience { .. })))
+        Err(Error::Credential(schooltas_school::Error::Consent(ConsentError::WrongAudience { .. })))
     ));
     let stale = case.withdrawal(&case.child, NOW);
     assert!(matches!(
         case.desk.apply_withdrawal(&case.register, &stale, NOW + 3 * 86_400),
-        Err(Error::Credential(schooltas_credential::Error::Consent(_)))
+        Err(Error::Credential(schooltas_school::Error::Consent(_)))
     ));
     assert!(case.may_use(NOW + 10));
 }

@@ -1,9 +1,12 @@
-//! A wallet holding 10,000 credential copies: answering an OpenID4VP request (DCQL match over
-//! every stored credential + one presentation) and opening the store, next to the raw Ed25519
-//! operations the answer contains (one request-object signature check, one KB-JWT signature).
-//! Argon2id key derivation with the default parameters is timed separately.
+//! Wallets holding 100, 1,000 and 10,000 credential copies: answering an OpenID4VP request
+//! (`handle_request` + `decide`: DCQL match over the copies of the asked type, one presentation,
+//! one synced commit), the first answer after opening, listing and opening the store — next to
+//! the raw operations an answer cannot avoid: one request-object signature check, one KB-JWT
+//! signature, and (for the durability floor) one `fdatasync` of a 4 KiB write in the same
+//! directory. Argon2id key derivation with the default parameters is timed separately.
 //!
 //! `cargo bench -p schooltas-wallet --bench answer -- --warm-up-time 1 --measurement-time 5`
+//! (`--profile-time 10 <name>` runs one benchmark only, for `perf record`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -11,14 +14,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis,
-    LocalizedText, Purpose, SchooltasExtension,
-};
-use schooltas_credential::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, DcqlQuery};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{RandomSalts, UnverifiedSdJwt, VerifyOptions};
 use schooltas_wallet::receive::{CREDENTIAL_KIND, StoredCredential};
@@ -31,7 +32,8 @@ mod ratios;
 use ratios::{Ratio, interleaved_ratio, median_ns, print_ratios};
 
 const NOW: i64 = 1_800_000_000; // 2027-01-15
-const COPIES: usize = 10_000;
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+const LARGEST: usize = 10_000;
 const PER_BATCH: usize = 3;
 const ENROLMENT: &str = "https://schooltas.nl/credentials/enrolment/v1";
 const NEWSLETTER_CLAIMS: [&str; 4] = ["group", "given_name", "sub", "age_over_16"];
@@ -121,13 +123,14 @@ fn stored_copy(
     }
 }
 
-/// A wallet file with 10,000 copies: 3,333 batches of fillers and one enrolment batch, all of
-/// 3 copies (9,999 fillers + 3 enrolment copies would be 10,002; the last filler batch has 1).
-fn fill(vault: &Vault, sub: &str) {
+/// A wallet file with `total` copies: batches of fillers and one enrolment batch, all of 3
+/// copies (for 10,000: 3,332 filler batches of 3, one of 1, and the enrolment batch). Written
+/// straight into the vault, so the first `Wallet::open` builds the credential index.
+fn fill(vault: &Vault, sub: &str, total: usize) {
     let catalog = Catalog::standard();
     let school = SigningKey::from_ed25519_seed(&[1; 32]);
     let school_kid = kid_of(&did_of(&school)).to_string();
-    let mut copies = Vec::with_capacity(COPIES);
+    let mut copies = Vec::with_capacity(total);
     for i in 0..PER_BATCH {
         copies.push(stored_copy(
             &catalog,
@@ -140,7 +143,7 @@ fn fill(vault: &Vault, sub: &str) {
         ));
     }
     let mut n = 0;
-    while copies.len() < COPIES {
+    while copies.len() < total {
         let (config_id, claims) = filler_claims(n / PER_BATCH);
         copies.push(stored_copy(
             &catalog,
@@ -194,7 +197,7 @@ fn request_uri(verifier: &SigningKey) -> (String, AuthorizationRequest) {
     let request = AuthorizationRequest::new(
         &did,
         "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         dcql,
     )
     .with_state("session-81f2a")
@@ -208,7 +211,8 @@ fn request_uri(verifier: &SigningKey) -> (String, AuthorizationRequest) {
         },
         LegalBasis::Consent,
         365,
-    ));
+    ))
+    .unwrap();
     let jwt = request.sign(verifier, &kid_of(&did), NOW, 600).unwrap();
     (AuthorizationRequestUri::ByValue { client_id: request.client_id.clone(), request_jwt: jwt }.to_uri(), request)
 }
@@ -234,28 +238,55 @@ impl Drop for TempDir {
     }
 }
 
-fn bench(c: &mut Criterion) {
+/// A 17-year-old's wallet file with `total` copies, its index built (the rebuild at the first
+/// open after the raw fill is timed and printed).
+fn make_wallet(dir: &Path, total: usize, key: &WalletKey) -> PathBuf {
+    let path = dir.join(format!("wallet-{total}.sqlite"));
+    let started = Instant::now();
+    let wallet = Wallet::create(
+        Vault::create(&path, Unlock::Key(key), KdfParams::default()).unwrap(),
+        Role::Child { birth_date: CalendarDate::parse("2009-05-01").unwrap() },
+        NOW,
+    )
+    .unwrap();
+    fill(wallet.vault(), wallet.owner().did().as_str(), total);
+    drop(wallet);
+    let filled = started.elapsed();
+    let started = Instant::now();
+    drop(open_wallet(&path, Unlock::Key(key)));
+    let rebuilt = started.elapsed();
+    let started = Instant::now();
+    drop(open_wallet(&path, Unlock::Key(key)));
+    println!(
+        "setup {total:>6} copies: issued and stored in {:.1} s; first open (index built from the raw fill) {:.1} ms, \
+         next open {:.1} ms",
+        filled.as_secs_f64(),
+        rebuilt.as_secs_f64() * 1e3,
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    path
+}
+
+fn bench(c: &mut Criterion, profiling: bool) {
     let dir = TempDir(std::env::temp_dir().join(format!(
         "schooltas-wallet-bench-{}-{}",
         std::process::id(),
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
     )));
     std::fs::create_dir_all(&dir.0).unwrap();
-    let path = dir.0.join("wallet.sqlite");
     let key = WalletKey::from_bytes([7; 32]);
-
-    // Setup (not timed): a 17-year-old's wallet with 10,000 copies.
-    let started = Instant::now();
-    let wallet = Wallet::create(
-        Vault::create(&path, Unlock::Key(&key), KdfParams::default()).unwrap(),
-        Role::Child { birth_date: CalendarDate::parse("2009-05-01").unwrap() },
-        NOW,
-    )
-    .unwrap();
-    fill(wallet.vault(), wallet.owner().did().as_str());
-    drop(wallet);
-    let wallet = open_wallet(&path, Unlock::Key(&key));
-    println!("setup: {COPIES} copies issued and stored in {:.1} s", started.elapsed().as_secs_f64());
+    let paths: Vec<(usize, PathBuf)> = SIZES.iter().map(|&n| (n, make_wallet(&dir.0, n, &key))).collect();
+    let wallets: Vec<(usize, Wallet)> =
+        paths.iter().map(|(n, path)| (*n, open_wallet(path, Unlock::Key(&key)))).collect();
+    let (largest_path, largest) = (&paths.last().unwrap().1, &wallets.iter().find(|(n, _)| *n == LARGEST).unwrap().1);
+    // The same wallet on tmpfs, where fdatasync returns at once: what an answer costs the CPU.
+    let shm = Path::new("/dev/shm");
+    let memory_dir = shm.is_dir().then(|| {
+        let dir = TempDir(shm.join(format!("schooltas-wallet-bench-{}", std::process::id())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        dir
+    });
+    let in_memory = memory_dir.as_ref().map(|dir| open_wallet(&make_wallet(&dir.0, LARGEST, &key), Unlock::Key(&key)));
 
     let verifier = SigningKey::from_ed25519_seed(&[21; 32]);
     let trust = trust_list(&did_of(&verifier));
@@ -269,20 +300,31 @@ fn bench(c: &mut Criterion) {
         AuthorizationRequestUri::ByReference { .. } => unreachable!(),
     };
     let request_input_len = jwt.rfind('.').unwrap();
-    let body = answer(&wallet, &uri, &verifiers);
-    let response = AuthorizationResponse::from_form(&body).unwrap();
+    let body = answer(largest, &uri, &verifiers);
+    let response = schooltas_school::consent::response_from_form(&body).unwrap();
     let presentation = &response.vp_token["enrolment"][0];
     let kb_jwt = presentation.rsplit('~').next().unwrap();
     let kb_input_len = kb_jwt.rfind('.').unwrap();
-    println!("signing inputs: request object {request_input_len} bytes, KB-JWT {kb_input_len} bytes");
-    println!("credentials listed: {} batches", wallet.credentials().unwrap().len());
-    sub_steps(&wallet, &verifier, &verifiers);
+    if !profiling {
+        println!("signing inputs: request object {request_input_len} bytes, KB-JWT {kb_input_len} bytes");
+        println!("credentials listed: {} batches", largest.credentials().unwrap().len());
+        sub_steps(largest, &verifier, &verifiers);
+        first_answer_steps(largest_path, &key, &verifier, &verifiers);
+    }
 
-    // The floor: raw Ed25519 over messages as long as the real signing inputs.
+    // The floor: raw Ed25519 over messages as long as the real signing inputs, and one
+    // fdatasync of a 4 KiB write next to the wallet file (what one durable commit must wait for).
     let holder = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let kb_message = vec![b'e'; kb_input_len];
     let request_message = vec![b'e'; request_input_len];
     let request_signature = verifier.sign(&request_message).unwrap();
+    let sync_file = std::fs::File::create(dir.0.join("fdatasync-probe")).unwrap();
+    let page = [0x5a_u8; 4096];
+    let fdatasync = || {
+        use std::os::unix::fs::FileExt;
+        sync_file.write_all_at(&page, 0).unwrap();
+        sync_file.sync_data().unwrap();
+    };
     let mut raw = c.benchmark_group("wallet_raw");
     raw.bench_function("ed25519_sign_kb_jwt", |b| b.iter(|| holder.sign(black_box(&kb_message)).unwrap()));
     raw.bench_function("ed25519_verify_request_object", |b| {
@@ -290,18 +332,45 @@ fn bench(c: &mut Criterion) {
             verifier.verifying_key().verify(Algorithm::EdDsa, black_box(&request_message), &request_signature).unwrap()
         })
     });
+    raw.sample_size(20).bench_function("fdatasync_4k", |b| b.iter(fdatasync));
     raw.finish();
 
     let mut group = c.benchmark_group("wallet");
     group.sample_size(10);
-    group.bench_function("answer_request_10000_credentials", |b| {
-        b.iter_batched(|| request_uri(&verifier).0, |uri| answer(&wallet, &uri, &verifiers), BatchSize::PerIteration)
+    // Opening first, while the files hold only the copies (answers add records).
+    // Opening = `Vault::open` (file, pragmas, key check, state root) + `Wallet::open` (the
+    // owner record, the index's digest compared).
+    group.bench_function(format!("open_store_{LARGEST}_credentials"), |b| {
+        b.iter(|| open_wallet(largest_path, Unlock::Key(&key)))
     });
-    group.bench_function("list_credentials_10000", |b| b.iter(|| wallet.credentials().unwrap()));
-    // Opening = `Vault::open` (file, pragmas, key check) + `Wallet::open` (the owner record).
-    group.bench_function("open_store_10000_credentials", |b| b.iter(|| open_wallet(&path, Unlock::Key(&key))));
+    for (n, wallet) in &wallets {
+        group.bench_function(format!("answer_request_{n}_credentials"), |b| {
+            b.iter_batched(|| request_uri(&verifier).0, |uri| answer(wallet, &uri, &verifiers), BatchSize::PerIteration)
+        });
+    }
+    if let Some(wallet) = &in_memory {
+        group.bench_function(format!("answer_request_{LARGEST}_credentials_tmpfs"), |b| {
+            b.iter_batched(|| request_uri(&verifier).0, |uri| answer(wallet, &uri, &verifiers), BatchSize::PerIteration)
+        });
+    }
+    // The first answer of a freshly opened wallet (the open itself is not timed; the handle
+    // is dropped untimed too).
+    group.bench_function(format!("first_answer_after_open_{LARGEST}_credentials"), |b| {
+        b.iter_batched(
+            || (open_wallet(largest_path, Unlock::Key(&key)), request_uri(&verifier).0),
+            |(wallet, uri)| {
+                black_box(answer(&wallet, &uri, &verifiers));
+                wallet
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function(format!("list_credentials_{LARGEST}"), |b| b.iter(|| largest.credentials().unwrap()));
     group.finish();
 
+    if profiling {
+        return;
+    }
     // The deliberate KDF cost: a passphrase wallet (Argon2id, 64 MiB, t=3, p=1) opened.
     let passphrase_path = dir.0.join("passphrase.sqlite");
     drop(
@@ -319,34 +388,80 @@ fn bench(c: &mut Criterion) {
     });
     kdf.finish();
 
-    // The answer's ratio measured interleaved with its floor (robust to speed drift).
-    // Requests are signed up front so that only the answer is timed.
+    // The answer's ratio measured interleaved with its floor (robust to speed drift), without
+    // and with the one fdatasync a durable answer waits for. Requests are signed up front so
+    // that only the answer is timed.
     const ROUNDS: usize = 21;
-    let mut uris: Vec<String> = (0..ROUNDS).map(|_| request_uri(&verifier).0).collect();
+    let mut uris: Vec<String> = (0..3 * ROUNDS).map(|_| request_uri(&verifier).0).collect();
     println!();
+    let signatures = || {
+        black_box(holder.sign(black_box(&kb_message)).unwrap());
+        verifier.verifying_key().verify(Algorithm::EdDsa, black_box(&request_message), &request_signature).unwrap();
+    };
     interleaved_ratio(
-        "wallet/answer_request_10000_credentials",
+        &format!("wallet/answer_request_{LARGEST}_credentials"),
+        || black_box(answer(largest, &uris.pop().unwrap(), &verifiers)).clear(),
+        signatures,
+        ROUNDS,
+        1,
+    );
+    interleaved_ratio(
+        "  … to signatures + one fdatasync_4k",
+        || black_box(answer(largest, &uris.pop().unwrap(), &verifiers)).clear(),
         || {
-            let uri = uris.pop().unwrap();
-            black_box(answer(&wallet, &uri, &verifiers));
-        },
-        || {
-            black_box(holder.sign(black_box(&kb_message)).unwrap());
-            verifier.verifying_key().verify(Algorithm::EdDsa, black_box(&request_message), &request_signature).unwrap();
+            signatures();
+            fdatasync();
         },
         ROUNDS,
         1,
     );
-    drop(wallet);
+    if let Some(wallet) = &in_memory {
+        interleaved_ratio(
+            &format!("wallet/answer_request_{LARGEST}_credentials_tmpfs"),
+            || black_box(answer(wallet, &uris.pop().unwrap(), &verifiers)).clear(),
+            signatures,
+            ROUNDS,
+            1,
+        );
+    }
+    drop(wallets);
+    drop(in_memory);
 }
 
-/// Times the answer's sub-steps once each (median of a few runs): where the time goes.
+/// The first answer after opening, split the same way (median of 7 fresh opens).
+fn first_answer_steps(path: &Path, key: &WalletKey, verifier: &SigningKey, verifiers: &Verifiers<'_>) {
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let (mut open, mut handle, mut decide) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let (uri, _) = request_uri(verifier);
+        let start = Instant::now();
+        let wallet = open_wallet(path, Unlock::Key(key));
+        open.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        let prompt = wallet.handle_request(&uri, verifiers, NOW).unwrap();
+        handle.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        black_box(wallet.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap());
+        decide.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "first answer after open (median of 7, {LARGEST} copies): open {:.2} ms, handle_request {:.2} ms, decide {:.2} ms",
+        median(open),
+        median(handle),
+        median(decide),
+    );
+}
+
+/// Times the answer's two calls once each (median of a few runs): where the time goes.
 fn sub_steps(wallet: &Wallet, verifier: &SigningKey, verifiers: &Verifiers<'_>) {
     let median = |mut times: Vec<f64>| {
         times.sort_by(f64::total_cmp);
         times[times.len() / 2]
     };
-    let (mut handle, mut decide, mut list) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut handle, mut decide) = (Vec::new(), Vec::new());
     for _ in 0..7 {
         let (uri, _) = request_uri(verifier);
         let start = Instant::now();
@@ -355,29 +470,39 @@ fn sub_steps(wallet: &Wallet, verifier: &SigningKey, verifiers: &Verifiers<'_>) 
         let start = Instant::now();
         black_box(wallet.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap());
         decide.push(start.elapsed().as_secs_f64() * 1e3);
-        let start = Instant::now();
-        black_box(wallet.vault().list(CREDENTIAL_KIND).unwrap());
-        list.push(start.elapsed().as_secs_f64() * 1e3);
     }
     println!(
-        "sub-steps (median of 7): handle_request {:.1} ms, decide {:.1} ms, vault.list(credential) alone {:.1} ms",
+        "sub-steps (median of 7, {LARGEST} copies): handle_request {:.2} ms (unsynced commit), decide {:.2} ms (one \
+         synced commit)",
         median(handle),
         median(decide),
-        median(list)
     );
 }
 
 fn main() {
+    let profiling = std::env::args().any(|a| a == "--profile-time");
     let mut c = Criterion::default().configure_from_args();
-    bench(&mut c);
+    bench(&mut c, profiling);
     c.final_summary();
-    print_ratios(&[Ratio {
-        operation: "wallet/answer_request_10000_credentials",
-        floors: &["wallet_raw/ed25519_sign_kb_jwt", "wallet_raw/ed25519_verify_request_object"],
-    }]);
+    if profiling {
+        return;
+    }
+    let signatures: &[&str] = &["wallet_raw/ed25519_sign_kb_jwt", "wallet_raw/ed25519_verify_request_object"];
+    let durable: &[&str] =
+        &["wallet_raw/ed25519_sign_kb_jwt", "wallet_raw/ed25519_verify_request_object", "wallet_raw/fdatasync_4k"];
+    let names: Vec<String> = SIZES
+        .iter()
+        .map(|n| format!("wallet/answer_request_{n}_credentials"))
+        .chain([format!("wallet/first_answer_after_open_{LARGEST}_credentials")])
+        .collect();
+    let tmpfs = format!("wallet/answer_request_{LARGEST}_credentials_tmpfs");
+    let mut rows: Vec<Ratio<'_>> = names.iter().map(|name| Ratio { operation: name, floors: signatures }).collect();
+    rows.push(Ratio { operation: &tmpfs, floors: signatures });
+    rows.extend(names.iter().map(|name| Ratio { operation: name, floors: durable }));
+    print_ratios(&rows);
     if let (Some(passphrase), Some(key)) = (
         median_ns("wallet_kdf/open_store_passphrase_argon2id_default"),
-        median_ns("wallet/open_store_10000_credentials"),
+        median_ns(&format!("wallet/open_store_{LARGEST}_credentials")),
     ) {
         println!(
             "Argon2id (64 MiB, t=3, p=1) ≈ passphrase open − key open = {:.1} ms − {:.3} ms = {:.1} ms",

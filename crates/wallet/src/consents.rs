@@ -8,15 +8,18 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use schooltas_credential::consent::ConsentWithdrawal;
-use schooltas_credential::oid4vp::{AuthorizationRequest, Purpose};
 use schooltas_did::SigningKey;
+use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_school::consent::ConsentWithdrawal;
+use schooltas_school::{Purpose, SchooltasExtension};
 
+use crate::copies::get_credential;
 use crate::error::{Error, Result};
+use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::owner::Role;
 use crate::vault::VaultTx;
-use crate::wallet::{Wallet, get_credential};
+use crate::wallet::Wallet;
 
 const CONSENT_KIND: &str = "consent";
 
@@ -130,9 +133,9 @@ pub(crate) fn record_for(
     on_behalf_of: Option<String>,
     now: i64,
 ) -> Result<ConsentGiven> {
-    let purpose = request.schooltas.as_ref().map(|e| e.purpose.clone()).ok_or(Error::MissingPurpose)?;
+    let purpose = SchooltasExtension::from_request(request)?.map(|e| e.purpose).ok_or(Error::MissingPurpose)?;
     let consent = ConsentGiven {
-        id: crate::request::random_id(),
+        id: random_id(),
         verifier: request.client_id.clone(),
         verifier_name: verifier_name.to_owned(),
         purpose,

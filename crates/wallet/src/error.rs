@@ -1,16 +1,16 @@
 //! The one error type of the wallet crate. No variant carries a claim value, a key or a
 //! passphrase.
 
-use schooltas_credential::catalog::Language;
-use schooltas_credential::oid4vp::LegalBasis;
+use schooltas_school::LegalBasis;
+use schooltas_school::catalog::Language;
 
 /// Everything that can go wrong in a wallet.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A credential problem from `schooltas-credential`.
+    /// A credential problem from `schooltas-school`.
     #[error(transparent)]
-    Credential(#[from] schooltas_credential::Error),
+    Credential(#[from] schooltas_school::Error),
     /// A key, JWS or DID problem from `schooltas-did`.
     #[error(transparent)]
     Did(#[from] schooltas_did::Error),
@@ -284,14 +284,14 @@ impl Error {
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<schooltas_credential::oid4vp::Oid4vpError> for Error {
-    fn from(error: schooltas_credential::oid4vp::Oid4vpError) -> Self {
+impl From<schooltas_oid4vc::oid4vp::Oid4vpError> for Error {
+    fn from(error: schooltas_oid4vc::oid4vp::Oid4vpError) -> Self {
         Error::Credential(error.into())
     }
 }
 
-impl From<schooltas_credential::trust_list::TrustListError> for Error {
-    fn from(error: schooltas_credential::trust_list::TrustListError) -> Self {
+impl From<schooltas_school::trust_list::TrustListError> for Error {
+    fn from(error: schooltas_school::trust_list::TrustListError) -> Self {
         Error::Credential(error.into())
     }
 }
@@ -331,6 +331,14 @@ impl From<schooltas_status_list::Error> for Error {
 /// crate gives it.
 impl From<schooltas_sd_jwt::Error> for Error {
     fn from(error: schooltas_sd_jwt::Error) -> Self {
+        Error::Credential(error.into())
+    }
+}
+
+/// An OpenID4VC error is a credential error ([`Error::Credential`]), in the shape the
+/// credential crate gives it.
+impl From<schooltas_oid4vc::Error> for Error {
+    fn from(error: schooltas_oid4vc::Error) -> Self {
         Error::Credential(error.into())
     }
 }

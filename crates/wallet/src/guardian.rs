@@ -1,6 +1,6 @@
 //! The parent's side of a child's request: review exactly what the child's presentations
 //! disclose, then approve (a signed guardian approval, see
-//! [`schooltas_credential::consent`]) or refuse.
+//! [`schooltas_school::consent`]) or refuse.
 //!
 //! The parent's wallet trusts nothing the child's wallet says about the request: it verifies
 //! the verifier's request object itself, looks the verifier up in the trust list, and verifies
@@ -10,24 +10,25 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use schooltas_credential::catalog::REPRESENTATION_CLAIMS;
-use schooltas_credential::consent::{ApprovedPresentation, GuardianApproval};
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, Purpose, transaction_data_hash};
 use schooltas_did::{Did, SigningKey};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, transaction_data_hash};
+use schooltas_school::catalog::REPRESENTATION_CLAIMS;
+use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
+use schooltas_school::date::CalendarDate;
+use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
 
 use crate::consents::{self, Approver};
+use crate::copies::{self, IndexedCopy, StoredCredential, get_credential};
 use crate::error::{Error, Result};
 use crate::log::{self, Actor, LogEvent};
 use crate::owner::Role;
 use crate::policy;
-use crate::receive::{StoredCredential, stored_credentials};
 use crate::request::{
     GuardianAnswer, GuardianRequest, PromptClaim, Verifiers, basis_name, prompt_claim, verify_request_object,
 };
-use crate::wallet::{Wallet, get_credential, put_credential};
+use crate::wallet::Wallet;
 
 /// What the parent sees: the child's presentations, as the verifier will see them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -180,9 +181,7 @@ impl Wallet {
         .sign(&key)?;
 
         self.vault.transaction(|tx| {
-            let mut copy = get_credential(tx, &reviewed.guardianship.id)?;
-            copy.used = true;
-            put_credential(tx, &copy)?;
+            copies::mark_used(tx, std::slice::from_ref(&reviewed.guardianship.id))?;
             log::append(tx, now, received.clone())?;
             log::append(
                 tx,
@@ -227,7 +226,7 @@ impl Wallet {
         let trusted = verifiers.trust_list.at(now)?;
         let registration =
             trusted.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
-        let extension = verified_request.schooltas.clone().ok_or(Error::MissingPurpose)?;
+        let extension = SchooltasExtension::from_request(&verified_request)?.ok_or(Error::MissingPurpose)?;
         // The parent's wallet applies the registered basis itself, as the child's did.
         policy::check_legal_basis(registration, &verified_request, &extension)?;
         let guardianship = self.guardianship_for(&request.child_id, now)?;
@@ -304,8 +303,11 @@ impl Wallet {
         let today = CalendarDate::from_unix(now);
         let me = self.owner.did().as_str();
         let mut ended = None;
-        let mut found: Option<StoredCredential> = None;
-        for copy in stored_credentials(&self.vault)? {
+        let mut found: Option<IndexedCopy> = None;
+        // Only the guardianship copies are read, from the index: no copy is decrypted but the
+        // one returned.
+        let wanted: std::collections::BTreeSet<&str> = guardianship_vct.as_deref().into_iter().collect();
+        for copy in self.copies_of(Some(&wanted))? {
             if Some(&copy.vct) != guardianship_vct.as_ref() {
                 continue;
             }
@@ -329,11 +331,12 @@ impl Wallet {
                 found = Some(copy);
             }
         }
-        found.ok_or_else(|| Error::NotGuardian {
+        let found = found.ok_or_else(|| Error::NotGuardian {
             reason: match ended {
                 Some(date) => format!("the guardianship for this child ended on {date}"),
                 None => "this wallet holds no guardianship credential for this child".into(),
             },
-        })
+        })?;
+        self.vault.read(|tx| get_credential(tx, &found.id))
     }
 }

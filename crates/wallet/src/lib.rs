@@ -3,12 +3,25 @@
 //! What runs on a family's phone: the child's and the parent's wallet. This crate is being
 //! built; so far it holds the encrypted [`vault`] every wallet record lives in and the
 //! hash-chained [`log`] of everything that happened.
+//!
+//! # Layers
+//!
+//! Each module uses only the modules before it in this list, so no two modules import each
+//! other (test `tests/layering.rs` reads the sources and refuses an upward `crate::` path):
+//!
+//! Layers, lowest first: `error` → `wiped` → `ids` → `vault` → `log` → `owner` → `http` → `copies` → `receive` → `policy` → `wallet` → `consents` → `request` → `guardian`.
+//!
+//! The [`vault`] stores sealed records; [`copies`] keeps credential copies and their sealed
+//! index on top of it; `wallet` is the handle that owns them; consents, requests and guardian
+//! approvals are what a wallet does, each built on the ones below.
 #![forbid(unsafe_code)]
 
 pub mod consents;
+pub mod copies;
 mod error;
 pub mod guardian;
 pub mod http;
+mod ids;
 pub mod log;
 mod owner;
 mod policy;

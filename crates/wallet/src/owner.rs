@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use schooltas_credential::consent::AGE_OF_CONSENT;
-use schooltas_credential::date::CalendarDate;
 use schooltas_did::{Algorithm, Did, PrivateJwk, PublicKey, Signer, SigningKey, did_key};
+use schooltas_school::consent::AGE_OF_CONSENT;
+use schooltas_school::date::CalendarDate;
 
 use crate::error::{Error, Result};
 use crate::vault::{Vault, VaultTx};

@@ -15,20 +15,26 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::oid4vp::{AuthorizationRequest, LegalBasis, SchooltasExtension};
-use schooltas_credential::trust_list::{CurrentTrustList, VerifierRegistration};
 use schooltas_did::Did;
 use schooltas_did::jws::CompactJws;
+use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_school::catalog::Catalog;
+use schooltas_school::trust_list::{CurrentTrustList, VerifierRegistration};
+use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_sd_jwt::VerifiedSdJwt;
 
+use crate::copies::IndexedCopy;
 use crate::error::{Error, Result};
-use crate::wallet::IndexedCopy;
 
 /// The catalog id of the transfer dossier (onderwijskundig rapport).
 pub(crate) const TRANSFER_DOSSIER: &str = "transfer_dossier";
 /// The catalog id of the enrolment credential.
 pub(crate) const PUPIL_ENROLMENT: &str = "pupil_enrolment";
+
+/// The type of the pupil enrolment credential in `catalog`, if it has one.
+pub(crate) fn enrolment_vct(catalog: &Catalog) -> Option<String> {
+    catalog.get(PUPIL_ENROLMENT).map(|t| t.vct().as_str().to_owned())
+}
 
 /// Checks each credential query's stated legal basis against the verifier's registration.
 ///
@@ -158,7 +164,7 @@ pub(crate) fn check_one_child(links: &[(String, Option<String>, bool)], child_id
 /// `request_uri` is fetched. (The fetched object must then carry the same `client_id`.)
 pub(crate) fn check_registered_client(trust_list: CurrentTrustList<'_>, client_id: &str) -> Result<()> {
     let did = client_id
-        .strip_prefix(schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX)
+        .strip_prefix(schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX)
         .and_then(|did| Did::parse(did).ok())
         .ok_or_else(|| Error::InvalidInput {
             reason: "the request's client_id is not decentralized_identifier:<did>".into(),
@@ -214,8 +220,9 @@ fn bounded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use schooltas_credential::oid4vp::{CredentialQuery, DcqlQuery, LocalizedText, Purpose};
-    use schooltas_credential::trust_list::RegisteredPurpose;
+    use schooltas_oid4vc::oid4vp::{CredentialQuery, DcqlQuery};
+    use schooltas_school::trust_list::RegisteredPurpose;
+    use schooltas_school::{LocalizedText, Purpose};
     use schooltas_sd_jwt::ClaimPath;
 
     const ADVICE: &str = "https://schooltas.nl/credentials/school-advice/v1";
@@ -239,12 +246,13 @@ mod tests {
         for query in queries {
             dcql = dcql.credential(query);
         }
-        AuthorizationRequest::new(did, "https://stedelijk.example/r", "n-0123456789abcdef", dcql.build().unwrap())
-            .with_schooltas(SchooltasExtension::new(Purpose { code: "transfer".into(), text: text() }, basis, 365))
+        let request =
+            AuthorizationRequest::new(did, "https://stedelijk.example/r", "n-0123456789abcdef", dcql.build().unwrap());
+        SchooltasExtension::new(Purpose { code: "transfer".into(), text: text() }, basis, 365).apply(request).unwrap()
     }
 
     fn check(request: &AuthorizationRequest, registration: &VerifierRegistration) -> Result<()> {
-        check_legal_basis(registration, request, request.schooltas.as_ref().unwrap())
+        check_legal_basis(registration, request, &SchooltasExtension::from_request(request).unwrap().unwrap())
     }
 
     #[test]
@@ -260,8 +268,8 @@ mod tests {
                 if query_id == "support"
         ));
         // With the support query on consent, it stands.
-        let mut split = both.clone();
-        split.schooltas.as_mut().unwrap().query_bases.insert("support".into(), LegalBasis::Consent);
+        let extension = SchooltasExtension::from_request(&both).unwrap().unwrap();
+        let split = extension.with_query_basis("support", LegalBasis::Consent).apply(both.clone()).unwrap();
         assert!(check(&split, &registration).is_ok());
         // A query accepting either type, stated on the purpose's basis: the consent type decides.
         let either = CredentialQuery::sd_jwt_vc("either", [ADVICE, SUPPORT]).claim(ClaimPath::claim("advice"));

@@ -6,23 +6,22 @@
 //! trusts for that issuer), the binding to the key it proved, a type the catalog knows, and a
 //! VALID status. Credentials, their keys and the log entry are stored in one transaction.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::oid4vci::proof::sign_proof;
-use schooltas_credential::oid4vci::{
+use schooltas_did::jws::Header;
+use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
+use schooltas_oid4vc::oid4vci::proof::sign_proof;
+use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
-use schooltas_did::jws::Header;
-use schooltas_did::{Algorithm, PrivateJwk, Signer, SigningKey, VerifyingKey};
+use schooltas_school::catalog::Catalog;
 use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
 use schooltas_status_list::StatusListCache;
 use zeroize::Zeroizing;
 
+use crate::copies::{self, child_link};
+pub use crate::copies::{CREDENTIAL_KIND, StoredCredential, stored_credentials};
 use crate::error::{Error, Result};
+use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::vault::Vault;
 
@@ -44,62 +43,6 @@ pub trait IssuerConnection {
     /// POST a credential request with the Bearer token.
     fn credential(&self, credential_endpoint: &str, access_token: &str, body: &str) -> Result<Answer>;
 }
-
-/// A stored credential copy: the SD-JWT VC, the private key it is bound to, and what it is.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct StoredCredential {
-    /// The wallet's id for this copy.
-    pub id: String,
-    /// Groups the copies of one batch.
-    pub batch: String,
-    /// The catalog configuration id.
-    pub config_id: String,
-    /// The credential type.
-    pub vct: String,
-    /// The issuer (DID).
-    pub issuer: String,
-    /// The SD-JWT VC as issued (every disclosure).
-    pub sd_jwt: String,
-    /// The holder key, a private JWK (sealed in the vault like everything else; wiped from
-    /// memory on drop and never printed).
-    pub holder_key: PrivateJwk,
-    /// When it was received.
-    pub received_at: i64,
-    /// Whether it has been presented (each copy is presented once) — or a copy of another
-    /// credential carrying the same one-time child link has been: a link is consumed as a
-    /// whole ([`crate::request`] marks every copy carrying it).
-    pub used: bool,
-    /// The copy's position in its batch (0 for a credential added on its own): copy *i* of the
-    /// child's batches and the parent's guardianship copy *i* carry the same child link, so
-    /// the wallet uses links in this order.
-    #[serde(default)]
-    pub batch_index: u32,
-    /// The claims as issued (processed payload with every disclosure): what DCQL matching and
-    /// prompts read without re-verifying the credential.
-    #[serde(default)]
-    pub claims: serde_json::Value,
-}
-
-impl fmt::Debug for StoredCredential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredCredential")
-            .field("id", &self.id)
-            .field("config_id", &self.config_id)
-            .field("issuer", &self.issuer)
-            .field("used", &self.used)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Drop for StoredCredential {
-    fn drop(&mut self) {
-        // The holder key wipes itself (PrivateJwk).
-        zeroize::Zeroize::zeroize(&mut self.sd_jwt);
-    }
-}
-
-/// The vault kind credential copies are stored under.
-pub const CREDENTIAL_KIND: &str = "credential";
 
 /// What the wallet needs to receive.
 pub struct Receiver<'a> {
@@ -174,7 +117,7 @@ impl Receiver<'_> {
             let proofs = keys
                 .iter()
                 .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
-                .collect::<schooltas_credential::Result<Vec<_>>>()?;
+                .collect::<schooltas_oid4vc::Result<Vec<_>>>()?;
             let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
             let answer = self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?;
             let response = CredentialResponse::from_json(&answer.map_err(issuer_refused)?)?;
@@ -203,23 +146,20 @@ impl Receiver<'_> {
         }
         // A copy whose one-time child link another credential already spent (the school
         // re-issued within the same school year) would link this presentation to that one:
-        // it is stored as used, so it goes out only when nothing unused is left.
-        let consumed: std::collections::HashSet<String> = stored_credentials(self.vault)?
-            .iter()
-            .filter(|copy| copy.used)
-            .filter_map(|copy| child_link(&copy.claims).map(str::to_owned))
-            .collect();
+        // it is stored as used, so it goes out only when nothing unused is left. The links'
+        // records in the index say so without decrypting any copy.
+        let links: Vec<&str> = received.iter().filter_map(|credential| child_link(&credential.claims)).collect();
+        let carried = copies::read_current(self.vault, |tx| copies::carrying(tx, links.iter().copied()))?;
+        let consumed: std::collections::HashSet<String> =
+            carried.into_iter().filter(|(_, copies)| copies.values().any(|used| *used)).map(|(link, _)| link).collect();
         for credential in &mut received {
             if child_link(&credential.claims).is_some_and(|link| consumed.contains(link)) {
                 credential.used = true;
             }
         }
-        // Store everything, and log it, in one transaction.
+        // Store everything, index it and log it, in one transaction.
         self.vault.transaction(|tx| {
-            for credential in &received {
-                let bytes = crate::wiped::to_json(credential)?;
-                tx.put(CREDENTIAL_KIND, &credential.id, &bytes)?;
-            }
+            copies::store(tx, &received)?;
             let mut batches: Vec<(&str, &str, &str, u32)> = Vec::new();
             for credential in &received {
                 match batches.iter_mut().find(|(batch, ..)| *batch == credential.batch) {
@@ -301,30 +241,6 @@ pub(crate) fn check_credential(
         status.check(&reference, &issuer_key, now)?;
     }
     Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
-}
-
-/// The one-time child link a copy carries: its `sub` (issue 12 item 7; the school gives every
-/// copy of a batch its own, shared with the same copy of the child's other credentials and the
-/// parent's guardianship copy). `None` for a credential without one.
-pub(crate) fn child_link(claims: &serde_json::Value) -> Option<&str> {
-    claims.get("sub").and_then(serde_json::Value::as_str).filter(|link| !link.is_empty())
-}
-
-/// Every stored credential copy.
-pub fn stored_credentials(vault: &Vault) -> Result<Vec<StoredCredential>> {
-    vault
-        .list(CREDENTIAL_KIND)?
-        .into_iter()
-        .map(|(id, bytes)| {
-            serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("credential record {id}") })
-        })
-        .collect()
-}
-
-fn random_id() -> String {
-    use rand::RngExt;
-    let bytes: [u8; 16] = rand::rng().random();
-    schooltas_did::base64url::encode(bytes)
 }
 
 #[cfg(test)]

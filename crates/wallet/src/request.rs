@@ -16,30 +16,34 @@
 //! Who must approve is decided from the verifier's **registered** legal basis: a request stating
 //! a weaker one is refused (see `policy.rs`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use schooltas_credential::catalog::{Catalog, Language};
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, LegalBasis, Purpose,
-    REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
-};
-use schooltas_credential::trust_list::{OverAsking, VerifiedTrustList};
-use schooltas_credential::{ClaimPath, form};
 use schooltas_did::{Resolver, SigningKey};
+use schooltas_oid4vc::form;
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, REGISTERED_CLAIMS,
+    TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
+};
+use schooltas_school::catalog::{Catalog, Language};
+use schooltas_school::consent;
+use schooltas_school::trust_list::{OverAsking, VerifiedTrustList};
+use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
+use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBindingInput, Vct};
 
 use crate::consents::{self, Approver};
+use crate::copies::{self, IndexedCopy, LinkedCopies, StoredCredential};
 use crate::error::{Error, Result};
+use crate::ids::random_id;
 use crate::log::{self, Actor, LogEvent};
 use crate::owner::AgeBand;
 use crate::policy;
-use crate::receive::CREDENTIAL_KIND;
 use crate::vault::VaultTx;
-use crate::wallet::{IndexedCopy, Wallet, dotted, get_credential, put_credential, restrict};
+use crate::wallet::{Wallet, dotted, restrict};
 
 const PENDING_KIND: &str = "pending";
 
@@ -348,6 +352,9 @@ struct Planned {
     query_id: String,
     copy_id: String,
     disclose: Vec<ClaimPath>,
+    /// The copy's type (empty in requests stored before it was recorded: then read from the copy).
+    #[serde(default)]
+    vct: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -386,7 +393,7 @@ impl Wallet {
     pub fn handle_request(&self, uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<ConsentPrompt> {
         let (request_object, request) = match read_request(uri, verifiers, now) {
             Err(Error::VerifierNotRegistered { did }) => {
-                let client_id = format!("{}{did}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX);
+                let client_id = format!("{}{did}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX);
                 self.log_refusal(&client_id, "the verifier is not registered in the trust list", now)?;
                 return Err(Error::VerifierNotRegistered { did });
             }
@@ -404,7 +411,7 @@ impl Wallet {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
             return Err(Error::VerifierNotRegistered { did: did.to_string() });
         };
-        let Some(extension) = request.schooltas.clone() else {
+        let Some(extension) = SchooltasExtension::from_request(&request)? else {
             self.log_refusal(&request.client_id, "the request states no purpose and legal basis", now)?;
             return Err(Error::MissingPurpose);
         };
@@ -417,13 +424,20 @@ impl Wallet {
         let findings: Vec<OverAsking> = registration.over_asking(&request);
         let registered = registration.purpose(&extension.purpose.code);
 
-        // Match the query against one copy per batch (an unused one where possible).
-        let copies = self.index()?;
+        // Match the query against one copy per batch (an unused one where possible), among
+        // the copies of the types asked for only: one sealed index record per type is read.
+        let copies = self.copies_of(Some(&asked_types(&request)))?;
         // Registration before transfer: a transfer dossier goes only to the school that
         // enrolled the pupil (see `policy::check_transfer_enrolment` for the matching).
         if policy::asks_for_transfer_dossier(&self.catalog, &request)
-            && let Err(error) =
-                policy::check_transfer_enrolment(&self.catalog, verifiers.trust_list.at(now)?, &did, &copies, now)
+            && let Err(error) = policy::check_transfer_enrolment(
+                &self.catalog,
+                verifiers.trust_list.at(now)?,
+                &did,
+                // Only the enrolment copies (none at all if the catalog has no enrolment type).
+                &self.copies_of(Some(&policy::enrolment_vct(&self.catalog).iter().map(String::as_str).collect()))?,
+                now,
+            )
         {
             self.log_refusal(&request.client_id, &error.to_string(), now)?;
             return Err(error);
@@ -464,6 +478,7 @@ impl Wallet {
                     query_id: query.id.clone(),
                     copy_id: copy.id.clone(),
                     disclose: candidate.disclose.clone(),
+                    vct: copy.vct.clone(),
                 });
             }
             // The first candidate is the one presented; with no unused copy left, the copy
@@ -521,7 +536,10 @@ impl Wallet {
             .iter()
             .flat_map(|item| item.claims.iter().map(move |c| format!("{}:{}", item.vct, c.path)))
             .collect();
-        self.vault.transaction(|tx| {
+        // A prompt shown but not answered promises nothing: lost in a power cut, the request is
+        // simply unknown and the verifier asks again. Its decision's synced commit makes it
+        // durable with the decision (see `Vault::transaction_unsynced`).
+        self.vault.transaction_unsynced(|tx| {
             save_pending(tx, &pending)?;
             log::append(
                 tx,
@@ -546,14 +564,21 @@ impl Wallet {
             return Err(Error::RequestAlreadyAnswered { request_id: request_id.to_owned() });
         }
         let actor = if pending.who_decides == WhoDecides::ChildAndParent { Actor::Child } else { Actor::Holder };
-        let plan = match decision {
+        let selection = match decision {
             Decision::Deny => return self.refuse(&mut pending, actor, now),
-            Decision::ApproveAll => self.plan_all(&pending)?,
-            Decision::Approve(selection) => self.plan_selection(&pending, &selection)?,
+            Decision::ApproveAll => None,
+            Decision::Approve(selection) => Some(selection),
         };
-        let mut plan = plan;
-        let chosen = self.choose_copies(&mut plan)?;
-        let vp_token = self.present(&pending.request, &plan, now)?;
+        let copies = self.copies_of(Some(&asked_types(&pending.request)))?;
+        let mut plan = match selection {
+            None => self.plan_all(&pending, &copies)?,
+            Some(selection) => self.plan_selection(&pending, &selection, &copies)?,
+        };
+        let chosen = self.choose_copies(&copies, &mut plan)?;
+        let held = self.vault.read(|tx| {
+            plan.iter().map(|planned| copies::get_credential(tx, &planned.copy_id)).collect::<Result<Vec<_>>>()
+        })?;
+        let vp_token = self.present(&pending.request, &plan, &held, now)?;
         let approved: Vec<String> = plan.iter().flat_map(describe).collect();
 
         if pending.who_decides == WhoDecides::ChildAndParent {
@@ -567,9 +592,8 @@ impl Wallet {
                 assented_at: now,
             };
             pending.stage = Stage::AwaitingGuardian { vp_token, planned: plan.clone() };
-            let before = self.vault.write_generation(CREDENTIAL_KIND);
             self.vault.transaction(|tx| {
-                mark_used(tx, &chosen.spent)?;
+                copies::mark_used(tx, &chosen.spent)?;
                 save_pending(tx, &pending)?;
                 log::append(
                     tx,
@@ -583,16 +607,15 @@ impl Wallet {
                 )?;
                 Ok(())
             })?;
-            self.note_used(before, &chosen.spent.iter().map(String::as_str).collect::<Vec<_>>());
             return Ok(Outcome::AwaitGuardian(request));
         }
 
-        let response =
-            AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: None };
+        let response = AuthorizationResponse::new(vp_token, pending.request.state.clone());
         pending.stage = Stage::Answered;
-        let before = self.vault.write_generation(CREDENTIAL_KIND);
+        // The one synced commit of an answer: the copies spent, the decision, the disclosures
+        // and the consent are durable before the response can leave the wallet.
         self.vault.transaction(|tx| {
-            mark_used(tx, &chosen.spent)?;
+            copies::mark_used(tx, &chosen.spent)?;
             save_pending(tx, &pending)?;
             log::append(
                 tx,
@@ -611,7 +634,6 @@ impl Wallet {
             }
             Ok(())
         })?;
-        self.note_used(before, &chosen.spent.iter().map(String::as_str).collect::<Vec<_>>());
         Ok(Outcome::Send(ResponseToSend {
             response_uri: pending.request.response_uri.clone(),
             body: response.to_form(),
@@ -634,8 +656,10 @@ impl Wallet {
             }
             GuardianAnswer::Approved { approval, .. } => approval.clone(),
         };
-        let response =
-            AuthorizationResponse { vp_token, state: pending.request.state.clone(), guardian_approval: Some(approval) };
+        let response = consent::with_guardian_approval(
+            AuthorizationResponse::new(vp_token, pending.request.state.clone()),
+            approval,
+        );
         pending.stage = Stage::Answered;
         let approved: Vec<String> = planned.iter().flat_map(describe).collect();
         self.vault.transaction(|tx| {
@@ -684,18 +708,23 @@ impl Wallet {
         }))
     }
 
-    fn plan_all(&self, pending: &Pending) -> Result<Vec<Planned>> {
+    fn plan_all(&self, pending: &Pending, copies: &[IndexedCopy]) -> Result<Vec<Planned>> {
         let mut plan = Vec::new();
         for query in &pending.request.dcql_query.credentials {
             if let Some(first) = pending.candidates.get(&query.id).and_then(|c| c.first()) {
                 plan.push(first.clone());
             }
         }
-        self.check_plan(pending, &plan)?;
+        self.check_plan(pending, &plan, copies)?;
         Ok(plan)
     }
 
-    fn plan_selection(&self, pending: &Pending, selection: &BTreeMap<String, Vec<ClaimPath>>) -> Result<Vec<Planned>> {
+    fn plan_selection(
+        &self,
+        pending: &Pending,
+        selection: &BTreeMap<String, Vec<ClaimPath>>,
+        copies: &[IndexedCopy],
+    ) -> Result<Vec<Planned>> {
         let mut plan = Vec::new();
         for (query_id, paths) in selection {
             let candidate = pending.candidates.get(query_id).and_then(|c| c.first()).ok_or_else(|| {
@@ -710,18 +739,19 @@ impl Wallet {
                 query_id: query_id.clone(),
                 copy_id: candidate.copy_id.clone(),
                 disclose: paths.clone(),
+                vct: candidate.vct.clone(),
             });
         }
-        self.check_plan(pending, &plan)?;
+        self.check_plan(pending, &plan, copies)?;
         Ok(plan)
     }
 
     /// The plan must answer the DCQL query (required credential sets, required claims): the
     /// verifier would refuse anything less, after the data had left the wallet.
-    fn check_plan(&self, pending: &Pending, plan: &[Planned]) -> Result<()> {
+    fn check_plan(&self, pending: &Pending, plan: &[Planned], copies: &[IndexedCopy]) -> Result<()> {
         let mut restricted = Vec::new();
         for (handle, planned) in plan.iter().enumerate() {
-            let copy = self.vault.read(|tx| get_credential(tx, &planned.copy_id))?;
+            let copy = indexed(copies, &planned.copy_id)?;
             // What the verifier will see: the selected claims plus the always-visible ones.
             let all = copy.claims.as_object().cloned().unwrap_or_default();
             let mut claims = restrict(&all, &planned.disclose);
@@ -754,13 +784,13 @@ impl Wallet {
         &self,
         request: &AuthorizationRequest,
         plan: &[Planned],
+        held: &[StoredCredential],
         now: i64,
     ) -> Result<BTreeMap<String, Vec<String>>> {
         let transaction_data: Vec<(String, TransactionData)> =
             request.transaction_data.iter().cloned().zip(request.decoded_transaction_data()?).collect();
         let mut vp_token = BTreeMap::new();
-        for planned in plan {
-            let copy = self.vault.read(|tx| get_credential(tx, &planned.copy_id))?;
+        for (planned, copy) in plan.iter().zip(held) {
             let key = SigningKey::from_jwk_json(&copy.holder_key)
                 .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
             let input =
@@ -785,24 +815,32 @@ impl Wallet {
         Ok(vp_token)
     }
 
-    /// Chooses the copies the plan presents (see [`select_copies`]).
-    fn choose_copies(&self, plan: &mut [Planned]) -> Result<Chosen> {
-        let copies = self.index()?;
-        Ok(select_copies(&copies, plan))
+    /// Chooses the copies the plan presents (see [`select_copies`]), from `copies` (those of
+    /// the types asked for) and the index's records of the child links their batches carry.
+    fn choose_copies(&self, copies: &[IndexedCopy], plan: &mut [Planned]) -> Result<Chosen> {
+        let batches: HashSet<&str> =
+            plan.iter().filter_map(|p| copies.iter().find(|c| c.id == p.copy_id)).map(|c| c.batch.as_str()).collect();
+        let links: BTreeSet<&str> =
+            copies.iter().filter(|c| batches.contains(c.batch.as_str())).filter_map(IndexedCopy::link).collect();
+        let linked = copies::read_current(&self.vault, |tx| copies::carrying(tx, links.iter().copied()))?;
+        Ok(select_copies(copies, &linked, plan))
     }
 
     fn log_disclosures(&self, tx: &mut VaultTx<'_>, pending: &Pending, plan: &[Planned], now: i64) -> Result<()> {
-        let extension = pending.request.schooltas.as_ref();
+        let extension = SchooltasExtension::from_request(&pending.request)?;
         for planned in plan {
-            let copy = get_credential(tx, &planned.copy_id)?;
+            let vct = match planned.vct.as_str() {
+                "" => copies::get_credential(tx, &planned.copy_id)?.vct.clone(),
+                vct => vct.to_owned(),
+            };
             log::append(
                 tx,
                 now,
                 LogEvent::Disclosure {
                     request_id: pending.id.clone(),
                     verifier: pending.request.client_id.clone(),
-                    purpose: extension.map(|e| e.purpose.code.clone()).unwrap_or_default(),
-                    vct: copy.vct.clone(),
+                    purpose: extension.as_ref().map(|e| e.purpose.code.clone()).unwrap_or_default(),
+                    vct,
                     claims: planned.disclose.iter().map(dotted).collect(),
                 },
             )?;
@@ -814,7 +852,7 @@ impl Wallet {
     /// young person (16+) gave alone, and the child's key in the evidence of one a parent
     /// approved.
     fn first_consent_copy(&self, pending: &Pending, plan: &[Planned]) -> Option<String> {
-        let extension = pending.request.schooltas.as_ref()?;
+        let extension = SchooltasExtension::from_request(&pending.request).ok().flatten()?;
         plan.iter().find(|p| extension.basis_for(&p.query_id) == LegalBasis::Consent).map(|p| p.copy_id.clone())
     }
 
@@ -882,7 +920,11 @@ pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Re
 pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
     let object = UnverifiedRequestObject::parse(jwt)?;
     policy::check_registered_kid(verifiers.trust_list.at(now)?, object.header().kid())?;
-    Ok(object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?)
+    let request = object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?;
+    // The Schooltas member is read here, before anything uses the request: a malformed one is
+    // refused as the request itself would be.
+    SchooltasExtension::from_request(&request)?;
+    Ok(request)
 }
 
 fn expect_send(outcome: Outcome) -> Result<ResponseToSend> {
@@ -940,17 +982,6 @@ pub(crate) fn prompt_claim(catalog: &Catalog, vct: &str, path: &ClaimPath, allow
     }
 }
 
-fn mark_used(tx: &mut VaultTx<'_>, ids: &[String]) -> Result<()> {
-    for id in ids {
-        let mut copy = get_credential(tx, id)?;
-        if !copy.used {
-            copy.used = true;
-            put_credential(tx, &copy)?;
-        }
-    }
-    Ok(())
-}
-
 /// The copies a plan presents, and what presenting them spends.
 #[derive(Debug, Default)]
 struct Chosen {
@@ -984,14 +1015,22 @@ fn members<'a>(copies: &'a [IndexedCopy], batch: &'a str) -> impl Iterator<Item 
 /// Presenting consumes the chosen links as a whole: every copy in the wallet carrying one of
 /// them — of any type — is marked used, so no other credential with that link goes to
 /// another verifier.
-fn select_copies(copies: &[IndexedCopy], plan: &mut [Planned]) -> Chosen {
-    let consumed: HashSet<&str> = copies.iter().filter(|c| c.used).filter_map(IndexedCopy::link).collect();
+///
+/// `copies` holds at least every copy of the planned batches; `linked`, for each child link
+/// those copies carry, every copy in the wallet carrying it (the index's link records).
+fn select_copies(copies: &[IndexedCopy], linked: &HashMap<String, LinkedCopies>, plan: &mut [Planned]) -> Chosen {
+    let consumed: HashSet<&str> = copies
+        .iter()
+        .filter(|c| c.used)
+        .filter_map(IndexedCopy::link)
+        .chain(linked.iter().filter(|(_, carriers)| carriers.values().any(|used| *used)).map(|(link, _)| link.as_str()))
+        .collect();
     let batch_of = |copy_id: &str| copies.iter().find(|c| c.id == copy_id).map(|c| c.batch.as_str());
     let batches: Vec<Option<&str>> = plan.iter().map(|p| batch_of(&p.copy_id)).collect();
-    let linked = !plan.is_empty()
+    let all_linked = !plan.is_empty()
         && batches.iter().all(|b| b.is_some_and(|batch| members(copies, batch).all(|c| c.link().is_some())));
     let mut shared: Option<&str> = None;
-    if linked {
+    if all_linked {
         let first = batches.first().copied().flatten().unwrap_or_default();
         let mut options: Vec<(&IndexedCopy, (bool, bool, u32))> = Vec::new();
         for copy in members(copies, first) {
@@ -1028,11 +1067,15 @@ fn select_copies(copies: &[IndexedCopy], plan: &mut [Planned]) -> Chosen {
     let presented: HashSet<&str> = plan.iter().map(|p| p.copy_id.as_str()).collect();
     let links: HashSet<&str> =
         copies.iter().filter(|c| presented.contains(c.id.as_str())).filter_map(IndexedCopy::link).collect();
-    chosen.spent = copies
+    let spent: BTreeSet<&str> = copies
         .iter()
         .filter(|c| presented.contains(c.id.as_str()) || c.link().is_some_and(|link| links.contains(link)))
-        .map(|c| c.id.clone())
+        .map(|c| c.id.as_str())
+        .chain(
+            links.iter().filter_map(|link| linked.get(*link)).flat_map(|carriers| carriers.keys().map(String::as_str)),
+        )
         .collect();
+    chosen.spent = spent.into_iter().map(str::to_owned).collect();
     chosen
 }
 
@@ -1045,10 +1088,18 @@ pub(crate) fn basis_name(basis: LegalBasis) -> String {
     serde_json::to_value(basis).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-pub(crate) fn random_id() -> String {
-    use rand::RngExt;
-    let bytes: [u8; 16] = rand::rng().random();
-    schooltas_did::base64url::encode(bytes)
+/// The credential types a request asks for: DCQL requires `vct_values` on every SD-JWT VC
+/// query (OpenID4VP 1.0 B.3.5), so no other copy can match.
+fn asked_types(request: &AuthorizationRequest) -> BTreeSet<&str> {
+    request.dcql_query.credentials.iter().flat_map(|query| query.vct_values()).map(String::as_str).collect()
+}
+
+/// The indexed copy `id` among `copies`.
+fn indexed<'c>(copies: &'c [IndexedCopy], id: &str) -> Result<&'c IndexedCopy> {
+    copies
+        .iter()
+        .find(|copy| copy.id == id)
+        .ok_or_else(|| Error::InvalidInput { reason: format!("credential copy {id} is no longer in the wallet") })
 }
 
 #[cfg(test)]
@@ -1076,8 +1127,24 @@ mod select_tests {
     fn plan(copy_ids: &[&str]) -> Vec<Planned> {
         copy_ids
             .iter()
-            .map(|id| Planned { query_id: format!("q-{id}"), copy_id: (*id).into(), disclose: Vec::new() })
+            .map(|id| Planned {
+                query_id: format!("q-{id}"),
+                copy_id: (*id).into(),
+                disclose: Vec::new(),
+                vct: "v".into(),
+            })
             .collect()
+    }
+
+    /// The index's link records for `copies`.
+    fn linked(copies: &[IndexedCopy]) -> HashMap<String, LinkedCopies> {
+        let mut out: HashMap<String, LinkedCopies> = HashMap::new();
+        for copy in copies {
+            if let Some(link) = copy.link() {
+                out.entry(link.to_owned()).or_default().insert(copy.id.clone(), copy.used);
+            }
+        }
+        out
     }
 
     #[test]
@@ -1093,7 +1160,7 @@ mod select_tests {
             copy("s2", "S", 2, Some("L2"), false),
         ];
         let mut planned = plan(&["s0"]);
-        let chosen = select_copies(&copies, &mut planned);
+        let chosen = select_copies(&copies, &linked(&copies), &mut planned);
         assert_eq!(planned[0].copy_id, "s1", "s0 carries the spent link L0");
         assert_eq!(chosen.link.as_deref(), Some("L1"));
         let mut spent = chosen.spent.clone();
@@ -1102,9 +1169,23 @@ mod select_tests {
 
         // Two queries: one shared link, the lowest unconsumed one.
         let mut both = plan(&["e2", "s0"]);
-        let chosen = select_copies(&copies, &mut both);
+        let chosen = select_copies(&copies, &linked(&copies), &mut both);
         assert_eq!((both[0].copy_id.as_str(), both[1].copy_id.as_str()), ("e1", "s1"));
         assert_eq!(chosen.link.as_deref(), Some("L1"));
+    }
+
+    #[test]
+    fn copies_of_other_types_known_only_from_the_link_records_are_spent_and_count_as_consumed() {
+        // Only the asked type's copies are loaded; the support credential's copies are known
+        // from the index's link records: s0 (link L0) was presented, s1 (link L1) was not.
+        let copies = vec![copy("e0", "E", 0, Some("L0"), false), copy("e1", "E", 1, Some("L1"), false)];
+        let mut linked = linked(&copies);
+        linked.get_mut("L0").unwrap().insert("s0".into(), true);
+        linked.get_mut("L1").unwrap().insert("s1".into(), false);
+        let mut planned = plan(&["e0"]);
+        let chosen = select_copies(&copies, &linked, &mut planned);
+        assert_eq!(planned[0].copy_id, "e1", "L0 was consumed by the support copy s0");
+        assert_eq!(chosen.spent, ["e1", "s1"], "the support copy carrying L1 is spent too");
     }
 
     #[test]
@@ -1118,12 +1199,12 @@ mod select_tests {
             copy("a1", "A", 1, None, false),
         ];
         let mut both = plan(&["e1", "s0"]);
-        let chosen = select_copies(&copies, &mut both);
+        let chosen = select_copies(&copies, &linked(&copies), &mut both);
         assert_eq!(both[0].copy_id[1..], both[1].copy_id[1..], "still one link for the response");
         assert!(chosen.link.is_some());
         // A batch without links next to linked ones: no shared link; each batch its best copy.
         let mut mixed = plan(&["a0", "e0"]);
-        let chosen = select_copies(&copies, &mut mixed);
+        let chosen = select_copies(&copies, &linked(&copies), &mut mixed);
         assert_eq!(mixed[0].copy_id, "a1", "the unused copy of the unlinked batch");
         assert!(chosen.spent.contains(&"a1".to_owned()));
     }

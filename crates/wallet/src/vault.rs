@@ -35,14 +35,18 @@
 //! never touches an existing file.
 //!
 //! Every write is one `BEGIN IMMEDIATE` transaction: a crash loses nothing that was
-//! acknowledged and leaves the file openable. Reads are deferred transactions and do not take
-//! the write lock; a write that cannot get the lock within the busy timeout is [`Error::Busy`].
+//! acknowledged and leaves the file openable. [`Vault::transaction`] is synced before it
+//! returns; [`Vault::transaction_unsynced`], for records whose loss breaks no promise (a prompt
+//! shown, not answered), survives a killed process but not a power cut until the next synced
+//! commit (`docs/security/wallet-file.md`, "Durability"). Reads are deferred transactions and do
+//! not take the write lock; a write that cannot get the lock within the busy timeout is
+//! [`Error::Busy`].
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError, TryLockError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -302,6 +306,23 @@ impl State {
     }
 }
 
+/// Per record kind, the part of the state root it contributes: `(count, sum)` of its elements.
+/// Not sealed on its own (the state root covers every record); it tells derived data, such as
+/// the credential index, whether the records it was built from are still the ones in the file.
+type Kinds = HashMap<String, (u64, [u8; 32])>;
+
+fn add_kind(kinds: &mut Kinds, kind: &str, element: &[u8; 32]) {
+    let entry = kinds.entry(kind.to_owned()).or_insert((0, [0; 32]));
+    entry.0 += 1;
+    entry.1 = add_mod(&entry.1, element);
+}
+
+fn remove_kind(kinds: &mut Kinds, kind: &str, element: &[u8; 32]) {
+    let entry = kinds.entry(kind.to_owned()).or_insert((0, [0; 32]));
+    entry.0 = entry.0.saturating_sub(1);
+    entry.1 = sub_mod(&entry.1, element);
+}
+
 fn add_mod(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     let mut out = [0u8; 32];
     let mut carry = 0u16;
@@ -333,6 +354,7 @@ fn sub_mod(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
 struct StateKey {
     element: Sha256,
     root: Sha256,
+    name: Sha256,
 }
 
 impl StateKey {
@@ -350,6 +372,7 @@ impl StateKey {
         StateKey {
             element: start(b"schooltas-wallet/2 record elem\0\0"),
             root: start(b"schooltas-wallet/2 anchor root\0\0"),
+            name: start(b"schooltas-wallet/2 blinded name\0"),
         }
     }
 
@@ -363,6 +386,18 @@ impl StateKey {
         hasher.update((nonce.len() as u64).to_be_bytes());
         hasher.update(nonce);
         hasher.finalize().into()
+    }
+
+    /// A record id that names `value` within `domain` without showing it: the first 16 bytes
+    /// of the keyed hash, base64url (22 characters of `[A-Za-z0-9_-]`, a valid record id).
+    fn blind(&self, domain: &str, value: &str) -> String {
+        let mut hasher = self.name.clone();
+        for part in [domain.as_bytes(), value.as_bytes()] {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        let digest: [u8; 32] = hasher.finalize().into();
+        schooltas_did::base64url::encode(&digest[..16])
     }
 
     fn anchor(&self, state: &State) -> AnchorRecord {
@@ -421,10 +456,10 @@ fn open_state(key: &WalletKey, blob: &[u8]) -> Result<State> {
 }
 
 fn read_state_blob(connection: &Connection) -> Result<Vec<u8>> {
+    // Cached statements: this runs at the start of every transaction.
     connection
-        .query_row("SELECT value FROM meta WHERE name = 'state'", [], |row| {
-            Ok(row.get_ref(0)?.as_blob().map(<[u8]>::to_vec).ok())
-        })
+        .prepare_cached("SELECT value FROM meta WHERE name = 'state'")?
+        .query_row([], |row| Ok(row.get_ref(0)?.as_blob().map(<[u8]>::to_vec).ok()))
         .optional()?
         .ok_or_else(|| tampered("the sealed state record is missing"))?
         .ok_or_else(|| tampered("the sealed state record has the wrong type"))
@@ -454,7 +489,7 @@ fn check_schema(connection: &Connection) -> Result<()> {
 
 /// Checks the schema, reads and opens the sealed state, then recomputes its count and sum over
 /// every row (small columns only; nothing is decrypted) and compares.
-fn verify_state(connection: &Connection, key: &WalletKey, state_key: &StateKey) -> Result<(State, Vec<u8>)> {
+fn verify_state(connection: &Connection, key: &WalletKey, state_key: &StateKey) -> Result<(State, Vec<u8>, Kinds)> {
     check_schema(connection)?;
     let blob = read_state_blob(connection)?;
     let state = open_state(key, &blob)?;
@@ -462,6 +497,7 @@ fn verify_state(connection: &Connection, key: &WalletKey, state_key: &StateKey) 
     let mut statement = connection.prepare_cached("SELECT kind, id, version, nonce FROM record")?;
     let mut rows = statement.query([])?;
     let (mut count, mut sum) = (0u64, [0u8; 32]);
+    let mut kinds = Kinds::new();
     while let Some(row) = rows.next()? {
         let kind = row.get_ref(0)?.as_bytes().map_err(unreadable)?;
         let id = row.get_ref(1)?.as_bytes().map_err(unreadable)?;
@@ -471,8 +507,13 @@ fn verify_state(connection: &Connection, key: &WalletKey, state_key: &StateKey) 
             .ok()
             .filter(|v| (1..=state.generation).contains(v))
             .ok_or_else(|| tampered("a record claims a write the sealed state does not know"))?;
-        sum = add_mod(&sum, &state_key.element(kind, id, version, nonce));
+        let element = state_key.element(kind, id, version, nonce);
+        sum = add_mod(&sum, &element);
         count += 1;
+        match std::str::from_utf8(kind) {
+            Ok(kind) => add_kind(&mut kinds, kind, &element),
+            Err(_) => return Err(tampered("a record row has a kind that is not text")),
+        }
     }
     if count < state.count {
         return Err(tampered(format!("{} sealed records are missing", state.count - count)));
@@ -483,7 +524,7 @@ fn verify_state(connection: &Connection, key: &WalletKey, state_key: &StateKey) 
     if sum != state.sum {
         return Err(tampered("a record was put back from an older copy, swapped with another, or replaced"));
     }
-    Ok((state, blob))
+    Ok((state, blob, kinds))
 }
 
 fn check_anchor(anchor: Option<&dyn StateAnchor>, state_key: &StateKey, state: &State) -> Result<()> {
@@ -614,8 +655,11 @@ struct Known {
     blob: Vec<u8>,
     /// `PRAGMA data_version` when last verified: it changes when another connection commits.
     data_version: i64,
-    /// Another connection's commit was noticed outside a transaction; verify at the next one.
+    /// The state was read before the writer connection opened and another process may have
+    /// committed in between: verify at the next transaction.
     stale: bool,
+    /// Each kind's share of the state, as last verified or written.
+    kinds: Kinds,
 }
 
 struct Inner {
@@ -623,16 +667,8 @@ struct Inner {
     known: Known,
 }
 
-#[derive(Default)]
-struct Counters {
-    /// Changes made by other connections, as noticed.
-    external: u64,
-    /// Per record kind, committed transactions of this handle that wrote it.
-    writes: HashMap<String, u64>,
-}
-
 fn data_version(connection: &Connection) -> Result<i64> {
-    Ok(connection.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    Ok(connection.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?)
 }
 
 /// The encrypted record store of one wallet.
@@ -657,7 +693,6 @@ pub struct Vault {
     inner: Mutex<Inner>,
     key: WalletKey,
     state_key: StateKey,
-    counters: Mutex<Counters>,
     anchor: Option<Box<dyn StateAnchor>>,
 }
 
@@ -675,6 +710,9 @@ fn configure_writer(connection: &Connection, file: bool) -> Result<()> {
         }
     }
     connection.pragma_update(None, "synchronous", "FULL")?;
+    // 8 MiB of SQLite's page cache (the default is 2 MiB) keeps the b-tree pages an answer
+    // walks in memory in a wallet of 10,000 copies; it holds ciphertext pages only.
+    connection.pragma_update(None, "cache_size", -8192)?;
     connection.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
     Ok(())
 }
@@ -791,10 +829,12 @@ impl Vault {
             anchor.store(&state_key.anchor(&state)).map_err(|e| Error::Anchor { reason: e.to_string() })?;
         }
         Ok(Vault {
-            inner: Mutex::new(Inner { connection, known: Known { state, blob, data_version, stale: false } }),
+            inner: Mutex::new(Inner {
+                connection,
+                known: Known { state, blob, data_version, stale: false, kinds: Kinds::new() },
+            }),
             key,
             state_key,
-            counters: Mutex::new(Counters::default()),
             anchor,
         })
     }
@@ -825,13 +865,13 @@ impl Vault {
         // Everything up to the state root check is read through a read-only connection: it
         // cannot switch the journal mode, replay or checkpoint a `-wal`, or roll back a
         // journal, so a file that turns out not to be ours (or damaged) is left as it was.
-        let (key, state_key, state, blob) = {
+        let (key, state_key, state, blob, kinds) = {
             let reader =
                 Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
             let key = unlock_key(&reader, unlock)?;
             let state_key = StateKey::derive(&key);
-            let (state, blob) = verify_state(&reader, &key, &state_key)?;
-            (key, state_key, state, blob)
+            let (state, blob, kinds) = verify_state(&reader, &key, &state_key)?;
+            (key, state_key, state, blob, kinds)
         };
         check_anchor(anchor.as_deref(), &state_key, &state)?;
         let mut connection =
@@ -848,10 +888,9 @@ impl Vault {
         };
         let stale = now_blob != blob;
         Ok(Vault {
-            inner: Mutex::new(Inner { connection, known: Known { state, blob, data_version, stale } }),
+            inner: Mutex::new(Inner { connection, known: Known { state, blob, data_version, stale, kinds } }),
             key,
             state_key,
-            counters: Mutex::new(Counters::default()),
             anchor,
         })
     }
@@ -865,29 +904,62 @@ impl Vault {
 
     /// Runs `work` as one write transaction: all its writes happen, or none. Takes the write
     /// lock at once (`BEGIN IMMEDIATE`); if another process holds it past the busy timeout,
-    /// [`Error::Busy`].
+    /// [`Error::Busy`]. The commit is durable when this returns (`synchronous = FULL`: the WAL
+    /// is synced), so what it wrote survives a crash of the process and of the phone.
     pub fn transaction<T>(&self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>) -> Result<T> {
-        self.run(TransactionBehavior::Immediate, true, work)
+        self.run(TransactionBehavior::Immediate, Durability::Synced, work)
+    }
+
+    /// [`transaction`](Vault::transaction) for records that may be lost in a power cut or an
+    /// OS crash without breaking a promise made to anyone: a prompt shown but not yet answered,
+    /// its log entry. The commit is written to the WAL but not synced (`synchronous = NORMAL`
+    /// for this commit only), so it survives the process being killed; the next synced
+    /// transaction makes it durable along with its own writes (the WAL is replayed in order),
+    /// and a power cut before that loses it and nothing after it. The anchor, if any, is not
+    /// advanced for it (an anchor ahead of a file that lost an unsynced commit would refuse
+    /// the file as rolled back); the next synced transaction records both.
+    ///
+    /// Never use it for anything whose loss would let the wallet act against what it told
+    /// someone: a copy marked used, a decision, a disclosure, a consent, a received credential.
+    pub fn transaction_unsynced<T>(&self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>) -> Result<T> {
+        self.run(TransactionBehavior::Immediate, Durability::Unsynced, work)
     }
 
     /// Runs `work` as one read transaction on a consistent snapshot, without the write lock:
     /// readers never wait for a writer. [`VaultTx::put`] and [`VaultTx::delete`] are refused.
     pub fn read<T>(&self, work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>) -> Result<T> {
-        self.run(TransactionBehavior::Deferred, false, work)
+        self.run(TransactionBehavior::Deferred, Durability::ReadOnly, work)
     }
 
     fn run<T>(
         &self,
         behavior: TransactionBehavior,
-        writable: bool,
+        durability: Durability,
         work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let Inner { connection, known } = &mut *guard;
-        let tx = connection.transaction_with_behavior(behavior)?;
-        if self.refresh(&tx, known)? {
-            self.counters.lock().unwrap_or_else(PoisonError::into_inner).external += 1;
+        if durability == Durability::Unsynced {
+            connection.prepare_cached("PRAGMA synchronous = NORMAL")?.execute([])?;
         }
+        let result = self.run_in(connection, known, behavior, durability, work);
+        if durability == Durability::Unsynced {
+            // Back to FULL even when the transaction failed: every other write is synced.
+            connection.prepare_cached("PRAGMA synchronous = FULL")?.execute([])?;
+        }
+        result
+    }
+
+    fn run_in<T>(
+        &self,
+        connection: &mut Connection,
+        known: &mut Known,
+        behavior: TransactionBehavior,
+        durability: Durability,
+        work: impl FnOnce(&mut VaultTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = connection.transaction_with_behavior(behavior)?;
+        self.refresh(&tx, known)?;
         let next_generation = known
             .state
             .generation
@@ -899,45 +971,42 @@ impl Vault {
             state_key: &self.state_key,
             state: known.state,
             next_generation,
-            writable,
-            wrote: Vec::new(),
+            writable: durability != Durability::ReadOnly,
+            wrote: false,
+            kinds: None,
+            known_kinds: &known.kinds,
         };
         let value = work(&mut vault_tx)?;
-        let wrote = std::mem::take(&mut vault_tx.wrote);
-        let state = State { generation: next_generation, ..vault_tx.state };
-        if wrote.is_empty() {
+        let VaultTx { wrote, kinds, state, .. } = vault_tx;
+        let state = State { generation: next_generation, ..state };
+        if !wrote {
             tx.commit()?;
             return Ok(value);
         }
         let blob = seal_state(&self.key, &state)?;
-        tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('state', ?1)", [&blob])?;
+        tx.prepare_cached("INSERT OR REPLACE INTO meta (name, value) VALUES ('state', ?1)")?.execute([&blob])?;
         tx.commit()?;
         known.state = state;
         known.blob = blob;
-        {
-            let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-            for kind in wrote {
-                *counters.writes.entry(kind).or_insert(0) += 1;
-            }
+        if let Some(kinds) = kinds {
+            known.kinds = kinds;
         }
-        if let Some(anchor) = &self.anchor {
+        if let (Some(anchor), Durability::Synced) = (&self.anchor, durability) {
             anchor.store(&self.state_key.anchor(&state)).map_err(|e| Error::Anchor { reason: e.to_string() })?;
         }
         Ok(value)
     }
 
     /// At the start of a transaction: if another connection committed since this handle last
-    /// verified (or the state row changed), verifies the whole state again. `true` if a change
-    /// was found that [`write_generation`](Vault::write_generation) had not yet counted.
-    fn refresh(&self, tx: &Connection, known: &mut Known) -> Result<bool> {
+    /// verified (or the state row changed), verifies the whole state again.
+    fn refresh(&self, tx: &Connection, known: &mut Known) -> Result<()> {
         // Reading the state row first starts the snapshot; `data_version` then reflects it.
         let blob = read_state_blob(tx)?;
         let data_version = data_version(tx)?;
         if !known.stale && data_version == known.data_version && blob == known.blob {
-            return Ok(false);
+            return Ok(());
         }
-        let counted = known.stale;
-        let (state, blob) = verify_state(tx, &self.key, &self.state_key)?;
+        let (state, blob, kinds) = verify_state(tx, &self.key, &self.state_key)?;
         if state.generation < known.state.generation {
             return Err(Error::RolledBack {
                 file_generation: state.generation,
@@ -948,31 +1017,8 @@ impl Vault {
             return Err(tampered("the file was replaced by a different copy while it was open"));
         }
         check_anchor(self.anchor.as_deref(), &self.state_key, &state)?;
-        *known = Known { state, blob, data_version, stale: false };
-        Ok(!counted)
-    }
-
-    /// A counter for records of `kind` that changes whenever they may have changed: each
-    /// committed transaction of this handle that wrote the kind, and each commit of another
-    /// connection or process (noticed through `PRAGMA data_version`). A decrypted index of that
-    /// kind built at value `g` is complete while this is still `g`.
-    pub fn write_generation(&self, kind: &str) -> u64 {
-        // Not while a transaction of this handle runs (the lock is taken): it will notice.
-        let guard = match self.inner.try_lock() {
-            Ok(guard) => Some(guard),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        };
-        if let Some(mut guard) = guard {
-            let Inner { connection, known } = &mut *guard;
-            let changed = data_version(connection).map_or(true, |version| version != known.data_version);
-            if changed && !known.stale {
-                known.stale = true;
-                self.counters.lock().unwrap_or_else(PoisonError::into_inner).external += 1;
-            }
-        }
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        counters.external + counters.writes.get(kind).copied().unwrap_or(0)
+        *known = Known { state, blob, data_version, stale: false, kinds };
+        Ok(())
     }
 
     /// Stores (or replaces) a record; acknowledged once this returns `Ok`.
@@ -1137,8 +1183,23 @@ pub struct VaultTx<'t> {
     /// The generation this transaction's writes are sealed with.
     next_generation: u64,
     writable: bool,
-    /// The kinds written so far (each once).
-    wrote: Vec<String>,
+    /// Whether anything was written.
+    wrote: bool,
+    /// Each kind's share of the state as this transaction's writes leave it (copied from
+    /// `known_kinds` at the first write).
+    kinds: Option<Kinds>,
+    known_kinds: &'t Kinds,
+}
+
+/// How a transaction commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Durability {
+    /// Synced before the commit returns (`synchronous = FULL`).
+    Synced,
+    /// Written to the WAL, synced by the next synced commit (`synchronous = NORMAL`).
+    Unsynced,
+    /// A read transaction: nothing to commit.
+    ReadOnly,
 }
 
 impl VaultTx<'_> {
@@ -1150,10 +1211,30 @@ impl VaultTx<'_> {
         }
     }
 
-    fn note_write(&mut self, kind: &str) {
-        if !self.wrote.iter().any(|k| k == kind) {
-            self.wrote.push(kind.to_owned());
+    fn kinds_mut(&mut self) -> &mut Kinds {
+        self.wrote = true;
+        let known = self.known_kinds;
+        self.kinds.get_or_insert_with(|| known.clone())
+    }
+
+    /// The share of the state the records of `kind` make up, as this transaction sees it
+    /// (its own writes included): equal values mean the same set of sealed records, since
+    /// every write of a record changes its generation and nonce. Hex, for derived records
+    /// that note which records they were built from.
+    pub(crate) fn kind_digest(&self, kind: &str) -> String {
+        let kinds = self.kinds.as_ref().unwrap_or(self.known_kinds);
+        let (count, sum) = kinds.get(kind).copied().unwrap_or((0, [0; 32]));
+        let mut out = format!("{count}:");
+        for byte in sum {
+            out.push_str(&format!("{byte:02x}"));
         }
+        out
+    }
+
+    /// A record id for `value` (a credential type, a child link) that does not show it in the
+    /// file: a keyed hash under a key derived from the wallet key, distinct per `domain`.
+    pub(crate) fn blind_id(&self, domain: &str, value: &str) -> String {
+        self.state_key.blind(domain, value)
     }
 
     /// The current row's `(version, nonce)`, to take its element out of the state sum.
@@ -1166,8 +1247,9 @@ impl VaultTx<'_> {
         // A version that does not fit leaves the sum wrong, which the next verification
         // reports; it is not an error for the write itself.
         let version = u64::try_from(version).unwrap_or(0);
-        self.state.sum =
-            sub_mod(&self.state.sum, &self.state_key.element(kind.as_bytes(), id.as_bytes(), version, nonce));
+        let element = self.state_key.element(kind.as_bytes(), id.as_bytes(), version, nonce);
+        self.state.sum = sub_mod(&self.state.sum, &element);
+        remove_kind(self.kinds_mut(), kind, &element);
         Ok(())
     }
 
@@ -1176,15 +1258,16 @@ impl VaultTx<'_> {
         check_name("kind", kind)?;
         check_name("id", id)?;
         self.writable()?;
-        self.note_write(kind);
+        self.kinds_mut();
         match self.current(kind, id)? {
             Some((version, nonce)) => self.remove_element(kind, id, version, &nonce)?,
             None => self.state.count += 1,
         }
         let version = self.next_generation;
         let (nonce, ciphertext) = seal(self.key, &record_aad(kind, id, version), plaintext)?;
-        self.state.sum =
-            add_mod(&self.state.sum, &self.state_key.element(kind.as_bytes(), id.as_bytes(), version, &nonce));
+        let element = self.state_key.element(kind.as_bytes(), id.as_bytes(), version, &nonce);
+        self.state.sum = add_mod(&self.state.sum, &element);
+        add_kind(self.kinds_mut(), kind, &element);
         let stored = i64::try_from(version)
             .map_err(|_| Error::Storage { reason: "the wallet's write counter is exhausted".into() })?;
         let mut statement = self
@@ -1205,7 +1288,7 @@ impl VaultTx<'_> {
         nonce: &[u8],
         ciphertext: Option<&[u8]>,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let newest = if self.wrote.is_empty() { self.state.generation } else { self.next_generation };
+        let newest = if self.wrote { self.next_generation } else { self.state.generation };
         let version = u64::try_from(version)
             .ok()
             .filter(|v| (1..=newest).contains(v))
@@ -1257,11 +1340,25 @@ impl VaultTx<'_> {
             .collect()
     }
 
+    /// The ids of the records of a kind whose id starts with `prefix`, with the generation that
+    /// sealed each and its nonce: what names a record's current content, read from the small
+    /// `record` rows without touching a ciphertext. A cache of decrypted records keyed on it is
+    /// fresh while the pair is unchanged (every write of a record seals it anew).
+    pub fn versions_prefix(&mut self, kind: &str, prefix: &str) -> Result<Vec<(String, i64, Vec<u8>)>> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT id, version, nonce FROM record WHERE kind = ?1 AND id >= ?2 AND id < ?3 ORDER BY id",
+        )?;
+        let end = format!("{prefix}~");
+        let rows = statement
+            .query_map(params![kind, prefix, end], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// Deletes a record; `true` if it existed.
     pub fn delete(&mut self, kind: &str, id: &str) -> Result<bool> {
         self.writable()?;
         let Some((version, nonce)) = self.current(kind, id)? else { return Ok(false) };
-        self.note_write(kind);
         self.remove_element(kind, id, version, &nonce)?;
         self.state.count = self.state.count.saturating_sub(1);
         let mut statement = self.tx.prepare_cached("DELETE FROM sealed WHERE kind = ?1 AND id = ?2")?;

@@ -1,25 +1,27 @@
 //! A person's wallet: the vault, its owner, the catalog of credential types it understands.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use schooltas_credential::catalog::{Catalog, Language};
 use schooltas_did::SigningKey;
+use schooltas_school::catalog::{Catalog, Language};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{PathElement, Vct};
 use schooltas_status_list::StatusListCache;
 
+use crate::copies::{self, IndexedCopy, StoredCredential};
 use crate::error::{Error, Result};
+use crate::ids::random_id;
 use crate::log::{self, LogEntry};
 use crate::owner::{Owner, Role};
-use crate::receive::{CREDENTIAL_KIND, IssuerKey, StoredCredential, check_credential, child_link, stored_credentials};
-use crate::vault::{Vault, VaultTx};
+use crate::receive::{IssuerKey, check_credential};
+use crate::vault::Vault;
 
 /// A child's or a parent's wallet.
 ///
 /// ```
-/// use schooltas_credential::date::CalendarDate;
+/// use schooltas_school::date::CalendarDate;
 /// use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
 /// use schooltas_wallet::{AgeBand, Role, Wallet};
 ///
@@ -35,45 +37,8 @@ pub struct Wallet {
     pub(crate) vault: Vault,
     pub(crate) owner: Owner,
     pub(crate) catalog: Catalog,
-    /// The decrypted index of credential copies (no SD-JWTs, no keys), rebuilt when the vault
-    /// was written by anything but this wallet's own bookkeeping (this handle or another
-    /// process).
-    index: Mutex<Option<(u64, Arc<Vec<IndexedCopy>>)>>,
-}
-
-/// What matching, prompts and listings need of a credential copy: no SD-JWT, no key.
-#[derive(Clone, Debug)]
-pub(crate) struct IndexedCopy {
-    pub(crate) id: String,
-    pub(crate) batch: String,
-    pub(crate) vct: String,
-    pub(crate) issuer: String,
-    pub(crate) received_at: i64,
-    pub(crate) used: bool,
-    pub(crate) batch_index: u32,
-    pub(crate) claims: Value,
-}
-
-impl IndexedCopy {
-    /// The copy's one-time child link (`sub`), if it has one.
-    pub(crate) fn link(&self) -> Option<&str> {
-        crate::receive::child_link(&self.claims)
-    }
-}
-
-impl From<&StoredCredential> for IndexedCopy {
-    fn from(copy: &StoredCredential) -> Self {
-        IndexedCopy {
-            id: copy.id.clone(),
-            batch: copy.batch.clone(),
-            vct: copy.vct.clone(),
-            issuer: copy.issuer.clone(),
-            received_at: copy.received_at,
-            used: copy.used,
-            batch_index: copy.batch_index,
-            claims: copy.claims.clone(),
-        }
-    }
+    /// Batch records of the sealed index as last decrypted (no SD-JWTs, no keys).
+    batches: copies::BatchCache,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -105,13 +70,19 @@ impl Wallet {
     /// Makes `vault` (new and empty) the wallet of a child or a parent, with a fresh identity key.
     pub fn create(vault: Vault, role: Role, now: i64) -> Result<Wallet> {
         let owner = Owner::create(&vault, role, now)?;
-        Ok(Wallet { vault, owner, catalog: Catalog::standard(), index: Mutex::new(None) })
+        Ok(Wallet { vault, owner, catalog: Catalog::standard(), batches: copies::BatchCache::default() })
     }
 
-    /// Opens the wallet in an unlocked vault.
+    /// Opens the wallet in an unlocked vault. The sealed credential index is checked against
+    /// the credential records (a comparison of two digests); only a file whose copies were
+    /// written without it (see [`crate::copies`]) has it rebuilt here, once, so that no request
+    /// pays for it.
     pub fn open(vault: Vault) -> Result<Wallet> {
         let owner = Owner::load(&vault)?;
-        Ok(Wallet { vault, owner, catalog: Catalog::standard(), index: Mutex::new(None) })
+        if !vault.read(copies::is_current)? {
+            vault.transaction(|tx| if copies::is_current(tx)? { Ok(()) } else { copies::rebuild(tx) })?;
+        }
+        Ok(Wallet { vault, owner, catalog: Catalog::standard(), batches: copies::BatchCache::default() })
     }
 
     /// Uses another catalog of credential types (the standard one by default).
@@ -135,47 +106,18 @@ impl Wallet {
         &self.catalog
     }
 
-    /// The decrypted index of every credential copy, read from the vault only when something
-    /// other than this wallet's own bookkeeping wrote to it since the last read — another
-    /// handle or process included: [`Vault::write_generation`] also counts every commit of
-    /// another connection (`PRAGMA data_version`). Answering a request in a wallet of 10,000
-    /// credentials then decrypts one record, not all of them.
-    pub(crate) fn index(&self) -> Result<Arc<Vec<IndexedCopy>>> {
-        let generation = self.vault.write_generation(CREDENTIAL_KIND);
-        if let Some((built, copies)) = self.index.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
-            && *built == generation
-        {
-            return Ok(Arc::clone(copies));
-        }
-        let copies: Arc<Vec<IndexedCopy>> =
-            Arc::new(stored_credentials(&self.vault)?.iter().map(IndexedCopy::from).collect());
-        *self.index.lock().unwrap_or_else(PoisonError::into_inner) = Some((generation, Arc::clone(&copies)));
-        Ok(copies)
-    }
-
-    /// After one transaction of this wallet that marked `ids` used (and wrote nothing else to
-    /// credentials), begun at vault generation `before`: updates the index in place when that
-    /// transaction was the only write since it was built; otherwise drops it.
-    pub(crate) fn note_used(&self, before: u64, ids: &[&str]) {
-        let after = self.vault.write_generation(CREDENTIAL_KIND);
-        let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
-        match guard.as_mut() {
-            Some((built, copies)) if *built == before && after == before + 1 => {
-                for copy in Arc::make_mut(copies).iter_mut().filter(|c| ids.contains(&c.id.as_str())) {
-                    copy.used = true;
-                }
-                *built = after;
-            }
-            _ => *guard = None,
-        }
+    /// The indexed copies of the credential types `vcts` (every type if `None`), by id: one
+    /// sealed record read per type (see [`crate::copies`]).
+    pub(crate) fn copies_of(&self, vcts: Option<&BTreeSet<&str>>) -> Result<Vec<IndexedCopy>> {
+        copies::read_current(&self.vault, |tx| copies::of_types(tx, vcts, &self.batches))
     }
 
     /// The credentials held, one entry per batch.
     pub fn credentials(&self) -> Result<Vec<CredentialSummary>> {
         let mut out: Vec<CredentialSummary> = Vec::new();
         let mut by_batch: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-        let index = self.index()?;
-        for copy in index.iter() {
+        let batches = copies::read_current(&self.vault, |tx| copies::batches_of(tx, None, &self.batches))?;
+        for copy in batches.iter().flat_map(|record| record.copies.iter()) {
             if let Some(entry) = by_batch.get(copy.batch.as_str()).and_then(|at| out.get_mut(*at)) {
                 entry.copies += 1;
                 entry.unused_copies += usize::from(!copy.used);
@@ -215,10 +157,15 @@ impl Wallet {
             .unwrap_or_default();
         // A credential whose one-time child link was already presented would link this
         // copy's presentations to that one: stored as used (see `receive`).
-        let consumed = self.index()?.iter().any(|c| c.used && c.link().is_some() && c.link() == child_link(&claims));
+        let consumed = match copies::child_link(&claims) {
+            Some(link) => copies::read_current(&self.vault, |tx| copies::carrying(tx, [link]))?
+                .values()
+                .any(|copies| copies.values().any(|used| *used)),
+            None => false,
+        };
         let copy = StoredCredential {
-            id: crate::request::random_id(),
-            batch: crate::request::random_id(),
+            id: random_id(),
+            batch: random_id(),
             config_id,
             vct: vct.clone(),
             issuer: issuer.clone(),
@@ -230,7 +177,7 @@ impl Wallet {
             claims,
         };
         self.vault.transaction(|tx| {
-            put_credential(tx, &copy)?;
+            copies::store(tx, std::slice::from_ref(&copy))?;
             log::append(
                 tx,
                 now,
@@ -280,20 +227,6 @@ impl Wallet {
             None => (vct.to_owned(), vct.to_owned()),
         }
     }
-}
-
-/// Writes a credential copy back (after marking it used).
-pub(crate) fn put_credential(tx: &mut VaultTx<'_>, credential: &StoredCredential) -> Result<()> {
-    let bytes = crate::wiped::to_json(credential)?;
-    tx.put(CREDENTIAL_KIND, &credential.id, &bytes)
-}
-
-/// Reads one credential copy inside a transaction.
-pub(crate) fn get_credential(tx: &mut VaultTx<'_>, id: &str) -> Result<StoredCredential> {
-    let bytes = tx
-        .get(CREDENTIAL_KIND, id)?
-        .ok_or_else(|| Error::InvalidInput { reason: format!("credential copy {id} is no longer in the wallet") })?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::Corrupted { what: format!("credential record {id}") })
 }
 
 /// A claim path written with dots for people and logs: `address.locality`, `advice.*`, `levels.0`.

@@ -58,7 +58,7 @@ mod tests {
         let key = SigningKey::generate(Algorithm::Es256).unwrap();
         let jwk: serde_json::Value = serde_json::from_str(&key.to_private_jwk()).unwrap();
         let d = jwk["d"].as_str().unwrap().to_owned();
-        let copy = crate::receive::StoredCredential {
+        let copy = crate::copies::StoredCredential {
             id: "copy-1".into(),
             batch: "batch-1".into(),
             config_id: "pupil_enrolment".into(),
@@ -78,7 +78,7 @@ mod tests {
         }
         // Sealed as a whole, it round-trips with the key intact.
         let bytes = to_json(&copy).unwrap();
-        let back: crate::receive::StoredCredential = serde_json::from_slice(&bytes).unwrap();
+        let back: crate::copies::StoredCredential = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back.holder_key.to_signing_key().unwrap().verifying_key(), key.verifying_key());
     }
 }

@@ -8,19 +8,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
-use schooltas_credential::catalog::{Catalog, Language};
-use schooltas_credential::consent::UnverifiedWithdrawal;
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText,
-    SchooltasExtension,
-};
-use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList,
-};
-use schooltas_credential::{ClaimPath, Error as CredentialError};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Resolver, Signer, SigningKey};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+use schooltas_school::Error as CredentialError;
+use schooltas_school::catalog::{Catalog, Language};
+use schooltas_school::consent::UnverifiedWithdrawal;
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{AccreditedIssuer, RegisteredPurpose, TrustList, TrustListError, VerifiedTrustList};
+use schooltas_school::{LegalBasis, LocalizedText, SchooltasExtension, SchooltasRequest};
+use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{
     HolderSdJwt, KeyBinding, KeyBindingInput, RandomSalts, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did,
 };
@@ -33,11 +30,10 @@ const NEWSLETTER_CLAIMS: [&str; 4] = ["group", "given_name", "sub", "age_over_16
 
 /// The newsletter request, hand-crafted (no request builder refuses it), stating `basis`.
 fn newsletter_stating(verifier: &Verifier, basis: LegalBasis) -> AuthorizationRequest {
-    let mut request = newsletter_request(verifier, &NEWSLETTER_CLAIMS);
-    if let Some(extension) = request.schooltas.as_mut() {
-        extension.legal_basis = basis;
-    }
-    request
+    let request = newsletter_request(verifier, &NEWSLETTER_CLAIMS);
+    let mut extension = request.schooltas().unwrap().unwrap();
+    extension.legal_basis = basis;
+    request.with_schooltas(extension).unwrap()
 }
 
 fn last_event(wallet: &Wallet) -> LogEvent {
@@ -95,8 +91,9 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
     let family = family(&school, "pupil-2", "2010-01-01"); // 17: would answer alone
 
     // The request's own basis is consent, but the one query carries "public task".
-    let mut request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
-    request.schooltas.as_mut().unwrap().query_bases.insert("enrolment".into(), LegalBasis::PublicTask);
+    let request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
+    let extension = request.schooltas().unwrap().unwrap().with_query_basis("enrolment", LegalBasis::PublicTask);
+    let request = request.with_schooltas(extension).unwrap();
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW),
         Err(Error::LegalBasisMismatch { stated: LegalBasis::PublicTask, registered: Some(LegalBasis::Consent), .. })
@@ -104,8 +101,10 @@ fn a_per_query_basis_or_an_unregistered_purpose_cannot_dodge_the_registration() 
 
     // A purpose the verifier is not registered for, on a basis other than consent: nothing
     // in the registration backs that basis.
-    let mut unregistered = newsletter_stating(&verifier, LegalBasis::Contract);
-    unregistered.schooltas.as_mut().unwrap().purpose = purpose("marketing", "Reclame", "Marketing");
+    let unregistered = newsletter_stating(&verifier, LegalBasis::Contract);
+    let mut extension = unregistered.schooltas().unwrap().unwrap();
+    extension.purpose = purpose("marketing", "Reclame", "Marketing");
+    let unregistered = unregistered.with_schooltas(extension).unwrap();
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&unregistered, NOW), &verifiers, NOW),
         Err(Error::LegalBasisMismatch { stated: LegalBasis::Contract, registered: None, .. })
@@ -308,7 +307,7 @@ fn an_unaccredited_did_web_issuer_is_refused_before_any_fetch() {
     let input = KeyBindingInput { nonce, audience: verifier.client_id(), issued_at: NOW };
     let presented = HolderSdJwt::parse(&rogue)
         .unwrap()
-        .present(&schooltas_credential_paths(&NEWSLETTER_CLAIMS), Some((&holder, &input)))
+        .present(&schooltas_school_paths(&NEWSLETTER_CLAIMS), Some((&holder, &input)))
         .unwrap();
     let mut hostile = genuine.clone();
     hostile.vp_token.insert("enrolment".into(), vec![presented]);
@@ -352,7 +351,7 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
     let request = AuthorizationRequest::new(
         &rogue,
         "https://rogue.example/r",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         DcqlQuery::builder()
             .credential(CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]).claim(ClaimPath::claim("group")))
             .build()
@@ -362,10 +361,11 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
         purpose("newsletter", "Nieuwsbrief", "Newsletter"),
         LegalBasis::Consent,
         30,
-    ));
+    ))
+    .unwrap();
     let kid = schooltas_did::DidUrl::parse("did:web:rogue.example#key-1").unwrap();
     let jwt = request.sign(&SigningKey::from_ed25519_seed(&[88; 32]), &kid, NOW, 600).unwrap();
-    let by_value = schooltas_credential::oid4vp::AuthorizationRequestUri::ByValue {
+    let by_value = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByValue {
         client_id: request.client_id.clone(),
         request_jwt: jwt,
     }
@@ -375,7 +375,7 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
         Err(Error::VerifierNotRegistered { did }) if did == "did:web:rogue.example"
     ));
     // By reference: the request_uri is not fetched for an unregistered client_id.
-    let by_reference = schooltas_credential::oid4vp::AuthorizationRequestUri::ByReference {
+    let by_reference = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByReference {
         client_id: request.client_id.clone(),
         request_uri: "https://rogue.example/request.jwt".into(),
     }
@@ -398,7 +398,7 @@ fn an_unregistered_did_web_verifier_makes_the_wallet_fetch_nothing() {
     assert!(matches!(&refusals[0], LogEvent::RequestRefused { verifier, .. } if *verifier == request.client_id));
 }
 
-fn schooltas_credential_paths(names: &[&str]) -> Vec<ClaimPath> {
+fn schooltas_school_paths(names: &[&str]) -> Vec<ClaimPath> {
     names.iter().map(|n| ClaimPath::claim(*n)).collect()
 }
 
@@ -407,7 +407,7 @@ struct UnverifiedRequest;
 
 impl UnverifiedRequest {
     fn nonce_of(request: &GuardianRequest) -> String {
-        let object = schooltas_credential::oid4vp::UnverifiedRequestObject::parse(&request.request_object).unwrap();
+        let object = schooltas_oid4vc::oid4vp::UnverifiedRequestObject::parse(&request.request_object).unwrap();
         object.verify_with_resolver(&Resolver::offline(), NOW, 60).unwrap().nonce
     }
 }
@@ -468,7 +468,7 @@ fn transfer_trust_list(secondary: &Verifier, primary_verifier: &Verifier) -> Ver
             .accredited_for(ENROLMENT),
     );
     list.verifiers.push(
-        schooltas_credential::trust_list::VerifierRegistration::new(secondary.did.clone(), "Het Stedelijk College")
+        schooltas_school::trust_list::VerifierRegistration::new(secondary.did.clone(), "Het Stedelijk College")
             .with_purpose(transfer.clone()),
     );
     // The primary school's own verifier is registered for the transfer too, but it is no
@@ -484,7 +484,7 @@ fn dossier_request(verifier: &Verifier) -> AuthorizationRequest {
     AuthorizationRequest::new(
         &verifier.did,
         "https://stedelijk.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         DcqlQuery::builder().credential(query).build().unwrap(),
     )
     .with_schooltas(SchooltasExtension::new(
@@ -492,6 +492,7 @@ fn dossier_request(verifier: &Verifier) -> AuthorizationRequest {
         LegalBasis::LegalObligation,
         730,
     ))
+    .unwrap()
 }
 
 /// An enrolment credential issued by `issuer` (a did:key school) to `child`, stored from a file.
@@ -582,7 +583,7 @@ fn a_transfer_dossier_goes_only_to_the_school_that_enrolled_the_pupil() {
     let Outcome::Send(response) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
         panic!("a legal obligation is sent after the holder's approval")
     };
-    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let verified = UnverifiedSdJwt::parse(&parsed.vp_token["dossier"][0])
         .unwrap()
@@ -678,7 +679,7 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
 
     // A withdrawal of the confirmed consent signed with another child's key changes nothing.
     let stranger = SigningKey::from_ed25519_seed(&[123; 32]);
-    let forged = schooltas_credential::consent::ConsentWithdrawal::new(
+    let forged = schooltas_school::consent::ConsentWithdrawal::new(
         desk.client_id(),
         &open[0].request_nonce,
         "newsletter",

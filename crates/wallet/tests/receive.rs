@@ -5,10 +5,10 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use schooltas_credential::catalog::Catalog;
 use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, SigningKey, VerificationRelationship};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_school::catalog::Catalog;
 use schooltas_sd_jwt::HolderSdJwt;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_wallet::Error;
@@ -171,10 +171,7 @@ fn a_tampered_credential_is_refused_and_nothing_is_stored() {
     let error = receive(&school, &vault, Some(&pin), &uri).unwrap_err();
     // The first "eyJ" is the issuer JWT's header: flipped, it no longer decodes to JSON.
     assert!(
-        matches!(
-            error,
-            Error::Credential(schooltas_credential::Error::Did(schooltas_did::Error::InvalidHeader { .. }))
-        ),
+        matches!(error, Error::Credential(schooltas_school::Error::Did(schooltas_did::Error::InvalidHeader { .. }))),
         "{error}"
     );
     assert!(stored_credentials(&vault).unwrap().is_empty());
@@ -201,7 +198,7 @@ fn an_untrusted_issuer_key_is_refused() {
     };
     let error = receiver.receive(&uri, Some(&pin), NOW).unwrap_err();
     assert!(
-        matches!(error, Error::Credential(schooltas_credential::Error::Did(schooltas_did::Error::InvalidSignature))),
+        matches!(error, Error::Credential(schooltas_school::Error::Did(schooltas_did::Error::InvalidSignature))),
         "{error}"
     );
     assert!(stored_credentials(&vault).unwrap().is_empty());

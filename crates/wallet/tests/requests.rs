@@ -7,14 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use schooltas_credential::catalog::Language;
-use schooltas_credential::consent::{ApprovalContext, UnverifiedGuardianApproval, UnverifiedWithdrawal};
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, Oid4vpError,
-    PresentedCredential, SchooltasExtension,
-};
 use schooltas_did::{Resolver, Signer, SigningKey};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, Oid4vpError, PresentedCredential,
+};
+use schooltas_school::catalog::Language;
+use schooltas_school::consent::{ApprovalContext, UnverifiedGuardianApproval, UnverifiedWithdrawal};
+use schooltas_school::date::CalendarDate;
+use schooltas_school::{LegalBasis, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_wallet::log::{Actor, LogEvent};
@@ -32,7 +32,7 @@ fn verify_response(
 ) -> (AuthorizationResponse, BTreeMap<String, VerifiedSdJwt>) {
     assert!(response.discloses);
     assert_eq!(response.response_uri, request.response_uri);
-    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
     assert!(parsed.state_matches(request.state.as_deref()));
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let mut verified = BTreeMap::new();
@@ -58,8 +58,8 @@ fn check_guardian_approval(
     request: &AuthorizationRequest,
     resolver: &Resolver,
     now: i64,
-) -> Result<schooltas_credential::consent::VerifiedGuardianApproval, schooltas_credential::Error> {
-    let jwt = parsed.guardian_approval.as_deref().expect("a guardian approval");
+) -> Result<schooltas_school::consent::VerifiedGuardianApproval, schooltas_school::Error> {
+    let jwt = schooltas_school::consent::guardian_approval(parsed).expect("a guardian approval");
     let approval = UnverifiedGuardianApproval::parse(jwt)?;
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let guardianship = UnverifiedSdJwt::parse(approval.guardianship())?.verify_with(
@@ -172,7 +172,7 @@ fn without_the_parents_approval_nothing_is_sent_and_a_parents_no_stops_it() {
     assert!(!refusal.discloses);
     assert!(refusal.body.starts_with("error=access_denied"));
     assert!(matches!(
-        AuthorizationResponse::from_form(&refusal.body),
+        schooltas_school::consent::response_from_form(&refusal.body),
         Err(Oid4vpError::ErrorResponse { error }) if error == "access_denied"
     ));
     assert!(family.child.consents().unwrap().is_empty());
@@ -210,7 +210,7 @@ fn a_parent_approval_for_other_presentations_fails_at_the_verifier() {
     let error = check_guardian_approval(&parsed, &verified, &second, &resolver, NOW).unwrap_err();
     // The approval was made for the first request: its guardianship presentation's key-binding
     // nonce is the first request's, not the second's.
-    assert!(matches!(error, schooltas_credential::Error::SdJwt(schooltas_sd_jwt::Error::NonceMismatch)), "{error}");
+    assert!(matches!(error, schooltas_school::Error::SdJwt(schooltas_sd_jwt::Error::NonceMismatch)), "{error}");
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn from_the_16th_birthday_the_young_person_decides_alone_and_the_parent_view_end
         panic!("a 16-year-old answers alone")
     };
     let (parsed, verified) = verify_response(&response, &request, &resolver, birthday);
-    assert!(parsed.guardian_approval.is_none());
+    assert!(schooltas_school::consent::guardian_approval(&parsed).is_none());
     assert_eq!(verified["enrolment"].claims()["group"], "7B");
     assert!(
         matches!(family.child.parent_view_of_log(birthday), Err(Error::ParentViewEnded { since }) if since == "2027-01-16")
@@ -275,7 +275,7 @@ fn a_parent_withdraws_the_consent_they_gave() {
     withdrawal.verify(&approval.guardian_key, &request.client_id, NOW + 3600, 60).unwrap();
     let stranger = SigningKey::generate(schooltas_did::Algorithm::EdDsa).unwrap();
     let e = withdrawal.verify(stranger.verifying_key(), &request.client_id, NOW + 3600, 60).unwrap_err();
-    assert!(matches!(e, schooltas_credential::Error::Did(schooltas_did::Error::InvalidSignature)), "{e}");
+    assert!(matches!(e, schooltas_school::Error::Did(schooltas_did::Error::InvalidSignature)), "{e}");
     assert!(family.parent.consents().unwrap()[0].withdrawn_at.is_some());
 }
 
@@ -327,7 +327,7 @@ fn an_unregistered_verifier_or_a_forged_request_is_refused_and_logged() {
     // The registered verifier's client id, signed with the stranger's key.
     let forged = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
     let jwt = forged.sign(&stranger.key, &verifier.kid(), NOW, 600).unwrap();
-    let uri = schooltas_credential::oid4vp::AuthorizationRequestUri::ByValue {
+    let uri = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByValue {
         client_id: forged.client_id.clone(),
         request_jwt: jwt,
     }
@@ -336,9 +336,7 @@ fn an_unregistered_verifier_or_a_forged_request_is_refused_and_logged() {
     assert!(
         matches!(
             e,
-            schooltas_wallet::Error::Credential(schooltas_credential::Error::Did(
-                schooltas_did::Error::InvalidSignature
-            ))
+            schooltas_wallet::Error::Credential(schooltas_school::Error::Did(schooltas_did::Error::InvalidSignature))
         ),
         "{e}"
     );
@@ -347,18 +345,38 @@ fn an_unregistered_verifier_or_a_forged_request_is_refused_and_logged() {
     assert!(
         matches!(
             e,
-            schooltas_wallet::Error::Credential(schooltas_credential::Error::Oid4vp(
-                schooltas_credential::oid4vp::Oid4vpError::RequestObjectExpired { .. }
+            schooltas_wallet::Error::Credential(schooltas_school::Error::Oid4vp(
+                schooltas_oid4vc::oid4vp::Oid4vpError::RequestObjectExpired { .. }
             ))
         ),
         "{e}"
     );
     // A request without purpose and legal basis.
     let mut bare = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
-    bare.schooltas = None;
+    bare.extensions.remove(SchooltasExtension::MEMBER);
     assert!(matches!(
         family.child.handle_request(&verifier.request_uri(&bare, NOW), &verifiers, NOW),
         Err(Error::MissingPurpose)
+    ));
+    // A malformed Schooltas member: refused as a malformed request, before anything uses it.
+    let malformed = newsletter_request(&verifier, &NEWSLETTER_CLAIMS)
+        .with_extension(SchooltasExtension::MEMBER, serde_json::json!({"purpose": "newsletter"}))
+        .unwrap();
+    assert!(matches!(
+        family.child.handle_request(&verifier.request_uri(&malformed, NOW), &verifiers, NOW),
+        Err(schooltas_wallet::Error::Credential(schooltas_school::Error::Oid4vp(
+            schooltas_oid4vc::oid4vp::Oid4vpError::MalformedJson { what: "authorization request", .. }
+        )))
+    ));
+    // An empty purpose code: the extension's own rule.
+    let mut extension = newsletter_request(&verifier, &NEWSLETTER_CLAIMS).schooltas().unwrap().unwrap();
+    extension.purpose.code.clear();
+    let value = serde_json::to_value(&extension).unwrap();
+    let empty =
+        newsletter_request(&verifier, &NEWSLETTER_CLAIMS).with_extension(SchooltasExtension::MEMBER, value).unwrap();
+    assert!(matches!(
+        family.child.handle_request(&verifier.request_uri(&empty, NOW), &verifiers, NOW),
+        Err(schooltas_wallet::Error::Credential(schooltas_school::Error::InvalidSchooltasExtension { .. }))
     ));
 }
 
@@ -376,7 +394,7 @@ fn a_legal_obligation_needs_no_consent_but_is_shown_and_logged() {
         panic!("no parent approval for a legal obligation")
     };
     let (parsed, _) = verify_response(&response, &request, &resolver, NOW);
-    assert!(parsed.guardian_approval.is_none());
+    assert!(schooltas_school::consent::guardian_approval(&parsed).is_none());
     assert!(family.child.consents().unwrap().is_empty(), "approval is not consent");
     assert!(family.child.log().unwrap().iter().any(|e| matches!(&e.event, LogEvent::Disclosure { .. })));
 }
@@ -395,14 +413,15 @@ fn a_subset_can_be_approved_only_if_it_still_answers() {
     let request = AuthorizationRequest::new(
         &verifier.did,
         "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         DcqlQuery::builder().credential(query).build().unwrap(),
     )
     .with_schooltas(SchooltasExtension::new(
         purpose("newsletter", "Nieuwsbrief", "Newsletter"),
         LegalBasis::Consent,
         365,
-    ));
+    ))
+    .unwrap();
     let prompt = family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
     let without_group = BTreeMap::from([("enrolment".to_owned(), vec![ClaimPath::claim("given_name")])]);
     assert!(matches!(
@@ -503,7 +522,7 @@ fn a_credential_from_a_file_is_checked_before_it_is_stored() {
     assert!(
         matches!(
             e,
-            schooltas_wallet::Error::Credential(schooltas_credential::Error::Did(
+            schooltas_wallet::Error::Credential(schooltas_school::Error::Did(
                 schooltas_did::Error::InvalidHeader { .. }
             ))
         ),
@@ -537,8 +556,8 @@ fn a_trust_list_kept_past_its_expiry_refuses_every_request() {
     assert!(
         matches!(
             &error,
-            Error::Credential(schooltas_credential::Error::TrustList(
-                schooltas_credential::trust_list::TrustListError::Expired { expires_at, now }
+            Error::Credential(schooltas_school::Error::TrustList(
+                schooltas_school::trust_list::TrustListError::Expired { expires_at, now }
             )) if *expires_at == trust.expires_at() && *now == later
         ),
         "{error:?}"

@@ -9,17 +9,15 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::consent::{ApprovalContext, UnverifiedGuardianApproval};
-use schooltas_credential::date::CalendarDate;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText,
-    SchooltasExtension,
-};
-use schooltas_credential::trust_list::{
+use schooltas_did::{Did, DidUrl, Resolver, Signer, SigningKey, base64url};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::consent::{ApprovalContext, UnverifiedGuardianApproval};
+use schooltas_school::date::CalendarDate;
+use schooltas_school::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
-use schooltas_did::{Did, DidUrl, Resolver, Signer, SigningKey, base64url};
+use schooltas_school::{LegalBasis, LocalizedText, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::{KeyBinding, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_wallet::{Decision, Error, GuardianRequest, Outcome, ResponseToSend, Role, Wallet};
 use serde_json::{Value, json};
@@ -119,10 +117,11 @@ fn request(verifier: &Verifier, purpose_code: &str, queries: &[(&str, &str, &[&s
     AuthorizationRequest::new(
         &verifier.did,
         "https://verifier.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         dcql.build().unwrap(),
     )
     .with_schooltas(SchooltasExtension::new(purpose(purpose_code, "Doel", "Purpose"), LegalBasis::Consent, 365))
+    .unwrap()
 }
 
 fn newsletter(verifier: &Verifier) -> AuthorizationRequest {
@@ -201,7 +200,7 @@ fn assert_no_birth_derived_date(shared: &BTreeSet<String>, birth: &str) {
 /// What a verifier checks: every presentation (issuer signature, KB-JWT to it), the guardian
 /// approval bound to the child link all presentations disclose. Returns the disclosed `sub`s.
 fn verify(response: &ResponseToSend, request: &AuthorizationRequest, resolver: &Resolver, now: i64) -> Vec<String> {
-    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let verified: BTreeMap<String, VerifiedSdJwt> = parsed
         .vp_token
@@ -218,14 +217,15 @@ fn verify(response: &ResponseToSend, request: &AuthorizationRequest, resolver: &
         .values()
         .map(|v| v.claims()["sub"].as_str().expect("every presentation discloses sub").to_owned())
         .collect();
-    let approval = UnverifiedGuardianApproval::parse(parsed.guardian_approval.as_deref().unwrap()).unwrap();
+    let approval =
+        UnverifiedGuardianApproval::parse(schooltas_school::consent::guardian_approval(&parsed).unwrap()).unwrap();
     let guardianship = UnverifiedSdJwt::parse(approval.guardianship())
         .unwrap()
         .verify_with(|h, iss| issuer_key_via_did(resolver, h, iss), &options, now)
         .unwrap();
     let presentations: Vec<(&str, &str)> =
         parsed.vp_token.iter().map(|(id, list)| (id.as_str(), list[0].as_str())).collect();
-    let purpose = request.schooltas.as_ref().unwrap().purpose.code.clone();
+    let purpose = request.schooltas().unwrap().unwrap().purpose.code;
     let verified_approval = approval
         .verify(
             &guardianship,
@@ -250,14 +250,14 @@ fn verify(response: &ResponseToSend, request: &AuthorizationRequest, resolver: &
 /// disclosure (whole, its digest, its salt and its value), the KB-JWTs, and the guardian
 /// approval with the guardianship presentation inside it. Claim names are structure, not values.
 fn view(response: &ResponseToSend) -> BTreeSet<String> {
-    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
     let mut atoms = BTreeSet::new();
     for list in parsed.vp_token.values() {
         for presentation in list {
             presentation_atoms(presentation, &mut atoms);
         }
     }
-    jwt_atoms(parsed.guardian_approval.as_deref().unwrap(), &mut atoms);
+    jwt_atoms(schooltas_school::consent::guardian_approval(&parsed).unwrap(), &mut atoms);
     atoms
 }
 
@@ -364,9 +364,9 @@ fn two_approvals_of_one_parent_share_only_the_representation() {
     let (to_a, _) = s.answer(&s.a, &request_a, NOW);
     let (to_b, _) = s.answer(&s.b, &request_b, NOW + 300);
     let approval_view = |response: &ResponseToSend| {
-        let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
+        let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
         let mut atoms = BTreeSet::new();
-        jwt_atoms(parsed.guardian_approval.as_deref().unwrap(), &mut atoms);
+        jwt_atoms(schooltas_school::consent::guardian_approval(&parsed).unwrap(), &mut atoms);
         atoms
     };
     let (view_a, view_b) = (approval_view(&to_a), approval_view(&to_b));
@@ -400,8 +400,8 @@ fn a_received_approval_holds_no_birth_date_school_or_parent_did() {
     let s = setup();
     let request_a = newsletter(&s.a);
     let (to_a, _) = s.answer(&s.a, &request_a, NOW);
-    let parsed = AuthorizationResponse::from_form(&to_a.body).unwrap();
-    let approval_jwt = parsed.guardian_approval.as_deref().unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&to_a.body).unwrap();
+    let approval_jwt = schooltas_school::consent::guardian_approval(&parsed).unwrap();
     let mut atoms = BTreeSet::new();
     jwt_atoms(approval_jwt, &mut atoms);
     let parent_did = s.parent.owner().did().as_str().to_owned();
@@ -548,8 +548,9 @@ fn a_credential_file_carrying_a_spent_link_is_stored_as_used() {
 
 /// The disclosed `valid_until` of the guardianship inside a response's approval.
 fn approval_valid_until(response: &ResponseToSend, request: &AuthorizationRequest, resolver: &Resolver) -> Value {
-    let parsed = AuthorizationResponse::from_form(&response.body).unwrap();
-    let approval = UnverifiedGuardianApproval::parse(parsed.guardian_approval.as_deref().unwrap()).unwrap();
+    let parsed = schooltas_school::consent::response_from_form(&response.body).unwrap();
+    let approval =
+        UnverifiedGuardianApproval::parse(schooltas_school::consent::guardian_approval(&parsed).unwrap()).unwrap();
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     let guardianship = UnverifiedSdJwt::parse(approval.guardianship())
         .unwrap()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use rusqlite::Connection;
-use schooltas_credential::date::CalendarDate;
+use schooltas_school::date::CalendarDate;
 use schooltas_wallet::log::LogEvent;
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
 use schooltas_wallet::{Decision, Error, Outcome, Role, Wallet};

@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use schooltas_credential::catalog::REGISTERED_CLAIMS;
 use schooltas_did::Signer as _;
+use schooltas_school::catalog::REGISTERED_CLAIMS;
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{RandomSalts, SdJwtBuilder, Vct};
 use schooltas_status_list::{StatusListUri, StatusReference};

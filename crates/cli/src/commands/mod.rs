@@ -4,9 +4,9 @@ use std::io::Write;
 
 use std::path::Path;
 
-use schooltas_credential::trust_list::{UnverifiedTrustList, VerifiedTrustList};
 use schooltas_did::did_web::HttpsFetcher;
 use schooltas_did::{Did, Resolver};
+use schooltas_school::trust_list::{UnverifiedTrustList, VerifiedTrustList};
 
 use crate::args::{
     Cli, Command, DidCommand, KeyCommand, RequestCommand, StatusCommand, TrustArgs, TrustListCommand, WalletCommand,

@@ -5,8 +5,8 @@
 
 use std::io::Write;
 
-use schooltas_credential::oid4vp::{AuthorizationRequest, DcqlQuery, TransactionData, random_nonce};
 use schooltas_did::{DidUrl, Signer as _};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, DcqlQuery, TransactionData, random_nonce};
 use schooltas_verifier::{RequestBuilder, SignedRequest, VerificationContext, verify_response};
 use serde_json::{Map, Value};
 
@@ -77,7 +77,7 @@ pub(super) fn verify(args: &RequestVerifyArgs, out: &mut dyn Write) -> Result<()
     let request: AuthorizationRequest = serde_json::from_value(Value::Object(request))
         .map_err(|e| CliError::read("request file", &args.request_file, e))?;
     let (did, _) = super::did_key_of(key.verifying_key());
-    let client_id = format!("{}{did}", schooltas_credential::oid4vp::DID_CLIENT_ID_PREFIX);
+    let client_id = format!("{}{did}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX);
     if request.client_id != client_id {
         return Err(CliError::read(
             "request file",

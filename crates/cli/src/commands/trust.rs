@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use schooltas_credential::trust_list::TrustList;
 use schooltas_did::{DidUrl, Signer as _};
+use schooltas_school::trust_list::TrustList;
 use serde_json::Value;
 
 use crate::args::{TrustListShowArgs, TrustListSignArgs};

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use schooltas_credential::catalog::Language;
-use schooltas_credential::date::CalendarDate;
 use schooltas_did::Resolver;
+use schooltas_school::catalog::Language;
+use schooltas_school::date::CalendarDate;
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
 use schooltas_wallet::{Decision, GuardianAnswer, GuardianRequest, Outcome, ResponseToSend, Role, Verifiers, Wallet};
 use serde_json::{Value, json};

@@ -1,10 +1,10 @@
 //! The test school every issuer test uses: Basisschool De Linde, did:web, one Ed25519 key.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use schooltas_credential::catalog::Catalog;
 use schooltas_did::{Did, SigningKey};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_school::catalog::Catalog;
 
 /// The school's signing key number `seed`.
 pub(crate) fn school_key(seed: u8) -> SigningKey {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use schooltas_credential::oid4vp::LegalBasis;
+use schooltas_school::LegalBasis;
 use schooltas_status_list::{StatusListUri, StatusReference};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use schooltas_credential::oid4vp::LegalBasis;
+use schooltas_school::LegalBasis;
 use schooltas_status_list::{StatusListUri, StatusReference};
 use serde_json::Value;
 

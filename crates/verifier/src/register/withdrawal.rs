@@ -15,9 +15,9 @@
 //! The evidence was verified when the consent was recorded; here it is only read back. Evidence
 //! that cannot be read back adds no child key; the approver key always counts.
 
-use schooltas_credential::consent::GuardianApproval;
 use schooltas_did::VerifyingKey;
 use schooltas_did::jws::CompactJws;
+use schooltas_school::consent::GuardianApproval;
 use schooltas_sd_jwt::UnverifiedSdJwt;
 use serde_json::Value;
 
@@ -41,7 +41,7 @@ pub(crate) fn withdrawal_keys(record: &ConsentRecord) -> Result<Vec<(WithdrawnBy
         .approver_jwk
         .as_object()
         .ok_or(Error::InvalidRecord { reason: "the stored approver key is not a JWK" })?;
-    let approver = VerifyingKey::from_jwk(approver_jwk).map_err(schooltas_credential::Error::from)?;
+    let approver = VerifyingKey::from_jwk(approver_jwk).map_err(schooltas_school::Error::from)?;
     let mut keys = vec![(WithdrawnBy::Approver, approver)];
     // The child keys are a second way in, never a condition for the first: evidence this code
     // cannot read (another serialization, an older record) only means no child key, and the
@@ -63,7 +63,7 @@ pub(crate) fn withdrawal_keys(record: &ConsentRecord) -> Result<Vec<(WithdrawnBy
 
 /// The `sd_hash` of each child presentation a stored guardian approval names.
 fn approved_sd_hashes(approval: &str) -> Option<Vec<String>> {
-    let jws = CompactJws::parse_with_limit(approval, schooltas_credential::consent::MAX_CONSENT_MESSAGE_LEN).ok()?;
+    let jws = CompactJws::parse_with_limit(approval, schooltas_school::consent::MAX_CONSENT_MESSAGE_LEN).ok()?;
     let payload = jws.dangerous_unverified_payload().ok()?;
     let claims: GuardianApproval = serde_json::from_slice(&payload).ok()?;
     Some(claims.presentations.into_iter().map(|p| p.sd_hash).collect())

@@ -5,18 +5,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use schooltas_credential::catalog::Catalog;
-use schooltas_credential::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, DcqlQuery, LegalBasis, LocalizedText, Purpose,
-    SchooltasExtension,
-};
-use schooltas_credential::trust_list::{
-    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
-};
 use schooltas_did::did_web::DocumentFetcher;
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationRequestUri, CredentialQuery, DcqlQuery};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+};
+use schooltas_school::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::issuer_key_via_did;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
@@ -190,7 +188,7 @@ pub(crate) fn newsletter_request(verifier: &Verifier, claims: &[&str]) -> Author
     AuthorizationRequest::new(
         &verifier.did,
         "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         dcql,
     )
     .with_state("session-81f2a")
@@ -199,6 +197,7 @@ pub(crate) fn newsletter_request(verifier: &Verifier, claims: &[&str]) -> Author
         LegalBasis::Consent,
         365,
     ))
+    .unwrap()
 }
 
 /// The trust list: the school accredited for every standard type; the verifier registered for
@@ -266,13 +265,13 @@ pub(crate) struct Family {
 pub(crate) fn family(school: &School, subject: &str, birth_date: &str) -> Family {
     let child = Wallet::create(
         vault(),
-        Role::Child { birth_date: schooltas_credential::date::CalendarDate::parse(birth_date).unwrap() },
+        Role::Child { birth_date: schooltas_school::date::CalendarDate::parse(birth_date).unwrap() },
         NOW,
     )
     .unwrap();
     let parent = Wallet::create(vault(), Role::Parent, NOW).unwrap();
-    let birth = schooltas_credential::date::CalendarDate::parse(birth_date).unwrap();
-    let age = birth.age_on(schooltas_credential::date::CalendarDate::from_unix(NOW));
+    let birth = schooltas_school::date::CalendarDate::parse(birth_date).unwrap();
+    let age = birth.age_on(schooltas_school::date::CalendarDate::from_unix(NOW));
     school.enrol(
         subject,
         "pupil_enrolment",
@@ -311,7 +310,7 @@ pub(crate) fn enrolment_check_request(
     AuthorizationRequest::new(
         &verifier.did,
         "https://delinde.example/oid4vp/response",
-        schooltas_credential::oid4vp::random_nonce(),
+        schooltas_oid4vc::oid4vp::random_nonce(),
         DcqlQuery::builder().credential(query).build().unwrap(),
     )
     .with_schooltas(SchooltasExtension::new(
@@ -319,6 +318,7 @@ pub(crate) fn enrolment_check_request(
         basis,
         retention_days,
     ))
+    .unwrap()
 }
 
 /// The scene most request tests start from: De Linde's school, verifier `seed` registered on a

@@ -1,0 +1,578 @@
+//! The Authorization Request (OpenID4VP 1.0 §5) as a signed request object (JAR, RFC 9101),
+//! and the `openid4vp://` URIs that carry it by value or by reference.
+
+use schooltas_did::jws::{self, CompactJws, Header};
+use schooltas_did::{Did, DidUrl, Resolver, Signer, VerificationRelationship, VerifyingKey, base64url};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Oid4vpError;
+use super::dcql::{DcqlQuery, truncate};
+use super::form;
+use super::transaction_data::TransactionData;
+use crate::Result;
+
+/// The `typ` of a request object (RFC 9101 §10.8; OpenID4VP 1.0 §5 requires it exactly).
+pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+
+/// The `aud` of a request object under static discovery (OpenID4VP 1.0 §5.8).
+pub const SELF_ISSUED_AUDIENCE: &str = "https://self-issued.me/v2";
+
+/// The Client Identifier Prefix for verifiers identified by a DID (OpenID4VP 1.0 §5.9.3).
+pub const DID_CLIENT_ID_PREFIX: &str = "decentralized_identifier:";
+
+/// `response_type` for a VP Token in the Authorization Response (§5.6).
+pub const RESPONSE_TYPE_VP_TOKEN: &str = "vp_token";
+
+/// `response_mode` for an HTTPS POST of the response to `response_uri` (§8.2).
+pub const RESPONSE_MODE_DIRECT_POST: &str = "direct_post";
+
+/// The largest request object accepted (256 KiB).
+pub const MAX_REQUEST_OBJECT_LEN: usize = 256 << 10;
+
+/// The largest authorization request URI accepted (256 KiB, room for a request by value).
+pub const MAX_REQUEST_URI_LEN: usize = 256 << 10;
+
+/// The shortest nonce accepted; see [`AuthorizationRequest::validate`].
+pub const MIN_NONCE_LEN: usize = 16;
+
+/// The longest nonce or state accepted.
+pub const MAX_NONCE_LEN: usize = 512;
+
+/// An OpenID4VP Authorization Request for a VP Token via `direct_post`, with a DCQL query.
+///
+/// Build one with [`AuthorizationRequest::new`] (it sets the fixed members), sign it with
+/// [`AuthorizationRequest::sign`]; a wallet gets one only from
+/// [`UnverifiedRequestObject::verify_with`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    /// `decentralized_identifier:<did>` (§5.9.3).
+    pub client_id: String,
+    /// Always `vp_token`.
+    pub response_type: String,
+    /// Always `direct_post`.
+    pub response_mode: String,
+    /// Where the wallet posts the response; https only.
+    pub response_uri: String,
+    /// Binds the presentations to this request (§5.2); see [`AuthorizationRequest::validate`].
+    pub nonce: String,
+    /// Maps the response to the verifier's session (§5.2, §8.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// What is asked for.
+    pub dcql_query: DcqlQuery,
+    /// Verifier metadata (§5.1), kept as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata: Option<Value>,
+    /// Base64url-encoded transaction data objects (§5.1); see [`TransactionData`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transaction_data: Vec<String>,
+    /// Members a profile adds to the request (§5), kept as JSON; see [`Extensions`].
+    #[serde(flatten)]
+    pub extensions: Extensions,
+}
+
+/// The JWT claims a request object carries beside the request (RFC 7519 §4.1): read for the
+/// signature's checks, never kept as [`Extensions`].
+const REGISTERED_JWT_CLAIMS: [&str; 7] = ["iss", "aud", "iat", "exp", "nbf", "jti", "sub"];
+
+/// The members [`AuthorizationRequest`] models itself or refuses: not usable as extensions.
+const RESERVED_MEMBERS: [&str; 11] = [
+    "client_id",
+    "response_type",
+    "response_mode",
+    "response_uri",
+    "nonce",
+    "state",
+    "dcql_query",
+    "client_metadata",
+    "transaction_data",
+    // §8.2 and §5.1: refused by this library.
+    "redirect_uri",
+    "scope",
+];
+
+/// The additional top-level members of an Authorization Request: OpenID4VP 1.0 §5 lets a
+/// profile add parameters, and tells wallets to ignore the ones they do not know.
+///
+/// Received requests keep every member the request does not model (registered JWT claims of
+/// the request object aside), as JSON values; their meaning is the profile's, which reads them
+/// with [`AuthorizationRequest::extension`] and refuses what it cannot use before it uses the
+/// request. The map is bounded by the request object's size ([`MAX_REQUEST_OBJECT_LEN`]); member
+/// names are unique because the request object's JSON is parsed strictly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Extensions(BTreeMap<String, Value>);
+
+impl Extensions {
+    /// No extensions.
+    pub fn new() -> Self {
+        Extensions::default()
+    }
+
+    /// The member `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// Sets the member `name`. Names the request models itself (`client_id`, `nonce`, …),
+    /// refuses (`redirect_uri`, `scope`) or that are registered JWT claims
+    /// (`iss`, `aud`, `iat`, `exp`, …) are refused with [`Oid4vpError::ReservedExtension`].
+    pub fn insert(&mut self, name: impl Into<String>, value: Value) -> Result<(), Oid4vpError> {
+        let name = name.into();
+        if is_reserved(&name) {
+            return Err(Oid4vpError::ReservedExtension { name: truncate(&name) });
+        }
+        self.0.insert(name, value);
+        Ok(())
+    }
+
+    /// Removes the member `name` and returns it.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        self.0.remove(name)
+    }
+
+    /// The members, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn is_reserved(name: &str) -> bool {
+    RESERVED_MEMBERS.contains(&name) || REGISTERED_JWT_CLAIMS.contains(&name)
+}
+
+/// 128 random bits as base64url (22 characters), from a CSPRNG: a nonce or state value that
+/// meets [`AuthorizationRequest::validate`].
+pub fn random_nonce() -> String {
+    use rand::Rng as _;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64url::encode(bytes)
+}
+
+impl AuthorizationRequest {
+    /// A request from the verifier `client` for `dcql_query`, answered by `direct_post` to
+    /// `response_uri`.
+    pub fn new(client: &Did, response_uri: impl Into<String>, nonce: impl Into<String>, dcql_query: DcqlQuery) -> Self {
+        AuthorizationRequest {
+            client_id: format!("{DID_CLIENT_ID_PREFIX}{client}"),
+            response_type: RESPONSE_TYPE_VP_TOKEN.to_owned(),
+            response_mode: RESPONSE_MODE_DIRECT_POST.to_owned(),
+            response_uri: response_uri.into(),
+            nonce: nonce.into(),
+            state: None,
+            dcql_query,
+            client_metadata: None,
+            transaction_data: Vec::new(),
+            extensions: Extensions::new(),
+        }
+    }
+
+    /// Sets `state`.
+    pub fn with_state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+
+    /// Sets the extension member `name` (see [`Extensions::insert`] for the names refused).
+    pub fn with_extension(mut self, name: impl Into<String>, value: Value) -> Result<Self, Oid4vpError> {
+        self.extensions.insert(name, value)?;
+        Ok(self)
+    }
+
+    /// The extension member `name`, if the request has it.
+    pub fn extension(&self, name: &str) -> Option<&Value> {
+        self.extensions.get(name)
+    }
+
+    /// Adds a transaction data object (encoded as it will be sent).
+    pub fn with_transaction_data(mut self, data: &TransactionData) -> Result<Self, Oid4vpError> {
+        self.transaction_data.push(data.encode()?);
+        Ok(self)
+    }
+
+    /// The verifier's DID, from `client_id`.
+    pub fn client_did(&self) -> Result<Did, Oid4vpError> {
+        client_did(&self.client_id)
+    }
+
+    /// The transaction data objects, decoded.
+    pub fn decoded_transaction_data(&self) -> Result<Vec<TransactionData>, Oid4vpError> {
+        self.transaction_data.iter().map(|t| TransactionData::decode(t)).collect()
+    }
+
+    /// Checks the request's rules:
+    ///
+    /// - `response_type` is `vp_token`, `response_mode` is `direct_post` (the only ones
+    ///   supported), `response_uri` is an `https` URL without fragment;
+    /// - `client_id` is `decentralized_identifier:` followed by a valid DID;
+    /// - `nonce` (§5.2): only ASCII URL-safe characters (`A–Z a–z 0–9 - . _ ~`), at least
+    ///   [`MIN_NONCE_LEN`] and at most [`MAX_NONCE_LEN`] characters, and at least 8 distinct
+    ///   characters. §5.2 asks for at least 128 bits of entropy, which no check can prove; this
+    ///   rule catches counters, timestamps, words and repeated characters. [`random_nonce`]
+    ///   meets it;
+    /// - `state`, when present: URL-safe characters, 1 to [`MAX_NONCE_LEN`] long (§5.2);
+    /// - the DCQL query is valid;
+    /// - each transaction data object decodes, names only Credential Queries of the DCQL
+    ///   query, and those require holder binding (Appendix B.3.3).
+    ///
+    /// What an extension member means, and so whether it is valid, is for its profile to check.
+    pub fn validate(&self) -> Result<(), Oid4vpError> {
+        if self.response_type != RESPONSE_TYPE_VP_TOKEN {
+            return Err(Oid4vpError::UnsupportedResponseType { found: truncate(&self.response_type) });
+        }
+        if self.response_mode != RESPONSE_MODE_DIRECT_POST {
+            return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&self.response_mode) });
+        }
+        self.client_did()?;
+        check_https("response_uri", &self.response_uri)?;
+        check_nonce(&self.nonce)?;
+        if let Some(state) = &self.state
+            && (state.is_empty() || state.len() > MAX_NONCE_LEN || !state.bytes().all(is_url_safe))
+        {
+            return Err(Oid4vpError::InvalidState);
+        }
+        self.dcql_query.validate()?;
+        for data in self.decoded_transaction_data()? {
+            for id in &data.credential_ids {
+                let query =
+                    self.dcql_query.credential(id).ok_or(Oid4vpError::UnknownCredentialId { id: id.clone() })?;
+                if !query.require_cryptographic_holder_binding {
+                    return Err(Oid4vpError::TransactionDataWithoutHolderBinding { credential_id: id.clone() });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Signs the request as a request object (JAR): header `typ: oauth-authz-req+jwt` and
+    /// `kid`; claims are the request plus `iss` (the verifier's DID), `aud`
+    /// ([`SELF_ISSUED_AUDIENCE`]), `iat` (`now`) and `exp` (`now + lifetime`, seconds).
+    ///
+    /// The request is validated first, and `kid` must be a key of the DID in `client_id`.
+    pub fn sign(&self, signer: &(impl Signer + ?Sized), kid: &DidUrl, now: i64, lifetime: i64) -> Result<String> {
+        self.validate()?;
+        let did = self.client_did()?;
+        if kid.did() != &did {
+            return Err(Oid4vpError::ClientIdKidMismatch {
+                client_id_did: did.to_string(),
+                kid_did: kid.did().to_string(),
+            }
+            .into());
+        }
+        if lifetime <= 0 {
+            return Err(Oid4vpError::InvalidLifetime.into());
+        }
+        let Value::Object(mut claims) =
+            serde_json::to_value(self).map_err(|e| Oid4vpError::malformed_json("authorization request", &e))?
+        else {
+            // A struct always serializes to an object; this branch only satisfies the type.
+            return Err(Oid4vpError::MalformedJson { what: "authorization request", line: 0, column: 0 }.into());
+        };
+        claims.insert("iss".into(), Value::String(did.to_string()));
+        claims.insert("aud".into(), Value::String(SELF_ISSUED_AUDIENCE.into()));
+        claims.insert("iat".into(), Value::from(now));
+        claims.insert("exp".into(), Value::from(now.saturating_add(lifetime)));
+        let header = Header::new().with_typ(REQUEST_OBJECT_TYP).with_kid(kid.as_str());
+        Ok(jws::sign_compact_json(&header, &claims, signer)?)
+    }
+
+    /// Reads a request from request object claims and validates it. Registered JWT claims are
+    /// dropped; unknown parameters are kept as [`Extensions`], for the profile that knows them
+    /// (§5: a wallet ignores those it does not know).
+    fn from_claims(mut claims: Map<String, Value>) -> Result<Self, Oid4vpError> {
+        // §8.2: with direct_post, redirect_uri must not be present.
+        if claims.contains_key("redirect_uri") {
+            return Err(Oid4vpError::RedirectUriNotAllowed);
+        }
+        // §5.1: dcql_query or scope, not both; this library supports only dcql_query.
+        if claims.contains_key("scope") {
+            return Err(Oid4vpError::ScopeNotSupported);
+        }
+        for name in REGISTERED_JWT_CLAIMS {
+            claims.remove(name);
+        }
+        let dcql = claims.remove("dcql_query").ok_or(Oid4vpError::MissingParameter { name: "dcql_query" })?;
+        let dcql_query = DcqlQuery::from_json(&dcql)?;
+        claims.insert("dcql_query".into(), dcql_query.to_json());
+        let request: AuthorizationRequest = serde::Deserialize::deserialize(Value::Object(claims))
+            .map_err(|e: serde_json::Error| Oid4vpError::malformed_json("authorization request", &e))?;
+        request.validate()?;
+        Ok(request)
+    }
+}
+
+/// A request object whose signature has not been checked: only its header is readable.
+#[derive(Debug)]
+pub struct UnverifiedRequestObject<'a> {
+    jws: CompactJws<'a>,
+}
+
+impl<'a> UnverifiedRequestObject<'a> {
+    /// Parses a compact JWS of at most [`MAX_REQUEST_OBJECT_LEN`] bytes.
+    pub fn parse(jwt: &'a str) -> Result<Self> {
+        Ok(UnverifiedRequestObject { jws: CompactJws::parse_with_limit(jwt, MAX_REQUEST_OBJECT_LEN)? })
+    }
+
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        self.jws.header()
+    }
+
+    /// Verifies the request object and returns the request it carries.
+    ///
+    /// `key_for` gets the header and the (not yet verified) DID from `client_id`, and returns
+    /// the key named by `kid` — typically by resolving it (see
+    /// [`UnverifiedRequestObject::verify_with_resolver`]). In order:
+    ///
+    /// 1. `typ` is exactly `oauth-authz-req+jwt` (§5);
+    /// 2. `kid` is a DID URL whose DID is the one in `client_id`, which must use the
+    ///    `decentralized_identifier:` prefix (§5.9.3);
+    /// 3. the signature verifies with the key, its algorithm pinned to the key;
+    /// 4. `exp` is present and after `now − skew`; `iat` is present and not after
+    ///    `now + skew`;
+    /// 5. `aud` is [`SELF_ISSUED_AUDIENCE`] (§5.8); `iss`, if present, is ignored (§5);
+    /// 6. the request's own rules ([`AuthorizationRequest::validate`]), no `redirect_uri`
+    ///    (§8.2), no `scope`.
+    pub fn verify_with(
+        &self,
+        key_for: impl FnOnce(&Header, Option<&str>) -> Result<VerifyingKey>,
+        now: i64,
+        skew: i64,
+    ) -> Result<AuthorizationRequest> {
+        let header = self.jws.header();
+        if header.typ() != Some(REQUEST_OBJECT_TYP) {
+            return Err(Oid4vpError::WrongRequestObjectTyp { found: header.typ().map(truncate) }.into());
+        }
+        let kid = self.kid()?;
+        // The payload is read before the signature check only to find the client's DID.
+        let unverified: Map<String, Value> =
+            schooltas_did::strict_json::from_slice_or(&self.jws.dangerous_unverified_payload()?, |e| {
+                Oid4vpError::malformed_json("request object", &e)
+            })?;
+        let client_id = unverified
+            .get("client_id")
+            .and_then(Value::as_str)
+            .ok_or(Oid4vpError::MissingParameter { name: "client_id" })?;
+        let did = client_did(client_id)?;
+        if kid.did() != &did {
+            return Err(Oid4vpError::ClientIdKidMismatch {
+                client_id_did: did.to_string(),
+                kid_did: kid.did().to_string(),
+            }
+            .into());
+        }
+        let key = key_for(header, Some(did.as_str()))?;
+        let verified = self.jws.verify(&key)?;
+        let claims: Map<String, Value> = schooltas_did::strict_json::from_slice_or(verified.payload(), |e| {
+            Oid4vpError::malformed_json("request object", &e)
+        })?;
+
+        let time = |name: &'static str| {
+            claims.get(name).and_then(Value::as_i64).ok_or(Oid4vpError::MissingTimeClaim { claim: name })
+        };
+        let exp = time("exp")?;
+        if exp <= now.saturating_sub(skew) {
+            return Err(Oid4vpError::RequestObjectExpired { exp, now }.into());
+        }
+        let iat = time("iat")?;
+        if iat > now.saturating_add(skew) {
+            return Err(Oid4vpError::RequestObjectIssuedInFuture { iat, now }.into());
+        }
+        let audience_ok = match claims.get("aud") {
+            Some(Value::String(aud)) => aud == SELF_ISSUED_AUDIENCE,
+            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(SELF_ISSUED_AUDIENCE)),
+            _ => false,
+        };
+        if !audience_ok {
+            let found = claims.get("aud").map(|a| truncate(&a.to_string()));
+            return Err(Oid4vpError::WrongAudience { found }.into());
+        }
+        Ok(AuthorizationRequest::from_claims(claims)?)
+    }
+
+    /// [`UnverifiedRequestObject::verify_with`], resolving `kid` with `resolver` as an
+    /// `authentication` key of the verifier's DID (the request authenticates the verifier to
+    /// the wallet) for the header's algorithm.
+    pub fn verify_with_resolver(&self, resolver: &Resolver, now: i64, skew: i64) -> Result<AuthorizationRequest> {
+        let kid = self.kid()?;
+        let alg = self.jws.algorithm();
+        self.verify_with(
+            |_, _| Ok(resolver.verifying_key(&kid, VerificationRelationship::Authentication, alg)?),
+            now,
+            skew,
+        )
+    }
+
+    fn kid(&self) -> Result<DidUrl, Oid4vpError> {
+        let kid = self.jws.header().kid().ok_or(Oid4vpError::MissingKid)?;
+        DidUrl::parse(kid).map_err(|_| Oid4vpError::InvalidKid)
+    }
+}
+
+/// How a wallet is invoked with a request (RFC 9101 §5): the request object itself, or an
+/// https URL to fetch it from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizationRequestUri {
+    /// `openid4vp://?client_id=…&request=<jwt>`.
+    ByValue {
+        /// The `client_id` parameter.
+        client_id: String,
+        /// The request object.
+        request_jwt: String,
+    },
+    /// `openid4vp://?client_id=…&request_uri=https://…`.
+    ByReference {
+        /// The `client_id` parameter.
+        client_id: String,
+        /// Where to GET the request object.
+        request_uri: String,
+    },
+}
+
+impl AuthorizationRequestUri {
+    /// Parses an `openid4vp:` (or `https:` universal link) authorization request URI.
+    ///
+    /// Refused: other schemes, a fragment, a query that is not strict form encoding or repeats
+    /// a parameter, a missing `client_id`, both or neither of `request` and `request_uri`
+    /// (unsigned requests are not accepted), and a `request_uri` that is not https.
+    pub fn parse(uri: &str) -> Result<Self, Oid4vpError> {
+        if uri.len() > MAX_REQUEST_URI_LEN {
+            return Err(Oid4vpError::TooLarge {
+                what: "authorization request URI",
+                len: uri.len(),
+                limit: MAX_REQUEST_URI_LEN,
+            });
+        }
+        let (scheme, rest) =
+            uri.split_once(':').ok_or(Oid4vpError::InvalidAuthorizationUri { reason: "the URI has no scheme" })?;
+        if !scheme.eq_ignore_ascii_case("openid4vp") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(Oid4vpError::InvalidAuthorizationUri { reason: "the scheme is neither openid4vp nor https" });
+        }
+        if rest.contains('#') {
+            return Err(Oid4vpError::InvalidAuthorizationUri { reason: "the URI has a fragment" });
+        }
+        let (_, query) =
+            rest.split_once('?').ok_or(Oid4vpError::InvalidAuthorizationUri { reason: "the URI has no query" })?;
+        let pairs = form::decode(query)?;
+        let client_id = form::get(&pairs, "client_id")
+            .filter(|c| !c.is_empty())
+            .ok_or(Oid4vpError::MissingParameter { name: "client_id" })?
+            .to_owned();
+        match (form::get(&pairs, "request"), form::get(&pairs, "request_uri")) {
+            (Some(_), Some(_)) => {
+                Err(Oid4vpError::InvalidAuthorizationUri { reason: "both request and request_uri are present" })
+            }
+            (None, None) => Err(Oid4vpError::InvalidAuthorizationUri {
+                reason: "neither request nor request_uri is present (unsigned requests are not accepted)",
+            }),
+            (Some(jwt), None) => {
+                if jwt.split('.').count() != 3 {
+                    return Err(Oid4vpError::InvalidAuthorizationUri { reason: "request is not a compact JWS" });
+                }
+                Ok(AuthorizationRequestUri::ByValue { client_id, request_jwt: jwt.to_owned() })
+            }
+            (None, Some(request_uri)) => {
+                check_https("request_uri", request_uri)?;
+                Ok(AuthorizationRequestUri::ByReference { client_id, request_uri: request_uri.to_owned() })
+            }
+        }
+    }
+
+    /// The `openid4vp://?…` form.
+    pub fn to_uri(&self) -> String {
+        let pairs = match self {
+            AuthorizationRequestUri::ByValue { client_id, request_jwt } => {
+                [("client_id", client_id.as_str()), ("request", request_jwt.as_str())]
+            }
+            AuthorizationRequestUri::ByReference { client_id, request_uri } => {
+                [("client_id", client_id.as_str()), ("request_uri", request_uri.as_str())]
+            }
+        };
+        format!("openid4vp://?{}", form::encode(&pairs))
+    }
+
+    /// The `client_id` parameter.
+    pub fn client_id(&self) -> &str {
+        match self {
+            AuthorizationRequestUri::ByValue { client_id, .. }
+            | AuthorizationRequestUri::ByReference { client_id, .. } => client_id,
+        }
+    }
+
+    /// RFC 9101: the `client_id` parameter and the request object's `client_id` must be
+    /// identical. Call this once the request object is verified.
+    pub fn check_client_id(&self, request: &AuthorizationRequest) -> Result<(), Oid4vpError> {
+        if self.client_id() != request.client_id {
+            return Err(Oid4vpError::ClientIdMismatch {
+                in_uri: truncate(self.client_id()),
+                in_request: truncate(&request.client_id),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn client_did(client_id: &str) -> Result<Did, Oid4vpError> {
+    let did = client_id
+        .strip_prefix(DID_CLIENT_ID_PREFIX)
+        .ok_or(Oid4vpError::InvalidClientId { reason: "the client_id prefix is not decentralized_identifier" })?;
+    Did::parse(did).map_err(|_| Oid4vpError::InvalidClientId { reason: "the client_id is not a valid DID" })
+}
+
+/// §5.2: ASCII URL-safe characters.
+fn is_url_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn check_nonce(nonce: &str) -> Result<(), Oid4vpError> {
+    if !nonce.bytes().all(is_url_safe) {
+        return Err(Oid4vpError::InvalidNonce { reason: "a nonce holds only ASCII URL-safe characters" });
+    }
+    if nonce.len() < MIN_NONCE_LEN {
+        return Err(Oid4vpError::InvalidNonce { reason: "a nonce is at least 16 characters long" });
+    }
+    if nonce.len() > MAX_NONCE_LEN {
+        return Err(Oid4vpError::InvalidNonce { reason: "a nonce is at most 512 characters long" });
+    }
+    let mut seen = [false; 128];
+    for b in nonce.bytes() {
+        if let Some(slot) = seen.get_mut(usize::from(b)) {
+            *slot = true;
+        }
+    }
+    if seen.iter().filter(|s| **s).count() < 8 {
+        return Err(Oid4vpError::InvalidNonce { reason: "a nonce has at least 8 distinct characters" });
+    }
+    Ok(())
+}
+
+/// An absolute `https` URL with a host and no fragment.
+fn check_https(what: &'static str, uri: &str) -> Result<(), Oid4vpError> {
+    let not_https = || Oid4vpError::NotHttps { what, uri: truncate(uri) };
+    let rest = uri.strip_prefix("https://").ok_or_else(not_https)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // No user information (`user@host`): credentials do not belong in a response URI.
+    if authority.is_empty()
+        || authority.starts_with(':')
+        || authority.contains('@')
+        || uri.contains('#')
+        || uri.bytes().any(|b| b <= b' ' || b == 0x7f)
+    {
+        return Err(not_https());
+    }
+    Ok(())
+}
