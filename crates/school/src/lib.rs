@@ -65,16 +65,3 @@ pub mod trust_list;
 
 pub use error::{Error, Result};
 pub use extension::{LegalBasis, LocalizedText, Purpose, SchooltasExtension, SchooltasRequest};
-
-/// Text the sender chose (an identifier, a purpose code) in an error: bounded, never more.
-pub(crate) fn truncate(text: &str) -> String {
-    const LIMIT: usize = 100;
-    if text.len() <= LIMIT {
-        return text.to_owned();
-    }
-    let mut end = LIMIT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
-}

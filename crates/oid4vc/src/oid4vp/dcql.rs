@@ -447,8 +447,10 @@ pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Identifiers in errors are the verifier's own text, but bounded.
-pub(crate) fn truncate(text: &str) -> String {
+/// Sender-chosen text (an identifier, a parameter or purpose name) as it may appear in an
+/// error: at most 100 bytes, cut at a character boundary and marked with `…`. The school crate's
+/// trust-list errors use the same bound.
+pub fn truncate(text: &str) -> String {
     const LIMIT: usize = 100;
     if text.len() <= LIMIT {
         return text.to_owned();

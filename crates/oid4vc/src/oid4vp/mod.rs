@@ -31,7 +31,7 @@ mod transaction_data;
 pub use check::{ExtraClaim, PresentedCredential, REGISTERED_CLAIMS, ResponseFailure, ResponseReport};
 pub use dcql::{
     ClaimValue, ClaimsQuery, CredentialMeta, CredentialQuery, CredentialSetQuery, DcqlQuery, DcqlQueryBuilder,
-    MAX_DCQL_LEN, SD_JWT_VC_FORMAT,
+    MAX_DCQL_LEN, SD_JWT_VC_FORMAT, truncate,
 };
 pub use matching::{CredentialMatch, DcqlMatch, QueryMatch, WalletCredential};
 pub use request::{

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TrustListError;
 use crate::extension::{LegalBasis, LocalizedText};
-use crate::truncate;
+use schooltas_oid4vc::oid4vp::truncate;
 use schooltas_sd_jwt::{ClaimPath, Vct};
 
 /// A trust list's content: who the operator vouches for, from `issued_at` until `expires_at`.

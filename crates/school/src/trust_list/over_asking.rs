@@ -11,7 +11,7 @@ use schooltas_did::Did;
 use super::{CurrentTrustList, RegisteredPurpose, TrustListError, VerifierRegistration};
 use crate::error::Result;
 use crate::extension::{LegalBasis, SchooltasExtension};
-use crate::truncate;
+use schooltas_oid4vc::oid4vp::truncate;
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, DcqlQuery};
 use schooltas_sd_jwt::ClaimPath;
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{TrustList, TrustListError, VerifiedTrustList};
 use crate::error::Result;
-use crate::truncate;
+use schooltas_oid4vc::oid4vp::truncate;
 
 /// The `typ` of a signed trust list.
 pub const TRUST_LIST_TYP: &str = "schooltas-trust-list+jwt";
