@@ -25,7 +25,7 @@ use schooltas_fuzz::{
     sign_raw, split,
 };
 use schooltas_school::consent::{
-    ApprovalContext, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
+    ApprovalContext, ChildPresentation, GUARDIAN_APPROVAL_TYP, UnverifiedGuardianApproval, UnverifiedWithdrawal, WITHDRAWAL_TYP,
 };
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{
@@ -66,7 +66,7 @@ fn approval(jwt: &str, mode: u8) {
         Ok(verified) => verified,
         Err(_) => &fixtures.verified_guardianship,
     };
-    let child_presentations = [("pupil", fixtures.child.as_str())];
+    let child_presentations = [ChildPresentation::new("pupil", fixtures.child.as_str())];
     let child_id = if mode & 0x40 == 0 { Some(CHILD_ID) } else { None };
     let context = ApprovalContext {
         audience: KB_AUDIENCE,

@@ -8,7 +8,7 @@ use schooltas_school::Error;
 use schooltas_school::LegalBasis;
 use schooltas_school::catalog::Catalog;
 use schooltas_school::consent::{
-    ApprovalContext, ApprovedPresentation, ConsentError, ConsentWithdrawal, GuardianApproval,
+    ApprovalContext, ApprovedPresentation, ChildPresentation, ConsentError, ConsentWithdrawal, GuardianApproval,
     UnverifiedGuardianApproval, UnverifiedWithdrawal, VerifiedGuardianApproval,
 };
 use schooltas_sd_jwt::ClaimPath;
@@ -128,11 +128,13 @@ fn check(
     let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(NONCE, AUD));
     let guardianship =
         UnverifiedSdJwt::parse(approval.guardianship())?.verify(family.school.verifying_key(), &options, now)?;
+    let child_presentations: Vec<ChildPresentation<'_>> =
+        child_presentations.iter().map(|(id, p)| ChildPresentation::new(id, p)).collect();
     let context = ApprovalContext {
         audience: AUD,
         nonce: NONCE,
         purpose: "newsletter",
-        child_presentations,
+        child_presentations: &child_presentations,
         child_id: child_id.as_deref(),
         now,
         max_age: 600,
@@ -227,7 +229,7 @@ fn each_binding_of_the_approval_is_checked() {
         audience: AUD,
         nonce: NONCE,
         purpose: "newsletter",
-        child_presentations: &[("enrolment", &child)],
+        child_presentations: &[ChildPresentation::new("enrolment", &child)],
         child_id: Some(&family.child_id),
         now: NOW,
         max_age: 600,
@@ -250,6 +252,51 @@ fn a_changed_child_presentation_is_not_covered() {
         consent_error(check(&family, &jwt, &[("enrolment", &more)], NOW)),
         ConsentError::PresentationNotApproved { query_id: "enrolment".into() }
     );
+}
+
+/// A caller that verified the child's presentation passes the `sd_hash` that verification
+/// checked; the approval is matched on it exactly as on the hash it would compute itself.
+#[test]
+fn the_verified_sd_hash_stands_for_the_presentation() {
+    let family = family("2031-03-01");
+    let child = present(&family.enrolment, &family.enrolment_key, &["group", "sub"], NONCE, AUD);
+    let verified = verify_sd_jwt(&family, &child, NONCE, AUD);
+    let checked = verified.key_binding().unwrap().sd_hash.clone();
+    assert_eq!(checked, UnverifiedSdJwt::parse(&child).unwrap().sd_hash());
+    let jwt = approval_for(&family, &child).sign(&family.parent).unwrap();
+    let approval = UnverifiedGuardianApproval::parse(&jwt).unwrap();
+    let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(NONCE, AUD));
+    let guardianship =
+        UnverifiedSdJwt::parse(approval.guardianship()).unwrap().verify(family.school.verifying_key(), &options, NOW);
+    let guardianship = guardianship.unwrap();
+    let child_id = verified.claims().get("sub").and_then(Value::as_str).unwrap().to_owned();
+    let context = |children| ApprovalContext {
+        audience: AUD,
+        nonce: NONCE,
+        purpose: "newsletter",
+        child_presentations: children,
+        child_id: Some(&child_id),
+        now: NOW,
+        max_age: 600,
+        skew: 60,
+    };
+    let known = [ChildPresentation::new("enrolment", &child).with_sd_hash(&checked)];
+    assert!(approval.verify(&guardianship, &context(&known)).is_ok());
+    // The given hash is what is compared: another presentation's hash is not approved, even
+    // beside this presentation's text.
+    let more = present(&family.enrolment, &family.enrolment_key, &["group", "sub", "birth_date"], NONCE, AUD);
+    let other_hash = UnverifiedSdJwt::parse(&more).unwrap().sd_hash();
+    let wrong = [ChildPresentation::new("enrolment", &child).with_sd_hash(&other_hash)];
+    assert!(matches!(
+        approval.verify(&guardianship, &context(&wrong)),
+        Err(Error::Consent(ConsentError::PresentationNotApproved { query_id })) if query_id == "enrolment"
+    ));
+    // Without a hash, a presentation that is not an SD-JWT is refused as malformed.
+    let junk = [ChildPresentation::new("enrolment", "not an sd-jwt")];
+    assert!(matches!(approval.verify(&guardianship, &context(&junk)), Err(Error::SdJwt(_))));
+    // Debug names the query, never the presentation (it carries the child's disclosures).
+    let debug = format!("{:?}", known[0]);
+    assert!(debug.contains("enrolment") && !debug.contains(&child[..40]), "{debug}");
 }
 
 #[test]
@@ -280,7 +327,7 @@ fn a_guardianship_for_another_child_is_refused() {
         audience: AUD,
         nonce: NONCE,
         purpose: "newsletter",
-        child_presentations: &[("enrolment", &child)],
+        child_presentations: &[ChildPresentation::new("enrolment", &child)],
         child_id: Some(&context_child_id),
         now: NOW,
         max_age: 600,
@@ -423,7 +470,7 @@ fn approve_and_check_at(family: &Family, at: i64) -> Result<VerifiedGuardianAppr
             audience: AUD,
             nonce: NONCE,
             purpose: "newsletter",
-            child_presentations: &[("enrolment", &child)],
+            child_presentations: &[ChildPresentation::new("enrolment", &child)],
             child_id: Some(&child_id),
             now: at,
             max_age: 600,

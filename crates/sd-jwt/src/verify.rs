@@ -197,6 +197,24 @@ impl<'a> UnverifiedSdJwt<'a> {
         options: &VerifyOptions,
         now: i64,
     ) -> Result<VerifiedSdJwt> {
+        self.verify_with_payload(
+            |header, payload| issuer_key(header, payload.get("iss").and_then(Value::as_str)),
+            options,
+            now,
+        )
+    }
+
+    /// Verifies like [`verify_with`](Self::verify_with), but hands `issuer_key` the whole
+    /// issuer-signed payload as parsed (strictly) — **not yet verified** — so that a caller can
+    /// decide on the key from `iss` and `vct` together (a trust list accrediting an issuer per
+    /// credential type, say) without parsing the payload a second time. The payload is the one
+    /// the signature is then checked over; nothing from it is returned unless that check passes.
+    pub fn verify_with_payload(
+        &self,
+        issuer_key: impl FnOnce(&Header, &Map<String, Value>) -> Result<VerifyingKey>,
+        options: &VerifyOptions,
+        now: i64,
+    ) -> Result<VerifiedSdJwt> {
         check_typ(self.jwt.header(), &options.typ)?;
         // The payload is read first only to find the issuer key; it is used after the
         // signature check passes.
@@ -209,7 +227,7 @@ impl<'a> UnverifiedSdJwt<'a> {
             Err(error) if error.is_strictness() => return Err(error.into()),
             Err(_) => return Err(Error::InvalidPayload { reason: "the payload is not JSON".into() }),
         };
-        let key = issuer_key(self.jwt.header(), payload.get("iss").and_then(Value::as_str))?;
+        let key = issuer_key(self.jwt.header(), &payload)?;
         // RFC 9901 §7.1 step 2: the signature, with the algorithm pinned to the issuer's key.
         key.verify(self.jwt.algorithm(), self.jwt.signing_input().as_bytes(), self.jwt.signature())?;
 
@@ -291,7 +309,8 @@ impl<'a> UnverifiedSdJwt<'a> {
             .and_then(numeric_date)
             .ok_or(Error::InvalidKeyBinding { reason: "iat is missing or not a number" })?;
         // RFC 9901 §7.3 step 6: sd_hash over the exact presented text up to the last '~'.
-        if sd_hash != base64url::encode(Sha256::digest(self.without_kb.as_bytes())) {
+        let computed = base64url::encode(Sha256::digest(self.without_kb.as_bytes()));
+        if sd_hash != computed {
             return Err(Error::SdHashMismatch);
         }
         if let KeyBindingPolicy::Required(expected) = policy {
@@ -323,6 +342,7 @@ impl<'a> UnverifiedSdJwt<'a> {
             audience: aud.to_owned(),
             issued_at: iat,
             transaction_data_hashes,
+            sd_hash: computed,
         }))
     }
 }
@@ -563,6 +583,10 @@ pub struct KeyBindingClaims {
     pub issued_at: i64,
     /// Its `transaction_data_hashes` (OpenID4VP Appendix B.3.3), empty when absent.
     pub transaction_data_hashes: Vec<String>,
+    /// Its `sd_hash`, checked: the base64url SHA-256 of the presentation up to the last `~`
+    /// (RFC 9901 §4.3.1), by which another signed message can name this presentation (a
+    /// guardian approval does) without hashing it again.
+    pub sd_hash: String,
 }
 
 /// A verified SD-JWT: the processed payload (disclosed claims merged in, `_sd`, `_sd_alg` and

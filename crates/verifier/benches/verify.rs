@@ -21,7 +21,9 @@ use criterion::Criterion;
 use schooltas_did::{Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationResponse, CredentialQuery, PresentedCredential};
 use schooltas_school::catalog::Catalog;
-use schooltas_school::consent::{ApprovalContext, ApprovedPresentation, GuardianApproval, UnverifiedGuardianApproval};
+use schooltas_school::consent::{
+    ApprovalContext, ApprovedPresentation, ChildPresentation, GuardianApproval, UnverifiedGuardianApproval,
+};
 use schooltas_school::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
 };
@@ -310,8 +312,11 @@ fn verify_approval(world: &World, response: &AuthorizationResponse, options: &Ve
     let approval =
         UnverifiedGuardianApproval::parse(schooltas_school::consent::guardian_approval(response).unwrap()).unwrap();
     let guardianship = verify_presentation(world, approval.guardianship(), options);
-    let presentations: Vec<(&str, &str)> =
-        response.vp_token.iter().flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str()))).collect();
+    let presentations: Vec<ChildPresentation<'_>> = response
+        .vp_token
+        .iter()
+        .flat_map(|(id, list)| list.iter().map(move |p| ChildPresentation::new(id, p)))
+        .collect();
     let context = ApprovalContext {
         audience: &world.request.client_id,
         nonce: &world.request.nonce,

@@ -37,15 +37,15 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use schooltas_did::jws::CompactJws;
-use schooltas_did::{Did, Resolver, VerifyingKey};
+use schooltas_did::jws::Header;
+use schooltas_did::{Algorithm, Did, Resolver, VerifyingKey};
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ExtraClaim, PresentedCredential, transaction_data_hash,
 };
 use schooltas_school::Error as CredentialError;
 use schooltas_school::catalog::Catalog;
 use schooltas_school::consent::{
-    self, AGE_OF_CONSENT, ApprovalContext, UnverifiedGuardianApproval, VerifiedGuardianApproval,
+    self, AGE_OF_CONSENT, ApprovalContext, ChildPresentation, UnverifiedGuardianApproval, VerifiedGuardianApproval,
 };
 use schooltas_school::date::CalendarDate;
 use schooltas_school::trust_list::{CurrentTrustList, RegisteredPurpose, VerifiedTrustList};
@@ -459,9 +459,12 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
 
     let mut presented: BTreeMap<String, Vec<PresentedCredential>> = BTreeMap::new();
     let mut verified: Vec<(String, VerifiedSdJwt, String)> = Vec::new();
+    // Issuer keys are resolved once per response: one school's key serves its children's
+    // credentials and the parent's guardianship credential alike.
+    let keys = IssuerKeys::default();
     for (query_id, presentations) in &response.vp_token {
         for presentation in presentations {
-            let Some(one) = verify_presentation(query_id, presentation, &options, context, &mut verdict) else {
+            let Some(one) = verify_presentation(query_id, presentation, &options, context, &keys, &mut verdict) else {
                 continue;
             };
             // Transaction data bound to this query must be signed in the key binding.
@@ -517,23 +520,8 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
     }
 
     legal_bases(request, &response, context.trust_list, context.now, &mut verdict);
-    check_consent(request, &response, &verified, context, &mut verdict);
+    check_consent(request, &response, &verified, context, &keys, &mut verdict);
     verdict
-}
-
-/// The issuer-signed JWT's `iss` and `vct` as the presentation states them, NOT verified: read
-/// only to decide whether the issuer is worth a DID resolution and a status fetch at all. The
-/// verified values are compared with them afterwards ([`verify_presentation`]).
-fn unverified_issuer_and_type(presentation: &str) -> Result<(String, String), &'static str> {
-    let jwt = presentation.split('~').next().unwrap_or_default();
-    let jws = CompactJws::parse(jwt).map_err(|_| "the issuer-signed JWT is malformed")?;
-    let payload = jws.dangerous_unverified_payload().map_err(|_| "the issuer-signed JWT is malformed")?;
-    let payload: Value = schooltas_did::strict_json::from_slice(&payload)
-        .map_err(|_| "the issuer-signed payload is not strict JSON (or names a member twice)")?;
-    let text = |name: &str| payload.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-    let iss = text("iss").ok_or("the credential names no issuer (iss)")?;
-    let vct = text("vct").ok_or("the credential names no type (vct)")?;
-    Ok((iss, vct))
 }
 
 /// Whether the trust list accredits `iss` for `vct`. The reason never echoes either value:
@@ -548,21 +536,80 @@ fn accredited(trust_list: &VerifiedTrustList, now: i64, iss: &str, vct: &str) ->
         .map_err(|_| "the issuer is not accredited for this credential type in the trust list")
 }
 
-/// The issuer-key step of `verify_with` once the issuer the credential claims passed the trust
-/// list (trust before network: nothing is fetched for an issuer the list does not accredit). The
-/// payload is read again inside `verify_with`; it must name that same issuer, and only that
-/// issuer's DID is resolved. The key found is kept in `found` for the caller.
-fn trusted_issuer_key<'a>(
-    resolver: &'a Resolver,
-    claimed_iss: &'a str,
-    found: &'a mut Option<VerifyingKey>,
-) -> impl FnOnce(&schooltas_did::jws::Header, Option<&str>) -> Result<VerifyingKey, SdJwtError> + 'a {
-    move |header, iss| {
-        if iss != Some(claimed_iss) {
-            return Err(SdJwtError::IssuerKey { reason: "iss is not the issuer checked against the trust list" });
+/// Issuer keys found while verifying one response, by (`iss`, `kid`, `alg`): a response about
+/// one school's pupil carries several of its credentials (the child's, the parent's
+/// guardianship), and its DID is resolved for the first only.
+#[derive(Default)]
+struct IssuerKeys(std::cell::RefCell<Vec<(String, String, Algorithm, VerifyingKey)>>);
+
+impl IssuerKeys {
+    fn get(&self, resolver: &Resolver, header: &Header, iss: &str) -> Result<VerifyingKey, SdJwtError> {
+        let (Some(kid), Some(alg)) = (header.kid(), header.alg()) else {
+            return issuer_key_via_did(resolver, header, Some(iss));
+        };
+        let found = self.0.borrow().iter().find(|(i, k, a, _)| i == iss && k == kid && *a == alg).map(|e| e.3.clone());
+        if let Some(key) = found {
+            return Ok(key);
         }
-        let key = issuer_key_via_did(resolver, header, iss)?;
-        *found = Some(key.clone());
+        let key = issuer_key_via_did(resolver, header, Some(iss))?;
+        self.0.borrow_mut().push((iss.to_owned(), kid.to_owned(), alg, key.clone()));
+        Ok(key)
+    }
+}
+
+/// Why a presentation was refused before its issuer's key was looked up.
+type Refusal = (Check, &'static str);
+
+/// What the trust step saw and found: the payload's `iss` and `vct` as accredited, the key.
+struct Found {
+    iss: String,
+    vct: String,
+    key: VerifyingKey,
+}
+
+impl Found {
+    /// Whether the verified credential names the issuer and type that were accredited. The
+    /// payload is parsed strictly (no member twice) and SD-JWT VC forbids disclosing `iss` and
+    /// `vct`, so this holds by construction; it is checked again because the accreditation is
+    /// only as good as the values it was made for.
+    fn matches(&self, one: &VerifiedSdJwt) -> bool {
+        one.issuer() == Some(self.iss.as_str()) && one.vct() == Some(self.vct.as_str())
+    }
+}
+
+/// The issuer-key step of `verify_with_payload`, with **trust before network**: the payload's
+/// `iss` and `vct` — parsed, not yet verified — must be accredited in the trust list (and
+/// `vct` be `expected_vct` when one is given) before the issuer's DID is resolved, so nothing is
+/// fetched for an issuer the list does not accredit for the type the credential claims to be.
+/// A refusal is left in `refusal` (the error returned only stops the verification); the key
+/// found and the `iss` it was found for are left in `found`.
+fn trusted_issuer_key<'a>(
+    context: &'a VerificationContext<'_>,
+    keys: &'a IssuerKeys,
+    expected_vct: Option<&'a str>,
+    found: &'a mut Option<Found>,
+    refusal: &'a mut Option<Refusal>,
+) -> impl FnOnce(&Header, &Map<String, Value>) -> Result<VerifyingKey, SdJwtError> + 'a {
+    move |header, payload| {
+        let mut refuse = |check: Check, reason: &'static str| {
+            *refusal = Some((check, reason));
+            Err(SdJwtError::IssuerKey { reason })
+        };
+        let text = |name: &str| payload.get(name).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let Some(iss) = text("iss") else {
+            return refuse(Check::IssuerAccredited, "the credential names no issuer (iss)");
+        };
+        let Some(vct) = text("vct") else {
+            return refuse(Check::IssuerAccredited, "the credential names no type (vct)");
+        };
+        if expected_vct.is_some_and(|expected| expected != vct) {
+            return refuse(Check::GuardianApproval, "the approval does not carry a guardianship credential");
+        }
+        if let Err(reason) = accredited(context.trust_list, context.now, iss, vct) {
+            return refuse(Check::IssuerAccredited, reason);
+        }
+        let key = keys.get(context.resolver, header, iss)?;
+        *found = Some(Found { iss: iss.to_owned(), vct: vct.to_owned(), key: key.clone() });
         Ok(key)
     }
 }
@@ -573,6 +620,7 @@ fn verify_presentation(
     presentation: &str,
     options: &VerifyOptions,
     context: &VerificationContext<'_>,
+    keys: &IssuerKeys,
     verdict: &mut Verdict,
 ) -> Option<VerifiedSdJwt> {
     let parsed = match UnverifiedSdJwt::parse(presentation) {
@@ -582,40 +630,32 @@ fn verify_presentation(
             return None;
         }
     };
-    // Trust before network: nothing is resolved or fetched for an issuer the trust list does
-    // not accredit for the type the credential claims to be.
-    let (claimed_iss, claimed_vct) = match unverified_issuer_and_type(presentation) {
-        Ok(claimed) => claimed,
-        Err(reason) => {
-            verdict.fail(Check::IssuerAccredited, Some(query_id), reason);
+    let (mut found, mut refusal) = (None, None);
+    let result = parsed.verify_with_payload(
+        trusted_issuer_key(context, keys, None, &mut found, &mut refusal),
+        options,
+        context.now,
+    );
+    let one = match (result, refusal) {
+        (_, Some((check, reason))) => {
+            verdict.fail(check, Some(query_id), reason);
             return None;
         }
-    };
-    if let Err(reason) = accredited(context.trust_list, context.now, &claimed_iss, &claimed_vct) {
-        verdict.fail(Check::IssuerAccredited, Some(query_id), reason);
-        return None;
-    }
-    let mut issuer_key = None;
-    let result =
-        parsed.verify_with(trusted_issuer_key(context.resolver, &claimed_iss, &mut issuer_key), options, context.now);
-    let one = match result {
-        Ok(one) => one,
-        Err(error) => {
+        (Ok(one), None) => one,
+        (Err(error), None) => {
             verdict.fail(classify_sd_jwt(&error), Some(query_id), describe_sd_jwt(&error));
             return None;
         }
     };
-    // Again on the verified values: a payload that reads differently in two parsers (duplicate
-    // members) must not pass on the strength of the first reading.
-    if one.issuer() != Some(claimed_iss.as_str()) || one.vct() != Some(claimed_vct.as_str()) {
+    let Some(found) = found.filter(|found| found.matches(&one)) else {
         verdict.fail(
             Check::IssuerAccredited,
             Some(query_id),
             "the verified issuer or type is not the one checked against the trust list",
         );
         return None;
-    }
-    check_status(query_id, &one, issuer_key.as_ref(), context, verdict);
+    };
+    check_status(query_id, &one, Some(&found.key), context, verdict);
     Some(one)
 }
 
@@ -751,6 +791,7 @@ fn check_consent(
     response: &AuthorizationResponse,
     verified: &[(String, VerifiedSdJwt, String)],
     context: &VerificationContext<'_>,
+    keys: &IssuerKeys,
     verdict: &mut Verdict,
 ) {
     // `legal_bases` covers every query of the request and of the response; a missing entry
@@ -831,7 +872,7 @@ fn check_consent(
         verdict.fail(Check::GuardianApproval, None, "the guardian approval cannot be bound to one child");
         return;
     };
-    match verify_guardian(request, jwt, response, &subject, context) {
+    match verify_guardian(request, jwt, response, verified, &subject, context, keys) {
         Ok((approval, status)) => {
             verdict.guardian_approval = Some(approval);
             verdict.guardian_approval_jwt = Some(jwt.to_owned());
@@ -852,54 +893,67 @@ fn verify_guardian(
     request: &AuthorizationRequest,
     jwt: &str,
     response: &AuthorizationResponse,
+    verified: &[(String, VerifiedSdJwt, String)],
     subject: &str,
     context: &VerificationContext<'_>,
+    keys: &IssuerKeys,
 ) -> Result<GuardianOutcome, (Check, String)> {
     let refuse = |reason: String| (Check::GuardianApproval, reason);
     let approval = UnverifiedGuardianApproval::parse(jwt).map_err(|e| refuse(describe(&e)))?;
-    let guardianship_text = approval.guardianship();
     // Trust before network, for the guardianship credential too: its unverified issuer must be
     // accredited for the guardianship type before its DID is resolved or its status fetched.
     let expected_vct = guardianship_vct().ok_or_else(|| refuse("the catalog has no guardianship type".into()))?;
-    let (claimed_iss, claimed_vct) = unverified_issuer_and_type(guardianship_text)
-        .map_err(|reason| (Check::IssuerAccredited, format!("the guardianship credential: {reason}")))?;
-    if claimed_vct != expected_vct {
-        return Err(refuse("the approval does not carry a guardianship credential".into()));
-    }
-    accredited(context.trust_list, context.now, &claimed_iss, &claimed_vct)
-        .map_err(|reason| (Check::IssuerAccredited, format!("the guardianship credential: {reason}")))?;
     let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
     options.clock_skew = context.skew;
-    let mut issuer_key = None;
-    let guardianship = UnverifiedSdJwt::parse(guardianship_text)
-        .and_then(|parsed| {
-            parsed.verify_with(
-                trusted_issuer_key(context.resolver, &claimed_iss, &mut issuer_key),
-                &options,
-                context.now,
-            )
-        })
-        .map_err(|e| refuse(format!("the guardianship credential: {}", describe_sd_jwt(&e))))?;
-    if guardianship.issuer() != Some(claimed_iss.as_str()) || guardianship.vct() != Some(expected_vct) {
+    let (mut found, mut refusal) = (None, None);
+    let result = UnverifiedSdJwt::parse(approval.guardianship()).and_then(|parsed| {
+        parsed.verify_with_payload(
+            trusted_issuer_key(context, keys, Some(expected_vct), &mut found, &mut refusal),
+            &options,
+            context.now,
+        )
+    });
+    let guardianship = match (result, refusal) {
+        (_, Some((Check::IssuerAccredited, reason))) => {
+            return Err((Check::IssuerAccredited, format!("the guardianship credential: {reason}")));
+        }
+        (_, Some((check, reason))) => return Err((check, reason.to_owned())),
+        (Ok(guardianship), None) => guardianship,
+        (Err(e), None) => return Err(refuse(format!("the guardianship credential: {}", describe_sd_jwt(&e)))),
+    };
+    let Some(found) = found.filter(|found| found.matches(&guardianship)) else {
         return Err((
             Check::IssuerAccredited,
             "the guardianship credential's verified issuer or type is not the one checked against the trust list"
                 .into(),
         ));
-    }
+    };
     let status = guardianship
         .status_reference()
         .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_sd_jwt(&e))))?;
-    if let (Some(reference), Some(key)) = (&status, issuer_key.as_ref()) {
+    if let Some(reference) = &status {
         context
             .status
-            .check(reference, key, context.now)
+            .check(reference, &found.key, context.now)
             .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_status(&e))))?;
     }
     let extension = SchooltasExtension::from_request(request).ok().flatten();
     let purpose = extension.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
-    let presentations: Vec<(&str, &str)> =
-        response.vp_token.iter().flat_map(|(id, list)| list.iter().map(move |p| (id.as_str(), p.as_str()))).collect();
+    // Every presentation of the response, with the `sd_hash` its verification checked where it
+    // verified (the others are parsed and hashed by the approval check, as before).
+    let mut verified = verified.iter().peekable();
+    let mut presentations = Vec::with_capacity(verified.len());
+    for (query_id, list) in &response.vp_token {
+        for presentation in list {
+            let mut child = ChildPresentation::new(query_id, presentation);
+            if let Some((_, one, _)) = verified.next_if(|(id, _, text)| id == query_id && text == presentation)
+                && let Some(binding) = one.key_binding()
+            {
+                child = child.with_sd_hash(&binding.sd_hash);
+            }
+            presentations.push(child);
+        }
+    }
     approval
         .verify(
             &guardianship,

@@ -12,7 +12,7 @@ use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, CredentialQuery, DcqlQuery, Oid4vpError, PresentedCredential,
 };
 use schooltas_school::catalog::Language;
-use schooltas_school::consent::{ApprovalContext, UnverifiedGuardianApproval, UnverifiedWithdrawal};
+use schooltas_school::consent::{ApprovalContext, ChildPresentation, UnverifiedGuardianApproval, UnverifiedWithdrawal};
 use schooltas_school::date::CalendarDate;
 use schooltas_school::{LegalBasis, SchooltasExtension, SchooltasRequest};
 use schooltas_sd_jwt::ClaimPath;
@@ -67,8 +67,8 @@ fn check_guardian_approval(
         &options,
         now,
     )?;
-    let presentations: Vec<(&str, &str)> =
-        parsed.vp_token.iter().map(|(id, list)| (id.as_str(), list[0].as_str())).collect();
+    let presentations: Vec<ChildPresentation<'_>> =
+        parsed.vp_token.iter().map(|(id, list)| ChildPresentation::new(id, &list[0])).collect();
     let child_id = verified.values().find_map(|v| v.claims().get("sub").and_then(Value::as_str));
     approval.verify(
         &guardianship,

@@ -12,7 +12,7 @@ use common::*;
 use schooltas_did::{Did, DidUrl, Resolver, Signer, SigningKey, base64url};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
 use schooltas_school::catalog::Catalog;
-use schooltas_school::consent::{ApprovalContext, UnverifiedGuardianApproval};
+use schooltas_school::consent::{ApprovalContext, ChildPresentation, UnverifiedGuardianApproval};
 use schooltas_school::date::CalendarDate;
 use schooltas_school::trust_list::{
     AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
@@ -223,8 +223,8 @@ fn verify(response: &ResponseToSend, request: &AuthorizationRequest, resolver: &
         .unwrap()
         .verify_with(|h, iss| issuer_key_via_did(resolver, h, iss), &options, now)
         .unwrap();
-    let presentations: Vec<(&str, &str)> =
-        parsed.vp_token.iter().map(|(id, list)| (id.as_str(), list[0].as_str())).collect();
+    let presentations: Vec<ChildPresentation<'_>> =
+        parsed.vp_token.iter().map(|(id, list)| ChildPresentation::new(id, &list[0])).collect();
     let purpose = request.schooltas().unwrap().unwrap().purpose.code;
     let verified_approval = approval
         .verify(

@@ -90,6 +90,45 @@ impl GuardianApproval {
     }
 }
 
+/// One presentation of the child in the response, as the approval must list it.
+#[derive(Clone, Copy)]
+pub struct ChildPresentation<'a> {
+    /// The DCQL credential query id it answers.
+    pub query_id: &'a str,
+    /// The presentation as received (compact SD-JWT with its KB-JWT).
+    pub presentation: &'a str,
+    /// Its `sd_hash`, when the caller has verified the presentation already and has it
+    /// ([`KeyBindingClaims::sd_hash`](schooltas_sd_jwt::KeyBindingClaims::sd_hash)); `None`:
+    /// computed from `presentation`, which must then parse as an SD-JWT.
+    pub sd_hash: Option<&'a str>,
+}
+
+impl<'a> ChildPresentation<'a> {
+    /// A presentation answering `query_id`; its `sd_hash` is computed when needed.
+    pub fn new(query_id: &'a str, presentation: &'a str) -> Self {
+        ChildPresentation { query_id, presentation, sd_hash: None }
+    }
+
+    /// The same, with the `sd_hash` its verification already checked: the approval check then
+    /// does not parse and hash the presentation again. The value must be the one verified for
+    /// this presentation; the approval trusts it.
+    pub fn with_sd_hash(mut self, sd_hash: &'a str) -> Self {
+        self.sd_hash = Some(sd_hash);
+        self
+    }
+}
+
+impl std::fmt::Debug for ChildPresentation<'_> {
+    // The presentation carries the child's disclosures: its query id and length only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildPresentation")
+            .field("query_id", &self.query_id)
+            .field("presentation_len", &self.presentation.len())
+            .field("sd_hash", &self.sd_hash)
+            .finish()
+    }
+}
+
 /// What the verifier expects an approval to match.
 #[derive(Clone, Copy, Debug)]
 pub struct ApprovalContext<'a> {
@@ -99,8 +138,8 @@ pub struct ApprovalContext<'a> {
     pub nonce: &'a str,
     /// The purpose code of the request.
     pub purpose: &'a str,
-    /// The child's presentations in the response: (credential query id, presentation).
-    pub child_presentations: &'a [(&'a str, &'a str)],
+    /// The child's presentations in the response, every one of them.
+    pub child_presentations: &'a [ChildPresentation<'a>],
     /// The `sub` the child's verified presentations disclose (`None` if none does).
     pub child_id: Option<&'a str>,
     /// The verifier's clock (Unix seconds).
@@ -220,13 +259,16 @@ impl<'a> UnverifiedGuardianApproval<'a> {
                 );
             }
         }
-        for (query_id, presentation) in context.child_presentations {
-            let sd_hash = UnverifiedSdJwt::parse(presentation)?.sd_hash();
-            match approved.get_mut(&(*query_id, sd_hash)) {
+        for child in context.child_presentations {
+            let sd_hash = match child.sd_hash {
+                Some(known) => known.to_owned(),
+                None => UnverifiedSdJwt::parse(child.presentation)?.sd_hash(),
+            };
+            match approved.get_mut(&(child.query_id, sd_hash)) {
                 // A pair already matched: the response repeats a presentation the approval
                 // lists once, so the repeat is not covered.
                 Some(matched) if !*matched => *matched = true,
-                _ => return Err(ConsentError::PresentationNotApproved { query_id: (*query_id).to_owned() }.into()),
+                _ => return Err(ConsentError::PresentationNotApproved { query_id: child.query_id.to_owned() }.into()),
             }
         }
         if let Some(((missing, _), _)) = approved.iter().find(|(_, matched)| !**matched) {

@@ -41,7 +41,8 @@ mod withdrawal;
 use schooltas_oid4vc::oid4vp::{AuthorizationResponse, Oid4vpError};
 
 pub use approval::{
-    ApprovalContext, ApprovedPresentation, GuardianApproval, UnverifiedGuardianApproval, VerifiedGuardianApproval,
+    ApprovalContext, ApprovedPresentation, ChildPresentation, GuardianApproval, UnverifiedGuardianApproval,
+    VerifiedGuardianApproval,
 };
 pub use withdrawal::{ConsentWithdrawal, UnverifiedWithdrawal};
 
