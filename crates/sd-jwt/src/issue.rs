@@ -14,20 +14,72 @@ use crate::{Error, Result};
 /// Where salts come from. Production uses [`RandomSalts`]; tests pass fixed salts.
 pub trait SaltSource {
     /// A fresh salt: at least 128 bits of entropy, base64url-encoded (RFC 9901 §4.2.1).
-    fn next_salt(&mut self) -> String;
+    ///
+    /// # Errors
+    ///
+    /// When no randomness can be had; issuing then fails rather than use a weaker salt.
+    fn next_salt(&mut self) -> Result<String>;
 }
 
-/// 128-bit salts from a thread-local CSPRNG seeded from the operating system (`rand`'s
-/// `ThreadRng`: ChaCha12, reseeded periodically), so issuing costs no system call per salt.
+/// 128-bit salts straight from the operating system's random number generator (`getrandom`),
+/// drawn 1 KiB (64 salts) at a time into a per-thread pool so that issuing costs one system
+/// call per 64 salts, not one per salt. Bytes are handed out once and wiped from the pool as
+/// they are taken (and the pool when its thread ends): a salt that was never disclosed guards a
+/// concealed claim against guessing, so it must not linger.
+///
+/// A process that `fork`s without `exec` gives the child a copy of the pool, as with any
+/// user-space generator: a child that issues must not share its parent's pool (Schooltas
+/// never forks).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RandomSalts;
 
 impl SaltSource for RandomSalts {
-    fn next_salt(&mut self) -> String {
-        use rand::Rng as _;
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        base64url::encode(bytes)
+    fn next_salt(&mut self) -> Result<String> {
+        let mut bytes = zeroize::Zeroizing::new([0u8; SALT_BYTES]);
+        SALT_POOL.with(|pool| pool.borrow_mut().take(&mut bytes))?;
+        Ok(base64url::encode(*bytes))
+    }
+}
+
+/// 128 bits per salt (RFC 9901 §4.2.1 recommends at least 128).
+const SALT_BYTES: usize = 16;
+
+thread_local! {
+    static SALT_POOL: std::cell::RefCell<SaltPool> = std::cell::RefCell::new(SaltPool::empty());
+}
+
+/// Random bytes from the operating system, handed out once each (see [`RandomSalts`]).
+struct SaltPool {
+    bytes: zeroize::Zeroizing<[u8; SaltPool::BYTES]>,
+    /// Bytes before `next` were handed out (and wiped).
+    next: usize,
+}
+
+impl SaltPool {
+    /// How many bytes one refill draws: 64 salts.
+    const BYTES: usize = 64 * SALT_BYTES;
+
+    fn empty() -> Self {
+        SaltPool { bytes: zeroize::Zeroizing::new([0; Self::BYTES]), next: Self::BYTES }
+    }
+
+    fn take(&mut self, out: &mut [u8; SALT_BYTES]) -> Result<()> {
+        if self.next + SALT_BYTES > Self::BYTES {
+            getrandom::fill(self.bytes.as_mut_slice())
+                .map_err(|_| Error::Did(schooltas_did::Error::RandomnessUnavailable))?;
+            self.next = 0;
+        }
+        let taken = &mut self.bytes[self.next..self.next + SALT_BYTES];
+        out.copy_from_slice(taken);
+        taken.fill(0);
+        self.next += SALT_BYTES;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for SaltPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SaltPool").field("left", &((Self::BYTES - self.next) / SALT_BYTES)).finish_non_exhaustive()
     }
 }
 
@@ -44,8 +96,11 @@ impl FixedSalts {
 }
 
 impl SaltSource for FixedSalts {
-    fn next_salt(&mut self) -> String {
-        self.0.pop_front().unwrap_or_else(|| RandomSalts.next_salt())
+    fn next_salt(&mut self) -> Result<String> {
+        match self.0.pop_front() {
+            Some(salt) => Ok(salt),
+            None => RandomSalts.next_salt(),
+        }
     }
 }
 
@@ -206,7 +261,7 @@ impl SdJwtBuilder {
             let sd = payload.entry("_sd").or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(digests) = sd {
                 for _ in 0..decoys {
-                    digests.push(Value::String(base64url::encode(Sha256::digest(salts.next_salt().as_bytes()))));
+                    digests.push(Value::String(base64url::encode(Sha256::digest(salts.next_salt()?.as_bytes()))));
                 }
                 sort_digests(digests);
             }
@@ -232,8 +287,8 @@ impl fmt::Debug for SdJwtBuilder {
 
 /// A decoy digest (RFC 9901 §4.2.5): SHA-256 over 128 bits from the CSPRNG, which no
 /// disclosure can ever match.
-fn random_decoy() -> Value {
-    Value::String(base64url::encode(Sha256::digest(RandomSalts.next_salt().as_bytes())))
+fn random_decoy() -> Result<Value> {
+    Ok(Value::String(base64url::encode(Sha256::digest(RandomSalts.next_salt()?.as_bytes()))))
 }
 
 /// The padding table of [`SdJwtBuilder::pad_digests`] while concealing.
@@ -245,13 +300,14 @@ struct Pad<'a> {
 impl Pad<'_> {
     /// Pads `digests` (the `_sd` of the object at `level`) to the size the table names for it.
     /// Done before the object is itself concealed, so objects inside disclosures are padded too.
-    fn apply(&mut self, level: Option<&[String]>, digests: &mut Vec<Value>) {
-        let Some(level) = level else { return };
-        let Some((_, size)) = self.table.iter().find(|(l, _)| l.as_slice() == level) else { return };
-        if digests.len() < *size {
-            digests.extend((digests.len()..*size).map(|_| random_decoy()));
+    fn apply(&mut self, level: Option<&[String]>, digests: &mut Vec<Value>) -> Result<()> {
+        let Some(level) = level else { return Ok(()) };
+        let Some((_, size)) = self.table.iter().find(|(l, _)| l.as_slice() == level) else { return Ok(()) };
+        while digests.len() < *size {
+            digests.push(random_decoy()?);
             *self.added = true;
         }
+        Ok(())
     }
 }
 
@@ -330,7 +386,7 @@ fn conceal_value(
                 let item = conceal_value(item, &inner, salts, out, pad, None)?;
                 if marked {
                     // RFC 9901 §4.2.2: array elements are disclosed as [salt, value].
-                    let disclosure = Disclosure::new(salts.next_salt(), None, item);
+                    let disclosure = Disclosure::new(salts.next_salt()?, None, item);
                     let mut placeholder = Map::new();
                     placeholder.insert("...".into(), Value::String(disclosure.digest().to_owned()));
                     result.push(Value::Object(placeholder));
@@ -367,14 +423,14 @@ fn conceal_object(
         });
         let value = conceal_value(value, &inner, salts, out, pad, below_level.as_deref())?;
         if marked {
-            let disclosure = Disclosure::new(salts.next_salt(), Some(name), value);
+            let disclosure = Disclosure::new(salts.next_salt()?, Some(name), value);
             digests.push(Value::String(disclosure.digest().to_owned()));
             out.push(disclosure);
         } else {
             result.insert(name, value);
         }
     }
-    pad.apply(level, &mut digests);
+    pad.apply(level, &mut digests)?;
     if !digests.is_empty() {
         // Sorted, so the order reveals nothing about the original claim order (§4.2.4.1);
         // decoys sort in among the real digests.
@@ -423,5 +479,34 @@ impl fmt::Display for IssuedSdJwt {
 impl fmt::Debug for IssuedSdJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IssuedSdJwt").field("disclosures", &self.disclosures).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_salts_are_128_bits_each_and_never_repeat_across_pool_refills() {
+        let mut seen = std::collections::BTreeSet::new();
+        // Five refills of the pool and a bit.
+        for _ in 0..(5 * SaltPool::BYTES / SALT_BYTES + 3) {
+            let salt = RandomSalts.next_salt().unwrap();
+            assert_eq!(base64url::decode(&salt).map(|b| b.len()), Some(SALT_BYTES), "{salt}");
+            assert!(seen.insert(salt), "a salt came twice");
+        }
+    }
+
+    #[test]
+    fn a_taken_salt_is_wiped_from_the_pool() {
+        let mut pool = SaltPool::empty();
+        let mut first = [0u8; SALT_BYTES];
+        pool.take(&mut first).unwrap();
+        assert_eq!(pool.next, SALT_BYTES);
+        assert!(pool.bytes[..SALT_BYTES].iter().all(|b| *b == 0), "handed-out bytes stay in the pool");
+        assert!(pool.bytes[SALT_BYTES..].iter().any(|b| *b != 0), "the rest is the refill's");
+        assert_ne!(first, [0; SALT_BYTES]);
+        // Debug shows how many salts are left, never the bytes.
+        assert_eq!(format!("{pool:?}"), "SaltPool { left: 63, .. }");
     }
 }

@@ -1,6 +1,5 @@
 //! Verification of SD-JWTs and SD-JWT VCs (RFC 9901 §7, SD-JWT VC §3), strictly.
 
-use std::collections::HashMap;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -433,10 +432,15 @@ fn holder_key(claims: &Map<String, Value>) -> Result<Option<VerifyingKey>> {
 
 /// Walks the payload, replacing digests with their disclosures (RFC 9901 §7.1 step 3).
 struct Processor {
-    /// Disclosures by digest; a slot is emptied when its disclosure is used.
+    /// Disclosures in presentation order; a slot is emptied when its disclosure is used.
     slots: Vec<Option<Disclosure>>,
-    index: HashMap<String, usize>,
-    seen_digests: HashSet<String>,
+    /// (digest, slot) sorted by digest: a binary search per digest in the payload, no hashing
+    /// (a presentation carries a handful of disclosures, at most `max_disclosures`).
+    index: Vec<(String, usize)>,
+    /// Digests met that no disclosure matches (decoys, undisclosed claims), to refuse one met
+    /// twice. A digest that matches a disclosure is met twice when its slot is already empty.
+    /// Hashed with the standard library's keyed hasher: the digests are the sender's strings.
+    unmatched: HashSet<String>,
     disclosed: Vec<ClaimPath>,
     max_depth: usize,
 }
@@ -444,26 +448,32 @@ struct Processor {
 impl Processor {
     fn new(encoded: &[&str], max_depth: usize) -> Result<Self> {
         let mut slots = Vec::with_capacity(encoded.len());
-        let mut index = HashMap::with_capacity(encoded.len());
+        let mut index: Vec<(String, usize)> = Vec::with_capacity(encoded.len());
         for text in encoded {
             let disclosure = Disclosure::parse(text)?;
             // RFC 9901 §7.1 step 5 (second part): the same disclosure twice is refused.
-            if index.insert(disclosure.digest().to_owned(), slots.len()).is_some() {
-                return Err(Error::DuplicateDisclosure { digest: disclosure.digest().to_owned() });
+            match index.binary_search_by(|(digest, _)| digest.as_str().cmp(disclosure.digest())) {
+                Ok(_) => return Err(Error::DuplicateDisclosure { digest: disclosure.digest().to_owned() }),
+                Err(at) => index.insert(at, (disclosure.digest().to_owned(), slots.len())),
             }
             slots.push(Some(disclosure));
         }
-        Ok(Processor { slots, index, seen_digests: HashSet::new(), disclosed: Vec::new(), max_depth })
+        Ok(Processor { slots, index, unmatched: HashSet::new(), disclosed: Vec::new(), max_depth })
     }
 
     /// Records a digest; the same digest twice anywhere in the SD-JWT is refused (§7.1 step 4).
     fn take(&mut self, digest: String) -> Result<Option<Disclosure>> {
-        let slot = self.index.get(digest.as_str()).copied();
-        if self.seen_digests.contains(digest.as_str()) {
-            return Err(Error::DuplicateDigest { digest });
+        match self.index.binary_search_by(|(known, _)| known.as_str().cmp(&digest)) {
+            Ok(at) => match self.slots[self.index[at].1].take() {
+                Some(disclosure) => Ok(Some(disclosure)),
+                None => Err(Error::DuplicateDigest { digest }),
+            },
+            Err(_) if self.unmatched.contains(digest.as_str()) => Err(Error::DuplicateDigest { digest }),
+            Err(_) => {
+                self.unmatched.insert(digest);
+                Ok(None)
+            }
         }
-        self.seen_digests.insert(digest);
-        Ok(slot.and_then(|i| self.slots[i].take()))
     }
 
     fn depth_check(&self, depth: usize) -> Result<()> {

@@ -325,6 +325,13 @@ fn same_digest_twice_is_refused() {
     payload.insert("school".into(), json!({"_sd": [decoy]}));
     let err = refused(f.verify(&crafted(&f.school, &f.child, payload, &[])));
     assert!(matches!(err, Error::DuplicateDigest { .. }), "{err}");
+    // … and a disclosed digest met again at another level after its disclosure was used there
+    // (nested objects are processed before the top level's own `_sd`).
+    let mut payload = base_payload();
+    payload.insert("_sd".into(), json!([digest(&d)]));
+    payload.insert("school".into(), json!({"_sd": [digest(&d)]}));
+    let err = refused(f.verify(&crafted(&f.school, &f.child, payload, std::slice::from_ref(&d))));
+    assert!(matches!(err, Error::DuplicateDigest { ref digest } if *digest == self::digest(&d)), "{err}");
 }
 
 #[test]

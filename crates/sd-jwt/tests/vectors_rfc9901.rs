@@ -341,9 +341,9 @@ fn spec_string(v: &Value, spec: &Value) -> Outcome {
 struct CountingSalts(usize);
 
 impl SaltSource for CountingSalts {
-    fn next_salt(&mut self) -> String {
+    fn next_salt(&mut self) -> schooltas_sd_jwt::Result<String> {
         self.0 += 1;
-        format!("salt-{}", self.0 - 1)
+        Ok(format!("salt-{}", self.0 - 1))
     }
 }
 
