@@ -30,6 +30,32 @@ pub fn decode(text: impl AsRef<[u8]>) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
+/// Whether every byte of `text` is in the base64url alphabet (`A–Z a–z 0–9 - _`, no padding).
+///
+/// Written without an early exit, in blocks, so that the compiler vectorizes it: a JWS payload
+/// of a few kilobytes is checked in a few hundred nanoseconds, before any signature work.
+///
+/// ```
+/// use schooltas_did::base64url::is_alphabet;
+/// assert!(is_alphabet("eyJhbGciOiJFZERTQSJ9-_"));
+/// assert!(!is_alphabet("eyJ=") && !is_alphabet("a+b") && !is_alphabet("a/b") && !is_alphabet("é"));
+/// ```
+pub fn is_alphabet(text: impl AsRef<[u8]>) -> bool {
+    fn outside(b: u8) -> u8 {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        u8::from(!(letter || digit || b == b'-' || b == b'_'))
+    }
+    let bytes = text.as_ref();
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(0u8, |bad, &b| bad | outside(b)) != 0 {
+            return false;
+        }
+    }
+    blocks.remainder().iter().fold(0u8, |bad, &b| bad | outside(b)) == 0
+}
+
 /// Decodes strict base64url into exactly `N` bytes.
 pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
     // The encoded length of N bytes is fixed; checking it first keeps hostile input cheap.
@@ -72,5 +98,25 @@ mod tests {
         assert_eq!(decode_array::<32>(&text), Some([7u8; 32]));
         assert_eq!(decode_array::<31>(&text), None);
         assert_eq!(decode_array::<33>(&text), None);
+    }
+}
+
+#[cfg(test)]
+mod alphabet_tests {
+    use super::is_alphabet;
+
+    #[test]
+    fn is_alphabet_agrees_with_the_alphabet_for_every_byte_at_every_block_position() {
+        let naive = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        for byte in 0..=255u8 {
+            for len in [1, 63, 64, 65, 130] {
+                for at in [0, len / 2, len - 1] {
+                    let mut text = vec![b'A'; len];
+                    text[at] = byte;
+                    assert_eq!(is_alphabet(&text), naive(byte), "byte {byte:#04x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(is_alphabet(""));
     }
 }

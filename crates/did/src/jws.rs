@@ -249,7 +249,7 @@ impl<'a> CompactJws<'a> {
         let signature =
             base64url::decode_array::<64>(signature_b64).map(Signature::from_bytes).ok_or(Error::InvalidSignature)?;
         // A payload that is not base64url can never verify; refuse it before doing any crypto.
-        if !payload_b64.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !base64url::is_alphabet(payload_b64) {
             return Err(Error::InvalidBase64 { part: "payload" });
         }
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];

@@ -74,27 +74,61 @@ pub fn decode(input: &str) -> Result<Vec<(String, String)>, Oid4vpError> {
 pub fn decode_component(text: &str) -> Result<String, Oid4vpError> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
-                let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
-                    return Err(Oid4vpError::InvalidFormEncoding { reason: "'%' is not followed by two hex digits" });
-                };
-                // Two hex digits make at most 0xff.
-                out.push(u8::try_from(high * 16 + low).unwrap_or(u8::MAX));
-                i += 2;
-            }
-            _ => out.push(byte),
+    let mut rest = bytes;
+    // Copy the runs between escapes whole; only `+` and `%XX` are looked at byte by byte.
+    while let Some(at) = rest.iter().position(|&b| b == b'+' || b == b'%') {
+        out.extend_from_slice(&rest[..at]);
+        if rest[at] == b'+' {
+            out.push(b' ');
+            rest = &rest[at + 1..];
+            continue;
         }
-        i += 1;
+        let hex = |i: usize| rest.get(at + i).and_then(|b| char::from(*b).to_digit(16));
+        let (Some(high), Some(low)) = (hex(1), hex(2)) else {
+            return Err(Oid4vpError::InvalidFormEncoding { reason: "'%' is not followed by two hex digits" });
+        };
+        // Two hex digits make at most 0xff.
+        out.push(u8::try_from(high * 16 + low).unwrap_or(u8::MAX));
+        rest = &rest[at + 3..];
     }
+    out.extend_from_slice(rest);
     String::from_utf8(out).map_err(|_| Oid4vpError::InvalidFormEncoding { reason: "the decoded bytes are not UTF-8" })
 }
 
 /// The value of parameter `name` in decoded `pairs`.
 pub(crate) fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_decode_plus_and_escapes_anywhere_and_refuse_broken_ones() {
+        let cases = [
+            ("", ""),
+            ("plain", "plain"),
+            ("a+b", "a b"),
+            ("+", " "),
+            ("%41", "A"),
+            ("%7B%22vp%22%3A1%7D", "{\"vp\":1}"),
+            ("x%2By+z%25", "x+y z%"),
+            ("caf%C3%A9", "café"),
+            ("%e2%82%ac", "€"),
+        ];
+        for (encoded, decoded) in cases {
+            assert_eq!(decode_component(encoded).unwrap(), decoded, "{encoded}");
+        }
+        for broken in ["%", "%4", "a%4", "%G1", "%1G", "ab%"] {
+            assert!(
+                matches!(decode_component(broken), Err(Oid4vpError::InvalidFormEncoding { reason }) if reason.contains("two hex")),
+                "{broken}"
+            );
+        }
+        assert!(matches!(
+            decode_component("%C3"),
+            Err(Oid4vpError::InvalidFormEncoding { reason }) if reason.contains("UTF-8")
+        ));
+    }
 }

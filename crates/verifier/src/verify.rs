@@ -458,7 +458,7 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
     };
 
     let mut presented: BTreeMap<String, Vec<PresentedCredential>> = BTreeMap::new();
-    let mut verified: Vec<(String, VerifiedSdJwt, String)> = Vec::new();
+    let mut verified: Vec<Verified<'_>> = Vec::new();
     // Issuer keys are resolved once per response: one school's key serves its children's
     // credentials and the parent's guardianship credential alike.
     let keys = IssuerKeys::default();
@@ -482,7 +482,7 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
                 );
             }
             presented.entry(query_id.clone()).or_default().push(PresentedCredential::from_verified(&one));
-            verified.push((query_id.clone(), one, presentation.clone()));
+            verified.push((query_id.as_str(), one, presentation.as_str()));
         }
     }
 
@@ -501,28 +501,38 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
         }
         Err(error) => verdict.fail(Check::DisclosedClaims, None, error.to_string()),
     }
+    // The verifier built the request with a checked extension; a request without one states no
+    // purpose or basis. Read once for both rules.
+    let extension = SchooltasExtension::from_request(request).ok().flatten();
+    legal_bases(request, extension.as_ref(), &response, context.trust_list, context.now, &mut verdict);
+    check_consent(request, extension.as_ref(), &response, &verified, context, &keys, &mut verdict);
+
+    // The verified credentials go into the verdict last, moved rather than copied: the consent
+    // rule above still reads them.
     let mut index_in_query: BTreeMap<&str, usize> = BTreeMap::new();
-    for (query_id, one, presentation) in &verified {
-        let index = index_in_query.entry(query_id.as_str()).or_insert(0);
-        let mut claims = one.claims().clone();
-        for extra in verdict.dropped_claims.iter().filter(|e| &e.query_id == query_id && e.index == *index) {
+    for (query_id, one, presentation) in verified {
+        let index = index_in_query.entry(query_id).or_insert(0);
+        let (issuer, vct) = (one.issuer().unwrap_or_default().to_owned(), one.vct().unwrap_or_default().to_owned());
+        let holder_key = one.holder_key().cloned();
+        let mut claims = one.into_claims();
+        for extra in verdict.dropped_claims.iter().filter(|e| e.query_id == query_id && e.index == *index) {
             remove_path(&mut claims, &extra.path);
         }
         *index += 1;
         verdict.credentials.push(DisclosedCredential {
-            query_id: query_id.clone(),
-            issuer: one.issuer().unwrap_or_default().to_owned(),
-            vct: one.vct().unwrap_or_default().to_owned(),
+            query_id: query_id.to_owned(),
+            issuer,
+            vct,
             claims,
-            holder_key: one.holder_key().cloned(),
-            presentation: presentation.clone(),
+            holder_key,
+            presentation: presentation.to_owned(),
         });
     }
-
-    legal_bases(request, &response, context.trust_list, context.now, &mut verdict);
-    check_consent(request, &response, &verified, context, &keys, &mut verdict);
     verdict
 }
+
+/// A verified presentation: the query it answers, the result, the text as received.
+type Verified<'r> = (&'r str, VerifiedSdJwt, &'r str);
 
 /// Whether the trust list accredits `iss` for `vct`. The reason never echoes either value:
 /// both come from the sender.
@@ -693,9 +703,10 @@ fn check_status(
 /// The purpose the verifier is registered for under the request's purpose code, if any.
 fn registered_purpose<'t>(
     request: &AuthorizationRequest,
+    extension: Option<&SchooltasExtension>,
     trust_list: CurrentTrustList<'t>,
 ) -> Option<&'t RegisteredPurpose> {
-    let extension = SchooltasExtension::from_request(request).ok().flatten()?;
+    let extension = extension?;
     let did = request.client_did().ok()?;
     trust_list.verifier(&did)?.purpose(&extension.purpose.code)
 }
@@ -725,6 +736,7 @@ fn registered_basis(purpose: &RegisteredPurpose, vcts: &[String]) -> Option<Lega
 /// approval is then demanded as for any consent query.
 fn legal_bases(
     request: &AuthorizationRequest,
+    extension: Option<&SchooltasExtension>,
     response: &AuthorizationResponse,
     trust_list: &VerifiedTrustList,
     now: i64,
@@ -738,14 +750,11 @@ fn legal_bases(
         }
         return;
     };
-    let purpose = registered_purpose(request, current);
+    let purpose = registered_purpose(request, extension, current);
     let mut query_ids: BTreeSet<&str> = request.dcql_query.credentials.iter().map(|q| q.id.as_str()).collect();
     query_ids.extend(response.vp_token.keys().map(String::as_str));
-    // The verifier built the request with a checked extension; a request without one states no
-    // basis.
-    let extension = SchooltasExtension::from_request(request).ok().flatten();
     for query_id in query_ids {
-        let stated = extension.as_ref().map(|extension| extension.basis_for(query_id));
+        let stated = extension.map(|extension| extension.basis_for(query_id));
         let query = request.dcql_query.credentials.iter().find(|q| q.id == query_id);
         let registered = purpose.zip(query).and_then(|(purpose, query)| registered_basis(purpose, query.vct_values()));
         let answered = response.vp_token.get(query_id).is_some_and(|list| !list.is_empty());
@@ -788,8 +797,9 @@ fn child_link(one: &VerifiedSdJwt) -> Option<&str> {
 /// or over needs a valid guardian approval for that child.
 fn check_consent(
     request: &AuthorizationRequest,
+    extension: Option<&SchooltasExtension>,
     response: &AuthorizationResponse,
-    verified: &[(String, VerifiedSdJwt, String)],
+    verified: &[Verified<'_>],
     context: &VerificationContext<'_>,
     keys: &IssuerKeys,
     verdict: &mut Verdict,
@@ -798,7 +808,7 @@ fn check_consent(
     // would be a bug, and is read as consent (the stricter).
     let is_consent =
         |query_id: &str| verdict.legal_bases.get(query_id).is_none_or(|basis| *basis == LegalBasis::Consent);
-    let consent: Vec<&(String, VerifiedSdJwt, String)> = verified.iter().filter(|(id, _, _)| is_consent(id)).collect();
+    let consent: Vec<&Verified<'_>> = verified.iter().filter(|(id, _, _)| is_consent(id)).collect();
     let consent_answered = response.vp_token.iter().any(|(id, list)| !list.is_empty() && is_consent(id));
     // A consent query whose every presentation failed verification has failed already; the
     // rest of the rule needs at least one verified consent presentation. No subject then:
@@ -872,7 +882,8 @@ fn check_consent(
         verdict.fail(Check::GuardianApproval, None, "the guardian approval cannot be bound to one child");
         return;
     };
-    match verify_guardian(request, jwt, response, verified, &subject, context, keys) {
+    let presentations = child_presentations(response, verified);
+    match verify_guardian(request, extension, jwt, &presentations, &subject, context, keys) {
         Ok((approval, status)) => {
             verdict.guardian_approval = Some(approval);
             verdict.guardian_approval_jwt = Some(jwt.to_owned());
@@ -887,13 +898,35 @@ fn check_consent(
     }
 }
 
+/// Every presentation of the response, with the `sd_hash` its verification checked where it
+/// verified (the others are parsed and hashed by the approval check).
+fn child_presentations<'r>(
+    response: &'r AuthorizationResponse,
+    verified: &'r [Verified<'r>],
+) -> Vec<ChildPresentation<'r>> {
+    let mut verified = verified.iter().peekable();
+    let mut presentations = Vec::with_capacity(verified.len());
+    for (query_id, list) in &response.vp_token {
+        for presentation in list {
+            let mut child = ChildPresentation::new(query_id, presentation);
+            if let Some((_, one, _)) = verified.next_if(|(id, _, text)| id == query_id && text == presentation)
+                && let Some(binding) = one.key_binding()
+            {
+                child = child.with_sd_hash(&binding.sd_hash);
+            }
+            presentations.push(child);
+        }
+    }
+    presentations
+}
+
 type GuardianOutcome = (VerifiedGuardianApproval, Option<schooltas_status_list::StatusReference>);
 
 fn verify_guardian(
     request: &AuthorizationRequest,
+    extension: Option<&SchooltasExtension>,
     jwt: &str,
-    response: &AuthorizationResponse,
-    verified: &[(String, VerifiedSdJwt, String)],
+    presentations: &[ChildPresentation<'_>],
     subject: &str,
     context: &VerificationContext<'_>,
     keys: &IssuerKeys,
@@ -937,23 +970,7 @@ fn verify_guardian(
             .check(reference, &found.key, context.now)
             .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_status(&e))))?;
     }
-    let extension = SchooltasExtension::from_request(request).ok().flatten();
-    let purpose = extension.as_ref().map(|e| e.purpose.code.as_str()).unwrap_or_default();
-    // Every presentation of the response, with the `sd_hash` its verification checked where it
-    // verified (the others are parsed and hashed by the approval check, as before).
-    let mut verified = verified.iter().peekable();
-    let mut presentations = Vec::with_capacity(verified.len());
-    for (query_id, list) in &response.vp_token {
-        for presentation in list {
-            let mut child = ChildPresentation::new(query_id, presentation);
-            if let Some((_, one, _)) = verified.next_if(|(id, _, text)| id == query_id && text == presentation)
-                && let Some(binding) = one.key_binding()
-            {
-                child = child.with_sd_hash(&binding.sd_hash);
-            }
-            presentations.push(child);
-        }
-    }
+    let purpose = extension.map(|e| e.purpose.code.as_str()).unwrap_or_default();
     approval
         .verify(
             &guardianship,
@@ -961,7 +978,7 @@ fn verify_guardian(
                 audience: &request.client_id,
                 nonce: &request.nonce,
                 purpose,
-                child_presentations: &presentations,
+                child_presentations: presentations,
                 // The one child every consent presentation is about (check_consent).
                 child_id: Some(subject),
                 now: context.now,
