@@ -46,15 +46,19 @@ fn enrol(school: &School, child: &Wallet, subject: &str) {
 
 /// Every credential row as stored: (id, version, nonce, ciphertext).
 fn credential_rows(path: &Path) -> Vec<(String, i64, Vec<u8>, Vec<u8>)> {
+    rows_of_kind(path, "credential")
+}
+
+fn rows_of_kind(path: &Path, kind: &str) -> Vec<(String, i64, Vec<u8>, Vec<u8>)> {
     let raw = Connection::open(path).unwrap();
     let mut statement = raw
         .prepare(
             "SELECT id, version, nonce, ciphertext FROM record JOIN sealed USING (kind, id)
-             WHERE kind = 'credential' ORDER BY id",
+             WHERE kind = ?1 ORDER BY id",
         )
         .unwrap();
     statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
@@ -122,6 +126,62 @@ fn a_copys_old_unused_row_put_back_is_detected() {
     drop(raw);
     let error = open_vault(&path).unwrap_err();
     assert!(matches!(&error, Error::Tampered { what } if what.contains("older copy")), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The sealed credential index says which copies are unused (and which child links are spent).
+/// Someone holding the file who puts back an index record from before an answer — the batch
+/// record, the link record, or both — would have the wallet offer the spent copy again and link
+/// two verifiers. Every index record is under the state root like any other record.
+#[test]
+fn an_old_index_record_put_back_is_detected() {
+    let dir = temp_dir("index-rollback");
+    let path = dir.join("child.sqlite");
+    let school = School::new();
+    let verifier = Verifier::new(21);
+    let trust = trust_list(&verifier);
+    let resolver = school.resolver();
+    let verifiers = verifiers(&trust, &resolver);
+    let child = new_child(&path);
+    enrol(&school, &child, "pupil-2");
+    school.issue_to(&child, "pupil-2", &["pupil_enrolment"]);
+    let before = rows_of_kind(&path, "copy-index");
+    let request = newsletter_request(&verifier, &["group", "given_name"]);
+    let prompt = child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).unwrap();
+    let Outcome::Send(_) = child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
+        panic!("a 17-year-old answers alone")
+    };
+    drop(child);
+    let after = rows_of_kind(&path, "copy-index");
+    let changed: Vec<_> = after.iter().filter(|row| !before.contains(row)).collect();
+    // The batch record, the link record and the index summary at least.
+    assert!(changed.len() >= 2, "{} index records changed", changed.len());
+    let pristine = std::fs::read(&path).unwrap();
+    assert!(
+        !path.with_extension("sqlite-wal").exists()
+            || std::fs::metadata(path.with_extension("sqlite-wal")).unwrap().len() == 0
+    );
+    let mut put_back = 0;
+    for row in &changed {
+        let Some(old) = before.iter().find(|old| old.0 == row.0) else { continue };
+        put_back += 1;
+        std::fs::write(&path, &pristine).unwrap();
+        let raw = Connection::open(&path).unwrap();
+        raw.execute(
+            "UPDATE record SET version = ?2, nonce = ?3 WHERE kind = 'copy-index' AND id = ?1",
+            rusqlite::params![old.0, old.1, old.2],
+        )
+        .unwrap();
+        raw.execute(
+            "UPDATE sealed SET ciphertext = ?2 WHERE kind = 'copy-index' AND id = ?1",
+            rusqlite::params![old.0, old.3],
+        )
+        .unwrap();
+        drop(raw);
+        let error = open_vault(&path).unwrap_err();
+        assert!(matches!(&error, Error::Tampered { what } if what.contains("older copy")), "{error}");
+    }
+    assert!(put_back >= 2, "only {put_back} older index records could be put back");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
