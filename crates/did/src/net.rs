@@ -234,7 +234,8 @@ pub struct Answer {
     pub content_type: Option<String>,
     /// The `Location` header, if present and text.
     pub location: Option<String>,
-    /// The body, read only for a 2xx status (empty otherwise), at most the limit.
+    /// The body, at most the limit: for a GET only with a 2xx status (empty otherwise), for a
+    /// POST with any status.
     pub body: Vec<u8>,
 }
 
@@ -263,6 +264,44 @@ pub struct Get<'a> {
     pub timeout: Duration,
     /// Allow `http://` for this request (the caller decides when, for tests against loopback).
     pub plain_http: bool,
+}
+
+/// One POST request through a [`GuardedClient`] (an OAuth token or nonce endpoint, an
+/// OpenID4VCI credential endpoint, an OpenID4VP `response_uri`).
+#[derive(Clone, Copy)]
+pub struct Post<'a> {
+    /// The URL to post to (`https://…`, or `http://…` with `plain_http`).
+    pub url: &'a str,
+    /// The body's `Content-Type` (`application/x-www-form-urlencoded`, `application/json`).
+    pub content_type: &'a str,
+    /// The body.
+    pub body: &'a [u8],
+    /// The `Accept` header.
+    pub accept: &'a str,
+    /// A bearer token for the `Authorization` header (RFC 6750 §2.1), if any.
+    pub bearer: Option<&'a str>,
+    /// The longest answer body read; longer is [`NetError::BodyTooLarge`].
+    pub max_len: usize,
+    /// The time limit for the whole exchange, both bodies included.
+    pub timeout: Duration,
+    /// Allow `http://` for this request (the caller decides when, for tests against loopback).
+    pub plain_http: bool,
+}
+
+impl fmt::Debug for Post<'_> {
+    // The body is a credential request, a PIN or a presentation, the token a credential to
+    // the issuer: lengths only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Post")
+            .field("url", &self.url)
+            .field("content_type", &self.content_type)
+            .field("body_len", &self.body.len())
+            .field("bearer", &self.bearer.map(|_| "…"))
+            .field("max_len", &self.max_len)
+            .field("timeout", &self.timeout)
+            .field("plain_http", &self.plain_http)
+            .finish()
+    }
 }
 
 /// An HTTPS client that refuses internal addresses after DNS resolution. Clones share one
@@ -329,6 +368,23 @@ impl GuardedClient {
         #[cfg(feature = "https")]
         {
             transport::get(&self.agent, request)
+        }
+        #[cfg(not(feature = "https"))]
+        {
+            let _ = request;
+            Err(NetError::HttpsNotBuilt)
+        }
+    }
+
+    /// Sends one POST and reads the answer: unlike [`get`](Self::get), the body is read for
+    /// **every** status (an OAuth error response is a 400 with a JSON body, RFC 6749 §5.2), up
+    /// to `request.max_len`. Redirects are not followed.
+    ///
+    /// Without the cargo feature `https` this is always [`NetError::HttpsNotBuilt`].
+    pub fn post(&self, request: &Post<'_>) -> Result<Answer, NetError> {
+        #[cfg(feature = "https")]
+        {
+            transport::post(&self.agent, request)
         }
         #[cfg(not(feature = "https"))]
         {

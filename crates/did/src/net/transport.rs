@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver as UreqResolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-use super::{AddressClass, Answer, Get, NameResolver, NetError};
+use super::{AddressClass, Answer, Get, NameResolver, NetError, Post};
 
 /// The agent: https only, no redirects followed (each fetcher decides), no proxy, and the
 /// vetting [`Guard`] as its resolver.
@@ -53,6 +53,31 @@ pub(super) fn get(agent: &ureq::Agent, request: &Get<'_>) -> Result<Answer, NetE
     Ok(Answer { status, content_type, location, body })
 }
 
+/// One POST through `agent`, as [`GuardedClient::post`](super::GuardedClient::post) describes.
+pub(super) fn post(agent: &ureq::Agent, request: &Post<'_>) -> Result<Answer, NetError> {
+    let mut builder =
+        agent.post(request.url).header("Content-Type", request.content_type).header("Accept", request.accept);
+    if let Some(token) = request.bearer {
+        builder = builder.header("Authorization", format!("Bearer {token}"));
+    }
+    let mut config = builder.config().timeout_global(Some(request.timeout));
+    if request.plain_http {
+        config = config.https_only(false);
+    }
+    builder = config.build();
+    let mut response = builder.send(request.body).map_err(|e| describe(&e))?;
+    let status = response.status().as_u16();
+    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let content_type = header(ureq::http::header::CONTENT_TYPE);
+    let location = header(ureq::http::header::LOCATION);
+    let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
+    if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
+        return Err(NetError::BodyTooLarge { declared: Some(declared) });
+    }
+    let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
+    Ok(Answer { status, content_type, location, body })
+}
+
 /// Maps a ureq error to a fixed message.
 fn describe(error: &ureq::Error) -> NetError {
     match error {
@@ -60,7 +85,8 @@ fn describe(error: &ureq::Error) -> NetError {
         ureq::Error::HostNotFound => NetError::HostNotFound,
         ureq::Error::ConnectionFailed => NetError::ConnectionFailed,
         ureq::Error::BodyExceedsLimit(_) => NetError::BodyTooLarge { declared: None },
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => NetError::BadUrl,
+        // A plain http:// URL without the caller's leave is not one this client requests.
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::RequireHttpsOnly(_) => NetError::BadUrl,
         ureq::Error::Tls(_) => NetError::Tls,
         ureq::Error::Protocol(_) => NetError::ConnectionClosed,
         ureq::Error::Io(io) => {
