@@ -216,6 +216,10 @@ pub enum NetError {
     /// Another failure of the HTTP exchange.
     #[error("the HTTP exchange failed")]
     Other,
+    /// The trust anchors given to [`GuardedClient::with_trust_anchors_pem`] hold no usable
+    /// PEM certificate.
+    #[error("the trust anchors are not PEM certificates (-----BEGIN CERTIFICATE-----)")]
+    BadTrustAnchors,
     /// `schooltas-did` was built without its cargo feature `https`, so there is no HTTP client;
     /// nothing was resolved or sent.
     #[error(
@@ -318,24 +322,26 @@ pub struct GuardedClient {
     user_agent: &'static str,
     resolver: Option<Arc<dyn NameResolver>>,
     allow_private: bool,
+    /// DER certificates trusted instead of the Web PKI roots, if any.
+    trust_anchors: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 impl GuardedClient {
     /// A client sending `user_agent`, with the system resolver and the address check on.
     pub fn new(user_agent: &'static str) -> Self {
-        Self::build(user_agent, None, false)
+        Self::build(user_agent, None, false, None)
     }
 
     /// Resolves host names with `resolver` instead of the system's (IP literals are never
     /// resolved). The address check applies to its answers as to any other.
     pub fn with_resolver(self, resolver: impl NameResolver + 'static) -> Self {
-        Self::build(self.user_agent, Some(Arc::new(resolver)), self.allow_private)
+        Self::build(self.user_agent, Some(Arc::new(resolver)), self.allow_private, self.trust_anchors)
     }
 
     /// **For tests only.** Lifts the address check, so that a loopback test server can be
     /// reached. Never use it where the URL comes from a credential or request.
     pub fn dangerous_allow_private_addresses(self) -> Self {
-        Self::build(self.user_agent, self.resolver, true)
+        Self::build(self.user_agent, self.resolver, true, self.trust_anchors)
     }
 
     /// Whether [`dangerous_allow_private_addresses`](Self::dangerous_allow_private_addresses) was called.
@@ -349,13 +355,27 @@ impl GuardedClient {
         cfg!(feature = "https")
     }
 
-    fn build(user_agent: &'static str, resolver: Option<Arc<dyn NameResolver>>, allow_private: bool) -> Self {
+    /// Trusts the CA certificates in `pem` **instead of** the Web PKI roots: for a deployment
+    /// with its own PKI (a test environment, a closed network) and for tests against a loopback
+    /// server with a throw-away CA. Every certificate in `pem` becomes a trust anchor.
+    pub fn with_trust_anchors_pem(self, pem: &[u8]) -> Result<Self, NetError> {
+        let anchors = pem_certificates(pem).ok_or(NetError::BadTrustAnchors)?;
+        Ok(Self::build(self.user_agent, self.resolver, self.allow_private, Some(Arc::new(anchors))))
+    }
+
+    fn build(
+        user_agent: &'static str,
+        resolver: Option<Arc<dyn NameResolver>>,
+        allow_private: bool,
+        trust_anchors: Option<Arc<Vec<Vec<u8>>>>,
+    ) -> Self {
         GuardedClient {
             #[cfg(feature = "https")]
-            agent: transport::agent(user_agent, resolver.clone(), allow_private),
+            agent: transport::agent(user_agent, resolver.clone(), allow_private, trust_anchors.as_deref()),
             user_agent,
             resolver,
             allow_private,
+            trust_anchors,
         }
     }
 
@@ -549,7 +569,24 @@ const fn reason_phrase(status: u16) -> Option<&'static str> {
     })
 }
 
-/// What a fetcher needs to know of an `http(s)://` URL before fetching it: the scheme, whether
+/// The DER bodies of the `CERTIFICATE` blocks in `pem`; `None` when there is none or one is
+/// not base64.
+fn pem_certificates(pem: &[u8]) -> Option<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(pem).ok()?;
+    let mut certificates = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let body = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
+        let end = body.find("-----END CERTIFICATE-----")?;
+        let base64: String = body[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        certificates.push(base64::engine::general_purpose::STANDARD.decode(base64).ok()?);
+        rest = &body[end + "-----END CERTIFICATE-----".len()..];
+    }
+    (!certificates.is_empty()).then_some(certificates)
+}
+
+/// What a fetcher needs to know of an `http(s)://` URL before fetching it/// What a fetcher needs to know of an `http(s)://` URL before fetching it: the scheme, whether
 /// the host is loopback (the only host a test may reach over plain http), and what follows
 /// `scheme://`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -611,6 +648,7 @@ impl fmt::Debug for GuardedClient {
             .field("user_agent", &self.user_agent)
             .field("resolver", &self.resolver)
             .field("allow_private_addresses", &self.allow_private)
+            .field("trust_anchors", &self.trust_anchors.as_ref().map(|anchors| anchors.len()))
             .finish()
     }
 }

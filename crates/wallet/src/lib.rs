@@ -22,6 +22,7 @@ mod error;
 pub mod guardian;
 pub mod http;
 mod ids;
+pub mod issuer_http;
 pub mod log;
 mod owner;
 mod policy;

@@ -17,8 +17,15 @@ pub(super) fn agent(
     user_agent: &'static str,
     resolver: Option<Arc<dyn NameResolver>>,
     allow_private: bool,
+    trust_anchors: Option<&Vec<Vec<u8>>>,
 ) -> ureq::Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(anchors) = trust_anchors {
+        let roots = anchors.iter().map(|der| ureq::tls::Certificate::from_der(der).to_owned()).collect();
+        tls = tls.root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots)));
+    }
     let config = ureq::Agent::config_builder()
+        .tls_config(tls.build())
         .https_only(true)
         .http_status_as_error(false)
         .max_redirects(0)

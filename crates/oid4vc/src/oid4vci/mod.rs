@@ -42,6 +42,43 @@ pub const OFFER_SCHEME: &str = "openid-credential-offer://";
 /// The longest offer URI or message accepted.
 pub const MAX_MESSAGE_LEN: usize = 64 << 10;
 
+/// The well-known suffix of the credential issuer metadata (OpenID4VCI 1.0 §12.2.2).
+pub const ISSUER_METADATA_SUFFIX: &str = "openid-credential-issuer";
+
+/// The well-known suffix of the authorization server metadata (RFC 8414 §3).
+pub const AUTHORIZATION_SERVER_METADATA_SUFFIX: &str = "oauth-authorization-server";
+
+/// Where the metadata of `identifier` (an `https` URL without query or fragment) is published:
+/// `/.well-known/<suffix>` inserted between the host and the path, the path's trailing `/`
+/// dropped (OpenID4VCI 1.0 §12.2.2, RFC 8414 §3.1).
+///
+/// ```
+/// use schooltas_oid4vc::oid4vci::{well_known_url, ISSUER_METADATA_SUFFIX};
+/// assert_eq!(
+///     well_known_url("https://school.example", ISSUER_METADATA_SUFFIX)?,
+///     "https://school.example/.well-known/openid-credential-issuer"
+/// );
+/// assert_eq!(
+///     well_known_url("https://school.example:8443/tenant/linde/", ISSUER_METADATA_SUFFIX)?,
+///     "https://school.example:8443/.well-known/openid-credential-issuer/tenant/linde"
+/// );
+/// assert!(well_known_url("http://school.example", ISSUER_METADATA_SUFFIX).is_err());
+/// assert!(well_known_url("https://school.example/?x=1", ISSUER_METADATA_SUFFIX).is_err());
+/// # Ok::<(), schooltas_oid4vc::Error>(())
+/// ```
+pub fn well_known_url(identifier: &str, suffix: &str) -> crate::Result<String> {
+    check_https("issuer identifier", "the identifier", identifier)?;
+    if identifier.contains(['?', '#']) {
+        return Err(invalid("issuer identifier", "an identifier has no query or fragment"));
+    }
+    let rest = &identifier["https://".len()..];
+    let (host, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    Ok(format!("https://{host}/.well-known/{suffix}{}", path.trim_end_matches('/')))
+}
+
 /// An OpenID4VCI message that is malformed or refused. [`error_code`](Self::error_code) gives
 /// the spec's error code an endpoint answers with.
 #[derive(Debug, thiserror::Error)]
