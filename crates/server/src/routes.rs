@@ -69,13 +69,13 @@ type AppState<S> = State<Arc<Shared<S>>>;
 async fn blocking<S, T>(
     shared: &Arc<Shared<S>>,
     work: impl FnOnce(&Shared<S>) -> T + Send + 'static,
-) -> Result<T, Response>
+) -> Result<T, Refusal>
 where
     S: IssuerStore + 'static,
     T: Send + 'static,
 {
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || work(&shared)).await.map_err(|_| server_error())
+    tokio::task::spawn_blocking(move || work(&shared)).await.map_err(|_| Refusal::server_error())
 }
 
 fn json_response(status: StatusCode, body: String, no_store: bool) -> Response {
@@ -88,38 +88,72 @@ fn json_response(status: StatusCode, body: String, no_store: bool) -> Response {
     response
 }
 
-/// An OAuth-style error (RFC 6749 §5.2, OpenID4VCI 1.0 §6.3 and §8.3.1): the JSON body with
-/// `error` and `error_description`, 400 unless the code says otherwise.
-fn error_response(error: &ErrorResponse) -> Response {
-    let status = match &error.error {
-        ErrorCode::Other(code) if code == "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
-        code => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-    };
-    let mut response = json_response(status, error.to_json(), true);
-    if error.error == ErrorCode::InvalidToken {
-        // RFC 6750 §3: the challenge names the error.
-        let challenge = format!(
-            "Bearer error=\"invalid_token\", error_description=\"{}\"",
-            challenge_text(error.error_description.as_deref().unwrap_or_default())
-        );
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
+/// What a refused request is answered with: an OAuth-style error (RFC 6749 §5.2, OpenID4VCI
+/// 1.0 §6.3 and §8.3.1) as JSON, with its HTTP status and, for a refused access token, the
+/// Bearer challenge (RFC 6750 §3).
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    error: ErrorResponse,
+    /// RFC 6750 §3.1: a request without authentication gets a challenge without an error
+    /// code; one with a refused token gets `error="invalid_token"`.
+    bare_challenge: bool,
+}
+
+impl Refusal {
+    /// `code`, with the status it calls for: 401 for `invalid_token` and `invalid_client`,
+    /// 500 for `server_error`, 400 otherwise.
+    fn new(code: ErrorCode, description: &str) -> Self {
+        Refusal::from(ErrorResponse::new(code, description))
+    }
+
+    fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn server_error() -> Self {
+        Refusal::new(ErrorCode::Other("server_error".into()), "the issuer could not complete the request")
+    }
+
+    fn not_found(description: &str) -> Self {
+        Refusal::new(ErrorCode::InvalidRequest, description).with_status(StatusCode::NOT_FOUND)
+    }
+}
+
+impl From<ErrorResponse> for Refusal {
+    fn from(error: ErrorResponse) -> Self {
+        let status = match &error.error {
+            ErrorCode::Other(code) if code == "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            code => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+        };
+        Refusal { status, error, bare_challenge: false }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = json_response(self.status, self.error.to_json(), true);
+        let challenge = if self.bare_challenge {
+            Some("Bearer".to_owned())
+        } else if self.error.error == ErrorCode::InvalidToken {
+            Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                challenge_text(self.error.error_description.as_deref().unwrap_or_default())
+            ))
+        } else {
+            None
+        };
+        if let Some(value) = challenge.and_then(|challenge| HeaderValue::from_str(&challenge).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
+        response
     }
-    response
 }
 
 /// RFC 6750 §3: `error_description` holds %x20-21 / %x23-5B / %x5D-7E only.
 fn challenge_text(text: &str) -> String {
     text.chars().take(200).map(|c| if matches!(c, ' ' | '!' | '#'..='[' | ']'..='~') { c } else { '?' }).collect()
-}
-
-fn refusal(code: ErrorCode, description: &str) -> Response {
-    error_response(&ErrorResponse::new(code, description))
-}
-
-fn server_error() -> Response {
-    refusal(ErrorCode::Other("server_error".into()), "the issuer could not complete the request")
 }
 
 /// The body as UTF-8, within the size limit (413 beyond it, RFC 9110 §15.5.14), under the
@@ -131,29 +165,30 @@ fn read_body(
     body: Result<Bytes, BytesRejection>,
     media_type: &str,
     invalid_code: ErrorCode,
-) -> Result<String, Response> {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let mut response = refusal(invalid_code, "the request body is larger than this issuer accepts");
-            *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return Err(response);
-        }
-        Err(_) => return Err(refusal(invalid_code, "the request body could not be read")),
-    };
+) -> Result<String, Refusal> {
+    let body = body.map_err(|rejection| body_refusal(&rejection, invalid_code.clone()))?;
     let content_type = headers.get_all(header::CONTENT_TYPE).iter().collect::<Vec<_>>();
     let given = match content_type.as_slice() {
         [one] => one.to_str().ok().and_then(|text| text.split(';').next()).map(str::trim),
         _ => None,
     };
     if !given.is_some_and(|given| given.eq_ignore_ascii_case(media_type)) {
-        return Err(refusal(invalid_code, &format!("the request body must be sent as {media_type}")));
+        return Err(Refusal::new(invalid_code, &format!("the request body must be sent as {media_type}")));
     }
-    String::from_utf8(body.to_vec()).map_err(|_| refusal(invalid_code, "the request body is not UTF-8"))
+    String::from_utf8(body.to_vec()).map_err(|_| Refusal::new(invalid_code, "the request body is not UTF-8"))
+}
+
+fn body_refusal(rejection: &BytesRejection, code: ErrorCode) -> Refusal {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Refusal::new(code, "the request body is larger than this issuer accepts")
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    } else {
+        Refusal::new(code, "the request body could not be read")
+    }
 }
 
 /// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
-fn bearer_token(headers: &HeaderMap) -> Result<String, Response> {
+fn bearer_token(headers: &HeaderMap) -> Result<String, Refusal> {
     let values = headers.get_all(header::AUTHORIZATION).iter().collect::<Vec<_>>();
     let token = match values.as_slice() {
         [one] => one.to_str().ok().and_then(|text| {
@@ -162,14 +197,11 @@ fn bearer_token(headers: &HeaderMap) -> Result<String, Response> {
             (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
         }),
         [] => None,
-        _ => return Err(refusal(ErrorCode::InvalidRequest, "more than one Authorization header")),
+        _ => return Err(Refusal::new(ErrorCode::InvalidRequest, "more than one Authorization header")),
     };
-    token.ok_or_else(|| {
-        // RFC 6750 §3.1: a request without authentication gets the challenge without an
-        // error code; the body still says what is missing.
-        let mut response = refusal(ErrorCode::InvalidToken, "no Bearer access token in the Authorization header");
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        response
+    token.ok_or_else(|| Refusal {
+        bare_challenge: true,
+        ..Refusal::new(ErrorCode::InvalidToken, "no Bearer access token in the Authorization header")
     })
 }
 
@@ -182,7 +214,7 @@ async fn authorization_server_metadata<S: IssuerStore + 'static>(State(shared): 
     let metadata = shared.issuer().authorization_server_metadata();
     match serde_json::to_string(&metadata) {
         Ok(body) => json_response(StatusCode::OK, body, false),
-        Err(_) => server_error(),
+        Err(_) => Refusal::server_error().into_response(),
     }
 }
 
@@ -198,7 +230,7 @@ async fn token<S: IssuerStore + 'static>(
 ) -> Response {
     let body = match read_body(&headers, body, FORM, ErrorCode::InvalidRequest) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let outcome = blocking(&shared, move |shared| {
         let policy = shared.config.offer_policy;
@@ -213,17 +245,15 @@ async fn token<S: IssuerStore + 'static>(
     .await;
     match outcome {
         Ok(Ok(token)) => json_response(StatusCode::OK, token.to_json(), true),
-        Ok(Err(error)) => error_response(&error),
-        Err(response) => response,
+        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
 async fn nonce<S: IssuerStore + 'static>(State(shared): AppState<S>, body: Result<Bytes, BytesRejection>) -> Response {
     // §7.1: the request has no parameters; a body is ignored, but not an oversized one.
     if let Err(rejection) = body {
-        let mut response = refusal(ErrorCode::InvalidRequest, "the request body is larger than this issuer accepts");
-        *response.status_mut() = rejection.status();
-        return response;
+        return body_refusal(&rejection, ErrorCode::InvalidRequest).into_response();
     }
     let outcome = blocking(&shared, |shared| {
         let policy = shared.config.offer_policy;
@@ -233,10 +263,10 @@ async fn nonce<S: IssuerStore + 'static>(State(shared): AppState<S>, body: Resul
     match outcome {
         Ok(Ok(nonce)) => match serde_json::to_string(&nonce) {
             Ok(body) => json_response(StatusCode::OK, body, true),
-            Err(_) => server_error(),
+            Err(_) => Refusal::server_error().into_response(),
         },
-        Ok(Err(error)) => error_response(&error),
-        Err(response) => response,
+        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -248,11 +278,11 @@ async fn credential<S: IssuerStore + 'static>(
     // RFC 6750 §3: the token is checked before anything of the request.
     let access_token = match bearer_token(&headers) {
         Ok(token) => token,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let body = match read_body(&headers, body, JSON, ErrorCode::InvalidCredentialRequest) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let outcome = blocking(&shared, move |shared| {
         shared.issuer().credential_endpoint(&access_token, &body, shared.claims.as_ref(), shared.now())
@@ -260,8 +290,8 @@ async fn credential<S: IssuerStore + 'static>(
     .await;
     match outcome {
         Ok(Ok(response)) => json_response(StatusCode::OK, response.to_json(), true),
-        Ok(Err(error)) => error_response(&error),
-        Err(response) => response,
+        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -269,7 +299,8 @@ async fn offer<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(id): P
     let now = shared.now();
     match shared.offers().get(&id, now) {
         Some(json) => json_response(StatusCode::OK, json.as_str().to_owned(), true),
-        None => not_found("no pending credential offer at this address (redeemed, expired or never made)"),
+        None => Refusal::not_found("no pending credential offer at this address (redeemed, expired or never made)")
+            .into_response(),
     }
 }
 
@@ -277,7 +308,7 @@ async fn status_list<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(
     let uri = format!("{}/{list}", shared.status_base_uri);
     let tokens = match blocking(&shared, |shared| shared.status_tokens()).await {
         Ok(Ok(tokens)) => tokens,
-        Ok(Err(_)) | Err(_) => return server_error(),
+        Ok(Err(_)) | Err(_) => return Refusal::server_error().into_response(),
     };
     match tokens.iter().find(|(listed, _)| *listed == uri) {
         Some((_, token)) => {
@@ -285,14 +316,8 @@ async fn status_list<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(
             (StatusCode::OK, [(content_type, HeaderValue::from_static(STATUS_LIST_JWT))], Body::from(token.clone()))
                 .into_response()
         }
-        None => not_found("no status list at this address"),
+        None => Refusal::not_found("no status list at this address").into_response(),
     }
-}
-
-fn not_found(description: &str) -> Response {
-    let mut response = refusal(ErrorCode::InvalidRequest, description);
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response
 }
 
 #[cfg(test)]
