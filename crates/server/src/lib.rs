@@ -63,9 +63,11 @@ mod error;
 mod offers;
 mod paths;
 mod routes;
+mod serve;
 mod service;
 
 pub use error::{Error, Result};
 pub use paths::{AUTHORIZATION_SERVER_WELL_KNOWN, CREDENTIAL_ISSUER_WELL_KNOWN, IssuerPaths, OFFERS_PATH};
 pub use routes::{DID_DOCUMENT, STATUS_LIST_JWT};
+pub use serve::MAX_HEAD_BYTES;
 pub use service::{Clock, IssuerService, PublishedOffer, ServiceConfig, SystemClock};

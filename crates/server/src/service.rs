@@ -48,7 +48,10 @@ pub struct ServiceConfig {
     /// The default is the OpenID4VC messages' own limit (64 KiB), which a batch of 20 proofs
     /// stays well under.
     pub max_body_bytes: usize,
-    /// How long one request may take, from its first byte to the response; then 408.
+    /// How long a client may take to send a request's head (request line and headers); then
+    /// the connection is closed.
+    pub header_timeout: Duration,
+    /// How long one request may take, from its head to the response; then 408.
     pub request_timeout: Duration,
     /// How long a signed status list token is reused before it is signed again (each token
     /// carries the status policy's `ttl`; verifiers cache it that long anyway). Status
@@ -59,12 +62,14 @@ pub struct ServiceConfig {
 }
 
 impl Default for ServiceConfig {
-    /// The issuer's default offer policy, 64 KiB bodies, 30 s per request, status tokens
+    /// The issuer's default offer policy, 64 KiB bodies, 10 s for a request head and 30 s
+    /// per request, status tokens
     /// re-signed at most once a minute, 100 000 pending offers by reference.
     fn default() -> Self {
         ServiceConfig {
             offer_policy: OfferPolicy::default(),
             max_body_bytes: schooltas_oid4vc::oid4vci::MAX_MESSAGE_LEN,
+            header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             status_token_reuse: 60,
             max_pending_offers: 100_000,
@@ -260,20 +265,21 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         out
     }
 
-    /// Serves the [`router`](Self::router) on `listener` until the process ends.
+    /// Serves the [`router`](Self::router) on `listener` until the process ends (HTTP/1.1;
+    /// request heads of at most [`crate::MAX_HEAD_BYTES`], sent within
+    /// [`ServiceConfig::header_timeout`]).
     pub async fn serve(self, listener: tokio::net::TcpListener) -> Result<()> {
-        axum::serve(listener, self.router()).await?;
-        Ok(())
+        self.serve_until(listener, std::future::pending()).await
     }
 
-    /// Serves the [`router`](Self::router) on `listener` until `shutdown` completes, then
-    /// lets the requests under way finish.
+    /// [`serve`](Self::serve) until `shutdown` completes, then lets the requests under way
+    /// finish.
     pub async fn serve_until(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
-        Ok(())
+        let header_timeout = self.shared.config.header_timeout;
+        crate::serve::serve(self.router(), listener, header_timeout, shutdown).await
     }
 }

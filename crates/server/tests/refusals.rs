@@ -251,3 +251,29 @@ fn hostile_shapes_get_4xx_answers_not_a_dropped_connection() {
     assert_eq!(server.get("/token").status, 405);
     assert_eq!(server.get("/nowhere").status, 404);
 }
+
+#[test]
+fn a_request_head_that_is_too_large_or_too_slow_is_cut_off() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let config = ServiceConfig { header_timeout: Duration::from_secs(1), ..ServiceConfig::default() };
+    let (_service, server) = running(config);
+
+    let large = "x".repeat(4 * schooltas_server::MAX_HEAD_BYTES);
+    let mut stream = std::net::TcpStream::connect(server.address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    // The server may answer and close before the whole head is written.
+    stream.write_all(format!("GET /nonce HTTP/1.1\r\nHost: x\r\nX-Padding: {large}\r\n\r\n").as_bytes()).ok();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok();
+    assert!(answer.starts_with("HTTP/1.1 431"), "{}", answer.lines().next().unwrap_or_default());
+
+    // Half a head, then silence: hyper closes the connection once the head time-out passes
+    // (the read time-out here is only a bound for a broken server, far beyond it).
+    let mut slow = std::net::TcpStream::connect(server.address).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    slow.write_all(b"POST /nonce HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut rest = Vec::new();
+    let closed = slow.read_to_end(&mut rest);
+    assert!(closed.is_ok(), "the connection was left open: {closed:?}");
+}

@@ -1,0 +1,71 @@
+//! The connection loop: HTTP/1.1 over TCP with a bound on the request head (size and the time
+//! to send it), graceful shutdown, and accept errors that do not stop the service.
+//!
+//! `axum::serve` sets no header read time-out, so a client that sends its head one byte a
+//! minute would hold a connection for ever; here hyper's timer closes it.
+
+use std::future::Future;
+use std::io::ErrorKind;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+
+use crate::error::Result;
+
+/// The read buffer of a connection, in bytes: a request head (request line and headers) that
+/// has not ended when the buffer is this full is answered 431 (hyper checks between reads, so
+/// a head that arrives in one large read may pass by up to that read's size).
+pub const MAX_HEAD_BYTES: usize = 64 << 10;
+
+/// Serves `router` on `listener` until `shutdown` completes, then waits for the connections
+/// under way to finish their requests.
+pub(crate) async fn serve(
+    router: Router,
+    listener: tokio::net::TcpListener,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // The peer gave up before we accepted: nothing to do.
+                Err(error) if is_connection_error(error.kind()) => continue,
+                // Out of file descriptors or memory: wait for connections to close.
+                Err(error) if is_resource_error(&error) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(MAX_HEAD_BYTES);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A connection's own failure (reset, time-out, malformed head answered by hyper)
+            // concerns that client only.
+            drop(connection.await);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+fn is_connection_error(kind: ErrorKind) -> bool {
+    matches!(kind, ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset)
+}
+
+fn is_resource_error(error: &std::io::Error) -> bool {
+    // EMFILE, ENFILE, ENOBUFS, ENOMEM on Linux and the BSDs.
+    matches!(error.raw_os_error(), Some(23 | 24 | 55 | 105 | 12)) || error.kind() == ErrorKind::OutOfMemory
+}
