@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode};
@@ -55,6 +55,8 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .expose_headers([header::WWW_AUTHENTICATE]);
         public
+            .fallback(no_endpoint)
+            .method_not_allowed_fallback(wrong_method)
             .layer(cors)
             .layer(DefaultBodyLimit::max(self.shared.config.max_body_bytes))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.shared.config.request_timeout))
@@ -295,7 +297,13 @@ async fn credential<S: IssuerStore + 'static>(
     }
 }
 
-async fn offer<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(id): Path<String>) -> Response {
+async fn offer<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return Refusal::not_found("no pending credential offer at this address").into_response();
+    };
     let now = shared.now();
     match shared.offers().get(&id, now) {
         Some(json) => json_response(StatusCode::OK, json.as_str().to_owned(), true),
@@ -304,7 +312,13 @@ async fn offer<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(id): P
     }
 }
 
-async fn status_list<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(list): Path<String>) -> Response {
+async fn status_list<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    list: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(list)) = list else {
+        return Refusal::not_found("no status list at this address").into_response();
+    };
     let uri = format!("{}/{list}", shared.status_base_uri);
     let tokens = match blocking(&shared, |shared| shared.status_tokens()).await {
         Ok(Ok(tokens)) => tokens,
@@ -318,6 +332,18 @@ async fn status_list<S: IssuerStore + 'static>(State(shared): AppState<S>, Path(
         }
         None => Refusal::not_found("no status list at this address").into_response(),
     }
+}
+
+/// Any other path: 404 with the error JSON, as every answer of this service.
+async fn no_endpoint() -> Response {
+    Refusal::not_found("no endpoint at this address").into_response()
+}
+
+/// A known path with another method: 405 with the error JSON (axum adds `Allow`).
+async fn wrong_method() -> Response {
+    Refusal::new(ErrorCode::InvalidRequest, "this endpoint does not take that method")
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        .into_response()
 }
 
 #[cfg(test)]

@@ -248,8 +248,12 @@ fn hostile_shapes_get_4xx_answers_not_a_dropped_connection() {
         let answer = common::Answer::from(answer);
         assert!((400..500).contains(&answer.status), "{path}: {} {}", answer.status, answer.body);
     }
-    assert_eq!(server.get("/token").status, 405);
-    assert_eq!(server.get("/nowhere").status, 404);
+    let wrong_method = server.get("/token");
+    assert_eq!((wrong_method.status, wrong_method.error().as_str()), (405, "invalid_request"));
+    assert_eq!(wrong_method.header("allow"), Some("POST"));
+    let nowhere = server.get("/nowhere");
+    assert_eq!((nowhere.status, nowhere.error().as_str()), (404, "invalid_request"));
+    assert_eq!(server.get("/offers/%FF%FE").status, 404, "an id that is not UTF-8");
 }
 
 #[test]
@@ -276,4 +280,41 @@ fn a_request_head_that_is_too_large_or_too_slow_is_cut_off() {
     let mut rest = Vec::new();
     let closed = slow.read_to_end(&mut rest);
     assert!(closed.is_ok(), "the connection was left open: {closed:?}");
+}
+
+#[test]
+fn concurrent_wallets_redeem_a_code_once_and_a_token_once() {
+    let (service, server) = running(ServiceConfig::default());
+    let (code, pin) = offer(&service, &server, "pupil-17", &["pupil_enrolment"]);
+    let server = std::sync::Arc::new(server);
+    let race = |work: std::sync::Arc<dyn Fn() -> u16 + Send + Sync>| {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let work = work.clone();
+                std::thread::spawn(move || work())
+            })
+            .collect();
+        threads.into_iter().map(|thread| thread.join().unwrap()).collect::<Vec<u16>>()
+    };
+    let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (s, t) = (server.clone(), tokens.clone());
+    let statuses = race(std::sync::Arc::new(move || {
+        let answer = token(&s, &code, Some(&pin));
+        if answer.status == 200 {
+            t.lock().unwrap().push(answer.json()["access_token"].as_str().unwrap().to_owned());
+        }
+        answer.status
+    }));
+    assert_eq!(statuses.iter().filter(|&&status| status == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&status| status == 200 || status == 400), "{statuses:?}");
+
+    let access_token = tokens.lock().unwrap()[0].clone();
+    let s = server.clone();
+    let statuses = race(std::sync::Arc::new(move || {
+        let body = credential_request("pupil_enrolment", &nonce(&s));
+        s.post("/credential", JSON, &body, Some(&access_token)).status
+    }));
+    assert_eq!(statuses.iter().filter(|&&status| status == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&status| status == 200 || status == 401), "{statuses:?}");
+    assert_eq!(service.with_issuer(|issuer| issuer.credentials_of("pupil-17").unwrap()).len(), 1);
 }
