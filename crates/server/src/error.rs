@@ -42,6 +42,23 @@ pub enum Error {
         /// How many are held.
         held: usize,
     },
+    /// A certificate or key file could not be read.
+    #[cfg(feature = "tls")]
+    #[error("cannot read the TLS file {path}: {reason}")]
+    TlsFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong (never the key's bytes).
+        reason: String,
+    },
+    /// The certificate chain and key do not make a TLS configuration (for example, the key
+    /// is not the certificate's).
+    #[cfg(feature = "tls")]
+    #[error("the TLS certificate and key are not usable: {reason}")]
+    Tls {
+        /// What rustls reported.
+        reason: String,
+    },
     /// Listening or accepting connections failed.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),

@@ -19,7 +19,9 @@
 //! CORS allows any origin on these public endpoints (browser wallets); every `POST` body is
 //! limited ([`ServiceConfig::max_body_bytes`], 413 beyond it) and every request timed out
 //! ([`ServiceConfig::request_timeout`], 408). Errors name rules, never claim values or
-//! secrets. Plain HTTP: put TLS at a reverse proxy (the issuer's identifiers are `https`).
+//! secrets. HTTPS in-process with the `tls` feature (on by default: rustls on ring, from PEM
+//! files, [`IssuerService::serve_tls`]), or plain HTTP behind a reverse proxy that terminates
+//! TLS ([`IssuerService::serve`]); the issuer's identifiers are `https` either way.
 //!
 //! ```
 //! use schooltas_did::{Did, SigningKey};
@@ -65,9 +67,13 @@ mod paths;
 mod routes;
 mod serve;
 mod service;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use error::{Error, Result};
 pub use paths::{AUTHORIZATION_SERVER_WELL_KNOWN, CREDENTIAL_ISSUER_WELL_KNOWN, IssuerPaths, OFFERS_PATH};
 pub use routes::{DID_DOCUMENT, STATUS_LIST_JWT};
 pub use serve::MAX_HEAD_BYTES;
 pub use service::{Clock, IssuerService, PublishedOffer, ServiceConfig, SystemClock};
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;

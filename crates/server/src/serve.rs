@@ -22,11 +22,13 @@ use crate::error::Result;
 pub const MAX_HEAD_BYTES: usize = 64 << 10;
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits for the connections
-/// under way to finish their requests.
+/// under way to finish their requests. With `tls`, each connection first completes a TLS
+/// handshake, within the head time-out.
 pub(crate) async fn serve(
     router: Router,
     listener: tokio::net::TcpListener,
     header_timeout: Duration,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let graceful = GracefulShutdown::new();
@@ -49,17 +51,36 @@ pub(crate) async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(MAX_HEAD_BYTES);
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            // A connection's own failure (reset, time-out, malformed head answered by hyper)
-            // concerns that client only.
-            drop(connection.await);
+            // A connection's own failure (reset, time-out, malformed head answered by hyper,
+            // failed handshake) concerns that client only.
+            match tls {
+                None => drop(watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await),
+                #[cfg(feature = "tls")]
+                Some(acceptor) => {
+                    if let Ok(Ok(stream)) = tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        drop(watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await);
+                    }
+                }
+                #[cfg(not(feature = "tls"))]
+                Some(never) => match never {},
+            }
         });
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
 }
+
+/// What a TLS connection is accepted with.
+#[cfg(feature = "tls")]
+pub(crate) type Tls = tokio_rustls::TlsAcceptor;
+/// Without the `tls` feature there is no TLS connection.
+#[cfg(not(feature = "tls"))]
+#[derive(Clone)]
+pub(crate) enum Tls {}
 
 fn is_connection_error(kind: ErrorKind) -> bool {
     matches!(kind, ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset)

@@ -280,6 +280,27 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
         let header_timeout = self.shared.config.header_timeout;
-        crate::serve::serve(self.router(), listener, header_timeout, shutdown).await
+        crate::serve::serve(self.router(), listener, header_timeout, None, shutdown).await
+    }
+
+    /// [`serve`](Self::serve) over HTTPS: each connection completes a TLS handshake with
+    /// `tls` first (within [`ServiceConfig::header_timeout`]).
+    #[cfg(feature = "tls")]
+    pub async fn serve_tls(self, listener: tokio::net::TcpListener, tls: crate::TlsConfig) -> Result<()> {
+        self.serve_tls_until(listener, tls, std::future::pending()).await
+    }
+
+    /// [`serve_tls`](Self::serve_tls) until `shutdown` completes, then lets the requests under
+    /// way finish.
+    #[cfg(feature = "tls")]
+    pub async fn serve_tls_until(
+        self,
+        listener: tokio::net::TcpListener,
+        tls: crate::TlsConfig,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let header_timeout = self.shared.config.header_timeout;
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.server);
+        crate::serve::serve(self.router(), listener, header_timeout, Some(acceptor), shutdown).await
     }
 }
