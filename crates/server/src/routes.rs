@@ -208,20 +208,15 @@ fn bearer_token(headers: &HeaderMap) -> Result<String, Refusal> {
 }
 
 async fn credential_issuer_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
-    let body = shared.issuer().metadata().to_json();
-    json_response(StatusCode::OK, body, false)
+    json_response(StatusCode::OK, shared.documents().credential_issuer_metadata.clone(), false)
 }
 
 async fn authorization_server_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
-    let metadata = shared.issuer().authorization_server_metadata();
-    match serde_json::to_string(&metadata) {
-        Ok(body) => json_response(StatusCode::OK, body, false),
-        Err(_) => Refusal::server_error().into_response(),
-    }
+    json_response(StatusCode::OK, shared.documents().authorization_server_metadata.clone(), false)
 }
 
 async fn did_document<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
-    let body = shared.issuer().profile().did_document().to_string();
+    let body = shared.documents().did_document.clone();
     (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(DID_DOCUMENT))], body).into_response()
 }
 

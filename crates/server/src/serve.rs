@@ -48,6 +48,9 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Responses go out as soon as they are written, not after the client's next ACK
+        // (Nagle's algorithm would hold a response's last segment back).
+        stream.set_nodelay(true).ok();
         let service = TowerToHyperService::new(router.clone());
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).max_buf_size(MAX_HEAD_BYTES);

@@ -157,3 +157,19 @@ fn an_issuer_with_a_path_is_served_at_the_inserted_well_known_paths() {
     let (_, received) = receive(&server, &offer.uri, &pin, 2);
     assert_eq!(received.len(), 2);
 }
+
+#[test]
+fn a_key_rotation_is_published_in_the_did_document_at_once() {
+    let service = common::service(common::school(ISSUER_URL, "did:web:delinde.example"), ServiceConfig::default());
+    let server = Running::start(service.clone(), ISSUER_URL);
+    let before = server.get("/.well-known/did.json").json();
+    assert_eq!(before["verificationMethod"].as_array().unwrap().len(), 1);
+    service
+        .with_issuer_mut(|issuer| issuer.profile_mut().rotate_key("key-2", SigningKey::from_ed25519_seed(&[2; 32])))
+        .unwrap();
+    let after = server.get("/.well-known/did.json").json();
+    let ids: Vec<&str> =
+        after["verificationMethod"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "the retired key stays, so credentials signed before still verify: {ids:?}");
+    assert!(ids.contains(&"did:web:delinde.example#key-2"), "{ids:?}");
+}
