@@ -59,6 +59,11 @@ pub enum Error {
         /// What rustls reported.
         reason: String,
     },
+    /// The administration token is too weak: at least 32 characters, no surrounding spaces.
+    #[error(
+        "the administration token must be at least 32 characters without surrounding spaces (a random value from the school's configuration)"
+    )]
+    WeakAdminToken,
     /// Listening or accepting connections failed.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),

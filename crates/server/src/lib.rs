@@ -16,6 +16,10 @@
 //! | `GET <path>/offers/<id>` | a credential offer by reference (§4.1.3), from [`IssuerService::publish_offer`] |
 //! | `GET <status path>/<purpose>/<n>` | status list tokens, `application/statuslist+jwt` (Token Status List §8) |
 //!
+//! The school's own administration endpoints (offers in bulk, status changes, what was issued
+//! about a pupil) are a separate router behind a Bearer token, without CORS, for a listener
+//! only staff reach: see [`admin`].
+//!
 //! CORS allows any origin on these public endpoints (browser wallets); every `POST` body is
 //! limited ([`ServiceConfig::max_body_bytes`], 413 beyond it) and every request timed out
 //! ([`ServiceConfig::request_timeout`], 408). Errors name rules, never claim values or
@@ -61,6 +65,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod admin;
 mod error;
 mod offers;
 mod paths;
@@ -70,6 +75,7 @@ mod service;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use admin::AdminToken;
 pub use error::{Error, Result};
 pub use paths::{AUTHORIZATION_SERVER_WELL_KNOWN, CREDENTIAL_ISSUER_WELL_KNOWN, IssuerPaths, OFFERS_PATH};
 pub use routes::{DID_DOCUMENT, STATUS_LIST_JWT};

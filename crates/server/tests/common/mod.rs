@@ -53,6 +53,9 @@ pub(crate) fn service(issuer: Issuer<SqliteStore>, config: ServiceConfig) -> Iss
     IssuerService::with_clock(issuer, administration, config, || NOW).unwrap()
 }
 
+type Stopped = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// A service running on its own tokio runtime on 127.0.0.1:0 until dropped.
 pub(crate) struct Running {
     pub(crate) address: SocketAddr,
@@ -66,6 +69,26 @@ pub(crate) struct Running {
 
 impl Running {
     pub(crate) fn start(service: IssuerService<SqliteStore>, issuer_url: &str) -> Self {
+        Self::start_with(issuer_url, move |listener, stopped| {
+            Box::pin(async move { service.serve_until(listener, stopped).await.unwrap() })
+        })
+    }
+
+    /// The administration router of `service` behind `token`.
+    pub(crate) fn start_admin(
+        service: IssuerService<SqliteStore>,
+        token: schooltas_server::AdminToken,
+        issuer_url: &str,
+    ) -> Self {
+        Self::start_with(issuer_url, move |listener, stopped| {
+            Box::pin(async move { service.serve_admin_until(listener, token, stopped).await.unwrap() })
+        })
+    }
+
+    fn start_with(
+        issuer_url: &str,
+        serve: impl FnOnce(tokio::net::TcpListener, Stopped) -> Serving + Send + 'static,
+    ) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
@@ -74,7 +97,7 @@ impl Running {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                service.serve_until(listener, async move { drop(stopped.await) }).await.unwrap();
+                serve(listener, Box::pin(async move { drop(stopped.await) })).await;
             });
         });
         let rest = issuer_url.strip_prefix("https://").unwrap();
@@ -93,6 +116,12 @@ impl Running {
     /// `GET path`.
     pub(crate) fn get(&self, path: &str) -> Answer {
         Answer::from(self.agent.get(format!("http://{}{path}", self.address)).call().unwrap())
+    }
+
+    /// `GET path` with a Bearer token.
+    pub(crate) fn get_with_token(&self, path: &str, token: &str) -> Answer {
+        let request = self.agent.get(format!("http://{}{path}", self.address));
+        Answer::from(request.header("Authorization", format!("Bearer {token}")).call().unwrap())
     }
 
     /// `GET` an https URL of the issuer.
