@@ -1,7 +1,8 @@
 //! The school's administration endpoints: offers (one or many at once), status changes, and
 //! what was issued about a pupil. They take the administration's Bearer token, answer no CORS
 //! request (a browser page of another origin cannot call them), and belong on a listener only
-//! staff can reach ([`IssuerService::serve_admin_until`]).
+//! staff can reach ([`IssuerService::serve_admin_until`], or
+//! `IssuerService::serve_admin_tls_until` with the `tls` feature).
 //!
 //! | route | what |
 //! |---|---|
@@ -310,6 +311,21 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
     ) -> Result<()> {
         let header_timeout = self.shared.config.header_timeout;
         crate::serve::serve(self.admin_router(token), listener, header_timeout, None, shutdown).await
+    }
+
+    /// [`serve_admin_until`](Self::serve_admin_until) over HTTPS, so the token never crosses
+    /// the network in clear.
+    #[cfg(feature = "tls")]
+    pub async fn serve_admin_tls_until(
+        self,
+        listener: tokio::net::TcpListener,
+        token: AdminToken,
+        tls: crate::TlsConfig,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let header_timeout = self.shared.config.header_timeout;
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.server);
+        crate::serve::serve(self.admin_router(token), listener, header_timeout, Some(acceptor), shutdown).await
     }
 }
 
