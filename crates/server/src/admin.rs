@@ -309,8 +309,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         token: AdminToken,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let header_timeout = self.shared.config.header_timeout;
-        crate::serve::serve(self.admin_router(token), listener, header_timeout, None, shutdown).await
+        crate::serve::serve(self.admin_router(token), listener, self.shared.connection_limits(), None, shutdown).await
     }
 
     /// [`serve_admin_until`](Self::serve_admin_until) over HTTPS, so the token never crosses
@@ -323,9 +322,9 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         tls: crate::TlsConfig,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let header_timeout = self.shared.config.header_timeout;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.server);
-        crate::serve::serve(self.admin_router(token), listener, header_timeout, Some(acceptor), shutdown).await
+        let limits = self.shared.connection_limits();
+        crate::serve::serve(self.admin_router(token), listener, limits, Some(acceptor), shutdown).await
     }
 }
 

@@ -7,12 +7,14 @@
 use std::future::Future;
 use std::io::ErrorKind;
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
 
 use crate::error::Result;
 
@@ -27,13 +29,26 @@ pub const MAX_HEAD_BYTES: usize = 64 << 10;
 pub(crate) async fn serve(
     router: Router,
     listener: tokio::net::TcpListener,
-    header_timeout: Duration,
+    limits: ConnectionLimits,
     tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    let ConnectionLimits { header_timeout, max_connections } = limits;
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
+    // At most `max_connections` open at once: the next is accepted when one closes (the
+    // kernel's backlog holds the waiting ones), so file descriptors and the blocking pool stay
+    // bounded however many clients connect.
+    let slots = Arc::new(Semaphore::new(max_connections.max(1)));
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                // The semaphore is never closed.
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -57,6 +72,7 @@ pub(crate) async fn serve(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             // A connection's own failure (reset, time-out, malformed head answered by hyper,
             // failed handshake) concerns that client only.
             match tls {
@@ -75,6 +91,13 @@ pub(crate) async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The bounds of the connection loop (from [`crate::ServiceConfig`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectionLimits {
+    pub(crate) header_timeout: Duration,
+    pub(crate) max_connections: usize,
 }
 
 /// What a TLS connection is accepted with.

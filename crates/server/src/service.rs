@@ -59,12 +59,15 @@ pub struct ServiceConfig {
     pub status_token_reuse: i64,
     /// How many offers by reference may wait to be fetched at once.
     pub max_pending_offers: usize,
+    /// How many connections [`IssuerService::serve`] (and the other `serve_*`) keeps open at
+    /// once; further clients wait in the listener's backlog until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for ServiceConfig {
     /// The issuer's default offer policy, 64 KiB bodies, 10 s for a request head and 30 s
-    /// per request, status tokens
-    /// re-signed at most once a minute, 100 000 pending offers by reference.
+    /// per request, status tokens re-signed at most once a minute, 100 000 pending offers by
+    /// reference, 1024 connections.
     fn default() -> Self {
         ServiceConfig {
             offer_policy: OfferPolicy::default(),
@@ -73,6 +76,7 @@ impl Default for ServiceConfig {
             request_timeout: Duration::from_secs(30),
             status_token_reuse: 60,
             max_pending_offers: 100_000,
+            max_connections: 1024,
         }
     }
 }
@@ -146,6 +150,13 @@ impl<S: IssuerStore> Shared<S> {
     /// issuer operation is one store transaction, rolled back when it does not finish.
     pub(crate) fn issuer(&self) -> std::sync::RwLockReadGuard<'_, Issuer<S>> {
         self.issuer.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_timeout: self.config.header_timeout,
+            max_connections: self.config.max_connections,
+        }
     }
 
     /// The published documents.
@@ -312,8 +323,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let header_timeout = self.shared.config.header_timeout;
-        crate::serve::serve(self.router(), listener, header_timeout, None, shutdown).await
+        crate::serve::serve(self.router(), listener, self.shared.connection_limits(), None, shutdown).await
     }
 
     /// [`serve`](Self::serve) over HTTPS: each connection completes a TLS handshake with
@@ -332,8 +342,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         tls: crate::TlsConfig,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<()> {
-        let header_timeout = self.shared.config.header_timeout;
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.server);
-        crate::serve::serve(self.router(), listener, header_timeout, Some(acceptor), shutdown).await
+        crate::serve::serve(self.router(), listener, self.shared.connection_limits(), Some(acceptor), shutdown).await
     }
 }

@@ -318,3 +318,32 @@ fn concurrent_wallets_redeem_a_code_once_and_a_token_once() {
     assert!(statuses.iter().all(|&status| status == 200 || status == 401), "{statuses:?}");
     assert_eq!(service.with_issuer(|issuer| issuer.credentials_of("pupil-17").unwrap()).len(), 1);
 }
+
+#[test]
+fn connections_beyond_the_limit_wait_until_one_closes() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let (_service, server) = running(ServiceConfig { max_connections: 1, ..ServiceConfig::default() });
+    let request = b"POST /nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    let mut first = std::net::TcpStream::connect(server.address).unwrap();
+    first.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    first.write_all(request).unwrap();
+    let mut answer = [0u8; 12];
+    first.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+
+    // The first connection is kept alive, so the second waits in the backlog. (Only a slow
+    // server could make this pass wrongly; none makes it fail.)
+    let mut second = std::net::TcpStream::connect(server.address).unwrap();
+    second.write_all(request).unwrap();
+    second.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let waiting = second.read(&mut answer);
+    assert!(
+        matches!(&waiting, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "{waiting:?}"
+    );
+    drop(first);
+    second.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    second.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+}
