@@ -347,3 +347,21 @@ fn connections_beyond_the_limit_wait_until_one_closes() {
     second.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"HTTP/1.1 200");
 }
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_after_the_head_time_out() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let config = ServiceConfig { header_timeout: Duration::from_secs(1), ..ServiceConfig::default() };
+    let (_service, server) = running(config);
+    let mut idle = std::net::TcpStream::connect(server.address).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    idle.write_all(b"POST /nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").unwrap();
+    let mut answer = [0u8; 12];
+    idle.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    // Then nothing: the server closes the connection instead of holding a slot for ever.
+    let mut rest = Vec::new();
+    let closed = idle.read_to_end(&mut rest);
+    assert!(closed.is_ok(), "the idle connection was left open: {closed:?}");
+}
