@@ -1,0 +1,352 @@
+//! The HTTP endpoints: each parses the transport (method, content type, body size, bearer
+//! token), calls the issuer's method on the blocking pool, and writes its answer with the
+//! status and headers the specifications give. No protocol rule is decided here.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use schooltas_issuer::store::IssuerStore;
+use schooltas_oid4vc::oid4vci::{ErrorCode, ErrorResponse, TokenRequest};
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::service::{IssuerService, Shared};
+
+/// `application/json`.
+const JSON: &str = "application/json";
+/// OpenID4VCI 1.0 §6.1 / RFC 6749 §4.1.3: the token request's media type.
+const FORM: &str = "application/x-www-form-urlencoded";
+/// Token Status List §8.1: the media type of a status list token in JWT form.
+pub const STATUS_LIST_JWT: &str = "application/statuslist+jwt";
+/// The did:web document's media type (JSON-LD: it carries an `@context`).
+pub const DID_DOCUMENT: &str = "application/did+ld+json";
+
+impl<S: IssuerStore + 'static> IssuerService<S> {
+    /// The axum [`Router`] of every public endpoint (see [`crate::IssuerPaths`]), with CORS
+    /// for browser wallets (any origin, no cookies), the body limit on every `POST` and the
+    /// request time-out.
+    pub fn router(&self) -> Router {
+        let paths = &self.shared.paths;
+        let mut public = Router::new()
+            .route(&paths.credential_issuer_metadata, get(credential_issuer_metadata::<S>))
+            .route(&paths.authorization_server_metadata, get(authorization_server_metadata::<S>))
+            .route(&paths.token, post(token::<S>))
+            .route(&paths.nonce, post(nonce::<S>))
+            .route(&paths.credential, post(credential::<S>))
+            .route(&format!("{}/{{id}}", paths.offers), get(offer::<S>));
+        if let Some(status) = &paths.status {
+            public = public.route(&format!("{status}/{{*list}}"), get(status_list::<S>));
+        }
+        if let Some(did) = &paths.did_document {
+            public = public.route(did, get(did_document::<S>));
+        }
+        // The public protocol endpoints answer any origin (a browser wallet is a web page of
+        // its own origin); no credentials mode, as access is by Bearer token, never by cookie.
+        let cors = CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::WWW_AUTHENTICATE]);
+        public
+            .fallback(no_endpoint)
+            .method_not_allowed_fallback(wrong_method)
+            .layer(cors)
+            .layer(DefaultBodyLimit::max(self.shared.config.max_body_bytes))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.shared.config.request_timeout))
+            .with_state(Arc::clone(&self.shared))
+    }
+}
+
+type AppState<S> = State<Arc<Shared<S>>>;
+
+/// Runs `work` on the blocking pool (the store writes to disk) and turns a panic there into a
+/// 500, never a dropped connection.
+async fn blocking<S, T>(
+    shared: &Arc<Shared<S>>,
+    work: impl FnOnce(&Shared<S>) -> T + Send + 'static,
+) -> Result<T, Refusal>
+where
+    S: IssuerStore + 'static,
+    T: Send + 'static,
+{
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(&shared)).await.map_err(|_| Refusal::server_error())
+}
+
+fn json_response(status: StatusCode, body: String, no_store: bool) -> Response {
+    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body).into_response();
+    if no_store {
+        // RFC 6749 §5.1, OpenID4VCI 1.0 §7.2: token, nonce (and, carrying personal data,
+        // credential) responses must not be cached.
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// What a refused request is answered with: an OAuth-style error (RFC 6749 §5.2, OpenID4VCI
+/// 1.0 §6.3 and §8.3.1) as JSON, with its HTTP status and, for a refused access token, the
+/// Bearer challenge (RFC 6750 §3).
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    error: ErrorResponse,
+    /// RFC 6750 §3.1: a request without authentication gets a challenge without an error
+    /// code; one with a refused token gets `error="invalid_token"`.
+    bare_challenge: bool,
+}
+
+impl Refusal {
+    /// `code`, with the status it calls for: 401 for `invalid_token` and `invalid_client`,
+    /// 500 for `server_error`, 400 otherwise.
+    fn new(code: ErrorCode, description: &str) -> Self {
+        Refusal::from(ErrorResponse::new(code, description))
+    }
+
+    fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn server_error() -> Self {
+        Refusal::new(ErrorCode::Other("server_error".into()), "the issuer could not complete the request")
+    }
+
+    fn not_found(description: &str) -> Self {
+        Refusal::new(ErrorCode::InvalidRequest, description).with_status(StatusCode::NOT_FOUND)
+    }
+}
+
+impl From<ErrorResponse> for Refusal {
+    fn from(error: ErrorResponse) -> Self {
+        let status = match &error.error {
+            ErrorCode::Other(code) if code == "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            code => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+        };
+        Refusal { status, error, bare_challenge: false }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = json_response(self.status, self.error.to_json(), true);
+        let challenge = if self.bare_challenge {
+            Some("Bearer".to_owned())
+        } else if self.error.error == ErrorCode::InvalidToken {
+            Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                challenge_text(self.error.error_description.as_deref().unwrap_or_default())
+            ))
+        } else {
+            None
+        };
+        if let Some(value) = challenge.and_then(|challenge| HeaderValue::from_str(&challenge).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// RFC 6750 §3: `error_description` holds %x20-21 / %x23-5B / %x5D-7E only.
+fn challenge_text(text: &str) -> String {
+    text.chars().take(200).map(|c| if matches!(c, ' ' | '!' | '#'..='[' | ']'..='~') { c } else { '?' }).collect()
+}
+
+/// The body as UTF-8, within the size limit (413 beyond it, RFC 9110 §15.5.14), under the
+/// endpoint's media type. A body of the wrong type is `invalid_code` (`invalid_request` at
+/// the token endpoint, `invalid_credential_request` at the credential endpoint): OAuth and
+/// OpenID4VCI answer every malformed request 400 with their error JSON.
+fn read_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    media_type: &str,
+    invalid_code: ErrorCode,
+) -> Result<String, Refusal> {
+    let body = body.map_err(|rejection| body_refusal(&rejection, invalid_code.clone()))?;
+    let content_type = headers.get_all(header::CONTENT_TYPE).iter().collect::<Vec<_>>();
+    let given = match content_type.as_slice() {
+        [one] => one.to_str().ok().and_then(|text| text.split(';').next()).map(str::trim),
+        _ => None,
+    };
+    if !given.is_some_and(|given| given.eq_ignore_ascii_case(media_type)) {
+        return Err(Refusal::new(invalid_code, &format!("the request body must be sent as {media_type}")));
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| Refusal::new(invalid_code, "the request body is not UTF-8"))
+}
+
+fn body_refusal(rejection: &BytesRejection, code: ErrorCode) -> Refusal {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Refusal::new(code, "the request body is larger than this issuer accepts")
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    } else {
+        Refusal::new(code, "the request body could not be read")
+    }
+}
+
+/// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
+fn bearer_token(headers: &HeaderMap) -> Result<String, Refusal> {
+    let values = headers.get_all(header::AUTHORIZATION).iter().collect::<Vec<_>>();
+    let token = match values.as_slice() {
+        [one] => one.to_str().ok().and_then(|text| {
+            let (scheme, token) = text.split_once(' ')?;
+            let token = token.trim_matches(' ');
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+        }),
+        [] => None,
+        _ => return Err(Refusal::new(ErrorCode::InvalidRequest, "more than one Authorization header")),
+    };
+    token.ok_or_else(|| Refusal {
+        bare_challenge: true,
+        ..Refusal::new(ErrorCode::InvalidToken, "no Bearer access token in the Authorization header")
+    })
+}
+
+async fn credential_issuer_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
+    json_response(StatusCode::OK, shared.documents().credential_issuer_metadata.clone(), false)
+}
+
+async fn authorization_server_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
+    json_response(StatusCode::OK, shared.documents().authorization_server_metadata.clone(), false)
+}
+
+async fn did_document<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
+    let body = shared.documents().did_document.clone();
+    (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(DID_DOCUMENT))], body).into_response()
+}
+
+async fn token<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match read_body(&headers, body, FORM, ErrorCode::InvalidRequest) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = blocking(&shared, move |shared| {
+        let policy = shared.config.offer_policy;
+        let outcome = shared.issuer().token_endpoint(&policy, &body, shared.now());
+        if outcome.is_ok()
+            && let Ok(request) = TokenRequest::from_form(&body)
+        {
+            shared.offers().redeemed(&request.pre_authorized_code);
+        }
+        outcome
+    })
+    .await;
+    match outcome {
+        Ok(Ok(token)) => json_response(StatusCode::OK, token.to_json(), true),
+        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn nonce<S: IssuerStore + 'static>(State(shared): AppState<S>, body: Result<Bytes, BytesRejection>) -> Response {
+    // §7.1: the request has no parameters; a body is ignored, but not an oversized one.
+    if let Err(rejection) = body {
+        return body_refusal(&rejection, ErrorCode::InvalidRequest).into_response();
+    }
+    let outcome = blocking(&shared, |shared| {
+        let policy = shared.config.offer_policy;
+        shared.issuer().nonce_endpoint(&policy, shared.now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(nonce)) => match serde_json::to_string(&nonce) {
+            Ok(body) => json_response(StatusCode::OK, body, true),
+            Err(_) => Refusal::server_error().into_response(),
+        },
+        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn credential<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // RFC 6750 §3: the token is checked before anything of the request.
+    let access_token = match bearer_token(&headers) {
+        Ok(token) => token,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let body = match read_body(&headers, body, JSON, ErrorCode::InvalidCredentialRequest) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = blocking(&shared, move |shared| {
+        shared.issuer().credential_endpoint(&access_token, &body, shared.claims.as_ref(), shared.now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(response)) => json_response(StatusCode::OK, response.to_json(), true),
+        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn offer<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = id else {
+        return Refusal::not_found("no pending credential offer at this address").into_response();
+    };
+    let now = shared.now();
+    match shared.offers().get(&id, now) {
+        Some(json) => json_response(StatusCode::OK, json.as_str().to_owned(), true),
+        None => Refusal::not_found("no pending credential offer at this address (redeemed, expired or never made)")
+            .into_response(),
+    }
+}
+
+async fn status_list<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    list: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(list)) = list else {
+        return Refusal::not_found("no status list at this address").into_response();
+    };
+    let uri = format!("{}/{list}", shared.status_base_uri);
+    let tokens = match blocking(&shared, |shared| shared.status_tokens()).await {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(_)) | Err(_) => return Refusal::server_error().into_response(),
+    };
+    match tokens.iter().find(|(listed, _)| *listed == uri) {
+        Some((_, token)) => {
+            let content_type = HeaderName::from_static("content-type");
+            (StatusCode::OK, [(content_type, HeaderValue::from_static(STATUS_LIST_JWT))], Body::from(token.clone()))
+                .into_response()
+        }
+        None => Refusal::not_found("no status list at this address").into_response(),
+    }
+}
+
+/// Any other path: 404 with the error JSON, as every answer of this service.
+async fn no_endpoint() -> Response {
+    Refusal::not_found("no endpoint at this address").into_response()
+}
+
+/// A known path with another method: 405 with the error JSON (axum adds `Allow`).
+async fn wrong_method() -> Response {
+    Refusal::new(ErrorCode::InvalidRequest, "this endpoint does not take that method")
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::challenge_text;
+
+    #[test]
+    fn challenge_descriptions_keep_to_the_rfc_6750_characters() {
+        assert_eq!(challenge_text("the \"token\" is\\bad\u{e9}\n"), "the ?token? is?bad??");
+    }
+}
