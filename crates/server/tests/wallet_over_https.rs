@@ -1,0 +1,167 @@
+//! The wallet's own OpenID4VCI client (`schooltas_wallet::issuer_http::HttpsIssuerConnection`,
+//! the guarded HTTPS client every wallet fetch uses) against the school's service over TLS on
+//! 127.0.0.1: the offer by reference, metadata at the well-known locations, the token with the
+//! PIN, the nonce, a batch of credentials, each checked (issuer signature, holder binding, a
+//! VALID status fetched from the service) and stored. Refusals over the wire come back as the
+//! spec's errors, and nothing is stored.
+#![cfg(feature = "tls")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use schooltas_did::Signer as _;
+use schooltas_did::jws::Header;
+use schooltas_did::net::{Get, GuardedClient};
+use schooltas_school::catalog::Catalog;
+use schooltas_server::{IssuerService, ServiceConfig, TlsConfig};
+use schooltas_status_list::{FetchError, StatusListCache, StatusListUri};
+use schooltas_wallet::Error;
+use schooltas_wallet::issuer_http::HttpsIssuerConnection;
+use schooltas_wallet::receive::{Receiver, stored_credentials};
+use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+
+fn file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls").join(name)
+}
+
+/// The school at `https://localhost:<port>` (the test certificate's name), served over TLS.
+struct School {
+    url: String,
+    service: IssuerService<schooltas_issuer::store::SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl School {
+    fn start() -> School {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = format!("https://localhost:{port}");
+        let did = format!("did:web:localhost%3A{port}");
+        let service = common::service(common::school(&url, &did), ServiceConfig::default());
+        let tls = TlsConfig::from_pem_files(&file("localhost-chain.pem"), &file("localhost.key")).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = service.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                serving.serve_tls_until(listener, tls, async move { drop(stopped.await) }).await.unwrap();
+            });
+        });
+        School { url, service, stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for School {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
+    }
+}
+
+/// The wallet's guarded client, trusting only the test CA, allowed to reach this machine.
+fn client() -> GuardedClient {
+    GuardedClient::new("schooltas-wallet-test")
+        .with_trust_anchors_pem(&std::fs::read(file("ca.pem")).unwrap())
+        .unwrap()
+        .dangerous_allow_private_addresses()
+}
+
+fn wallet() -> Vault {
+    Vault::in_memory(Unlock::Key(&WalletKey::generate()), KdfParams::INSECURE_FOR_TESTS).unwrap()
+}
+
+/// Receives `offer_uri` into `vault` through HTTPS only.
+fn receive(school: &School, vault: &Vault, offer_uri: &str, pin: Option<&str>) -> schooltas_wallet::Result<usize> {
+    let connection = HttpsIssuerConnection::with_client(client()).with_timeout(Duration::from_secs(10));
+    // The wallet trusts the school's key (from a trust list, in an app); the status list is
+    // fetched from the service over the same guarded client.
+    let school_key = school.service.with_issuer(|issuer| issuer.profile().keys().signer().verifying_key().clone());
+    let issuer_key = move |_: &Header, _: Option<&str>| Ok(school_key.clone());
+    let fetcher = client();
+    let status = StatusListCache::new(move |uri: &StatusListUri| -> Result<String, FetchError> {
+        let get = Get {
+            url: uri.as_str(),
+            accept: "application/statuslist+jwt",
+            max_len: 1 << 20,
+            timeout: Duration::from_secs(10),
+            plain_http: false,
+        };
+        let answer = fetcher.get(&get).map_err(|e| FetchError::from(e.to_string()))?;
+        String::from_utf8(answer.body).map_err(|_| FetchError::from("not text"))
+    });
+    let catalog = Catalog::standard();
+    let receiver = Receiver {
+        vault,
+        connection: &connection,
+        catalog: &catalog,
+        issuer_key: &issuer_key,
+        status: &status,
+        copies: 3,
+    };
+    receiver.receive(offer_uri, pin, common::NOW).map(|stored| stored.iter().map(|(_, _, copies)| copies).sum())
+}
+
+#[test]
+fn the_wallet_receives_a_batch_from_the_school_over_https() {
+    let school = School::start();
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    assert!(offer.uri.starts_with("openid-credential-offer://?credential_offer_uri="));
+    let vault = wallet();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    assert_eq!(receive(&school, &vault, &offer.uri, Some(&pin)).unwrap(), 3);
+    let stored = stored_credentials(&vault).unwrap();
+    assert_eq!(stored.len(), 3);
+    assert!(stored.iter().all(|copy| copy.issuer.starts_with("did:web:localhost") && !copy.used));
+    assert_eq!(school.service.with_issuer(|issuer| issuer.credentials_of("pupil-17").unwrap())[0].copies, 3);
+}
+
+#[test]
+fn a_wrong_pin_comes_back_as_the_issuers_invalid_grant_and_nothing_is_stored() {
+    let school = School::start();
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let vault = wallet();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    let wrong: String = pin.chars().map(|c| if c == '0' { '1' } else { '0' }).collect();
+    let error = receive(&school, &vault, &offer.uri, Some(&wrong)).unwrap_err();
+    assert!(matches!(&error, Error::IssuerRefused { error, .. } if error == "invalid_grant"), "{error}");
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+    // The right PIN still works afterwards (one wrong try does not burn the offer).
+    assert_eq!(receive(&school, &vault, &offer.uri, Some(&pin)).unwrap(), 3);
+}
+
+#[test]
+fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
+    let school = School::start();
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let connection = HttpsIssuerConnection::with_client(GuardedClient::new("t").dangerous_allow_private_addresses());
+    let catalog = Catalog::standard();
+    let vault = wallet();
+    let key = schooltas_did::SigningKey::from_ed25519_seed(&[1; 32]).verifying_key().clone();
+    let issuer_key = move |_: &Header, _: Option<&str>| Ok(key.clone());
+    let status = StatusListCache::new(|_: &StatusListUri| -> Result<String, FetchError> { Err("unused".into()) });
+    let receiver = Receiver {
+        vault: &vault,
+        connection: &connection,
+        catalog: &catalog,
+        issuer_key: &issuer_key,
+        status: &status,
+        copies: 1,
+    };
+    let error = receiver.receive(&offer.uri, offer.pin.as_deref().map(|p| p.as_ref()), common::NOW).unwrap_err();
+    assert!(
+        matches!(&error, Error::Did(schooltas_did::Error::Fetch { reason, .. }) if reason.contains("TLS")),
+        "{error}"
+    );
+    let _ = &school.url;
+}
