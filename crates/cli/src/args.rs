@@ -293,6 +293,36 @@ pub enum WalletCommand {
     /// Store a credential from a file (e.g. made by `schooltas issue`) with its holder key,
     /// after checking it: issuer signature via the issuer's DID, binding, known type, status.
     Add(WalletAddArgs),
+    /// Redeem a credential offer over HTTPS (OpenID4VCI pre-authorized code): metadata, token
+    /// with the PIN, nonce, a batch of credentials, each checked and stored.
+    Receive(WalletReceiveArgs),
+}
+
+/// `schooltas wallet receive`
+#[derive(Debug, Args)]
+pub struct WalletReceiveArgs {
+    /// The wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The offer: an `openid-credential-offer://` URI (by value or by reference), or a file
+    /// holding one.
+    #[arg(long, value_name = "URI_OR_FILE")]
+    pub offer: String,
+    /// Read the PIN the school sent separately from the first line of standard input. Without
+    /// it the PIN comes from the environment variable `SCHOOLTAS_PIN`; it is never a flag.
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// Copies of each credential (batch issuance: one per presentation, so no two verifiers
+    /// see the same copy); the issuer's batch size caps it.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub copies: usize,
+    /// A status list token for a URI (repeatable): `URI=TOKEN_FILE`. Other status lists are
+    /// fetched over HTTPS.
+    #[arg(long, value_name = "URI=TOKEN_FILE")]
+    pub status_list: Vec<String>,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
 }
 
 /// `schooltas wallet add`

@@ -30,14 +30,22 @@
 //! | `schooltas wallet answer --wallet FILE --trust-list LIST.jwt --trust-operator DID --request URI_OR_FILE [--approve all\|none\|QUERY:PATH,…] [--lang nl\|en] [--to-parent FILE]` | prints the prompt on standard error, then the response `{"response_uri", "body", "discloses"}`, or the request for the parent's wallet |
 //! | `schooltas wallet approve-child --wallet FILE --trust-list … --trust-operator … --request GUARDIAN_REQUEST.json (--yes\|--no)` | the parent's review on standard error; prints the answer JSON |
 //! | `schooltas wallet complete --wallet FILE --answer ANSWER.json` | prints the response JSON |
+//! | `schooltas wallet receive --wallet FILE --offer URI_OR_FILE [--pin-stdin] [--copies N]` | redeems an `openid-credential-offer://` over HTTPS (metadata, token with the PIN, nonce, a batch); every credential checked (issuer via its DID, binding, type, status) and stored; prints `{"received": [{"configuration", "vct", "copies"}]}` |
 //! | `schooltas request new --verifier-key KEY.jwk --trust-list … --trust-operator … --purpose CODE --response-uri URI --query QUERY.json [--transaction-data DATA.json]… [--retention-days N] [--out REQ.json]` | refuses over-asking; prints the signed request as an `openid4vp://` URI |
 //! | `schooltas request verify --verifier-key KEY.jwk --request-file REQ.json --response RESPONSE.json --trust-list … --trust-operator … [--status-list URI=TOKEN_FILE]…` | prints the accepted claims, or every failed check by name (exit 1) |
 //!
 //! Wallet commands read the passphrase from the environment variable `SCHOOLTAS_PASSPHRASE`
 //! (never a flag). Every command that reads a clock takes `--now UNIX`. `request verify` keeps
 //! no state between runs: checking that a nonce is answered only once is the caller's job.
-//! Receiving credentials (OpenID4VCI) is not a command yet: it needs an HTTPS connection to
-//! the issuer, which the libraries do not provide.
+//! `wallet receive` takes the offer's PIN from the first line of standard input
+//! (`--pin-stdin`) or from `SCHOOLTAS_PIN`, never from a flag.
+//!
+//! Every HTTPS fetch (did:web documents, status lists, request objects, an issuer's endpoints)
+//! goes through one guarded client: https only, loopback/private/link-local addresses refused
+//! after DNS resolution, bounded bodies and time. `SCHOOLTAS_CA_FILE=ca.pem` trusts the CA
+//! certificates in that file instead of the Web PKI roots (a closed deployment, a demo);
+//! `SCHOOLTAS_DANGEROUS_ALLOW_PRIVATE_ADDRESSES=1` lifts the address guard, for a demo or test
+//! on one machine only.
 //!
 //! Claim paths are dotted: `address.locality`, `nationalities.1` (a segment of digits is an
 //! array index), `degrees.*` (every element). Without `--sd`, `issue` makes every top-level

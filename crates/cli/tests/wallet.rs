@@ -1,8 +1,8 @@
 //! `schooltas trust-list`, `wallet`, `request` and `verify --trust-list` through the built
 //! binary, in a temporary directory: prompts, refusals, the verifier's verdict on a refusal,
 //! and the whole photo-consent flow with files (credentials from `schooltas issue` stored with
-//! `wallet add`; receiving over OpenID4VCI needs an issuer's HTTPS endpoints, which the command
-//! does not serve).
+//! `wallet add`; receiving over OpenID4VCI from the school's service is
+//! `tests/receive_over_https.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -263,6 +263,14 @@ impl HttpsFetcher {
         self
     }
 
+    /// The same fetcher over `client` instead: its resolver, its trust anchors
+    /// ([`GuardedClient::with_trust_anchors_pem`] for a deployment with its own PKI) and its
+    /// address rule. The limits stay.
+    pub fn with_client(mut self, client: GuardedClient) -> Self {
+        self.client = client;
+        self
+    }
+
     /// Resolves host names with `resolver` instead of the system's DNS; the address check
     /// applies to its answers. For tests, and for deployments with their own resolver.
     pub fn with_resolver(mut self, resolver: impl NameResolver + 'static) -> Self {

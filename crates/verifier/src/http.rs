@@ -72,6 +72,14 @@ impl HttpsStatusListFetcher {
         }
     }
 
+    /// The same fetcher over `client` instead: its resolver, its trust anchors
+    /// ([`GuardedClient::with_trust_anchors_pem`](schooltas_did::net::GuardedClient::with_trust_anchors_pem) for a deployment with its own PKI) and its
+    /// address rule. The limits stay.
+    pub fn with_client(mut self, client: GuardedClient) -> Self {
+        self.client = client;
+        self
+    }
+
     /// Refuses a response body longer than `max_len` bytes. Keep it at or below the cache's
     /// [`StatusListTokenOptions::max_token_len`], which refuses longer tokens anyway.
     pub fn with_max_len(mut self, max_len: usize) -> Self {

@@ -67,6 +67,14 @@ impl HttpsRequestObjectFetcher {
         }
     }
 
+    /// The same fetcher over `client` instead: its resolver, its trust anchors
+    /// ([`GuardedClient::with_trust_anchors_pem`](schooltas_did::net::GuardedClient::with_trust_anchors_pem) for a deployment with its own PKI) and its
+    /// address rule. The limits stay.
+    pub fn with_client(mut self, client: GuardedClient) -> Self {
+        self.client = client;
+        self
+    }
+
     /// Refuses a body longer than `max_len` bytes.
     pub fn with_max_len(mut self, max_len: usize) -> Self {
         self.max_len = max_len;

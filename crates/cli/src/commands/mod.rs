@@ -51,6 +51,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Wallet(WalletCommand::ApproveChild(args)) => wallet::approve_child(args, out, err)?,
         Command::Wallet(WalletCommand::Complete(args)) => wallet::complete(args, out)?,
         Command::Wallet(WalletCommand::Add(args)) => wallet::add(args, out)?,
+        Command::Wallet(WalletCommand::Receive(args)) => wallet::receive(args, out, err)?,
         Command::Request(RequestCommand::New(args)) => request::new(args, out)?,
         Command::Request(RequestCommand::Verify(args)) => request::verify(args, out)?,
     }
@@ -75,9 +76,34 @@ fn claim_paths(texts: &[String], argument: &'static str) -> Result<Vec<schooltas
         .collect()
 }
 
+/// The environment variable naming a PEM file of CA certificates that every HTTPS fetch
+/// trusts **instead of** the Web PKI roots: a closed deployment with its own PKI, or a demo
+/// with a throw-away CA.
+pub(crate) const CA_FILE_VAR: &str = "SCHOOLTAS_CA_FILE";
+
+/// The environment variable that, set to `1`, lets every fetch reach loopback, private and
+/// other internal addresses: **for a demo or a test on one machine only** (URLs in offers and
+/// requests come from outside; this lifts the guard against them reaching the home network).
+pub(crate) const PRIVATE_ADDRESSES_VAR: &str = "SCHOOLTAS_DANGEROUS_ALLOW_PRIVATE_ADDRESSES";
+
+/// The guarded HTTPS client every fetch of a command goes through, with [`CA_FILE_VAR`] and
+/// [`PRIVATE_ADDRESSES_VAR`] applied.
+fn guarded_client() -> Result<schooltas_did::net::GuardedClient> {
+    let mut client = schooltas_did::net::GuardedClient::new(concat!("schooltas-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = std::env::var_os(CA_FILE_VAR).filter(|p| !p.is_empty()) {
+        let path = std::path::PathBuf::from(path);
+        let pem = files::read_text(&path, "CA file")?;
+        client = client.with_trust_anchors_pem(pem.as_bytes()).map_err(|e| CliError::argument(CA_FILE_VAR, e))?;
+    }
+    if std::env::var(PRIVATE_ADDRESSES_VAR).is_ok_and(|v| v == "1") {
+        client = client.dangerous_allow_private_addresses();
+    }
+    Ok(client)
+}
+
 /// DID resolution as the command does it: did:key and did:jwk offline, did:web over HTTPS.
-fn resolver() -> Resolver {
-    Resolver::with_web_fetcher(HttpsFetcher::new())
+fn resolver() -> Result<Resolver> {
+    Ok(Resolver::with_web_fetcher(HttpsFetcher::new().with_client(guarded_client()?)))
 }
 
 /// `given`, else the system clock.
@@ -97,8 +123,9 @@ fn load_trust_list(path: &Path, operator: &str, argument: &'static str, now: i64
     let operator = Did::parse(operator).map_err(|e| CliError::argument(argument, e))?;
     let text = files::read_text(path, "trust list")?;
     let trust_error = |source| CliError::TrustList { path: show(path), source };
+    let resolver = resolver()?;
     UnverifiedTrustList::parse(text.trim())
-        .and_then(|list| list.verify_with_resolver(&resolver(), &operator, now, TRUST_LIST_SKEW))
+        .and_then(|list| list.verify_with_resolver(&resolver, &operator, now, TRUST_LIST_SKEW))
         .map_err(trust_error)
 }
 
@@ -126,7 +153,7 @@ fn status_cache(pairs: &[String]) -> Result<schooltas_status_list::StatusListCac
         let token = crate::files::read_text(std::path::Path::new(path), "status list token file")?;
         tokens.insert(uri.as_str().to_owned(), token.trim().to_owned());
     }
-    let https = schooltas_verifier::HttpsStatusListFetcher::new();
+    let https = schooltas_verifier::HttpsStatusListFetcher::new().with_client(guarded_client()?);
     Ok(StatusListCache::new(move |uri: &StatusListUri| -> std::result::Result<String, FetchError> {
         match tokens.get(uri.as_str()) {
             Some(token) => Ok(token.clone()),

@@ -91,7 +91,7 @@ pub(super) fn verify(args: &RequestVerifyArgs, out: &mut dyn Write) -> Result<()
 
     let now = super::now_or(args.now)?;
     let trust_list = super::trust_list(&args.trust, now)?;
-    let resolver = super::resolver();
+    let resolver = super::resolver()?;
     let context = VerificationContext::new(&trust_list, &resolver, &status, now);
     let verdict = verify_response(&request, &body, &context);
     if !verdict.is_accepted() {

@@ -42,7 +42,7 @@ pub(super) fn verify(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write
     };
 
     let parsed = UnverifiedSdJwt::parse(text.trim()).map_err(|e| CliError::Verification(e.into()))?;
-    let resolver = super::resolver();
+    let resolver = super::resolver()?;
     let mut used_key = None;
     let verified = parsed
         .verify_with(

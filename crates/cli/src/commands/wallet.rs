@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::args::{
     Lang, WalletAddArgs, WalletAnswerArgs, WalletApproveChildArgs, WalletCompleteArgs, WalletFileArgs, WalletInitArgs,
-    WalletLogArgs, WalletWithdrawArgs,
+    WalletLogArgs, WalletReceiveArgs, WalletWithdrawArgs,
 };
 use crate::error::{CliError, Result};
 use crate::files::{self, Mode};
@@ -123,7 +123,9 @@ pub(super) fn withdraw(args: &WalletWithdrawArgs, out: &mut dyn Write) -> Result
 
 /// Request objects by reference, over HTTPS (internal addresses refused after DNS resolution).
 fn fetch_request_object(url: &str) -> schooltas_wallet::Result<String> {
-    schooltas_wallet::http::HttpsRequestObjectFetcher::new().fetch(url)
+    let client =
+        super::guarded_client().map_err(|e| schooltas_wallet::Error::InvalidInput { reason: e.to_string() })?;
+    schooltas_wallet::http::HttpsRequestObjectFetcher::new().with_client(client).fetch(url)
 }
 
 /// `all`, `none`, or `QUERY:PATH,QUERY:PATH,…`.
@@ -170,7 +172,7 @@ pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn
     };
     let now = super::now_or(args.now)?;
     let trust_list = super::trust_list(&args.trust, now)?;
-    let resolver: Resolver = super::resolver();
+    let resolver: Resolver = super::resolver()?;
     let fetch: &dyn Fn(&str) -> schooltas_wallet::Result<String> = &fetch_request_object;
     let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(fetch) };
     let wallet = open(&args.wallet)?;
@@ -214,7 +216,7 @@ pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, 
         .map_err(|e| CliError::read("request from the child", &args.request, e))?;
     let now = super::now_or(args.now)?;
     let trust_list = super::trust_list(&args.trust, now)?;
-    let resolver = super::resolver();
+    let resolver = super::resolver()?;
     let fetch: &dyn Fn(&str) -> schooltas_wallet::Result<String> = &fetch_request_object;
     let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(fetch) };
     let wallet = open(&args.wallet)?;
@@ -241,7 +243,7 @@ pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
     let holder_key = files::read_signing_key(&args.holder_key, "holder key file")?;
     let status = super::status_cache(&args.status_list)?;
     let now = super::now_or(args.now)?;
-    let resolver: Resolver = super::resolver();
+    let resolver: Resolver = super::resolver()?;
     let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
         schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss)
     };
@@ -253,4 +255,52 @@ pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
         out,
         &json!({"batch": summary.batch, "vct": summary.vct, "name": summary.name.1, "issuer": summary.issuer}),
     )
+}
+
+/// The environment variable holding an offer's PIN (`tx_code`) when `--pin-stdin` is not given.
+pub(crate) const PIN_VAR: &str = "SCHOOLTAS_PIN";
+
+/// The PIN: the first line of standard input with `--pin-stdin`, else [`PIN_VAR`], else none.
+fn pin(from_stdin: bool) -> Result<Option<Zeroizing<String>>> {
+    if from_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().read_line(&mut line).map_err(|e| CliError::read("PIN", Path::new("-"), e))?;
+        let pin = Zeroizing::new(line.trim().to_owned());
+        return Ok((!pin.is_empty()).then_some(pin));
+    }
+    Ok(std::env::var(PIN_VAR).ok().filter(|pin| !pin.is_empty()).map(Zeroizing::new))
+}
+
+pub(super) fn receive(args: &WalletReceiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let offer = if args.offer.starts_with("openid-credential-offer:") {
+        args.offer.clone()
+    } else {
+        files::read_text(Path::new(&args.offer), "offer file")?.trim().to_owned()
+    };
+    let pin = pin(args.pin_stdin)?;
+    let status = super::status_cache(&args.status_list)?;
+    let now = super::now_or(args.now)?;
+    let resolver: Resolver = super::resolver()?;
+    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
+        schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss)
+    };
+    let connection = schooltas_wallet::issuer_http::HttpsIssuerConnection::with_client(super::guarded_client()?);
+    let wallet = open(&args.wallet)?;
+    let receiver = schooltas_wallet::receive::Receiver {
+        vault: wallet.vault(),
+        connection: &connection,
+        catalog: wallet.catalog(),
+        issuer_key: &issuer_key,
+        status: &status,
+        copies: args.copies,
+    };
+    let stored =
+        receiver.receive(&offer, pin.as_deref().map(String::as_str), now).map_err(failed("receiving the offer"))?;
+    let summary: Vec<_> = stored
+        .iter()
+        .map(|(configuration, vct, copies)| json!({"configuration": configuration, "vct": vct, "copies": copies}))
+        .collect();
+    let copies: usize = stored.iter().map(|(_, _, copies)| copies).sum();
+    writeln!(err, "schooltas: stored {} credential(s), {copies} copies", stored.len())?;
+    super::print_json(out, &json!({ "received": summary }))
 }
