@@ -51,7 +51,7 @@ impl AdminToken {
         Ok(AdminToken { digest: Sha256::digest(token.as_bytes()).into() })
     }
 
-    fn admits(&self, presented: &str) -> bool {
+    pub(crate) fn admits(&self, presented: &str) -> bool {
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         self.digest.iter().zip(presented).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }

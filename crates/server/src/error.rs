@@ -42,6 +42,21 @@ pub enum Error {
         /// How many are held.
         held: usize,
     },
+    /// The verifier library refused (a request it cannot build or sign, say).
+    #[error(transparent)]
+    Verifier(#[from] schooltas_verifier::Error),
+    /// A school rule refused (the trust list expired, the request asks more than the
+    /// registration allows).
+    #[error(transparent)]
+    School(#[from] schooltas_school::Error),
+    /// The verifier service holds its maximum of open sessions.
+    #[error(
+        "{limit} sessions are open (the configured maximum); wait until some expire, or raise VerifierConfig::max_sessions"
+    )]
+    TooManySessions {
+        /// The configured maximum.
+        limit: usize,
+    },
     /// A certificate or key file could not be read.
     #[cfg(feature = "tls")]
     #[error("cannot read the TLS file {path}: {reason}")]

@@ -74,6 +74,7 @@ mod serve;
 mod service;
 #[cfg(feature = "tls")]
 mod tls;
+pub mod verifier;
 
 pub use admin::AdminToken;
 pub use error::{Error, Result};

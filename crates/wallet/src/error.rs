@@ -98,6 +98,15 @@ pub enum Error {
         /// Its description.
         description: Option<String>,
     },
+    /// The verifier's response endpoint refused the answer (OpenID4VP 1.0 §8.2): it names the
+    /// checks that failed. The answer was sent; the copies it used stay used.
+    #[error("the verifier refused the answer: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    VerifierRefused {
+        /// The error code (`invalid_request`, …).
+        error: String,
+        /// Its description (the failed checks, in the verifier's words, at most 1,000 characters).
+        description: Option<String>,
+    },
     /// The verifier is not in the trust list: the wallet does not answer it.
     #[error("the verifier {did} is not registered in the trust list; the wallet does not answer it")]
     VerifierNotRegistered {

@@ -1,4 +1,5 @@
-//! The wallet's OpenID4VCI client over HTTPS: the production [`IssuerConnection`].
+//! The wallet's client over HTTPS: the production [`IssuerConnection`] (OpenID4VCI), and
+//! posting an OpenID4VP response to its `response_uri` ([`HttpsIssuerConnection::post_response`]).
 //!
 //! Every URL here comes from an offer someone showed the family (a QR code, a link) or from
 //! the metadata the issuer named in it, so every request goes through `schooltas-did`'s
@@ -33,6 +34,7 @@ use schooltas_oid4vc::oid4vci::{
 
 use crate::error::{Error, Result};
 use crate::receive::{Answer, IssuerConnection};
+use crate::request::ResponseToSend;
 
 /// The time limit of one exchange unless [`with_timeout`](HttpsIssuerConnection::with_timeout)
 /// says otherwise.
@@ -156,6 +158,31 @@ impl HttpsIssuerConnection {
             }
             300..=399 => Err(fetch_error(url, format!("the {what} answered with a redirect, which is not followed"))),
             status => Err(fetch_error(url, format!("the {what} answered {}", status_line(status)))),
+        }
+    }
+}
+
+impl HttpsIssuerConnection {
+    /// Posts a `direct_post` response (OpenID4VP 1.0 §8.2) to its `response_uri`: 200 gives
+    /// the verifier's `redirect_uri`, if it sent one (https only: anything else is dropped, the
+    /// wallet never opens it); a 4xx with an error JSON is [`Error::VerifierRefused`].
+    pub fn post_response(&self, response: &ResponseToSend) -> Result<Option<String>> {
+        let what = "response endpoint";
+        match self.post(what, &response.response_uri, FORM, response.body.as_bytes(), None)? {
+            Ok(body) => {
+                let answer: serde_json::Value = schooltas_did::strict_json::from_str_or(&body, |_| {
+                    fetch_error(&response.response_uri, "the response endpoint did not answer JSON".into())
+                })?;
+                Ok(answer
+                    .get("redirect_uri")
+                    .and_then(serde_json::Value::as_str)
+                    .filter(|uri| HttpTarget::parse(uri).is_ok_and(|target| target.https))
+                    .map(str::to_owned))
+            }
+            Err(refused) => Err(Error::VerifierRefused {
+                error: refused.error.as_str().chars().take(64).collect(),
+                description: refused.error_description.map(|d| d.chars().take(1000).collect()),
+            }),
         }
     }
 }

@@ -1,0 +1,214 @@
+//! A verifier's OpenID4VP service (`schooltas_server::verifier`) over TLS on 127.0.0.1, and a
+//! real wallet answering it through its own guarded HTTPS client: the QR code's
+//! `openid4vp://` URI, the request object fetched by reference, the prompt, the answer posted
+//! to the `response_uri`, the `redirect_uri` back, and the verdict read by the verifier's front
+//! end. A replayed answer, a declined request and junk are refused with the check that failed.
+#![cfg(feature = "tls")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+// The wallet's own test fixtures: a school with its did:web document and status lists, a trust
+// list registering the newsletter purpose, and a family whose wallets hold their credentials.
+#[path = "../../wallet/tests/common/mod.rs"]
+mod family;
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use family::{ENROLMENT, NOW, paths};
+use schooltas_did::SigningKey;
+use schooltas_did::net::GuardedClient;
+use schooltas_oid4vc::oid4vp::CredentialQuery;
+use schooltas_server::AdminToken;
+use schooltas_server::TlsConfig;
+use schooltas_server::verifier::{SessionOutcome, VerifierConfig, VerifierService};
+use schooltas_status_list::StatusListCache;
+use schooltas_verifier::{Check, Verifier};
+use schooltas_wallet::http::HttpsRequestObjectFetcher;
+use schooltas_wallet::issuer_http::HttpsIssuerConnection;
+use schooltas_wallet::request::Outcome;
+use schooltas_wallet::{Decision, Error, Verifiers};
+
+const TOKEN: &str = "front-end-token-0123456789abcdef0123456789";
+
+fn tls_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls").join(name)
+}
+
+fn client() -> GuardedClient {
+    GuardedClient::new("schooltas-wallet-test")
+        .with_trust_anchors_pem(&std::fs::read(tls_file("ca.pem")).unwrap())
+        .unwrap()
+        .dangerous_allow_private_addresses()
+}
+
+/// The verifier (did:key of seed 21, as the trust list registers it) at
+/// `https://localhost:<port>/oid4vp/…`, its wallet router over TLS and its front-end router
+/// on a second, plain loopback listener.
+struct Desk {
+    service: VerifierService,
+    admin: std::net::SocketAddr,
+    stops: Vec<tokio::sync::oneshot::Sender<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Desk {
+    fn start(school: &family::School) -> Desk {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("https://localhost:{port}/oid4vp");
+        let verifier = Verifier::new(SigningKey::from_ed25519_seed(&[21; 32]), format!("{base}/response")).unwrap();
+        let trust_list = family::trust_list(&family::Verifier::new(21));
+        let status = StatusListCache::new(school.lists.clone());
+        let service = VerifierService::with_clock(
+            verifier,
+            trust_list,
+            school.resolver(),
+            status,
+            &format!("{base}/requests"),
+            VerifierConfig::default(),
+            || NOW,
+        )
+        .unwrap();
+        let admin_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        admin_listener.set_nonblocking(true).unwrap();
+        let admin = admin_listener.local_addr().unwrap();
+        let tls = TlsConfig::from_pem_files(&tls_file("localhost-chain.pem"), &tls_file("localhost.key")).unwrap();
+        let (mut stops, mut threads) = (Vec::new(), Vec::new());
+        for (listener, is_admin) in [(listener, false), (admin_listener, true)] {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (serving, tls) = (service.clone(), tls.clone());
+            threads.push(std::thread::spawn(move || {
+                let runtime =
+                    tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    let shutdown = async move { drop(stopped.await) };
+                    if is_admin {
+                        serving.serve_admin_until(listener, AdminToken::new(TOKEN).unwrap(), shutdown).await.unwrap();
+                    } else {
+                        serving.serve_tls_until(listener, tls, shutdown).await.unwrap();
+                    }
+                });
+            }));
+            stops.push(stop);
+        }
+        Desk { service, admin, stops, threads }
+    }
+
+    /// The front end asks how session `id` stands.
+    fn outcome_over_http(&self, id: &str, token: &str) -> (u16, serde_json::Value) {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let url = format!("http://{}{}/{id}", self.admin, self.service.sessions_path());
+        let mut answer = agent.get(&url).header("Authorization", format!("Bearer {token}")).call().unwrap();
+        let status = answer.status().as_u16();
+        (status, serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap())
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        for stop in self.stops.drain(..) {
+            stop.send(()).ok();
+        }
+        for thread in self.threads.drain(..) {
+            thread.join().ok();
+        }
+    }
+}
+
+fn newsletter_session(desk: &Desk) -> schooltas_server::verifier::OpenedSession {
+    desk.service
+        .open_session("newsletter", Some("https://delinde.example/nieuwsbrief/klaar"), |builder| {
+            let mut query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]);
+            for path in paths(&["group", "given_name", "age_over_16"]) {
+                query = query.claim(path);
+            }
+            builder.retention_days(365).credential(query)
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_wallet_answers_the_verifiers_qr_code_over_https() {
+    let school = family::School::new();
+    // Sixteen on the test day: answers a consent request alone.
+    let family = family::family(&school, "pupil-17", "2010-03-01");
+    school.publish();
+    let desk = Desk::start(&school);
+    let session = newsletter_session(&desk);
+    assert!(
+        session.uri.starts_with("openid4vp://?client_id=decentralized_identifier%3Adid%3Akey%3A"),
+        "{}",
+        session.uri
+    );
+
+    let trust_list = family::trust_list(&family::Verifier::new(21));
+    let resolver = school.resolver();
+    let fetcher = HttpsRequestObjectFetcher::new().with_client(client());
+    let fetch = |uri: &str| fetcher.fetch(uri);
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(&fetch) };
+    let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+    let Outcome::Send(response) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
+        panic!("a sixteen-year-old answers alone")
+    };
+    assert!(response.response_uri.ends_with("/oid4vp/response"));
+    let connection = HttpsIssuerConnection::with_client(client());
+    let redirect = connection.post_response(&response).unwrap();
+    assert_eq!(redirect.as_deref(), Some("https://delinde.example/nieuwsbrief/klaar"));
+
+    // The front end learns the verdict.
+    let Some(SessionOutcome::Accepted(verdict)) = desk.service.outcome(&session.id) else { panic!("not accepted") };
+    assert_eq!(verdict.claims("enrolment").unwrap()["group"], "7B");
+    let (status, outcome) = desk.outcome_over_http(&session.id, TOKEN);
+    assert_eq!(status, 200);
+    assert_eq!(outcome["status"], "accepted");
+    assert_eq!(outcome["credentials"][0]["claims"]["given_name"], "Sanne");
+    let (status, outcome) = desk.outcome_over_http(&session.id, "not-the-token-0123456789abcdef0123456789");
+    assert_eq!((status, outcome["error"].as_str()), (401, Some("invalid_token")));
+
+    // The same answer again is a replay; the request object is no longer served.
+    let error = connection.post_response(&response).unwrap_err();
+    assert!(
+        matches!(&error, Error::VerifierRefused { error, description: Some(d) } if error == "invalid_request" && d.contains(Check::Replay.name())),
+        "{error}"
+    );
+    let error = fetcher.fetch(&session.request_uri).unwrap_err();
+    assert!(matches!(&error, Error::Did(schooltas_did::Error::Fetch { .. })), "{error}");
+}
+
+#[test]
+fn a_declined_request_closes_the_session_and_junk_is_refused_without_burning_it() {
+    let school = family::School::new();
+    let family = family::family(&school, "pupil-17", "2010-03-01");
+    school.publish();
+    let desk = Desk::start(&school);
+    let connection = HttpsIssuerConnection::with_client(client());
+
+    // Junk naming no open request: refused, the session stays open.
+    let session = newsletter_session(&desk);
+    let junk = schooltas_wallet::request::ResponseToSend {
+        response_uri: session.request_uri.replace(&format!("requests/{}", session.id), "response"),
+        body: "vp_token=%7B%7D".into(),
+        discloses: false,
+    };
+    let error = connection.post_response(&junk).unwrap_err();
+    assert!(matches!(&error, Error::VerifierRefused { error, .. } if error == "invalid_request"), "{error}");
+    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Pending { .. })));
+
+    // The child says no: the wallet posts error=access_denied with the state; the session closes.
+    let trust_list = family::trust_list(&family::Verifier::new(21));
+    let resolver = school.resolver();
+    let fetcher = HttpsRequestObjectFetcher::new().with_client(client());
+    let fetch = |uri: &str| fetcher.fetch(uri);
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(&fetch) };
+    let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+    let Outcome::Send(refusal) = family.child.decide(&prompt.request_id, Decision::Deny, NOW).unwrap() else {
+        panic!("a refusal is sent")
+    };
+    assert!(!refusal.discloses);
+    assert_eq!(connection.post_response(&refusal).unwrap(), None);
+    assert!(
+        matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Declined { error }) if error == "access_denied")
+    );
+}
