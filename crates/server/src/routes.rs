@@ -84,8 +84,10 @@ fn json_response(status: StatusCode, body: String, no_store: bool) -> Response {
     let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body).into_response();
     if no_store {
         // RFC 6749 §5.1, OpenID4VCI 1.0 §7.2: token, nonce (and, carrying personal data,
-        // credential) responses must not be cached.
+        // credential) responses must not be cached; RFC 6749 §5.1 asks for `Pragma:
+        // no-cache` beside it, for HTTP/1.0 caches.
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     }
     response
 }
