@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -84,8 +84,10 @@ fn json_response(status: StatusCode, body: String, no_store: bool) -> Response {
     let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))], body).into_response();
     if no_store {
         // RFC 6749 §5.1, OpenID4VCI 1.0 §7.2: token, nonce (and, carrying personal data,
-        // credential) responses must not be cached.
+        // credential) responses must not be cached; RFC 6749 §5.1 asks for `Pragma:
+        // no-cache` beside it, for HTTP/1.0 caches.
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     }
     response
 }
@@ -279,7 +281,10 @@ async fn credential<S: IssuerStore + 'static>(
     };
     let body = match read_body(&headers, body, JSON, ErrorCode::InvalidCredentialRequest) {
         Ok(body) => body,
-        Err(refusal) => return refusal.into_response(),
+        // An oversized body is refused before any lookup; otherwise a refused token still
+        // answers 401 first, whatever the body (RFC 6750 §3.1).
+        Err(refusal) if refusal.status == StatusCode::PAYLOAD_TOO_LARGE => return refusal.into_response(),
+        Err(refusal) => return token_refusal_or(&shared, access_token, refusal).await.into_response(),
     };
     let outcome = blocking(&shared, move |shared| {
         shared.issuer().credential_endpoint(&access_token, &body, shared.claims.as_ref(), shared.now())
@@ -289,6 +294,20 @@ async fn credential<S: IssuerStore + 'static>(
         Ok(Ok(response)) => json_response(StatusCode::OK, response.to_json(), true),
         Ok(Err(error)) => Refusal::from(error).into_response(),
         Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `invalid_token` (401) if the access token is unknown or expired, else `otherwise`.
+async fn token_refusal_or<S: IssuerStore + 'static>(
+    shared: &Arc<Shared<S>>,
+    access_token: String,
+    otherwise: Refusal,
+) -> Refusal {
+    match blocking(shared, move |shared| shared.issuer().authorize(&access_token, shared.now())).await {
+        Ok(Ok(Some(_))) => otherwise,
+        Ok(Ok(None)) => Refusal::new(ErrorCode::InvalidToken, "the access token is unknown, expired or used up"),
+        Ok(Err(_)) => Refusal::server_error(),
+        Err(refusal) => refusal,
     }
 }
 
@@ -321,9 +340,8 @@ async fn status_list<S: IssuerStore + 'static>(
     };
     match tokens.iter().find(|(listed, _)| *listed == uri) {
         Some((_, token)) => {
-            let content_type = HeaderName::from_static("content-type");
-            (StatusCode::OK, [(content_type, HeaderValue::from_static(STATUS_LIST_JWT))], Body::from(token.clone()))
-                .into_response()
+            let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(STATUS_LIST_JWT))];
+            (StatusCode::OK, content_type, Body::from(token.clone())).into_response()
         }
         None => Refusal::not_found("no status list at this address").into_response(),
     }

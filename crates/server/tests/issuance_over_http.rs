@@ -48,6 +48,7 @@ fn receive(
     let token = server.post(&path_of(server, &authorization.token_endpoint), FORM, &form.to_form(), None);
     assert_eq!(token.status, 200, "{}", token.body);
     assert_eq!(token.header("cache-control"), Some("no-store"));
+    assert_eq!(token.header("pragma"), Some("no-cache"), "RFC 6749 §5.1");
     let token = TokenResponse::from_json(&token.body).unwrap();
 
     let nonce_endpoint = metadata.nonce_endpoint.clone().unwrap();

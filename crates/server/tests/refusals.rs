@@ -136,6 +136,9 @@ fn the_credential_endpoint_takes_json_bodies_only() {
     let body = credential_request("pupil_enrolment", &nonce(&server));
     let as_form = server.post("/credential", FORM, &body, Some(&token));
     assert_eq!((as_form.status, as_form.error().as_str()), (400, "invalid_credential_request"));
+    // With a refused token the answer is 401 whatever the body (RFC 6750 §3.1).
+    let as_form_unknown_token = server.post("/credential", FORM, &body, Some("not-a-token"));
+    assert_eq!((as_form_unknown_token.status, as_form_unknown_token.error().as_str()), (401, "invalid_token"));
     let not_json = server.post("/credential", JSON, "{\"credential_configuration_id\":", Some(&token));
     assert_eq!((not_json.status, not_json.error().as_str()), (400, "invalid_credential_request"));
     let not_offered =
