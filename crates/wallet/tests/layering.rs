@@ -11,8 +11,21 @@ use std::path::Path;
 
 /// Lowest first. A module may use the modules before it.
 const LAYERS: &[&str] = &[
-    "error", "wiped", "ids", "vault", "log", "owner", "http", "copies", "receive", "policy", "wallet", "consents",
-    "request", "guardian",
+    "error",
+    "wiped",
+    "ids",
+    "vault",
+    "log",
+    "owner",
+    "http",
+    "copies",
+    "receive",
+    "policy",
+    "wallet",
+    "consents",
+    "request",
+    "guardian",
+    "issuer_http",
 ];
 
 /// Every `crate::<name>` path in the code of `source` (comments and everything from the first
