@@ -436,6 +436,10 @@ pub struct WalletAnswerArgs {
     /// (mode 0600). Default: standard output.
     #[arg(long, value_name = "FILE")]
     pub to_parent: Option<PathBuf>,
+    /// Post the response to the verifier's `response_uri` over HTTPS (OpenID4VP `direct_post`)
+    /// instead of printing it; prints `{"sent": true, "redirect_uri"}`.
+    #[arg(long)]
+    pub send: bool,
     /// The time, Unix seconds. Default: now.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<i64>,

@@ -27,7 +27,7 @@
 //! | `schooltas wallet list\|consents --wallet FILE` | the credentials (batch, type, issuer, unused copies) or the consents given, as JSON |
 //! | `schooltas wallet log --wallet FILE [--verify]` | the hash-chained log as JSON (the chain is always checked) |
 //! | `schooltas wallet withdraw --wallet FILE --consent ID` | prints the signed withdrawal JWT for the verifier |
-//! | `schooltas wallet answer --wallet FILE --trust-list LIST.jwt --trust-operator DID --request URI_OR_FILE [--approve all\|none\|QUERY:PATH,…] [--lang nl\|en] [--to-parent FILE]` | prints the prompt on standard error, then the response `{"response_uri", "body", "discloses"}`, or the request for the parent's wallet |
+//! | `schooltas wallet answer --wallet FILE --trust-list LIST.jwt --trust-operator DID --request URI_OR_FILE [--approve all\|none\|QUERY:PATH,…] [--lang nl\|en] [--to-parent FILE] [--send]` | prints the prompt on standard error, then the response `{"response_uri", "body", "discloses"}` (with `--send`: posts it to the verifier over HTTPS and prints `{"sent", "redirect_uri"}`), or the request for the parent's wallet |
 //! | `schooltas wallet approve-child --wallet FILE --trust-list … --trust-operator … --request GUARDIAN_REQUEST.json (--yes\|--no)` | the parent's review on standard error; prints the answer JSON |
 //! | `schooltas wallet complete --wallet FILE --answer ANSWER.json` | prints the response JSON |
 //! | `schooltas wallet receive --wallet FILE --offer URI_OR_FILE [--pin-stdin] [--copies N]` | redeems an `openid-credential-offer://` over HTTPS (metadata, token with the PIN, nonce, a batch); every credential checked (issuer via its DID, binding, type, status) and stored; prints `{"received": [{"configuration", "vct", "copies"}]}` |

@@ -159,6 +159,15 @@ fn print_response(out: &mut dyn Write, response: &ResponseToSend) -> Result<()> 
     )
 }
 
+/// Posts `response` to its `response_uri` through the guarded client; prints where the verifier
+/// sends the person next, if anywhere.
+fn send_response(out: &mut dyn Write, err: &mut dyn Write, response: &ResponseToSend) -> Result<()> {
+    let connection = schooltas_wallet::issuer_http::HttpsIssuerConnection::with_client(super::guarded_client()?);
+    let redirect = connection.post_response(response).map_err(failed("sending the response"))?;
+    writeln!(err, "schooltas: the verifier accepted the response")?;
+    super::print_json(out, &json!({"sent": true, "discloses": response.discloses, "redirect_uri": redirect}))
+}
+
 pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     // Check the decision's syntax before anything is logged in the wallet.
     let decided = args.approve.as_deref().map(decision).transpose()?;
@@ -188,6 +197,7 @@ pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn
         return super::print_json(out, &prompt);
     };
     match wallet.decide(&prompt.request_id, decided, now).map_err(failed("deciding"))? {
+        Outcome::Send(response) if args.send => send_response(out, err, &response),
         Outcome::Send(response) => print_response(out, &response),
         Outcome::AwaitGuardian(request) => match &args.to_parent {
             Some(path) => {
