@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `GET <request path>/<id>` | wallets | the signed request object, `application/oauth-authz-req+jwt` (OpenID4VP 1.0 §5.10, RFC 9101 §5.2) |
 //! | `POST <request path>/<id>` | wallets | the same for `request_uri_method=post` (§5.10.1); the wallet's form (`wallet_metadata`, `wallet_nonce`) is read within the body limit and not used: the request object is signed once, when the session opens |
-//! | `POST <response path>` | wallets | `direct_post` (§8.2): the form is verified by [`Verifier::receive`]; 200 `{}` (with the session's `redirect_uri` when it has one) for an accepted answer, 400 with the failed checks for a refused one; `error=…` (the holder declined) closes the session |
+//! | `POST <response path>` | wallets | `direct_post` (§8.2): the form is verified by [`Verifier::receive`]; 200 `{}` (with the session's `redirect_uri` when it has one) for an accepted answer, 400 with the failed checks for a refused one; `error=…` (the holder declined) is reported on the session |
 //! | `GET <sessions path>/<id>` | the verifier's front end, Bearer [`AdminToken`] | the session's outcome: pending (with the last refusal), declined, or accepted with the verdict's claims |
 //!
 //! A session is opened by the embedding program ([`VerifierService::open_session`]), which
@@ -112,7 +112,11 @@ pub enum SessionOutcome {
         /// The failed checks of the last refused answer.
         last_refusal: Option<Vec<Failure>>,
     },
-    /// The holder declined (`error=…` from the wallet).
+    /// An error response (`error=…`) came for the session's `state`: the holder declined, or
+    /// someone who saw the QR code says so. An error response is unauthenticated (OpenID4VP
+    /// §8.2 has no key binding for it, and the `state` is in the request object anyone with the
+    /// QR code can fetch), so it does not close the session: the request stays served and a
+    /// valid answer still replaces this outcome.
     Declined {
         /// The OAuth error code the wallet sent (`access_denied`, …).
         error: String,
@@ -426,7 +430,9 @@ async fn request_object(State(shared): VerifierState, Path(id): Path<String>) ->
     let mut sessions = shared.sessions();
     sessions.purge(now);
     match sessions.by_id.get(&id) {
-        Some(session) if matches!(session.outcome, SessionOutcome::Pending { .. }) => (
+        // Until an answer is accepted: a decline is unauthenticated and must not lock the
+        // family out of its own request.
+        Some(session) if !matches!(session.outcome, SessionOutcome::Accepted(_)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, REQUEST_OBJECT_JWT), (header::CACHE_CONTROL, "no-store")],
             session.request_object.clone(),
@@ -455,8 +461,12 @@ fn media_type_is(headers: &HeaderMap, expected: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The `error` parameter of a form body, if it is an error response.
+/// The `error` parameter of a form body, if it is an error response. A body without an
+/// `error=` pair (every answer with a `vp_token`) is not decoded here: the verifier decodes it.
 fn form_error(body: &str) -> Option<(String, Option<String>)> {
+    if !body.split('&').any(|pair| pair.starts_with("error=")) {
+        return None;
+    }
     let pairs = schooltas_oid4vc::form::decode(body).ok()?;
     let value = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     Some((value("error")?, value("state")))
@@ -489,14 +499,12 @@ fn receive(shared: &Shared, body: &str) -> Response {
         let Some(id) = state.and_then(|state| sessions.by_state.get(&state).cloned()) else {
             return refusal(StatusCode::BAD_REQUEST, "invalid_request", "the error response names no open request");
         };
-        let pending = sessions.by_id.get(&id).is_some_and(|s| matches!(s.outcome, SessionOutcome::Pending { .. }));
-        if pending {
+        // Reported, not final: the request stays open until it expires (see `Declined`).
+        if let Some(session) = sessions.by_id.get_mut(&id)
+            && !matches!(session.outcome, SessionOutcome::Accepted(_))
+        {
             let code: String = error.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
-            sessions.close(
-                &id,
-                SessionOutcome::Declined { error: code },
-                now.saturating_add(shared.config.outcome_lifetime),
-            );
+            session.outcome = SessionOutcome::Declined { error: code };
         }
         return ok_answer(None);
     }

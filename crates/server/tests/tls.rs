@@ -43,9 +43,16 @@ fn the_service_answers_over_https_with_the_configured_certificate() {
 
     // A client that does not trust the test CA does not get through.
     let stranger = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-    assert!(stranger.get(format!("https://localhost:{port}/nonce")).call().is_err());
+    let refused = stranger.get(format!("https://localhost:{port}/nonce")).call().unwrap_err();
+    assert!(
+        matches!(&refused, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData
+            && format!("{io:?}").contains("UnknownIssuer")),
+        "{refused:?}"
+    );
     // Nor does plain HTTP on the TLS port.
-    assert!(agent.get(format!("http://localhost:{port}/.well-known/openid-credential-issuer")).call().is_err());
+    let refused =
+        agent.get(format!("http://localhost:{port}/.well-known/openid-credential-issuer")).call().unwrap_err();
+    assert!(matches!(refused, ureq::Error::Protocol(_) | ureq::Error::Io(_)), "{refused:?}");
 
     stop.send(()).ok();
     thread.join().unwrap();

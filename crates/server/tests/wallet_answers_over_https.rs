@@ -211,4 +211,34 @@ fn a_declined_request_closes_the_session_and_junk_is_refused_without_burning_it(
     assert!(
         matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Declined { error }) if error == "access_denied")
     );
+
+    // An error response carries no key binding, and its `state` is in the request object anyone
+    // who saw the QR code can fetch: a decline must not lock the family out. The request is
+    // still served, and the child's answer when she changes her mind is accepted.
+    let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+    let Outcome::Send(answer) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
+        panic!("a sixteen-year-old answers alone")
+    };
+    assert!(connection.post_response(&answer).unwrap().is_some());
+    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Accepted(_))));
+    // A decline after the acceptance changes nothing.
+    assert_eq!(connection.post_response(&refusal).unwrap(), None);
+    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Accepted(_))));
+
+    // Bytes that are not UTF-8 where the form is expected: 400, named.
+    let response_uri = answer.response_uri.clone();
+    let post = schooltas_did::net::Post {
+        url: &response_uri,
+        content_type: "application/x-www-form-urlencoded",
+        body: &[0x76, 0x70, 0x3d, 0xff, 0xfe],
+        accept: "application/json",
+        bearer: None,
+        max_len: 1 << 16,
+        timeout: std::time::Duration::from_secs(10),
+        plain_http: false,
+    };
+    let answer = client().post(&post).unwrap();
+    assert_eq!(answer.status, 400);
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["error_description"], "the body is not UTF-8");
 }

@@ -160,7 +160,8 @@ fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
     };
     let error = receiver.receive(&offer.uri, offer.pin.as_deref().map(|p| p.as_ref()), common::NOW).unwrap_err();
     assert!(
-        matches!(&error, Error::Did(schooltas_did::Error::Fetch { reason, .. }) if reason.contains("TLS")),
+        matches!(&error, Error::Did(schooltas_did::Error::Fetch { reason, .. })
+            if *reason == schooltas_did::net::NetError::Tls.to_string()),
         "{error}"
     );
     let _ = &school.url;

@@ -132,21 +132,10 @@ impl HttpsRequestObjectFetcher {
             timeout: self.timeout,
             plain_http: plain,
         };
-        let fetched = self.client.fetch(&get, &ACCEPTED_CONTENT_TYPES).map_err(|error| {
-            Error::Did(match error {
-                NetError::ForbiddenAddress { class } => {
-                    schooltas_did::Error::ForbiddenAddress { url: shown.clone(), class }
-                }
-                NetError::BodyTooLarge { .. } => schooltas_did::Error::TooLarge {
-                    what: "request object",
-                    len: error
-                        .body_len(self.max_len)
-                        .map_or(usize::MAX, |len| usize::try_from(len).unwrap_or(usize::MAX)),
-                    limit: self.max_len,
-                },
-                other => schooltas_did::Error::Fetch { url: shown.clone(), reason: other.to_string() },
-            })
-        })?;
+        let fetched = self
+            .client
+            .fetch(&get, &ACCEPTED_CONTENT_TYPES)
+            .map_err(|error| net_error("request object", uri, self.max_len, error))?;
         let body = match fetched {
             Fetched::Body(body) => body,
             Fetched::Redirect { .. } => {
@@ -178,8 +167,23 @@ impl fmt::Debug for HttpsRequestObjectFetcher {
     }
 }
 
+/// A transport failure as this crate reports it (inside [`Error::Did`]): an internal address
+/// by its class, an answer over `max_len` by its length, anything else in fixed words. The
+/// URL is shown at most 200 characters long; nothing the server said is repeated.
+pub(crate) fn net_error(what: &'static str, url: &str, max_len: usize, error: NetError) -> Error {
+    Error::Did(match error {
+        NetError::ForbiddenAddress { class } => schooltas_did::Error::ForbiddenAddress { url: bounded(url), class },
+        NetError::BodyTooLarge { .. } => schooltas_did::Error::TooLarge {
+            what,
+            len: error.body_len(max_len).map_or(usize::MAX, |len| usize::try_from(len).unwrap_or(usize::MAX)),
+            limit: max_len,
+        },
+        other => schooltas_did::Error::Fetch { url: bounded(url), reason: other.to_string() },
+    })
+}
+
 /// At most 200 characters of a URI, for a message.
-fn bounded(text: &str) -> String {
+pub(crate) fn bounded(text: &str) -> String {
     match text.char_indices().nth(200) {
         Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
         None => text.to_owned(),

@@ -95,15 +95,7 @@ impl HttpsIssuerConnection {
     }
 
     fn net_error(&self, what: &'static str, url: &str, error: NetError) -> Error {
-        Error::Did(match error {
-            NetError::ForbiddenAddress { class } => schooltas_did::Error::ForbiddenAddress { url: bounded(url), class },
-            NetError::BodyTooLarge { .. } => schooltas_did::Error::TooLarge {
-                what,
-                len: error.body_len(self.max_len).map_or(usize::MAX, |len| usize::try_from(len).unwrap_or(usize::MAX)),
-                limit: self.max_len,
-            },
-            other => schooltas_did::Error::Fetch { url: bounded(url), reason: other.to_string() },
-        })
+        crate::http::net_error(what, url, self.max_len, error)
     }
 
     /// GETs a JSON document.
@@ -240,15 +232,7 @@ fn text(what: &'static str, url: &str, body: Vec<u8>) -> Result<String> {
 }
 
 fn fetch_error(url: &str, reason: String) -> Error {
-    Error::Did(schooltas_did::Error::Fetch { url: bounded(url), reason })
-}
-
-/// At most 200 characters of a URL, for a message.
-fn bounded(text: &str) -> String {
-    match text.char_indices().nth(200) {
-        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
-        None => text.to_owned(),
-    }
+    Error::Did(schooltas_did::Error::Fetch { url: crate::http::bounded(url), reason })
 }
 
 #[cfg(test)]

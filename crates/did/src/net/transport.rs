@@ -100,6 +100,11 @@ fn describe(error: &ureq::Error) -> NetError {
             if let Some(Forbidden(class)) = io.get_ref().and_then(|inner| inner.downcast_ref::<Forbidden>()) {
                 return NetError::ForbiddenAddress { class: *class };
             }
+            // rustls reports a certificate it does not trust (unknown issuer, wrong name,
+            // expired) as an I/O error carrying its own error.
+            if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
+                return NetError::Tls;
+            }
             match io.kind() {
                 std::io::ErrorKind::ConnectionRefused => NetError::ConnectionRefused,
                 std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => NetError::Timeout,
