@@ -226,6 +226,14 @@ impl<S: IssuerStore> Issuer<S> {
             .get(config_id)
             .ok_or_else(|| Error::UnknownCredentialType { config_id: config_id.to_owned() })?;
         let issuer = self.profile.did().as_str();
+        // A representation type's representative (`guardian_id`) the administration left out
+        // is the DID of each copy's own holder key (see `CredentialType::representative_claim`):
+        // validated with the first copy's, replaced per copy below.
+        let mut claims = claims;
+        let representative = credential_type.representative_claim().filter(|name| !claims.contains_key(*name));
+        if let (Some(name), Some(first)) = (representative, holder_keys.first()) {
+            claims.insert(name.to_owned(), Value::String(holder_did(first)));
+        }
         // Validate once, before anything is written.
         credential_type.validate(&claims).map_err(schooltas_school::Error::from)?;
         let link_claim = credential_type.child_link_claim();
@@ -240,7 +248,6 @@ impl<S: IssuerStore> Issuer<S> {
         };
         let school_year = child_link::school_year(now);
         let mut validity = credential_type.default_validity();
-        let mut claims = claims;
         if credential_type.is_representation() {
             // Issue 12 item 8: the always-visible `valid_until` is coarsened so that approvals
             // do not disclose the child's birth date (see `crate::validity`), and the copies'
@@ -275,6 +282,9 @@ impl<S: IssuerStore> Issuer<S> {
             let mut copies = Vec::with_capacity(holder_keys.len());
             for (index, holder_key) in holder_keys.iter().enumerate() {
                 let mut copy_claims = claims.clone();
+                if let Some(name) = representative {
+                    copy_claims.insert(name.to_owned(), Value::String(holder_did(holder_key)));
+                }
                 if let Some(reference) = &pupil_ref {
                     // The batch size is capped by `max_batch` (a usize checked above); u32 holds it.
                     let index = u32::try_from(index).unwrap_or(u32::MAX);
@@ -357,4 +367,10 @@ impl<S> fmt::Debug for Issuer<S> {
 pub(crate) fn random_id() -> String {
     let bytes: [u8; 16] = rand::rng().random();
     schooltas_did::base64url::encode(bytes)
+}
+
+/// The `did:key` of a holder key: the representative a guardianship copy names when the
+/// administration gave none.
+fn holder_did(key: &VerifyingKey) -> String {
+    schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(key.clone())).as_str().to_owned()
 }

@@ -551,3 +551,28 @@ fn no_guardianship_is_issued_in_the_final_weeks_before_sixteen_and_nothing_is_wr
         assert!(issuer.credentials_of("parent-4").unwrap().is_empty());
     }
 }
+
+#[test]
+fn a_guardianship_without_guardian_id_names_each_copys_own_holder_key() {
+    let issuer = issuer();
+    let mut claims = guardianship("leerling-17");
+    claims.remove("guardian_id");
+    let keys: Vec<VerifyingKey> = (6..=8).map(|n| holder(n).verifying_key().clone()).collect();
+    let batch = issuer.issue_batch("guardianship", "parent-17", claims, &keys, NOW).unwrap();
+    let named: Vec<Value> = batch.copies().iter().map(|c| disclosed(&issuer, c, "guardian_id")).collect();
+    for (key, named) in keys.iter().zip(&named) {
+        let expected = schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(key.clone()));
+        assert_eq!(named.as_str(), Some(expected.as_str()), "each copy names its own holder key");
+    }
+    let distinct: std::collections::HashSet<String> = named.iter().map(ToString::to_string).collect();
+    assert_eq!(distinct.len(), 3, "no two copies share a value");
+
+    // A guardian_id the administration gives is kept as it is.
+    let batch = issuer.issue_batch("guardianship", "parent-17", guardianship("leerling-17"), &keys, NOW).unwrap();
+    for copy in batch.copies() {
+        assert_eq!(
+            disclosed(&issuer, copy, "guardian_id"),
+            json!("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+        );
+    }
+}

@@ -49,6 +49,12 @@ pub enum Error {
     /// registration allows).
     #[error(transparent)]
     School(#[from] schooltas_school::Error),
+    /// A service was configured after it was cloned or started serving.
+    #[error("{what} must be set before the service is cloned or served")]
+    ConfiguredTooLate {
+        /// What was set too late.
+        what: &'static str,
+    },
     /// The verifier service holds its maximum of open sessions.
     #[error(
         "{limit} sessions are open (the configured maximum); wait until some expire, or raise VerifierConfig::max_sessions"

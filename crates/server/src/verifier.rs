@@ -8,13 +8,23 @@
 //! | `GET <request path>/<id>` | wallets | the signed request object, `application/oauth-authz-req+jwt` (OpenID4VP 1.0 §5.10, RFC 9101 §5.2) |
 //! | `POST <request path>/<id>` | wallets | the same for `request_uri_method=post` (§5.10.1); the wallet's form (`wallet_metadata`, `wallet_nonce`) is read within the body limit and not used: the request object is signed once, when the session opens |
 //! | `POST <response path>` | wallets | `direct_post` (§8.2): the form is verified by [`Verifier::receive`]; 200 `{}` (with the session's `redirect_uri` when it has one) for an accepted answer, 400 with the failed checks for a refused one; `error=…` (the holder declined) is reported on the session |
-//! | `GET <sessions path>/<id>` | the verifier's front end, Bearer [`AdminToken`] | the session's outcome: pending (with the last refusal), declined, or accepted with the verdict's claims |
+//! | `GET <sessions path>/<id>` | the verifier's front end, Bearer [`AdminToken`] | the session's outcome: pending (with the last refusal), declined, or accepted with the verdict's claims and the consent recorded |
+//! | `POST <response path>`, `Content-Type: application/schooltas-consent-withdrawal+jwt` | wallets | a signed consent withdrawal (docs/protocol/guardian-approval.md "Withdrawal"): 200 `{"withdrawn": true}`; 404 `unknown_consent`, 403 `not_the_consenter`, 400 for a stale, misaddressed or malformed message, 409 `already_withdrawn` |
+//! | `GET <consents path>/may-use?subject=…&purpose=…[&object=…]` | staff (the newsletter editor), Bearer [`AdminToken`] | the consent register's answer: `{"answer": "yes", "consent_id", …}` or `{"answer": "no", "reason", …}`, with the guardianship's status checked |
+//! | `GET <consents path>/subjects/<subject>` | staff answering an access request (GDPR art. 15), Bearer [`AdminToken`] | every consent about the subject with its evidence and withdrawal |
 //!
 //! A session is opened by the embedding program ([`VerifierService::open_session`]), which
 //! builds the request against the trust list, signs it and hands back the `openid4vp://` URI
 //! for the QR code. Sessions are bounded ([`VerifierConfig::max_sessions`]) and forgotten when
 //! their request expires (an accepted outcome is kept for [`VerifierConfig::outcome_lifetime`]
 //! more).
+//!
+//! With a consent register ([`VerifierService::with_consent_register`]) an accepted answer
+//! that rests on consent is recorded — durably, before the wallet is told 200 — and the
+//! withdrawal, `may-use` and export endpoints answer from it. A record that cannot be written
+//! is answered 500 (`server_error`) and the session stays pending: the wallet was not told yes,
+//! so nothing acknowledged is lost (the family answers a new request; the old one's nonce is
+//! spent). The consents path is `<request base>/../consents`, beside the sessions.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -32,7 +42,10 @@ use rand::Rng as _;
 use schooltas_did::Resolver;
 use schooltas_school::trust_list::VerifiedTrustList;
 use schooltas_status_list::StatusListCache;
-use schooltas_verifier::{Failure, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
+use schooltas_verifier::register::{
+    ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, UseAnswer, UseQuery, WithdrawnBy,
+};
+use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -43,6 +56,8 @@ use crate::service::{Clock, SystemClock};
 
 /// RFC 9101 §10.2: the media type of a signed request object.
 pub const REQUEST_OBJECT_JWT: &str = "application/oauth-authz-req+jwt";
+/// The media type of a consent withdrawal posted to the response endpoint (its JWT `typ`).
+pub const WITHDRAWAL_JWT: &str = "application/schooltas-consent-withdrawal+jwt";
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -122,7 +137,13 @@ pub enum SessionOutcome {
         error: String,
     },
     /// An accepted answer.
-    Accepted(Box<Verdict>),
+    Accepted {
+        /// What was verified.
+        verdict: Box<Verdict>,
+        /// The consent recorded for it, when the service keeps a consent register and the
+        /// answer rests on consent.
+        consent: Option<ConsentId>,
+    },
 }
 
 struct Session {
@@ -167,8 +188,56 @@ impl Sessions {
     }
 }
 
+/// The consent register behind a service, whatever its store.
+trait Consents: Send + Sync {
+    fn record(&self, verifier: &Verifier, received: &Received, now: i64) -> schooltas_verifier::Result<ConsentId>;
+    fn withdraw(
+        &self,
+        verifier: &Verifier,
+        jwt: &str,
+        now: i64,
+    ) -> schooltas_verifier::Result<(ConsentId, WithdrawnBy)>;
+    fn may_use(
+        &self,
+        query: UseQuery<'_>,
+        now: i64,
+        status: Option<&StatusCheck<'_>>,
+    ) -> schooltas_verifier::Result<UseAnswer>;
+    fn export(&self, subject: &str) -> schooltas_verifier::Result<Value>;
+}
+
+impl<S: ConsentStore + Send + Sync> Consents for ConsentRegister<S> {
+    fn record(&self, verifier: &Verifier, received: &Received, now: i64) -> schooltas_verifier::Result<ConsentId> {
+        verifier.record_consent(self, received, now)
+    }
+
+    fn withdraw(
+        &self,
+        verifier: &Verifier,
+        jwt: &str,
+        now: i64,
+    ) -> schooltas_verifier::Result<(ConsentId, WithdrawnBy)> {
+        verifier.apply_withdrawal_by(self, jwt, now)
+    }
+
+    fn may_use(
+        &self,
+        query: UseQuery<'_>,
+        now: i64,
+        status: Option<&StatusCheck<'_>>,
+    ) -> schooltas_verifier::Result<UseAnswer> {
+        ConsentRegister::may_use(self, query, now, status)
+    }
+
+    fn export(&self, subject: &str) -> schooltas_verifier::Result<Value> {
+        self.export_json(subject)
+    }
+}
+
 struct Shared {
     verifier: Verifier,
+    consents: Option<Box<dyn Consents>>,
+    consents_path: String,
     trust_list: RwLock<Arc<VerifiedTrustList>>,
     resolver: Resolver,
     status: StatusListCache,
@@ -253,16 +322,17 @@ impl VerifierService {
         let response_path = path_of(verifier.response_uri())
             .filter(|p| !p.is_empty())
             .ok_or_else(|| unservable("response endpoint"))?;
-        let sessions_path = match request_path.rsplit_once('/') {
-            Some((parent, _)) => format!("{parent}/sessions"),
-            None => "/sessions".to_owned(),
-        };
-        if response_path == request_path || response_path == sessions_path {
+        let parent = request_path.rsplit_once('/').map_or("", |(parent, _)| parent);
+        let sessions_path = format!("{parent}/sessions");
+        let consents_path = format!("{parent}/consents");
+        if response_path == request_path || response_path == sessions_path || response_path == consents_path {
             return Err(Error::PathConflict { first: request_path, second: response_path });
         }
         Ok(VerifierService {
             shared: Arc::new(Shared {
                 verifier,
+                consents: None,
+                consents_path,
                 trust_list: RwLock::new(Arc::new(trust_list)),
                 resolver,
                 status,
@@ -275,6 +345,25 @@ impl VerifierService {
                 sessions: Mutex::new(Sessions::default()),
             }),
         })
+    }
+
+    /// Keeps the consents given through this service in `register`: accepted answers that
+    /// rest on consent are recorded before the wallet is told yes, and the withdrawal,
+    /// `may-use` and export endpoints answer from it. Call it before the service is cloned or
+    /// served ([`Error::ConfiguredTooLate`] after).
+    pub fn with_consent_register<S: ConsentStore + Send + Sync + 'static>(
+        mut self,
+        register: ConsentRegister<S>,
+    ) -> Result<Self> {
+        let shared = Arc::get_mut(&mut self.shared).ok_or(Error::ConfiguredTooLate { what: "the consent register" })?;
+        shared.consents = Some(Box::new(register));
+        Ok(self)
+    }
+
+    /// The path of the staff's consent endpoints (`may-use`, `subjects/<subject>`, admin
+    /// router).
+    pub fn consents_path(&self) -> &str {
+        &self.shared.consents_path
     }
 
     /// Replaces the trust list (the operator publishes a new one); sessions opened before keep
@@ -359,11 +448,15 @@ impl VerifierService {
             .with_state(Arc::clone(shared))
     }
 
-    /// The front end's router: `GET <sessions path>/<id>` behind `token`, no CORS.
+    /// The front end's and the staff's router behind `token`, no CORS: `GET <sessions
+    /// path>/<id>`, and with a consent register `GET <consents path>/may-use` and `GET
+    /// <consents path>/subjects/<subject>`.
     pub fn admin_router(&self, token: AdminToken) -> Router {
         let state = (Arc::clone(&self.shared), Arc::new(token));
         Router::new()
             .route(&format!("{}/{{id}}", self.shared.sessions_path), get(session_outcome))
+            .route(&format!("{}/may-use", self.shared.consents_path), get(may_use))
+            .route(&format!("{}/subjects/{{subject}}", self.shared.consents_path), get(export))
             .fallback(|| async {
                 refusal(StatusCode::NOT_FOUND, "invalid_request", "there is no endpoint at this path")
             })
@@ -432,7 +525,7 @@ async fn request_object(State(shared): VerifierState, Path(id): Path<String>) ->
     match sessions.by_id.get(&id) {
         // Until an answer is accepted: a decline is unauthenticated and must not lock the
         // family out of its own request.
-        Some(session) if !matches!(session.outcome, SessionOutcome::Accepted(_)) => (
+        Some(session) if !matches!(session.outcome, SessionOutcome::Accepted { .. }) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, REQUEST_OBJECT_JWT), (header::CACHE_CONTROL, "no-store")],
             session.request_object.clone(),
@@ -473,6 +566,9 @@ fn form_error(body: &str) -> Option<(String, Option<String>)> {
 }
 
 async fn response(State(shared): VerifierState, headers: HeaderMap, body: Bytes) -> Response {
+    if media_type_is(&headers, WITHDRAWAL_JWT) {
+        return withdrawal(shared, body).await;
+    }
     if !media_type_is(&headers, FORM) {
         return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -501,7 +597,7 @@ fn receive(shared: &Shared, body: &str) -> Response {
         };
         // Reported, not final: the request stays open until it expires (see `Declined`).
         if let Some(session) = sessions.by_id.get_mut(&id)
-            && !matches!(session.outcome, SessionOutcome::Accepted(_))
+            && !matches!(session.outcome, SessionOutcome::Accepted { .. })
         {
             let code: String = error.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
             session.outcome = SessionOutcome::Declined { error: code };
@@ -512,18 +608,40 @@ fn receive(shared: &Shared, body: &str) -> Response {
     let mut context = VerificationContext::new(&trust_list, &shared.resolver, &shared.status, now);
     context.unknown_status = shared.config.unknown_status;
     let received = shared.verifier.receive(body, &context);
-    let Some(request) = received.request else {
+    let Some(nonce) = received.request.as_ref().map(|request| request.nonce.clone()) else {
         return refused(&received.verdict.failures);
+    };
+    if !shared.sessions().by_nonce.contains_key(&nonce) {
+        return refused(&received.verdict.failures);
+    }
+    // The consent is durable before the wallet hears yes; the sessions lock is not held over
+    // the write. The verifier's nonce store let this answer through once, so no other answer
+    // to the session records a consent meanwhile.
+    let consent = match &shared.consents {
+        Some(register) if received.verdict.is_accepted() && rests_on_consent(&received.verdict) => {
+            match register.record(&shared.verifier, &received, now) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    return refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        "the consent could not be recorded, so it was not accepted; answer a new request",
+                    );
+                }
+            }
+        }
+        _ => None,
     };
     let mut sessions = shared.sessions();
     sessions.purge(now);
-    let Some(id) = sessions.by_nonce.get(&request.nonce).cloned() else {
+    let Some(id) = sessions.by_nonce.get(&nonce).cloned() else {
         return refused(&received.verdict.failures);
     };
     if received.verdict.is_accepted() {
         let redirect = sessions.by_id.get(&id).and_then(|s| s.redirect_uri.clone());
         let until = now.saturating_add(shared.config.outcome_lifetime);
-        sessions.close(&id, SessionOutcome::Accepted(Box::new(received.verdict)), until);
+        let outcome = SessionOutcome::Accepted { verdict: Box::new(received.verdict), consent };
+        sessions.close(&id, outcome, until);
         ok_answer(redirect.as_deref())
     } else {
         if let Some(session) = sessions.by_id.get_mut(&id) {
@@ -563,18 +681,8 @@ async fn session_outcome(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !token.admits(presented) {
-        let mut answer =
-            refusal(StatusCode::UNAUTHORIZED, "invalid_token", "the administration token is missing or wrong");
-        answer
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
-        return answer;
+    if let Some(refused) = unauthorized(&token, &headers) {
+        return refused;
     }
     let now = shared.clock.now();
     let mut sessions = shared.sessions();
@@ -592,8 +700,9 @@ async fn session_outcome(
             "last_refusal": last_refusal.as_deref().map(failures_json),
         }),
         SessionOutcome::Declined { error } => json!({"status": "declined", "error": error}),
-        SessionOutcome::Accepted(verdict) => json!({
+        SessionOutcome::Accepted { verdict, consent } => json!({
             "status": "accepted",
+            "consent_id": consent.as_ref().map(ConsentId::as_str),
             "subject": verdict.subject,
             "legal_bases": verdict.legal_bases,
             "guardian_approval": verdict.guardian_approval.is_some(),
@@ -605,4 +714,197 @@ async fn session_outcome(
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, "no-store")], body.to_string())
         .into_response()
+}
+
+/// 401 with `WWW-Authenticate` unless `headers` carry `token`.
+fn unauthorized(token: &AdminToken, headers: &HeaderMap) -> Option<Response> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if token.admits(presented) {
+        return None;
+    }
+    let mut answer = refusal(StatusCode::UNAUTHORIZED, "invalid_token", "the administration token is missing or wrong");
+    answer.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+    Some(answer)
+}
+
+/// Whether an accepted answer gives consent: some presentation rests on consent (the bases
+/// the pipeline established, as [`Verifier::record_consent`] reads them).
+fn rests_on_consent(verdict: &Verdict) -> bool {
+    verdict.credentials.iter().any(|c| {
+        verdict.legal_bases.get(&c.query_id).is_none_or(|basis| *basis == schooltas_school::LegalBasis::Consent)
+    })
+}
+
+fn json_answer(status: StatusCode, body: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, "no-store")], body.to_string()).into_response()
+}
+
+/// A consent withdrawal posted to the response endpoint.
+async fn withdrawal(shared: Arc<Shared>, body: Bytes) -> Response {
+    if shared.consents.is_none() {
+        return refusal(StatusCode::NOT_FOUND, "unknown_consent", "this service keeps no consents");
+    }
+    let Ok(jwt) = String::from_utf8(body.to_vec()) else {
+        return refusal(StatusCode::BAD_REQUEST, "invalid_request", "the body is not UTF-8");
+    };
+    let work = Arc::clone(&shared);
+    let answer = tokio::task::spawn_blocking(move || {
+        let Some(register) = &work.consents else {
+            return refusal(StatusCode::NOT_FOUND, "unknown_consent", "this service keeps no consents");
+        };
+        match register.withdraw(&work.verifier, jwt.trim(), work.clock.now()) {
+            Ok((_, by)) => json_answer(
+                StatusCode::OK,
+                &json!({"withdrawn": true, "by": match by {
+                    WithdrawnBy::Approver => "approver",
+                    WithdrawnBy::Child => "child",
+                    _ => "other",
+                }}),
+            ),
+            Err(error) => withdrawal_refusal(&error),
+        }
+    })
+    .await;
+    answer.unwrap_or_else(|_| {
+        refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the withdrawal could not be applied")
+    })
+}
+
+/// The status and error code of a refused withdrawal. The descriptions are the library's,
+/// which name rules and identifiers, never claim values.
+fn withdrawal_refusal(error: &schooltas_verifier::Error) -> Response {
+    use schooltas_verifier::Error as E;
+    let (status, code) = match error {
+        E::NoConsentForRequest | E::UnknownConsent { .. } => (StatusCode::NOT_FOUND, "unknown_consent"),
+        E::WithdrawalNotByConsenter => (StatusCode::FORBIDDEN, "not_the_consenter"),
+        E::AlreadyWithdrawn { .. } => (StatusCode::CONFLICT, "already_withdrawn"),
+        E::Storage { .. } => {
+            return refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the withdrawal could not be stored");
+        }
+        _ => (StatusCode::BAD_REQUEST, "invalid_request"),
+    };
+    refusal(status, code, &error.to_string())
+}
+
+struct MayUseQuery {
+    subject: String,
+    purpose: String,
+    object: Option<String>,
+}
+
+/// `subject`, `purpose` and optionally `object`, each once and nothing else.
+fn may_use_query(query: &str) -> Option<MayUseQuery> {
+    let pairs = schooltas_oid4vc::form::decode(query).ok()?;
+    let (mut subject, mut purpose, mut object) = (None, None, None);
+    for (name, value) in pairs {
+        let slot = match name.as_str() {
+            "subject" => &mut subject,
+            "purpose" => &mut purpose,
+            "object" => &mut object,
+            _ => return None,
+        };
+        if slot.replace(value).is_some() {
+            return None;
+        }
+    }
+    let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
+    Some(MayUseQuery { subject: non_empty(subject)?, purpose: non_empty(purpose)?, object })
+}
+
+type StaffState = State<(Arc<Shared>, Arc<AdminToken>)>;
+
+/// `GET <consents>/may-use?subject&purpose[&object]`: the register's answer, the guardianship's
+/// status checked against its accredited issuer's key.
+async fn may_use(State((shared, token)): StaffState, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    if let Some(refused) = unauthorized(&token, &headers) {
+        return refused;
+    }
+    let Some(query) = may_use_query(uri.query().unwrap_or_default()) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "may-use takes subject and purpose, and optionally object, as query parameters",
+        );
+    };
+    if shared.consents.is_none() {
+        return refusal(StatusCode::NOT_FOUND, "invalid_request", "this service keeps no consents");
+    }
+    let work = Arc::clone(&shared);
+    let answer = tokio::task::spawn_blocking(move || {
+        let Some(register) = &work.consents else { return Err(()) };
+        let now = work.clock.now();
+        let trust_list = work.trust_list();
+        let resolver = &work.resolver;
+        // The status list token must be signed by an issuer the trust list accredits: the
+        // list's URI comes from the school's credential, its signer is checked here.
+        let key_for = |header: &schooltas_did::jws::Header, _iss: Option<&str>| {
+            let refused = |reason: &str| schooltas_status_list::Error::InvalidStatusListToken { reason: reason.into() };
+            let kid = header.kid().ok_or_else(|| refused("the status list token names no key (kid)"))?;
+            let url = schooltas_did::DidUrl::parse(kid).map_err(|_| refused("the kid is not a DID URL"))?;
+            let current = trust_list.at(now).map_err(|_| refused("the trust list is not current"))?;
+            if current.issuer(url.did()).is_none() {
+                return Err(refused("the status list token is signed by an issuer the trust list does not accredit"));
+            }
+            let alg = header.alg().ok_or_else(|| refused("the status list token has no supported alg"))?;
+            Ok(resolver.verifying_key(&url, schooltas_did::VerificationRelationship::AssertionMethod, alg)?)
+        };
+        let check = StatusCheck::resolved_by(&work.status, &key_for);
+        let asked = UseQuery { subject: &query.subject, purpose: &query.purpose, object: query.object.as_deref() };
+        register.may_use(asked, now, Some(&check)).map_err(|_| ())
+    })
+    .await;
+    match answer {
+        Ok(Ok(UseAnswer::Yes { evidence })) => json_answer(
+            StatusCode::OK,
+            &json!({
+                "answer": "yes",
+                "consent_id": evidence.id.as_str(),
+                "granted_at": evidence.granted_at,
+                "valid_until": evidence.valid_until,
+                "approved_by_guardian": evidence.evidence.guardian_approval.is_some(),
+            }),
+        ),
+        Ok(Ok(UseAnswer::No { reason })) => {
+            let reason = match reason {
+                NoReason::NoConsent => json!({"reason": "no_consent"}),
+                NoReason::Withdrawn { at } => json!({"reason": "withdrawn", "at": at}),
+                NoReason::Expired { valid_until } => json!({"reason": "expired", "valid_until": valid_until}),
+                NoReason::NotYetValid => json!({"reason": "not_yet_valid"}),
+                NoReason::StatusRevoked => json!({"reason": "status_revoked"}),
+                NoReason::StatusUnknown { reason } => json!({"reason": "status_unknown", "detail": reason}),
+                _ => json!({"reason": "other"}),
+            };
+            let mut body = json!({"answer": "no"});
+            if let (Some(body), Some(reason)) = (body.as_object_mut(), reason.as_object()) {
+                body.extend(reason.clone());
+            }
+            json_answer(StatusCode::OK, &body)
+        }
+        _ => refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the consent register could not be read"),
+    }
+}
+
+/// `GET <consents>/subjects/<subject>`: every consent about the subject, with its evidence and
+/// withdrawal — what the school hands the family for an access request (GDPR art. 15).
+async fn export(State((shared, token)): StaffState, Path(subject): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(refused) = unauthorized(&token, &headers) {
+        return refused;
+    }
+    if shared.consents.is_none() {
+        return refusal(StatusCode::NOT_FOUND, "invalid_request", "this service keeps no consents");
+    }
+    let work = Arc::clone(&shared);
+    let answer = tokio::task::spawn_blocking(move || match &work.consents {
+        Some(register) => register.export(&subject).map_err(|_| ()),
+        None => Err(()),
+    })
+    .await;
+    match answer {
+        Ok(Ok(document)) => json_answer(StatusCode::OK, &document),
+        _ => refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the consent register could not be read"),
+    }
 }

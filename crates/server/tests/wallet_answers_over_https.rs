@@ -22,6 +22,7 @@ use schooltas_server::AdminToken;
 use schooltas_server::TlsConfig;
 use schooltas_server::verifier::{SessionOutcome, VerifierConfig, VerifierService};
 use schooltas_status_list::StatusListCache;
+use schooltas_verifier::register::{ConsentRegister, SqliteConsentStore};
 use schooltas_verifier::{Check, Verifier};
 use schooltas_wallet::http::HttpsRequestObjectFetcher;
 use schooltas_wallet::issuer_http::HttpsIssuerConnection;
@@ -53,6 +54,11 @@ struct Desk {
 
 impl Desk {
     fn start(school: &family::School) -> Desk {
+        Self::start_with(school, None)
+    }
+
+    /// [`Desk::start`] keeping its consents in `register`.
+    fn start_with(school: &family::School, register: Option<ConsentRegister<SqliteConsentStore>>) -> Desk {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -70,6 +76,10 @@ impl Desk {
             || NOW,
         )
         .unwrap();
+        let service = match register {
+            Some(register) => service.with_consent_register(register).unwrap(),
+            None => service,
+        };
         let admin_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         admin_listener.set_nonblocking(true).unwrap();
         let admin = admin_listener.local_addr().unwrap();
@@ -94,6 +104,15 @@ impl Desk {
             stops.push(stop);
         }
         Desk { service, admin, stops, threads }
+    }
+
+    /// `GET <admin>/<path>` with `token`.
+    fn staff_get(&self, path_and_query: &str, token: &str) -> (u16, serde_json::Value) {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let url = format!("http://{}{path_and_query}", self.admin);
+        let mut answer = agent.get(&url).header("Authorization", format!("Bearer {token}")).call().unwrap();
+        let status = answer.status().as_u16();
+        (status, serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap())
     }
 
     /// The front end asks how session `id` stands.
@@ -158,7 +177,9 @@ fn a_wallet_answers_the_verifiers_qr_code_over_https() {
     assert_eq!(redirect.as_deref(), Some("https://delinde.example/nieuwsbrief/klaar"));
 
     // The front end learns the verdict.
-    let Some(SessionOutcome::Accepted(verdict)) = desk.service.outcome(&session.id) else { panic!("not accepted") };
+    let Some(SessionOutcome::Accepted { verdict, .. }) = desk.service.outcome(&session.id) else {
+        panic!("not accepted")
+    };
     assert_eq!(verdict.claims("enrolment").unwrap()["group"], "7B");
     let (status, outcome) = desk.outcome_over_http(&session.id, TOKEN);
     assert_eq!(status, 200);
@@ -220,10 +241,10 @@ fn a_declined_request_closes_the_session_and_junk_is_refused_without_burning_it(
         panic!("a sixteen-year-old answers alone")
     };
     assert!(connection.post_response(&answer).unwrap().is_some());
-    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Accepted(_))));
+    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Accepted { .. })));
     // A decline after the acceptance changes nothing.
     assert_eq!(connection.post_response(&refusal).unwrap(), None);
-    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Accepted(_))));
+    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Accepted { .. })));
 
     // Bytes that are not UTF-8 where the form is expected: 400, named.
     let response_uri = answer.response_uri.clone();
@@ -241,4 +262,121 @@ fn a_declined_request_closes_the_session_and_junk_is_refused_without_burning_it(
     assert_eq!(answer.status, 400);
     let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(body["error_description"], "the body is not UTF-8");
+}
+
+fn pct(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// A folder of this test's own, removed when dropped.
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let path = std::env::temp_dir().join(format!("schooltas-server-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        Folder(path)
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+#[test]
+fn a_parents_consent_is_recorded_answered_exported_and_withdrawn_over_https() {
+    let school = family::School::new();
+    // Twelve: her parent approves from a second wallet.
+    let family = family::family(&school, "pupil-17", "2014-03-01");
+    school.publish();
+    let folder = Folder::new("consents");
+    let database = folder.0.join("consents.sqlite");
+    let register = ConsentRegister::new(SqliteConsentStore::open(&database).unwrap());
+    let desk = Desk::start_with(&school, Some(register));
+    let session = newsletter_session(&desk);
+
+    let trust_list = family::trust_list(&family::Verifier::new(21));
+    let resolver = school.resolver();
+    let fetcher = HttpsRequestObjectFetcher::new().with_client(client());
+    let fetch = |uri: &str| fetcher.fetch(uri);
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(&fetch) };
+    let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+    let Outcome::AwaitGuardian(to_parent) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap()
+    else {
+        panic!("a twelve-year-old needs her parent")
+    };
+    let answer = family.parent.answer_child_request(&to_parent, true, &verifiers, NOW).unwrap();
+    let response = family.child.complete_with_guardian(&answer, NOW).unwrap();
+    let connection = HttpsIssuerConnection::with_client(client());
+    assert!(connection.post_response(&response).unwrap().is_some());
+
+    // Recorded before the wallet heard yes: the outcome names it, and the file holds it.
+    let (status, outcome) = desk.outcome_over_http(&session.id, TOKEN);
+    assert_eq!((status, outcome["status"].as_str()), (200, Some("accepted")));
+    assert_eq!(outcome["guardian_approval"], true);
+    let consent_id = outcome["consent_id"].as_str().unwrap().to_owned();
+    let subject = outcome["subject"].as_str().unwrap().to_owned();
+    let on_disk = ConsentRegister::new(SqliteConsentStore::open(&database).unwrap());
+    assert_eq!(on_disk.list(&subject).unwrap().len(), 1, "the consent is in the database file");
+
+    // The newsletter editor asks; the guardianship's status is checked too.
+    let consents = desk.service.consents_path().to_owned();
+    let ask = format!("{consents}/may-use?subject={}&purpose=newsletter", pct(&subject));
+    let (status, yes) = desk.staff_get(&ask, TOKEN);
+    assert_eq!((status, yes["answer"].as_str()), (200, Some("yes")), "{yes}");
+    assert_eq!(yes["consent_id"], consent_id.as_str());
+    assert_eq!(yes["approved_by_guardian"], true);
+    // Without the token, or with a malformed question: refused.
+    let (status, refused) = desk.staff_get(&ask, "not-the-token-0123456789abcdef0123456789");
+    assert_eq!((status, refused["error"].as_str()), (401, Some("invalid_token")));
+    let (status, refused) = desk.staff_get(&format!("{consents}/may-use?subject=x&purpose=a&purpose=b"), TOKEN);
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_request")));
+    let (status, refused) = desk.staff_get(&format!("{consents}/may-use?purpose=newsletter"), TOKEN);
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_request")));
+    // Another child, or another purpose: no.
+    let (_, no) = desk.staff_get(&format!("{consents}/may-use?subject=someone-else&purpose=newsletter"), TOKEN);
+    assert_eq!((no["answer"].as_str(), no["reason"].as_str()), (Some("no"), Some("no_consent")));
+
+    // The family's access request (GDPR art. 15): the consent with its evidence.
+    let (status, export) = desk.staff_get(&format!("{consents}/subjects/{}", pct(&subject)), TOKEN);
+    assert_eq!(status, 200);
+    assert_eq!(export["subject"], subject.as_str());
+    assert_eq!(export["consents"].as_array().unwrap().len(), 1);
+
+    // A withdrawal signed by someone else's key for the same consent: 403, nothing changes.
+    let record = on_disk.list(&subject).unwrap().remove(0);
+    let stranger = SigningKey::from_ed25519_seed(&[99; 32]);
+    let forged =
+        schooltas_school::consent::ConsentWithdrawal::new(&record.verifier, &record.request_nonce, "newsletter", NOW)
+            .sign(&stranger)
+            .unwrap();
+    let forged = schooltas_wallet::WithdrawalMessage {
+        verifier: record.verifier.clone(),
+        response_uri: response.response_uri.clone(),
+        jwt: forged,
+    };
+    let error = connection.post_withdrawal(&forged).unwrap_err();
+    assert!(matches!(&error, Error::VerifierRefused { error, .. } if error == "not_the_consenter"), "{error}");
+    assert_eq!(desk.staff_get(&ask, TOKEN).1["answer"], "yes");
+
+    // The parent withdraws from her wallet: one signed message to the response endpoint.
+    let given = family.parent.consents().unwrap().remove(0);
+    let withdrawal = family.parent.withdraw(&given.id, NOW + 60).unwrap();
+    assert_eq!(withdrawal.response_uri, response.response_uri);
+    connection.post_withdrawal(&withdrawal).unwrap();
+    let (_, no) = desk.staff_get(&ask, TOKEN);
+    assert_eq!((no["answer"].as_str(), no["reason"].as_str()), (Some("no"), Some("withdrawn")), "{no}");
+    // Sent again: 409, the first withdrawal stands.
+    let error = connection.post_withdrawal(&withdrawal).unwrap_err();
+    assert!(matches!(&error, Error::VerifierRefused { error, .. } if error == "already_withdrawn"), "{error}");
+    let (_, export) = desk.staff_get(&format!("{consents}/subjects/{}", pct(&subject)), TOKEN);
+    assert!(export["consents"][0]["withdrawn"].is_object(), "{export}");
+    // Junk as a withdrawal: 400.
+    let junk = schooltas_wallet::WithdrawalMessage { jwt: "not.a.jwt".into(), ..withdrawal };
+    let error = connection.post_withdrawal(&junk).unwrap_err();
+    assert!(matches!(&error, Error::VerifierRefused { error, .. } if error == "invalid_request"), "{error}");
 }

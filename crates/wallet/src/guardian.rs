@@ -312,7 +312,10 @@ impl Wallet {
                 continue;
             }
             let text = |name: &str| copy.claims.get(name).and_then(Value::as_str).map(str::to_owned);
-            if text("child_id").as_deref() != Some(child_id) || text("guardian_id").as_deref() != Some(me) {
+            // The copy names this parent: by the wallet's DID, or — when the school's
+            // administration did not know it — by the did:key of the copy's own holder key.
+            let names_me = text("guardian_id").is_some_and(|named| named == me || names_holder(&copy.claims, &named));
+            if text("child_id").as_deref() != Some(child_id) || !names_me {
                 continue;
             }
             let valid_until = text("valid_until").and_then(|d| CalendarDate::parse(&d).ok());
@@ -339,4 +342,13 @@ impl Wallet {
         })?;
         self.vault.read(|tx| get_credential(tx, &found.id))
     }
+}
+
+/// Whether `named` is the `did:key` of the copy's holder key (`cnf.jwk`): the representative a
+/// school names when it issues guardianship without knowing the parent's wallet DID.
+fn names_holder(claims: &Value, named: &str) -> bool {
+    let Some(jwk) = claims.get("cnf").and_then(|cnf| cnf.get("jwk")).and_then(Value::as_object) else {
+        return false;
+    };
+    schooltas_did::PublicKey::from_jwk(jwk).is_ok_and(|key| schooltas_did::did_key::did_for(&key).as_str() == named)
 }

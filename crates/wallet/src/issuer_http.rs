@@ -179,6 +179,26 @@ impl HttpsIssuerConnection {
     }
 }
 
+impl HttpsIssuerConnection {
+    /// Sends a signed consent withdrawal to the service that received the consent: `POST` to
+    /// its `response_uri` as `application/schooltas-consent-withdrawal+jwt`. A refusal (the
+    /// verifier knows no such consent, the key did not give it, it was withdrawn already) is
+    /// [`Error::VerifierRefused`] with the verifier's error code.
+    pub fn post_withdrawal(&self, withdrawal: &crate::WithdrawalMessage) -> Result<()> {
+        let what = "response endpoint (withdrawal)";
+        match self.post(what, &withdrawal.response_uri, WITHDRAWAL_JWT, withdrawal.jwt.as_bytes(), None)? {
+            Ok(_) => Ok(()),
+            Err(refused) => Err(Error::VerifierRefused {
+                error: refused.error.as_str().chars().take(64).collect(),
+                description: refused.error_description.map(|d| d.chars().take(1000).collect()),
+            }),
+        }
+    }
+}
+
+/// The media type of a consent withdrawal (its JWT `typ`).
+const WITHDRAWAL_JWT: &str = "application/schooltas-consent-withdrawal+jwt";
+
 impl IssuerConnection for HttpsIssuerConnection {
     fn issuer_metadata(&self, credential_issuer: &str) -> Result<String> {
         let url = well_known_url(credential_issuer, ISSUER_METADATA_SUFFIX)?;

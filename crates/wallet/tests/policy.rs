@@ -699,3 +699,33 @@ fn at_16_the_consents_a_parent_gave_are_put_to_the_young_person_to_confirm_or_wi
     let by_parent = family.parent.withdraw(&parent_consent.id, birthday + 200).unwrap();
     assert_eq!(desk.apply_withdrawal_by(&register, &by_parent.jwt, birthday + 201).unwrap().1, WithdrawnBy::Approver);
 }
+
+// ---- Who the guardianship names --------------------------------------------------------------
+
+#[test]
+fn a_guardianship_naming_the_parents_wallet_did_serves_as_one_naming_its_holder_key() {
+    let (school, verifier, trust, resolver) = scene(21);
+    let verifiers = verifiers(&trust, &resolver);
+    let family = family_naming(&school, "pupil-1", "2014-09-01", Guardian::WalletDid);
+    let to_parent = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
+    let answer = family.parent.answer_child_request(&to_parent, true, &verifiers, NOW).unwrap();
+    assert!(matches!(answer, schooltas_wallet::GuardianAnswer::Approved { .. }));
+}
+
+#[test]
+fn a_guardianship_naming_someone_else_is_not_this_parents() {
+    let (school, verifier, trust, resolver) = scene(21);
+    let verifiers = verifiers(&trust, &resolver);
+    // The school (or a wallet file edited by someone) names another parent's wallet.
+    let other = Wallet::create(vault(), Role::Parent, NOW).unwrap();
+    let family = family_naming(&school, "pupil-1", "2014-09-01", Guardian::Named(other.owner().did().as_str()));
+    let to_parent = to_parent(&family, &verifier, &verifiers, &NEWSLETTER_CLAIMS);
+    assert!(matches!(
+        family.parent.review_child_request(&to_parent, &verifiers, NOW),
+        Err(Error::NotGuardian { reason }) if reason.contains("no guardianship credential")
+    ));
+    assert!(matches!(
+        family.parent.answer_child_request(&to_parent, true, &verifiers, NOW),
+        Err(Error::NotGuardian { .. })
+    ));
+}

@@ -270,6 +270,15 @@ impl CredentialType {
         if self.representation { "child_id" } else { "sub" }
     }
 
+    /// The claim naming the representative in a representation type: `guardian_id` (the
+    /// parent's or guardian's DID); `None` for every other type. When the school's
+    /// administration leaves it out — a school knows its pupils' guardians, not their wallets'
+    /// DIDs — the issuer fills it in each copy with the `did:key` of that copy's holder key, so
+    /// the parent's wallet recognises the copy as its own and no two copies share a value.
+    pub fn representative_claim(&self) -> Option<&'static str> {
+        self.representation.then_some("guardian_id")
+    }
+
     /// The number of digests every `_sd` array of this type's credentials is padded to, per
     /// object level (claim names from the top; empty for the top level): the number of
     /// selectively disclosable claims the type defines at that level (plus `sub` at the top of a

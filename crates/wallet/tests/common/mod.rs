@@ -263,6 +263,23 @@ pub(crate) struct Family {
 }
 
 pub(crate) fn family(school: &School, subject: &str, birth_date: &str) -> Family {
+    family_naming(school, subject, birth_date, Guardian::FromHolderKey)
+}
+
+/// How the school names the parent in the guardianship credential.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Guardian<'a> {
+    /// As a school importing its administration does: no `guardian_id`, so the issuer names
+    /// each copy's own holder key.
+    FromHolderKey,
+    /// By this DID (the parent's wallet DID, or someone else's).
+    Named(&'a str),
+    /// By the parent's wallet DID.
+    WalletDid,
+}
+
+/// [`family`], with the guardianship credential naming the parent as `guardian` says.
+pub(crate) fn family_naming(school: &School, subject: &str, birth_date: &str, guardian: Guardian<'_>) -> Family {
     let child = Wallet::create(
         vault(),
         Role::Child { birth_date: schooltas_school::date::CalendarDate::parse(birth_date).unwrap() },
@@ -280,13 +297,15 @@ pub(crate) fn family(school: &School, subject: &str, birth_date: &str) -> Family
                "family_name": "de Vries", "birth_date": birth_date, "age_over_12": age >= 12,
                "age_over_16": age >= 16}),
     );
-    school.enrol(
-        subject,
-        "guardianship",
-        json!({"guardian_id": parent.owner().did().as_str(), "child_id": child.owner().did().as_str(),
+    let mut guardianship = json!({"child_id": child.owner().did().as_str(),
                "relation": "parent", "child_birth_date": birth_date,
-               "valid_until": birth.anniversary(16).to_string(), "school_brin": "12AB"}),
-    );
+               "valid_until": birth.anniversary(16).to_string(), "school_brin": "12AB"});
+    match guardian {
+        Guardian::FromHolderKey => {}
+        Guardian::Named(did) => guardianship["guardian_id"] = json!(did),
+        Guardian::WalletDid => guardianship["guardian_id"] = json!(parent.owner().did().as_str()),
+    }
+    school.enrol(subject, "guardianship", guardianship);
     school.issue_to(&child, subject, &["pupil_enrolment"]);
     // From the 1st of the month of the 16th birthday the school issues no guardianship
     // (schooltas_issuer::validity): the parent's wallet then holds none.
