@@ -184,7 +184,7 @@ impl HttpsIssuerConnection {
     /// its `response_uri` as `application/schooltas-consent-withdrawal+jwt`. A refusal (the
     /// verifier knows no such consent, the key did not give it, it was withdrawn already) is
     /// [`Error::VerifierRefused`] with the verifier's error code.
-    pub fn post_withdrawal(&self, withdrawal: &crate::WithdrawalMessage) -> Result<()> {
+    pub fn post_withdrawal(&self, withdrawal: &crate::consents::WithdrawalMessage) -> Result<()> {
         let what = "response endpoint (withdrawal)";
         match self.post(what, &withdrawal.response_uri, WITHDRAWAL_JWT, withdrawal.jwt.as_bytes(), None)? {
             Ok(_) => Ok(()),
