@@ -7,6 +7,7 @@ use schooltas_oid4vc::oid4vp::{AuthorizationRequest, DcqlQuery, Oid4vpError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::trust_list::{RegisteredPurpose, VerifierRegistration};
 use crate::{Error, Result};
 
 /// A private extension of the Authorization Request, the JSON member `"schooltas"`:
@@ -88,6 +89,78 @@ impl SchooltasExtension {
         Ok(())
     }
 
+    /// The purpose, legal basis and retention `request` rests on, and where they come from:
+    /// the request's own `schooltas` member ([`PurposeSource::Request`], checked as
+    /// [`SchooltasExtension::from_request`] does), or — for a standard OpenID4VP request that
+    /// states none — the verifier's `registration` ([`PurposeSource::Registration`]): the one
+    /// registered purpose that covers every Credential Query
+    /// ([`VerifierRegistration::purpose_covering`]), with its registered bases and its longest
+    /// retention. `None` when the request states none and no single purpose covers it.
+    ///
+    /// ```
+    /// use schooltas_did::Did;
+    /// use schooltas_oid4vc::oid4vp::{AuthorizationRequest, CredentialQuery, DcqlQuery};
+    /// use schooltas_school::extension::PurposeSource;
+    /// use schooltas_school::trust_list::{RegisteredPurpose, VerifierRegistration};
+    /// use schooltas_school::{LegalBasis, LocalizedText, SchooltasExtension};
+    /// use schooltas_sd_jwt::ClaimPath;
+    ///
+    /// let did = Did::parse("did:web:verifier.example")?;
+    /// let text = LocalizedText { nl: "Nieuwsbrief".into(), en: "Newsletter".into() };
+    /// let registration = VerifierRegistration::new(did.clone(), "De Linde").with_purpose(
+    ///     RegisteredPurpose::new("newsletter", text, LegalBasis::Consent, 365)
+    ///         .allow("https://example.org/enrolment", [ClaimPath::claim("group")]),
+    /// );
+    /// // A standard request, as any OpenID4VP verifier library builds it: no `schooltas` member.
+    /// let query = CredentialQuery::sd_jwt_vc("e", ["https://example.org/enrolment"]).claim(ClaimPath::claim("group"));
+    /// let request =
+    ///     AuthorizationRequest::new(&did, "https://verifier.example/response", "n-0123456789abcdef", DcqlQuery::builder().credential(query).build()?);
+    /// let (extension, source) = SchooltasExtension::of_request(&request, &registration)?.unwrap();
+    /// assert_eq!(source, PurposeSource::Registration);
+    /// assert_eq!((extension.purpose.code.as_str(), extension.retention_days), ("newsletter", 365));
+    /// assert_eq!(extension.basis_for("e"), LegalBasis::Consent);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn of_request(
+        request: &AuthorizationRequest,
+        registration: &VerifierRegistration,
+    ) -> Result<Option<(Self, PurposeSource)>> {
+        if let Some(stated) = Self::from_request(request)? {
+            return Ok(Some((stated, PurposeSource::Request)));
+        }
+        Ok(registration
+            .purpose_covering(&request.dcql_query)
+            .map(|purpose| (Self::from_registered(purpose, &request.dcql_query), PurposeSource::Registration)))
+    }
+
+    /// The extension `purpose` gives `query`: its code and text, its longest retention, and
+    /// per Credential Query the registered basis (consent when any type the query accepts is
+    /// registered on consent, the stricter reading for the family).
+    pub fn from_registered(purpose: &RegisteredPurpose, query: &DcqlQuery) -> Self {
+        let basis_of = |credential_query: &schooltas_oid4vc::oid4vp::CredentialQuery| {
+            let bases: Vec<LegalBasis> =
+                credential_query.vct_values().iter().filter_map(|vct| purpose.basis_for(vct)).collect();
+            if bases.contains(&LegalBasis::Consent) {
+                LegalBasis::Consent
+            } else {
+                bases.first().copied().unwrap_or(purpose.legal_basis)
+            }
+        };
+        let legal_basis = query.credentials.first().map_or(purpose.legal_basis, basis_of);
+        let mut extension = SchooltasExtension::new(
+            Purpose { code: purpose.code.clone(), text: purpose.text.clone() },
+            legal_basis,
+            purpose.max_retention_days,
+        );
+        for credential_query in &query.credentials {
+            let basis = basis_of(credential_query);
+            if basis != legal_basis {
+                extension = extension.with_query_basis(credential_query.id.clone(), basis);
+            }
+        }
+        extension
+    }
+
     /// An extension with one legal basis for every query.
     pub fn new(purpose: Purpose, legal_basis: LegalBasis, retention_days: u32) -> Self {
         SchooltasExtension { purpose, legal_basis, retention_days, query_bases: BTreeMap::new() }
@@ -103,6 +176,18 @@ impl SchooltasExtension {
     pub fn basis_for(&self, query_id: &str) -> LegalBasis {
         self.query_bases.get(query_id).copied().unwrap_or(self.legal_basis)
     }
+}
+
+/// Where the purpose, legal basis and retention a wallet shows come from
+/// ([`SchooltasExtension::of_request`]); the prompt says which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurposeSource {
+    /// The request's own `schooltas` member, checked against the registration.
+    Request,
+    /// The verifier's registration in the trust list: the request (a standard OpenID4VP one)
+    /// states none, and exactly one registered purpose covers every Credential Query.
+    Registration,
 }
 
 /// The purpose of a request: a code from the verifier's registration and a text to show.

@@ -501,9 +501,14 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
         }
         Err(error) => verdict.fail(Check::DisclosedClaims, None, error.to_string()),
     }
-    // The verifier built the request with a checked extension; a request without one states no
-    // purpose or basis. Read once for both rules.
-    let extension = SchooltasExtension::from_request(request).ok().flatten();
+    // The verifier built the request with a checked extension; a standard request without one
+    // rests on the one registered purpose that covers it, as the wallets read it. Read once for
+    // both rules.
+    let extension = SchooltasExtension::from_request(request).ok().flatten().or_else(|| {
+        let did = request.client_did().ok()?;
+        let registration = context.trust_list.at(context.now).ok()?.verifier(&did)?;
+        SchooltasExtension::of_request(request, registration).ok().flatten().map(|(extension, _)| extension)
+    });
     legal_bases(request, extension.as_ref(), &response, context.trust_list, context.now, &mut verdict);
     check_consent(request, extension.as_ref(), &response, &verified, context, &keys, &mut verdict);
 

@@ -113,8 +113,11 @@ pub enum Error {
         /// The verifier's DID.
         did: String,
     },
-    /// The request states no purpose and legal basis (the `schooltas` request extension).
-    #[error("the request states no purpose and legal basis, so nobody can decide on it")]
+    /// The request states no purpose and legal basis (the `schooltas` request extension), and
+    /// no single purpose of the verifier's registration covers every credential it asks for.
+    #[error(
+        "the request states no purpose and legal basis, and no single registered purpose of the verifier covers it, so nobody can decide on it"
+    )]
     MissingPurpose,
     /// No request with this id is waiting in the wallet.
     #[error("no request {request_id} is waiting in this wallet")]

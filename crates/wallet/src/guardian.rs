@@ -15,6 +15,7 @@ use schooltas_oid4vc::oid4vp::{AuthorizationRequest, transaction_data_hash};
 use schooltas_school::catalog::REPRESENTATION_CLAIMS;
 use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
 use schooltas_school::date::CalendarDate;
+use schooltas_school::extension::PurposeSource;
 use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
@@ -43,6 +44,9 @@ pub struct GuardianPrompt {
     pub purpose: Purpose,
     /// How long it keeps the data, in days.
     pub retention_days: u32,
+    /// Where the purpose, the legal bases and the retention come from (the request, or the
+    /// verifier's registration for a standard request that states none).
+    pub purpose_source: PurposeSource,
     /// Per credential: what the child's presentation discloses.
     pub items: Vec<GuardianPromptItem>,
     /// Each way the request exceeds the verifier's registration.
@@ -226,7 +230,14 @@ impl Wallet {
         let trusted = verifiers.trust_list.at(now)?;
         let registration =
             trusted.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
-        let extension = SchooltasExtension::from_request(&verified_request)?.ok_or(Error::MissingPurpose)?;
+        // As the child's wallet did: a request that states no purpose rests on the one
+        // registered purpose that covers it, and the approval names that purpose.
+        let (extension, purpose_source) =
+            SchooltasExtension::of_request(&verified_request, registration)?.ok_or(Error::MissingPurpose)?;
+        let verified_request = match purpose_source {
+            PurposeSource::Request => verified_request,
+            PurposeSource::Registration => extension.clone().apply(verified_request)?,
+        };
         // The parent's wallet applies the registered basis itself, as the child's did.
         policy::check_legal_basis(registration, &verified_request, &extension)?;
         let guardianship = self.guardianship_for(&request.child_id, now)?;
@@ -286,6 +297,7 @@ impl Wallet {
             verifier_client_id: verified_request.client_id.clone(),
             purpose: extension.purpose.clone(),
             retention_days: extension.retention_days,
+            purpose_source,
             items,
             over_asking,
             transaction_data,

@@ -30,6 +30,7 @@ use schooltas_oid4vc::oid4vp::{
 };
 use schooltas_school::catalog::{Catalog, Language};
 use schooltas_school::consent;
+use schooltas_school::extension::PurposeSource;
 use schooltas_school::trust_list::{OverAsking, VerifiedTrustList};
 use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
@@ -143,6 +144,9 @@ pub struct ConsentPrompt {
     pub purpose: Purpose,
     /// How long it keeps the data, in days.
     pub retention_days: u32,
+    /// Where the purpose, the legal bases and the retention come from: the request itself, or
+    /// the verifier's registration (a standard request that states none).
+    pub purpose_source: PurposeSource,
     /// What it asks for.
     pub items: Vec<PromptItem>,
     /// Each way the request exceeds the verifier's registration, in plain English.
@@ -185,6 +189,7 @@ impl ConsentPrompt {
             pick("Doel", "Purpose"),
             if nl { &self.purpose.text.nl } else { &self.purpose.text.en }
         ));
+        out.push_str(&source_line(self.purpose_source, language));
         for item in &self.items {
             let basis = basis_label(item.legal_basis, language);
             let name = if nl { &item.name_nl } else { &item.name_en };
@@ -247,6 +252,21 @@ impl ConsentPrompt {
         });
         out
     }
+}
+
+/// The prompt's line saying where the purpose, bases and retention come from.
+pub(crate) fn source_line(source: PurposeSource, language: Language) -> String {
+    match (source, language) {
+        (PurposeSource::Request, Language::Nl) => "(doel, grondslag en bewaartermijn: zoals het verzoek ze noemt)\n",
+        (PurposeSource::Request, _) => "(purpose, legal basis and retention: as the request states them)\n",
+        (PurposeSource::Registration, Language::Nl) => {
+            "(doel, grondslag en bewaartermijn: het verzoek noemt ze niet; uit de registratie van de verifier in de vertrouwenslijst)\n"
+        }
+        (PurposeSource::Registration, _) => {
+            "(purpose, legal basis and retention: the request states none; from the verifier's registration in the trust list)\n"
+        }
+    }
+    .to_owned()
 }
 
 fn basis_label(basis: LegalBasis, language: Language) -> &'static str {
@@ -411,9 +431,20 @@ impl Wallet {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
             return Err(Error::VerifierNotRegistered { did: did.to_string() });
         };
-        let Some(extension) = SchooltasExtension::from_request(&request)? else {
-            self.log_refusal(&request.client_id, "the request states no purpose and legal basis", now)?;
+        // A standard OpenID4VP request states no purpose: it rests on the one registered
+        // purpose that covers it, and the prompt says so. The pending request keeps what it
+        // rests on, so everything after (the log, the consent kept) reads one statement.
+        let Some((extension, purpose_source)) = SchooltasExtension::of_request(&request, registration)? else {
+            self.log_refusal(
+                &request.client_id,
+                "the request states no purpose, and no single registered purpose covers it",
+                now,
+            )?;
             return Err(Error::MissingPurpose);
+        };
+        let request = match purpose_source {
+            PurposeSource::Request => request,
+            PurposeSource::Registration => extension.clone().apply(request)?,
         };
         // Who approves follows the registered basis, not the stated one: a request stating a
         // weaker basis than its registration is refused before anything is matched or shown.
@@ -524,6 +555,7 @@ impl Wallet {
             verifier_name: registration.name.clone(),
             purpose: extension.purpose.clone(),
             retention_days: extension.retention_days,
+            purpose_source,
             items,
             over_asking: findings.iter().map(ToString::to_string).collect(),
             transaction_data,

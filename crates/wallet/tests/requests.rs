@@ -351,13 +351,17 @@ fn an_unregistered_verifier_or_a_forged_request_is_refused_and_logged() {
         ),
         "{e}"
     );
-    // A request without purpose and legal basis.
-    let mut bare = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
-    bare.extensions.remove(SchooltasExtension::MEMBER);
-    assert!(matches!(
-        family.child.handle_request(&verifier.request_uri(&bare, NOW), &verifiers, NOW),
-        Err(Error::MissingPurpose)
-    ));
+    // A standard request without purpose and legal basis that no single registered purpose
+    // covers: given_name alone fits both the newsletter and the enrolment check (the wallet
+    // does not guess), birth_date fits neither.
+    for claims in [&["given_name"][..], &["birth_date"][..]] {
+        let mut bare = newsletter_request(&verifier, claims);
+        bare.extensions.remove(SchooltasExtension::MEMBER);
+        assert!(matches!(
+            family.child.handle_request(&verifier.request_uri(&bare, NOW), &verifiers, NOW),
+            Err(Error::MissingPurpose)
+        ));
+    }
     // A malformed Schooltas member: refused as a malformed request, before anything uses it.
     let malformed = newsletter_request(&verifier, &NEWSLETTER_CLAIMS)
         .with_extension(SchooltasExtension::MEMBER, serde_json::json!({"purpose": "newsletter"}))
@@ -564,4 +568,44 @@ fn a_trust_list_kept_past_its_expiry_refuses_every_request() {
     );
     // While it was valid, the same verifier was accepted.
     assert!(family.child.handle_request(&verifier.request_uri(&request, NOW), &verifiers, NOW).is_ok());
+}
+
+#[test]
+fn a_standard_request_without_the_schooltas_member_rests_on_the_registered_purpose_that_covers_it() {
+    let (school, verifier, trust, resolver) = scene(8);
+    let verifiers = verifiers(&trust, &resolver);
+    let family = family(&school, "pupil-1", "2014-09-01");
+    // As an OpenID4VP verifier library builds it: DCQL only, no `schooltas` member.
+    let mut bare = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
+    bare.extensions.remove(SchooltasExtension::MEMBER);
+    let prompt = family.child.handle_request(&verifier.request_uri(&bare, NOW), &verifiers, NOW).unwrap();
+    assert_eq!(prompt.purpose_source, schooltas_school::extension::PurposeSource::Registration);
+    assert_eq!(prompt.purpose.code, "newsletter");
+    assert_eq!(prompt.retention_days, 365, "the registration's longest retention");
+    assert_eq!(prompt.items[0].legal_basis, LegalBasis::Consent);
+    assert!(prompt.over_asking.is_empty(), "{:?}", prompt.over_asking);
+    assert_eq!(prompt.who_decides, WhoDecides::ChildAndParent);
+    let text = prompt.render(Language::En);
+    assert!(text.contains("the request states none; from the verifier's registration in the trust list"), "{text}");
+
+    // The parent's wallet reads the request object itself and comes to the same purpose.
+    let Outcome::AwaitGuardian(to_parent) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap()
+    else {
+        panic!("a child under 16 cannot answer a consent request alone")
+    };
+    let review = family.parent.review_child_request(&to_parent, &verifiers, NOW).unwrap();
+    assert_eq!(review.purpose_source, schooltas_school::extension::PurposeSource::Registration);
+    assert_eq!(review.purpose.code, "newsletter");
+    let answer = family.parent.answer_child_request(&to_parent, true, &verifiers, NOW).unwrap();
+    let response = family.child.complete_with_guardian(&answer, NOW).unwrap();
+    assert!(response.discloses);
+    // The consent both wallets keep names the registered purpose.
+    assert_eq!(family.parent.consents().unwrap()[0].purpose.code, "newsletter");
+
+    // A request that states its purpose says so.
+    let stated = family
+        .child
+        .handle_request(&verifier.request_uri(&newsletter_request(&verifier, &NEWSLETTER_CLAIMS), NOW), &verifiers, NOW)
+        .unwrap();
+    assert_eq!(stated.purpose_source, schooltas_school::extension::PurposeSource::Request);
 }

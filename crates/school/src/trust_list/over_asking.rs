@@ -138,10 +138,11 @@ impl VerifierRegistration {
         if request.client_did().ok().as_ref() != Some(&self.did) {
             findings.push(OverAsking::OtherVerifier { client_id: truncate(&request.client_id) });
         }
-        // A malformed extension states no purpose that can be checked: it counts as none.
-        match SchooltasExtension::from_request(request).ok().flatten() {
+        // A malformed extension states no purpose that can be checked: it counts as none. A
+        // request without one rests on the one registered purpose that covers it, if any.
+        match SchooltasExtension::of_request(request, self).ok().flatten() {
             None => findings.push(OverAsking::NoPurpose),
-            Some(extension) => findings.extend(self.over_asking_query(
+            Some((extension, _)) => findings.extend(self.over_asking_query(
                 &extension.purpose.code,
                 extension.retention_days,
                 |query_id| extension.basis_for(query_id),
@@ -149,6 +150,31 @@ impl VerifierRegistration {
             )),
         }
         findings
+    }
+
+    /// The one registered purpose that allows every Credential Query of `query` — each type it
+    /// accepts, each claim path it names (a query without `claims` asks for everything and is
+    /// covered by none) — or `None` when none or more than one does: a standard OpenID4VP
+    /// request names no purpose, and the wallet does not guess between two.
+    pub fn purpose_covering(&self, query: &DcqlQuery) -> Option<&RegisteredPurpose> {
+        let covers = |purpose: &RegisteredPurpose| {
+            !query.credentials.is_empty()
+                && query.credentials.iter().all(|credential_query| {
+                    let vcts = credential_query.vct_values();
+                    let Some(claims) = &credential_query.claims else { return false };
+                    !vcts.is_empty()
+                        && vcts.iter().all(|vct| {
+                            purpose
+                                .credential(vct)
+                                .is_some_and(|allowed| claims.iter().all(|claim| allowed.allows(&claim.path)))
+                        })
+                })
+        };
+        let mut covering = self.purposes.iter().filter(|purpose| covers(purpose));
+        match (covering.next(), covering.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
     }
 
     /// Everything in a query for `purpose_code` beyond this registration, for a verifier that
