@@ -820,8 +820,16 @@ fn expired_or_future_request_objects_are_refused() {
     assert!(matches!(verify(&jwt, NOW + 300 + 61), Err(Error::Oid4vp(Oid4vpError::RequestObjectExpired { .. }))));
     assert!(verify(&jwt, NOW + 300 + 59).is_ok()); // within the skew
     assert!(matches!(verify(&jwt, NOW - 61), Err(Error::Oid4vp(Oid4vpError::RequestObjectIssuedInFuture { .. }))));
-    let mut claims = raw_claims(&request_for(&v), &v.did);
+    // Neither exp nor iat is required (RFC 9101, OpenID4VP 1.0 §5): a request object a verifier
+    // library builds without them is read; one that is not a number is refused.
+    let request = request_for(&v);
+    let mut claims = raw_claims(&request, &v.did);
     claims.as_object_mut().unwrap().remove("exp");
+    claims.as_object_mut().unwrap().remove("iat");
+    let jwt = sign_raw(&v.key, &good_header(&v), &claims);
+    assert_eq!(verify(&jwt, NOW).unwrap().nonce, request.nonce);
+    let mut claims = raw_claims(&request_for(&v), &v.did);
+    claims["exp"] = json!("tomorrow");
     let jwt = sign_raw(&v.key, &good_header(&v), &claims);
     assert!(matches!(verify(&jwt, NOW), Err(Error::Oid4vp(Oid4vpError::MissingTimeClaim { claim: "exp" }))));
     assert!(matches!(request_for(&v).sign(&v.key, &v.kid, NOW, 0), Err(Error::Oid4vp(Oid4vpError::InvalidLifetime))));
@@ -917,6 +925,16 @@ fn redirect_uri_scope_and_audience_are_checked() {
     claims["aud"] = json!("https://wallet.example");
     let jwt = sign_raw(&v.key, &good_header(&v), &claims);
     assert!(matches!(verify(&jwt, NOW), Err(Error::Oid4vp(Oid4vpError::WrongAudience { .. }))));
+    // Without aud (RFC 9101 does not require one; §5.8 only says what it must be): read.
+    let mut claims = raw_claims(&request, &v.did);
+    claims.as_object_mut().unwrap().remove("aud");
+    let jwt = sign_raw(&v.key, &good_header(&v), &claims);
+    assert!(verify(&jwt, NOW).is_ok_and(|read| read.nonce == request.nonce));
+    // aud as an array holding the static-discovery audience: read.
+    let mut claims = raw_claims(&request, &v.did);
+    claims["aud"] = json!(["https://self-issued.me/v2"]);
+    let jwt = sign_raw(&v.key, &good_header(&v), &claims);
+    assert!(verify(&jwt, NOW).is_ok());
     let mut claims = raw_claims(&request, &v.did);
     claims["dcql_query"]["credentials"][0]["format"] = json!("mso_mdoc");
     let jwt = sign_raw(&v.key, &good_header(&v), &claims);

@@ -312,8 +312,8 @@ pub enum Oid4vpError {
         /// The wallet's clock.
         now: i64,
     },
-    /// `exp` or `iat` is missing or not an integer.
-    #[error("the request object's {claim} is missing or not an integer")]
+    /// `exp` or `iat` is not an integer (a request object may leave both out).
+    #[error("the request object's {claim} is not an integer")]
     MissingTimeClaim {
         /// Which claim.
         claim: &'static str,

@@ -342,9 +342,11 @@ impl<'a> UnverifiedRequestObject<'a> {
     /// 2. `kid` is a DID URL whose DID is the one in `client_id`, which must use the
     ///    `decentralized_identifier:` prefix (§5.9.3);
     /// 3. the signature verifies with the key, its algorithm pinned to the key;
-    /// 4. `exp` is present and after `now − skew`; `iat` is present and not after
-    ///    `now + skew`;
-    /// 5. `aud` is [`SELF_ISSUED_AUDIENCE`] (§5.8); `iss`, if present, is ignored (§5);
+    /// 4. `exp`, when present, is after `now − skew`; `iat`, when present, is not after
+    ///    `now + skew` (neither is required by RFC 9101 or OpenID4VP 1.0; one that is not a
+    ///    number is refused);
+    /// 5. `aud`, when present, is or contains [`SELF_ISSUED_AUDIENCE`] (§5.8: static
+    ///    discovery); `iss`, if present, is ignored (§5);
     /// 6. the request's own rules ([`AuthorizationRequest::validate`]), no `redirect_uri`
     ///    (§8.2), no `scope`.
     pub fn verify_with(
@@ -381,18 +383,27 @@ impl<'a> UnverifiedRequestObject<'a> {
             Oid4vpError::malformed_json("request object", &e)
         })?;
 
-        let time = |name: &'static str| {
-            claims.get(name).and_then(Value::as_i64).ok_or(Oid4vpError::MissingTimeClaim { claim: name })
+        // RFC 9101 and OpenID4VP 1.0 §5 require none of `exp`, `iat` and `aud` (verifier
+        // libraries leave them out by default); each is checked when present, and one that is
+        // present but not a number is refused.
+        let time = |name: &'static str| match claims.get(name) {
+            None => Ok(None),
+            Some(value) => value.as_i64().map(Some).ok_or(Oid4vpError::MissingTimeClaim { claim: name }),
         };
-        let exp = time("exp")?;
-        if exp <= now.saturating_sub(skew) {
+        if let Some(exp) = time("exp")?
+            && exp <= now.saturating_sub(skew)
+        {
             return Err(Oid4vpError::RequestObjectExpired { exp, now }.into());
         }
-        let iat = time("iat")?;
-        if iat > now.saturating_add(skew) {
+        if let Some(iat) = time("iat")?
+            && iat > now.saturating_add(skew)
+        {
             return Err(Oid4vpError::RequestObjectIssuedInFuture { iat, now }.into());
         }
+        // §5.8: under static discovery (no wallet metadata was sent) an `aud` must be
+        // "https://self-issued.me/v2"; RFC 9101 does not require one.
         let audience_ok = match claims.get("aud") {
+            None => true,
             Some(Value::String(aud)) => aud == SELF_ISSUED_AUDIENCE,
             Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(SELF_ISSUED_AUDIENCE)),
             _ => false,
