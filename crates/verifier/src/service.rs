@@ -9,7 +9,7 @@ use schooltas_school::{LegalBasis, SchooltasExtension};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::nonces::{Nonce, NonceStore};
+use crate::nonces::{Nonce, NonceError, NonceStore};
 use crate::register::{
     ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence, WithdrawnBy, withdrawal_keys,
 };
@@ -97,8 +97,9 @@ impl Verifier {
     /// names (unauthenticated: it only finds the request), runs the whole pipeline against it,
     /// and spends the nonce only when the verdict is accepted.
     ///
-    /// - an unknown, expired or already spent nonce: [`Check::Replay`], nothing verified (and
-    ///   nothing fetched), `request: None`;
+    /// - a key binding naming a nonce this verifier never issued, or one that expired:
+    ///   [`Check::Nonce`]; an already spent nonce: [`Check::Replay`]; either way nothing is
+    ///   verified (and nothing fetched), `request: None`;
     /// - a refused answer (junk naming the nonce, a forged or incomplete presentation) leaves
     ///   the request open: the family's genuine answer still gets through. A key-binding JWT
     ///   over our nonce that verifies is necessary for acceptance (the pipeline checks it for
@@ -118,8 +119,15 @@ impl Verifier {
         let request = match self.open.peek(&nonce, context.now) {
             Ok(request) => request,
             Err(error) => {
+                // A nonce we never issued (or forgot long after its expiry), or one that
+                // expired, is a nonce mismatch: the key binding answers no request of ours. Only
+                // a nonce already spent makes the response a replay.
+                let check = match error {
+                    NonceError::AlreadyUsed { .. } => Check::Replay,
+                    _ => Check::Nonce,
+                };
                 let mut verdict = Verdict::default();
-                verdict.fail(Check::Replay, None, error.to_string());
+                verdict.fail(check, None, error.to_string());
                 return Received { request: None, verdict };
             }
         };

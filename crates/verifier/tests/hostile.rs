@@ -807,14 +807,14 @@ fn two_valid_answers_racing_give_exactly_one_acceptance() {
 }
 
 #[test]
-fn an_unknown_or_expired_nonce_is_a_replay_and_nothing_is_fetched() {
+fn an_unknown_or_expired_nonce_is_a_nonce_mismatch_and_nothing_is_fetched() {
     let world = World::new();
     let desk = Verifier::new(key(2), RESPONSE_URI).unwrap();
     // Never issued by this desk.
     let foreign = world.builder().credential(World::query("enrolment")).build("n-never-issued-here-0").unwrap();
     let presentation = present(&world.enrolment(Some(SIBLING), 16, &key(10)), &key(10), &ASKED, &foreign);
     let received = desk.receive(&body(&[("enrolment", vec![presentation])], None), &world.context());
-    assert_eq!(checks(&received.verdict), [Check::Replay]);
+    assert_eq!(checks(&received.verdict), [Check::Nonce]);
     assert!(world.status_fetched.lock().unwrap().is_empty(), "refused before any verification");
     // Expired: issued an hour ago for ten minutes.
     let builder = RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
@@ -823,7 +823,7 @@ fn an_unknown_or_expired_nonce_is_a_replay_and_nothing_is_fetched() {
     let late = desk.request(builder, NOW - 3600, 600).unwrap();
     let presentation = present(&world.enrolment(Some(SIBLING), 16, &key(10)), &key(10), &ASKED, &late.request);
     let received = desk.receive(&body(&[("enrolment", vec![presentation])], None), &world.context());
-    assert_eq!(checks(&received.verdict), [Check::Replay]);
+    assert_eq!(checks(&received.verdict), [Check::Nonce]);
 }
 
 #[test]

@@ -636,7 +636,7 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
     let foreign = world.request(&ASKED);
     let (_, other) = sixteen(&world, &foreign);
     let unknown = desk.receive(&body(&other, Some("session-7f3a"), None), &world.context());
-    assert_eq!(failed_checks(&unknown.verdict), [Check::Replay]);
+    assert_eq!(failed_checks(&unknown.verdict), [Check::Nonce], "another nonce is a nonce mismatch, not a replay");
 
     // An expired request: its nonce is no longer accepted.
     let late_request = desk
@@ -658,7 +658,7 @@ fn the_service_consumes_each_nonce_once_and_a_withdrawal_turns_yes_into_no() {
         Map::new(),
     );
     let late = desk.receive(&body(&late, late_request.request.state.as_deref(), None), &world.context());
-    assert_eq!(failed_checks(&late.verdict), [Check::Replay]);
+    assert_eq!(failed_checks(&late.verdict), [Check::Nonce]);
 
     // The consent is recorded with its evidence; the register says yes until it is withdrawn.
     let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
