@@ -287,7 +287,11 @@ async fn credential<S: IssuerStore + 'static>(
         Err(refusal) => return token_refusal_or(&shared, access_token, refusal).await.into_response(),
     };
     let outcome = blocking(&shared, move |shared| {
-        shared.issuer().credential_endpoint(&access_token, &body, shared.claims.as_ref(), shared.now())
+        let outcome = shared.issuer().credential_endpoint(&access_token, &body, shared.claims.as_ref(), shared.now());
+        if outcome.is_ok() {
+            shared.lists_may_have_grown.store(true, std::sync::atomic::Ordering::Release);
+        }
+        outcome
     })
     .await;
     match outcome {
@@ -334,14 +338,14 @@ async fn status_list<S: IssuerStore + 'static>(
         return Refusal::not_found("no status list at this address").into_response();
     };
     let uri = format!("{}/{list}", shared.status_base_uri);
-    let tokens = match blocking(&shared, |shared| shared.status_tokens()).await {
-        Ok(Ok(tokens)) => tokens,
+    let token = match blocking(&shared, move |shared| shared.status_token(&uri)).await {
+        Ok(Ok(token)) => token,
         Ok(Err(_)) | Err(_) => return Refusal::server_error().into_response(),
     };
-    match tokens.iter().find(|(listed, _)| *listed == uri) {
-        Some((_, token)) => {
+    match token {
+        Some(token) => {
             let content_type = [(header::CONTENT_TYPE, HeaderValue::from_static(STATUS_LIST_JWT))];
-            (StatusCode::OK, content_type, Body::from(token.clone())).into_response()
+            (StatusCode::OK, content_type, Body::from(token)).into_response()
         }
         None => Refusal::not_found("no status list at this address").into_response(),
     }

@@ -139,6 +139,9 @@ pub(crate) struct Shared<S> {
     pub(crate) status_base_uri: String,
     pub(crate) offers: Mutex<OfferShelf>,
     pub(crate) status_tokens: Mutex<Option<StatusTokens>>,
+    /// Set when a credential was issued since the tokens were signed: its copies may sit in a
+    /// list the cached tokens do not hold yet (the first credential of a purpose opens one).
+    pub(crate) lists_may_have_grown: std::sync::atomic::AtomicBool,
 }
 
 impl<S: IssuerStore> Shared<S> {
@@ -184,6 +187,21 @@ impl<S: IssuerStore> Shared<S> {
             Arc::new(signed.into_iter().map(|(uri, token)| (uri.as_str().to_owned(), token)).collect());
         *cached = Some(StatusTokens { signed_at: now, tokens: Arc::clone(&tokens) });
         Ok(tokens)
+    }
+
+    /// The token of the list at `uri`. A list the cached tokens do not hold is looked for once
+    /// more, freshly signed, only if a credential was issued since they were signed: a request
+    /// for a list that does not exist cannot make the service sign again and again.
+    pub(crate) fn status_token(&self, uri: &str) -> Result<Option<String>> {
+        let find = |tokens: &[(String, String)]| tokens.iter().find(|(listed, _)| listed == uri).map(|t| t.1.clone());
+        if let Some(token) = find(&self.status_tokens()?) {
+            return Ok(Some(token));
+        }
+        if self.lists_may_have_grown.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            self.forget_status_tokens();
+            return Ok(find(&self.status_tokens()?));
+        }
+        Ok(None)
     }
 
     fn forget_status_tokens(&self) {
@@ -254,6 +272,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
                 status_base_uri,
                 offers,
                 status_tokens: Mutex::new(None),
+                lists_may_have_grown: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

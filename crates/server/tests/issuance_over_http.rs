@@ -174,3 +174,30 @@ fn a_key_rotation_is_published_in_the_did_document_at_once() {
     assert_eq!(ids.len(), 2, "the retired key stays, so credentials signed before still verify: {ids:?}");
     assert!(ids.contains(&"did:web:delinde.example#key-2"), "{ids:?}");
 }
+
+#[test]
+fn a_list_opened_by_a_later_credential_is_served_at_once() {
+    let service = common::service(common::school(ISSUER_URL, "did:web:delinde.example"), ServiceConfig::default());
+    let server = Running::start(service.clone(), ISSUER_URL);
+    let status_uri = |credential: &str| {
+        let payload = credential.split('.').nth(1).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&schooltas_did::base64url::decode(payload).unwrap()).unwrap();
+        claims["status"]["status_list"]["uri"].as_str().unwrap().to_owned()
+    };
+    // The enrolment's list is fetched (and its token cached) before the advice opens another.
+    let offer = service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let (_, enrolment) = receive(&server, &offer.uri, &offer.pin.as_ref().unwrap().to_string(), 1);
+    assert_eq!(server.get_url(&status_uri(&enrolment[0].1)).status, 200);
+    let offer = service.publish_offer("pupil-17", &["school_advice".to_owned()]).unwrap();
+    let (_, advice) = receive(&server, &offer.uri, &offer.pin.as_ref().unwrap().to_string(), 1);
+    let advice_list = status_uri(&advice[0].1);
+    assert_ne!(advice_list, status_uri(&enrolment[0].1), "each purpose has its own list");
+    let published = server.get_url(&advice_list);
+    assert_eq!(published.status, 200, "the new list is served although the cached tokens predate it");
+    assert_eq!(published.header("content-type"), Some(STATUS_LIST_JWT));
+    // A list that does not exist stays 404, however often it is asked for.
+    for _ in 0..3 {
+        assert_eq!(server.get("/status/advice/999").status, 404);
+    }
+}

@@ -1,0 +1,228 @@
+//! The photo-consent demo's network: the school's issuer and verifier services
+//! (`schooltas-server`) over TLS on 127.0.0.1, their staff endpoints on loopback HTTP, and the
+//! wallets' guarded HTTPS client. Every message between the parties crosses a real socket.
+//!
+//! The TLS certificate is the test CA's `localhost` certificate from
+//! `crates/server/tests/tls/` (a throwaway demo key, never for production: see
+//! docs/guide-schools.md for real certificates or a reverse proxy). The wallets trust only that
+//! CA, and are allowed to reach this machine's addresses (`dangerous_allow_private_addresses`),
+//! which a wallet on a phone never is.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use schooltas::did::did_web::HttpsFetcher;
+use schooltas::did::net::GuardedClient;
+use schooltas::did::{Did, Resolver, SigningKey};
+use schooltas::issuer::store::SqliteStore;
+use schooltas::issuer::{Brin, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas::school::catalog::Catalog;
+use schooltas::school::trust_list::VerifierRegistration;
+use schooltas::school::trust_list::{AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList};
+use schooltas::status_list::{StatusListCache, StatusListFetcher as _, StatusListUri};
+use schooltas::verifier::HttpsStatusListFetcher;
+use schooltas::wallet::Wallet;
+use schooltas::wallet::issuer_http::HttpsIssuerConnection;
+use schooltas::wallet::receive::Receiver;
+use schooltas_server::verifier::VerifierService;
+use schooltas_server::{AdminToken, IssuerService, ServiceConfig, TlsConfig};
+use serde_json::{Map, Value};
+
+use crate::support::{NOW, Result, did_of, kid_of};
+
+/// The staff's token (the administration's and the newsletter editor's): in a real school a
+/// random value from the configuration.
+pub(crate) const STAFF_TOKEN: &str = "demo-staff-token-0123456789abcdef0123456789";
+
+fn tls_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/server/tests/tls").join(name)
+}
+
+/// The wallets' (and the verifier's) HTTPS client: trusts only the demo CA, may reach
+/// loopback.
+pub(crate) fn client() -> Result<GuardedClient> {
+    Ok(GuardedClient::new("schooltas-demo")
+        .with_trust_anchors_pem(&std::fs::read(tls_file("ca.pem"))?)?
+        .dangerous_allow_private_addresses())
+}
+
+/// DID resolution over the network: did:web documents fetched from the school's service.
+pub(crate) fn resolver() -> Result<Resolver> {
+    Ok(Resolver::with_web_fetcher(HttpsFetcher::new().with_client(client()?)))
+}
+
+/// Status lists fetched from the school's service.
+pub(crate) fn status_cache() -> Result<StatusListCache> {
+    let fetcher = HttpsStatusListFetcher::new().with_client(client()?);
+    Ok(StatusListCache::new(move |uri: &StatusListUri| fetcher.fetch(uri)))
+}
+
+/// A bound listener and the URL its TLS name answers on.
+pub(crate) struct Port {
+    listener: std::net::TcpListener,
+    pub(crate) address: SocketAddr,
+}
+
+impl Port {
+    pub(crate) fn bind() -> Result<Port> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let address = listener.local_addr()?;
+        Ok(Port { listener, address })
+    }
+
+    /// `https://localhost:<port>`: the name on the demo certificate.
+    pub(crate) fn https_origin(&self) -> String {
+        format!("https://localhost:{}", self.address.port())
+    }
+}
+
+/// The tokio runtime every service runs on; dropping it stops them.
+pub(crate) struct Servers {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Servers {
+    pub(crate) fn new() -> Result<Servers> {
+        Ok(Servers { runtime: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()? })
+    }
+
+    fn listener(&self, port: Port) -> Result<tokio::net::TcpListener> {
+        let _entered = self.runtime.enter();
+        Ok(tokio::net::TcpListener::from_std(port.listener)?)
+    }
+
+    /// Serves the school's OpenID4VCI endpoints over TLS on `port`, its administration on
+    /// `admin` (loopback HTTP).
+    pub(crate) fn issuer(&self, service: &IssuerService<SqliteStore>, port: Port, admin: Port) -> Result<()> {
+        let tls = TlsConfig::from_pem_files(&tls_file("localhost-chain.pem"), &tls_file("localhost.key"))?;
+        let (public, admin) = (self.listener(port)?, self.listener(admin)?);
+        let (serving, staff) = (service.clone(), service.clone());
+        self.runtime.spawn(async move { serving.serve_tls_until(public, tls, std::future::pending()).await });
+        let token = AdminToken::new(STAFF_TOKEN)?;
+        self.runtime.spawn(async move { staff.serve_admin_until(admin, token, std::future::pending()).await });
+        Ok(())
+    }
+
+    /// Serves the verifier's wallet endpoints over TLS on `port`, its front end's and staff's
+    /// endpoints on `admin` (loopback HTTP).
+    pub(crate) fn verifier(&self, service: &VerifierService, port: Port, admin: Port) -> Result<()> {
+        let tls = TlsConfig::from_pem_files(&tls_file("localhost-chain.pem"), &tls_file("localhost.key"))?;
+        let (public, admin) = (self.listener(port)?, self.listener(admin)?);
+        let (serving, staff) = (service.clone(), service.clone());
+        self.runtime.spawn(async move { serving.serve_tls_until(public, tls, std::future::pending()).await });
+        let token = AdminToken::new(STAFF_TOKEN)?;
+        self.runtime.spawn(async move { staff.serve_admin_until(admin, token, std::future::pending()).await });
+        Ok(())
+    }
+}
+
+/// The school's pupil administration: what the credential endpoint issues about a pupil.
+#[derive(Clone, Default)]
+pub(crate) struct Administration(Arc<Mutex<Records>>);
+
+/// (subject reference, configuration id) → claims.
+type Records = HashMap<(String, String), Map<String, Value>>;
+
+impl Administration {
+    pub(crate) fn register(&self, subject: &str, config_id: &str, claims: Value) -> Result<()> {
+        let claims = claims.as_object().cloned().ok_or("a record is a JSON object")?;
+        self.0.lock().map_err(|_| "administration lock poisoned")?.insert((subject.into(), config_id.into()), claims);
+        Ok(())
+    }
+
+    pub(crate) fn claims(&self, subject: &str, config_id: &str) -> schooltas::issuer::Result<Map<String, Value>> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|records| records.get(&(subject.to_owned(), config_id.to_owned())).cloned())
+            .ok_or(schooltas::issuer::Error::UnknownCredential { id: subject.to_owned() })
+    }
+}
+
+/// The school at `origin` (`https://localhost:<port>`), its DID the did:web of that host, its
+/// database a file in `folder`.
+pub(crate) fn school(name: &str, brin: &str, origin: &str, folder: &Path) -> Result<Issuer<SqliteStore>> {
+    let host = origin.trim_start_matches("https://").replace(':', "%3A");
+    let profile = SchoolProfile::new(
+        name,
+        SchoolLocation::new(Brin::new(brin)?, 0)?,
+        Did::parse(&format!("did:web:{host}"))?,
+        origin,
+        SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
+    )?;
+    let store = SqliteStore::open(folder.join("issuer.sqlite"))?;
+    Ok(Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new(format!("{origin}/status"))))
+}
+
+/// The school's issuer service on the demo clock.
+pub(crate) fn issuer_service(
+    issuer: Issuer<SqliteStore>,
+    administration: &Administration,
+) -> Result<IssuerService<SqliteStore>> {
+    let records = administration.clone();
+    let claims = move |subject: &str, config_id: &str| records.claims(subject, config_id);
+    Ok(IssuerService::with_clock(issuer, claims, ServiceConfig::default(), || NOW)?)
+}
+
+/// The trust-list operator's list accrediting `school` and registering `verifiers`.
+pub(crate) fn trust_list(
+    school: &Did,
+    name: &str,
+    brin: &str,
+    verifiers: Vec<VerifierRegistration>,
+) -> Result<VerifiedTrustList> {
+    let operator = SigningKey::from_ed25519_seed(&[90; 32]);
+    let mut accredited = AccreditedIssuer::new(school.clone(), name).with_brin(brin);
+    for credential_type in Catalog::standard().iter() {
+        accredited = accredited.accredited_for(credential_type.vct().as_str());
+    }
+    let mut list = TrustList::new(did_of(&operator), NOW - 86_400, NOW + 365 * 86_400).with_issuer(accredited);
+    for registration in verifiers {
+        list = list.with_verifier(registration);
+    }
+    let jwt = list.sign(&operator, &kid_of(&operator)?)?;
+    Ok(UnverifiedTrustList::parse(&jwt)?.verify_with_resolver(&Resolver::offline(), &did_of(&operator), NOW, 60)?)
+}
+
+/// Redeems `offer_uri` with `pin` into `wallet` over HTTPS only: metadata, token, nonce, a
+/// batch of 3 copies, each checked (the school's did:web key, the status list) and stored.
+pub(crate) fn receive(wallet: &Wallet, offer_uri: &str, pin: Option<&str>) -> Result<usize> {
+    let connection = HttpsIssuerConnection::with_client(client()?).with_timeout(Duration::from_secs(10));
+    let resolver = resolver()?;
+    let issuer_key = |header: &schooltas::did::jws::Header, iss: Option<&str>| {
+        schooltas::sd_jwt::issuer_key_via_did(&resolver, header, iss)
+    };
+    let status = status_cache()?;
+    let receiver = Receiver {
+        vault: wallet.vault(),
+        connection: &connection,
+        catalog: wallet.catalog(),
+        issuer_key: &issuer_key,
+        status: &status,
+        copies: 3,
+    };
+    Ok(receiver.receive(offer_uri, pin, NOW)?.iter().map(|(_, _, copies)| copies).sum())
+}
+
+/// `GET http://<admin><path>` with the staff token: the status and the JSON answer.
+pub(crate) fn staff_get(admin: SocketAddr, path_and_query: &str) -> Result<(u16, Value)> {
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let mut answer = agent
+        .get(format!("http://{admin}{path_and_query}"))
+        .header("Authorization", format!("Bearer {STAFF_TOKEN}"))
+        .call()?;
+    let status = answer.status().as_u16();
+    Ok((status, serde_json::from_str(&answer.body_mut().read_to_string()?)?))
+}
+
+/// Percent-encodes a query parameter value.
+pub(crate) fn pct(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
