@@ -1218,3 +1218,68 @@ fn a_dcql_query_or_response_naming_a_member_twice_is_refused() {
     let err = AuthorizationResponse::from_json(r#"{"vp_token":{"a":["x"],"a":["y"]}}"#).unwrap_err();
     assert!(matches!(strict_of(&err), Some(J::DuplicateMember { name }) if name == "a"), "{err}");
 }
+
+// ---- trusted_authorities (§6.1.1) ---------------------------------------------------------------
+
+fn with_authorities(authorities: Value) -> DcqlQuery {
+    DcqlQuery::from_json(&one_credential(json!({
+        "claims": [{"path": ["group"]}],
+        "trusted_authorities": authorities,
+    })))
+    .unwrap()
+}
+
+#[test]
+fn an_aki_trusted_authority_is_evaluated_against_the_credentials_chain() {
+    let ca_key_id = vec![0x3c, 0x91, 0x05, 0xaa];
+    let held = [ca_key_id.clone()];
+    let pupil = pupil();
+    let chained = WalletCredential::new(1, VCT, &pupil).with_authority_key_ids(&held);
+    let unchained = WalletCredential::new(2, VCT, &pupil);
+
+    // The verifier accepts the CA whose key identifier the credential's chain names.
+    let query = with_authorities(json!([{"type": "aki", "values": ["s4aRAg", base64url::encode(&ca_key_id)]}]));
+    let result = query.match_credentials(&[chained, unchained]).unwrap();
+    let handles: Vec<usize> = result.candidates("pid").iter().map(|c| c.handle).collect();
+    assert_eq!(handles, [1], "a credential without a chain (a DID key) matches no aki");
+    assert!(result.queries[0].unevaluated_authorities.is_empty());
+
+    // Another CA: nothing is offered, and the query is unsatisfied.
+    let query = with_authorities(json!([{"type": "aki", "values": [base64url::encode([1u8, 2, 3])]}]));
+    let result = query.match_credentials(&[chained, unchained]).unwrap();
+    assert_eq!(result.unsatisfied, ["pid"]);
+    assert!(!result.is_satisfiable());
+}
+
+#[test]
+fn trusted_authority_types_the_wallet_cannot_evaluate_are_reported_and_exclude_nothing() {
+    let pupil = pupil();
+    let credential = WalletCredential::new(3, VCT, &pupil);
+    let query = with_authorities(json!([
+        {"type": "aki", "values": [base64url::encode([9u8, 9])]},
+        {"type": "etsi_tl", "values": ["https://lotl.example/tl.xml"]},
+        {"type": "openid_federation", "values": ["https://ta.example"]},
+    ]));
+    let result = query.match_credentials(&[credential]).unwrap();
+    // The aki does not match, but the credential may be under the trusted list or the
+    // federation: kept, and the caller told which types it could not check.
+    assert_eq!(result.candidates("pid").len(), 1);
+    assert_eq!(result.queries[0].unevaluated_authorities, ["etsi_tl", "openid_federation"]);
+}
+
+#[test]
+fn malformed_trusted_authorities_are_refused() {
+    for authorities in [
+        json!([]),
+        json!([{"type": "aki", "values": []}]),
+        json!([{"type": "", "values": ["x"]}]),
+        json!([{"type": "aki", "values": [""]}]),
+    ] {
+        let query = one_credential(json!({"trusted_authorities": authorities}));
+        assert!(matches!(refused(query), Oid4vpError::EmptyTrustedAuthorities { .. }), "{authorities}");
+    }
+    for authorities in [json!([{"type": 5, "values": ["x"]}]), json!([{"values": ["x"]}]), json!(["aki"])] {
+        let query = one_credential(json!({"trusted_authorities": authorities}));
+        assert!(matches!(refused(query), Oid4vpError::MalformedJson { .. }), "{authorities}");
+    }
+}

@@ -29,6 +29,26 @@ pub struct DcqlQuery {
     pub credential_sets: Option<Vec<CredentialSetQuery>>,
 }
 
+/// `aki` (§6.1.1.1): the base64url `KeyIdentifier` of an `AuthorityKeyIdentifier` (RFC 5280
+/// §4.2.1.1) of a certificate in the credential's chain.
+pub const TRUSTED_AUTHORITY_AKI: &str = "aki";
+/// `etsi_tl` (§6.1.1.2): the URL of an ETSI trusted list.
+pub const TRUSTED_AUTHORITY_ETSI_TL: &str = "etsi_tl";
+/// `openid_federation` (§6.1.1.3): the Entity Identifier of an OpenID Federation trust anchor.
+pub const TRUSTED_AUTHORITY_OPENID_FEDERATION: &str = "openid_federation";
+
+/// One entry of `trusted_authorities` (OpenID4VP 1.0 §6.1.1): a `type` and its non-empty
+/// `values`. Types this library does not know are kept (a wallet reports them as not
+/// evaluated).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedAuthoritiesQuery {
+    /// `aki`, `etsi_tl`, `openid_federation`, or another type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The authorities of that type, any of which the verifier accepts.
+    pub values: Vec<String>,
+}
+
 /// One Credential Query (OpenID4VP 1.0 §6.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CredentialQuery {
@@ -42,9 +62,12 @@ pub struct CredentialQuery {
     pub multiple: bool,
     /// Metadata constraints; for `dc+sd-jwt`, `vct_values` is required (Appendix B.3.5).
     pub meta: CredentialMeta,
-    /// Trusted authorities (§6.1.1), kept as given: this library does not evaluate them.
+    /// Trusted authorities (§6.1.1): the issuers (by their certificate chain, trust list or
+    /// federation) the verifier will accept. The wallet's matcher evaluates `aki`
+    /// ([`TRUSTED_AUTHORITY_AKI`]); other types are reported as not evaluated
+    /// ([`super::matching::QueryMatch::unevaluated_authorities`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trusted_authorities: Option<Vec<Value>>,
+    pub trusted_authorities: Option<Vec<TrustedAuthoritiesQuery>>,
     /// Whether a key-binding proof is required (default `true`).
     #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub require_cryptographic_holder_binding: bool,
@@ -351,7 +374,10 @@ impl CredentialQuery {
             return Err(Oid4vpError::MissingVctValues { credential_id: credential_id() });
         }
         if let Some(authorities) = &self.trusted_authorities
-            && authorities.is_empty()
+            && (authorities.is_empty()
+                || authorities
+                    .iter()
+                    .any(|a| a.kind.is_empty() || a.values.is_empty() || a.values.iter().any(String::is_empty)))
         {
             return Err(Oid4vpError::EmptyTrustedAuthorities { credential_id: credential_id() });
         }

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::Oid4vpError;
-use super::dcql::{ClaimsQuery, CredentialQuery, DcqlQuery};
+use super::dcql::{ClaimsQuery, CredentialQuery, DcqlQuery, TRUSTED_AUTHORITY_AKI, truncate};
+
 use schooltas_sd_jwt::{ClaimPath, PathElement};
 
 /// One credential the holder has, as the matcher sees it.
@@ -23,12 +24,22 @@ pub struct WalletCredential<'a> {
     /// All its claims as the holder sees them (processed: every disclosure applied), including
     /// `cnf` when the credential is bound to the holder's key.
     pub claims: &'a Value,
+    /// The `KeyIdentifier`s of the `AuthorityKeyIdentifier`s in the credential's certificate
+    /// chain (its `x5c`), raw bytes: what an `aki` trusted authority is compared with. Empty
+    /// for a credential signed without a chain (a DID key): it matches no `aki`.
+    pub authority_key_ids: &'a [Vec<u8>],
 }
 
 impl<'a> WalletCredential<'a> {
-    /// A credential with its handle, type and processed claims.
+    /// A credential with its handle, type and processed claims, without a certificate chain.
     pub fn new(handle: usize, vct: &'a str, claims: &'a Value) -> Self {
-        WalletCredential { handle, vct, claims }
+        WalletCredential { handle, vct, claims, authority_key_ids: &[] }
+    }
+
+    /// The credential with the authority key identifiers of its certificate chain.
+    pub fn with_authority_key_ids(mut self, authority_key_ids: &'a [Vec<u8>]) -> Self {
+        self.authority_key_ids = authority_key_ids;
+        self
     }
 }
 
@@ -56,6 +67,11 @@ pub struct QueryMatch {
     pub query_id: String,
     /// Every credential that satisfies it, in the order given.
     pub candidates: Vec<CredentialMatch>,
+    /// The `trusted_authorities` types of the query this matcher cannot evaluate
+    /// (`etsi_tl`, `openid_federation`, unknown ones): a credential is left out only when every
+    /// entry could be evaluated and none matched, so with these the candidates may include
+    /// credentials the verifier will not accept. A wallet says so.
+    pub unevaluated_authorities: Vec<String>,
 }
 
 /// The outcome of matching a query against the holder's credentials.
@@ -95,6 +111,7 @@ impl DcqlQuery {
             .map(|query| QueryMatch {
                 query_id: query.id.clone(),
                 candidates: credentials.iter().filter_map(|c| match_credential(query, c)).collect(),
+                unevaluated_authorities: unevaluated_authorities(query),
             })
             .collect();
         let unsatisfied =
@@ -145,8 +162,47 @@ fn match_credential(query: &CredentialQuery, credential: &WalletCredential<'_>) 
     if query.require_cryptographic_holder_binding && credential.claims.get("cnf").is_none() {
         return None;
     }
+    if !trusted_authorities_allow(query, credential) {
+        return None;
+    }
     let disclose = select_claims(query, credential.claims)?;
     Some(CredentialMatch { handle: credential.handle, disclose })
+}
+
+/// §6.1.1: with `trusted_authorities`, a credential should match one of the entries. An `aki`
+/// entry matches when one of its values (base64url) is the `KeyIdentifier` of an
+/// `AuthorityKeyIdentifier` in the credential's chain. A credential is refused only when every
+/// entry is of a type evaluated here and none matches; an entry of another type might match,
+/// and the caller reports it ([`QueryMatch::unevaluated_authorities`]).
+fn trusted_authorities_allow(query: &CredentialQuery, credential: &WalletCredential<'_>) -> bool {
+    let Some(authorities) = &query.trusted_authorities else { return true };
+    let mut all_evaluated = true;
+    for authority in authorities {
+        if authority.kind != TRUSTED_AUTHORITY_AKI {
+            all_evaluated = false;
+            continue;
+        }
+        let matches = authority.values.iter().any(|value| {
+            schooltas_did::base64url::decode(value)
+                .is_some_and(|wanted| credential.authority_key_ids.iter().any(|held| *held == wanted))
+        });
+        if matches {
+            return true;
+        }
+    }
+    !all_evaluated
+}
+
+fn unevaluated_authorities(query: &CredentialQuery) -> Vec<String> {
+    let mut kinds: Vec<String> = query
+        .trusted_authorities
+        .iter()
+        .flatten()
+        .filter(|authority| authority.kind != TRUSTED_AUTHORITY_AKI)
+        .map(|authority| truncate(&authority.kind))
+        .collect();
+    kinds.dedup();
+    kinds
 }
 
 /// §6.4.1: no `claims` asks for nothing selectively disclosable; `claims` without `claim_sets`

@@ -31,7 +31,8 @@ mod transaction_data;
 pub use check::{ExtraClaim, PresentedCredential, REGISTERED_CLAIMS, ResponseFailure, ResponseReport};
 pub use dcql::{
     ClaimValue, ClaimsQuery, CredentialMeta, CredentialQuery, CredentialSetQuery, DcqlQuery, DcqlQueryBuilder,
-    MAX_DCQL_LEN, SD_JWT_VC_FORMAT, truncate,
+    MAX_DCQL_LEN, SD_JWT_VC_FORMAT, TRUSTED_AUTHORITY_AKI, TRUSTED_AUTHORITY_ETSI_TL,
+    TRUSTED_AUTHORITY_OPENID_FEDERATION, TrustedAuthoritiesQuery, truncate,
 };
 pub use matching::{CredentialMatch, DcqlMatch, QueryMatch, WalletCredential};
 pub use request::{
@@ -107,8 +108,9 @@ pub enum Oid4vpError {
         /// The Credential Query.
         credential_id: String,
     },
-    /// §6.1: `trusted_authorities` is a non-empty array when present.
-    #[error("Credential Query {credential_id:?}: trusted_authorities is empty")]
+    /// §6.1: `trusted_authorities` is a non-empty array when present, each entry with a `type`
+    /// and a non-empty array of non-empty `values` (§6.1.1).
+    #[error("Credential Query {credential_id:?}: trusted_authorities is empty, or an entry has no type or no values")]
     EmptyTrustedAuthorities {
         /// The Credential Query.
         credential_id: String,
