@@ -81,6 +81,10 @@ pub struct StoredCredential {
     /// prompts read without re-verifying the credential.
     #[serde(default)]
     pub claims: Value,
+    /// The `KeyIdentifier`s of the `AuthorityKeyIdentifier`s in the credential's `x5c` chain,
+    /// base64url (see [`crate::x5c`]); empty for a credential signed with a DID key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authority_key_ids: Vec<String>,
 }
 
 impl fmt::Debug for StoredCredential {
@@ -119,6 +123,8 @@ pub(crate) struct IndexedCopy {
     pub(crate) used: bool,
     pub(crate) batch_index: u32,
     pub(crate) claims: Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) authority_key_ids: Vec<String>,
 }
 
 impl IndexedCopy {
@@ -139,6 +145,7 @@ impl From<&StoredCredential> for IndexedCopy {
             used: copy.used,
             batch_index: copy.batch_index,
             claims: copy.claims.clone(),
+            authority_key_ids: copy.authority_key_ids.clone(),
         }
     }
 }

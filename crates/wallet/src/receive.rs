@@ -141,6 +141,7 @@ impl Receiver<'_> {
                     used: false,
                     batch_index: u32::try_from(batch_index).unwrap_or(u32::MAX),
                     claims,
+                    authority_key_ids: crate::x5c::authority_key_ids(&issued.credential),
                 });
             }
         }

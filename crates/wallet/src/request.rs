@@ -127,6 +127,11 @@ pub struct PromptItem {
     /// wallet must reuse one, and this verifier and the earlier one(s) can link the two
     /// answers (the same issuer signature, salts and holder key). The prompt says so.
     pub reuses_copy: bool,
+    /// The `trusted_authorities` types the verifier limits this credential by that the wallet
+    /// cannot check (`etsi_tl`, `openid_federation`, …): the credential offered may be one the
+    /// verifier will not accept. (`aki` is checked: a credential outside it is not offered.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchecked_authorities: Vec<String>,
 }
 
 /// What an app shows the person who decides.
@@ -207,6 +212,14 @@ impl ConsentPrompt {
             }
             if item.candidates.is_empty() {
                 out.push_str(&pick("    (niet in de wallet)\n", "    (not in the wallet)\n"));
+            }
+            if !item.unchecked_authorities.is_empty() {
+                let kinds = item.unchecked_authorities.join(", ");
+                out.push_str(&if nl {
+                    format!("    (de aanvrager accepteert alleen uitgevers volgens {kinds}; dat kan deze wallet niet controleren)\n")
+                } else {
+                    format!("    (the verifier accepts only issuers under {kinds}; this wallet cannot check that)\n")
+                });
             }
             if item.reuses_copy {
                 out.push_str(&pick(
@@ -474,10 +487,15 @@ impl Wallet {
             return Err(error);
         }
         let representatives = representatives(&copies);
+        let chains: Vec<Vec<Vec<u8>>> =
+            representatives.iter().map(|(copy, _)| crate::x5c::decoded(&copy.authority_key_ids)).collect();
         let wallet_credentials: Vec<WalletCredential<'_>> = representatives
             .iter()
+            .zip(&chains)
             .enumerate()
-            .map(|(handle, (copy, _))| WalletCredential::new(handle, &copy.vct, &copy.claims))
+            .map(|(handle, ((copy, _), chain))| {
+                WalletCredential::new(handle, &copy.vct, &copy.claims).with_authority_key_ids(chain)
+            })
             .collect();
         let matched: DcqlMatch = request.dcql_query.match_credentials(&wallet_credentials)?;
 
@@ -524,6 +542,12 @@ impl Wallet {
                 claims,
                 candidates: listed,
                 reuses_copy,
+                unchecked_authorities: matched
+                    .queries
+                    .iter()
+                    .find(|q| q.query_id == query.id)
+                    .map(|q| q.unevaluated_authorities.clone())
+                    .unwrap_or_default(),
             });
         }
         let any_consent = items.iter().any(|i| i.legal_basis == LegalBasis::Consent);
@@ -794,10 +818,19 @@ impl Wallet {
                     claims.insert(name.to_owned(), value.clone());
                 }
             }
-            restricted.push((handle, copy.vct.clone(), Value::Object(claims)));
+            restricted.push((
+                handle,
+                copy.vct.clone(),
+                Value::Object(claims),
+                crate::x5c::decoded(&copy.authority_key_ids),
+            ));
         }
-        let wallet_credentials: Vec<WalletCredential<'_>> =
-            restricted.iter().map(|(handle, vct, claims)| WalletCredential::new(*handle, vct, claims)).collect();
+        let wallet_credentials: Vec<WalletCredential<'_>> = restricted
+            .iter()
+            .map(|(handle, vct, claims, chain)| {
+                WalletCredential::new(*handle, vct, claims).with_authority_key_ids(chain)
+            })
+            .collect();
         let matched = pending.request.dcql_query.match_credentials(&wallet_credentials)?;
         if !matched.is_satisfiable() {
             return Err(Error::SelectionIncomplete {
@@ -1153,6 +1186,7 @@ mod select_tests {
             used,
             batch_index: index,
             claims,
+            authority_key_ids: Vec::new(),
         }
     }
 

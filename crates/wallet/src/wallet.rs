@@ -175,6 +175,7 @@ impl Wallet {
             used: consumed,
             batch_index: 0,
             claims,
+            authority_key_ids: crate::x5c::authority_key_ids(sd_jwt),
         };
         self.vault.transaction(|tx| {
             copies::store(tx, std::slice::from_ref(&copy))?;

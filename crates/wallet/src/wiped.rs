@@ -70,6 +70,7 @@ mod tests {
             used: false,
             claims: serde_json::json!({"given_name": "Sanne"}),
             batch_index: 0,
+            authority_key_ids: Vec::new(),
         };
         for printed in [format!("{copy:?}"), format!("{copy:#?}"), format!("{:?}", copy.holder_key)] {
             assert!(!printed.contains(&d), "{printed}");

@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "error",
     "wiped",
     "ids",
+    "x5c",
     "vault",
     "log",
     "owner",

@@ -609,3 +609,32 @@ fn a_standard_request_without_the_schooltas_member_rests_on_the_registered_purpo
         .unwrap();
     assert_eq!(stated.purpose_source, schooltas_school::extension::PurposeSource::Request);
 }
+
+#[test]
+fn trusted_authorities_are_evaluated_before_anything_is_offered() {
+    let (school, verifier, trust, resolver) = scene(9);
+    let verifiers = verifiers(&trust, &resolver);
+    let family = family(&school, "pupil-1", "2010-03-01");
+    let limited = |kind: &str, value: &str| {
+        let mut request = newsletter_request(&verifier, &NEWSLETTER_CLAIMS);
+        request.dcql_query.credentials[0].trusted_authorities =
+            Some(vec![schooltas_oid4vc::oid4vp::TrustedAuthoritiesQuery {
+                kind: kind.into(),
+                values: vec![value.into()],
+            }]);
+        verifier.request_uri(&request, NOW)
+    };
+    // Only credentials under a CA the school's (DID-signed, chainless) enrolment is not under:
+    // nothing is offered, the request cannot be answered.
+    let prompt = family.child.handle_request(&limited("aki", "s4aRAgABAgMEBQYHCAkKCwwNDg8Q"), &verifiers, NOW).unwrap();
+    assert!(!prompt.answerable);
+    assert!(prompt.items[0].candidates.is_empty());
+    assert!(prompt.items[0].unchecked_authorities.is_empty(), "aki is checked");
+    // A trusted list the wallet cannot read: offered, and the prompt says it could not check.
+    let prompt =
+        family.child.handle_request(&limited("etsi_tl", "https://lotl.example/tl.xml"), &verifiers, NOW).unwrap();
+    assert!(prompt.answerable);
+    assert_eq!(prompt.items[0].unchecked_authorities, ["etsi_tl"]);
+    let text = prompt.render(Language::En);
+    assert!(text.contains("the verifier accepts only issuers under etsi_tl; this wallet cannot check that"), "{text}");
+}
