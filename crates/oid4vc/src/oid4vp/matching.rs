@@ -183,8 +183,7 @@ fn trusted_authorities_allow(query: &CredentialQuery, credential: &WalletCredent
             continue;
         }
         let matches = authority.values.iter().any(|value| {
-            schooltas_did::base64url::decode(value)
-                .is_some_and(|wanted| credential.authority_key_ids.iter().any(|held| *held == wanted))
+            schooltas_did::base64url::decode(value).is_some_and(|wanted| credential.authority_key_ids.contains(&wanted))
         });
         if matches {
             return true;
