@@ -120,6 +120,7 @@ fn stored_copy(
         used: false,
         batch_index: 0,
         claims: Value::Object(verified.into_claims()),
+        authority_key_ids: Vec::new(),
     }
 }
 
