@@ -187,10 +187,10 @@ fn a_list_opened_by_a_later_credential_is_served_at_once() {
     };
     // The enrolment's list is fetched (and its token cached) before the advice opens another.
     let offer = service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
-    let (_, enrolment) = receive(&server, &offer.uri, &offer.pin.as_ref().unwrap().to_string(), 1);
+    let (_, enrolment) = receive(&server, &offer.uri, offer.pin.as_ref().unwrap(), 1);
     assert_eq!(server.get_url(&status_uri(&enrolment[0].1)).status, 200);
     let offer = service.publish_offer("pupil-17", &["school_advice".to_owned()]).unwrap();
-    let (_, advice) = receive(&server, &offer.uri, &offer.pin.as_ref().unwrap().to_string(), 1);
+    let (_, advice) = receive(&server, &offer.uri, offer.pin.as_ref().unwrap(), 1);
     let advice_list = status_uri(&advice[0].1);
     assert_ne!(advice_list, status_uri(&enrolment[0].1), "each purpose has its own list");
     let published = server.get_url(&advice_list);
