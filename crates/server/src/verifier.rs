@@ -6,7 +6,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `GET <request path>/<id>` | wallets | the signed request object, `application/oauth-authz-req+jwt` (OpenID4VP 1.0 §5.10, RFC 9101 §5.2) |
-//! | `POST <request path>/<id>` | wallets | the same for `request_uri_method=post` (§5.10.1); the wallet's form (`wallet_metadata`, `wallet_nonce`) is read within the body limit and not used: the request object is signed once, when the session opens |
+//! | `POST <request path>/<id>` | wallets | the same for `request_uri_method=post` (§5.10.1): signed again for this fetch with the form's `wallet_nonce` as a claim (the wallet knows the object is fresh); `wallet_metadata` is read within the body limit and not used (the request is fixed when the session opens) |
 //! | `POST <response path>` | wallets | `direct_post` (§8.2): the form is verified by [`Verifier::receive`]; 200 `{}` (with the session's `redirect_uri` when it has one) for an accepted answer, 400 with the failed checks for a refused one; `error=…` (the holder declined) is reported on the session |
 //! | `GET <sessions path>/<id>` | the verifier's front end, Bearer [`AdminToken`] | the session's outcome: pending (with the last refusal), declined, or accepted with the verdict's claims and the consent recorded |
 //! | `POST <response path>`, `Content-Type: application/schooltas-consent-withdrawal+jwt` | wallets | a signed consent withdrawal (docs/protocol/guardian-approval.md "Withdrawal"): 200 `{"withdrawn": true}`; 404 `unknown_consent`, 403 `not_the_consenter`, 400 for a stale, misaddressed or malformed message, 409 `already_withdrawn` |
@@ -82,11 +82,16 @@ pub struct VerifierConfig {
     pub max_connections: usize,
     /// What to do when a credential's status list cannot be fetched.
     pub unknown_status: UnknownStatus,
+    /// Whether the `openid4vp://` URI says `request_uri_method=post` (§5.10): wallets that
+    /// support it `POST` their `wallet_nonce` and get a request object carrying it. `GET` is
+    /// served either way.
+    pub request_uri_method_post: bool,
 }
 
 impl Default for VerifierConfig {
     /// Requests open 10 minutes, outcomes kept 10 minutes, 100 000 sessions, 256 KiB bodies,
-    /// 10 s heads, 30 s requests, 1024 connections, an unknown status refused.
+    /// 10 s heads, 30 s requests, 1024 connections, an unknown status refused, request objects
+    /// fetched with `GET` (`request_uri_method` left out).
     fn default() -> Self {
         VerifierConfig {
             request_lifetime: 600,
@@ -97,6 +102,7 @@ impl Default for VerifierConfig {
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
             unknown_status: UnknownStatus::Refuse,
+            request_uri_method_post: false,
         }
     }
 }
@@ -148,6 +154,8 @@ pub enum SessionOutcome {
 
 struct Session {
     request_object: String,
+    /// The request, to sign again with a wallet's `wallet_nonce`.
+    request: schooltas_oid4vc::oid4vp::AuthorizationRequest,
     state: String,
     nonce: String,
     expires_at: i64,
@@ -401,7 +409,10 @@ impl VerifierService {
         }
         let signed = shared.verifier.request(configure(builder), now, shared.config.request_lifetime)?;
         let request_uri = format!("{}/{id}", shared.request_base);
-        let uri = signed.uri_by_reference(request_uri.clone());
+        let mut uri = signed.uri_by_reference(request_uri.clone());
+        if shared.config.request_uri_method_post {
+            uri.push_str("&request_uri_method=post");
+        }
         let expires_at = now.saturating_add(shared.config.request_lifetime);
         sessions.by_nonce.insert(signed.request.nonce.clone(), id.clone());
         sessions.by_state.insert(state.clone(), id.clone());
@@ -410,6 +421,7 @@ impl VerifierService {
             id.clone(),
             Session {
                 request_object: signed.request_object,
+                request: signed.request.clone(),
                 state,
                 nonce: signed.request.nonce,
                 expires_at,
@@ -535,7 +547,12 @@ async fn request_object(State(shared): VerifierState, Path(id): Path<String>) ->
     }
 }
 
-async fn request_object_post(state: VerifierState, id: Path<String>, headers: HeaderMap, _body: Bytes) -> Response {
+async fn request_object_post(
+    State(shared): VerifierState,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !media_type_is(&headers, FORM) {
         return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -543,7 +560,46 @@ async fn request_object_post(state: VerifierState, id: Path<String>, headers: He
             "a request_uri POST is application/x-www-form-urlencoded",
         );
     }
-    request_object(state, id).await
+    let form = std::str::from_utf8(&body).ok().and_then(|body| schooltas_oid4vc::form::decode(body).ok());
+    let Some(form) = form else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is not a strict form with each parameter once (wallet_metadata, wallet_nonce)",
+        );
+    };
+    let Some(wallet_nonce) = form.iter().find(|(name, _)| name == "wallet_nonce").map(|(_, nonce)| nonce.clone())
+    else {
+        return request_object(State(shared), Path(id)).await;
+    };
+    let now = shared.clock.now();
+    let request = {
+        let mut sessions = shared.sessions();
+        sessions.purge(now);
+        match sessions.by_id.get(&id) {
+            Some(session) if !matches!(session.outcome, SessionOutcome::Accepted { .. }) => {
+                (session.request.clone(), session.expires_at)
+            }
+            _ => return refusal(StatusCode::NOT_FOUND, "invalid_request_uri", "no open request at this request_uri"),
+        }
+    };
+    let (request, expires_at) = request;
+    // Signed for what is left of the session (at least a second, so it is a valid object).
+    let lifetime = expires_at.saturating_sub(now).max(1);
+    match shared.verifier.sign_request_object(&request, now, lifetime, Some(&wallet_nonce)) {
+        Ok(jwt) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, REQUEST_OBJECT_JWT), (header::CACHE_CONTROL, "no-store")], jwt)
+                .into_response()
+        }
+        Err(schooltas_verifier::Error::Credential(schooltas_school::Error::Oid4vp(
+            schooltas_oid4vc::oid4vp::Oid4vpError::InvalidWalletNonce,
+        ))) => refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the wallet_nonce is empty, longer than 512 bytes or not printable ASCII",
+        ),
+        Err(_) => refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the request object could not be signed"),
+    }
 }
 
 fn media_type_is(headers: &HeaderMap, expected: &str) -> bool {

@@ -59,6 +59,15 @@ impl Desk {
 
     /// [`Desk::start`] keeping its consents in `register`.
     fn start_with(school: &family::School, register: Option<ConsentRegister<SqliteConsentStore>>) -> Desk {
+        Self::start_configured(school, register, VerifierConfig::default())
+    }
+
+    /// [`Desk::start_with`] with `config`.
+    fn start_configured(
+        school: &family::School,
+        register: Option<ConsentRegister<SqliteConsentStore>>,
+        config: VerifierConfig,
+    ) -> Desk {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -72,7 +81,7 @@ impl Desk {
             school.resolver(),
             status,
             &format!("{base}/requests"),
-            VerifierConfig::default(),
+            config,
             || NOW,
         )
         .unwrap();
@@ -379,4 +388,69 @@ fn a_parents_consent_is_recorded_answered_exported_and_withdrawn_over_https() {
     let junk = schooltas_wallet::WithdrawalMessage { jwt: "not.a.jwt".into(), ..withdrawal };
     let error = connection.post_withdrawal(&junk).unwrap_err();
     assert!(matches!(&error, Error::VerifierRefused { error, .. } if error == "invalid_request"), "{error}");
+}
+
+#[test]
+fn request_uri_method_post_gets_an_object_carrying_the_wallets_nonce() {
+    let school = family::School::new();
+    let family = family::family(&school, "pupil-17", "2010-03-01");
+    school.publish();
+    let config = VerifierConfig { request_uri_method_post: true, ..VerifierConfig::default() };
+    let desk = Desk::start_configured(&school, None, config);
+    let session = newsletter_session(&desk);
+    assert!(session.uri.ends_with("&request_uri_method=post"), "{}", session.uri);
+
+    let post = |body: &str| {
+        let post = schooltas_did::net::Post {
+            url: &session.request_uri,
+            content_type: "application/x-www-form-urlencoded",
+            body: body.as_bytes(),
+            accept: "application/oauth-authz-req+jwt",
+            bearer: None,
+            max_len: 1 << 16,
+            timeout: std::time::Duration::from_secs(10),
+            plain_http: false,
+        };
+        let answer = client().post(&post).unwrap();
+        (answer.status, String::from_utf8(answer.body).unwrap())
+    };
+    let claims = |jwt: &str| -> serde_json::Value {
+        let payload = jwt.split('.').nth(1).unwrap();
+        serde_json::from_slice(&schooltas_did::base64url::decode(payload).unwrap()).unwrap()
+    };
+    // §5.10.1: the object fetched with a wallet_nonce carries it, for the same request.
+    let (status, jwt) = post("wallet_nonce=qPmxiNFCR3QTm19POc8u&wallet_metadata=%7B%7D");
+    assert_eq!(status, 200, "{jwt}");
+    let fresh = claims(&jwt);
+    assert_eq!(fresh["wallet_nonce"], "qPmxiNFCR3QTm19POc8u");
+    let trust_list = family::trust_list(&family::Verifier::new(21));
+    let resolver = school.resolver();
+    let read = schooltas_oid4vc::oid4vp::UnverifiedRequestObject::parse(&jwt)
+        .unwrap()
+        .verify_with_resolver(&resolver, NOW, 60)
+        .unwrap();
+    assert!(read.extension("wallet_nonce").is_none(), "the wallet's nonce is not a request parameter");
+    let (_, plain) = post("");
+    assert_eq!(claims(&plain)["nonce"], fresh["nonce"], "one request, whatever the fetch");
+    assert!(claims(&plain).get("wallet_nonce").is_none());
+    // Refused: two nonces, a nonce that is not printable ASCII, a body that is not a form.
+    for (body, reason) in [
+        ("wallet_nonce=a&wallet_nonce=b", "each parameter once"),
+        ("wallet_nonce=a+b", "printable ASCII"),
+        ("wallet_nonce=%ZZ", "not a strict form"),
+    ] {
+        let (status, answer) = post(body);
+        assert_eq!(status, 400, "{body}");
+        assert!(answer.contains(reason), "{answer}");
+    }
+
+    // A wallet that fetches with GET (ours, today) still answers the URI.
+    let fetcher = HttpsRequestObjectFetcher::new().with_client(client());
+    let fetch = |uri: &str| fetcher.fetch(uri);
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(&fetch) };
+    let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+    let Outcome::Send(response) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
+        panic!("a sixteen-year-old answers alone")
+    };
+    assert!(HttpsIssuerConnection::with_client(client()).post_response(&response).unwrap().is_some());
 }

@@ -93,6 +93,19 @@ impl Verifier {
         Ok(signed)
     }
 
+    /// The request object of `request` (one this verifier opened with [`Verifier::request`])
+    /// signed again, now, for `lifetime` seconds, with the `wallet_nonce` a wallet sent when it
+    /// fetched it with `request_uri_method=post` (OpenID4VP 1.0 §5.10.1).
+    pub fn sign_request_object(
+        &self,
+        request: &AuthorizationRequest,
+        now: i64,
+        lifetime: i64,
+        wallet_nonce: Option<&str>,
+    ) -> Result<String> {
+        Ok(request.sign_with_wallet_nonce(&self.signer, &self.kid, now, lifetime, wallet_nonce)?)
+    }
+
     /// Verifies a `direct_post` body: finds the open request by the nonce its key binding
     /// names (unauthenticated: it only finds the request), runs the whole pipeline against it,
     /// and spends the nonce only when the verdict is accepted.

@@ -314,6 +314,9 @@ pub enum Oid4vpError {
         /// The wallet's clock.
         now: i64,
     },
+    /// A `wallet_nonce` (§5.10.1) that is empty, longer than 512 bytes or not printable ASCII.
+    #[error("the wallet_nonce is empty, longer than 512 bytes or not printable ASCII")]
+    InvalidWalletNonce,
     /// `exp` or `iat` is not an integer (a request object may leave both out).
     #[error("the request object's {claim} is not an integer")]
     MissingTimeClaim {

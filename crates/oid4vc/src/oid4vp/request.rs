@@ -264,6 +264,26 @@ impl AuthorizationRequest {
     ///
     /// The request is validated first, and `kid` must be a key of the DID in `client_id`.
     pub fn sign(&self, signer: &(impl Signer + ?Sized), kid: &DidUrl, now: i64, lifetime: i64) -> Result<String> {
+        self.sign_with_wallet_nonce(signer, kid, now, lifetime, None)
+    }
+
+    /// [`AuthorizationRequest::sign`] for a wallet that fetched the request object with
+    /// `request_uri_method=post` (§5.10.1): the `wallet_nonce` it sent is a claim of the object,
+    /// so the wallet knows the object is fresh. A nonce that is empty, longer than 512 bytes or
+    /// not printable ASCII is refused ([`Oid4vpError::InvalidWalletNonce`]).
+    pub fn sign_with_wallet_nonce(
+        &self,
+        signer: &(impl Signer + ?Sized),
+        kid: &DidUrl,
+        now: i64,
+        lifetime: i64,
+        wallet_nonce: Option<&str>,
+    ) -> Result<String> {
+        if let Some(nonce) = wallet_nonce
+            && (nonce.is_empty() || nonce.len() > 512 || !nonce.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(Oid4vpError::InvalidWalletNonce.into());
+        }
         self.validate()?;
         let did = self.client_did()?;
         if kid.did() != &did {
@@ -286,6 +306,9 @@ impl AuthorizationRequest {
         claims.insert("aud".into(), Value::String(SELF_ISSUED_AUDIENCE.into()));
         claims.insert("iat".into(), Value::from(now));
         claims.insert("exp".into(), Value::from(now.saturating_add(lifetime)));
+        if let Some(nonce) = wallet_nonce {
+            claims.insert("wallet_nonce".into(), Value::String(nonce.to_owned()));
+        }
         let header = Header::new().with_typ(REQUEST_OBJECT_TYP).with_kid(kid.as_str());
         Ok(jws::sign_compact_json(&header, &claims, signer)?)
     }
@@ -305,6 +328,9 @@ impl AuthorizationRequest {
         for name in REGISTERED_JWT_CLAIMS {
             claims.remove(name);
         }
+        // §5.10.1: the wallet's own nonce, echoed for the fetch that sent it; not a request
+        // parameter.
+        claims.remove("wallet_nonce");
         let dcql = claims.remove("dcql_query").ok_or(Oid4vpError::MissingParameter { name: "dcql_query" })?;
         let dcql_query = DcqlQuery::from_json(&dcql)?;
         claims.insert("dcql_query".into(), dcql_query.to_json());
