@@ -82,7 +82,7 @@ pub struct StoredCredential {
     #[serde(default)]
     pub claims: Value,
     /// The `KeyIdentifier`s of the `AuthorityKeyIdentifier`s in the credential's `x5c` chain,
-    /// base64url (see [`crate::x5c`]); empty for a credential signed with a DID key.
+    /// base64url, read when the copy is stored; empty for a credential signed with a DID key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authority_key_ids: Vec<String>,
 }
