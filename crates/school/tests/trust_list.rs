@@ -363,10 +363,17 @@ fn unregistered_purpose_is_flagged() {
 }
 
 #[test]
-fn request_without_purpose_is_flagged() {
+fn request_without_purpose_rests_on_the_registered_purpose_that_covers_it_or_is_flagged() {
     let registration = photographer_registration();
-    let request = request(&photographer(), enrolment_query(&["group"]), None);
-    assert_eq!(registration.over_asking(&request), [OverAsking::NoPurpose]);
+    // A standard request (no `schooltas` member) within the one registered purpose: it rests
+    // on that purpose, and stays within it.
+    let covered = request(&photographer(), enrolment_query(&["group"]), None);
+    assert_eq!(registration.over_asking(&covered), []);
+    assert!(registration.purpose_covering(&covered.dcql_query).is_some());
+    // One asking beyond every purpose states no purpose that can be checked.
+    let beyond = request(&photographer(), enrolment_query(&["birth_date"]), None);
+    assert!(registration.purpose_covering(&beyond.dcql_query).is_none());
+    assert_eq!(registration.over_asking(&beyond), [OverAsking::NoPurpose]);
 }
 
 #[test]
