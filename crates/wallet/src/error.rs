@@ -228,6 +228,32 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A guardian hand-over link is malformed (no `#k=` key, not https, no box id, …).
+    #[error("this is not a usable guardian hand-over link: {reason}")]
+    BadHandOverLink {
+        /// What is wrong with it (never the key).
+        reason: &'static str,
+    },
+    /// A hand-over message did not decrypt: it was altered, belongs to another box or
+    /// direction (an answer offered as a request), or the link's key is not the one it was
+    /// sealed with. Nothing of it is used.
+    #[error(
+        "the guardian hand-over {what} could not be decrypted: it was altered, or the link is not \
+         the one for this box; ask for a new link"
+    )]
+    HandOverUnreadable {
+        /// `request` or `answer`.
+        what: &'static str,
+    },
+    /// The hand-over relay refused an exchange (`box_not_found` once a box expired,
+    /// `slot_taken` for a second write, `slot_too_large`, `relay_full`, `invalid_box_id`).
+    #[error("the hand-over relay answered {status} {error}")]
+    RelayRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The relay's error code (at most 64 printable ASCII characters).
+        error: String,
+    },
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {

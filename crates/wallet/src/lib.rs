@@ -9,7 +9,7 @@
 //! Each module uses only the modules before it in this list, so no two modules import each
 //! other (test `tests/layering.rs` reads the sources and refuses an upward `crate::` path):
 //!
-//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `vault` → `log` → `owner` → `http` → `copies` → `receive` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http`.
+//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `vault` → `log` → `owner` → `http` → `copies` → `receive` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
 //!
 //! The [`vault`] stores sealed records; [`copies`] keeps credential copies and their sealed
 //! index on top of it; `wallet` is the handle that owns them; consents, requests and guardian
@@ -27,6 +27,7 @@ pub mod log;
 mod owner;
 mod policy;
 pub mod receive;
+pub mod relay;
 pub mod request;
 pub mod vault;
 mod wallet;

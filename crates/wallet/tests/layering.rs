@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "request",
     "guardian",
     "issuer_http",
+    "relay",
 ];
 
 /// Every `crate::<name>` path in the code of `source` (comments and everything from the first
