@@ -4,7 +4,8 @@
 //! 127.0.0.1: the issuer (OpenID4VCI over TLS, its did:web document and status lists), the
 //! newsletter desk's verifier (OpenID4VP request objects by reference and the `direct_post`
 //! response endpoint over TLS, with its consent register in SQLite), the staff endpoints on
-//! loopback HTTP, and the guardian hand-over relay between the child's and the parent's phone.
+//! loopback HTTP, and the guardian hand-over relay between the child's and the parent's phone
+//! (end-to-end encrypted: it holds ciphertext only).
 //! The wallets reach them only through their guarded HTTPS client.
 //!
 //! A primary school hands out enrolment (to each child) and guardianship (to each parent)
@@ -34,7 +35,8 @@ use schooltas::verifier::Verifier;
 use schooltas::verifier::register::{ConsentRegister, SqliteConsentStore};
 use schooltas::wallet::http::HttpsRequestObjectFetcher;
 use schooltas::wallet::issuer_http::HttpsIssuerConnection;
-use schooltas::wallet::{Decision, GuardianAnswer, GuardianRequest, Outcome, Role, Verifiers, Wallet};
+use schooltas::wallet::relay::{HandOver, fetch_request};
+use schooltas::wallet::{Decision, GuardianAnswer, Outcome, Role, Verifiers, Wallet};
 use schooltas_server::verifier::{VerifierConfig, VerifierService};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -118,6 +120,12 @@ fn run() -> Result<()> {
     .with_consent_register(register)?;
     let consents_path = desk.consents_path().to_owned();
     servers.verifier(&desk, desk_port, desk_admin)?;
+    // The hand-over between a child's phone and a parent's: a store-and-forward relay that
+    // only ever holds ciphertext (the key is in the link the child's phone shows).
+    let relay_port = Port::bind()?;
+    let relay_base = format!("{}/relay", relay_port.https_origin());
+    let relay = schooltas_server::relay::GuardianRelay::with_clock(Default::default(), || NOW)?;
+    servers.relay(&relay, relay_port)?;
     say(&format!(
         "The newsletter desk's verifier listens at {desk_origin} (TLS), its consent register in SQLite; the trust list accredits the school and registers the desk."
     ));
@@ -207,20 +215,26 @@ fn run() -> Result<()> {
     say(
         "Sanne (12) scans the QR code, fetches the request over HTTPS and says yes; her wallet asks her parent, because she is under 16.",
     );
-    let (request_for_parent, hand_back) = hand_over(&to_parent)?;
+    let client = wire::client()?;
+    let hand_over = HandOver::send(&client, &relay_base, &to_parent)?;
+    say(
+        "Her phone seals the request for her parent and leaves it at the school's relay; it shows her parent a QR code with the link and its key.",
+    );
+    let (request_for_parent, reply_to) = fetch_request(&client, &hand_over.link())?;
     let review = sanne.parent.review_child_request(&request_for_parent, &verifiers, NOW)?;
     let shown: Vec<String> = review.items.iter().flat_map(|i| i.disclosed.iter().map(|c| c.label_en.clone())).collect();
     say(&format!(
-        "Her parent's wallet receives the request, fetches and checks the verifier's request object itself, and shows what would be shared: {}.",
+        "Her parent's wallet scans it, fetches and opens the request, checks the verifier's request object itself, and shows what would be shared: {}.",
         shown.join(", ")
     ));
     let answer = sanne.parent.answer_child_request(&request_for_parent, true, &verifiers, NOW)?;
-    let answer = hand_back(answer)?;
+    reply_to.send(&client, &answer)?;
+    let answer = hand_over.poll_answer(&client)?.ok_or("the parent's answer is at the relay")?;
     let response = sanne.child.complete_with_guardian(&answer, NOW)?;
     let redirect = to_verifier.post_response(&response)?;
     check(redirect.is_some(), "the desk sends the wallet on to its thank-you page")?;
     say(
-        "The parent approves; Sanne's wallet posts her presentation with the parent's signed approval to the desk (HTTP 200, redirect_uri).",
+        "The parent approves: the signed approval goes back sealed through the relay, and Sanne's wallet posts her presentation with it to the desk (HTTP 200, redirect_uri).",
     );
 
     let outcome = desk.outcome(&session.id);
@@ -259,10 +273,13 @@ fn run() -> Result<()> {
     let Outcome::AwaitGuardian(to_parent) = daan.child.decide(&prompt.request_id, Decision::ApproveAll, NOW)? else {
         return Err("Daan is under 16".into());
     };
-    let (request_for_parent, hand_back) = hand_over(&to_parent)?;
+    let hand_over = HandOver::send(&client, &relay_base, &to_parent)?;
+    let (request_for_parent, reply_to) = fetch_request(&client, &hand_over.link())?;
     let answer = daan.parent.answer_child_request(&request_for_parent, false, &verifiers, NOW)?;
     check(matches!(answer, GuardianAnswer::Denied { .. }), "Daan's parent says no")?;
-    let refusal = daan.child.complete_with_guardian(&hand_back(answer)?, NOW)?;
+    reply_to.send(&client, &answer)?;
+    let answer = hand_over.poll_answer(&client)?.ok_or("the parent's answer is at the relay")?;
+    let refusal = daan.child.complete_with_guardian(&answer, NOW)?;
     check(!refusal.discloses, "nothing is disclosed")?;
     to_verifier.post_response(&refusal)?;
     check(
@@ -292,16 +309,6 @@ fn run() -> Result<()> {
     ));
     drop(servers);
     Ok(())
-}
-
-/// The hand-over between the child's phone and the parent's: the request goes to the parent's
-/// wallet, and the parent's answer comes back through `hand_back`.
-type HandBack = Box<dyn FnOnce(GuardianAnswer) -> Result<GuardianAnswer>>;
-
-fn hand_over(request: &GuardianRequest) -> Result<(GuardianRequest, HandBack)> {
-    // Serialized as it travels, so nothing but the message crosses.
-    let sent: GuardianRequest = serde_json::from_str(&serde_json::to_string(request)?)?;
-    Ok((sent, Box::new(|answer| Ok(serde_json::from_str(&serde_json::to_string(&answer)?)?))))
 }
 
 fn hex(bytes: &[u8]) -> String {

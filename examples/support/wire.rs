@@ -121,6 +121,17 @@ impl Servers {
     }
 }
 
+impl Servers {
+    /// Serves the guardian hand-over relay over TLS on `port`.
+    pub(crate) fn relay(&self, relay: &schooltas_server::relay::GuardianRelay, port: Port) -> Result<()> {
+        let tls = TlsConfig::from_pem_files(&tls_file("localhost-chain.pem"), &tls_file("localhost.key"))?;
+        let listener = self.listener(port)?;
+        let serving = relay.clone();
+        self.runtime.spawn(async move { serving.serve_tls_until(listener, tls, std::future::pending()).await });
+        Ok(())
+    }
+}
+
 /// The school's pupil administration: what the credential endpoint issues about a pupil.
 #[derive(Clone, Default)]
 pub(crate) struct Administration(Arc<Mutex<Records>>);
