@@ -79,7 +79,7 @@ struct Family {
     parent: Wallet,
 }
 
-fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let folder = Folder::new()?;
     let servers = Servers::new()?;
 

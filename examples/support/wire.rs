@@ -32,7 +32,7 @@ use schooltas_server::verifier::VerifierService;
 use schooltas_server::{AdminToken, IssuerService, ServiceConfig, TlsConfig};
 use serde_json::{Map, Value};
 
-use crate::support::{NOW, Result, did_of, kid_of};
+use super::support::{NOW, Result, did_of, kid_of};
 
 /// The staff's token (the administration's and the newsletter editor's): in a real school a
 /// random value from the configuration.
