@@ -288,7 +288,12 @@ pub enum WalletCommand {
     Answer(WalletAnswerArgs),
     /// In a parent's wallet: approve or refuse a child's request; prints the answer JSON.
     ApproveChild(WalletApproveChildArgs),
-    /// In the child's wallet: finish a request with the parent's answer; prints the response.
+    /// In a parent's wallet: fetch a child's request from the hand-over link (the QR code on
+    /// the child's phone), review it, approve or refuse, and send the answer back through the
+    /// relay.
+    Approve(WalletApproveArgs),
+    /// In the child's wallet: finish a request with the parent's answer (from a file, or polled
+    /// once from the relay with `--handover`); prints the response, or posts it with `--send`.
     Complete(WalletCompleteArgs),
     /// Store a credential from a file (e.g. made by `schooltas issue`) with its holder key,
     /// after checking it: issuer signature via the issuer's DID, binding, known type, status.
@@ -440,6 +445,42 @@ pub struct WalletAnswerArgs {
     /// instead of printing it; prints `{"sent": true, "redirect_uri"}`.
     #[arg(long)]
     pub send: bool,
+    /// When a parent must approve: hand the request over through this relay
+    /// (`https://school.example/relay`, end-to-end encrypted) and print the link for the
+    /// parent's phone on standard output. Needs `--handover`.
+    #[arg(long, value_name = "URL", requires = "handover", conflicts_with = "to_parent")]
+    pub relay: Option<String>,
+    /// Where to keep the hand-over for `wallet complete --handover` (mode 0600: it holds the
+    /// hand-over's key).
+    #[arg(long, value_name = "FILE", requires = "relay")]
+    pub handover: Option<PathBuf>,
+    /// The time, Unix seconds. Default: now.
+    #[arg(long, value_name = "UNIX")]
+    pub now: Option<i64>,
+}
+
+/// `schooltas wallet approve`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("answer").required(true).args(["yes", "no"])))]
+pub struct WalletApproveArgs {
+    /// The parent's wallet file.
+    #[arg(long, value_name = "FILE")]
+    pub wallet: PathBuf,
+    /// The trust list.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The hand-over link from the child's phone (`https://…/boxes/…#k=…` or
+    /// `schooltas-guardian://?link=…`), or a file holding it, or `-` for standard input. The
+    /// link holds the key to the child's presentations: prefer a file or standard input, since
+    /// a command line is visible to other users of this machine.
+    #[arg(long, value_name = "LINK_OR_FILE")]
+    pub link: String,
+    /// Approve.
+    #[arg(long)]
+    pub yes: bool,
+    /// Refuse.
+    #[arg(long)]
+    pub no: bool,
     /// The time, Unix seconds. Default: now.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<i64>,
@@ -471,13 +512,22 @@ pub struct WalletApproveChildArgs {
 
 /// `schooltas wallet complete`
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["answer", "handover"])))]
 pub struct WalletCompleteArgs {
     /// The child's wallet file.
     #[arg(long, value_name = "FILE")]
     pub wallet: PathBuf,
     /// The parent's answer (the JSON `wallet approve-child` printed).
     #[arg(long, value_name = "ANSWER.json")]
-    pub answer: PathBuf,
+    pub answer: Option<PathBuf>,
+    /// The hand-over `wallet answer --relay` kept: the relay is asked once for the parent's
+    /// answer; without one yet, the command exits with status 3 and prints nothing.
+    #[arg(long, value_name = "FILE")]
+    pub handover: Option<PathBuf>,
+    /// Post the response to the verifier's `response_uri` over HTTPS instead of printing it;
+    /// prints `{"sent": true, "redirect_uri"}`.
+    #[arg(long)]
+    pub send: bool,
     /// The time, Unix seconds. Default: now.
     #[arg(long, value_name = "UNIX")]
     pub now: Option<i64>,

@@ -131,6 +131,10 @@ pub enum CliError {
         /// Each failed check as `check (query): reason`.
         failures: Vec<String>,
     },
+    /// `wallet complete --handover`: the parent has not answered yet (exit status 3, so a
+    /// script can wait and ask again).
+    #[error("the parent has not answered yet; ask again in a moment (the hand-over stays open until it expires)")]
+    AnswerPending,
     /// The system clock is before 1970.
     #[error("the system clock is before 1970; pass the time explicitly")]
     Clock,
@@ -140,9 +144,13 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit status: 1 for every failure (clap itself exits with 2 on usage errors).
+    /// The process exit status: 3 while a parent's answer is pending, 1 for every failure
+    /// (clap itself exits with 2 on usage errors).
     pub fn exit_code(&self) -> i32 {
-        1
+        match self {
+            CliError::AnswerPending => 3,
+            _ => 1,
+        }
     }
 
     pub(crate) fn read(what: &'static str, path: &Path, reason: impl ToString) -> Self {

@@ -1,6 +1,7 @@
 //! `schooltas trust-list`, `wallet`, `request` and `verify --trust-list` through the built
 //! binary, in a temporary directory: prompts, refusals, the verifier's verdict on a refusal,
-//! and the whole photo-consent flow with files (credentials from `schooltas issue` stored with
+//! and the whole photo-consent flow with files and then through the school's guardian relay
+//! (credentials from `schooltas issue` stored with
 //! `wallet add`; receiving over OpenID4VCI from the school's service is
 //! `tests/receive_over_https.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -47,6 +48,66 @@ fn fails(dir: &Dir, args: &[&str], passphrase: Option<&str>) -> String {
     assert_eq!(output.status.code(), Some(1), "schooltas {args:?}: expected exit 1, stderr: {stderr}");
     assert!(output.stdout.is_empty(), "printed on failure: {}", String::from_utf8_lossy(&output.stdout));
     stderr
+}
+
+/// [`run`] with the relay's test CA trusted and loopback allowed, as a demo on one machine.
+fn run_net(dir: &Dir, args: &[&str]) -> Output {
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/tls/ca.pem");
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir.path(""))
+        .env("SCHOOLTAS_PASSPHRASE", PASSPHRASE)
+        .env("SCHOOLTAS_CA_FILE", ca)
+        .env("SCHOOLTAS_DANGEROUS_ALLOW_PRIVATE_ADDRESSES", "1");
+    command.output().unwrap()
+}
+
+fn ok_net(dir: &Dir, args: &[&str]) -> String {
+    let output = run_net(dir, args);
+    assert!(output.status.success(), "schooltas {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The school's guardian relay over TLS on 127.0.0.1 (the test CA's `localhost` certificate).
+struct Relay {
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start() -> Relay {
+        let tls_file =
+            |name: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/tls").join(name);
+        let tls =
+            schooltas_server::TlsConfig::from_pem_files(&tls_file("localhost-chain.pem"), &tls_file("localhost.key"))
+                .unwrap();
+        let relay = schooltas_server::GuardianRelay::new(schooltas_server::RelayConfig::default()).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                relay.serve_tls_until(listener, tls, async move { drop(stopped.await) }).await.unwrap();
+            });
+        });
+        Relay { port, stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -635,6 +696,70 @@ fn the_photo_consent_flow_runs_from_the_shell_with_files() {
     let verdict = json(&ok(&dir, &verify));
     assert!(verdict.to_string().contains("7B"), "{verdict}");
     assert!(!verdict.to_string().contains("Sanne"), "the name was not asked: {verdict}");
+
+    // Once more between two phones, through the school's relay (TLS on loopback): the child
+    // hands over and prints the link, the parent approves from it, the child polls and completes.
+    let relay = Relay::start();
+    let relay_url = format!("https://localhost:{}/relay", relay.port);
+    let uri = ok(&dir, &request_new(&operator, &["--out", "request-2.json"]));
+    dir.write("request-2.uri", uri.trim());
+    let mut answer = vec![
+        "wallet",
+        "answer",
+        "--wallet",
+        "child.wallet",
+        "--request",
+        "request-2.uri",
+        "--approve",
+        "all",
+        "--send",
+        "--relay",
+        &relay_url,
+        "--handover",
+        "handover.json",
+        "--now",
+        NOW_S,
+    ];
+    answer.extend_from_slice(&trust);
+    let link = ok_net(&dir, &answer).trim().to_owned();
+    assert!(link.starts_with(&format!("{relay_url}/boxes/")) && link.contains("#k="), "{link}");
+    #[cfg(unix)]
+    assert_eq!(mode(&dir, "handover.json"), 0o600);
+    let complete = ["wallet", "complete", "--wallet", "child.wallet", "--handover", "handover.json", "--now", NOW_S];
+    // No answer yet: exit status 3, nothing on standard output.
+    let pending = run_net(&dir, &complete);
+    assert_eq!(pending.status.code(), Some(3), "{}", String::from_utf8_lossy(&pending.stderr));
+    assert!(pending.stdout.is_empty());
+    dir.write("link.txt", &link);
+    let mut approve =
+        vec!["wallet", "approve", "--wallet", "parent.wallet", "--link", "link.txt", "--yes", "--now", NOW_S];
+    approve.extend_from_slice(&trust);
+    assert_eq!(json(&ok_net(&dir, &approve)), j!({"sent": true, "approved": true}));
+    // A second answer to the same box is refused by the relay.
+    let again = run_net(&dir, &approve);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("409 slot_taken"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let response = ok_net(&dir, &complete);
+    dir.write("response-2.json", &response);
+    let mut verify = vec![
+        "request",
+        "verify",
+        "--verifier-key",
+        "desk.jwk",
+        "--request-file",
+        "request-2.json",
+        "--response",
+        "response-2.json",
+        "--now",
+        NOW_S,
+    ];
+    verify.extend_from_slice(&trust);
+    assert!(json(&ok(&dir, &verify)).to_string().contains("7B"));
+    drop(relay);
 
     // The parent can withdraw the consent; the withdrawal is a signed JWT.
     let consents = json(&ok(&dir, &["wallet", "consents", "--wallet", "parent.wallet"]));

@@ -16,6 +16,9 @@
 //! | `GET <path>/offers/<id>` | a credential offer by reference (§4.1.3), from [`IssuerService::publish_offer`] |
 //! | `GET <status path>/<purpose>/<n>` | status list tokens, `application/statuslist+jwt` (Token Status List §8) |
 //!
+//! The guardian hand-over relay between a child's and a parent's phone (write-once boxes of
+//! ciphertext the relay cannot read) is [`relay`], a router of its own to merge or serve alone.
+//!
 //! The school's own administration endpoints (offers in bulk, status changes, what was issued
 //! about a pupil) are a separate router behind a Bearer token, without CORS, for a listener
 //! only staff reach: see [`admin`].

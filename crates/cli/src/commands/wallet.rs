@@ -1,4 +1,8 @@
-//! `schooltas wallet init|list|log|consents|withdraw|answer|approve-child|complete`
+//! `schooltas wallet init|list|log|consents|withdraw|answer|approve|approve-child|complete`
+//!
+//! A child's request that needs a parent goes to the parent's phone either as a file
+//! (`answer --to-parent`, `approve-child`, `complete --answer`) or through the school's relay,
+//! end-to-end encrypted (`answer --relay --handover`, `approve --link`, `complete --handover`).
 //!
 //! The wallet file is the library's encrypted vault; the passphrase comes from the
 //! environment variable `SCHOOLTAS_PASSPHRASE` only, so it never shows in a process list or a
@@ -11,14 +15,15 @@ use std::path::Path;
 use schooltas_did::Resolver;
 use schooltas_school::catalog::Language;
 use schooltas_school::date::CalendarDate;
+use schooltas_wallet::relay::{HandOver, fetch_request};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault};
 use schooltas_wallet::{Decision, GuardianAnswer, GuardianRequest, Outcome, ResponseToSend, Role, Verifiers, Wallet};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use crate::args::{
-    Lang, WalletAddArgs, WalletAnswerArgs, WalletApproveChildArgs, WalletCompleteArgs, WalletFileArgs, WalletInitArgs,
-    WalletLogArgs, WalletReceiveArgs, WalletWithdrawArgs,
+    Lang, WalletAddArgs, WalletAnswerArgs, WalletApproveArgs, WalletApproveChildArgs, WalletCompleteArgs,
+    WalletFileArgs, WalletInitArgs, WalletLogArgs, WalletReceiveArgs, WalletWithdrawArgs,
 };
 use crate::error::{CliError, Result};
 use crate::files::{self, Mode};
@@ -199,6 +204,7 @@ pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn
     match wallet.decide(&prompt.request_id, decided, now).map_err(failed("deciding"))? {
         Outcome::Send(response) if args.send => send_response(out, err, &response),
         Outcome::Send(response) => print_response(out, &response),
+        Outcome::AwaitGuardian(request) if args.relay.is_some() => hand_over(args, &request, out, err),
         Outcome::AwaitGuardian(request) => match &args.to_parent {
             Some(path) => {
                 let mut text = serde_json::to_string_pretty(&request).map_err(std::io::Error::other)?;
@@ -220,6 +226,65 @@ pub(super) fn answer(args: &WalletAnswerArgs, out: &mut dyn Write, err: &mut dyn
     }
 }
 
+/// Hands `request` over through the relay: keeps the hand-over (with its key) in the
+/// `--handover` file, prints the parent's link.
+fn hand_over(
+    args: &WalletAnswerArgs,
+    request: &GuardianRequest,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let (Some(relay), Some(path)) = (args.relay.as_deref(), args.handover.as_deref()) else {
+        return Err(CliError::argument("--relay", std::io::Error::other("--relay needs --handover FILE")));
+    };
+    if path.exists() {
+        return Err(CliError::AlreadyExists { what: "hand-over file", path: crate::error::show(path) });
+    }
+    let client = super::guarded_client()?;
+    let hand_over = HandOver::send(&client, relay, request).map_err(failed("handing the request over"))?;
+    let mut text = Zeroizing::new(serde_json::to_string_pretty(&hand_over).map_err(std::io::Error::other)?);
+    text.push('\n');
+    // It holds the key to the child's presentations: only the owner may read it.
+    files::write_new(path, text.as_bytes(), false, Mode::Private, "hand-over file")?;
+    writeln!(
+        err,
+        "schooltas: a parent must approve; show this link to the parent's phone (as a QR code, or over a \
+         private channel: whoever holds it can read the request until it expires). The hand-over is kept in {}",
+        crate::error::show(path)
+    )?;
+    writeln!(out, "{}", hand_over.link().as_str())?;
+    Ok(())
+}
+
+/// The link from `--link`: the link itself, `-` for standard input, or a file holding it.
+fn link_text(given: &str) -> Result<Zeroizing<String>> {
+    if given.starts_with("https://") || given.starts_with(schooltas_wallet::relay::APP_SCHEME) {
+        return Ok(Zeroizing::new(given.to_owned()));
+    }
+    let text = Zeroizing::new(files::read_text(Path::new(given), "hand-over link")?);
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}
+
+pub(super) fn approve(args: &WalletApproveArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let link = link_text(&args.link)?;
+    let now = super::now_or(args.now)?;
+    let trust_list = super::trust_list(&args.trust, now)?;
+    let resolver = super::resolver()?;
+    let fetch: &dyn Fn(&str) -> schooltas_wallet::Result<String> = &fetch_request_object;
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(fetch) };
+    let wallet = open(&args.wallet)?;
+    let client = super::guarded_client()?;
+    let (request, reply) = fetch_request(&client, &link).map_err(failed("fetching the child's request"))?;
+    let review = wallet.review_child_request(&request, &verifiers, now).map_err(failed("reviewing the request"))?;
+    let shown = serde_json::to_string_pretty(&review).map_err(std::io::Error::other)?;
+    writeln!(err, "{shown}")?;
+    let answer: GuardianAnswer =
+        wallet.answer_child_request(&request, args.yes, &verifiers, now).map_err(failed("answering the child"))?;
+    reply.send(&client, &answer).map_err(failed("sending the answer"))?;
+    writeln!(err, "schooltas: the answer is on its way to the child's phone")?;
+    super::print_json(out, &json!({"sent": true, "approved": matches!(answer, GuardianAnswer::Approved { .. })}))
+}
+
 pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     let text = files::read_text(&args.request, "request from the child")?;
     let request: GuardianRequest = schooltas_did::strict_json::from_str(&text)
@@ -238,14 +303,27 @@ pub(super) fn approve_child(args: &WalletApproveChildArgs, out: &mut dyn Write, 
     super::print_json(out, &answer)
 }
 
-pub(super) fn complete(args: &WalletCompleteArgs, out: &mut dyn Write) -> Result<()> {
-    let text = files::read_text(&args.answer, "parent's answer")?;
-    let answer: GuardianAnswer =
-        schooltas_did::strict_json::from_str(&text).map_err(|e| CliError::read("parent's answer", &args.answer, e))?;
+pub(super) fn complete(args: &WalletCompleteArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    let answer: GuardianAnswer = match (&args.answer, &args.handover) {
+        (Some(path), _) => {
+            let text = files::read_text(path, "parent's answer")?;
+            schooltas_did::strict_json::from_str(&text).map_err(|e| CliError::read("parent's answer", path, e))?
+        }
+        (None, Some(path)) => {
+            let text = Zeroizing::new(files::read_text(path, "hand-over file")?);
+            let hand_over: HandOver =
+                serde_json::from_str(&text).map_err(|e| CliError::read("hand-over file", path, e))?;
+            let polled = hand_over.poll_answer(&super::guarded_client()?).map_err(failed("asking for the answer"))?;
+            polled.ok_or(CliError::AnswerPending)?
+        }
+        (None, None) => {
+            return Err(CliError::argument("--answer", std::io::Error::other("give --answer FILE or --handover FILE")));
+        }
+    };
     let now = super::now_or(args.now)?;
     let wallet = open(&args.wallet)?;
     let response = wallet.complete_with_guardian(&answer, now).map_err(failed("completing the request"))?;
-    print_response(out, &response)
+    if args.send { send_response(out, err, &response) } else { print_response(out, &response) }
 }
 
 pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
