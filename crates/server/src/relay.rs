@@ -286,35 +286,55 @@ fn created() -> Response {
     (StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")]).into_response()
 }
 
-/// The body of a write, or the refusal: the media type, the size limit (413), the minimum.
-// The refusal is the response itself, returned at once by the handler; boxing it buys nothing.
-#[allow(clippy::result_large_err)]
-fn slot_body(shared: &Shared, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
+/// Why a write's body is refused.
+enum BodyRefusal {
+    MediaType,
+    TooLarge { limit: usize },
+    Unreadable,
+    TooShort,
+}
+
+impl BodyRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            BodyRefusal::MediaType => refusal(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request",
+                "a slot is written as application/octet-stream",
+            ),
+            BodyRefusal::TooLarge { limit } => {
+                refusal(StatusCode::PAYLOAD_TOO_LARGE, "slot_too_large", &format!("a slot holds at most {limit} bytes"))
+            }
+            BodyRefusal::Unreadable => {
+                refusal(StatusCode::BAD_REQUEST, "invalid_request", "the body could not be read")
+            }
+            BodyRefusal::TooShort => refusal(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "a slot holds a 12-byte nonce and a ciphertext with its 16-byte tag",
+            ),
+        }
+    }
+}
+
+/// The body of a write, or why not: the media type, the size limit (413), the minimum.
+fn slot_body(shared: &Shared, headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, BodyRefusal> {
     let media_type_ok = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case(SLOT_MEDIA_TYPE));
     if !media_type_ok {
-        return Err(refusal(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_request",
-            "a slot is written as application/octet-stream",
-        ));
+        return Err(BodyRefusal::MediaType);
     }
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            let text = format!("a slot holds at most {} bytes", shared.config.max_slot_bytes);
-            refusal(StatusCode::PAYLOAD_TOO_LARGE, "slot_too_large", &text)
+            BodyRefusal::TooLarge { limit: shared.config.max_slot_bytes }
         } else {
-            refusal(StatusCode::BAD_REQUEST, "invalid_request", "the body could not be read")
+            BodyRefusal::Unreadable
         }
     })?;
     if body.len() < MIN_SLOT_BYTES {
-        return Err(refusal(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "a slot holds a 12-byte nonce and a ciphertext with its 16-byte tag",
-        ));
+        return Err(BodyRefusal::TooShort);
     }
     Ok(body)
 }
@@ -332,7 +352,7 @@ async fn write_request(
     }
     let body = match slot_body(&shared, &headers, body) {
         Ok(body) => body,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let (mut boxes, now) = shared.boxes();
     if boxes.live(&id, now).is_some() {
@@ -375,7 +395,7 @@ async fn write_answer(
     }
     let body = match slot_body(&shared, &headers, body) {
         Ok(body) => body,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let (mut boxes, now) = shared.boxes();
     let Some(mailbox) = boxes.by_id.get_mut(&id).filter(|mailbox| mailbox.expires_at > now) else {
