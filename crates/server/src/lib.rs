@@ -66,9 +66,12 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod config;
 mod error;
+pub mod keyfile;
 mod offers;
 mod paths;
+pub mod roster;
 mod routes;
 mod serve;
 mod service;
