@@ -147,6 +147,7 @@ fn default_lifetime_days() -> u32 {
 struct RawVerifier {
     response_url: String,
     trust_list: PathBuf,
+    trust_operator: String,
 }
 
 /// The school as the credentials name it.
@@ -198,6 +199,8 @@ pub struct VerifierSection {
     pub response_url: String,
     /// The signed trust list JWT (`schooltas trust-list sign` makes one).
     pub trust_list: PathBuf,
+    /// The DID of the trust list's operator, whose key must have signed it.
+    pub trust_operator: String,
 }
 
 /// A checked `school.toml`.
@@ -294,7 +297,14 @@ impl SchoolConfig {
         let verifier = match raw.verifier {
             Some(verifier) => {
                 https_url("verifier.response_url", &verifier.response_url)?;
-                Some(VerifierSection { response_url: verifier.response_url, trust_list: resolve(verifier.trust_list) })
+                if !verifier.trust_operator.starts_with("did:") {
+                    return Err(invalid("verifier.trust_operator", "must be the operator's DID"));
+                }
+                Some(VerifierSection {
+                    response_url: verifier.response_url,
+                    trust_list: resolve(verifier.trust_list),
+                    trust_operator: verifier.trust_operator,
+                })
             }
             None => None,
         };

@@ -72,6 +72,8 @@ pub mod keyfile;
 mod offers;
 mod paths;
 pub mod roster;
+#[cfg(feature = "tls")]
+pub mod school;
 mod routes;
 mod serve;
 mod service;
