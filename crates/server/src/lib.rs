@@ -71,6 +71,7 @@ mod error;
 pub mod keyfile;
 mod offers;
 mod paths;
+pub mod qr;
 pub mod roster;
 #[cfg(feature = "tls")]
 pub mod school;
