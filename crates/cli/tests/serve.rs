@@ -134,7 +134,8 @@ impl Server {
     }
 
     fn credentials_of(&self, subject: &str) -> Value {
-        let (status, body) = self.admin("GET", &format!("/admin/subjects/{subject}/credentials"), Some(ADMIN_TOKEN), None);
+        let (status, body) =
+            self.admin("GET", &format!("/admin/subjects/{subject}/credentials"), Some(ADMIN_TOKEN), None);
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
@@ -186,7 +187,10 @@ fn a_school_serves_from_its_config_and_issued_credentials_survive_a_kill() {
         None,
     ));
     assert_eq!(imported.trim(), "imported pupils=2 guardians=1");
-    let bad = dir.write("bad.csv", "leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n1003,A,B,2014-13-01,7B,2026-2027\n");
+    let bad = dir.write(
+        "bad.csv",
+        "leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n1003,A,B,2014-13-01,7B,2026-2027\n",
+    );
     let refused = run(&dir, &["school", "import", "--config", "school.toml", "--pupils", &bad], None);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -194,7 +198,8 @@ fn a_school_serves_from_its_config_and_issued_credentials_survive_a_kill() {
     assert!(!stderr.contains("2014-13-01"), "{stderr}");
 
     // Letters for group 7B: one enrolment offer and one guardianship offer.
-    let letters = ok(&run(&dir, &["school", "offers", "--config", "school.toml", "--group", "7B", "--out", "letters"], None));
+    let letters =
+        ok(&run(&dir, &["school", "offers", "--config", "school.toml", "--group", "7B", "--out", "letters"], None));
     assert!(letters.contains("offers=2"), "{letters}");
     for name in ["1001.svg", "1001.png", "1001_ouder1@example.nl.svg", "1001_ouder1@example.nl.png", "pins.csv"] {
         assert!(dir.exists(&format!("letters/{name}")), "{name}");
@@ -219,7 +224,8 @@ fn a_school_serves_from_its_config_and_issued_credentials_survive_a_kill() {
     let server = Server::start(&dir);
 
     // The roster endpoint: the token is required, CSV only, refusals per line.
-    let more = "pupil_number,given_name,family_name,birth_date,group,school_year\n1004,Emma,Bakker,2015-02-01,6A,2026-2027\n";
+    let more =
+        "pupil_number,given_name,family_name,birth_date,group,school_year\n1004,Emma,Bakker,2015-02-01,6A,2026-2027\n";
     assert_eq!(server.admin("POST", "/admin/roster/pupils", None, Some(more)).0, 401);
     let (status, body) = server.admin("POST", "/admin/roster/pupils", Some(ADMIN_TOKEN), Some(more));
     assert_eq!((status, body.as_str()), (200, r#"{"guardians":0,"pupils":1}"#));
@@ -234,10 +240,23 @@ fn a_school_serves_from_its_config_and_issued_credentials_survive_a_kill() {
     // The child's wallet redeems the enrolment letter over HTTPS.
     ok(&run(
         &dir,
-        &["wallet", "init", "--wallet", "child.sqlite", "--child", "--birth-date", "2014-03-01", "--kdf-insecure-for-tests"],
+        &[
+            "wallet",
+            "init",
+            "--wallet",
+            "child.sqlite",
+            "--child",
+            "--birth-date",
+            "2014-03-01",
+            "--kdf-insecure-for-tests",
+        ],
         None,
     ));
-    let received = run(&dir, &["wallet", "receive", "--wallet", "child.sqlite", "--offer", &uri, "--pin-stdin"], Some(&format!("{pin}\n")));
+    let received = run(
+        &dir,
+        &["wallet", "receive", "--wallet", "child.sqlite", "--offer", &uri, "--pin-stdin"],
+        Some(&format!("{pin}\n")),
+    );
     let printed: Value = serde_json::from_str(&ok(&received)).unwrap();
     assert_eq!(printed["received"][0]["configuration"], "pupil_enrolment");
     let issued = server.credentials_of("1001");

@@ -247,7 +247,8 @@ impl SchoolConfig {
     /// Parses and checks a configuration; relative paths are taken relative to `base` (the
     /// directory of the file).
     pub fn parse(text: &str, base: &Path) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|error| ConfigError::Syntax { reason: error.message().to_owned() + &location(text, &error) })?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|error| ConfigError::Syntax { reason: error.message().to_owned() + &location(text, &error) })?;
         let school = raw.school;
         if school.name.trim().is_empty() {
             return Err(invalid("school.name", "is empty"));

@@ -180,7 +180,8 @@ impl SchoolSecrets {
                 }
                 "child-link" => {
                     let bytes = Zeroizing::new(base64url::decode(rest).ok_or(malformed("child-link key encoding"))?);
-                    let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| malformed("child-link key length"))?;
+                    let bytes: [u8; 32] =
+                        bytes.as_slice().try_into().map_err(|_| malformed("child-link key length"))?;
                     child_link = Some(ChildLinkKey::from_bytes(bytes));
                 }
                 "verifier-key" => verifier_key = Some(SigningKey::from_jwk_json(rest)?),
@@ -220,7 +221,8 @@ impl SchoolSecrets {
             .map_err(|_| KeyFileError::Malformed { reason: "encryption failed" })?;
         sealed.ciphertext = base64url::encode(&ciphertext);
         let json = serde_json::to_vec(&sealed).map_err(|_| KeyFileError::Malformed { reason: "encoding failed" })?;
-        let io = |error: std::io::Error| KeyFileError::Io { path: path.display().to_string(), reason: error.to_string() };
+        let io =
+            |error: std::io::Error| KeyFileError::Io { path: path.display().to_string(), reason: error.to_string() };
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -242,8 +244,8 @@ impl SchoolSecrets {
         if bytes.len() > 1 << 20 {
             return Err(KeyFileError::Malformed { reason: "larger than 1 MiB" });
         }
-        let sealed: Sealed =
-            serde_json::from_slice(&bytes).map_err(|_| KeyFileError::Malformed { reason: "not the key file's JSON" })?;
+        let sealed: Sealed = serde_json::from_slice(&bytes)
+            .map_err(|_| KeyFileError::Malformed { reason: "not the key file's JSON" })?;
         if sealed.format != FORMAT {
             return Err(KeyFileError::Malformed { reason: "unknown format version" });
         }

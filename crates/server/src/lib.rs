@@ -16,6 +16,10 @@
 //! | `GET <path>/offers/<id>` | a credential offer by reference (§4.1.3), from [`IssuerService::publish_offer`] |
 //! | `GET <status path>/<purpose>/<n>` | status list tokens, `application/statuslist+jwt` (Token Status List §8) |
 //!
+//! One school's whole deployment — configuration ([`config`]), sealed keys ([`keyfile`]), the
+//! pupil roster as the issuer's claims source ([`roster`]), QR letters ([`qr`]) and both
+//! services on a public and an admin listener ([`school`]) — is what `schooltas serve` runs.
+//!
 //! The school's own administration endpoints (offers in bulk, status changes, what was issued
 //! about a pupil) are a separate router behind a Bearer token, without CORS, for a listener
 //! only staff reach: see [`admin`].
@@ -73,9 +77,9 @@ mod offers;
 mod paths;
 pub mod qr;
 pub mod roster;
+mod routes;
 #[cfg(feature = "tls")]
 pub mod school;
-mod routes;
 mod serve;
 mod service;
 #[cfg(feature = "tls")]

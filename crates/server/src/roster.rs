@@ -381,10 +381,10 @@ impl Roster {
     /// The guardians of a pupil, by reference.
     pub fn guardians(&self, pupil_number: &str) -> Result<Vec<Guardian>, RosterError> {
         let connection = self.connection();
-        let mut statement = connection.prepare(
-            "SELECT guardian_ref, relation FROM guardians WHERE pupil_number = ?1 ORDER BY guardian_ref",
-        )?;
-        let rows = statement.query_map([pupil_number], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        let mut statement = connection
+            .prepare("SELECT guardian_ref, relation FROM guardians WHERE pupil_number = ?1 ORDER BY guardian_ref")?;
+        let rows =
+            statement.query_map([pupil_number], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
         let mut guardians = Vec::new();
         for row in rows {
             let (guardian_ref, relation) = row?;
@@ -464,13 +464,16 @@ impl ClaimsSource for Roster {
         };
         match config_id {
             "pupil_enrolment" => {
-                let pupil = self.pupil(subject_ref).map_err(failed)?.ok_or_else(|| storage("no such pupil in the roster"))?;
+                let pupil =
+                    self.pupil(subject_ref).map_err(failed)?.ok_or_else(|| storage("no such pupil in the roster"))?;
                 Ok(self.enrolment_claims(&pupil))
             }
             "guardianship" => {
-                let (number, guardian_ref) =
-                    subject_ref.split_once('/').ok_or_else(|| storage("a guardianship subject is <pupil>/<guardian>"))?;
-                let pupil = self.pupil(number).map_err(failed)?.ok_or_else(|| storage("no such pupil in the roster"))?;
+                let (number, guardian_ref) = subject_ref
+                    .split_once('/')
+                    .ok_or_else(|| storage("a guardianship subject is <pupil>/<guardian>"))?;
+                let pupil =
+                    self.pupil(number).map_err(failed)?.ok_or_else(|| storage("no such pupil in the roster"))?;
                 let guardian = self
                     .guardian(number, guardian_ref)
                     .map_err(failed)?
@@ -518,11 +521,10 @@ fn read_table(file: &'static str, bytes: &[u8], columns: &[Column]) -> Result<Ta
     let header_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |c: u8| header_line.iter().filter(|b| **b == c).count();
     let delimiter = if count(b';') > count(b',') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(bytes);
-    let csv_error = |error: &csv::Error| RosterError::Csv {
-        file,
-        line: error.position().map_or(1, csv::Position::line),
-    };
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let csv_error =
+        |error: &csv::Error| RosterError::Csv { file, line: error.position().map_or(1, csv::Position::line) };
     let headers = reader.headers().map_err(|e| csv_error(&e))?.clone();
     let mut positions = Vec::with_capacity(columns.len());
     for column in columns {
@@ -530,7 +532,11 @@ fn read_table(file: &'static str, bytes: &[u8], columns: &[Column]) -> Result<Ta
             let header = header.trim().to_lowercase();
             header == column.english || header == column.dutch
         });
-        positions.push(position.ok_or(RosterError::MissingColumn { file, column: column.english, dutch: column.dutch })?);
+        positions.push(position.ok_or(RosterError::MissingColumn {
+            file,
+            column: column.english,
+            dutch: column.dutch,
+        })?);
     }
     let mut records = Vec::new();
     for record in reader.records() {
@@ -607,7 +613,8 @@ fn parse_pupils(bytes: &[u8], errors: &mut Vec<LineError>) -> Result<Vec<Pupil>,
     for (line, record) in &table.records {
         let line = *line;
         let before = errors.len();
-        let mut get = |index: usize, optional| table.field(record, line, &PUPIL_COLUMNS[index], index, optional, errors);
+        let mut get =
+            |index: usize, optional| table.field(record, line, &PUPIL_COLUMNS[index], index, optional, errors);
         let number = get(0, false);
         let given_name = get(1, false);
         let family_name = get(2, false);

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use hyper::service::Service as _;
@@ -119,7 +119,8 @@ impl SchoolServer {
     pub fn open(config: SchoolConfig, secrets: SchoolSecrets, verifier: Option<VerifierParts>) -> Result<Self> {
         let SchoolSecrets { school_keys, child_link, verifier_key } = secrets;
         let mut school_keys = school_keys.into_iter();
-        let (kid, key) = school_keys.next().ok_or(crate::keyfile::KeyFileError::Malformed { reason: "no school key" })?;
+        let (kid, key) =
+            school_keys.next().ok_or(crate::keyfile::KeyFileError::Malformed { reason: "no school key" })?;
         let mut keys = SchoolKeys::new(kid, key);
         for (kid, key) in school_keys {
             keys.rotate(kid, key)?;
@@ -135,8 +136,12 @@ impl SchoolServer {
         .with_child_link_key(child_link);
         let roster = Arc::new(open_roster(&config)?);
         let store = SqliteStore::open(config.issuer_db())?;
-        let issuer =
-            Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new(format!("{}/status", school.issuer_url)));
+        let issuer = Issuer::new(
+            profile,
+            Catalog::standard(),
+            store,
+            StatusPolicy::new(format!("{}/status", school.issuer_url)),
+        );
         let service_config = ServiceConfig { offer_policy: offer_policy(&config), ..ServiceConfig::default() };
         let claims = Arc::clone(&roster);
         let issuer = IssuerService::new(
@@ -146,12 +151,14 @@ impl SchoolServer {
         )?;
         let verifier = match (&config.verifier, verifier) {
             (Some(section), Some(parts)) => {
-                let verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())
-?;
+                let verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())?;
                 let base = match section.response_url.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/requests"),
                     None => {
-                        return Err(Error::UnservablePath { what: "response endpoint", reason: "it has no path".into() });
+                        return Err(Error::UnservablePath {
+                            what: "response endpoint",
+                            reason: "it has no path".into(),
+                        });
                     }
                 };
                 Some(VerifierService::new(
@@ -351,12 +358,9 @@ fn roster_import(state: &RosterState, headers: &HeaderMap, body: Bytes, pupils: 
             json!({"error": "invalid_request", "error_description": "send the file as Content-Type: text/csv"}),
         );
     }
-    let result =
-        if pupils { state.roster.import(Some(&body), None) } else { state.roster.import(None, Some(&body)) };
+    let result = if pupils { state.roster.import(Some(&body), None) } else { state.roster.import(None, Some(&body)) };
     match result {
-        Ok(report) => {
-            admin_answer(StatusCode::OK, json!({"pupils": report.pupils, "guardians": report.guardians}))
-        }
+        Ok(report) => admin_answer(StatusCode::OK, json!({"pupils": report.pupils, "guardians": report.guardians})),
         Err(RosterError::Lines(lines)) => {
             let problems: Vec<_> = lines
                 .iter()

@@ -109,7 +109,8 @@ fn a_second_import_upserts_by_pupil_number() {
 #[test]
 fn guardians_of_unknown_pupils_and_bad_relations_are_refused_and_nothing_is_written() {
     let roster = roster();
-    let guardians = "leerlingnummer;ouder_id;relatie\n1001;a@example.nl;ouder\n9999;b@example.nl;ouder\n1002;c@example.nl;oom\n";
+    let guardians =
+        "leerlingnummer;ouder_id;relatie\n1001;a@example.nl;ouder\n9999;b@example.nl;ouder\n1002;c@example.nl;oom\n";
     let errors = line_errors(roster.import(Some(PUPILS_NL.as_bytes()), Some(guardians.as_bytes())));
     assert_eq!(
         errors,

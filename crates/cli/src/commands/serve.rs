@@ -91,10 +91,8 @@ pub(super) fn serve(args: &SchoolArgs, out: &mut dyn Write) -> Result<()> {
     };
     let (public_address, admin_address) = (config.public, config.admin);
     let server = SchoolServer::open(config, secrets, verifier).map_err(failed("starting the server"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(failed("starting the runtime"))?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(failed("starting the runtime"))?;
     runtime.block_on(async {
         let public = tokio::net::TcpListener::bind(public_address).await.map_err(failed("listening (public)"))?;
         let admin = tokio::net::TcpListener::bind(admin_address).await.map_err(failed("listening (admin)"))?;
