@@ -171,6 +171,14 @@ fn a_school_serves_from_its_config_and_issued_credentials_survive_a_kill() {
     let init = ok(&run(&dir, &["serve", "init", "--config", "school.toml", "--kdf-insecure-for-tests"], None));
     assert!(init.contains(&format!("https://localhost:{port}/.well-known/did.json")), "{init}");
     assert!(init.contains("verifier DID did:key:"), "{init}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.path("state")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "the storage directory is the school's alone");
+        let mode = std::fs::metadata(dir.path("state/keys.sealed")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let again = run(&dir, &["serve", "init", "--config", "school.toml", "--kdf-insecure-for-tests"], None);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
@@ -296,4 +304,47 @@ fn serve_refuses_without_a_passphrase_or_with_a_wrong_one() {
     dir.write("inline.toml", &inline);
     let refused = run(&dir, &["serve", "--config", "inline.toml"], None);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("admin.token must not hold the secret itself"));
+}
+
+#[test]
+fn serve_mounts_the_verifier_from_its_signed_trust_list() {
+    let dir = Dir::new("serve-verifier");
+    let port = free_port();
+    let key = ok(&run(&dir, &["key", "new", "--alg", "eddsa", "--out", "operator.jwk"], None));
+    let operator = key.lines().find(|line| line.starts_with("did:key:")).unwrap().to_owned();
+    dir.write("list.json", r#"{"issuers": [], "verifiers": []}"#);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let (iat, exp) = ((now - 60).to_string(), (now + 86_400).to_string());
+    let jwt = ok(&run(
+        &dir,
+        &["trust-list", "sign", "--operator-key", "operator.jwk", "--list", "list.json", "--iat", &iat, "--exp", &exp],
+        None,
+    ));
+    dir.write("list.jwt", &jwt);
+    let verifier = format!(
+        "\n[verifier]\nresponse_url = \"https://localhost:{port}/oid4vp/response\"\ntrust_list = \"list.jwt\"\ntrust_operator = \"{operator}\"\n"
+    );
+    dir.write("school.toml", &(config(port) + &verifier));
+    dir.write("admin-token", ADMIN_TOKEN);
+    ok(&run(&dir, &["serve", "init", "--config", "school.toml", "--kdf-insecure-for-tests"], None));
+
+    let server = Server::start(&dir);
+    // The verifier's outcomes on the admin listener, behind the same token.
+    assert_eq!(server.admin("GET", "/oid4vp/sessions/unknown", None, None).0, 401);
+    let (status, body) = server.admin("GET", "/oid4vp/sessions/unknown", Some(ADMIN_TOKEN), None);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no such session"), "{body}");
+    drop(server);
+
+    // A trust list signed by another operator is refused at start.
+    let other = ok(&run(&dir, &["key", "new", "--alg", "eddsa", "--out", "other.jwk"], None));
+    let other = other.lines().find(|line| line.starts_with("did:key:")).unwrap().to_owned();
+    dir.write("other.toml", &dir.read("school.toml").replace(&operator, &other));
+    let refused = run(&dir, &["serve", "--config", "other.toml"], None);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("trust list"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
