@@ -160,7 +160,7 @@ impl SchoolSecrets {
             text.push('\n');
         }
         text.push_str("child-link ");
-        text.push_str(&base64url::encode(&self.child_link.to_bytes()[..]));
+        base64url::encode_into(&self.child_link.to_bytes()[..], &mut text);
         text.push('\n');
         text.push_str("verifier-key ");
         text.push_str(self.verifier_key.to_private_jwk().as_str());

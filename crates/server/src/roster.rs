@@ -434,22 +434,21 @@ impl Roster {
 
 fn pupil_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Pupil, RosterError>> {
     let birth_date: String = row.get(3)?;
-    let pupil = |birth_date| Pupil {
-        number: row.get(0).unwrap_or_default(),
-        given_name: row.get(1).unwrap_or_default(),
-        family_name: row.get(2).unwrap_or_default(),
-        birth_date,
-        group: row.get(4).unwrap_or_default(),
-        school_year: row.get(5).unwrap_or_default(),
-    };
-    Ok(match CalendarDate::parse(&birth_date) {
-        Ok(date) => Ok(pupil(date)),
-        Err(_) => Err(RosterError::Database(rusqlite::Error::InvalidColumnType(
+    let Ok(birth_date) = CalendarDate::parse(&birth_date) else {
+        return Ok(Err(RosterError::Database(rusqlite::Error::InvalidColumnType(
             3,
             "birth_date".into(),
             rusqlite::types::Type::Text,
-        ))),
-    })
+        ))));
+    };
+    Ok(Ok(Pupil {
+        number: row.get(0)?,
+        given_name: row.get(1)?,
+        family_name: row.get(2)?,
+        birth_date,
+        group: row.get(4)?,
+        school_year: row.get(5)?,
+    }))
 }
 
 fn storage(reason: &str) -> schooltas_issuer::Error {

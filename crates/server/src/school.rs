@@ -151,6 +151,15 @@ impl SchoolServer {
         )?;
         let verifier = match (&config.verifier, verifier) {
             (Some(section), Some(parts)) => {
+                // The verifier's endpoints are told apart from the issuer's by their common
+                // prefix (`/oid4vp/` for `…/oid4vp/response`): a response endpoint at the root
+                // would take every path.
+                if verifier_prefix(&section.response_url) == "/" {
+                    return Err(Error::UnservablePath {
+                        what: "response endpoint",
+                        reason: "it needs a path of its own, such as https://<host>/oid4vp/response".into(),
+                    });
+                }
                 let verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())?;
                 let base = match section.response_url.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/requests"),
@@ -254,12 +263,7 @@ impl SchoolServer {
     }
 
     fn verifier_prefix(&self) -> String {
-        let url = self.config.verifier.as_ref().map(|v| v.response_url.as_str()).unwrap_or_default();
-        let path = url.strip_prefix("https://").and_then(|rest| rest.find('/').map(|at| &rest[at..])).unwrap_or("/");
-        match path.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/"),
-            None => "/".to_owned(),
-        }
+        verifier_prefix(self.config.verifier.as_ref().map(|v| v.response_url.as_str()).unwrap_or_default())
     }
 
     /// Serves the public router on `public` (over TLS when `tls` is given) and the
@@ -291,6 +295,19 @@ impl SchoolServer {
         };
         let ((), public, admin) = tokio::join!(signal, public, admin);
         public.and(admin)
+    }
+}
+
+/// The path prefix of the verifier's endpoints: the response URL's parent path with a
+/// trailing slash (`/oid4vp/` for `https://host/oid4vp/response`).
+fn verifier_prefix(response_url: &str) -> String {
+    let path = response_url
+        .strip_prefix("https://")
+        .and_then(|rest| rest.find('/').and_then(|at| rest.get(at..)))
+        .unwrap_or("/");
+    match path.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/"),
+        None => "/".to_owned(),
     }
 }
 

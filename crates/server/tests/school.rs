@@ -153,3 +153,19 @@ fn qr_codes_decode_back_to_the_uri() {
     // Far too long for any QR code.
     assert!(matches!(schooltas_server::qr::svg(&"x".repeat(8000)), Err(schooltas_server::qr::QrError::TooLong(_))));
 }
+
+#[test]
+fn a_verifier_response_endpoint_at_the_root_is_refused() {
+    let dir = temp_dir("root-response");
+    let mut config = config(&dir);
+    config.verifier.as_mut().unwrap().response_url = "https://delinde.example/response".into();
+    let school = family::School::new();
+    let parts = VerifierParts {
+        trust_list: family::trust_list(&family::Verifier::new(21)),
+        resolver: school.resolver(),
+        status: StatusListCache::new(school.lists.clone()),
+    };
+    let refused = SchoolServer::open(config, SchoolSecrets::generate().unwrap(), Some(parts));
+    assert!(matches!(refused, Err(schooltas_server::Error::UnservablePath { what: "response endpoint", .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
