@@ -193,3 +193,20 @@ fn the_roster_persists_in_its_file() {
     assert_eq!(reopened.pupils(None).unwrap().len(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn quoted_fields_oversized_files_and_debug_output() {
+    let roster = roster();
+    let csv = "leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n1001,\"Jan, Piet\",\"de Vries\",2014-03-01,7B,2026-2027\n";
+    roster.import(Some(csv.as_bytes()), None).unwrap();
+    let pupil = roster.pupil("1001").unwrap().unwrap();
+    assert_eq!(pupil.given_name, "Jan, Piet");
+    // Debug shows the pupil number only: names and birth dates stay out of logs.
+    let shown = format!("{pupil:?}");
+    assert!(!shown.contains("Jan") && !shown.contains("2014"), "{shown}");
+    let huge = vec![b'a'; schooltas_server::roster::MAX_CSV_BYTES + 1];
+    assert!(matches!(roster.import(Some(&huge), None), Err(RosterError::TooLarge { file: "pupils" })));
+    // Not UTF-8 (a Latin-1 export): refused as unreadable, with the line.
+    let latin1: &[u8] = b"leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n1002,Ren\xe9,Jansen,2014-03-01,7B,2026-2027\n";
+    assert!(matches!(roster.import(Some(latin1), None), Err(RosterError::Csv { file: "pupils", line: 2 })));
+}
