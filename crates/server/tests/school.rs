@@ -1,5 +1,6 @@
 //! `SchoolServer`: the issuer and the verifier behind one public router and one admin router,
 //! QR codes of letters that decode back to their offer, offers by value from the roster.
+#![cfg(feature = "tls")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../../wallet/tests/common/mod.rs"]
