@@ -42,6 +42,98 @@ pub enum Command {
     /// Presentation requests (the verifier): build and sign one, verify a response to it.
     #[command(subcommand)]
     Request(RequestCommand),
+    /// Run the school's server from school.toml (`serve init` makes its key file first).
+    Serve(ServeArgs),
+    /// The school's roster and letters home: import CSV exports, make offers as QR codes.
+    #[command(subcommand)]
+    School(SchoolCommand),
+}
+
+/// `schooltas serve [init] --config school.toml`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    /// `init`: create the key file instead of serving.
+    #[command(subcommand)]
+    pub init: Option<ServeCommand>,
+    /// Where the configuration is, and how the key passphrase is given.
+    #[command(flatten)]
+    pub school: SchoolArgs,
+}
+
+/// `schooltas serve …` subcommands.
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum ServeCommand {
+    /// Create the school's sealed key file (refuses to overwrite one); prints the DID
+    /// document location and the verifier's DID.
+    Init(ServeInitArgs),
+}
+
+/// `schooltas serve init`
+#[derive(Debug, Args)]
+pub struct ServeInitArgs {
+    /// Where the configuration is, and how the key passphrase is given.
+    #[command(flatten)]
+    pub school: SchoolArgs,
+    /// Cheap Argon2id parameters: for tests only, a passphrase then falls to brute force.
+    #[arg(long, hide = true)]
+    pub kdf_insecure_for_tests: bool,
+}
+
+/// The configuration file and the key passphrase's source.
+#[derive(Debug, Args)]
+pub struct SchoolArgs {
+    /// The school's configuration (see docs/sample-school.toml).
+    #[arg(long, value_name = "school.toml")]
+    pub config: Option<PathBuf>,
+    /// Read the key passphrase from the first line of standard input instead of the
+    /// environment variable SCHOOLTAS_KEY_PASSPHRASE.
+    #[arg(long)]
+    pub passphrase_stdin: bool,
+}
+
+/// `schooltas school …`
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum SchoolCommand {
+    /// Import the administration's CSV exports into the roster (all or nothing; safe while
+    /// the server runs).
+    Import(SchoolImportArgs),
+    /// Make offers by value for letters home: DIR/<ref>.svg and DIR/<ref>.png (QR codes) and
+    /// one DIR/pins.csv (mode 0600) with the PINs, to send through another channel.
+    Offers(SchoolOffersArgs),
+}
+
+/// `schooltas school import`
+#[derive(Debug, Args)]
+pub struct SchoolImportArgs {
+    /// The school's configuration.
+    #[arg(long, value_name = "school.toml")]
+    pub config: PathBuf,
+    /// pupils.csv: leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar.
+    #[arg(long, value_name = "pupils.csv")]
+    pub pupils: Option<PathBuf>,
+    /// guardians.csv: leerlingnummer,ouder_id,relatie.
+    #[arg(long, value_name = "guardians.csv")]
+    pub guardians: Option<PathBuf>,
+}
+
+/// `schooltas school offers`
+#[derive(Debug, Args)]
+pub struct SchoolOffersArgs {
+    /// Where the configuration is, and how the key passphrase is given.
+    #[command(flatten)]
+    pub school: SchoolArgs,
+    /// Only the pupils of this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only this pupil (by pupil number).
+    #[arg(long)]
+    pub pupil: Option<String>,
+    /// The directory for the QR codes and pins.csv (created; must not hold a pins.csv).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `schooltas key …`

@@ -95,6 +95,21 @@ pub enum CliError {
         /// The entry's current status.
         current: String,
     },
+    /// The school's server or roster failed or refused (configuration, key file, import).
+    #[error("{action} failed: {source}")]
+    School {
+        /// What was being done.
+        action: &'static str,
+        /// The library's reason.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// No `--config` was given.
+    #[error("pass --config school.toml")]
+    MissingConfig,
+    /// No key passphrase was given.
+    #[error("set the key passphrase in SCHOOLTAS_KEY_PASSPHRASE or pass --passphrase-stdin")]
+    MissingKeyPassphrase,
     /// A wallet operation failed in the library (a wrong passphrase, an unknown consent, …).
     #[error("{action} failed: {source}")]
     Wallet {

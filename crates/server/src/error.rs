@@ -85,6 +85,18 @@ pub enum Error {
         "the administration token must be at least 32 characters without surrounding spaces (a random value from the school's configuration)"
     )]
     WeakAdminToken,
+    /// The pupil roster refused an import or could not be read.
+    #[error(transparent)]
+    Roster(#[from] crate::roster::RosterError),
+    /// The school's key file could not be made or opened.
+    #[error(transparent)]
+    KeyFile(#[from] crate::keyfile::KeyFileError),
+    /// The storage directory could not be created.
+    #[error("cannot create the storage directory: {reason}")]
+    StorageDir {
+        /// The system's reason.
+        reason: String,
+    },
     /// Listening or accepting connections failed.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),

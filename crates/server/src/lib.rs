@@ -19,6 +19,10 @@
 //! The guardian hand-over relay between a child's and a parent's phone (write-once boxes of
 //! ciphertext the relay cannot read) is [`relay`], a router of its own to merge or serve alone.
 //!
+//! One school's whole deployment — configuration ([`config`]), sealed keys ([`keyfile`]), the
+//! pupil roster as the issuer's claims source ([`roster`]), QR letters ([`qr`]) and both
+//! services on a public and an admin listener ([`school`]) — is what `schooltas serve` runs.
+//!
 //! The school's own administration endpoints (offers in bulk, status changes, what was issued
 //! about a pupil) are a separate router behind a Bearer token, without CORS, for a listener
 //! only staff reach: see [`admin`].
@@ -69,11 +73,17 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod config;
 mod error;
+pub mod keyfile;
 mod offers;
 mod paths;
+pub mod qr;
 pub mod relay;
+pub mod roster;
 mod routes;
+#[cfg(feature = "tls")]
+pub mod school;
 mod serve;
 mod service;
 #[cfg(feature = "tls")]

@@ -9,7 +9,8 @@ use schooltas_did::{Did, Resolver};
 use schooltas_school::trust_list::{UnverifiedTrustList, VerifiedTrustList};
 
 use crate::args::{
-    Cli, Command, DidCommand, KeyCommand, RequestCommand, StatusCommand, TrustArgs, TrustListCommand, WalletCommand,
+    Cli, Command, DidCommand, KeyCommand, RequestCommand, SchoolCommand, ServeCommand, StatusCommand, TrustArgs,
+    TrustListCommand, WalletCommand,
 };
 use crate::error::{CliError, Result, show};
 use crate::files;
@@ -19,6 +20,8 @@ mod issue;
 mod key;
 mod present;
 mod request;
+mod school;
+mod serve;
 mod status;
 mod trust;
 mod verify;
@@ -55,6 +58,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Wallet(WalletCommand::Receive(args)) => wallet::receive(args, out, err)?,
         Command::Request(RequestCommand::New(args)) => request::new(args, out)?,
         Command::Request(RequestCommand::Verify(args)) => request::verify(args, out)?,
+        Command::Serve(args) => match &args.init {
+            Some(ServeCommand::Init(init)) => serve::init(init, out)?,
+            None => serve::serve(&args.school, out)?,
+        },
+        Command::School(SchoolCommand::Import(args)) => school::import(args, out)?,
+        Command::School(SchoolCommand::Offers(args)) => school::offers(args, out)?,
     }
     out.flush()?;
     Ok(())

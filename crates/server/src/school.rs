@@ -1,0 +1,461 @@
+//! One school's whole server, as `schooltas serve --config school.toml` runs it: the issuer on
+//! its SQLite store with the [`Roster`] as administration, the verifier (when configured), the
+//! public endpoints of both on one listener and their administration on another, and the
+//! roster import and offers by value that staff use.
+//!
+//! Offers made here are **by value** (the pre-authorized code in the QR code itself): their
+//! codes live in the issuer's SQLite store, as digests, so a letter home still works after
+//! the server restarts. Offers by reference ([`IssuerService::publish_offer`]) stay in memory
+//! on purpose (see `offers.rs`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use hyper::service::Service as _;
+use hyper_util::service::TowerToHyperService;
+use schooltas_did::{Did, Signer as _};
+use schooltas_issuer::store::SqliteStore;
+use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::trust_list::VerifiedTrustList;
+use schooltas_status_list::StatusListCache;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::admin::AdminToken;
+use crate::config::SchoolConfig;
+use crate::error::{Error, Result};
+use crate::keyfile::SchoolSecrets;
+use crate::relay::{GuardianRelay, RelayConfig};
+use crate::roster::{Roster, RosterError, SchoolInfo};
+use crate::service::{IssuerService, ServiceConfig};
+use crate::verifier::{VerifierConfig, VerifierService};
+use schooltas_verifier::register::{ConsentRegister, SqliteConsentStore};
+
+/// What the verifier needs besides its key: the verified trust list, the DID resolver for
+/// issuers' keys and the status list cache. The embedding program builds them (they fetch over
+/// HTTPS with the program's client).
+pub struct VerifierParts {
+    /// The current trust list.
+    pub trust_list: VerifiedTrustList,
+    /// Resolves issuers' DIDs.
+    pub resolver: schooltas_did::Resolver,
+    /// Fetches and caches status lists.
+    pub status: StatusListCache,
+}
+
+/// An offer by value, for a letter home: the URI for the QR code and the PIN for another
+/// channel. Neither is printed by `Debug`.
+pub struct LetterOffer {
+    /// The subject reference (`<pupil>` or `<pupil>/<guardian>`): the file name of its QR code.
+    pub subject_ref: String,
+    /// `openid-credential-offer://?credential_offer=…`.
+    pub uri: Zeroizing<String>,
+    /// The PIN, when the offer policy asks for one.
+    pub pin: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for LetterOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LetterOffer").field("subject_ref", &self.subject_ref).finish_non_exhaustive()
+    }
+}
+
+/// Which offers [`SchoolServer::letter_offers`] makes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OfferSelection {
+    /// Only the pupils of this group.
+    pub group: Option<String>,
+    /// Only this pupil.
+    pub pupil: Option<String>,
+}
+
+/// The school's server: the issuer service over SQLite with the roster, and the verifier.
+pub struct SchoolServer {
+    issuer: IssuerService<SqliteStore>,
+    roster: Arc<Roster>,
+    verifier: Option<VerifierService>,
+    /// The guardian hand-over relay, served with the verifier (`/relay`).
+    relay: Option<GuardianRelay>,
+    config: SchoolConfig,
+}
+
+impl std::fmt::Debug for SchoolServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchoolServer").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+/// The school facts the roster's claims carry.
+pub fn school_info(config: &SchoolConfig) -> SchoolInfo {
+    SchoolInfo {
+        name: config.school.name.clone(),
+        brin: config.school.brin.clone(),
+        location: format!("{:02}", config.school.location),
+    }
+}
+
+/// The offer policy of a configuration.
+pub fn offer_policy(config: &SchoolConfig) -> OfferPolicy {
+    OfferPolicy {
+        pin_length: config.pin_length,
+        offer_lifetime: i64::from(config.offer_lifetime_days) * 86_400,
+        ..OfferPolicy::default()
+    }
+}
+
+/// Opens the roster of a configuration (creating the storage directory and the database).
+pub fn open_roster(config: &SchoolConfig) -> Result<Roster> {
+    config.create_storage_dir().map_err(|error| Error::StorageDir { reason: error.to_string() })?;
+    Ok(Roster::open(config.roster_db(), school_info(config))?)
+}
+
+impl SchoolServer {
+    /// The school of `config` with its `secrets`; the verifier too when `config` has a
+    /// `[verifier]` section and `verifier` is given.
+    pub fn open(config: SchoolConfig, secrets: SchoolSecrets, verifier: Option<VerifierParts>) -> Result<Self> {
+        let SchoolSecrets { school_keys, child_link, verifier_key } = secrets;
+        let mut school_keys = school_keys.into_iter();
+        let (kid, key) =
+            school_keys.next().ok_or(crate::keyfile::KeyFileError::Malformed { reason: "no school key" })?;
+        let mut keys = SchoolKeys::new(kid, key);
+        for (kid, key) in school_keys {
+            keys.rotate(kid, key)?;
+        }
+        let school = &config.school;
+        let profile = SchoolProfile::new(
+            &school.name,
+            SchoolLocation::new(Brin::new(&school.brin)?, school.location)?,
+            Did::parse(&school.did).map_err(schooltas_issuer::Error::from)?,
+            &school.issuer_url,
+            keys,
+        )?
+        .with_child_link_key(child_link);
+        let roster = Arc::new(open_roster(&config)?);
+        let store = SqliteStore::open(config.issuer_db())?;
+        let issuer = Issuer::new(
+            profile,
+            Catalog::standard(),
+            store,
+            StatusPolicy::new(format!("{}/status", school.issuer_url)),
+        );
+        let service_config = ServiceConfig { offer_policy: offer_policy(&config), ..ServiceConfig::default() };
+        let claims = Arc::clone(&roster);
+        let issuer = IssuerService::new(
+            issuer,
+            move |subject: &str, config_id: &str| schooltas_issuer::ClaimsSource::claims(&*claims, subject, config_id),
+            service_config,
+        )?;
+        let verifier = match (&config.verifier, verifier) {
+            (Some(section), Some(parts)) => {
+                // The verifier's endpoints are told apart from the issuer's by their common
+                // prefix (`/oid4vp/` for `…/oid4vp/response`): a response endpoint at the root
+                // would take every path.
+                if verifier_prefix(&section.response_url) == "/" {
+                    return Err(Error::UnservablePath {
+                        what: "response endpoint",
+                        reason: "it needs a path of its own, such as https://<host>/oid4vp/response".into(),
+                    });
+                }
+                let verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())?;
+                let base = match section.response_url.rsplit_once('/') {
+                    Some((base, _)) => format!("{base}/requests"),
+                    None => {
+                        return Err(Error::UnservablePath {
+                            what: "response endpoint",
+                            reason: "it has no path".into(),
+                        });
+                    }
+                };
+                // Consents given through the school's verifier are kept in `consents.sqlite`
+                // (synchronous writes: recorded before the wallet hears yes).
+                let register = ConsentRegister::new(SqliteConsentStore::open(config.consents_db())?);
+                Some(
+                    VerifierService::new(
+                        verifier,
+                        parts.trust_list,
+                        parts.resolver,
+                        parts.status,
+                        &base,
+                        VerifierConfig::default(),
+                    )?
+                    .with_consent_register(register)?,
+                )
+            }
+            _ => None,
+        };
+        let relay = match &verifier {
+            Some(_) => Some(GuardianRelay::new(RelayConfig::default())?),
+            None => None,
+        };
+        Ok(SchoolServer { issuer, roster, verifier, relay, config })
+    }
+
+    /// The issuer service.
+    pub fn issuer(&self) -> &IssuerService<SqliteStore> {
+        &self.issuer
+    }
+
+    /// The roster.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The verifier service, when configured.
+    pub fn verifier(&self) -> Option<&VerifierService> {
+        self.verifier.as_ref()
+    }
+
+    /// Offers by value for letters home: per selected pupil one `pupil_enrolment` offer (to the
+    /// child, subject `<pupil>`) and per guardian one `guardianship` offer (subject
+    /// `<pupil>/<guardian>`). Their codes are kept in the issuer's store, so they survive a
+    /// restart. Blocks on the stores.
+    pub fn letter_offers(&self, selection: &OfferSelection, now: i64) -> Result<Vec<LetterOffer>> {
+        let mut pupils = self.roster.pupils(selection.group.as_deref())?;
+        if let Some(only) = &selection.pupil {
+            pupils.retain(|pupil| &pupil.number == only);
+        }
+        let policy = offer_policy(&self.config);
+        let mut offers = Vec::new();
+        let mut offer = |subject_ref: String, config_id: &str| -> Result<()> {
+            let ids = [config_id.to_owned()];
+            let (offer, secrets) = self.issuer.with_issuer(|issuer| issuer.offer(&policy, &subject_ref, &ids, now))?;
+            let uri = Zeroizing::new(offer.to_uri()?);
+            offers.push(LetterOffer { subject_ref, uri, pin: secrets.pin });
+            Ok(())
+        };
+        for pupil in &pupils {
+            offer(pupil.number.clone(), "pupil_enrolment")?;
+            for guardian in self.roster.guardians(&pupil.number)? {
+                offer(guardian.subject_ref(), "guardianship")?;
+            }
+        }
+        Ok(offers)
+    }
+
+    /// Where the school's did:web document is served.
+    pub fn did_document_url(&self) -> String {
+        did_document_url(&self.config)
+    }
+
+    /// The public router: the issuer's endpoints, and the verifier's under its path.
+    pub fn public_router(&self) -> Router {
+        let issuer = self.issuer.router();
+        let with_verifier = match &self.verifier {
+            Some(verifier) => {
+                let prefix = self.verifier_prefix();
+                dispatch(prefix, verifier.router(), issuer)
+            }
+            None => issuer,
+        };
+        match &self.relay {
+            Some(relay) => dispatch(format!("{}/", relay.base_path()), relay.router(), with_verifier),
+            None => with_verifier,
+        }
+    }
+
+    /// The guardian hand-over relay (`https://<host>/relay`), when the verifier is configured.
+    pub fn relay(&self) -> Option<&GuardianRelay> {
+        self.relay.as_ref()
+    }
+
+    /// The administration router behind `token`: the issuer's (offers, status, credentials of
+    /// a subject), `POST /admin/roster/pupils` and `POST /admin/roster/guardians` (CSV bodies,
+    /// see [`crate::roster`]), and the verifier's outcomes and consent register (`may-use`,
+    /// the art. 15 export).
+    pub fn admin_router(&self, token: AdminToken) -> Router {
+        let roster = Router::new()
+            .route("/admin/roster/pupils", post(import_pupils))
+            .route("/admin/roster/guardians", post(import_guardians))
+            .layer(DefaultBodyLimit::max(crate::roster::MAX_CSV_BYTES))
+            .with_state(Arc::new(RosterState { roster: Arc::clone(&self.roster), token: token.clone() }));
+        let issuer = roster.merge(self.issuer.admin_router(token.clone()));
+        match &self.verifier {
+            Some(verifier) => {
+                // The sessions and the consent register's staff endpoints share the
+                // verifier's base (`/oid4vp/sessions/…`, `/oid4vp/consents/…`).
+                let sessions = verifier.sessions_path();
+                let base = sessions.rsplit_once('/').map_or(sessions, |(base, _)| base);
+                dispatch(format!("{base}/"), verifier.admin_router(token), issuer)
+            }
+            None => issuer,
+        }
+    }
+
+    fn verifier_prefix(&self) -> String {
+        verifier_prefix(self.config.verifier.as_ref().map(|v| v.response_url.as_str()).unwrap_or_default())
+    }
+
+    /// Serves the public router on `public` (over TLS when `tls` is given) and the
+    /// administration router on `admin` (plain HTTP: loopback only, as the configuration
+    /// checks), until `shutdown` completes; then lets requests under way finish.
+    pub async fn serve_until(
+        &self,
+        public: tokio::net::TcpListener,
+        admin: tokio::net::TcpListener,
+        token: AdminToken,
+        tls: Option<crate::TlsConfig>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let limits = || crate::serve::ConnectionLimits {
+            header_timeout: self.issuer.config().header_timeout,
+            max_connections: self.issuer.config().max_connections,
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let wait = move |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            // An error means the sender is gone: stop as well.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let acceptor = tls.map(|tls| tokio_rustls::TlsAcceptor::from(tls.server));
+        let public = crate::serve::serve(self.public_router(), public, limits(), acceptor, wait(stopped.clone()));
+        let admin = crate::serve::serve(self.admin_router(token), admin, limits(), None, wait(stopped));
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), public, admin) = tokio::join!(signal, public, admin);
+        public.and(admin)
+    }
+}
+
+/// The path prefix of the verifier's endpoints: the response URL's parent path with a
+/// trailing slash (`/oid4vp/` for `https://host/oid4vp/response`).
+fn verifier_prefix(response_url: &str) -> String {
+    let path = response_url
+        .strip_prefix("https://")
+        .and_then(|rest| rest.find('/').and_then(|at| rest.get(at..)))
+        .unwrap_or("/");
+    match path.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/"),
+        None => "/".to_owned(),
+    }
+}
+
+/// A router that sends paths under `prefix` to `first` and all others to `second` (both have
+/// their own fallbacks, which axum's `merge` refuses).
+fn dispatch(prefix: String, first: Router, second: Router) -> Router {
+    let first = TowerToHyperService::new(first);
+    let second = TowerToHyperService::new(second);
+    let prefix = Arc::new(prefix);
+    Router::new().fallback(move |request: Request| {
+        let (first, second, prefix) = (first.clone(), second.clone(), Arc::clone(&prefix));
+        async move {
+            let answer = if request.uri().path().starts_with(prefix.as_str()) {
+                first.call(request).await
+            } else {
+                second.call(request).await
+            };
+            match answer {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    })
+}
+
+struct RosterState {
+    roster: Arc<Roster>,
+    token: AdminToken,
+}
+
+fn admin_answer(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
+            .into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"schooltas-admin\""));
+    }
+    response
+}
+
+fn roster_import(state: &RosterState, headers: &HeaderMap, body: Bytes, pupils: bool) -> Response {
+    let values: Vec<_> = headers.get_all(header::AUTHORIZATION).iter().collect();
+    let admitted = match values.as_slice() {
+        [value] => value.to_str().ok().and_then(|text| text.split_once(' ')).is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && state.token.admits(token.trim_matches(' '))
+        }),
+        _ => false,
+    };
+    if !admitted {
+        return admin_answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "invalid_token", "error_description": "the administration endpoints need the administration's Bearer token"}),
+        );
+    }
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv")));
+    if !csv {
+        return admin_answer(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"error": "invalid_request", "error_description": "send the file as Content-Type: text/csv"}),
+        );
+    }
+    let result = if pupils { state.roster.import(Some(&body), None) } else { state.roster.import(None, Some(&body)) };
+    match result {
+        Ok(report) => admin_answer(StatusCode::OK, json!({"pupils": report.pupils, "guardians": report.guardians})),
+        Err(RosterError::Lines(lines)) => {
+            let problems: Vec<_> = lines
+                .iter()
+                .map(|line| json!({"line": line.line, "column": line.column, "problem": line.problem.to_string()}))
+                .collect();
+            admin_answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "invalid_roster", "error_description": "nothing was imported", "problems": problems}),
+            )
+        }
+        Err(error @ RosterError::Database(_)) => admin_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "server_error", "error_description": error.to_string()}),
+        ),
+        Err(error) => admin_answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": "invalid_roster", "error_description": error.to_string()}),
+        ),
+    }
+}
+
+async fn import_pupils(State(state): State<Arc<RosterState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let state = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || roster_import(&state, &headers, body, true))
+        .await
+        .unwrap_or_else(|_| admin_answer(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "server_error"})))
+}
+
+async fn import_guardians(State(state): State<Arc<RosterState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let state = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || roster_import(&state, &headers, body, false))
+        .await
+        .unwrap_or_else(|_| admin_answer(StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "server_error"})))
+}
+
+/// The verifier's DID for a key (did:key), as `schooltas serve init` prints it.
+pub fn verifier_did(secrets: &SchoolSecrets) -> String {
+    schooltas_did::did_key::did_for(&schooltas_did::PublicKey::Verifying(secrets.verifier_key.verifying_key().clone()))
+        .to_string()
+}
+
+/// Where the school's did:web document is served (`<issuer>/.well-known/did.json` for a DID
+/// on the issuer's host without a path).
+pub fn did_document_url(config: &SchoolConfig) -> String {
+    let host_and_path = config.school.did.strip_prefix("did:web:").unwrap_or_default();
+    let mut parts = host_and_path.split(':');
+    let host = parts.next().unwrap_or_default().replace("%3A", ":").replace("%3a", ":");
+    let path: Vec<&str> = parts.collect();
+    if path.is_empty() {
+        format!("https://{host}/.well-known/did.json")
+    } else {
+        format!("https://{host}/{}/did.json", path.join("/"))
+    }
+}

@@ -1,0 +1,153 @@
+//! `school.toml`: the documented sample parses; each refusal names its key.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use schooltas_did::Signer as _;
+use schooltas_server::config::{ConfigError, SchoolConfig, TokenSource};
+use schooltas_server::keyfile::{KeyFileError, KeyFileKdf, SchoolSecrets};
+
+const MINIMAL: &str = r#"
+[school]
+name = "Basisschool De Linde"
+brin = "12AB"
+issuer_url = "https://localhost:8443"
+did = "did:web:localhost%3A8443"
+
+[storage]
+dir = "state"
+
+[listen]
+public = "127.0.0.1:0"
+admin = "127.0.0.1:0"
+
+[admin]
+token_env = "SCHOOLTAS_ADMIN_TOKEN"
+"#;
+
+fn parse(text: &str) -> Result<SchoolConfig, ConfigError> {
+    SchoolConfig::parse(text, Path::new("/srv/school"))
+}
+
+#[test]
+fn the_documented_sample_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/sample-school.toml");
+    let config = SchoolConfig::load(&path).unwrap();
+    assert_eq!(config.school.brin, "12AB");
+    assert_eq!(config.key_file, Path::new("/var/lib/schooltas/keys.sealed"));
+    assert_eq!(config.admin_token, TokenSource::File("/etc/schooltas/admin-token".into()));
+    assert_eq!(config.pin_length, 6);
+    assert!(config.tls.is_some());
+    assert!(config.verifier.is_some());
+}
+
+#[test]
+fn a_minimal_config_takes_defaults_and_resolves_relative_paths() {
+    let config = parse(MINIMAL).unwrap();
+    assert_eq!(config.storage_dir, Path::new("/srv/school/state"));
+    assert_eq!(config.issuer_db(), Path::new("/srv/school/state/issuer.sqlite"));
+    assert_eq!(config.roster_db(), Path::new("/srv/school/state/roster.sqlite"));
+    assert_eq!((config.pin_length, config.offer_lifetime_days), (6, 14));
+    assert!(config.tls.is_none() && config.verifier.is_none());
+}
+
+#[test]
+fn an_inline_admin_token_is_refused() {
+    let text = MINIMAL.replace("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "token = \"0123456789abcdef0123456789abcdef\"");
+    let error = parse(&text).unwrap_err();
+    assert_eq!(error, ConfigError::InlineSecret { key: "admin.token", instead: "admin.token_file or admin.token_env" });
+    assert!(!error.to_string().contains("0123456789abcdef"));
+}
+
+#[test]
+fn unknown_keys_are_refused_by_name() {
+    let text = MINIMAL.replace("[storage]", "[storage]\ncolour = \"blue\"");
+    match parse(&text).unwrap_err() {
+        ConfigError::Syntax { reason } => assert!(reason.contains("colour"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_remote_admin_listener_is_refused_unless_allowed() {
+    let text = MINIMAL.replace("admin = \"127.0.0.1:0\"", "admin = \"0.0.0.0:8444\"");
+    assert!(matches!(parse(&text).unwrap_err(), ConfigError::RemoteAdmin { .. }));
+    let allowed = text.replace("[listen]", "[listen]\nallow_remote_admin = true");
+    assert!(parse(&allowed).is_ok());
+}
+
+#[test]
+fn plain_http_on_a_public_address_needs_a_proxy() {
+    let text = MINIMAL.replace("public = \"127.0.0.1:0\"", "public = \"0.0.0.0:80\"");
+    assert!(matches!(parse(&text).unwrap_err(), ConfigError::PlainHttpInPublic { .. }));
+    let proxied = text.replace("[listen]", "[listen]\nbehind_proxy = true");
+    assert!(parse(&proxied).unwrap().behind_proxy);
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let cases = [
+        ("issuer_url = \"https://localhost:8443\"", "issuer_url = \"http://localhost:8443\"", "school.issuer_url"),
+        ("brin = \"12AB\"", "brin = \"12AB3\"", "school.brin"),
+        ("did = \"did:web:localhost%3A8443\"", "did = \"localhost\"", "school.did"),
+        ("[admin]", "[offers]\npin_length = 2\n[admin]", "offers.pin_length"),
+        ("[admin]", "[offers]\nlifetime_days = 0\n[admin]", "offers.lifetime_days"),
+        ("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "", "admin"),
+    ];
+    for (from, to, key) in cases {
+        match parse(&MINIMAL.replace(from, to)).unwrap_err() {
+            ConfigError::Invalid { key: named, .. } => assert_eq!(named, key),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_token_file_is_read_and_trimmed() {
+    let dir = std::env::temp_dir().join(format!("schooltas-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("token"), "abcdefghijklmnopqrstuvwxyz0123456789\n").unwrap();
+    let source = TokenSource::File(dir.join("token"));
+    assert_eq!(source.read().unwrap().as_str(), "abcdefghijklmnopqrstuvwxyz0123456789");
+    assert!(matches!(TokenSource::File(dir.join("missing")).read(), Err(ConfigError::AdminToken { .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_key_file_round_trips_and_refuses_a_wrong_passphrase_and_overwriting() {
+    let dir = std::env::temp_dir().join(format!("schooltas-keyfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.sealed");
+    let secrets = SchoolSecrets::generate().unwrap();
+    secrets.seal_to(&path, "correct horse battery staple", KeyFileKdf::INSECURE_FOR_TESTS).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let opened = SchoolSecrets::open(&path, "correct horse battery staple").unwrap();
+    assert_eq!(opened.school_keys.len(), 1);
+    assert_eq!(opened.school_keys[0].0, "key-1");
+    assert_eq!(opened.school_keys[0].1.verifying_key(), secrets.school_keys[0].1.verifying_key());
+    assert_eq!(*opened.child_link.to_bytes(), *secrets.child_link.to_bytes());
+    assert_eq!(opened.verifier_key.verifying_key(), secrets.verifier_key.verifying_key());
+
+    assert!(matches!(SchoolSecrets::open(&path, "wrong horse battery staple"), Err(KeyFileError::WrongPassphrase)));
+    assert!(matches!(
+        secrets.seal_to(&path, "correct horse battery staple", KeyFileKdf::INSECURE_FOR_TESTS),
+        Err(KeyFileError::Exists { .. })
+    ));
+    assert!(matches!(
+        secrets.seal_to(&dir.join("other"), "short", KeyFileKdf::INSECURE_FOR_TESTS),
+        Err(KeyFileError::WeakPassphrase)
+    ));
+    // A changed cost parameter (outside the ciphertext) fails like a wrong passphrase.
+    let text = std::fs::read_to_string(&path).unwrap().replace("\"iterations\":1", "\"iterations\":2");
+    std::fs::write(dir.join("tampered"), text).unwrap();
+    assert!(matches!(
+        SchoolSecrets::open(&dir.join("tampered"), "correct horse battery staple"),
+        Err(KeyFileError::WrongPassphrase)
+    ));
+    assert!(!format!("{opened:?}").contains("\"d\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

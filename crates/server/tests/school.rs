@@ -1,0 +1,172 @@
+//! `SchoolServer`: the issuer and the verifier behind one public router and one admin router,
+//! QR codes of letters that decode back to their offer, offers by value from the roster.
+#![cfg(feature = "tls")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../wallet/tests/common/mod.rs"]
+#[allow(unreachable_pub)]
+mod family;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use schooltas_server::AdminToken;
+use schooltas_server::config::SchoolConfig;
+use schooltas_server::keyfile::SchoolSecrets;
+use schooltas_server::school::{OfferSelection, SchoolServer, VerifierParts};
+use schooltas_status_list::StatusListCache;
+
+const TOKEN: &str = "an-admin-token-of-at-least-32-characters";
+
+fn config(dir: &Path) -> SchoolConfig {
+    let text = r#"
+[school]
+name = "Basisschool De Linde"
+brin = "12AB"
+issuer_url = "https://delinde.example"
+did = "did:web:delinde.example"
+[storage]
+dir = "state"
+[listen]
+public = "127.0.0.1:0"
+admin = "127.0.0.1:0"
+[admin]
+token_env = "UNUSED"
+[offers]
+pin_length = 4
+[verifier]
+response_url = "https://delinde.example/oid4vp/response"
+trust_list = "trust-list.jwt"
+trust_operator = "did:key:z6MkUnused"
+"#;
+    SchoolConfig::parse(text, dir).unwrap()
+}
+
+fn temp_dir(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("schooltas-school-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn server(dir: &Path) -> SchoolServer {
+    let school = family::School::new();
+    let parts = VerifierParts {
+        trust_list: family::trust_list(&family::Verifier::new(21)),
+        resolver: school.resolver(),
+        status: StatusListCache::new(school.lists.clone()),
+    };
+    SchoolServer::open(config(dir), SchoolSecrets::generate().unwrap(), Some(parts)).unwrap()
+}
+
+fn get(address: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut request = agent.get(format!("http://{address}{path}"));
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let mut response = request.call().unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap_or_default())
+}
+
+#[test]
+fn one_public_and_one_admin_router_reach_both_services() {
+    let dir = temp_dir("routers");
+    let server = server(&dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (public, admin) = runtime.block_on(async {
+        (
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        )
+    });
+    let (public_address, admin_address) = (public.local_addr().unwrap(), admin.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let token = AdminToken::new(TOKEN).unwrap();
+    let serving = runtime
+        .spawn(async move { server.serve_until(public, admin, token, None, async move { drop(stopped.await) }).await });
+    let (status, body) = std::thread::spawn(move || {
+        let issuer = get(public_address, "/.well-known/openid-credential-issuer", None);
+        assert_eq!(issuer.0, 200, "{}", issuer.1);
+        assert!(issuer.1.contains("\"credential_issuer\":\"https://delinde.example\""));
+        // The verifier's own fallback answers under its path, the issuer's elsewhere.
+        let verifier = get(public_address, "/oid4vp/elsewhere", None);
+        assert_eq!(verifier.0, 404);
+        assert!(verifier.1.contains("there is no endpoint at this path"), "{}", verifier.1);
+        let unknown = get(public_address, "/elsewhere", None);
+        assert_eq!(unknown.0, 404);
+        assert!(unknown.1.contains("no endpoint at this address"), "{}", unknown.1);
+        // Admin: the issuer's, the verifier's outcomes, both behind the token.
+        assert_eq!(get(admin_address, "/admin/subjects/1001/credentials", None).0, 401);
+        assert_eq!(get(admin_address, "/admin/subjects/1001/credentials", Some(TOKEN)), (200, "[]".to_owned()));
+        assert_eq!(get(admin_address, "/oid4vp/sessions/nope", None).0, 401);
+        get(admin_address, "/oid4vp/sessions/nope", Some(TOKEN))
+    })
+    .join()
+    .unwrap();
+    assert_eq!(status, 404, "{body}");
+    stop.send(()).unwrap();
+    runtime.block_on(serving).unwrap().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn letters_are_offers_by_value_per_pupil_and_guardian() {
+    let dir = temp_dir("letters");
+    let server = server(&dir);
+    let pupils = "leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n\
+                  1001,Sanne,de Vries,2014-03-01,7B,2026-2027\n1002,Daan,Jansen,2013-05-09,8A,2026-2027\n";
+    let guardians = "leerlingnummer,ouder_id,relatie\n1001,a@example.nl,ouder\n1001,b@example.nl,voogd\n";
+    server.roster().import(Some(pupils.as_bytes()), Some(guardians.as_bytes())).unwrap();
+    let offers =
+        server.letter_offers(&OfferSelection { group: Some("7B".into()), pupil: None }, 1_800_000_000).unwrap();
+    let refs: Vec<&str> = offers.iter().map(|offer| offer.subject_ref.as_str()).collect();
+    assert_eq!(refs, ["1001", "1001/a@example.nl", "1001/b@example.nl"]);
+    for offer in &offers {
+        assert!(offer.uri.starts_with("openid-credential-offer://?credential_offer="));
+        assert_eq!(offer.pin.as_ref().map(|pin| pin.len()), Some(4));
+        assert!(!format!("{offer:?}").contains(offer.pin.as_ref().unwrap().as_str()));
+    }
+    let only =
+        server.letter_offers(&OfferSelection { group: None, pupil: Some("1002".into()) }, 1_800_000_000).unwrap();
+    assert_eq!(only.len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn qr_codes_decode_back_to_the_uri() {
+    let uri = "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22https%3A%2F%2Fdelinde.example%22%7D";
+    let svg = schooltas_server::qr::svg(uri).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
+    let png = schooltas_server::qr::png(uri).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let (width, height) = (info.width as usize, info.height as usize);
+    assert_eq!(width, height);
+    assert_eq!(width % schooltas_server::qr::PNG_MODULE_PIXELS, 0);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    assert_eq!(grids[0].decode().unwrap().1, uri);
+    // Far too long for any QR code.
+    assert!(matches!(schooltas_server::qr::svg(&"x".repeat(8000)), Err(schooltas_server::qr::QrError::TooLong(_))));
+}
+
+#[test]
+fn a_verifier_response_endpoint_at_the_root_is_refused() {
+    let dir = temp_dir("root-response");
+    let mut config = config(&dir);
+    config.verifier.as_mut().unwrap().response_url = "https://delinde.example/response".into();
+    let school = family::School::new();
+    let parts = VerifierParts {
+        trust_list: family::trust_list(&family::Verifier::new(21)),
+        resolver: school.resolver(),
+        status: StatusListCache::new(school.lists.clone()),
+    };
+    let refused = SchoolServer::open(config, SchoolSecrets::generate().unwrap(), Some(parts));
+    assert!(matches!(refused, Err(schooltas_server::Error::UnservablePath { what: "response endpoint", .. })));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
