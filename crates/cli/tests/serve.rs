@@ -271,11 +271,27 @@ fn a_school_serves_from_its_config_and_issued_credentials_survive_a_kill() {
     assert_eq!(issued.as_array().unwrap().len(), 1, "{issued}");
     assert_eq!(issued[0]["credential_configuration_id"], "pupil_enrolment");
 
+    // The parent's wallet redeems the guardianship letter: the roster names no wallet DID
+    // (a school knows the parent, not the parent's wallet), and each copy names its own key.
+    ok(&run(&dir, &["wallet", "init", "--wallet", "parent.sqlite", "--parent", "--kdf-insecure-for-tests"], None));
+    let parent_uri = decode_png_qr(&dir.path("letters/1001_ouder1@example.nl.png"));
+    let parent_pin = pins.lines().find_map(|line| line.strip_prefix("1001/ouder1@example.nl,")).unwrap().to_owned();
+    let received = run(
+        &dir,
+        &["wallet", "receive", "--wallet", "parent.sqlite", "--offer", &parent_uri, "--pin-stdin"],
+        Some(&format!("{parent_pin}\n")),
+    );
+    let printed: Value = serde_json::from_str(&ok(&received)).unwrap();
+    assert_eq!(printed["received"][0]["configuration"], "guardianship");
+    let guardianship = server.credentials_of("1001%2Fouder1%40example.nl");
+    assert_eq!(guardianship.as_array().unwrap().len(), 1, "{guardianship}");
+
     // kill -9, restart: the issuer's SQLite store still lists it, and the keys reopen.
     drop(server);
     let server = Server::start(&dir);
     let after = server.credentials_of("1001");
     assert_eq!(after, issued);
+    assert_eq!(server.credentials_of("1001%2Fouder1%40example.nl"), guardianship);
 
     // SIGTERM: a graceful stop with exit status 0.
     let mut server = server;
