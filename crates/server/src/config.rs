@@ -46,6 +46,15 @@ pub enum ConfigError {
         /// The address.
         address: SocketAddr,
     },
+    /// A remote admin listener without `listen.behind_proxy`: the admin listener speaks plain
+    /// HTTP, so its Bearer token would cross the network in clear.
+    #[error(
+        "school.toml: listen.admin {address} is remote but the admin listener speaks plain HTTP, so the admin token would cross the network in clear; keep it on 127.0.0.1, or put a TLS-terminating proxy in front and set listen.behind_proxy = true"
+    )]
+    RemoteAdminInClear {
+        /// The address.
+        address: SocketAddr,
+    },
     /// Plain HTTP on a non-loopback address without `listen.behind_proxy`.
     #[error(
         "school.toml: listen.public {address} is not loopback and there is no [tls] section; add [tls] or set listen.behind_proxy = true when a reverse proxy terminates TLS"
@@ -269,6 +278,9 @@ impl SchoolConfig {
         let listen = raw.listen;
         if !listen.admin.ip().is_loopback() && !listen.allow_remote_admin {
             return Err(ConfigError::RemoteAdmin { address: listen.admin });
+        }
+        if !listen.admin.ip().is_loopback() && !listen.behind_proxy {
+            return Err(ConfigError::RemoteAdminInClear { address: listen.admin });
         }
         if listen.public == listen.admin && listen.public.port() != 0 {
             return Err(invalid("listen.admin", "must differ from listen.public"));

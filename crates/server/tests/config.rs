@@ -72,8 +72,12 @@ fn unknown_keys_are_refused_by_name() {
 fn a_remote_admin_listener_is_refused_unless_allowed() {
     let text = MINIMAL.replace("admin = \"127.0.0.1:0\"", "admin = \"0.0.0.0:8444\"");
     assert!(matches!(parse(&text).unwrap_err(), ConfigError::RemoteAdmin { .. }));
+    // Allowed, but the admin listener speaks plain HTTP: the token would cross the network in
+    // clear unless a TLS-terminating proxy is in front.
     let allowed = text.replace("[listen]", "[listen]\nallow_remote_admin = true");
-    assert!(parse(&allowed).is_ok());
+    assert!(matches!(parse(&allowed).unwrap_err(), ConfigError::RemoteAdminInClear { .. }));
+    let proxied = allowed.replace("[listen]", "[listen]\nbehind_proxy = true");
+    assert!(parse(&proxied).is_ok());
 }
 
 #[test]
