@@ -9,7 +9,8 @@ import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign } from
 import { readFileSync } from 'node:fs';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { clientAuthenticationAnonymous } from '@openid4vc/oauth2';
-import { DcqlQuery, DcqlCredential } from 'dcql';
+import { DcqlQuery } from 'dcql';
+import { present } from './present.mjs';
 
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 const school = JSON.parse(readFileSync(0, 'utf8').split('\n')[0]);
@@ -81,11 +82,14 @@ const requestObject = await (await fetch(requestUri)).text();
 const request = JSON.parse(Buffer.from(requestObject.split('.')[1], 'base64url'));
 const query = DcqlQuery.parse(request.dcql_query);
 DcqlQuery.validate(query);
-const presented = { credential_format: 'dc+sd-jwt', vct: claims.vct, claims, cryptographic_holder_binding: true };
-const result = DcqlQuery.query(query, [presented]);
+const offered = { credential_format: 'dc+sd-jwt', vct: claims.vct, claims, cryptographic_holder_binding: true };
+const result = DcqlQuery.query(query, [offered]);
 if (!result.can_be_satisfied) throw new Error(`dcql: the credential does not satisfy the query: ${JSON.stringify(result)}`);
 
+const presented = await present({ school, sdJwt, privateKey, publicJwk });
+
 console.log(JSON.stringify({
+  presentation: presented,
   issued: true,
   vct: claims.vct,
   iss: payload.iss,
