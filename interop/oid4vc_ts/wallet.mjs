@@ -1,7 +1,8 @@
 // An independent wallet against a Schooltas school: oid4vc-ts (OpenWallet Foundation) redeems
 // the school's pre-authorized offer with its PIN (metadata, token, nonce, a JWT key proof,
-// the credential), and the reference DCQL implementation (`dcql`) parses the verifier's query
-// from its request object and matches the issued credential's claims against it.
+// the credential); the reference DCQL implementation (`dcql`) parses the verifier's query
+// from its request object and matches the issued credential's claims against it; and
+// present.mjs answers the verifier with that credential (OpenID4VP, sd-jwt-js).
 //
 // Input: the JSON line of `cargo run -p schooltas-server --example interop_school` on stdin.
 // Output: one JSON line with what it did; exit status 1 on any failure.
