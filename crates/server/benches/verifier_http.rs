@@ -121,6 +121,17 @@ fn bench(c: &mut Criterion) {
     group.bench_function("response_http", |b| {
         b.iter_batched(answer_service, |body| receive_http(black_box(body)), BatchSize::PerIteration)
     });
+    // The transport alone: a body that names no open request, refused at once (400).
+    group.bench_function("refusal_http", |b| {
+        b.iter(|| {
+            let mut answer = agent
+                .post(format!("http://{address}/oid4vp/response"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .send("vp_token=%7B%7D")
+                .unwrap();
+            assert_eq!(answer.status().as_u16(), 400, "{}", answer.body_mut().read_to_string().unwrap());
+        })
+    });
     group.finish();
 
     // Interleaved: answers made ahead, then library and HTTP in turns.
