@@ -51,6 +51,16 @@ impl AdminToken {
         Ok(AdminToken { digest: Sha256::digest(token.as_bytes()).into() })
     }
 
+    /// Whether a request carries this token: exactly one `Authorization` header, scheme
+    /// `Bearer` (any case, RFC 6750 §2.1), the token. Every staff endpoint asks this.
+    pub(crate) fn admits_request(&self, headers: &HeaderMap) -> bool {
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        let (Some(value), None) = (values.next(), values.next()) else { return false };
+        let Ok(text) = value.to_str() else { return false };
+        let Some((scheme, token)) = text.split_once(' ') else { return false };
+        scheme.eq_ignore_ascii_case("bearer") && self.admits(token.trim_matches(' '))
+    }
+
     pub(crate) fn admits(&self, presented: &str) -> bool {
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         self.digest.iter().zip(presented).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
@@ -135,11 +145,7 @@ fn issuer_refusal(error: &Error) -> Refusal {
 }
 
 fn authorized<S>(state: &AdminState<S>, headers: &HeaderMap) -> bool {
-    let values: Vec<_> = headers.get_all(header::AUTHORIZATION).iter().collect();
-    let [value] = values.as_slice() else { return false };
-    let Ok(text) = value.to_str() else { return false };
-    let Some((scheme, token)) = text.split_once(' ') else { return false };
-    scheme.eq_ignore_ascii_case("bearer") && state.token.admits(token.trim_matches(' '))
+    state.token.admits_request(headers)
 }
 
 fn unauthorized() -> Refusal {
@@ -343,5 +349,26 @@ mod tests {
         assert!(!token.admits("0123456789abcdef0123456789abcdeF"));
         assert!(!token.admits(""));
         assert_eq!(format!("{token:?}"), "AdminToken(<redacted>)");
+    }
+
+    #[test]
+    fn a_request_is_admitted_with_exactly_one_bearer_header_carrying_the_token() {
+        let token = AdminToken::new("0123456789abcdef0123456789abcdef").unwrap();
+        let with = |values: &[&[u8]]| {
+            let mut headers = HeaderMap::new();
+            for value in values {
+                headers.append(header::AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
+            }
+            token.admits_request(&headers)
+        };
+        assert!(with(&[b"Bearer 0123456789abcdef0123456789abcdef"]));
+        assert!(with(&[b"bearer 0123456789abcdef0123456789abcdef"]), "the scheme is case-insensitive");
+        assert!(!with(&[]));
+        assert!(!with(&[b"Basic 0123456789abcdef0123456789abcdef"]));
+        assert!(!with(&[b"Bearer 0123456789abcdef0123456789abcdeF"]));
+        // A second header, even after the right one, is refused: no guessing which one counts.
+        assert!(!with(&[b"Bearer 0123456789abcdef0123456789abcdef", b"Bearer x"]));
+        // Bytes that are not visible ASCII in the header: refused, no panic.
+        assert!(!with(&[b"Bearer \xff\xfe0123456789abcdef0123456789abcdef"]));
     }
 }

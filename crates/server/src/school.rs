@@ -379,14 +379,7 @@ fn admin_answer(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 fn roster_import(state: &RosterState, headers: &HeaderMap, body: Bytes, pupils: bool) -> Response {
-    let values: Vec<_> = headers.get_all(header::AUTHORIZATION).iter().collect();
-    let admitted = match values.as_slice() {
-        [value] => value.to_str().ok().and_then(|text| text.split_once(' ')).is_some_and(|(scheme, token)| {
-            scheme.eq_ignore_ascii_case("bearer") && state.token.admits(token.trim_matches(' '))
-        }),
-        _ => false,
-    };
-    if !admitted {
+    if !state.token.admits_request(headers) {
         return admin_answer(
             StatusCode::UNAUTHORIZED,
             json!({"error": "invalid_token", "error_description": "the administration endpoints need the administration's Bearer token"}),

@@ -674,7 +674,7 @@ fn receive(shared: &Shared, body: &str) -> Response {
     // the write. The verifier's nonce store let this answer through once, so no other answer
     // to the session records a consent meanwhile.
     let consent = match &shared.consents {
-        Some(register) if received.verdict.is_accepted() && rests_on_consent(&received.verdict) => {
+        Some(register) if received.verdict.is_accepted() && !received.verdict.consent_queries().is_empty() => {
             match register.record(&shared.verifier, &received, now) {
                 Ok(id) => Some(id),
                 Err(_) => {
@@ -774,25 +774,12 @@ async fn session_outcome(
 
 /// 401 with `WWW-Authenticate` unless `headers` carry `token`.
 fn unauthorized(token: &AdminToken, headers: &HeaderMap) -> Option<Response> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if token.admits(presented) {
+    if token.admits_request(headers) {
         return None;
     }
     let mut answer = refusal(StatusCode::UNAUTHORIZED, "invalid_token", "the administration token is missing or wrong");
     answer.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
     Some(answer)
-}
-
-/// Whether an accepted answer gives consent: some presentation rests on consent (the bases
-/// the pipeline established, as [`Verifier::record_consent`] reads them).
-fn rests_on_consent(verdict: &Verdict) -> bool {
-    verdict.credentials.iter().any(|c| {
-        verdict.legal_bases.get(&c.query_id).is_none_or(|basis| *basis == schooltas_school::LegalBasis::Consent)
-    })
 }
 
 fn json_answer(status: StatusCode, body: &Value) -> Response {

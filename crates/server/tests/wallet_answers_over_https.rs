@@ -388,6 +388,25 @@ fn a_parents_consent_is_recorded_answered_exported_and_withdrawn_over_https() {
     let junk = schooltas_wallet::WithdrawalMessage { jwt: "not.a.jwt".into(), ..withdrawal };
     let error = connection.post_withdrawal(&junk).unwrap_err();
     assert!(matches!(&error, Error::VerifierRefused { error, .. } if error == "invalid_request"), "{error}");
+    // Bytes that are not UTF-8 as a withdrawal, and as the subject asked about: 400, named.
+    let post = schooltas_did::net::Post {
+        url: &junk.response_uri,
+        content_type: "application/schooltas-consent-withdrawal+jwt",
+        body: &[0x65, 0x79, 0xff, 0xfe],
+        accept: "application/json",
+        bearer: None,
+        max_len: 1 << 16,
+        timeout: std::time::Duration::from_secs(10),
+        plain_http: false,
+    };
+    let answer = client().post(&post).unwrap();
+    assert_eq!(answer.status, 400);
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body["error_description"], "the body is not UTF-8");
+    let (status, refused) = desk.staff_get(&format!("{consents}/may-use?subject=%FF%FE&purpose=newsletter"), TOKEN);
+    assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_request")));
+    // The withdrawn consent is still withdrawn after all of it.
+    assert_eq!(desk.staff_get(&ask, TOKEN).1["reason"], "withdrawn");
 }
 
 #[test]

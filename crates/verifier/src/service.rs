@@ -183,14 +183,8 @@ impl Verifier {
         }
         let extension = SchooltasExtension::from_request(request)?
             .ok_or(Error::InvalidRecord { reason: "the request states no purpose" })?;
-        // The bases the pipeline established (the stricter of the request's and the
-        // registration's), not the request's own statement.
-        let consent_queries: Vec<&str> = verdict
-            .credentials
-            .iter()
-            .map(|c| c.query_id.as_str())
-            .filter(|id| verdict.legal_bases.get(*id).is_none_or(|basis| *basis == LegalBasis::Consent))
-            .collect();
+        // The bases the pipeline established, not the request's own statement.
+        let consent_queries = verdict.consent_queries();
         if consent_queries.is_empty() {
             return Err(Error::InvalidRecord { reason: "nothing in this response rests on consent" });
         }

@@ -265,6 +265,18 @@ impl Verdict {
         self.failures.is_empty()
     }
 
+    /// The Credential Query ids of the presentations that rest on consent: the bases the
+    /// pipeline established ([`Verdict::legal_bases`], the stricter of the request's and the
+    /// registration's), a query without one counting as consent. What
+    /// [`crate::Verifier::record_consent`] records, and what a service asks before recording.
+    pub fn consent_queries(&self) -> Vec<&str> {
+        self.credentials
+            .iter()
+            .map(|c| c.query_id.as_str())
+            .filter(|id| self.legal_bases.get(*id).is_none_or(|basis| *basis == LegalBasis::Consent))
+            .collect()
+    }
+
     /// Whether `check` failed.
     pub fn failed(&self, check: Check) -> bool {
         self.failures.iter().any(|f| f.check == check)
