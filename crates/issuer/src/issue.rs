@@ -225,7 +225,7 @@ impl<S: IssuerStore> Issuer<S> {
             .catalog
             .get(config_id)
             .ok_or_else(|| Error::UnknownCredentialType { config_id: config_id.to_owned() })?;
-        let issuer = self.profile.did().as_str();
+        let issuer = self.profile.iss();
         // A representation type's representative (`guardian_id`) the administration left out
         // is the DID of each copy's own holder key (see `CredentialType::representative_claim`):
         // validated with the first copy's, replaced per copy below.
@@ -266,7 +266,8 @@ impl<S: IssuerStore> Issuer<S> {
         }
         let expires_at = validity.map(|seconds| now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)));
         let id = random_id();
-        let kid = self.profile.active_kid_url();
+        let kid = self.profile.credential_kid();
+        let x5c = self.profile.x5c();
         let signer = self.profile.keys().signer();
         let links = self.profile.child_link_key();
         let copies = in_transaction(&self.store, |tx| {
@@ -294,6 +295,9 @@ impl<S: IssuerStore> Issuer<S> {
                 let (issued_at, copy_expires_at) = child_link::jittered_times(now, validity);
                 let mut builder =
                     credential_type.builder(issuer, issued_at, copy_claims)?.holder_key(holder_key).kid(kid.clone());
+                if let Some(x5c) = &x5c {
+                    builder = builder.header_member("x5c", x5c.clone());
+                }
                 if let Some(exp) = copy_expires_at {
                     builder = builder.expires_at(exp);
                 }
@@ -341,12 +345,9 @@ impl<S: IssuerStore> Issuer<S> {
 
     /// Signs a fresh status list token for every list, to publish at each list's URI.
     pub fn status_list_tokens(&self, now: i64) -> Result<Vec<(StatusListUri, String)>> {
-        let kid = self.profile.active_kid_url();
-        let issuer = self.profile.did().as_str();
-        let signer = self.profile.keys().signer();
         in_transaction(&self.store, |tx| {
             let lists = tx.all_status_lists()?;
-            lists.iter().map(|list| self.status.token(tx, list, signer, &kid, issuer, now)).collect()
+            lists.iter().map(|list| self.status.token(tx, list, &self.profile, now)).collect()
         })
     }
 

@@ -84,12 +84,14 @@ impl SchoolLocation {
 pub struct SchoolKeys {
     active: (String, Arc<dyn Signer + Send + Sync>),
     retired: Vec<(String, VerifyingKey)>,
+    /// X.509 certificate chains (DER, leaf first) by key id, for the EU profile's `x5c`.
+    chains: Vec<(String, Arc<[Vec<u8>]>)>,
 }
 
 impl SchoolKeys {
     /// Keys with `signer` active under the key id `kid` (a fragment such as `key-1`).
     pub fn new(kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Self {
-        SchoolKeys { active: (kid.into(), Arc::new(signer)), retired: Vec::new() }
+        SchoolKeys { active: (kid.into(), Arc::new(signer)), retired: Vec::new(), chains: Vec::new() }
     }
 
     /// Makes `signer` the active key under `kid`; the previous key is retired (kept for
@@ -101,6 +103,44 @@ impl SchoolKeys {
         }
         let previous = std::mem::replace(&mut self.active, (kid, Arc::new(signer)));
         self.retired.push((previous.0, previous.1.verifying_key().clone()));
+        Ok(())
+    }
+
+    /// Attaches the X.509 certificate chain of key `kid` (DER, leaf first, without the trust
+    /// anchor — HAIP 1.0): credentials and status lists that key signs carry it as `x5c`.
+    /// The leaf must certify that key: call [`SchoolKeys::check_certificate_chains`] (the
+    /// server does at start) with a parser of certificates.
+    pub fn with_certificate_chain(mut self, kid: &str, chain: Vec<Vec<u8>>) -> Result<Self> {
+        if self.verifying_key(kid).is_none() {
+            return Err(Error::InvalidProfile { reason: format!("no key {kid:?} to attach a certificate chain to") });
+        }
+        if chain.is_empty() || chain.iter().any(Vec::is_empty) {
+            return Err(Error::InvalidProfile { reason: format!("the certificate chain of key {kid:?} is empty") });
+        }
+        self.chains.retain(|(old, _)| old != kid);
+        self.chains.push((kid.to_owned(), chain.into()));
+        Ok(self)
+    }
+
+    /// The certificate chain of key `kid`, if one is attached.
+    pub fn certificate_chain(&self, kid: &str) -> Option<&[Vec<u8>]> {
+        self.chains.iter().find(|(old, _)| old == kid).map(|(_, chain)| &**chain)
+    }
+
+    /// Checks that each attached chain's leaf certifies its key: `leaf_key` parses a DER
+    /// certificate and returns the key it certifies.
+    pub fn check_certificate_chains<E>(
+        &self,
+        leaf_key: impl Fn(&[u8]) -> std::result::Result<VerifyingKey, E>,
+    ) -> Result<()> {
+        for (kid, chain) in &self.chains {
+            let certified = chain.first().and_then(|leaf| leaf_key(leaf).ok());
+            if certified.as_ref() != self.verifying_key(kid) {
+                return Err(Error::InvalidProfile {
+                    reason: format!("the leaf certificate attached to key {kid:?} does not certify that key"),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -145,6 +185,7 @@ pub struct SchoolProfile {
     issuer_url: String,
     keys: SchoolKeys,
     child_links: ChildLinkKey,
+    https_identity: bool,
 }
 
 impl SchoolProfile {
@@ -184,6 +225,7 @@ impl SchoolProfile {
             issuer_url: issuer_url.trim_end_matches('/').to_owned(),
             keys,
             child_links: ChildLinkKey::generate(),
+            https_identity: false,
         })
     }
 
@@ -205,6 +247,63 @@ impl SchoolProfile {
     /// Its credential issuer identifier (OpenID4VCI).
     pub fn issuer_url(&self) -> &str {
         &self.issuer_url
+    }
+
+    /// The EU profile (HAIP 1.0): credentials name the school by its `https` credential issuer
+    /// identifier instead of its DID (`iss` = [`Self::issuer_url`]), their `kid` is the bare
+    /// key id of [`Self::jwt_vc_issuer_metadata`]'s JWK set, and a key with a certificate
+    /// chain ([`SchoolKeys::with_certificate_chain`]) puts it in `x5c`.
+    pub fn with_https_identity(mut self) -> Self {
+        self.https_identity = true;
+        self
+    }
+
+    /// Whether credentials name the school by its `https` identifier.
+    pub fn has_https_identity(&self) -> bool {
+        self.https_identity
+    }
+
+    /// The `iss` of everything the school signs: its DID, or in the EU profile its `https`
+    /// credential issuer identifier.
+    pub fn iss(&self) -> &str {
+        if self.https_identity { &self.issuer_url } else { self.did.as_str() }
+    }
+
+    /// The `kid` header of what the active key signs: a DID URL, or in the EU profile the key
+    /// id in the JWT VC Issuer Metadata.
+    pub fn credential_kid(&self) -> String {
+        if self.https_identity { self.keys.active_kid().to_owned() } else { self.active_kid_url() }
+    }
+
+    /// The `x5c` header of what the active key signs (standard base64 DER, leaf first), when
+    /// its certificate chain is attached.
+    pub fn x5c(&self) -> Option<Value> {
+        use base64::Engine as _;
+        let chain = self.keys.certificate_chain(self.keys.active_kid())?;
+        Some(Value::Array(
+            chain.iter().map(|der| Value::String(base64::engine::general_purpose::STANDARD.encode(der))).collect(),
+        ))
+    }
+
+    /// The JWT VC Issuer Metadata (SD-JWT VC §5) to serve at
+    /// `/.well-known/jwt-vc-issuer<path of iss>` in the EU profile: the issuer identifier and
+    /// every key, active and retired, with its `kid`. `None` for a school named by its DID.
+    pub fn jwt_vc_issuer_metadata(&self) -> Option<Value> {
+        if !self.https_identity {
+            return None;
+        }
+        let keys: Vec<Value> = self
+            .keys
+            .all()
+            .map(|(kid, key)| {
+                let mut jwk = key.to_jwk();
+                jwk.insert("kid".into(), Value::String(kid.to_owned()));
+                jwk.insert("use".into(), Value::String("sig".into()));
+                jwk.insert("alg".into(), Value::String(key.algorithm().as_str().to_owned()));
+                Value::Object(jwk)
+            })
+            .collect();
+        Some(serde_json::json!({ "issuer": self.issuer_url, "jwks": { "keys": keys } }))
     }
 
     /// Its keys.

@@ -3,7 +3,6 @@
 
 use rand::RngExt;
 
-use schooltas_did::Signer;
 use schooltas_status_list::{Bits, StatusList, StatusListToken, StatusListUri, StatusReference, StatusValue};
 
 use crate::error::{Error, Result};
@@ -97,11 +96,12 @@ impl StatusPolicy {
         &self,
         tx: &mut dyn IssuerTx,
         list: &StatusListRow,
-        signer: &(impl Signer + ?Sized),
-        kid: &str,
-        issuer: &str,
+        profile: &crate::SchoolProfile,
         now: i64,
     ) -> Result<(StatusListUri, String)> {
+        // Signed like the school's credentials: same `iss`, `kid` and `x5c`.
+        let (signer, kid, issuer, x5c) =
+            (profile.keys().signer(), profile.credential_kid(), profile.iss(), profile.x5c());
         let bits = Bits::new(u64::from(list.bits))?;
         let capacity = usize::try_from(list.capacity)
             .map_err(|_| Error::CorruptStore { reason: format!("capacity {}", list.capacity) })?;
@@ -114,7 +114,7 @@ impl StatusPolicy {
             .with_issuer(issuer)
             .with_ttl(self.token_ttl)
             .with_expires_at(now.saturating_add(self.token_validity));
-        Ok((uri, token.sign(signer, Some(kid))?))
+        Ok((uri, token.sign_with_x5c(signer, Some(&kid), x5c.as_ref())?))
     }
 }
 

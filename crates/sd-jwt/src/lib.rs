@@ -58,6 +58,7 @@ mod issue;
 mod json;
 mod path;
 mod present;
+pub mod type_metadata;
 mod vc;
 mod verify;
 

@@ -11,6 +11,8 @@ use crate::error::Error;
 pub const CREDENTIAL_ISSUER_WELL_KNOWN: &str = "/.well-known/openid-credential-issuer";
 /// The RFC 8414 §3 well-known suffix for OAuth authorization server metadata.
 pub const AUTHORIZATION_SERVER_WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";
+/// The SD-JWT VC §5 well-known suffix for JWT VC Issuer Metadata.
+pub const JWT_VC_ISSUER_WELL_KNOWN: &str = "/.well-known/jwt-vc-issuer";
 /// Where offers by reference are served, under the issuer's path: `<path>/offers/<id>`.
 pub const OFFERS_PATH: &str = "/offers";
 
@@ -34,6 +36,12 @@ pub struct IssuerPaths {
     pub status: Option<String>,
     /// `GET`: the did:web document, when the school's DID is a did:web on the issuer's host.
     pub did_document: Option<String>,
+    /// `GET`: the JWT VC Issuer Metadata (`/.well-known/jwt-vc-issuer<path>`, SD-JWT VC §5),
+    /// when the school names itself by its `https` identifier (the EU profile).
+    pub jwt_vc_issuer_metadata: Option<String>,
+    /// `GET`: the catalog's Type Metadata documents, each at the path of its `vct` URL
+    /// (SD-JWT VC §6.3.1), so the host the `vct` names can be any Schooltas server.
+    pub type_metadata: Vec<String>,
 }
 
 impl IssuerPaths {
@@ -84,9 +92,42 @@ impl IssuerPaths {
             offers: format!("{path}{OFFERS_PATH}"),
             status,
             did_document,
+            jwt_vc_issuer_metadata: None,
+            type_metadata: Vec::new(),
         };
         paths.check_disjoint()?;
         Ok(paths)
+    }
+
+    /// Adds the EU profile's JWT VC Issuer Metadata for `issuer_url` and the Type Metadata of
+    /// each `vct` (https URLs; others are skipped), refusing paths that would shadow others.
+    pub fn with_published_metadata<'a>(
+        mut self,
+        issuer_url: &str,
+        jwt_vc_issuer: bool,
+        vcts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, Error> {
+        if jwt_vc_issuer {
+            let (_, path) = split_https(issuer_url).ok_or_else(|| Error::UnservablePath {
+                what: "credential issuer",
+                reason: "not an https URL".into(),
+            })?;
+            self.jwt_vc_issuer_metadata = Some(format!("{JWT_VC_ISSUER_WELL_KNOWN}{path}"));
+        }
+        for vct in vcts {
+            if let Some((_, path)) = split_https(vct) {
+                check_path("type metadata (vct)", path)?;
+                if path.is_empty() {
+                    return Err(Error::UnservablePath {
+                        what: "type metadata (vct)",
+                        reason: "a vct URL needs a path".into(),
+                    });
+                }
+                self.type_metadata.push(path.to_owned());
+            }
+        }
+        self.check_disjoint()?;
+        Ok(self)
     }
 
     fn all(&self) -> Vec<&str> {
@@ -100,6 +141,8 @@ impl IssuerPaths {
         ];
         all.extend(self.status.as_deref());
         all.extend(self.did_document.as_deref());
+        all.extend(self.jwt_vc_issuer_metadata.as_deref());
+        all.extend(self.type_metadata.iter().map(String::as_str));
         all
     }
 

@@ -47,6 +47,14 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         if let Some(did) = &paths.did_document {
             public = public.route(did, get(did_document::<S>));
         }
+        if let Some(path) = &paths.jwt_vc_issuer_metadata {
+            public = public.route(path, get(jwt_vc_issuer_metadata::<S>));
+        }
+        for path in &paths.type_metadata {
+            let path_owned = path.clone();
+            public =
+                public.route(path, get(move |state: AppState<S>| async move { type_metadata(state, &path_owned) }));
+        }
         // The public protocol endpoints answer any origin (a browser wallet is a web page of
         // its own origin); no credentials mode, as access is by Bearer token, never by cookie.
         let cors = CorsLayer::new()
@@ -220,6 +228,27 @@ async fn authorization_server_metadata<S: IssuerStore + 'static>(State(shared): 
 async fn did_document<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
     let body = shared.documents().did_document.clone();
     (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(DID_DOCUMENT))], body).into_response()
+}
+
+async fn jwt_vc_issuer_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
+    match shared.documents().jwt_vc_issuer_metadata.clone() {
+        Some(body) => cacheable(json_response(StatusCode::OK, body, false)),
+        None => Refusal::not_found("this issuer names itself by its DID: resolve the DID").into_response(),
+    }
+}
+
+/// SD-JWT VC §4 asks publishers for an explicit freshness lifetime: an hour.
+fn cacheable(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+    response
+}
+
+/// A Type Metadata document, served byte for byte as its `vct#integrity` pins it.
+fn type_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>, path: &str) -> Response {
+    match shared.documents().type_metadata.iter().find(|(p, _)| p == path) {
+        Some((_, body)) => cacheable(json_response(StatusCode::OK, body.clone(), false)),
+        None => Refusal::not_found("no type metadata at this path").into_response(),
+    }
 }
 
 async fn token<S: IssuerStore + 'static>(

@@ -113,6 +113,10 @@ pub(crate) struct Documents {
     pub(crate) credential_issuer_metadata: String,
     pub(crate) authorization_server_metadata: String,
     pub(crate) did_document: String,
+    /// The JWT VC Issuer Metadata, in the EU profile.
+    pub(crate) jwt_vc_issuer_metadata: Option<String>,
+    /// `(path, document)`: the catalog's Type Metadata, by the path of its `vct`.
+    pub(crate) type_metadata: Vec<(String, String)>,
 }
 
 impl Documents {
@@ -123,6 +127,15 @@ impl Documents {
             authorization_server_metadata: serde_json::to_string(&issuer.authorization_server_metadata())
                 .unwrap_or_default(),
             did_document: issuer.profile().did_document().to_string(),
+            jwt_vc_issuer_metadata: issuer.profile().jwt_vc_issuer_metadata().map(|metadata| metadata.to_string()),
+            type_metadata: issuer
+                .catalog()
+                .iter()
+                .filter_map(|t| {
+                    let path = t.vct().as_str().strip_prefix("https://")?.split_once('/')?.1;
+                    Some((format!("/{path}"), t.type_metadata_json()))
+                })
+                .collect(),
         }
     }
 }
@@ -257,7 +270,11 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
     ) -> Result<Self> {
         let issuer_url = issuer.profile().issuer_url().to_owned();
         let status_base_uri = issuer.status_policy().base_uri.clone();
-        let paths = IssuerPaths::new(&issuer_url, issuer.profile().did(), &status_base_uri)?;
+        let paths = IssuerPaths::new(&issuer_url, issuer.profile().did(), &status_base_uri)?.with_published_metadata(
+            &issuer_url,
+            issuer.profile().has_https_identity(),
+            issuer.catalog().iter().map(|t| t.vct().as_str()),
+        )?;
         let offers = Mutex::new(OfferShelf::new(config.max_pending_offers));
         let documents = RwLock::new(Arc::new(Documents::of(&issuer)));
         Ok(IssuerService {

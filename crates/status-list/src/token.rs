@@ -112,6 +112,18 @@ impl StatusListToken {
 
     /// Signs the token as a compact JWS with `typ: statuslist+jwt` and the signer's algorithm.
     pub fn sign(&self, signer: &(impl Signer + ?Sized), kid: Option<&str>) -> Result<String> {
+        self.sign_with_x5c(signer, kid, None)
+    }
+
+    /// [`Self::sign`], with the signing key's X.509 chain in the `x5c` header (standard base64
+    /// DER strings, leaf first) when one is given: the EU profile (HAIP 1.0) finds a status
+    /// list's key the way it finds a credential's.
+    pub fn sign_with_x5c(
+        &self,
+        signer: &(impl Signer + ?Sized),
+        kid: Option<&str>,
+        x5c: Option<&Value>,
+    ) -> Result<String> {
         if self.ttl == Some(0) {
             return Err(invalid_token("ttl must be a positive number of seconds"));
         }
@@ -131,6 +143,9 @@ impl StatusListToken {
         let mut header = Header::new().with_typ(STATUS_LIST_JWT_TYP);
         if let Some(kid) = kid {
             header = header.with_kid(kid);
+        }
+        if let Some(x5c) = x5c {
+            header = header.with_member("x5c", x5c.clone());
         }
         Ok(sign_compact_json(&header, &claims, signer)?)
     }

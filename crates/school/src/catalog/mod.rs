@@ -207,6 +207,9 @@ pub struct CredentialType {
     default_validity: Option<u64>,
     status: StatusUse,
     representation: bool,
+    /// `vct#integrity` of [`Self::type_metadata_json`], computed once (the fields above only
+    /// change through builder methods, which reset it).
+    integrity: std::sync::OnceLock<String>,
 }
 
 impl CredentialType {
@@ -221,23 +224,27 @@ impl CredentialType {
             default_validity: None,
             status: StatusUse::None,
             representation: false,
+            integrity: std::sync::OnceLock::new(),
         }
     }
 
     /// Adds a claim definition.
     pub fn with_claim(mut self, claim: ClaimDefinition) -> Self {
+        self.integrity = std::sync::OnceLock::new();
         self.claims.push(claim);
         self
     }
 
     /// Sets the default validity in seconds.
     pub fn with_validity(mut self, seconds: u64) -> Self {
+        self.integrity = std::sync::OnceLock::new();
         self.default_validity = Some(seconds);
         self
     }
 
     /// Gives the type's credentials a status entry in the list of `purpose`.
     pub fn with_status(mut self, purpose: impl Into<String>) -> Self {
+        self.integrity = std::sync::OnceLock::new();
         self.status = StatusUse::List(purpose.into());
         self
     }
@@ -250,6 +257,7 @@ impl CredentialType {
     /// standard guardianship type makes the parent's DID, the child's birth date and the school
     /// selectively disclosable, and the parent's wallet leaves them out of a guardian approval.
     pub fn representing(mut self) -> Self {
+        self.integrity = std::sync::OnceLock::new();
         self.representation = true;
         for claim in &mut self.claims {
             if let Some(PathElement::Key(name)) = claim.path.elements().first()
@@ -323,6 +331,44 @@ impl CredentialType {
     /// The `vct`.
     pub fn vct(&self) -> &Vct {
         &self.vct
+    }
+
+    /// The SD-JWT VC Type Metadata of this type (draft-ietf-oauth-sd-jwt-vc §6): the names
+    /// and descriptions in Dutch and English, and per claim its labels, whether it is
+    /// mandatory and whether it is selectively disclosable. Served at the `vct` URL (see
+    /// `schooltas_server`), pinned in every credential by `vct#integrity`.
+    pub fn type_metadata(&self) -> schooltas_sd_jwt::type_metadata::TypeMetadata {
+        use schooltas_sd_jwt::type_metadata::{ClaimMetadata, Disclosability, LocalizedDisplay, TypeMetadata};
+        let mut metadata = TypeMetadata::new(self.vct.as_str()).with_name(&self.name.en, &self.description.en);
+        for language in [Language::Nl, Language::En] {
+            metadata = metadata.with_display(
+                LocalizedDisplay::new(language.locale(), self.name.get(language))
+                    .with_description(self.description.get(language)),
+            );
+        }
+        for claim in &self.claims {
+            let mut entry = ClaimMetadata::new(claim.path.clone())
+                .sd(if claim.disclosable { Disclosability::Always } else { Disclosability::Never })
+                .with_label(Language::Nl.locale(), &claim.label.nl)
+                .with_label(Language::En.locale(), &claim.label.en);
+            if claim.required {
+                entry = entry.mandatory();
+            }
+            metadata = metadata.with_claim(entry);
+        }
+        metadata
+    }
+
+    /// [`Self::type_metadata`] as served: the exact bytes `vct#integrity` pins.
+    pub fn type_metadata_json(&self) -> String {
+        self.type_metadata().to_json()
+    }
+
+    /// The `vct#integrity` of this type's metadata (`sha256-…`, W3C SRI).
+    pub fn type_metadata_integrity(&self) -> &str {
+        self.integrity.get_or_init(|| {
+            schooltas_sd_jwt::type_metadata::Integrity::sha256(self.type_metadata_json().as_bytes()).as_str().to_owned()
+        })
     }
 
     /// The display name.
@@ -487,6 +533,8 @@ impl CredentialType {
             .map(|c| c.path.clone())
             .collect();
         let claims_have_sub = claims.get("sub").is_some_and(Value::is_string);
+        let mut claims = claims;
+        claims.insert("vct#integrity".into(), Value::String(self.type_metadata_integrity().to_owned()));
         let mut builder = SdJwtBuilder::sd_jwt_vc(&self.vct, issuer, issued_at, claims);
         if let Some(validity) = self.default_validity {
             builder = builder.expires_at(issued_at.saturating_add(i64::try_from(validity).unwrap_or(i64::MAX)));

@@ -39,6 +39,12 @@ pub struct TrustList {
     /// The registered verifiers, each DID at most once.
     #[serde(default)]
     pub verifiers: Vec<VerifierRegistration>,
+    /// The X.509 trust anchors of the EU profile (HAIP 1.0): the operator's CA certificates, as
+    /// standard base64 DER (the `x5c` encoding). A credential whose issuer-signed JWT carries
+    /// an `x5c` chain is trusted only through a chain ending at one of these, and only for an
+    /// issuer listed with that chain's `issuer_uri`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub x509_trust_anchors: Vec<String>,
 }
 
 /// An issuer the operator accredits for some credential types.
@@ -54,6 +60,10 @@ pub struct AccreditedIssuer {
     pub brin: Option<String>,
     /// The credential types (`vct`) it may issue; never empty.
     pub credential_types: Vec<String>,
+    /// The issuer's `https` identifier in the EU profile (the `iss` of credentials it signs
+    /// with an X.509 certificate instead of its DID; SD-JWT VC §3.5), unique in the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_uri: Option<String>,
 }
 
 /// A verifier (relying party) and the purposes it is registered for.
@@ -99,12 +109,26 @@ pub struct AllowedCredential {
 impl TrustList {
     /// An empty list by `operator`, valid from `issued_at` until `expires_at`.
     pub fn new(operator: Did, issued_at: i64, expires_at: i64) -> Self {
-        TrustList { operator, issued_at, expires_at, issuers: Vec::new(), verifiers: Vec::new() }
+        TrustList {
+            operator,
+            issued_at,
+            expires_at,
+            issuers: Vec::new(),
+            verifiers: Vec::new(),
+            x509_trust_anchors: Vec::new(),
+        }
     }
 
     /// Adds an accredited issuer.
     pub fn with_issuer(mut self, issuer: AccreditedIssuer) -> Self {
         self.issuers.push(issuer);
+        self
+    }
+
+    /// Adds an X.509 trust anchor (a CA certificate, DER) for the EU profile's `x5c` chains.
+    pub fn with_x509_trust_anchor(mut self, certificate_der: &[u8]) -> Self {
+        use base64::Engine as _;
+        self.x509_trust_anchors.push(base64::engine::general_purpose::STANDARD.encode(certificate_der));
         self
     }
 
@@ -130,11 +154,24 @@ impl TrustList {
             });
         }
         let mut issuer_dids = BTreeSet::new();
+        let mut issuer_uris = BTreeSet::new();
         for issuer in &self.issuers {
             if !issuer_dids.insert(&issuer.did) {
                 return Err(TrustListError::DuplicateIssuer { did: issuer.did.to_string() });
             }
+            if let Some(uri) = &issuer.issuer_uri
+                && !issuer_uris.insert(uri.as_str())
+            {
+                return Err(TrustListError::DuplicateIssuer { did: truncate(uri) });
+            }
             issuer.validate()?;
+        }
+        for (index, anchor) in self.x509_trust_anchors.iter().enumerate() {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(anchor) {
+                Ok(der) if !der.is_empty() => {}
+                _ => return Err(TrustListError::InvalidTrustAnchor { index }),
+            }
         }
         let mut verifier_dids = BTreeSet::new();
         for verifier in &self.verifiers {
@@ -222,6 +259,35 @@ impl<'a> CurrentTrustList<'a> {
         self.list.issuers.iter().find(|issuer| &issuer.did == did)
     }
 
+    /// The issuer a credential's `iss` names: by DID, or by its EU-profile `https` identifier.
+    pub fn issuer_named(&self, iss: &str) -> Option<&'a AccreditedIssuer> {
+        if iss.starts_with("did:") {
+            let did = Did::parse(iss).ok()?;
+            return self.issuer(&did);
+        }
+        self.list.issuers.iter().find(|issuer| issuer.issuer_uri.as_deref() == Some(iss))
+    }
+
+    /// Like [`Self::check_issuer`], for a credential's `iss` (a DID or an `https` identifier).
+    pub fn check_iss(&self, iss: &str, vct: &str) -> Result<&'a AccreditedIssuer, TrustListError> {
+        let listed = self.issuer_named(iss).ok_or_else(|| TrustListError::IssuerNotListed { did: truncate(iss) })?;
+        if !listed.is_accredited_for(vct) {
+            return Err(TrustListError::IssuerNotAccredited { did: truncate(iss), vct: truncate(vct) });
+        }
+        Ok(listed)
+    }
+
+    /// The X.509 trust anchors (DER), for validating `x5c` chains.
+    pub fn x509_trust_anchors(&self) -> Vec<Vec<u8>> {
+        use base64::Engine as _;
+        // Validated when the list was verified.
+        self.list
+            .x509_trust_anchors
+            .iter()
+            .filter_map(|anchor| base64::engine::general_purpose::STANDARD.decode(anchor).ok())
+            .collect()
+    }
+
     /// The issuer with this DID, if it is accredited for the credential type `vct`.
     ///
     /// Refused with [`TrustListError::IssuerNotListed`] when the list does not have the issuer,
@@ -248,12 +314,19 @@ impl<'a> CurrentTrustList<'a> {
 impl AccreditedIssuer {
     /// An issuer named `name`, accredited for nothing yet.
     pub fn new(did: Did, name: impl Into<String>) -> Self {
-        AccreditedIssuer { did, name: name.into(), brin: None, credential_types: Vec::new() }
+        AccreditedIssuer { did, name: name.into(), brin: None, credential_types: Vec::new(), issuer_uri: None }
     }
 
     /// Sets the school's BRIN code.
     pub fn with_brin(mut self, brin: impl Into<String>) -> Self {
         self.brin = Some(brin.into());
+        self
+    }
+
+    /// Sets the issuer's `https` identifier for the EU profile (its credentials' `iss` when
+    /// they are signed with an X.509 certificate).
+    pub fn with_issuer_uri(mut self, uri: impl Into<String>) -> Self {
+        self.issuer_uri = Some(uri.into());
         self
     }
 
@@ -280,6 +353,14 @@ impl AccreditedIssuer {
         }
         if self.credential_types.is_empty() {
             return Err(TrustListError::NoCredentialTypes { did: did() });
+        }
+        if let Some(uri) = &self.issuer_uri {
+            let rest = uri.strip_prefix("https://").unwrap_or_default();
+            let host = rest.split('/').next().unwrap_or_default();
+            if host.is_empty() || uri.contains(['?', '#']) || uri.ends_with('/') || uri.chars().any(char::is_whitespace)
+            {
+                return Err(TrustListError::InvalidIssuerUri { did: did(), uri: truncate(uri) });
+            }
         }
         for vct in &self.credential_types {
             check_vct(&self.did, vct)?;

@@ -279,6 +279,24 @@ pub enum TrustListError {
         vct: String,
     },
 
+    /// An issuer's EU-profile identifier is not an `https` URL without query, fragment or
+    /// trailing slash.
+    #[error(
+        "the issuer {did} has an issuer_uri that is not an https URL without query, fragment or trailing slash: {uri}"
+    )]
+    InvalidIssuerUri {
+        /// The issuer's DID.
+        did: String,
+        /// The identifier given.
+        uri: String,
+    },
+    /// An X.509 trust anchor is not standard base64 of a DER certificate.
+    #[error("x509_trust_anchors[{index}] is not standard base64 of a DER certificate")]
+    InvalidTrustAnchor {
+        /// Its position in the list.
+        index: usize,
+    },
+
     // ---- lookups ----------------------------------------------------------------------------------
     /// The issuer is not on the trust list.
     #[error("the issuer {did} is not on the trust list")]
