@@ -35,6 +35,13 @@ impl<S: IssuerStore> Issuer<S> {
     pub fn metadata(&self) -> CredentialIssuerMetadata {
         let base = self.profile().issuer_url();
         let alg = self.profile().keys().signer().algorithm().as_str().to_owned();
+        // The EU profile (HAIP 1.0) asks ES256 of every key, the holder's too: a phone's
+        // secure element holds P-256 keys. Otherwise EdDSA first, ES256 beside it.
+        let proof_algs: Vec<String> = if self.profile().has_https_identity() {
+            vec!["ES256".into()]
+        } else {
+            vec!["EdDSA".into(), "ES256".into()]
+        };
         let configurations: BTreeMap<String, CredentialConfiguration> = self
             .catalog()
             .iter()
@@ -46,7 +53,7 @@ impl<S: IssuerStore> Issuer<S> {
                     credential_signing_alg_values_supported: vec![alg.clone()],
                     proof_types_supported: BTreeMap::from([(
                         "jwt".to_owned(),
-                        ProofTypeSupported { proof_signing_alg_values_supported: vec!["EdDSA".into(), "ES256".into()] },
+                        ProofTypeSupported { proof_signing_alg_values_supported: proof_algs.clone() },
                     )]),
                     credential_metadata: Some(credential_type.credential_metadata()),
                 };
@@ -176,6 +183,12 @@ impl<S: IssuerStore> Issuer<S> {
         let mut nonce: Option<String> = None;
         for jwt in proofs {
             let proof = verify_proof(jwt, &policy, now).map_err(|e| ErrorResponse::from(&e))?;
+            if self.profile().has_https_identity() && proof.holder_key.algorithm() != schooltas_did::Algorithm::Es256 {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidProof,
+                    "this issuer takes ES256 (P-256) holder keys only, as its metadata says",
+                ));
+            }
             match (&nonce, proof.nonce) {
                 (None, found) => nonce = found,
                 (Some(first), Some(found)) if *first == found => {}

@@ -253,9 +253,17 @@ impl SchoolProfile {
     /// identifier instead of its DID (`iss` = [`Self::issuer_url`]), their `kid` is the bare
     /// key id of [`Self::jwt_vc_issuer_metadata`]'s JWK set, and a key with a certificate
     /// chain ([`SchoolKeys::with_certificate_chain`]) puts it in `x5c`.
-    pub fn with_https_identity(mut self) -> Self {
+    ///
+    /// HAIP 1.0 asks ES256 of every key: refused unless the active key is a P-256 key (and
+    /// [`Self::rotate_key`] then takes P-256 keys only).
+    pub fn with_https_identity(mut self) -> Result<Self> {
+        if self.keys.signer().algorithm() != schooltas_did::Algorithm::Es256 {
+            return Err(Error::InvalidProfile {
+                reason: "the EU profile (HAIP 1.0) signs with ES256: make the school's key a P-256 key".into(),
+            });
+        }
         self.https_identity = true;
-        self
+        Ok(self)
     }
 
     /// Whether credentials name the school by its `https` identifier.
@@ -327,6 +335,11 @@ impl SchoolProfile {
 
     /// Rotates the signing key (see [`SchoolKeys::rotate`]).
     pub fn rotate_key(&mut self, kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Result<()> {
+        if self.https_identity && signer.algorithm() != schooltas_did::Algorithm::Es256 {
+            return Err(Error::InvalidProfile {
+                reason: "the EU profile (HAIP 1.0) signs with ES256: the new key must be a P-256 key".into(),
+            });
+        }
         if self.did.method() == "key" {
             return Err(Error::InvalidProfile {
                 reason: "a did:key school cannot rotate keys: its DID is its key; use did:web".into(),

@@ -231,3 +231,49 @@ fn records_that_make_no_valid_credential_are_denied() {
     assert_eq!(error.error, ErrorCode::CredentialRequestDenied);
     assert!(!error.to_string().contains("true"), "no claim values in the answer: {error}");
 }
+
+/// The EU profile (HAIP 1.0): an issuer named by its `https` identifier asks for ES256 holder
+/// keys in its metadata and refuses a proof by any other key, with `invalid_proof`.
+#[test]
+fn an_eu_profile_issuer_takes_es256_holder_keys_only() {
+    let mut issuer = issuer();
+    let profile = issuer.profile_mut();
+    assert!(matches!(
+        profile.clone().with_https_identity(),
+        Err(Error::InvalidProfile { reason }) if reason.contains("ES256")
+    ));
+    profile.rotate_key("key-p256", SigningKey::generate(Algorithm::Es256).unwrap()).unwrap();
+    *profile = profile.clone().with_https_identity().unwrap();
+    assert!(matches!(
+        profile.rotate_key("key-ed", SigningKey::generate(Algorithm::EdDsa).unwrap()),
+        Err(Error::InvalidProfile { reason }) if reason.contains("P-256")
+    ));
+    let metadata = issuer.metadata();
+    let jwt = &metadata.credential_configurations_supported["pupil_enrolment"].proof_types_supported["jwt"];
+    assert_eq!(jwt.proof_signing_alg_values_supported, ["ES256"]);
+
+    let (access_token, nonce) = token(&issuer, &["pupil_enrolment"]);
+    let proof = |key: &SigningKey| sign_proof(key, ISSUER_URL, Some(&nonce), NOW, None).unwrap();
+    let ed25519 = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let body = CredentialRequest::new("pupil_enrolment".to_owned(), vec![proof(&ed25519)]).to_json();
+    let refused = issuer.credential_endpoint(&access_token, &body, &administration(), NOW + 1).unwrap_err();
+    assert_eq!(refused.error, ErrorCode::InvalidProof);
+    assert!(refused.error_description.as_deref().unwrap_or_default().contains("ES256"));
+
+    let p256 = SigningKey::generate(Algorithm::Es256).unwrap();
+    let body = CredentialRequest::new("pupil_enrolment".to_owned(), vec![proof(&p256)]).to_json();
+    let issued = issuer.credential_endpoint(&access_token, &body, &administration(), NOW + 1).unwrap();
+    let credential = &CredentialResponse::from_json(&issued.to_json()).unwrap().credentials[0].credential;
+    let header = schooltas_sd_jwt::UnverifiedSdJwt::parse(credential).unwrap().issuer_header().clone();
+    assert_eq!(header.kid(), Some("key-p256"), "the bare key id of the JWT VC Issuer Metadata");
+    let payload = schooltas_sd_jwt::UnverifiedSdJwt::parse(credential)
+        .unwrap()
+        .verify(
+            issuer.profile().keys().signer().verifying_key(),
+            &schooltas_sd_jwt::VerifyOptions::sd_jwt_vc_as_issued(),
+            NOW + 2,
+        )
+        .unwrap();
+    assert_eq!(payload.issuer(), Some(ISSUER_URL));
+    assert_eq!(payload.holder_key(), Some(p256.verifying_key()));
+}

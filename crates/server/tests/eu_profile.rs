@@ -28,7 +28,8 @@ fn issue(service: &schooltas_server::IssuerService<schooltas_issuer::store::Sqli
 fn eu_school() -> Issuer<schooltas_issuer::store::SqliteStore> {
     let mut issuer = common::school(ISSUER_URL, "did:web:scholen.example:12AB00");
     let profile = issuer.profile_mut();
-    *profile = profile.clone().with_https_identity();
+    profile.rotate_key("key-2", schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap()).unwrap();
+    *profile = profile.clone().with_https_identity().unwrap();
     issuer
 }
 
@@ -44,9 +45,11 @@ fn the_jwt_vc_issuer_metadata_names_every_key_and_verifies_the_credentials() {
     let metadata = metadata.json();
     assert_eq!(metadata["issuer"], ISSUER_URL);
     let keys = metadata["jwks"]["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0]["kid"], "key-1");
-    assert!(keys[0].get("d").is_none(), "public members only");
+    // The active key and the retired one, so credentials signed before still verify.
+    let kids: Vec<&str> = keys.iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids, ["key-2", "key-1"]);
+    assert_eq!(keys[0]["alg"], "ES256");
+    assert!(keys.iter().all(|k| k.get("d").is_none()), "public members only");
 
     // A credential names the school by that identifier, and its kid is the JWK set's.
     let credential = issue(&service);

@@ -25,6 +25,18 @@ use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::vault::Vault;
 
+/// The algorithm of the holder keys for a configuration: the first of the issuer's
+/// `proof_signing_alg_values_supported` this wallet supports (an EU-profile issuer lists only
+/// ES256, so the keys are P-256, as a phone's secure element holds them), EdDSA when the
+/// issuer lists none.
+fn holder_key_algorithm(configuration: &schooltas_oid4vc::oid4vci::CredentialConfiguration) -> Algorithm {
+    configuration
+        .proof_types_supported
+        .get("jwt")
+        .and_then(|jwt| jwt.proof_signing_alg_values_supported.iter().find_map(|alg| Algorithm::from_jws_alg(alg).ok()))
+        .unwrap_or(Algorithm::EdDsa)
+}
+
 /// What an endpoint answered: a body, or the spec's error response.
 pub type Answer = std::result::Result<String, ErrorResponse>;
 
@@ -112,8 +124,9 @@ impl Receiver<'_> {
                 .ok_or_else(|| Error::InvalidInput { reason: "the issuer has no nonce endpoint".into() })?;
             let nonce: NonceResponse =
                 parse("nonce response", &self.connection.nonce(nonce_endpoint)?.map_err(issuer_refused)?)?;
+            let algorithm = holder_key_algorithm(configuration);
             let keys: Vec<SigningKey> =
-                (0..copies).map(|_| SigningKey::generate(Algorithm::EdDsa)).collect::<schooltas_did::Result<_>>()?;
+                (0..copies).map(|_| SigningKey::generate(algorithm)).collect::<schooltas_did::Result<_>>()?;
             let proofs = keys
                 .iter()
                 .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
