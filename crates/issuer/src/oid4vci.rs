@@ -56,6 +56,9 @@ impl<S: IssuerStore> Issuer<S> {
                         ProofTypeSupported { proof_signing_alg_values_supported: proof_algs.clone() },
                     )]),
                     credential_metadata: Some(credential_type.credential_metadata()),
+                    // HAIP 1.0 §4.1: a scope for every configuration; the configuration id
+                    // is one (OAuth scope tokens: printable ASCII without space, `"` or `\`).
+                    scope: Some(credential_type.id().to_owned()),
                 };
                 (credential_type.id().to_owned(), configuration)
             })

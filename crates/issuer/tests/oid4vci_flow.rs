@@ -128,6 +128,10 @@ fn metadata_lists_every_catalog_type_with_display() {
     assert_eq!(enrolment.credential_signing_alg_values_supported, ["EdDSA"]);
     assert_eq!(enrolment.credential_metadata.as_ref().unwrap()["display"][0]["locale"], "nl-NL");
     assert_eq!(metadata.credential_configurations_supported.len(), Catalog::standard().iter().count());
+    // HAIP 1.0 §4.1: a scope for every configuration.
+    for (id, configuration) in &metadata.credential_configurations_supported {
+        assert_eq!(configuration.scope.as_deref(), Some(id.as_str()));
+    }
     let error = metadata.check_issuer("https://other.example").unwrap_err();
     assert!(
         matches!(

@@ -360,6 +360,10 @@ pub struct CredentialConfiguration {
     /// Display data and claims (`display`, `claims`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_metadata: Option<Value>,
+    /// The OAuth scope that asks for this configuration in the authorization code flow
+    /// (§12.2.4; HAIP 1.0 §4.1 requires one for every configuration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// Batch issuance support.
