@@ -68,7 +68,10 @@ pub use issue::{FixedSalts, IssuedSdJwt, RandomSalts, SaltSource, SdJwtBuilder};
 pub use json::{JsonSdJwt, MAX_SIGNATURES, parse_json_serialization};
 pub use path::{ClaimPath, PathElement};
 pub use present::{HolderSdJwt, KeyBindingInput, key_binding_jwt, key_binding_jwt_with_claims};
-pub use vc::{NEVER_DISCLOSABLE, Vct, issuer_key_via_did};
+pub use vc::{
+    IssuerMetadataKeys, NEVER_DISCLOSABLE, Vct, issuer_key_via_did, issuer_metadata_keys, jwt_vc_issuer_metadata_url,
+    key_from_jwk_set,
+};
 pub use verify::{
     KeyBinding, KeyBindingClaims, KeyBindingPolicy, Limits, TypPolicy, UnverifiedSdJwt, VerifiedSdJwt, VerifyOptions,
 };

@@ -130,13 +130,23 @@ impl HttpsStatusListFetcher {
     /// for a host resolving to an internal address (nothing is sent), [`Error::Fetch`] naming
     /// the reason in fixed words, or [`Error::TooLarge`].
     pub fn fetch_token(&self, uri: &StatusListUri) -> Result<String> {
-        let fail = |reason: String| Error::Fetch { uri: bounded(uri.as_str()), reason };
-        let target = HttpTarget::parse(uri.as_str()).map_err(|refusal| {
+        let body =
+            self.fetch(uri.as_str(), STATUS_LIST_JWT_MEDIA_TYPE, &ACCEPTED_CONTENT_TYPES, "status list token")?;
+        String::from_utf8(body).map_err(|_| Error::Fetch {
+            uri: bounded(uri.as_str()),
+            reason: "the body is not UTF-8 text, so not a compact JWS".into(),
+        })
+    }
+
+    /// One guarded GET of `url`, its body as `what` served as one of `accepted`.
+    fn fetch(&self, url: &str, accept: &str, accepted: &[&str], what: &str) -> Result<Vec<u8>> {
+        let fail = |reason: String| Error::Fetch { uri: bounded(url), reason };
+        let target = HttpTarget::parse(url).map_err(|refusal| {
             fail(
                 match refusal {
                     TargetRefusal::NotAUrl => "not an http(s) URL",
                     TargetRefusal::OtherScheme => "only https URLs can be fetched",
-                    TargetRefusal::UserInfo => "a status list URL has no user information",
+                    TargetRefusal::UserInfo => "the URL has user information",
                     _ => "the URL has no host",
                 }
                 .to_owned(),
@@ -147,46 +157,42 @@ impl HttpsStatusListFetcher {
             return Err(fail(if self.allow_http_for_loopback {
                 "plain http is only allowed to a loopback host; use https".into()
             } else {
-                "plain http is refused: status list tokens are fetched over https only".into()
+                format!("plain http is refused: a {what} is fetched over https only")
             }));
         }
-        let wire = if plain { format!("http://{}", target.rest) } else { uri.as_str().to_owned() };
-        let get = Get {
-            url: &wire,
-            accept: STATUS_LIST_JWT_MEDIA_TYPE,
-            max_len: self.max_len,
-            timeout: self.timeout,
-            plain_http: plain,
-        };
-        let fetched = self.client.fetch(&get, &ACCEPTED_CONTENT_TYPES).map_err(|error| match error {
-            NetError::ForbiddenAddress { class } => Error::ForbiddenAddress { uri: bounded(uri.as_str()), class },
+        let wire = if plain { format!("http://{}", target.rest) } else { url.to_owned() };
+        let get = Get { url: &wire, accept, max_len: self.max_len, timeout: self.timeout, plain_http: plain };
+        let fetched = self.client.fetch(&get, accepted).map_err(|error| match error {
+            NetError::ForbiddenAddress { class } => Error::ForbiddenAddress { uri: bounded(url), class },
             NetError::BodyTooLarge { .. } => Error::TooLarge {
-                uri: bounded(uri.as_str()),
+                uri: bounded(url),
                 len: error.body_len(self.max_len).unwrap_or(u64::MAX),
                 limit: self.max_len,
             },
             NetError::Timeout => fail(format!("no complete answer within {} ms", self.timeout.as_millis())),
             other => fail(other.to_string()),
         })?;
+        match fetched {
+            Fetched::Body(body) => Ok(body),
+            Fetched::Redirect { status, .. } => Err(fail(format!(
+                "the server answered {} (a redirect); redirects are not followed: the {what} must be served at \
+                 the URI that names it",
+                status_text(status)
+            ))),
+            Fetched::Status(status) => Err(fail(format!("the server answered {}", status_text(status)))),
+            Fetched::WrongContentType => Err(fail(format!(
+                "the server sent another content type than a {what}'s (accepted: {}, or none)",
+                accepted.join(", ")
+            ))),
+        }
+    }
+}
 
-        let body = match fetched {
-            Fetched::Body(body) => body,
-            Fetched::Redirect { status, .. } => {
-                return Err(fail(format!(
-                    "the server answered {} (a redirect); redirects are not followed: the token must be served at \
-                     the URI the credential names",
-                    status_text(status)
-                )));
-            }
-            Fetched::Status(status) => return Err(fail(format!("the server answered {}", status_text(status)))),
-            Fetched::WrongContentType => {
-                return Err(fail(format!(
-                    "the server sent another content type than a status list token's (accepted: {}, or none)",
-                    ACCEPTED_CONTENT_TYPES.join(", ")
-                )));
-            }
-        };
-        String::from_utf8(body).map_err(|_| fail("the body is not UTF-8 text, so not a compact JWS".into()))
+/// JWT VC Issuer Metadata and JWK sets (SD-JWT VC §5), fetched with the same guards as status
+/// list tokens: `Accept: application/json`, `application/json` or `application/jwk-set+json`.
+impl crate::verify::IssuerMetadataFetcher for HttpsStatusListFetcher {
+    fn fetch_json(&self, url: &str) -> Result<Vec<u8>> {
+        self.fetch(url, "application/json", &["application/json", "application/jwk-set+json"], "JWT VC Issuer Metadata")
     }
 }
 
@@ -229,7 +235,7 @@ mod tests {
         let fetcher = HttpsStatusListFetcher::new();
         for (uri, expected) in [
             ("ftp://school.example/x", "only https URLs can be fetched"),
-            ("https://user@127.0.0.1/x", "a status list URL has no user information"),
+            ("https://user@127.0.0.1/x", "the URL has user information"),
             ("https:///x", "the URL has no host"),
         ] {
             let uri = StatusListUri::new(uri).unwrap();
@@ -243,7 +249,15 @@ mod tests {
         let uri = StatusListUri::new("http://school.example/status/1").unwrap();
         let error = HttpsStatusListFetcher::new().fetch_token(&uri).unwrap_err();
         assert!(
-            matches!(&error, Error::Fetch { reason, .. } if reason == "plain http is refused: status list tokens are fetched over https only"),
+            matches!(&error, Error::Fetch { reason, .. } if reason == "plain http is refused: a status list token is fetched over https only"),
+            "{error}"
+        );
+        // JWT VC Issuer Metadata goes through the same guards.
+        use crate::IssuerMetadataFetcher as _;
+        let error =
+            HttpsStatusListFetcher::new().fetch_json("http://school.example/.well-known/jwt-vc-issuer").unwrap_err();
+        assert!(
+            matches!(&error, Error::Fetch { reason, .. } if reason == "plain http is refused: a JWT VC Issuer Metadata is fetched over https only"),
             "{error}"
         );
         let error = HttpsStatusListFetcher::new().dangerous_allow_http_for_loopback().fetch_token(&uri).unwrap_err();

@@ -95,4 +95,7 @@ pub use register::{
 };
 pub use request::{RequestBuilder, SignedRequest};
 pub use service::{DEFAULT_OPEN_REQUESTS, Received, Verifier};
-pub use verify::{Check, DisclosedCredential, Failure, UnknownStatus, Verdict, VerificationContext, verify_response};
+pub use verify::{
+    Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,
+    verify_response,
+};

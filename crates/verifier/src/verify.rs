@@ -38,7 +38,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use schooltas_did::jws::Header;
-use schooltas_did::{Algorithm, Did, Resolver, VerifyingKey};
+use schooltas_did::{Algorithm, Resolver, VerifyingKey};
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ExtraClaim, PresentedCredential, transaction_data_hash,
 };
@@ -81,6 +81,17 @@ pub struct VerificationContext<'a> {
     pub guardian_approval_max_age: i64,
     /// Allowed clock difference (seconds).
     pub skew: i64,
+    /// How JWT VC Issuer Metadata (SD-JWT VC §5) is fetched, for an issuer named by an
+    /// `https` identifier whose credential carries no `x5c`; `None` refuses such credentials.
+    pub issuer_metadata: Option<&'a dyn IssuerMetadataFetcher>,
+}
+
+/// Fetches an `https` issuer's JWT VC Issuer Metadata and JWK sets: the production one is
+/// [`crate::HttpsStatusListFetcher`] (the same guarded HTTPS client). Called only for an issuer
+/// the trust list accredits (trust before network).
+pub trait IssuerMetadataFetcher: Send + Sync {
+    /// The body at `url` (an `https` URL), served as `application/json`.
+    fn fetch_json(&self, url: &str) -> crate::Result<Vec<u8>>;
 }
 
 impl<'a> VerificationContext<'a> {
@@ -99,7 +110,15 @@ impl<'a> VerificationContext<'a> {
             unknown_status: UnknownStatus::Refuse,
             guardian_approval_max_age: 600,
             skew: 60,
+            issuer_metadata: None,
         }
+    }
+
+    /// Finds the keys of issuers named by an `https` identifier through their JWT VC Issuer
+    /// Metadata, fetched with `fetcher`.
+    pub fn with_issuer_metadata(mut self, fetcher: &'a dyn IssuerMetadataFetcher) -> Self {
+        self.issuer_metadata = Some(fetcher);
+        self
     }
 }
 
@@ -556,9 +575,8 @@ type Verified<'r> = (&'r str, VerifiedSdJwt, &'r str);
 fn accredited(trust_list: &VerifiedTrustList, now: i64, iss: &str, vct: &str) -> Result<(), &'static str> {
     // Trust lists are re-checked for expiry at each use (issue 12 item 9).
     let trust_list = trust_list.at(now).map_err(|_| "the trust list expired (or is not yet valid): refresh it")?;
-    let issuer = Did::parse(iss).map_err(|_| "the credential's issuer is not a DID")?;
     trust_list
-        .check_issuer(&issuer, vct)
+        .check_iss(iss, vct)
         .map(|_| ())
         .map_err(|_| "the issuer is not accredited for this credential type in the trust list")
 }
@@ -570,18 +588,41 @@ fn accredited(trust_list: &VerifiedTrustList, now: i64, iss: &str, vct: &str) ->
 struct IssuerKeys(std::cell::RefCell<Vec<(String, String, Algorithm, VerifyingKey)>>);
 
 impl IssuerKeys {
-    fn get(&self, resolver: &Resolver, header: &Header, iss: &str) -> Result<VerifyingKey, SdJwtError> {
+    fn get(&self, context: &VerificationContext<'_>, header: &Header, iss: &str) -> Result<VerifyingKey, SdJwtError> {
         let (Some(kid), Some(alg)) = (header.kid(), header.alg()) else {
-            return issuer_key_via_did(resolver, header, Some(iss));
+            return find_issuer_key(context, header, iss);
         };
         let found = self.0.borrow().iter().find(|(i, k, a, _)| i == iss && k == kid && *a == alg).map(|e| e.3.clone());
         if let Some(key) = found {
             return Ok(key);
         }
-        let key = issuer_key_via_did(resolver, header, Some(iss))?;
+        let key = find_issuer_key(context, header, iss)?;
         self.0.borrow_mut().push((iss.to_owned(), kid.to_owned(), alg, key.clone()));
         Ok(key)
     }
+}
+
+/// The issuer's key by the mechanism its identifier calls for (SD-JWT VC §3.5): a DID is
+/// resolved; an `https` identifier's JWT VC Issuer Metadata is fetched.
+fn find_issuer_key(context: &VerificationContext<'_>, header: &Header, iss: &str) -> Result<VerifyingKey, SdJwtError> {
+    if iss.starts_with("did:") {
+        return issuer_key_via_did(context.resolver, header, Some(iss));
+    }
+    let fetcher = context.issuer_metadata.ok_or(SdJwtError::IssuerKey {
+        reason: "the issuer is named by an https identifier and this verifier fetches no JWT VC Issuer Metadata",
+    })?;
+    let unreachable = |_| SdJwtError::IssuerKey { reason: "the issuer's JWT VC Issuer Metadata could not be fetched" };
+    let url = schooltas_sd_jwt::jwt_vc_issuer_metadata_url(iss)?;
+    let metadata = fetcher.fetch_json(&url).map_err(unreachable)?;
+    let jwks = match schooltas_sd_jwt::issuer_metadata_keys(&metadata, iss)? {
+        schooltas_sd_jwt::IssuerMetadataKeys::Inline(jwks) => jwks,
+        schooltas_sd_jwt::IssuerMetadataKeys::ByReference(uri) => {
+            let body = fetcher.fetch_json(&uri).map_err(unreachable)?;
+            schooltas_did::strict_json::to_value(&body)
+                .map_err(|_| SdJwtError::IssuerKey { reason: "the issuer's JWK set is not strict JSON" })?
+        }
+    };
+    schooltas_sd_jwt::key_from_jwk_set(&jwks, header)
 }
 
 /// Why a presentation was refused before its issuer's key was looked up.
@@ -635,7 +676,7 @@ fn trusted_issuer_key<'a>(
         if let Err(reason) = accredited(context.trust_list, context.now, iss, vct) {
             return refuse(Check::IssuerAccredited, reason);
         }
-        let key = keys.get(context.resolver, header, iss)?;
+        let key = keys.get(context, header, iss)?;
         *found = Some(Found { iss: iss.to_owned(), vct: vct.to_owned(), key: key.clone() });
         Ok(key)
     }

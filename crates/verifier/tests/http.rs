@@ -265,7 +265,7 @@ fn without_the_escape_hatch_loopback_is_fetched_over_tls() {
     let plain = StatusListUri::new(format!("http://127.0.0.1:{}/status/1", server.port)).unwrap();
     let error = strict.fetch_token(&plain).unwrap_err();
     assert!(
-        matches!(&error, Error::Fetch { reason, .. } if reason == "plain http is refused: status list tokens are fetched over https only"),
+        matches!(&error, Error::Fetch { reason, .. } if reason == "plain http is refused: a status list token is fetched over https only"),
         "{error}"
     );
     assert_eq!(server.requests().len(), 1); // refused before connecting

@@ -1,0 +1,188 @@
+//! Issuers named by an `https` identifier (the EU profile): accredited in the trust list by
+//! their `issuer_uri`, their key found through JWT VC Issuer Metadata (SD-JWT VC §5) — fetched
+//! only after the trust list accredits the issuer — and every refusal by its check.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationResponse, CredentialQuery};
+use schooltas_school::catalog::Catalog;
+use schooltas_school::trust_list::{
+    AccreditedIssuer, RegisteredPurpose, TrustList, VerifiedTrustList, VerifierRegistration,
+};
+use schooltas_school::{LegalBasis, LocalizedText};
+use schooltas_sd_jwt::{ClaimPath, HolderSdJwt, KeyBindingInput, RandomSalts};
+use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
+use schooltas_verifier::{Check, Error, IssuerMetadataFetcher, RequestBuilder, VerificationContext, verify_response};
+use serde_json::{Value, json};
+
+const NOW: i64 = 1_800_000_000;
+const ISS: &str = "https://scholen.example/12AB00";
+const METADATA_URL: &str = "https://scholen.example/.well-known/jwt-vc-issuer/12AB00";
+const ASKED: [&str; 3] = ["group", "sub", "age_over_16"];
+
+fn did_of(key: &SigningKey) -> Did {
+    did_key::did_for(&PublicKey::Verifying(key.verifying_key().clone()))
+}
+
+/// Serves documents from memory and records every URL asked for.
+#[derive(Default)]
+struct Documents {
+    served: BTreeMap<String, Vec<u8>>,
+    asked: Mutex<Vec<String>>,
+}
+
+impl IssuerMetadataFetcher for Documents {
+    fn fetch_json(&self, url: &str) -> schooltas_verifier::Result<Vec<u8>> {
+        self.asked.lock().unwrap().push(url.to_owned());
+        self.served.get(url).cloned().ok_or(Error::Fetch { uri: url.to_owned(), reason: "404".into() })
+    }
+}
+
+struct World {
+    school: SigningKey,
+    verifier: SigningKey,
+    trust_list: VerifiedTrustList,
+    status: StatusListCache,
+}
+
+impl World {
+    fn new() -> Self {
+        let school = SigningKey::generate(Algorithm::Es256).unwrap();
+        let verifier = SigningKey::from_ed25519_seed(&[2; 32]);
+        let vct = Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str().to_owned();
+        let issuer =
+            AccreditedIssuer::new(did_of(&school), "De Linde").with_issuer_uri(ISS).accredited_for(vct.clone());
+        let registration = VerifierRegistration::new(did_of(&verifier), "Sportclub").with_purpose(
+            RegisteredPurpose::new(
+                "membership",
+                LocalizedText { nl: "Lidmaatschap".into(), en: "Membership".into() },
+                LegalBasis::Consent,
+                365,
+            )
+            .allow(vct, ASKED.map(ClaimPath::claim).to_vec()),
+        );
+        let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+        let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
+        let (_, trust_list) = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400)
+            .with_issuer(issuer)
+            .with_verifier(registration)
+            .sign_and_verify(&operator, &kid, NOW, 60)
+            .unwrap();
+        World { school, verifier, trust_list, status: StatusListCache::new(InMemoryStatusLists::new()) }
+    }
+
+    fn request(&self) -> AuthorizationRequest {
+        let mut query = CredentialQuery::sd_jwt_vc(
+            "enrolment",
+            [Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str()],
+        );
+        for claim in ASKED {
+            query = query.claim(ClaimPath::claim(claim));
+        }
+        RequestBuilder::new(
+            self.trust_list.at(NOW).unwrap(),
+            &did_of(&self.verifier),
+            "https://club.example/response",
+            "membership",
+        )
+        .retention_days(30)
+        .credential(query)
+        .state("session-1")
+        .build("n-Q9v7c2LmX4pTz8Rk")
+        .unwrap()
+    }
+
+    /// A 16-year-old's enrolment, issued as `iss` with `kid`, presented for `request`.
+    fn presentation(&self, request: &AuthorizationRequest, iss: &str, kid: &str) -> String {
+        let holder = SigningKey::generate(Algorithm::Es256).unwrap();
+        let claims = json!({
+            "sub": "child-link-1", "school_name": "De Linde", "school_brin": "12AB", "school_location": "00",
+            "school_year": "2026-2027", "group": "7B", "given_name": "Sanne", "family_name": "de Vries",
+            "birth_date": "2010-03-01", "age_over_12": true, "age_over_16": true,
+        });
+        let credential = Catalog::standard()
+            .get("pupil_enrolment")
+            .unwrap()
+            .builder(iss, NOW - 3600, claims.as_object().cloned().unwrap())
+            .unwrap()
+            .kid(kid)
+            .holder_key(holder.verifying_key())
+            .issue(&self.school, &mut RandomSalts)
+            .unwrap()
+            .to_string();
+        let paths: Vec<ClaimPath> = ASKED.iter().map(|c| ClaimPath::claim(*c)).collect();
+        let input =
+            KeyBindingInput { nonce: request.nonce.clone(), audience: request.client_id.clone(), issued_at: NOW };
+        let presentation = HolderSdJwt::parse(&credential).unwrap().present(&paths, Some((&holder, &input))).unwrap();
+        AuthorizationResponse::new(
+            BTreeMap::from([("enrolment".to_owned(), vec![presentation])]),
+            Some("session-1".into()),
+        )
+        .to_form()
+    }
+
+    fn metadata(&self, issuer: &str) -> Vec<u8> {
+        let mut jwk = self.school.verifying_key().to_jwk();
+        jwk.insert("kid".into(), json!("key-1"));
+        json!({"issuer": issuer, "jwks": {"keys": [Value::Object(jwk)]}}).to_string().into_bytes()
+    }
+}
+
+#[test]
+fn an_https_issuer_is_found_through_its_metadata_after_the_trust_list_accredits_it() {
+    let world = World::new();
+    let request = world.request();
+    let mut documents = Documents::default();
+    documents.served.insert(METADATA_URL.into(), world.metadata(ISS));
+    let resolver = Resolver::offline();
+    let context =
+        VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW).with_issuer_metadata(&documents);
+    let verdict = verify_response(&request, &world.presentation(&request, ISS, "key-1"), &context);
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert_eq!(verdict.claims("enrolment").unwrap()["group"], "7B");
+    assert_eq!(*documents.asked.lock().unwrap(), [METADATA_URL]);
+
+    // The same credential from an identifier the list does not have: refused before any fetch.
+    documents.asked.lock().unwrap().clear();
+    let verdict =
+        verify_response(&request, &world.presentation(&request, "https://evil.example/12AB00", "key-1"), &context);
+    assert!(verdict.failed(Check::IssuerAccredited), "{:?}", verdict.failures);
+    assert!(documents.asked.lock().unwrap().is_empty(), "trust before network");
+}
+
+#[test]
+fn metadata_for_another_issuer_or_without_the_key_is_refused() {
+    let world = World::new();
+    let request = world.request();
+    let resolver = Resolver::offline();
+    let body = world.presentation(&request, ISS, "key-1");
+
+    // Metadata naming another issuer (SD-JWT VC §5.3) must not be used.
+    let mut documents = Documents::default();
+    documents.served.insert(METADATA_URL.into(), world.metadata("https://scholen.example"));
+    let context =
+        VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW).with_issuer_metadata(&documents);
+    let verdict = verify_response(&request, &body, &context);
+    assert!(verdict.failed(Check::IssuerSignature), "{:?}", verdict.failures);
+
+    // A kid the JWK set does not have.
+    let mut documents = Documents::default();
+    documents.served.insert(METADATA_URL.into(), world.metadata(ISS));
+    let context =
+        VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW).with_issuer_metadata(&documents);
+    let verdict = verify_response(&request, &world.presentation(&request, ISS, "key-9"), &context);
+    assert!(verdict.failed(Check::IssuerSignature), "{:?}", verdict.failures);
+
+    // Unreachable metadata, and a verifier that fetches none.
+    let empty = Documents::default();
+    let context =
+        VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW).with_issuer_metadata(&empty);
+    assert!(verify_response(&request, &body, &context).failed(Check::IssuerSignature));
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let verdict = verify_response(&request, &body, &context);
+    assert!(verdict.failed(Check::IssuerSignature), "{:?}", verdict.failures);
+    assert!(verdict.failures.iter().any(|f| f.reason.contains("https identifier")), "{:?}", verdict.failures);
+}
