@@ -67,6 +67,13 @@ impl AdminToken {
     }
 }
 
+/// Whether two secrets are equal, compared by their SHA-256 digests in constant time (the
+/// lengths and contents of neither leak through timing).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let (a, b): ([u8; 32], [u8; 32]) = (Sha256::digest(a).into(), Sha256::digest(b).into());
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 impl fmt::Debug for AdminToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AdminToken(<redacted>)")

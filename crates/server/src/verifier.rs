@@ -160,6 +160,11 @@ struct Session {
     nonce: String,
     expires_at: i64,
     redirect_uri: Option<String>,
+    /// Set when an answer is accepted for a session with a `redirect_uri`: the fresh code the
+    /// redirect carries back (OpenID4VP 1.0 §8.2, HAIP 1.0 §5.1): the front end gets the
+    /// outcome only with it, so a presentation whose redirect did not come back in the user's
+    /// own browser session is never used.
+    response_code: Option<String>,
     outcome: SessionOutcome,
 }
 
@@ -426,6 +431,7 @@ impl VerifierService {
                 nonce: signed.request.nonce,
                 expires_at,
                 redirect_uri: redirect_uri.map(str::to_owned),
+                response_code: None,
                 outcome: SessionOutcome::Pending { last_refusal: None },
             },
         );
@@ -694,7 +700,14 @@ fn receive(shared: &Shared, body: &str) -> Response {
         return refused(&received.verdict.failures);
     };
     if received.verdict.is_accepted() {
-        let redirect = sessions.by_id.get(&id).and_then(|s| s.redirect_uri.clone());
+        let redirect = sessions.by_id.get_mut(&id).and_then(|session| {
+            let base = session.redirect_uri.as_deref()?;
+            let code = random_id();
+            let separator = if base.contains('#') { '&' } else { '#' };
+            let redirect = format!("{base}{separator}response_code={code}");
+            session.response_code = Some(code);
+            Some(redirect)
+        });
         let until = now.saturating_add(shared.config.outcome_lifetime);
         let outcome = SessionOutcome::Accepted { verdict: Box::new(received.verdict), consent };
         sessions.close(&id, outcome, until);
@@ -735,11 +748,15 @@ fn failures_json(failures: &[Failure]) -> Value {
 async fn session_outcome(
     State((shared, token)): State<(Arc<Shared>, Arc<AdminToken>)>,
     Path(id): Path<String>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
     if let Some(refused) = unauthorized(&token, &headers) {
         return refused;
     }
+    let given_code = uri
+        .query()
+        .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("response_code=")).map(str::to_owned));
     let now = shared.clock.now();
     let mut sessions = shared.sessions();
     sessions.purge(now);
@@ -750,6 +767,26 @@ async fn session_outcome(
             "no such session (unknown, or expired and forgotten)",
         );
     };
+    // HAIP 1.0 §5.1: an accepted answer for a session with a `redirect_uri` is released only
+    // with the response code its redirect carried back.
+    if let (SessionOutcome::Accepted { .. }, Some(expected)) = (&session.outcome, &session.response_code) {
+        match given_code {
+            None => {
+                let body = json!({"status": "awaiting_redirect"}).to_string();
+                return (StatusCode::OK, [(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, "no-store")], body)
+                    .into_response();
+            }
+            Some(given) if !crate::admin::constant_time_eq(given.as_bytes(), expected.as_bytes()) => {
+                return refusal(
+                    StatusCode::FORBIDDEN,
+                    "invalid_request",
+                    "the response_code is not the one this session's redirect carried: the answer came back to \
+                     another browser session, and is not released",
+                );
+            }
+            Some(_) => {}
+        }
+    }
     let body = match &session.outcome {
         SessionOutcome::Pending { last_refusal } => json!({
             "status": "pending",

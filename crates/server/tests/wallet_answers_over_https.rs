@@ -182,15 +182,25 @@ fn a_wallet_answers_the_verifiers_qr_code_over_https() {
     };
     assert!(response.response_uri.ends_with("/oid4vp/response"));
     let connection = HttpsIssuerConnection::with_client(client());
-    let redirect = connection.post_response(&response).unwrap();
-    assert_eq!(redirect.as_deref(), Some("https://delinde.example/nieuwsbrief/klaar"));
+    let redirect = connection.post_response(&response).unwrap().unwrap();
+    // OpenID4VP 1.0 §8.2: the redirect carries a fresh response code back to the browser.
+    let code = redirect.strip_prefix("https://delinde.example/nieuwsbrief/klaar#response_code=").unwrap();
+    assert_eq!(code.len(), 32);
 
     // The front end learns the verdict.
     let Some(SessionOutcome::Accepted { verdict, .. }) = desk.service.outcome(&session.id) else {
         panic!("not accepted")
     };
     assert_eq!(verdict.claims("enrolment").unwrap()["group"], "7B");
+    // HAIP 1.0 §5.1: without the code the redirect carried, the front end gets nothing; with
+    // another code (the answer came back to another browser session) it is refused.
     let (status, outcome) = desk.outcome_over_http(&session.id, TOKEN);
+    assert_eq!((status, outcome["status"].as_str()), (200, Some("awaiting_redirect")));
+    assert!(outcome.get("credentials").is_none());
+    let (status, outcome) =
+        desk.outcome_over_http(&format!("{}?response_code=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", session.id), TOKEN);
+    assert_eq!((status, outcome["error"].as_str()), (403, Some("invalid_request")));
+    let (status, outcome) = desk.outcome_over_http(&format!("{}?response_code={code}", session.id), TOKEN);
     assert_eq!(status, 200);
     assert_eq!(outcome["status"], "accepted");
     assert_eq!(outcome["credentials"][0]["claims"]["given_name"], "Sanne");
@@ -321,10 +331,11 @@ fn a_parents_consent_is_recorded_answered_exported_and_withdrawn_over_https() {
     let answer = family.parent.answer_child_request(&to_parent, true, &verifiers, NOW).unwrap();
     let response = family.child.complete_with_guardian(&answer, NOW).unwrap();
     let connection = HttpsIssuerConnection::with_client(client());
-    assert!(connection.post_response(&response).unwrap().is_some());
+    let redirect = connection.post_response(&response).unwrap().unwrap();
+    let (_, code) = redirect.split_once("#response_code=").unwrap();
 
     // Recorded before the wallet heard yes: the outcome names it, and the file holds it.
-    let (status, outcome) = desk.outcome_over_http(&session.id, TOKEN);
+    let (status, outcome) = desk.outcome_over_http(&format!("{}?response_code={code}", session.id), TOKEN);
     assert_eq!((status, outcome["status"].as_str()), (200, Some("accepted")));
     assert_eq!(outcome["guardian_approval"], true);
     let consent_id = outcome["consent_id"].as_str().unwrap().to_owned();

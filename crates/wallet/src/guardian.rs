@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use schooltas_did::{Did, SigningKey};
+use schooltas_did::SigningKey;
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, transaction_data_hash};
 use schooltas_school::catalog::REPRESENTATION_CLAIMS;
 use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
@@ -257,15 +257,14 @@ impl Wallet {
                 // (unverified) type before its DID is resolved — a did:web issuer would
                 // otherwise make this wallet fetch any URL a child's wallet names.
                 let (claimed_issuer, claimed_vct) = policy::unverified_issuer(presentation)?;
-                trusted.check_issuer(&claimed_issuer, &claimed_vct)?;
+                trusted.check_iss(&claimed_issuer, &claimed_vct)?;
                 let verified = UnverifiedSdJwt::parse(presentation)?.verify_with(
                     |header, iss| issuer_key_via_did(verifiers.resolver, header, iss),
                     &options,
                     now,
                 )?;
                 let vct = verified.vct().unwrap_or_default().to_owned();
-                let issuer = Did::parse(verified.issuer().unwrap_or_default())?;
-                trusted.check_issuer(&issuer, &vct)?;
+                trusted.check_iss(verified.issuer().unwrap_or_default(), &vct)?;
                 links.push((query_id.clone(), policy::child_link(&verified).map(str::to_owned), consent));
                 let disclosed = verified
                     .disclosed_paths()

@@ -197,7 +197,7 @@ struct IssuerAndType {
 /// The `iss` and `vct` of a presentation's issuer-signed JWT, **not verified**: read only to ask
 /// the trust list whether the issuer is accredited for the type before anything is resolved or
 /// fetched for it. The verified values are checked again after the signature.
-pub(crate) fn unverified_issuer(presentation: &str) -> Result<(Did, String)> {
+pub(crate) fn unverified_issuer(presentation: &str) -> Result<(String, String)> {
     let malformed = |reason: &str| Error::InvalidInput { reason: format!("a child's presentation {reason}") };
     let jwt = presentation.split('~').next().unwrap_or_default();
     let jws = CompactJws::parse(jwt)?;
@@ -209,7 +209,13 @@ pub(crate) fn unverified_issuer(presentation: &str) -> Result<(Did, String)> {
     })?;
     let iss = claims.iss.ok_or_else(|| malformed("names no issuer (iss)"))?;
     let vct = claims.vct.ok_or_else(|| malformed("names no credential type (vct)"))?;
-    Ok((Did::parse(&iss)?, vct))
+    // A DID or an https identifier (the EU profile); the trust list knows which it accredits.
+    if iss.starts_with("did:") {
+        Did::parse(&iss)?;
+    } else if !iss.starts_with("https://") {
+        return Err(malformed("names an issuer that is neither a DID nor an https identifier"));
+    }
+    Ok((iss, vct))
 }
 
 /// At most 100 characters of `text`, for an error that echoes something a verifier chose.

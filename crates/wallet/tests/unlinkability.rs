@@ -332,6 +332,9 @@ fn two_verifiers_views_of_one_child_share_only_public_data() {
         format!("s:{SCHOOL_DID}"),
         format!("s:{ENROLMENT}"),
         format!("s:{}", vct("guardianship")),
+        // Each type's metadata pin (`vct#integrity`), the same in every credential of it.
+        format!("s:{}", integrity("pupil_enrolment")),
+        format!("s:{}", integrity("guardianship")),
         "s:sha-256".to_owned(),
         "s:https://delinde.example/status/enrolment/1".to_owned(),
         "s:https://delinde.example/status/guardianship/1".to_owned(),
@@ -380,6 +383,7 @@ fn two_approvals_of_one_parent_share_only_the_representation() {
         format!("s:{SCHOOL_DID}#key-1"),
         format!("s:{SCHOOL_DID}"),
         format!("s:{}", vct("guardianship")),
+        format!("s:{}", integrity("guardianship")),
         "s:sha-256".to_owned(),
         "s:https://delinde.example/status/guardianship/1".to_owned(),
         "s:OKP".to_owned(),
@@ -426,7 +430,9 @@ fn a_received_approval_holds_no_birth_date_school_or_parent_did() {
         .unwrap();
     let names: BTreeSet<&str> = guardianship.claims().keys().map(String::as_str).collect();
     let expected: BTreeSet<&str> =
-        ["iss", "iat", "exp", "vct", "cnf", "status", "relation", "child_id", "valid_until"].into_iter().collect();
+        ["iss", "iat", "exp", "vct", "vct#integrity", "cnf", "status", "relation", "child_id", "valid_until"]
+            .into_iter()
+            .collect();
     assert_eq!(names, expected);
     assert!(guardianship.disclosed_paths().is_empty());
 }
@@ -668,6 +674,9 @@ fn both_views_are_accepted_by_the_real_verifier_and_still_share_only_public_data
         format!("s:{SCHOOL_DID}"),
         format!("s:{ENROLMENT}"),
         format!("s:{}", vct("guardianship")),
+        // Each type's metadata pin (`vct#integrity`), the same in every credential of it.
+        format!("s:{}", integrity("pupil_enrolment")),
+        format!("s:{}", integrity("guardianship")),
         format!("s:{SCHOOL_YEAR_END}"),
     ])
     .collect();

@@ -27,6 +27,11 @@ pub(crate) const NOW: i64 = 1_800_000_000; // 2027-01-15
 pub(crate) const SCHOOL_DID: &str = "did:web:delinde.example";
 pub(crate) const ENROLMENT: &str = "https://schooltas.nl/credentials/enrolment/v1";
 
+/// The `vct#integrity` every credential of catalog type `id` carries.
+pub(crate) fn integrity(id: &str) -> String {
+    Catalog::standard().get(id).unwrap().type_metadata_integrity().to_owned()
+}
+
 pub(crate) fn vct(id: &str) -> String {
     Catalog::standard().get(id).unwrap().vct().as_str().to_owned()
 }
