@@ -62,19 +62,33 @@ pub struct Issuer<S> {
     store: S,
     status: StatusPolicy,
     max_batch: usize,
+    key_attestations: Option<crate::oid4vci::KeyAttestationRequirement>,
 }
 
 impl<S: IssuerStore> Issuer<S> {
     /// A school issuing the types of `catalog`, recording in `store`, publishing status lists
     /// under `status.base_uri`.
     pub fn new(profile: SchoolProfile, catalog: Catalog, store: S, status: StatusPolicy) -> Self {
-        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH }
+        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH, key_attestations: None }
     }
 
     /// Sets the largest batch accepted.
     pub fn with_max_batch(mut self, max: usize) -> Self {
         self.max_batch = max.max(1);
         self
+    }
+
+    /// Requires a key attestation (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1) for every
+    /// holder key: in each `jwt` proof's header, or as the `attestation` proof type. The
+    /// metadata says so (`key_attestations_required`).
+    pub fn with_key_attestations(mut self, requirement: crate::oid4vci::KeyAttestationRequirement) -> Self {
+        self.key_attestations = Some(requirement);
+        self
+    }
+
+    /// The key attestation requirement, when there is one.
+    pub fn key_attestations(&self) -> Option<&crate::oid4vci::KeyAttestationRequirement> {
+        self.key_attestations.as_ref()
     }
 
     /// The school.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
 use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer,
-    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, NonceResponse,
-    ProofTypeSupported, TokenRequest, TokenResponse, TxCode,
+    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, KeyAttestationsRequired,
+    NonceResponse, ProofTypeSupported, TokenRequest, TokenResponse, TxCode,
 };
 use serde_json::json;
 
@@ -29,6 +29,83 @@ fn server_error(error: &Error) -> ErrorResponse {
     ErrorResponse::new(ErrorCode::Other("server_error".into()), "the issuer could not complete the request")
 }
 
+/// How the issuer finds a wallet provider's key for a key attestation's header (`x5c`, `kid`):
+/// an error refuses the attestation (its message is shown to the wallet).
+pub type ProviderKey = dyn Fn(&schooltas_did::jws::Header) -> Result<schooltas_did::VerifyingKey, String> + Send + Sync;
+
+/// What an issuer requires of the keys it binds credentials to (OpenID4VCI 1.0 Appendix D,
+/// HAIP 1.0 §4.5.1): attested by a wallet provider it trusts, in a key store (and behind a user
+/// authentication) of a level it accepts.
+#[derive(Clone)]
+pub struct KeyAttestationRequirement {
+    /// Accepted `key_storage` levels (one must be attested; empty: any).
+    pub key_storage: Vec<String>,
+    /// Accepted `user_authentication` levels (one must be attested; empty: any).
+    pub user_authentication: Vec<String>,
+    provider_key: std::sync::Arc<ProviderKey>,
+}
+
+impl KeyAttestationRequirement {
+    /// Attestations signed by a key `provider_key` accepts, of any level.
+    pub fn new(
+        provider_key: impl Fn(&schooltas_did::jws::Header) -> Result<schooltas_did::VerifyingKey, String>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        KeyAttestationRequirement {
+            key_storage: Vec::new(),
+            user_authentication: Vec::new(),
+            provider_key: std::sync::Arc::new(provider_key),
+        }
+    }
+
+    /// Accepts only these `key_storage` levels (`iso_18045_high`, …).
+    pub fn key_storage<T: Into<String>>(mut self, levels: impl IntoIterator<Item = T>) -> Self {
+        self.key_storage = levels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepts only these `user_authentication` levels.
+    pub fn user_authentication<T: Into<String>>(mut self, levels: impl IntoIterator<Item = T>) -> Self {
+        self.user_authentication = levels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Verifies an attestation against this requirement; its `nonce` must be `nonce`.
+    fn verify(
+        &self,
+        jwt: &str,
+        nonce: Option<&str>,
+        require_exp: bool,
+        now: i64,
+    ) -> Result<Vec<schooltas_did::VerifyingKey>, ErrorResponse> {
+        use schooltas_oid4vc::oid4vci::key_attestation::{KeyAttestationPolicy, UnverifiedKeyAttestation};
+        let parsed = UnverifiedKeyAttestation::parse(jwt).map_err(|e| ErrorResponse::from(&e))?;
+        let key = (self.provider_key)(parsed.header()).map_err(|reason| {
+            ErrorResponse::new(
+                ErrorCode::InvalidProof,
+                format!("key attestation: its signer is not a trusted wallet provider: {reason}"),
+            )
+        })?;
+        let mut policy = KeyAttestationPolicy::new()
+            .key_storage(self.key_storage.clone())
+            .user_authentication(self.user_authentication.clone());
+        policy.require_exp = require_exp;
+        policy.nonce = nonce.map(str::to_owned);
+        Ok(parsed.verify(&key, &policy, now).map_err(|e| ErrorResponse::from(&e))?.attested_keys)
+    }
+}
+
+impl std::fmt::Debug for KeyAttestationRequirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyAttestationRequirement")
+            .field("key_storage", &self.key_storage)
+            .field("user_authentication", &self.user_authentication)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: IssuerStore> Issuer<S> {
     /// The credential issuer metadata (§12.2): endpoints, batch size, display, and one
     /// `dc+sd-jwt` configuration per catalog type with its display data and claims.
@@ -42,6 +119,27 @@ impl<S: IssuerStore> Issuer<S> {
         } else {
             vec!["EdDSA".into(), "ES256".into()]
         };
+        let required = self.key_attestations().map(|requirement| KeyAttestationsRequired {
+            key_storage: requirement.key_storage.clone(),
+            user_authentication: requirement.user_authentication.clone(),
+        });
+        let mut proof_types = BTreeMap::from([(
+            "jwt".to_owned(),
+            ProofTypeSupported {
+                proof_signing_alg_values_supported: proof_algs.clone(),
+                key_attestations_required: required.clone(),
+            },
+        )]);
+        if required.is_some() {
+            // Appendix F.3: one key attestation for a batch of keys, without proofs.
+            proof_types.insert(
+                "attestation".to_owned(),
+                ProofTypeSupported {
+                    proof_signing_alg_values_supported: proof_algs,
+                    key_attestations_required: required,
+                },
+            );
+        }
         let configurations: BTreeMap<String, CredentialConfiguration> = self
             .catalog()
             .iter()
@@ -51,10 +149,7 @@ impl<S: IssuerStore> Issuer<S> {
                     vct: credential_type.vct().as_str().to_owned(),
                     cryptographic_binding_methods_supported: vec!["jwk".into()],
                     credential_signing_alg_values_supported: vec![alg.clone()],
-                    proof_types_supported: BTreeMap::from([(
-                        "jwt".to_owned(),
-                        ProofTypeSupported { proof_signing_alg_values_supported: proof_algs.clone() },
-                    )]),
+                    proof_types_supported: proof_types.clone(),
                     credential_metadata: Some(credential_type.credential_metadata()),
                     // HAIP 1.0 §4.1: a scope for every configuration; the configuration id
                     // is one (OAuth scope tokens: printable ASCII without space, `"` or `\`).
@@ -180,29 +275,7 @@ impl<S: IssuerStore> Issuer<S> {
             Ok(Err(refusal)) => return Err(refused(&refusal)),
             Err(error) => return Err(server_error(&error)),
         };
-        let policy = ProofPolicy::new(self.profile().issuer_url());
-        let proofs = request.proofs.as_ref().map(|p| p.jwt.as_slice()).unwrap_or_default();
-        let mut holder_keys = Vec::with_capacity(proofs.len());
-        let mut nonce: Option<String> = None;
-        for jwt in proofs {
-            let proof = verify_proof(jwt, &policy, now).map_err(|e| ErrorResponse::from(&e))?;
-            if self.profile().has_https_identity() && proof.holder_key.algorithm() != schooltas_did::Algorithm::Es256 {
-                return Err(ErrorResponse::new(
-                    ErrorCode::InvalidProof,
-                    "this issuer takes ES256 (P-256) holder keys only, as its metadata says",
-                ));
-            }
-            match (&nonce, proof.nonce) {
-                (None, found) => nonce = found,
-                (Some(first), Some(found)) if *first == found => {}
-                _ => return Err(ErrorResponse::new(ErrorCode::InvalidNonce, "the proofs carry different nonces")),
-            }
-            if holder_keys.contains(&proof.holder_key) {
-                return Err(ErrorResponse::new(ErrorCode::InvalidProof, "two proofs are for the same key"));
-            }
-            holder_keys.push(proof.holder_key);
-        }
-        let nonce = nonce.unwrap_or_default();
+        let (holder_keys, nonce) = self.holder_keys(&request, now)?;
         let subject_claims = claims.claims(&grant.subject_ref, config_id).map_err(|e| server_error(&e))?;
         let mut spend = |tx: &mut dyn IssuerTx| offers::spend_access(tx, &token_digest, config_id, &nonce, now);
         match self.issue_batch_within(config_id, &grant.subject_ref, subject_claims, &holder_keys, now, &mut spend) {
@@ -227,6 +300,85 @@ impl<S: IssuerStore> Issuer<S> {
             Err(error) => Err(server_error(&error)),
         }
     }
+}
+
+impl<S: IssuerStore> Issuer<S> {
+    /// The holder keys a credential request proves (or, with the `attestation` proof type,
+    /// has attested), and the `c_nonce` they carry: every `jwt` proof verified, one nonce for
+    /// all, no key twice, ES256 keys in the EU profile, and each key attested when the issuer
+    /// requires key attestations.
+    fn holder_keys(
+        &self,
+        request: &CredentialRequest,
+        now: i64,
+    ) -> Result<(Vec<schooltas_did::VerifyingKey>, String), ErrorResponse> {
+        let policy = ProofPolicy::new(self.profile().issuer_url());
+        let invalid = |text: &str| ErrorResponse::new(ErrorCode::InvalidProof, text);
+        let proofs = request.proofs.as_ref();
+        let mut holder_keys: Vec<schooltas_did::VerifyingKey> = Vec::new();
+        let mut nonce: Option<String> = None;
+        if let Some(attestation) = proofs.and_then(|p| p.attestation.first()) {
+            // Appendix F.3: no proof of possession; the attestation's nonce is the c_nonce.
+            let requirement = self
+                .key_attestations()
+                .ok_or_else(|| invalid("this issuer does not take the attestation proof type: send jwt proofs"))?;
+            let claimed_nonce = attestation_nonce(attestation);
+            if claimed_nonce.is_none() {
+                return Err(invalid("key attestation: it carries no nonce; put this issuer's c_nonce in it"));
+            }
+            holder_keys = requirement.verify(attestation, claimed_nonce.as_deref(), false, now)?;
+            if holder_keys.len() > self.max_batch() {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidCredentialRequest,
+                    format!(
+                        "the key attestation attests {} keys; at most {} per request",
+                        holder_keys.len(),
+                        self.max_batch()
+                    ),
+                ));
+            }
+            nonce = claimed_nonce;
+        }
+        for jwt in proofs.map(|p| p.jwt.as_slice()).unwrap_or_default() {
+            let proof = verify_proof(jwt, &policy, now).map_err(|e| ErrorResponse::from(&e))?;
+            if let Some(requirement) = self.key_attestations() {
+                let attestation = proof.key_attestation.as_deref().ok_or_else(|| {
+                    invalid("this issuer requires a key attestation in each proof's key_attestation header")
+                })?;
+                // verify_proof checked the proof's key is one of the (then unverified) attested keys.
+                requirement.verify(attestation, proof.nonce.as_deref(), true, now)?;
+            }
+            match (&nonce, proof.nonce) {
+                (None, found) => nonce = found,
+                (Some(first), Some(found)) if *first == found => {}
+                _ => return Err(ErrorResponse::new(ErrorCode::InvalidNonce, "the proofs carry different nonces")),
+            }
+            if holder_keys.contains(&proof.holder_key) {
+                return Err(invalid("two proofs are for the same key"));
+            }
+            holder_keys.push(proof.holder_key);
+        }
+        if self.profile().has_https_identity()
+            && holder_keys.iter().any(|key| key.algorithm() != schooltas_did::Algorithm::Es256)
+        {
+            return Err(invalid("this issuer takes ES256 (P-256) holder keys only, as its metadata says"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if !holder_keys.iter().all(|key| seen.insert(key.to_compressed_bytes())) {
+            return Err(invalid("two proofs are for the same key"));
+        }
+        Ok((holder_keys, nonce.unwrap_or_default()))
+    }
+}
+
+/// The `nonce` of a key attestation that [`UnverifiedKeyAttestation::parse`] accepted.
+///
+/// [`UnverifiedKeyAttestation::parse`]: schooltas_oid4vc::oid4vci::key_attestation::UnverifiedKeyAttestation::parse
+fn attestation_nonce(jwt: &str) -> Option<String> {
+    let jws = schooltas_did::jws::CompactJws::parse(jwt).ok()?;
+    let payload = jws.dangerous_unverified_payload().ok()?;
+    let value = schooltas_did::strict_json::to_value(&payload).ok()?;
+    value.get("nonce").and_then(serde_json::Value::as_str).map(str::to_owned)
 }
 
 /// The OAuth error for a refused token or nonce.

@@ -281,3 +281,182 @@ fn an_eu_profile_issuer_takes_es256_holder_keys_only() {
     assert_eq!(payload.issuer(), Some(ISSUER_URL));
     assert_eq!(payload.holder_key(), Some(p256.verifying_key()));
 }
+
+/// Key attestations (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1): an issuer that requires
+/// them says so in its metadata, takes a `jwt` proof carrying an attestation by a trusted
+/// wallet provider with its c_nonce, or the `attestation` proof type for a batch, and refuses
+/// every other combination with `invalid_proof` naming why.
+#[test]
+fn key_attestations_are_required_checked_and_bound_to_every_key() {
+    use schooltas_did::jws::Header;
+    use schooltas_issuer::oid4vci::KeyAttestationRequirement;
+    use schooltas_oid4vc::oid4vci::key_attestation::KeyAttestation;
+    use schooltas_oid4vc::oid4vci::proof::sign_proof_with_key_attestation;
+
+    let provider = SigningKey::generate(Algorithm::Es256).unwrap();
+    let provider_key = provider.verifying_key().clone();
+    let requirement = KeyAttestationRequirement::new(move |header| match header.kid() {
+        Some("wallet-provider-1") => Ok(provider_key.clone()),
+        _ => Err("unknown wallet provider".into()),
+    })
+    .key_storage(["iso_18045_high", "iso_18045_moderate"]);
+    let issuer = issuer().with_key_attestations(requirement);
+    let metadata = issuer.metadata();
+    let types = &metadata.credential_configurations_supported["pupil_enrolment"].proof_types_supported;
+    assert_eq!(
+        types["jwt"].key_attestations_required.as_ref().unwrap().key_storage,
+        ["iso_18045_high", "iso_18045_moderate"]
+    );
+    assert!(types.contains_key("attestation"));
+
+    let refused = |access_token: &str, body: String| {
+        issuer.credential_endpoint(access_token, &body, &administration(), NOW + 1).unwrap_err()
+    };
+    let attest = |keys: Vec<schooltas_did::VerifyingKey>, nonce: &str, level: &str, by: &SigningKey, kid: &str| {
+        KeyAttestation::new(keys, NOW)
+            .expires_at(NOW + 86_400)
+            .key_storage([level])
+            .nonce(nonce)
+            .sign(by, Header::new().with_kid(kid))
+            .unwrap()
+    };
+
+    // A jwt proof with an attestation of its key: issued.
+    let (access_token, nonce) = token(&issuer, &["pupil_enrolment"]);
+    let holder = SigningKey::generate(Algorithm::Es256).unwrap();
+    let ka = attest(vec![holder.verifying_key().clone()], &nonce, "iso_18045_high", &provider, "wallet-provider-1");
+    let proof = sign_proof_with_key_attestation(&holder, ISSUER_URL, Some(&nonce), NOW, &ka).unwrap();
+    let body = CredentialRequest::new("pupil_enrolment".to_owned(), vec![proof]).to_json();
+    issuer.credential_endpoint(&access_token, &body, &administration(), NOW + 1).unwrap();
+
+    // Refusals, each before anything is issued.
+    let (access_token, nonce) = token(&issuer, &["pupil_enrolment"]);
+    let holder = SigningKey::generate(Algorithm::Es256).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        // No attestation at all.
+        (sign_proof(&holder, ISSUER_URL, Some(&nonce), NOW, None).unwrap(), "requires a key attestation"),
+        // An attestation by an unknown provider, or forged with another key under its kid.
+        (
+            sign_proof_with_key_attestation(
+                &holder,
+                ISSUER_URL,
+                Some(&nonce),
+                NOW,
+                &attest(vec![holder.verifying_key().clone()], &nonce, "iso_18045_high", &provider, "other"),
+            )
+            .unwrap(),
+            "not a trusted wallet provider",
+        ),
+        (
+            sign_proof_with_key_attestation(
+                &holder,
+                ISSUER_URL,
+                Some(&nonce),
+                NOW,
+                &attest(vec![holder.verifying_key().clone()], &nonce, "iso_18045_high", &holder, "wallet-provider-1"),
+            )
+            .unwrap(),
+            "signature",
+        ),
+        // A level the issuer does not accept, a stale nonce.
+        (
+            sign_proof_with_key_attestation(
+                &holder,
+                ISSUER_URL,
+                Some(&nonce),
+                NOW,
+                &attest(
+                    vec![holder.verifying_key().clone()],
+                    &nonce,
+                    "iso_18045_basic",
+                    &provider,
+                    "wallet-provider-1",
+                ),
+            )
+            .unwrap(),
+            "key storage is not of a level",
+        ),
+        (
+            sign_proof_with_key_attestation(
+                &holder,
+                ISSUER_URL,
+                Some(&nonce),
+                NOW,
+                &attest(
+                    vec![holder.verifying_key().clone()],
+                    "an-old-nonce-0123",
+                    "iso_18045_high",
+                    &provider,
+                    "wallet-provider-1",
+                ),
+            )
+            .unwrap(),
+            "nonce is not this issuer's c_nonce",
+        ),
+        // The proof's key is not the attested one (a software key riding on a real attestation).
+        (
+            sign_proof_with_key_attestation(
+                &holder,
+                ISSUER_URL,
+                Some(&nonce),
+                NOW,
+                &attest(
+                    vec![SigningKey::generate(Algorithm::Es256).unwrap().verifying_key().clone()],
+                    &nonce,
+                    "iso_18045_high",
+                    &provider,
+                    "wallet-provider-1",
+                ),
+            )
+            .unwrap(),
+            "does not attest",
+        ),
+    ];
+    for (proof, why) in cases {
+        let error = refused(&access_token, CredentialRequest::new("pupil_enrolment".to_owned(), vec![proof]).to_json());
+        assert_eq!(error.error, ErrorCode::InvalidProof, "{why}: {error:?}");
+        assert!(error.error_description.as_deref().unwrap_or_default().contains(why), "{why}: {error:?}");
+    }
+
+    // The attestation proof type: one attestation, a credential per attested key.
+    let keys: Vec<SigningKey> = (0..3).map(|_| SigningKey::generate(Algorithm::Es256).unwrap()).collect();
+    let ka = attest(
+        keys.iter().map(|k| k.verifying_key().clone()).collect(),
+        &nonce,
+        "iso_18045_moderate",
+        &provider,
+        "wallet-provider-1",
+    );
+    let body = serde_json::json!({"credential_configuration_id": "pupil_enrolment", "proofs": {"attestation": [ka]}})
+        .to_string();
+    let issued = issuer.credential_endpoint(&access_token, &body, &administration(), NOW + 1).unwrap();
+    assert_eq!(issued.credentials.len(), 3);
+    // Both proof types at once, or two attestations, are malformed requests.
+    let (access_token, nonce) = token(&issuer, &["pupil_enrolment"]);
+    let ka = attest(vec![keys[0].verifying_key().clone()], &nonce, "iso_18045_high", &provider, "wallet-provider-1");
+    let both = serde_json::json!({"credential_configuration_id": "pupil_enrolment",
+        "proofs": {"attestation": [ka.clone()], "jwt": [sign_proof(&keys[0], ISSUER_URL, Some(&nonce), NOW, None).unwrap()]}});
+    assert_eq!(refused(&access_token, both.to_string()).error, ErrorCode::InvalidCredentialRequest);
+    let two = serde_json::json!({"credential_configuration_id": "pupil_enrolment", "proofs": {"attestation": [ka.clone(), ka]}});
+    assert_eq!(refused(&access_token, two.to_string()).error, ErrorCode::InvalidCredentialRequest);
+}
+
+/// An issuer that requires no key attestations refuses the attestation proof type (it has no
+/// wallet provider to trust) and ignores a key_attestation header on a jwt proof.
+#[test]
+fn an_issuer_without_key_attestation_policy_refuses_the_attestation_proof_type() {
+    let issuer = issuer();
+    let (access_token, nonce) = token(&issuer, &["pupil_enrolment"]);
+    let provider = SigningKey::generate(Algorithm::Es256).unwrap();
+    let holder = SigningKey::generate(Algorithm::Es256).unwrap();
+    let ka = schooltas_oid4vc::oid4vci::key_attestation::KeyAttestation::new(vec![holder.verifying_key().clone()], NOW)
+        .expires_at(NOW + 60)
+        .nonce(nonce.clone())
+        .sign(&provider, schooltas_did::jws::Header::new().with_kid("p"))
+        .unwrap();
+    let body = serde_json::json!({"credential_configuration_id": "pupil_enrolment", "proofs": {"attestation": [ka]}})
+        .to_string();
+    let error = issuer.credential_endpoint(&access_token, &body, &administration(), NOW + 1).unwrap_err();
+    assert_eq!(error.error, ErrorCode::InvalidProof);
+    assert!(error.error_description.unwrap().contains("does not take the attestation proof type"));
+}

@@ -23,6 +23,7 @@
 //! # Ok::<(), schooltas_oid4vc::Error>(())
 //! ```
 
+pub mod key_attestation;
 pub mod proof;
 
 use std::collections::BTreeMap;
@@ -339,6 +340,22 @@ impl CredentialOfferUri {
 pub struct ProofTypeSupported {
     /// Algorithms the wallet may sign proofs with.
     pub proof_signing_alg_values_supported: Vec<String>,
+    /// Present when the issuer requires key attestations (§12.2.4, Appendix D): the levels
+    /// it accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_attestations_required: Option<KeyAttestationsRequired>,
+}
+
+/// `key_attestations_required` (§12.2.4): a key attestation is required, with one of these
+/// levels (an empty list: any).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttestationsRequired {
+    /// Accepted `key_storage` levels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_storage: Vec<String>,
+    /// Accepted `user_authentication` levels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_authentication: Vec<String>,
 }
 
 /// One entry of `credential_configurations_supported` (format `dc+sd-jwt`).
@@ -538,6 +555,10 @@ pub struct Proofs {
     /// `openid4vci-proof+jwt` JWTs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jwt: Vec<String>,
+    /// The `attestation` proof type (Appendix F.3): exactly one key attestation, whose every
+    /// attested key gets a credential, without a proof of possession.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation: Vec<String>,
 }
 
 /// A credential request (§8.2).
@@ -560,7 +581,7 @@ impl CredentialRequest {
         CredentialRequest {
             credential_configuration_id: Some(config_id.into()),
             credential_identifier: None,
-            proofs: Some(Proofs { jwt: proofs }),
+            proofs: Some(Proofs { jwt: proofs, attestation: Vec::new() }),
         }
     }
 
@@ -597,7 +618,18 @@ impl CredentialRequest {
                 ));
             }
         }
+        let attestations = request.proofs.as_ref().map_or(0, |proofs| proofs.attestation.len());
         let count = request.proofs.as_ref().map_or(0, |proofs| proofs.jwt.len());
+        match (count, attestations) {
+            (_, 0) => {}
+            (0, 1) => return Ok(request),
+            (0, _) => {
+                return Err(invalid("credential request", "proofs.attestation holds exactly one key attestation"));
+            }
+            _ => {
+                return Err(invalid("credential request", "proofs has both jwt and attestation proofs: send one type"));
+            }
+        }
         if count == 0 {
             return Err(invalid("credential request", "proofs.jwt is missing or empty: holder binding needs a proof"));
         }

@@ -49,6 +49,28 @@ pub fn sign_proof(
     Ok(sign_compact_json(&header, &claims, signer)?)
 }
 
+/// [`sign_proof`] with a key attestation (Appendix D) in the `key_attestation` header; the
+/// signer's key must be one it attests, and its `nonce` the issuer's `c_nonce`.
+pub fn sign_proof_with_key_attestation(
+    signer: &(impl Signer + ?Sized),
+    audience: &str,
+    nonce: Option<&str>,
+    issued_at: i64,
+    key_attestation: &str,
+) -> crate::Result<String> {
+    let header = Header::new()
+        .with_typ(PROOF_TYP)
+        .with_member("jwk", Value::Object(signer.verifying_key().to_jwk()))
+        .with_member("key_attestation", Value::String(key_attestation.to_owned()));
+    let mut claims = Map::new();
+    claims.insert("aud".into(), Value::String(audience.to_owned()));
+    claims.insert("iat".into(), Value::from(issued_at));
+    if let Some(nonce) = nonce {
+        claims.insert("nonce".into(), Value::String(nonce.to_owned()));
+    }
+    Ok(sign_compact_json(&header, &claims, signer)?)
+}
+
 /// What the issuer accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProofPolicy {
@@ -80,6 +102,11 @@ pub struct VerifiedProof {
     pub issued_at: i64,
     /// `iss` (the wallet's client id), if present.
     pub client_id: Option<String>,
+    /// The `key_attestation` header (Appendix D), **not verified here**: the issuer verifies
+    /// it with its wallet providers' keys and policy
+    /// ([`super::key_attestation::UnverifiedKeyAttestation`]); the proof's key is one of the
+    /// keys it attests.
+    pub key_attestation: Option<String>,
 }
 
 fn refuse(reason: impl Into<String>) -> crate::Error {
@@ -97,9 +124,29 @@ pub fn verify_proof(jwt: &str, policy: &ProofPolicy, now: i64) -> crate::Result<
     if header.typ() != Some(PROOF_TYP) {
         return Err(refuse(format!("typ must be {PROOF_TYP}")));
     }
+    let key_attestation = match header.get("key_attestation") {
+        None => None,
+        Some(Value::String(jwt)) => Some(super::key_attestation::UnverifiedKeyAttestation::parse(jwt)?),
+        Some(_) => return Err(refuse("the key_attestation header is not a JWT string")),
+    };
+    if header.get("x5c").is_some() || header.get("trust_chain").is_some() {
+        return Err(refuse("x5c and trust_chain proof keys are not supported: send the key as jwk"));
+    }
     let key = match (header.get("jwk"), header.kid()) {
         (Some(_), Some(_)) => return Err(refuse("the header has both jwk and kid")),
         (None, None) => return Err(refuse("the header names no key (jwk or kid)")),
+        // Appendix D example: with a key attestation, `kid` may name an attested key by its
+        // position in `attested_keys`.
+        (None, Some(kid))
+            if key_attestation.is_some() && !kid.is_empty() && kid.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            let keys = key_attestation.as_ref().map(|ka| ka.unverified_attested_keys()).unwrap_or_default();
+            kid.parse::<usize>()
+                .ok()
+                .and_then(|index| keys.get(index))
+                .cloned()
+                .ok_or_else(|| refuse("kid names no key of the key attestation's attested_keys"))?
+        }
         (Some(Value::Object(jwk)), None) => {
             if jwk.contains_key("d") {
                 return Err(refuse("the jwk header holds a private key"));
@@ -148,5 +195,11 @@ pub fn verify_proof(jwt: &str, policy: &ProofPolicy, now: i64) -> crate::Result<
         return Err(refuse("the proof carries no nonce; fetch one from the nonce endpoint"));
     }
     let client_id = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
-    Ok(VerifiedProof { holder_key: key, nonce, issued_at, client_id })
+    if let Some(attestation) = &key_attestation
+        && !attestation.unverified_attested_keys().contains(&key)
+    {
+        return Err(refuse("the proof is signed by a key its key attestation does not attest"));
+    }
+    let key_attestation = key_attestation.and(header.get("key_attestation").and_then(Value::as_str).map(str::to_owned));
+    Ok(VerifiedProof { holder_key: key, nonce, issued_at, client_id, key_attestation })
 }
