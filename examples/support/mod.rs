@@ -157,6 +157,7 @@ impl School {
             issuer_key: &issuer_key,
             status: &status,
             copies: 3,
+            key_attestor: None,
         };
         let pin = secrets.pin.as_ref().map(|p| p.to_string());
         let received = receiver.receive(&offer.to_uri()?, pin.as_deref(), NOW)?;

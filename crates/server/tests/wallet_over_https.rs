@@ -108,6 +108,7 @@ fn receive(school: &School, vault: &Vault, offer_uri: &str, pin: Option<&str>) -
         issuer_key: &issuer_key,
         status: &status,
         copies: 3,
+        key_attestor: None,
     };
     receiver.receive(offer_uri, pin, common::NOW).map(|stored| stored.iter().map(|(_, _, copies)| copies).sum())
 }
@@ -157,6 +158,7 @@ fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
         issuer_key: &issuer_key,
         status: &status,
         copies: 1,
+        key_attestor: None,
     };
     let error = receiver.receive(&offer.uri, offer.pin.as_deref().map(|p| p.as_ref()), common::NOW).unwrap_err();
     assert!(

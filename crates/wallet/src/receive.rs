@@ -8,7 +8,7 @@
 
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
-use schooltas_oid4vc::oid4vci::proof::sign_proof;
+use schooltas_oid4vc::oid4vci::proof::{sign_proof, sign_proof_with_key_attestation};
 use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
     CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
@@ -71,6 +71,18 @@ pub struct Receiver<'a> {
     pub status: &'a StatusListCache,
     /// Copies per credential (batch issuance; capped by the issuer's batch size).
     pub copies: usize,
+    /// Who attests the holder keys to an issuer that requires key attestations (OpenID4VCI
+    /// 1.0 Appendix D): the wallet provider's service, vouching for the key store the keys
+    /// live in. `None`: such issuers are refused with a message saying why.
+    pub key_attestor: Option<&'a dyn KeyAttestor>,
+}
+
+/// A wallet provider's key attestation service (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1):
+/// it returns a `key-attestation+jwt` attesting `keys`, carrying the issuer's `c_nonce`, with
+/// an `exp` — one attestation for a whole batch.
+pub trait KeyAttestor {
+    /// Attests `keys` for an issuer whose `c_nonce` is `nonce`.
+    fn attest(&self, keys: &[VerifyingKey], nonce: &str, now: i64) -> Result<String>;
 }
 
 fn issuer_refused(error: ErrorResponse) -> Error {
@@ -127,10 +139,36 @@ impl Receiver<'_> {
             let algorithm = holder_key_algorithm(configuration);
             let keys: Vec<SigningKey> =
                 (0..copies).map(|_| SigningKey::generate(algorithm)).collect::<schooltas_did::Result<_>>()?;
-            let proofs = keys
-                .iter()
-                .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
-                .collect::<schooltas_oid4vc::Result<Vec<_>>>()?;
+            let attestation_required = configuration
+                .proof_types_supported
+                .get("jwt")
+                .is_some_and(|jwt| jwt.key_attestations_required.is_some());
+            let proofs = if attestation_required {
+                // One attestation of the whole batch, in each proof's header (HAIP 1.0 §4.5.1).
+                let attestor = self.key_attestor.ok_or_else(|| Error::InvalidInput {
+                    reason:
+                        "the issuer requires key attestations, and this wallet has no wallet provider to attest its \
+                             keys"
+                            .into(),
+                })?;
+                let public: Vec<VerifyingKey> = keys.iter().map(|key| key.verifying_key().clone()).collect();
+                let attestation = attestor.attest(&public, &nonce.c_nonce, now)?;
+                keys.iter()
+                    .map(|key| {
+                        sign_proof_with_key_attestation(
+                            key,
+                            &offer.credential_issuer,
+                            Some(&nonce.c_nonce),
+                            now,
+                            &attestation,
+                        )
+                    })
+                    .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
+            } else {
+                keys.iter()
+                    .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
+                    .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
+            };
             let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
             let answer = self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?;
             let response = CredentialResponse::from_json(&answer.map_err(issuer_refused)?)?;

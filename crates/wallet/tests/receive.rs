@@ -97,6 +97,16 @@ fn receive(
     pin: Option<&str>,
     uri: &str,
 ) -> schooltas_wallet::Result<Vec<(String, String, usize)>> {
+    receive_attested(school, vault, pin, uri, None)
+}
+
+fn receive_attested(
+    school: &School,
+    vault: &Vault,
+    pin: Option<&str>,
+    uri: &str,
+    key_attestor: Option<&dyn schooltas_wallet::receive::KeyAttestor>,
+) -> schooltas_wallet::Result<Vec<(String, String, usize)>> {
     let document = DidDocument::from_json(school.issuer.profile().did_document().to_string().as_bytes()).unwrap();
     let issuer_key = move |header: &schooltas_did::jws::Header, _: Option<&str>| {
         let kid = DidUrl::parse(header.kid().unwrap_or_default())?;
@@ -104,8 +114,15 @@ fn receive(
     };
     let cache = StatusListCache::new(school.lists.clone());
     let catalog = Catalog::standard();
-    let receiver =
-        Receiver { vault, connection: school, catalog: &catalog, issuer_key: &issuer_key, status: &cache, copies: 3 };
+    let receiver = Receiver {
+        vault,
+        connection: school,
+        catalog: &catalog,
+        issuer_key: &issuer_key,
+        status: &cache,
+        copies: 3,
+        key_attestor,
+    };
     receiver.receive(uri, pin, NOW)
 }
 
@@ -195,6 +212,7 @@ fn an_untrusted_issuer_key_is_refused() {
         issuer_key: &issuer_key,
         status: &cache,
         copies: 1,
+        key_attestor: None,
     };
     let error = receiver.receive(&uri, Some(&pin), NOW).unwrap_err();
     assert!(
@@ -202,4 +220,51 @@ fn an_untrusted_issuer_key_is_refused() {
         "{error}"
     );
     assert!(stored_credentials(&vault).unwrap().is_empty());
+}
+
+/// The wallet provider's attestation service, as a phone's wallet reaches it: it signs a key
+/// attestation of the keys the secure element holds (here: the provider's own ES256 key).
+struct WalletProvider(SigningKey);
+
+impl schooltas_wallet::receive::KeyAttestor for WalletProvider {
+    fn attest(&self, keys: &[schooltas_did::VerifyingKey], nonce: &str, now: i64) -> schooltas_wallet::Result<String> {
+        Ok(schooltas_oid4vc::oid4vci::key_attestation::KeyAttestation::new(keys.to_vec(), now)
+            .expires_at(now + 86_400)
+            .key_storage(["iso_18045_high"])
+            .nonce(nonce)
+            .sign(&self.0, schooltas_did::jws::Header::new().with_kid("wallet-provider-1"))?)
+    }
+}
+
+#[test]
+fn an_issuer_that_requires_key_attestations_gets_one_for_the_whole_batch() {
+    use schooltas_did::Signer as _;
+    let provider = WalletProvider(SigningKey::generate(Algorithm::Es256).unwrap());
+    let trusted = provider.0.verifying_key().clone();
+    let mut school = School::new();
+    school.issuer = school.issuer.with_key_attestations(
+        schooltas_issuer::oid4vci::KeyAttestationRequirement::new(move |header| match header.kid() {
+            Some("wallet-provider-1") => Ok(trusted.clone()),
+            _ => Err("unknown wallet provider".into()),
+        })
+        .key_storage(["iso_18045_high"]),
+    );
+    // Without an attestor the wallet says why, and stores nothing.
+    let vault = wallet();
+    let (uri, pin) = offer(&school);
+    let error = receive(&school, &vault, Some(&pin), &uri).unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { reason } if reason.contains("requires key attestations")),
+        "{error}"
+    );
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+    // With the wallet provider's attestation: three copies, each bound to an attested key.
+    let (uri, pin) = offer(&school);
+    let stored = receive_attested(&school, &vault, Some(&pin), &uri, Some(&provider)).unwrap();
+    assert_eq!(stored[0].2, 3);
+    // An attestation the issuer does not trust is refused by the issuer, named as such.
+    let rogue = WalletProvider(SigningKey::generate(Algorithm::Es256).unwrap());
+    let (uri, pin) = offer(&school);
+    let error = receive_attested(&school, &vault, Some(&pin), &uri, Some(&rogue)).unwrap_err();
+    assert!(matches!(&error, Error::IssuerRefused { error, .. } if error == "invalid_proof"), "{error}");
 }

@@ -381,6 +381,7 @@ pub(super) fn receive(args: &WalletReceiveArgs, out: &mut dyn Write, err: &mut d
         issuer_key: &issuer_key,
         status: &status,
         copies: args.copies,
+        key_attestor: None,
     };
     let stored =
         receiver.receive(&offer, pin.as_deref().map(String::as_str), now).map_err(failed("receiving the offer"))?;

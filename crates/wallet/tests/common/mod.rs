@@ -106,6 +106,7 @@ impl School {
             issuer_key: &issuer_key,
             status: &cache,
             copies: 3,
+            key_attestor: None,
         };
         let pin = secrets.pin.as_ref().map(|p| p.to_string());
         receiver.receive(&offer.to_uri().unwrap(), pin.as_deref(), NOW).unwrap();
