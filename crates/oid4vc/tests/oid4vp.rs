@@ -1283,3 +1283,108 @@ fn malformed_trusted_authorities_are_refused() {
         assert!(matches!(refused(query), Oid4vpError::MalformedJson { .. }), "{authorities}");
     }
 }
+
+// ---- x509 client identifier prefixes (§5.9.3, HAIP 1.0 §5) -----------------------------------
+
+/// What a verifier's certificate chain is to this layer: DER bytes, hashed and carried in `x5c`.
+/// (Chain validation is the wallet's `key_for`; crates/x509 and the wallet test it.)
+const LEAF: &[u8] = b"0\x82\x01\x00 a DER leaf certificate, as far as this layer cares";
+
+#[test]
+fn an_x509_hash_request_is_signed_with_the_leaf_and_names_its_hash() {
+    use schooltas_oid4vc::oid4vp::{ClientId, x509_hash};
+    let v = verifier();
+    let client = ClientId::X509Hash(x509_hash(LEAF));
+    let request = request_for(&v).with_client_id(&client);
+    assert!(request.client_id.starts_with("x509_hash:"));
+    let jwt = request.sign_x509(&v.key, &[LEAF.to_vec(), b"intermediate".to_vec()], NOW, 300, None).unwrap();
+    let unverified = UnverifiedRequestObject::parse(&jwt).unwrap();
+    assert!(unverified.header().kid().is_none(), "the key is found through x5c, not kid");
+    let mut seen = None;
+    let verified = unverified
+        .verify_with_client(
+            |_, client| {
+                seen = Some(client.clone());
+                Ok(v.key.verifying_key().clone())
+            },
+            NOW,
+            60,
+        )
+        .unwrap();
+    assert_eq!(verified, request);
+    assert_eq!(seen, Some(client.clone()));
+    // A wallet that resolves DIDs only says why it cannot.
+    let error = UnverifiedRequestObject::parse(&jwt).unwrap().verify_with(|_, _| unreachable!(), NOW, 60).unwrap_err();
+    assert!(
+        matches!(error, Error::Oid4vp(Oid4vpError::InvalidClientId { reason }) if reason.contains("verify_with_client"))
+    );
+
+    // Another certificate than the one hashed: refused before any key is looked up.
+    let error = request.sign_x509(&v.key, &[b"another".to_vec()], NOW, 300, None).unwrap_err();
+    assert!(matches!(error, Error::Oid4vp(Oid4vpError::InvalidClientId { .. })), "{error}");
+    let mut header = Header::new().with_typ("oauth-authz-req+jwt");
+    header = header.with_member("x5c", json!([base64_std(b"another")]));
+    let mut claims = raw_claims(&request, &v.did);
+    claims["iss"] = json!(request.client_id);
+    let forged = sign_raw(&v.key, &header, &claims);
+    let error = UnverifiedRequestObject::parse(&forged)
+        .unwrap()
+        .verify_with_client(|_, _| unreachable!("refused before the key"), NOW, 60)
+        .unwrap_err();
+    assert!(matches!(error, Error::Oid4vp(Oid4vpError::InvalidClientId { reason }) if reason.contains("not the hash")));
+    // Without x5c at all.
+    let forged = sign_raw(&v.key, &Header::new().with_typ("oauth-authz-req+jwt"), &claims);
+    let error = UnverifiedRequestObject::parse(&forged)
+        .unwrap()
+        .verify_with_client(|_, _| unreachable!(), NOW, 60)
+        .unwrap_err();
+    assert!(matches!(error, Error::Oid4vp(Oid4vpError::InvalidClientId { reason }) if reason.contains("x5c")));
+    // A key other than the leaf's signed it.
+    let other = SigningKey::generate(Algorithm::EdDsa).unwrap();
+    let jwt = request.sign_x509(&other, &[LEAF.to_vec()], NOW, 300, None).unwrap();
+    let error = UnverifiedRequestObject::parse(&jwt).unwrap().verify_with_client(
+        |_, _| Ok(v.key.verifying_key().clone()),
+        NOW,
+        60,
+    );
+    assert!(matches!(error, Err(Error::Did(schooltas_did::Error::InvalidSignature))), "{error:?}");
+}
+
+#[test]
+fn an_x509_san_dns_verifier_answers_on_its_own_host() {
+    use schooltas_oid4vc::oid4vp::ClientId;
+    let v = verifier();
+    let client = ClientId::parse("x509_san_dns:School.Example").unwrap();
+    assert_eq!(client, ClientId::X509SanDns("school.example".into()));
+    let request = request_for(&v).with_client_id(&client);
+    let jwt = request.sign_x509(&v.key, &[LEAF.to_vec()], NOW, 300, None).unwrap();
+    let verified = UnverifiedRequestObject::parse(&jwt)
+        .unwrap()
+        .verify_with_client(|_, _| Ok(v.key.verifying_key().clone()), NOW, 60)
+        .unwrap();
+    assert_eq!(verified.client().unwrap(), client);
+    // The response going to another host is refused, signed or not.
+    let mut elsewhere = request.clone();
+    elsewhere.response_uri = "https://collector.example/oid4vp/response".into();
+    assert!(matches!(
+        elsewhere.validate(),
+        Err(Oid4vpError::InvalidClientId { reason }) if reason.contains("response_uri")
+    ));
+    assert!(elsewhere.sign_x509(&v.key, &[LEAF.to_vec()], NOW, 300, None).is_err());
+    // Not DNS names; unknown prefixes; a hash of the wrong length.
+    for bad in [
+        "x509_san_dns:localhost",
+        "x509_san_dns:a..b",
+        "x509_san_dns:-a.example",
+        "x509_hash:AAAA",
+        "https://v.example",
+        "redirect_uri:https://v.example",
+    ] {
+        assert!(matches!(ClientId::parse(bad), Err(Oid4vpError::InvalidClientId { .. })), "{bad}");
+    }
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -36,9 +36,10 @@ pub use dcql::{
 };
 pub use matching::{CredentialMatch, DcqlMatch, QueryMatch, WalletCredential};
 pub use request::{
-    AuthorizationRequest, AuthorizationRequestUri, DID_CLIENT_ID_PREFIX, Extensions, MAX_NONCE_LEN,
+    AuthorizationRequest, AuthorizationRequestUri, ClientId, DID_CLIENT_ID_PREFIX, Extensions, MAX_NONCE_LEN,
     MAX_REQUEST_OBJECT_LEN, MAX_REQUEST_URI_LEN, MIN_NONCE_LEN, REQUEST_OBJECT_TYP, RESPONSE_MODE_DIRECT_POST,
-    RESPONSE_TYPE_VP_TOKEN, SELF_ISSUED_AUDIENCE, UnverifiedRequestObject, random_nonce,
+    RESPONSE_TYPE_VP_TOKEN, SELF_ISSUED_AUDIENCE, UnverifiedRequestObject, X509_HASH_PREFIX, X509_SAN_DNS_PREFIX,
+    random_nonce, x509_hash,
 };
 pub use response::{AuthorizationResponse, MAX_RESPONSE_LEN};
 pub use transaction_data::{

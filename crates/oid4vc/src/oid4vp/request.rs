@@ -22,6 +22,86 @@ pub const SELF_ISSUED_AUDIENCE: &str = "https://self-issued.me/v2";
 
 /// The Client Identifier Prefix for verifiers identified by a DID (OpenID4VP 1.0 §5.9.3).
 pub const DID_CLIENT_ID_PREFIX: &str = "decentralized_identifier:";
+/// The client identifier prefix of a verifier named by a DNS name in its certificate (§5.9.3).
+pub const X509_SAN_DNS_PREFIX: &str = "x509_san_dns:";
+/// The client identifier prefix of a verifier named by the hash of its certificate (§5.9.3;
+/// the one HAIP 1.0 §5 requires).
+pub const X509_HASH_PREFIX: &str = "x509_hash:";
+
+/// A verifier's client identifier (§5.9), by the prefixes this library supports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientId {
+    /// `decentralized_identifier:<did>`: the request is signed by a key of the DID (`kid`).
+    Did(Did),
+    /// `x509_san_dns:<dns name>`: signed by the leaf key of the `x5c` chain, whose SAN has the
+    /// DNS name; the `response_uri` is on that host.
+    X509SanDns(String),
+    /// `x509_hash:<base64url SHA-256 of the leaf certificate>`: signed by that leaf's key.
+    X509Hash(String),
+}
+
+impl ClientId {
+    /// Parses a `client_id`; another prefix, or none, is refused.
+    pub fn parse(client_id: &str) -> Result<Self, Oid4vpError> {
+        if let Some(did) = client_id.strip_prefix(DID_CLIENT_ID_PREFIX) {
+            return Did::parse(did)
+                .map(ClientId::Did)
+                .map_err(|_| Oid4vpError::InvalidClientId { reason: "the client_id is not a valid DID" });
+        }
+        if let Some(dns) = client_id.strip_prefix(X509_SAN_DNS_PREFIX) {
+            let label_ok = |label: &str| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            };
+            if dns.len() > 253 || !dns.contains('.') || !dns.split('.').all(label_ok) {
+                return Err(Oid4vpError::InvalidClientId { reason: "the x509_san_dns client_id is not a DNS name" });
+            }
+            return Ok(ClientId::X509SanDns(dns.to_ascii_lowercase()));
+        }
+        if let Some(hash) = client_id.strip_prefix(X509_HASH_PREFIX) {
+            if base64url::decode(hash).map_or(true, |digest| digest.len() != 32) || hash.contains('=') {
+                return Err(Oid4vpError::InvalidClientId {
+                    reason: "the x509_hash client_id is not base64url of a SHA-256 digest",
+                });
+            }
+            return Ok(ClientId::X509Hash(hash.to_owned()));
+        }
+        Err(Oid4vpError::InvalidClientId {
+            reason: "the client_id prefix is not decentralized_identifier, x509_san_dns or x509_hash",
+        })
+    }
+}
+
+impl std::fmt::Display for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientId::Did(did) => write!(f, "{DID_CLIENT_ID_PREFIX}{did}"),
+            ClientId::X509SanDns(dns) => write!(f, "{X509_SAN_DNS_PREFIX}{dns}"),
+            ClientId::X509Hash(hash) => write!(f, "{X509_HASH_PREFIX}{hash}"),
+        }
+    }
+}
+
+/// `x509_hash` of a DER certificate: base64url (no padding) of its SHA-256 (§5.9.3).
+pub fn x509_hash(certificate_der: &[u8]) -> String {
+    use sha2::Digest as _;
+    base64url::encode(sha2::Sha256::digest(certificate_der))
+}
+
+/// The leaf certificate (DER) of an `x5c` header: standard base64 with padding (RFC 7515 §4.1.6).
+fn x5c_leaf(header: &Header) -> Result<Vec<u8>, Oid4vpError> {
+    use base64::Engine as _;
+    let leaf =
+        header.get("x5c").and_then(Value::as_array).and_then(|chain| chain.first()).and_then(Value::as_str).ok_or(
+            Oid4vpError::InvalidClientId { reason: "an x509 client_id needs an x5c header with the certificate" },
+        )?;
+    base64::engine::general_purpose::STANDARD
+        .decode(leaf)
+        .map_err(|_| Oid4vpError::InvalidClientId { reason: "the x5c leaf is not standard base64" })
+}
 
 /// `response_type` for a VP Token in the Authorization Response (§5.6).
 pub const RESPONSE_TYPE_VP_TOKEN: &str = "vp_token";
@@ -209,6 +289,52 @@ impl AuthorizationRequest {
         client_did(&self.client_id)
     }
 
+    /// The verifier's client identifier, parsed.
+    pub fn client(&self) -> Result<ClientId, Oid4vpError> {
+        ClientId::parse(&self.client_id)
+    }
+
+    /// Names the verifier by `client_id` (an `x509_san_dns` or `x509_hash` one, for a
+    /// verifier that signs with an X.509 certificate's key; see [`Self::sign_x509`]).
+    pub fn with_client_id(mut self, client_id: &ClientId) -> Self {
+        self.client_id = client_id.to_string();
+        self
+    }
+
+    /// Signs the request as a request object with the key of the leaf of `x5c` (standard
+    /// base64 DER, leaf first, without the trust anchor — HAIP 1.0 §5), for a `client_id` with
+    /// an x509 prefix: `x509_hash` must be the leaf's hash, and an `x509_san_dns` verifier's
+    /// `response_uri` must be on the client's host. Claims as [`Self::sign`], `iss` the
+    /// `client_id`; `wallet_nonce` as [`Self::sign_with_wallet_nonce`].
+    pub fn sign_x509(
+        &self,
+        signer: &(impl Signer + ?Sized),
+        x5c: &[Vec<u8>],
+        now: i64,
+        lifetime: i64,
+        wallet_nonce: Option<&str>,
+    ) -> Result<String> {
+        use base64::Engine as _;
+        let chain = Value::Array(
+            x5c.iter().map(|der| Value::String(base64::engine::general_purpose::STANDARD.encode(der))).collect(),
+        );
+        let header = Header::new().with_typ(REQUEST_OBJECT_TYP).with_member("x5c", chain);
+        match self.client()? {
+            ClientId::Did(_) => {
+                return Err(Oid4vpError::InvalidClientId { reason: "a DID client_id signs with sign(), by kid" }.into());
+            }
+            ClientId::X509Hash(hash) => {
+                if x5c.first().map(|leaf| x509_hash(leaf)) != Some(hash) {
+                    return Err(
+                        Oid4vpError::InvalidClientId { reason: "x509_hash is not the hash of the x5c leaf" }.into()
+                    );
+                }
+            }
+            ClientId::X509SanDns(dns) => check_response_uri_host(&self.response_uri, &dns)?,
+        }
+        self.sign_claims(signer, header, &self.client_id, now, lifetime, wallet_nonce)
+    }
+
     /// The transaction data objects, decoded.
     pub fn decoded_transaction_data(&self) -> Result<Vec<TransactionData>, Oid4vpError> {
         self.transaction_data.iter().map(|t| TransactionData::decode(t)).collect()
@@ -218,7 +344,9 @@ impl AuthorizationRequest {
     ///
     /// - `response_type` is `vp_token`, `response_mode` is `direct_post` (the only ones
     ///   supported), `response_uri` is an `https` URL without fragment;
-    /// - `client_id` is `decentralized_identifier:` followed by a valid DID;
+    /// - `client_id` is `decentralized_identifier:` followed by a valid DID, `x509_san_dns:`
+    ///   followed by a DNS name (and then `response_uri` is on that host), or `x509_hash:`
+    ///   followed by base64url of a SHA-256 digest;
     /// - `nonce` (§5.2): only ASCII URL-safe characters (`A–Z a–z 0–9 - . _ ~`), at least
     ///   [`MIN_NONCE_LEN`] and at most [`MAX_NONCE_LEN`] characters, and at least 8 distinct
     ///   characters. §5.2 asks for at least 128 bits of entropy, which no check can prove; this
@@ -237,8 +365,12 @@ impl AuthorizationRequest {
         if self.response_mode != RESPONSE_MODE_DIRECT_POST {
             return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&self.response_mode) });
         }
-        self.client_did()?;
+        let client = self.client()?;
         check_https("response_uri", &self.response_uri)?;
+        if let ClientId::X509SanDns(dns) = &client {
+            // §5.9.3: the response goes to the host the certificate names.
+            check_response_uri_host(&self.response_uri, dns)?;
+        }
         check_nonce(&self.nonce)?;
         if let Some(state) = &self.state
             && (state.is_empty() || state.len() > MAX_NONCE_LEN || !state.bytes().all(is_url_safe))
@@ -293,6 +425,25 @@ impl AuthorizationRequest {
             }
             .into());
         }
+        let header = Header::new().with_typ(REQUEST_OBJECT_TYP).with_kid(kid.as_str());
+        self.sign_claims(signer, header, did.as_str(), now, lifetime, wallet_nonce)
+    }
+
+    fn sign_claims(
+        &self,
+        signer: &(impl Signer + ?Sized),
+        header: Header,
+        iss: &str,
+        now: i64,
+        lifetime: i64,
+        wallet_nonce: Option<&str>,
+    ) -> Result<String> {
+        if let Some(nonce) = wallet_nonce
+            && (nonce.is_empty() || nonce.len() > 512 || !nonce.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(Oid4vpError::InvalidWalletNonce.into());
+        }
+        self.validate()?;
         if lifetime <= 0 {
             return Err(Oid4vpError::InvalidLifetime.into());
         }
@@ -302,14 +453,13 @@ impl AuthorizationRequest {
             // A struct always serializes to an object; this branch only satisfies the type.
             return Err(Oid4vpError::MalformedJson { what: "authorization request", line: 0, column: 0 }.into());
         };
-        claims.insert("iss".into(), Value::String(did.to_string()));
+        claims.insert("iss".into(), Value::String(iss.to_owned()));
         claims.insert("aud".into(), Value::String(SELF_ISSUED_AUDIENCE.into()));
         claims.insert("iat".into(), Value::from(now));
         claims.insert("exp".into(), Value::from(now.saturating_add(lifetime)));
         if let Some(nonce) = wallet_nonce {
             claims.insert("wallet_nonce".into(), Value::String(nonce.to_owned()));
         }
-        let header = Header::new().with_typ(REQUEST_OBJECT_TYP).with_kid(kid.as_str());
         Ok(jws::sign_compact_json(&header, &claims, signer)?)
     }
 
@@ -381,12 +531,41 @@ impl<'a> UnverifiedRequestObject<'a> {
         now: i64,
         skew: i64,
     ) -> Result<AuthorizationRequest> {
+        self.verify_with_client(
+            |header, client| match client {
+                ClientId::Did(did) => key_for(header, Some(did.as_str())),
+                _ => Err(Oid4vpError::InvalidClientId {
+                    reason: "an x509 client_id needs a wallet that validates certificate chains (verify_with_client)",
+                }
+                .into()),
+            },
+            now,
+            skew,
+        )
+    }
+
+    /// [`UnverifiedRequestObject::verify_with`] for every supported client identifier prefix
+    /// (§5.9.3). `key_for` gets the header and the parsed [`ClientId`] — checked first:
+    ///
+    /// - `decentralized_identifier`: `kid` is a DID URL of the client's DID; `key_for` resolves it;
+    /// - `x509_hash`: the `x5c` leaf's SHA-256 is the hash in `client_id`;
+    /// - `x509_san_dns`: an `x5c` header is present (and [`AuthorizationRequest::validate`]
+    ///   puts `response_uri` on the client's host);
+    ///
+    /// and for both x509 prefixes `key_for` must validate the `x5c` chain to the wallet's trust
+    /// anchors (validity, usage, signatures; for `x509_san_dns` the leaf's SAN naming the DNS
+    /// name) and return the leaf's key. The other steps are those of `verify_with`.
+    pub fn verify_with_client(
+        &self,
+        key_for: impl FnOnce(&Header, &ClientId) -> Result<VerifyingKey>,
+        now: i64,
+        skew: i64,
+    ) -> Result<AuthorizationRequest> {
         let header = self.jws.header();
         if header.typ() != Some(REQUEST_OBJECT_TYP) {
             return Err(Oid4vpError::WrongRequestObjectTyp { found: header.typ().map(truncate) }.into());
         }
-        let kid = self.kid()?;
-        // The payload is read before the signature check only to find the client's DID.
+        // The payload is read before the signature check only to find the client.
         let unverified: Map<String, Value> =
             schooltas_did::strict_json::from_slice_or(&self.jws.dangerous_unverified_payload()?, |e| {
                 Oid4vpError::malformed_json("request object", &e)
@@ -395,15 +574,30 @@ impl<'a> UnverifiedRequestObject<'a> {
             .get("client_id")
             .and_then(Value::as_str)
             .ok_or(Oid4vpError::MissingParameter { name: "client_id" })?;
-        let did = client_did(client_id)?;
-        if kid.did() != &did {
-            return Err(Oid4vpError::ClientIdKidMismatch {
-                client_id_did: did.to_string(),
-                kid_did: kid.did().to_string(),
+        let client = ClientId::parse(client_id)?;
+        match &client {
+            ClientId::Did(did) => {
+                let kid = self.kid()?;
+                if kid.did() != did {
+                    return Err(Oid4vpError::ClientIdKidMismatch {
+                        client_id_did: did.to_string(),
+                        kid_did: kid.did().to_string(),
+                    }
+                    .into());
+                }
             }
-            .into());
+            ClientId::X509Hash(hash) => {
+                if x509_hash(&x5c_leaf(header)?) != *hash {
+                    return Err(
+                        Oid4vpError::InvalidClientId { reason: "x509_hash is not the hash of the x5c leaf" }.into()
+                    );
+                }
+            }
+            ClientId::X509SanDns(_) => {
+                x5c_leaf(header)?;
+            }
         }
-        let key = key_for(header, Some(did.as_str()))?;
+        let key = key_for(header, &client)?;
         let verified = self.jws.verify(&key)?;
         let claims: Map<String, Value> = schooltas_did::strict_json::from_slice_or(verified.payload(), |e| {
             Oid4vpError::malformed_json("request object", &e)
@@ -568,6 +762,21 @@ fn client_did(client_id: &str) -> Result<Did, Oid4vpError> {
         .strip_prefix(DID_CLIENT_ID_PREFIX)
         .ok_or(Oid4vpError::InvalidClientId { reason: "the client_id prefix is not decentralized_identifier" })?;
     Did::parse(did).map_err(|_| Oid4vpError::InvalidClientId { reason: "the client_id is not a valid DID" })
+}
+
+/// §5.9.3: an `x509_san_dns` verifier's response goes to its own host.
+fn check_response_uri_host(response_uri: &str, dns: &str) -> Result<(), Oid4vpError> {
+    let host = response_uri
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .map(|authority| authority.rsplit_once(':').map_or(authority, |(host, _port)| host))
+        .unwrap_or_default();
+    if !host.eq_ignore_ascii_case(dns) {
+        return Err(Oid4vpError::InvalidClientId {
+            reason: "an x509_san_dns verifier's response_uri must be on the host its client_id names",
+        });
+    }
+    Ok(())
 }
 
 /// §5.2: ASCII URL-safe characters.
