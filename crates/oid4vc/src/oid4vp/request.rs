@@ -62,7 +62,7 @@ impl ClientId {
             return Ok(ClientId::X509SanDns(dns.to_ascii_lowercase()));
         }
         if let Some(hash) = client_id.strip_prefix(X509_HASH_PREFIX) {
-            if base64url::decode(hash).map_or(true, |digest| digest.len() != 32) || hash.contains('=') {
+            if base64url::decode(hash).is_none_or(|digest| digest.len() != 32) || hash.contains('=') {
                 return Err(Oid4vpError::InvalidClientId {
                     reason: "the x509_hash client_id is not base64url of a SHA-256 digest",
                 });
