@@ -910,3 +910,54 @@ fn a_trust_list_naming_a_member_twice_is_refused() {
     // Unchanged, it verifies.
     assert!(verify(&resigned(&jwt, &operator.key, str::to_owned), &operator, NOW).is_ok());
 }
+
+// ---- x509 client identifiers (the EU profile) ---------------------------------------------------
+
+#[test]
+fn a_verifier_registered_with_an_x509_client_id_is_found_by_it() {
+    let operator = party(Algorithm::EdDsa);
+    let hash = "x509_hash:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
+    let list = TrustList::new(operator.did.clone(), NOW - DAY, NOW + 30 * DAY).with_verifier(
+        VerifierRegistration::new(photographer(), "Fotostudio Klik")
+            .with_purpose(newsletter_purpose())
+            .with_client_id(hash)
+            .with_client_id("x509_san_dns:klik.example"),
+    );
+    let verified = list.sign_and_verify(&operator.key, &operator.kid, NOW, SKEW).unwrap().1;
+    let current = verified.at(NOW).unwrap();
+    assert_eq!(current.verifier_for_client(hash).unwrap().did, photographer());
+    assert_eq!(current.verifier_for_client("x509_san_dns:KLIK.example").unwrap().did, photographer());
+    assert_eq!(
+        current.verifier_for_client(&format!("decentralized_identifier:{}", photographer())).unwrap().did,
+        photographer()
+    );
+    assert!(current.verifier_for_client("x509_hash:another").is_none());
+    assert!(current.verifier_for_client("x509_san_dns:other.example").is_none());
+
+    // A request signed under the certificate is checked against the same registration.
+    let mut within = newsletter_request(enrolment_query(&["group"]));
+    within.client_id = hash.to_owned();
+    assert_eq!(current.check_request(&within).unwrap().did, photographer());
+    let mut stranger = within.clone();
+    stranger.client_id = "x509_hash:ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0".to_owned();
+    let error = trust_list_error(current.check_request(&stranger));
+    assert!(matches!(&error, TrustListError::VerifierNotListed { .. }), "{error:?}");
+}
+
+#[test]
+fn a_client_id_without_an_x509_prefix_or_listed_twice_is_refused() {
+    let operator = party(Algorithm::EdDsa);
+    let with = |ids: &[&str]| {
+        let registration = ids.iter().fold(
+            VerifierRegistration::new(photographer(), "Fotostudio Klik").with_purpose(newsletter_purpose()),
+            |r, id| r.with_client_id(*id),
+        );
+        TrustList::new(operator.did.clone(), NOW - DAY, NOW + 30 * DAY)
+            .with_verifier(registration)
+            .sign(&operator.key, &operator.kid)
+    };
+    let error = trust_list_error(with(&["redirect_uri:https://klik.example/cb"]));
+    assert!(matches!(&error, TrustListError::InvalidClientId { .. }), "{error:?}");
+    let error = trust_list_error(with(&["x509_san_dns:klik.example", "x509_san_dns:KLIK.example"]));
+    assert!(matches!(&error, TrustListError::DuplicateVerifier { .. }), "{error:?}");
+}

@@ -536,8 +536,7 @@ pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &Ver
     // rests on the one registered purpose that covers it, as the wallets read it. Read once for
     // both rules.
     let extension = SchooltasExtension::from_request(request).ok().flatten().or_else(|| {
-        let did = request.client_did().ok()?;
-        let registration = context.trust_list.at(context.now).ok()?.verifier(&did)?;
+        let registration = context.trust_list.at(context.now).ok()?.verifier_for_client(&request.client_id)?;
         SchooltasExtension::of_request(request, registration).ok().flatten().map(|(extension, _)| extension)
     });
     legal_bases(request, extension.as_ref(), &response, context.trust_list, context.now, &mut verdict);
@@ -765,8 +764,7 @@ fn registered_purpose<'t>(
     trust_list: CurrentTrustList<'t>,
 ) -> Option<&'t RegisteredPurpose> {
     let extension = extension?;
-    let did = request.client_did().ok()?;
-    trust_list.verifier(&did)?.purpose(&extension.purpose.code)
+    trust_list.verifier_for_client(&request.client_id)?.purpose(&extension.purpose.code)
 }
 
 /// The basis the registration gives a credential query: consent if any type it accepts is

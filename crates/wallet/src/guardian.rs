@@ -226,10 +226,10 @@ impl Wallet {
             return Err(Error::NotGuardian { reason: "this is not a parent's wallet".into() });
         }
         let verified_request = verify_request_object(&request.request_object, verifiers, now)?;
-        let did = verified_request.client_did()?;
         let trusted = verifiers.trust_list.at(now)?;
-        let registration =
-            trusted.verifier(&did).ok_or_else(|| Error::VerifierNotRegistered { did: did.to_string() })?;
+        let registration = trusted
+            .verifier_for_client(&verified_request.client_id)
+            .ok_or_else(|| Error::VerifierNotRegistered { did: verified_request.client_id.clone() })?;
         // As the child's wallet did: a request that states no purpose rests on the one
         // registered purpose that covers it, and the approval names that purpose.
         let (extension, purpose_source) =

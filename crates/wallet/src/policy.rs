@@ -163,13 +163,18 @@ pub(crate) fn check_one_child(links: &[(String, Option<String>, bool)], child_id
 /// `openid4vp://` URI must name a verifier registered in the trust list before its
 /// `request_uri` is fetched. (The fetched object must then carry the same `client_id`.)
 pub(crate) fn check_registered_client(trust_list: CurrentTrustList<'_>, client_id: &str) -> Result<()> {
-    let did = client_id
-        .strip_prefix(schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX)
-        .and_then(|did| Did::parse(did).ok())
-        .ok_or_else(|| Error::InvalidInput {
-            reason: "the request's client_id is not decentralized_identifier:<did>".into(),
-        })?;
-    check_registered(trust_list, &did)
+    match schooltas_oid4vc::oid4vp::ClientId::parse(client_id) {
+        Ok(schooltas_oid4vc::oid4vp::ClientId::Did(did)) => check_registered(trust_list, &did),
+        Ok(_) => match trust_list.verifier_for_client(client_id) {
+            Some(_) => Ok(()),
+            None => Err(Error::VerifierNotRegistered { did: bounded(client_id) }),
+        },
+        Err(_) => Err(Error::InvalidInput {
+            reason: "the request's client_id is not decentralized_identifier:<did>, x509_san_dns:<host> or \
+                     x509_hash:<hash>"
+                .into(),
+        }),
+    }
 }
 
 /// Trust before network for a request object: the DID of its `kid` (which verification then

@@ -432,7 +432,6 @@ impl Wallet {
             }
             other => other?,
         };
-        let did = request.client_did()?;
         let list = match verifiers.trust_list.at(now) {
             Ok(list) => list,
             Err(error) => {
@@ -440,9 +439,9 @@ impl Wallet {
                 return Err(error.into());
             }
         };
-        let Some(registration) = list.verifier(&did) else {
+        let Some(registration) = list.verifier_for_client(&request.client_id) else {
             self.log_refusal(&request.client_id, "the verifier is not registered in the trust list", now)?;
-            return Err(Error::VerifierNotRegistered { did: did.to_string() });
+            return Err(Error::VerifierNotRegistered { did: request.client_id.clone() });
         };
         // A standard OpenID4VP request states no purpose: it rests on the one registered
         // purpose that covers it, and the prompt says so. The pending request keeps what it
@@ -477,7 +476,7 @@ impl Wallet {
             && let Err(error) = policy::check_transfer_enrolment(
                 &self.catalog,
                 verifiers.trust_list.at(now)?,
-                &did,
+                &registration.did,
                 // Only the enrolment copies (none at all if the catalog has no enrolment type).
                 &self.copies_of(Some(&policy::enrolment_vct(&self.catalog).iter().map(String::as_str).collect()))?,
                 now,
@@ -575,7 +574,7 @@ impl Wallet {
         let prompt = ConsentPrompt {
             request_id: pending.id.clone(),
             verifier_client_id: request.client_id.clone(),
-            verifier_did: did.to_string(),
+            verifier_did: registration.did.to_string(),
             verifier_name: registration.name.clone(),
             purpose: extension.purpose.clone(),
             retention_days: extension.retention_days,

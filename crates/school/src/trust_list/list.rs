@@ -75,6 +75,12 @@ pub struct VerifierRegistration {
     pub name: String,
     /// The purposes it may ask for; never empty, each code at most once.
     pub purposes: Vec<RegisteredPurpose>,
+    /// The other client identifiers that name it (OpenID4VP §5.9.3), when it signs its
+    /// requests with an X.509 certificate (the EU profile): `x509_hash:<hash of its
+    /// certificate>` (the operator, as the certificate authority, lists the certificates it
+    /// issued), `x509_san_dns:<host>`. Each at most once in the list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_ids: Vec<String>,
 }
 
 /// A purpose a verifier is registered for: on what legal basis, for how long, and which
@@ -174,9 +180,22 @@ impl TrustList {
             }
         }
         let mut verifier_dids = BTreeSet::new();
+        let mut client_ids = BTreeSet::new();
         for verifier in &self.verifiers {
             if !verifier_dids.insert(&verifier.did) {
                 return Err(TrustListError::DuplicateVerifier { did: verifier.did.to_string() });
+            }
+            for client_id in &verifier.client_ids {
+                let valid = client_id.starts_with("x509_hash:") || client_id.starts_with("x509_san_dns:");
+                if !valid || client_id.chars().any(char::is_whitespace) {
+                    return Err(TrustListError::InvalidClientId {
+                        did: verifier.did.to_string(),
+                        client_id: truncate(client_id),
+                    });
+                }
+                if !client_ids.insert(client_id.to_ascii_lowercase()) {
+                    return Err(TrustListError::DuplicateVerifier { did: truncate(client_id) });
+                }
             }
             verifier.validate()?;
         }
@@ -300,6 +319,12 @@ impl<'a> CurrentTrustList<'a> {
         Ok(listed)
     }
 
+    /// The verifier a request's `client_id` names (its DID, or an x509 client identifier it is
+    /// registered with), if the list has it.
+    pub fn verifier_for_client(&self, client_id: &str) -> Option<&'a VerifierRegistration> {
+        self.list.verifiers.iter().find(|verifier| verifier.is_named_by(client_id))
+    }
+
     /// The verifier with this DID, if the list has it.
     pub fn verifier(&self, did: &Did) -> Option<&'a VerifierRegistration> {
         self.list.verifiers.iter().find(|verifier| &verifier.did == did)
@@ -372,13 +397,31 @@ impl AccreditedIssuer {
 impl VerifierRegistration {
     /// A verifier named `name`, registered for no purpose yet.
     pub fn new(did: Did, name: impl Into<String>) -> Self {
-        VerifierRegistration { did, name: name.into(), purposes: Vec::new() }
+        VerifierRegistration { did, name: name.into(), purposes: Vec::new(), client_ids: Vec::new() }
     }
 
     /// Adds a purpose.
     pub fn with_purpose(mut self, purpose: RegisteredPurpose) -> Self {
         self.purposes.push(purpose);
         self
+    }
+
+    /// Adds a client identifier naming this verifier (`x509_hash:…`, `x509_san_dns:…`).
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_ids.push(client_id.into());
+        self
+    }
+
+    /// Whether `client_id` names this verifier: its DID as `decentralized_identifier:<did>`,
+    /// or one of its [`client_ids`](Self::client_ids) (an `x509_san_dns` host compared without
+    /// regard to case).
+    pub fn is_named_by(&self, client_id: &str) -> bool {
+        if let Some(did) = client_id.strip_prefix("decentralized_identifier:") {
+            return did == self.did.as_str();
+        }
+        self.client_ids
+            .iter()
+            .any(|own| own == client_id || (own.starts_with("x509_san_dns:") && own.eq_ignore_ascii_case(client_id)))
     }
 
     /// The registered purpose with this code.

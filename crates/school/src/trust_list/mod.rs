@@ -290,6 +290,14 @@ pub enum TrustListError {
         /// The identifier given.
         uri: String,
     },
+    /// A verifier's extra client identifier is not `x509_hash:…` or `x509_san_dns:…`.
+    #[error("the verifier {did} lists a client identifier that is not x509_hash:… or x509_san_dns:…: {client_id}")]
+    InvalidClientId {
+        /// The verifier's DID.
+        did: String,
+        /// The identifier given.
+        client_id: String,
+    },
     /// An X.509 trust anchor is not standard base64 of a DER certificate.
     #[error("x509_trust_anchors[{index}] is not standard base64 of a DER certificate")]
     InvalidTrustAnchor {

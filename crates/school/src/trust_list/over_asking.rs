@@ -6,13 +6,11 @@
 
 use std::fmt;
 
-use schooltas_did::Did;
-
 use super::{CurrentTrustList, RegisteredPurpose, TrustListError, VerifierRegistration};
 use crate::error::Result;
 use crate::extension::{LegalBasis, SchooltasExtension};
 use schooltas_oid4vc::oid4vp::truncate;
-use schooltas_oid4vc::oid4vp::{AuthorizationRequest, DcqlQuery};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, ClientId, DcqlQuery};
 use schooltas_sd_jwt::ClaimPath;
 
 /// One way a request asks for more than the verifier is registered for.
@@ -135,7 +133,7 @@ impl VerifierRegistration {
     /// checked then).
     pub fn over_asking(&self, request: &AuthorizationRequest) -> Vec<OverAsking> {
         let mut findings = Vec::new();
-        if request.client_did().ok().as_ref() != Some(&self.did) {
+        if !self.is_named_by(&request.client_id) {
             findings.push(OverAsking::OtherVerifier { client_id: truncate(&request.client_id) });
         }
         // A malformed extension states no purpose that can be checked: it counts as none. A
@@ -255,9 +253,14 @@ impl<'a> CurrentTrustList<'a> {
     /// warns calls [`CurrentTrustList::verifier`] and [`VerifierRegistration::over_asking`]
     /// itself.
     pub fn check_request(&self, request: &AuthorizationRequest) -> Result<&'a VerifierRegistration> {
-        let did: Did = request.client_did()?;
-        let registration =
-            self.verifier(&did).ok_or_else(|| TrustListError::VerifierNotListed { did: did.to_string() })?;
+        let client = request.client()?;
+        let registration = self.verifier_for_client(&request.client_id).ok_or_else(|| {
+            let did = match &client {
+                ClientId::Did(did) => did.to_string(),
+                _ => truncate(&request.client_id),
+            };
+            TrustListError::VerifierNotListed { did }
+        })?;
         let findings = registration.over_asking(request);
         if !findings.is_empty() {
             return Err(TrustListError::RequestExceedsRegistration { findings }.into());
