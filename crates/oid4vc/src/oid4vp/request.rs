@@ -52,7 +52,8 @@ pub struct AuthorizationRequest {
     pub client_id: String,
     /// Always `vp_token`.
     pub response_type: String,
-    /// Always `direct_post`.
+    /// `direct_post`, or `direct_post.jwt` for an encrypted response (§8.3; set by
+    /// [`AuthorizationRequest::with_encrypted_response`]).
     pub response_mode: String,
     /// Where the wallet posts the response; https only.
     pub response_uri: String,
@@ -216,8 +217,10 @@ impl AuthorizationRequest {
 
     /// Checks the request's rules:
     ///
-    /// - `response_type` is `vp_token`, `response_mode` is `direct_post` (the only ones
-    ///   supported), `response_uri` is an `https` URL without fragment;
+    /// - `response_type` is `vp_token`, `response_mode` is `direct_post` or `direct_post.jwt`
+    ///   (the only ones supported; the latter with a usable key and content encryption, see
+    ///   [`AuthorizationRequest::response_encryption`]), `response_uri` is an `https` URL
+    ///   without fragment;
     /// - `client_id` is `decentralized_identifier:` followed by a valid DID;
     /// - `nonce` (§5.2): only ASCII URL-safe characters (`A–Z a–z 0–9 - . _ ~`), at least
     ///   [`MIN_NONCE_LEN`] and at most [`MAX_NONCE_LEN`] characters, and at least 8 distinct
@@ -234,9 +237,13 @@ impl AuthorizationRequest {
         if self.response_type != RESPONSE_TYPE_VP_TOKEN {
             return Err(Oid4vpError::UnsupportedResponseType { found: truncate(&self.response_type) });
         }
-        if self.response_mode != RESPONSE_MODE_DIRECT_POST {
+        if self.response_mode != RESPONSE_MODE_DIRECT_POST
+            && self.response_mode != super::encryption::RESPONSE_MODE_DIRECT_POST_JWT
+        {
             return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&self.response_mode) });
         }
+        // §8.3: a direct_post.jwt request must name a key and an encryption we can use.
+        self.response_encryption()?;
         self.client_did()?;
         check_https("response_uri", &self.response_uri)?;
         check_nonce(&self.nonce)?;
