@@ -42,6 +42,15 @@ impl ResponseEncryption {
     pub fn enc(&self) -> ContentEncryption {
         self.enc
     }
+
+    /// The `direct_post.jwt` body for any response parameters (an error response, say):
+    /// `response=<JWE>` whose plaintext is `parameters` as one JSON object.
+    pub fn encrypt_parameters(&self, parameters: &Map<String, Value>) -> Result<String, Oid4vpError> {
+        let payload =
+            serde_json::to_vec(parameters).map_err(|e| Oid4vpError::malformed_json("authorization response", &e))?;
+        let jwe = Encryption::new(self.enc).encrypt(&self.key, &payload)?;
+        Ok(form::encode(&[("response", jwe.as_str())]))
+    }
 }
 
 impl AuthorizationRequest {
@@ -128,10 +137,11 @@ impl AuthorizationResponse {
     /// The `direct_post.jwt` body (§8.3): `response=<JWE>` whose plaintext is the JSON form
     /// ([`AuthorizationResponse::to_json`]: `vp_token` as an object, `state`, parameters).
     pub fn to_jwt_form(&self, encryption: &ResponseEncryption) -> Result<String, Oid4vpError> {
-        let payload = serde_json::to_vec(&self.to_json())
-            .map_err(|e| Oid4vpError::malformed_json("authorization response", &e))?;
-        let jwe = Encryption::new(encryption.enc).encrypt(&encryption.key, &payload)?;
-        Ok(form::encode(&[("response", jwe.as_str())]))
+        match self.to_json() {
+            Value::Object(parameters) => encryption.encrypt_parameters(&parameters),
+            // to_json always gives an object.
+            _ => Err(Oid4vpError::InvalidVpToken { reason: "the response is not a JSON object" }),
+        }
     }
 
     /// Reads a `direct_post.jwt` body: `response=<JWE>`, decrypted with `key` accepting only
