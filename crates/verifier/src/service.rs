@@ -85,6 +85,17 @@ impl Verifier {
         self
     }
 
+    /// The decrypted JSON text of a `direct_post.jwt` body, when this verifier asks for
+    /// encrypted responses and `body` is one (`response=<JWE>`); `None` otherwise. For a
+    /// front end that reads an encrypted error response ([`error_response_of`]) before
+    /// [`Verifier::receive`].
+    ///
+    /// [`error_response_of`]: schooltas_oid4vc::oid4vp::error_response_of
+    pub fn decrypt_response(&self, body: &str) -> Option<std::result::Result<String, Oid4vpError>> {
+        let (key, encs) = self.encryption.as_ref()?;
+        is_encrypted_form(body).then(|| decrypt_jwt_form(body, key, encs))
+    }
+
     /// The key responses are encrypted to, when the verifier asks for encrypted responses.
     pub fn response_encryption_key(&self) -> Option<&EncryptionKey> {
         self.encryption.as_ref().map(|(key, _)| key)

@@ -154,14 +154,18 @@ impl AuthorizationResponse {
         offered: &[ContentEncryption],
         parameters: &[&str],
     ) -> Result<Self, Oid4vpError> {
-        Ok(Self::from_json_with(&decrypt_jwt_form(body, key, offered)?, parameters)?)
+        let json = decrypt_jwt_form(body, key, offered)?;
+        if let Some((error, _)) = error_response_of(&json) {
+            return Err(Oid4vpError::ErrorResponse { error: super::dcql::truncate(&error) });
+        }
+        Self::from_json_with(&json, parameters)
     }
 }
 
 /// Decrypts a `direct_post.jwt` body (`response=<JWE>`) to the JSON text of the response
-/// parameters. An error response (`error=…`, encrypted or, as some wallets send a refusal,
-/// not) is [`Oid4vpError::ErrorResponse`]; a body without `response` is
-/// [`Oid4vpError::UnencryptedResponse`].
+/// parameters (an encrypted error response too: see [`error_response_of`]). A plaintext
+/// error response (`error=…`) is [`Oid4vpError::ErrorResponse`]; a body without `response`, or
+/// with parameters beside it, is [`Oid4vpError::UnencryptedResponse`].
 pub fn decrypt_jwt_form(body: &str, key: &EncryptionKey, offered: &[ContentEncryption]) -> Result<String, Oid4vpError> {
     if body.len() > super::MAX_RESPONSE_LEN {
         return Err(Oid4vpError::TooLarge {
@@ -182,13 +186,22 @@ pub fn decrypt_jwt_form(body: &str, key: &EncryptionKey, offered: &[ContentEncry
         return Err(Oid4vpError::UnencryptedResponse);
     }
     let plaintext = schooltas_jwe::decrypt(jwe, key, offered)?;
-    let text = String::from_utf8(plaintext.to_vec())
-        .map_err(|_| Oid4vpError::InvalidVpToken { reason: "the decrypted response is not UTF-8" })?;
-    // An encrypted error response.
-    if let Ok(Value::Object(object)) = schooltas_did::strict_json::from_str::<Value>(&text)
-        && let Some(Value::String(error)) = object.get("error")
-    {
-        return Err(Oid4vpError::ErrorResponse { error: super::dcql::truncate(error) });
-    }
-    Ok(text)
+    String::from_utf8(plaintext.to_vec())
+        .map_err(|_| Oid4vpError::InvalidVpToken { reason: "the decrypted response is not UTF-8" })
+}
+
+/// The `error` and `state` of a decrypted response that is an error response (the holder
+/// declined, §8.5), or `None` when it is not one.
+pub fn error_response_of(json: &str) -> Option<(String, Option<String>)> {
+    let Ok(Value::Object(object)) = schooltas_did::strict_json::from_str::<Value>(json) else {
+        return None;
+    };
+    let Some(Value::String(error)) = object.get("error") else {
+        return None;
+    };
+    let state = match object.get("state") {
+        Some(Value::String(state)) => Some(state.clone()),
+        _ => None,
+    };
+    Some((error.clone(), state))
 }
