@@ -77,7 +77,12 @@ impl Encryption {
 
     /// Encrypts `plaintext` to `recipient` with the given ephemeral key and IV. The header
     /// carries `alg`, `enc`, `epk`, the recipient's `kid` if it has one, and `apu`/`apv` if set.
-    pub fn encrypt_with(&self, recipient: &RecipientKey, plaintext: &[u8], randomness: Randomness) -> Result<String, JweError> {
+    pub fn encrypt_with(
+        &self,
+        recipient: &RecipientKey,
+        plaintext: &[u8],
+        randomness: Randomness,
+    ) -> Result<String, JweError> {
         let mut header = Map::new();
         header.insert("alg".into(), ALG_ECDH_ES.into());
         header.insert("enc".into(), self.enc.as_str().into());
@@ -160,8 +165,8 @@ impl<'a> ParsedJwe<'a> {
         }
         let iv = base64url::decode_array::<IV_LEN>(iv)
             .ok_or(JweError::Malformed { reason: "the IV is not 12 bytes of base64url" })?;
-        let ciphertext = base64url::decode(ciphertext)
-            .ok_or(JweError::Malformed { reason: "the ciphertext is not base64url" })?;
+        let ciphertext =
+            base64url::decode(ciphertext).ok_or(JweError::Malformed { reason: "the ciphertext is not base64url" })?;
         let tag = base64url::decode_array::<TAG_LEN>(tag)
             .ok_or(JweError::Malformed { reason: "the authentication tag is not 16 bytes of base64url" })?;
         Ok(Self { protected, header, iv, ciphertext, tag })
@@ -221,11 +226,13 @@ fn parse_header(bytes: &[u8]) -> Result<Header, JweError> {
     if header.contains_key("zip") {
         return Err(JweError::CompressionRefused);
     }
-    let alg = text("alg", "\"alg\" is not a string")?.ok_or(JweError::InvalidHeader { reason: "\"alg\" is missing" })?;
+    let alg =
+        text("alg", "\"alg\" is not a string")?.ok_or(JweError::InvalidHeader { reason: "\"alg\" is missing" })?;
     if alg != ALG_ECDH_ES {
         return Err(JweError::UnsupportedAlgorithm { alg: shorten(alg) });
     }
-    let enc = text("enc", "\"enc\" is not a string")?.ok_or(JweError::InvalidHeader { reason: "\"enc\" is missing" })?;
+    let enc =
+        text("enc", "\"enc\" is not a string")?.ok_or(JweError::InvalidHeader { reason: "\"enc\" is missing" })?;
     let enc = ContentEncryption::from_enc(enc)?;
     let kid = text("kid", "\"kid\" is not a string")?.map(str::to_owned);
     let party = |name: &'static str, reason: &'static str| -> Result<Option<Vec<u8>>, JweError> {

@@ -121,8 +121,7 @@ impl RecipientKey {
         }
         let x = text("x")?.ok_or(JweError::UnusableRecipientKey { reason: "\"x\" is missing" })?;
         let y = text("y")?.ok_or(JweError::UnusableRecipientKey { reason: "\"y\" is missing" })?;
-        let public = point_from_coordinates(x, y)
-            .map_err(|reason| JweError::UnusableRecipientKey { reason })?;
+        let public = point_from_coordinates(x, y).map_err(|reason| JweError::UnusableRecipientKey { reason })?;
         Ok(Self { public, kid: text("kid")?.map(str::to_owned) })
     }
 

@@ -191,7 +191,10 @@ fn structure_is_strict() {
 fn recipient_jwk_rules() {
     let key = EncryptionKey::generate("k").unwrap();
     let jwk = key.public_jwk();
-    assert_eq!((jwk["use"].as_str(), jwk["alg"].as_str(), jwk["kid"].as_str()), (Some("enc"), Some("ECDH-ES"), Some("k")));
+    assert_eq!(
+        (jwk["use"].as_str(), jwk["alg"].as_str(), jwk["kid"].as_str()),
+        (Some("enc"), Some("ECDH-ES"), Some("k"))
+    );
     assert_eq!(RecipientKey::from_jwk(&jwk).unwrap(), key.recipient());
     for (member, value, reason) in [
         ("use", json!("sig"), "\"use\" is not enc"),

@@ -81,8 +81,7 @@ fn rfc7518_appendix_c_full_jwe_with_fixed_randomness_decrypts_at_bob() {
     let parsed = schooltas_jwe::ParsedJwe::parse(&jwe).unwrap();
     assert_eq!(parsed.header().apu.as_deref(), Some(&b"Alice"[..]));
     assert_eq!(parsed.header().kid.as_deref(), Some("bob"));
-    let header: Value =
-        serde_json::from_slice(&base64url::decode(jwe.split('.').next().unwrap()).unwrap()).unwrap();
+    let header: Value = serde_json::from_slice(&base64url::decode(jwe.split('.').next().unwrap()).unwrap()).unwrap();
     assert_eq!(header["epk"]["x"], v["alice_ephemeral"]["x"]);
     assert_eq!(header["alg"], "ECDH-ES");
     assert_eq!(parsed.decrypt(&bob, &[ContentEncryption::A128Gcm]).unwrap().as_slice(), b"hello Bob");

@@ -1313,8 +1313,9 @@ mod encrypted_response {
 
         let body = response().to_jwt_form(&encryption).unwrap();
         assert!(body.starts_with("response=") && !body.contains("vp_token") && !body.contains("session-4f1c9a"));
-        let back = AuthorizationResponse::from_jwt_form_with(&body, &key, &request.offered_response_encs().unwrap(), &[])
-            .unwrap();
+        let back =
+            AuthorizationResponse::from_jwt_form_with(&body, &key, &request.offered_response_encs().unwrap(), &[])
+                .unwrap();
         assert_eq!(back, response());
     }
 
@@ -1355,7 +1356,10 @@ mod encrypted_response {
     fn plaintext_body_is_refused_as_unencrypted() {
         let key = EncryptionKey::generate("enc-1").unwrap();
         let offered = [ContentEncryption::A128Gcm];
-        assert!(matches!(decrypt_jwt_form(&response().to_form(), &key, &offered), Err(Oid4vpError::UnencryptedResponse)));
+        assert!(matches!(
+            decrypt_jwt_form(&response().to_form(), &key, &offered),
+            Err(Oid4vpError::UnencryptedResponse)
+        ));
         // A parameter beside the JWE was not encrypted either.
         let request = request_for(&verifier()).with_encrypted_response(vec![key.public_jwk()], &[]);
         let body = response().to_jwt_form(&request.response_encryption().unwrap().unwrap()).unwrap();
@@ -1368,8 +1372,8 @@ mod encrypted_response {
     #[test]
     fn jwe_to_another_key_or_enc_not_offered_is_refused() {
         let key = EncryptionKey::generate("enc-1").unwrap();
-        let request = request_for(&verifier())
-            .with_encrypted_response(vec![key.public_jwk()], &[ContentEncryption::A256Gcm]);
+        let request =
+            request_for(&verifier()).with_encrypted_response(vec![key.public_jwk()], &[ContentEncryption::A256Gcm]);
         let body = response().to_jwt_form(&request.response_encryption().unwrap().unwrap()).unwrap();
         let other = EncryptionKey::generate("enc-2").unwrap();
         assert!(matches!(

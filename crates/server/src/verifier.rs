@@ -32,8 +32,6 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use schooltas_oid4vc::oid4vp::error_response_of;
-use schooltas_verifier::{ContentEncryption, EncryptionKey};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -42,11 +40,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rand::Rng as _;
 use schooltas_did::Resolver;
+use schooltas_oid4vc::oid4vp::error_response_of;
 use schooltas_school::trust_list::VerifiedTrustList;
 use schooltas_status_list::StatusListCache;
 use schooltas_verifier::register::{
     ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, UseAnswer, UseQuery, WithdrawnBy,
 };
+use schooltas_verifier::{ContentEncryption, EncryptionKey};
 use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};

@@ -40,10 +40,10 @@ use serde_json::{Map, Value};
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, Did, Resolver, VerifyingKey};
 use schooltas_jwe::EncryptionKey;
-use schooltas_oid4vc::oid4vp::{Oid4vpError, decrypt_jwt_form};
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ExtraClaim, PresentedCredential, transaction_data_hash,
 };
+use schooltas_oid4vc::oid4vp::{Oid4vpError, decrypt_jwt_form};
 use schooltas_school::Error as CredentialError;
 use schooltas_school::catalog::Catalog;
 use schooltas_school::consent::{
@@ -509,7 +509,11 @@ pub(crate) fn decrypt_response(
     }
 }
 
-pub(crate) fn verify_plaintext(request: &AuthorizationRequest, body: &str, context: &VerificationContext<'_>) -> Verdict {
+pub(crate) fn verify_plaintext(
+    request: &AuthorizationRequest,
+    body: &str,
+    context: &VerificationContext<'_>,
+) -> Verdict {
     let mut verdict = Verdict::default();
     let parsed = if body.trim_start().starts_with('{') {
         consent::response_from_json(body)

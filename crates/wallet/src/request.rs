@@ -720,11 +720,7 @@ impl Wallet {
             }
             Ok(())
         })?;
-        Ok(Outcome::Send(ResponseToSend {
-            response_uri: pending.request.response_uri.clone(),
-            body,
-            discloses: true,
-        }))
+        Ok(Outcome::Send(ResponseToSend { response_uri: pending.request.response_uri.clone(), body, discloses: true }))
     }
 
     /// Finishes a request that waited for the parent: attaches the approval, or stops on a "no".
@@ -766,11 +762,7 @@ impl Wallet {
             consents::record_parent_given(tx, &pending.request, &pending.verifier_name, child_copy, now)?;
             Ok(())
         })?;
-        Ok(ResponseToSend {
-            response_uri: pending.request.response_uri.clone(),
-            body,
-            discloses: true,
-        })
+        Ok(ResponseToSend { response_uri: pending.request.response_uri.clone(), body, discloses: true })
     }
 
     fn refuse(&self, pending: &mut Pending, actor: Actor, now: i64) -> Result<Outcome> {
