@@ -1,4 +1,5 @@
 //! The RFC test vectors in test-vectors/rfc7516-rfc7518/jwe.json.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use schooltas_did::base64url;
 use schooltas_jwe::content::{open, seal};

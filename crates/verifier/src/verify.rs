@@ -473,40 +473,31 @@ pub fn verify_encrypted_response(
 ) -> Verdict {
     match decrypt_response(request, body, key) {
         Ok(plaintext) => verify_plaintext(request, &plaintext, context),
-        Err(failure) => failure,
+        Err((check, reason)) => {
+            let mut verdict = Verdict::default();
+            verdict.fail(check, None, reason);
+            verdict
+        }
     }
 }
 
-/// The decrypted JSON text of a `direct_post.jwt` body, or the verdict that refuses it.
-pub(crate) fn decrypt_response(
+/// The decrypted JSON text of a `direct_post.jwt` body, or the check that refuses it and why.
+fn decrypt_response(
     request: &AuthorizationRequest,
     body: &str,
     key: &EncryptionKey,
-) -> std::result::Result<String, Verdict> {
-    let mut verdict = Verdict::default();
+) -> std::result::Result<String, (Check, String)> {
     if !request.wants_encrypted_response() {
-        verdict.fail(Check::Encryption, None, "an encrypted response to a request that did not ask for one");
-        return Err(verdict);
+        return Err((Check::Encryption, "an encrypted response to a request that did not ask for one".into()));
     }
-    let offered = match request.offered_response_encs() {
-        Ok(offered) => offered,
-        Err(error) => {
-            verdict.fail(Check::Encryption, None, format!("our own request's client_metadata: {error}"));
-            return Err(verdict);
-        }
-    };
-    match decrypt_jwt_form(body, key, &offered) {
-        Ok(plaintext) => Ok(plaintext),
-        // The holder declined: reported as a response like a plaintext `error=` is.
-        Err(error @ Oid4vpError::ErrorResponse { .. }) => {
-            verdict.fail(Check::Response, None, error.to_string());
-            Err(verdict)
-        }
-        Err(error) => {
-            verdict.fail(Check::Encryption, None, error.to_string());
-            Err(verdict)
-        }
-    }
+    let offered = request
+        .offered_response_encs()
+        .map_err(|error| (Check::Encryption, format!("our own request's client_metadata: {error}")))?;
+    decrypt_jwt_form(body, key, &offered).map_err(|error| match error {
+        // The holder declined (a plaintext `error=`): reported as a response.
+        Oid4vpError::ErrorResponse { .. } => (Check::Response, error.to_string()),
+        other => (Check::Encryption, other.to_string()),
+    })
 }
 
 pub(crate) fn verify_plaintext(
