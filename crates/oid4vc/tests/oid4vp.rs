@@ -1388,3 +1388,106 @@ fn base64_std(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+// ---- direct_post.jwt (§8.3) -------------------------------------------------------------
+
+mod encrypted_response {
+    use super::*;
+    use schooltas_jwe::{ContentEncryption, EncryptionKey, JweError};
+    use schooltas_oid4vc::oid4vp::{RESPONSE_MODE_DIRECT_POST_JWT, decrypt_jwt_form};
+
+    fn response() -> AuthorizationResponse {
+        let mut vp_token = BTreeMap::new();
+        vp_token.insert("enrolment".to_owned(), vec!["eyJhbGciOiJFZERTQSJ9.e30.c2ln~".to_owned()]);
+        AuthorizationResponse::new(vp_token, Some("session-4f1c9a".into()))
+    }
+
+    #[test]
+    fn signed_request_round_trip_then_encrypted_response_round_trip() {
+        let v = verifier();
+        let key = EncryptionKey::generate("enc-1").unwrap();
+        let request = request_for(&v)
+            .with_encrypted_response(vec![key.public_jwk()], &[ContentEncryption::A256Gcm, ContentEncryption::A128Gcm]);
+        let jwt = request.sign(&v.key, &v.kid, NOW, 300).unwrap();
+        let received = verify(&jwt, NOW).unwrap();
+        assert_eq!(received.response_mode, RESPONSE_MODE_DIRECT_POST_JWT);
+        let encryption = received.response_encryption().unwrap().unwrap();
+        // The verifier's first supported preference.
+        assert_eq!(encryption.enc(), ContentEncryption::A256Gcm);
+        assert_eq!(encryption.key().kid(), Some("enc-1"));
+
+        let body = response().to_jwt_form(&encryption).unwrap();
+        assert!(body.starts_with("response=") && !body.contains("vp_token") && !body.contains("session-4f1c9a"));
+        let back =
+            AuthorizationResponse::from_jwt_form_with(&body, &key, &request.offered_response_encs().unwrap(), &[])
+                .unwrap();
+        assert_eq!(back, response());
+    }
+
+    #[test]
+    fn default_enc_is_a128gcm() {
+        let key = EncryptionKey::generate("enc-1").unwrap();
+        let request = request_for(&verifier()).with_encrypted_response(vec![key.public_jwk()], &[]);
+        assert_eq!(request.offered_response_encs().unwrap(), vec![ContentEncryption::A128Gcm]);
+        assert_eq!(request.response_encryption().unwrap().unwrap().enc(), ContentEncryption::A128Gcm);
+        // Plain direct_post asks for no encryption.
+        assert_eq!(request_for(&verifier()).response_encryption().unwrap(), None);
+    }
+
+    #[test]
+    fn direct_post_jwt_without_usable_key_is_refused() {
+        let v = verifier();
+        let key = EncryptionKey::generate("enc-1").unwrap();
+        let mut signing_jwk = key.public_jwk();
+        signing_jwk.insert("use".into(), "sig".into());
+        for keys in [vec![], vec![signing_jwk]] {
+            let request = request_for(&v).with_encrypted_response(keys, &[]);
+            assert!(matches!(request.validate(), Err(Oid4vpError::NoUsableEncryptionKey)));
+        }
+        let mut request = request_for(&v);
+        request.response_mode = RESPONSE_MODE_DIRECT_POST_JWT.into();
+        assert!(matches!(request.response_encryption(), Err(Oid4vpError::NoUsableEncryptionKey)));
+    }
+
+    #[test]
+    fn direct_post_jwt_without_supported_enc_is_refused() {
+        let key = EncryptionKey::generate("enc-1").unwrap();
+        let mut request = request_for(&verifier()).with_encrypted_response(vec![key.public_jwk()], &[]);
+        request.client_metadata.as_mut().unwrap()["encrypted_response_enc_values_supported"] = json!(["A128CBC-HS256"]);
+        assert!(matches!(request.validate(), Err(Oid4vpError::NoSupportedResponseEncryption)));
+    }
+
+    #[test]
+    fn plaintext_body_is_refused_as_unencrypted() {
+        let key = EncryptionKey::generate("enc-1").unwrap();
+        let offered = [ContentEncryption::A128Gcm];
+        assert!(matches!(
+            decrypt_jwt_form(&response().to_form(), &key, &offered),
+            Err(Oid4vpError::UnencryptedResponse)
+        ));
+        // A parameter beside the JWE was not encrypted either.
+        let request = request_for(&verifier()).with_encrypted_response(vec![key.public_jwk()], &[]);
+        let body = response().to_jwt_form(&request.response_encryption().unwrap().unwrap()).unwrap();
+        assert!(matches!(
+            decrypt_jwt_form(&format!("{body}&state=x"), &key, &offered),
+            Err(Oid4vpError::UnencryptedResponse)
+        ));
+    }
+
+    #[test]
+    fn jwe_to_another_key_or_enc_not_offered_is_refused() {
+        let key = EncryptionKey::generate("enc-1").unwrap();
+        let request =
+            request_for(&verifier()).with_encrypted_response(vec![key.public_jwk()], &[ContentEncryption::A256Gcm]);
+        let body = response().to_jwt_form(&request.response_encryption().unwrap().unwrap()).unwrap();
+        let other = EncryptionKey::generate("enc-2").unwrap();
+        assert!(matches!(
+            decrypt_jwt_form(&body, &other, &[ContentEncryption::A256Gcm]),
+            Err(Oid4vpError::Encryption(JweError::KeyIdMismatch { .. }))
+        ));
+        assert!(matches!(
+            decrypt_jwt_form(&body, &key, &[ContentEncryption::A128Gcm]),
+            Err(Oid4vpError::Encryption(JweError::EncryptionNotOffered { enc: ContentEncryption::A256Gcm }))
+        ));
+    }
+}

@@ -45,6 +45,9 @@ pub enum Error {
     /// The verifier library refused (a request it cannot build or sign, say).
     #[error(transparent)]
     Verifier(#[from] schooltas_verifier::Error),
+    /// The verifier's response encryption key could not be made (encrypted responses on).
+    #[error("the key for encrypted responses could not be generated: {0}")]
+    ResponseEncryption(#[from] schooltas_jwe::JweError),
     /// A school rule refused (the trust list expired, the request asks more than the
     /// registration allows).
     #[error(transparent)]

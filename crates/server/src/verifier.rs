@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `GET <request path>/<id>` | wallets | the signed request object, `application/oauth-authz-req+jwt` (OpenID4VP 1.0 §5.10, RFC 9101 §5.2) |
 //! | `POST <request path>/<id>` | wallets | the same for `request_uri_method=post` (§5.10.1): signed again for this fetch with the form's `wallet_nonce` as a claim (the wallet knows the object is fresh); `wallet_metadata` is read within the body limit and not used (the request is fixed when the session opens) |
-//! | `POST <response path>` | wallets | `direct_post` (§8.2): the form is verified by [`Verifier::receive`]; 200 `{}` (with the session's `redirect_uri` when it has one) for an accepted answer, 400 with the failed checks for a refused one; `error=…` (the holder declined) is reported on the session |
+//! | `POST <response path>` | wallets | `direct_post` (§8.2): the form is verified by [`Verifier::receive`]; 200 `{}` (with the session's `redirect_uri` when it has one) for an accepted answer, 400 with the failed checks for a refused one; `error=…` (the holder declined) is reported on the session. With [`VerifierConfig::encrypted_responses`] (`direct_post.jwt`, §8.3) the form is `response=<JWE>`, decrypted first; a plaintext answer is 400 with the failed check `encryption` |
 //! | `GET <sessions path>/<id>` | the verifier's front end, Bearer [`AdminToken`] | the session's outcome: pending (with the last refusal), declined, or accepted with the verdict's claims and the consent recorded |
 //! | `POST <response path>`, `Content-Type: application/schooltas-consent-withdrawal+jwt` | wallets | a signed consent withdrawal (docs/protocol/guardian-approval.md "Withdrawal"): 200 `{"withdrawn": true}`; 404 `unknown_consent`, 403 `not_the_consenter`, 400 for a stale, misaddressed or malformed message, 409 `already_withdrawn` |
 //! | `GET <consents path>/may-use?subject=…&purpose=…[&object=…]` | staff (the newsletter editor), Bearer [`AdminToken`] | the consent register's answer: `{"answer": "yes", "consent_id", …}` or `{"answer": "no", "reason", …}`, with the guardianship's status checked |
@@ -40,11 +40,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rand::Rng as _;
 use schooltas_did::Resolver;
+use schooltas_oid4vc::oid4vp::error_response_of;
 use schooltas_school::trust_list::VerifiedTrustList;
 use schooltas_status_list::StatusListCache;
 use schooltas_verifier::register::{
     ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, UseAnswer, UseQuery, WithdrawnBy,
 };
+use schooltas_verifier::{ContentEncryption, EncryptionKey};
 use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
@@ -86,12 +88,26 @@ pub struct VerifierConfig {
     /// support it `POST` their `wallet_nonce` and get a request object carrying it. `GET` is
     /// served either way.
     pub request_uri_method_post: bool,
+    /// Whether wallets encrypt their responses (`response_mode=direct_post.jwt`, OpenID4VP 1.0
+    /// §8.3; required by HAIP 1.0): each request names the service's encryption key (a P-256
+    /// ECDH-ES key generated when the service starts, unless the [`Verifier`] brings its own)
+    /// and offers A128GCM and A256GCM, and a plaintext response is refused with 400
+    /// `invalid_request` and the failed check `encryption`.
+    pub encrypted_responses: bool,
+}
+
+impl VerifierConfig {
+    /// The HAIP 1.0 profile: [`VerifierConfig::default`] with encrypted responses on.
+    pub fn haip() -> Self {
+        VerifierConfig { encrypted_responses: true, ..VerifierConfig::default() }
+    }
 }
 
 impl Default for VerifierConfig {
     /// Requests open 10 minutes, outcomes kept 10 minutes, 100 000 sessions, 256 KiB bodies,
     /// 10 s heads, 30 s requests, 1024 connections, an unknown status refused, request objects
-    /// fetched with `GET` (`request_uri_method` left out).
+    /// fetched with `GET` (`request_uri_method` left out), plaintext `direct_post` responses
+    /// ([`VerifierConfig::haip`] encrypts them).
     fn default() -> Self {
         VerifierConfig {
             request_lifetime: 600,
@@ -103,6 +119,7 @@ impl Default for VerifierConfig {
             max_connections: 1024,
             unknown_status: UnknownStatus::Refuse,
             request_uri_method_post: false,
+            encrypted_responses: false,
         }
     }
 }
@@ -341,6 +358,13 @@ impl VerifierService {
         if response_path == request_path || response_path == sessions_path || response_path == consents_path {
             return Err(Error::PathConflict { first: request_path, second: response_path });
         }
+        // Sessions live in memory, so a key made now serves every request this service opens.
+        let verifier = if config.encrypted_responses && verifier.response_encryption_key().is_none() {
+            let key = EncryptionKey::generate("response-encryption-1")?;
+            verifier.with_response_encryption(key, &[ContentEncryption::A128Gcm, ContentEncryption::A256Gcm])
+        } else {
+            verifier
+        };
         Ok(VerifierService {
             shared: Arc::new(Shared {
                 verifier,
@@ -650,8 +674,16 @@ async fn response(State(shared): VerifierState, headers: HeaderMap, body: Bytes)
 
 fn receive(shared: &Shared, body: &str) -> Response {
     let now = shared.clock.now();
-    // An error response (the holder declined): closes the session its state names.
-    if let Some((error, state)) = form_error(body) {
+    // An error response (the holder declined): closes the session its state names. With
+    // encrypted responses on, only an encrypted one counts (§8.3); a plaintext one goes to the
+    // verifier, which refuses it as unencrypted.
+    let declined = match shared.verifier.decrypt_response(body) {
+        Some(Ok(json)) => error_response_of(&json),
+        Some(Err(_)) => None,
+        None if shared.verifier.response_encryption_key().is_some() => None,
+        None => form_error(body),
+    };
+    if let Some((error, state)) = declined {
         let mut sessions = shared.sessions();
         sessions.purge(now);
         let Some(id) = state.and_then(|state| sessions.by_state.get(&state).cloned()) else {

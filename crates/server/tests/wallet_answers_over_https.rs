@@ -484,3 +484,86 @@ fn request_uri_method_post_gets_an_object_carrying_the_wallets_nonce() {
     };
     assert!(HttpsIssuerConnection::with_client(client()).post_response(&response).unwrap().is_some());
 }
+
+/// HAIP 1.0 (`VerifierConfig::haip`): the request asks for `direct_post.jwt` with the desk's
+/// key, the wallet encrypts its answer and its refusal, and the desk refuses a plaintext
+/// answer and a changed JWE with 400 `invalid_request` naming the check `encryption`.
+#[test]
+fn encrypted_responses_round_trip_and_plaintext_or_tampered_answers_are_refused() {
+    let school = family::School::new();
+    let family = family::family(&school, "pupil-17", "2010-03-01");
+    school.publish();
+    let desk = Desk::start_configured(&school, None, VerifierConfig::haip());
+    let connection = HttpsIssuerConnection::with_client(client());
+    let trust_list = family::trust_list(&family::Verifier::new(21));
+    let resolver = school.resolver();
+    let fetcher = HttpsRequestObjectFetcher::new().with_client(client());
+    let fetch = |uri: &str| fetcher.fetch(uri);
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(&fetch) };
+
+    let session = newsletter_session(&desk);
+    let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+    let Outcome::Send(answer) = family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap() else {
+        panic!("a sixteen-year-old answers alone")
+    };
+    assert!(answer.body.starts_with("response=ey"), "the answer is one JWE");
+    assert!(!answer.body.contains("vp_token") && !answer.body.contains("state="));
+
+    let refused_for_encryption = |error: &Error| {
+        matches!(error, Error::VerifierRefused { error, description: Some(d) }
+            if error == "invalid_request" && d.contains(Check::Encryption.name()))
+    };
+    // A plaintext answer to a request that asked for an encrypted one.
+    let plaintext = schooltas_wallet::request::ResponseToSend {
+        response_uri: answer.response_uri.clone(),
+        body: "vp_token=%7B%22enrolment%22%3A%5B%22x~%22%5D%7D".into(),
+        discloses: false,
+    };
+    let error = connection.post_response(&plaintext).unwrap_err();
+    assert!(refused_for_encryption(&error), "{error}");
+    // On the wire: 400, error code invalid_request, the failed check named.
+    let post = schooltas_did::net::Post {
+        url: &answer.response_uri,
+        content_type: "application/x-www-form-urlencoded",
+        body: plaintext.body.as_bytes(),
+        accept: "application/json",
+        bearer: None,
+        max_len: 1 << 16,
+        timeout: std::time::Duration::from_secs(10),
+        plain_http: false,
+    };
+    let raw = client().post(&post).unwrap();
+    assert_eq!(raw.status, 400);
+    let raw: serde_json::Value = serde_json::from_slice(&raw.body).unwrap();
+    assert_eq!(raw["error"], "invalid_request");
+    assert!(raw["error_description"].as_str().unwrap().contains("encryption"), "{raw}");
+    // The JWE with one character of its ciphertext changed.
+    let mut parts: Vec<String> = answer.body.split('.').map(str::to_owned).collect();
+    let flipped = if parts[3].starts_with('A') { "B" } else { "A" };
+    parts[3].replace_range(0..1, flipped);
+    let tampered = schooltas_wallet::request::ResponseToSend { body: parts.join("."), ..plaintext.clone() };
+    let error = connection.post_response(&tampered).unwrap_err();
+    assert!(refused_for_encryption(&error), "{error}");
+    assert!(matches!(desk.service.outcome(&session.id), Some(SessionOutcome::Pending { .. })));
+
+    // The genuine answer is accepted, once.
+    assert!(connection.post_response(&answer).unwrap().is_some());
+    let Some(SessionOutcome::Accepted { verdict, .. }) = desk.service.outcome(&session.id) else {
+        panic!("not accepted")
+    };
+    assert_eq!(verdict.claims("enrolment").unwrap()["group"], "7B");
+    let error = connection.post_response(&answer).unwrap_err();
+    assert!(matches!(&error, Error::VerifierRefused { description: Some(d), .. } if d.contains(Check::Replay.name())));
+
+    // A refusal is encrypted too, and still closes its session.
+    let declined = newsletter_session(&desk);
+    let prompt = family.child.handle_request(&declined.uri, &verifiers, NOW).unwrap();
+    let Outcome::Send(refusal) = family.child.decide(&prompt.request_id, Decision::Deny, NOW).unwrap() else {
+        panic!("a refusal is sent")
+    };
+    assert!(refusal.body.starts_with("response=ey") && !refusal.body.contains("access_denied"));
+    assert_eq!(connection.post_response(&refusal).unwrap(), None);
+    assert!(
+        matches!(desk.service.outcome(&declined.id), Some(SessionOutcome::Declined { error }) if error == "access_denied")
+    );
+}

@@ -97,5 +97,7 @@ pub use request::{RequestBuilder, SignedRequest};
 pub use service::{DEFAULT_OPEN_REQUESTS, Received, Verifier};
 pub use verify::{
     Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,
-    verify_response,
+    verify_encrypted_response, verify_response,
 };
+// The key type of encrypted responses (`direct_post.jwt`), for `Verifier::with_response_encryption`.
+pub use schooltas_jwe::{ContentEncryption, EncryptionKey};

@@ -3,7 +3,9 @@
 
 use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
-use schooltas_oid4vc::oid4vp::AuthorizationRequest;
+use schooltas_jwe::{ContentEncryption, EncryptionKey};
+use schooltas_oid4vc::form;
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, Oid4vpError, decrypt_jwt_form};
 use schooltas_school::consent::{self, UnverifiedWithdrawal};
 use schooltas_school::{LegalBasis, SchooltasExtension};
 use serde_json::Value;
@@ -14,7 +16,7 @@ use crate::register::{
     ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence, WithdrawnBy, withdrawal_keys,
 };
 use crate::request::{RequestBuilder, SignedRequest};
-use crate::verify::{Check, Verdict, VerificationContext, verify_response};
+use crate::verify::{Check, Verdict, VerificationContext, verify_plaintext};
 
 /// How many open requests a verifier remembers by default.
 pub const DEFAULT_OPEN_REQUESTS: usize = 100_000;
@@ -41,6 +43,9 @@ pub struct Verifier {
     kid: DidUrl,
     response_uri: String,
     open: NonceStore<AuthorizationRequest>,
+    /// `direct_post.jwt` (OpenID4VP 1.0 §8.3): the key responses are encrypted to and the
+    /// content encryptions offered, in order of preference.
+    encryption: Option<(EncryptionKey, Vec<ContentEncryption>)>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -66,7 +71,34 @@ impl Verifier {
             kid,
             response_uri: response_uri.into(),
             open: NonceStore::with_capacity(DEFAULT_OPEN_REQUESTS),
+            encryption: None,
         }
+    }
+
+    /// Asks for encrypted responses (`direct_post.jwt`, OpenID4VP 1.0 §8.3; HAIP 1.0): every
+    /// request names `key`'s public JWK in `client_metadata.jwks` and offers `encs` (empty: the
+    /// default, A128GCM); [`Verifier::receive`] then refuses a plaintext response with
+    /// [`Check::Encryption`].
+    pub fn with_response_encryption(mut self, key: EncryptionKey, encs: &[ContentEncryption]) -> Self {
+        let encs = if encs.is_empty() { vec![ContentEncryption::A128Gcm] } else { encs.to_vec() };
+        self.encryption = Some((key, encs));
+        self
+    }
+
+    /// The decrypted JSON text of a `direct_post.jwt` body, when this verifier asks for
+    /// encrypted responses and `body` is one (`response=<JWE>`); `None` otherwise. For a
+    /// front end that reads an encrypted error response ([`error_response_of`]) before
+    /// [`Verifier::receive`].
+    ///
+    /// [`error_response_of`]: schooltas_oid4vc::oid4vp::error_response_of
+    pub fn decrypt_response(&self, body: &str) -> Option<std::result::Result<String, Oid4vpError>> {
+        let (key, encs) = self.encryption.as_ref()?;
+        is_encrypted_form(body).then(|| decrypt_jwt_form(body, key, encs))
+    }
+
+    /// The key responses are encrypted to, when the verifier asks for encrypted responses.
+    pub fn response_encryption_key(&self) -> Option<&EncryptionKey> {
+        self.encryption.as_ref().map(|(key, _)| key)
     }
 
     /// The verifier's DID.
@@ -87,7 +119,10 @@ impl Verifier {
     /// Builds (refusing over-asking), signs and remembers a request, open for `lifetime` seconds.
     pub fn request(&self, builder: RequestBuilder<'_>, now: i64, lifetime: i64) -> Result<SignedRequest> {
         let nonce = Nonce::random();
-        let request = builder.build(nonce.as_str())?;
+        let mut request = builder.build(nonce.as_str())?;
+        if let Some((key, encs)) = &self.encryption {
+            request = request.with_encrypted_response(vec![key.public_jwk()], encs);
+        }
         let signed = SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?;
         self.open.register_with(&nonce, now, now.saturating_add(lifetime), signed.request.clone())?;
         Ok(signed)
@@ -120,7 +155,36 @@ impl Verifier {
     /// - an accepted answer consumes the nonce atomically ([`NonceStore::consume`] under one
     ///   lock); if another answer spent it meanwhile, this one fails [`Check::Replay`] and is
     ///   returned with `request: None`, like any replay.
+    ///
+    /// A verifier [with response encryption](Verifier::with_response_encryption) decrypts a
+    /// `response=<JWE>` body first; a plaintext body, a JWE to another key, a changed JWE or
+    /// a content encryption it did not offer fails [`Check::Encryption`] (`request: None`), as
+    /// does an encrypted body to a verifier without a key.
     pub fn receive(&self, body: &str, context: &VerificationContext<'_>) -> Received {
+        let refused = |check: Check, reason: String| {
+            let mut verdict = Verdict::default();
+            verdict.fail(check, None, reason);
+            Received { request: None, verdict }
+        };
+        let encrypted = is_encrypted_form(body);
+        let plaintext: std::borrow::Cow<'_, str> = match (&self.encryption, encrypted) {
+            (Some((key, encs)), true) => match decrypt_jwt_form(body, key, encs) {
+                Ok(text) => text.into(),
+                Err(error @ Oid4vpError::ErrorResponse { .. }) => return refused(Check::Response, error.to_string()),
+                Err(error) => return refused(Check::Encryption, error.to_string()),
+            },
+            (Some(_), false) => {
+                return refused(Check::Encryption, Oid4vpError::UnencryptedResponse.to_string());
+            }
+            (None, true) => {
+                return refused(
+                    Check::Encryption,
+                    "an encrypted response, but this verifier asks for plaintext responses (direct_post)".into(),
+                );
+            }
+            (None, false) => body.into(),
+        };
+        let body = plaintext.as_ref();
         let nonce = match claimed_nonce(body) {
             Ok(nonce) => nonce,
             Err(reason) => {
@@ -144,7 +208,17 @@ impl Verifier {
                 return Received { request: None, verdict };
             }
         };
-        let mut verdict = verify_response(&request, body, context);
+        // The request's own mode decides (a verifier whose configuration changed while a
+        // request was open still holds each request to what it asked).
+        if request.wants_encrypted_response() != encrypted {
+            let reason = if encrypted {
+                "an encrypted response to a request that did not ask for one"
+            } else {
+                "the response is not encrypted, but the request asked for direct_post.jwt"
+            };
+            return refused(Check::Encryption, reason.into());
+        }
+        let mut verdict = verify_plaintext(&request, body, context);
         if !verdict.is_accepted() {
             return Received { request: Some(request), verdict };
         }
@@ -277,6 +351,12 @@ impl Verifier {
         }
         Err(Error::WithdrawalNotByConsenter)
     }
+}
+
+/// Whether `body` is a `direct_post.jwt` form: form-encoded with a `response` parameter.
+fn is_encrypted_form(body: &str) -> bool {
+    !body.trim_start().starts_with('{')
+        && form::decode(body).is_ok_and(|pairs| pairs.iter().any(|(name, _)| name == "response"))
 }
 
 /// The nonce a response's first key-binding JWT names (unauthenticated: it only finds the

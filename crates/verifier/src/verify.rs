@@ -39,9 +39,11 @@ use serde_json::{Map, Value};
 
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, Resolver, VerifyingKey};
+use schooltas_jwe::EncryptionKey;
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationResponse, ExtraClaim, PresentedCredential, transaction_data_hash,
 };
+use schooltas_oid4vc::oid4vp::{Oid4vpError, decrypt_jwt_form};
 use schooltas_school::Error as CredentialError;
 use schooltas_school::catalog::Catalog;
 use schooltas_school::consent::{
@@ -164,6 +166,10 @@ pub enum Check {
     /// The basis the request states agrees with the verifier's registration in the trust list
     /// (a query the registration puts on consent, or does not cover, is treated as consent).
     LegalBasis,
+    /// The response is encrypted as the request asked (`direct_post.jwt`, OpenID4VP 1.0 §8.3):
+    /// a JWE to our key, with a content encryption we offered, that decrypts; and a plaintext
+    /// response to a request that asked for an encrypted one is refused.
+    Encryption,
 }
 
 impl Check {
@@ -188,6 +194,7 @@ impl Check {
             Check::ChildLink => "child_link",
             Check::OneChild => "one_child",
             Check::LegalBasis => "legal_basis",
+            Check::Encryption => "encryption",
         }
     }
 }
@@ -461,7 +468,62 @@ fn describe_consent(error: &schooltas_school::consent::ConsentError) -> String {
 }
 
 /// Verifies a `direct_post` response body (form-encoded, or JSON) to `request`.
+///
+/// A request that asked for an encrypted response (`direct_post.jwt`) fails
+/// [`Check::Encryption`] here: its body goes to [`verify_encrypted_response`].
 pub fn verify_response(request: &AuthorizationRequest, body: &str, context: &VerificationContext<'_>) -> Verdict {
+    if request.wants_encrypted_response() {
+        let mut verdict = Verdict::default();
+        verdict.fail(Check::Encryption, None, "the request asked for an encrypted response (direct_post.jwt)");
+        return verdict;
+    }
+    verify_plaintext(request, body, context)
+}
+
+/// Verifies a `direct_post.jwt` body (`response=<JWE>`, OpenID4VP 1.0 §8.3) to `request`,
+/// decrypting with `key` and accepting only the content encryptions the request offered. A
+/// plaintext body, a JWE to another key, a changed JWE or an encryption not offered fails
+/// [`Check::Encryption`]; so does a request that did not ask for encryption.
+pub fn verify_encrypted_response(
+    request: &AuthorizationRequest,
+    body: &str,
+    key: &EncryptionKey,
+    context: &VerificationContext<'_>,
+) -> Verdict {
+    match decrypt_response(request, body, key) {
+        Ok(plaintext) => verify_plaintext(request, &plaintext, context),
+        Err((check, reason)) => {
+            let mut verdict = Verdict::default();
+            verdict.fail(check, None, reason);
+            verdict
+        }
+    }
+}
+
+/// The decrypted JSON text of a `direct_post.jwt` body, or the check that refuses it and why.
+fn decrypt_response(
+    request: &AuthorizationRequest,
+    body: &str,
+    key: &EncryptionKey,
+) -> std::result::Result<String, (Check, String)> {
+    if !request.wants_encrypted_response() {
+        return Err((Check::Encryption, "an encrypted response to a request that did not ask for one".into()));
+    }
+    let offered = request
+        .offered_response_encs()
+        .map_err(|error| (Check::Encryption, format!("our own request's client_metadata: {error}")))?;
+    decrypt_jwt_form(body, key, &offered).map_err(|error| match error {
+        // The holder declined (a plaintext `error=`): reported as a response.
+        Oid4vpError::ErrorResponse { .. } => (Check::Response, error.to_string()),
+        other => (Check::Encryption, other.to_string()),
+    })
+}
+
+pub(crate) fn verify_plaintext(
+    request: &AuthorizationRequest,
+    body: &str,
+    context: &VerificationContext<'_>,
+) -> Verdict {
     let mut verdict = Verdict::default();
     let parsed = if body.trim_start().starts_with('{') {
         consent::response_from_json(body)

@@ -764,3 +764,112 @@ fn an_approval_resting_on_a_guardianship_past_its_disclosed_day_is_refused() {
         assert!(verdict.guardian_approval.is_none());
     }
 }
+
+/// `direct_post.jwt` (OpenID4VP 1.0 §8.3) through the service: the request carries our key,
+/// the encrypted answer is accepted once, and every other shape fails `Check::Encryption`.
+mod encrypted_responses {
+    use super::*;
+    use schooltas_verifier::{ContentEncryption, EncryptionKey, Verifier, verify_encrypted_response};
+
+    fn desk_and_request(world: &World, encs: &[ContentEncryption]) -> (Verifier, AuthorizationRequest) {
+        let key = EncryptionKey::generate("desk-enc-1").unwrap();
+        let desk = Verifier::new(SigningKey::from_ed25519_seed(&[2; 32]), "https://school.example/response")
+            .unwrap()
+            .with_response_encryption(key, encs);
+        let mut query = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]);
+        for claim in ASKED {
+            query = query.claim(ClaimPath::claim(claim));
+        }
+        let builder =
+            RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
+                .credential(query);
+        let request = desk.request(builder, NOW, 600).unwrap().request;
+        (desk, request)
+    }
+
+    fn encrypted_body(request: &AuthorizationRequest, presentation: &str) -> String {
+        let response = AuthorizationResponse::new(
+            BTreeMap::from([("enrolment".to_owned(), vec![presentation.to_owned()])]),
+            request.state.clone(),
+        );
+        response.to_jwt_form(&request.response_encryption().unwrap().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_encrypted_response_is_accepted_once_and_a_plaintext_one_is_refused() {
+        let world = World::new();
+        let (desk, request) = desk_and_request(&world, &[ContentEncryption::A256Gcm]);
+        assert!(request.wants_encrypted_response());
+        assert_eq!(request.client_metadata.as_ref().unwrap()["jwks"]["keys"][0]["kid"], "desk-enc-1");
+        let (_, presentation) = sixteen(&world, &request);
+
+        // Plaintext first: refused, and the request stays open for the genuine answer.
+        let plain = desk.receive(&body(&presentation, request.state.as_deref(), None), &world.context());
+        assert_eq!(failed_checks(&plain.verdict), [Check::Encryption]);
+        assert!(plain.request.is_none());
+
+        let encrypted = encrypted_body(&request, &presentation);
+        let received = desk.receive(&encrypted, &world.context());
+        assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
+        assert_eq!(received.verdict.credentials[0].claims["group"], "7B");
+        assert_eq!(failed_checks(&desk.receive(&encrypted, &world.context()).verdict), [Check::Replay]);
+    }
+
+    #[test]
+    fn a_jwe_to_another_key_a_tampered_jwe_and_an_enc_not_offered_are_refused() {
+        let world = World::new();
+        let (desk, request) = desk_and_request(&world, &[ContentEncryption::A128Gcm]);
+        let (_, presentation) = sixteen(&world, &request);
+
+        // To another verifier's key (same kid, so only the tag tells).
+        let mut foreign = request.clone();
+        let stranger = EncryptionKey::generate("desk-enc-1").unwrap();
+        foreign = foreign.with_encrypted_response(vec![stranger.public_jwk()], &[ContentEncryption::A128Gcm]);
+        let to_stranger = encrypted_body(&foreign, &presentation);
+        assert_eq!(failed_checks(&desk.receive(&to_stranger, &world.context()).verdict), [Check::Encryption]);
+
+        // With an enc the desk did not offer.
+        let mut a256 = request.clone();
+        a256 = a256.with_encrypted_response(
+            vec![desk.response_encryption_key().unwrap().public_jwk()],
+            &[ContentEncryption::A256Gcm],
+        );
+        let not_offered = encrypted_body(&a256, &presentation);
+        let verdict = desk.receive(&not_offered, &world.context()).verdict;
+        assert_eq!(failed_checks(&verdict), [Check::Encryption]);
+        assert!(verdict.failures[0].reason.contains("A256GCM"), "{}", verdict.failures[0].reason);
+
+        // One character of the ciphertext changed.
+        let good = encrypted_body(&request, &presentation);
+        let mut parts: Vec<String> = good.trim_start_matches("response=").split('.').map(str::to_owned).collect();
+        let flipped = if parts[3].starts_with('A') { "B" } else { "A" };
+        parts[3].replace_range(0..1, flipped);
+        let tampered = format!("response={}", parts.join("."));
+        let verdict = desk.receive(&tampered, &world.context()).verdict;
+        assert_eq!(failed_checks(&verdict), [Check::Encryption]);
+        assert!(!verdict.failures[0].reason.contains("group"));
+
+        // The genuine one still gets through: none of the refusals spent the nonce.
+        assert!(desk.receive(&good, &world.context()).verdict.is_accepted());
+    }
+
+    #[test]
+    fn the_pipeline_functions_hold_each_request_to_its_mode() {
+        let world = World::new();
+        let (desk, request) = desk_and_request(&world, &[]);
+        let key = desk.response_encryption_key().unwrap();
+        let (_, presentation) = sixteen(&world, &request);
+        let encrypted = encrypted_body(&request, &presentation);
+        assert!(verify_encrypted_response(&request, &encrypted, key, &world.context()).is_accepted());
+        // verify_response refuses a direct_post.jwt request outright.
+        let plain = body(&presentation, request.state.as_deref(), None);
+        assert_eq!(failed_checks(&verify_response(&request, &plain, &world.context())), [Check::Encryption]);
+        assert_eq!(
+            failed_checks(&verify_encrypted_response(&request, &plain, key, &world.context())),
+            [Check::Encryption]
+        );
+        // An encrypted body to a verifier that asked for plaintext.
+        let plain_desk = Verifier::new(SigningKey::from_ed25519_seed(&[3; 32]), "https://school.example/r").unwrap();
+        assert_eq!(failed_checks(&plain_desk.receive(&encrypted, &world.context()).verdict), [Check::Encryption]);
+    }
+}

@@ -307,12 +307,39 @@ pub enum Decision {
     Deny,
 }
 
+/// The body to post for `response`: the `direct_post` form (OpenID4VP 1.0 §8.2), or for a
+/// request that asked for `direct_post.jwt` the parameters encrypted to the verifier's key
+/// (`response=<JWE>`, §8.3). The request was validated when it arrived, so a `direct_post.jwt`
+/// request has a usable key; there is no plaintext fallback.
+fn response_body(request: &AuthorizationRequest, response: &AuthorizationResponse) -> Result<String> {
+    Ok(match request.response_encryption()? {
+        Some(encryption) => response.to_jwt_form(&encryption)?,
+        None => response.to_form(),
+    })
+}
+
+/// The body of a refusal (`error=access_denied`, with `state`), encrypted like a response for a
+/// `direct_post.jwt` request.
+fn refusal_body(request: &AuthorizationRequest) -> Result<String> {
+    let mut pairs = vec![("error", "access_denied")];
+    if let Some(state) = &request.state {
+        pairs.push(("state", state.as_str()));
+    }
+    let Some(encryption) = request.response_encryption()? else {
+        return Ok(form::encode(&pairs));
+    };
+    let parameters: Map<String, Value> =
+        pairs.iter().map(|(name, value)| ((*name).to_owned(), Value::String((*value).to_owned()))).collect();
+    Ok(encryption.encrypt_parameters(&parameters)?)
+}
+
 /// A message for the verifier: POST `body` (form-encoded) to `response_uri`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResponseToSend {
     /// Where to post it.
     pub response_uri: String,
-    /// The `direct_post` body: a `vp_token` response, or `error=access_denied`.
+    /// The `direct_post` body: a `vp_token` response, or `error=access_denied`; for a
+    /// `direct_post.jwt` request, either one encrypted as `response=<JWE>`.
     pub body: String,
     /// Whether anything is disclosed (false for a refusal).
     pub discloses: bool,
@@ -666,6 +693,9 @@ impl Wallet {
         }
 
         let response = AuthorizationResponse::new(vp_token, pending.request.state.clone());
+        // Encrypted before anything is committed: a direct_post.jwt answer never leaves in
+        // plaintext, and a failure here leaves the request unanswered.
+        let body = response_body(&pending.request, &response)?;
         pending.stage = Stage::Answered;
         // The one synced commit of an answer: the copies spent, the decision, the disclosures
         // and the consent are durable before the response can leave the wallet.
@@ -689,11 +719,7 @@ impl Wallet {
             }
             Ok(())
         })?;
-        Ok(Outcome::Send(ResponseToSend {
-            response_uri: pending.request.response_uri.clone(),
-            body: response.to_form(),
-            discloses: true,
-        }))
+        Ok(Outcome::Send(ResponseToSend { response_uri: pending.request.response_uri.clone(), body, discloses: true }))
     }
 
     /// Finishes a request that waited for the parent: attaches the approval, or stops on a "no".
@@ -715,6 +741,7 @@ impl Wallet {
             AuthorizationResponse::new(vp_token, pending.request.state.clone()),
             approval,
         );
+        let body = response_body(&pending.request, &response)?;
         pending.stage = Stage::Answered;
         let approved: Vec<String> = planned.iter().flat_map(describe).collect();
         self.vault.transaction(|tx| {
@@ -734,14 +761,11 @@ impl Wallet {
             consents::record_parent_given(tx, &pending.request, &pending.verifier_name, child_copy, now)?;
             Ok(())
         })?;
-        Ok(ResponseToSend {
-            response_uri: pending.request.response_uri.clone(),
-            body: response.to_form(),
-            discloses: true,
-        })
+        Ok(ResponseToSend { response_uri: pending.request.response_uri.clone(), body, discloses: true })
     }
 
     fn refuse(&self, pending: &mut Pending, actor: Actor, now: i64) -> Result<Outcome> {
+        let body = refusal_body(&pending.request)?;
         pending.stage = Stage::Refused;
         self.vault.transaction(|tx| {
             save_pending(tx, pending)?;
@@ -752,15 +776,7 @@ impl Wallet {
             )?;
             Ok(())
         })?;
-        let mut pairs = vec![("error", "access_denied")];
-        if let Some(state) = &pending.request.state {
-            pairs.push(("state", state.as_str()));
-        }
-        Ok(Outcome::Send(ResponseToSend {
-            response_uri: pending.request.response_uri.clone(),
-            body: form::encode(&pairs),
-            discloses: false,
-        }))
+        Ok(Outcome::Send(ResponseToSend { response_uri: pending.request.response_uri.clone(), body, discloses: false }))
     }
 
     fn plan_all(&self, pending: &Pending, copies: &[IndexedCopy]) -> Result<Vec<Planned>> {

@@ -22,6 +22,7 @@
 
 mod check;
 pub(crate) mod dcql;
+mod encryption;
 pub use crate::form;
 mod matching;
 mod request;
@@ -33,6 +34,10 @@ pub use dcql::{
     ClaimValue, ClaimsQuery, CredentialMeta, CredentialQuery, CredentialSetQuery, DcqlQuery, DcqlQueryBuilder,
     MAX_DCQL_LEN, SD_JWT_VC_FORMAT, TRUSTED_AUTHORITY_AKI, TRUSTED_AUTHORITY_ETSI_TL,
     TRUSTED_AUTHORITY_OPENID_FEDERATION, TrustedAuthoritiesQuery, truncate,
+};
+pub use encryption::{
+    DEFAULT_RESPONSE_ENC, ENC_VALUES_SUPPORTED, RESPONSE_MODE_DIRECT_POST_JWT, ResponseEncryption, decrypt_jwt_form,
+    error_response_of,
 };
 pub use matching::{CredentialMatch, DcqlMatch, QueryMatch, WalletCredential};
 pub use request::{
@@ -223,8 +228,8 @@ pub enum Oid4vpError {
         /// The value given.
         found: String,
     },
-    /// Only `response_mode=direct_post` is supported (§8.2).
-    #[error("unsupported response_mode {found:?}: only direct_post is supported")]
+    /// Only `response_mode` `direct_post` (§8.2) and `direct_post.jwt` (§8.3) are supported.
+    #[error("unsupported response_mode {found:?}: only direct_post and direct_post.jwt are supported")]
     UnsupportedResponseMode {
         /// The value given.
         found: String,
@@ -252,6 +257,30 @@ pub enum Oid4vpError {
     /// `state` is not a string of 1 to 512 URL-safe characters (§5.2).
     #[error("invalid state: 1 to 512 ASCII URL-safe characters")]
     InvalidState,
+    /// §8.3: the request asks for `direct_post.jwt` but `client_metadata.jwks` has no key
+    /// for ECDH-ES on P-256 (`kty` EC, `crv` P-256, `use` enc); the wallet does not fall back
+    /// to a plaintext response.
+    #[error(
+        "the request asks for an encrypted response (direct_post.jwt) but client_metadata.jwks has no usable \
+         ECDH-ES P-256 key"
+    )]
+    NoUsableEncryptionKey,
+    /// §8.3: none of `encrypted_response_enc_values_supported` is A128GCM or A256GCM.
+    #[error("the request offers no supported response content encryption (A128GCM or A256GCM)")]
+    NoSupportedResponseEncryption,
+    /// `client_metadata` has a member of the wrong shape.
+    #[error("invalid client_metadata: {reason}")]
+    InvalidClientMetadata {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// §8.3: a plaintext response (no `response` parameter, or parameters beside it) to a
+    /// request that asked for an encrypted one.
+    #[error("the response is not encrypted, but the request asked for direct_post.jwt")]
+    UnencryptedResponse,
+    /// The encrypted response does not decrypt or its JWE is malformed.
+    #[error("the encrypted response is refused: {0}")]
+    Encryption(#[from] schooltas_jwe::JweError),
     /// §8.2: `redirect_uri` must not be present with `direct_post`.
     #[error("redirect_uri must not be present with response_mode direct_post")]
     RedirectUriNotAllowed,

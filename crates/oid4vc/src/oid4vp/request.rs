@@ -132,7 +132,8 @@ pub struct AuthorizationRequest {
     pub client_id: String,
     /// Always `vp_token`.
     pub response_type: String,
-    /// Always `direct_post`.
+    /// `direct_post`, or `direct_post.jwt` for an encrypted response (§8.3; set by
+    /// [`AuthorizationRequest::with_encrypted_response`]).
     pub response_mode: String,
     /// Where the wallet posts the response; https only.
     pub response_uri: String,
@@ -342,8 +343,10 @@ impl AuthorizationRequest {
 
     /// Checks the request's rules:
     ///
-    /// - `response_type` is `vp_token`, `response_mode` is `direct_post` (the only ones
-    ///   supported), `response_uri` is an `https` URL without fragment;
+    /// - `response_type` is `vp_token`, `response_mode` is `direct_post` or `direct_post.jwt`
+    ///   (the only ones supported; the latter with a usable key and content encryption, see
+    ///   [`AuthorizationRequest::response_encryption`]), `response_uri` is an `https` URL
+    ///   without fragment;
     /// - `client_id` is `decentralized_identifier:` followed by a valid DID, `x509_san_dns:`
     ///   followed by a DNS name (and then `response_uri` is on that host), or `x509_hash:`
     ///   followed by base64url of a SHA-256 digest;
@@ -362,9 +365,13 @@ impl AuthorizationRequest {
         if self.response_type != RESPONSE_TYPE_VP_TOKEN {
             return Err(Oid4vpError::UnsupportedResponseType { found: truncate(&self.response_type) });
         }
-        if self.response_mode != RESPONSE_MODE_DIRECT_POST {
+        if self.response_mode != RESPONSE_MODE_DIRECT_POST
+            && self.response_mode != super::encryption::RESPONSE_MODE_DIRECT_POST_JWT
+        {
             return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&self.response_mode) });
         }
+        // §8.3: a direct_post.jwt request must name a key and an encryption we can use.
+        self.response_encryption()?;
         let client = self.client()?;
         check_https("response_uri", &self.response_uri)?;
         if let ClientId::X509SanDns(dns) = &client {
