@@ -43,10 +43,10 @@ use schooltas_did::Resolver;
 use schooltas_oid4vc::oid4vp::error_response_of;
 use schooltas_school::trust_list::VerifiedTrustList;
 use schooltas_status_list::StatusListCache;
+use schooltas_verifier::ContentEncryption;
 use schooltas_verifier::register::{
     ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, UseAnswer, UseQuery, WithdrawnBy,
 };
-use schooltas_verifier::{ContentEncryption, EncryptionKey};
 use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
@@ -358,10 +358,9 @@ impl VerifierService {
         if response_path == request_path || response_path == sessions_path || response_path == consents_path {
             return Err(Error::PathConflict { first: request_path, second: response_path });
         }
-        // Sessions live in memory, so a key made now serves every request this service opens.
-        let verifier = if config.encrypted_responses && verifier.response_encryption_key().is_none() {
-            let key = EncryptionKey::generate("response-encryption-1")?;
-            verifier.with_response_encryption(key, &[ContentEncryption::A128Gcm, ContentEncryption::A256Gcm])
+        // HAIP 1.0: a fresh encryption key for every request, dropped once it is answered.
+        let verifier = if config.encrypted_responses && !verifier.asks_for_encrypted_responses() {
+            verifier.with_ephemeral_response_encryption(&[ContentEncryption::A128Gcm, ContentEncryption::A256Gcm])
         } else {
             verifier
         };
@@ -677,10 +676,10 @@ fn receive(shared: &Shared, body: &str) -> Response {
     // An error response (the holder declined): closes the session its state names. With
     // encrypted responses on, only an encrypted one counts (§8.3); a plaintext one goes to the
     // verifier, which refuses it as unencrypted.
-    let declined = match shared.verifier.decrypt_response(body) {
+    let declined = match shared.verifier.decrypt_response(body, now) {
         Some(Ok(json)) => error_response_of(&json),
         Some(Err(_)) => None,
-        None if shared.verifier.response_encryption_key().is_some() => None,
+        None if shared.verifier.asks_for_encrypted_responses() => None,
         None => form_error(body),
     };
     if let Some((error, state)) = declined {

@@ -5,10 +5,12 @@ use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
 use schooltas_jwe::{ContentEncryption, EncryptionKey};
 use schooltas_oid4vc::form;
-use schooltas_oid4vc::oid4vp::{AuthorizationRequest, Oid4vpError, decrypt_jwt_form};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, Oid4vpError, decrypt_jwt_form, jwt_form_kid};
 use schooltas_school::consent::{self, UnverifiedWithdrawal};
 use schooltas_school::{LegalBasis, SchooltasExtension};
 use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::nonces::{Nonce, NonceError, NonceStore};
@@ -43,9 +45,45 @@ pub struct Verifier {
     kid: DidUrl,
     response_uri: String,
     open: NonceStore<AuthorizationRequest>,
-    /// `direct_post.jwt` (OpenID4VP 1.0 §8.3): the key responses are encrypted to and the
+    /// `direct_post.jwt` (OpenID4VP 1.0 §8.3): the keys responses are encrypted to and the
     /// content encryptions offered, in order of preference.
-    encryption: Option<(EncryptionKey, Vec<ContentEncryption>)>,
+    encryption: Option<(ResponseKeys, Vec<ContentEncryption>)>,
+}
+
+/// The keys a verifier decrypts responses with.
+enum ResponseKeys {
+    /// One key for every request (given by the deployer).
+    Fixed(EncryptionKey),
+    /// A fresh key for every request (HAIP 1.0: an ephemeral key per request), by `kid`, kept
+    /// until the request expires (so that a replay is still named a replay): a key that leaks
+    /// opens no other request's response, and a response encrypted to one request's key is
+    /// refused as the answer to another.
+    PerRequest(Mutex<BTreeMap<String, (EncryptionKey, i64)>>),
+}
+
+impl ResponseKeys {
+    /// The key a `response=<JWE>` body was encrypted to: the fixed key, or the open request's
+    /// key its header `kid` names.
+    fn for_body(&self, body: &str, now: i64) -> std::result::Result<EncryptionKey, Oid4vpError> {
+        match self {
+            ResponseKeys::Fixed(key) => Ok(key.clone()),
+            ResponseKeys::PerRequest(keys) => {
+                let kid = jwt_form_kid(body)?;
+                let keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match kid.as_deref().and_then(|kid| keys.get(kid)) {
+                    Some((key, expires)) if *expires >= now => Ok(key.clone()),
+                    _ => Err(Oid4vpError::Encryption(schooltas_jwe::JweError::KeyIdMismatch {
+                        expected: "the key of an open request".into(),
+                        found: kid.as_deref().map(oid4vp_truncate).unwrap_or_else(|| "no kid".into()),
+                    })),
+                }
+            }
+        }
+    }
+}
+
+fn oid4vp_truncate(text: &str) -> String {
+    schooltas_oid4vc::oid4vp::truncate(text)
 }
 
 impl std::fmt::Debug for Verifier {
@@ -81,8 +119,25 @@ impl Verifier {
     /// [`Check::Encryption`].
     pub fn with_response_encryption(mut self, key: EncryptionKey, encs: &[ContentEncryption]) -> Self {
         let encs = if encs.is_empty() { vec![ContentEncryption::A128Gcm] } else { encs.to_vec() };
-        self.encryption = Some((key, encs));
+        self.encryption = Some((ResponseKeys::Fixed(key), encs));
         self
+    }
+
+    /// Asks for encrypted responses with a fresh P-256 key for every request (HAIP 1.0:
+    /// ephemeral keys for `direct_post.jwt`): [`Verifier::request`] makes the key and names it
+    /// in that request's `client_metadata.jwks`; the key is dropped once the request has
+    /// expired, and a response is accepted only under the key of the request it answers. Offers
+    /// `encs` (empty: A128GCM). As with [`Verifier::with_response_encryption`], a plaintext
+    /// response is refused with [`Check::Encryption`].
+    pub fn with_ephemeral_response_encryption(mut self, encs: &[ContentEncryption]) -> Self {
+        let encs = if encs.is_empty() { vec![ContentEncryption::A128Gcm] } else { encs.to_vec() };
+        self.encryption = Some((ResponseKeys::PerRequest(Mutex::new(BTreeMap::new())), encs));
+        self
+    }
+
+    /// Whether this verifier asks for encrypted responses (`direct_post.jwt`).
+    pub fn asks_for_encrypted_responses(&self) -> bool {
+        self.encryption.is_some()
     }
 
     /// The decrypted JSON text of a `direct_post.jwt` body, when this verifier asks for
@@ -91,14 +146,20 @@ impl Verifier {
     /// [`Verifier::receive`].
     ///
     /// [`error_response_of`]: schooltas_oid4vc::oid4vp::error_response_of
-    pub fn decrypt_response(&self, body: &str) -> Option<std::result::Result<String, Oid4vpError>> {
-        let (key, encs) = self.encryption.as_ref()?;
-        is_encrypted_form(body).then(|| decrypt_jwt_form(body, key, encs))
+    pub fn decrypt_response(&self, body: &str, now: i64) -> Option<std::result::Result<String, Oid4vpError>> {
+        let (keys, encs) = self.encryption.as_ref()?;
+        is_encrypted_form(body).then(|| decrypt_jwt_form(body, &keys.for_body(body, now)?, encs))
     }
 
-    /// The key responses are encrypted to, when the verifier asks for encrypted responses.
+    /// The one key responses are encrypted to, when the verifier asks for encrypted responses
+    /// [with a fixed key](Verifier::with_response_encryption) (`None` with
+    /// [per-request keys](Verifier::with_ephemeral_response_encryption): see the request's
+    /// `client_metadata`).
     pub fn response_encryption_key(&self) -> Option<&EncryptionKey> {
-        self.encryption.as_ref().map(|(key, _)| key)
+        match self.encryption.as_ref() {
+            Some((ResponseKeys::Fixed(key), _)) => Some(key),
+            _ => None,
+        }
     }
 
     /// The verifier's DID.
@@ -120,11 +181,28 @@ impl Verifier {
     pub fn request(&self, builder: RequestBuilder<'_>, now: i64, lifetime: i64) -> Result<SignedRequest> {
         let nonce = Nonce::random();
         let mut request = builder.build(nonce.as_str())?;
-        if let Some((key, encs)) = &self.encryption {
-            request = request.with_encrypted_response(vec![key.public_jwk()], encs);
+        let expires = now.saturating_add(lifetime);
+        let mut ephemeral = None;
+        match &self.encryption {
+            Some((ResponseKeys::Fixed(key), encs)) => {
+                request = request.with_encrypted_response(vec![key.public_jwk()], encs);
+            }
+            Some((ResponseKeys::PerRequest(_), encs)) => {
+                let key = EncryptionKey::generate(Nonce::random().as_str())
+                    .map_err(|e| Error::from(schooltas_school::Error::from(Oid4vpError::from(e))))?;
+                request = request.with_encrypted_response(vec![key.public_jwk()], encs);
+                ephemeral = Some(key);
+            }
+            None => {}
         }
         let signed = SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?;
-        self.open.register_with(&nonce, now, now.saturating_add(lifetime), signed.request.clone())?;
+        self.open.register_with(&nonce, now, expires, signed.request.clone())?;
+        if let (Some(key), Some((ResponseKeys::PerRequest(keys), _))) = (ephemeral, &self.encryption) {
+            let mut keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Expired requests' keys go; the open-request store bounds how many stay.
+            keys.retain(|_, (_, until)| *until >= now);
+            keys.insert(key.kid().to_owned(), (key, expires));
+        }
         Ok(signed)
     }
 
@@ -167,8 +245,14 @@ impl Verifier {
             Received { request: None, verdict }
         };
         let encrypted = is_encrypted_form(body);
+        let mut decryption_kid: Option<String> = None;
         let plaintext: std::borrow::Cow<'_, str> = match (&self.encryption, encrypted) {
-            (Some((key, encs)), true) => match decrypt_jwt_form(body, key, encs) {
+            (Some((keys, encs)), true) => match keys.for_body(body, context.now).and_then(|key| {
+                if matches!(keys, ResponseKeys::PerRequest(_)) {
+                    decryption_kid = Some(key.kid().to_owned());
+                }
+                decrypt_jwt_form(body, &key, encs)
+            }) {
                 Ok(text) => text.into(),
                 Err(error @ Oid4vpError::ErrorResponse { .. }) => return refused(Check::Response, error.to_string()),
                 Err(error) => return refused(Check::Encryption, error.to_string()),
@@ -217,6 +301,17 @@ impl Verifier {
                 "the response is not encrypted, but the request asked for direct_post.jwt"
             };
             return refused(Check::Encryption, reason.into());
+        }
+        // With a key per request, the response must be encrypted to the key of the request it
+        // answers: one decrypted with another open request's key answers that one, not this.
+        if let Some(kid) = &decryption_kid {
+            let own = request.response_encryption().ok().flatten();
+            if own.as_ref().and_then(|e| e.key().kid()) != Some(kid.as_str()) {
+                return refused(
+                    Check::Encryption,
+                    "the response is encrypted to the key of another request than the one it answers".into(),
+                );
+            }
         }
         let mut verdict = verify_plaintext(&request, body, context);
         if !verdict.is_accepted() {

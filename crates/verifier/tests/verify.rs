@@ -854,6 +854,58 @@ mod encrypted_responses {
     }
 
     #[test]
+    fn a_key_per_request_decrypts_only_the_answer_to_that_request() {
+        let world = World::new();
+        let desk = Verifier::new(SigningKey::from_ed25519_seed(&[2; 32]), "https://school.example/response")
+            .unwrap()
+            .with_ephemeral_response_encryption(&[ContentEncryption::A128Gcm, ContentEncryption::A256Gcm]);
+        assert!(desk.asks_for_encrypted_responses());
+        assert!(desk.response_encryption_key().is_none(), "no one key serves every request");
+        let open = |lifetime| {
+            let mut query = CredentialQuery::sd_jwt_vc("enrolment", [vct("pupil_enrolment")]);
+            for claim in ASKED {
+                query = query.claim(ClaimPath::claim(claim));
+            }
+            let builder =
+                RequestBuilder::new(world.trust_list.at(NOW).unwrap(), desk.did(), desk.response_uri(), "newsletter")
+                    .credential(query);
+            desk.request(builder, NOW, lifetime).unwrap().request
+        };
+        let (first, second) = (open(600), open(600));
+        let kid = |r: &AuthorizationRequest| r.response_encryption().unwrap().unwrap().key().kid().unwrap().to_owned();
+        assert_ne!(kid(&first), kid(&second), "each request names its own key");
+        assert_ne!(
+            first.client_metadata.as_ref().unwrap()["jwks"]["keys"][0]["x"],
+            second.client_metadata.as_ref().unwrap()["jwks"]["keys"][0]["x"]
+        );
+
+        // The answer to the second request, encrypted to the first request's key: refused,
+        // although that key decrypts it.
+        let (_, presentation) = sixteen(&world, &second);
+        let mut crossed = second.clone();
+        crossed.client_metadata = first.client_metadata.clone();
+        let verdict = desk.receive(&encrypted_body(&crossed, &presentation), &world.context()).verdict;
+        assert_eq!(failed_checks(&verdict), [Check::Encryption]);
+        assert!(verdict.failures[0].reason.contains("another request"), "{}", verdict.failures[0].reason);
+
+        // A kid no open request has.
+        let mut unknown = second.clone();
+        let stranger = EncryptionKey::generate("not-ours").unwrap();
+        unknown = unknown.with_encrypted_response(vec![stranger.public_jwk()], &[ContentEncryption::A128Gcm]);
+        let verdict = desk.receive(&encrypted_body(&unknown, &presentation), &world.context()).verdict;
+        assert_eq!(failed_checks(&verdict), [Check::Encryption]);
+
+        // Under its own key: accepted once, then a replay.
+        let genuine = encrypted_body(&second, &presentation);
+        let received = desk.receive(&genuine, &world.context());
+        assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
+        assert_eq!(failed_checks(&desk.receive(&genuine, &world.context()).verdict), [Check::Replay]);
+        // An error response decrypts with the open request's key too.
+        assert!(desk.decrypt_response(&genuine, NOW).unwrap().is_ok());
+        assert!(desk.decrypt_response(&encrypted_body(&unknown, &presentation), NOW).unwrap().is_err());
+    }
+
+    #[test]
     fn the_pipeline_functions_hold_each_request_to_its_mode() {
         let world = World::new();
         let (desk, request) = desk_and_request(&world, &[]);

@@ -190,6 +190,25 @@ pub fn decrypt_jwt_form(body: &str, key: &EncryptionKey, offered: &[ContentEncry
         .map_err(|_| Oid4vpError::InvalidVpToken { reason: "the decrypted response is not UTF-8" })
 }
 
+/// The `kid` in the JWE header of a `direct_post.jwt` body (`response=<JWE>`), so that a
+/// verifier with a key per request finds the key to decrypt with; `None` when the header has
+/// none. A body that is not one encrypted response is refused as [`decrypt_jwt_form`] refuses
+/// it.
+pub fn jwt_form_kid(body: &str) -> Result<Option<String>, Oid4vpError> {
+    if body.len() > super::MAX_RESPONSE_LEN {
+        return Err(Oid4vpError::TooLarge {
+            what: "authorization response",
+            len: body.len(),
+            limit: super::MAX_RESPONSE_LEN,
+        });
+    }
+    let pairs = form::decode(body)?;
+    let (Some(jwe), 1) = (form::get(&pairs, "response"), pairs.len()) else {
+        return Err(Oid4vpError::UnencryptedResponse);
+    };
+    Ok(schooltas_jwe::ParsedJwe::parse(jwe)?.header().kid.clone())
+}
+
 /// The `error` and `state` of a decrypted response that is an error response (the holder
 /// declined, §8.5), or `None` when it is not one.
 pub fn error_response_of(json: &str) -> Option<(String, Option<String>)> {

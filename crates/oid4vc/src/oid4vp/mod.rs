@@ -37,7 +37,7 @@ pub use dcql::{
 };
 pub use encryption::{
     DEFAULT_RESPONSE_ENC, ENC_VALUES_SUPPORTED, RESPONSE_MODE_DIRECT_POST_JWT, ResponseEncryption, decrypt_jwt_form,
-    error_response_of,
+    error_response_of, jwt_form_kid,
 };
 pub use matching::{CredentialMatch, DcqlMatch, QueryMatch, WalletCredential};
 pub use request::{
