@@ -26,6 +26,9 @@ pub enum Error {
     /// A malformed or refused OpenID4VP message or DCQL query.
     #[error(transparent)]
     Oid4vp(#[from] Oid4vpError),
+    /// A DPoP proof (RFC 9449).
+    #[error(transparent)]
+    Dpop(#[from] crate::dpop::DpopError),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -10,6 +10,7 @@
 //!   credential messages, [key proofs](oid4vci::proof), error responses;
 //! - [`oid4vp`]: signed authorization requests (JAR), DCQL queries and the wallet's matching,
 //!   transaction data, authorization responses and the verifier's check of them;
+//! - [`dpop`]: DPoP proofs (RFC 9449) for sender-constrained access tokens;
 //! - [`form`]: strict `application/x-www-form-urlencoded`.
 //!
 //! A photographer asks for a child's enrolment, the wallet picks the claims, the photographer
@@ -89,6 +90,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod dpop;
 mod error;
 pub mod form;
 pub mod oid4vci;
