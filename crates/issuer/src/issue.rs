@@ -63,13 +63,14 @@ pub struct Issuer<S> {
     status: StatusPolicy,
     max_batch: usize,
     key_attestations: Option<crate::oid4vci::KeyAttestationRequirement>,
+    dpop: Option<crate::dpop::DpopState>,
 }
 
 impl<S: IssuerStore> Issuer<S> {
     /// A school issuing the types of `catalog`, recording in `store`, publishing status lists
     /// under `status.base_uri`.
     pub fn new(profile: SchoolProfile, catalog: Catalog, store: S, status: StatusPolicy) -> Self {
-        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH, key_attestations: None }
+        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH, key_attestations: None, dpop: None }
     }
 
     /// Sets the largest batch accepted.
@@ -84,6 +85,31 @@ impl<S: IssuerStore> Issuer<S> {
     pub fn with_key_attestations(mut self, requirement: crate::oid4vci::KeyAttestationRequirement) -> Self {
         self.key_attestations = Some(requirement);
         self
+    }
+
+    /// Binds access tokens to DPoP keys (RFC 9449; HAIP 1.0 requires it): the authorization
+    /// server metadata lists `dpop_signing_alg_values_supported`, the token endpoint binds a
+    /// token to the proof's key, and the credential endpoint takes it only with a proof by that
+    /// key. With [`DpopRequirement::haip`](crate::DpopRequirement::haip), a token request
+    /// without a proof is refused and every proof must carry the issuer's current nonce.
+    pub fn with_dpop(mut self, requirement: crate::DpopRequirement) -> Self {
+        self.dpop = Some(crate::dpop::DpopState::new(requirement));
+        self
+    }
+
+    /// The DPoP requirement, when the issuer takes DPoP proofs.
+    pub fn dpop(&self) -> Option<crate::DpopRequirement> {
+        self.dpop.as_ref().map(|state| state.requirement)
+    }
+
+    /// The server nonce to send in a `DPoP-Nonce` header now (RFC 9449 §8), when the issuer
+    /// asks for nonces.
+    pub fn dpop_nonce(&self, now: i64) -> Option<String> {
+        self.dpop.as_ref().and_then(|state| state.nonce(now))
+    }
+
+    pub(crate) fn dpop_state(&self) -> Option<&crate::dpop::DpopState> {
+        self.dpop.as_ref()
     }
 
     /// The key attestation requirement, when there is one.
@@ -152,7 +178,7 @@ impl<S: IssuerStore> Issuer<S> {
         pin: Option<&str>,
         now: i64,
     ) -> Result<std::result::Result<Grant, GrantRefusal>> {
-        offers::redeem(&self.store, policy, code, pin, now)
+        offers::redeem(&self.store, policy, code, pin, None, now)
     }
 
     /// A fresh single-use nonce for a proof of possession (the nonce endpoint's logic).

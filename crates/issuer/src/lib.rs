@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod child_link;
+pub mod dpop;
 mod error;
 mod issue;
 mod offers;
@@ -18,6 +19,7 @@ pub mod store;
 pub mod validity;
 
 pub use child_link::ChildLinkKey;
+pub use dpop::DpopRequirement;
 pub use error::{Error, Result};
 pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
 pub use offers::{ClaimsSource, CredentialRequestRefusal, Grant, GrantRefusal, OfferPolicy, OfferSecrets};

@@ -171,7 +171,7 @@ fn random_pin(digits: u32) -> Zeroizing<String> {
 }
 
 /// Compares two digests without an early exit.
-fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+pub(crate) fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -208,11 +208,12 @@ pub(crate) fn redeem(
     policy: &OfferPolicy,
     code: &str,
     pin: Option<&str>,
+    dpop_jkt: Option<&str>,
     now: i64,
 ) -> Result<std::result::Result<Grant, GrantRefusal>> {
     let code_digest = digest(code);
     in_transaction(store, |tx| {
-        let outcome = redeem_in(tx, policy, &code_digest, pin, now)?;
+        let outcome = redeem_in(tx, policy, &code_digest, pin, dpop_jkt, now)?;
         purge_expired(tx, now)?;
         Ok(outcome)
     })
@@ -223,6 +224,7 @@ fn redeem_in(
     policy: &OfferPolicy,
     code_digest: &[u8; 32],
     pin: Option<&str>,
+    dpop_jkt: Option<&str>,
     now: i64,
 ) -> Result<std::result::Result<Grant, GrantRefusal>> {
     let Some(mut offer) = tx.offer(code_digest)? else {
@@ -257,6 +259,7 @@ fn redeem_in(
         config_ids: offer.config_ids.clone(),
         used_config_ids: Vec::new(),
         expires_at: now.saturating_add(policy.token_lifetime),
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     })?;
     Ok(Ok(Grant { access_token, expires_in: policy.token_lifetime, config_ids: offer.config_ids }))
 }

@@ -182,6 +182,11 @@ impl<S: IssuerStore> Issuer<S> {
             issuer: base.to_owned(),
             token_endpoint: format!("{base}{TOKEN_PATH}"),
             pre_authorized_grant_anonymous_access_supported: true,
+            dpop_signing_alg_values_supported: match self.dpop() {
+                Some(_) if self.profile().has_https_identity() => vec!["ES256".into()],
+                Some(_) => vec!["ES256".into(), "EdDSA".into()],
+                None => Vec::new(),
+            },
         }
     }
 
@@ -213,11 +218,48 @@ impl<S: IssuerStore> Issuer<S> {
     /// The token endpoint (§6): a form-encoded pre-authorized code request in, a Bearer token
     /// or an OAuth error out.
     pub fn token_endpoint(&self, policy: &OfferPolicy, body: &str, now: i64) -> Result<TokenResponse, ErrorResponse> {
+        self.token_endpoint_with_dpop(policy, body, None, now)
+    }
+
+    /// The token endpoint with the request's DPoP proof (RFC 9449 §5), for an issuer
+    /// [with DPoP](Issuer::with_dpop): a valid proof binds the token to its key (`token_type`
+    /// `DPoP`); a missing proof where DPoP is required is `invalid_dpop_proof`, a proof without
+    /// the current server nonce `use_dpop_nonce` (send [`Issuer::dpop_nonce`] in the
+    /// `DPoP-Nonce` header). The proof is checked before the code is looked at, so a refused
+    /// proof costs the family no PIN attempt and no code. An issuer without DPoP ignores it.
+    pub fn token_endpoint_with_dpop(
+        &self,
+        policy: &OfferPolicy,
+        body: &str,
+        dpop: Option<DpopContext<'_>>,
+        now: i64,
+    ) -> Result<TokenResponse, ErrorResponse> {
         let request = TokenRequest::from_form(body).map_err(|e| ErrorResponse::from(&e))?;
-        match self.redeem(policy, &request.pre_authorized_code, request.tx_code.as_deref(), now) {
+        let jkt = match (self.dpop_state(), dpop.and_then(|d| d.proof.map(|proof| (proof, d.url)))) {
+            (None, _) => None,
+            (Some(state), Some((proof, url))) => {
+                Some(state.check(proof, "POST", url, None, now).map_err(|e| dpop_refusal(&e))?.jkt)
+            }
+            (Some(state), None) if state.requirement.required => {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidDpopProof,
+                    "this issuer binds access tokens to a DPoP key: send a DPoP proof (RFC 9449) with the token request",
+                ));
+            }
+            (Some(_), None) => None,
+        };
+        let redeemed = offers::redeem(
+            self.store(),
+            policy,
+            &request.pre_authorized_code,
+            request.tx_code.as_deref(),
+            jkt.as_deref(),
+            now,
+        );
+        match redeemed {
             Ok(Ok(grant)) => Ok(TokenResponse {
                 access_token: grant.access_token.to_string(),
-                token_type: "Bearer".into(),
+                token_type: if jkt.is_some() { "DPoP".into() } else { "Bearer".into() },
                 expires_in: Some(grant.expires_in),
                 authorization_details: None,
             }),
@@ -256,12 +298,64 @@ impl<S: IssuerStore> Issuer<S> {
         claims: &dyn ClaimsSource,
         now: i64,
     ) -> Result<CredentialResponse, ErrorResponse> {
+        self.credential_endpoint_with_dpop(access_token, TokenScheme::Bearer, None, body, claims, now)
+    }
+
+    /// The credential endpoint with the request's authorization scheme and DPoP proof
+    /// (RFC 9449 §7): a token bound to a DPoP key is taken only as `Authorization: DPoP` with a
+    /// proof by that key, for this request (`htm`, `htu`), naming this token (`ath`), carrying
+    /// the current nonce when the issuer asks for nonces. A bound token presented as Bearer, or
+    /// a Bearer token presented as DPoP, is `invalid_token`. All of it is checked before the
+    /// request is read.
+    pub fn credential_endpoint_with_dpop(
+        &self,
+        access_token: &str,
+        scheme: TokenScheme,
+        dpop: Option<DpopContext<'_>>,
+        body: &str,
+        claims: &dyn ClaimsSource,
+        now: i64,
+    ) -> Result<CredentialResponse, ErrorResponse> {
         let token_digest = offers::digest(access_token);
         // The token is checked before anything of the request is looked at (RFC 6750 §3).
-        match in_transaction(self.store(), |tx| offers::check_access_token(tx, &token_digest, now)) {
-            Ok(Ok(())) => {}
+        let row = match in_transaction(self.store(), |tx| {
+            Ok(match offers::check_access_token(tx, &token_digest, now)? {
+                Ok(()) => Ok(tx.access_token(&token_digest)?),
+                Err(refusal) => Err(refusal),
+            })
+        }) {
+            Ok(Ok(Some(row))) => row,
+            Ok(Ok(None)) => return Err(refused(&CredentialRequestRefusal::UnknownToken)),
             Ok(Err(refusal)) => return Err(refused(&refusal)),
             Err(error) => return Err(server_error(&error)),
+        };
+        match (&row.dpop_jkt, scheme) {
+            (Some(jkt), TokenScheme::Dpop) => {
+                let state = self.dpop_state().ok_or_else(|| {
+                    ErrorResponse::new(ErrorCode::InvalidToken, "this issuer no longer takes DPoP-bound tokens")
+                })?;
+                let (proof, url) = dpop.and_then(|d| d.proof.map(|proof| (proof, d.url))).ok_or_else(|| {
+                    ErrorResponse::new(ErrorCode::InvalidDpopProof, "a DPoP-bound token needs a DPoP proof header")
+                })?;
+                let verified =
+                    state.check(proof, "POST", url, Some(access_token), now).map_err(|e| dpop_refusal(&e))?;
+                if !offers::same(&offers::digest(&verified.jkt), &offers::digest(jkt)) {
+                    return Err(dpop_refusal(&schooltas_oid4vc::dpop::DpopError::KeyMismatch));
+                }
+            }
+            (Some(_), TokenScheme::Bearer) => {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidToken,
+                    "the access token is bound to a DPoP key: present it as Authorization: DPoP with a proof",
+                ));
+            }
+            (None, TokenScheme::Dpop) => {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidToken,
+                    "the access token is a Bearer token: present it as Authorization: Bearer",
+                ));
+            }
+            (None, TokenScheme::Bearer) => {}
         }
         let request = CredentialRequest::from_json(body, self.max_batch()).map_err(|e| ErrorResponse::from(&e))?;
         let Some(config_id) = request.credential_configuration_id.as_deref() else {
@@ -382,6 +476,36 @@ fn attestation_nonce(jwt: &str) -> Option<String> {
 }
 
 /// The OAuth error for a refused token or nonce.
+/// How the wallet presented its access token (`Authorization: Bearer` or `Authorization:
+/// DPoP`, RFC 9449 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenScheme {
+    /// `Authorization: Bearer <token>` (RFC 6750).
+    Bearer,
+    /// `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449).
+    Dpop,
+}
+
+/// The DPoP proof of a request and the URL the request was sent to (the issuer's own public
+/// URL of the endpoint, not what a proxy saw).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DpopContext<'a> {
+    /// The `DPoP` header's value, if the request had exactly one.
+    pub proof: Option<&'a str>,
+    /// The endpoint's URL (`htu` is compared with it).
+    pub url: &'a str,
+}
+
+fn dpop_refusal(error: &schooltas_oid4vc::dpop::DpopError) -> ErrorResponse {
+    use schooltas_oid4vc::dpop::DpopError;
+    let code = match error {
+        DpopError::UseNonce => ErrorCode::UseDpopNonce,
+        DpopError::KeyMismatch => ErrorCode::InvalidToken,
+        _ => ErrorCode::InvalidDpopProof,
+    };
+    ErrorResponse::new(code, error.to_string())
+}
+
 fn refused(refusal: &CredentialRequestRefusal) -> ErrorResponse {
     let code = match refusal {
         CredentialRequestRefusal::NotOffered { .. } => ErrorCode::UnknownCredentialConfiguration,

@@ -124,6 +124,7 @@ fn offers_and_tokens_round_trip_and_purge() {
         config_ids: vec!["pupil_enrolment".into(), "school_advice".into()],
         used_config_ids: vec![],
         expires_at: 900,
+        dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     };
     in_transaction(&store, |tx| {
         tx.insert_offer(&offer)?;
@@ -201,6 +202,7 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
         let token = tx.access_token(&[3; 32])?.unwrap();
         assert_eq!(token.config_ids, ["pupil_enrolment"]);
         assert!(token.used_config_ids.is_empty(), "a version 1 token may still fetch what it was issued for");
+        assert_eq!(token.dpop_jkt, None, "a token from before DPoP stays a Bearer token");
         let legacy: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(b"legacy-nonce-value").into();
         assert!(tx.consume_nonce(&legacy, 800)?, "a nonce a wallet holds keeps working");
         Ok(())
@@ -209,7 +211,7 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let plaintext: i64 = raw
         .query_row(
             "SELECT count(*) FROM nonce WHERE typeof(nonce_digest) != 'blob' OR length(nonce_digest) != 32",

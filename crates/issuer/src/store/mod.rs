@@ -86,6 +86,9 @@ pub struct AccessTokenRow {
     pub used_config_ids: Vec<String>,
     /// Until when it is valid.
     pub expires_at: i64,
+    /// The RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if it
+    /// was issued to a DPoP proof: then it is used only with a proof by that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// The operations available inside one transaction.

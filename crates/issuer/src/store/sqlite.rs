@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// Version 2: access tokens record which offered configurations were fetched with them;
 /// nonces are stored as SHA-256 digests like codes and tokens; expiry indexes for the purge
 /// every OpenID4VCI write makes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE status_list (
@@ -53,7 +53,8 @@ CREATE TABLE access_token (
     subject_ref TEXT NOT NULL,
     config_ids TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
-    used_config_ids TEXT NOT NULL DEFAULT '[]'
+    used_config_ids TEXT NOT NULL DEFAULT '[]',
+    dpop_jkt TEXT
 ) WITHOUT ROWID;
 CREATE TABLE nonce (
     nonce_digest BLOB PRIMARY KEY,
@@ -101,7 +102,11 @@ impl SqliteStore {
                     "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
             }
-            1 => migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?,
+            1 => {
+                migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
+                migrate_from_v2(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
+            }
+            2 => migrate_from_v2(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?,
             SCHEMA_VERSION => {}
             other => {
                 return Err(Error::CorruptStore {
@@ -111,6 +116,19 @@ impl SqliteStore {
         }
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
+}
+
+/// Brings a version 2 store to version 3 in one transaction: access tokens may be bound to a
+/// DPoP key (`dpop_jkt`); the tokens issued before stay Bearer tokens.
+fn migrate_from_v2(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != 2 {
+        return Ok(());
+    }
+    tx.execute_batch("ALTER TABLE access_token ADD COLUMN dpop_jkt TEXT;")?;
+    tx.pragma_update(None, "user_version", 3)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Brings a version 1 store to version 2 in one transaction (all of it or nothing).
@@ -142,7 +160,7 @@ fn migrate_from_v1(tx: rusqlite::Transaction<'_>) -> Result<()> {
             params![&crate::offers::digest(&nonce)[..], expires_at],
         )?;
     }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.pragma_update(None, "user_version", 2)?;
     tx.commit()?;
     Ok(())
 }
@@ -380,14 +398,15 @@ impl IssuerTx for SqliteTx<'_> {
 
     fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at, used_config_ids)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 &row.token_digest[..],
                 row.subject_ref,
                 ids_to_text(&row.config_ids)?,
                 row.expires_at,
-                ids_to_text(&row.used_config_ids)?
+                ids_to_text(&row.used_config_ids)?,
+                row.dpop_jkt
             ],
         )?;
         Ok(())
@@ -395,7 +414,7 @@ impl IssuerTx for SqliteTx<'_> {
 
     fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>> {
         let mut statement = self.tx.prepare_cached(
-            "SELECT subject_ref, config_ids, expires_at, used_config_ids FROM access_token WHERE token_digest = ?1",
+            "SELECT subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt FROM access_token WHERE token_digest = ?1",
         )?;
         let row = statement
             .query_row([&token_digest[..]], |row| {
@@ -404,16 +423,18 @@ impl IssuerTx for SqliteTx<'_> {
                     row.get::<_, String>(1)?,
                     row.get::<_, i64>(2)?,
                     row.get::<_, String>(3)?,
+                    row.get::<_, Option<String>>(4)?,
                 ))
             })
             .optional()?;
-        row.map(|(subject_ref, config_ids, expires_at, used_config_ids)| {
+        row.map(|(subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt)| {
             Ok(AccessTokenRow {
                 token_digest: *token_digest,
                 subject_ref,
                 config_ids: ids_from_text(&config_ids)?,
                 used_config_ids: ids_from_text(&used_config_ids)?,
                 expires_at,
+                dpop_jkt,
             })
         })
         .transpose()

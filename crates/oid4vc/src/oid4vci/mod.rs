@@ -448,6 +448,10 @@ pub struct AuthorizationServerMetadata {
     /// Whether a wallet may redeem a pre-authorized code without client authentication.
     #[serde(rename = "pre-authorized_grant_anonymous_access_supported", default)]
     pub pre_authorized_grant_anonymous_access_supported: bool,
+    /// The algorithms DPoP proofs may use (RFC 9449 §5.1): when present, the server binds its
+    /// access tokens to a DPoP key, and a wallet sends proofs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 // ---- token (§6) -----------------------------------------------------------------------------
@@ -712,6 +716,11 @@ pub enum ErrorCode {
     InvalidEncryptionParameters,
     /// `credential_request_denied`.
     CredentialRequestDenied,
+    /// `invalid_dpop_proof` (RFC 9449 §7.1): the DPoP proof is malformed, replayed or does not
+    /// match the request.
+    InvalidDpopProof,
+    /// `use_dpop_nonce` (RFC 9449 §8): retry with the nonce of the `DPoP-Nonce` header.
+    UseDpopNonce,
     /// Any other code.
     Other(String),
 }
@@ -732,6 +741,8 @@ impl ErrorCode {
             ErrorCode::InvalidNonce => "invalid_nonce",
             ErrorCode::InvalidEncryptionParameters => "invalid_encryption_parameters",
             ErrorCode::CredentialRequestDenied => "credential_request_denied",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::Other(code) => code,
         }
     }
@@ -750,6 +761,8 @@ impl ErrorCode {
             ErrorCode::InvalidNonce,
             ErrorCode::InvalidEncryptionParameters,
             ErrorCode::CredentialRequestDenied,
+            ErrorCode::InvalidDpopProof,
+            ErrorCode::UseDpopNonce,
         ]
         .into_iter()
         .find(|known| known.as_str() == code)
