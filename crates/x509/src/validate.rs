@@ -153,8 +153,12 @@ pub fn validate(
         .map(|(position, der)| Certificate::from_der(der).map_err(|_| X509Error::Malformed { position }))
         .collect::<Result<Vec<_>, _>>()?;
 
+    // Algorithms first, over the whole chain: a weak certificate anywhere is named as such,
+    // whatever else is wrong with the chain.
     for (position, certificate) in certificates.iter().enumerate() {
         check_algorithms(position, certificate)?;
+    }
+    for (position, certificate) in certificates.iter().enumerate() {
         check_validity(position, certificate, now)?;
         let extensions = Extensions::read(position, certificate)?;
         if position == 0 {
