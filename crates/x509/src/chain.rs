@@ -64,7 +64,11 @@ impl CertificateChain {
         for (position, entry) in entries.iter().enumerate() {
             let text = entry.as_str().ok_or(X509Error::X5cNotArray)?;
             if text.len() > max_text {
-                return Err(X509Error::CertificateTooLarge { position, len: text.len() / 4 * 3, max: MAX_CERTIFICATE_LEN });
+                return Err(X509Error::CertificateTooLarge {
+                    position,
+                    len: text.len() / 4 * 3,
+                    max: MAX_CERTIFICATE_LEN,
+                });
             }
             let der = base64::engine::general_purpose::STANDARD
                 .decode(text)

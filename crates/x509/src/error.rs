@@ -97,7 +97,9 @@ pub enum X509Error {
     NoTrustAnchors,
 
     /// A signature or key algorithm outside ecdsa-with-SHA256 on P-256 and Ed25519.
-    #[error("certificate {position} uses weak or unsupported algorithm {oid} (only ecdsa-with-SHA256 on P-256 and Ed25519 are accepted)")]
+    #[error(
+        "certificate {position} uses weak or unsupported algorithm {oid} (only ecdsa-with-SHA256 on P-256 and Ed25519 are accepted)"
+    )]
     UnsupportedAlgorithm {
         /// Index in the chain.
         position: usize,

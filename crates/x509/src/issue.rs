@@ -413,7 +413,7 @@ impl<S: Signer + ?Sized> rcgen::SigningKey for RcgenSigner<'_, S> {
         let signature = self.signer.sign(message).map_err(|_| rcgen::Error::RemoteKeyError)?;
         match self.signer.algorithm() {
             Algorithm::EdDsa => Ok(signature.as_bytes().to_vec()),
-            // JWS carries r‖s (RFC 7518 §3.4); X.509 carries Ecdsa-Sig-Value, DER (RFC 5480 §2.2.3? RFC 3279 §2.2.3).
+            // JWS carries r‖s (RFC 7518 §3.4); X.509 carries a DER Ecdsa-Sig-Value (RFC 3279 §2.2.3).
             Algorithm::Es256 => p256::ecdsa::Signature::from_slice(signature.as_bytes())
                 .map(|signature| signature.to_der().as_bytes().to_vec())
                 .map_err(|_| rcgen::Error::RemoteKeyError),

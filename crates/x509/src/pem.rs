@@ -33,7 +33,8 @@ pub(crate) fn decode_certificates(pem: &str) -> Result<Vec<Vec<u8>>, X509Error> 
             None if line == BEGIN => body = Some(String::new()),
             None => {}
             Some(text) if line == END => {
-                let der = base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).map_err(|_| X509Error::Pem)?;
+                let der =
+                    base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).map_err(|_| X509Error::Pem)?;
                 certificates.push(der);
                 body = None;
             }

@@ -171,20 +171,16 @@ pub fn validate(
         } else {
             check_issuer(position, &extensions)?;
         }
-        if let Some(issuer) = certificates.get(position + 1) {
-            if certificate.tbs_certificate().issuer() != issuer.tbs_certificate().subject() {
-                return Err(X509Error::BrokenChain { position });
-            }
+        if let Some(issuer) = certificates.get(position + 1)
+            && certificate.tbs_certificate().issuer() != issuer.tbs_certificate().subject()
+        {
+            return Err(X509Error::BrokenChain { position });
         }
     }
 
     // The top certificate must be issued by an anchor (by name here; by signature below).
     let top = certificates.last().ok_or(X509Error::EmptyChain)?;
-    let parsed_anchors = anchors
-        .certificates()
-        .iter()
-        .map(|der| Certificate::from_der(der).ok())
-        .collect::<Vec<_>>();
+    let parsed_anchors = anchors.certificates().iter().map(|der| Certificate::from_der(der).ok()).collect::<Vec<_>>();
     if !parsed_anchors
         .iter()
         .flatten()
@@ -361,10 +357,10 @@ fn check_issuer(position: usize, extensions: &Extensions) -> Result<(), X509Erro
         return Err(X509Error::MissingKeyCertSign { position });
     }
     let below = position.saturating_sub(1);
-    if let Some(path_len) = constraints.path_len_constraint {
-        if below > usize::from(path_len) {
-            return Err(X509Error::PathLenExceeded { position, path_len, below });
-        }
+    if let Some(path_len) = constraints.path_len_constraint
+        && below > usize::from(path_len)
+    {
+        return Err(X509Error::PathLenExceeded { position, path_len, below });
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! One test per refused chain shape, each asserting the specific error.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -22,9 +22,14 @@ fn chain(ders: &[&[u8]]) -> CertificateChain {
 }
 
 fn school_leaf(ca: &CertificateAuthority<SigningKey>, from_days: i64, to_days: i64) -> CertificateChain {
-    ca.issue_issuer_certificate(key(Algorithm::Es256).verifying_key(), ISS, &subject("OBS", "OBS"), validity(from_days, to_days))
-        .unwrap()
-        .into_chain()
+    ca.issue_issuer_certificate(
+        key(Algorithm::Es256).verifying_key(),
+        ISS,
+        &subject("OBS", "OBS"),
+        validity(from_days, to_days),
+    )
+    .unwrap()
+    .into_chain()
 }
 
 /// A leaf signed by `root` directly with rcgen, after `mutate` changes its parameters.
@@ -134,7 +139,8 @@ fn issuer_without_key_cert_sign() {
     let mut leaf = params("OBS", "OBS");
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let leaf_der = sign_with(&leaf, key(Algorithm::Es256).verifying_key(), &middle_key, "Middle", "CA without keyCertSign");
+    let leaf_der =
+        sign_with(&leaf, key(Algorithm::Es256).verifying_key(), &middle_key, "Middle", "CA without keyCertSign");
     let err = validate(&chain(&[&leaf_der, &middle_der]), &anchors_of(&root), NOW, Usage::Any).unwrap_err();
     assert!(matches!(err, X509Error::MissingKeyCertSign { position: 1 }), "{err:?}");
 }
@@ -154,8 +160,10 @@ fn path_len_exceeded() {
 
     // The intermediate's own pathLen 0 with another intermediate below it.
     let root = common::root(Algorithm::Es256, None);
-    let first = root.issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "First"), validity(-5, 100), Some(0)).unwrap();
-    let second = first.issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "Second"), validity(-5, 100), None).unwrap();
+    let first =
+        root.issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "First"), validity(-5, 100), Some(0)).unwrap();
+    let second =
+        first.issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "Second"), validity(-5, 100), None).unwrap();
     let leaf = second
         .issue_issuer_certificate(key(Algorithm::Es256).verifying_key(), ISS, &subject("OBS", "OBS"), validity(-1, 30))
         .unwrap();
@@ -167,8 +175,9 @@ fn path_len_exceeded() {
 #[test]
 fn leaf_is_a_ca() {
     let root = root(Algorithm::Es256, None);
-    let intermediate =
-        root.issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "Intermediate"), validity(-5, 100), None).unwrap();
+    let intermediate = root
+        .issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "Intermediate"), validity(-5, 100), None)
+        .unwrap();
     let as_leaf = chain(&[intermediate.certificate_der()]);
     let err = validate(&as_leaf, &anchors_of(&root), NOW, Usage::Any).unwrap_err();
     assert!(matches!(err, X509Error::LeafIsCa), "{err:?}");
@@ -304,7 +313,10 @@ fn x5c_refusals() {
     let six: Vec<_> = (0..6).map(|_| standard.clone()).collect();
     assert!(matches!(CertificateChain::from_x5c(&json!(six)), Err(X509Error::ChainTooLong { count: 6, max: 5 })));
     let huge = "A".repeat(40_000);
-    assert!(matches!(CertificateChain::from_x5c(&json!([huge])), Err(X509Error::CertificateTooLarge { position: 0, .. })));
+    assert!(matches!(
+        CertificateChain::from_x5c(&json!([huge])),
+        Err(X509Error::CertificateTooLarge { position: 0, .. })
+    ));
     assert!(matches!(CertificateChain::new(Vec::new()), Err(X509Error::EmptyChain)));
     assert!(matches!(
         CertificateChain::new(vec![vec![0; 20_000]]),
@@ -323,8 +335,9 @@ fn x5c_refusals() {
 fn mangled_der_never_panics() {
     let root = root(Algorithm::Es256, None);
     let anchors = anchors_of(&root);
-    let intermediate =
-        root.issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "Intermediate"), validity(-5, 100), None).unwrap();
+    let intermediate = root
+        .issue_intermediate(key(Algorithm::Es256), subject(ROOT_O, "Intermediate"), validity(-5, 100), None)
+        .unwrap();
     let leaf = intermediate
         .issue_issuer_certificate(key(Algorithm::Es256).verifying_key(), ISS, &subject("OBS", "OBS"), validity(-1, 30))
         .unwrap();

@@ -1,6 +1,6 @@
 //! Issuance and validation round trips: root → leaf and root → intermediate → leaf, ES256 and
 //! EdDSA, school (issuer) and verifier certificates, x5c in a JWS header.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -23,7 +23,12 @@ fn root_to_school_leaf_es256_round_trip() {
     let root = root(Algorithm::Es256, Some(0));
     let school = key(Algorithm::Es256);
     let issued = root
-        .issue_issuer_certificate(school.verifying_key(), ISS, &subject("OBS De Linde", "OBS De Linde issuer"), validity(-1, 365))
+        .issue_issuer_certificate(
+            school.verifying_key(),
+            ISS,
+            &subject("OBS De Linde", "OBS De Linde issuer"),
+            validity(-1, 365),
+        )
         .unwrap();
     assert_eq!(issued.chain().len(), 1, "the root is left out of x5c");
     let chain = CertificateChain::from_x5c(&issued.chain().to_x5c()).unwrap();
@@ -50,11 +55,21 @@ fn root_to_school_leaf_es256_round_trip() {
 fn root_to_intermediate_to_verifier_leaf_es256() {
     let root = root(Algorithm::Es256, Some(1));
     let intermediate = root
-        .issue_intermediate(key(Algorithm::Es256), subject("Stichting Schooltas", "Schooltas Verifiers CA"), validity(-5, 1000), Some(0))
+        .issue_intermediate(
+            key(Algorithm::Es256),
+            subject("Stichting Schooltas", "Schooltas Verifiers CA"),
+            validity(-5, 1000),
+            Some(0),
+        )
         .unwrap();
     let verifier = key(Algorithm::Es256);
     let issued = intermediate
-        .issue_verifier_certificate(verifier.verifying_key(), "verifier.example", &subject("Sportclub", "Sportclub RP"), validity(-1, 90))
+        .issue_verifier_certificate(
+            verifier.verifying_key(),
+            "verifier.example",
+            &subject("Sportclub", "Sportclub RP"),
+            validity(-1, 90),
+        )
         .unwrap();
     assert_eq!(issued.chain().len(), 2);
     assert_eq!(issued.chain().certificates()[1], intermediate.certificate_der());
@@ -69,11 +84,21 @@ fn root_to_intermediate_to_verifier_leaf_es256() {
 fn root_to_intermediate_to_leaf_eddsa() {
     let root = root(Algorithm::EdDsa, None);
     let intermediate = root
-        .issue_intermediate(key(Algorithm::EdDsa), subject("Stichting Schooltas", "Schooltas Schools CA"), validity(-5, 1000), None)
+        .issue_intermediate(
+            key(Algorithm::EdDsa),
+            subject("Stichting Schooltas", "Schooltas Schools CA"),
+            validity(-5, 1000),
+            None,
+        )
         .unwrap();
     let school = key(Algorithm::EdDsa);
     let issued = intermediate
-        .issue_issuer_certificate(school.verifying_key(), "https://school.example:8443", &subject("OBS", "OBS"), validity(-1, 90))
+        .issue_issuer_certificate(
+            school.verifying_key(),
+            "https://school.example:8443",
+            &subject("OBS", "OBS"),
+            validity(-1, 90),
+        )
         .unwrap();
     let validated = validate(issued.chain(), &anchors_of(root.certificate_der()), NOW, Usage::Any).unwrap();
     assert_eq!(validated.verifying_key(), school.verifying_key());
@@ -85,7 +110,8 @@ fn root_to_intermediate_to_leaf_eddsa() {
 fn mixed_algorithms_eddsa_root_signs_es256_leaf() {
     let root = root(Algorithm::EdDsa, None);
     let school = key(Algorithm::Es256);
-    let issued = root.issue_issuer_certificate(school.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
+    let issued =
+        root.issue_issuer_certificate(school.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
     let validated = validate(issued.chain(), &anchors_of(root.certificate_der()), NOW, Usage::Any).unwrap();
     assert_eq!(validated.verifying_key(), school.verifying_key());
 }
@@ -94,7 +120,9 @@ fn mixed_algorithms_eddsa_root_signs_es256_leaf() {
 fn jws_with_x5c_header_verifies_with_the_validated_leaf_key() {
     let root = root(Algorithm::Es256, Some(0));
     let school = key(Algorithm::Es256);
-    let issued = root.issue_issuer_certificate(school.verifying_key(), ISS, &subject("OBS", "OBS issuer"), validity(-1, 365)).unwrap();
+    let issued = root
+        .issue_issuer_certificate(school.verifying_key(), ISS, &subject("OBS", "OBS issuer"), validity(-1, 365))
+        .unwrap();
     let header = Header::new().with_typ("dc+sd-jwt").with_member("x5c", issued.chain().to_x5c());
     let token = sign_compact(&header, br#"{"iss":"https://school.example/issuer"}"#, &school).unwrap();
 
@@ -117,9 +145,11 @@ fn several_anchors_report_the_one_matched() {
     let first = root(Algorithm::Es256, None);
     let second = root(Algorithm::Es256, None);
     let leaf_key = key(Algorithm::Es256);
-    let issued = second.issue_issuer_certificate(leaf_key.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
+    let issued =
+        second.issue_issuer_certificate(leaf_key.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
     // Same subject name on both roots: the path builder must pick the one whose key signed.
-    let anchors = TrustAnchors::from_der(vec![first.certificate_der().to_vec(), second.certificate_der().to_vec()]).unwrap();
+    let anchors =
+        TrustAnchors::from_der(vec![first.certificate_der().to_vec(), second.certificate_der().to_vec()]).unwrap();
     let validated = validate(issued.chain(), &anchors, NOW, Usage::Any).unwrap();
     assert_eq!(validated.anchor_index(), 1);
 }
@@ -128,7 +158,8 @@ fn several_anchors_report_the_one_matched() {
 fn trailing_copy_of_the_anchor_is_tolerated() {
     let root = root(Algorithm::Es256, None);
     let leaf_key = key(Algorithm::Es256);
-    let issued = root.issue_issuer_certificate(leaf_key.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
+    let issued =
+        root.issue_issuer_certificate(leaf_key.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
     let chain = CertificateChain::new(vec![issued.der().to_vec(), root.certificate_der().to_vec()]).unwrap();
     let validated = validate(&chain, &anchors_of(root.certificate_der()), NOW, Usage::Any).unwrap();
     assert_eq!(validated.verifying_key(), leaf_key.verifying_key());
@@ -143,7 +174,8 @@ fn pem_out_and_anchors_from_pem() {
     let anchors = TrustAnchors::from_pem(&pem).unwrap();
     assert_eq!(anchors.certificates(), [first.certificate_der().to_vec(), second.certificate_der().to_vec()]);
     let leaf_key = key(Algorithm::Es256);
-    let issued = second.issue_issuer_certificate(leaf_key.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
+    let issued =
+        second.issue_issuer_certificate(leaf_key.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap();
     assert!(issued.pem().contains("-----END CERTIFICATE-----"));
     assert_eq!(validate(issued.chain(), &anchors, NOW, Usage::Any).unwrap().anchor_index(), 1);
     assert!(matches!(TrustAnchors::from_pem("no pem here"), Err(X509Error::Pem)));
@@ -188,7 +220,8 @@ fn haip_profile_refuses_ed25519_keys() {
     let ed = key(Algorithm::EdDsa);
     let err = root.issue_issuer_certificate(ed.verifying_key(), ISS, &subject("O", "CN"), validity(-1, 9)).unwrap_err();
     assert!(matches!(err, X509Error::KeyNotAllowed { algorithm: Algorithm::EdDsa, .. }), "{err:?}");
-    let err = schooltas_x509::CertificateAuthority::root(ed, subject("O", "CN"), validity(-1, 9), None, Profile::Haip).unwrap_err();
+    let err = schooltas_x509::CertificateAuthority::root(ed, subject("O", "CN"), validity(-1, 9), None, Profile::Haip)
+        .unwrap_err();
     assert!(matches!(err, X509Error::KeyNotAllowed { .. }), "{err:?}");
 }
 
@@ -215,12 +248,12 @@ fn issuance_refuses_bad_names_and_validity() {
         let err = root.issue_verifier_certificate(k.verifying_key(), bad, &s, validity(-1, 9)).unwrap_err();
         assert!(matches!(err, X509Error::InvalidDnsName { .. }), "{bad}: {err:?}");
     }
-    assert!(matches!(
-        schooltas_x509::Validity::new(NOW, NOW),
-        Err(X509Error::InvalidValidity { .. })
-    ));
+    assert!(matches!(schooltas_x509::Validity::new(NOW, NOW), Err(X509Error::InvalidValidity { .. })));
     assert!(matches!(schooltas_x509::Validity::new(-5, NOW), Err(X509Error::InvalidValidity { .. })));
-    assert!(matches!(schooltas_x509::Subject::new("", "CN"), Err(X509Error::InvalidSubject { field: "organization", .. })));
+    assert!(matches!(
+        schooltas_x509::Subject::new("", "CN"),
+        Err(X509Error::InvalidSubject { field: "organization", .. })
+    ));
     assert!(matches!(
         schooltas_x509::Subject::new("O", &"x".repeat(65)),
         Err(X509Error::InvalidSubject { field: "common_name", .. })

@@ -25,8 +25,14 @@ pub fn subject(o: &str, cn: &str) -> Subject {
 
 pub fn root(alg: Algorithm, path_len: Option<u8>) -> CertificateAuthority<SigningKey> {
     let profile = if alg == Algorithm::Es256 { Profile::Haip } else { Profile::Permissive };
-    CertificateAuthority::root(key(alg), subject("Stichting Schooltas", "Schooltas Root CA"), validity(-10, 3650), path_len, profile)
-        .unwrap()
+    CertificateAuthority::root(
+        key(alg),
+        subject("Stichting Schooltas", "Schooltas Root CA"),
+        validity(-10, 3650),
+        path_len,
+        profile,
+    )
+    .unwrap()
 }
 
 /// An rcgen public key for one of our keys (as the crate builds it).
