@@ -49,6 +49,9 @@ pub enum X509Error {
         /// What went wrong (no key material).
         reason: String,
     },
+    /// A stored CA certificate does not carry the given signer's public key.
+    #[error("the CA certificate's public key is not the signer's")]
+    KeyMismatch,
     /// No randomness for a serial number.
     #[error("no operating-system randomness for a certificate serial number")]
     Randomness,

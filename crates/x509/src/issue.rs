@@ -123,6 +123,52 @@ impl<S: Signer> CertificateAuthority<S> {
         Ok(CertificateAuthority { signer, subject, profile, certificate, key_id, chain_above_leaf: Vec::new() })
     }
 
+    /// A CA issued earlier (by [`CertificateAuthority::root`] or
+    /// [`CertificateAuthority::issue_intermediate`]) back from its stored certificate, with its
+    /// signer: for the trust-list operator between runs. `intermediates_above` are the
+    /// intermediates between it and the root, nearest first (empty for a root or for an
+    /// intermediate issued by the root).
+    ///
+    /// Refused unless the certificate parses, is a CA, has the subject shape this crate writes
+    /// (`O`, then `CN`, UTF-8) and carries `signer`'s public key.
+    pub fn from_certificate(
+        signer: S,
+        certificate_der: Vec<u8>,
+        intermediates_above: Vec<Vec<u8>>,
+        profile: Profile,
+    ) -> Result<Self, X509Error> {
+        use x509_cert::der::Decode as _;
+        use x509_cert::ext::pkix::{BasicConstraints, SubjectKeyIdentifier};
+
+        let public = RcgenPublicKey::new(signer.verifying_key(), profile)?;
+        let certificate =
+            x509_cert::Certificate::from_der(&certificate_der).map_err(|_| X509Error::Malformed { position: 0 })?;
+        let tbs = certificate.tbs_certificate();
+        if tbs.subject_public_key_info().subject_public_key.as_bytes() != Some(public.key_bits.as_slice()) {
+            return Err(X509Error::KeyMismatch);
+        }
+        let is_ca = tbs.get_extension::<BasicConstraints>().ok().flatten().is_some_and(|(_, bc)| bc.ca);
+        if !is_ca {
+            return Err(X509Error::IssuerNotCa { position: 0 });
+        }
+        let subject = subject_written_here(tbs.subject()).ok_or(X509Error::InvalidSubject {
+            field: "organization",
+            reason: "not the O, CN (UTF-8) subject this crate writes",
+        })?;
+        let key_id = match tbs.get_extension::<SubjectKeyIdentifier>().ok().flatten() {
+            Some((_, ski)) => ski.0.as_bytes().to_vec(),
+            None => key_identifier(&public),
+        };
+        let chain_above_leaf = if tbs.subject() == tbs.issuer() {
+            Vec::new()
+        } else {
+            let mut chain = vec![certificate_der.clone()];
+            chain.extend(intermediates_above);
+            chain
+        };
+        Ok(CertificateAuthority { signer, subject, profile, certificate: certificate_der, key_id, chain_above_leaf })
+    }
+
     /// An intermediate CA for `signer`'s key, issued by this CA, with the same profile.
     pub fn issue_intermediate<T: Signer>(
         &self,
@@ -224,6 +270,23 @@ impl<S: Signer> CertificateAuthority<S> {
         let issuer = Issuer::new(issuer_params, key);
         Ok(params.signed_by(public, &issuer).map_err(issuance)?.der().to_vec())
     }
+}
+
+/// The subject of a certificate this crate wrote: exactly two RDNs, O then CN, each one
+/// UTF8String attribute — so that the names of certificates it issues next encode identically.
+fn subject_written_here(name: &x509_cert::name::Name) -> Option<Subject> {
+    const ORGANIZATION: &str = "2.5.4.10";
+    const COMMON_NAME: &str = "2.5.4.3";
+    let rdns: Vec<_> = name.iter_rdn().collect();
+    let [organization, common_name] = rdns.as_slice() else { return None };
+    let value = |rdn: &x509_cert::name::RelativeDistinguishedName, oid: &str| {
+        let [attribute] = rdn.as_ref().as_slice() else { return None };
+        if attribute.oid.to_string() != oid {
+            return None;
+        }
+        attribute.value.decode_as::<String>().ok()
+    };
+    Subject::new(&value(organization, ORGANIZATION)?, &value(common_name, COMMON_NAME)?).ok()
 }
 
 /// A leaf certificate and the intermediates up to (not including) the root.
