@@ -43,12 +43,12 @@ pub enum X509Error {
         /// Which rule refuses it.
         reason: &'static str,
     },
-    /// The CA's signer failed, or rcgen could not encode the certificate.
-    #[error("certificate could not be issued: {reason}")]
-    Issuance {
-        /// What went wrong (no key material).
-        reason: String,
-    },
+    /// The CA's signer failed to sign the certificate.
+    #[error("the CA's signer failed")]
+    Signer(#[source] schooltas_did::Error),
+    /// rcgen could not encode the certificate (e.g. a name it cannot write).
+    #[error("the certificate could not be encoded")]
+    Issuance(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A stored CA certificate does not carry the given signer's public key.
     #[error("the CA certificate's public key is not the signer's")]
     KeyMismatch,

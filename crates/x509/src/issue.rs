@@ -118,8 +118,8 @@ impl<S: Signer> CertificateAuthority<S> {
         let public = RcgenPublicKey::new(signer.verifying_key(), profile)?;
         let key_id = key_identifier(&public);
         let params = ca_params(&subject, validity, path_len, key_id.clone(), false)?;
-        let key = RcgenSigner { signer: &signer, public: &public };
-        let certificate = params.self_signed(&key).map_err(issuance)?.der().to_vec();
+        let key = RcgenSigner::new(&signer, &public);
+        let certificate = params.self_signed(&key).map_err(|error| key.error(error))?.der().to_vec();
         Ok(CertificateAuthority { signer, subject, profile, certificate, key_id, chain_above_leaf: Vec::new() })
     }
 
@@ -262,13 +262,13 @@ impl<S: Signer> CertificateAuthority<S> {
 
     fn sign(&self, params: &CertificateParams, public: &RcgenPublicKey) -> Result<Vec<u8>, X509Error> {
         let own_public = RcgenPublicKey::new(self.signer.verifying_key(), self.profile)?;
-        let key = RcgenSigner { signer: &self.signer, public: &own_public };
+        let key = RcgenSigner::new(&self.signer, &own_public);
         let mut issuer_params = CertificateParams::default();
         issuer_params.distinguished_name = self.subject.to_distinguished_name();
         issuer_params.key_identifier_method = KeyIdMethod::PreSpecified(self.key_id.clone());
         issuer_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let issuer = Issuer::new(issuer_params, key);
-        Ok(params.signed_by(public, &issuer).map_err(issuance)?.der().to_vec())
+        let issuer = Issuer::new(issuer_params, &key);
+        Ok(params.signed_by(public, &issuer).map_err(|error| key.error(error))?.der().to_vec())
     }
 }
 
@@ -352,10 +352,6 @@ fn random_serial() -> Result<SerialNumber, X509Error> {
     Ok(SerialNumber::from_slice(&bytes))
 }
 
-fn issuance(error: rcgen::Error) -> X509Error {
-    X509Error::Issuance { reason: error.to_string() }
-}
-
 fn dns_san(host: &str) -> Result<SanType, X509Error> {
     rcgen::string::Ia5String::try_from(host.to_ascii_lowercase())
         .map(SanType::DnsName)
@@ -433,7 +429,10 @@ impl RcgenPublicKey {
                         .and_then(serde_json::Value::as_str)
                         .and_then(|text| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok())
                         .filter(|bytes| bytes.len() == 32)
-                        .ok_or(X509Error::Issuance { reason: "P-256 key has no 32-byte coordinates".to_owned() })
+                        .ok_or(X509Error::KeyNotAllowed {
+                            algorithm: Algorithm::Es256,
+                            reason: "P-256 key without 32-byte coordinates",
+                        })
                 };
                 let mut key_bits = vec![0x04];
                 key_bits.extend(coordinate("x")?);
@@ -455,10 +454,26 @@ impl PublicKeyData for RcgenPublicKey {
     }
 }
 
-/// Our `Signer` as rcgen's signing key.
+/// Our `Signer` as rcgen's signing key. rcgen's `sign` can only return its own opaque
+/// `RemoteKeyError`, so the signer's error is kept here and handed back by [`Self::error`].
 struct RcgenSigner<'a, S: ?Sized> {
     signer: &'a S,
     public: &'a RcgenPublicKey,
+    failure: std::cell::RefCell<Option<schooltas_did::Error>>,
+}
+
+impl<'a, S: Signer + ?Sized> RcgenSigner<'a, S> {
+    fn new(signer: &'a S, public: &'a RcgenPublicKey) -> Self {
+        RcgenSigner { signer, public, failure: std::cell::RefCell::new(None) }
+    }
+
+    /// The error to report for `error` from rcgen: the signer's own if it failed.
+    fn error(&self, error: rcgen::Error) -> X509Error {
+        match self.failure.borrow_mut().take() {
+            Some(signer_error) => X509Error::Signer(signer_error),
+            None => X509Error::Issuance(Box::new(error)),
+        }
+    }
 }
 
 impl<S: Signer + ?Sized> PublicKeyData for RcgenSigner<'_, S> {
@@ -473,7 +488,10 @@ impl<S: Signer + ?Sized> PublicKeyData for RcgenSigner<'_, S> {
 
 impl<S: Signer + ?Sized> rcgen::SigningKey for RcgenSigner<'_, S> {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        let signature = self.signer.sign(message).map_err(|_| rcgen::Error::RemoteKeyError)?;
+        let signature = self.signer.sign(message).map_err(|error| {
+            *self.failure.borrow_mut() = Some(error);
+            rcgen::Error::RemoteKeyError
+        })?;
         match self.signer.algorithm() {
             Algorithm::EdDsa => Ok(signature.as_bytes().to_vec()),
             // JWS carries r‖s (RFC 7518 §3.4); X.509 carries a DER Ecdsa-Sig-Value (RFC 3279 §2.2.3).

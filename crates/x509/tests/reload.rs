@@ -86,3 +86,31 @@ fn debug_of_a_ca_shows_no_key_material() {
     assert!(shown.contains("Schooltas Root CA"));
     assert!(!shown.contains(&d));
 }
+
+/// A signer whose key is unavailable (an HSM that is offline, say).
+struct OfflineSigner(SigningKey);
+
+impl schooltas_did::Signer for OfflineSigner {
+    fn algorithm(&self) -> Algorithm {
+        self.0.algorithm()
+    }
+    fn verifying_key(&self) -> &schooltas_did::VerifyingKey {
+        self.0.verifying_key()
+    }
+    fn sign(&self, _message: &[u8]) -> schooltas_did::Result<schooltas_did::Signature> {
+        Err(schooltas_did::Error::Signer("offline".into()))
+    }
+}
+
+#[test]
+fn a_failing_signer_is_reported_as_such() {
+    let err = CertificateAuthority::root(
+        OfflineSigner(key(Algorithm::Es256)),
+        subject("O", "CN"),
+        validity(-1, 9),
+        None,
+        Profile::Haip,
+    )
+    .unwrap_err();
+    assert!(matches!(err, X509Error::Signer(schooltas_did::Error::Signer(_))), "{err:?}");
+}
