@@ -39,7 +39,10 @@ const UNDERSTOOD: [&str; 6] = [
     "2.5.29.37", // extKeyUsage
 ];
 
-/// Which extended key usage the leaf must have.
+/// Which extended key usage the chain must allow.
+///
+/// As in rustls-webpki (and browsers), the rule applies to every certificate of the path that
+/// has an extendedKeyUsage extension, intermediates included, not only the leaf.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Usage {
     /// No requirement (HAIP defines no EKU for issuer or request-signing certificates).
