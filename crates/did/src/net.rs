@@ -238,6 +238,8 @@ pub struct Answer {
     pub content_type: Option<String>,
     /// The `Location` header, if present and text.
     pub location: Option<String>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8), if present and text.
+    pub dpop_nonce: Option<String>,
     /// The body, at most the limit: for a GET only with a 2xx status (empty otherwise), for a
     /// POST with any status.
     pub body: Vec<u8>,
@@ -250,6 +252,7 @@ impl fmt::Debug for Answer {
             .field("status", &self.status)
             .field("content_type", &self.content_type)
             .field("location", &self.location)
+            .field("dpop_nonce", &self.dpop_nonce)
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -284,6 +287,9 @@ pub struct Post<'a> {
     pub accept: &'a str,
     /// A bearer token for the `Authorization` header (RFC 6750 §2.1), if any.
     pub bearer: Option<&'a str>,
+    /// A DPoP proof for the `DPoP` header (RFC 9449 §4), if any; with it, the token of
+    /// `bearer` is sent as `Authorization: DPoP <token>` (§7.1).
+    pub dpop: Option<&'a str>,
     /// The longest answer body read; longer is [`NetError::BodyTooLarge`].
     pub max_len: usize,
     /// The time limit for the whole exchange, both bodies included.
@@ -301,6 +307,7 @@ impl fmt::Debug for Post<'_> {
             .field("content_type", &self.content_type)
             .field("body_len", &self.body.len())
             .field("bearer", &self.bearer.map(|_| "…"))
+            .field("dpop", &self.dpop.map(|_| "…"))
             .field("max_len", &self.max_len)
             .field("timeout", &self.timeout)
             .field("plain_http", &self.plain_http)

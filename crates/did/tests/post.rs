@@ -61,6 +61,7 @@ fn post<'a>(url: &'a str, body: &'a [u8], bearer: Option<&'a str>) -> Post<'a> {
         body,
         accept: "application/json",
         bearer,
+        dpop: None,
         max_len: 1 << 16,
         timeout: Duration::from_secs(5),
         plain_http: true,
@@ -89,6 +90,26 @@ fn a_post_sends_its_headers_and_body_and_reads_an_error_answer() {
     // Debug never shows the body or the token.
     let debug = format!("{:?}", post(&url, form, Some("token-123")));
     assert!(!debug.contains("token-123") && !debug.contains("493536"), "{debug}");
+}
+
+#[test]
+fn a_dpop_post_sends_the_proof_and_the_token_as_dpop_and_reads_the_servers_nonce() {
+    let answer = "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nDPoP-Nonce: eyJ7S_zG.eyJH0-Z\r\n\
+                  WWW-Authenticate: DPoP error=\"use_dpop_nonce\"\r\nContent-Length: 26\r\nConnection: close\r\n\r\n\
+                  {\"error\":\"use_dpop_nonce\"}";
+    let (port, seen) = one_shot(answer.to_owned());
+    let client = GuardedClient::new("schooltas-test").dangerous_allow_private_addresses();
+    let url = format!("http://127.0.0.1:{port}/credential");
+    let request = Post { dpop: Some("proof.jwt.sig"), ..post(&url, b"{}", Some("token-123")) };
+    let answer = client.post(&request).unwrap();
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.dpop_nonce.as_deref(), Some("eyJ7S_zG.eyJH0-Z"));
+    let sent = String::from_utf8(seen.lock().unwrap().clone()).unwrap().to_ascii_lowercase();
+    assert!(sent.contains("authorization: dpop token-123"), "{sent}");
+    assert!(sent.contains("dpop: proof.jwt.sig"), "{sent}");
+    assert!(!sent.contains("bearer"), "{sent}");
+    let debug = format!("{request:?}");
+    assert!(!debug.contains("proof.jwt.sig") && !debug.contains("token-123"), "{debug}");
 }
 
 #[test]

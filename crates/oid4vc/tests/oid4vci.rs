@@ -103,7 +103,9 @@ fn token_messages_round_trip_and_hide_secrets() {
     let parsed = TokenResponse::from_json(&response.to_string()).unwrap();
     assert_eq!(parsed.expires_in, Some(86400));
     assert!(!format!("{parsed:?}").contains("sHQ"));
-    assert!(TokenResponse::from_json(&json!({"access_token": "x", "token_type": "DPoP"}).to_string()).is_err());
+    // RFC 9449 §5: a DPoP-bound token; other token types are refused.
+    assert!(TokenResponse::from_json(&json!({"access_token": "x", "token_type": "DPoP"}).to_string()).is_ok());
+    assert!(TokenResponse::from_json(&json!({"access_token": "x", "token_type": "mac"}).to_string()).is_err());
 }
 
 #[test]

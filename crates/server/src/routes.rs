@@ -12,7 +12,9 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use schooltas_issuer::oid4vci::{DpopContext, TokenScheme};
 use schooltas_issuer::store::IssuerStore;
+use schooltas_oid4vc::dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 use schooltas_oid4vc::oid4vci::{ErrorCode, ErrorResponse, TokenRequest};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -110,6 +112,9 @@ struct Refusal {
     /// RFC 6750 §3.1: a request without authentication gets a challenge without an error
     /// code; one with a refused token gets `error="invalid_token"`.
     bare_challenge: bool,
+    /// The authorization scheme of the challenge: `Bearer`, or `DPoP` (RFC 9449 §7.1) for a
+    /// resource request of an issuer that binds its tokens to DPoP keys.
+    dpop_challenge: bool,
 }
 
 impl Refusal {
@@ -139,18 +144,22 @@ impl From<ErrorResponse> for Refusal {
             ErrorCode::Other(code) if code == "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
             code => StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
         };
-        Refusal { status, error, bare_challenge: false }
+        Refusal { status, error, bare_challenge: false, dpop_challenge: false }
     }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let mut response = json_response(self.status, self.error.to_json(), true);
+        let scheme = if self.dpop_challenge { "DPoP" } else { "Bearer" };
+        let challenged =
+            matches!(self.error.error, ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce);
         let challenge = if self.bare_challenge {
-            Some("Bearer".to_owned())
-        } else if self.error.error == ErrorCode::InvalidToken {
+            Some(if self.dpop_challenge { "DPoP algs=\"ES256 EdDSA\"".to_owned() } else { scheme.to_owned() })
+        } else if challenged && (self.dpop_challenge || self.error.error == ErrorCode::InvalidToken) {
             Some(format!(
-                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                "{scheme} error=\"{}\", error_description=\"{}\"",
+                self.error.error.as_str(),
                 challenge_text(self.error.error_description.as_deref().unwrap_or_default())
             ))
         } else {
@@ -199,22 +208,57 @@ fn body_refusal(rejection: &BytesRejection, code: ErrorCode) -> Refusal {
     }
 }
 
-/// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1).
-fn bearer_token(headers: &HeaderMap) -> Result<String, Refusal> {
+/// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1) or, for an issuer
+/// with DPoP, `Authorization: DPoP <token>` (RFC 9449 §7.1), and which scheme it came in.
+fn access_token(headers: &HeaderMap, dpop: bool) -> Result<(String, TokenScheme), Refusal> {
     let values = headers.get_all(header::AUTHORIZATION).iter().collect::<Vec<_>>();
     let token = match values.as_slice() {
         [one] => one.to_str().ok().and_then(|text| {
             let (scheme, token) = text.split_once(' ')?;
             let token = token.trim_matches(' ');
-            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+            let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+                TokenScheme::Bearer
+            } else if dpop && scheme.eq_ignore_ascii_case("dpop") {
+                TokenScheme::Dpop
+            } else {
+                return None;
+            };
+            (!token.is_empty()).then(|| (token.to_owned(), scheme))
         }),
         [] => None,
         _ => return Err(Refusal::new(ErrorCode::InvalidRequest, "more than one Authorization header")),
     };
     token.ok_or_else(|| Refusal {
         bare_challenge: true,
-        ..Refusal::new(ErrorCode::InvalidToken, "no Bearer access token in the Authorization header")
+        dpop_challenge: dpop,
+        ..Refusal::new(ErrorCode::InvalidToken, "no access token in the Authorization header")
     })
+}
+
+/// The request's `DPoP` proof header: none, or exactly one (RFC 9449 §4.3: more than one is
+/// `invalid_dpop_proof`).
+fn dpop_proof(headers: &HeaderMap) -> Result<Option<String>, Refusal> {
+    let values = headers.get_all(DPOP_HEADER).iter().collect::<Vec<_>>();
+    match values.as_slice() {
+        [] => Ok(None),
+        [one] => one
+            .to_str()
+            .map(|proof| Some(proof.to_owned()))
+            .map_err(|_| Refusal::new(ErrorCode::InvalidDpopProof, "the DPoP header is not a JWT")),
+        _ => Err(Refusal::new(ErrorCode::InvalidDpopProof, "more than one DPoP header")),
+    }
+}
+
+/// Adds the issuer's current `DPoP-Nonce` (RFC 9449 §8) to a response, when it asks for nonces.
+fn with_dpop_nonce(mut response: Response, nonce: Option<String>) -> Response {
+    if let Some(value) = nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
+        response.headers_mut().insert(DPOP_NONCE_HEADER, value);
+        // Browsers' fetch reads the nonce only when it is exposed.
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(DPOP_NONCE_HEADER));
+    }
+    response
 }
 
 async fn credential_issuer_metadata<S: IssuerStore + 'static>(State(shared): AppState<S>) -> Response {
@@ -260,20 +304,30 @@ async fn token<S: IssuerStore + 'static>(
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
+    let proof = match dpop_proof(&headers) {
+        Ok(proof) => proof,
+        Err(refusal) => return refusal.into_response(),
+    };
     let outcome = blocking(&shared, move |shared| {
         let policy = shared.config.offer_policy;
-        let outcome = shared.issuer().token_endpoint(&policy, &body, shared.now());
+        let issuer = shared.issuer();
+        let now = shared.now();
+        // htu is compared with the endpoint's public URL, not with what a proxy passed on.
+        let url = format!("{}{}", issuer.profile().issuer_url(), schooltas_issuer::oid4vci::TOKEN_PATH);
+        let dpop = Some(DpopContext { proof: proof.as_deref(), url: &url });
+        let outcome = issuer.token_endpoint_with_dpop(&policy, &body, dpop, now);
         if outcome.is_ok()
             && let Ok(request) = TokenRequest::from_form(&body)
         {
             shared.offers().redeemed(&request.pre_authorized_code);
         }
-        outcome
+        (outcome, issuer.dpop_nonce(now))
     })
     .await;
     match outcome {
-        Ok(Ok(token)) => json_response(StatusCode::OK, token.to_json(), true),
-        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Ok((Ok(token), nonce)) => with_dpop_nonce(json_response(StatusCode::OK, token.to_json(), true), nonce),
+        // RFC 9449 §8: at the token endpoint, use_dpop_nonce is a 400 with the nonce.
+        Ok((Err(error), nonce)) => with_dpop_nonce(Refusal::from(error).into_response(), nonce),
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -304,9 +358,16 @@ async fn credential<S: IssuerStore + 'static>(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // RFC 6750 §3: the token is checked before anything of the request.
-    let access_token = match bearer_token(&headers) {
+    let dpop = { shared.issuer().dpop().is_some() };
+    let (access_token, scheme) = match access_token(&headers, dpop) {
         Ok(token) => token,
         Err(refusal) => return refusal.into_response(),
+    };
+    let proof = match dpop_proof(&headers) {
+        Ok(proof) => proof,
+        Err(refusal) => {
+            return Refusal { dpop_challenge: dpop, ..refusal.with_status(StatusCode::UNAUTHORIZED) }.into_response();
+        }
     };
     let body = match read_body(&headers, body, JSON, ErrorCode::InvalidCredentialRequest) {
         Ok(body) => body,
@@ -316,16 +377,30 @@ async fn credential<S: IssuerStore + 'static>(
         Err(refusal) => return token_refusal_or(&shared, access_token, refusal).await.into_response(),
     };
     let outcome = blocking(&shared, move |shared| {
-        let outcome = shared.issuer().credential_endpoint(&access_token, &body, shared.claims.as_ref(), shared.now());
+        let issuer = shared.issuer();
+        let now = shared.now();
+        let url = format!("{}{}", issuer.profile().issuer_url(), schooltas_issuer::oid4vci::CREDENTIAL_PATH);
+        let context = Some(DpopContext { proof: proof.as_deref(), url: &url });
+        let outcome =
+            issuer.credential_endpoint_with_dpop(&access_token, scheme, context, &body, shared.claims.as_ref(), now);
         if outcome.is_ok() {
             shared.lists_may_have_grown.store(true, std::sync::atomic::Ordering::Release);
         }
-        outcome
+        (outcome, issuer.dpop_nonce(now))
     })
     .await;
     match outcome {
-        Ok(Ok(response)) => json_response(StatusCode::OK, response.to_json(), true),
-        Ok(Err(error)) => Refusal::from(error).into_response(),
+        Ok((Ok(response), nonce)) => with_dpop_nonce(json_response(StatusCode::OK, response.to_json(), true), nonce),
+        Ok((Err(error), nonce)) => {
+            // RFC 9449 §7.1, §9: at a resource, DPoP refusals are 401 with a DPoP challenge.
+            let dpop_error = matches!(error.error, ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce);
+            let mut refusal = Refusal::from(error);
+            refusal.dpop_challenge = dpop;
+            if dpop_error {
+                refusal = refusal.with_status(StatusCode::UNAUTHORIZED);
+            }
+            with_dpop_nonce(refusal.into_response(), nonce)
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

@@ -38,12 +38,20 @@ struct School {
 
 impl School {
     fn start() -> School {
+        Self::start_with(|issuer| issuer)
+    }
+
+    fn start_with(
+        configure: impl FnOnce(
+            schooltas_issuer::Issuer<schooltas_issuer::store::SqliteStore>,
+        ) -> schooltas_issuer::Issuer<schooltas_issuer::store::SqliteStore>,
+    ) -> School {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let url = format!("https://localhost:{port}");
         let did = format!("did:web:localhost%3A{port}");
-        let service = common::service(common::school(&url, &did), ServiceConfig::default());
+        let service = common::service(configure(common::school(&url, &did)), ServiceConfig::default());
         let tls = TlsConfig::from_pem_files(&file("localhost-chain.pem"), &file("localhost.key")).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = service.clone();
@@ -167,4 +175,107 @@ fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
         "{error}"
     );
     let _ = &school.url;
+}
+
+// ---- DPoP (RFC 9449, HAIP 1.0) ----------------------------------------------------------------
+
+fn post_raw(
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+    bearer: Option<&str>,
+    dpop: Option<&str>,
+) -> schooltas_did::net::Answer {
+    let post = schooltas_did::net::Post {
+        url,
+        content_type,
+        body,
+        accept: "application/json",
+        bearer,
+        dpop,
+        max_len: 1 << 20,
+        timeout: Duration::from_secs(10),
+        plain_http: false,
+    };
+    client().post(&post).unwrap()
+}
+
+fn error_of(answer: &schooltas_did::net::Answer) -> String {
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    body["error"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn with_dpop_required_the_wallet_binds_its_token_and_the_nonce_round_trip_works() {
+    let school = School::start_with(|issuer| issuer.with_dpop(schooltas_issuer::DpopRequirement::haip()));
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let vault = wallet();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    // The wallet sees dpop_signing_alg_values_supported, gets use_dpop_nonce, retries with the
+    // nonce, and fetches the batch with Authorization: DPoP and a proof by the same key.
+    assert_eq!(receive(&school, &vault, &offer.uri, Some(&pin)).unwrap(), 3);
+    assert_eq!(stored_credentials(&vault).unwrap().len(), 3);
+}
+
+#[test]
+fn with_dpop_required_a_token_request_without_a_proof_or_its_nonce_is_refused_and_a_bearer_use_too() {
+    let school = School::start_with(|issuer| issuer.with_dpop(schooltas_issuer::DpopRequirement::haip()));
+    let token_url = format!("{}/token", school.url);
+    let credential_url = format!("{}/credential", school.url);
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let code = {
+        let connection = HttpsIssuerConnection::with_client(client());
+        use schooltas_wallet::receive::IssuerConnection as _;
+        let schooltas_oid4vc::oid4vci::CredentialOfferUri::ByReference(location) =
+            schooltas_oid4vc::oid4vci::CredentialOfferUri::parse(&offer.uri).unwrap()
+        else {
+            panic!("the service offers by reference")
+        };
+        let offer =
+            schooltas_oid4vc::oid4vci::CredentialOffer::from_json(&connection.offer(&location).unwrap()).unwrap();
+        offer.pre_authorized_grant().unwrap().pre_authorized_code.clone()
+    };
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    let form = schooltas_oid4vc::oid4vci::TokenRequest { pre_authorized_code: code, tx_code: Some(pin) }.to_form();
+
+    // No proof: 400 invalid_dpop_proof.
+    let answer = post_raw(&token_url, "application/x-www-form-urlencoded", form.as_bytes(), None, None);
+    assert_eq!((answer.status, error_of(&answer).as_str()), (400, "invalid_dpop_proof"));
+    // A proof without the nonce: 400 use_dpop_nonce with the nonce in DPoP-Nonce (§8).
+    let key = schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap();
+    let bare = schooltas_oid4vc::dpop::sign_dpop_proof(&key, "POST", &token_url, None, None, common::NOW).unwrap();
+    let answer = post_raw(&token_url, "application/x-www-form-urlencoded", form.as_bytes(), None, Some(&bare));
+    assert_eq!((answer.status, error_of(&answer).as_str()), (400, "use_dpop_nonce"));
+    let nonce = answer.dpop_nonce.clone().expect("a DPoP-Nonce header");
+    // With it: a DPoP token.
+    let proof =
+        schooltas_oid4vc::dpop::sign_dpop_proof(&key, "POST", &token_url, None, Some(&nonce), common::NOW).unwrap();
+    let answer = post_raw(&token_url, "application/x-www-form-urlencoded", form.as_bytes(), None, Some(&proof));
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let token: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(token["token_type"], "DPoP");
+    let access = token["access_token"].as_str().unwrap().to_owned();
+
+    // The token as Bearer: 401 invalid_token, challenged with the DPoP scheme.
+    let answer = post_raw(&credential_url, "application/json", b"{}", Some(&access), None);
+    assert_eq!((answer.status, error_of(&answer).as_str()), (401, "invalid_token"));
+    // As DPoP with another key's proof: 401 invalid_token.
+    let thief = schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap();
+    let stolen = schooltas_oid4vc::dpop::sign_dpop_proof(
+        &thief,
+        "POST",
+        &credential_url,
+        Some(&access),
+        Some(&nonce),
+        common::NOW,
+    )
+    .unwrap();
+    let answer = post_raw(&credential_url, "application/json", b"{}", Some(&access), Some(&stolen));
+    assert_eq!((answer.status, error_of(&answer).as_str()), (401, "invalid_token"));
+    // With its key but no nonce: 401 use_dpop_nonce and the nonce.
+    let bare = schooltas_oid4vc::dpop::sign_dpop_proof(&key, "POST", &credential_url, Some(&access), None, common::NOW)
+        .unwrap();
+    let answer = post_raw(&credential_url, "application/json", b"{}", Some(&access), Some(&bare));
+    assert_eq!((answer.status, error_of(&answer).as_str()), (401, "use_dpop_nonce"));
+    assert!(answer.dpop_nonce.is_some());
 }

@@ -33,7 +33,7 @@ use schooltas_oid4vc::oid4vci::{
 };
 
 use crate::error::{Error, Result};
-use crate::receive::{Answer, IssuerConnection};
+use crate::receive::{Answer, DpopAnswer, IssuerConnection};
 use crate::request::ResponseToSend;
 
 /// The time limit of one exchange unless [`with_timeout`](HttpsIssuerConnection::with_timeout)
@@ -119,6 +119,20 @@ impl HttpsIssuerConnection {
         body: &[u8],
         bearer: Option<&str>,
     ) -> Result<Answer> {
+        self.post_with_dpop(what, url, content_type, body, bearer, None).map(|(answer, _)| answer)
+    }
+
+    /// [`post`](Self::post) with a DPoP proof (the token then sent as `Authorization: DPoP`);
+    /// also returns the answer's `DPoP-Nonce`.
+    fn post_with_dpop(
+        &self,
+        what: &'static str,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        bearer: Option<&str>,
+        dpop: Option<&str>,
+    ) -> Result<(Answer, Option<String>)> {
         let url = self.target(what, url)?;
         let post = Post {
             url,
@@ -126,12 +140,14 @@ impl HttpsIssuerConnection {
             body,
             accept: JSON,
             bearer,
+            dpop,
             max_len: self.max_len,
             timeout: self.timeout,
             plain_http: false,
         };
         let answer = self.client.post(&post).map_err(|e| self.net_error(what, url, e))?;
-        match answer.status {
+        let nonce = answer.dpop_nonce.clone();
+        let answer = match answer.status {
             200..=299 => text(what, url, answer.body).map(Ok),
             400..=499 => {
                 let body = String::from_utf8(answer.body).unwrap_or_default();
@@ -150,7 +166,8 @@ impl HttpsIssuerConnection {
             }
             300..=399 => Err(fetch_error(url, format!("the {what} answered with a redirect, which is not followed"))),
             status => Err(fetch_error(url, format!("the {what} answered {}", status_line(status)))),
-        }
+        };
+        answer.map(|answer| (answer, nonce))
     }
 }
 
@@ -224,6 +241,30 @@ impl IssuerConnection for HttpsIssuerConnection {
 
     fn credential(&self, credential_endpoint: &str, access_token: &str, body: &str) -> Result<Answer> {
         self.post("credential endpoint", credential_endpoint, JSON, body.as_bytes(), Some(access_token))
+    }
+
+    fn token_with_dpop(&self, token_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
+        let (answer, dpop_nonce) =
+            self.post_with_dpop("token endpoint", token_endpoint, FORM, form.as_bytes(), None, Some(proof))?;
+        Ok(DpopAnswer { answer, dpop_nonce })
+    }
+
+    fn credential_with_dpop(
+        &self,
+        credential_endpoint: &str,
+        access_token: &str,
+        body: &str,
+        proof: &str,
+    ) -> Result<DpopAnswer> {
+        let (answer, dpop_nonce) = self.post_with_dpop(
+            "credential endpoint",
+            credential_endpoint,
+            JSON,
+            body.as_bytes(),
+            Some(access_token),
+            Some(proof),
+        )?;
+        Ok(DpopAnswer { answer, dpop_nonce })
     }
 }
 

@@ -8,10 +8,11 @@
 
 use schooltas_did::jws::Header;
 use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
+use schooltas_oid4vc::dpop::sign_dpop_proof;
 use schooltas_oid4vc::oid4vci::proof::{sign_proof, sign_proof_with_key_attestation};
 use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
-    CredentialResponse, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
+    CredentialResponse, ErrorCode, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
 use schooltas_school::catalog::Catalog;
 use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
@@ -54,6 +55,37 @@ pub trait IssuerConnection {
     fn nonce(&self, nonce_endpoint: &str) -> Result<Answer>;
     /// POST a credential request with the Bearer token.
     fn credential(&self, credential_endpoint: &str, access_token: &str, body: &str) -> Result<Answer>;
+    /// POST a form to the token endpoint with a `DPoP` proof header (RFC 9449 §5); the answer
+    /// and the server's `DPoP-Nonce`. A connection that cannot send headers refuses.
+    fn token_with_dpop(&self, token_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
+        let _ = (token_endpoint, form, proof);
+        Err(Error::InvalidInput {
+            reason: "the issuer binds tokens to DPoP keys and this connection cannot send DPoP proofs".into(),
+        })
+    }
+    /// POST a credential request with `Authorization: DPoP <token>` and a `DPoP` proof header
+    /// (RFC 9449 §7); the answer and the server's `DPoP-Nonce`.
+    fn credential_with_dpop(
+        &self,
+        credential_endpoint: &str,
+        access_token: &str,
+        body: &str,
+        proof: &str,
+    ) -> Result<DpopAnswer> {
+        let _ = (credential_endpoint, access_token, body, proof);
+        Err(Error::InvalidInput {
+            reason: "the issuer binds tokens to DPoP keys and this connection cannot send DPoP proofs".into(),
+        })
+    }
+}
+
+/// An answer to a request with a DPoP proof, and the `DPoP-Nonce` the server sent with it.
+#[derive(Debug)]
+pub struct DpopAnswer {
+    /// The answer.
+    pub answer: Answer,
+    /// The server's nonce for the next proof (RFC 9449 §8), if it sent one.
+    pub dpop_nonce: Option<String>,
 }
 
 /// What the wallet needs to receive.
@@ -95,6 +127,58 @@ fn parse<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Resu
     })
 }
 
+/// The DPoP key of one issuance and the server's latest nonce (RFC 9449).
+struct Dpop {
+    key: SigningKey,
+    nonce: Option<String>,
+}
+
+impl Dpop {
+    /// A fresh key when the authorization server takes DPoP proofs: ES256 where it is listed,
+    /// else EdDSA; `None` when the server lists no DPoP algorithm (Bearer tokens), an error
+    /// when it lists only ones this wallet does not make.
+    fn for_server(metadata: &AuthorizationServerMetadata) -> Result<Option<Self>> {
+        let algs = &metadata.dpop_signing_alg_values_supported;
+        if algs.is_empty() {
+            return Ok(None);
+        }
+        let algorithm = if algs.iter().any(|a| a == "ES256") {
+            Algorithm::Es256
+        } else if algs.iter().any(|a| a == "EdDSA") {
+            Algorithm::EdDsa
+        } else {
+            return Err(Error::InvalidInput {
+                reason: "the issuer's DPoP algorithms are neither ES256 nor EdDSA".into(),
+            });
+        };
+        Ok(Some(Dpop { key: SigningKey::generate(algorithm)?, nonce: None }))
+    }
+
+    /// Sends a request with a fresh proof for `url` (naming `access_token` when given); on
+    /// `use_dpop_nonce` once more with the nonce the server sent. Keeps the newest nonce.
+    fn send(
+        &mut self,
+        now: i64,
+        url: &str,
+        access_token: Option<&str>,
+        mut request: impl FnMut(&str) -> Result<DpopAnswer>,
+    ) -> Result<Answer> {
+        let mut retried = false;
+        loop {
+            let proof = sign_dpop_proof(&self.key, "POST", url, access_token, self.nonce.as_deref(), now)?;
+            let DpopAnswer { answer, dpop_nonce } = request(&proof)?;
+            let fresh = dpop_nonce.is_some() && dpop_nonce != self.nonce;
+            if dpop_nonce.is_some() {
+                self.nonce = dpop_nonce;
+            }
+            match answer {
+                Err(refused) if refused.error == ErrorCode::UseDpopNonce && fresh && !retried => retried = true,
+                answer => return Ok(answer),
+            }
+        }
+    }
+}
+
 impl Receiver<'_> {
     /// Receives every credential of an offer, returning the stored copies' summaries.
     pub fn receive(&self, offer_uri: &str, pin: Option<&str>, now: i64) -> Result<Vec<(String, String, usize)>> {
@@ -118,10 +202,32 @@ impl Receiver<'_> {
         }
         let request =
             TokenRequest { pre_authorized_code: grant.pre_authorized_code.clone(), tx_code: pin.map(str::to_owned) };
-        let token_json =
-            self.connection.token(&server_metadata.token_endpoint, &request.to_form())?.map_err(issuer_refused)?;
+        // RFC 9449: an authorization server that lists DPoP algorithms binds tokens to a key of
+        // this issuance (ES256 where offered: a phone's secure element holds P-256 keys).
+        let mut dpop = Dpop::for_server(&server_metadata)?;
+        let token_json = match &mut dpop {
+            Some(dpop) => {
+                let form = request.to_form();
+                dpop.send(now, &server_metadata.token_endpoint, None, |proof| {
+                    self.connection.token_with_dpop(&server_metadata.token_endpoint, &form, proof)
+                })?
+            }
+            None => self.connection.token(&server_metadata.token_endpoint, &request.to_form())?,
+        }
+        .map_err(issuer_refused)?;
         let token = TokenResponse::from_json(&token_json)?;
         let access_token = Zeroizing::new(token.access_token.clone());
+        // RFC 9449 §5: a client that sent a proof gets a DPoP token, or refuses the answer.
+        let dpop = match dpop {
+            Some(dpop) if token.token_type.eq_ignore_ascii_case("DPoP") => Some(dpop),
+            Some(_) => {
+                return Err(Error::InvalidInput {
+                    reason: "the issuer lists DPoP but issued a Bearer token; refusing an unbound token".into(),
+                });
+            }
+            None => None,
+        };
+        let mut dpop = dpop;
         let batch_size = metadata.batch_credential_issuance.map_or(1, |b| b.batch_size as usize);
         let copies = self.copies.clamp(1, batch_size.max(1));
 
@@ -170,7 +276,12 @@ impl Receiver<'_> {
                     .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
             };
             let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
-            let answer = self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?;
+            let answer = match &mut dpop {
+                Some(dpop) => dpop.send(now, &metadata.credential_endpoint, Some(&access_token), |proof| {
+                    self.connection.credential_with_dpop(&metadata.credential_endpoint, &access_token, &body, proof)
+                })?,
+                None => self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?,
+            };
             let response = CredentialResponse::from_json(&answer.map_err(issuer_refused)?)?;
             if response.credentials.len() != keys.len() {
                 return Err(Error::InvalidInput {

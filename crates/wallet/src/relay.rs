@@ -348,6 +348,7 @@ fn write_slot(client: &GuardedClient, url: &str, body: &[u8]) -> Result<()> {
         body,
         accept: "application/json",
         bearer: None,
+        dpop: None,
         max_len: 4096,
         timeout: TIMEOUT,
         plain_http: false,

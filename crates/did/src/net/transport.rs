@@ -49,23 +49,28 @@ pub(super) fn get(agent: &ureq::Agent, request: &Get<'_>) -> Result<Answer, NetE
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = header(ureq::http::header::CONTENT_TYPE);
     let location = header(ureq::http::header::LOCATION);
+    let dpop_nonce = header(ureq::http::HeaderName::from_static("dpop-nonce"));
     if !(200..300).contains(&status) {
-        return Ok(Answer { status, content_type, location, body: Vec::new() });
+        return Ok(Answer { status, content_type, location, dpop_nonce, body: Vec::new() });
     }
     let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
     if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
         return Err(NetError::BodyTooLarge { declared: Some(declared) });
     }
     let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
-    Ok(Answer { status, content_type, location, body })
+    Ok(Answer { status, content_type, location, dpop_nonce, body })
 }
 
 /// One POST through `agent`, as [`GuardedClient::post`](super::GuardedClient::post) describes.
 pub(super) fn post(agent: &ureq::Agent, request: &Post<'_>) -> Result<Answer, NetError> {
     let mut builder =
         agent.post(request.url).header("Content-Type", request.content_type).header("Accept", request.accept);
+    let scheme = if request.dpop.is_some() { "DPoP" } else { "Bearer" };
     if let Some(token) = request.bearer {
-        builder = builder.header("Authorization", format!("Bearer {token}"));
+        builder = builder.header("Authorization", format!("{scheme} {token}"));
+    }
+    if let Some(proof) = request.dpop {
+        builder = builder.header("DPoP", proof);
     }
     let mut config = builder.config().timeout_global(Some(request.timeout));
     if request.plain_http {
@@ -77,12 +82,13 @@ pub(super) fn post(agent: &ureq::Agent, request: &Post<'_>) -> Result<Answer, Ne
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = header(ureq::http::header::CONTENT_TYPE);
     let location = header(ureq::http::header::LOCATION);
+    let dpop_nonce = header(ureq::http::HeaderName::from_static("dpop-nonce"));
     let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
     if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
         return Err(NetError::BodyTooLarge { declared: Some(declared) });
     }
     let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
-    Ok(Answer { status, content_type, location, body })
+    Ok(Answer { status, content_type, location, dpop_nonce, body })
 }
 
 /// Maps a ureq error to a fixed message.

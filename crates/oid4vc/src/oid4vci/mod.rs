@@ -534,11 +534,14 @@ impl TokenResponse {
         to_json(self)
     }
 
-    /// From JSON; the token type must be `Bearer` (case-insensitive, RFC 6749 §7.1).
+    /// From JSON; the token type must be `Bearer` or `DPoP` (case-insensitive, RFC 6749 §7.1,
+    /// RFC 9449 §5).
     pub fn from_json(json: &str) -> crate::Result<Self> {
         let response: TokenResponse = from_json("token response", json)?;
-        if !response.token_type.eq_ignore_ascii_case("bearer") || response.access_token.is_empty() {
-            return Err(invalid("token response", "not a Bearer token"));
+        let known =
+            response.token_type.eq_ignore_ascii_case("bearer") || response.token_type.eq_ignore_ascii_case("dpop");
+        if !known || response.access_token.is_empty() {
+            return Err(invalid("token response", "not a Bearer or DPoP token"));
         }
         Ok(response)
     }
