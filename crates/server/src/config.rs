@@ -93,6 +93,8 @@ struct RawSchool {
     location: u8,
     issuer_url: String,
     did: String,
+    #[serde(default)]
+    dpop: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +159,8 @@ struct RawVerifier {
     response_url: String,
     trust_list: PathBuf,
     trust_operator: String,
+    #[serde(default)]
+    encrypted_responses: bool,
 }
 
 /// The school as the credentials name it.
@@ -172,6 +176,9 @@ pub struct SchoolSection {
     pub issuer_url: String,
     /// The school's DID (a did:web on the issuer's host, normally).
     pub did: String,
+    /// DPoP-bound access tokens (RFC 9449): `"required"` (HAIP 1.0, with server nonces),
+    /// `"optional"` (bound when the wallet sends a proof), or off (`None`, Bearer tokens).
+    pub dpop: Option<schooltas_issuer::DpopRequirement>,
 }
 
 /// Where the admin token comes from.
@@ -210,6 +217,9 @@ pub struct VerifierSection {
     pub trust_list: PathBuf,
     /// The DID of the trust list's operator, whose key must have signed it.
     pub trust_operator: String,
+    /// Ask wallets for encrypted responses (`direct_post.jwt`, HAIP 1.0), each request with a
+    /// fresh key.
+    pub encrypted_responses: bool,
 }
 
 /// A checked `school.toml`.
@@ -272,6 +282,12 @@ impl SchoolConfig {
         if !school.did.starts_with("did:") {
             return Err(invalid("school.did", "must be a DID (did:web:…)"));
         }
+        let dpop = match school.dpop.as_deref() {
+            None | Some("off") => None,
+            Some("required") => Some(schooltas_issuer::DpopRequirement::haip()),
+            Some("optional") => Some(schooltas_issuer::DpopRequirement::optional()),
+            Some(_) => return Err(invalid("school.dpop", "must be \"required\", \"optional\" or \"off\"")),
+        };
         let resolve = |path: PathBuf| if path.is_absolute() { path } else { base.join(path) };
         let storage_dir = resolve(raw.storage.dir);
         let key_file = raw.storage.key_file.map_or_else(|| storage_dir.join("keys.sealed"), resolve);
@@ -317,6 +333,7 @@ impl SchoolConfig {
                     response_url: verifier.response_url,
                     trust_list: resolve(verifier.trust_list),
                     trust_operator: verifier.trust_operator,
+                    encrypted_responses: verifier.encrypted_responses,
                 })
             }
             None => None,
@@ -328,6 +345,7 @@ impl SchoolConfig {
                 location: school.location,
                 issuer_url: school.issuer_url,
                 did: school.did,
+                dpop,
             },
             storage_dir,
             key_file,

@@ -146,6 +146,10 @@ impl SchoolServer {
             store,
             StatusPolicy::new(format!("{}/status", school.issuer_url)),
         );
+        let issuer = match school.dpop {
+            Some(requirement) => issuer.with_dpop(requirement),
+            None => issuer,
+        };
         let service_config = ServiceConfig { offer_policy: offer_policy(&config), ..ServiceConfig::default() };
         let claims = Arc::clone(&roster);
         let issuer = IssuerService::new(
@@ -184,7 +188,10 @@ impl SchoolServer {
                         parts.resolver,
                         parts.status,
                         &base,
-                        VerifierConfig::default(),
+                        VerifierConfig {
+                            encrypted_responses: section.encrypted_responses,
+                            ..VerifierConfig::default()
+                        },
                     )?
                     .with_consent_register(register)?,
                 )

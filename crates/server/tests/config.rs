@@ -52,6 +52,22 @@ fn a_minimal_config_takes_defaults_and_resolves_relative_paths() {
 }
 
 #[test]
+fn the_eu_profile_switches_dpop_and_encrypted_responses() {
+    assert_eq!(parse(MINIMAL).unwrap().school.dpop, None);
+    let required = MINIMAL
+        .replace("did = \"did:web:localhost%3A8443\"", "did = \"did:web:localhost%3A8443\"\ndpop = \"required\"");
+    assert_eq!(parse(&required).unwrap().school.dpop, Some(schooltas_issuer::DpopRequirement::haip()));
+    let optional = MINIMAL
+        .replace("did = \"did:web:localhost%3A8443\"", "did = \"did:web:localhost%3A8443\"\ndpop = \"optional\"");
+    assert_eq!(parse(&optional).unwrap().school.dpop, Some(schooltas_issuer::DpopRequirement::optional()));
+    let verifier = format!(
+        "{MINIMAL}\n[verifier]\nresponse_url = \"https://localhost:8443/oid4vp/response\"\ntrust_list = \"t.jwt\"\n\
+         trust_operator = \"did:web:trust.example\"\nencrypted_responses = true\n"
+    );
+    assert!(parse(&verifier).unwrap().verifier.unwrap().encrypted_responses);
+}
+
+#[test]
 fn an_inline_admin_token_is_refused() {
     let text = MINIMAL.replace("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "token = \"0123456789abcdef0123456789abcdef\"");
     let error = parse(&text).unwrap_err();
@@ -97,6 +113,7 @@ fn bad_values_name_their_key() {
         ("[admin]", "[offers]\npin_length = 2\n[admin]", "offers.pin_length"),
         ("[admin]", "[offers]\nlifetime_days = 0\n[admin]", "offers.lifetime_days"),
         ("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "", "admin"),
+        ("did = \"did:web:localhost%3A8443\"", "did = \"did:web:localhost%3A8443\"\ndpop = \"always\"", "school.dpop"),
     ];
     for (from, to, key) in cases {
         match parse(&MINIMAL.replace(from, to)).unwrap_err() {
