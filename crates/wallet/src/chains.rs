@@ -7,6 +7,7 @@
 
 use schooltas_did::jws::Header;
 use schooltas_did::{Resolver, VerifyingKey};
+use schooltas_oid4vc::oid4vp::ClientId;
 use schooltas_school::trust_list::{CurrentTrustList, VerifiedTrustList};
 use schooltas_sd_jwt::Error as SdJwtError;
 use schooltas_x509::{CertificateChain, TrustAnchors, Usage, ValidatedChain, X509Error, validate};
@@ -60,6 +61,34 @@ pub(crate) fn issuer_key(
         return Err(refuse("the issuer's certificate does not name the credential's issuer (iss)"));
     }
     Ok(validated.verifying_key().clone())
+}
+
+/// The key a verifier with an X.509 client id (`x509_hash` / `x509_san_dns`, OpenID4VP 1.0
+/// §5.9.3) signs its request objects with: the leaf key of the request object's `x5c`, once
+/// the client id is registered in the trust list, the chain leads to the list's X.509 anchors
+/// at `now` and, for `x509_san_dns`, the leaf names that host. (That an `x509_hash` is the
+/// leaf's hash is checked by the request object's verification.)
+pub(crate) fn verifier_key(
+    header: &Header,
+    client_id: &ClientId,
+    trust_list: &VerifiedTrustList,
+    now: i64,
+) -> crate::error::Result<VerifyingKey> {
+    use crate::error::Error;
+    let current = trust_list.at(now)?;
+    let named = client_id.to_string();
+    if current.verifier_for_client(&named).is_none() {
+        return Err(Error::VerifierNotRegistered { did: named.chars().take(200).collect() });
+    }
+    let x5c = header.get("x5c").ok_or(Error::UntrustedVerifierCertificate(X509Error::EmptyChain))?;
+    let validated = validate_to_trust_list(x5c, &current, now).map_err(Error::UntrustedVerifierCertificate)?;
+    match client_id {
+        ClientId::X509SanDns(host) if !validated.matches_dns(host) => Err(Error::VerifierCertificateNameMismatch),
+        ClientId::Did(_) => Err(Error::InvalidInput {
+            reason: "a verifier named by a DID signs with its DID's key, not a certificate".into(),
+        }),
+        _ => Ok(validated.verifying_key().clone()),
+    }
 }
 
 /// The reason an issuer's chain was refused, by the rule.
