@@ -57,29 +57,45 @@ impl World {
     /// A world whose trust list has `anchor` (a CA certificate, DER) as X.509 trust anchor.
     fn with_school_and_anchor(school: SigningKey, anchor: Option<&[u8]>) -> Self {
         let verifier = SigningKey::from_ed25519_seed(&[2; 32]);
-        let vct = Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str().to_owned();
-        let issuer =
-            AccreditedIssuer::new(did_of(&school), "De Linde").with_issuer_uri(ISS).accredited_for(vct.clone());
-        let registration = VerifierRegistration::new(did_of(&verifier), "Sportclub").with_purpose(
-            RegisteredPurpose::new(
-                "membership",
-                LocalizedText { nl: "Lidmaatschap".into(), en: "Membership".into() },
-                LegalBasis::Consent,
-                365,
-            )
-            .allow(vct, ASKED.map(ClaimPath::claim).to_vec()),
-        );
-        let operator = SigningKey::from_ed25519_seed(&[5; 32]);
-        let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
-        let mut list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400);
-        if let Some(anchor) = anchor {
-            list = list.with_x509_trust_anchor(anchor);
-        }
-        let (_, trust_list) =
-            list.with_issuer(issuer).with_verifier(registration).sign_and_verify(&operator, &kid, NOW, 60).unwrap();
+        let trust_list = trust_list_with(&school, &did_of(&verifier), anchor, &[]);
         World { school, verifier, trust_list, status: StatusListCache::new(InMemoryStatusLists::new()) }
     }
+}
 
+/// The trust list: `school` accredited as `ISS` for the enrolment, the verifier `verifier`
+/// registered for the membership under its DID and `client_ids`, `anchor` as X.509 anchor.
+fn trust_list_with(
+    school: &SigningKey,
+    verifier: &Did,
+    anchor: Option<&[u8]>,
+    client_ids: &[String],
+) -> VerifiedTrustList {
+    let vct = Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str().to_owned();
+    let issuer = AccreditedIssuer::new(did_of(school), "De Linde").with_issuer_uri(ISS).accredited_for(vct.clone());
+    let mut registration = VerifierRegistration::new(verifier.clone(), "Sportclub").with_purpose(
+        RegisteredPurpose::new(
+            "membership",
+            LocalizedText { nl: "Lidmaatschap".into(), en: "Membership".into() },
+            LegalBasis::Consent,
+            365,
+        )
+        .allow(vct, ASKED.map(ClaimPath::claim).to_vec()),
+    );
+    for client_id in client_ids {
+        registration = registration.with_client_id(client_id.clone());
+    }
+    let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+    let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
+    let mut list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400);
+    if let Some(anchor) = anchor {
+        list = list.with_x509_trust_anchor(anchor);
+    }
+    let (_, trust_list) =
+        list.with_issuer(issuer).with_verifier(registration).sign_and_verify(&operator, &kid, NOW, 60).unwrap();
+    trust_list
+}
+
+impl World {
     fn request(&self) -> AuthorizationRequest {
         let mut query = CredentialQuery::sd_jwt_vc(
             "enrolment",
@@ -351,4 +367,107 @@ fn a_valid_x5c_chain_does_not_make_an_unaccredited_issuer_trusted() {
     let evil = "https://evil.example/12AB00";
     let failures = x5c_failures(&world, evil, school_x5c(&ca, &school, evil, valid()));
     assert_refused(&failures, Check::IssuerAccredited, "not accredited");
+}
+
+#[test]
+fn a_verifier_with_an_x509_client_id_signs_with_x5c_and_is_the_key_bindings_audience() {
+    use schooltas_oid4vc::oid4vp::{ClientId, Oid4vpError, UnverifiedRequestObject};
+    use schooltas_verifier::Verifier;
+
+    let ca = root_ca("Schooltas Root CA");
+    let verifier_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let verifier_did = did_of(&verifier_key);
+    let chain = ca
+        .issue_verifier_certificate(
+            verifier_key.verifying_key(),
+            "club.example",
+            &Subject::new("Sportclub", "Sportclub verifier").unwrap(),
+            valid(),
+        )
+        .unwrap()
+        .into_chain();
+    let client = ClientId::X509Hash(chain.leaf_x509_hash());
+    let school = SigningKey::generate(Algorithm::Es256).unwrap();
+    let trust_list = trust_list_with(&school, &verifier_did, Some(ca.certificate_der()), &[client.to_string()]);
+    let world = World {
+        school,
+        verifier: SigningKey::from_ed25519_seed(&[2; 32]),
+        trust_list,
+        status: StatusListCache::new(InMemoryStatusLists::new()),
+    };
+
+    // A DID, or a hash of another certificate, is not an X.509 client id for this chain.
+    let refused = Verifier::new(SigningKey::generate(Algorithm::Es256).unwrap(), "https://club.example/response")
+        .unwrap()
+        .with_x509_client(ClientId::Did(verifier_did.clone()), chain.clone())
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Credential(schooltas_school::Error::Oid4vp(Oid4vpError::InvalidClientId { .. }))),
+        "{refused}"
+    );
+    let refused = Verifier::new(SigningKey::generate(Algorithm::Es256).unwrap(), "https://club.example/response")
+        .unwrap()
+        .with_x509_client(ClientId::X509Hash("AAAA".into()), chain.clone())
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Credential(schooltas_school::Error::Oid4vp(Oid4vpError::InvalidClientId { reason }))
+            if reason.contains("leaf")),
+        "{refused}"
+    );
+
+    let service = Verifier::new(verifier_key, "https://club.example/response")
+        .unwrap()
+        .with_x509_client(client.clone(), chain.clone())
+        .unwrap();
+    assert_eq!(service.client_id(), client.to_string());
+    let mut query =
+        CredentialQuery::sd_jwt_vc("enrolment", [Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str()]);
+    for claim in ASKED {
+        query = query.claim(ClaimPath::claim(claim));
+    }
+    let builder = RequestBuilder::new(
+        world.trust_list.at(NOW).unwrap(),
+        &verifier_did,
+        "https://club.example/response",
+        "membership",
+    )
+    .retention_days(30)
+    .credential(query)
+    .state("session-1");
+    let signed = service.request(builder, NOW, 600).unwrap();
+    assert_eq!(signed.request.client_id, client.to_string());
+
+    // The request object carries the chain, no kid, and verifies with the leaf key once the
+    // chain is validated to the trust list's anchor (as a wallet does).
+    let object = UnverifiedRequestObject::parse(&signed.request_object).unwrap();
+    assert!(object.header().kid().is_none());
+    assert!(object.header().get("x5c").is_some());
+    let anchors = schooltas_x509::TrustAnchors::from_der(vec![ca.certificate_der().to_vec()]).unwrap();
+    let verified = object
+        .verify_with_client(
+            |header, seen| {
+                assert_eq!(seen, &client);
+                let chain = schooltas_x509::CertificateChain::from_x5c(header.get("x5c").unwrap()).unwrap();
+                let validated = schooltas_x509::validate(&chain, &anchors, NOW, schooltas_x509::Usage::Any).unwrap();
+                Ok(validated.verifying_key().clone())
+            },
+            NOW,
+            60,
+        )
+        .unwrap();
+    assert_eq!(verified, signed.request);
+
+    let resolver = Resolver::offline();
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let x5c = school_x5c(&ca, &world.school, ISS, valid());
+
+    // A key binding addressed to the verifier's DID client id: not our audience.
+    let mut to_did = signed.request.clone();
+    to_did.client_id = format!("decentralized_identifier:{verifier_did}");
+    let received = service.receive(&world.presentation_with_x5c(&to_did, ISS, "key-1", Some(x5c.clone())), &context);
+    assert!(received.verdict.failed(Check::Audience), "{:?}", received.verdict.failures);
+
+    // Addressed to the x509_hash client id: accepted.
+    let received = service.receive(&world.presentation_with_x5c(&signed.request, ISS, "key-1", Some(x5c)), &context);
+    assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
 }
