@@ -265,7 +265,7 @@ fn an_https_issuer_is_found_through_its_x5c_chain_without_fetching_metadata() {
     let resolver = Resolver::offline();
     // No issuer metadata fetcher: the key can only come from the chain.
     let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
-    let x5c = school_x5c(&ca, &school, ISS, valid());
+    let x5c = school_x5c(&ca, school, ISS, valid());
     let verdict =
         verify_response(&request, &world.presentation_with_x5c(&request, ISS, "key-1", Some(x5c.clone())), &context);
     assert!(verdict.is_accepted(), "{:?}", verdict.failures);
@@ -302,12 +302,12 @@ fn an_x5c_chain_to_an_anchor_the_trust_list_does_not_have_is_refused() {
     let world =
         World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
     let school = &world.school;
-    let failures = x5c_failures(&world, ISS, school_x5c(&other, &school, ISS, valid()));
+    let failures = x5c_failures(&world, ISS, school_x5c(&other, school, ISS, valid()));
     assert_refused(&failures, Check::IssuerSignature, "does not lead to a trust anchor");
 
     // A CA that copies the anchor's name but not its key: the path's signature does not verify.
     let impostor = root_ca("Schooltas Root CA");
-    let failures = x5c_failures(&world, ISS, school_x5c(&impostor, &school, ISS, valid()));
+    let failures = x5c_failures(&world, ISS, school_x5c(&impostor, school, ISS, valid()));
     assert_refused(&failures, Check::IssuerSignature, "signature in the issuer's chain does not verify");
 
     // A trust list without any X.509 anchor.
@@ -323,7 +323,7 @@ fn an_expired_issuer_certificate_is_refused() {
         World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
     let school = &world.school;
     let expired = Validity::new(NOW - 86_000, NOW - 3600).unwrap();
-    let failures = x5c_failures(&world, ISS, school_x5c(&ca, &school, ISS, expired));
+    let failures = x5c_failures(&world, ISS, school_x5c(&ca, school, ISS, expired));
     assert_refused(&failures, Check::IssuerSignature, "has expired");
 }
 
@@ -333,7 +333,7 @@ fn an_issuer_certificate_for_another_identifier_is_refused() {
     let world =
         World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
     let school = &world.school;
-    let failures = x5c_failures(&world, ISS, school_x5c(&ca, &school, "https://other.example/99ZZ00", valid()));
+    let failures = x5c_failures(&world, ISS, school_x5c(&ca, school, "https://other.example/99ZZ00", valid()));
     assert_refused(&failures, Check::IssuerSignature, "does not name the credential's issuer");
 }
 
@@ -343,12 +343,12 @@ fn an_x5c_chain_beside_a_did_issuer_is_refused() {
     let world =
         World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
     let school = &world.school;
-    let did = did_of(&school).to_string();
-    let kid = format!("{did}#{}", did_of(&school).method_specific_id());
+    let did = did_of(school).to_string();
+    let kid = format!("{did}#{}", did_of(school).method_specific_id());
     let request = world.request();
     let resolver = Resolver::offline();
     let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
-    let x5c = school_x5c(&ca, &school, ISS, valid());
+    let x5c = school_x5c(&ca, school, ISS, valid());
     let verdict = verify_response(&request, &world.presentation_with_x5c(&request, &did, &kid, Some(x5c)), &context);
     let failures: Vec<(Check, String)> = verdict.failures.iter().map(|f| (f.check, f.reason.clone())).collect();
     assert_refused(&failures, Check::IssuerSignature, "its key must come from the DID");
@@ -365,7 +365,7 @@ fn a_valid_x5c_chain_does_not_make_an_unaccredited_issuer_trusted() {
         World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
     let school = &world.school;
     let evil = "https://evil.example/12AB00";
-    let failures = x5c_failures(&world, evil, school_x5c(&ca, &school, evil, valid()));
+    let failures = x5c_failures(&world, evil, school_x5c(&ca, school, evil, valid()));
     assert_refused(&failures, Check::IssuerAccredited, "not accredited");
 }
 
