@@ -269,6 +269,19 @@ impl SignedRequest {
         Ok(SignedRequest { request, request_object })
     }
 
+    /// Signs `request` (whose `client_id` is an X.509 one, HAIP 1.0) with the key of `chain`'s
+    /// leaf, putting the chain in `x5c`, valid for `lifetime` seconds.
+    pub fn sign_x509(
+        request: AuthorizationRequest,
+        signer: &(impl Signer + ?Sized),
+        chain: &schooltas_x509::CertificateChain,
+        now: i64,
+        lifetime: i64,
+    ) -> schooltas_school::Result<Self> {
+        let request_object = request.sign_x509(signer, chain.certificates(), now, lifetime, None)?;
+        Ok(SignedRequest { request, request_object })
+    }
+
     /// `openid4vp://?client_id=…&request=…` (by value, for a QR code or a link).
     pub fn uri_by_value(&self) -> String {
         AuthorizationRequestUri::ByValue {

@@ -5,9 +5,10 @@ use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
 use schooltas_jwe::{ContentEncryption, EncryptionKey};
 use schooltas_oid4vc::form;
-use schooltas_oid4vc::oid4vp::{AuthorizationRequest, Oid4vpError, decrypt_jwt_form, jwt_form_kid};
+use schooltas_oid4vc::oid4vp::{AuthorizationRequest, ClientId, Oid4vpError, decrypt_jwt_form, jwt_form_kid};
 use schooltas_school::consent::{self, UnverifiedWithdrawal};
 use schooltas_school::{LegalBasis, SchooltasExtension};
+use schooltas_x509::CertificateChain;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -48,6 +49,9 @@ pub struct Verifier {
     /// `direct_post.jwt` (OpenID4VP 1.0 §8.3): the keys responses are encrypted to and the
     /// content encryptions offered, in order of preference.
     encryption: Option<(ResponseKeys, Vec<ContentEncryption>)>,
+    /// HAIP 1.0: an X.509 client id (`x509_hash` / `x509_san_dns`) and the certificate chain
+    /// of `signer`'s key its requests are signed with (`x5c`); `None`: the DID client id.
+    x509: Option<(ClientId, CertificateChain)>,
 }
 
 /// The keys a verifier decrypts responses with.
@@ -110,7 +114,29 @@ impl Verifier {
             response_uri: response_uri.into(),
             open: NonceStore::with_capacity(DEFAULT_OPEN_REQUESTS),
             encryption: None,
+            x509: None,
         }
+    }
+
+    /// Names this verifier by an X.509 client id (OpenID4VP 1.0 §5.9.3, HAIP 1.0): `client`
+    /// is `x509_hash:<hash of chain's leaf>` or `x509_san_dns:<host>` (a host the leaf names,
+    /// on which the response URI is), `chain` the certificate chain of the signer's key, leaf
+    /// first, issued under an anchor of the trust list. Requests are then signed with
+    /// `sign_x509` (`x5c`, no `kid`), and [`Verifier::client_id`] — the key-binding audience —
+    /// is `client`. The trust list must register `client` for this verifier.
+    ///
+    /// Refused for a DID client id, or an `x509_hash` that is not the leaf's hash.
+    pub fn with_x509_client(mut self, client: ClientId, chain: CertificateChain) -> Result<Self> {
+        let refuse = |reason| Error::from(schooltas_school::Error::from(Oid4vpError::InvalidClientId { reason }));
+        match &client {
+            ClientId::Did(_) => return Err(refuse("an X.509 client id is x509_hash or x509_san_dns, not a DID")),
+            ClientId::X509Hash(hash) if *hash != chain.leaf_x509_hash() => {
+                return Err(refuse("x509_hash is not the hash of the chain's leaf certificate"));
+            }
+            _ => {}
+        }
+        self.x509 = Some((client, chain));
+        Ok(self)
     }
 
     /// Asks for encrypted responses (`direct_post.jwt`, OpenID4VP 1.0 §8.3; HAIP 1.0): every
@@ -167,9 +193,13 @@ impl Verifier {
         &self.did
     }
 
-    /// `decentralized_identifier:<did>`: the OpenID4VP client id and key-binding audience.
+    /// The OpenID4VP client id and key-binding audience: `decentralized_identifier:<did>`, or
+    /// the X.509 client id given to [`Verifier::with_x509_client`].
     pub fn client_id(&self) -> String {
-        format!("{}{}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX, self.did)
+        match &self.x509 {
+            Some((client, _)) => client.to_string(),
+            None => format!("{}{}", schooltas_oid4vc::oid4vp::DID_CLIENT_ID_PREFIX, self.did),
+        }
     }
 
     /// Where wallets post responses.
@@ -195,7 +225,12 @@ impl Verifier {
             }
             None => {}
         }
-        let signed = SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?;
+        let signed = match &self.x509 {
+            Some((client, chain)) => {
+                SignedRequest::sign_x509(request.with_client_id(client), &self.signer, chain, now, lifetime)?
+            }
+            None => SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?,
+        };
         self.open.register_with(&nonce, now, expires, signed.request.clone())?;
         if let (Some(key), Some((ResponseKeys::PerRequest(keys), _))) = (ephemeral, &self.encryption) {
             let mut keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -216,7 +251,12 @@ impl Verifier {
         lifetime: i64,
         wallet_nonce: Option<&str>,
     ) -> Result<String> {
-        Ok(request.sign_with_wallet_nonce(&self.signer, &self.kid, now, lifetime, wallet_nonce)?)
+        match &self.x509 {
+            Some((_, chain)) => {
+                Ok(request.sign_x509(&self.signer, chain.certificates(), now, lifetime, wallet_nonce)?)
+            }
+            None => Ok(request.sign_with_wallet_nonce(&self.signer, &self.kid, now, lifetime, wallet_nonce)?),
+        }
     }
 
     /// Verifies a `direct_post` body: finds the open request by the nonce its key binding

@@ -650,7 +650,8 @@ struct IssuerKeys(std::cell::RefCell<Vec<(String, String, Algorithm, VerifyingKe
 
 impl IssuerKeys {
     fn get(&self, context: &VerificationContext<'_>, header: &Header, iss: &str) -> Result<VerifyingKey, SdJwtError> {
-        let (Some(kid), Some(alg)) = (header.kid(), header.alg()) else {
+        // A key from an x5c chain is validated per credential, never taken from the cache.
+        let (Some(kid), Some(alg), None) = (header.kid(), header.alg(), header.get("x5c")) else {
             return find_issuer_key(context, header, iss);
         };
         let found = self.0.borrow().iter().find(|(i, k, a, _)| i == iss && k == kid && *a == alg).map(|e| e.3.clone());
@@ -664,10 +665,21 @@ impl IssuerKeys {
 }
 
 /// The issuer's key by the mechanism its identifier calls for (SD-JWT VC §3.5): a DID is
-/// resolved; an `https` identifier's JWT VC Issuer Metadata is fetched.
+/// resolved; an `https` identifier's `x5c` chain (HAIP 1.0) is validated to the trust list's
+/// X.509 anchors, or, without `x5c`, its JWT VC Issuer Metadata is fetched.
 fn find_issuer_key(context: &VerificationContext<'_>, header: &Header, iss: &str) -> Result<VerifyingKey, SdJwtError> {
     if iss.starts_with("did:") {
+        if header.get("x5c").is_some() {
+            // A DID issuer's key comes from its DID document; a chain beside it would be a
+            // second, unrelated source of trust.
+            return Err(SdJwtError::IssuerKey {
+                reason: "the credential carries an x5c chain but names a DID issuer: its key must come from the DID",
+            });
+        }
         return issuer_key_via_did(context.resolver, header, Some(iss));
+    }
+    if let Some(x5c) = header.get("x5c") {
+        return issuer_key_via_x5c(context, x5c, iss);
     }
     let fetcher = context.issuer_metadata.ok_or(SdJwtError::IssuerKey {
         reason: "the issuer is named by an https identifier and this verifier fetches no JWT VC Issuer Metadata",
@@ -684,6 +696,38 @@ fn find_issuer_key(context: &VerificationContext<'_>, header: &Header, iss: &str
         }
     };
     schooltas_sd_jwt::key_from_jwk_set(&jwks, header)
+}
+
+/// The leaf key of an issuer's `x5c` chain, once the chain leads to one of the trust list's
+/// X.509 anchors at `context.now` and the leaf names `iss` (SAN URI, or SAN DNS = its host).
+/// Called only for an issuer the trust list accredits. The reasons name the rule, never the
+/// certificate's contents.
+fn issuer_key_via_x5c(context: &VerificationContext<'_>, x5c: &Value, iss: &str) -> Result<VerifyingKey, SdJwtError> {
+    use schooltas_x509::X509Error as X;
+    let refuse = |reason| SdJwtError::IssuerKey { reason };
+    if !iss.starts_with("https://") {
+        return Err(refuse("the credential carries an x5c chain but its issuer is not an https identifier"));
+    }
+    let chain = schooltas_x509::CertificateChain::from_x5c(x5c)
+        .map_err(|_| refuse("the issuer's x5c is not a well-formed certificate chain"))?;
+    let current = context.trust_list.at(context.now).map_err(|_| refuse("the trust list expired: refresh it"))?;
+    let anchors = schooltas_x509::TrustAnchors::from_der(current.x509_trust_anchors())
+        .map_err(|_| refuse("the trust list names no X.509 trust anchors for the issuer's x5c chain"))?;
+    let validated = schooltas_x509::validate(&chain, &anchors, context.now, schooltas_x509::Usage::Any).map_err(
+        |error| match error {
+            X::UnknownAnchor => {
+                refuse("the issuer's certificate chain does not lead to a trust anchor of the trust list")
+            }
+            X::Expired { .. } => refuse("a certificate in the issuer's chain has expired"),
+            X::NotYetValid { .. } => refuse("a certificate in the issuer's chain is not yet valid"),
+            X::BadSignature => refuse("a certificate signature in the issuer's chain does not verify"),
+            _ => refuse("the issuer's certificate chain was refused"),
+        },
+    )?;
+    if !validated.matches_https_issuer(iss) {
+        return Err(refuse("the issuer's certificate does not name the credential's issuer (iss)"));
+    }
+    Ok(validated.verifying_key().clone())
 }
 
 /// Why a presentation was refused before its issuer's key was looked up.

@@ -16,6 +16,7 @@ use schooltas_school::{LegalBasis, LocalizedText};
 use schooltas_sd_jwt::{ClaimPath, HolderSdJwt, KeyBindingInput, RandomSalts};
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_verifier::{Check, Error, IssuerMetadataFetcher, RequestBuilder, VerificationContext, verify_response};
+use schooltas_x509::{CertificateAuthority, Profile, Subject, Validity};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -50,30 +51,51 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        let school = SigningKey::generate(Algorithm::Es256).unwrap();
-        let verifier = SigningKey::from_ed25519_seed(&[2; 32]);
-        let vct = Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str().to_owned();
-        let issuer =
-            AccreditedIssuer::new(did_of(&school), "De Linde").with_issuer_uri(ISS).accredited_for(vct.clone());
-        let registration = VerifierRegistration::new(did_of(&verifier), "Sportclub").with_purpose(
-            RegisteredPurpose::new(
-                "membership",
-                LocalizedText { nl: "Lidmaatschap".into(), en: "Membership".into() },
-                LegalBasis::Consent,
-                365,
-            )
-            .allow(vct, ASKED.map(ClaimPath::claim).to_vec()),
-        );
-        let operator = SigningKey::from_ed25519_seed(&[5; 32]);
-        let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
-        let (_, trust_list) = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400)
-            .with_issuer(issuer)
-            .with_verifier(registration)
-            .sign_and_verify(&operator, &kid, NOW, 60)
-            .unwrap();
-        World { school, verifier, trust_list, status: StatusListCache::new(InMemoryStatusLists::new()) }
+        Self::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), None)
     }
 
+    /// A world whose trust list has `anchor` (a CA certificate, DER) as X.509 trust anchor.
+    fn with_school_and_anchor(school: SigningKey, anchor: Option<&[u8]>) -> Self {
+        let verifier = SigningKey::from_ed25519_seed(&[2; 32]);
+        let trust_list = trust_list_with(&school, &did_of(&verifier), anchor, &[]);
+        World { school, verifier, trust_list, status: StatusListCache::new(InMemoryStatusLists::new()) }
+    }
+}
+
+/// The trust list: `school` accredited as `ISS` for the enrolment, the verifier `verifier`
+/// registered for the membership under its DID and `client_ids`, `anchor` as X.509 anchor.
+fn trust_list_with(
+    school: &SigningKey,
+    verifier: &Did,
+    anchor: Option<&[u8]>,
+    client_ids: &[String],
+) -> VerifiedTrustList {
+    let vct = Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str().to_owned();
+    let issuer = AccreditedIssuer::new(did_of(school), "De Linde").with_issuer_uri(ISS).accredited_for(vct.clone());
+    let mut registration = VerifierRegistration::new(verifier.clone(), "Sportclub").with_purpose(
+        RegisteredPurpose::new(
+            "membership",
+            LocalizedText { nl: "Lidmaatschap".into(), en: "Membership".into() },
+            LegalBasis::Consent,
+            365,
+        )
+        .allow(vct, ASKED.map(ClaimPath::claim).to_vec()),
+    );
+    for client_id in client_ids {
+        registration = registration.with_client_id(client_id.clone());
+    }
+    let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+    let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
+    let mut list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400);
+    if let Some(anchor) = anchor {
+        list = list.with_x509_trust_anchor(anchor);
+    }
+    let (_, trust_list) =
+        list.with_issuer(issuer).with_verifier(registration).sign_and_verify(&operator, &kid, NOW, 60).unwrap();
+    trust_list
+}
+
+impl World {
     fn request(&self) -> AuthorizationRequest {
         let mut query = CredentialQuery::sd_jwt_vc(
             "enrolment",
@@ -97,22 +119,34 @@ impl World {
 
     /// A 16-year-old's enrolment, issued as `iss` with `kid`, presented for `request`.
     fn presentation(&self, request: &AuthorizationRequest, iss: &str, kid: &str) -> String {
+        self.presentation_with_x5c(request, iss, kid, None)
+    }
+
+    /// As [`Self::presentation`], with `x5c` in the issuer-signed JWT's header when given.
+    fn presentation_with_x5c(
+        &self,
+        request: &AuthorizationRequest,
+        iss: &str,
+        kid: &str,
+        x5c: Option<Value>,
+    ) -> String {
         let holder = SigningKey::generate(Algorithm::Es256).unwrap();
         let claims = json!({
             "sub": "child-link-1", "school_name": "De Linde", "school_brin": "12AB", "school_location": "00",
             "school_year": "2026-2027", "group": "7B", "given_name": "Sanne", "family_name": "de Vries",
             "birth_date": "2010-03-01", "age_over_12": true, "age_over_16": true,
         });
-        let credential = Catalog::standard()
+        let mut builder = Catalog::standard()
             .get("pupil_enrolment")
             .unwrap()
             .builder(iss, NOW - 3600, claims.as_object().cloned().unwrap())
             .unwrap()
             .kid(kid)
-            .holder_key(holder.verifying_key())
-            .issue(&self.school, &mut RandomSalts)
-            .unwrap()
-            .to_string();
+            .holder_key(holder.verifying_key());
+        if let Some(x5c) = x5c {
+            builder = builder.header_member("x5c", x5c);
+        }
+        let credential = builder.issue(&self.school, &mut RandomSalts).unwrap().to_string();
         let paths: Vec<ClaimPath> = ASKED.iter().map(|c| ClaimPath::claim(*c)).collect();
         let input =
             KeyBindingInput { nonce: request.nonce.clone(), audience: request.client_id.clone(), issued_at: NOW };
@@ -185,4 +219,255 @@ fn metadata_for_another_issuer_or_without_the_key_is_refused() {
     let verdict = verify_response(&request, &body, &context);
     assert!(verdict.failed(Check::IssuerSignature), "{:?}", verdict.failures);
     assert!(verdict.failures.iter().any(|f| f.reason.contains("https identifier")), "{:?}", verdict.failures);
+}
+
+/// A root CA of the trust-list operator (ES256, HAIP profile), valid around `NOW`.
+fn root_ca(name: &str) -> CertificateAuthority<SigningKey> {
+    CertificateAuthority::root(
+        SigningKey::generate(Algorithm::Es256).unwrap(),
+        Subject::new("Stichting Schooltas", name).unwrap(),
+        Validity::days_from(NOW - 86_400, 3650).unwrap(),
+        Some(0),
+        Profile::Haip,
+    )
+    .unwrap()
+}
+
+/// The school's certificate for `identifier`, issued by `ca`, valid over `validity`.
+fn school_x5c(
+    ca: &CertificateAuthority<SigningKey>,
+    school: &SigningKey,
+    identifier: &str,
+    validity: Validity,
+) -> Value {
+    ca.issue_issuer_certificate(
+        school.verifying_key(),
+        identifier,
+        &Subject::new("OBS De Linde", "OBS De Linde issuer").unwrap(),
+        validity,
+    )
+    .unwrap()
+    .chain()
+    .to_x5c()
+}
+
+fn valid() -> Validity {
+    Validity::days_from(NOW - 3600, 365).unwrap()
+}
+
+#[test]
+fn an_https_issuer_is_found_through_its_x5c_chain_without_fetching_metadata() {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    let request = world.request();
+    let resolver = Resolver::offline();
+    // No issuer metadata fetcher: the key can only come from the chain.
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let x5c = school_x5c(&ca, school, ISS, valid());
+    let verdict =
+        verify_response(&request, &world.presentation_with_x5c(&request, ISS, "key-1", Some(x5c.clone())), &context);
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert_eq!(verdict.claims("enrolment").unwrap()["group"], "7B");
+
+    // A fetcher is configured as well: x5c takes precedence, nothing is fetched.
+    let documents = Documents::default();
+    let context =
+        VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW).with_issuer_metadata(&documents);
+    let verdict = verify_response(&request, &world.presentation_with_x5c(&request, ISS, "key-1", Some(x5c)), &context);
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+    assert!(documents.asked.lock().unwrap().is_empty(), "x5c needs no network");
+}
+
+/// Verifies an enrolment from `world` issued as `iss` with `x5c`, with no metadata fetcher,
+/// and returns the failures' (check, reason) pairs.
+fn x5c_failures(world: &World, iss: &str, x5c: Value) -> Vec<(Check, String)> {
+    let request = world.request();
+    let resolver = Resolver::offline();
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let verdict = verify_response(&request, &world.presentation_with_x5c(&request, iss, "key-1", Some(x5c)), &context);
+    assert!(!verdict.is_accepted());
+    verdict.failures.iter().map(|f| (f.check, f.reason.clone())).collect()
+}
+
+fn assert_refused(failures: &[(Check, String)], check: Check, reason: &str) {
+    assert!(failures.iter().any(|(c, r)| *c == check && r.contains(reason)), "{failures:?}");
+}
+
+#[test]
+fn an_x5c_chain_to_an_anchor_the_trust_list_does_not_have_is_refused() {
+    let ca = root_ca("Schooltas Root CA");
+    let other = root_ca("Another Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    let failures = x5c_failures(&world, ISS, school_x5c(&other, school, ISS, valid()));
+    assert_refused(&failures, Check::IssuerSignature, "does not lead to a trust anchor");
+
+    // A CA that copies the anchor's name but not its key: the path's signature does not verify.
+    let impostor = root_ca("Schooltas Root CA");
+    let failures = x5c_failures(&world, ISS, school_x5c(&impostor, school, ISS, valid()));
+    assert_refused(&failures, Check::IssuerSignature, "signature in the issuer's chain does not verify");
+
+    // A trust list without any X.509 anchor.
+    let world = World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), None);
+    let failures = x5c_failures(&world, ISS, school_x5c(&ca, &world.school, ISS, valid()));
+    assert_refused(&failures, Check::IssuerSignature, "names no X.509 trust anchors");
+}
+
+#[test]
+fn an_expired_issuer_certificate_is_refused() {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    let expired = Validity::new(NOW - 86_000, NOW - 3600).unwrap();
+    let failures = x5c_failures(&world, ISS, school_x5c(&ca, school, ISS, expired));
+    assert_refused(&failures, Check::IssuerSignature, "has expired");
+}
+
+#[test]
+fn an_issuer_certificate_for_another_identifier_is_refused() {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    let failures = x5c_failures(&world, ISS, school_x5c(&ca, school, "https://other.example/99ZZ00", valid()));
+    assert_refused(&failures, Check::IssuerSignature, "does not name the credential's issuer");
+}
+
+#[test]
+fn an_x5c_chain_beside_a_did_issuer_is_refused() {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    let did = did_of(school).to_string();
+    let kid = format!("{did}#{}", did_of(school).method_specific_id());
+    let request = world.request();
+    let resolver = Resolver::offline();
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let x5c = school_x5c(&ca, school, ISS, valid());
+    let verdict = verify_response(&request, &world.presentation_with_x5c(&request, &did, &kid, Some(x5c)), &context);
+    let failures: Vec<(Check, String)> = verdict.failures.iter().map(|f| (f.check, f.reason.clone())).collect();
+    assert_refused(&failures, Check::IssuerSignature, "its key must come from the DID");
+
+    // The same credential without x5c is accepted through the DID: the refusal is the chain's.
+    let verdict = verify_response(&request, &world.presentation(&request, &did, &kid), &context);
+    assert!(verdict.is_accepted(), "{:?}", verdict.failures);
+}
+
+#[test]
+fn a_valid_x5c_chain_does_not_make_an_unaccredited_issuer_trusted() {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    let evil = "https://evil.example/12AB00";
+    let failures = x5c_failures(&world, evil, school_x5c(&ca, school, evil, valid()));
+    assert_refused(&failures, Check::IssuerAccredited, "not accredited");
+}
+
+#[test]
+fn a_verifier_with_an_x509_client_id_signs_with_x5c_and_is_the_key_bindings_audience() {
+    use schooltas_oid4vc::oid4vp::{ClientId, Oid4vpError, UnverifiedRequestObject};
+    use schooltas_verifier::Verifier;
+
+    let ca = root_ca("Schooltas Root CA");
+    let verifier_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let verifier_did = did_of(&verifier_key);
+    let chain = ca
+        .issue_verifier_certificate(
+            verifier_key.verifying_key(),
+            "club.example",
+            &Subject::new("Sportclub", "Sportclub verifier").unwrap(),
+            valid(),
+        )
+        .unwrap()
+        .into_chain();
+    let client = ClientId::X509Hash(chain.leaf_x509_hash());
+    let school = SigningKey::generate(Algorithm::Es256).unwrap();
+    let trust_list = trust_list_with(&school, &verifier_did, Some(ca.certificate_der()), &[client.to_string()]);
+    let world = World {
+        school,
+        verifier: SigningKey::from_ed25519_seed(&[2; 32]),
+        trust_list,
+        status: StatusListCache::new(InMemoryStatusLists::new()),
+    };
+
+    // A DID, or a hash of another certificate, is not an X.509 client id for this chain.
+    let refused = Verifier::new(SigningKey::generate(Algorithm::Es256).unwrap(), "https://club.example/response")
+        .unwrap()
+        .with_x509_client(ClientId::Did(verifier_did.clone()), chain.clone())
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Credential(schooltas_school::Error::Oid4vp(Oid4vpError::InvalidClientId { .. }))),
+        "{refused}"
+    );
+    let refused = Verifier::new(SigningKey::generate(Algorithm::Es256).unwrap(), "https://club.example/response")
+        .unwrap()
+        .with_x509_client(ClientId::X509Hash("AAAA".into()), chain.clone())
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::Credential(schooltas_school::Error::Oid4vp(Oid4vpError::InvalidClientId { reason }))
+            if reason.contains("leaf")),
+        "{refused}"
+    );
+
+    let service = Verifier::new(verifier_key, "https://club.example/response")
+        .unwrap()
+        .with_x509_client(client.clone(), chain.clone())
+        .unwrap();
+    assert_eq!(service.client_id(), client.to_string());
+    let mut query =
+        CredentialQuery::sd_jwt_vc("enrolment", [Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str()]);
+    for claim in ASKED {
+        query = query.claim(ClaimPath::claim(claim));
+    }
+    let builder = RequestBuilder::new(
+        world.trust_list.at(NOW).unwrap(),
+        &verifier_did,
+        "https://club.example/response",
+        "membership",
+    )
+    .retention_days(30)
+    .credential(query)
+    .state("session-1");
+    let signed = service.request(builder, NOW, 600).unwrap();
+    assert_eq!(signed.request.client_id, client.to_string());
+
+    // The request object carries the chain, no kid, and verifies with the leaf key once the
+    // chain is validated to the trust list's anchor (as a wallet does).
+    let object = UnverifiedRequestObject::parse(&signed.request_object).unwrap();
+    assert!(object.header().kid().is_none());
+    assert!(object.header().get("x5c").is_some());
+    let anchors = schooltas_x509::TrustAnchors::from_der(vec![ca.certificate_der().to_vec()]).unwrap();
+    let verified = object
+        .verify_with_client(
+            |header, seen| {
+                assert_eq!(seen, &client);
+                let chain = schooltas_x509::CertificateChain::from_x5c(header.get("x5c").unwrap()).unwrap();
+                let validated = schooltas_x509::validate(&chain, &anchors, NOW, schooltas_x509::Usage::Any).unwrap();
+                Ok(validated.verifying_key().clone())
+            },
+            NOW,
+            60,
+        )
+        .unwrap();
+    assert_eq!(verified, signed.request);
+
+    let resolver = Resolver::offline();
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let x5c = school_x5c(&ca, &world.school, ISS, valid());
+
+    // A key binding addressed to the verifier's DID client id: not our audience.
+    let mut to_did = signed.request.clone();
+    to_did.client_id = format!("decentralized_identifier:{verifier_did}");
+    let received = service.receive(&world.presentation_with_x5c(&to_did, ISS, "key-1", Some(x5c.clone())), &context);
+    assert!(received.verdict.failed(Check::Audience), "{:?}", received.verdict.failures);
+
+    // Addressed to the x509_hash client id: accepted.
+    let received = service.receive(&world.presentation_with_x5c(&signed.request, ISS, "key-1", Some(x5c)), &context);
+    assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
 }

@@ -228,6 +228,14 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A verifier with an X.509 client id (`x509_hash`, `x509_san_dns`) signed its request
+    /// with a certificate chain that does not lead to the trust list's X.509 anchors (unknown
+    /// CA, expired, bad signature, …), or sent none; the wallet does not answer it.
+    #[error("the verifier's certificate chain is not trusted: {0}")]
+    UntrustedVerifierCertificate(#[source] schooltas_x509::X509Error),
+    /// An `x509_san_dns` verifier's certificate does not name the host of its client id.
+    #[error("the verifier's certificate does not name the host of its x509_san_dns client id")]
+    VerifierCertificateNameMismatch,
     /// A guardian hand-over link is malformed (no `#k=` key, not https, no box id, …).
     #[error("this is not a usable guardian hand-over link: {reason}")]
     BadHandOverLink {

@@ -18,7 +18,7 @@ use schooltas_school::date::CalendarDate;
 use schooltas_school::extension::PurposeSource;
 use schooltas_school::{LegalBasis, Purpose, SchooltasExtension};
 use schooltas_sd_jwt::ClaimPath;
-use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
+use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions};
 
 use crate::consents::{self, Approver};
 use crate::copies::{self, IndexedCopy, StoredCredential, get_credential};
@@ -259,7 +259,9 @@ impl Wallet {
                 let (claimed_issuer, claimed_vct) = policy::unverified_issuer(presentation)?;
                 trusted.check_iss(&claimed_issuer, &claimed_vct)?;
                 let verified = UnverifiedSdJwt::parse(presentation)?.verify_with(
-                    |header, iss| issuer_key_via_did(verifiers.resolver, header, iss),
+                    // A DID issuer's key from its DID; an https issuer's through its x5c
+                    // chain to the trust list's X.509 anchors (HAIP 1.0).
+                    |header, iss| crate::chains::issuer_key(header, iss, verifiers.trust_list, verifiers.resolver, now),
                     &options,
                     now,
                 )?;

@@ -368,6 +368,23 @@ impl Receiver<'_> {
 /// A credential's issuer key: from a trust list or DID resolution; an error refuses the credential.
 pub type IssuerKey<'a> = &'a dyn Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>;
 
+/// The issuer key of a received credential as `trust_list` vouches for it at `now`, for
+/// [`Receiver::issuer_key`]: the issuer must be listed; a DID issuer's key is resolved with
+/// `resolver` (a credential that carries an `x5c` chain beside a DID is refused); an issuer
+/// named by an `https` identifier (HAIP 1.0) is trusted through its `x5c` chain, validated to
+/// the trust list's X.509 anchors, whose leaf names that identifier. Every refusal is a
+/// [`schooltas_sd_jwt::Error::IssuerKey`] naming the rule.
+///
+/// Only that the issuer is listed is checked here; its accreditation for the credential's type
+/// is checked by whoever the credential is presented to.
+pub fn trusted_issuer_key<'a>(
+    trust_list: &'a schooltas_school::trust_list::VerifiedTrustList,
+    resolver: &'a schooltas_did::Resolver,
+    now: i64,
+) -> impl Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey> + 'a {
+    move |header, iss| crate::chains::issuer_key(header, iss, trust_list, resolver, now)
+}
+
 /// The checks before a credential is stored: the issuer's signature (key from `issuer_key`),
 /// the binding to `key`, a type the catalog knows (and the one expected, if given), a VALID
 /// status. Returns its issuer, vct and processed claims.

@@ -25,8 +25,8 @@ use zeroize::Zeroizing;
 use schooltas_did::{Resolver, SigningKey};
 use schooltas_oid4vc::form;
 use schooltas_oid4vc::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, DcqlMatch, REGISTERED_CLAIMS,
-    TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, ClientId, DcqlMatch, Oid4vpError,
+    REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
 };
 use schooltas_school::catalog::{Catalog, Language};
 use schooltas_school::consent;
@@ -994,13 +994,50 @@ pub(crate) fn read_request(uri: &str, verifiers: &Verifiers<'_>, now: i64) -> Re
     Ok((jwt, request))
 }
 
-/// Verifies a signed request object with the key its `kid` names in the verifier's DID — once
-/// that DID (which must be the one in `client_id`) is registered in the trust list, so that an
-/// unregistered did:web verifier makes the wallet fetch nothing.
+/// Verifies a signed request object by its `client_id`: for a DID, with the key its `kid`
+/// names in the verifier's DID — once that DID (which must be the one in `client_id`) is
+/// registered in the trust list, so that an unregistered did:web verifier makes the wallet
+/// fetch nothing; for an X.509 client id (`x509_hash`, `x509_san_dns`, HAIP 1.0), with the
+/// leaf key of its `x5c` chain, once the client id is registered and the chain leads to the
+/// trust list's X.509 anchors (and, for `x509_san_dns`, names the host).
 pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i64) -> Result<AuthorizationRequest> {
     let object = UnverifiedRequestObject::parse(jwt)?;
-    policy::check_registered_kid(verifiers.trust_list.at(now)?, object.header().kid())?;
-    let request = object.verify_with_resolver(verifiers.resolver, now, CLOCK_SKEW)?;
+    // The wallet's own refusal from `key_for`, returned instead of the placeholder it stops
+    // the verification with.
+    let mut refusal: Option<Error> = None;
+    let verified = object.verify_with_client(
+        |header, client| {
+            let key = match client {
+                ClientId::Did(_) => verifiers
+                    .trust_list
+                    .at(now)
+                    .map_err(Error::from)
+                    .and_then(|current| policy::check_registered_kid(current, header.kid()))
+                    .and_then(|()| {
+                        let kid = schooltas_did::DidUrl::parse(header.kid().unwrap_or_default())?;
+                        let alg = header.alg().ok_or(schooltas_did::Error::UnsupportedAlgorithm { alg: "none".into() });
+                        Ok(verifiers.resolver.verifying_key(
+                            &kid,
+                            schooltas_did::VerificationRelationship::Authentication,
+                            alg?,
+                        )?)
+                    }),
+                ClientId::X509Hash(_) | ClientId::X509SanDns(_) => {
+                    crate::chains::verifier_key(header, client, verifiers.trust_list, now)
+                }
+            };
+            key.map_err(|error| {
+                refusal = Some(error);
+                Oid4vpError::InvalidClientId { reason: "the wallet does not trust this client" }.into()
+            })
+        },
+        now,
+        CLOCK_SKEW,
+    );
+    let request = match (verified, refusal) {
+        (_, Some(error)) => return Err(error),
+        (result, None) => result?,
+    };
     // The Schooltas member is read here, before anything uses the request: a malformed one is
     // refused as the request itself would be.
     SchooltasExtension::from_request(&request)?;

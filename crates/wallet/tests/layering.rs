@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "wiped",
     "ids",
     "x5c",
+    "chains",
     "vault",
     "log",
     "owner",

@@ -5,16 +5,22 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use schooltas_did::{Algorithm, Did, DidDocument, DidUrl, SigningKey, VerificationRelationship};
+use schooltas_did::{
+    Algorithm, Did, DidDocument, DidUrl, PublicKey, Resolver, Signer as _, SigningKey, VerificationRelationship,
+    did_key,
+};
 use schooltas_issuer::store::SqliteStore;
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
 use schooltas_school::catalog::Catalog;
+use schooltas_school::trust_list::{AccreditedIssuer, TrustList, VerifiedTrustList};
+use schooltas_sd_jwt::Error as SdJwtError;
 use schooltas_sd_jwt::HolderSdJwt;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
 use schooltas_wallet::Error;
 use schooltas_wallet::log;
-use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver, stored_credentials};
+use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver, stored_credentials, trusted_issuer_key};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+use schooltas_x509::{CertificateAuthority, Profile, Subject, Validity};
 use serde_json::{Map, Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -36,6 +42,11 @@ impl School {
             SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
         )
         .unwrap();
+        Self::with_profile(profile)
+    }
+
+    /// A school with `profile` (its status lists at the usual place).
+    fn with_profile(profile: SchoolProfile) -> Self {
         let issuer = Issuer::new(
             profile,
             Catalog::standard(),
@@ -267,4 +278,165 @@ fn an_issuer_that_requires_key_attestations_gets_one_for_the_whole_batch() {
     let (uri, pin) = offer(&school);
     let error = receive_attested(&school, &vault, Some(&pin), &uri, Some(&rogue)).unwrap_err();
     assert!(matches!(&error, Error::IssuerRefused { error, .. } if error == "invalid_proof"), "{error}");
+}
+
+// --- HAIP 1.0: an issuer named by its https identifier, trusted through its x5c chain ------
+
+const ISSUER_URL: &str = "https://delinde.example";
+const ENROLMENT_VCT: &str = "https://schooltas.nl/credentials/enrolment/v1";
+
+/// A root CA of the trust-list operator (ES256, HAIP profile), valid around `NOW`.
+fn root_ca(name: &str) -> CertificateAuthority<SigningKey> {
+    CertificateAuthority::root(
+        SigningKey::generate(Algorithm::Es256).unwrap(),
+        Subject::new("Stichting Schooltas", name).unwrap(),
+        Validity::days_from(NOW - 86_400, 3650).unwrap(),
+        Some(0),
+        Profile::Haip,
+    )
+    .unwrap()
+}
+
+/// A school with a P-256 key whose certificate, issued by `ca` for `identifier`, is attached;
+/// named by its https identifier when `https` (else by its DID, with the chain still in `x5c`).
+fn school_with_chain(ca: &CertificateAuthority<SigningKey>, identifier: &str, https: bool) -> School {
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let certificate = ca
+        .issue_issuer_certificate(
+            key.verifying_key(),
+            identifier,
+            &Subject::new("Basisschool De Linde", "De Linde issuer").unwrap(),
+            Validity::days_from(NOW - 3600, 365).unwrap(),
+        )
+        .unwrap();
+    let keys = SchoolKeys::new("key-1", key)
+        .with_certificate_chain("key-1", certificate.chain().certificates().to_vec())
+        .unwrap();
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+    let mut profile = SchoolProfile::new(
+        "Basisschool De Linde",
+        location,
+        Did::parse("did:web:delinde.example").unwrap(),
+        ISSUER_URL,
+        keys,
+    )
+    .unwrap();
+    if https {
+        profile = profile.with_https_identity().unwrap();
+    }
+    School::with_profile(profile)
+}
+
+/// A trust list accrediting De Linde (by DID and by `issuer_uri` when `listed`), with `anchor`.
+fn trust_list(anchor: Option<&[u8]>, listed: bool) -> VerifiedTrustList {
+    let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+    let operator_did = did_key::did_for(&PublicKey::Verifying(operator.verifying_key().clone()));
+    let kid = DidUrl::parse(&format!("{operator_did}#{}", operator_did.method_specific_id())).unwrap();
+    let mut list = TrustList::new(operator_did, NOW - 60, NOW + 86_400);
+    if let Some(anchor) = anchor {
+        list = list.with_x509_trust_anchor(anchor);
+    }
+    if listed {
+        list = list.with_issuer(
+            AccreditedIssuer::new(Did::parse("did:web:delinde.example").unwrap(), "De Linde")
+                .with_issuer_uri(ISSUER_URL)
+                .accredited_for(ENROLMENT_VCT),
+        );
+    }
+    list.sign_and_verify(&operator, &kid, NOW, 60).unwrap().1
+}
+
+/// Receives `school`'s enrolment offer with the issuer keys `trust_list` vouches for.
+fn receive_trusting(
+    school: &School,
+    vault: &Vault,
+    trust_list: &VerifiedTrustList,
+) -> schooltas_wallet::Result<Vec<(String, String, usize)>> {
+    let (uri, pin) = offer(school);
+    let resolver = Resolver::offline();
+    let issuer_key = trusted_issuer_key(trust_list, &resolver, NOW);
+    let cache = StatusListCache::new(school.lists.clone());
+    let catalog = Catalog::standard();
+    let receiver = Receiver {
+        vault,
+        connection: school,
+        catalog: &catalog,
+        issuer_key: &issuer_key,
+        status: &cache,
+        copies: 2,
+        key_attestor: None,
+    };
+    receiver.receive(&uri, Some(&pin), NOW)
+}
+
+/// Asserts `result` is the issuer-key refusal whose reason contains `reason`.
+fn assert_issuer_key_refused(result: schooltas_wallet::Result<Vec<(String, String, usize)>>, reason: &str) {
+    let error = result.unwrap_err();
+    assert!(
+        matches!(&error, Error::Credential(schooltas_school::Error::SdJwt(SdJwtError::IssuerKey { reason: r })) if r.contains(reason)),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_https_issuer_is_trusted_through_its_x5c_chain_to_the_trust_lists_anchor() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_chain(&ca, ISSUER_URL, true);
+    let vault = wallet();
+    let summary = receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)).unwrap();
+    assert_eq!(summary, [("pupil_enrolment".to_owned(), ENROLMENT_VCT.to_owned(), 2)]);
+    let stored = stored_credentials(&vault).unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|copy| copy.issuer == ISSUER_URL));
+}
+
+#[test]
+fn an_issuer_chain_to_an_anchor_the_trust_list_does_not_have_is_refused_and_nothing_is_stored() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_chain(&ca, ISSUER_URL, true);
+    let vault = wallet();
+    let other = root_ca("Another Root CA");
+    assert_issuer_key_refused(
+        receive_trusting(&school, &vault, &trust_list(Some(other.certificate_der()), true)),
+        "does not lead to a trust anchor",
+    );
+    assert_issuer_key_refused(
+        receive_trusting(&school, &vault, &trust_list(None, true)),
+        "names no X.509 trust anchors",
+    );
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+}
+
+#[test]
+fn an_issuer_certificate_for_another_identifier_is_refused() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_chain(&ca, "https://other.example", true);
+    let vault = wallet();
+    assert_issuer_key_refused(
+        receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)),
+        "does not name the credential's issuer",
+    );
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+}
+
+#[test]
+fn a_valid_chain_does_not_make_an_unlisted_issuer_trusted() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_chain(&ca, ISSUER_URL, true);
+    let vault = wallet();
+    assert_issuer_key_refused(
+        receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), false)),
+        "not listed in the trust list",
+    );
+}
+
+#[test]
+fn an_x5c_chain_beside_a_did_issuer_is_refused() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_chain(&ca, ISSUER_URL, false);
+    let vault = wallet();
+    assert_issuer_key_refused(
+        receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)),
+        "its key must come from the DID",
+    );
 }
