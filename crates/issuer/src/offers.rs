@@ -280,19 +280,6 @@ pub(crate) fn authorize(store: &(impl IssuerStore + ?Sized), token: &str, now: i
     Ok(in_transaction(store, |tx| tx.access_token(&token_digest))?.filter(|row| now < row.expires_at))
 }
 
-/// Whether the access token is known and unexpired at `now` (whatever it may still fetch).
-pub(crate) fn check_access_token(
-    tx: &mut dyn IssuerTx,
-    token_digest: &[u8; 32],
-    now: i64,
-) -> Result<std::result::Result<(), CredentialRequestRefusal>> {
-    Ok(match tx.access_token(token_digest)? {
-        None => Err(CredentialRequestRefusal::UnknownToken),
-        Some(row) if now >= row.expires_at => Err(CredentialRequestRefusal::ExpiredToken),
-        Some(_) => Ok(()),
-    })
-}
-
 /// What the access token allows for a request of `config_id` at `now`, without spending it:
 /// the early check that spares the school's administration a lookup for a dead token.
 pub(crate) fn check_access(

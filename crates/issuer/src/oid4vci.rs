@@ -318,15 +318,11 @@ impl<S: IssuerStore> Issuer<S> {
     ) -> Result<CredentialResponse, ErrorResponse> {
         let token_digest = offers::digest(access_token);
         // The token is checked before anything of the request is looked at (RFC 6750 §3).
-        let row = match in_transaction(self.store(), |tx| {
-            Ok(match offers::check_access_token(tx, &token_digest, now)? {
-                Ok(()) => Ok(tx.access_token(&token_digest)?),
-                Err(refusal) => Err(refusal),
-            })
-        }) {
-            Ok(Ok(Some(row))) => row,
-            Ok(Ok(None)) => return Err(refused(&CredentialRequestRefusal::UnknownToken)),
-            Ok(Err(refusal)) => return Err(refused(&refusal)),
+        // One read of the token row: known and unexpired, and to which DPoP key it is bound.
+        let row = match in_transaction(self.store(), |tx| tx.access_token(&token_digest)) {
+            Ok(Some(row)) if now < row.expires_at => row,
+            Ok(Some(_)) => return Err(refused(&CredentialRequestRefusal::ExpiredToken)),
+            Ok(None) => return Err(refused(&CredentialRequestRefusal::UnknownToken)),
             Err(error) => return Err(server_error(&error)),
         };
         match (&row.dpop_jkt, scheme) {

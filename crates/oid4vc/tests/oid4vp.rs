@@ -1370,7 +1370,11 @@ fn an_x509_san_dns_verifier_answers_on_its_own_host() {
         elsewhere.validate(),
         Err(Oid4vpError::InvalidClientId { reason }) if reason.contains("response_uri")
     ));
-    assert!(elsewhere.sign_x509(&v.key, &[LEAF.to_vec()], NOW, 300, None).is_err());
+    let error = elsewhere.sign_x509(&v.key, &[LEAF.to_vec()], NOW, 300, None).unwrap_err();
+    assert!(
+        matches!(&error, Error::Oid4vp(Oid4vpError::InvalidClientId { reason }) if reason.contains("response_uri")),
+        "{error}"
+    );
     // Not DNS names; unknown prefixes; a hash of the wrong length.
     for bad in [
         "x509_san_dns:localhost",

@@ -902,7 +902,23 @@ mod encrypted_responses {
         assert_eq!(failed_checks(&desk.receive(&genuine, &world.context()).verdict), [Check::Replay]);
         // An error response decrypts with the open request's key too.
         assert!(desk.decrypt_response(&genuine, NOW).unwrap().is_ok());
-        assert!(desk.decrypt_response(&encrypted_body(&unknown, &presentation), NOW).unwrap().is_err());
+        let error = desk.decrypt_response(&encrypted_body(&unknown, &presentation), NOW).unwrap().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                schooltas_oid4vc::oid4vp::Oid4vpError::Encryption(schooltas_jwe::JweError::KeyIdMismatch { .. })
+            ),
+            "{error:?}"
+        );
+        // After its request expired, even its own key is gone.
+        let late = desk.decrypt_response(&genuine, NOW + 601).unwrap().unwrap_err();
+        assert!(
+            matches!(
+                late,
+                schooltas_oid4vc::oid4vp::Oid4vpError::Encryption(schooltas_jwe::JweError::KeyIdMismatch { .. })
+            ),
+            "{late:?}"
+        );
     }
 
     #[test]
