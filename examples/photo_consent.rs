@@ -18,6 +18,16 @@
 //! Run with `cargo run --example photo_consent`. Each step prints one line; the example checks
 //! its own outcomes and exits non-zero if any is wrong. SQLite files go to a temporary folder
 //! that is removed at the end.
+//!
+//! `cargo run --example photo_consent -- --eu-profile` runs the same flow in the EU profile
+//! (HAIP 1.0), as EU wallets and verifiers expect it: the trust-list operator is the X.509
+//! certificate authority of the school's issuer key and the desk's request-signing key; the
+//! school names itself by its `https` identifier and puts its certificate chain (`x5c`) in
+//! every credential and status list; every key is ES256 (P-256, as a phone's secure element
+//! holds it); access tokens are bound to the wallet's DPoP key with server nonces; the desk is
+//! named by its certificate's hash (`x509_hash`), signs its request objects with its certificate's key, takes the
+//! wallet's `wallet_nonce` (`request_uri_method=post`), and the wallets encrypt their answers
+//! to a key made for that one request (`direct_post.jwt`).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -26,8 +36,8 @@ mod wire;
 
 use std::process::ExitCode;
 
-use schooltas::did::SigningKey;
-use schooltas::oid4vc::oid4vp::{CredentialQuery, TransactionData};
+use schooltas::did::{Algorithm, Signer as _, SigningKey};
+use schooltas::oid4vc::oid4vp::{ClientId, CredentialQuery, TransactionData};
 use schooltas::school::LegalBasis;
 use schooltas::school::catalog::Language;
 use schooltas::school::trust_list::{RegisteredPurpose, VerifierRegistration};
@@ -41,10 +51,18 @@ use schooltas_server::verifier::{VerifierConfig, VerifierService};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::{NOW, Result, check, child, did_of, new_wallet, paths, say, text, vct};
-use wire::{Port, Servers};
+use wire::{OperatorCa, Port, Profile, Servers};
 
 fn main() -> ExitCode {
-    match run() {
+    let profile = match std::env::args().nth(1).as_deref() {
+        None => Profile::Schooltas,
+        Some("--eu-profile") => Profile::Eu,
+        Some(other) => {
+            eprintln!("unknown argument {other:?}; the only option is --eu-profile");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run_in(profile) {
         Ok(()) => {
             println!("\nAll steps behaved as expected.");
             ExitCode::SUCCESS
@@ -61,7 +79,10 @@ struct Folder(std::path::PathBuf);
 
 impl Folder {
     fn new() -> Result<Folder> {
-        let path = std::env::temp_dir().join(format!("schooltas-photo-consent-{}", std::process::id()));
+        // One folder per run, also when both profiles run at once in one test process.
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("schooltas-photo-consent-{}-{run}", std::process::id()));
         std::fs::create_dir_all(&path)?;
         Ok(Folder(path))
     }
@@ -79,22 +100,64 @@ struct Family {
     parent: Wallet,
 }
 
+/// The demo in the Schooltas profile (DIDs, EdDSA). (Called by `tests/demo_on_the_wire.rs`.)
+#[allow(dead_code)]
 pub(crate) fn run() -> Result<()> {
+    run_in(Profile::Schooltas)
+}
+
+/// The demo in the EU profile (HAIP 1.0: X.509, ES256, DPoP, encrypted responses). (Called by
+/// `tests/demo_on_the_wire.rs`.)
+#[allow(dead_code)]
+pub(crate) fn run_eu_profile() -> Result<()> {
+    run_in(Profile::Eu)
+}
+
+fn run_in(profile: Profile) -> Result<()> {
     let folder = Folder::new()?;
     let servers = Servers::new()?;
+    let ca = match profile {
+        Profile::Schooltas => None,
+        Profile::Eu => {
+            say(
+                "EU profile (HAIP 1.0): the trust-list operator runs a certificate authority; its root certificate is the trust list's X.509 anchor.",
+            );
+            Some(OperatorCa::new()?)
+        }
+    };
 
     // ---- The school's services ---------------------------------------------------------------
     let (school_port, school_admin) = (Port::bind()?, Port::bind()?);
     let origin = school_port.https_origin();
     let administration = wire::Administration::default();
-    let issuer =
-        wire::issuer_service(wire::school("Basisschool De Linde", "12AB", &origin, &folder.0)?, &administration)?;
+    let issuer = wire::issuer_service(
+        wire::school("Basisschool De Linde", "12AB", &origin, &folder.0, ca.as_ref())?,
+        &administration,
+    )?;
     let school_did = issuer.with_issuer(|issuer| issuer.profile().did().clone());
     servers.issuer(&issuer, school_port, school_admin)?;
-    say(&format!("De Linde's issuer listens at {origin} (TLS); its DID is {school_did}."));
+    match profile {
+        Profile::Schooltas => say(&format!("De Linde's issuer listens at {origin} (TLS); its DID is {school_did}.")),
+        Profile::Eu => say(&format!(
+            "De Linde's issuer listens at {origin} (TLS) and names itself by that https identifier; its ES256 key's certificate (from the operator's CA) goes in every credential's x5c header; access tokens are DPoP-bound."
+        )),
+    }
 
-    let desk_key = SigningKey::from_ed25519_seed(&[31; 32]);
-    let registration = VerifierRegistration::new(did_of(&desk_key), "Basisschool De Linde — nieuwsbrief").with_purpose(
+    let desk_key = match profile {
+        Profile::Schooltas => SigningKey::from_ed25519_seed(&[31; 32]),
+        Profile::Eu => SigningKey::generate(Algorithm::Es256)?,
+    };
+    // In the EU profile the desk is named by the hash of its certificate (`x509_hash`, HAIP
+    // 1.0 §5), which the trust list registers beside its DID.
+    let desk_certificate = match &ca {
+        None => None,
+        Some(ca) => Some(ca.verifier_chain(desk_key.verifying_key(), "localhost", "Basisschool De Linde")?),
+    };
+    let mut registration = VerifierRegistration::new(did_of(&desk_key), "Basisschool De Linde — nieuwsbrief");
+    if let Some(chain) = &desk_certificate {
+        registration = registration.with_client_id(format!("x509_hash:{}", chain.leaf_x509_hash()));
+    }
+    let registration = registration.with_purpose(
         RegisteredPurpose::new(
             "newsletter",
             text("Foto's in de nieuwsbrief", "Photos in the newsletter"),
@@ -103,18 +166,33 @@ pub(crate) fn run() -> Result<()> {
         )
         .allow(vct("pupil_enrolment"), paths(&["given_name", "group", "sub", "age_over_16"])),
     );
-    let trust_list = wire::trust_list(&school_did, "Basisschool De Linde", "12AB", vec![registration])?;
+    let trust_list = wire::trust_list(
+        &school_did,
+        "Basisschool De Linde",
+        "12AB",
+        vec![registration],
+        ca.as_ref().map(|ca| (origin.as_str(), ca)),
+    )?;
     let (desk_port, desk_admin) = (Port::bind()?, Port::bind()?);
     let desk_origin = desk_port.https_origin();
     let desk_admin_address = desk_admin.address;
     let register = ConsentRegister::new(SqliteConsentStore::open(folder.0.join("consents.sqlite"))?);
+    let (verifier, config) = match desk_certificate {
+        None => (Verifier::new(desk_key, format!("{desk_origin}/oid4vp/response"))?, VerifierConfig::default()),
+        Some(chain) => {
+            let client = ClientId::X509Hash(chain.leaf_x509_hash());
+            let verifier =
+                Verifier::new(desk_key, format!("{desk_origin}/oid4vp/response"))?.with_x509_client(client, chain)?;
+            (verifier, VerifierConfig { request_uri_method_post: true, ..VerifierConfig::haip() })
+        }
+    };
     let desk = VerifierService::with_clock(
-        Verifier::new(desk_key, format!("{desk_origin}/oid4vp/response"))?,
+        verifier,
         trust_list.clone(),
         wire::resolver()?,
         wire::status_cache()?,
         &format!("{desk_origin}/oid4vp/requests"),
-        VerifierConfig::default(),
+        config,
         || NOW,
     )?
     .with_consent_register(register)?;
@@ -129,6 +207,11 @@ pub(crate) fn run() -> Result<()> {
     say(&format!(
         "The newsletter desk's verifier listens at {desk_origin} (TLS), its consent register in SQLite; the trust list accredits the school and registers the desk."
     ));
+    if ca.is_some() {
+        say(
+            "The desk is named by its certificate's hash (x509_hash): it signs its request objects with its certificate's key, asks wallets to POST their wallet_nonce, and to encrypt their answers to a key made for that one request (direct_post.jwt).",
+        );
+    }
 
     // ---- Issuing over OpenID4VCI: offers with a PIN, redeemed by the wallets ------------------
     let mut families = Vec::new();
@@ -161,8 +244,12 @@ pub(crate) fn run() -> Result<()> {
             // The letter home: a QR code of the offer URI, and the PIN through another channel.
             let offer = issuer.publish_offer(reference, &[config_id.to_owned()])?;
             let pin = offer.pin.as_ref().map(|pin| pin.to_string());
-            let copies = wire::receive(wallet, &offer.uri, pin.as_deref())?;
+            let copies = wire::receive(wallet, &trust_list, &offer.uri, pin.as_deref())?;
             check(copies == 3, "three copies received")?;
+            if profile == Profile::Eu {
+                let named_https = wallet.credentials()?.iter().all(|held| held.issuer == origin);
+                check(named_https, "the credentials name the school by its https identifier")?;
+            }
         }
         say(&format!(
             "{given_name} (born {birth_date}) scans the letter's QR code and types the PIN: 3 enrolment copies over HTTPS; the parent's wallet gets 3 guardianship copies."
@@ -204,6 +291,9 @@ pub(crate) fn run() -> Result<()> {
     // ---- Sanne: the child assents, the parent approves from her own phone ----------------------
     let sanne = &families[0];
     let session = ask()?;
+    if profile == Profile::Eu {
+        check(session.uri.contains("request_uri_method=post"), "the desk asks for the wallet's nonce by POST")?;
+    }
     let prompt = sanne.child.handle_request(&session.uri, &verifiers, NOW)?;
     for line in prompt.render(Language::En).lines() {
         println!("    │ {line}");
@@ -254,7 +344,7 @@ pub(crate) fn run() -> Result<()> {
         wire::pct(&photo_hash)
     );
     let (_, yes) = wire::staff_get(desk_admin_address, &may_use)?;
-    check(yes["answer"] == "yes", "the register says yes for Sanne")?;
+    check(yes["answer"] == "yes", &format!("the register says yes for Sanne ({yes})"))?;
     say(
         "The newsletter editor asks the register over the staff endpoint: may Sanne's photo go in? — yes, with the consent's id.",
     );

@@ -14,6 +14,7 @@
 //! | [`sd_jwt`] | `schooltas-sd-jwt` | always | SD-JWT (RFC 9901) and SD-JWT VC: issue, present, verify |
 //! | [`oid4vc`] | `schooltas-oid4vc` | always | OpenID4VCI and OpenID4VP messages, DCQL, key proofs |
 //! | [`school`] | `schooltas-school` | always | catalog, guardian approval, trust lists, the `schooltas` request extension |
+//! | [`x509`] | `schooltas-x509` | always | X.509 for the EU profile: the trust-list operator's CA, `x5c` chains validated to trust anchors |
 //! | `issuer` | `schooltas-issuer` | `issuer` | a school issuing and revoking credentials |
 //! | `wallet` | `schooltas-wallet` | `wallet` | the child's and the parent's wallet |
 //! | `verifier` | `schooltas-verifier` | `verifier` | asking for and checking presentations |
@@ -44,6 +45,7 @@ pub use schooltas_status_list as status_list;
 pub use schooltas_verifier as verifier;
 #[cfg(feature = "wallet")]
 pub use schooltas_wallet as wallet;
+pub use schooltas_x509 as x509;
 
 /// The README's code blocks, compiled and run as doc tests so the README stays true.
 #[cfg(doctest)]

@@ -2,6 +2,11 @@
 //! (`schooltas-server`) over TLS on 127.0.0.1, their staff endpoints on loopback HTTP, and the
 //! wallets' guarded HTTPS client. Every message between the parties crosses a real socket.
 //!
+//! Two profiles: the Schooltas one (DIDs, EdDSA) and the EU one (HAIP 1.0: the trust-list
+//! operator is the certificate authority of the school's issuer and the desk's request-signing
+//! certificates, an `https` issuer identifier, ES256 keys everywhere, DPoP-bound access tokens,
+//! encrypted responses).
+//!
 //! The TLS certificate is the test CA's `localhost` certificate from
 //! `crates/server/tests/tls/` (a throwaway demo key, never for production: see
 //! docs/guide-schools.md for real certificates or a reverse proxy). The wallets trust only that
@@ -17,9 +22,9 @@ use std::time::Duration;
 
 use schooltas::did::did_web::HttpsFetcher;
 use schooltas::did::net::GuardedClient;
-use schooltas::did::{Did, Resolver, SigningKey};
+use schooltas::did::{Algorithm, Did, Resolver, Signer as _, SigningKey, VerifyingKey};
 use schooltas::issuer::store::SqliteStore;
-use schooltas::issuer::{Brin, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas::issuer::{Brin, DpopRequirement, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
 use schooltas::school::catalog::Catalog;
 use schooltas::school::trust_list::VerifierRegistration;
 use schooltas::school::trust_list::{AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList};
@@ -27,7 +32,8 @@ use schooltas::status_list::{StatusListCache, StatusListFetcher as _, StatusList
 use schooltas::verifier::HttpsStatusListFetcher;
 use schooltas::wallet::Wallet;
 use schooltas::wallet::issuer_http::HttpsIssuerConnection;
-use schooltas::wallet::receive::Receiver;
+use schooltas::wallet::receive::{Receiver, trusted_issuer_key};
+use schooltas::x509::{CertificateAuthority, CertificateChain, Subject, Validity};
 use schooltas_server::verifier::VerifierService;
 use schooltas_server::{AdminToken, IssuerService, ServiceConfig, TlsConfig};
 use serde_json::{Map, Value};
@@ -155,19 +161,98 @@ impl Administration {
     }
 }
 
+/// How the parties name and trust each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Profile {
+    /// DIDs (did:web for the school, did:key for the desk), EdDSA, Bearer tokens, plaintext
+    /// `direct_post` over TLS.
+    Schooltas,
+    /// HAIP 1.0: X.509 certificates from the trust-list operator's CA, the school named by its
+    /// `https` identifier, ES256, DPoP, `direct_post.jwt` and `request_uri_method=post`.
+    Eu,
+}
+
+/// The trust-list operator's certificate authority (the EU profile): its root certificate is
+/// the trust list's X.509 trust anchor; it certifies the school's issuer key and the desk's
+/// request-signing key.
+pub(crate) struct OperatorCa {
+    ca: CertificateAuthority<SigningKey>,
+}
+
+impl OperatorCa {
+    pub(crate) fn new() -> Result<OperatorCa> {
+        let ca = CertificateAuthority::root(
+            SigningKey::generate(Algorithm::Es256)?,
+            Subject::new("Stichting Vertrouwenslijst Onderwijs", "Vertrouwenslijst Onderwijs Root CA")?,
+            Validity::new(NOW - 86_400, NOW + 10 * 365 * 86_400)?,
+            Some(0),
+            schooltas::x509::Profile::Haip,
+        )?;
+        Ok(OperatorCa { ca })
+    }
+
+    /// The root certificate (DER), for the trust list.
+    pub(crate) fn anchor(&self) -> &[u8] {
+        self.ca.certificate_der()
+    }
+
+    /// A certificate for a school's issuer key, for its `https` issuer identifier.
+    pub(crate) fn school_chain(&self, key: &VerifyingKey, issuer_identifier: &str, name: &str) -> Result<Vec<Vec<u8>>> {
+        let issued = self.ca.issue_issuer_certificate(
+            key,
+            issuer_identifier,
+            &Subject::new(name, issuer_identifier.trim_start_matches("https://"))?,
+            Validity::new(NOW - 3600, NOW + 365 * 86_400)?,
+        )?;
+        Ok(issued.into_chain().certificates().to_vec())
+    }
+
+    /// A certificate for a verifier's request-signing key, for the DNS name its response URI
+    /// is on.
+    pub(crate) fn verifier_chain(&self, key: &VerifyingKey, dns_name: &str, name: &str) -> Result<CertificateChain> {
+        let issued = self.ca.issue_verifier_certificate(
+            key,
+            dns_name,
+            &Subject::new(name, dns_name)?,
+            Validity::new(NOW - 3600, NOW + 365 * 86_400)?,
+        )?;
+        Ok(issued.into_chain())
+    }
+}
+
 /// The school at `origin` (`https://localhost:<port>`), its DID the did:web of that host, its
-/// database a file in `folder`.
-pub(crate) fn school(name: &str, brin: &str, origin: &str, folder: &Path) -> Result<Issuer<SqliteStore>> {
+/// database a file in `folder`. In the EU profile it names itself by `origin` (its `https`
+/// identifier), signs with an ES256 key that `ca` certified, and binds access tokens to the
+/// wallet's DPoP key.
+pub(crate) fn school(
+    name: &str,
+    brin: &str,
+    origin: &str,
+    folder: &Path,
+    ca: Option<&OperatorCa>,
+) -> Result<Issuer<SqliteStore>> {
     let host = origin.trim_start_matches("https://").replace(':', "%3A");
-    let profile = SchoolProfile::new(
+    let keys = match ca {
+        None => SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
+        Some(ca) => {
+            let key = SigningKey::generate(Algorithm::Es256)?;
+            let chain = ca.school_chain(key.verifying_key(), origin, name)?;
+            SchoolKeys::new("key-1", key).with_certificate_chain("key-1", chain)?
+        }
+    };
+    let mut profile = SchoolProfile::new(
         name,
         SchoolLocation::new(Brin::new(brin)?, 0)?,
         Did::parse(&format!("did:web:{host}"))?,
         origin,
-        SchoolKeys::new("key-1", SigningKey::from_ed25519_seed(&[1; 32])),
+        keys,
     )?;
+    if ca.is_some() {
+        profile = profile.with_https_identity()?;
+    }
     let store = SqliteStore::open(folder.join("issuer.sqlite"))?;
-    Ok(Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new(format!("{origin}/status"))))
+    let issuer = Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new(format!("{origin}/status")));
+    Ok(if ca.is_some() { issuer.with_dpop(DpopRequirement::haip()) } else { issuer })
 }
 
 /// The school's issuer service on the demo clock.
@@ -180,19 +265,28 @@ pub(crate) fn issuer_service(
     Ok(IssuerService::with_clock(issuer, claims, ServiceConfig::default(), || NOW)?)
 }
 
-/// The trust-list operator's list accrediting `school` and registering `verifiers`.
+/// The trust-list operator's list accrediting `school` (under its DID, and in the EU profile
+/// under its `https` identifier with the operator's root certificate as X.509 trust anchor)
+/// and registering `verifiers`.
 pub(crate) fn trust_list(
     school: &Did,
     name: &str,
     brin: &str,
     verifiers: Vec<VerifierRegistration>,
+    eu: Option<(&str, &OperatorCa)>,
 ) -> Result<VerifiedTrustList> {
     let operator = SigningKey::from_ed25519_seed(&[90; 32]);
     let mut accredited = AccreditedIssuer::new(school.clone(), name).with_brin(brin);
+    if let Some((issuer_identifier, _)) = eu {
+        accredited = accredited.with_issuer_uri(issuer_identifier);
+    }
     for credential_type in Catalog::standard().iter() {
         accredited = accredited.accredited_for(credential_type.vct().as_str());
     }
     let mut list = TrustList::new(did_of(&operator), NOW - 86_400, NOW + 365 * 86_400).with_issuer(accredited);
+    if let Some((_, ca)) = eu {
+        list = list.with_x509_trust_anchor(ca.anchor());
+    }
     for registration in verifiers {
         list = list.with_verifier(registration);
     }
@@ -200,14 +294,19 @@ pub(crate) fn trust_list(
     Ok(UnverifiedTrustList::parse(&jwt)?.verify_with_resolver(&Resolver::offline(), &did_of(&operator), NOW, 60)?)
 }
 
-/// Redeems `offer_uri` with `pin` into `wallet` over HTTPS only: metadata, token, nonce, a
-/// batch of 3 copies, each checked (the school's did:web key, the status list) and stored.
-pub(crate) fn receive(wallet: &Wallet, offer_uri: &str, pin: Option<&str>) -> Result<usize> {
+/// Redeems `offer_uri` with `pin` into `wallet` over HTTPS only: metadata, token (DPoP-bound
+/// when the school asks), nonce, a batch of 3 copies, each checked (the issuer listed in the
+/// trust list, its key from its did:web document or its `x5c` chain to the list's anchors, the
+/// status list) and stored.
+pub(crate) fn receive(
+    wallet: &Wallet,
+    trust_list: &VerifiedTrustList,
+    offer_uri: &str,
+    pin: Option<&str>,
+) -> Result<usize> {
     let connection = HttpsIssuerConnection::with_client(client()?).with_timeout(Duration::from_secs(10));
     let resolver = resolver()?;
-    let issuer_key = |header: &schooltas::did::jws::Header, iss: Option<&str>| {
-        schooltas::sd_jwt::issuer_key_via_did(&resolver, header, iss)
-    };
+    let issuer_key = trusted_issuer_key(trust_list, &resolver, NOW);
     let status = status_cache()?;
     let receiver = Receiver {
         vault: wallet.vault(),

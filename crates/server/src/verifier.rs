@@ -950,18 +950,11 @@ async fn may_use(State((shared, token)): StaffState, headers: HeaderMap, uri: ax
         let now = work.clock.now();
         let trust_list = work.trust_list();
         let resolver = &work.resolver;
-        // The status list token must be signed by an issuer the trust list accredits: the
-        // list's URI comes from the school's credential, its signer is checked here.
+        // The status list token must be signed by an issuer the trust list accredits (through
+        // its DID, or its x5c chain in the EU profile): the list's URI comes from the school's
+        // credential, its signer is checked here.
         let key_for = |header: &schooltas_did::jws::Header, _iss: Option<&str>| {
-            let refused = |reason: &str| schooltas_status_list::Error::InvalidStatusListToken { reason: reason.into() };
-            let kid = header.kid().ok_or_else(|| refused("the status list token names no key (kid)"))?;
-            let url = schooltas_did::DidUrl::parse(kid).map_err(|_| refused("the kid is not a DID URL"))?;
-            let current = trust_list.at(now).map_err(|_| refused("the trust list is not current"))?;
-            if current.issuer(url.did()).is_none() {
-                return Err(refused("the status list token is signed by an issuer the trust list does not accredit"));
-            }
-            let alg = header.alg().ok_or_else(|| refused("the status list token has no supported alg"))?;
-            Ok(resolver.verifying_key(&url, schooltas_did::VerificationRelationship::AssertionMethod, alg)?)
+            schooltas_verifier::status_list_token_key(header, &trust_list, resolver, now)
         };
         let check = StatusCheck::resolved_by(&work.status, &key_for);
         let asked = UseQuery { subject: &query.subject, purpose: &query.purpose, object: query.object.as_deref() };

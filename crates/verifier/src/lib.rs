@@ -84,6 +84,7 @@ pub mod nonces;
 pub mod register;
 pub mod request;
 mod service;
+mod status_key;
 pub mod verify;
 
 pub use error::{Error, Result};
@@ -95,6 +96,7 @@ pub use register::{
 };
 pub use request::{RequestBuilder, SignedRequest};
 pub use service::{DEFAULT_OPEN_REQUESTS, Received, Verifier};
+pub use status_key::status_list_token_key;
 pub use verify::{
     Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,
     verify_encrypted_response, verify_response,
