@@ -471,3 +471,54 @@ fn a_verifier_with_an_x509_client_id_signs_with_x5c_and_is_the_key_bindings_audi
     let received = service.receive(&world.presentation_with_x5c(&signed.request, ISS, "key-1", Some(x5c)), &context);
     assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
 }
+
+/// A status list token signed by `key` with `x5c`, as a school's service serves it.
+fn status_token_header(key: &SigningKey, x5c: &Value) -> schooltas_did::jws::Header {
+    use schooltas_status_list::{Bits, StatusList, StatusListToken, StatusListUri};
+    let uri = StatusListUri::new("https://scholen.example/12AB00/status/1").unwrap();
+    let token = StatusListToken::new(uri, NOW - 60, StatusList::new(Bits::One, 16).unwrap());
+    let jwt = token.sign_with_x5c(key, Some("key-1"), Some(x5c)).unwrap();
+    schooltas_did::jws::CompactJws::parse(&jwt).unwrap().header().clone()
+}
+
+fn status_key_refusal(header: &schooltas_did::jws::Header, world: &World) -> String {
+    match schooltas_verifier::status_list_token_key(header, &world.trust_list, &Resolver::offline(), NOW) {
+        Err(schooltas_status_list::Error::InvalidStatusListToken { reason }) => reason,
+        other => panic!("expected a refused status list token, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_status_list_token_on_its_own_is_trusted_through_its_x5c_only_to_an_anchor_for_an_accredited_issuer() {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    let school = &world.school;
+    // The consent register asks later, with only the token: the school's certificate vouches.
+    let header = status_token_header(school, &school_x5c(&ca, school, ISS, valid()));
+    let key = schooltas_verifier::status_list_token_key(&header, &world.trust_list, &Resolver::offline(), NOW).unwrap();
+    assert_eq!(&key, school.verifying_key());
+
+    // A chain from a CA the trust list does not have.
+    let other = root_ca("Another Root CA");
+    let header = status_token_header(school, &school_x5c(&other, school, ISS, valid()));
+    assert!(status_key_refusal(&header, &world).contains("does not lead to a trust anchor"));
+    // A valid chain naming an issuer the trust list does not accredit.
+    let header = status_token_header(school, &school_x5c(&ca, school, "https://elders.example/99ZZ00", valid()));
+    assert!(status_key_refusal(&header, &world).contains("names no issuer the trust list accredits"));
+    // An expired certificate.
+    let expired = Validity::new(NOW - 400 * 86_400, NOW - 86_400).unwrap();
+    let header = status_token_header(school, &school_x5c(&ca, school, ISS, expired));
+    assert!(status_key_refusal(&header, &world).contains("has expired"));
+    // Signed by another key than the certificate's: the chain gives the key, the signature fails
+    // when the token is verified with it — and an EdDSA token cannot claim an ES256 certificate.
+    let eddsa = SigningKey::from_ed25519_seed(&[44; 32]);
+    let header = status_token_header(&eddsa, &school_x5c(&ca, school, ISS, valid()));
+    assert!(status_key_refusal(&header, &world).contains("alg is not its certificate key's"));
+    // No x5c and a kid that is not a DID URL.
+    let uri = schooltas_status_list::StatusListUri::new("https://scholen.example/12AB00/status/1").unwrap();
+    let list = schooltas_status_list::StatusList::new(schooltas_status_list::Bits::One, 16).unwrap();
+    let jwt = schooltas_status_list::StatusListToken::new(uri, NOW - 60, list).sign(school, Some("key-1")).unwrap();
+    let header = schooltas_did::jws::CompactJws::parse(&jwt).unwrap().header().clone();
+    assert!(status_key_refusal(&header, &world).contains("not a DID URL and there is no x5c"));
+}
