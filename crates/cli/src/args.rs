@@ -47,6 +47,74 @@ pub enum Command {
     /// The school's roster and letters home: import CSV exports, make offers as QR codes.
     #[command(subcommand)]
     School(SchoolCommand),
+    /// The trust-list operator's X.509 certificate authority (the EU profile, HAIP 1.0): a
+    /// root certificate for the trust list, issuer certificates for schools, request-signing
+    /// certificates for verifiers.
+    #[command(subcommand)]
+    Ca(CaCommand),
+}
+
+/// `schooltas ca …`
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum CaCommand {
+    /// Make the root certificate (self-signed, PEM) of the CA key; put it in the trust list's
+    /// `x509_trust_anchors` (base64 DER) as the line after the PEM says.
+    Root(CaRootArgs),
+    /// Certify a school's issuer key for its `https` issuer identifier (PEM chain, leaf first,
+    /// for `school.certificate_chain`).
+    Issuer(CaIssueArgs),
+    /// Certify a verifier's request-signing key for the DNS name its response URI is on (PEM
+    /// chain, leaf first, for `verifier.certificate_chain`; prints its `x509_hash` client id).
+    Verifier(CaIssueArgs),
+}
+
+/// `schooltas ca root`
+#[derive(Debug, Args)]
+pub struct CaRootArgs {
+    /// The CA's private JWK file (`schooltas key new --alg ES256`).
+    #[arg(long, value_name = "CA.jwk")]
+    pub ca_key: PathBuf,
+    /// The organisation (O) in the certificate's subject.
+    #[arg(long)]
+    pub organization: String,
+    /// The common name (CN) in the certificate's subject.
+    #[arg(long)]
+    pub name: String,
+    /// Days the root certificate is valid, from now.
+    #[arg(long, default_value_t = 3650)]
+    pub days: u32,
+    /// Where to write the PEM certificate (refuses to overwrite).
+    #[arg(long, value_name = "ROOT.pem")]
+    pub out: PathBuf,
+}
+
+/// `schooltas ca issuer|verifier`
+#[derive(Debug, Args)]
+pub struct CaIssueArgs {
+    /// The CA's private JWK file.
+    #[arg(long, value_name = "CA.jwk")]
+    pub ca_key: PathBuf,
+    /// The CA's own certificate (PEM; `ca root` made it), then its chain if it is an
+    /// intermediate.
+    #[arg(long, value_name = "CA.pem")]
+    pub ca_certificate: PathBuf,
+    /// The public JWK to certify (`schooltas serve public-keys` prints the school's).
+    #[arg(long, value_name = "PUB.jwk")]
+    pub public_key: PathBuf,
+    /// `ca issuer`: the school's `https` issuer identifier (`school.issuer_url`); `ca
+    /// verifier`: the DNS name of the verifier's response URI.
+    #[arg(long, value_name = "URL|HOST")]
+    pub subject: String,
+    /// The organisation (O) in the certificate's subject.
+    #[arg(long)]
+    pub organization: String,
+    /// Days the certificate is valid, from now.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Where to write the PEM chain (refuses to overwrite).
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub out: PathBuf,
 }
 
 /// `schooltas serve [init] --config school.toml`
@@ -66,8 +134,12 @@ pub struct ServeArgs {
 #[non_exhaustive]
 pub enum ServeCommand {
     /// Create the school's sealed key file (refuses to overwrite one); prints the DID
-    /// document location and the verifier's DID.
+    /// document location and the verifier's DID. With `identity = "https"` the keys are
+    /// ES256.
     Init(ServeInitArgs),
+    /// Print the public JWKs of the school's active key and the verifier key, one per line
+    /// (`school <kid> <jwk>`, `verifier <jwk>`), for the operator's CA to certify.
+    PublicKeys(SchoolArgs),
 }
 
 /// `schooltas serve init`
@@ -413,6 +485,14 @@ pub struct WalletReceiveArgs {
     /// see the same copy); the issuer's batch size caps it.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub copies: usize,
+    /// The signed trust list to check the issuer against (required for an issuer named by an
+    /// `https` identifier, whose key is trusted only through its `x5c` chain to the list's
+    /// X.509 anchors). Without it the issuer's key comes from its DID.
+    #[arg(long, value_name = "LIST.jwt", requires = "trust_operator")]
+    pub trust_list: Option<PathBuf>,
+    /// The DID of the trust-list operator whose signature the list must carry.
+    #[arg(long, value_name = "DID", requires = "trust_list")]
+    pub trust_operator: Option<String>,
     /// A status list token for a URI (repeatable): `URI=TOKEN_FILE`. Other status lists are
     /// fetched over HTTPS.
     #[arg(long, value_name = "URI=TOKEN_FILE")]
@@ -434,6 +514,14 @@ pub struct WalletAddArgs {
     /// The holder's private JWK the credential is bound to (stored encrypted in the wallet).
     #[arg(long, value_name = "KEY.jwk")]
     pub holder_key: PathBuf,
+    /// The signed trust list to check the issuer against (required for an issuer named by an
+    /// `https` identifier, whose key is trusted only through its `x5c` chain to the list's
+    /// X.509 anchors). Without it the issuer's key comes from its DID.
+    #[arg(long, value_name = "LIST.jwt", requires = "trust_operator")]
+    pub trust_list: Option<PathBuf>,
+    /// The DID of the trust-list operator whose signature the list must carry.
+    #[arg(long, value_name = "DID", requires = "trust_list")]
+    pub trust_operator: Option<String>,
     /// A status list token for a URI (repeatable): `URI=TOKEN_FILE`. Other status lists are
     /// fetched over HTTPS.
     #[arg(long, value_name = "URI=TOKEN_FILE")]

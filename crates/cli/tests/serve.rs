@@ -364,3 +364,225 @@ fn serve_mounts_the_verifier_from_its_signed_trust_list() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// The `[school]` section of [`config`] in the EU profile: named by its https identifier, with
+/// the certificate chain the operator's CA made (DPoP is then required by default).
+fn eu_config(port: u16) -> String {
+    config(port).replace(
+        "did = \"did:web:localhost%3A",
+        "identity = \"https\"\ncertificate_chain = \"school-chain.pem\"\ndid = \"did:web:localhost%3A",
+    )
+}
+
+/// The value after `label ` on the line of `output` that starts with it.
+fn line_value(output: &str, label: &str) -> String {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(label))
+        .unwrap_or_else(|| panic!("{label:?} in {output}"))
+        .to_owned()
+}
+
+#[test]
+fn an_eu_profile_school_runs_from_its_config_with_certificates_from_the_operators_ca() {
+    let dir = Dir::new("serve-eu");
+    let port = free_port();
+    let origin = format!("https://localhost:{port}");
+    dir.write("admin-token", ADMIN_TOKEN);
+
+    // The operator: a CA key and its root certificate, and the key that signs the trust list.
+    ok(&run(&dir, &["key", "new", "--alg", "ES256", "--out", "ca.jwk"], None));
+    let root = ok(&run(
+        &dir,
+        &[
+            "ca",
+            "root",
+            "--ca-key",
+            "ca.jwk",
+            "--organization",
+            "Stichting Vertrouwenslijst",
+            "--name",
+            "Root CA",
+            "--out",
+            "root.pem",
+        ],
+        None,
+    ));
+    let anchor = line_value(&root, "x509_trust_anchors entry ");
+    let operator = ok(&run(&dir, &["key", "new", "--alg", "EdDSA", "--out", "operator.jwk"], None));
+    let operator = operator.lines().find(|line| line.starts_with("did:key:")).unwrap().to_owned();
+
+    // The school: ES256 keys (identity = "https"), their public halves for the CA.
+    let verifier_section = format!(
+        "\n[verifier]\nresponse_url = \"{origin}/oid4vp/response\"\ntrust_list = \"list.jwt\"\ntrust_operator = \"{operator}\"\nencrypted_responses = true\ncertificate_chain = \"verifier-chain.pem\"\n"
+    );
+    dir.write("school.toml", &(eu_config(port) + &verifier_section));
+    let init = ok(&run(&dir, &["serve", "init", "--config", "school.toml", "--kdf-insecure-for-tests"], None));
+    assert!(init.contains("serve public-keys"), "{init}");
+    let verifier_did = line_value(&init, "verifier DID ");
+    let keys = ok(&run(&dir, &["serve", "public-keys", "--config", "school.toml"], None));
+    let school_jwk = line_value(&keys, "school key-1 ");
+    let verifier_jwk = line_value(&keys, "verifier ");
+    assert_eq!(serde_json::from_str::<Value>(&school_jwk).unwrap()["crv"], "P-256");
+    assert_eq!(serde_json::from_str::<Value>(&verifier_jwk).unwrap()["crv"], "P-256");
+    dir.write("school.pub.jwk", &school_jwk);
+    dir.write("verifier.pub.jwk", &verifier_jwk);
+
+    // The CA certifies both.
+    let ca = ["--ca-key", "ca.jwk", "--ca-certificate", "root.pem", "--organization", "Basisschool De Linde"];
+    let issued = ok(&run(
+        &dir,
+        &[
+            &["ca", "issuer"][..],
+            &ca,
+            &["--public-key", "school.pub.jwk", "--subject", &origin, "--out", "school-chain.pem"],
+        ]
+        .concat(),
+        None,
+    ));
+    assert!(issued.contains("school-chain.pem"), "{issued}");
+    let issued = ok(&run(
+        &dir,
+        &[
+            &["ca", "verifier"][..],
+            &ca,
+            &["--public-key", "verifier.pub.jwk", "--subject", "localhost", "--out", "verifier-chain.pem"],
+        ]
+        .concat(),
+        None,
+    ));
+    let client_id = line_value(&issued, "client_id ");
+    assert!(client_id.starts_with("x509_hash:"), "{client_id}");
+    // A certificate for another identifier than a URL is refused, naming the argument.
+    let refused = run(
+        &dir,
+        &[&["ca", "issuer"][..], &ca, &["--public-key", "school.pub.jwk", "--subject", "localhost", "--out", "x.pem"]]
+            .concat(),
+        None,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--subject"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // The operator's trust list: the anchor, the school under its DID and https identifier,
+    // the school's verifier under its DID and x509_hash client id.
+    let vcts =
+        ["https://schooltas.nl/credentials/pupil_enrolment/v1", "https://schooltas.nl/credentials/guardianship/v1"];
+    let list = serde_json::json!({
+        "x509_trust_anchors": [anchor],
+        "issuers": [{"did": format!("did:web:localhost%3A{port}"), "name": "Basisschool De Linde", "brin": "12AB",
+                     "credential_types": vcts, "issuer_uri": origin}],
+        "verifiers": [{"did": verifier_did, "name": "Basisschool De Linde", "client_ids": [client_id],
+                       "purposes": [{"code": "newsletter", "text": {"nl": "Nieuwsbrief", "en": "Newsletter"},
+                                     "legal_basis": "consent", "max_retention_days": 365,
+                                     "credentials": [{"vct": vcts[0], "claims": [["given_name"], ["group"]]}]}]}],
+    });
+    dir.write("list.json", &list.to_string());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let (iat, exp) = ((now - 60).to_string(), (now + 86_400).to_string());
+    let jwt = ok(&run(
+        &dir,
+        &["trust-list", "sign", "--operator-key", "operator.jwk", "--list", "list.json", "--iat", &iat, "--exp", &exp],
+        None,
+    ));
+    dir.write("list.jwt", &jwt);
+
+    // Letters, the server, and the child's wallet redeeming one over HTTPS with DPoP.
+    dir.write(
+        "pupils.csv",
+        "leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n1001,Sanne,de Vries,2014-03-01,7B,2026-2027\n",
+    );
+    ok(&run(&dir, &["school", "import", "--config", "school.toml", "--pupils", "pupils.csv"], None));
+    ok(&run(&dir, &["school", "offers", "--config", "school.toml", "--pupil", "1001", "--out", "letters"], None));
+    let uri = decode_png_qr(&dir.path("letters/1001.png"));
+    let pin = dir.read("letters/pins.csv").lines().find_map(|line| line.strip_prefix("1001,")).unwrap().to_owned();
+    let server = Server::start(&dir);
+    ok(&run(
+        &dir,
+        &[
+            "wallet",
+            "init",
+            "--wallet",
+            "child.sqlite",
+            "--child",
+            "--birth-date",
+            "2014-03-01",
+            "--kdf-insecure-for-tests",
+        ],
+        None,
+    ));
+    let received = run(
+        &dir,
+        &[
+            "wallet",
+            "receive",
+            "--wallet",
+            "child.sqlite",
+            "--offer",
+            &uri,
+            "--pin-stdin",
+            "--trust-list",
+            "list.jwt",
+            "--trust-operator",
+            &operator,
+        ],
+        Some(&format!("{pin}\n")),
+    );
+    let printed: Value = serde_json::from_str(&ok(&received)).unwrap();
+    assert_eq!(printed["received"][0]["configuration"], "pupil_enrolment");
+    let listed = ok(&run(&dir, &["wallet", "list", "--wallet", "child.sqlite"], None));
+    assert!(listed.contains(&origin), "the credential names the school by its https identifier: {listed}");
+    // Without the trust list, the wallet has no way to trust an https issuer's key: a second
+    // letter's credential is refused (and nothing is stored).
+    ok(&run(&dir, &["school", "offers", "--config", "school.toml", "--pupil", "1001", "--out", "letters2"], None));
+    let uri = decode_png_qr(&dir.path("letters2/1001.png"));
+    let pin = dir.read("letters2/pins.csv").lines().find_map(|line| line.strip_prefix("1001,")).unwrap().to_owned();
+    let untrusted = run(
+        &dir,
+        &["wallet", "receive", "--wallet", "child.sqlite", "--offer", &uri, "--pin-stdin"],
+        Some(&format!("{pin}\n")),
+    );
+    assert!(!untrusted.status.success());
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(stderr.contains("pass --trust-list and --trust-operator"), "{stderr}");
+    drop(server);
+
+    // A chain for another key is refused at start, naming the file and what to do.
+    ok(&run(&dir, &["key", "new", "--alg", "ES256", "--out", "stranger.jwk"], None));
+    let stranger = ok(&run(&dir, &["key", "public", "--key", "stranger.jwk"], None));
+    dir.write("stranger.pub.jwk", stranger.lines().next().unwrap());
+    std::fs::remove_file(dir.path("school-chain.pem")).unwrap();
+    ok(&run(
+        &dir,
+        &[
+            &["ca", "issuer"][..],
+            &ca,
+            &["--public-key", "stranger.pub.jwk", "--subject", &origin, "--out", "school-chain.pem"],
+        ]
+        .concat(),
+        None,
+    ));
+    let refused = run(&dir, &["serve", "--config", "school.toml"], None);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("school-chain.pem") && stderr.contains("does not certify the school's active key"),
+        "{stderr}"
+    );
+
+    // The configuration refuses a chain without an https identity, and DPoP off with one.
+    dir.write(
+        "did-with-chain.toml",
+        &config(port).replace("did = \"did:web:", "certificate_chain = \"school-chain.pem\"\ndid = \"did:web:"),
+    );
+    let refused = run(&dir, &["serve", "--config", "did-with-chain.toml"], None);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("school.certificate_chain is for identity = \"https\" only")
+    );
+    dir.write("no-dpop.toml", &eu_config(port).replace("identity = \"https\"", "identity = \"https\"\ndpop = \"off\""));
+    let refused = run(&dir, &["serve", "--config", "no-dpop.toml"], None);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("school.dpop cannot be \"off\""));
+}

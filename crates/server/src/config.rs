@@ -95,6 +95,10 @@ struct RawSchool {
     did: String,
     #[serde(default)]
     dpop: Option<String>,
+    #[serde(default)]
+    identity: Option<String>,
+    #[serde(default)]
+    certificate_chain: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +165,8 @@ struct RawVerifier {
     trust_operator: String,
     #[serde(default)]
     encrypted_responses: bool,
+    #[serde(default)]
+    certificate_chain: Option<PathBuf>,
 }
 
 /// The school as the credentials name it.
@@ -178,7 +184,21 @@ pub struct SchoolSection {
     pub did: String,
     /// DPoP-bound access tokens (RFC 9449): `"required"` (HAIP 1.0, with server nonces),
     /// `"optional"` (bound when the wallet sends a proof), or off (`None`, Bearer tokens).
+    /// With an `https` identity it defaults to required, and off is refused.
     pub dpop: Option<schooltas_issuer::DpopRequirement>,
+    /// `identity = "https"` (the EU profile, HAIP 1.0): the credentials name the school by
+    /// `issuer_url` instead of its DID, its keys are ES256, and the PEM file here (the issuer
+    /// certificate the trust-list operator's CA made for the active key, then its
+    /// intermediates, leaf first) goes into every credential's and status list's `x5c`.
+    /// `None` for `identity = "did"` (the default).
+    pub certificate_chain: Option<PathBuf>,
+}
+
+impl SchoolSection {
+    /// Whether the school names itself by its `https` identifier (the EU profile).
+    pub fn has_https_identity(&self) -> bool {
+        self.certificate_chain.is_some()
+    }
 }
 
 /// Where the admin token comes from.
@@ -220,6 +240,10 @@ pub struct VerifierSection {
     /// Ask wallets for encrypted responses (`direct_post.jwt`, HAIP 1.0), each request with a
     /// fresh key.
     pub encrypted_responses: bool,
+    /// The verifier's request-signing certificate chain (PEM, leaf first) from the trust-list
+    /// operator's CA: the verifier is then `x509_hash:<hash of the leaf>` (HAIP 1.0) and
+    /// signs its request objects with `x5c`; `None`: it is its key's did:key.
+    pub certificate_chain: Option<PathBuf>,
 }
 
 /// A checked `school.toml`.
@@ -282,13 +306,40 @@ impl SchoolConfig {
         if !school.did.starts_with("did:") {
             return Err(invalid("school.did", "must be a DID (did:web:…)"));
         }
-        let dpop = match school.dpop.as_deref() {
-            None | Some("off") => None,
-            Some("required") => Some(schooltas_issuer::DpopRequirement::haip()),
-            Some("optional") => Some(schooltas_issuer::DpopRequirement::optional()),
-            Some(_) => return Err(invalid("school.dpop", "must be \"required\", \"optional\" or \"off\"")),
-        };
         let resolve = |path: PathBuf| if path.is_absolute() { path } else { base.join(path) };
+        let https_identity = match school.identity.as_deref() {
+            None | Some("did") => false,
+            Some("https") => true,
+            Some(_) => return Err(invalid("school.identity", "must be \"did\" or \"https\"")),
+        };
+        let certificate_chain = match (https_identity, school.certificate_chain) {
+            (true, Some(chain)) => Some(resolve(chain)),
+            (true, None) => {
+                return Err(invalid(
+                    "school.certificate_chain",
+                    "is needed with identity = \"https\": the PEM file of the issuer certificate the trust-list operator's CA made for the school's key",
+                ));
+            }
+            (false, Some(_)) => {
+                return Err(invalid(
+                    "school.certificate_chain",
+                    "is for identity = \"https\" only: a credential naming the school by its DID is trusted through the DID, and verifiers refuse an x5c beside it",
+                ));
+            }
+            (false, None) => None,
+        };
+        let dpop = match (school.dpop.as_deref(), https_identity) {
+            (None, true) | (Some("required"), _) => Some(schooltas_issuer::DpopRequirement::haip()),
+            (Some("off"), true) => {
+                return Err(invalid(
+                    "school.dpop",
+                    "cannot be \"off\" with identity = \"https\": HAIP 1.0 requires DPoP-bound access tokens",
+                ));
+            }
+            (None | Some("off"), false) => None,
+            (Some("optional"), _) => Some(schooltas_issuer::DpopRequirement::optional()),
+            (Some(_), _) => return Err(invalid("school.dpop", "must be \"required\", \"optional\" or \"off\"")),
+        };
         let storage_dir = resolve(raw.storage.dir);
         let key_file = raw.storage.key_file.map_or_else(|| storage_dir.join("keys.sealed"), resolve);
         let listen = raw.listen;
@@ -334,6 +385,7 @@ impl SchoolConfig {
                     trust_list: resolve(verifier.trust_list),
                     trust_operator: verifier.trust_operator,
                     encrypted_responses: verifier.encrypted_responses,
+                    certificate_chain: verifier.certificate_chain.map(resolve),
                 })
             }
             None => None,
@@ -346,6 +398,7 @@ impl SchoolConfig {
                 issuer_url: school.issuer_url,
                 did: school.did,
                 dpop,
+                certificate_chain,
             },
             storage_dir,
             key_file,

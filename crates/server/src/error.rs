@@ -103,6 +103,15 @@ pub enum Error {
     /// Listening or accepting connections failed.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
+    /// A configured certificate chain (`school.certificate_chain`,
+    /// `verifier.certificate_chain`) cannot be used.
+    #[error("the certificate chain {path} cannot be used: {reason}")]
+    CertificateChain {
+        /// The PEM file.
+        path: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -142,10 +142,16 @@ fn derive(passphrase: &str, salt: &[u8], kdf: &KeyFileKdf) -> Result<XChaCha20Po
 impl SchoolSecrets {
     /// Fresh keys: one Ed25519 school key `key-1`, a child-link key and an Ed25519 verifier key.
     pub fn generate() -> Result<Self, KeyFileError> {
+        Self::generate_with(Algorithm::EdDsa)
+    }
+
+    /// Fresh keys with school and verifier keys of `algorithm`: ES256 for the EU profile
+    /// (HAIP 1.0, `identity = "https"`), whose certificates the operator's CA makes.
+    pub fn generate_with(algorithm: Algorithm) -> Result<Self, KeyFileError> {
         Ok(SchoolSecrets {
-            school_keys: vec![("key-1".to_owned(), SigningKey::generate(Algorithm::EdDsa)?)],
+            school_keys: vec![("key-1".to_owned(), SigningKey::generate(algorithm)?)],
             child_link: ChildLinkKey::generate(),
-            verifier_key: SigningKey::generate(Algorithm::EdDsa)?,
+            verifier_key: SigningKey::generate(algorithm)?,
         })
     }
 

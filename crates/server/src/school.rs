@@ -130,7 +130,16 @@ impl SchoolServer {
             keys.rotate(kid, key)?;
         }
         let school = &config.school;
-        let profile = SchoolProfile::new(
+        if let Some(path) = &school.certificate_chain {
+            let active = keys.active_kid().to_owned();
+            let key = keys
+                .verifying_key(&active)
+                .cloned()
+                .ok_or(crate::keyfile::KeyFileError::Malformed { reason: "the active school key is missing" })?;
+            let chain = load_certificate_chain(path, &key, "the school's active key")?;
+            keys = keys.with_certificate_chain(&active, chain.certificates().to_vec())?;
+        }
+        let mut profile = SchoolProfile::new(
             &school.name,
             SchoolLocation::new(Brin::new(&school.brin)?, school.location)?,
             Did::parse(&school.did).map_err(schooltas_issuer::Error::from)?,
@@ -138,6 +147,9 @@ impl SchoolServer {
             keys,
         )?
         .with_child_link_key(child_link);
+        if school.has_https_identity() {
+            profile = profile.with_https_identity()?;
+        }
         let roster = Arc::new(open_roster(&config)?);
         let store = SqliteStore::open(config.issuer_db())?;
         let issuer = Issuer::new(
@@ -168,7 +180,19 @@ impl SchoolServer {
                         reason: "it needs a path of its own, such as https://<host>/oid4vp/response".into(),
                     });
                 }
-                let verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())?;
+                let key = schooltas_did::Signer::verifying_key(&verifier_key).clone();
+                let mut verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())?;
+                if let Some(path) = &section.certificate_chain {
+                    if key.algorithm() != schooltas_did::Algorithm::Es256 {
+                        return Err(Error::CertificateChain {
+                            path: path.display().to_string(),
+                            reason: "the verifier key in the key file is not ES256, which HAIP 1.0 requires for request signing: make the key file anew with `schooltas serve init` for this configuration".into(),
+                        });
+                    }
+                    let chain = load_certificate_chain(path, &key, "the verifier key")?;
+                    let client = schooltas_oid4vc::oid4vp::ClientId::X509Hash(chain.leaf_x509_hash());
+                    verifier = verifier.with_x509_client(client, chain)?;
+                }
                 let base = match section.response_url.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/requests"),
                     None => {
@@ -334,6 +358,36 @@ impl SchoolServer {
 
 /// The path prefix of the verifier's endpoints: the response URL's parent path with a
 /// trailing slash (`/oid4vp/` for `https://host/oid4vp/response`).
+/// The PEM chain at `path`, checked to certify `key` (`whose` names it) and to be valid now.
+fn load_certificate_chain(
+    path: &std::path::Path,
+    key: &schooltas_did::VerifyingKey,
+    whose: &str,
+) -> Result<schooltas_x509::CertificateChain> {
+    let refuse = |reason: String| Error::CertificateChain { path: path.display().to_string(), reason };
+    let pem = std::fs::read_to_string(path).map_err(|error| refuse(format!("cannot read it: {error}")))?;
+    let chain = schooltas_x509::CertificateChain::from_pem(&pem)
+        .map_err(|error| refuse(format!("not PEM certificates, leaf first: {error}")))?;
+    let certified = chain.leaf_verifying_key().map_err(|error| refuse(format!("its first certificate: {error}")))?;
+    if &certified != key {
+        return Err(refuse(format!(
+            "its first certificate does not certify {whose}: ask the CA for a certificate of the key `schooltas serve public-keys` prints"
+        )));
+    }
+    let (not_before, not_after) = chain.leaf_validity().map_err(|error| refuse(error.to_string()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    if now < not_before {
+        return Err(refuse("its first certificate is not valid yet".into()));
+    }
+    if now >= not_after {
+        return Err(refuse("its first certificate has expired: ask the CA for a new one".into()));
+    }
+    Ok(chain)
+}
+
 fn verifier_prefix(response_url: &str) -> String {
     let path = response_url
         .strip_prefix("https://")

@@ -68,6 +68,42 @@ fn the_eu_profile_switches_dpop_and_encrypted_responses() {
 }
 
 #[test]
+fn an_https_identity_needs_its_certificate_chain_and_takes_dpop_by_default() {
+    let https = |extra: &str| {
+        MINIMAL.replace("did = \"did:web:localhost%3A8443\"", &format!("did = \"did:web:localhost%3A8443\"\n{extra}"))
+    };
+    let config = parse(&https("identity = \"https\"\ncertificate_chain = \"certs/school.pem\"")).unwrap();
+    assert!(config.school.has_https_identity());
+    assert_eq!(config.school.certificate_chain.as_deref(), Some(Path::new("/srv/school/certs/school.pem")));
+    assert_eq!(config.school.dpop, Some(schooltas_issuer::DpopRequirement::haip()), "HAIP: DPoP by default");
+    let optional = parse(&https("identity = \"https\"\ncertificate_chain = \"c.pem\"\ndpop = \"optional\"")).unwrap();
+    assert_eq!(optional.school.dpop, Some(schooltas_issuer::DpopRequirement::optional()));
+    assert!(!parse(MINIMAL).unwrap().school.has_https_identity());
+
+    let refused = |extra: &str| match parse(&https(extra)) {
+        Err(ConfigError::Invalid { key, reason }) => (key, reason),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let (key, reason) = refused("identity = \"https\"");
+    assert_eq!(key, "school.certificate_chain");
+    assert!(reason.contains("is needed"), "{reason}");
+    let (key, reason) = refused("certificate_chain = \"c.pem\"");
+    assert_eq!(key, "school.certificate_chain");
+    assert!(reason.contains("identity = \"https\" only"), "{reason}");
+    let (key, reason) = refused("identity = \"https\"\ncertificate_chain = \"c.pem\"\ndpop = \"off\"");
+    assert_eq!(key, "school.dpop");
+    assert!(reason.contains("HAIP 1.0 requires"), "{reason}");
+    assert_eq!(refused("identity = \"x509\"").0, "school.identity");
+
+    let verifier = format!(
+        "{MINIMAL}\n[verifier]\nresponse_url = \"https://localhost:8443/oid4vp/response\"\ntrust_list = \"t.jwt\"\n\
+         trust_operator = \"did:web:trust.example\"\ncertificate_chain = \"desk.pem\"\n"
+    );
+    let section = parse(&verifier).unwrap().verifier.unwrap();
+    assert_eq!(section.certificate_chain.as_deref(), Some(Path::new("/srv/school/desk.pem")));
+}
+
+#[test]
 fn an_inline_admin_token_is_refused() {
     let text = MINIMAL.replace("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "token = \"0123456789abcdef0123456789abcdef\"");
     let error = parse(&text).unwrap_err();

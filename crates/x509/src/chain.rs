@@ -116,6 +116,38 @@ impl CertificateChain {
     pub fn leaf_x509_hash(&self) -> String {
         x509_hash(self.leaf())
     }
+
+    /// A chain from PEM `CERTIFICATE` blocks, leaf first (as a CA hands a certificate back:
+    /// the leaf, then the intermediates; the root may be left out). Other PEM blocks are
+    /// skipped; no certificate at all is [`X509Error::Pem`].
+    pub fn from_pem(pem: &str) -> Result<Self, X509Error> {
+        CertificateChain::new(crate::pem::decode_certificates(pem)?)
+    }
+
+    /// The chain as PEM, leaf first.
+    pub fn to_pem(&self) -> String {
+        self.certificates.iter().map(|der| crate::pem::encode_certificate(der)).collect()
+    }
+
+    /// The key the leaf certifies (P-256 or Ed25519), read without validating anything: to
+    /// check that a chain belongs to a key before using it ([`crate::validate`] is what trusts
+    /// it).
+    pub fn leaf_verifying_key(&self) -> Result<schooltas_did::VerifyingKey, X509Error> {
+        use x509_cert::der::Decode as _;
+        let leaf = x509_cert::Certificate::from_der(self.leaf()).map_err(|_| X509Error::Malformed { position: 0 })?;
+        crate::validate::leaf_key(&leaf)
+    }
+
+    /// The leaf's validity period, Unix seconds (`notBefore`, `notAfter`), read without
+    /// validating anything.
+    pub fn leaf_validity(&self) -> Result<(i64, i64), X509Error> {
+        use x509_cert::der::Decode as _;
+        let leaf = x509_cert::Certificate::from_der(self.leaf()).map_err(|_| X509Error::Malformed { position: 0 })?;
+        let validity = leaf.tbs_certificate().validity();
+        let seconds =
+            |time: x509_cert::time::Time| i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+        Ok((seconds(validity.not_before), seconds(validity.not_after)))
+    }
 }
 
 pub(crate) fn x509_hash(der: &[u8]) -> String {

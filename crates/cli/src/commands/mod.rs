@@ -9,12 +9,13 @@ use schooltas_did::{Did, Resolver};
 use schooltas_school::trust_list::{UnverifiedTrustList, VerifiedTrustList};
 
 use crate::args::{
-    Cli, Command, DidCommand, KeyCommand, RequestCommand, SchoolCommand, ServeCommand, StatusCommand, TrustArgs,
-    TrustListCommand, WalletCommand,
+    CaCommand, Cli, Command, DidCommand, KeyCommand, RequestCommand, SchoolCommand, ServeCommand, StatusCommand,
+    TrustArgs, TrustListCommand, WalletCommand,
 };
 use crate::error::{CliError, Result, show};
 use crate::files;
 
+mod ca;
 mod did;
 mod issue;
 mod key;
@@ -43,6 +44,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Status(StatusCommand::Suspend(args)) => status::change(args, status::Change::Suspend, err)?,
         Command::Status(StatusCommand::Reinstate(args)) => status::change(args, status::Change::Reinstate, err)?,
         Command::Status(StatusCommand::Token(args)) => status::token(args, out)?,
+        Command::Ca(CaCommand::Root(args)) => ca::root(args, out)?,
+        Command::Ca(CaCommand::Issuer(args)) => ca::issue(args, ca::Leaf::Issuer, out)?,
+        Command::Ca(CaCommand::Verifier(args)) => ca::issue(args, ca::Leaf::Verifier, out)?,
         Command::TrustList(TrustListCommand::Sign(args)) => trust::sign(args, out)?,
         Command::TrustList(TrustListCommand::Show(args)) => trust::show(args, out)?,
         Command::Wallet(WalletCommand::Init(args)) => wallet::init(args, out)?,
@@ -60,6 +64,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         Command::Request(RequestCommand::Verify(args)) => request::verify(args, out)?,
         Command::Serve(args) => match &args.init {
             Some(ServeCommand::Init(init)) => serve::init(init, out)?,
+            Some(ServeCommand::PublicKeys(school)) => serve::public_keys(school, out)?,
             None => serve::serve(&args.school, out)?,
         },
         Command::School(SchoolCommand::Import(args)) => school::import(args, out)?,

@@ -56,12 +56,35 @@ pub(super) fn init(args: &ServeInitArgs, out: &mut dyn Write) -> Result<()> {
     let config = config(args.school.config.as_deref())?;
     let passphrase = passphrase(args.school.passphrase_stdin)?;
     config.create_storage_dir().map_err(failed("creating the storage directory"))?;
-    let secrets = SchoolSecrets::generate().map_err(failed("making keys"))?;
+    // The EU profile (an https identity, or a verifier certified by the operator's CA) signs
+    // with ES256 only.
+    let eu_profile = config.school.has_https_identity()
+        || config.verifier.as_ref().is_some_and(|verifier| verifier.certificate_chain.is_some());
+    let algorithm = if eu_profile { schooltas_did::Algorithm::Es256 } else { schooltas_did::Algorithm::EdDsa };
+    let secrets = SchoolSecrets::generate_with(algorithm).map_err(failed("making keys"))?;
     let kdf = if args.kdf_insecure_for_tests { KeyFileKdf::INSECURE_FOR_TESTS } else { KeyFileKdf::default() };
     secrets.seal_to(&config.key_file, &passphrase, kdf).map_err(failed("writing the key file"))?;
     writeln!(out, "key file {}", config.key_file.display())?;
     writeln!(out, "school DID {} (document served at {})", config.school.did, did_document_url(&config))?;
     writeln!(out, "verifier DID {}", verifier_did(&secrets))?;
+    if eu_profile {
+        writeln!(
+            out,
+            "next: `schooltas serve public-keys` prints the public keys for the trust-list operator's CA to certify"
+        )?;
+    }
+    Ok(())
+}
+
+/// `schooltas serve public-keys`
+pub(super) fn public_keys(args: &SchoolArgs, out: &mut dyn Write) -> Result<()> {
+    use schooltas_did::Signer as _;
+    let config = config(args.config.as_deref())?;
+    let secrets = secrets(&config, args)?;
+    if let Some((kid, key)) = secrets.school_keys.last() {
+        writeln!(out, "school {kid} {}", serde_json::Value::Object(key.verifying_key().to_jwk()))?;
+    }
+    writeln!(out, "verifier {}", serde_json::Value::Object(secrets.verifier_key.verifying_key().to_jwk()))?;
     Ok(())
 }
 

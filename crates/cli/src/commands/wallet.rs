@@ -332,8 +332,13 @@ pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
     let status = super::status_cache(&args.status_list)?;
     let now = super::now_or(args.now)?;
     let resolver: Resolver = super::resolver()?;
-    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
-        schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss)
+    let trust_list = optional_trust_list(args.trust_list.as_deref(), args.trust_operator.as_deref(), now)?;
+    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| match &trust_list {
+        Some(list) => schooltas_wallet::receive::trusted_issuer_key(list, &resolver, now)(header, iss),
+        None if iss.is_some_and(|iss| iss.starts_with("https://")) => Err(schooltas_sd_jwt::Error::IssuerKey {
+            reason: "the issuer is named by an https identifier, trusted only through its certificate chain: pass --trust-list and --trust-operator",
+        }),
+        None => schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss),
     };
     let wallet = open(&args.wallet)?;
     let summary = wallet
@@ -343,6 +348,19 @@ pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
         out,
         &json!({"batch": summary.batch, "vct": summary.vct, "name": summary.name.1, "issuer": summary.issuer}),
     )
+}
+
+/// The trust list of `--trust-list` / `--trust-operator`, when given (clap requires both or
+/// neither).
+fn optional_trust_list(
+    list: Option<&Path>,
+    operator: Option<&str>,
+    now: i64,
+) -> Result<Option<schooltas_school::trust_list::VerifiedTrustList>> {
+    match (list, operator) {
+        (Some(list), Some(operator)) => Ok(Some(super::load_trust_list(list, operator, "--trust-operator", now)?)),
+        _ => Ok(None),
+    }
 }
 
 /// The environment variable holding an offer's PIN (`tx_code`) when `--pin-stdin` is not given.
@@ -369,8 +387,13 @@ pub(super) fn receive(args: &WalletReceiveArgs, out: &mut dyn Write, err: &mut d
     let status = super::status_cache(&args.status_list)?;
     let now = super::now_or(args.now)?;
     let resolver: Resolver = super::resolver()?;
-    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
-        schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss)
+    let trust_list = optional_trust_list(args.trust_list.as_deref(), args.trust_operator.as_deref(), now)?;
+    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| match &trust_list {
+        Some(list) => schooltas_wallet::receive::trusted_issuer_key(list, &resolver, now)(header, iss),
+        None if iss.is_some_and(|iss| iss.starts_with("https://")) => Err(schooltas_sd_jwt::Error::IssuerKey {
+            reason: "the issuer is named by an https identifier, trusted only through its certificate chain: pass --trust-list and --trust-operator",
+        }),
+        None => schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss),
     };
     let connection = schooltas_wallet::issuer_http::HttpsIssuerConnection::with_client(super::guarded_client()?);
     let wallet = open(&args.wallet)?;
