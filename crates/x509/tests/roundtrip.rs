@@ -260,3 +260,26 @@ fn issuance_refuses_bad_names_and_validity() {
     ));
     assert!(matches!(schooltas_x509::Subject::new("O\n", "CN"), Err(X509Error::InvalidSubject { .. })));
 }
+
+#[test]
+fn a_chain_round_trips_through_pem_and_names_its_leaf_key_and_validity_before_validation() {
+    let root = root(Algorithm::Es256, Some(1));
+    let intermediate =
+        root.issue_intermediate(key(Algorithm::Es256), subject("Operator", "Issuing CA"), validity(-1, 730), Some(0));
+    let intermediate = intermediate.unwrap();
+    let school = key(Algorithm::Es256);
+    let issued = intermediate
+        .issue_issuer_certificate(school.verifying_key(), ISS, &subject("OBS De Linde", "issuer"), validity(-1, 365))
+        .unwrap();
+    let pem = issued.chain().to_pem();
+    assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 2, "leaf and intermediate");
+    let back = CertificateChain::from_pem(&format!("# a comment line\n{pem}")).unwrap();
+    assert_eq!(&back, issued.chain());
+    assert_eq!(&back.leaf_verifying_key().unwrap(), school.verifying_key());
+    let (not_before, not_after) = back.leaf_validity().unwrap();
+    assert_eq!((not_before, not_after), (NOW - 86_400, NOW + 365 * 86_400));
+    // Not PEM, or a truncated block.
+    assert!(matches!(CertificateChain::from_pem("no certificate here"), Err(X509Error::Pem)));
+    let truncated = pem.trim_end().trim_end_matches("-----END CERTIFICATE-----");
+    assert!(matches!(CertificateChain::from_pem(truncated), Err(X509Error::Pem)));
+}
