@@ -222,6 +222,9 @@ pub enum ClientAttestationError {
     /// A PoP (`jti`) was presented a second time (the server's replay cache).
     #[error("client attestation PoP: it was used before: make a new PoP for every request")]
     Replayed,
+    /// The server remembers too many recent PoPs to take another now (a flood); retry shortly.
+    #[error("client attestation PoP: the server sees too many at once; retry shortly")]
+    ReplayCacheFull,
     /// The attestation's `sub` is not a wallet this server accepts.
     #[error("client attestation: the wallet (sub) is not one this authorization server accepts")]
     ClientNotAllowed,
