@@ -217,6 +217,7 @@ pub(crate) fn receive(wallet: &Wallet, offer_uri: &str, pin: Option<&str>) -> Re
         status: &status,
         copies: 3,
         key_attestor: None,
+        wallet_attestor: None,
     };
     Ok(receiver.receive(offer_uri, pin, NOW)?.iter().map(|(_, _, copies)| copies).sum())
 }

@@ -290,6 +290,10 @@ pub struct Post<'a> {
     /// A DPoP proof for the `DPoP` header (RFC 9449 §4), if any; with it, the token of
     /// `bearer` is sent as `Authorization: DPoP <token>` (§7.1).
     pub dpop: Option<&'a str>,
+    /// A client (wallet) attestation and its proof of possession for the
+    /// `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers
+    /// (draft-ietf-oauth-attestation-based-client-auth), if any.
+    pub client_attestation: Option<(&'a str, &'a str)>,
     /// The longest answer body read; longer is [`NetError::BodyTooLarge`].
     pub max_len: usize,
     /// The time limit for the whole exchange, both bodies included.
@@ -308,6 +312,7 @@ impl fmt::Debug for Post<'_> {
             .field("body_len", &self.body.len())
             .field("bearer", &self.bearer.map(|_| "…"))
             .field("dpop", &self.dpop.map(|_| "…"))
+            .field("client_attestation", &self.client_attestation.map(|_| "…"))
             .field("max_len", &self.max_len)
             .field("timeout", &self.timeout)
             .field("plain_http", &self.plain_http)

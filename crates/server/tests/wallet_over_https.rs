@@ -117,6 +117,7 @@ fn receive(school: &School, vault: &Vault, offer_uri: &str, pin: Option<&str>) -
         status: &status,
         copies: 3,
         key_attestor: None,
+        wallet_attestor: None,
     };
     receiver.receive(offer_uri, pin, common::NOW).map(|stored| stored.iter().map(|(_, _, copies)| copies).sum())
 }
@@ -167,6 +168,7 @@ fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
         status: &status,
         copies: 1,
         key_attestor: None,
+        wallet_attestor: None,
     };
     let error = receiver.receive(&offer.uri, offer.pin.as_deref().map(|p| p.as_ref()), common::NOW).unwrap_err();
     assert!(
@@ -193,6 +195,7 @@ fn post_raw(
         accept: "application/json",
         bearer,
         dpop,
+        client_attestation: None,
         max_len: 1 << 20,
         timeout: Duration::from_secs(10),
         plain_http: false,

@@ -35,6 +35,7 @@ use schooltas_oid4vc::oid4vci::{
 use crate::error::{Error, Result};
 use crate::receive::{Answer, DpopAnswer, IssuerConnection};
 use crate::request::ResponseToSend;
+use crate::wallet_attestation::ClientAuth;
 
 /// The time limit of one exchange unless [`with_timeout`](HttpsIssuerConnection::with_timeout)
 /// says otherwise.
@@ -119,7 +120,7 @@ impl HttpsIssuerConnection {
         body: &[u8],
         bearer: Option<&str>,
     ) -> Result<Answer> {
-        self.post_with_dpop(what, url, content_type, body, bearer, None).map(|(answer, _)| answer)
+        self.post_with_dpop(what, url, content_type, body, bearer, None, None).map(|(answer, _)| answer)
     }
 
     /// [`post`](Self::post) with a DPoP proof (the token then sent as `Authorization: DPoP`);
@@ -132,6 +133,7 @@ impl HttpsIssuerConnection {
         body: &[u8],
         bearer: Option<&str>,
         dpop: Option<&str>,
+        client_auth: Option<&ClientAuth>,
     ) -> Result<(Answer, Option<String>)> {
         let url = self.target(what, url)?;
         let post = Post {
@@ -141,6 +143,7 @@ impl HttpsIssuerConnection {
             accept: JSON,
             bearer,
             dpop,
+            client_attestation: client_auth.map(|auth| (auth.attestation.as_str(), auth.pop.as_str())),
             max_len: self.max_len,
             timeout: self.timeout,
             plain_http: false,
@@ -245,7 +248,26 @@ impl IssuerConnection for HttpsIssuerConnection {
 
     fn token_with_dpop(&self, token_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
         let (answer, dpop_nonce) =
-            self.post_with_dpop("token endpoint", token_endpoint, FORM, form.as_bytes(), None, Some(proof))?;
+            self.post_with_dpop("token endpoint", token_endpoint, FORM, form.as_bytes(), None, Some(proof), None)?;
+        Ok(DpopAnswer { answer, dpop_nonce })
+    }
+
+    fn token_with_client_auth(
+        &self,
+        token_endpoint: &str,
+        form: &str,
+        dpop_proof: Option<&str>,
+        client_auth: &ClientAuth,
+    ) -> Result<DpopAnswer> {
+        let (answer, dpop_nonce) = self.post_with_dpop(
+            "token endpoint",
+            token_endpoint,
+            FORM,
+            form.as_bytes(),
+            None,
+            dpop_proof,
+            Some(client_auth),
+        )?;
         Ok(DpopAnswer { answer, dpop_nonce })
     }
 
@@ -263,6 +285,7 @@ impl IssuerConnection for HttpsIssuerConnection {
             body.as_bytes(),
             Some(access_token),
             Some(proof),
+            None,
         )?;
         Ok(DpopAnswer { answer, dpop_nonce })
     }

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::vault::Vault;
+use crate::wallet_attestation::{ClientAuth, WalletAttestor};
 
 /// The algorithm of the holder keys for a configuration: the first of the issuer's
 /// `proof_signing_alg_values_supported` this wallet supports (an EU-profile issuer lists only
@@ -61,6 +62,23 @@ pub trait IssuerConnection {
         let _ = (token_endpoint, form, proof);
         Err(Error::InvalidInput {
             reason: "the issuer binds tokens to DPoP keys and this connection cannot send DPoP proofs".into(),
+        })
+    }
+    /// POST a form to the token endpoint with the wallet's client authentication headers
+    /// (`OAuth-Client-Attestation`, `OAuth-Client-Attestation-PoP`) and, when the server binds
+    /// tokens, a `DPoP` proof; the answer and the server's `DPoP-Nonce`. A connection that
+    /// cannot send headers refuses.
+    fn token_with_client_auth(
+        &self,
+        token_endpoint: &str,
+        form: &str,
+        dpop_proof: Option<&str>,
+        client_auth: &ClientAuth,
+    ) -> Result<DpopAnswer> {
+        let _ = (token_endpoint, form, dpop_proof, client_auth);
+        Err(Error::InvalidInput {
+            reason: "the wallet attests itself to issuers and this connection cannot send the OAuth-Client-Attestation headers"
+                .into(),
         })
     }
     /// POST a credential request with `Authorization: DPoP <token>` and a `DPoP` proof header
@@ -107,6 +125,11 @@ pub struct Receiver<'a> {
     /// 1.0 Appendix D): the wallet provider's service, vouching for the key store the keys
     /// live in. `None`: such issuers are refused with a message saying why.
     pub key_attestor: Option<&'a dyn KeyAttestor>,
+    /// Who attests this wallet to authorization servers (OpenID4VCI 1.0 Appendix E, HAIP 1.0
+    /// §4.4.1): when set, every token request carries the `OAuth-Client-Attestation` and
+    /// `OAuth-Client-Attestation-PoP` headers, with a fresh PoP for the server. `None`: an
+    /// issuer that requires wallet attestation refuses the token request (`invalid_client`).
+    pub wallet_attestor: Option<&'a dyn WalletAttestor>,
 }
 
 /// A wallet provider's key attestation service (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1):
@@ -205,14 +228,21 @@ impl Receiver<'_> {
         // RFC 9449: an authorization server that lists DPoP algorithms binds tokens to a key of
         // this issuance (ES256 where offered: a phone's secure element holds P-256 keys).
         let mut dpop = Dpop::for_server(&server_metadata)?;
-        let token_json = match &mut dpop {
-            Some(dpop) => {
-                let form = request.to_form();
-                dpop.send(now, &server_metadata.token_endpoint, None, |proof| {
-                    self.connection.token_with_dpop(&server_metadata.token_endpoint, &form, proof)
-                })?
+        // Appendix E: with a wallet attestor, each attempt carries the attestation and a fresh
+        // PoP for this server (a retried PoP would be a replay).
+        let endpoint = &server_metadata.token_endpoint;
+        let form = request.to_form();
+        let attested = |proof: Option<&str>, attestor: &dyn WalletAttestor| {
+            let client_auth = attestor.attest(&server_metadata.issuer, now)?;
+            self.connection.token_with_client_auth(endpoint, &form, proof, &client_auth)
+        };
+        let token_json = match (&mut dpop, self.wallet_attestor) {
+            (Some(dpop), Some(attestor)) => dpop.send(now, endpoint, None, |proof| attested(Some(proof), attestor))?,
+            (Some(dpop), None) => {
+                dpop.send(now, endpoint, None, |proof| self.connection.token_with_dpop(endpoint, &form, proof))?
             }
-            None => self.connection.token(&server_metadata.token_endpoint, &request.to_form())?,
+            (None, Some(attestor)) => attested(None, attestor)?.answer,
+            (None, None) => self.connection.token(endpoint, &form)?,
         }
         .map_err(issuer_refused)?;
         let token = TokenResponse::from_json(&token_json)?;

@@ -72,6 +72,9 @@ pub(super) fn post(agent: &ureq::Agent, request: &Post<'_>) -> Result<Answer, Ne
     if let Some(proof) = request.dpop {
         builder = builder.header("DPoP", proof);
     }
+    if let Some((attestation, pop)) = request.client_attestation {
+        builder = builder.header("OAuth-Client-Attestation", attestation).header("OAuth-Client-Attestation-PoP", pop);
+    }
     let mut config = builder.config().timeout_global(Some(request.timeout));
     if request.plain_http {
         config = config.https_only(false);
