@@ -120,7 +120,8 @@ impl HttpsIssuerConnection {
         body: &[u8],
         bearer: Option<&str>,
     ) -> Result<Answer> {
-        self.post_with_dpop(what, url, content_type, body, bearer, None, None).map(|(answer, _)| answer)
+        self.post_with_dpop(what, url, content_type, body, Credentials { bearer, ..Credentials::default() })
+            .map(|(answer, _)| answer)
     }
 
     /// [`post`](Self::post) with a DPoP proof (the token then sent as `Authorization: DPoP`);
@@ -131,10 +132,9 @@ impl HttpsIssuerConnection {
         url: &str,
         content_type: &str,
         body: &[u8],
-        bearer: Option<&str>,
-        dpop: Option<&str>,
-        client_auth: Option<&ClientAuth>,
+        credentials: Credentials<'_>,
     ) -> Result<(Answer, Option<String>)> {
+        let Credentials { bearer, dpop, client_auth } = credentials;
         let url = self.target(what, url)?;
         let post = Post {
             url,
@@ -216,6 +216,15 @@ impl HttpsIssuerConnection {
     }
 }
 
+/// What authenticates one POST: the access token, a DPoP proof (with which the token goes as
+/// `Authorization: DPoP`), the wallet's client attestation headers.
+#[derive(Clone, Copy, Default)]
+struct Credentials<'a> {
+    bearer: Option<&'a str>,
+    dpop: Option<&'a str>,
+    client_auth: Option<&'a ClientAuth>,
+}
+
 /// The media type of a consent withdrawal (its JWT `typ`).
 const WITHDRAWAL_JWT: &str = "application/schooltas-consent-withdrawal+jwt";
 
@@ -247,8 +256,13 @@ impl IssuerConnection for HttpsIssuerConnection {
     }
 
     fn token_with_dpop(&self, token_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
-        let (answer, dpop_nonce) =
-            self.post_with_dpop("token endpoint", token_endpoint, FORM, form.as_bytes(), None, Some(proof), None)?;
+        let (answer, dpop_nonce) = self.post_with_dpop(
+            "token endpoint",
+            token_endpoint,
+            FORM,
+            form.as_bytes(),
+            Credentials { dpop: Some(proof), ..Credentials::default() },
+        )?;
         Ok(DpopAnswer { answer, dpop_nonce })
     }
 
@@ -264,9 +278,7 @@ impl IssuerConnection for HttpsIssuerConnection {
             token_endpoint,
             FORM,
             form.as_bytes(),
-            None,
-            dpop_proof,
-            Some(client_auth),
+            Credentials { bearer: None, dpop: dpop_proof, client_auth: Some(client_auth) },
         )?;
         Ok(DpopAnswer { answer, dpop_nonce })
     }
@@ -283,9 +295,7 @@ impl IssuerConnection for HttpsIssuerConnection {
             credential_endpoint,
             JSON,
             body.as_bytes(),
-            Some(access_token),
-            Some(proof),
-            None,
+            Credentials { bearer: Some(access_token), dpop: Some(proof), client_auth: None },
         )?;
         Ok(DpopAnswer { answer, dpop_nonce })
     }
