@@ -240,6 +240,9 @@ pub struct Answer {
     pub location: Option<String>,
     /// The `DPoP-Nonce` header (RFC 9449 §8), if present and text.
     pub dpop_nonce: Option<String>,
+    /// The `OAuth-Client-Attestation-Challenge` header (draft-ietf-oauth-attestation-based-client-auth
+    /// §"Challenges"), if present and text.
+    pub attestation_challenge: Option<String>,
     /// The body, at most the limit: for a GET only with a 2xx status (empty otherwise), for a
     /// POST with any status.
     pub body: Vec<u8>,
@@ -253,6 +256,7 @@ impl fmt::Debug for Answer {
             .field("content_type", &self.content_type)
             .field("location", &self.location)
             .field("dpop_nonce", &self.dpop_nonce)
+            .field("attestation_challenge", &self.attestation_challenge)
             .field("body_len", &self.body.len())
             .finish()
     }

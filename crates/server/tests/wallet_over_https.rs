@@ -382,3 +382,40 @@ fn an_attested_wallet_also_binds_its_token_with_dpop() {
     // use_dpop_nonce first: the retry carries a fresh PoP (the first one's jti is spent).
     assert_eq!(receive_attested(&school, &vault, &offer.uri, Some(&pin), Some(&attestor)).unwrap(), 3);
 }
+
+#[test]
+fn a_school_that_wants_its_attestation_challenge_gets_it_on_the_wallets_retry() {
+    let (anchors, attestor) = wallet_provider();
+    let school = School::start_with(move |issuer| {
+        issuer
+            .with_wallet_attestation(schooltas_issuer::WalletAttestationRequirement::new(anchors).require_challenge())
+            .with_dpop(schooltas_issuer::DpopRequirement::haip())
+    });
+    // Without the challenge: 400 use_attestation_challenge, the challenge in its header.
+    let token_url = format!("{}/token", school.url);
+    let form =
+        schooltas_oid4vc::oid4vci::TokenRequest { pre_authorized_code: "unknown".into(), tx_code: None }.to_form();
+    let auth =
+        schooltas_wallet::wallet_attestation::WalletAttestor::attest(&attestor, &school.url, common::NOW).unwrap();
+    let post = schooltas_did::net::Post {
+        url: &token_url,
+        content_type: "application/x-www-form-urlencoded",
+        body: form.as_bytes(),
+        accept: "application/json",
+        bearer: None,
+        dpop: None,
+        client_attestation: Some((&auth.attestation, &auth.pop)),
+        max_len: 1 << 20,
+        timeout: Duration::from_secs(10),
+        plain_http: false,
+    };
+    let answer = client().post(&post).unwrap();
+    assert_eq!((answer.status, error_of(&answer).as_str()), (400, "use_attestation_challenge"));
+    assert!(answer.attestation_challenge.is_some());
+
+    // The wallet retries with it (and then with the DPoP nonce) and receives.
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let vault = wallet();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    assert_eq!(receive_attested(&school, &vault, &offer.uri, Some(&pin), Some(&attestor)).unwrap(), 3);
+}

@@ -121,11 +121,11 @@ impl HttpsIssuerConnection {
         bearer: Option<&str>,
     ) -> Result<Answer> {
         self.post_with_dpop(what, url, content_type, body, Credentials { bearer, ..Credentials::default() })
-            .map(|(answer, _)| answer)
+            .map(|(answer, ..)| answer)
     }
 
     /// [`post`](Self::post) with a DPoP proof (the token then sent as `Authorization: DPoP`);
-    /// also returns the answer's `DPoP-Nonce`.
+    /// also returns the answer's `DPoP-Nonce` and `OAuth-Client-Attestation-Challenge`.
     fn post_with_dpop(
         &self,
         what: &'static str,
@@ -133,7 +133,7 @@ impl HttpsIssuerConnection {
         content_type: &str,
         body: &[u8],
         credentials: Credentials<'_>,
-    ) -> Result<(Answer, Option<String>)> {
+    ) -> Result<(Answer, Option<String>, Option<String>)> {
         let Credentials { bearer, dpop, client_auth } = credentials;
         let url = self.target(what, url)?;
         let post = Post {
@@ -150,6 +150,7 @@ impl HttpsIssuerConnection {
         };
         let answer = self.client.post(&post).map_err(|e| self.net_error(what, url, e))?;
         let nonce = answer.dpop_nonce.clone();
+        let challenge = answer.attestation_challenge.clone();
         let answer = match answer.status {
             200..=299 => text(what, url, answer.body).map(Ok),
             400..=499 => {
@@ -170,7 +171,7 @@ impl HttpsIssuerConnection {
             300..=399 => Err(fetch_error(url, format!("the {what} answered with a redirect, which is not followed"))),
             status => Err(fetch_error(url, format!("the {what} answered {}", status_line(status)))),
         };
-        answer.map(|answer| (answer, nonce))
+        answer.map(|answer| (answer, nonce, challenge))
     }
 }
 
@@ -256,14 +257,14 @@ impl IssuerConnection for HttpsIssuerConnection {
     }
 
     fn token_with_dpop(&self, token_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
-        let (answer, dpop_nonce) = self.post_with_dpop(
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
             "token endpoint",
             token_endpoint,
             FORM,
             form.as_bytes(),
             Credentials { dpop: Some(proof), ..Credentials::default() },
         )?;
-        Ok(DpopAnswer { answer, dpop_nonce })
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 
     fn token_with_client_auth(
@@ -273,14 +274,14 @@ impl IssuerConnection for HttpsIssuerConnection {
         dpop_proof: Option<&str>,
         client_auth: &ClientAuth,
     ) -> Result<DpopAnswer> {
-        let (answer, dpop_nonce) = self.post_with_dpop(
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
             "token endpoint",
             token_endpoint,
             FORM,
             form.as_bytes(),
             Credentials { bearer: None, dpop: dpop_proof, client_auth: Some(client_auth) },
         )?;
-        Ok(DpopAnswer { answer, dpop_nonce })
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 
     fn credential_with_dpop(
@@ -290,14 +291,14 @@ impl IssuerConnection for HttpsIssuerConnection {
         body: &str,
         proof: &str,
     ) -> Result<DpopAnswer> {
-        let (answer, dpop_nonce) = self.post_with_dpop(
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
             "credential endpoint",
             credential_endpoint,
             JSON,
             body.as_bytes(),
             Credentials { bearer: Some(access_token), dpop: Some(proof), client_auth: None },
         )?;
-        Ok(DpopAnswer { answer, dpop_nonce })
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 }
 

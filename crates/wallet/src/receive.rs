@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::vault::Vault;
-use crate::wallet_attestation::{ClientAuth, WalletAttestor};
+use crate::wallet_attestation::{ClientAuth, USE_ATTESTATION_CHALLENGE, WalletAttestor};
 
 /// The algorithm of the holder keys for a configuration: the first of the issuer's
 /// `proof_signing_alg_values_supported` this wallet supports (an EU-profile issuer lists only
@@ -104,6 +104,9 @@ pub struct DpopAnswer {
     pub answer: Answer,
     /// The server's nonce for the next proof (RFC 9449 §8), if it sent one.
     pub dpop_nonce: Option<String>,
+    /// The server's challenge for the next client attestation PoP
+    /// (`OAuth-Client-Attestation-Challenge`), if it sent one.
+    pub attestation_challenge: Option<String>,
 }
 
 /// What the wallet needs to receive.
@@ -189,7 +192,7 @@ impl Dpop {
         let mut retried = false;
         loop {
             let proof = sign_dpop_proof(&self.key, "POST", url, access_token, self.nonce.as_deref(), now)?;
-            let DpopAnswer { answer, dpop_nonce } = request(&proof)?;
+            let DpopAnswer { answer, dpop_nonce, .. } = request(&proof)?;
             let fresh = dpop_nonce.is_some() && dpop_nonce != self.nonce;
             if dpop_nonce.is_some() {
                 self.nonce = dpop_nonce;
@@ -231,10 +234,32 @@ impl Receiver<'_> {
         // Appendix E: with a wallet attestor, each attempt carries the attestation and a fresh
         // PoP for this server (a retried PoP would be a replay).
         let endpoint = &server_metadata.token_endpoint;
-        let form = request.to_form();
-        let attested = |proof: Option<&str>, attestor: &dyn WalletAttestor| {
-            let client_auth = attestor.attest(&server_metadata.issuer, now)?;
-            self.connection.token_with_client_auth(endpoint, &form, proof, &client_auth)
+        let form = Zeroizing::new(request.to_form());
+        // Draft §"Challenges": a server that wants its challenge in the PoP answers
+        // use_attestation_challenge with one; the wallet retries once with it, and keeps it.
+        let mut challenge: Option<String> = None;
+        let mut attested = |proof: Option<&str>, attestor: &dyn WalletAttestor| -> Result<DpopAnswer> {
+            let mut retried = false;
+            loop {
+                let client_auth = match &challenge {
+                    Some(challenge) => attestor.attest_with_challenge(&server_metadata.issuer, challenge, now)?,
+                    None => attestor.attest(&server_metadata.issuer, now)?,
+                };
+                let answer = self.connection.token_with_client_auth(endpoint, &form, proof, &client_auth)?;
+                if answer.attestation_challenge.is_some() {
+                    challenge.clone_from(&answer.attestation_challenge);
+                }
+                match &answer.answer {
+                    Err(refused)
+                        if refused.error.as_str() == USE_ATTESTATION_CHALLENGE
+                            && answer.attestation_challenge.is_some()
+                            && !retried =>
+                    {
+                        retried = true;
+                    }
+                    _ => return Ok(answer),
+                }
+            }
         };
         let token_json = match (&mut dpop, self.wallet_attestor) {
             (Some(dpop), Some(attestor)) => dpop.send(now, endpoint, None, |proof| attested(Some(proof), attestor))?,

@@ -44,7 +44,22 @@ pub trait WalletAttestor {
     /// The attestation and a fresh PoP (a new `jti`, `iat` = `now`) for a request to the
     /// authorization server whose issuer identifier is `authorization_server` (the PoP's `aud`).
     fn attest(&self, authorization_server: &str, now: i64) -> Result<ClientAuth>;
+
+    /// [`WalletAttestor::attest`] with the server's `challenge` in the PoP (the draft's
+    /// §"Challenges": the server answered `use_attestation_challenge` with one). An attestor
+    /// that cannot include one refuses.
+    fn attest_with_challenge(&self, authorization_server: &str, challenge: &str, now: i64) -> Result<ClientAuth> {
+        let _ = (authorization_server, challenge, now);
+        Err(Error::InvalidInput {
+            reason:
+                "the issuer requires its attestation challenge in the PoP, and this wallet attestor cannot include one"
+                    .into(),
+        })
+    }
 }
+
+/// The OAuth error code with which a server asks for its challenge in the PoP.
+pub const USE_ATTESTATION_CHALLENGE: &str = "use_attestation_challenge";
 
 /// An attestation for one authorization server and the instance key it attests.
 struct Issued {
@@ -127,6 +142,16 @@ impl SoftwareWalletAttestor {
 
 impl WalletAttestor for SoftwareWalletAttestor {
     fn attest(&self, authorization_server: &str, now: i64) -> Result<ClientAuth> {
+        self.attest_for(authorization_server, None, now)
+    }
+
+    fn attest_with_challenge(&self, authorization_server: &str, challenge: &str, now: i64) -> Result<ClientAuth> {
+        self.attest_for(authorization_server, Some(challenge), now)
+    }
+}
+
+impl SoftwareWalletAttestor {
+    fn attest_for(&self, authorization_server: &str, challenge: Option<&str>, now: i64) -> Result<ClientAuth> {
         let mut issued = self.issued.lock().unwrap_or_else(PoisonError::into_inner);
         // A fresh attestation when none is held for this server or it is about to expire.
         let fresh = match issued.get(authorization_server) {
@@ -140,7 +165,7 @@ impl WalletAttestor for SoftwareWalletAttestor {
             .get(authorization_server)
             .ok_or_else(|| Error::InvalidInput { reason: "the wallet attestation could not be kept".into() })?;
         let jti = schooltas_oid4vc::oid4vp::random_nonce();
-        let pop = sign_client_attestation_pop(&held.instance_key, authorization_server, &jti, now, None)?;
+        let pop = sign_client_attestation_pop(&held.instance_key, authorization_server, &jti, now, challenge)?;
         Ok(ClientAuth { attestation: held.attestation.clone(), pop: Zeroizing::new(pop) })
     }
 }
