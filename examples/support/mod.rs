@@ -158,6 +158,7 @@ impl School {
             status: &status,
             copies: 3,
             key_attestor: None,
+            wallet_attestor: None,
         };
         let pin = secrets.pin.as_ref().map(|p| p.to_string());
         let received = receiver.receive(&offer.to_uri()?, pin.as_deref(), NOW)?;

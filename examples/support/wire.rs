@@ -316,6 +316,7 @@ pub(crate) fn receive(
         status: &status,
         copies: 3,
         key_attestor: None,
+        wallet_attestor: None,
     };
     Ok(receiver.receive(offer_uri, pin, NOW)?.iter().map(|(_, _, copies)| copies).sum())
 }

@@ -240,6 +240,9 @@ pub struct Answer {
     pub location: Option<String>,
     /// The `DPoP-Nonce` header (RFC 9449 §8), if present and text.
     pub dpop_nonce: Option<String>,
+    /// The `OAuth-Client-Attestation-Challenge` header (draft-ietf-oauth-attestation-based-client-auth
+    /// §"Challenges"), if present and text.
+    pub attestation_challenge: Option<String>,
     /// The body, at most the limit: for a GET only with a 2xx status (empty otherwise), for a
     /// POST with any status.
     pub body: Vec<u8>,
@@ -253,6 +256,7 @@ impl fmt::Debug for Answer {
             .field("content_type", &self.content_type)
             .field("location", &self.location)
             .field("dpop_nonce", &self.dpop_nonce)
+            .field("attestation_challenge", &self.attestation_challenge)
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -290,6 +294,10 @@ pub struct Post<'a> {
     /// A DPoP proof for the `DPoP` header (RFC 9449 §4), if any; with it, the token of
     /// `bearer` is sent as `Authorization: DPoP <token>` (§7.1).
     pub dpop: Option<&'a str>,
+    /// A client (wallet) attestation and its proof of possession for the
+    /// `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers
+    /// (draft-ietf-oauth-attestation-based-client-auth), if any.
+    pub client_attestation: Option<(&'a str, &'a str)>,
     /// The longest answer body read; longer is [`NetError::BodyTooLarge`].
     pub max_len: usize,
     /// The time limit for the whole exchange, both bodies included.
@@ -308,6 +316,7 @@ impl fmt::Debug for Post<'_> {
             .field("body_len", &self.body.len())
             .field("bearer", &self.bearer.map(|_| "…"))
             .field("dpop", &self.dpop.map(|_| "…"))
+            .field("client_attestation", &self.client_attestation.map(|_| "…"))
             .field("max_len", &self.max_len)
             .field("timeout", &self.timeout)
             .field("plain_http", &self.plain_http)

@@ -62,6 +62,7 @@ fn post<'a>(url: &'a str, body: &'a [u8], bearer: Option<&'a str>) -> Post<'a> {
         accept: "application/json",
         bearer,
         dpop: None,
+        client_attestation: None,
         max_len: 1 << 16,
         timeout: Duration::from_secs(5),
         plain_http: true,

@@ -64,13 +64,23 @@ pub struct Issuer<S> {
     max_batch: usize,
     key_attestations: Option<crate::oid4vci::KeyAttestationRequirement>,
     dpop: Option<crate::dpop::DpopState>,
+    wallet_attestation: Option<crate::wallet_attestation::WalletAttestationState>,
 }
 
 impl<S: IssuerStore> Issuer<S> {
     /// A school issuing the types of `catalog`, recording in `store`, publishing status lists
     /// under `status.base_uri`.
     pub fn new(profile: SchoolProfile, catalog: Catalog, store: S, status: StatusPolicy) -> Self {
-        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH, key_attestations: None, dpop: None }
+        Issuer {
+            profile,
+            catalog,
+            store,
+            status,
+            max_batch: DEFAULT_MAX_BATCH,
+            key_attestations: None,
+            dpop: None,
+            wallet_attestation: None,
+        }
     }
 
     /// Sets the largest batch accepted.
@@ -110,6 +120,30 @@ impl<S: IssuerStore> Issuer<S> {
 
     pub(crate) fn dpop_state(&self) -> Option<&crate::dpop::DpopState> {
         self.dpop.as_ref()
+    }
+
+    /// Requires a wallet attestation (OpenID4VCI 1.0 Appendix E, HAIP 1.0 §4.4.1) at the token
+    /// endpoint: the authorization server metadata lists `attest_jwt_client_auth`, and a token
+    /// request without a valid `OAuth-Client-Attestation` / `OAuth-Client-Attestation-PoP` pair
+    /// is refused with `invalid_client` before its code is looked at.
+    pub fn with_wallet_attestation(mut self, requirement: crate::WalletAttestationRequirement) -> Self {
+        self.wallet_attestation = Some(crate::wallet_attestation::WalletAttestationState::new(requirement));
+        self
+    }
+
+    /// The wallet attestation requirement, if any.
+    pub fn wallet_attestation(&self) -> Option<&crate::WalletAttestationRequirement> {
+        self.wallet_attestation.as_ref().map(|state| &state.requirement)
+    }
+
+    /// The challenge to send in `OAuth-Client-Attestation-Challenge` now, when the wallet
+    /// attestation requirement asks for challenges.
+    pub fn attestation_challenge(&self, now: i64) -> Option<String> {
+        self.wallet_attestation.as_ref().and_then(|state| state.challenge(now))
+    }
+
+    pub(crate) fn wallet_attestation_state(&self) -> Option<&crate::wallet_attestation::WalletAttestationState> {
+        self.wallet_attestation.as_ref()
     }
 
     /// The key attestation requirement, when there is one.

@@ -17,6 +17,7 @@ mod school;
 mod status;
 pub mod store;
 pub mod validity;
+pub mod wallet_attestation;
 
 pub use child_link::ChildLinkKey;
 pub use dpop::DpopRequirement;
@@ -25,3 +26,4 @@ pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
 pub use offers::{ClaimsSource, CredentialRequestRefusal, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 pub use school::{Brin, SchoolKeys, SchoolLocation, SchoolProfile};
 pub use status::{StatusChange, StatusPolicy};
+pub use wallet_attestation::WalletAttestationRequirement;

@@ -187,7 +187,50 @@ impl<S: IssuerStore> Issuer<S> {
                 Some(_) => vec!["ES256".into(), "EdDSA".into()],
                 None => Vec::new(),
             },
+            token_endpoint_auth_methods_supported: match self.wallet_attestation() {
+                Some(_) => vec![schooltas_oid4vc::client_attestation::ATTEST_JWT_CLIENT_AUTH.into()],
+                None => Vec::new(),
+            },
+            client_attestation_signing_alg_values_supported: self.wallet_attestation_algs(),
+            client_attestation_pop_signing_alg_values_supported: self.wallet_attestation_algs(),
         }
+    }
+
+    fn wallet_attestation_algs(&self) -> Vec<String> {
+        self.wallet_attestation()
+            .map(|requirement| requirement.algorithms.iter().map(|alg| alg.as_str().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks a wallet's client authentication (draft-ietf-oauth-attestation-based-client-auth,
+    /// HAIP 1.0 §4.4.1): the `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP`
+    /// header values of one request, for an issuer [with wallet
+    /// attestation](Issuer::with_wallet_attestation). The PoP's `aud` must be this issuer's
+    /// identifier (it is its own authorization server), and a PoP is accepted once.
+    ///
+    /// Refusals are `invalid_client` (RFC 6749 §5.2: answer 401), `use_attestation_challenge`
+    /// when the PoP lacks the current challenge (send [`Issuer::attestation_challenge`] in the
+    /// `OAuth-Client-Attestation-Challenge` header) or `use_fresh_attestation` for an expired
+    /// attestation.
+    pub fn check_client_attestation(
+        &self,
+        attestation: Option<&str>,
+        pop: Option<&str>,
+        now: i64,
+    ) -> Result<schooltas_oid4vc::client_attestation::VerifiedClientAttestation, ErrorResponse> {
+        let Some(state) = self.wallet_attestation_state() else {
+            return Err(ErrorResponse::new(
+                ErrorCode::InvalidClient,
+                "this issuer is not configured to accept wallet attestations",
+            ));
+        };
+        let (Some(attestation), Some(pop)) = (attestation, pop) else {
+            return Err(ErrorResponse::new(
+                ErrorCode::InvalidClient,
+                "this issuer requires a wallet attestation: send the OAuth-Client-Attestation and OAuth-Client-Attestation-PoP headers",
+            ));
+        };
+        state.check(attestation, pop, self.profile().issuer_url(), now).map_err(|e| attestation_refusal(&e))
     }
 
     /// Makes a credential offer of `config_ids` about `subject_ref`: the offer (to show as a QR
@@ -234,7 +277,28 @@ impl<S: IssuerStore> Issuer<S> {
         dpop: Option<DpopContext<'_>>,
         now: i64,
     ) -> Result<TokenResponse, ErrorResponse> {
+        self.token_endpoint_with(policy, body, dpop, None, now)
+    }
+
+    /// [`Issuer::token_endpoint_with_dpop`] with the request's client authentication headers:
+    /// for an issuer [with wallet attestation](Issuer::with_wallet_attestation) the pair is
+    /// checked ([`Issuer::check_client_attestation`]) before the DPoP proof and the code, so a
+    /// refused attestation costs the family no PIN attempt and no code; a `client_id` in the
+    /// body must be the attestation's `sub`. An issuer without it ignores `client_auth`.
+    pub fn token_endpoint_with(
+        &self,
+        policy: &OfferPolicy,
+        body: &str,
+        dpop: Option<DpopContext<'_>>,
+        client_auth: Option<ClientAuthHeaders<'_>>,
+        now: i64,
+    ) -> Result<TokenResponse, ErrorResponse> {
         let request = TokenRequest::from_form(body).map_err(|e| ErrorResponse::from(&e))?;
+        if self.wallet_attestation_state().is_some() {
+            let headers = client_auth.unwrap_or_default();
+            let verified = self.check_client_attestation(headers.attestation, headers.pop, now)?;
+            check_client_id(body, &verified.client_id)?;
+        }
         let jkt = match (self.dpop_state(), dpop.and_then(|d| d.proof.map(|proof| (proof, d.url)))) {
             (None, _) => None,
             (Some(state), Some((proof, url))) => {
@@ -490,6 +554,38 @@ pub struct DpopContext<'a> {
     pub proof: Option<&'a str>,
     /// The endpoint's URL (`htu` is compared with it).
     pub url: &'a str,
+}
+
+/// The client authentication headers of a token request (draft-ietf-oauth-attestation-based-client-auth):
+/// each the value of the request's one `OAuth-Client-Attestation` / `OAuth-Client-Attestation-PoP`
+/// header, if it had exactly one (a header given twice is the web layer's `invalid_request`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientAuthHeaders<'a> {
+    /// The `OAuth-Client-Attestation` header's value.
+    pub attestation: Option<&'a str>,
+    /// The `OAuth-Client-Attestation-PoP` header's value.
+    pub pop: Option<&'a str>,
+}
+
+/// RFC 6749 §2.3 with the draft's §"Client Attestation as an OAuth Client Authentication": a
+/// `client_id` in the token request must be the attestation's `sub`.
+fn check_client_id(body: &str, client_id: &str) -> Result<(), ErrorResponse> {
+    let pairs = schooltas_oid4vc::form::decode(body)
+        .map_err(|_| ErrorResponse::new(ErrorCode::InvalidRequest, "the token request is not a valid form"))?;
+    if pairs.iter().any(|(name, value)| name == "client_id" && value != client_id) {
+        return Err(attestation_refusal(
+            &schooltas_oid4vc::client_attestation::ClientAttestationError::ClientIdMismatch,
+        ));
+    }
+    Ok(())
+}
+
+fn attestation_refusal(error: &schooltas_oid4vc::client_attestation::ClientAttestationError) -> ErrorResponse {
+    let code = match error.error_code() {
+        "invalid_client" => ErrorCode::InvalidClient,
+        other => ErrorCode::Other(other.to_owned()),
+    };
+    ErrorResponse::new(code, error.to_string())
 }
 
 fn dpop_refusal(error: &schooltas_oid4vc::dpop::DpopError) -> ErrorResponse {

@@ -29,6 +29,9 @@ pub enum Error {
     /// A DPoP proof (RFC 9449).
     #[error(transparent)]
     Dpop(#[from] crate::dpop::DpopError),
+    /// A client (wallet) attestation or its proof of possession.
+    #[error(transparent)]
+    ClientAttestation(#[from] crate::client_attestation::ClientAttestationError),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -10,6 +10,8 @@
 //!   credential messages, [key proofs](oid4vci::proof), error responses;
 //! - [`oid4vp`]: signed authorization requests (JAR), DCQL queries and the wallet's matching,
 //!   transaction data, authorization responses and the verifier's check of them;
+//! - [`client_attestation`]: wallet attestations (OAuth 2.0 Attestation-Based Client
+//!   Authentication, OpenID4VCI 1.0 Appendix E) with their proofs of possession;
 //! - [`dpop`]: DPoP proofs (RFC 9449) for sender-constrained access tokens;
 //! - [`form`]: strict `application/x-www-form-urlencoded`.
 //!
@@ -90,6 +92,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod client_attestation;
 pub mod dpop;
 mod error;
 pub mod form;

@@ -12,8 +12,11 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use schooltas_issuer::oid4vci::{DpopContext, TokenScheme};
+use schooltas_issuer::oid4vci::{ClientAuthHeaders, DpopContext, TokenScheme};
 use schooltas_issuer::store::IssuerStore;
+use schooltas_oid4vc::client_attestation::{
+    CLIENT_ATTESTATION_CHALLENGE_HEADER, CLIENT_ATTESTATION_HEADER, CLIENT_ATTESTATION_POP_HEADER,
+};
 use schooltas_oid4vc::dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
 use schooltas_oid4vc::oid4vci::{ErrorCode, ErrorResponse, TokenRequest};
 use tower_http::cors::{Any, CorsLayer};
@@ -249,6 +252,33 @@ fn dpop_proof(headers: &HeaderMap) -> Result<Option<String>, Refusal> {
     }
 }
 
+/// The value of a header the request must carry at most once (draft-ietf-oauth-attestation-based-client-auth
+/// §"Verification and Processing": "precisely one"): two are `invalid_request`.
+fn single_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, Refusal> {
+    let values = headers.get_all(name).iter().collect::<Vec<_>>();
+    match values.as_slice() {
+        [] => Ok(None),
+        [one] => one
+            .to_str()
+            .map(|value| Some(value.to_owned()))
+            .map_err(|_| Refusal::new(ErrorCode::InvalidRequest, &format!("the {name} header is not a JWT"))),
+        _ => Err(Refusal::new(ErrorCode::InvalidRequest, &format!("more than one {name} header"))),
+    }
+}
+
+/// Adds the issuer's current `OAuth-Client-Attestation-Challenge` to a response, when its
+/// wallet attestation requirement asks for challenges (the draft's §"Challenges").
+fn with_attestation_challenge(mut response: Response, challenge: Option<String>) -> Response {
+    if let Some(value) = challenge.and_then(|challenge| HeaderValue::from_str(&challenge).ok()) {
+        response.headers_mut().insert(CLIENT_ATTESTATION_CHALLENGE_HEADER, value);
+        response.headers_mut().append(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(CLIENT_ATTESTATION_CHALLENGE_HEADER),
+        );
+    }
+    response
+}
+
 /// Adds the issuer's current `DPoP-Nonce` (RFC 9449 §8) to a response, when it asks for nonces.
 fn with_dpop_nonce(mut response: Response, nonce: Option<String>) -> Response {
     if let Some(value) = nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
@@ -308,6 +338,13 @@ async fn token<S: IssuerStore + 'static>(
         Ok(proof) => proof,
         Err(refusal) => return refusal.into_response(),
     };
+    let client_auth = match (
+        single_header(&headers, CLIENT_ATTESTATION_HEADER),
+        single_header(&headers, CLIENT_ATTESTATION_POP_HEADER),
+    ) {
+        (Ok(attestation), Ok(pop)) => (attestation, pop),
+        (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
+    };
     let outcome = blocking(&shared, move |shared| {
         let policy = shared.config.offer_policy;
         let issuer = shared.issuer();
@@ -315,19 +352,26 @@ async fn token<S: IssuerStore + 'static>(
         // htu is compared with the endpoint's public URL, not with what a proxy passed on.
         let url = format!("{}{}", issuer.profile().issuer_url(), schooltas_issuer::oid4vci::TOKEN_PATH);
         let dpop = Some(DpopContext { proof: proof.as_deref(), url: &url });
-        let outcome = issuer.token_endpoint_with_dpop(&policy, &body, dpop, now);
+        let client_auth = ClientAuthHeaders { attestation: client_auth.0.as_deref(), pop: client_auth.1.as_deref() };
+        let outcome = issuer.token_endpoint_with(&policy, &body, dpop, Some(client_auth), now);
         if outcome.is_ok()
             && let Ok(request) = TokenRequest::from_form(&body)
         {
             shared.offers().redeemed(&request.pre_authorized_code);
         }
-        (outcome, issuer.dpop_nonce(now))
+        (outcome, issuer.dpop_nonce(now), issuer.attestation_challenge(now))
     })
     .await;
     match outcome {
-        Ok((Ok(token), nonce)) => with_dpop_nonce(json_response(StatusCode::OK, token.to_json(), true), nonce),
-        // RFC 9449 §8: at the token endpoint, use_dpop_nonce is a 400 with the nonce.
-        Ok((Err(error), nonce)) => with_dpop_nonce(Refusal::from(error).into_response(), nonce),
+        Ok((Ok(token), nonce, challenge)) => with_attestation_challenge(
+            with_dpop_nonce(json_response(StatusCode::OK, token.to_json(), true), nonce),
+            challenge,
+        ),
+        // RFC 9449 §8: at the token endpoint, use_dpop_nonce is a 400 with the nonce; RFC 6749
+        // §5.2: invalid_client is a 401.
+        Ok((Err(error), nonce, challenge)) => {
+            with_attestation_challenge(with_dpop_nonce(Refusal::from(error).into_response(), nonce), challenge)
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

@@ -334,6 +334,7 @@ fn an_answer_slot_filled_without_the_key_is_refused_by_the_childs_wallet() {
         accept: "application/json",
         bearer: None,
         dpop: None,
+        client_attestation: None,
         max_len: 1 << 12,
         timeout: std::time::Duration::from_secs(10),
         plain_http: false,

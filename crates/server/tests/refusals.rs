@@ -368,3 +368,39 @@ fn an_idle_kept_alive_connection_is_closed_after_the_head_time_out() {
     let closed = idle.read_to_end(&mut rest);
     assert!(closed.is_ok(), "the idle connection was left open: {closed:?}");
 }
+
+#[test]
+fn two_client_attestation_headers_are_invalid_request_and_a_missing_attestation_is_401_invalid_client() {
+    let anchors = {
+        use schooltas_x509::{CertificateAuthority, Profile, Subject, TrustAnchors, Validity};
+        let root = CertificateAuthority::root(
+            SigningKey::generate(Algorithm::Es256).unwrap(),
+            Subject::new("Wallet BV", "Wallet BV Root").unwrap(),
+            Validity::days_from(NOW - 86_400, 3650).unwrap(),
+            Some(0),
+            Profile::Haip,
+        )
+        .unwrap();
+        TrustAnchors::from_der(vec![root.certificate_der().to_vec()]).unwrap()
+    };
+    let issuer = common::school(ISSUER_URL, "did:web:delinde.example")
+        .with_wallet_attestation(schooltas_issuer::WalletAttestationRequirement::new(anchors));
+    let service = common::service(issuer, ServiceConfig::default());
+    let server = Running::start(service.clone(), ISSUER_URL);
+    let (code, pin) = offer(&service, &server, "pupil-17", &["pupil_enrolment"]);
+    let form = TokenRequest { pre_authorized_code: code.clone(), tx_code: Some(pin.clone()) }.to_form();
+    for header in ["OAuth-Client-Attestation", "OAuth-Client-Attestation-PoP"] {
+        let request = server
+            .agent()
+            .post(format!("http://{}/token", server.address))
+            .header("Content-Type", FORM)
+            .header(header, "a.b.c")
+            .header(header, "d.e.f");
+        let answer = common::Answer::from(request.send(form.as_str()).unwrap());
+        assert_eq!((answer.status, answer.error().as_str()), (400, "invalid_request"), "{header}");
+        assert!(answer.body.contains(&format!("more than one {header} header")), "{}", answer.body);
+    }
+    let answer = token(&server, &code, Some(&pin));
+    assert_eq!((answer.status, answer.error().as_str()), (401, "invalid_client"));
+    assert!(answer.body.contains("OAuth-Client-Attestation-PoP"), "{}", answer.body);
+}

@@ -91,6 +91,17 @@ fn wallet() -> Vault {
 
 /// Receives `offer_uri` into `vault` through HTTPS only.
 fn receive(school: &School, vault: &Vault, offer_uri: &str, pin: Option<&str>) -> schooltas_wallet::Result<usize> {
+    receive_attested(school, vault, offer_uri, pin, None)
+}
+
+/// [`receive`], the wallet attesting itself with `wallet_attestor` when given.
+fn receive_attested(
+    school: &School,
+    vault: &Vault,
+    offer_uri: &str,
+    pin: Option<&str>,
+    wallet_attestor: Option<&dyn schooltas_wallet::wallet_attestation::WalletAttestor>,
+) -> schooltas_wallet::Result<usize> {
     let connection = HttpsIssuerConnection::with_client(client()).with_timeout(Duration::from_secs(10));
     // The wallet trusts the school's key (from a trust list, in an app); the status list is
     // fetched from the service over the same guarded client.
@@ -117,6 +128,7 @@ fn receive(school: &School, vault: &Vault, offer_uri: &str, pin: Option<&str>) -
         status: &status,
         copies: 3,
         key_attestor: None,
+        wallet_attestor,
     };
     receiver.receive(offer_uri, pin, common::NOW).map(|stored| stored.iter().map(|(_, _, copies)| copies).sum())
 }
@@ -167,6 +179,7 @@ fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
         status: &status,
         copies: 1,
         key_attestor: None,
+        wallet_attestor: None,
     };
     let error = receiver.receive(&offer.uri, offer.pin.as_deref().map(|p| p.as_ref()), common::NOW).unwrap_err();
     assert!(
@@ -193,6 +206,7 @@ fn post_raw(
         accept: "application/json",
         bearer,
         dpop,
+        client_attestation: None,
         max_len: 1 << 20,
         timeout: Duration::from_secs(10),
         plain_http: false,
@@ -278,4 +292,130 @@ fn with_dpop_required_a_token_request_without_a_proof_or_its_nonce_is_refused_an
     let answer = post_raw(&credential_url, "application/json", b"{}", Some(&access), Some(&bare));
     assert_eq!((answer.status, error_of(&answer).as_str()), (401, "use_dpop_nonce"));
     assert!(answer.dpop_nonce.is_some());
+}
+
+// ---- Wallet attestation (OpenID4VCI 1.0 Appendix E, HAIP 1.0 §4.4.1) ---------------------------
+
+const WALLET_CLIENT_ID: &str = "https://wallet.example/schooltas";
+
+/// A wallet provider's root CA (the school's anchor for wallet providers) and its attestor.
+fn wallet_provider() -> (schooltas_x509::TrustAnchors, schooltas_wallet::wallet_attestation::SoftwareWalletAttestor) {
+    use schooltas_did::{Algorithm, SigningKey};
+    use schooltas_x509::{CertificateAuthority, Profile, Subject, TrustAnchors, Validity};
+    let root = CertificateAuthority::root(
+        SigningKey::generate(Algorithm::Es256).unwrap(),
+        Subject::new("Wallet BV", "Wallet BV Root").unwrap(),
+        Validity::days_from(common::NOW - 86_400, 3650).unwrap(),
+        Some(0),
+        Profile::Haip,
+    )
+    .unwrap();
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let certificate = root
+        .issue_wallet_provider_certificate(
+            key.verifying_key(),
+            "https://wallet.example",
+            &Subject::new("Wallet BV", "Wallet BV attestations").unwrap(),
+            Validity::days_from(common::NOW - 86_400, 365).unwrap(),
+        )
+        .unwrap();
+    let attestor = schooltas_wallet::wallet_attestation::SoftwareWalletAttestor::new(
+        key,
+        certificate.chain().certificates().to_vec(),
+        "https://wallet.example",
+        WALLET_CLIENT_ID,
+    );
+    (TrustAnchors::from_der(vec![root.certificate_der().to_vec()]).unwrap(), attestor)
+}
+
+#[test]
+fn an_attested_wallet_receives_from_a_school_that_requires_attestation_and_an_unattested_one_gets_401() {
+    let (anchors, attestor) = wallet_provider();
+    let requirement = schooltas_issuer::WalletAttestationRequirement::new(anchors).allow_clients([WALLET_CLIENT_ID]);
+    let school = School::start_with(move |issuer| issuer.with_wallet_attestation(requirement));
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+
+    // The metadata says so.
+    let metadata = client()
+        .get(&Get {
+            url: &format!("{}/.well-known/oauth-authorization-server", school.url),
+            accept: "application/json",
+            max_len: 1 << 20,
+            timeout: Duration::from_secs(10),
+            plain_http: false,
+        })
+        .unwrap();
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.body).unwrap();
+    assert_eq!(metadata["token_endpoint_auth_methods_supported"], serde_json::json!(["attest_jwt_client_auth"]));
+    assert_eq!(metadata["client_attestation_pop_signing_alg_values_supported"], serde_json::json!(["ES256"]));
+
+    // Without an attestor: the token endpoint answers 401 invalid_client, nothing is stored.
+    let vault = wallet();
+    let error = receive(&school, &vault, &offer.uri, Some(&pin)).unwrap_err();
+    assert!(matches!(&error, Error::IssuerRefused { error, .. } if error == "invalid_client"), "{error}");
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+    let token_url = format!("{}/token", school.url);
+    // Over the wire: 401 (RFC 6749 §5.2), before any code is looked at (this one is unknown).
+    let form =
+        schooltas_oid4vc::oid4vci::TokenRequest { pre_authorized_code: "unknown".into(), tx_code: None }.to_form();
+    let answer = post_raw(&token_url, "application/x-www-form-urlencoded", form.as_bytes(), None, None);
+    assert_eq!(answer.status, 401);
+    assert_eq!(error_of(&answer), "invalid_client");
+
+    // With it: the same offer (no code was spent) is received.
+    assert_eq!(receive_attested(&school, &vault, &offer.uri, Some(&pin), Some(&attestor)).unwrap(), 3);
+    assert_eq!(stored_credentials(&vault).unwrap().len(), 3);
+}
+
+#[test]
+fn an_attested_wallet_also_binds_its_token_with_dpop() {
+    let (anchors, attestor) = wallet_provider();
+    let school = School::start_with(move |issuer| {
+        issuer
+            .with_wallet_attestation(schooltas_issuer::WalletAttestationRequirement::new(anchors))
+            .with_dpop(schooltas_issuer::DpopRequirement::haip())
+    });
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let vault = wallet();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    // use_dpop_nonce first: the retry carries a fresh PoP (the first one's jti is spent).
+    assert_eq!(receive_attested(&school, &vault, &offer.uri, Some(&pin), Some(&attestor)).unwrap(), 3);
+}
+
+#[test]
+fn a_school_that_wants_its_attestation_challenge_gets_it_on_the_wallets_retry() {
+    let (anchors, attestor) = wallet_provider();
+    let school = School::start_with(move |issuer| {
+        issuer
+            .with_wallet_attestation(schooltas_issuer::WalletAttestationRequirement::new(anchors).require_challenge())
+            .with_dpop(schooltas_issuer::DpopRequirement::haip())
+    });
+    // Without the challenge: 400 use_attestation_challenge, the challenge in its header.
+    let token_url = format!("{}/token", school.url);
+    let form =
+        schooltas_oid4vc::oid4vci::TokenRequest { pre_authorized_code: "unknown".into(), tx_code: None }.to_form();
+    let auth =
+        schooltas_wallet::wallet_attestation::WalletAttestor::attest(&attestor, &school.url, common::NOW).unwrap();
+    let post = schooltas_did::net::Post {
+        url: &token_url,
+        content_type: "application/x-www-form-urlencoded",
+        body: form.as_bytes(),
+        accept: "application/json",
+        bearer: None,
+        dpop: None,
+        client_attestation: Some((&auth.attestation, &auth.pop)),
+        max_len: 1 << 20,
+        timeout: Duration::from_secs(10),
+        plain_http: false,
+    };
+    let answer = client().post(&post).unwrap();
+    assert_eq!((answer.status, error_of(&answer).as_str()), (400, "use_attestation_challenge"));
+    assert!(answer.attestation_challenge.is_some());
+
+    // The wallet retries with it (and then with the DPoP nonce) and receives.
+    let offer = school.service.publish_offer("pupil-17", &["pupil_enrolment".to_owned()]).unwrap();
+    let vault = wallet();
+    let pin = offer.pin.as_ref().unwrap().to_string();
+    assert_eq!(receive_attested(&school, &vault, &offer.uri, Some(&pin), Some(&attestor)).unwrap(), 3);
 }

@@ -35,6 +35,7 @@ use schooltas_oid4vc::oid4vci::{
 use crate::error::{Error, Result};
 use crate::receive::{Answer, DpopAnswer, IssuerConnection};
 use crate::request::ResponseToSend;
+use crate::wallet_attestation::ClientAuth;
 
 /// The time limit of one exchange unless [`with_timeout`](HttpsIssuerConnection::with_timeout)
 /// says otherwise.
@@ -119,20 +120,21 @@ impl HttpsIssuerConnection {
         body: &[u8],
         bearer: Option<&str>,
     ) -> Result<Answer> {
-        self.post_with_dpop(what, url, content_type, body, bearer, None).map(|(answer, _)| answer)
+        self.post_with_dpop(what, url, content_type, body, Credentials { bearer, ..Credentials::default() })
+            .map(|(answer, ..)| answer)
     }
 
     /// [`post`](Self::post) with a DPoP proof (the token then sent as `Authorization: DPoP`);
-    /// also returns the answer's `DPoP-Nonce`.
+    /// also returns the answer's `DPoP-Nonce` and `OAuth-Client-Attestation-Challenge`.
     fn post_with_dpop(
         &self,
         what: &'static str,
         url: &str,
         content_type: &str,
         body: &[u8],
-        bearer: Option<&str>,
-        dpop: Option<&str>,
-    ) -> Result<(Answer, Option<String>)> {
+        credentials: Credentials<'_>,
+    ) -> Result<(Answer, Option<String>, Option<String>)> {
+        let Credentials { bearer, dpop, client_auth } = credentials;
         let url = self.target(what, url)?;
         let post = Post {
             url,
@@ -141,12 +143,14 @@ impl HttpsIssuerConnection {
             accept: JSON,
             bearer,
             dpop,
+            client_attestation: client_auth.map(|auth| (auth.attestation.as_str(), auth.pop.as_str())),
             max_len: self.max_len,
             timeout: self.timeout,
             plain_http: false,
         };
         let answer = self.client.post(&post).map_err(|e| self.net_error(what, url, e))?;
         let nonce = answer.dpop_nonce.clone();
+        let challenge = answer.attestation_challenge.clone();
         let answer = match answer.status {
             200..=299 => text(what, url, answer.body).map(Ok),
             400..=499 => {
@@ -167,7 +171,7 @@ impl HttpsIssuerConnection {
             300..=399 => Err(fetch_error(url, format!("the {what} answered with a redirect, which is not followed"))),
             status => Err(fetch_error(url, format!("the {what} answered {}", status_line(status)))),
         };
-        answer.map(|answer| (answer, nonce))
+        answer.map(|answer| (answer, nonce, challenge))
     }
 }
 
@@ -213,6 +217,15 @@ impl HttpsIssuerConnection {
     }
 }
 
+/// What authenticates one POST: the access token, a DPoP proof (with which the token goes as
+/// `Authorization: DPoP`), the wallet's client attestation headers.
+#[derive(Clone, Copy, Default)]
+struct Credentials<'a> {
+    bearer: Option<&'a str>,
+    dpop: Option<&'a str>,
+    client_auth: Option<&'a ClientAuth>,
+}
+
 /// The media type of a consent withdrawal (its JWT `typ`).
 const WITHDRAWAL_JWT: &str = "application/schooltas-consent-withdrawal+jwt";
 
@@ -244,9 +257,31 @@ impl IssuerConnection for HttpsIssuerConnection {
     }
 
     fn token_with_dpop(&self, token_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
-        let (answer, dpop_nonce) =
-            self.post_with_dpop("token endpoint", token_endpoint, FORM, form.as_bytes(), None, Some(proof))?;
-        Ok(DpopAnswer { answer, dpop_nonce })
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
+            "token endpoint",
+            token_endpoint,
+            FORM,
+            form.as_bytes(),
+            Credentials { dpop: Some(proof), ..Credentials::default() },
+        )?;
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
+    }
+
+    fn token_with_client_auth(
+        &self,
+        token_endpoint: &str,
+        form: &str,
+        dpop_proof: Option<&str>,
+        client_auth: &ClientAuth,
+    ) -> Result<DpopAnswer> {
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
+            "token endpoint",
+            token_endpoint,
+            FORM,
+            form.as_bytes(),
+            Credentials { bearer: None, dpop: dpop_proof, client_auth: Some(client_auth) },
+        )?;
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 
     fn credential_with_dpop(
@@ -256,15 +291,14 @@ impl IssuerConnection for HttpsIssuerConnection {
         body: &str,
         proof: &str,
     ) -> Result<DpopAnswer> {
-        let (answer, dpop_nonce) = self.post_with_dpop(
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
             "credential endpoint",
             credential_endpoint,
             JSON,
             body.as_bytes(),
-            Some(access_token),
-            Some(proof),
+            Credentials { bearer: Some(access_token), dpop: Some(proof), client_auth: None },
         )?;
-        Ok(DpopAnswer { answer, dpop_nonce })
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 }
 

@@ -9,7 +9,7 @@
 //! Each module uses only the modules before it in this list, so no two modules import each
 //! other (test `tests/layering.rs` reads the sources and refuses an upward `crate::` path):
 //!
-//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `chains` → `vault` → `log` → `owner` → `http` → `copies` → `receive` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
+//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `chains` → `vault` → `log` → `owner` → `http` → `copies` → `wallet_attestation` → `receive` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
 //!
 //! The [`vault`] stores sealed records; [`copies`] keeps credential copies and their sealed
 //! index on top of it; `wallet` is the handle that owns them; consents, requests and guardian
@@ -32,6 +32,7 @@ pub mod relay;
 pub mod request;
 pub mod vault;
 mod wallet;
+pub mod wallet_attestation;
 mod wiped;
 mod x5c;
 

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::ids::random_id;
 use crate::log::{self, LogEvent};
 use crate::vault::Vault;
+use crate::wallet_attestation::{ClientAuth, USE_ATTESTATION_CHALLENGE, WalletAttestor};
 
 /// The algorithm of the holder keys for a configuration: the first of the issuer's
 /// `proof_signing_alg_values_supported` this wallet supports (an EU-profile issuer lists only
@@ -63,6 +64,23 @@ pub trait IssuerConnection {
             reason: "the issuer binds tokens to DPoP keys and this connection cannot send DPoP proofs".into(),
         })
     }
+    /// POST a form to the token endpoint with the wallet's client authentication headers
+    /// (`OAuth-Client-Attestation`, `OAuth-Client-Attestation-PoP`) and, when the server binds
+    /// tokens, a `DPoP` proof; the answer and the server's `DPoP-Nonce`. A connection that
+    /// cannot send headers refuses.
+    fn token_with_client_auth(
+        &self,
+        token_endpoint: &str,
+        form: &str,
+        dpop_proof: Option<&str>,
+        client_auth: &ClientAuth,
+    ) -> Result<DpopAnswer> {
+        let _ = (token_endpoint, form, dpop_proof, client_auth);
+        Err(Error::InvalidInput {
+            reason: "the wallet attests itself to issuers and this connection cannot send the OAuth-Client-Attestation headers"
+                .into(),
+        })
+    }
     /// POST a credential request with `Authorization: DPoP <token>` and a `DPoP` proof header
     /// (RFC 9449 §7); the answer and the server's `DPoP-Nonce`.
     fn credential_with_dpop(
@@ -86,6 +104,9 @@ pub struct DpopAnswer {
     pub answer: Answer,
     /// The server's nonce for the next proof (RFC 9449 §8), if it sent one.
     pub dpop_nonce: Option<String>,
+    /// The server's challenge for the next client attestation PoP
+    /// (`OAuth-Client-Attestation-Challenge`), if it sent one.
+    pub attestation_challenge: Option<String>,
 }
 
 /// What the wallet needs to receive.
@@ -107,6 +128,11 @@ pub struct Receiver<'a> {
     /// 1.0 Appendix D): the wallet provider's service, vouching for the key store the keys
     /// live in. `None`: such issuers are refused with a message saying why.
     pub key_attestor: Option<&'a dyn KeyAttestor>,
+    /// Who attests this wallet to authorization servers (OpenID4VCI 1.0 Appendix E, HAIP 1.0
+    /// §4.4.1): when set, every token request carries the `OAuth-Client-Attestation` and
+    /// `OAuth-Client-Attestation-PoP` headers, with a fresh PoP for the server. `None`: an
+    /// issuer that requires wallet attestation refuses the token request (`invalid_client`).
+    pub wallet_attestor: Option<&'a dyn WalletAttestor>,
 }
 
 /// A wallet provider's key attestation service (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1):
@@ -166,7 +192,7 @@ impl Dpop {
         let mut retried = false;
         loop {
             let proof = sign_dpop_proof(&self.key, "POST", url, access_token, self.nonce.as_deref(), now)?;
-            let DpopAnswer { answer, dpop_nonce } = request(&proof)?;
+            let DpopAnswer { answer, dpop_nonce, .. } = request(&proof)?;
             let fresh = dpop_nonce.is_some() && dpop_nonce != self.nonce;
             if dpop_nonce.is_some() {
                 self.nonce = dpop_nonce;
@@ -205,14 +231,43 @@ impl Receiver<'_> {
         // RFC 9449: an authorization server that lists DPoP algorithms binds tokens to a key of
         // this issuance (ES256 where offered: a phone's secure element holds P-256 keys).
         let mut dpop = Dpop::for_server(&server_metadata)?;
-        let token_json = match &mut dpop {
-            Some(dpop) => {
-                let form = request.to_form();
-                dpop.send(now, &server_metadata.token_endpoint, None, |proof| {
-                    self.connection.token_with_dpop(&server_metadata.token_endpoint, &form, proof)
-                })?
+        // Appendix E: with a wallet attestor, each attempt carries the attestation and a fresh
+        // PoP for this server (a retried PoP would be a replay).
+        let endpoint = &server_metadata.token_endpoint;
+        let form = Zeroizing::new(request.to_form());
+        // Draft §"Challenges": a server that wants its challenge in the PoP answers
+        // use_attestation_challenge with one; the wallet retries once with it, and keeps it.
+        let mut challenge: Option<String> = None;
+        let mut attested = |proof: Option<&str>, attestor: &dyn WalletAttestor| -> Result<DpopAnswer> {
+            let mut retried = false;
+            loop {
+                let client_auth = match &challenge {
+                    Some(challenge) => attestor.attest_with_challenge(&server_metadata.issuer, challenge, now)?,
+                    None => attestor.attest(&server_metadata.issuer, now)?,
+                };
+                let answer = self.connection.token_with_client_auth(endpoint, &form, proof, &client_auth)?;
+                if answer.attestation_challenge.is_some() {
+                    challenge.clone_from(&answer.attestation_challenge);
+                }
+                match &answer.answer {
+                    Err(refused)
+                        if refused.error.as_str() == USE_ATTESTATION_CHALLENGE
+                            && answer.attestation_challenge.is_some()
+                            && !retried =>
+                    {
+                        retried = true;
+                    }
+                    _ => return Ok(answer),
+                }
             }
-            None => self.connection.token(&server_metadata.token_endpoint, &request.to_form())?,
+        };
+        let token_json = match (&mut dpop, self.wallet_attestor) {
+            (Some(dpop), Some(attestor)) => dpop.send(now, endpoint, None, |proof| attested(Some(proof), attestor))?,
+            (Some(dpop), None) => {
+                dpop.send(now, endpoint, None, |proof| self.connection.token_with_dpop(endpoint, &form, proof))?
+            }
+            (None, Some(attestor)) => attested(None, attestor)?.answer,
+            (None, None) => self.connection.token(endpoint, &form)?,
         }
         .map_err(issuer_refused)?;
         let token = TokenResponse::from_json(&token_json)?;

@@ -349,6 +349,7 @@ fn write_slot(client: &GuardedClient, url: &str, body: &[u8]) -> Result<()> {
         accept: "application/json",
         bearer: None,
         dpop: None,
+        client_attestation: None,
         max_len: 4096,
         timeout: TIMEOUT,
         plain_http: false,

@@ -21,6 +21,7 @@ const LAYERS: &[&str] = &[
     "owner",
     "http",
     "copies",
+    "wallet_attestation",
     "receive",
     "policy",
     "wallet",

@@ -133,6 +133,7 @@ fn receive_attested(
         status: &cache,
         copies: 3,
         key_attestor,
+        wallet_attestor: None,
     };
     receiver.receive(uri, pin, NOW)
 }
@@ -224,6 +225,7 @@ fn an_untrusted_issuer_key_is_refused() {
         status: &cache,
         copies: 1,
         key_attestor: None,
+        wallet_attestor: None,
     };
     let error = receiver.receive(&uri, Some(&pin), NOW).unwrap_err();
     assert!(
@@ -365,6 +367,7 @@ fn receive_trusting(
         status: &cache,
         copies: 2,
         key_attestor: None,
+        wallet_attestor: None,
     };
     receiver.receive(&uri, Some(&pin), NOW)
 }

@@ -203,6 +203,21 @@ impl<S: Signer> CertificateAuthority<S> {
         self.issue_leaf(key, vec![SanType::URI(uri), dns], subject, validity)
     }
 
+    /// The certificate of a wallet provider whose identifier is the https URL
+    /// `provider_identifier` (`iss` of its wallet attestations, OpenID4VCI 1.0 Appendix E,
+    /// HAIP 1.0 §4.4.1): SAN URI = the identifier, SAN DNS = its host, for the key `key` that
+    /// signs the attestations. The same shape as a school's certificate, under the anchors an
+    /// issuer configures for wallet providers.
+    pub fn issue_wallet_provider_certificate(
+        &self,
+        key: &VerifyingKey,
+        provider_identifier: &str,
+        subject: &Subject,
+        validity: Validity,
+    ) -> Result<IssuedCertificate, X509Error> {
+        self.issue_issuer_certificate(key, provider_identifier, subject, validity)
+    }
+
     /// The certificate of a verifier (relying party) known by `dns_name` (OpenID4VP 1.0 §5.9.3
     /// `x509_san_dns:<dns_name>`): SAN DNS = `dns_name`, for the verifier's key `key`.
     pub fn issue_verifier_certificate(

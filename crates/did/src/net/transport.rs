@@ -50,15 +50,16 @@ pub(super) fn get(agent: &ureq::Agent, request: &Get<'_>) -> Result<Answer, NetE
     let content_type = header(ureq::http::header::CONTENT_TYPE);
     let location = header(ureq::http::header::LOCATION);
     let dpop_nonce = header(ureq::http::HeaderName::from_static("dpop-nonce"));
+    let attestation_challenge = header(ureq::http::HeaderName::from_static("oauth-client-attestation-challenge"));
     if !(200..300).contains(&status) {
-        return Ok(Answer { status, content_type, location, dpop_nonce, body: Vec::new() });
+        return Ok(Answer { status, content_type, location, dpop_nonce, attestation_challenge, body: Vec::new() });
     }
     let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
     if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
         return Err(NetError::BodyTooLarge { declared: Some(declared) });
     }
     let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
-    Ok(Answer { status, content_type, location, dpop_nonce, body })
+    Ok(Answer { status, content_type, location, dpop_nonce, attestation_challenge, body })
 }
 
 /// One POST through `agent`, as [`GuardedClient::post`](super::GuardedClient::post) describes.
@@ -72,6 +73,9 @@ pub(super) fn post(agent: &ureq::Agent, request: &Post<'_>) -> Result<Answer, Ne
     if let Some(proof) = request.dpop {
         builder = builder.header("DPoP", proof);
     }
+    if let Some((attestation, pop)) = request.client_attestation {
+        builder = builder.header("OAuth-Client-Attestation", attestation).header("OAuth-Client-Attestation-PoP", pop);
+    }
     let mut config = builder.config().timeout_global(Some(request.timeout));
     if request.plain_http {
         config = config.https_only(false);
@@ -83,12 +87,13 @@ pub(super) fn post(agent: &ureq::Agent, request: &Post<'_>) -> Result<Answer, Ne
     let content_type = header(ureq::http::header::CONTENT_TYPE);
     let location = header(ureq::http::header::LOCATION);
     let dpop_nonce = header(ureq::http::HeaderName::from_static("dpop-nonce"));
+    let attestation_challenge = header(ureq::http::HeaderName::from_static("oauth-client-attestation-challenge"));
     let limit = u64::try_from(request.max_len).unwrap_or(u64::MAX);
     if let Some(declared) = response.body().content_length().filter(|len| *len > limit) {
         return Err(NetError::BodyTooLarge { declared: Some(declared) });
     }
     let body = response.body_mut().with_config().limit(limit).read_to_vec().map_err(|e| describe(&e))?;
-    Ok(Answer { status, content_type, location, dpop_nonce, body })
+    Ok(Answer { status, content_type, location, dpop_nonce, attestation_challenge, body })
 }
 
 /// Maps a ureq error to a fixed message.

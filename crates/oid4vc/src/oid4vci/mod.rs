@@ -452,6 +452,16 @@ pub struct AuthorizationServerMetadata {
     /// access tokens to a DPoP key, and a wallet sends proofs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dpop_signing_alg_values_supported: Vec<String>,
+    /// How clients authenticate at the token endpoint (RFC 8414): `attest_jwt_client_auth`
+    /// when the server requires a wallet attestation (draft-ietf-oauth-attestation-based-client-auth).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// The algorithms a client (wallet) attestation may be signed with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_attestation_signing_alg_values_supported: Vec<String>,
+    /// The algorithms a client attestation PoP may be signed with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_attestation_pop_signing_alg_values_supported: Vec<String>,
 }
 
 // ---- token (§6) -----------------------------------------------------------------------------

@@ -107,6 +107,7 @@ impl School {
             status: &cache,
             copies: 3,
             key_attestor: None,
+            wallet_attestor: None,
         };
         let pin = secrets.pin.as_ref().map(|p| p.to_string());
         receiver.receive(&offer.to_uri().unwrap(), pin.as_deref(), NOW).unwrap();
