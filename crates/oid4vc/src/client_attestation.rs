@@ -435,8 +435,9 @@ impl ClientAttestationPolicy {
 pub struct VerifiedClientAttestation {
     /// `sub`: the wallet's `client_id`.
     pub client_id: String,
-    /// `iss`: the wallet provider.
-    pub provider: String,
+    /// `iss`: the wallet provider, when the attestation names it (the draft does not require
+    /// it: the provider is who the `x5c` chain certifies).
+    pub provider: Option<String>,
     /// `wallet_name`, when given.
     pub wallet_name: Option<String>,
     /// `wallet_link`, when given.
@@ -517,7 +518,7 @@ impl<'a> UnverifiedClientAttestation<'a> {
     /// 1. both `alg`s are in `policy.algorithms`;
     /// 2. `trust` validates the `x5c` chain to the server's wallet-provider anchors at `now` and
     ///    returns the leaf's key, which must verify the attestation;
-    /// 3. `iss`, `sub` are strings, `exp` a number in the future, `nbf`/`iat` (when present)
+    /// 3. `sub` is a non-empty string (and `iss`, if present, a string), `exp` a number in the future, `nbf`/`iat` (when present)
     ///    not in the future (all with `policy.clock_skew`);
     /// 4. `cnf.jwk` is a public key (no private member), and it verifies the PoP;
     /// 5. the PoP's `aud` is exactly `policy.audience`, `jti` a non-empty string, `iat` within
@@ -561,7 +562,7 @@ impl<'a> UnverifiedClientAttestation<'a> {
             None => Ok(None),
             Some(value) => value.as_i64().map(Some).ok_or_else(|| missing(name)),
         };
-        let provider = text("iss")?;
+        let provider = optional_text("iss")?;
         let client_id = text("sub")?;
         let expires_at = time("exp")?.ok_or_else(|| missing("exp"))?;
         if expires_at <= now.saturating_sub(policy.clock_skew) {

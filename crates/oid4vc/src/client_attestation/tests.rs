@@ -104,7 +104,7 @@ fn an_attestation_and_its_pop_round_trip() {
     let pop = sign_client_attestation_pop(&instance, AS, "jti-7", NOW - 5, Some("c-1")).unwrap();
     let verified = check(&provider, &attestation, &pop, &policy).unwrap();
     assert_eq!(verified.client_id, WALLET);
-    assert_eq!(verified.provider, "https://wallet.example");
+    assert_eq!(verified.provider.as_deref(), Some("https://wallet.example"));
     assert_eq!(verified.wallet_name.as_deref(), Some("Schooltas Wallet"));
     assert_eq!(verified.instance_key, *instance.verifying_key());
     assert_eq!(verified.pop_jti, "jti-7");
@@ -238,7 +238,12 @@ fn expired_not_yet_valid_and_incomplete_attestations_are_refused() {
         check(&provider, &with("iat", json!(NOW + 61)), &pop, &policy),
         Err(ClientAttestationError::NotYetValid { claim: "iat", .. })
     ));
-    for (claim, value) in [("exp", json!("tomorrow")), ("sub", json!(7)), ("iss", json!(""))] {
+    // `iss` may be left out (the draft does not require it; the x5c chain names the provider).
+    let mut body = payload(&instance);
+    body.as_object_mut().unwrap().remove("iss");
+    let no_iss = provider.raw(Header::new().with_typ(CLIENT_ATTESTATION_TYP), &body);
+    assert_eq!(check(&provider, &no_iss, &pop, &policy).unwrap().provider, None);
+    for (claim, value) in [("exp", json!("tomorrow")), ("sub", json!(7)), ("sub", json!("")), ("iss", json!(7))] {
         let refused = check(&provider, &with(claim, value), &pop, &policy);
         assert!(
             matches!(refused, Err(ClientAttestationError::MissingClaim { part: AttestationPart::Attestation, claim: c }) if c == claim),
