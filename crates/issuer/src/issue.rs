@@ -64,13 +64,23 @@ pub struct Issuer<S> {
     max_batch: usize,
     key_attestations: Option<crate::oid4vci::KeyAttestationRequirement>,
     dpop: Option<crate::dpop::DpopState>,
+    pub(crate) authorization: Option<crate::authorization::AuthorizationPolicy>,
 }
 
 impl<S: IssuerStore> Issuer<S> {
     /// A school issuing the types of `catalog`, recording in `store`, publishing status lists
     /// under `status.base_uri`.
     pub fn new(profile: SchoolProfile, catalog: Catalog, store: S, status: StatusPolicy) -> Self {
-        Issuer { profile, catalog, store, status, max_batch: DEFAULT_MAX_BATCH, key_attestations: None, dpop: None }
+        Issuer {
+            profile,
+            catalog,
+            store,
+            status,
+            max_batch: DEFAULT_MAX_BATCH,
+            key_attestations: None,
+            dpop: None,
+            authorization: None,
+        }
     }
 
     /// Sets the largest batch accepted.

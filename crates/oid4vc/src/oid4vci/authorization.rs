@@ -64,7 +64,7 @@ const PAR: &str = "pushed authorization request";
 /// `BASE64URL(SHA-256(ASCII(code_verifier)))`: the `S256` code challenge of a verifier
 /// (RFC 7636 §4.2).
 pub fn pkce_challenge(code_verifier: &str) -> String {
-    schooltas_did::base64url::encode(&Sha256::digest(code_verifier.as_bytes()))
+    schooltas_did::base64url::encode(Sha256::digest(code_verifier.as_bytes()))
 }
 
 /// Checks a redirect URI against RFC 8252 (OAuth for native apps) and RFC 6749 §3.1.2: a
