@@ -289,7 +289,7 @@ impl<S: IssuerStore> Issuer<S> {
     /// The authorization endpoint (RFC 9126 §4): the browser's `client_id` and `request_uri`.
     /// The pushed request must exist, be unexpired and unused, and be the client's; it is used
     /// up here. Returns what the school's portal needs, with a one-time handle good for
-    /// [`AuthorizationPolicy::handle_lifetime`]. A refusal is [`Error::Authorization`], for a
+    /// [`AuthorizationPolicy::handle_lifetime`]. A refusal is [`Error::Authorization`](crate::Error::Authorization), for a
     /// page to the person (never a redirect).
     pub fn authorization_endpoint(&self, client_id: &str, request_uri: &str, now: i64) -> Result<AuthorizationStart> {
         let policy = *self.flow()?;
