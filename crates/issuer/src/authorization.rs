@@ -185,6 +185,12 @@ impl<S: IssuerStore> Issuer<S> {
         self
     }
 
+    /// Turns the authorization code flow on (`Some`) or off (`None`) in place — for a service
+    /// that runs the flow only while a portal can log people in.
+    pub fn set_authorization_code_flow(&mut self, policy: Option<AuthorizationPolicy>) {
+        self.authorization = policy;
+    }
+
     /// The authorization code flow's policy, when the flow is on.
     pub fn authorization_code_flow(&self) -> Option<&AuthorizationPolicy> {
         self.authorization.as_ref()

@@ -95,6 +95,8 @@ struct RawSchool {
     did: String,
     #[serde(default)]
     dpop: Option<String>,
+    #[serde(default)]
+    portal_login_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +181,10 @@ pub struct SchoolSection {
     /// DPoP-bound access tokens (RFC 9449): `"required"` (HAIP 1.0, with server nonces),
     /// `"optional"` (bound when the wallet sends a proof), or off (`None`, Bearer tokens).
     pub dpop: Option<schooltas_issuer::DpopRequirement>,
+    /// The school portal's login page (`https://…`): set, it turns the authorization code
+    /// flow on (PAR, PKCE, `iss`; HAIP 1.0 §4) for parents who start at the portal; the
+    /// authorization endpoint sends the browser there with `?authorization=<handle>`.
+    pub portal_login_url: Option<String>,
 }
 
 /// Where the admin token comes from.
@@ -288,6 +294,12 @@ impl SchoolConfig {
             Some("optional") => Some(schooltas_issuer::DpopRequirement::optional()),
             Some(_) => return Err(invalid("school.dpop", "must be \"required\", \"optional\" or \"off\"")),
         };
+        if let Some(url) = &school.portal_login_url {
+            https_url("school.portal_login_url", url)?;
+            if url.contains('#') {
+                return Err(invalid("school.portal_login_url", "must not have a fragment"));
+            }
+        }
         let resolve = |path: PathBuf| if path.is_absolute() { path } else { base.join(path) };
         let storage_dir = resolve(raw.storage.dir);
         let key_file = raw.storage.key_file.map_or_else(|| storage_dir.join("keys.sealed"), resolve);
@@ -346,6 +358,7 @@ impl SchoolConfig {
                 issuer_url: school.issuer_url,
                 did: school.did,
                 dpop,
+                portal_login_url: school.portal_login_url,
             },
             storage_dir,
             key_file,

@@ -78,6 +78,7 @@ mod error;
 pub mod keyfile;
 mod offers;
 mod paths;
+pub mod portal;
 pub mod qr;
 pub mod relay;
 pub mod roster;
@@ -91,6 +92,7 @@ mod tls;
 pub mod verifier;
 
 pub use admin::AdminToken;
+pub use portal::{AuthorizationPortal, RedirectPortal};
 pub use error::{Error, Result};
 pub use paths::{
     AUTHORIZATION_SERVER_WELL_KNOWN, CREDENTIAL_ISSUER_WELL_KNOWN, IssuerPaths, JWT_VC_ISSUER_WELL_KNOWN, OFFERS_PATH,
