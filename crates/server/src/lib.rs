@@ -92,11 +92,11 @@ mod tls;
 pub mod verifier;
 
 pub use admin::AdminToken;
-pub use portal::{AuthorizationPortal, RedirectPortal};
 pub use error::{Error, Result};
 pub use paths::{
     AUTHORIZATION_SERVER_WELL_KNOWN, CREDENTIAL_ISSUER_WELL_KNOWN, IssuerPaths, JWT_VC_ISSUER_WELL_KNOWN, OFFERS_PATH,
 };
+pub use portal::{AuthorizationPortal, RedirectPortal};
 pub use relay::{GuardianRelay, RelayConfig};
 pub use routes::{DID_DOCUMENT, STATUS_LIST_JWT};
 pub use serve::MAX_HEAD_BYTES;
