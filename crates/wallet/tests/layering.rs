@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "http",
     "copies",
     "receive",
+    "authorize",
     "policy",
     "wallet",
     "consents",
