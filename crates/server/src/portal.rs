@@ -44,7 +44,7 @@ impl RedirectPortal {
     pub fn new(login_url: impl Into<String>) -> Result<Self> {
         let login_url = login_url.into();
         let host = login_url.strip_prefix("https://").and_then(|rest| rest.split(['/', '?']).next());
-        if !host.is_some_and(|host| !host.is_empty()) || login_url.contains(['#', ' ']) {
+        if host.is_none_or(str::is_empty) || login_url.contains(['#', ' ']) {
             return Err(Error::UnservablePath {
                 what: "portal login URL",
                 reason: "it must be an https URL with a host and no fragment".into(),
@@ -113,5 +113,41 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
     pub fn deny_authorization(&self, handle: &str) -> Result<AuthorizationRedirect> {
         let now = self.shared.now();
         Ok(self.shared.issuer().deny_authorization(handle, now)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use zeroize::Zeroizing;
+
+    fn start(handle: &str) -> AuthorizationStart {
+        AuthorizationStart {
+            handle: Zeroizing::new(handle.to_owned()),
+            client_id: "c".into(),
+            redirect_uri: "https://w.example/cb".into(),
+            config_ids: vec![],
+            issuer_state: None,
+            expires_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_handle_is_appended_to_the_login_urls_query() {
+        let plain = RedirectPortal::new("https://portal.example/login").unwrap();
+        assert_eq!(plain.login_location(&start("h-1")), "https://portal.example/login?authorization=h-1");
+        let with_query = RedirectPortal::new("https://portal.example/login?school=12AB").unwrap();
+        assert_eq!(
+            with_query.login_location(&start("h-1")),
+            "https://portal.example/login?school=12AB&authorization=h-1"
+        );
+        for bad in ["http://portal.example/login", "https:///login", "https://portal.example/login#top", "portal"] {
+            assert!(
+                matches!(RedirectPortal::new(bad), Err(Error::UnservablePath { what: "portal login URL", .. })),
+                "{bad}"
+            );
+        }
     }
 }

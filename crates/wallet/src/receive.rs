@@ -211,7 +211,7 @@ impl Receiver<'_> {
         let server_metadata: AuthorizationServerMetadata =
             parse("authorization server metadata", &self.connection.authorization_server_metadata(&server)?)?;
         let grant = offer.pre_authorized_grant().ok_or_else(|| Error::InvalidInput {
-            reason: "the offer has no pre-authorized code; only that flow is supported".into(),
+            reason: "the offer has no pre-authorized code: start the authorization code flow (Receiver::start_authorization)".into(),
         })?;
         if grant.tx_code.is_some() && pin.is_none() {
             return Err(Error::InvalidInput { reason: "this offer needs the PIN the school sent separately".into() });

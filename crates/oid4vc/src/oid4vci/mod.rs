@@ -3,10 +3,11 @@
 //! QR code), [issuer metadata](CredentialIssuerMetadata), the [token request](TokenRequest)
 //! and [response](TokenResponse), the [nonce response](NonceResponse), the
 //! [credential request](CredentialRequest) with [proofs of possession](proof) and the
-//! [credential response](CredentialResponse), and the spec's [error responses](ErrorResponse).
+//! [credential response](CredentialResponse), and the spec's [error responses](ErrorResponse);
+//! and the [authorization code flow](authorization) (PAR, PKCE `S256`, `iss`) beside it.
 //!
-//! Secrets in these messages (the pre-authorized code, the PIN, access tokens) are never shown
-//! by `Debug`.
+//! Secrets in these messages (the pre-authorized code, the PIN, access tokens, authorization
+//! codes, PKCE verifiers) are never shown by `Debug`.
 //!
 //! ```
 //! use schooltas_oid4vc::oid4vci::{CredentialOffer, CredentialOfferUri, TxCode};
