@@ -70,6 +70,10 @@ pub enum Error {
     /// A pre-authorized code or PIN was refused.
     #[error(transparent)]
     Grant(#[from] crate::offers::GrantRefusal),
+    /// The authorization endpoint or the portal's answer was refused (shown to the person,
+    /// never redirected to the wallet).
+    #[error(transparent)]
+    Authorization(#[from] crate::authorization::AuthorizationRefusal),
     /// A credential request's access token or nonce was refused.
     #[error(transparent)]
     CredentialRequest(#[from] crate::offers::CredentialRequestRefusal),

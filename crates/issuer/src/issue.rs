@@ -65,6 +65,7 @@ pub struct Issuer<S> {
     key_attestations: Option<crate::oid4vci::KeyAttestationRequirement>,
     dpop: Option<crate::dpop::DpopState>,
     wallet_attestation: Option<crate::wallet_attestation::WalletAttestationState>,
+    pub(crate) authorization: Option<crate::authorization::AuthorizationPolicy>,
 }
 
 impl<S: IssuerStore> Issuer<S> {
@@ -80,6 +81,7 @@ impl<S: IssuerStore> Issuer<S> {
             key_attestations: None,
             dpop: None,
             wallet_attestation: None,
+            authorization: None,
         }
     }
 

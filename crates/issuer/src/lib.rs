@@ -4,9 +4,11 @@
 //! DID, signing keys with rotation), issuance and batch issuance of SD-JWT VCs from the
 //! credential catalog, a status registry (random index allocation, revoke / suspend /
 //! reinstate, one status list per purpose), an embedded SQLite [`store`], and the OpenID4VCI
-//! pre-authorized code flow as plain functions over typed messages.
+//! pre-authorized code flow and the authorization code flow (PKCE, PAR, `iss`) as plain functions
+//! over typed messages.
 #![forbid(unsafe_code)]
 
+pub mod authorization;
 pub mod child_link;
 pub mod dpop;
 mod error;
@@ -19,6 +21,7 @@ pub mod store;
 pub mod validity;
 pub mod wallet_attestation;
 
+pub use authorization::{AuthorizationPolicy, AuthorizationRefusal, AuthorizationStart, CodeRefusal};
 pub use child_link::ChildLinkKey;
 pub use dpop::DpopRequirement;
 pub use error::{Error, Result};

@@ -159,7 +159,7 @@ pub(crate) fn digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn random_secret() -> Zeroizing<String> {
+pub(crate) fn random_secret() -> Zeroizing<String> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     rand::rng().fill(&mut bytes[..]);
     Zeroizing::new(schooltas_did::base64url::encode(&bytes[..]))
@@ -338,7 +338,7 @@ pub(crate) const PURGE_LIMIT: u32 = 64;
 /// The purge every write operation makes, in its own transaction: expired offers, access
 /// tokens and nonces go without anyone having to call a purge (a stolen database then holds
 /// only what is still live).
-fn purge_expired(tx: &mut dyn IssuerTx, now: i64) -> Result<()> {
+pub(crate) fn purge_expired(tx: &mut dyn IssuerTx, now: i64) -> Result<()> {
     tx.purge_expired(now, PURGE_LIMIT).map(drop)
 }
 

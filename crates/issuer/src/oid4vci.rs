@@ -7,7 +7,7 @@ use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
 use schooltas_oid4vc::oid4vci::{
     AuthorizationServerMetadata, BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer,
     CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, KeyAttestationsRequired,
-    NonceResponse, ProofTypeSupported, TokenRequest, TokenResponse, TxCode,
+    NonceResponse, ProofTypeSupported, TokenGrant, TokenRequest, TokenResponse, TxCode,
 };
 use serde_json::json;
 
@@ -23,7 +23,7 @@ pub const NONCE_PATH: &str = "/nonce";
 /// The token endpoint's path.
 pub const TOKEN_PATH: &str = "/token";
 
-fn server_error(error: &Error) -> ErrorResponse {
+pub(crate) fn server_error(error: &Error) -> ErrorResponse {
     // Storage failures are the issuer's problem; tell the wallet to try again without details.
     let _ = error;
     ErrorResponse::new(ErrorCode::Other("server_error".into()), "the issuer could not complete the request")
@@ -175,10 +175,12 @@ impl<S: IssuerStore> Issuer<S> {
     }
 
     /// The OAuth authorization server metadata (RFC 8414) of this issuer, which is its own
-    /// authorization server: the token endpoint, anonymous pre-authorized access allowed.
+    /// authorization server: the token endpoint, anonymous pre-authorized access allowed, and
+    /// — when the [authorization code flow](Issuer::with_authorization_code_flow) is on — the
+    /// PAR and authorization endpoints, PKCE `S256` and `iss` in responses (HAIP 1.0 §4).
     pub fn authorization_server_metadata(&self) -> AuthorizationServerMetadata {
         let base = self.profile().issuer_url();
-        AuthorizationServerMetadata {
+        let mut metadata = AuthorizationServerMetadata {
             issuer: base.to_owned(),
             token_endpoint: format!("{base}{TOKEN_PATH}"),
             pre_authorized_grant_anonymous_access_supported: true,
@@ -193,7 +195,12 @@ impl<S: IssuerStore> Issuer<S> {
             },
             client_attestation_signing_alg_values_supported: self.wallet_attestation_algs(),
             client_attestation_pop_signing_alg_values_supported: self.wallet_attestation_algs(),
+            ..AuthorizationServerMetadata::default()
+        };
+        if self.authorization_code_flow().is_some() {
+            crate::authorization::advertise(&mut metadata, base);
         }
+        metadata
     }
 
     fn wallet_attestation_algs(&self) -> Vec<String> {
@@ -258,8 +265,9 @@ impl<S: IssuerStore> Issuer<S> {
         Ok((offer, secrets))
     }
 
-    /// The token endpoint (§6): a form-encoded pre-authorized code request in, a Bearer token
-    /// or an OAuth error out.
+    /// The token endpoint (§6): a form-encoded pre-authorized code (or, with the
+    /// [authorization code flow](Issuer::with_authorization_code_flow) on, authorization code)
+    /// request in, a Bearer token or an OAuth error out.
     pub fn token_endpoint(&self, policy: &OfferPolicy, body: &str, now: i64) -> Result<TokenResponse, ErrorResponse> {
         self.token_endpoint_with_dpop(policy, body, None, now)
     }
@@ -270,6 +278,11 @@ impl<S: IssuerStore> Issuer<S> {
     /// the current server nonce `use_dpop_nonce` (send [`Issuer::dpop_nonce`] in the
     /// `DPoP-Nonce` header). The proof is checked before the code is looked at, so a refused
     /// proof costs the family no PIN attempt and no code. An issuer without DPoP ignores it.
+    ///
+    /// The grant type decides the rest (RFC 6749 §4.1.3, RFC 7636 §4.6): an authorization code
+    /// is good once (a second use is `invalid_grant` and revokes the token issued for it),
+    /// until it expires, for the client and redirect URI it was issued to, with the PKCE
+    /// verifier of its challenge, and — when bound to a DPoP key — with a proof by that key.
     pub fn token_endpoint_with_dpop(
         &self,
         policy: &OfferPolicy,
@@ -293,7 +306,12 @@ impl<S: IssuerStore> Issuer<S> {
         client_auth: Option<ClientAuthHeaders<'_>>,
         now: i64,
     ) -> Result<TokenResponse, ErrorResponse> {
-        let request = TokenRequest::from_form(body).map_err(|e| ErrorResponse::from(&e))?;
+        // Without the authorization code flow, only the pre-authorized grant is known.
+        let request = match self.authorization_code_flow() {
+            Some(_) => TokenGrant::from_form(body),
+            None => TokenRequest::from_form(body).map(TokenGrant::PreAuthorizedCode),
+        }
+        .map_err(|e| ErrorResponse::from(&e))?;
         if self.wallet_attestation_state().is_some() {
             let headers = client_auth.unwrap_or_default();
             let verified = self.check_client_attestation(headers.attestation, headers.pop, now)?;
@@ -312,6 +330,20 @@ impl<S: IssuerStore> Issuer<S> {
             }
             (Some(_), None) => None,
         };
+        let token_type = if jkt.is_some() { "DPoP" } else { "Bearer" };
+        let request = match request {
+            TokenGrant::PreAuthorizedCode(request) => request,
+            TokenGrant::AuthorizationCode(request) => {
+                let (access_token, expires_in) =
+                    self.redeem_authorization_code(policy, &request, jkt.as_deref(), now)?;
+                return Ok(TokenResponse {
+                    access_token: access_token.to_string(),
+                    token_type: token_type.into(),
+                    expires_in: Some(expires_in),
+                    authorization_details: None,
+                });
+            }
+        };
         let redeemed = offers::redeem(
             self.store(),
             policy,
@@ -323,7 +355,7 @@ impl<S: IssuerStore> Issuer<S> {
         match redeemed {
             Ok(Ok(grant)) => Ok(TokenResponse {
                 access_token: grant.access_token.to_string(),
-                token_type: if jkt.is_some() { "DPoP".into() } else { "Bearer".into() },
+                token_type: token_type.into(),
                 expires_in: Some(grant.expires_in),
                 authorization_details: None,
             }),
@@ -588,7 +620,7 @@ fn attestation_refusal(error: &schooltas_oid4vc::client_attestation::ClientAttes
     ErrorResponse::new(code, error.to_string())
 }
 
-fn dpop_refusal(error: &schooltas_oid4vc::dpop::DpopError) -> ErrorResponse {
+pub(crate) fn dpop_refusal(error: &schooltas_oid4vc::dpop::DpopError) -> ErrorResponse {
     use schooltas_oid4vc::dpop::DpopError;
     let code = match error {
         DpopError::UseNonce => ErrorCode::UseDpopNonce,

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use schooltas_did::{Algorithm, Did, SigningKey};
 use schooltas_issuer::store::{
-    AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, SqliteStore, StatusListRow,
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, PendingAuthorizationRow,
+    SqliteStore, StatusListRow,
 };
 use schooltas_issuer::{
     Brin, ClaimsSource, CredentialRequestRefusal, Error, Issuer, OfferPolicy, SchoolKeys, SchoolLocation,
@@ -256,6 +257,33 @@ impl IssuerTx for FailingTx<'_> {
     }
     fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> schooltas_issuer::Result<bool> {
         self.inner.consume_nonce(nonce_digest, now)
+    }
+    fn insert_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> schooltas_issuer::Result<()> {
+        self.inner.insert_pending_authorization(row)
+    }
+    fn pending_authorization(
+        &mut self,
+        digest: &[u8; 32],
+    ) -> schooltas_issuer::Result<Option<PendingAuthorizationRow>> {
+        self.inner.pending_authorization(digest)
+    }
+    fn pending_authorization_by_handle(
+        &mut self,
+        digest: &[u8; 32],
+    ) -> schooltas_issuer::Result<Option<PendingAuthorizationRow>> {
+        self.inner.pending_authorization_by_handle(digest)
+    }
+    fn update_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> schooltas_issuer::Result<()> {
+        self.inner.update_pending_authorization(row)
+    }
+    fn insert_authorization_code(&mut self, row: &AuthorizationCodeRow) -> schooltas_issuer::Result<()> {
+        self.inner.insert_authorization_code(row)
+    }
+    fn authorization_code(&mut self, digest: &[u8; 32]) -> schooltas_issuer::Result<Option<AuthorizationCodeRow>> {
+        self.inner.authorization_code(digest)
+    }
+    fn update_authorization_code(&mut self, row: &AuthorizationCodeRow) -> schooltas_issuer::Result<()> {
+        self.inner.update_authorization_code(row)
     }
     fn purge_expired(&mut self, now: i64, limit: u32) -> schooltas_issuer::Result<u64> {
         self.inner.purge_expired(now, limit)

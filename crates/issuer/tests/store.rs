@@ -2,7 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use schooltas_issuer::Error;
-use schooltas_issuer::store::{AccessTokenRow, CredentialRow, OfferRow, SqliteStore, StatusListRow, in_transaction};
+use schooltas_issuer::store::{
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, OfferRow, PendingAuthorizationRow, SqliteStore, StatusListRow,
+    in_transaction,
+};
 
 fn credential(id: &str) -> CredentialRow {
     CredentialRow {
@@ -211,7 +214,7 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let plaintext: i64 = raw
         .query_row(
             "SELECT count(*) FROM nonce WHERE typeof(nonce_digest) != 'blob' OR length(nonce_digest) != 32",
@@ -222,4 +225,141 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
     assert_eq!(plaintext, 0);
     drop(raw);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The tables version 3 of this library wrote (version 2: the same without `dpop_jkt`).
+const V3_SCHEMA: &str = "
+CREATE TABLE status_list (id INTEGER PRIMARY KEY, purpose TEXT NOT NULL, uri TEXT NOT NULL UNIQUE,
+    bits INTEGER NOT NULL CHECK (bits IN (1, 2, 4, 8)), capacity INTEGER NOT NULL CHECK (capacity > 0));
+CREATE TABLE credential (id TEXT PRIMARY KEY, config_id TEXT NOT NULL, subject_ref TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, expires_at INTEGER, copies INTEGER NOT NULL);
+CREATE INDEX credential_subject ON credential (subject_ref);
+CREATE TABLE status_entry (list_id INTEGER NOT NULL REFERENCES status_list (id), idx INTEGER NOT NULL,
+    credential_id TEXT NOT NULL REFERENCES credential (id),
+    status INTEGER NOT NULL DEFAULT 0 CHECK (status BETWEEN 0 AND 255), PRIMARY KEY (list_id, idx)) WITHOUT ROWID;
+CREATE INDEX status_entry_credential ON status_entry (credential_id);
+CREATE TABLE offer (code_digest BLOB PRIMARY KEY, tx_code_digest BLOB, subject_ref TEXT NOT NULL,
+    config_ids TEXT NOT NULL, expires_at INTEGER NOT NULL, failed_attempts INTEGER NOT NULL DEFAULT 0,
+    redeemed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE TABLE access_token (token_digest BLOB PRIMARY KEY, subject_ref TEXT NOT NULL, config_ids TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, used_config_ids TEXT NOT NULL DEFAULT '[]', dpop_jkt TEXT) WITHOUT ROWID;
+CREATE TABLE nonce (nonce_digest BLOB PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX offer_expiry ON offer (expires_at);
+CREATE INDEX access_token_expiry ON access_token (expires_at);
+CREATE INDEX nonce_expiry ON nonce (expires_at);
+";
+
+fn pending() -> PendingAuthorizationRow {
+    PendingAuthorizationRow {
+        request_uri_digest: [7; 32],
+        client_id: "https://wallet.example".into(),
+        redirect_uri: "nl.schooltas.wallet:/cb".into(),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        state: Some("s".into()),
+        config_ids: vec!["guardianship".into()],
+        issuer_state: None,
+        dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
+        expires_at: 1_000,
+        handle_digest: None,
+        completed: false,
+    }
+}
+
+fn code() -> AuthorizationCodeRow {
+    AuthorizationCodeRow {
+        code_digest: [8; 32],
+        client_id: "https://wallet.example".into(),
+        redirect_uri: "nl.schooltas.wallet:/cb".into(),
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        dpop_jkt: None,
+        subject_ref: "pupil-0417/parent".into(),
+        config_ids: vec!["guardianship".into()],
+        expires_at: 1_000,
+        redeemed: false,
+        access_token_digest: None,
+    }
+}
+
+/// Opens a store at `version` written as that version did, with a live DPoP-bound token, and
+/// checks the migration to version 4 kept it and added working authorization tables.
+fn migrates_from(version: i64) {
+    let dir = std::env::temp_dir().join(format!("schooltas-issuer-migrate-v{version}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("issuer.sqlite");
+    {
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        let schema = if version == 2 { V3_SCHEMA.replace(", dpop_jkt TEXT)", ")") } else { V3_SCHEMA.to_owned() };
+        raw.execute_batch(&schema).unwrap();
+        let jkt = if version == 2 { "" } else { ", 'jkt-of-the-wallet'" };
+        let columns = if version == 2 { "" } else { ", dpop_jkt" };
+        raw.execute_batch(&format!(
+            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at{columns})
+             VALUES (x'0303030303030303030303030303030303030303030303030303030303030303',
+                 'pupil-17', '[\"pupil_enrolment\"]', 900{jkt});
+             PRAGMA user_version = {version};"
+        ))
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    in_transaction(&store, |tx| {
+        let token = tx.access_token(&[3; 32])?.unwrap();
+        assert_eq!(token.config_ids, ["pupil_enrolment"]);
+        let expected = (version == 3).then(|| "jkt-of-the-wallet".to_owned());
+        assert_eq!(token.dpop_jkt, expected, "version {version}");
+        tx.insert_pending_authorization(&pending())?;
+        tx.insert_authorization_code(&code())?;
+        assert_eq!(tx.pending_authorization(&[7; 32])?, Some(pending()));
+        assert_eq!(tx.authorization_code(&[8; 32])?, Some(code()));
+        Ok(())
+    })
+    .unwrap();
+    drop(store);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let migrated: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+    assert_eq!(migrated, 4);
+    drop(raw);
+    // Opening a version 4 store again changes nothing.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(in_transaction(&store, |tx| tx.authorization_code(&[8; 32])).unwrap(), Some(code()));
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_version_2_store_is_migrated_to_version_4() {
+    migrates_from(2);
+}
+
+#[test]
+fn a_version_3_store_is_migrated_to_version_4_its_tokens_kept() {
+    migrates_from(3);
+}
+
+#[test]
+fn pending_authorizations_and_codes_round_trip_update_and_purge() {
+    let store = SqliteStore::in_memory().unwrap();
+    in_transaction(&store, |tx| {
+        tx.insert_pending_authorization(&pending())?;
+        let mut answered = pending();
+        answered.handle_digest = Some([9; 32]);
+        answered.expires_at = 2_000;
+        answered.completed = true;
+        tx.update_pending_authorization(&answered)?;
+        assert_eq!(tx.pending_authorization_by_handle(&[9; 32])?, Some(answered.clone()));
+        assert_eq!(tx.pending_authorization_by_handle(&[1; 32])?, None);
+        tx.insert_authorization_code(&code())?;
+        let redeemed =
+            AuthorizationCodeRow { redeemed: true, access_token_digest: Some([3; 32]), expires_at: 1_500, ..code() };
+        tx.update_authorization_code(&redeemed)?;
+        assert_eq!(tx.authorization_code(&[8; 32])?, Some(redeemed));
+        let missing = tx.update_authorization_code(&AuthorizationCodeRow { code_digest: [1; 32], ..code() });
+        assert!(matches!(missing, Err(Error::CorruptStore { .. })), "{missing:?}");
+        assert_eq!(tx.purge_expired(1_600, 10)?, 1, "the code went, the answered authorization stays");
+        assert_eq!(tx.authorization_code(&[8; 32])?, None);
+        assert_eq!(tx.purge_expired(2_000, 10)?, 1);
+        assert_eq!(tx.pending_authorization(&[7; 32])?, None);
+        Ok(())
+    })
+    .unwrap();
 }

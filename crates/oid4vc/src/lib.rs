@@ -7,7 +7,8 @@
 //! typed carriers ([`oid4vp::Extensions`], [`oid4vp::AuthorizationResponse::parameters`]).
 //!
 //! - [`oid4vci`]: the pre-authorized code flow — credential offers, metadata, token, nonce and
-//!   credential messages, [key proofs](oid4vci::proof), error responses;
+//!   credential messages, [key proofs](oid4vci::proof), error responses — and the
+//!   [authorization code flow](oid4vci::authorization) with PAR, PKCE and `iss`;
 //! - [`oid4vp`]: signed authorization requests (JAR), DCQL queries and the wallet's matching,
 //!   transaction data, authorization responses and the verifier's check of them;
 //! - [`client_attestation`]: wallet attestations (OAuth 2.0 Attestation-Based Client

@@ -9,6 +9,7 @@
 //! | `POST /admin/offers` | `[{"subject_ref", "credential_configuration_ids"}, …]` → `[{"credential_offer_uri", "tx_code"}, …]` (201) |
 //! | `POST /admin/credentials/<id>/status` | `{"action": "revoke" \| "suspend" \| "reinstate"}` → 204 |
 //! | `GET /admin/subjects/<subject_ref>/credentials` | `[{"id", "credential_configuration_id", "issued_at", "expires_at", "copies"}, …]` |
+//! | `POST /admin/authorizations/<handle>` | `{"subject", "approve", "credential_configuration_ids"?}` → `{"redirect_to"}`: the portal's answer in the authorization code flow ([`crate::portal`]) |
 
 use std::fmt;
 use std::sync::Arc;
@@ -93,6 +94,16 @@ struct StatusRequest {
     action: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthorizationAnswer {
+    #[serde(default)]
+    subject: Option<String>,
+    approve: bool,
+    #[serde(default)]
+    credential_configuration_ids: Option<Vec<String>>,
+}
+
 struct AdminState<S> {
     service: IssuerService<S>,
     token: AdminToken,
@@ -143,12 +154,26 @@ fn issuer_refusal(error: &Error) -> Refusal {
         Error::Issuer(IssuerError::StatusTransition { .. } | IssuerError::NoStatus { .. }) => {
             refusal(StatusCode::CONFLICT, "conflict", &error.to_string())
         }
+        Error::Issuer(IssuerError::Authorization(refusal)) => {
+            use schooltas_issuer::AuthorizationRefusal as R;
+            match refusal {
+                R::HandleUsed => refusal_of(StatusCode::CONFLICT, "conflict", refusal),
+                R::NotRequested { .. } | R::NothingApproved => {
+                    refusal_of(StatusCode::BAD_REQUEST, "invalid_request", refusal)
+                }
+                _ => refusal_of(StatusCode::NOT_FOUND, "not_found", refusal),
+            }
+        }
         Error::TooManyPendingOffers { .. } => {
             refusal(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", &error.to_string())
         }
         // Storage and the rest: the operator reads the cause in the process, not the client.
         _ => refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the issuer could not complete the request"),
     }
+}
+
+fn refusal_of(status: StatusCode, error: &'static str, why: &schooltas_issuer::AuthorizationRefusal) -> Refusal {
+    refusal(status, error, &why.to_string())
 }
 
 fn authorized<S>(state: &AdminState<S>, headers: &HeaderMap) -> bool {
@@ -295,6 +320,46 @@ async fn credentials_of<S: IssuerStore + 'static>(
     }
 }
 
+async fn answer_authorization<S: IssuerStore + 'static>(
+    State(state): Admin<S>,
+    headers: HeaderMap,
+    handle: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !authorized(&state, &headers) {
+        return unauthorized().into_response();
+    }
+    let Ok(Path(handle)) = handle else {
+        return refusal(StatusCode::NOT_FOUND, "not_found", "no authorization at this address").into_response();
+    };
+    if !state.service.has_authorization_portal() {
+        return refusal(StatusCode::NOT_FOUND, "not_found", "this school does not run the authorization code flow")
+            .into_response();
+    }
+    let answer: AuthorizationAnswer = match json_body(&headers, body) {
+        Ok(answer) => answer,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let subject = answer.subject.filter(|subject| !subject.trim().is_empty());
+    if answer.approve && subject.is_none() {
+        return refusal(StatusCode::BAD_REQUEST, "invalid_request", "an approval names the subject who logged in")
+            .into_response();
+    }
+    let service = state.service.clone();
+    let outcome = blocking(move || match (answer.approve, subject) {
+        (true, Some(subject)) => {
+            service.complete_authorization(&handle, &subject, answer.credential_configuration_ids.as_deref())
+        }
+        _ => service.deny_authorization(&handle),
+    })
+    .await;
+    match outcome {
+        Ok(Ok(location)) => json_response(StatusCode::OK, json!({"redirect_to": location.as_str()}).to_string()),
+        Ok(Err(error)) => issuer_refusal(&error).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
 async fn no_endpoint() -> Response {
     refusal(StatusCode::NOT_FOUND, "not_found", "no administration endpoint at this address").into_response()
 }
@@ -308,6 +373,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
             .route("/admin/offers", post(create_offers::<S>))
             .route("/admin/credentials/{id}/status", post(change_status::<S>))
             .route("/admin/subjects/{subject}/credentials", get(credentials_of::<S>))
+            .route("/admin/authorizations/{handle}", post(answer_authorization::<S>))
             .fallback(no_endpoint)
             .layer(DefaultBodyLimit::max(self.shared.config.max_body_bytes))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.shared.config.request_timeout))

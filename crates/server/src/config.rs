@@ -99,6 +99,8 @@ struct RawSchool {
     identity: Option<String>,
     #[serde(default)]
     certificate_chain: Option<PathBuf>,
+    #[serde(default)]
+    portal_login_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +188,10 @@ pub struct SchoolSection {
     /// `"optional"` (bound when the wallet sends a proof), or off (`None`, Bearer tokens).
     /// With an `https` identity it defaults to required, and off is refused.
     pub dpop: Option<schooltas_issuer::DpopRequirement>,
+    /// The school portal's login page (`https://…`): set, it turns the authorization code
+    /// flow on (PAR, PKCE, `iss`; HAIP 1.0 §4) for parents who start at the portal; the
+    /// authorization endpoint sends the browser there with `?authorization=<handle>`.
+    pub portal_login_url: Option<String>,
     /// `identity = "https"` (the EU profile, HAIP 1.0): the credentials name the school by
     /// `issuer_url` instead of its DID, its keys are ES256, and the PEM file here (the issuer
     /// certificate the trust-list operator's CA made for the active key, then its
@@ -306,6 +312,12 @@ impl SchoolConfig {
         if !school.did.starts_with("did:") {
             return Err(invalid("school.did", "must be a DID (did:web:…)"));
         }
+        if let Some(url) = &school.portal_login_url {
+            https_url("school.portal_login_url", url)?;
+            if url.contains('#') {
+                return Err(invalid("school.portal_login_url", "must not have a fragment"));
+            }
+        }
         let resolve = |path: PathBuf| if path.is_absolute() { path } else { base.join(path) };
         let https_identity = match school.identity.as_deref() {
             None | Some("did") => false,
@@ -399,6 +411,7 @@ impl SchoolConfig {
                 did: school.did,
                 dpop,
                 certificate_chain,
+                portal_login_url: school.portal_login_url,
             },
             storage_dir,
             key_file,

@@ -78,6 +78,7 @@ mod error;
 pub mod keyfile;
 mod offers;
 mod paths;
+pub mod portal;
 pub mod qr;
 pub mod relay;
 pub mod roster;
@@ -95,6 +96,7 @@ pub use error::{Error, Result};
 pub use paths::{
     AUTHORIZATION_SERVER_WELL_KNOWN, CREDENTIAL_ISSUER_WELL_KNOWN, IssuerPaths, JWT_VC_ISSUER_WELL_KNOWN, OFFERS_PATH,
 };
+pub use portal::{AuthorizationPortal, RedirectPortal};
 pub use relay::{GuardianRelay, RelayConfig};
 pub use routes::{DID_DOCUMENT, STATUS_LIST_JWT};
 pub use serve::MAX_HEAD_BYTES;

@@ -3,6 +3,7 @@
 //! DID (did:web's `/.well-known/did.json` or `/<path>/did.json`) and the status lists' base
 //! URI.
 
+use schooltas_issuer::authorization::{AUTHORIZE_PATH, PAR_PATH};
 use schooltas_issuer::oid4vci::{CREDENTIAL_PATH, NONCE_PATH, TOKEN_PATH};
 
 use crate::error::Error;
@@ -29,6 +30,11 @@ pub struct IssuerPaths {
     pub nonce: String,
     /// `POST`: the credential endpoint (`<path>/credential`).
     pub credential: String,
+    /// `POST`: the pushed authorization request endpoint (`<path>/par`, RFC 9126), served
+    /// when the service has an [authorization portal](crate::AuthorizationPortal).
+    pub par: String,
+    /// `GET`: the authorization endpoint (`<path>/authorize`), served with the PAR endpoint.
+    pub authorize: String,
     /// `GET <offers>/<id>`: credential offers by reference (`<path>/offers`).
     pub offers: String,
     /// `GET <status>/<purpose>/<n>`: status list tokens (the path of the status policy's base
@@ -89,6 +95,8 @@ impl IssuerPaths {
             token: format!("{path}{TOKEN_PATH}"),
             nonce: format!("{path}{NONCE_PATH}"),
             credential: format!("{path}{CREDENTIAL_PATH}"),
+            par: format!("{path}{PAR_PATH}"),
+            authorize: format!("{path}{AUTHORIZE_PATH}"),
             offers: format!("{path}{OFFERS_PATH}"),
             status,
             did_document,
@@ -137,6 +145,8 @@ impl IssuerPaths {
             self.token.as_str(),
             self.nonce.as_str(),
             self.credential.as_str(),
+            self.par.as_str(),
+            self.authorize.as_str(),
             self.offers.as_str(),
         ];
         all.extend(self.status.as_deref());
@@ -212,6 +222,7 @@ mod tests {
         assert_eq!(p.authorization_server_metadata, "/.well-known/oauth-authorization-server");
         assert_eq!(p.token, "/token");
         assert_eq!(p.offers, "/offers");
+        assert_eq!((p.par.as_str(), p.authorize.as_str()), ("/par", "/authorize"));
         assert_eq!(p.status.as_deref(), Some("/status"));
         assert_eq!(p.did_document.as_deref(), Some("/.well-known/did.json"));
     }
@@ -228,6 +239,7 @@ mod tests {
         assert_eq!(p.credential_issuer_metadata, "/.well-known/openid-credential-issuer/12AB00");
         assert_eq!(p.authorization_server_metadata, "/.well-known/oauth-authorization-server/12AB00");
         assert_eq!(p.credential, "/12AB00/credential");
+        assert_eq!((p.par.as_str(), p.authorize.as_str()), ("/12AB00/par", "/12AB00/authorize"));
         assert_eq!(p.did_document.as_deref(), Some("/12AB00/did.json"));
     }
 

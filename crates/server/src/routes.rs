@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,7 @@ use schooltas_oid4vc::client_attestation::{
     CLIENT_ATTESTATION_CHALLENGE_HEADER, CLIENT_ATTESTATION_HEADER, CLIENT_ATTESTATION_POP_HEADER,
 };
 use schooltas_oid4vc::dpop::{DPOP_HEADER, DPOP_NONCE_HEADER};
+use schooltas_oid4vc::oid4vci::authorization::AuthorizationRequestReference;
 use schooltas_oid4vc::oid4vci::{ErrorCode, ErrorResponse, TokenRequest};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -46,6 +47,9 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
             .route(&paths.nonce, post(nonce::<S>))
             .route(&paths.credential, post(credential::<S>))
             .route(&format!("{}/{{id}}", paths.offers), get(offer::<S>));
+        if self.shared.portal.is_some() {
+            public = public.route(&paths.par, post(par::<S>)).route(&paths.authorize, get(authorize::<S>));
+        }
         if let Some(status) = &paths.status {
             public = public.route(&format!("{status}/{{*list}}"), get(status_list::<S>));
         }
@@ -374,6 +378,92 @@ async fn token<S: IssuerStore + 'static>(
         }
         Err(refusal) => refusal.into_response(),
     }
+}
+
+/// The pushed authorization request endpoint (RFC 9126 §2): a form, an optional `DPoP` proof
+/// (RFC 9449 §10), `201` with the `request_uri`, refusals 400 with the OAuth error JSON; the
+/// `DPoP-Nonce` header like the token endpoint.
+async fn par<S: IssuerStore + 'static>(
+    State(shared): AppState<S>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match read_body(&headers, body, FORM, ErrorCode::InvalidRequest) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let proof = match dpop_proof(&headers) {
+        Ok(proof) => proof,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let outcome = blocking(&shared, move |shared| {
+        let issuer = shared.issuer();
+        let now = shared.now();
+        let url = format!("{}{}", issuer.profile().issuer_url(), schooltas_issuer::authorization::PAR_PATH);
+        let dpop = Some(DpopContext { proof: proof.as_deref(), url: &url });
+        (issuer.par_endpoint(&body, dpop, now), issuer.dpop_nonce(now))
+    })
+    .await;
+    match outcome {
+        Ok((Ok(pushed), nonce)) => with_dpop_nonce(json_response(StatusCode::CREATED, pushed.to_json(), true), nonce),
+        Ok((Err(error), nonce)) => with_dpop_nonce(Refusal::from(error).into_response(), nonce),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// The authorization endpoint (RFC 9126 §4): `client_id` and `request_uri` in the query; a
+/// `303` to the portal's login with the handle. A refusal is a 400 page for the person, never
+/// a redirect to the wallet (whose redirect URI is not known to be trustworthy yet).
+async fn authorize<S: IssuerStore + 'static>(State(shared): AppState<S>, RawQuery(query): RawQuery) -> Response {
+    let reference = match AuthorizationRequestReference::from_query(query.as_deref().unwrap_or_default()) {
+        Ok(reference) => reference,
+        Err(error) => return page(StatusCode::BAD_REQUEST, &error.to_string()),
+    };
+    let outcome = blocking(&shared, move |shared| {
+        let start = shared.issuer().authorization_endpoint(&reference.client_id, &reference.request_uri, shared.now());
+        start.map(|start| shared.portal.as_ref().map(|portal| portal.login_location(&start)))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Some(location))) => match HeaderValue::from_str(&location) {
+            Ok(location) => {
+                let mut response = StatusCode::SEE_OTHER.into_response();
+                let headers = response.headers_mut();
+                headers.insert(header::LOCATION, location);
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                // The handle is in the portal's URL: it must not leak to other sites.
+                headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                response
+            }
+            Err(_) => page(StatusCode::INTERNAL_SERVER_ERROR, "the school's portal address is not usable"),
+        },
+        Ok(Ok(None)) => page(StatusCode::NOT_FOUND, "this school does not offer the authorization code flow"),
+        Ok(Err(schooltas_issuer::Error::Authorization(refusal))) => page(StatusCode::BAD_REQUEST, &refusal.to_string()),
+        Ok(Err(_)) | Err(_) => page(StatusCode::INTERNAL_SERVER_ERROR, "the school could not complete the request"),
+    }
+}
+
+/// A small HTML page for a person in a browser (the authorization endpoint's refusals).
+fn page(status: StatusCode, message: &str) -> Response {
+    let escaped: String = message
+        .chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Schooltas</title>\
+         <h1>This request cannot continue</h1><p>{escaped}</p><p>Go back to the wallet app and start again.</p></html>"
+    );
+    let mut response =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 async fn nonce<S: IssuerStore + 'static>(State(shared): AppState<S>, body: Result<Bytes, BytesRejection>) -> Response {

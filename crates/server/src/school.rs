@@ -169,6 +169,11 @@ impl SchoolServer {
             move |subject: &str, config_id: &str| schooltas_issuer::ClaimsSource::claims(&*claims, subject, config_id),
             service_config,
         )?;
+        // A portal login URL turns the authorization code flow on (parents who start there).
+        let issuer = match &school.portal_login_url {
+            Some(url) => issuer.with_authorization_portal(crate::RedirectPortal::new(url.clone())?)?,
+            None => issuer,
+        };
         let verifier = match (&config.verifier, verifier) {
             (Some(section), Some(parts)) => {
                 // The verifier's endpoints are told apart from the issuer's by their common

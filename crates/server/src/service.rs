@@ -120,7 +120,7 @@ pub(crate) struct Documents {
 }
 
 impl Documents {
-    fn of<S: IssuerStore>(issuer: &Issuer<S>) -> Self {
+    pub(crate) fn of<S: IssuerStore>(issuer: &Issuer<S>) -> Self {
         Documents {
             credential_issuer_metadata: issuer.metadata().to_json(),
             // Plain data with string keys: serializing it cannot fail.
@@ -155,6 +155,11 @@ pub(crate) struct Shared<S> {
     /// Set when a credential was issued since the tokens were signed: its copies may sit in a
     /// list the cached tokens do not hold yet (the first credential of a purpose opens one).
     pub(crate) lists_may_have_grown: std::sync::atomic::AtomicBool,
+    /// The school's portal, when the authorization code flow is on.
+    pub(crate) portal: Option<Arc<dyn crate::portal::AuthorizationPortal>>,
+    /// The issuer's own policy for the authorization code flow, kept until a portal turns the
+    /// flow on.
+    pub(crate) authorization_policy: Option<schooltas_issuer::AuthorizationPolicy>,
 }
 
 impl<S: IssuerStore> Shared<S> {
@@ -263,7 +268,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
 
     /// [`new`](Self::new) with another clock than the system's.
     pub fn with_clock(
-        issuer: Issuer<S>,
+        mut issuer: Issuer<S>,
         claims: impl ClaimsSource + 'static,
         config: ServiceConfig,
         clock: impl Clock + 'static,
@@ -276,6 +281,10 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
             issuer.catalog().iter().map(|t| t.vct().as_str()),
         )?;
         let offers = Mutex::new(OfferShelf::new(config.max_pending_offers));
+        // The authorization code flow runs only with a portal to log people in
+        // (`with_authorization_portal`); until then it is off, in the metadata too.
+        let authorization_policy = issuer.authorization_code_flow().copied();
+        issuer.set_authorization_code_flow(None);
         let documents = RwLock::new(Arc::new(Documents::of(&issuer)));
         Ok(IssuerService {
             shared: Arc::new(Shared {
@@ -290,6 +299,8 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
                 offers,
                 status_tokens: Mutex::new(None),
                 lists_may_have_grown: std::sync::atomic::AtomicBool::new(false),
+                portal: None,
+                authorization_policy,
             }),
         })
     }

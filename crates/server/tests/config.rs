@@ -104,6 +104,26 @@ fn an_https_identity_needs_its_certificate_chain_and_takes_dpop_by_default() {
 }
 
 #[test]
+fn a_portal_login_url_turns_the_authorization_code_flow_on() {
+    assert_eq!(parse(MINIMAL).unwrap().school.portal_login_url, None);
+    let with_portal = MINIMAL.replace(
+        "did = \"did:web:localhost%3A8443\"",
+        "did = \"did:web:localhost%3A8443\"\nportal_login_url = \"https://portal.delinde.example/login\"",
+    );
+    assert_eq!(
+        parse(&with_portal).unwrap().school.portal_login_url.as_deref(),
+        Some("https://portal.delinde.example/login")
+    );
+    for bad in ["http://portal.delinde.example/login", "https://portal.delinde.example/login#x"] {
+        let text = with_portal.replace("https://portal.delinde.example/login", bad);
+        match parse(&text).unwrap_err() {
+            ConfigError::Invalid { key, .. } => assert_eq!(key, "school.portal_login_url", "{bad}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn an_inline_admin_token_is_refused() {
     let text = MINIMAL.replace("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "token = \"0123456789abcdef0123456789abcdef\"");
     let error = parse(&text).unwrap_err();

@@ -262,12 +262,40 @@ pub enum Error {
         /// The relay's error code (at most 64 printable ASCII characters).
         error: String,
     },
+    /// The authorization response the browser brought back to the wallet's redirect URI is
+    /// refused (RFC 6749 §10.12, RFC 9207 §2.4): nothing was sent to the issuer.
+    #[error("the authorization response is refused: {0}")]
+    AuthorizationResponse(AuthorizationResponseRefusal),
+    /// The person (a parent at the school's portal) or the school declined the authorization
+    /// (`access_denied`): nothing was issued.
+    #[error("the authorization was declined at the issuer (access_denied): nothing was issued")]
+    AuthorizationDenied,
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// Why the wallet refused an authorization response (the authorization code flow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorizationResponseRefusal {
+    /// The URL is not at the redirect URI the wallet gave.
+    #[error("it did not arrive at this wallet's redirect URI")]
+    WrongRedirectUri,
+    /// `state` is missing or not the one the wallet sent (RFC 6749 §10.12: a forged or
+    /// another session's response).
+    #[error("its state is missing or not the one this wallet sent")]
+    StateMismatch,
+    /// `iss` names another authorization server than the one the request went to (RFC 9207
+    /// §2.4: a mix-up attack).
+    #[error("its iss is not the authorization server the request was sent to")]
+    IssuerMismatch,
+    /// `iss` is missing although the server's metadata says it sends it (RFC 9207 §2.4).
+    #[error("it carries no iss, although the authorization server says it always sends one")]
+    MissingIssuer,
 }
 
 /// The legal basis in plain English.

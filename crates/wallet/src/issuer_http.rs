@@ -9,6 +9,8 @@
 //! - metadata at the well-known locations with the path-insertion rule (OpenID4VCI 1.0
 //!   §12.2.2, RFC 8414 §3.1), `Accept: application/json`;
 //! - an offer by reference (`credential_offer_uri`, §4.1.3) fetched with GET;
+//! - the pushed authorization request endpoint (RFC 9126) with a form POST, optionally with a
+//!   DPoP proof;
 //! - the token endpoint with a form POST (RFC 6749 §4.1.3 as OpenID4VCI §6.1 uses it), the nonce
 //!   endpoint with an empty POST (§7.1), the credential endpoint with a JSON POST and the access
 //!   token as a Bearer token (RFC 6750 §2.1);
@@ -281,6 +283,18 @@ impl IssuerConnection for HttpsIssuerConnection {
             form.as_bytes(),
             Credentials { bearer: None, dpop: dpop_proof, client_auth: Some(client_auth) },
         )?;
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
+    }
+
+    fn push_authorization_request(&self, par_endpoint: &str, form: &str) -> Result<Answer> {
+        self.post("pushed authorization request endpoint", par_endpoint, FORM, form.as_bytes(), None)
+    }
+
+    fn push_authorization_request_with_dpop(&self, par_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
+        let what = "pushed authorization request endpoint";
+        let credentials = Credentials { dpop: Some(proof), ..Credentials::default() };
+        let (answer, dpop_nonce, attestation_challenge) =
+            self.post_with_dpop(what, par_endpoint, FORM, form.as_bytes(), credentials)?;
         Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 

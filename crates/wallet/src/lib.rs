@@ -9,13 +9,14 @@
 //! Each module uses only the modules before it in this list, so no two modules import each
 //! other (test `tests/layering.rs` reads the sources and refuses an upward `crate::` path):
 //!
-//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `chains` → `vault` → `log` → `owner` → `http` → `copies` → `wallet_attestation` → `receive` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
+//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `chains` → `vault` → `log` → `owner` → `http` → `copies` → `wallet_attestation` → `receive` → `authorize` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
 //!
 //! The [`vault`] stores sealed records; [`copies`] keeps credential copies and their sealed
 //! index on top of it; `wallet` is the handle that owns them; consents, requests and guardian
 //! approvals are what a wallet does, each built on the ones below.
 #![forbid(unsafe_code)]
 
+pub mod authorize;
 mod chains;
 pub mod consents;
 pub mod copies;
@@ -37,7 +38,7 @@ mod wiped;
 mod x5c;
 
 pub use consents::{Approver, ConsentGiven, WithdrawalMessage};
-pub use error::{Error, Result};
+pub use error::{AuthorizationResponseRefusal, Error, Result};
 pub use guardian::{GuardianPrompt, GuardianPromptItem};
 pub use owner::{AgeBand, Owner, Role};
 pub use request::{

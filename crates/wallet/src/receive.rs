@@ -81,6 +81,22 @@ pub trait IssuerConnection {
                 .into(),
         })
     }
+    /// POST a pushed authorization request (RFC 9126 §2.1, a form) to the PAR endpoint. A
+    /// connection that cannot reach one refuses.
+    fn push_authorization_request(&self, par_endpoint: &str, form: &str) -> Result<Answer> {
+        let _ = (par_endpoint, form);
+        Err(Error::InvalidInput {
+            reason: "this connection cannot send pushed authorization requests (the authorization code flow)".into(),
+        })
+    }
+    /// POST a pushed authorization request with a `DPoP` proof header (RFC 9449 §10); the
+    /// answer and the server's `DPoP-Nonce`.
+    fn push_authorization_request_with_dpop(&self, par_endpoint: &str, form: &str, proof: &str) -> Result<DpopAnswer> {
+        let _ = (par_endpoint, form, proof);
+        Err(Error::InvalidInput {
+            reason: "the issuer binds codes to DPoP keys and this connection cannot send DPoP proofs".into(),
+        })
+    }
     /// POST a credential request with `Authorization: DPoP <token>` and a `DPoP` proof header
     /// (RFC 9449 §7); the answer and the server's `DPoP-Nonce`.
     fn credential_with_dpop(
@@ -143,27 +159,27 @@ pub trait KeyAttestor {
     fn attest(&self, keys: &[VerifyingKey], nonce: &str, now: i64) -> Result<String>;
 }
 
-fn issuer_refused(error: ErrorResponse) -> Error {
+pub(crate) fn issuer_refused(error: ErrorResponse) -> Error {
     Error::IssuerRefused { error: error.error.as_str().to_owned(), description: error.error_description }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(what: &'static str, json: &str) -> Result<T> {
     schooltas_did::strict_json::from_str_or(json, |_| Error::InvalidInput {
         reason: format!("the issuer's {what} is not valid JSON"),
     })
 }
 
 /// The DPoP key of one issuance and the server's latest nonce (RFC 9449).
-struct Dpop {
-    key: SigningKey,
-    nonce: Option<String>,
+pub(crate) struct Dpop {
+    pub(crate) key: SigningKey,
+    pub(crate) nonce: Option<String>,
 }
 
 impl Dpop {
     /// A fresh key when the authorization server takes DPoP proofs: ES256 where it is listed,
     /// else EdDSA; `None` when the server lists no DPoP algorithm (Bearer tokens), an error
     /// when it lists only ones this wallet does not make.
-    fn for_server(metadata: &AuthorizationServerMetadata) -> Result<Option<Self>> {
+    pub(crate) fn for_server(metadata: &AuthorizationServerMetadata) -> Result<Option<Self>> {
         let algs = &metadata.dpop_signing_alg_values_supported;
         if algs.is_empty() {
             return Ok(None);
@@ -182,7 +198,7 @@ impl Dpop {
 
     /// Sends a request with a fresh proof for `url` (naming `access_token` when given); on
     /// `use_dpop_nonce` once more with the nonce the server sent. Keeps the newest nonce.
-    fn send(
+    pub(crate) fn send(
         &mut self,
         now: i64,
         url: &str,
@@ -221,7 +237,7 @@ impl Receiver<'_> {
         let server_metadata: AuthorizationServerMetadata =
             parse("authorization server metadata", &self.connection.authorization_server_metadata(&server)?)?;
         let grant = offer.pre_authorized_grant().ok_or_else(|| Error::InvalidInput {
-            reason: "the offer has no pre-authorized code; only that flow is supported".into(),
+            reason: "the offer has no pre-authorized code: start the authorization code flow (Receiver::start_authorization)".into(),
         })?;
         if grant.tx_code.is_some() && pin.is_none() {
             return Err(Error::InvalidInput { reason: "this offer needs the PIN the school sent separately".into() });
@@ -230,11 +246,31 @@ impl Receiver<'_> {
             TokenRequest { pre_authorized_code: grant.pre_authorized_code.clone(), tx_code: pin.map(str::to_owned) };
         // RFC 9449: an authorization server that lists DPoP algorithms binds tokens to a key of
         // this issuance (ES256 where offered: a phone's secure element holds P-256 keys).
-        let mut dpop = Dpop::for_server(&server_metadata)?;
+        let dpop = Dpop::for_server(&server_metadata)?;
+        let (access_token, dpop) = self.token(&server_metadata, &request.to_form(), dpop, now)?;
+        self.fetch_and_store(
+            &metadata,
+            &offer.credential_issuer,
+            &offer.credential_configuration_ids,
+            &access_token,
+            dpop,
+            now,
+        )
+    }
+
+    /// Sends a token request (`form`, of either grant) to the server's token endpoint, with a
+    /// DPoP proof when `dpop` is given; the access token, and the DPoP key when the token is
+    /// bound to it.
+    pub(crate) fn token(
+        &self,
+        server_metadata: &AuthorizationServerMetadata,
+        form: &str,
+        mut dpop: Option<Dpop>,
+        now: i64,
+    ) -> Result<(Zeroizing<String>, Option<Dpop>)> {
         // Appendix E: with a wallet attestor, each attempt carries the attestation and a fresh
         // PoP for this server (a retried PoP would be a replay).
         let endpoint = &server_metadata.token_endpoint;
-        let form = Zeroizing::new(request.to_form());
         // Draft §"Challenges": a server that wants its challenge in the PoP answers
         // use_attestation_challenge with one; the wallet retries once with it, and keeps it.
         let mut challenge: Option<String> = None;
@@ -245,7 +281,7 @@ impl Receiver<'_> {
                     Some(challenge) => attestor.attest_with_challenge(&server_metadata.issuer, challenge, now)?,
                     None => attestor.attest(&server_metadata.issuer, now)?,
                 };
-                let answer = self.connection.token_with_client_auth(endpoint, &form, proof, &client_auth)?;
+                let answer = self.connection.token_with_client_auth(endpoint, form, proof, &client_auth)?;
                 if answer.attestation_challenge.is_some() {
                     challenge.clone_from(&answer.attestation_challenge);
                 }
@@ -264,10 +300,10 @@ impl Receiver<'_> {
         let token_json = match (&mut dpop, self.wallet_attestor) {
             (Some(dpop), Some(attestor)) => dpop.send(now, endpoint, None, |proof| attested(Some(proof), attestor))?,
             (Some(dpop), None) => {
-                dpop.send(now, endpoint, None, |proof| self.connection.token_with_dpop(endpoint, &form, proof))?
+                dpop.send(now, endpoint, None, |proof| self.connection.token_with_dpop(endpoint, form, proof))?
             }
             (None, Some(attestor)) => attested(None, attestor)?.answer,
-            (None, None) => self.connection.token(endpoint, &form)?,
+            (None, None) => self.connection.token(endpoint, form)?,
         }
         .map_err(issuer_refused)?;
         let token = TokenResponse::from_json(&token_json)?;
@@ -282,12 +318,28 @@ impl Receiver<'_> {
             }
             None => None,
         };
+        Ok((access_token, dpop))
+    }
+
+    /// With an access token for `config_ids`: for each, a nonce, fresh holder keys and their
+    /// proofs, the credential request, and the checks of every copy; then all of them stored
+    /// and logged in one transaction. Returns `(configuration id, vct, copies)` per
+    /// configuration.
+    pub(crate) fn fetch_and_store(
+        &self,
+        metadata: &CredentialIssuerMetadata,
+        credential_issuer: &str,
+        config_ids: &[String],
+        access_token: &str,
+        dpop: Option<Dpop>,
+        now: i64,
+    ) -> Result<Vec<(String, String, usize)>> {
         let mut dpop = dpop;
         let batch_size = metadata.batch_credential_issuance.map_or(1, |b| b.batch_size as usize);
         let copies = self.copies.clamp(1, batch_size.max(1));
 
         let mut received: Vec<StoredCredential> = Vec::new();
-        for config_id in &offer.credential_configuration_ids {
+        for config_id in config_ids {
             let configuration = metadata.credential_configurations_supported.get(config_id).ok_or_else(|| {
                 Error::InvalidInput { reason: format!("the issuer's metadata does not describe {config_id}") }
             })?;
@@ -316,26 +368,20 @@ impl Receiver<'_> {
                 let attestation = attestor.attest(&public, &nonce.c_nonce, now)?;
                 keys.iter()
                     .map(|key| {
-                        sign_proof_with_key_attestation(
-                            key,
-                            &offer.credential_issuer,
-                            Some(&nonce.c_nonce),
-                            now,
-                            &attestation,
-                        )
+                        sign_proof_with_key_attestation(key, credential_issuer, Some(&nonce.c_nonce), now, &attestation)
                     })
                     .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
             } else {
                 keys.iter()
-                    .map(|key| sign_proof(key, &offer.credential_issuer, Some(&nonce.c_nonce), now, None))
+                    .map(|key| sign_proof(key, credential_issuer, Some(&nonce.c_nonce), now, None))
                     .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
             };
             let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
             let answer = match &mut dpop {
-                Some(dpop) => dpop.send(now, &metadata.credential_endpoint, Some(&access_token), |proof| {
-                    self.connection.credential_with_dpop(&metadata.credential_endpoint, &access_token, &body, proof)
+                Some(dpop) => dpop.send(now, &metadata.credential_endpoint, Some(access_token), |proof| {
+                    self.connection.credential_with_dpop(&metadata.credential_endpoint, access_token, &body, proof)
                 })?,
-                None => self.connection.credential(&metadata.credential_endpoint, &access_token, &body)?,
+                None => self.connection.credential(&metadata.credential_endpoint, access_token, &body)?,
             };
             let response = CredentialResponse::from_json(&answer.map_err(issuer_refused)?)?;
             if response.credentials.len() != keys.len() {

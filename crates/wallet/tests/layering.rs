@@ -23,6 +23,7 @@ const LAYERS: &[&str] = &[
     "copies",
     "wallet_attestation",
     "receive",
+    "authorize",
     "policy",
     "wallet",
     "consents",

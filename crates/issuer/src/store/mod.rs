@@ -91,6 +91,63 @@ pub struct AccessTokenRow {
     pub dpop_jkt: Option<String>,
 }
 
+/// A pushed authorization request waiting for the browser (RFC 9126), and then for the portal
+/// to say who logged in: stored by the digest of its `request_uri`, and once the browser came,
+/// by the digest of the portal's one-time handle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingAuthorizationRow {
+    /// SHA-256 of the `request_uri`.
+    pub request_uri_digest: [u8; 32],
+    /// The wallet's client identifier.
+    pub client_id: String,
+    /// Where the response goes.
+    pub redirect_uri: String,
+    /// The PKCE `S256` challenge.
+    pub code_challenge: String,
+    /// The wallet's `state`, returned in the response.
+    pub state: Option<String>,
+    /// The configuration ids asked for.
+    pub config_ids: Vec<String>,
+    /// The offer's `issuer_state`, if the wallet sent one.
+    pub issuer_state: Option<String>,
+    /// The DPoP key thumbprint the code is bound to (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
+    /// Until when the `request_uri` (before the browser came) or the handle (after) works.
+    pub expires_at: i64,
+    /// SHA-256 of the portal's handle, once the browser came to the authorization endpoint
+    /// (the `request_uri` is then used up).
+    pub handle_digest: Option<[u8; 32]>,
+    /// Whether the portal answered (the handle is then used up).
+    pub completed: bool,
+}
+
+/// An authorization code (RFC 6749 §4.1.2), stored by its digest, bound to everything the
+/// token request must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationCodeRow {
+    /// SHA-256 of the code.
+    pub code_digest: [u8; 32],
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI of the request.
+    pub redirect_uri: String,
+    /// The PKCE `S256` challenge.
+    pub code_challenge: String,
+    /// The DPoP key thumbprint it is bound to.
+    pub dpop_jkt: Option<String>,
+    /// Who the portal logged in.
+    pub subject_ref: String,
+    /// The configuration ids approved.
+    pub config_ids: Vec<String>,
+    /// Until when the code can be redeemed; once redeemed, until when the row is kept (the
+    /// access token's expiry), so that a replayed code still revokes the token.
+    pub expires_at: i64,
+    /// Whether the code was exchanged for a token.
+    pub redeemed: bool,
+    /// SHA-256 of the access token issued for it (revoked if the code comes again).
+    pub access_token_digest: Option<[u8; 32]>,
+}
+
 /// The operations available inside one transaction.
 pub trait IssuerTx {
     /// The status lists of a purpose, oldest first.
@@ -137,8 +194,23 @@ pub trait IssuerTx {
     fn insert_nonce(&mut self, nonce_digest: &[u8; 32], expires_at: i64) -> Result<()>;
     /// Removes the nonce with this digest; `true` if it existed and had not expired at `now`.
     fn consume_nonce(&mut self, nonce_digest: &[u8; 32], now: i64) -> Result<bool>;
-    /// Deletes up to `limit` expired offers, up to `limit` expired access tokens and up to
-    /// `limit` expired nonces (expired: `expires_at <= now`); returns how many rows went.
+    /// Records a pushed authorization request.
+    fn insert_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> Result<()>;
+    /// The pending authorization with this `request_uri` digest.
+    fn pending_authorization(&mut self, request_uri_digest: &[u8; 32]) -> Result<Option<PendingAuthorizationRow>>;
+    /// The pending authorization whose portal handle has this digest.
+    fn pending_authorization_by_handle(&mut self, handle_digest: &[u8; 32]) -> Result<Option<PendingAuthorizationRow>>;
+    /// Updates a pending authorization's handle, expiry and completed flag.
+    fn update_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> Result<()>;
+    /// Records an authorization code.
+    fn insert_authorization_code(&mut self, row: &AuthorizationCodeRow) -> Result<()>;
+    /// The authorization code with this digest.
+    fn authorization_code(&mut self, code_digest: &[u8; 32]) -> Result<Option<AuthorizationCodeRow>>;
+    /// Updates a code's redeemed flag, expiry and access token digest.
+    fn update_authorization_code(&mut self, row: &AuthorizationCodeRow) -> Result<()>;
+    /// Deletes up to `limit` expired rows of each table with an expiry (offers, access tokens,
+    /// nonces, pending authorizations, authorization codes; expired: `expires_at <= now`);
+    /// returns how many rows went.
     ///
     /// The issuer calls this inside each of its OpenID4VCI write operations, so nobody has
     /// to schedule a purge; the limit keeps any one request's work bounded however large a

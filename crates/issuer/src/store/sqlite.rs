@@ -6,13 +6,48 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{AccessTokenRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, StatusListRow};
+use super::{
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, PendingAuthorizationRow,
+    StatusListRow,
+};
 use crate::error::{Error, Result};
 
 /// Version 2: access tokens record which offered configurations were fetched with them;
 /// nonces are stored as SHA-256 digests like codes and tokens; expiry indexes for the purge
-/// every OpenID4VCI write makes.
-const SCHEMA_VERSION: i64 = 3;
+/// every OpenID4VCI write makes. Version 3: access tokens bound to DPoP keys. Version 4: the
+/// authorization code flow's pending authorizations and codes.
+const SCHEMA_VERSION: i64 = 4;
+
+/// The tables version 4 adds (the authorization code flow), by digests only.
+const AUTHORIZATION_TABLES: &str = "
+CREATE TABLE pending_authorization (
+    request_uri_digest BLOB PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    state TEXT,
+    config_ids TEXT NOT NULL,
+    issuer_state TEXT,
+    dpop_jkt TEXT,
+    expires_at INTEGER NOT NULL,
+    handle_digest BLOB UNIQUE,
+    completed INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX pending_authorization_expiry ON pending_authorization (expires_at);
+CREATE TABLE authorization_code (
+    code_digest BLOB PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    dpop_jkt TEXT,
+    subject_ref TEXT NOT NULL,
+    config_ids TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    redeemed INTEGER NOT NULL DEFAULT 0,
+    access_token_digest BLOB
+) WITHOUT ROWID;
+CREATE INDEX authorization_code_expiry ON authorization_code (expires_at);
+";
 
 const SCHEMA: &str = "
 CREATE TABLE status_list (
@@ -99,14 +134,16 @@ impl SqliteStore {
         match version {
             0 => {
                 connection.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {AUTHORIZATION_TABLES} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
             }
-            1 => {
+            1..=3 => {
+                // Each step re-reads the version in its own write transaction and does nothing
+                // when another process has already taken the store past it.
                 migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
                 migrate_from_v2(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
+                migrate_from_v3(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
             }
-            2 => migrate_from_v2(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?,
             SCHEMA_VERSION => {}
             other => {
                 return Err(Error::CorruptStore {
@@ -116,6 +153,19 @@ impl SqliteStore {
         }
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
+}
+
+/// Brings a version 3 store to version 4 in one transaction: the authorization code flow's
+/// tables, empty.
+fn migrate_from_v3(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != 3 {
+        return Ok(());
+    }
+    tx.execute_batch(AUTHORIZATION_TABLES)?;
+    tx.pragma_update(None, "user_version", 4)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Brings a version 2 store to version 3 in one transaction: access tokens may be bound to a
@@ -234,6 +284,45 @@ fn to_credential(
 ) -> Result<CredentialRow> {
     let copies = u32::try_from(copies).map_err(|_| Error::CorruptStore { reason: format!("copies {copies}") })?;
     Ok(CredentialRow { id, config_id, subject_ref, issued_at, expires_at, copies })
+}
+
+const PENDING_COLUMNS: &str = "SELECT request_uri_digest, client_id, redirect_uri, code_challenge, state,
+    config_ids, issuer_state, dpop_jkt, expires_at, handle_digest, completed FROM pending_authorization";
+
+type PendingTuple = (
+    (Vec<u8>, String, String, String),
+    (Option<String>, String, Option<String>, Option<String>),
+    (i64, Option<Vec<u8>>, bool),
+);
+
+fn pending_tuple(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingTuple> {
+    Ok((
+        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?),
+        (row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?),
+        (row.get(8)?, row.get(9)?, row.get(10)?),
+    ))
+}
+
+fn to_pending(
+    (
+        (request_uri_digest, client_id, redirect_uri, code_challenge),
+        (state, config_ids, issuer_state, dpop_jkt),
+        (expires_at, handle_digest, completed),
+    ): PendingTuple,
+) -> Result<PendingAuthorizationRow> {
+    Ok(PendingAuthorizationRow {
+        request_uri_digest: digest(request_uri_digest)?,
+        client_id,
+        redirect_uri,
+        code_challenge,
+        state,
+        config_ids: ids_from_text(&config_ids)?,
+        issuer_state,
+        dpop_jkt,
+        expires_at,
+        handle_digest: handle_digest.map(digest).transpose()?,
+        completed,
+    })
 }
 
 const CREDENTIAL_COLUMNS: &str = "SELECT id, config_id, subject_ref, issued_at, expires_at, copies FROM credential";
@@ -474,11 +563,141 @@ impl IssuerTx for SqliteTx<'_> {
         Ok(expires_at.is_some_and(|expires_at| now < expires_at))
     }
 
+    fn insert_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO pending_authorization (request_uri_digest, client_id, redirect_uri, code_challenge, state,
+                 config_ids, issuer_state, dpop_jkt, expires_at, handle_digest, completed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                &row.request_uri_digest[..],
+                row.client_id,
+                row.redirect_uri,
+                row.code_challenge,
+                row.state,
+                ids_to_text(&row.config_ids)?,
+                row.issuer_state,
+                row.dpop_jkt,
+                row.expires_at,
+                row.handle_digest.as_ref().map(|d| &d[..]),
+                row.completed
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pending_authorization(&mut self, request_uri_digest: &[u8; 32]) -> Result<Option<PendingAuthorizationRow>> {
+        let mut statement = self.tx.prepare_cached(&format!("{PENDING_COLUMNS} WHERE request_uri_digest = ?1"))?;
+        statement.query_row([&request_uri_digest[..]], pending_tuple).optional()?.map(to_pending).transpose()
+    }
+
+    fn pending_authorization_by_handle(&mut self, handle_digest: &[u8; 32]) -> Result<Option<PendingAuthorizationRow>> {
+        let mut statement = self.tx.prepare_cached(&format!("{PENDING_COLUMNS} WHERE handle_digest = ?1"))?;
+        statement.query_row([&handle_digest[..]], pending_tuple).optional()?.map(to_pending).transpose()
+    }
+
+    fn update_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> Result<()> {
+        let changed = self.tx.execute(
+            "UPDATE pending_authorization SET expires_at = ?2, handle_digest = ?3, completed = ?4
+             WHERE request_uri_digest = ?1",
+            params![
+                &row.request_uri_digest[..],
+                row.expires_at,
+                row.handle_digest.as_ref().map(|d| &d[..]),
+                row.completed
+            ],
+        )?;
+        if changed != 1 {
+            return Err(Error::CorruptStore { reason: "the pending authorization to update is not stored".into() });
+        }
+        Ok(())
+    }
+
+    fn insert_authorization_code(&mut self, row: &AuthorizationCodeRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO authorization_code (code_digest, client_id, redirect_uri, code_challenge, dpop_jkt,
+                 subject_ref, config_ids, expires_at, redeemed, access_token_digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                &row.code_digest[..],
+                row.client_id,
+                row.redirect_uri,
+                row.code_challenge,
+                row.dpop_jkt,
+                row.subject_ref,
+                ids_to_text(&row.config_ids)?,
+                row.expires_at,
+                row.redeemed,
+                row.access_token_digest.as_ref().map(|d| &d[..])
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn authorization_code(&mut self, code_digest: &[u8; 32]) -> Result<Option<AuthorizationCodeRow>> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT client_id, redirect_uri, code_challenge, dpop_jkt, subject_ref, config_ids, expires_at, redeemed,
+                 access_token_digest
+             FROM authorization_code WHERE code_digest = ?1",
+        )?;
+        let row = statement
+            .query_row([&code_digest[..]], |row| {
+                Ok((
+                    (row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?),
+                    (row.get::<_, Option<String>>(3)?, row.get::<_, String>(4)?, row.get::<_, String>(5)?),
+                    (row.get::<_, i64>(6)?, row.get::<_, bool>(7)?, row.get::<_, Option<Vec<u8>>>(8)?),
+                ))
+            })
+            .optional()?;
+        let Some((
+            (client_id, redirect_uri, code_challenge),
+            (dpop_jkt, subject_ref, config_ids),
+            (expires_at, redeemed, token),
+        )) = row
+        else {
+            return Ok(None);
+        };
+        Ok(Some(AuthorizationCodeRow {
+            code_digest: *code_digest,
+            client_id,
+            redirect_uri,
+            code_challenge,
+            dpop_jkt,
+            subject_ref,
+            config_ids: ids_from_text(&config_ids)?,
+            expires_at,
+            redeemed,
+            access_token_digest: token.map(digest).transpose()?,
+        }))
+    }
+
+    fn update_authorization_code(&mut self, row: &AuthorizationCodeRow) -> Result<()> {
+        let changed = self.tx.execute(
+            "UPDATE authorization_code SET expires_at = ?2, redeemed = ?3, access_token_digest = ?4
+             WHERE code_digest = ?1",
+            params![
+                &row.code_digest[..],
+                row.expires_at,
+                row.redeemed,
+                row.access_token_digest.as_ref().map(|d| &d[..])
+            ],
+        )?;
+        if changed != 1 {
+            return Err(Error::CorruptStore { reason: "the authorization code to update is not stored".into() });
+        }
+        Ok(())
+    }
+
     fn purge_expired(&mut self, now: i64, limit: u32) -> Result<u64> {
         // Each DELETE walks the `expires_at` index from its start: cost proportional to what
         // it removes, not to the table.
         let mut purged = 0u64;
-        for (table, key) in [("offer", "code_digest"), ("access_token", "token_digest"), ("nonce", "nonce_digest")] {
+        for (table, key) in [
+            ("offer", "code_digest"),
+            ("access_token", "token_digest"),
+            ("nonce", "nonce_digest"),
+            ("pending_authorization", "request_uri_digest"),
+            ("authorization_code", "code_digest"),
+        ] {
             let mut statement = self.tx.prepare_cached(&format!(
                 "DELETE FROM {table} WHERE {key} IN
                  (SELECT {key} FROM {table} WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)"

@@ -3,10 +3,11 @@
 //! QR code), [issuer metadata](CredentialIssuerMetadata), the [token request](TokenRequest)
 //! and [response](TokenResponse), the [nonce response](NonceResponse), the
 //! [credential request](CredentialRequest) with [proofs of possession](proof) and the
-//! [credential response](CredentialResponse), and the spec's [error responses](ErrorResponse).
+//! [credential response](CredentialResponse), and the spec's [error responses](ErrorResponse);
+//! and the [authorization code flow](authorization) (PAR, PKCE `S256`, `iss`) beside it.
 //!
-//! Secrets in these messages (the pre-authorized code, the PIN, access tokens) are never shown
-//! by `Debug`.
+//! Secrets in these messages (the pre-authorized code, the PIN, access tokens, authorization
+//! codes, PKCE verifiers) are never shown by `Debug`.
 //!
 //! ```
 //! use schooltas_oid4vc::oid4vci::{CredentialOffer, CredentialOfferUri, TxCode};
@@ -23,8 +24,14 @@
 //! # Ok::<(), schooltas_oid4vc::Error>(())
 //! ```
 
+pub mod authorization;
 pub mod key_attestation;
 pub mod proof;
+
+pub use authorization::{
+    AUTHORIZATION_CODE_GRANT, AuthorizationCodeTokenRequest, AuthorizationDetail, AuthorizationResponse,
+    PushedAuthorizationRequest, PushedAuthorizationResponse, REQUEST_URI_PREFIX, TokenGrant, pkce_challenge,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -95,7 +102,7 @@ pub enum Oid4vciError {
         reason: String,
     },
     /// The token request uses a grant type other than the pre-authorized code.
-    #[error("unsupported grant type {0:?}: only the pre-authorized code flow is supported")]
+    #[error("unsupported grant type {0:?}: send the pre-authorized code or the authorization code grant")]
     UnsupportedGrantType(String),
     /// A proof of possession was refused.
     #[error("invalid proof: {0}")]
@@ -109,7 +116,10 @@ impl Oid4vciError {
     /// The error code an endpoint answers with.
     pub fn error_code(&self) -> ErrorCode {
         match self {
-            Oid4vciError::Invalid { message: "token request", .. } => ErrorCode::InvalidRequest,
+            Oid4vciError::Invalid {
+                message: "token request" | "pushed authorization request" | "authorization response",
+                ..
+            } => ErrorCode::InvalidRequest,
             Oid4vciError::Invalid { .. } => ErrorCode::InvalidCredentialRequest,
             Oid4vciError::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
             Oid4vciError::InvalidProof(_) => ErrorCode::InvalidProof,
@@ -200,9 +210,22 @@ pub struct Grants {
         skip_serializing_if = "Option::is_none"
     )]
     pub pre_authorized_code: Option<PreAuthorizedCodeGrant>,
-    /// The authorization code flow (not implemented here; kept when present).
+    /// The authorization code flow (§4.1.1, RFC 6749 §4.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_code: Option<Value>,
+    pub authorization_code: Option<AuthorizationCodeGrant>,
+}
+
+/// The authorization code grant of an offer (§4.1.1): the wallet starts the authorization code
+/// flow, and sends `issuer_state` back in its authorization request so the issuer can tie it
+/// to this offer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCodeGrant {
+    /// An opaque value the wallet returns in the authorization request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_state: Option<String>,
+    /// The authorization server to use, when the issuer has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_server: Option<String>,
 }
 
 /// A credential offer (§4.1.1).
@@ -237,6 +260,28 @@ impl CredentialOffer {
                 authorization_code: None,
             }),
         }
+    }
+
+    /// An offer for the authorization code flow: the wallet sends the person to the issuer's
+    /// authorization endpoint, passing `issuer_state` back.
+    pub fn authorization_code(
+        credential_issuer: impl Into<String>,
+        credential_configuration_ids: Vec<String>,
+        issuer_state: Option<String>,
+    ) -> Self {
+        CredentialOffer {
+            credential_issuer: credential_issuer.into(),
+            credential_configuration_ids,
+            grants: Some(Grants {
+                pre_authorized_code: None,
+                authorization_code: Some(AuthorizationCodeGrant { issuer_state, authorization_server: None }),
+            }),
+        }
+    }
+
+    /// The authorization code grant, if the offer has one.
+    pub fn authorization_code_grant(&self) -> Option<&AuthorizationCodeGrant> {
+        self.grants.as_ref().and_then(|grants| grants.authorization_code.as_ref())
     }
 
     /// The pre-authorized code grant, if the offer has one.
@@ -438,8 +483,10 @@ impl CredentialIssuerMetadata {
     }
 }
 
-/// OAuth authorization server metadata (RFC 8414), the part the pre-authorized flow needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// OAuth authorization server metadata (RFC 8414): the part the pre-authorized flow needs, and
+/// the authorization code flow's endpoints and capabilities when the server offers it
+/// (HAIP 1.0 §4: PKCE with `S256`, PAR, `iss` in the response).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizationServerMetadata {
     /// The authorization server's identifier.
     pub issuer: String,
@@ -462,6 +509,51 @@ pub struct AuthorizationServerMetadata {
     /// The algorithms a client attestation PoP may be signed with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_attestation_pop_signing_alg_values_supported: Vec<String>,
+    /// The authorization endpoint (RFC 6749 §3.1), for the authorization code flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// The pushed authorization request endpoint (RFC 9126 §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// Whether every authorization request must be pushed first (RFC 9126 §5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// The PKCE methods taken (RFC 8414 §2, RFC 7636): `S256` only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// The `response_type` values taken (RFC 8414 §2): `code`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_types_supported: Vec<String>,
+    /// The grant types taken at the token endpoint (RFC 8414 §2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grant_types_supported: Vec<String>,
+    /// Whether authorization responses carry `iss` (RFC 9207 §3): a wallet then refuses one
+    /// without it (mix-up defence).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AuthorizationServerMetadata {
+    /// Whether the server offers the authorization code flow as this crate speaks it: an
+    /// authorization endpoint, a PAR endpoint and PKCE with `S256`.
+    pub fn supports_authorization_code_flow(&self) -> bool {
+        self.authorization_endpoint.is_some()
+            && self.pushed_authorization_request_endpoint.is_some()
+            && self.code_challenge_methods_supported.iter().any(|m| m == "S256")
+    }
+
+    /// The metadata without the authorization code flow's members (the pre-authorized code
+    /// flow only).
+    pub fn without_authorization_code_flow(mut self) -> Self {
+        self.authorization_endpoint = None;
+        self.pushed_authorization_request_endpoint = None;
+        self.require_pushed_authorization_requests = false;
+        self.code_challenge_methods_supported.clear();
+        self.response_types_supported.clear();
+        self.grant_types_supported.clear();
+        self.authorization_response_iss_parameter_supported = false;
+        self
+    }
 }
 
 // ---- token (§6) -----------------------------------------------------------------------------
@@ -734,6 +826,13 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// `use_dpop_nonce` (RFC 9449 §8): retry with the nonce of the `DPoP-Nonce` header.
     UseDpopNonce,
+    /// `invalid_scope` (RFC 6749 §4.1.2.1, §5.2): a scope names no credential the issuer has.
+    InvalidScope,
+    /// `access_denied` (RFC 6749 §4.1.2.1): the person (or the issuer) said no.
+    AccessDenied,
+    /// `invalid_authorization_details` (RFC 9396 §5): an `authorization_details` entry is
+    /// malformed or names an unknown credential configuration.
+    InvalidAuthorizationDetails,
     /// Any other code.
     Other(String),
 }
@@ -756,6 +855,9 @@ impl ErrorCode {
             ErrorCode::CredentialRequestDenied => "credential_request_denied",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
             ErrorCode::Other(code) => code,
         }
     }
@@ -776,6 +878,9 @@ impl ErrorCode {
             ErrorCode::CredentialRequestDenied,
             ErrorCode::InvalidDpopProof,
             ErrorCode::UseDpopNonce,
+            ErrorCode::InvalidScope,
+            ErrorCode::AccessDenied,
+            ErrorCode::InvalidAuthorizationDetails,
         ]
         .into_iter()
         .find(|known| known.as_str() == code)
