@@ -116,6 +116,28 @@ impl CertificateChain {
     pub fn leaf_x509_hash(&self) -> String {
         x509_hash(self.leaf())
     }
+
+    /// The public key the leaf certifies, read without validating anything: for a key holder
+    /// checking its own configuration (does this chain belong to my key?). A relying party
+    /// uses [`crate::validate`] and [`crate::ValidatedChain::verifying_key`].
+    pub fn unvalidated_leaf_key(&self) -> Result<schooltas_did::VerifyingKey, X509Error> {
+        crate::validate::leaf_key(&parse_leaf(self.leaf())?)
+    }
+
+    /// The leaf's validity period (notBefore, notAfter), read without validating anything:
+    /// for a key holder checking at start that its certificate has not expired.
+    pub fn unvalidated_leaf_validity(&self) -> Result<crate::Validity, X509Error> {
+        let leaf = parse_leaf(self.leaf())?;
+        let validity = leaf.tbs_certificate().validity();
+        let seconds =
+            |time: x509_cert::time::Time| i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+        crate::Validity::new(seconds(validity.not_before), seconds(validity.not_after))
+    }
+}
+
+fn parse_leaf(der: &[u8]) -> Result<x509_cert::Certificate, X509Error> {
+    use x509_cert::der::Decode as _;
+    x509_cert::Certificate::from_der(der).map_err(|_| X509Error::Malformed { position: 0 })
 }
 
 pub(crate) fn x509_hash(der: &[u8]) -> String {

@@ -442,7 +442,7 @@ fn subject_alt_names(leaf: &Certificate) -> Result<(Vec<String>, Vec<String>), X
     Ok((uris, dns_names))
 }
 
-fn leaf_key(leaf: &Certificate) -> Result<VerifyingKey, X509Error> {
+pub(crate) fn leaf_key(leaf: &Certificate) -> Result<VerifyingKey, X509Error> {
     let spki = leaf.tbs_certificate().subject_public_key_info();
     let bits = spki.subject_public_key.as_bytes().ok_or(X509Error::LeafKey)?;
     if spki.algorithm.oid.to_string() == ED25519 {

@@ -159,3 +159,22 @@ fn status_list_certificate_refuses_a_bad_identifier() {
         .unwrap_err();
     assert!(matches!(err, X509Error::InvalidIssuerIdentifier { .. }), "{err:?}");
 }
+
+#[test]
+fn a_key_holder_reads_its_own_leaf_key_and_validity() {
+    let root = root(Algorithm::Es256, Some(0));
+    let status_key = key(Algorithm::Es256);
+    let issued = root
+        .issue_status_list_certificate(
+            status_key.verifying_key(),
+            ISS,
+            &subject("OBS De Linde", "status"),
+            validity(-1, 30),
+        )
+        .unwrap();
+    assert_eq!(&issued.chain().unvalidated_leaf_key().unwrap(), status_key.verifying_key());
+    let read = issued.chain().unvalidated_leaf_validity().unwrap();
+    assert_eq!(read, validity(-1, 30));
+    let garbage = schooltas_x509::CertificateChain::new(vec![vec![0x30, 0x03, 0x02, 0x01, 0x00]]).unwrap();
+    assert!(matches!(garbage.unvalidated_leaf_key(), Err(X509Error::Malformed { position: 0 })));
+}
