@@ -427,8 +427,7 @@ impl IssuerTrust for TrustedIssuers<'_> {
         credential_iss: &str,
         credential_key: &VerifyingKey,
     ) -> schooltas_status_list::Result<VerifyingKey> {
-        let anchors =
-            || self.trust_list.at(self.now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
+        let anchors = || self.trust_list.at(self.now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
         schooltas_status_list::status_list_signer_key(header, credential_iss, credential_key, anchors, self.now)
     }
 }
