@@ -80,8 +80,15 @@ impl From<StatusSignerRefusal> for Error {
 
 /// The key a status list token with `header` must verify with, for a credential issued by
 /// `credential_iss` whose signature verified with `credential_key`, given the trust list's
-/// X.509 anchors (DER) at `now` (unix seconds). See the [module docs](self) for the rule; every
-/// refusal is [`Error::UntrustedStatusSigner`].
+/// X.509 anchors (DER, asked for only when the token carries `x5c`) at `now` (unix seconds).
+/// Every refusal is [`Error::UntrustedStatusSigner`]. The rule (docs/decisions/0021):
+///
+/// - no `x5c` in the token's header: the token must verify with the credential's key;
+/// - an `x5c` for a DID issuer: refused, a DID issuer's keys come from its DID document;
+/// - an `x5c` for an `https` issuer: the chain must lead to one of the trust anchors at `now`,
+///   its leaf must name `credential_iss` as a SAN URI, and its key must be the credential's
+///   key (the issuer's own certificate, no EKU needed) or the leaf must carry the status list
+///   signing EKU (`schooltas_x509::Usage::STATUS_LIST_SIGNING_OID`).
 ///
 /// Meant as the `key_for` of [`crate::StatusListCache::check_with`], which calls it again for
 /// a cached token, so an expired status certificate is refused even while its list is cached.
