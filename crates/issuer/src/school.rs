@@ -327,12 +327,22 @@ impl SchoolProfile {
     /// key id of [`Self::jwt_vc_issuer_metadata`]'s JWK set, and a key with a certificate
     /// chain ([`SchoolKeys::with_certificate_chain`]) puts it in `x5c`.
     ///
-    /// HAIP 1.0 asks ES256 of every key: refused unless the active key is a P-256 key (and
-    /// [`Self::rotate_key`] then takes P-256 keys only).
+    /// HAIP 1.0 asks ES256 of every key: refused unless the active key (and the status list
+    /// key, [`SchoolKeys::with_status_list_key`]) is a P-256 key (and [`Self::rotate_key`]
+    /// then takes P-256 keys only).
     pub fn with_https_identity(mut self) -> Result<Self> {
         if self.keys.signer().algorithm() != schooltas_did::Algorithm::Es256 {
             return Err(Error::InvalidProfile {
                 reason: "the EU profile (HAIP 1.0) signs with ES256: make the school's key a P-256 key".into(),
+            });
+        }
+        if self
+            .keys
+            .status_list_key()
+            .is_some_and(|(_, signer, _)| signer.algorithm() != schooltas_did::Algorithm::Es256)
+        {
+            return Err(Error::InvalidProfile {
+                reason: "the EU profile (HAIP 1.0) signs with ES256: make the status list key a P-256 key".into(),
             });
         }
         self.https_identity = true;

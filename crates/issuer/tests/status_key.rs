@@ -182,3 +182,27 @@ fn an_expired_or_unreadable_chain_is_refused_naming_the_kid() {
         "{error}"
     );
 }
+
+#[test]
+fn the_eu_profile_refuses_a_status_key_that_is_not_p256() {
+    let ca = root();
+    let status = SigningKey::from_ed25519_seed(&[3; 32]);
+    let some_chain = vec![ca.certificate_der().to_vec()]; // not checked here: the algorithm is refused first
+    let keys = SchoolKeys::new("key-1", SigningKey::generate(Algorithm::Es256).unwrap())
+        .with_status_list_key("status-1", status, some_chain)
+        .unwrap();
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+    let profile = SchoolProfile::new(
+        "Basisschool De Linde",
+        location,
+        Did::parse("did:web:delinde.example").unwrap(),
+        ISSUER_URL,
+        keys,
+    )
+    .unwrap();
+    let error = profile.with_https_identity().unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidProfile { reason } if reason.contains("status list key a P-256 key")),
+        "{error}"
+    );
+}

@@ -376,17 +376,22 @@ pub trait IssuerTrust {
     /// The key of the issuer named `iss` of a credential with `header`; an error refuses it.
     fn issuer_key(&self, header: &Header, iss: Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>;
 
-    /// The key the status list token with `header` must verify with, for a credential of
-    /// `credential_iss` whose signature verified with `credential_key`. The default is that
-    /// key itself (the token's `x5c`, if any, is not looked at): what a bare closure gives.
+    /// The key the status list token with `header` must verify with at `now`, for a
+    /// credential of `credential_iss` whose signature verified with `credential_key`.
+    ///
+    /// The default (what a bare closure gives) knows no X.509 trust anchors: a token without
+    /// `x5c` must verify with `credential_key`, and one with `x5c` is refused
+    /// ([`schooltas_status_list::StatusSignerRefusal::DidIssuerWithX5c`] for a DID issuer,
+    /// [`schooltas_status_list::StatusSignerRefusal::NoTrustAnchors`] otherwise) — fail closed;
+    /// [`TrustedIssuers`] validates the chain to the trust list's anchors.
     fn status_list_key(
         &self,
         header: &Header,
         credential_iss: &str,
         credential_key: &VerifyingKey,
+        now: i64,
     ) -> schooltas_status_list::Result<VerifyingKey> {
-        let _ = (header, credential_iss);
-        Ok(credential_key.clone())
+        schooltas_status_list::status_list_signer_key(header, credential_iss, credential_key, Vec::new, now)
     }
 }
 
@@ -426,9 +431,10 @@ impl IssuerTrust for TrustedIssuers<'_> {
         header: &Header,
         credential_iss: &str,
         credential_key: &VerifyingKey,
+        now: i64,
     ) -> schooltas_status_list::Result<VerifyingKey> {
-        let anchors = || self.trust_list.at(self.now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
-        schooltas_status_list::status_list_signer_key(header, credential_iss, credential_key, anchors, self.now)
+        let anchors = || self.trust_list.at(now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
+        schooltas_status_list::status_list_signer_key(header, credential_iss, credential_key, anchors, now)
     }
 }
 
@@ -485,7 +491,11 @@ pub(crate) fn check_credential(
     }
     if let (Some(reference), Some(credential_key)) = (verified.status_reference()?, used_key) {
         let iss = verified.issuer().unwrap_or_default();
-        status.check_with(&reference, |header, _| issuer_key.status_list_key(header, iss, &credential_key), now)?;
+        status.check_with(
+            &reference,
+            |header, _| issuer_key.status_list_key(header, iss, &credential_key, now),
+            now,
+        )?;
     }
     Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
 }

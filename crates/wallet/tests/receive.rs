@@ -551,3 +551,41 @@ fn a_status_key_certificate_for_another_issuer_is_refused_on_receive() {
     );
     assert!(stored_credentials(&vault).unwrap().is_empty());
 }
+
+#[test]
+fn a_bare_issuer_key_closure_refuses_a_status_list_token_with_x5c() {
+    use schooltas_status_list::{Bits, StatusList, StatusListToken, StatusListUri, UnverifiedStatusListToken};
+    use schooltas_wallet::receive::IssuerTrust as _;
+    let school = SigningKey::generate(Algorithm::Es256).unwrap();
+    let issuer_key = |_: &schooltas_did::jws::Header, _: Option<&str>| Ok(school.verifying_key().clone());
+    let uri = StatusListUri::new("https://delinde.example/status/1").unwrap();
+    let list = StatusList::new(Bits::One, 8).unwrap();
+    let ca = root_ca("Schooltas Root CA");
+    let x5c = ca
+        .issue_status_list_certificate(
+            school.verifying_key(),
+            ISSUER_URL,
+            &Subject::new("Basisschool De Linde", "De Linde issuer").unwrap(),
+            Validity::days_from(NOW - 3600, 30).unwrap(),
+        )
+        .unwrap()
+        .chain()
+        .to_x5c();
+    let with_x5c =
+        StatusListToken::new(uri.clone(), NOW, list.clone()).sign_with_x5c(&school, None, Some(&x5c)).unwrap();
+    let header = UnverifiedStatusListToken::parse(&with_x5c).unwrap().header().clone();
+    let refused = |iss: &str| match issuer_key.status_list_key(&header, iss, school.verifying_key(), NOW) {
+        Err(StatusListError::UntrustedStatusSigner { refusal }) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    // No anchors to validate the chain to: fail closed.
+    assert_eq!(refused(ISSUER_URL), StatusSignerRefusal::NoTrustAnchors);
+    assert_eq!(refused("did:web:delinde.example"), StatusSignerRefusal::DidIssuerWithX5c);
+    // Without x5c the token must verify with the credential's key, as before.
+    let plain = StatusListToken::new(uri, NOW, list).sign(&school, None).unwrap();
+    let header = UnverifiedStatusListToken::parse(&plain).unwrap().header().clone();
+    assert_eq!(
+        &issuer_key.status_list_key(&header, ISSUER_URL, school.verifying_key(), NOW).unwrap(),
+        school.verifying_key()
+    );
+}
