@@ -31,6 +31,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The certificate chain attached to key `kid` is not the key's, or is not usable now:
+    /// replace the certificate (or the key) before the issuer starts.
+    #[error("the certificate chain of key {kid:?} is refused: {problem}")]
+    CertificateChain {
+        /// The key id the chain is attached to.
+        kid: String,
+        /// What is wrong with it.
+        problem: ChainProblem,
+    },
     /// The catalog has no credential type with this configuration id.
     #[error("unknown credential type {config_id:?}: it is not in this school's catalog")]
     UnknownCredentialType {
@@ -139,4 +148,33 @@ impl From<schooltas_oid4vc::Error> for Error {
     fn from(error: schooltas_oid4vc::Error) -> Self {
         Error::Credential(error.into())
     }
+}
+
+/// What is wrong with a certificate chain attached to one of the school's keys
+/// ([`Error::CertificateChain`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainProblem {
+    /// The leaf is not a certificate this library can read.
+    #[error("the leaf is not a readable DER X.509 certificate")]
+    Unreadable,
+    /// The leaf certifies another public key than the key it is attached to.
+    #[error("the leaf certificate certifies another key: attach the certificate issued for this key")]
+    OtherKey,
+    /// The leaf's notAfter has passed.
+    #[error("the leaf certificate expired at {not_after} (now {now}): renew it with the trust list operator's CA")]
+    Expired {
+        /// The leaf's notAfter, unix seconds.
+        not_after: i64,
+        /// The time of the check.
+        now: i64,
+    },
+    /// The leaf's notBefore is still to come.
+    #[error("the leaf certificate is valid only from {not_before} (now {now})")]
+    NotYetValid {
+        /// The leaf's notBefore, unix seconds.
+        not_before: i64,
+        /// The time of the check.
+        now: i64,
+    },
 }

@@ -24,7 +24,7 @@ pub mod wallet_attestation;
 pub use authorization::{AuthorizationPolicy, AuthorizationRefusal, AuthorizationStart, CodeRefusal};
 pub use child_link::ChildLinkKey;
 pub use dpop::DpopRequirement;
-pub use error::{Error, Result};
+pub use error::{ChainProblem, Error, Result};
 pub use issue::{DEFAULT_MAX_BATCH, IssuedBatch, Issuer};
 pub use offers::{ClaimsSource, CredentialRequestRefusal, Grant, GrantRefusal, OfferPolicy, OfferSecrets};
 pub use school::{Brin, SchoolKeys, SchoolLocation, SchoolProfile};

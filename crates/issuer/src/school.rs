@@ -86,19 +86,35 @@ pub struct SchoolKeys {
     retired: Vec<(String, VerifyingKey)>,
     /// X.509 certificate chains (DER, leaf first) by key id, for the EU profile's `x5c`.
     chains: Vec<(String, Arc<[Vec<u8>]>)>,
+    /// A separate key that signs the status list tokens, with its certificate chain.
+    status_list: Option<StatusListKey>,
+}
+
+/// A key that signs only status list tokens, certified for it (draft-ietf-oauth-status-list
+/// `id-kp-oauthStatusSigning`, `schooltas_x509::CertificateAuthority::issue_status_list_certificate`).
+#[derive(Clone)]
+struct StatusListKey {
+    kid: String,
+    signer: Arc<dyn Signer + Send + Sync>,
+    chain: Arc<[Vec<u8>]>,
 }
 
 impl SchoolKeys {
     /// Keys with `signer` active under the key id `kid` (a fragment such as `key-1`).
     pub fn new(kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Self {
-        SchoolKeys { active: (kid.into(), Arc::new(signer)), retired: Vec::new(), chains: Vec::new() }
+        SchoolKeys {
+            active: (kid.into(), Arc::new(signer)),
+            retired: Vec::new(),
+            chains: Vec::new(),
+            status_list: None,
+        }
     }
 
     /// Makes `signer` the active key under `kid`; the previous key is retired (kept for
     /// verification). Refuses a key id already in use.
     pub fn rotate(&mut self, kid: impl Into<String>, signer: impl Signer + Send + Sync + 'static) -> Result<()> {
         let kid = kid.into();
-        if kid == self.active.0 || self.retired.iter().any(|(old, _)| *old == kid) {
+        if self.kid_in_use(&kid) {
             return Err(Error::InvalidProfile { reason: format!("key id {kid:?} is already in use") });
         }
         let previous = std::mem::replace(&mut self.active, (kid, Arc::new(signer)));
@@ -108,8 +124,8 @@ impl SchoolKeys {
 
     /// Attaches the X.509 certificate chain of key `kid` (DER, leaf first, without the trust
     /// anchor — HAIP 1.0): credentials and status lists that key signs carry it as `x5c`.
-    /// The leaf must certify that key: call [`SchoolKeys::check_certificate_chains`] (the
-    /// server does at start) with a parser of certificates.
+    /// The leaf must certify that key: [`SchoolKeys::check_certificate_chains`] checks it (the
+    /// server does at start).
     pub fn with_certificate_chain(mut self, kid: &str, chain: Vec<Vec<u8>>) -> Result<Self> {
         if self.verifying_key(kid).is_none() {
             return Err(Error::InvalidProfile { reason: format!("no key {kid:?} to attach a certificate chain to") });
@@ -127,21 +143,73 @@ impl SchoolKeys {
         self.chains.iter().find(|(old, _)| old == kid).map(|(_, chain)| &**chain)
     }
 
-    /// Checks that each attached chain's leaf certifies its key: `leaf_key` parses a DER
-    /// certificate and returns the key it certifies.
-    pub fn check_certificate_chains<E>(
-        &self,
-        leaf_key: impl Fn(&[u8]) -> std::result::Result<VerifyingKey, E>,
-    ) -> Result<()> {
-        for (kid, chain) in &self.chains {
-            let certified = chain.first().and_then(|leaf| leaf_key(leaf).ok());
-            if certified.as_ref() != self.verifying_key(kid) {
-                return Err(Error::InvalidProfile {
-                    reason: format!("the leaf certificate attached to key {kid:?} does not certify that key"),
-                });
+    /// Signs the school's status list tokens with `signer` (key id `kid`) instead of the
+    /// credential key, carrying `chain` (DER, leaf first, without the trust anchor) as `x5c`:
+    /// the draft's delegated Status Issuer, its certificate carrying the status list signing
+    /// EKU and naming the school's issuer identifier. Verifiers and wallets accept such a token
+    /// only through that chain, so it needs the EU profile
+    /// ([`SchoolProfile::with_https_identity`]); a school named by its DID signs its lists with
+    /// its credential key. Without this, status lists are signed as credentials are.
+    ///
+    /// Refuses a `kid` already in use or an empty chain; that the leaf certifies `signer`'s key
+    /// and is valid is checked by [`SchoolKeys::check_certificate_chains`] (the server does at
+    /// start).
+    pub fn with_status_list_key(
+        mut self,
+        kid: impl Into<String>,
+        signer: impl Signer + Send + Sync + 'static,
+        chain: Vec<Vec<u8>>,
+    ) -> Result<Self> {
+        let kid = kid.into();
+        if self.kid_in_use(&kid) {
+            return Err(Error::InvalidProfile { reason: format!("key id {kid:?} is already in use") });
+        }
+        if chain.is_empty() || chain.iter().any(Vec::is_empty) {
+            return Err(Error::InvalidProfile {
+                reason: format!("the certificate chain of status list key {kid:?} is empty"),
+            });
+        }
+        self.status_list = Some(StatusListKey { kid, signer: Arc::new(signer), chain: chain.into() });
+        Ok(self)
+    }
+
+    /// The separate status list key, if one is set: its key id, signer and certificate chain.
+    pub fn status_list_key(&self) -> Option<(&str, &(dyn Signer + Send + Sync), &[Vec<u8>])> {
+        self.status_list.as_ref().map(|key| (key.kid.as_str(), &*key.signer, &*key.chain))
+    }
+
+    /// Checks every attached certificate chain (the credential keys' and the status list
+    /// key's) at `now` (unix seconds): its leaf certifies the key it is attached to and is
+    /// within its validity period. The first problem is an [`Error::CertificateChain`] naming
+    /// the key id. Only the school's own configuration is checked here; that the chain leads
+    /// to the trust list's anchors is the relying party's check.
+    pub fn check_certificate_chains(&self, now: i64) -> Result<()> {
+        let attached =
+            self.chains.iter().filter_map(|(kid, chain)| Some((kid.as_str(), self.verifying_key(kid)?, chain)));
+        let status = self.status_list.iter().map(|key| (key.kid.as_str(), key.signer.verifying_key(), &key.chain));
+        for (kid, key, chain) in attached.chain(status) {
+            let refused = |problem| Error::CertificateChain { kid: kid.to_owned(), problem };
+            let chain = schooltas_x509::CertificateChain::new(chain.to_vec())
+                .map_err(|_| refused(crate::ChainProblem::Unreadable))?;
+            let certified = chain.unvalidated_leaf_key().map_err(|_| refused(crate::ChainProblem::Unreadable))?;
+            if &certified != key {
+                return Err(refused(crate::ChainProblem::OtherKey));
+            }
+            let validity = chain.unvalidated_leaf_validity().map_err(|_| refused(crate::ChainProblem::Unreadable))?;
+            if now > validity.not_after() {
+                return Err(refused(crate::ChainProblem::Expired { not_after: validity.not_after(), now }));
+            }
+            if now < validity.not_before() {
+                return Err(refused(crate::ChainProblem::NotYetValid { not_before: validity.not_before(), now }));
             }
         }
         Ok(())
+    }
+
+    fn kid_in_use(&self, kid: &str) -> bool {
+        kid == self.active.0
+            || self.retired.iter().any(|(old, _)| old == kid)
+            || self.status_list.as_ref().is_some_and(|key| key.kid == kid)
     }
 
     /// The active key id.
@@ -172,7 +240,12 @@ impl SchoolKeys {
 impl fmt::Debug for SchoolKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let retired: Vec<&str> = self.retired.iter().map(|(kid, _)| kid.as_str()).collect();
-        f.debug_struct("SchoolKeys").field("active", &self.active.0).field("retired", &retired).finish()
+        let status_list = self.status_list.as_ref().map(|key| key.kid.as_str());
+        f.debug_struct("SchoolKeys")
+            .field("active", &self.active.0)
+            .field("retired", &retired)
+            .field("status_list", &status_list)
+            .finish()
     }
 }
 
@@ -254,12 +327,22 @@ impl SchoolProfile {
     /// key id of [`Self::jwt_vc_issuer_metadata`]'s JWK set, and a key with a certificate
     /// chain ([`SchoolKeys::with_certificate_chain`]) puts it in `x5c`.
     ///
-    /// HAIP 1.0 asks ES256 of every key: refused unless the active key is a P-256 key (and
-    /// [`Self::rotate_key`] then takes P-256 keys only).
+    /// HAIP 1.0 asks ES256 of every key: refused unless the active key (and the status list
+    /// key, [`SchoolKeys::with_status_list_key`]) is a P-256 key (and [`Self::rotate_key`]
+    /// then takes P-256 keys only).
     pub fn with_https_identity(mut self) -> Result<Self> {
         if self.keys.signer().algorithm() != schooltas_did::Algorithm::Es256 {
             return Err(Error::InvalidProfile {
                 reason: "the EU profile (HAIP 1.0) signs with ES256: make the school's key a P-256 key".into(),
+            });
+        }
+        if self
+            .keys
+            .status_list_key()
+            .is_some_and(|(_, signer, _)| signer.algorithm() != schooltas_did::Algorithm::Es256)
+        {
+            return Err(Error::InvalidProfile {
+                reason: "the EU profile (HAIP 1.0) signs with ES256: make the status list key a P-256 key".into(),
             });
         }
         self.https_identity = true;

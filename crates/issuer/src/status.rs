@@ -99,9 +99,21 @@ impl StatusPolicy {
         profile: &crate::SchoolProfile,
         now: i64,
     ) -> Result<(StatusListUri, String)> {
-        // Signed like the school's credentials: same `iss`, `kid` and `x5c`.
-        let (signer, kid, issuer, x5c) =
-            (profile.keys().signer(), profile.credential_kid(), profile.iss(), profile.x5c());
+        // Signed like the school's credentials (same `iss`, `kid` and `x5c`), or by the
+        // separate status list key with its own chain (draft §"Key Resolution and Trust
+        // Management": a Status Issuer the issuer's CA delegated to).
+        let issuer = profile.iss();
+        let (signer, kid, x5c) = match profile.keys().status_list_key() {
+            Some(_) if !profile.has_https_identity() => {
+                return Err(Error::InvalidProfile {
+                    reason: "a separate status list key needs the EU profile (https identity): relying parties \
+                             trust a DID school's status lists only under its DID's keys"
+                        .into(),
+                });
+            }
+            Some((kid, signer, chain)) => (signer, kid.to_owned(), Some(x5c_of(chain))),
+            None => (profile.keys().signer(), profile.credential_kid(), profile.x5c()),
+        };
         let bits = Bits::new(u64::from(list.bits))?;
         let capacity = usize::try_from(list.capacity)
             .map_err(|_| Error::CorruptStore { reason: format!("capacity {}", list.capacity) })?;
@@ -116,6 +128,17 @@ impl StatusPolicy {
             .with_expires_at(now.saturating_add(self.token_validity));
         Ok((uri, token.sign_with_x5c(signer, Some(&kid), x5c.as_ref())?))
     }
+}
+
+/// `x5c` (RFC 7515 §4.1.6): standard base64 DER, leaf first.
+fn x5c_of(chain: &[Vec<u8>]) -> serde_json::Value {
+    use base64::Engine as _;
+    serde_json::Value::Array(
+        chain
+            .iter()
+            .map(|der| serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(der)))
+            .collect(),
+    )
 }
 
 /// A change of a credential's status.

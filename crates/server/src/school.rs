@@ -373,13 +373,14 @@ fn load_certificate_chain(
     let pem = std::fs::read_to_string(path).map_err(|error| refuse(format!("cannot read it: {error}")))?;
     let chain = schooltas_x509::CertificateChain::from_pem(&pem)
         .map_err(|error| refuse(format!("not PEM certificates, leaf first: {error}")))?;
-    let certified = chain.leaf_verifying_key().map_err(|error| refuse(format!("its first certificate: {error}")))?;
+    let certified = chain.unvalidated_leaf_key().map_err(|error| refuse(format!("its first certificate: {error}")))?;
     if &certified != key {
         return Err(refuse(format!(
             "its first certificate does not certify {whose}: ask the CA for a certificate of the key `schooltas serve public-keys` prints"
         )));
     }
-    let (not_before, not_after) = chain.leaf_validity().map_err(|error| refuse(error.to_string()))?;
+    let validity = chain.unvalidated_leaf_validity().map_err(|error| refuse(error.to_string()))?;
+    let (not_before, not_after) = (validity.not_before(), validity.not_after());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))

@@ -261,7 +261,10 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
     /// (the school's administration) when a wallet redeems an offer.
     ///
     /// Refused when the issuer URL, the did:web document or the status lists sit at paths the
-    /// service cannot serve literally ([`crate::Error::UnservablePath`], [`crate::Error::PathConflict`]).
+    /// service cannot serve literally ([`crate::Error::UnservablePath`], [`crate::Error::PathConflict`]),
+    /// and when a certificate chain attached to one of the school's keys does not certify that
+    /// key or is outside its validity at start (`schooltas_issuer::Error::CertificateChain`,
+    /// naming the key id).
     pub fn new(issuer: Issuer<S>, claims: impl ClaimsSource + 'static, config: ServiceConfig) -> Result<Self> {
         Self::with_clock(issuer, claims, config, SystemClock)
     }
@@ -273,6 +276,9 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
         config: ServiceConfig,
         clock: impl Clock + 'static,
     ) -> Result<Self> {
+        // A certificate that is not the key's, or has expired, would have every credential or
+        // status list it signs refused: refuse to start instead, naming the key id.
+        issuer.profile().keys().check_certificate_chains(clock.now())?;
         let issuer_url = issuer.profile().issuer_url().to_owned();
         let status_base_uri = issuer.status_policy().base_uri.clone();
         let paths = IssuerPaths::new(&issuer_url, issuer.profile().did(), &status_base_uri)?.with_published_metadata(

@@ -953,8 +953,8 @@ async fn may_use(State((shared, token)): StaffState, headers: HeaderMap, uri: ax
         // The status list token must be signed by an issuer the trust list accredits (through
         // its DID, or its x5c chain in the EU profile): the list's URI comes from the school's
         // credential, its signer is checked here.
-        let key_for = |header: &schooltas_did::jws::Header, _iss: Option<&str>| {
-            schooltas_verifier::status_list_token_key(header, &trust_list, resolver, now)
+        let key_for = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
+            schooltas_verifier::status_list_token_key(header, iss, &trust_list, resolver, now)
         };
         let check = StatusCheck::resolved_by(&work.status, &key_for);
         let asked = UseQuery { subject: &query.subject, purpose: &query.purpose, object: query.object.as_deref() };

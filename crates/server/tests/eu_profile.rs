@@ -124,3 +124,118 @@ fn every_type_metadata_document_is_served_as_its_integrity_pins_it() {
     assert_eq!(verified.claims()["vct#integrity"], enrolment.type_metadata_integrity());
     assert!(!verified.disclosed_paths().contains(&ClaimPath::claim("vct#integrity")));
 }
+
+// Certificate chains attached to the school's keys are checked when the service starts.
+
+fn ca() -> schooltas_x509::CertificateAuthority<schooltas_did::SigningKey> {
+    schooltas_x509::CertificateAuthority::root(
+        schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap(),
+        schooltas_x509::Subject::new("Stichting Schooltas", "Schooltas Root CA").unwrap(),
+        schooltas_x509::Validity::new(NOW - 86_400, NOW + 3650 * 86_400).unwrap(),
+        Some(0),
+        schooltas_x509::Profile::Haip,
+    )
+    .unwrap()
+}
+
+fn status_chain(
+    ca: &schooltas_x509::CertificateAuthority<schooltas_did::SigningKey>,
+    key: &VerifyingKey,
+    validity: schooltas_x509::Validity,
+) -> Vec<Vec<u8>> {
+    let subject = schooltas_x509::Subject::new("Basisschool De Linde", "De Linde issuer").unwrap();
+    ca.issue_status_list_certificate(key, ISSUER_URL, &subject, validity).unwrap().into_chain().certificates().to_vec()
+}
+
+/// The EU school with a separate status list key `status` carrying `chain`.
+fn eu_school_with_status_key(
+    status: schooltas_did::SigningKey,
+    chain: Vec<Vec<u8>>,
+) -> Issuer<schooltas_issuer::store::SqliteStore> {
+    let mut issuer = eu_school();
+    let profile = issuer.profile_mut();
+    let keys = profile.keys().clone().with_status_list_key("status-1", status, chain).unwrap();
+    let location = profile.location().clone();
+    let rebuilt =
+        schooltas_issuer::SchoolProfile::new(profile.name(), location, profile.did().clone(), ISSUER_URL, keys)
+            .unwrap()
+            .with_https_identity()
+            .unwrap();
+    *profile = rebuilt;
+    issuer
+}
+
+fn start(issuer: Issuer<schooltas_issuer::store::SqliteStore>) -> schooltas_server::Result<()> {
+    schooltas_server::IssuerService::with_clock(issuer, common::administration, ServiceConfig::default(), || NOW)
+        .map(|_| ())
+}
+
+#[test]
+fn the_service_refuses_to_start_with_a_chain_that_does_not_certify_its_key() {
+    let ca = ca();
+    let status = schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap();
+    let someone_else = schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap();
+    let valid = schooltas_x509::Validity::new(NOW - 3600, NOW + 365 * 86_400).unwrap();
+    let chain = status_chain(&ca, someone_else.verifying_key(), valid);
+    let error = start(eu_school_with_status_key(status, chain)).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            schooltas_server::Error::Issuer(schooltas_issuer::Error::CertificateChain {
+                kid,
+                problem: schooltas_issuer::ChainProblem::OtherKey
+            }) if kid == "status-1"
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("\"status-1\""), "{error}");
+}
+
+#[test]
+fn the_service_refuses_to_start_with_an_expired_certificate() {
+    let ca = ca();
+    let status = schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap();
+    let expired = schooltas_x509::Validity::new(NOW - 30 * 86_400, NOW - 60).unwrap();
+    let chain = status_chain(&ca, status.verifying_key(), expired);
+    let error = start(eu_school_with_status_key(status, chain)).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            schooltas_server::Error::Issuer(schooltas_issuer::Error::CertificateChain {
+                kid,
+                problem: schooltas_issuer::ChainProblem::Expired { .. }
+            }) if kid == "status-1"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_school_with_a_certified_status_key_serves_status_lists_carrying_its_chain() {
+    let ca = ca();
+    let status = schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap();
+    let status_public = status.verifying_key().clone();
+    let valid = schooltas_x509::Validity::new(NOW - 3600, NOW + 365 * 86_400).unwrap();
+    let chain = status_chain(&ca, &status_public, valid);
+    let service = common::service(eu_school_with_status_key(status, chain.clone()), ServiceConfig::default());
+    let credential = issue(&service);
+    let reference = UnverifiedSdJwt::parse(&credential)
+        .unwrap()
+        .verify_with(
+            |_, _| Ok(service.with_issuer(|i| i.profile().keys().signer().verifying_key().clone())),
+            &VerifyOptions::sd_jwt_vc_as_issued(),
+            NOW,
+        )
+        .unwrap()
+        .status_reference()
+        .unwrap()
+        .unwrap();
+    let server = Running::start(service.clone(), ISSUER_URL);
+    let response = server.get_url(reference.uri().as_str());
+    assert_eq!(response.status, 200);
+    let parsed = schooltas_status_list::UnverifiedStatusListToken::parse(response.body.trim()).unwrap();
+    assert_eq!(parsed.header().kid(), Some("status-1"));
+    let x5c = schooltas_x509::CertificateChain::from_x5c(parsed.header().get("x5c").unwrap()).unwrap();
+    assert_eq!(x5c.certificates(), chain.as_slice());
+    parsed.verify(&status_public, &schooltas_status_list::StatusListTokenOptions::default(), NOW).unwrap();
+}

@@ -11,6 +11,15 @@ pub enum Error {
     #[error(transparent)]
     Did(#[from] schooltas_did::Error),
 
+    /// The status list token's signer is not trusted for the credential it is checked for
+    /// (its `x5c` chain, the issuer it names, or its extended key usage); see
+    /// [`crate::status_list_signer_key`].
+    #[error("the status list token's signer is not trusted for this credential: {refusal}")]
+    UntrustedStatusSigner {
+        /// Which rule failed.
+        refusal: crate::StatusSignerRefusal,
+    },
+
     /// A status list (`{"bits", "lst"}`, draft §4) is malformed or over a limit.
     #[error("invalid status list: {reason}")]
     InvalidStatusList {

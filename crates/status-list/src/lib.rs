@@ -9,7 +9,10 @@
 //!   [`UnverifiedStatusListToken::verify`];
 //! - [`StatusReference`]: a credential's `status.status_list {idx, uri}` claim (§6.2);
 //! - [`StatusListCache`]: the verifier's lookup through a [`StatusListFetcher`], kept for the
-//!   token's `ttl` (§8.3, §13.7).
+//!   token's `ttl` (§8.3, §13.7);
+//! - [`status_list_signer_key`]: whom a token may be signed by — the credential's own key, or
+//!   a separate key whose `x5c` chain carries the status list signing EKU (draft §"Key
+//!   Resolution and Trust Management").
 //!
 //! A school revokes entry 12 and publishes its list; a verifier looks two credentials up:
 //!
@@ -41,12 +44,14 @@ mod cache;
 mod error;
 mod list;
 mod reference;
+mod signer;
 mod token;
 
 pub use cache::{CachePolicy, FetchError, InMemoryStatusLists, StatusListCache, StatusListFetcher};
 pub use error::{Error, Result};
 pub use list::{Bits, DecodeLimits, StatusList, StatusValue};
 pub use reference::{StatusListUri, StatusReference};
+pub use signer::{StatusSignerRefusal, status_list_signer_key};
 pub use token::{
     STATUS_LIST_JWT_MEDIA_TYPE, STATUS_LIST_JWT_TYP, StatusListToken, StatusListTokenOptions, UnverifiedStatusListToken,
 };

@@ -13,9 +13,13 @@ use schooltas_status_list::Error as StatusError;
 /// vouches for it; every refusal is [`StatusError::InvalidStatusListToken`] naming the rule.
 ///
 /// A token with an `x5c` header is trusted only through that chain (its `kid`, if any, is then
-/// just a hint); a token without one only through its `kid`, a DID URL of an accredited issuer.
+/// just a hint), whose leaf must name the token's `iss` when it has one, and an accredited
+/// issuer in any case; a token without one only through its `kid`, a DID URL of an accredited
+/// issuer. (Beside a credential, [`schooltas_status_list::status_list_signer_key`] applies the
+/// stricter rule that knows the credential's issuer and key.)
 pub fn status_list_token_key(
     header: &Header,
+    iss: Option<&str>,
     trust_list: &VerifiedTrustList,
     resolver: &Resolver,
     now: i64,
@@ -40,8 +44,14 @@ pub fn status_list_token_key(
                     _ => "the status list token's certificate chain was refused",
                 })
             })?;
-        let accredited =
-            validated.san_uris().iter().any(|uri| uri.starts_with("https://") && current.issuer_named(uri).is_some());
+        if let Some(iss) = iss.filter(|iss| iss.starts_with("https://"))
+            && !validated.matches_https_issuer(iss)
+        {
+            return Err(refused("the status list token's certificate does not name its issuer (iss)"));
+        }
+        let accredited = validated.san_uris().iter().any(|uri| {
+            uri.starts_with("https://") && iss.is_none_or(|iss| iss == uri) && current.issuer_named(uri).is_some()
+        });
         if !accredited {
             return Err(refused("the status list token's certificate names no issuer the trust list accredits"));
         }

@@ -154,6 +154,11 @@ pub enum Check {
     Status,
     /// The credential's status could not be fetched.
     StatusUnknown,
+    /// The status list token's signer is trusted for the credential: without `x5c`, the
+    /// credential's own key; with `x5c`, a chain to the trust list's X.509 anchors whose leaf
+    /// names the credential's `iss` and, for a key other than the credential's, carries the
+    /// status list signing EKU (`schooltas_status_list::status_list_signer_key`).
+    StatusListSigner,
     /// The guardian approval a child under 16 needs for consent.
     GuardianApproval,
     /// The disclosed claims are those requested (required ones present).
@@ -189,6 +194,7 @@ impl Check {
             Check::IssuerAccredited => "issuer_accredited",
             Check::Status => "status",
             Check::StatusUnknown => "status_unknown",
+            Check::StatusListSigner => "status_list_signer",
             Check::GuardianApproval => "guardian_approval",
             Check::DisclosedClaims => "disclosed_claims",
             Check::ChildLink => "child_link",
@@ -361,6 +367,7 @@ fn classify_status(error: &StatusListError) -> Check {
         S::Did(_) => Check::IssuerSignature,
         S::Revoked { .. } | S::Suspended { .. } | S::StatusNotValid { .. } => Check::Status,
         S::StatusUnavailable { .. } => Check::StatusUnknown,
+        S::UntrustedStatusSigner { .. } => Check::StatusListSigner,
         _ => Check::Presentation,
     }
 }
@@ -848,7 +855,14 @@ fn check_status(
         }
     };
     let Some(key) = issuer_key else { return };
-    match context.status.check(&reference, key, context.now).map_err(CredentialError::from) {
+    let iss = one.issuer().unwrap_or_default();
+    // A token with its own x5c is validated on its own (chain, issuer, EKU); one without must
+    // verify with the credential's key, as before.
+    let anchors = || context.trust_list.at(context.now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
+    let key_for = |header: &Header, _: Option<&str>| {
+        schooltas_status_list::status_list_signer_key(header, iss, key, anchors, context.now)
+    };
+    match context.status.check_with(&reference, key_for, context.now).map_err(CredentialError::from) {
         Ok(()) => {}
         Err(error) if classify(&error) == Check::StatusUnknown && context.unknown_status == UnknownStatus::Accept => {
             verdict.status_unknown.push(query_id.to_owned());
@@ -856,6 +870,7 @@ fn check_status(
         Err(error) => {
             let check = match classify(&error) {
                 Check::StatusUnknown => Check::StatusUnknown,
+                Check::StatusListSigner => Check::StatusListSigner,
                 _ => Check::Status,
             };
             verdict.fail(check, Some(query_id), describe(&error));

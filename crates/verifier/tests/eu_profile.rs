@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use schooltas_did::{Algorithm, Did, DidUrl, PublicKey, Resolver, Signer, SigningKey, did_key};
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, AuthorizationResponse, CredentialQuery};
@@ -14,7 +14,10 @@ use schooltas_school::trust_list::{
 };
 use schooltas_school::{LegalBasis, LocalizedText};
 use schooltas_sd_jwt::{ClaimPath, HolderSdJwt, KeyBindingInput, RandomSalts};
-use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
+use schooltas_status_list::{
+    Bits, InMemoryStatusLists, StatusList, StatusListCache, StatusListToken, StatusListUri, StatusReference,
+    StatusSignerRefusal, StatusValue,
+};
 use schooltas_verifier::{Check, Error, IssuerMetadataFetcher, RequestBuilder, VerificationContext, verify_response};
 use schooltas_x509::{CertificateAuthority, Profile, Subject, Validity};
 use serde_json::{Value, json};
@@ -46,6 +49,7 @@ struct World {
     school: SigningKey,
     verifier: SigningKey,
     trust_list: VerifiedTrustList,
+    lists: Arc<InMemoryStatusLists>,
     status: StatusListCache,
 }
 
@@ -58,7 +62,8 @@ impl World {
     fn with_school_and_anchor(school: SigningKey, anchor: Option<&[u8]>) -> Self {
         let verifier = SigningKey::from_ed25519_seed(&[2; 32]);
         let trust_list = trust_list_with(&school, &did_of(&verifier), anchor, &[]);
-        World { school, verifier, trust_list, status: StatusListCache::new(InMemoryStatusLists::new()) }
+        let lists = Arc::new(InMemoryStatusLists::new());
+        World { school, verifier, trust_list, status: StatusListCache::new(lists.clone()), lists }
     }
 }
 
@@ -130,6 +135,18 @@ impl World {
         kid: &str,
         x5c: Option<Value>,
     ) -> String {
+        self.presentation_with_status(request, iss, kid, x5c, None)
+    }
+
+    /// As [`Self::presentation_with_x5c`], pointing at `status` (a status list entry) when given.
+    fn presentation_with_status(
+        &self,
+        request: &AuthorizationRequest,
+        iss: &str,
+        kid: &str,
+        x5c: Option<Value>,
+        status: Option<StatusReference>,
+    ) -> String {
         let holder = SigningKey::generate(Algorithm::Es256).unwrap();
         let claims = json!({
             "sub": "child-link-1", "school_name": "De Linde", "school_brin": "12AB", "school_location": "00",
@@ -145,6 +162,9 @@ impl World {
             .holder_key(holder.verifying_key());
         if let Some(x5c) = x5c {
             builder = builder.header_member("x5c", x5c);
+        }
+        if let Some(status) = status {
+            builder = builder.status(status.to_status_claim());
         }
         let credential = builder.issue(&self.school, &mut RandomSalts).unwrap().to_string();
         let paths: Vec<ClaimPath> = ASKED.iter().map(|c| ClaimPath::claim(*c)).collect();
@@ -389,11 +409,13 @@ fn a_verifier_with_an_x509_client_id_signs_with_x5c_and_is_the_key_bindings_audi
     let client = ClientId::X509Hash(chain.leaf_x509_hash());
     let school = SigningKey::generate(Algorithm::Es256).unwrap();
     let trust_list = trust_list_with(&school, &verifier_did, Some(ca.certificate_der()), &[client.to_string()]);
+    let lists = Arc::new(InMemoryStatusLists::new());
     let world = World {
         school,
         verifier: SigningKey::from_ed25519_seed(&[2; 32]),
         trust_list,
-        status: StatusListCache::new(InMemoryStatusLists::new()),
+        status: StatusListCache::new(lists.clone()),
+        lists,
     };
 
     // A DID, or a hash of another certificate, is not an X.509 client id for this chain.
@@ -482,7 +504,7 @@ fn status_token_header(key: &SigningKey, x5c: &Value) -> schooltas_did::jws::Hea
 }
 
 fn status_key_refusal(header: &schooltas_did::jws::Header, world: &World) -> String {
-    match schooltas_verifier::status_list_token_key(header, &world.trust_list, &Resolver::offline(), NOW) {
+    match schooltas_verifier::status_list_token_key(header, None, &world.trust_list, &Resolver::offline(), NOW) {
         Err(schooltas_status_list::Error::InvalidStatusListToken { reason }) => reason,
         other => panic!("expected a refused status list token, got {other:?}"),
     }
@@ -496,8 +518,26 @@ fn a_status_list_token_on_its_own_is_trusted_through_its_x5c_only_to_an_anchor_f
     let school = &world.school;
     // The consent register asks later, with only the token: the school's certificate vouches.
     let header = status_token_header(school, &school_x5c(&ca, school, ISS, valid()));
-    let key = schooltas_verifier::status_list_token_key(&header, &world.trust_list, &Resolver::offline(), NOW).unwrap();
+    let key =
+        schooltas_verifier::status_list_token_key(&header, None, &world.trust_list, &Resolver::offline(), NOW).unwrap();
     assert_eq!(&key, school.verifying_key());
+
+    // The token's own iss must be what the certificate names.
+    let named =
+        schooltas_verifier::status_list_token_key(&header, Some(ISS), &world.trust_list, &Resolver::offline(), NOW);
+    assert_eq!(named.unwrap(), *school.verifying_key());
+    match schooltas_verifier::status_list_token_key(
+        &header,
+        Some("https://elders.example/99ZZ00"),
+        &world.trust_list,
+        &Resolver::offline(),
+        NOW,
+    ) {
+        Err(schooltas_status_list::Error::InvalidStatusListToken { reason }) => {
+            assert!(reason.contains("does not name its issuer"), "{reason}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 
     // A chain from a CA the trust list does not have.
     let other = root_ca("Another Root CA");
@@ -521,4 +561,139 @@ fn a_status_list_token_on_its_own_is_trusted_through_its_x5c_only_to_an_anchor_f
     let jwt = schooltas_status_list::StatusListToken::new(uri, NOW - 60, list).sign(school, Some("key-1")).unwrap();
     let header = schooltas_did::jws::CompactJws::parse(&jwt).unwrap().header().clone();
     assert!(status_key_refusal(&header, &world).contains("not a DID URL and there is no x5c"));
+}
+
+// Status list tokens with their own x5c (draft-ietf-oauth-status-list §"Key Resolution and
+// Trust Management"): a separate status key certified with the status signing EKU.
+
+const STATUS_URI: &str = "https://scholen.example/12AB00/status/enrolment";
+const REVOKED_INDEX: u64 = 9;
+
+/// Publishes the enrolment status list (entry [`REVOKED_INDEX`] revoked), signed by `signer`
+/// with `x5c` in its header.
+fn publish_status(world: &World, signer: &SigningKey, x5c: Option<&Value>) {
+    let mut list = StatusList::new(Bits::One, 1024).unwrap();
+    list.set(REVOKED_INDEX, StatusValue::INVALID).unwrap();
+    let uri = StatusListUri::new(STATUS_URI).unwrap();
+    let token =
+        StatusListToken::new(uri.clone(), NOW - 10, list).with_ttl(60).sign_with_x5c(signer, None, x5c).unwrap();
+    world.lists.publish(uri, token);
+}
+
+/// The status list certificate of `status_key` for `identifier`, issued by `ca`.
+fn status_x5c(
+    ca: &CertificateAuthority<SigningKey>,
+    status_key: &SigningKey,
+    identifier: &str,
+    validity: Validity,
+) -> Value {
+    ca.issue_status_list_certificate(
+        status_key.verifying_key(),
+        identifier,
+        &Subject::new("OBS De Linde", "OBS De Linde issuer").unwrap(),
+        validity,
+    )
+    .unwrap()
+    .chain()
+    .to_x5c()
+}
+
+/// An x5c-issued enrolment pointing at entry `index` of the status list, verified with no
+/// metadata fetcher; returns the verdict's (check, reason) pairs (empty when accepted).
+fn status_failures(world: &World, ca: &CertificateAuthority<SigningKey>, index: u64) -> Vec<(Check, String)> {
+    let request = world.request();
+    let resolver = Resolver::offline();
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let reference = StatusReference::new(StatusListUri::new(STATUS_URI).unwrap(), index);
+    let x5c = school_x5c(ca, &world.school, ISS, valid());
+    let presentation = world.presentation_with_status(&request, ISS, "key-1", Some(x5c), Some(reference));
+    let verdict = verify_response(&request, &presentation, &context);
+    verdict.failures.iter().map(|f| (f.check, f.reason.clone())).collect()
+}
+
+fn x509_world() -> (CertificateAuthority<SigningKey>, World) {
+    let ca = root_ca("Schooltas Root CA");
+    let world =
+        World::with_school_and_anchor(SigningKey::generate(Algorithm::Es256).unwrap(), Some(ca.certificate_der()));
+    (ca, world)
+}
+
+fn assert_status_signer_refused(failures: &[(Check, String)], refusal: StatusSignerRefusal) {
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_refused(failures, Check::StatusListSigner, &refusal.to_string());
+}
+
+#[test]
+fn a_status_list_signed_by_a_separate_status_key_with_a_valid_chain_verifies() {
+    let (ca, world) = x509_world();
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    publish_status(&world, &status_key, Some(&status_x5c(&ca, &status_key, ISS, valid())));
+    assert!(status_failures(&world, &ca, 3).is_empty());
+    // The list is read: the revoked entry is refused as revoked, not as an untrusted signer.
+    let failures = status_failures(&world, &ca, REVOKED_INDEX);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_refused(&failures, Check::Status, "revoked");
+}
+
+#[test]
+fn a_status_list_signed_by_the_issuers_own_certificate_key_still_verifies() {
+    let (ca, world) = x509_world();
+    publish_status(&world, &world.school, Some(&school_x5c(&ca, &world.school, ISS, valid())));
+    assert!(status_failures(&world, &ca, 3).is_empty());
+    publish_status(&world, &world.school, None);
+    world.status.clear();
+    assert!(status_failures(&world, &ca, 3).is_empty());
+}
+
+#[test]
+fn a_status_certificate_chaining_to_an_unknown_anchor_is_refused() {
+    let (ca, world) = x509_world();
+    let other = root_ca("Some Other Root CA");
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    publish_status(&world, &status_key, Some(&status_x5c(&other, &status_key, ISS, valid())));
+    assert_status_signer_refused(&status_failures(&world, &ca, 3), StatusSignerRefusal::UnknownAnchor);
+}
+
+#[test]
+fn a_status_certificate_without_the_status_signing_eku_is_refused() {
+    let (ca, world) = x509_world();
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    // An issuer certificate for the other key: the CA never delegated status signing to it.
+    publish_status(&world, &status_key, Some(&school_x5c(&ca, &status_key, ISS, valid())));
+    assert_status_signer_refused(&status_failures(&world, &ca, 3), StatusSignerRefusal::MissingStatusSigningEku);
+}
+
+#[test]
+fn a_status_certificate_for_another_issuer_identifier_is_refused() {
+    let (ca, world) = x509_world();
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let x5c = status_x5c(&ca, &status_key, "https://scholen.example/99ZZ00", valid());
+    publish_status(&world, &status_key, Some(&x5c));
+    assert_status_signer_refused(&status_failures(&world, &ca, 3), StatusSignerRefusal::OtherIssuer);
+}
+
+#[test]
+fn an_expired_status_certificate_is_refused() {
+    let (ca, world) = x509_world();
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let expired = Validity::new(NOW - 30 * 86_400, NOW - 86_400).unwrap();
+    publish_status(&world, &status_key, Some(&status_x5c(&ca, &status_key, ISS, expired)));
+    assert_status_signer_refused(&status_failures(&world, &ca, 3), StatusSignerRefusal::Expired);
+}
+
+#[test]
+fn a_status_list_with_x5c_for_a_did_issuer_is_refused() {
+    let (ca, world) = x509_world();
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    publish_status(&world, &status_key, Some(&status_x5c(&ca, &status_key, ISS, valid())));
+    let request = world.request();
+    let resolver = Resolver::offline();
+    let context = VerificationContext::new(&world.trust_list, &resolver, &world.status, NOW);
+    let did = did_of(&world.school).to_string();
+    let kid = format!("{did}#{}", did_of(&world.school).method_specific_id());
+    let reference = StatusReference::new(StatusListUri::new(STATUS_URI).unwrap(), 3);
+    let presentation = world.presentation_with_status(&request, &did, &kid, None, Some(reference));
+    let verdict = verify_response(&request, &presentation, &context);
+    let failures: Vec<(Check, String)> = verdict.failures.iter().map(|f| (f.check, f.reason.clone())).collect();
+    assert_status_signer_refused(&failures, StatusSignerRefusal::DidIssuerWithX5c);
 }

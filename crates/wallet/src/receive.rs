@@ -467,14 +467,86 @@ impl Receiver<'_> {
 }
 
 /// A credential's issuer key: from a trust list or DID resolution; an error refuses the credential.
-pub type IssuerKey<'a> = &'a dyn Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>;
+/// Any `Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>` is one; so is
+/// [`TrustedIssuers`], which also checks a status list token's own `x5c`.
+pub type IssuerKey<'a> = &'a dyn IssuerTrust;
+
+/// How a wallet trusts the issuer of a credential it receives, and the signer of the status
+/// list token the credential points at.
+pub trait IssuerTrust {
+    /// The key of the issuer named `iss` of a credential with `header`; an error refuses it.
+    fn issuer_key(&self, header: &Header, iss: Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>;
+
+    /// The key the status list token with `header` must verify with at `now`, for a
+    /// credential of `credential_iss` whose signature verified with `credential_key`.
+    ///
+    /// The default (what a bare closure gives) knows no X.509 trust anchors: a token without
+    /// `x5c` must verify with `credential_key`, and one with `x5c` is refused
+    /// ([`schooltas_status_list::StatusSignerRefusal::DidIssuerWithX5c`] for a DID issuer,
+    /// [`schooltas_status_list::StatusSignerRefusal::NoTrustAnchors`] otherwise) — fail closed;
+    /// [`TrustedIssuers`] validates the chain to the trust list's anchors.
+    fn status_list_key(
+        &self,
+        header: &Header,
+        credential_iss: &str,
+        credential_key: &VerifyingKey,
+        now: i64,
+    ) -> schooltas_status_list::Result<VerifyingKey> {
+        schooltas_status_list::status_list_signer_key(header, credential_iss, credential_key, Vec::new, now)
+    }
+}
+
+impl<F> IssuerTrust for F
+where
+    F: Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey>,
+{
+    fn issuer_key(&self, header: &Header, iss: Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey> {
+        self(header, iss)
+    }
+}
+
+/// The issuers `trust_list` vouches for at `now` ([`trusted_issuer_key`]).
+#[derive(Clone, Copy)]
+pub struct TrustedIssuers<'a> {
+    trust_list: &'a schooltas_school::trust_list::VerifiedTrustList,
+    resolver: &'a schooltas_did::Resolver,
+    now: i64,
+}
+
+impl std::fmt::Debug for TrustedIssuers<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedIssuers").field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl IssuerTrust for TrustedIssuers<'_> {
+    fn issuer_key(&self, header: &Header, iss: Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey> {
+        crate::chains::issuer_key(header, iss, self.trust_list, self.resolver, self.now)
+    }
+
+    /// [`schooltas_status_list::status_list_signer_key`] with the trust list's X.509 anchors:
+    /// without `x5c` the credential's key; with `x5c` a chain to the anchors whose leaf names
+    /// `credential_iss` and, for another key, carries the status list signing EKU.
+    fn status_list_key(
+        &self,
+        header: &Header,
+        credential_iss: &str,
+        credential_key: &VerifyingKey,
+        now: i64,
+    ) -> schooltas_status_list::Result<VerifyingKey> {
+        let anchors = || self.trust_list.at(now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
+        schooltas_status_list::status_list_signer_key(header, credential_iss, credential_key, anchors, now)
+    }
+}
 
 /// The issuer key of a received credential as `trust_list` vouches for it at `now`, for
 /// [`Receiver::issuer_key`]: the issuer must be listed; a DID issuer's key is resolved with
 /// `resolver` (a credential that carries an `x5c` chain beside a DID is refused); an issuer
 /// named by an `https` identifier (HAIP 1.0) is trusted through its `x5c` chain, validated to
 /// the trust list's X.509 anchors, whose leaf names that identifier. Every refusal is a
-/// [`schooltas_sd_jwt::Error::IssuerKey`] naming the rule.
+/// [`schooltas_sd_jwt::Error::IssuerKey`] naming the rule. A status list token with its own
+/// `x5c` is validated the same way ([`IssuerTrust::status_list_key`]); a refusal there is
+/// [`schooltas_status_list::Error::UntrustedStatusSigner`].
 ///
 /// Only that the issuer is listed is checked here; its accreditation for the credential's type
 /// is checked by whoever the credential is presented to.
@@ -482,8 +554,8 @@ pub fn trusted_issuer_key<'a>(
     trust_list: &'a schooltas_school::trust_list::VerifiedTrustList,
     resolver: &'a schooltas_did::Resolver,
     now: i64,
-) -> impl Fn(&Header, Option<&str>) -> schooltas_sd_jwt::Result<VerifyingKey> + 'a {
-    move |header, iss| crate::chains::issuer_key(header, iss, trust_list, resolver, now)
+) -> TrustedIssuers<'a> {
+    TrustedIssuers { trust_list, resolver, now }
 }
 
 /// The checks before a credential is stored: the issuer's signature (key from `issuer_key`),
@@ -502,7 +574,7 @@ pub(crate) fn check_credential(
     let mut used_key = None;
     let verified = UnverifiedSdJwt::parse(sd_jwt)?.verify_with(
         |header, iss| {
-            let found = issuer_key(header, iss)?;
+            let found = issuer_key.issuer_key(header, iss)?;
             used_key = Some(found.clone());
             Ok(found)
         },
@@ -518,8 +590,13 @@ pub(crate) fn check_credential(
             reason: format!("credential type {vct} is not the one offered or not known"),
         });
     }
-    if let (Some(reference), Some(issuer_key)) = (verified.status_reference()?, used_key) {
-        status.check(&reference, &issuer_key, now)?;
+    if let (Some(reference), Some(credential_key)) = (verified.status_reference()?, used_key) {
+        let iss = verified.issuer().unwrap_or_default();
+        status.check_with(
+            &reference,
+            |header, _| issuer_key.status_list_key(header, iss, &credential_key, now),
+            now,
+        )?;
     }
     Ok((verified.issuer().unwrap_or_default().to_owned(), vct, serde_json::Value::Object(verified.into_claims())))
 }

@@ -15,7 +15,8 @@ use schooltas_school::catalog::Catalog;
 use schooltas_school::trust_list::{AccreditedIssuer, TrustList, VerifiedTrustList};
 use schooltas_sd_jwt::Error as SdJwtError;
 use schooltas_sd_jwt::HolderSdJwt;
-use schooltas_status_list::{InMemoryStatusLists, StatusListCache};
+use schooltas_status_list::Error as StatusListError;
+use schooltas_status_list::{InMemoryStatusLists, StatusListCache, StatusSignerRefusal};
 use schooltas_wallet::Error;
 use schooltas_wallet::log;
 use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver, stored_credentials, trusted_issuer_key};
@@ -441,5 +442,153 @@ fn an_x5c_chain_beside_a_did_issuer_is_refused() {
     assert_issuer_key_refused(
         receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)),
         "its key must come from the DID",
+    );
+}
+
+// --- A separate status list key: its token's own x5c is validated on receive --------------
+
+/// As [`school_with_chain`] (https identity), its status lists signed by a separate key whose
+/// certificate `status_certificate` issues for it.
+fn school_with_status_key(
+    ca: &CertificateAuthority<SigningKey>,
+    status_certificate: impl FnOnce(&SigningKey) -> Vec<Vec<u8>>,
+) -> School {
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let subject = Subject::new("Basisschool De Linde", "De Linde issuer").unwrap();
+    let certificate = ca
+        .issue_issuer_certificate(
+            key.verifying_key(),
+            ISSUER_URL,
+            &subject,
+            Validity::days_from(NOW - 3600, 365).unwrap(),
+        )
+        .unwrap();
+    let status = SigningKey::generate(Algorithm::Es256).unwrap();
+    let status_chain = status_certificate(&status);
+    let keys = SchoolKeys::new("key-1", key)
+        .with_certificate_chain("key-1", certificate.chain().certificates().to_vec())
+        .unwrap()
+        .with_status_list_key("status-1", status, status_chain)
+        .unwrap();
+    keys.check_certificate_chains(NOW).unwrap();
+    let location = SchoolLocation::new(Brin::new("12AB").unwrap(), 0).unwrap();
+    let profile = SchoolProfile::new(
+        "Basisschool De Linde",
+        location,
+        Did::parse("did:web:delinde.example").unwrap(),
+        ISSUER_URL,
+        keys,
+    )
+    .unwrap()
+    .with_https_identity()
+    .unwrap();
+    School::with_profile(profile)
+}
+
+#[test]
+fn a_status_list_signed_by_a_certified_status_key_is_accepted_on_receive() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_status_key(&ca, |status| {
+        let subject = Subject::new("Basisschool De Linde", "De Linde issuer").unwrap();
+        let validity = Validity::days_from(NOW - 3600, 30).unwrap();
+        ca.issue_status_list_certificate(status.verifying_key(), ISSUER_URL, &subject, validity)
+            .unwrap()
+            .chain()
+            .certificates()
+            .to_vec()
+    });
+    let vault = wallet();
+    let summary = receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)).unwrap();
+    assert_eq!(summary, [("pupil_enrolment".to_owned(), ENROLMENT_VCT.to_owned(), 2)]);
+}
+
+#[test]
+fn a_status_key_certificate_without_the_status_signing_eku_is_refused_on_receive_and_nothing_is_stored() {
+    let ca = root_ca("Schooltas Root CA");
+    // An ordinary issuer certificate for the status key: the CA never delegated status signing.
+    let school = school_with_status_key(&ca, |status| {
+        let subject = Subject::new("Basisschool De Linde", "De Linde issuer").unwrap();
+        let validity = Validity::days_from(NOW - 3600, 30).unwrap();
+        ca.issue_issuer_certificate(status.verifying_key(), ISSUER_URL, &subject, validity)
+            .unwrap()
+            .chain()
+            .certificates()
+            .to_vec()
+    });
+    let vault = wallet();
+    let error = receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Credential(schooltas_school::Error::StatusList(StatusListError::UntrustedStatusSigner {
+                refusal: StatusSignerRefusal::MissingStatusSigningEku
+            }))
+        ),
+        "{error}"
+    );
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+}
+
+#[test]
+fn a_status_key_certificate_for_another_issuer_is_refused_on_receive() {
+    let ca = root_ca("Schooltas Root CA");
+    let school = school_with_status_key(&ca, |status| {
+        let subject = Subject::new("Basisschool De Linde", "De Linde issuer").unwrap();
+        let validity = Validity::days_from(NOW - 3600, 30).unwrap();
+        ca.issue_status_list_certificate(status.verifying_key(), "https://other.example", &subject, validity)
+            .unwrap()
+            .chain()
+            .certificates()
+            .to_vec()
+    });
+    let vault = wallet();
+    let error = receive_trusting(&school, &vault, &trust_list(Some(ca.certificate_der()), true)).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Credential(schooltas_school::Error::StatusList(StatusListError::UntrustedStatusSigner {
+                refusal: StatusSignerRefusal::OtherIssuer
+            }))
+        ),
+        "{error}"
+    );
+    assert!(stored_credentials(&vault).unwrap().is_empty());
+}
+
+#[test]
+fn a_bare_issuer_key_closure_refuses_a_status_list_token_with_x5c() {
+    use schooltas_status_list::{Bits, StatusList, StatusListToken, StatusListUri, UnverifiedStatusListToken};
+    use schooltas_wallet::receive::IssuerTrust as _;
+    let school = SigningKey::generate(Algorithm::Es256).unwrap();
+    let issuer_key = |_: &schooltas_did::jws::Header, _: Option<&str>| Ok(school.verifying_key().clone());
+    let uri = StatusListUri::new("https://delinde.example/status/1").unwrap();
+    let list = StatusList::new(Bits::One, 8).unwrap();
+    let ca = root_ca("Schooltas Root CA");
+    let x5c = ca
+        .issue_status_list_certificate(
+            school.verifying_key(),
+            ISSUER_URL,
+            &Subject::new("Basisschool De Linde", "De Linde issuer").unwrap(),
+            Validity::days_from(NOW - 3600, 30).unwrap(),
+        )
+        .unwrap()
+        .chain()
+        .to_x5c();
+    let with_x5c =
+        StatusListToken::new(uri.clone(), NOW, list.clone()).sign_with_x5c(&school, None, Some(&x5c)).unwrap();
+    let header = UnverifiedStatusListToken::parse(&with_x5c).unwrap().header().clone();
+    let refused = |iss: &str| match issuer_key.status_list_key(&header, iss, school.verifying_key(), NOW) {
+        Err(StatusListError::UntrustedStatusSigner { refusal }) => refusal,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    // No anchors to validate the chain to: fail closed.
+    assert_eq!(refused(ISSUER_URL), StatusSignerRefusal::NoTrustAnchors);
+    assert_eq!(refused("did:web:delinde.example"), StatusSignerRefusal::DidIssuerWithX5c);
+    // Without x5c the token must verify with the credential's key, as before.
+    let plain = StatusListToken::new(uri, NOW, list).sign(&school, None).unwrap();
+    let header = UnverifiedStatusListToken::parse(&plain).unwrap().header().clone();
+    assert_eq!(
+        &issuer_key.status_list_key(&header, ISSUER_URL, school.verifying_key(), NOW).unwrap(),
+        school.verifying_key()
     );
 }

@@ -129,25 +129,27 @@ impl CertificateChain {
         self.certificates.iter().map(|der| crate::pem::encode_certificate(der)).collect()
     }
 
-    /// The key the leaf certifies (P-256 or Ed25519), read without validating anything: to
-    /// check that a chain belongs to a key before using it ([`crate::validate`] is what trusts
-    /// it).
-    pub fn leaf_verifying_key(&self) -> Result<schooltas_did::VerifyingKey, X509Error> {
-        use x509_cert::der::Decode as _;
-        let leaf = x509_cert::Certificate::from_der(self.leaf()).map_err(|_| X509Error::Malformed { position: 0 })?;
-        crate::validate::leaf_key(&leaf)
+    /// The public key the leaf certifies, read without validating anything: for a key holder
+    /// checking its own configuration (does this chain belong to my key?). A relying party
+    /// uses [`crate::validate`] and [`crate::ValidatedChain::verifying_key`].
+    pub fn unvalidated_leaf_key(&self) -> Result<schooltas_did::VerifyingKey, X509Error> {
+        crate::validate::leaf_key(&parse_leaf(self.leaf())?)
     }
 
-    /// The leaf's validity period, Unix seconds (`notBefore`, `notAfter`), read without
-    /// validating anything.
-    pub fn leaf_validity(&self) -> Result<(i64, i64), X509Error> {
-        use x509_cert::der::Decode as _;
-        let leaf = x509_cert::Certificate::from_der(self.leaf()).map_err(|_| X509Error::Malformed { position: 0 })?;
+    /// The leaf's validity period (notBefore, notAfter), read without validating anything:
+    /// for a key holder checking at start that its certificate has not expired.
+    pub fn unvalidated_leaf_validity(&self) -> Result<crate::Validity, X509Error> {
+        let leaf = parse_leaf(self.leaf())?;
         let validity = leaf.tbs_certificate().validity();
         let seconds =
             |time: x509_cert::time::Time| i64::try_from(time.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
-        Ok((seconds(validity.not_before), seconds(validity.not_after)))
+        crate::Validity::new(seconds(validity.not_before), seconds(validity.not_after))
     }
+}
+
+fn parse_leaf(der: &[u8]) -> Result<x509_cert::Certificate, X509Error> {
+    use x509_cert::der::Decode as _;
+    x509_cert::Certificate::from_der(der).map_err(|_| X509Error::Malformed { position: 0 })
 }
 
 pub(crate) fn x509_hash(der: &[u8]) -> String {

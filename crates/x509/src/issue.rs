@@ -11,13 +11,30 @@
 
 use base64::Engine as _;
 use rcgen::{
-    BasicConstraints, CertificateParams, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType,
-    SerialNumber,
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose,
+    PublicKeyData, SanType, SerialNumber,
 };
 use schooltas_did::{Algorithm, Signer, VerifyingKey};
 use sha2::Digest as _;
 
-use crate::{CertificateChain, Subject, X509Error};
+use crate::{CertificateChain, Subject, Usage, X509Error};
+
+/// Which extended key usage an issuer (school) certificate carries.
+///
+/// HAIP 1.0 and draft-ietf-oauth-sd-jwt-vc define none for SD-JWT VC issuer certificates, and
+/// our verifier and wallet ask for none ([`Usage::Any`]), so the default is none: a certificate
+/// without extendedKeyUsage is usable for any purpose (RFC 5280 §4.2.1.12). MinBZK/nl-wallet,
+/// however, refuses an SD-JWT whose issuer certificate lacks the mdoc Document Signer EKU, so a
+/// school whose credentials must be accepted there asks for [`IssuerEku::MdocDocumentSigner`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IssuerEku {
+    /// No extendedKeyUsage extension (the default).
+    #[default]
+    None,
+    /// extendedKeyUsage = ISO/IEC 18013-5 `id-mdl-kp-mdlDS` ([`Usage::MDOC_DOCUMENT_SIGNER_OID`]).
+    MdocDocumentSigner,
+}
 
 /// Which keys a CA accepts, for itself and in the certificates it issues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,11 +213,46 @@ impl<S: Signer> CertificateAuthority<S> {
         subject: &Subject,
         validity: Validity,
     ) -> Result<IssuedCertificate, X509Error> {
-        let host = https_host(issuer_identifier)?;
-        let uri = rcgen::string::Ia5String::try_from(issuer_identifier)
-            .map_err(|_| X509Error::InvalidIssuerIdentifier { reason: "not ASCII" })?;
-        let dns = dns_san(host)?;
-        self.issue_leaf(key, vec![SanType::URI(uri), dns], subject, validity)
+        self.issue_issuer_certificate_with_eku(key, issuer_identifier, subject, validity, IssuerEku::None)
+    }
+
+    /// [`Self::issue_issuer_certificate`] with the extended key usage `eku` (see [`IssuerEku`]
+    /// for when a school needs one).
+    pub fn issue_issuer_certificate_with_eku(
+        &self,
+        key: &VerifyingKey,
+        issuer_identifier: &str,
+        subject: &Subject,
+        validity: Validity,
+        eku: IssuerEku,
+    ) -> Result<IssuedCertificate, X509Error> {
+        let names = issuer_names(issuer_identifier)?;
+        let ekus = match eku {
+            IssuerEku::None => Vec::new(),
+            IssuerEku::MdocDocumentSigner => vec![eku_purpose(&Usage::MDOC_DOCUMENT_SIGNER_OID)],
+        };
+        self.issue_leaf(key, names, ekus, subject, validity)
+    }
+
+    /// The certificate of a school's separate status list signing key (draft-ietf-oauth-status-list
+    /// §"Key Resolution and Trust Management": the CA delegates Status List Token signing with
+    /// the `id-kp-oauthStatusSigning` EKU, [`Usage::STATUS_LIST_SIGNING_OID`]): keyUsage
+    /// digitalSignature, that EKU alone, and the same names as the school's issuer certificate
+    /// (SAN URI = `issuer_identifier`, the `iss` of the credentials whose status it signs; SAN
+    /// DNS = its host), which is how a verifier ties the status list to the credential.
+    ///
+    /// Give it the same `subject` as the school's issuer certificate: MinBZK/nl-wallet ties a
+    /// status list certificate to the credential's by equal subject distinguished names.
+    pub fn issue_status_list_certificate(
+        &self,
+        key: &VerifyingKey,
+        issuer_identifier: &str,
+        subject: &Subject,
+        validity: Validity,
+    ) -> Result<IssuedCertificate, X509Error> {
+        let names = issuer_names(issuer_identifier)?;
+        let ekus = vec![eku_purpose(&Usage::STATUS_LIST_SIGNING_OID)];
+        self.issue_leaf(key, names, ekus, subject, validity)
     }
 
     /// The certificate of a wallet provider whose identifier is the https URL
@@ -228,7 +280,7 @@ impl<S: Signer> CertificateAuthority<S> {
         validity: Validity,
     ) -> Result<IssuedCertificate, X509Error> {
         check_dns_name(dns_name)?;
-        self.issue_leaf(key, vec![dns_san(dns_name)?], subject, validity)
+        self.issue_leaf(key, vec![dns_san(dns_name)?], Vec::new(), subject, validity)
     }
 
     /// This CA's certificate, DER.
@@ -255,6 +307,7 @@ impl<S: Signer> CertificateAuthority<S> {
         &self,
         key: &VerifyingKey,
         subject_alt_names: Vec<SanType>,
+        extended_key_usages: Vec<ExtendedKeyUsagePurpose>,
         subject: &Subject,
         validity: Validity,
     ) -> Result<IssuedCertificate, X509Error> {
@@ -265,6 +318,7 @@ impl<S: Signer> CertificateAuthority<S> {
         // ExplicitNoCa: a critical basicConstraints with cA false, and the subjectKeyIdentifier.
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = extended_key_usages;
         params.use_authority_key_identifier_extension = true;
         params.key_identifier_method = KeyIdMethod::PreSpecified(key_identifier(&public));
         params.serial_number = Some(random_serial()?);
@@ -351,6 +405,18 @@ fn ca_params(
     params.serial_number = Some(random_serial()?);
     validity.apply(&mut params)?;
     Ok(params)
+}
+
+/// SAN URI = an https issuer identifier, SAN DNS = its host.
+fn issuer_names(issuer_identifier: &str) -> Result<Vec<SanType>, X509Error> {
+    let host = https_host(issuer_identifier)?;
+    let uri = rcgen::string::Ia5String::try_from(issuer_identifier)
+        .map_err(|_| X509Error::InvalidIssuerIdentifier { reason: "not ASCII" })?;
+    Ok(vec![SanType::URI(uri), dns_san(host)?])
+}
+
+fn eku_purpose(oid: &x509_cert::der::asn1::ObjectIdentifier) -> ExtendedKeyUsagePurpose {
+    ExtendedKeyUsagePurpose::Other(oid.arcs().map(u64::from).collect())
 }
 
 /// RFC 7093 §2 method 1: the leftmost 160 bits of SHA-256 over the SubjectPublicKeyInfo.

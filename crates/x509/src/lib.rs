@@ -5,8 +5,10 @@
 //!
 //! - [`CertificateAuthority`] (the trust-list operator: a root, optionally an intermediate)
 //!   issues school certificates ([`CertificateAuthority::issue_issuer_certificate`]) and
-//!   verifier certificates ([`CertificateAuthority::issue_verifier_certificate`]), signed by
-//!   any [`schooltas_did::Signer`].
+//!   verifier certificates ([`CertificateAuthority::issue_verifier_certificate`]) and the
+//!   certificates of separate status list keys
+//!   ([`CertificateAuthority::issue_status_list_certificate`], EKU
+//!   [`Usage::STATUS_LIST_SIGNING_OID`]), signed by any [`schooltas_did::Signer`].
 //! - [`CertificateChain`] reads and writes `x5c` strictly; [`TrustAnchors`] holds the roots.
 //! - [`validate`] checks a chain at an injected time and yields a [`ValidatedChain`], the only
 //!   way to the leaf's key.
@@ -51,6 +53,6 @@ mod validate;
 
 pub use chain::{CertificateChain, MAX_CERTIFICATE_LEN, MAX_CHAIN_LEN, TrustAnchors};
 pub use error::X509Error;
-pub use issue::{CertificateAuthority, IssuedCertificate, Profile, Validity};
+pub use issue::{CertificateAuthority, IssuedCertificate, IssuerEku, Profile, Validity};
 pub use subject::Subject;
 pub use validate::{Usage, ValidatedChain, validate};

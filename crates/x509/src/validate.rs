@@ -7,12 +7,12 @@
 //! basicConstraints, name constraints and EKU again. A chain passes only if both accept it.
 
 use schooltas_did::VerifyingKey;
-use webpki::{ExtendedKeyUsageValidator, KeyPurposeIdIter};
+use webpki::{ExtendedKeyUsageValidator, KeyPurposeId, KeyPurposeIdIter};
 use x509_cert::Certificate;
 use x509_cert::der::Decode as _;
 use x509_cert::der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectAltName};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
 
 use crate::chain::x509_hash;
 use crate::{CertificateChain, TrustAnchors, X509Error};
@@ -27,6 +27,7 @@ const SECP256R1: &str = "1.2.840.10045.3.1.7";
 const BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const KEY_USAGE: &str = "2.5.29.15";
 const SUBJECT_ALT_NAME: &str = "2.5.29.17";
+const EXT_KEY_USAGE: &str = "2.5.29.37";
 /// The extensions understood here and by webpki; any other marked critical is refused
 /// (RFC 5280 §4.2: "A certificate-using system MUST reject the certificate if it encounters a
 /// critical extension it does not recognize").
@@ -36,7 +37,7 @@ const UNDERSTOOD: [&str; 6] = [
     BASIC_CONSTRAINTS,
     "2.5.29.30", // nameConstraints
     "2.5.29.31", // cRLDistributionPoints
-    "2.5.29.37", // extKeyUsage
+    EXT_KEY_USAGE,
 ];
 
 /// Which extended key usage the chain must allow.
@@ -49,6 +50,51 @@ pub enum Usage {
     Any,
     /// If a certificate has an extendedKeyUsage extension, it must list this OID.
     RequiredIfPresent(ObjectIdentifier),
+    /// The leaf must have an extendedKeyUsage extension that lists this OID (RFC 5280
+    /// §4.2.1.12: the issuer delegates exactly this purpose); an intermediate that has an
+    /// extendedKeyUsage extension must list it too, one without the extension passes.
+    Required(ObjectIdentifier),
+}
+
+impl Usage {
+    /// `id-kp-oauthStatusSigning`, the KeyPurposeId that delegates Status List Token signing
+    /// (draft-ietf-oauth-status-list §"X.509 Certificate Extended Key Usage Extension").
+    ///
+    /// **Placeholder**: the draft still writes `{ id-kp TBD }` (IANA has not assigned the
+    /// number). This is `id-kp` (1.3.6.1.5.5.7.3) `.127`, the value MinBZK/nl-wallet uses for
+    /// the same purpose (`wallet_core/lib/crypto/src/x509/usage.rs`, "made up, the real child
+    /// node is TBD"), so that status list certificates interoperate with it until IANA assigns
+    /// the real one; then this constant changes (docs/decisions/0021).
+    pub const STATUS_LIST_SIGNING_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.127");
+
+    /// ISO/IEC 18013-5 `id-mdl-kp-mdlDS` (1.0.18013.5.1.2), the mdoc Document Signer EKU.
+    /// HAIP defines no EKU for SD-JWT VC issuer certificates, but MinBZK/nl-wallet requires this
+    /// one on them too (`wallet_core/lib/sd_jwt/src/sd_jwt.rs`, `CertificateUsage::Mdl`); see
+    /// [`crate::IssuerEku`].
+    pub const MDOC_DOCUMENT_SIGNER_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.18013.5.1.2");
+
+    /// The usage a status list token's certificate must allow when its key is not the
+    /// credential's own: [`Usage::Required`] with [`Usage::STATUS_LIST_SIGNING_OID`].
+    pub fn status_list_signing() -> Usage {
+        Usage::Required(Self::STATUS_LIST_SIGNING_OID)
+    }
+
+    /// [`Usage::Required`] with [`Usage::MDOC_DOCUMENT_SIGNER_OID`]: what nl-wallet asks of an
+    /// SD-JWT issuer certificate (ours accept [`Usage::Any`]).
+    pub fn mdoc_document_signer() -> Usage {
+        Usage::Required(Self::MDOC_DOCUMENT_SIGNER_OID)
+    }
+
+    /// The leaf-only part of [`Usage::Required`]; webpki applies the if-present rule to the
+    /// whole path.
+    fn check_leaf(&self, extensions: &Extensions) -> Result<(), X509Error> {
+        match self {
+            Usage::Required(oid) if !extensions.extended_key_usage.as_ref().is_some_and(|eku| eku.0.contains(oid)) => {
+                Err(X509Error::RequiredEkuMissing)
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl ExtendedKeyUsageValidator for Usage {
@@ -58,15 +104,19 @@ impl ExtendedKeyUsageValidator for Usage {
         for purpose in iter {
             let purpose = purpose?;
             present = true;
-            if let Usage::RequiredIfPresent(oid) = self {
-                let arcs: Vec<usize> = oid.arcs().map(|arc| arc as usize).collect();
-                found |= purpose.to_decoded_oid() == arcs;
+            if let Usage::RequiredIfPresent(oid) | Usage::Required(oid) = self {
+                // Compared as DER content bytes: webpki 0.103's `to_decoded_oid` shifts each
+                // base-128 digit by 8 bits, so it decodes any arc above 127 wrongly (18013 of
+                // the mdoc EKU, for one).
+                found |= purpose == KeyPurposeId::new(oid.as_bytes());
             }
         }
         match self {
             // The context variant has private fields; webpki's own KeyUsage returns this one too.
             #[allow(deprecated)]
-            Usage::RequiredIfPresent(_) if present && !found => Err(webpki::Error::RequiredEkuNotFound),
+            Usage::RequiredIfPresent(_) | Usage::Required(_) if present && !found => {
+                Err(webpki::Error::RequiredEkuNotFound)
+            }
             _ => Ok(()),
         }
     }
@@ -165,12 +215,13 @@ pub fn validate(
         check_validity(position, certificate, now)?;
         let extensions = Extensions::read(position, certificate)?;
         if position == 0 {
-            if extensions.basic_constraints.is_some_and(|bc| bc.ca) {
+            if extensions.basic_constraints.as_ref().is_some_and(|bc| bc.ca) {
                 return Err(X509Error::LeafIsCa);
             }
             if !extensions.key_usage.is_some_and(|ku| ku.digital_signature()) {
                 return Err(X509Error::MissingDigitalSignature);
             }
+            usage.check_leaf(&extensions)?;
         } else {
             check_issuer(position, &extensions)?;
         }
@@ -321,12 +372,13 @@ fn check_validity(position: usize, certificate: &Certificate, now: i64) -> Resul
 struct Extensions {
     basic_constraints: Option<BasicConstraints>,
     key_usage: Option<KeyUsage>,
+    extended_key_usage: Option<ExtendedKeyUsage>,
 }
 
 impl Extensions {
     fn read(position: usize, certificate: &Certificate) -> Result<Self, X509Error> {
         let mut seen: Vec<String> = Vec::new();
-        let mut out = Extensions { basic_constraints: None, key_usage: None };
+        let mut out = Extensions { basic_constraints: None, key_usage: None, extended_key_usage: None };
         for extension in certificate.tbs_certificate().extensions().map(Vec::as_slice).unwrap_or_default() {
             let oid = extension.extn_id.to_string();
             let malformed = || X509Error::MalformedExtension { position, oid: oid.clone() };
@@ -342,6 +394,9 @@ impl Extensions {
                     out.basic_constraints = Some(BasicConstraints::from_der(value).map_err(|_| malformed())?);
                 }
                 KEY_USAGE => out.key_usage = Some(KeyUsage::from_der(value).map_err(|_| malformed())?),
+                EXT_KEY_USAGE => {
+                    out.extended_key_usage = Some(ExtendedKeyUsage::from_der(value).map_err(|_| malformed())?);
+                }
                 _ => {}
             }
             seen.push(oid);

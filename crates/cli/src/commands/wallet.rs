@@ -333,16 +333,20 @@ pub(super) fn add(args: &WalletAddArgs, out: &mut dyn Write) -> Result<()> {
     let now = super::now_or(args.now)?;
     let resolver: Resolver = super::resolver()?;
     let trust_list = optional_trust_list(args.trust_list.as_deref(), args.trust_operator.as_deref(), now)?;
-    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| match &trust_list {
-        Some(list) => schooltas_wallet::receive::trusted_issuer_key(list, &resolver, now)(header, iss),
-        None if iss.is_some_and(|iss| iss.starts_with("https://")) => Err(schooltas_sd_jwt::Error::IssuerKey {
+    let trusted = trust_list.as_ref().map(|list| schooltas_wallet::receive::trusted_issuer_key(list, &resolver, now));
+    let by_did = |header: &schooltas_did::jws::Header, iss: Option<&str>| match iss {
+        Some(iss) if iss.starts_with("https://") => Err(schooltas_sd_jwt::Error::IssuerKey {
             reason: "the issuer is named by an https identifier, trusted only through its certificate chain: pass --trust-list and --trust-operator",
         }),
-        None => schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss),
+        _ => schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss),
+    };
+    let issuer_key: &dyn schooltas_wallet::receive::IssuerTrust = match &trusted {
+        Some(trusted) => trusted,
+        None => &by_did,
     };
     let wallet = open(&args.wallet)?;
     let summary = wallet
-        .add_credential(&credential, &holder_key, &issuer_key, &status, now)
+        .add_credential(&credential, &holder_key, issuer_key, &status, now)
         .map_err(failed("adding the credential"))?;
     super::print_json(
         out,
@@ -388,12 +392,16 @@ pub(super) fn receive(args: &WalletReceiveArgs, out: &mut dyn Write, err: &mut d
     let now = super::now_or(args.now)?;
     let resolver: Resolver = super::resolver()?;
     let trust_list = optional_trust_list(args.trust_list.as_deref(), args.trust_operator.as_deref(), now)?;
-    let issuer_key = |header: &schooltas_did::jws::Header, iss: Option<&str>| match &trust_list {
-        Some(list) => schooltas_wallet::receive::trusted_issuer_key(list, &resolver, now)(header, iss),
-        None if iss.is_some_and(|iss| iss.starts_with("https://")) => Err(schooltas_sd_jwt::Error::IssuerKey {
+    let trusted = trust_list.as_ref().map(|list| schooltas_wallet::receive::trusted_issuer_key(list, &resolver, now));
+    let by_did = |header: &schooltas_did::jws::Header, iss: Option<&str>| match iss {
+        Some(iss) if iss.starts_with("https://") => Err(schooltas_sd_jwt::Error::IssuerKey {
             reason: "the issuer is named by an https identifier, trusted only through its certificate chain: pass --trust-list and --trust-operator",
         }),
-        None => schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss),
+        _ => schooltas_sd_jwt::issuer_key_via_did(&resolver, header, iss),
+    };
+    let issuer_key: &dyn schooltas_wallet::receive::IssuerTrust = match &trusted {
+        Some(trusted) => trusted,
+        None => &by_did,
     };
     let connection = schooltas_wallet::issuer_http::HttpsIssuerConnection::with_client(super::guarded_client()?);
     let wallet = open(&args.wallet)?;
@@ -401,7 +409,7 @@ pub(super) fn receive(args: &WalletReceiveArgs, out: &mut dyn Write, err: &mut d
         vault: wallet.vault(),
         connection: &connection,
         catalog: wallet.catalog(),
-        issuer_key: &issuer_key,
+        issuer_key,
         status: &status,
         copies: args.copies,
         key_attestor: None,
