@@ -82,6 +82,17 @@ struct RawConfig {
     #[serde(default)]
     offers: RawOffers,
     verifier: Option<RawVerifier>,
+    wallet_attestation: Option<RawWalletAttestation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWalletAttestation {
+    trust_anchors: PathBuf,
+    #[serde(default)]
+    clients: Vec<String>,
+    #[serde(default)]
+    require_challenge: bool,
 }
 
 #[derive(Deserialize)]
@@ -252,6 +263,21 @@ pub struct VerifierSection {
     pub certificate_chain: Option<PathBuf>,
 }
 
+/// `[wallet_attestation]`: the issuer requires wallets to authenticate with a wallet
+/// attestation (OAuth 2.0 Attestation-Based Client Authentication, OpenID4VCI 1.0 Appendix E,
+/// HAIP 1.0 §4.4.1) at its token (and PAR) endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletAttestationSection {
+    /// PEM file of the wallet providers' root certificates (the `x5c` of an attestation must
+    /// lead to one of them).
+    pub trust_anchors: PathBuf,
+    /// Only these wallets (`client_id`, the attestation's `sub`); empty: any wallet whose
+    /// provider is trusted.
+    pub clients: Vec<String>,
+    /// Wallets must put the server's challenge in their PoP (the draft's §"Challenges").
+    pub require_challenge: bool,
+}
+
 /// A checked `school.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchoolConfig {
@@ -278,6 +304,8 @@ pub struct SchoolConfig {
     pub offer_lifetime_days: u32,
     /// The verifier, when the school also verifies.
     pub verifier: Option<VerifierSection>,
+    /// Wallet attestation required at the issuer, when set.
+    pub wallet_attestation: Option<WalletAttestationSection>,
 }
 
 fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -402,6 +430,19 @@ impl SchoolConfig {
             }
             None => None,
         };
+        let wallet_attestation = match raw.wallet_attestation {
+            Some(section) => {
+                if section.clients.iter().any(|client| client.trim().is_empty()) {
+                    return Err(invalid("wallet_attestation.clients", "has an empty client_id"));
+                }
+                Some(WalletAttestationSection {
+                    trust_anchors: resolve(section.trust_anchors),
+                    clients: section.clients,
+                    require_challenge: section.require_challenge,
+                })
+            }
+            None => None,
+        };
         Ok(SchoolConfig {
             school: SchoolSection {
                 name: school.name,
@@ -423,6 +464,7 @@ impl SchoolConfig {
             pin_length: raw.offers.pin_length,
             offer_lifetime_days: raw.offers.lifetime_days,
             verifier,
+            wallet_attestation,
         })
     }
 

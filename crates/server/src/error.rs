@@ -103,8 +103,8 @@ pub enum Error {
     /// Listening or accepting connections failed.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
-    /// A configured certificate chain (`school.certificate_chain`,
-    /// `verifier.certificate_chain`) cannot be used.
+    /// A configured certificate file (`school.certificate_chain`,
+    /// `verifier.certificate_chain`, `wallet_attestation.trust_anchors`) cannot be used.
     #[error("the certificate chain {path} cannot be used: {reason}")]
     CertificateChain {
         /// The PEM file.

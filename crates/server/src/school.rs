@@ -162,6 +162,24 @@ impl SchoolServer {
             Some(requirement) => issuer.with_dpop(requirement),
             None => issuer,
         };
+        let issuer = match &config.wallet_attestation {
+            Some(section) => {
+                let path = &section.trust_anchors;
+                let refuse = |reason: String| Error::CertificateChain { path: path.display().to_string(), reason };
+                let pem = std::fs::read_to_string(path).map_err(|error| refuse(format!("cannot read it: {error}")))?;
+                let anchors = schooltas_x509::TrustAnchors::from_pem(&pem)
+                    .map_err(|error| refuse(format!("not the wallet providers' PEM root certificates: {error}")))?;
+                let mut requirement = schooltas_issuer::WalletAttestationRequirement::new(anchors);
+                if !section.clients.is_empty() {
+                    requirement = requirement.allow_clients(section.clients.iter().cloned());
+                }
+                if section.require_challenge {
+                    requirement = requirement.require_challenge();
+                }
+                issuer.with_wallet_attestation(requirement)
+            }
+            None => issuer,
+        };
         let service_config = ServiceConfig { offer_policy: offer_policy(&config), ..ServiceConfig::default() };
         let claims = Arc::clone(&roster);
         let issuer = IssuerService::new(

@@ -124,6 +124,22 @@ fn a_portal_login_url_turns_the_authorization_code_flow_on() {
 }
 
 #[test]
+fn a_wallet_attestation_section_names_its_anchors_and_clients() {
+    assert_eq!(parse(MINIMAL).unwrap().wallet_attestation, None);
+    let text = format!(
+        "{MINIMAL}\n[wallet_attestation]\ntrust_anchors = \"providers.pem\"\nclients = [\"https://wallet.example\"]\nrequire_challenge = true\n"
+    );
+    let section = parse(&text).unwrap().wallet_attestation.unwrap();
+    assert_eq!(section.trust_anchors, Path::new("/srv/school/providers.pem"));
+    assert_eq!(section.clients, ["https://wallet.example"]);
+    assert!(section.require_challenge);
+    let empty = text.replace("\"https://wallet.example\"", "\" \"");
+    assert!(matches!(parse(&empty), Err(ConfigError::Invalid { key: "wallet_attestation.clients", .. })));
+    let unknown = format!("{MINIMAL}\n[wallet_attestation]\ntrust_anchors = \"p.pem\"\nanchors = \"x\"\n");
+    assert!(matches!(parse(&unknown), Err(ConfigError::Syntax { .. })));
+}
+
+#[test]
 fn an_inline_admin_token_is_refused() {
     let text = MINIMAL.replace("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "token = \"0123456789abcdef0123456789abcdef\"");
     let error = parse(&text).unwrap_err();

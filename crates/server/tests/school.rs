@@ -170,3 +170,47 @@ fn a_verifier_response_endpoint_at_the_root_is_refused() {
     assert!(matches!(refused, Err(schooltas_server::Error::UnservablePath { what: "response endpoint", .. })));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_wallet_attestation_section_makes_the_issuer_require_attestations_from_the_named_providers() {
+    let dir = temp_dir("wallet-attestation");
+    let provider_ca = schooltas_x509::CertificateAuthority::root(
+        schooltas_did::SigningKey::generate(schooltas_did::Algorithm::Es256).unwrap(),
+        schooltas_x509::Subject::new("Wallet Provider", "Wallet Provider Root").unwrap(),
+        schooltas_x509::Validity::days_from(1_700_000_000, 3650).unwrap(),
+        Some(0),
+        schooltas_x509::Profile::Haip,
+    )
+    .unwrap();
+    std::fs::write(dir.join("wallet-providers.pem"), provider_ca.certificate_pem()).unwrap();
+    let mut config = config(&dir);
+    config.wallet_attestation = Some(schooltas_server::config::WalletAttestationSection {
+        trust_anchors: dir.join("wallet-providers.pem"),
+        clients: vec!["https://wallet.example".into()],
+        require_challenge: false,
+    });
+    let school = family::School::new();
+    let parts = || VerifierParts {
+        trust_list: family::trust_list(&family::Verifier::new(21)),
+        resolver: school.resolver(),
+        status: StatusListCache::new(school.lists.clone()),
+    };
+    let server = SchoolServer::open(config.clone(), SchoolSecrets::generate().unwrap(), Some(parts())).unwrap();
+    let metadata = server.issuer().with_issuer(|issuer| issuer.authorization_server_metadata());
+    assert_eq!(metadata.token_endpoint_auth_methods_supported, ["attest_jwt_client_auth"]);
+    assert_eq!(metadata.client_attestation_signing_alg_values_supported, ["ES256"]);
+    drop(server);
+
+    // Anchors that are not certificates refuse the start, naming the file.
+    std::fs::write(dir.join("wallet-providers.pem"), "not a certificate").unwrap();
+    let refused = SchoolServer::open(config, SchoolSecrets::generate().unwrap(), Some(parts()));
+    match refused {
+        Err(schooltas_server::Error::CertificateChain { path, reason }) => {
+            assert!(path.ends_with("wallet-providers.pem"), "{path}");
+            assert!(reason.contains("wallet providers' PEM root certificates"), "{reason}");
+        }
+        Err(other) => panic!("expected a refused anchors file, got {other}"),
+        Ok(_) => panic!("expected a refused anchors file"),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
