@@ -24,7 +24,8 @@
 //! certificate authority of the school's issuer key and the desk's request-signing key; the
 //! school names itself by its `https` identifier and puts its certificate chain (`x5c`) in
 //! every credential and status list; every key is ES256 (P-256, as a phone's secure element
-//! holds it); access tokens are bound to the wallet's DPoP key with server nonces; the desk is
+//! holds it); access tokens are bound to the wallet's DPoP key with server nonces, and the
+//! wallets authenticate to the school with their provider's wallet attestation; the desk is
 //! named by its certificate's hash (`x509_hash`), signs its request objects with its certificate's key, takes the
 //! wallet's `wallet_nonce` (`request_uri_method=post`), and the wallets encrypt their answers
 //! to a key made for that one request (`direct_post.jwt`).
@@ -125,13 +126,19 @@ fn run_in(profile: Profile) -> Result<()> {
             Some(OperatorCa::new()?)
         }
     };
+    // The EU profile's wallets authenticate to the school with an attestation from their
+    // provider (HAIP 1.0 §4.4.1), which the school checks at its token endpoint.
+    let wallet_provider = match profile {
+        Profile::Schooltas => None,
+        Profile::Eu => Some(wire::WalletProvider::new()?),
+    };
 
     // ---- The school's services ---------------------------------------------------------------
     let (school_port, school_admin) = (Port::bind()?, Port::bind()?);
     let origin = school_port.https_origin();
     let administration = wire::Administration::default();
     let issuer = wire::issuer_service(
-        wire::school("Basisschool De Linde", "12AB", &origin, &folder.0, ca.as_ref())?,
+        wire::school("Basisschool De Linde", "12AB", &origin, &folder.0, ca.as_ref(), wallet_provider.as_ref())?,
         &administration,
     )?;
     let school_did = issuer.with_issuer(|issuer| issuer.profile().did().clone());
@@ -139,7 +146,7 @@ fn run_in(profile: Profile) -> Result<()> {
     match profile {
         Profile::Schooltas => say(&format!("De Linde's issuer listens at {origin} (TLS); its DID is {school_did}.")),
         Profile::Eu => say(&format!(
-            "De Linde's issuer listens at {origin} (TLS) and names itself by that https identifier; its ES256 key's certificate (from the operator's CA) goes in every credential's x5c header; access tokens are DPoP-bound."
+            "De Linde's issuer listens at {origin} (TLS) and names itself by that https identifier; its ES256 key's certificate (from the operator's CA) goes in every credential's x5c header; access tokens are DPoP-bound, and wallets authenticate with their provider's attestation."
         )),
     }
 
@@ -244,7 +251,9 @@ fn run_in(profile: Profile) -> Result<()> {
             // The letter home: a QR code of the offer URI, and the PIN through another channel.
             let offer = issuer.publish_offer(reference, &[config_id.to_owned()])?;
             let pin = offer.pin.as_ref().map(|pin| pin.to_string());
-            let copies = wire::receive(wallet, &trust_list, &offer.uri, pin.as_deref())?;
+            let attestor = wallet_provider.as_ref().map(wire::WalletProvider::attestor).transpose()?;
+            let attestor = attestor.as_ref().map(|a| a as &dyn schooltas::wallet::wallet_attestation::WalletAttestor);
+            let copies = wire::receive(wallet, &trust_list, &offer.uri, pin.as_deref(), attestor)?;
             check(copies == 3, "three copies received")?;
             if profile == Profile::Eu {
                 let named_https = wallet.credentials()?.iter().all(|held| held.issuer == origin);

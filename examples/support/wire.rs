@@ -24,7 +24,10 @@ use schooltas::did::did_web::HttpsFetcher;
 use schooltas::did::net::GuardedClient;
 use schooltas::did::{Algorithm, Did, Resolver, Signer as _, SigningKey, VerifyingKey};
 use schooltas::issuer::store::SqliteStore;
-use schooltas::issuer::{Brin, DpopRequirement, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
+use schooltas::issuer::{
+    Brin, DpopRequirement, Issuer, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy,
+    WalletAttestationRequirement,
+};
 use schooltas::school::catalog::Catalog;
 use schooltas::school::trust_list::VerifierRegistration;
 use schooltas::school::trust_list::{AccreditedIssuer, TrustList, UnverifiedTrustList, VerifiedTrustList};
@@ -33,6 +36,7 @@ use schooltas::verifier::HttpsStatusListFetcher;
 use schooltas::wallet::Wallet;
 use schooltas::wallet::issuer_http::HttpsIssuerConnection;
 use schooltas::wallet::receive::{Receiver, trusted_issuer_key};
+use schooltas::wallet::wallet_attestation::{SoftwareWalletAttestor, WalletAttestor};
 use schooltas::x509::{CertificateAuthority, CertificateChain, Subject, Validity};
 use schooltas_server::verifier::VerifierService;
 use schooltas_server::{AdminToken, IssuerService, ServiceConfig, TlsConfig};
@@ -220,6 +224,53 @@ impl OperatorCa {
     }
 }
 
+/// The wallet app's provider (the EU profile): its own CA, whose root the school trusts for
+/// wallet attestations (OAuth 2.0 Attestation-Based Client Authentication, HAIP 1.0 §4.4.1),
+/// and the key it signs attestations with. A real provider signs them in its backend after
+/// checking the phone's app attestation; here each wallet carries a software attestor.
+pub(crate) struct WalletProvider {
+    ca: CertificateAuthority<SigningKey>,
+    key: SigningKey,
+    chain: Vec<Vec<u8>>,
+}
+
+impl WalletProvider {
+    /// The wallet app's `client_id`, the same for every installation (HAIP: no per-instance
+    /// identifier).
+    pub(crate) const CLIENT_ID: &'static str = "https://wallet.schooltas.example";
+
+    pub(crate) fn new() -> Result<WalletProvider> {
+        let ca = CertificateAuthority::root(
+            SigningKey::generate(Algorithm::Es256)?,
+            Subject::new("Schooltas Wallet", "Schooltas Wallet Provider Root")?,
+            Validity::new(NOW - 86_400, NOW + 10 * 365 * 86_400)?,
+            Some(0),
+            schooltas::x509::Profile::Haip,
+        )?;
+        let key = SigningKey::generate(Algorithm::Es256)?;
+        let issued = ca.issue_wallet_provider_certificate(
+            key.verifying_key(),
+            Self::CLIENT_ID,
+            &Subject::new("Schooltas Wallet", "wallet.schooltas.example")?,
+            Validity::new(NOW - 3600, NOW + 365 * 86_400)?,
+        )?;
+        Ok(WalletProvider { chain: issued.into_chain().certificates().to_vec(), ca, key })
+    }
+
+    /// What the school trusts wallet attestations by.
+    pub(crate) fn requirement(&self) -> Result<WalletAttestationRequirement> {
+        let anchors = schooltas::x509::TrustAnchors::from_der(vec![self.ca.certificate_der().to_vec()])?;
+        Ok(WalletAttestationRequirement::new(anchors).allow_clients([Self::CLIENT_ID]))
+    }
+
+    /// One wallet installation's attestor.
+    pub(crate) fn attestor(&self) -> Result<SoftwareWalletAttestor> {
+        let key = SigningKey::from_jwk_json(self.key.to_private_jwk().as_str())?;
+        Ok(SoftwareWalletAttestor::new(key, self.chain.clone(), Self::CLIENT_ID, Self::CLIENT_ID)
+            .with_wallet_name("Schooltas"))
+    }
+}
+
 /// The school at `origin` (`https://localhost:<port>`), its DID the did:web of that host, its
 /// database a file in `folder`. In the EU profile it names itself by `origin` (its `https`
 /// identifier), signs with an ES256 key that `ca` certified, and binds access tokens to the
@@ -230,6 +281,7 @@ pub(crate) fn school(
     origin: &str,
     folder: &Path,
     ca: Option<&OperatorCa>,
+    wallets: Option<&WalletProvider>,
 ) -> Result<Issuer<SqliteStore>> {
     let host = origin.trim_start_matches("https://").replace(':', "%3A");
     let keys = match ca {
@@ -252,7 +304,11 @@ pub(crate) fn school(
     }
     let store = SqliteStore::open(folder.join("issuer.sqlite"))?;
     let issuer = Issuer::new(profile, Catalog::standard(), store, StatusPolicy::new(format!("{origin}/status")));
-    Ok(if ca.is_some() { issuer.with_dpop(DpopRequirement::haip()) } else { issuer })
+    let issuer = if ca.is_some() { issuer.with_dpop(DpopRequirement::haip()) } else { issuer };
+    Ok(match wallets {
+        Some(provider) => issuer.with_wallet_attestation(provider.requirement()?),
+        None => issuer,
+    })
 }
 
 /// The school's issuer service on the demo clock.
@@ -303,6 +359,7 @@ pub(crate) fn receive(
     trust_list: &VerifiedTrustList,
     offer_uri: &str,
     pin: Option<&str>,
+    attestor: Option<&dyn WalletAttestor>,
 ) -> Result<usize> {
     let connection = HttpsIssuerConnection::with_client(client()?).with_timeout(Duration::from_secs(10));
     let resolver = resolver()?;
@@ -316,7 +373,7 @@ pub(crate) fn receive(
         status: &status,
         copies: 3,
         key_attestor: None,
-        wallet_attestor: None,
+        wallet_attestor: attestor,
     };
     Ok(receiver.receive(offer_uri, pin, NOW)?.iter().map(|(_, _, copies)| copies).sum())
 }
