@@ -515,6 +515,9 @@ impl<S: IssuerStore> Issuer<S> {
     }
 }
 
+/// A redeemed code: the access token and its credential identifiers.
+type Redeemed = (Zeroizing<String>, Vec<String>);
+
 fn redeem_code_in(
     tx: &mut dyn IssuerTx,
     policy: &OfferPolicy,
@@ -522,7 +525,7 @@ fn redeem_code_in(
     request: &AuthorizationCodeTokenRequest,
     jkt: Option<&str>,
     now: i64,
-) -> Result<std::result::Result<(Zeroizing<String>, Vec<String>), CodeRefusal>> {
+) -> Result<std::result::Result<Redeemed, CodeRefusal>> {
     let Some(mut row) = tx.authorization_code(code_digest)? else {
         return Ok(Err(CodeRefusal::UnknownCode));
     };

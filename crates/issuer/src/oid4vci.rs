@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
 use schooltas_oid4vc::oid4vci::{
-    AuthorizationServerMetadata, AuthorizedCredential, BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer,
-    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, KeyAttestationsRequired,
-    NonceResponse, ProofTypeSupported, TokenGrant, TokenRequest, TokenResponse, TxCode,
+    AuthorizationServerMetadata, AuthorizedCredential, BatchIssuance, CredentialConfiguration,
+    CredentialIssuerMetadata, CredentialOffer, CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse,
+    IssuedCredential, KeyAttestationsRequired, NonceResponse, ProofTypeSupported, TokenGrant, TokenRequest,
+    TokenResponse, TxCode,
 };
 use serde_json::json;
 
@@ -641,7 +642,9 @@ fn check_client_id(body: &str, client_id: &str) -> Result<(), ErrorResponse> {
     Ok(())
 }
 
-pub(crate) fn attestation_refusal(error: &schooltas_oid4vc::client_attestation::ClientAttestationError) -> ErrorResponse {
+pub(crate) fn attestation_refusal(
+    error: &schooltas_oid4vc::client_attestation::ClientAttestationError,
+) -> ErrorResponse {
     let code = match error.error_code() {
         "invalid_client" => ErrorCode::InvalidClient,
         other => ErrorCode::Other(other.to_owned()),

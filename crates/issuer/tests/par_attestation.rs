@@ -223,7 +223,12 @@ fn par_with_a_client_id_other_than_the_attestations_sub_is_invalid_client() {
     let issuer = attesting_issuer(SqliteStore::open(&path).unwrap(), &provider);
     let wallet = provider.install(WALLET);
     let refused = issuer
-        .par_endpoint_with(&par_request(OTHER_WALLET).to_form(), None, headers(&wallet.attestation, &wallet.pop("a")), NOW)
+        .par_endpoint_with(
+            &par_request(OTHER_WALLET).to_form(),
+            None,
+            headers(&wallet.attestation, &wallet.pop("a")),
+            NOW,
+        )
         .unwrap_err();
     assert_eq!(refused.error, ErrorCode::InvalidClient);
     assert!(refused.error_description.unwrap_or_default().contains("client_id is not the attestation's sub"));
@@ -344,17 +349,32 @@ fn authorization_details_come_back_with_identifiers_and_the_credential_is_asked_
     let access = &token.access_token;
     // An identifier the token response did not give.
     let unknown = issuer
-        .credential_endpoint(access, &credential_body(&issuer, None, Some("school_advice")), &administration(), NOW + 12)
+        .credential_endpoint(
+            access,
+            &credential_body(&issuer, None, Some("school_advice")),
+            &administration(),
+            NOW + 12,
+        )
         .unwrap_err();
     assert_eq!(unknown.error, ErrorCode::UnknownCredentialIdentifier);
     // §8.2: with identifiers, the configuration id is not the way to ask.
     let by_config = issuer
-        .credential_endpoint(access, &credential_body(&issuer, Some("pupil_enrolment"), None), &administration(), NOW + 12)
+        .credential_endpoint(
+            access,
+            &credential_body(&issuer, Some("pupil_enrolment"), None),
+            &administration(),
+            NOW + 12,
+        )
         .unwrap_err();
     assert_eq!(by_config.error, ErrorCode::InvalidCredentialRequest);
     // Neither refusal spent the token.
     let response = issuer
-        .credential_endpoint(access, &credential_body(&issuer, None, Some("pupil_enrolment")), &administration(), NOW + 12)
+        .credential_endpoint(
+            access,
+            &credential_body(&issuer, None, Some("pupil_enrolment")),
+            &administration(),
+            NOW + 12,
+        )
         .unwrap();
     assert_eq!(response.credentials.len(), 1);
 }

@@ -5,12 +5,12 @@
 use schooltas_did::jws::{Header, sign_compact_json};
 use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
 use schooltas_oid4vc::Error;
+use schooltas_oid4vc::oid4vci::AuthorizedCredential;
 use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, sign_proof, verify_proof};
 use schooltas_oid4vc::oid4vci::{
     CredentialOffer, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, Oid4vciError,
     TokenRequest, TokenResponse,
 };
-use schooltas_oid4vc::oid4vci::AuthorizedCredential;
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;
@@ -127,13 +127,22 @@ fn a_token_response_carries_authorization_details_with_credential_identifiers() 
     );
     assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), response);
     for (what, details) in [
-        ("empty identifiers", json!([{"type": "openid_credential", "credential_configuration_id": "a",
-            "credential_identifiers": []}])),
-        ("another type", json!([{"type": "payment", "credential_configuration_id": "a",
-            "credential_identifiers": ["i"]}])),
+        (
+            "empty identifiers",
+            json!([{"type": "openid_credential", "credential_configuration_id": "a",
+            "credential_identifiers": []}]),
+        ),
+        (
+            "another type",
+            json!([{"type": "payment", "credential_configuration_id": "a",
+            "credential_identifiers": ["i"]}]),
+        ),
         ("no configuration id", json!([{"type": "openid_credential", "credential_identifiers": ["i"]}])),
-        ("an empty identifier", json!([{"type": "openid_credential", "credential_configuration_id": "a",
-            "credential_identifiers": [""]}])),
+        (
+            "an empty identifier",
+            json!([{"type": "openid_credential", "credential_configuration_id": "a",
+            "credential_identifiers": [""]}]),
+        ),
         ("an empty list", json!([])),
     ] {
         let response = json!({"access_token": "x", "token_type": "Bearer", "authorization_details": details});

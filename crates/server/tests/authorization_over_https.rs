@@ -314,9 +314,10 @@ fn an_attested_wallet_runs_the_flow_and_an_unattested_one_gets_401_at_par() {
     assert_eq!(status, 200, "{answer}");
     let redirect_to = answer["redirect_to"].as_str().unwrap();
     // The code's token request must be attested too.
-    let unattested =
-        with_receiver(&school, &vault, |receiver| receiver.finish_authorization(&in_progress, redirect_to, common::NOW))
-            .unwrap_err();
+    let unattested = with_receiver(&school, &vault, |receiver| {
+        receiver.finish_authorization(&in_progress, redirect_to, common::NOW)
+    })
+    .unwrap_err();
     assert!(matches!(&unattested, Error::IssuerRefused { error, .. } if error == "invalid_client"), "{unattested}");
     let summary = with_attested_receiver(&school, &vault, Some(&attestor), |receiver| {
         receiver.finish_authorization(&in_progress, redirect_to, common::NOW)

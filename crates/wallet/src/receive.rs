@@ -11,8 +11,8 @@ use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
 use schooltas_oid4vc::dpop::sign_dpop_proof;
 use schooltas_oid4vc::oid4vci::proof::{sign_proof, sign_proof_with_key_attestation};
 use schooltas_oid4vc::oid4vci::{
-    AuthorizationServerMetadata, AuthorizedCredential, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
-    CredentialResponse, ErrorCode, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
+    AuthorizationServerMetadata, AuthorizedCredential, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri,
+    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
 use schooltas_school::catalog::Catalog;
 use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};

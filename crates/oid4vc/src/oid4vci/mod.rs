@@ -29,8 +29,9 @@ pub mod key_attestation;
 pub mod proof;
 
 pub use authorization::{
-    AUTHORIZATION_CODE_GRANT, AuthorizationCodeTokenRequest, AuthorizationDetail, AuthorizationResponse, AuthorizedCredential,
-    PushedAuthorizationRequest, PushedAuthorizationResponse, REQUEST_URI_PREFIX, TokenGrant, pkce_challenge,
+    AUTHORIZATION_CODE_GRANT, AuthorizationCodeTokenRequest, AuthorizationDetail, AuthorizationResponse,
+    AuthorizedCredential, PushedAuthorizationRequest, PushedAuthorizationResponse, REQUEST_URI_PREFIX, TokenGrant,
+    pkce_challenge,
 };
 
 use std::collections::BTreeMap;
