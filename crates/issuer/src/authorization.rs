@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 use crate::error::Result;
 use crate::issue::Issuer;
 use crate::offers::{self, OfferPolicy, digest, random_secret, same};
-use crate::oid4vci::{DpopContext, dpop_refusal, server_error};
+use crate::oid4vci::{ClientAuthHeaders, DpopContext, dpop_refusal, server_error};
 use crate::store::{
     AccessTokenRow, AuthorizationCodeRow, IssuerStore, IssuerTx, PendingAuthorizationRow, in_transaction,
 };
@@ -209,14 +209,50 @@ impl<S: IssuerStore> Issuer<S> {
     /// key, which must agree when both come; an issuer that requires DPoP refuses a request
     /// with neither (`invalid_dpop_proof`), and a proof without its nonce gets
     /// `use_dpop_nonce`.
+    ///
+    /// An issuer [with wallet attestation](Issuer::with_wallet_attestation) refuses this
+    /// method's requests (`invalid_client`): it authenticates wallets at PAR, through
+    /// [`Issuer::par_endpoint_with`].
     pub fn par_endpoint(
         &self,
         body: &str,
         dpop: Option<DpopContext<'_>>,
         now: i64,
     ) -> std::result::Result<PushedAuthorizationResponse, ErrorResponse> {
+        self.par_endpoint_with(body, dpop, None, now)
+    }
+
+    /// [`Issuer::par_endpoint`] with the request's client authentication headers. For an
+    /// issuer [with wallet attestation](Issuer::with_wallet_attestation), HAIP 1.0 §4.3 has the
+    /// wallet authenticate at PAR as at the token endpoint: the pair is checked
+    /// ([`Issuer::check_client_attestation`]) before anything else of the request, and the
+    /// request's `client_id` must be the attestation's `sub` (§4.4.1); both refusals are
+    /// `invalid_client` (answer 401) and store nothing. The code's token request is then
+    /// authenticated again ([`Issuer::token_endpoint_with`]) and must come from the same
+    /// `client_id`. An issuer without it ignores `client_auth`.
+    pub fn par_endpoint_with(
+        &self,
+        body: &str,
+        dpop: Option<DpopContext<'_>>,
+        client_auth: Option<ClientAuthHeaders<'_>>,
+        now: i64,
+    ) -> std::result::Result<PushedAuthorizationResponse, ErrorResponse> {
         let policy = *self.flow().map_err(|refusal| invalid_request(&refusal.to_string()))?;
+        let attested = match self.wallet_attestation_state() {
+            Some(_) => {
+                let headers = client_auth.unwrap_or_default();
+                Some(self.check_client_attestation(headers.attestation, headers.pop, now)?.client_id)
+            }
+            None => None,
+        };
         let request = PushedAuthorizationRequest::from_form(body).map_err(|e| ErrorResponse::from(&e))?;
+        if let Some(sub) = attested
+            && sub != request.client_id
+        {
+            return Err(crate::oid4vci::attestation_refusal(
+                &schooltas_oid4vc::client_attestation::ClientAttestationError::ClientIdMismatch,
+            ));
+        }
         let dpop_jkt = match self.dpop_state() {
             None => None,
             Some(state) => {
@@ -258,6 +294,7 @@ impl<S: IssuerStore> Issuer<S> {
                 config_ids.push(scope.clone());
             }
         }
+        let mut detail_config_ids: Vec<String> = Vec::new();
         for detail in &request.authorization_details {
             let id = &detail.credential_configuration_id;
             if self.catalog().get(id).is_none() {
@@ -265,6 +302,9 @@ impl<S: IssuerStore> Issuer<S> {
             }
             if !config_ids.contains(id) {
                 config_ids.push(id.clone());
+            }
+            if !detail_config_ids.contains(id) {
+                detail_config_ids.push(id.clone());
             }
         }
         let request_uri = Zeroizing::new(format!("{REQUEST_URI_PREFIX}{}", random_secret().as_str()));
@@ -275,6 +315,7 @@ impl<S: IssuerStore> Issuer<S> {
             code_challenge: request.code_challenge,
             state: request.state,
             config_ids,
+            detail_config_ids,
             issuer_state: request.issuer_state,
             dpop_jkt,
             expires_at: now.saturating_add(policy.request_uri_lifetime),
@@ -369,6 +410,7 @@ impl<S: IssuerStore> Issuer<S> {
                 code_challenge: row.code_challenge.clone(),
                 dpop_jkt: row.dpop_jkt.clone(),
                 subject_ref: subject_ref.to_owned(),
+                detail_config_ids: row.detail_config_ids.iter().filter(|id| config_ids.contains(id)).cloned().collect(),
                 config_ids,
                 expires_at: now.saturating_add(policy.code_lifetime),
                 redeemed: false,
@@ -436,14 +478,15 @@ impl<S: IssuerStore> Issuer<S> {
     }
 
     /// The token endpoint's authorization code grant, after the DPoP proof (if any) was
-    /// checked: `jkt` is its key's thumbprint.
+    /// checked: `jkt` is its key's thumbprint. Returns the token, its lifetime and its
+    /// credential identifiers (one per configuration asked for by `authorization_details`).
     pub(crate) fn redeem_authorization_code(
         &self,
         policy: &OfferPolicy,
         request: &AuthorizationCodeTokenRequest,
         jkt: Option<&str>,
         now: i64,
-    ) -> std::result::Result<(Zeroizing<String>, i64), ErrorResponse> {
+    ) -> std::result::Result<(Zeroizing<String>, i64, Vec<String>), ErrorResponse> {
         if self.authorization.is_none() {
             return Err(ErrorResponse::new(
                 ErrorCode::UnsupportedGrantType,
@@ -459,7 +502,7 @@ impl<S: IssuerStore> Issuer<S> {
             Ok(outcome)
         });
         match outcome {
-            Ok(Ok(token)) => Ok((token, policy.token_lifetime)),
+            Ok(Ok((token, identifiers))) => Ok((token, policy.token_lifetime, identifiers)),
             Ok(Err(refusal)) => {
                 let code = match refusal {
                     CodeRefusal::DpopKeyMismatch => ErrorCode::InvalidDpopProof,
@@ -472,6 +515,9 @@ impl<S: IssuerStore> Issuer<S> {
     }
 }
 
+/// A redeemed code: the access token and its credential identifiers.
+type Redeemed = (Zeroizing<String>, Vec<String>);
+
 fn redeem_code_in(
     tx: &mut dyn IssuerTx,
     policy: &OfferPolicy,
@@ -479,7 +525,7 @@ fn redeem_code_in(
     request: &AuthorizationCodeTokenRequest,
     jkt: Option<&str>,
     now: i64,
-) -> Result<std::result::Result<Zeroizing<String>, CodeRefusal>> {
+) -> Result<std::result::Result<Redeemed, CodeRefusal>> {
     let Some(mut row) = tx.authorization_code(code_digest)? else {
         return Ok(Err(CodeRefusal::UnknownCode));
     };
@@ -520,13 +566,17 @@ fn redeem_code_in(
         used_config_ids: Vec::new(),
         expires_at: token_expires_at,
         dpop_jkt: jkt.map(str::to_owned),
+        // OpenID4VCI 1.0 §6.2: one identifier per configuration, its id. The catalog holds one
+        // dataset per configuration and subject, so an identifier has nothing else to tell
+        // apart; the token (a 256-bit secret bound to this grant) is what authorizes.
+        credential_identifiers: row.detail_config_ids.clone(),
     })?;
     row.redeemed = true;
     row.access_token_digest = Some(token_digest);
     // Kept while the token lives, so that a replay of the code can still revoke it.
     row.expires_at = row.expires_at.max(token_expires_at);
     tx.update_authorization_code(&row)?;
-    Ok(Ok(access_token))
+    Ok(Ok((access_token, row.detail_config_ids)))
 }
 
 /// The authorization code flow's metadata members (RFC 8414 §2, RFC 9126 §5, RFC 9207 §3),

@@ -260,6 +260,8 @@ fn redeem_in(
         used_config_ids: Vec::new(),
         expires_at: now.saturating_add(policy.token_lifetime),
         dpop_jkt: dpop_jkt.map(str::to_owned),
+        // An offer names configurations, never authorization_details: no identifiers.
+        credential_identifiers: Vec::new(),
     })?;
     Ok(Ok(Grant { access_token, expires_in: policy.token_lifetime, config_ids: offer.config_ids }))
 }

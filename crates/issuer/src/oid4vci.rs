@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, verify_proof};
 use schooltas_oid4vc::oid4vci::{
-    AuthorizationServerMetadata, BatchIssuance, CredentialConfiguration, CredentialIssuerMetadata, CredentialOffer,
-    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, IssuedCredential, KeyAttestationsRequired,
-    NonceResponse, ProofTypeSupported, TokenGrant, TokenRequest, TokenResponse, TxCode,
+    AuthorizationServerMetadata, AuthorizedCredential, BatchIssuance, CredentialConfiguration,
+    CredentialIssuerMetadata, CredentialOffer, CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse,
+    IssuedCredential, KeyAttestationsRequired, NonceResponse, ProofTypeSupported, TokenGrant, TokenRequest,
+    TokenResponse, TxCode,
 };
 use serde_json::json;
 
@@ -334,13 +335,17 @@ impl<S: IssuerStore> Issuer<S> {
         let request = match request {
             TokenGrant::PreAuthorizedCode(request) => request,
             TokenGrant::AuthorizationCode(request) => {
-                let (access_token, expires_in) =
+                let (access_token, expires_in, identifiers) =
                     self.redeem_authorization_code(policy, &request, jkt.as_deref(), now)?;
+                // OpenID4VCI 1.0 §6.2: a request by authorization_details is answered with them.
+                let details = (!identifiers.is_empty()).then(|| {
+                    identifiers.into_iter().map(|id| AuthorizedCredential::new(id.clone(), vec![id])).collect()
+                });
                 return Ok(TokenResponse {
                     access_token: access_token.to_string(),
                     token_type: token_type.into(),
                     expires_in: Some(expires_in),
-                    authorization_details: None,
+                    authorization_details: details,
                 });
             }
         };
@@ -387,6 +392,11 @@ impl<S: IssuerStore> Issuer<S> {
     /// anywhere (or a crash) leaves the token and nonce as they were. A second request answers
     /// `invalid_token` (RFC 6750 §3.1, as OpenID4VCI 1.0 §8.3.1 has the credential endpoint
     /// answer for an access token that does not allow the credential).
+    ///
+    /// A token whose response carried `authorization_details` (OpenID4VCI 1.0 §6.2) is used
+    /// with `credential_identifier` for those configurations (§8.2); an identifier it was not
+    /// given is `unknown_credential_identifier`, and such a configuration asked for by
+    /// `credential_configuration_id` is `invalid_credential_request`.
     pub fn credential_endpoint(
         &self,
         access_token: &str,
@@ -450,11 +460,31 @@ impl<S: IssuerStore> Issuer<S> {
             (None, TokenScheme::Bearer) => {}
         }
         let request = CredentialRequest::from_json(body, self.max_batch()).map_err(|e| ErrorResponse::from(&e))?;
-        let Some(config_id) = request.credential_configuration_id.as_deref() else {
-            return Err(ErrorResponse::new(
-                ErrorCode::UnknownCredentialIdentifier,
-                "this issuer does not hand out credential identifiers",
-            ));
+        // §8.2: a configuration whose token response entry gave credential identifiers is
+        // asked for by identifier (then MUST be used instead of credential_configuration_id).
+        let config_id = match (&request.credential_configuration_id, &request.credential_identifier) {
+            (_, Some(identifier)) => match row.credential_identifiers.iter().find(|id| *id == identifier) {
+                Some(id) => id.as_str(),
+                None => {
+                    return Err(ErrorResponse::new(
+                        ErrorCode::UnknownCredentialIdentifier,
+                        "the credential_identifier is not one the token response gave for this access token",
+                    ));
+                }
+            },
+            (Some(config_id), None) if row.credential_identifiers.contains(config_id) => {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidCredentialRequest,
+                    "the token response gave credential_identifiers for this configuration: send credential_identifier instead of credential_configuration_id (OpenID4VCI 1.0 §8.2)",
+                ));
+            }
+            (Some(config_id), None) => config_id.as_str(),
+            (None, None) => {
+                return Err(ErrorResponse::new(
+                    ErrorCode::InvalidCredentialRequest,
+                    "the request names neither a credential_configuration_id nor a credential_identifier",
+                ));
+            }
         };
         let grant = match in_transaction(self.store(), |tx| offers::check_access(tx, &token_digest, config_id, now)) {
             Ok(Ok(grant)) => grant,
@@ -612,7 +642,9 @@ fn check_client_id(body: &str, client_id: &str) -> Result<(), ErrorResponse> {
     Ok(())
 }
 
-fn attestation_refusal(error: &schooltas_oid4vc::client_attestation::ClientAttestationError) -> ErrorResponse {
+pub(crate) fn attestation_refusal(
+    error: &schooltas_oid4vc::client_attestation::ClientAttestationError,
+) -> ErrorResponse {
     let code = match error.error_code() {
         "invalid_client" => ErrorCode::InvalidClient,
         other => ErrorCode::Other(other.to_owned()),

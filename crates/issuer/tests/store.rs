@@ -128,6 +128,7 @@ fn offers_and_tokens_round_trip_and_purge() {
         used_config_ids: vec![],
         expires_at: 900,
         dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
+        credential_identifiers: vec!["school_advice".into()],
     };
     in_transaction(&store, |tx| {
         tx.insert_offer(&offer)?;
@@ -214,7 +215,7 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let plaintext: i64 = raw
         .query_row(
             "SELECT count(*) FROM nonce WHERE typeof(nonce_digest) != 'blob' OR length(nonce_digest) != 32",
@@ -256,7 +257,8 @@ fn pending() -> PendingAuthorizationRow {
         redirect_uri: "nl.schooltas.wallet:/cb".into(),
         code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         state: Some("s".into()),
-        config_ids: vec!["guardianship".into()],
+        config_ids: vec!["guardianship".into(), "pupil_enrolment".into()],
+        detail_config_ids: vec!["pupil_enrolment".into()],
         issuer_state: None,
         dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
         expires_at: 1_000,
@@ -273,7 +275,8 @@ fn code() -> AuthorizationCodeRow {
         code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         dpop_jkt: None,
         subject_ref: "pupil-0417/parent".into(),
-        config_ids: vec!["guardianship".into()],
+        config_ids: vec!["guardianship".into(), "pupil_enrolment".into()],
+        detail_config_ids: vec!["pupil_enrolment".into()],
         expires_at: 1_000,
         redeemed: false,
         access_token_digest: None,
@@ -281,7 +284,8 @@ fn code() -> AuthorizationCodeRow {
 }
 
 /// Opens a store at `version` written as that version did, with a live DPoP-bound token, and
-/// checks the migration to version 4 kept it and added working authorization tables.
+/// checks the migration to version 5 kept it and added working authorization tables (with the
+/// credential identifier columns).
 fn migrates_from(version: i64) {
     let dir = std::env::temp_dir().join(format!("schooltas-issuer-migrate-v{version}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -289,7 +293,11 @@ fn migrates_from(version: i64) {
     let path = dir.join("issuer.sqlite");
     {
         let raw = rusqlite::Connection::open(&path).unwrap();
-        let schema = if version == 2 { V3_SCHEMA.replace(", dpop_jkt TEXT)", ")") } else { V3_SCHEMA.to_owned() };
+        let schema = match version {
+            2 => V3_SCHEMA.replace(", dpop_jkt TEXT)", ")"),
+            3 => V3_SCHEMA.to_owned(),
+            _ => format!("{V3_SCHEMA}{V4_AUTHORIZATION_TABLES}"),
+        };
         raw.execute_batch(&schema).unwrap();
         let jkt = if version == 2 { "" } else { ", 'jkt-of-the-wallet'" };
         let columns = if version == 2 { "" } else { ", dpop_jkt" };
@@ -305,8 +313,9 @@ fn migrates_from(version: i64) {
     in_transaction(&store, |tx| {
         let token = tx.access_token(&[3; 32])?.unwrap();
         assert_eq!(token.config_ids, ["pupil_enrolment"]);
-        let expected = (version == 3).then(|| "jkt-of-the-wallet".to_owned());
+        let expected = (version >= 3).then(|| "jkt-of-the-wallet".to_owned());
         assert_eq!(token.dpop_jkt, expected, "version {version}");
+        assert!(token.credential_identifiers.is_empty(), "a token from before identifiers has none");
         tx.insert_pending_authorization(&pending())?;
         tx.insert_authorization_code(&code())?;
         assert_eq!(tx.pending_authorization(&[7; 32])?, Some(pending()));
@@ -317,9 +326,9 @@ fn migrates_from(version: i64) {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let migrated: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(migrated, 4);
+    assert_eq!(migrated, 5);
     drop(raw);
-    // Opening a version 4 store again changes nothing.
+    // Opening a version 5 store again changes nothing.
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(in_transaction(&store, |tx| tx.authorization_code(&[8; 32])).unwrap(), Some(code()));
     drop(store);
@@ -327,14 +336,32 @@ fn migrates_from(version: i64) {
 }
 
 #[test]
-fn a_version_2_store_is_migrated_to_version_4() {
+fn a_version_2_store_is_migrated_to_version_5() {
     migrates_from(2);
 }
 
 #[test]
-fn a_version_3_store_is_migrated_to_version_4_its_tokens_kept() {
+fn a_version_3_store_is_migrated_to_version_5_its_tokens_kept() {
     migrates_from(3);
 }
+
+#[test]
+fn a_version_4_store_is_migrated_to_version_5_with_credential_identifier_columns() {
+    migrates_from(4);
+}
+
+/// The authorization tables version 4 of this library wrote (before credential identifiers).
+const V4_AUTHORIZATION_TABLES: &str = "
+CREATE TABLE pending_authorization (request_uri_digest BLOB PRIMARY KEY, client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL, code_challenge TEXT NOT NULL, state TEXT, config_ids TEXT NOT NULL,
+    issuer_state TEXT, dpop_jkt TEXT, expires_at INTEGER NOT NULL, handle_digest BLOB UNIQUE,
+    completed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+CREATE INDEX pending_authorization_expiry ON pending_authorization (expires_at);
+CREATE TABLE authorization_code (code_digest BLOB PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,
+    code_challenge TEXT NOT NULL, dpop_jkt TEXT, subject_ref TEXT NOT NULL, config_ids TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, redeemed INTEGER NOT NULL DEFAULT 0, access_token_digest BLOB) WITHOUT ROWID;
+CREATE INDEX authorization_code_expiry ON authorization_code (expires_at);
+";
 
 #[test]
 fn pending_authorizations_and_codes_round_trip_update_and_purge() {

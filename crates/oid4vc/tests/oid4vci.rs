@@ -5,6 +5,7 @@
 use schooltas_did::jws::{Header, sign_compact_json};
 use schooltas_did::{Algorithm, Signer, SigningKey, base64url};
 use schooltas_oid4vc::Error;
+use schooltas_oid4vc::oid4vci::AuthorizedCredential;
 use schooltas_oid4vc::oid4vci::proof::{ProofPolicy, sign_proof, verify_proof};
 use schooltas_oid4vc::oid4vci::{
     CredentialOffer, CredentialOfferUri, CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, Oid4vciError,
@@ -107,6 +108,50 @@ fn token_messages_round_trip_and_hide_secrets() {
     assert!(TokenResponse::from_json(&json!({"access_token": "x", "token_type": "DPoP"}).to_string()).is_ok());
     let error = TokenResponse::from_json(&json!({"access_token": "x", "token_type": "mac"}).to_string()).unwrap_err();
     assert!(error.to_string().contains("not a Bearer or DPoP token"), "{error}");
+}
+
+#[test]
+fn a_token_response_carries_authorization_details_with_credential_identifiers() {
+    // OpenID4VCI 1.0 §6.2, the spec's example shape.
+    let response = json!({"access_token": "x", "token_type": "Bearer", "authorization_details": [{
+        "type": "openid_credential", "credential_configuration_id": "UniversityDegreeCredential",
+        "credential_identifiers": ["CivilEngineeringDegree-2023", "ElectricalEngineeringDegree-2023"]}]});
+    let parsed = TokenResponse::from_json(&response.to_string()).unwrap();
+    let details = parsed.authorization_details.as_deref().unwrap();
+    assert_eq!(
+        details,
+        [AuthorizedCredential::new(
+            "UniversityDegreeCredential",
+            vec!["CivilEngineeringDegree-2023".into(), "ElectricalEngineeringDegree-2023".into()]
+        )]
+    );
+    assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), response);
+    for (what, details) in [
+        (
+            "empty identifiers",
+            json!([{"type": "openid_credential", "credential_configuration_id": "a",
+            "credential_identifiers": []}]),
+        ),
+        (
+            "another type",
+            json!([{"type": "payment", "credential_configuration_id": "a",
+            "credential_identifiers": ["i"]}]),
+        ),
+        ("no configuration id", json!([{"type": "openid_credential", "credential_identifiers": ["i"]}])),
+        (
+            "an empty identifier",
+            json!([{"type": "openid_credential", "credential_configuration_id": "a",
+            "credential_identifiers": [""]}]),
+        ),
+        ("an empty list", json!([])),
+    ] {
+        let response = json!({"access_token": "x", "token_type": "Bearer", "authorization_details": details});
+        let error = TokenResponse::from_json(&response.to_string()).unwrap_err();
+        assert!(
+            matches!(&error, Error::Oid4vci(Oid4vciError::Invalid { message: "token response", .. })),
+            "{what}: {error}"
+        );
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -24,6 +24,14 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::service::{IssuerService, Shared};
+
+/// The header names the CORS layer allows and exposes, in the lower case `HeaderName` takes
+/// (HTTP header names are case-insensitive; the constants of the protocol crates are mixed case).
+const DPOP_HEADER_LOWER: &str = "dpop";
+const DPOP_NONCE_HEADER_LOWER: &str = "dpop-nonce";
+const CLIENT_ATTESTATION_HEADER_LOWER: &str = "oauth-client-attestation";
+const CLIENT_ATTESTATION_POP_HEADER_LOWER: &str = "oauth-client-attestation-pop";
+const CLIENT_ATTESTATION_CHALLENGE_HEADER_LOWER: &str = "oauth-client-attestation-challenge";
 
 /// `application/json`.
 const JSON: &str = "application/json";
@@ -65,12 +73,24 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
                 public.route(path, get(move |state: AppState<S>| async move { type_metadata(state, &path_owned) }));
         }
         // The public protocol endpoints answer any origin (a browser wallet is a web page of
-        // its own origin); no credentials mode, as access is by Bearer token, never by cookie.
+        // its own origin); no credentials mode, as access is by Bearer or DPoP token, never by
+        // cookie. A browser wallet sends DPoP proofs (RFC 9449) and its wallet attestation
+        // (draft-ietf-oauth-attestation-based-client-auth), and reads the nonce and challenge.
         let cors = CorsLayer::new()
             .allow_origin(Any)
             .allow_methods([Method::GET, Method::POST])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-            .expose_headers([header::WWW_AUTHENTICATE]);
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(DPOP_HEADER_LOWER),
+                HeaderName::from_static(CLIENT_ATTESTATION_HEADER_LOWER),
+                HeaderName::from_static(CLIENT_ATTESTATION_POP_HEADER_LOWER),
+            ])
+            .expose_headers([
+                header::WWW_AUTHENTICATE,
+                HeaderName::from_static(DPOP_NONCE_HEADER_LOWER),
+                HeaderName::from_static(CLIENT_ATTESTATION_CHALLENGE_HEADER_LOWER),
+            ]);
         public
             .fallback(no_endpoint)
             .method_not_allowed_fallback(wrong_method)
@@ -270,15 +290,18 @@ fn single_header(headers: &HeaderMap, name: &str) -> Result<Option<String>, Refu
     }
 }
 
+/// The request's `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers, each
+/// at most once.
+fn client_auth_headers(headers: &HeaderMap) -> Result<(Option<String>, Option<String>), Refusal> {
+    Ok((single_header(headers, CLIENT_ATTESTATION_HEADER)?, single_header(headers, CLIENT_ATTESTATION_POP_HEADER)?))
+}
+
 /// Adds the issuer's current `OAuth-Client-Attestation-Challenge` to a response, when its
 /// wallet attestation requirement asks for challenges (the draft's §"Challenges").
 fn with_attestation_challenge(mut response: Response, challenge: Option<String>) -> Response {
     if let Some(value) = challenge.and_then(|challenge| HeaderValue::from_str(&challenge).ok()) {
+        // A browser reads it because the CORS layer exposes it (see `router`).
         response.headers_mut().insert(CLIENT_ATTESTATION_CHALLENGE_HEADER, value);
-        response.headers_mut().append(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(CLIENT_ATTESTATION_CHALLENGE_HEADER),
-        );
     }
     response
 }
@@ -286,11 +309,8 @@ fn with_attestation_challenge(mut response: Response, challenge: Option<String>)
 /// Adds the issuer's current `DPoP-Nonce` (RFC 9449 §8) to a response, when it asks for nonces.
 fn with_dpop_nonce(mut response: Response, nonce: Option<String>) -> Response {
     if let Some(value) = nonce.and_then(|nonce| HeaderValue::from_str(&nonce).ok()) {
+        // Browsers' fetch reads the nonce only when it is exposed: the CORS layer does.
         response.headers_mut().insert(DPOP_NONCE_HEADER, value);
-        // Browsers' fetch reads the nonce only when it is exposed.
-        response
-            .headers_mut()
-            .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(DPOP_NONCE_HEADER));
     }
     response
 }
@@ -342,12 +362,9 @@ async fn token<S: IssuerStore + 'static>(
         Ok(proof) => proof,
         Err(refusal) => return refusal.into_response(),
     };
-    let client_auth = match (
-        single_header(&headers, CLIENT_ATTESTATION_HEADER),
-        single_header(&headers, CLIENT_ATTESTATION_POP_HEADER),
-    ) {
-        (Ok(attestation), Ok(pop)) => (attestation, pop),
-        (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
+    let client_auth = match client_auth_headers(&headers) {
+        Ok(pair) => pair,
+        Err(refusal) => return refusal.into_response(),
     };
     let outcome = blocking(&shared, move |shared| {
         let policy = shared.config.offer_policy;
@@ -381,8 +398,10 @@ async fn token<S: IssuerStore + 'static>(
 }
 
 /// The pushed authorization request endpoint (RFC 9126 §2): a form, an optional `DPoP` proof
-/// (RFC 9449 §10), `201` with the `request_uri`, refusals 400 with the OAuth error JSON; the
-/// `DPoP-Nonce` header like the token endpoint.
+/// (RFC 9449 §10), the wallet's client authentication headers (HAIP 1.0 §4.3, each at most
+/// once), `201` with the `request_uri`, refusals 400 with the OAuth error JSON (`invalid_client`
+/// 401); the `DPoP-Nonce` and `OAuth-Client-Attestation-Challenge` headers like the token
+/// endpoint.
 async fn par<S: IssuerStore + 'static>(
     State(shared): AppState<S>,
     headers: HeaderMap,
@@ -396,17 +415,31 @@ async fn par<S: IssuerStore + 'static>(
         Ok(proof) => proof,
         Err(refusal) => return refusal.into_response(),
     };
+    let client_auth = match client_auth_headers(&headers) {
+        Ok(pair) => pair,
+        Err(refusal) => return refusal.into_response(),
+    };
     let outcome = blocking(&shared, move |shared| {
         let issuer = shared.issuer();
         let now = shared.now();
         let url = format!("{}{}", issuer.profile().issuer_url(), schooltas_issuer::authorization::PAR_PATH);
         let dpop = Some(DpopContext { proof: proof.as_deref(), url: &url });
-        (issuer.par_endpoint(&body, dpop, now), issuer.dpop_nonce(now))
+        let client_auth = ClientAuthHeaders { attestation: client_auth.0.as_deref(), pop: client_auth.1.as_deref() };
+        (
+            issuer.par_endpoint_with(&body, dpop, Some(client_auth), now),
+            issuer.dpop_nonce(now),
+            issuer.attestation_challenge(now),
+        )
     })
     .await;
     match outcome {
-        Ok((Ok(pushed), nonce)) => with_dpop_nonce(json_response(StatusCode::CREATED, pushed.to_json(), true), nonce),
-        Ok((Err(error), nonce)) => with_dpop_nonce(Refusal::from(error).into_response(), nonce),
+        Ok((Ok(pushed), nonce, challenge)) => with_attestation_challenge(
+            with_dpop_nonce(json_response(StatusCode::CREATED, pushed.to_json(), true), nonce),
+            challenge,
+        ),
+        Ok((Err(error), nonce, challenge)) => {
+            with_attestation_challenge(with_dpop_nonce(Refusal::from(error).into_response(), nonce), challenge)
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

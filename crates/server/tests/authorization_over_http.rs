@@ -270,3 +270,113 @@ fn the_in_process_completion_gives_the_same_redirect() {
     let late = cloned.with_authorization_portal(RedirectPortal::new(PORTAL).unwrap());
     assert!(matches!(late, Err(schooltas_server::Error::ConfiguredTooLate { what: "the authorization portal" })));
 }
+
+// ---- wallet attestation at PAR (HAIP 1.0 §4.3) and CORS ------------------------------------
+
+/// A wallet provider's root (the school's anchor) and one installation's attestation of
+/// `CLIENT` with its instance key.
+fn attested_wallet() -> (schooltas_x509::TrustAnchors, String, SigningKey) {
+    use schooltas_oid4vc::client_attestation::{ClientAttestationClaims, sign_client_attestation};
+    use schooltas_x509::{CertificateAuthority, Profile, Subject, TrustAnchors, Validity};
+    let root = CertificateAuthority::root(
+        SigningKey::generate(Algorithm::Es256).unwrap(),
+        Subject::new("Wallet BV", "Wallet BV Root").unwrap(),
+        Validity::days_from(NOW - 86_400, 3650).unwrap(),
+        Some(0),
+        Profile::Haip,
+    )
+    .unwrap();
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let chain = root
+        .issue_wallet_provider_certificate(
+            schooltas_did::Signer::verifying_key(&key),
+            "https://wallet.example",
+            &Subject::new("Wallet BV", "Wallet BV attestations").unwrap(),
+            Validity::days_from(NOW - 86_400, 365).unwrap(),
+        )
+        .unwrap()
+        .chain()
+        .certificates()
+        .to_vec();
+    let instance = SigningKey::generate(Algorithm::Es256).unwrap();
+    let claims = ClientAttestationClaims::new(
+        "https://wallet.example",
+        CLIENT,
+        NOW + 86_400,
+        schooltas_did::Signer::verifying_key(&instance).clone(),
+    );
+    let attestation = sign_client_attestation(&key, chain, &claims).unwrap();
+    (TrustAnchors::from_der(vec![root.certificate_der().to_vec()]).unwrap(), attestation, instance)
+}
+
+#[test]
+fn par_of_a_school_that_requires_attestation_is_401_without_one_and_400_with_two() {
+    use schooltas_oid4vc::client_attestation::sign_client_attestation_pop;
+    let (anchors, attestation, instance) = attested_wallet();
+    let requirement = schooltas_issuer::WalletAttestationRequirement::new(anchors).require_challenge();
+    let servers = servers(move |issuer| issuer.with_wallet_attestation(requirement), true);
+    let bare = servers.push(&par_form());
+    assert_eq!((bare.status, bare.error().as_str()), (401, "invalid_client"));
+    let challenge = bare.header("oauth-client-attestation-challenge").expect("the challenge comes along").to_owned();
+    let pop = |jti: &str| sign_client_attestation_pop(&instance, ISSUER_URL, jti, NOW, Some(&challenge)).unwrap();
+    let post = |pops: &[String]| {
+        let mut request = servers
+            .public
+            .agent()
+            .post(format!("http://{}/par", servers.public.address))
+            .header("Content-Type", FORM)
+            .header("OAuth-Client-Attestation", &attestation);
+        for pop in pops {
+            request = request.header("OAuth-Client-Attestation-PoP", pop);
+        }
+        common::Answer::from(request.send(par_form()).unwrap())
+    };
+    let twice = post(&[pop("a"), pop("b")]);
+    assert_eq!((twice.status, twice.error().as_str()), (400, "invalid_request"));
+    let pushed = post(&[pop("c")]);
+    assert_eq!(pushed.status, 201, "{}", pushed.body);
+    assert!(pushed.header("oauth-client-attestation-challenge").is_some());
+}
+
+#[test]
+fn a_browser_wallets_preflight_may_send_dpop_and_attestation_headers_and_read_nonce_and_challenge() {
+    let servers = servers(|issuer| issuer.with_dpop(schooltas_issuer::DpopRequirement::haip()), true);
+    for path in ["/par", "/token", "/credential"] {
+        let response = servers
+            .browser
+            .options(format!("http://{}{path}", servers.public.address))
+            .header("Origin", "https://wallet.example")
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "content-type, dpop, oauth-client-attestation, oauth-client-attestation-pop",
+            )
+            .call()
+            .unwrap();
+        let preflight = common::Answer::from(response);
+        assert_eq!(preflight.status, 200, "{path}");
+        assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
+        let allowed = preflight.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
+        for header in ["dpop", "oauth-client-attestation", "oauth-client-attestation-pop", "content-type"] {
+            assert!(allowed.split(',').any(|h| h.trim() == header), "{path}: {header} in {allowed}");
+        }
+        assert!(preflight.header("access-control-allow-methods").unwrap().contains("POST"));
+        assert!(preflight.header("access-control-allow-credentials").is_none(), "no cookies");
+    }
+    // The actual request: the nonce header is readable by the page.
+    let answer = common::Answer::from(
+        servers
+            .browser
+            .post(format!("http://{}/par", servers.public.address))
+            .header("Origin", "https://wallet.example")
+            .header("Content-Type", FORM)
+            .send(par_form())
+            .unwrap(),
+    );
+    assert_eq!((answer.status, answer.error().as_str()), (400, "invalid_dpop_proof"));
+    assert!(answer.header("dpop-nonce").is_some());
+    let exposed = answer.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
+    for header in ["dpop-nonce", "oauth-client-attestation-challenge", "www-authenticate"] {
+        assert!(exposed.split(',').any(|h| h.trim() == header), "{header} in {exposed}");
+    }
+}

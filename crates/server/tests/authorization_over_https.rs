@@ -23,6 +23,7 @@ use schooltas_wallet::authorize::{AuthorizationInProgress, StartFrom};
 use schooltas_wallet::issuer_http::HttpsIssuerConnection;
 use schooltas_wallet::receive::{Receiver, stored_credentials};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
+use schooltas_wallet::wallet_attestation::{SoftwareWalletAttestor, WalletAttestor};
 use schooltas_wallet::{AuthorizationResponseRefusal, Error};
 use serde_json::{Value, json};
 
@@ -132,6 +133,16 @@ fn wallet() -> Vault {
 
 /// Runs `work` with a receiver over HTTPS only.
 fn with_receiver<T>(school: &School, vault: &Vault, work: impl FnOnce(&Receiver<'_>) -> T) -> T {
+    with_attested_receiver(school, vault, None, work)
+}
+
+/// [`with_receiver`], the wallet attesting itself with `wallet_attestor` when given.
+fn with_attested_receiver<T>(
+    school: &School,
+    vault: &Vault,
+    wallet_attestor: Option<&dyn WalletAttestor>,
+    work: impl FnOnce(&Receiver<'_>) -> T,
+) -> T {
     let connection = HttpsIssuerConnection::with_client(client()).with_timeout(Duration::from_secs(10));
     let school_key = school.service.with_issuer(|issuer| issuer.profile().keys().signer().verifying_key().clone());
     let issuer_key = move |_: &Header, _: Option<&str>| Ok(school_key.clone());
@@ -156,7 +167,7 @@ fn with_receiver<T>(school: &School, vault: &Vault, work: impl FnOnce(&Receiver<
         status: &status,
         copies: 2,
         key_attestor: None,
-        wallet_attestor: None,
+        wallet_attestor,
     };
     work(&receiver)
 }
@@ -234,4 +245,84 @@ fn a_forged_state_is_refused_by_the_wallet_and_the_code_stays_usable() {
     assert!(stored_credentials(&vault).unwrap().is_empty());
     with_receiver(&school, &vault, |receiver| receiver.finish_authorization(&in_progress, redirect_to, common::NOW))
         .unwrap();
+}
+
+// ---- wallet attestation at PAR and at the token endpoint (HAIP 1.0 §4.3, §4.4.1) ------------
+
+/// A wallet provider's root CA (the school's anchor for wallet providers) and its attestor of
+/// the wallet app `CLIENT`.
+fn wallet_provider() -> (schooltas_x509::TrustAnchors, SoftwareWalletAttestor) {
+    use schooltas_did::{Algorithm, Signer as _, SigningKey};
+    use schooltas_x509::{CertificateAuthority, Profile, Subject, TrustAnchors, Validity};
+    let root = CertificateAuthority::root(
+        SigningKey::generate(Algorithm::Es256).unwrap(),
+        Subject::new("Wallet BV", "Wallet BV Root").unwrap(),
+        Validity::days_from(common::NOW - 86_400, 3650).unwrap(),
+        Some(0),
+        Profile::Haip,
+    )
+    .unwrap();
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let certificate = root
+        .issue_wallet_provider_certificate(
+            key.verifying_key(),
+            "https://wallet.example",
+            &Subject::new("Wallet BV", "Wallet BV attestations").unwrap(),
+            Validity::days_from(common::NOW - 86_400, 365).unwrap(),
+        )
+        .unwrap();
+    let attestor =
+        SoftwareWalletAttestor::new(key, certificate.chain().certificates().to_vec(), "https://wallet.example", CLIENT);
+    (TrustAnchors::from_der(vec![root.certificate_der().to_vec()]).unwrap(), attestor)
+}
+
+#[test]
+fn an_attested_wallet_runs_the_flow_and_an_unattested_one_gets_401_at_par() {
+    let (anchors, attestor) = wallet_provider();
+    let requirement = schooltas_issuer::WalletAttestationRequirement::new(anchors).require_challenge();
+    let school =
+        School::start(move |issuer| issuer.with_wallet_attestation(requirement).with_dpop(DpopRequirement::haip()));
+    let vault = wallet();
+    let ids = ["pupil_enrolment".to_owned()];
+    // Without an attestor: the PAR endpoint answers 401 invalid_client; nothing to open.
+    let refused = with_receiver(&school, &vault, |receiver| {
+        receiver.start_authorization(StartFrom::Issuer(&school.url), &ids, CLIENT, REDIRECT, common::NOW)
+    })
+    .unwrap_err();
+    assert!(matches!(&refused, Error::IssuerRefused { error, .. } if error == "invalid_client"), "{refused}");
+    let post = schooltas_did::net::Post {
+        url: &format!("{}/par", school.url),
+        content_type: "application/x-www-form-urlencoded",
+        body: b"client_id=x",
+        accept: "application/json",
+        bearer: None,
+        dpop: None,
+        client_attestation: None,
+        max_len: 1 << 16,
+        timeout: Duration::from_secs(10),
+        plain_http: false,
+    };
+    assert_eq!(client().post(&post).unwrap().status, 401);
+    // With it: PAR and token each carry the attestation and a fresh PoP (with the school's
+    // challenge, after one retry), DPoP on top.
+    let in_progress = with_attested_receiver(&school, &vault, Some(&attestor), |receiver| {
+        receiver.start_authorization(StartFrom::Issuer(&school.url), &ids, CLIENT, REDIRECT, common::NOW)
+    })
+    .unwrap();
+    let handle = school.browser_to_portal(&in_progress);
+    let (status, answer) = school.portal_answers(&handle, &json!({"subject": PARENT, "approve": true}));
+    assert_eq!(status, 200, "{answer}");
+    let redirect_to = answer["redirect_to"].as_str().unwrap();
+    // The code's token request must be attested too.
+    let unattested = with_receiver(&school, &vault, |receiver| {
+        receiver.finish_authorization(&in_progress, redirect_to, common::NOW)
+    })
+    .unwrap_err();
+    assert!(matches!(&unattested, Error::IssuerRefused { error, .. } if error == "invalid_client"), "{unattested}");
+    let summary = with_attested_receiver(&school, &vault, Some(&attestor), |receiver| {
+        receiver.finish_authorization(&in_progress, redirect_to, common::NOW)
+    })
+    .unwrap();
+    assert_eq!(summary[0].2, 2);
+    assert_eq!(stored_credentials(&vault).unwrap().len(), 2);
 }

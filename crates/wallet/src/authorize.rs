@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{AuthorizationResponseRefusal, Error, Result};
-use crate::receive::{Dpop, Receiver, issuer_refused, parse};
+use crate::receive::{Dpop, Receiver, attested_send, issuer_refused, parse};
 
 /// Where the authorization code flow starts: an issuer the app knows (the school's portal
 /// names it), or a credential offer with the `authorization_code` grant.
@@ -66,6 +66,9 @@ pub struct AuthorizationInProgress {
     client_id: String,
     redirect_uri: String,
     config_ids: Vec<String>,
+    /// The configurations asked for by `authorization_details` (no scope in the metadata).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    by_details: Vec<String>,
 }
 
 impl AuthorizationInProgress {
@@ -184,6 +187,11 @@ impl Receiver<'_> {
     /// as the app's `client_id`, answered at `redirect_uri` (the app's claimed `https` link, a
     /// private-use scheme with a dot, or a loopback `http` URL; RFC 8252). Pushes the request
     /// and returns what to open in the browser and keep until it comes back.
+    ///
+    /// With a [wallet attestor](Receiver::wallet_attestor) the push carries the attestation
+    /// and a fresh PoP (HAIP 1.0 §4.3), and `client_id` must be the attestor's (§4.4.1: the
+    /// server compares it with the attestation's `sub`): another one is refused
+    /// ([`Error::ClientIdMismatch`]) before anything is sent.
     pub fn start_authorization(
         &self,
         from: StartFrom<'_>,
@@ -193,6 +201,11 @@ impl Receiver<'_> {
         now: i64,
     ) -> Result<AuthorizationInProgress> {
         check_redirect_uri(redirect_uri)?;
+        if let Some(attestor) = self.wallet_attestor
+            && attestor.client_id() != client_id
+        {
+            return Err(Error::ClientIdMismatch);
+        }
         let (credential_issuer, offered, issuer_state) = match from {
             StartFrom::Issuer(issuer) => (issuer.trim_end_matches('/').to_owned(), Vec::new(), None),
             StartFrom::Offer(uri) => {
@@ -231,6 +244,7 @@ impl Receiver<'_> {
         let state = random_value().to_string();
         let mut request = PushedAuthorizationRequest::new(client_id, redirect_uri, pkce_challenge(&code_verifier))
             .with_state(state.clone());
+        let mut by_details = Vec::new();
         for config_id in &config_ids {
             let configuration = metadata.credential_configurations_supported.get(config_id).ok_or_else(|| {
                 Error::InvalidInput { reason: format!("the issuer's metadata does not describe {config_id}") }
@@ -238,22 +252,37 @@ impl Receiver<'_> {
             // OpenID4VCI 1.0 §5.1.2: the configuration's scope; without one, authorization_details.
             request = match &configuration.scope {
                 Some(scope) => request.with_scope(scope.clone()),
-                None => request.with_configuration(config_id.clone()),
+                None => {
+                    by_details.push(config_id.clone());
+                    request.with_configuration(config_id.clone())
+                }
             };
         }
         if let Some(issuer_state) = issuer_state {
             request = request.with_issuer_state(issuer_state);
         }
         let mut dpop = Dpop::for_server(&server_metadata)?;
-        let answer = match &mut dpop {
-            Some(dpop) => {
-                // RFC 9449 §10: the code is bound to this key (dpop_jkt and a proof).
-                let form = request.with_dpop_jkt(dpop.key.verifying_key().thumbprint()).to_form();
-                dpop.send(now, par_endpoint, None, |proof| {
-                    self.connection.push_authorization_request_with_dpop(par_endpoint, &form, proof)
-                })?
+        // RFC 9449 §10: the code is bound to this key (dpop_jkt and a proof).
+        if let Some(dpop) = &dpop {
+            request = request.with_dpop_jkt(dpop.key.verifying_key().thumbprint());
+        }
+        let form = request.to_form();
+        // HAIP 1.0 §4.3: with an attestor, every push (a retry too) carries a fresh PoP.
+        let mut challenge: Option<String> = None;
+        let mut attested = |proof: Option<&str>, attestor: &dyn crate::wallet_attestation::WalletAttestor| {
+            attested_send(attestor, &server_metadata.issuer, &mut challenge, now, |client_auth| {
+                self.connection.push_authorization_request_with_client_auth(par_endpoint, &form, proof, client_auth)
+            })
+        };
+        let answer = match (&mut dpop, self.wallet_attestor) {
+            (Some(dpop), Some(attestor)) => {
+                dpop.send(now, par_endpoint, None, |proof| attested(Some(proof), attestor))?
             }
-            None => self.connection.push_authorization_request(par_endpoint, &request.to_form())?,
+            (Some(dpop), None) => dpop.send(now, par_endpoint, None, |proof| {
+                self.connection.push_authorization_request_with_dpop(par_endpoint, &form, proof)
+            })?,
+            (None, Some(attestor)) => attested(None, attestor)?.answer,
+            (None, None) => self.connection.push_authorization_request(par_endpoint, &form)?,
         }
         .map_err(issuer_refused)?;
         let pushed = PushedAuthorizationResponse::from_json(&answer)?;
@@ -275,6 +304,7 @@ impl Receiver<'_> {
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             config_ids,
+            by_details,
         })
     }
 
@@ -332,11 +362,20 @@ impl Receiver<'_> {
             None => None,
         };
         let form = Zeroizing::new(request.to_form());
-        let (access_token, dpop) = self.token(&server_metadata, &form, dpop, now)?;
+        // The code's token request is authenticated again (`token` sends the attestation).
+        let (access_token, dpop, authorized) = self.token(&server_metadata, &form, dpop, now)?;
+        // OpenID4VCI 1.0 §6.2: a request by authorization_details is answered with them, and
+        // their identifiers are what the credential requests name (§8.2).
+        if in_progress.by_details.iter().any(|id| !authorized.iter().any(|d| d.credential_configuration_id == *id)) {
+            return Err(Error::InvalidInput {
+                reason: "the token response does not give credential_identifiers for the configurations asked for by authorization_details".into(),
+            });
+        }
         self.fetch_and_store(
             &metadata,
             &in_progress.credential_issuer,
             &in_progress.config_ids,
+            &authorized,
             &access_token,
             dpop,
             now,

@@ -270,6 +270,10 @@ pub enum Error {
     /// (`access_denied`): nothing was issued.
     #[error("the authorization was declined at the issuer (access_denied): nothing was issued")]
     AuthorizationDenied,
+    /// The app's `client_id` for the authorization is not the one its wallet attestation
+    /// names (HAIP 1.0 §4.4.1: the server compares them); nothing was sent.
+    #[error("the client_id is not the one the wallet attestation names: use the attestor's client_id")]
+    ClientIdMismatch,
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {

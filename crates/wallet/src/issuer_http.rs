@@ -298,6 +298,23 @@ impl IssuerConnection for HttpsIssuerConnection {
         Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
     }
 
+    fn push_authorization_request_with_client_auth(
+        &self,
+        par_endpoint: &str,
+        form: &str,
+        dpop_proof: Option<&str>,
+        client_auth: &ClientAuth,
+    ) -> Result<DpopAnswer> {
+        let (answer, dpop_nonce, attestation_challenge) = self.post_with_dpop(
+            "pushed authorization request endpoint",
+            par_endpoint,
+            FORM,
+            form.as_bytes(),
+            Credentials { bearer: None, dpop: dpop_proof, client_auth: Some(client_auth) },
+        )?;
+        Ok(DpopAnswer { answer, dpop_nonce, attestation_challenge })
+    }
+
     fn credential_with_dpop(
         &self,
         credential_endpoint: &str,

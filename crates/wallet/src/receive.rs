@@ -11,8 +11,8 @@ use schooltas_did::{Algorithm, Signer, SigningKey, VerifyingKey};
 use schooltas_oid4vc::dpop::sign_dpop_proof;
 use schooltas_oid4vc::oid4vci::proof::{sign_proof, sign_proof_with_key_attestation};
 use schooltas_oid4vc::oid4vci::{
-    AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri, CredentialRequest,
-    CredentialResponse, ErrorCode, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
+    AuthorizationServerMetadata, AuthorizedCredential, CredentialIssuerMetadata, CredentialOffer, CredentialOfferUri,
+    CredentialRequest, CredentialResponse, ErrorCode, ErrorResponse, NonceResponse, TokenRequest, TokenResponse,
 };
 use schooltas_school::catalog::Catalog;
 use schooltas_sd_jwt::{UnverifiedSdJwt, Vct, VerifyOptions};
@@ -95,6 +95,23 @@ pub trait IssuerConnection {
         let _ = (par_endpoint, form, proof);
         Err(Error::InvalidInput {
             reason: "the issuer binds codes to DPoP keys and this connection cannot send DPoP proofs".into(),
+        })
+    }
+    /// POST a pushed authorization request with the wallet's client authentication headers
+    /// (HAIP 1.0 §4.3: the wallet authenticates at PAR as at the token endpoint) and, when the
+    /// server binds codes, a `DPoP` proof; the answer, the server's `DPoP-Nonce` and
+    /// attestation challenge. A connection that cannot send headers refuses.
+    fn push_authorization_request_with_client_auth(
+        &self,
+        par_endpoint: &str,
+        form: &str,
+        dpop_proof: Option<&str>,
+        client_auth: &ClientAuth,
+    ) -> Result<DpopAnswer> {
+        let _ = (par_endpoint, form, dpop_proof, client_auth);
+        Err(Error::InvalidInput {
+            reason: "the wallet attests itself to issuers and this connection cannot send the OAuth-Client-Attestation headers with a pushed authorization request"
+                .into(),
         })
     }
     /// POST a credential request with `Authorization: DPoP <token>` and a `DPoP` proof header
@@ -221,6 +238,40 @@ impl Dpop {
     }
 }
 
+/// Appendix E: with a wallet attestor, each attempt carries the attestation and a fresh PoP for
+/// the server `authorization_server` (a retried PoP would be a replay). Draft §"Challenges": a
+/// server that wants its challenge in the PoP answers `use_attestation_challenge` with one; the
+/// wallet retries once with it, and keeps it in `challenge`.
+pub(crate) fn attested_send(
+    attestor: &dyn WalletAttestor,
+    authorization_server: &str,
+    challenge: &mut Option<String>,
+    now: i64,
+    mut send: impl FnMut(&ClientAuth) -> Result<DpopAnswer>,
+) -> Result<DpopAnswer> {
+    let mut retried = false;
+    loop {
+        let client_auth = match challenge.as_deref() {
+            Some(challenge) => attestor.attest_with_challenge(authorization_server, challenge, now)?,
+            None => attestor.attest(authorization_server, now)?,
+        };
+        let answer = send(&client_auth)?;
+        if answer.attestation_challenge.is_some() {
+            challenge.clone_from(&answer.attestation_challenge);
+        }
+        match &answer.answer {
+            Err(refused)
+                if refused.error.as_str() == USE_ATTESTATION_CHALLENGE
+                    && answer.attestation_challenge.is_some()
+                    && !retried =>
+            {
+                retried = true;
+            }
+            _ => return Ok(answer),
+        }
+    }
+}
+
 impl Receiver<'_> {
     /// Receives every credential of an offer, returning the stored copies' summaries.
     pub fn receive(&self, offer_uri: &str, pin: Option<&str>, now: i64) -> Result<Vec<(String, String, usize)>> {
@@ -247,11 +298,13 @@ impl Receiver<'_> {
         // RFC 9449: an authorization server that lists DPoP algorithms binds tokens to a key of
         // this issuance (ES256 where offered: a phone's secure element holds P-256 keys).
         let dpop = Dpop::for_server(&server_metadata)?;
-        let (access_token, dpop) = self.token(&server_metadata, &request.to_form(), dpop, now)?;
+        // A pre-authorized token response names configurations, never identifiers.
+        let (access_token, dpop, _) = self.token(&server_metadata, &request.to_form(), dpop, now)?;
         self.fetch_and_store(
             &metadata,
             &offer.credential_issuer,
             &offer.credential_configuration_ids,
+            &[],
             &access_token,
             dpop,
             now,
@@ -267,35 +320,13 @@ impl Receiver<'_> {
         form: &str,
         mut dpop: Option<Dpop>,
         now: i64,
-    ) -> Result<(Zeroizing<String>, Option<Dpop>)> {
-        // Appendix E: with a wallet attestor, each attempt carries the attestation and a fresh
-        // PoP for this server (a retried PoP would be a replay).
+    ) -> Result<(Zeroizing<String>, Option<Dpop>, Vec<AuthorizedCredential>)> {
         let endpoint = &server_metadata.token_endpoint;
-        // Draft §"Challenges": a server that wants its challenge in the PoP answers
-        // use_attestation_challenge with one; the wallet retries once with it, and keeps it.
         let mut challenge: Option<String> = None;
         let mut attested = |proof: Option<&str>, attestor: &dyn WalletAttestor| -> Result<DpopAnswer> {
-            let mut retried = false;
-            loop {
-                let client_auth = match &challenge {
-                    Some(challenge) => attestor.attest_with_challenge(&server_metadata.issuer, challenge, now)?,
-                    None => attestor.attest(&server_metadata.issuer, now)?,
-                };
-                let answer = self.connection.token_with_client_auth(endpoint, form, proof, &client_auth)?;
-                if answer.attestation_challenge.is_some() {
-                    challenge.clone_from(&answer.attestation_challenge);
-                }
-                match &answer.answer {
-                    Err(refused)
-                        if refused.error.as_str() == USE_ATTESTATION_CHALLENGE
-                            && answer.attestation_challenge.is_some()
-                            && !retried =>
-                    {
-                        retried = true;
-                    }
-                    _ => return Ok(answer),
-                }
-            }
+            attested_send(attestor, &server_metadata.issuer, &mut challenge, now, |client_auth| {
+                self.connection.token_with_client_auth(endpoint, form, proof, client_auth)
+            })
         };
         let token_json = match (&mut dpop, self.wallet_attestor) {
             (Some(dpop), Some(attestor)) => dpop.send(now, endpoint, None, |proof| attested(Some(proof), attestor))?,
@@ -318,18 +349,21 @@ impl Receiver<'_> {
             }
             None => None,
         };
-        Ok((access_token, dpop))
+        Ok((access_token, dpop, token.authorization_details.unwrap_or_default()))
     }
 
     /// With an access token for `config_ids`: for each, a nonce, fresh holder keys and their
     /// proofs, the credential request, and the checks of every copy; then all of them stored
     /// and logged in one transaction. Returns `(configuration id, vct, copies)` per
-    /// configuration.
+    /// configuration. A configuration the token response named in `authorization_details` is
+    /// asked for by its (first) `credential_identifier` (OpenID4VCI 1.0 §8.2: then it MUST be).
+    #[allow(clippy::too_many_arguments)] // the token's parts and where they go, each once
     pub(crate) fn fetch_and_store(
         &self,
         metadata: &CredentialIssuerMetadata,
         credential_issuer: &str,
         config_ids: &[String],
+        authorized: &[AuthorizedCredential],
         access_token: &str,
         dpop: Option<Dpop>,
         now: i64,
@@ -376,7 +410,16 @@ impl Receiver<'_> {
                     .map(|key| sign_proof(key, credential_issuer, Some(&nonce.c_nonce), now, None))
                     .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
             };
-            let body = CredentialRequest::new(config_id.clone(), proofs).to_json();
+            let mut request = CredentialRequest::new(config_id.clone(), proofs);
+            if let Some(identifier) = authorized
+                .iter()
+                .find(|detail| detail.credential_configuration_id == *config_id)
+                .and_then(|detail| detail.credential_identifiers.first())
+            {
+                request.credential_configuration_id = None;
+                request.credential_identifier = Some(identifier.clone());
+            }
+            let body = request.to_json();
             let answer = match &mut dpop {
                 Some(dpop) => dpop.send(now, &metadata.credential_endpoint, Some(access_token), |proof| {
                     self.connection.credential_with_dpop(&metadata.credential_endpoint, access_token, &body, proof)

@@ -41,6 +41,9 @@ impl std::fmt::Debug for ClientAuth {
 
 /// A wallet provider's attestation of this wallet, as the wallet uses it.
 pub trait WalletAttestor {
+    /// The wallet's `client_id` the attestation names (its `sub`).
+    fn client_id(&self) -> &str;
+
     /// The attestation and a fresh PoP (a new `jti`, `iat` = `now`) for a request to the
     /// authorization server whose issuer identifier is `authorization_server` (the PoP's `aud`).
     fn attest(&self, authorization_server: &str, now: i64) -> Result<ClientAuth>;
@@ -141,6 +144,10 @@ impl SoftwareWalletAttestor {
 }
 
 impl WalletAttestor for SoftwareWalletAttestor {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     fn attest(&self, authorization_server: &str, now: i64) -> Result<ClientAuth> {
         self.attest_for(authorization_server, None, now)
     }

@@ -32,6 +32,10 @@ const PARENT: &str = "pupil-0417/parent";
 struct School {
     issuer: Issuer<SqliteStore>,
     lists: Arc<InMemoryStatusLists>,
+    /// Serve the metadata without `scope`s: the wallet then asks by `authorization_details`.
+    without_scopes: bool,
+    /// The credential requests the wallet sent, as JSON.
+    credential_requests: std::cell::RefCell<Vec<Value>>,
 }
 
 impl School {
@@ -51,7 +55,12 @@ impl School {
             SqliteStore::in_memory().unwrap(),
             StatusPolicy::new("https://delinde.example/status"),
         );
-        School { issuer: configure(issuer), lists: Arc::new(InMemoryStatusLists::new()) }
+        School {
+            issuer: configure(issuer),
+            lists: Arc::new(InMemoryStatusLists::new()),
+            without_scopes: false,
+            credential_requests: std::cell::RefCell::new(Vec::new()),
+        }
     }
 
     fn with_flow() -> Self {
@@ -84,7 +93,13 @@ fn administration(_: &str, _: &str) -> Result<Map<String, Value>, schooltas_issu
 
 impl IssuerConnection for School {
     fn issuer_metadata(&self, _: &str) -> schooltas_wallet::Result<String> {
-        Ok(self.issuer.metadata().to_json())
+        let mut metadata = self.issuer.metadata();
+        if self.without_scopes {
+            for configuration in metadata.credential_configurations_supported.values_mut() {
+                configuration.scope = None;
+            }
+        }
+        Ok(metadata.to_json())
     }
     fn authorization_server_metadata(&self, _: &str) -> schooltas_wallet::Result<String> {
         Ok(serde_json::to_string(&self.issuer.authorization_server_metadata()).unwrap())
@@ -99,6 +114,7 @@ impl IssuerConnection for School {
         Ok(self.issuer.nonce_endpoint(&OfferPolicy::default(), NOW).map(|n| serde_json::to_string(&n).unwrap()))
     }
     fn credential(&self, _: &str, token: &str, body: &str) -> schooltas_wallet::Result<Answer> {
+        self.credential_requests.borrow_mut().push(serde_json::from_str(body).unwrap());
         let answer = self.issuer.credential_endpoint(token, body, &administration, NOW);
         for (uri, token) in self.issuer.status_list_tokens(NOW).unwrap() {
             self.lists.publish(uri, token);
@@ -341,4 +357,112 @@ fn an_issuer_without_the_flow_or_a_bad_redirect_uri_is_refused_before_anything_i
             .unwrap_err()
     });
     assert!(error.to_string().contains("redirect_uri"), "{error}");
+}
+
+#[test]
+fn a_wallet_that_asked_by_authorization_details_asks_for_the_credential_by_its_identifier() {
+    let school = School { without_scopes: true, ..School::with_flow() };
+    let vault = wallet();
+    let in_progress = start(&school, &vault);
+    let location = school.portal_approves(&in_progress);
+    let summary = finish(&school, &vault, &in_progress, &location).unwrap();
+    assert_eq!(summary[0].0, "pupil_enrolment");
+    assert_eq!(stored_credentials(&vault).unwrap().len(), 2);
+    let requests = school.credential_requests.borrow();
+    assert_eq!(requests.len(), 1);
+    // OpenID4VCI 1.0 §8.2: the identifier from the token response, not the configuration id.
+    assert_eq!(requests[0]["credential_identifier"], "pupil_enrolment");
+    assert!(requests[0].get("credential_configuration_id").is_none(), "{}", requests[0]);
+}
+
+#[test]
+fn a_scope_request_asks_for_the_credential_by_configuration_id() {
+    let school = School::with_flow();
+    let vault = wallet();
+    let in_progress = start(&school, &vault);
+    let location = school.portal_approves(&in_progress);
+    finish(&school, &vault, &in_progress, &location).unwrap();
+    let requests = school.credential_requests.borrow();
+    assert_eq!(requests[0]["credential_configuration_id"], "pupil_enrolment");
+    assert!(requests[0].get("credential_identifier").is_none());
+}
+
+/// A wallet attestor that counts its uses and attests nothing.
+struct CountingAttestor {
+    client_id: &'static str,
+    uses: std::cell::Cell<u32>,
+}
+
+impl schooltas_wallet::wallet_attestation::WalletAttestor for CountingAttestor {
+    fn client_id(&self) -> &str {
+        self.client_id
+    }
+
+    fn attest(&self, _: &str, _: i64) -> schooltas_wallet::Result<schooltas_wallet::wallet_attestation::ClientAuth> {
+        self.uses.set(self.uses.get() + 1);
+        Err(Error::InvalidInput { reason: "this attestor attests nothing".into() })
+    }
+}
+
+/// A connection that records every request and answers none.
+#[derive(Default)]
+struct Recording(std::cell::RefCell<Vec<&'static str>>);
+
+impl Recording {
+    fn record(&self, what: &'static str) -> schooltas_wallet::Result<String> {
+        self.0.borrow_mut().push(what);
+        Err(Error::InvalidInput { reason: "offline".into() })
+    }
+}
+
+impl IssuerConnection for Recording {
+    fn issuer_metadata(&self, _: &str) -> schooltas_wallet::Result<String> {
+        self.record("issuer metadata")
+    }
+    fn authorization_server_metadata(&self, _: &str) -> schooltas_wallet::Result<String> {
+        self.record("authorization server metadata")
+    }
+    fn offer(&self, _: &str) -> schooltas_wallet::Result<String> {
+        self.record("offer")
+    }
+    fn token(&self, _: &str, _: &str) -> schooltas_wallet::Result<Answer> {
+        self.record("token").map(Ok)
+    }
+    fn nonce(&self, _: &str) -> schooltas_wallet::Result<Answer> {
+        self.record("nonce").map(Ok)
+    }
+    fn credential(&self, _: &str, _: &str, _: &str) -> schooltas_wallet::Result<Answer> {
+        self.record("credential").map(Ok)
+    }
+}
+
+#[test]
+fn a_client_id_other_than_the_attestors_is_refused_before_anything_is_sent() {
+    let vault = wallet();
+    let attestor = CountingAttestor { client_id: "https://wallet.schooltas.example/other", uses: 0.into() };
+    let connection = Recording::default();
+    let school = School::with_flow();
+    let document = DidDocument::from_json(school.issuer.profile().did_document().to_string().as_bytes()).unwrap();
+    let issuer_key = move |header: &schooltas_did::jws::Header, _: Option<&str>| {
+        let kid = DidUrl::parse(header.kid().unwrap_or_default())?;
+        Ok(document.verifying_key(&kid, VerificationRelationship::AssertionMethod, Algorithm::EdDsa)?)
+    };
+    let cache = StatusListCache::new(Arc::new(InMemoryStatusLists::new()));
+    let catalog = Catalog::standard();
+    let receiver = Receiver {
+        vault: &vault,
+        connection: &connection,
+        catalog: &catalog,
+        issuer_key: &issuer_key,
+        status: &cache,
+        copies: 1,
+        key_attestor: None,
+        wallet_attestor: Some(&attestor),
+    };
+    let error = receiver
+        .start_authorization(StartFrom::Issuer(ISSUER), &["pupil_enrolment".to_owned()], CLIENT, REDIRECT, NOW)
+        .unwrap_err();
+    assert!(matches!(error, Error::ClientIdMismatch), "{error}");
+    assert!(connection.0.borrow().is_empty(), "sent: {:?}", connection.0.borrow());
+    assert_eq!(attestor.uses.get(), 0);
 }

@@ -89,6 +89,10 @@ pub struct AccessTokenRow {
     /// The RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 §6), if it
     /// was issued to a DPoP proof: then it is used only with a proof by that key.
     pub dpop_jkt: Option<String>,
+    /// The `credential_identifiers` the token response handed out (OpenID4VCI 1.0 §6.2, for
+    /// configurations asked for by `authorization_details`): each is its configuration's id,
+    /// and a credential request for such a configuration names it by `credential_identifier`.
+    pub credential_identifiers: Vec<String>,
 }
 
 /// A pushed authorization request waiting for the browser (RFC 9126), and then for the portal
@@ -108,6 +112,9 @@ pub struct PendingAuthorizationRow {
     pub state: Option<String>,
     /// The configuration ids asked for.
     pub config_ids: Vec<String>,
+    /// Those of `config_ids` asked for by `authorization_details` (not only by `scope`): the
+    /// token response names them with their credential identifiers (OpenID4VCI 1.0 §6.2).
+    pub detail_config_ids: Vec<String>,
     /// The offer's `issuer_state`, if the wallet sent one.
     pub issuer_state: Option<String>,
     /// The DPoP key thumbprint the code is bound to (RFC 9449 §10).
@@ -139,6 +146,8 @@ pub struct AuthorizationCodeRow {
     pub subject_ref: String,
     /// The configuration ids approved.
     pub config_ids: Vec<String>,
+    /// Those of `config_ids` asked for by `authorization_details`.
+    pub detail_config_ids: Vec<String>,
     /// Until when the code can be redeemed; once redeemed, until when the row is kept (the
     /// access token's expiry), so that a replayed code still revokes the token.
     pub expires_at: i64,

@@ -15,8 +15,17 @@ use crate::error::{Error, Result};
 /// Version 2: access tokens record which offered configurations were fetched with them;
 /// nonces are stored as SHA-256 digests like codes and tokens; expiry indexes for the purge
 /// every OpenID4VCI write makes. Version 3: access tokens bound to DPoP keys. Version 4: the
-/// authorization code flow's pending authorizations and codes.
-const SCHEMA_VERSION: i64 = 4;
+/// authorization code flow's pending authorizations and codes. Version 5: which configurations
+/// were asked for by `authorization_details`, and the credential identifiers of access tokens.
+const SCHEMA_VERSION: i64 = 5;
+
+/// The columns version 5 adds (OpenID4VCI 1.0 §6.2 credential identifiers); rows from before
+/// came from scope-only requests or pre-authorized codes, so none has identifiers.
+const DETAIL_COLUMNS: &str = "
+ALTER TABLE pending_authorization ADD COLUMN detail_config_ids TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE authorization_code ADD COLUMN detail_config_ids TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE access_token ADD COLUMN credential_identifiers TEXT NOT NULL DEFAULT '[]';
+";
 
 /// The tables version 4 adds (the authorization code flow), by digests only.
 const AUTHORIZATION_TABLES: &str = "
@@ -134,15 +143,16 @@ impl SqliteStore {
         match version {
             0 => {
                 connection.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {AUTHORIZATION_TABLES} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {AUTHORIZATION_TABLES} {DETAIL_COLUMNS} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
             }
-            1..=3 => {
+            1..=4 => {
                 // Each step re-reads the version in its own write transaction and does nothing
                 // when another process has already taken the store past it.
                 migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
                 migrate_from_v2(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
                 migrate_from_v3(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
+                migrate_from_v4(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
             }
             SCHEMA_VERSION => {}
             other => {
@@ -153,6 +163,18 @@ impl SqliteStore {
         }
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
+}
+
+/// Brings a version 4 store to version 5 in one transaction: the credential identifier columns.
+fn migrate_from_v4(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != 4 {
+        return Ok(());
+    }
+    tx.execute_batch(DETAIL_COLUMNS)?;
+    tx.pragma_update(None, "user_version", 5)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Brings a version 3 store to version 4 in one transaction: the authorization code flow's
@@ -287,19 +309,19 @@ fn to_credential(
 }
 
 const PENDING_COLUMNS: &str = "SELECT request_uri_digest, client_id, redirect_uri, code_challenge, state,
-    config_ids, issuer_state, dpop_jkt, expires_at, handle_digest, completed FROM pending_authorization";
+    config_ids, issuer_state, dpop_jkt, expires_at, handle_digest, completed, detail_config_ids FROM pending_authorization";
 
 type PendingTuple = (
     (Vec<u8>, String, String, String),
     (Option<String>, String, Option<String>, Option<String>),
-    (i64, Option<Vec<u8>>, bool),
+    (i64, Option<Vec<u8>>, bool, String),
 );
 
 fn pending_tuple(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingTuple> {
     Ok((
         (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?),
         (row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?),
-        (row.get(8)?, row.get(9)?, row.get(10)?),
+        (row.get(8)?, row.get(9)?, row.get(10)?, row.get(11)?),
     ))
 }
 
@@ -307,7 +329,7 @@ fn to_pending(
     (
         (request_uri_digest, client_id, redirect_uri, code_challenge),
         (state, config_ids, issuer_state, dpop_jkt),
-        (expires_at, handle_digest, completed),
+        (expires_at, handle_digest, completed, detail_config_ids),
     ): PendingTuple,
 ) -> Result<PendingAuthorizationRow> {
     Ok(PendingAuthorizationRow {
@@ -317,6 +339,7 @@ fn to_pending(
         code_challenge,
         state,
         config_ids: ids_from_text(&config_ids)?,
+        detail_config_ids: ids_from_text(&detail_config_ids)?,
         issuer_state,
         dpop_jkt,
         expires_at,
@@ -487,15 +510,17 @@ impl IssuerTx for SqliteTx<'_> {
 
     fn insert_access_token(&mut self, row: &AccessTokenRow) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO access_token (token_digest, subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt,
+                 credential_identifiers)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 &row.token_digest[..],
                 row.subject_ref,
                 ids_to_text(&row.config_ids)?,
                 row.expires_at,
                 ids_to_text(&row.used_config_ids)?,
-                row.dpop_jkt
+                row.dpop_jkt,
+                ids_to_text(&row.credential_identifiers)?
             ],
         )?;
         Ok(())
@@ -503,7 +528,8 @@ impl IssuerTx for SqliteTx<'_> {
 
     fn access_token(&mut self, token_digest: &[u8; 32]) -> Result<Option<AccessTokenRow>> {
         let mut statement = self.tx.prepare_cached(
-            "SELECT subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt FROM access_token WHERE token_digest = ?1",
+            "SELECT subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt, credential_identifiers
+             FROM access_token WHERE token_digest = ?1",
         )?;
         let row = statement
             .query_row([&token_digest[..]], |row| {
@@ -513,10 +539,11 @@ impl IssuerTx for SqliteTx<'_> {
                     row.get::<_, i64>(2)?,
                     row.get::<_, String>(3)?,
                     row.get::<_, Option<String>>(4)?,
+                    row.get::<_, String>(5)?,
                 ))
             })
             .optional()?;
-        row.map(|(subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt)| {
+        row.map(|(subject_ref, config_ids, expires_at, used_config_ids, dpop_jkt, credential_identifiers)| {
             Ok(AccessTokenRow {
                 token_digest: *token_digest,
                 subject_ref,
@@ -524,6 +551,7 @@ impl IssuerTx for SqliteTx<'_> {
                 used_config_ids: ids_from_text(&used_config_ids)?,
                 expires_at,
                 dpop_jkt,
+                credential_identifiers: ids_from_text(&credential_identifiers)?,
             })
         })
         .transpose()
@@ -566,8 +594,8 @@ impl IssuerTx for SqliteTx<'_> {
     fn insert_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> Result<()> {
         self.tx.execute(
             "INSERT INTO pending_authorization (request_uri_digest, client_id, redirect_uri, code_challenge, state,
-                 config_ids, issuer_state, dpop_jkt, expires_at, handle_digest, completed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 config_ids, issuer_state, dpop_jkt, expires_at, handle_digest, completed, detail_config_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 &row.request_uri_digest[..],
                 row.client_id,
@@ -579,7 +607,8 @@ impl IssuerTx for SqliteTx<'_> {
                 row.dpop_jkt,
                 row.expires_at,
                 row.handle_digest.as_ref().map(|d| &d[..]),
-                row.completed
+                row.completed,
+                ids_to_text(&row.detail_config_ids)?
             ],
         )?;
         Ok(())
@@ -615,8 +644,8 @@ impl IssuerTx for SqliteTx<'_> {
     fn insert_authorization_code(&mut self, row: &AuthorizationCodeRow) -> Result<()> {
         self.tx.execute(
             "INSERT INTO authorization_code (code_digest, client_id, redirect_uri, code_challenge, dpop_jkt,
-                 subject_ref, config_ids, expires_at, redeemed, access_token_digest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 subject_ref, config_ids, expires_at, redeemed, access_token_digest, detail_config_ids)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 &row.code_digest[..],
                 row.client_id,
@@ -627,7 +656,8 @@ impl IssuerTx for SqliteTx<'_> {
                 ids_to_text(&row.config_ids)?,
                 row.expires_at,
                 row.redeemed,
-                row.access_token_digest.as_ref().map(|d| &d[..])
+                row.access_token_digest.as_ref().map(|d| &d[..]),
+                ids_to_text(&row.detail_config_ids)?
             ],
         )?;
         Ok(())
@@ -636,7 +666,7 @@ impl IssuerTx for SqliteTx<'_> {
     fn authorization_code(&mut self, code_digest: &[u8; 32]) -> Result<Option<AuthorizationCodeRow>> {
         let mut statement = self.tx.prepare_cached(
             "SELECT client_id, redirect_uri, code_challenge, dpop_jkt, subject_ref, config_ids, expires_at, redeemed,
-                 access_token_digest
+                 access_token_digest, detail_config_ids
              FROM authorization_code WHERE code_digest = ?1",
         )?;
         let row = statement
@@ -645,6 +675,7 @@ impl IssuerTx for SqliteTx<'_> {
                     (row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?),
                     (row.get::<_, Option<String>>(3)?, row.get::<_, String>(4)?, row.get::<_, String>(5)?),
                     (row.get::<_, i64>(6)?, row.get::<_, bool>(7)?, row.get::<_, Option<Vec<u8>>>(8)?),
+                    row.get::<_, String>(9)?,
                 ))
             })
             .optional()?;
@@ -652,6 +683,7 @@ impl IssuerTx for SqliteTx<'_> {
             (client_id, redirect_uri, code_challenge),
             (dpop_jkt, subject_ref, config_ids),
             (expires_at, redeemed, token),
+            detail_config_ids,
         )) = row
         else {
             return Ok(None);
@@ -664,6 +696,7 @@ impl IssuerTx for SqliteTx<'_> {
             dpop_jkt,
             subject_ref,
             config_ids: ids_from_text(&config_ids)?,
+            detail_config_ids: ids_from_text(&detail_config_ids)?,
             expires_at,
             redeemed,
             access_token_digest: token.map(digest).transpose()?,

@@ -148,6 +148,39 @@ impl AuthorizationDetail {
     }
 }
 
+/// One `authorization_details` entry of a token response (OpenID4VCI 1.0 §6.2): a
+/// configuration the access token is for and the identifiers of its credential datasets, each
+/// to be sent as a credential request's `credential_identifier` (§8.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizedCredential {
+    /// `openid_credential`.
+    #[serde(rename = "type")]
+    pub detail_type: String,
+    /// The configuration id that was asked for.
+    pub credential_configuration_id: String,
+    /// The identifiers of the datasets the token may fetch (never empty).
+    pub credential_identifiers: Vec<String>,
+}
+
+impl AuthorizedCredential {
+    /// An `openid_credential` entry for `config_id` with these identifiers.
+    pub fn new(config_id: impl Into<String>, credential_identifiers: Vec<String>) -> Self {
+        AuthorizedCredential {
+            detail_type: OPENID_CREDENTIAL.into(),
+            credential_configuration_id: config_id.into(),
+            credential_identifiers,
+        }
+    }
+
+    /// §6.2: of type `openid_credential`, a configuration id, at least one non-empty identifier.
+    pub(crate) fn is_well_formed(&self) -> bool {
+        self.detail_type == OPENID_CREDENTIAL
+            && !self.credential_configuration_id.is_empty()
+            && !self.credential_identifiers.is_empty()
+            && self.credential_identifiers.iter().all(|id| !id.is_empty())
+    }
+}
+
 /// A pushed authorization request (RFC 9126 §2.1) for the authorization code flow with PKCE
 /// `S256`: `response_type=code` and `code_challenge_method=S256` are implied (written by
 /// [`to_form`](Self::to_form), required by [`from_form`](Self::from_form)).

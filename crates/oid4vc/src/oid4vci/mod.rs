@@ -30,7 +30,8 @@ pub mod proof;
 
 pub use authorization::{
     AUTHORIZATION_CODE_GRANT, AuthorizationCodeTokenRequest, AuthorizationDetail, AuthorizationResponse,
-    PushedAuthorizationRequest, PushedAuthorizationResponse, REQUEST_URI_PREFIX, TokenGrant, pkce_challenge,
+    AuthorizedCredential, PushedAuthorizationRequest, PushedAuthorizationResponse, REQUEST_URI_PREFIX, TokenGrant,
+    pkce_challenge,
 };
 
 use std::collections::BTreeMap;
@@ -615,9 +616,10 @@ pub struct TokenResponse {
     /// Seconds until it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
-    /// Which credentials it is for, when the issuer says so.
+    /// Which credentials it is for (§6.2): present when the authorization request used
+    /// `authorization_details`, with the `credential_identifiers` to ask for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details: Option<Value>,
+    pub authorization_details: Option<Vec<AuthorizedCredential>>,
 }
 
 impl fmt::Debug for TokenResponse {
@@ -626,7 +628,8 @@ impl fmt::Debug for TokenResponse {
             .field("access_token", &"<redacted>")
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
-            .finish_non_exhaustive()
+            .field("authorization_details", &self.authorization_details)
+            .finish()
     }
 }
 
@@ -644,6 +647,14 @@ impl TokenResponse {
             response.token_type.eq_ignore_ascii_case("bearer") || response.token_type.eq_ignore_ascii_case("dpop");
         if !known || response.access_token.is_empty() {
             return Err(invalid("token response", "not a Bearer or DPoP token"));
+        }
+        if let Some(details) = &response.authorization_details
+            && (details.is_empty() || !details.iter().all(AuthorizedCredential::is_well_formed))
+        {
+            return Err(invalid(
+                "token response",
+                "an authorization_details entry is not openid_credential with a configuration id and credential_identifiers (§6.2)",
+            ));
         }
         Ok(response)
     }
