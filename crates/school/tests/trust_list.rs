@@ -974,7 +974,9 @@ fn an_origin_client_id_is_an_https_origin_and_names_its_verifier_exactly() {
             .with_verifier(registration)
             .sign(&operator.key, &operator.kid)
     };
-    for bad in ["origin:http://klik.example", "origin:https://klik.example/", "origin:https://klik.example/pad", "origin:"] {
+    for bad in
+        ["origin:http://klik.example", "origin:https://klik.example/", "origin:https://klik.example/pad", "origin:"]
+    {
         let error = trust_list_error(with(&[bad]));
         assert!(matches!(&error, TrustListError::InvalidClientId { .. }), "{bad}: {error:?}");
     }

@@ -299,7 +299,9 @@ impl Verifier {
     /// fresh key made for it (per-request keys).
     fn encrypted(&self, request: AuthorizationRequest) -> Result<(AuthorizationRequest, Option<EncryptionKey>)> {
         Ok(match &self.encryption {
-            Some((ResponseKeys::Fixed(key), encs)) => (request.with_encrypted_response(vec![key.public_jwk()], encs), None),
+            Some((ResponseKeys::Fixed(key), encs)) => {
+                (request.with_encrypted_response(vec![key.public_jwk()], encs), None)
+            }
             Some((ResponseKeys::PerRequest(_), encs)) => {
                 let key = EncryptionKey::generate(Nonce::random().as_str())
                     .map_err(|e| Error::from(schooltas_school::Error::from(Oid4vpError::from(e))))?;
@@ -488,13 +490,17 @@ impl Verifier {
                     decrypt_dc_api_response(data, &key, encs)
                 }) {
                     Ok(text) => text,
-                    Err(error @ Oid4vpError::ErrorResponse { .. }) => return refused(Check::Response, error.to_string()),
+                    Err(error @ Oid4vpError::ErrorResponse { .. }) => {
+                        return refused(Check::Response, error.to_string());
+                    }
                     Err(error) => return refused(Check::Encryption, error.to_string()),
                 }
             }
             (Some(_), false) => {
                 let reason = match dc_api_response_kid(data) {
-                    Err(error @ Oid4vpError::ErrorResponse { .. }) => return refused(Check::Response, error.to_string()),
+                    Err(error @ Oid4vpError::ErrorResponse { .. }) => {
+                        return refused(Check::Response, error.to_string());
+                    }
                     _ => "the response is not encrypted, but the request asked for dc_api.jwt",
                 };
                 return refused(Check::Encryption, reason.into());

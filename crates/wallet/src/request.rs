@@ -975,8 +975,7 @@ impl Wallet {
         for (planned, copy) in plan.iter().zip(held) {
             let key = SigningKey::from_jwk_json(&copy.holder_key)
                 .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
-            let input =
-                KeyBindingInput { nonce: request.nonce.clone(), audience: audience.to_owned(), issued_at: now };
+            let input = KeyBindingInput { nonce: request.nonce.clone(), audience: audience.to_owned(), issued_at: now };
             let hashes: Vec<Value> = transaction_data
                 .iter()
                 .filter(|(_, data)| data.credential_ids.contains(&planned.query_id))

@@ -169,7 +169,8 @@ fn expected_origins_of(value: &Value) -> Result<Vec<Origin>, Oid4vpError> {
         .ok_or(Oid4vpError::InvalidExpectedOrigins { reason: "not a non-empty array" })?;
     list.iter()
         .map(|entry| {
-            let text = entry.as_str().ok_or(Oid4vpError::InvalidExpectedOrigins { reason: "an entry is not a string" })?;
+            let text =
+                entry.as_str().ok_or(Oid4vpError::InvalidExpectedOrigins { reason: "an entry is not a string" })?;
             Origin::parse(text)
         })
         .collect()
@@ -313,7 +314,9 @@ impl DcApiRequest {
         lifetime: i64,
     ) -> Result<Self> {
         if signatures.is_empty() || signatures.len() > MAX_SIGNATURES {
-            return Err(Oid4vpError::InvalidDcApiRequest { reason: "a multi-signed request has 1 to 8 signatures" }.into());
+            return Err(
+                Oid4vpError::InvalidDcApiRequest { reason: "a multi-signed request has 1 to 8 signatures" }.into()
+            );
         }
         let claims = request.dc_api_claims(now, lifetime, true)?;
         let payload = serde_json::to_vec(&claims).map_err(|e| Oid4vpError::malformed_json("request object", &e))?;
@@ -368,7 +371,11 @@ impl DcApiRequest {
     /// "signatures"}}` for multi-signed.
     pub fn from_json(text: &str) -> Result<Self, Oid4vpError> {
         if text.len() > MAX_DC_API_REQUEST_LEN {
-            return Err(Oid4vpError::TooLarge { what: "DC API request", len: text.len(), limit: MAX_DC_API_REQUEST_LEN });
+            return Err(Oid4vpError::TooLarge {
+                what: "DC API request",
+                len: text.len(),
+                limit: MAX_DC_API_REQUEST_LEN,
+            });
         }
         let value: Value =
             schooltas_did::strict_json::from_str_or(text, |e| Oid4vpError::malformed_json("DC API request", &e))?;

@@ -90,7 +90,8 @@ impl AuthorizationRequest {
     /// Whether the request asks for an encrypted response (`direct_post.jwt`, or `dc_api.jwt`
     /// over the Digital Credentials API).
     pub fn wants_encrypted_response(&self) -> bool {
-        self.response_mode == RESPONSE_MODE_DIRECT_POST_JWT || self.response_mode == super::dc_api::RESPONSE_MODE_DC_API_JWT
+        self.response_mode == RESPONSE_MODE_DIRECT_POST_JWT
+            || self.response_mode == super::dc_api::RESPONSE_MODE_DC_API_JWT
     }
 
     /// The content encryptions the verifier accepts: `encrypted_response_enc_values_supported`

@@ -34,15 +34,15 @@ mod response;
 mod transaction_data;
 
 pub use check::{ExtraClaim, PresentedCredential, REGISTERED_CLAIMS, ResponseFailure, ResponseReport};
+pub use dc_api::{
+    DcApiProtocol, DcApiRequest, DcApiSignature, EXPECTED_ORIGINS, MAX_DC_API_REQUEST_LEN, ORIGIN_CLIENT_ID_PREFIX,
+    Origin, PROTOCOL_MULTISIGNED, PROTOCOL_SIGNED, PROTOCOL_UNSIGNED, RESPONSE_MODE_DC_API, RESPONSE_MODE_DC_API_JWT,
+    dc_api_response_kid, decrypt_dc_api_response,
+};
 pub use dcql::{
     ClaimValue, ClaimsQuery, CredentialMeta, CredentialQuery, CredentialSetQuery, DcqlQuery, DcqlQueryBuilder,
     MAX_DCQL_LEN, SD_JWT_VC_FORMAT, TRUSTED_AUTHORITY_AKI, TRUSTED_AUTHORITY_ETSI_TL,
     TRUSTED_AUTHORITY_OPENID_FEDERATION, TrustedAuthoritiesQuery, truncate,
-};
-pub use dc_api::{
-    DcApiProtocol, DcApiRequest, DcApiSignature, EXPECTED_ORIGINS, MAX_DC_API_REQUEST_LEN, ORIGIN_CLIENT_ID_PREFIX, Origin,
-    PROTOCOL_MULTISIGNED, PROTOCOL_SIGNED, PROTOCOL_UNSIGNED, RESPONSE_MODE_DC_API, RESPONSE_MODE_DC_API_JWT,
-    dc_api_response_kid, decrypt_dc_api_response,
 };
 pub use encryption::{
     DEFAULT_RESPONSE_ENC, ENC_VALUES_SUPPORTED, RESPONSE_MODE_DIRECT_POST_JWT, ResponseEncryption, decrypt_jwt_form,

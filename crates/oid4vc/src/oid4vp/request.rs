@@ -631,7 +631,7 @@ pub(crate) fn verify_request_jws(
     now: i64,
     skew: i64,
 ) -> Result<AuthorizationRequest> {
-        let header = jws.header();
+    let header = jws.header();
     if header.typ() != Some(REQUEST_OBJECT_TYP) {
         return Err(Oid4vpError::WrongRequestObjectTyp { found: header.typ().map(truncate) }.into());
     }
@@ -669,9 +669,7 @@ pub(crate) fn verify_request_jws(
         }
         ClientId::X509Hash(hash) => {
             if x509_hash(&x5c_leaf(header)?) != *hash {
-                return Err(
-                    Oid4vpError::InvalidClientId { reason: "x509_hash is not the hash of the x5c leaf" }.into()
-                );
+                return Err(Oid4vpError::InvalidClientId { reason: "x509_hash is not the hash of the x5c leaf" }.into());
             }
         }
         ClientId::X509SanDns(_) => {
