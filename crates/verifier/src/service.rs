@@ -665,8 +665,17 @@ impl Verifier {
         let message = UnverifiedWithdrawal::parse(jwt)?;
         let client_id = self.client_id();
         let record = register.by_request(&client_id, message.unverified_nonce())?.ok_or(Error::NoConsentForRequest)?;
+        // The audience the consent was given to: our client id, or — for an answer over the
+        // Digital Credentials API — the `origin:<origin>` its key binding named (verified when
+        // the consent was recorded); a withdrawal naming either is for this consent.
+        let audience = match message.unverified_audience() {
+            named if named != client_id && key_binding_audiences(&record).iter().any(|aud| aud == named) => {
+                named.to_owned()
+            }
+            _ => client_id,
+        };
         for (by, key) in withdrawal_keys(&record)? {
-            match message.verify(&key, &client_id, now, 60) {
+            match message.verify(&key, &audience, now, 60) {
                 Ok(_) => {
                     register.withdraw(&record.id, now, jwt)?;
                     return Ok((record.id, by));
@@ -680,6 +689,21 @@ impl Verifier {
         }
         Err(Error::WithdrawalNotByConsenter)
     }
+}
+
+/// The `aud` of the key bindings of a consent's recorded presentations that are `origin:`
+/// audiences (OpenID4VP 1.0 Appendix A.4); the pipeline verified them before the record was made.
+fn key_binding_audiences(record: &ConsentRecord) -> Vec<String> {
+    record
+        .evidence
+        .presentations
+        .iter()
+        .filter_map(|presentation| presentation.rsplit('~').next().filter(|kb| !kb.is_empty()))
+        .filter_map(|kb| CompactJws::parse(kb).ok()?.dangerous_unverified_payload().ok())
+        .filter_map(|payload| schooltas_did::strict_json::from_slice::<Value>(&payload).ok())
+        .filter_map(|payload| payload.get("aud").and_then(Value::as_str).map(str::to_owned))
+        .filter(|aud| aud.starts_with(schooltas_oid4vc::oid4vp::ORIGIN_CLIENT_ID_PREFIX))
+        .collect()
 }
 
 /// Whether `body` is a `direct_post.jwt` form: form-encoded with a `response` parameter.

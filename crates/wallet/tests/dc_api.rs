@@ -22,7 +22,10 @@ use schooltas_school::trust_list::{
 };
 use schooltas_school::{LegalBasis, LocalizedText};
 use schooltas_status_list::StatusListCache;
-use schooltas_verifier::{Check, ContentEncryption, DcApiSession, RequestBuilder, VerificationContext};
+use schooltas_verifier::{
+    Check, ConsentRegister, ContentEncryption, DcApiSession, RequestBuilder, SqliteConsentStore, VerificationContext,
+    WithdrawnBy,
+};
 use schooltas_wallet::log::LogEvent;
 use schooltas_wallet::{Decision, Error, Outcome, WhoDecides};
 use schooltas_x509::{CertificateAuthority, CertificateChain, Profile, Subject, Validity};
@@ -159,6 +162,16 @@ fn an_unsigned_request_from_a_registered_origin_is_answered_with_the_parents_app
     assert!(received.verdict.is_accepted(), "{:?}", received.verdict.failures);
     assert!(received.verdict.guardian_approval.is_some(), "the parent's approval was verified");
     assert_eq!(received.verdict.claims("enrolment").unwrap()["group"], "7B");
+
+    // The desk records the consent; the parent's withdrawal names the audience the consent was
+    // given to (origin:<origin>) and is applied to it.
+    let register = ConsentRegister::new(SqliteConsentStore::in_memory().unwrap());
+    let consent_id = desk.record_consent(&register, &received, NOW).unwrap();
+    let given = family.parent.consents().unwrap().into_iter().next().unwrap();
+    assert_eq!(given.verifier, format!("origin:{ORIGIN}"));
+    let withdrawal = family.parent.withdraw(&given.id, NOW + 60).unwrap();
+    let (withdrawn, by) = desk.apply_withdrawal_by(&register, &withdrawal.jwt, NOW + 61).unwrap();
+    assert_eq!((withdrawn, by), (consent_id, WithdrawnBy::Approver));
 
     // The same data again: a replay.
     let again = desk.receive_dc_api(returned, ORIGIN, &context(&trust, &resolver, &status));
