@@ -207,6 +207,11 @@ fn a_signed_request_round_trips_and_must_expect_the_calling_origin() {
     // Simple string comparison: no normalisation.
     let error = parsed.verify_signed(&origin("https://VERIFIER.example"), key_of(&verifier), NOW, 60).unwrap_err();
     assert!(matches!(oid4vp(error), Oid4vpError::OriginNotExpected { .. }));
+    // The same request object in an `openid4vp://` link (outside the API, no origin to check).
+    let object =
+        schooltas_oid4vc::oid4vp::UnverifiedRequestObject::parse(json["data"]["request"].as_str().unwrap()).unwrap();
+    let error = object.verify_with_client(key_of(&verifier), NOW, 60).unwrap_err();
+    assert!(matches!(oid4vp(error), Oid4vpError::UnsupportedResponseMode { found } if found == "dc_api"));
     // Signed by a key the wallet does not trust.
     let error = parsed.verify_signed(&origin(ORIGIN), key_of(&party(6)), NOW, 60).unwrap_err();
     assert!(matches!(oid4vp(error), Oid4vpError::InvalidClientId { .. }));

@@ -412,6 +412,14 @@ impl Verifier {
                 return Received { request: None, verdict };
             }
         };
+        // An answer to a request made for the Digital Credentials API comes back through the
+        // page, with the origin it was passed by: `receive_dc_api`.
+        if request.is_dc_api() {
+            return refused(
+                Check::Response,
+                "the answer names a request made for the Digital Credentials API (use receive_dc_api)".into(),
+            );
+        }
         // The request's own mode decides (a verifier whose configuration changed while a
         // request was open still holds each request to what it asked).
         if request.wants_encrypted_response() != encrypted {

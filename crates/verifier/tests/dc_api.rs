@@ -151,6 +151,9 @@ fn receive_dc_api_refuses_a_bad_origin_plaintext_a_declined_answer_and_a_redirec
     assert_eq!(own.request.response_mode, "dc_api");
     let received = plain.receive_dc_api(&naming(&own.request.nonce), "https://phish.example", &context);
     assert!(received.verdict.failed(Check::Origin), "{:?}", received.verdict.failures);
+    // Posted to the redirect flow's endpoint instead.
+    let received = plain.receive(&naming(&own.request.nonce), &context);
+    assert!(received.verdict.failed(Check::Response), "{:?}", received.verdict.failures);
     // At its origin the (forged) answer reaches the pipeline and fails there, unspent.
     let received = plain.receive_dc_api(&naming(&own.request.nonce), ORIGIN, &context);
     assert!(!received.verdict.is_accepted());

@@ -282,6 +282,15 @@ fn a_signed_request_passed_by_an_origin_not_in_expected_origins_is_refused() {
             .unwrap_err();
         assert!(matches!(oid4vp_error(error), Oid4vpError::OriginNotExpected { .. }), "{near}");
     }
+    // The signed request in an openid4vp:// link: outside the API no origin is vouched for.
+    let jwt = session.dc_api.data()["request"].as_str().unwrap().to_owned();
+    let link = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByValue {
+        client_id: session.request.client_id.clone(),
+        request_jwt: jwt,
+    }
+    .to_uri();
+    let error = family.child.handle_request(&link, &verifiers(&trust, &resolver), NOW).unwrap_err();
+    assert!(matches!(oid4vp_error(error), Oid4vpError::UnsupportedResponseMode { .. }));
     let error = family
         .child
         .handle_dc_api_request(

@@ -556,7 +556,8 @@ impl<'a> UnverifiedRequestObject<'a> {
     /// 5. `aud`, when present, is or contains [`SELF_ISSUED_AUDIENCE`] (§5.8: static
     ///    discovery); `iss`, if present, is ignored (§5);
     /// 6. the request's own rules ([`AuthorizationRequest::validate`]), no `redirect_uri`
-    ///    (§8.2), no `scope`.
+    ///    (§8.2), no `scope`, and not a request for the Digital Credentials API (`dc_api`,
+    ///    `dc_api.jwt`: read those with [`super::DcApiRequest::verify_signed`]).
     pub fn verify_with(
         &self,
         key_for: impl FnOnce(&Header, Option<&str>) -> Result<VerifyingKey>,
@@ -593,7 +594,13 @@ impl<'a> UnverifiedRequestObject<'a> {
         now: i64,
         skew: i64,
     ) -> Result<AuthorizationRequest> {
-        verify_request_jws(&self.jws, ClientIdIn::Payload, key_for, now, skew)
+        let request = verify_request_jws(&self.jws, ClientIdIn::Payload, key_for, now, skew)?;
+        // A request object made for the Digital Credentials API is bound to its expected
+        // origins, which only the platform can vouch for: it is not answered outside that API.
+        if request.is_dc_api() {
+            return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&request.response_mode) }.into());
+        }
+        Ok(request)
     }
 
     /// [`UnverifiedRequestObject::verify_with`], resolving `kid` with `resolver` as an
