@@ -961,3 +961,31 @@ fn a_client_id_without_an_x509_prefix_or_listed_twice_is_refused() {
     let error = trust_list_error(with(&["x509_san_dns:klik.example", "x509_san_dns:KLIK.example"]));
     assert!(matches!(&error, TrustListError::DuplicateVerifier { .. }), "{error:?}");
 }
+
+#[test]
+fn an_origin_client_id_is_an_https_origin_and_names_its_verifier_exactly() {
+    let operator = party(Algorithm::EdDsa);
+    let with = |ids: &[&str]| {
+        let registration = ids.iter().fold(
+            VerifierRegistration::new(photographer(), "Fotostudio Klik").with_purpose(newsletter_purpose()),
+            |r, id| r.with_client_id(*id),
+        );
+        TrustList::new(operator.did.clone(), NOW - DAY, NOW + 30 * DAY)
+            .with_verifier(registration)
+            .sign(&operator.key, &operator.kid)
+    };
+    for bad in
+        ["origin:http://klik.example", "origin:https://klik.example/", "origin:https://klik.example/pad", "origin:"]
+    {
+        let error = trust_list_error(with(&[bad]));
+        assert!(matches!(&error, TrustListError::InvalidClientId { .. }), "{bad}: {error:?}");
+    }
+    let jwt = with(&["origin:https://klik.example", "origin:https://klik.example:8443"]).unwrap();
+    let verified = verify(&jwt, &operator, NOW).unwrap();
+    let current = verified.at(NOW).unwrap();
+    assert_eq!(current.verifier_for_client("origin:https://klik.example").unwrap().did, photographer());
+    assert_eq!(current.verifier_for_client("origin:https://klik.example:8443").unwrap().did, photographer());
+    // Appendix A.2 compares origins as strings: no case folding, no default port.
+    assert!(current.verifier_for_client("origin:https://KLIK.example").is_none());
+    assert!(current.verifier_for_client("origin:https://klik.example:443").is_none());
+}

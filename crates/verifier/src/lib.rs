@@ -95,7 +95,7 @@ pub use register::{
     StatusCheck, UseAnswer, UseQuery, Withdrawal, WithdrawnBy,
 };
 pub use request::{RequestBuilder, SignedRequest};
-pub use service::{DEFAULT_OPEN_REQUESTS, Received, Verifier};
+pub use service::{DEFAULT_OPEN_REQUESTS, DcApiSession, Received, Verifier};
 pub use status_key::status_list_token_key;
 pub use verify::{
     Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,

@@ -5,7 +5,10 @@ use schooltas_did::jws::CompactJws;
 use schooltas_did::{Did, DidUrl, PublicKey, Signer, SigningKey, VerifyingKey, did_key};
 use schooltas_jwe::{ContentEncryption, EncryptionKey};
 use schooltas_oid4vc::form;
-use schooltas_oid4vc::oid4vp::{AuthorizationRequest, ClientId, Oid4vpError, decrypt_jwt_form, jwt_form_kid};
+use schooltas_oid4vc::oid4vp::{
+    AuthorizationRequest, ClientId, DcApiProtocol, DcApiRequest, Oid4vpError, Origin, dc_api_response_kid,
+    decrypt_dc_api_response, decrypt_jwt_form, jwt_form_kid,
+};
 use schooltas_school::consent::{self, UnverifiedWithdrawal};
 use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_x509::CertificateChain;
@@ -19,7 +22,7 @@ use crate::register::{
     ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence, WithdrawnBy, withdrawal_keys,
 };
 use crate::request::{RequestBuilder, SignedRequest};
-use crate::verify::{Check, Verdict, VerificationContext, verify_plaintext};
+use crate::verify::{Check, Verdict, VerificationContext, verify_plaintext, verify_plaintext_for};
 
 /// How many open requests a verifier remembers by default.
 pub const DEFAULT_OPEN_REQUESTS: usize = 100_000;
@@ -31,6 +34,17 @@ pub struct Received {
     pub request: Option<AuthorizationRequest>,
     /// The outcome.
     pub verdict: Verdict,
+}
+
+/// A request made for the W3C Digital Credentials API ([`Verifier::dc_api_request`]): the
+/// request as the verifier keeps it, and what its page passes to the API.
+#[derive(Clone, Debug)]
+pub struct DcApiSession {
+    /// The request (with the verifier's `client_id` and `expected_origins`, also when the
+    /// unsigned form sent leaves them out).
+    pub request: AuthorizationRequest,
+    /// `{"protocol", "data"}` for `navigator.credentials.get({digital: {requests: [...]}})`.
+    pub dc_api: DcApiRequest,
 }
 
 /// A verifier: its key and DID, its response endpoint and its open requests.
@@ -71,8 +85,15 @@ impl ResponseKeys {
     fn for_body(&self, body: &str, now: i64) -> std::result::Result<EncryptionKey, Oid4vpError> {
         match self {
             ResponseKeys::Fixed(key) => Ok(key.clone()),
+            ResponseKeys::PerRequest(_) => self.for_kid(jwt_form_kid(body)?, now),
+        }
+    }
+
+    /// The fixed key, or the open request's key named `kid` (the JWE header's).
+    fn for_kid(&self, kid: Option<String>, now: i64) -> std::result::Result<EncryptionKey, Oid4vpError> {
+        match self {
+            ResponseKeys::Fixed(key) => Ok(key.clone()),
             ResponseKeys::PerRequest(keys) => {
-                let kid = jwt_form_kid(body)?;
                 let keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 match kid.as_deref().and_then(|kid| keys.get(kid)) {
                     Some((key, expires)) if *expires >= now => Ok(key.clone()),
@@ -210,35 +231,94 @@ impl Verifier {
     /// Builds (refusing over-asking), signs and remembers a request, open for `lifetime` seconds.
     pub fn request(&self, builder: RequestBuilder<'_>, now: i64, lifetime: i64) -> Result<SignedRequest> {
         let nonce = Nonce::random();
-        let mut request = builder.build(nonce.as_str())?;
-        let expires = now.saturating_add(lifetime);
-        let mut ephemeral = None;
-        match &self.encryption {
-            Some((ResponseKeys::Fixed(key), encs)) => {
-                request = request.with_encrypted_response(vec![key.public_jwk()], encs);
-            }
-            Some((ResponseKeys::PerRequest(_), encs)) => {
-                let key = EncryptionKey::generate(Nonce::random().as_str())
-                    .map_err(|e| Error::from(schooltas_school::Error::from(Oid4vpError::from(e))))?;
-                request = request.with_encrypted_response(vec![key.public_jwk()], encs);
-                ephemeral = Some(key);
-            }
-            None => {}
-        }
+        let (request, ephemeral) = self.encrypted(builder.build(nonce.as_str())?)?;
         let signed = match &self.x509 {
             Some((client, chain)) => {
                 SignedRequest::sign_x509(request.with_client_id(client), &self.signer, chain, now, lifetime)?
             }
             None => SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?,
         };
-        self.open.register_with(&nonce, now, expires, signed.request.clone())?;
+        self.open.register_with(&nonce, now, now.saturating_add(lifetime), signed.request.clone())?;
+        self.remember_key(ephemeral, now, now.saturating_add(lifetime));
+        Ok(signed)
+    }
+
+    /// Builds (refusing over-asking) and remembers a request for the W3C Digital Credentials
+    /// API (OpenID4VP 1.0 Appendix A, HAIP 1.0 §5.1), open for `lifetime` seconds: what the
+    /// verifier's page passes to `navigator.credentials.get`.
+    ///
+    /// `expected_origins` are the origins of the verifier's pages (at least one): a signed
+    /// request names them so that a wallet refuses it from another site, and
+    /// [`Verifier::receive_dc_api`] refuses an answer the page saw at another origin. The
+    /// response mode is `dc_api.jwt` when this verifier asks for encrypted responses (HAIP 1.0
+    /// requires it; the key as for [`Verifier::request`], per request with
+    /// [`Verifier::with_ephemeral_response_encryption`]), `dc_api` otherwise.
+    ///
+    /// - [`DcApiProtocol::Unsigned`]: the parameters without `client_id` or
+    ///   `expected_origins`; the wallet knows the verifier by its origin, which the trust list
+    ///   must register (`origin:https://…` in its client ids);
+    /// - [`DcApiProtocol::Signed`]: a request object signed as [`Verifier::request`] signs
+    ///   (the DID key with `kid`, or the X.509 leaf key with `x5c`).
+    ///
+    /// This verifier signs with one key, so [`DcApiProtocol::MultiSigned`] is refused (a
+    /// deployer with several trust frameworks uses [`DcApiRequest::multisigned`]).
+    pub fn dc_api_request(
+        &self,
+        builder: RequestBuilder<'_>,
+        protocol: DcApiProtocol,
+        expected_origins: &[Origin],
+        now: i64,
+        lifetime: i64,
+    ) -> Result<DcApiSession> {
+        let refuse = |error: Oid4vpError| Error::from(schooltas_school::Error::from(error));
+        if expected_origins.is_empty() {
+            return Err(refuse(Oid4vpError::MissingParameter { name: schooltas_oid4vc::oid4vp::EXPECTED_ORIGINS }));
+        }
+        if protocol == DcApiProtocol::MultiSigned {
+            return Err(refuse(Oid4vpError::InvalidDcApiRequest {
+                reason: "this verifier signs with one key: ask with a signed or an unsigned request",
+            }));
+        }
+        let nonce = Nonce::random();
+        let (request, ephemeral) = self.encrypted(builder.build(nonce.as_str())?)?;
+        let request = match &self.x509 {
+            Some((client, _)) => request.with_client_id(client),
+            None => request,
+        }
+        .for_dc_api(expected_origins);
+        let dc_api = match protocol {
+            DcApiProtocol::Unsigned => DcApiRequest::unsigned(&request).map_err(schooltas_school::Error::from)?,
+            _ => DcApiRequest::signed(self.sign_request_object(&request, now, lifetime, None)?),
+        };
+        self.open.register_with(&nonce, now, now.saturating_add(lifetime), request.clone())?;
+        self.remember_key(ephemeral, now, now.saturating_add(lifetime));
+        Ok(DcApiSession { request, dc_api })
+    }
+
+    /// `request` asking for an encrypted response when this verifier asks for them, and the
+    /// fresh key made for it (per-request keys).
+    fn encrypted(&self, request: AuthorizationRequest) -> Result<(AuthorizationRequest, Option<EncryptionKey>)> {
+        Ok(match &self.encryption {
+            Some((ResponseKeys::Fixed(key), encs)) => {
+                (request.with_encrypted_response(vec![key.public_jwk()], encs), None)
+            }
+            Some((ResponseKeys::PerRequest(_), encs)) => {
+                let key = EncryptionKey::generate(Nonce::random().as_str())
+                    .map_err(|e| Error::from(schooltas_school::Error::from(Oid4vpError::from(e))))?;
+                (request.with_encrypted_response(vec![key.public_jwk()], encs), Some(key))
+            }
+            None => (request, None),
+        })
+    }
+
+    /// Keeps a request's own key until the request expires.
+    fn remember_key(&self, ephemeral: Option<EncryptionKey>, now: i64, expires: i64) {
         if let (Some(key), Some((ResponseKeys::PerRequest(keys), _))) = (ephemeral, &self.encryption) {
             let mut keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             // Expired requests' keys go; the open-request store bounds how many stay.
             keys.retain(|_, (_, until)| *until >= now);
             keys.insert(key.kid().to_owned(), (key, expires));
         }
-        Ok(signed)
     }
 
     /// The request object of `request` (one this verifier opened with [`Verifier::request`])
@@ -332,6 +412,14 @@ impl Verifier {
                 return Received { request: None, verdict };
             }
         };
+        // An answer to a request made for the Digital Credentials API comes back through the
+        // page, with the origin it was passed by: `receive_dc_api`.
+        if request.is_dc_api() {
+            return refused(
+                Check::Response,
+                "the answer names a request made for the Digital Credentials API (use receive_dc_api)".into(),
+            );
+        }
         // The request's own mode decides (a verifier whose configuration changed while a
         // request was open still holds each request to what it asked).
         if request.wants_encrypted_response() != encrypted {
@@ -362,6 +450,120 @@ impl Verifier {
             Err(error) => {
                 // Another valid answer to the same request won the race (or the nonce expired
                 // while this one was verified): this one is a replay and gives nothing.
+                verdict.guardian_approval = None;
+                verdict.guardian_approval_jwt = None;
+                verdict.guardianship_status = None;
+                verdict.fail(Check::Replay, None, error.to_string());
+                Received { request: None, verdict }
+            }
+        }
+    }
+
+    /// Verifies the answer a page received from `navigator.credentials.get` for a request made
+    /// with [`Verifier::dc_api_request`]: `data` is the credential's `data` as JSON text
+    /// (`{"response": <JWE>}` for `dc_api.jwt`), `origin` the origin of the page that called
+    /// the API (the backend knows it: its own page posted the result).
+    ///
+    /// As [`Verifier::receive`] — found by the key binding's nonce, spent only when accepted —
+    /// with the Digital Credentials API's rules (OpenID4VP 1.0 Appendix A):
+    ///
+    /// - `origin` must be an https origin and one of the request's expected origins, else
+    ///   [`Check::Origin`];
+    /// - a plaintext answer to a `dc_api.jwt` request, a JWE to another key, or to the key of
+    ///   another open request: [`Check::Encryption`];
+    /// - the key binding's audience (and a guardian approval's) must be `origin:<origin>`
+    ///   (Appendix A.4; for signed requests too), else [`Check::Audience`];
+    /// - an answer to a request made for the redirect flow: [`Check::Response`].
+    pub fn receive_dc_api(&self, data: &str, origin: &str, context: &VerificationContext<'_>) -> Received {
+        let refused = |check: Check, reason: String| {
+            let mut verdict = Verdict::default();
+            verdict.fail(check, None, reason);
+            Received { request: None, verdict }
+        };
+        let origin = match Origin::parse(origin) {
+            Ok(origin) => origin,
+            Err(error) => return refused(Check::Origin, error.to_string()),
+        };
+        let encrypted = matches!(
+            schooltas_did::strict_json::from_str::<Value>(data),
+            Ok(Value::Object(ref object)) if object.contains_key("response")
+        );
+        let mut decryption_kid: Option<String> = None;
+        let plaintext: String = match (&self.encryption, encrypted) {
+            (Some((keys, encs)), true) => {
+                match dc_api_response_kid(data).and_then(|kid| keys.for_kid(kid, context.now)).and_then(|key| {
+                    if matches!(keys, ResponseKeys::PerRequest(_)) {
+                        decryption_kid = Some(key.kid().to_owned());
+                    }
+                    decrypt_dc_api_response(data, &key, encs)
+                }) {
+                    Ok(text) => text,
+                    Err(error @ Oid4vpError::ErrorResponse { .. }) => {
+                        return refused(Check::Response, error.to_string());
+                    }
+                    Err(error) => return refused(Check::Encryption, error.to_string()),
+                }
+            }
+            (Some(_), false) => {
+                let reason = match dc_api_response_kid(data) {
+                    Err(error @ Oid4vpError::ErrorResponse { .. }) => {
+                        return refused(Check::Response, error.to_string());
+                    }
+                    _ => "the response is not encrypted, but the request asked for dc_api.jwt",
+                };
+                return refused(Check::Encryption, reason.into());
+            }
+            (None, true) => {
+                return refused(
+                    Check::Encryption,
+                    "an encrypted response, but this verifier asks for plaintext responses (dc_api)".into(),
+                );
+            }
+            (None, false) => data.to_owned(),
+        };
+        let nonce = match claimed_nonce(&plaintext) {
+            Ok(nonce) => nonce,
+            Err(reason) => return refused(Check::Response, reason),
+        };
+        let request = match self.open.peek(&nonce, context.now) {
+            Ok(request) => request,
+            Err(error) => {
+                let check = match error {
+                    NonceError::AlreadyUsed { .. } => Check::Replay,
+                    _ => Check::Nonce,
+                };
+                return refused(check, error.to_string());
+            }
+        };
+        if !request.is_dc_api() {
+            return refused(Check::Response, "the answer names a request made for the redirect flow".into());
+        }
+        if request.wants_encrypted_response() != encrypted {
+            return refused(Check::Encryption, "an encrypted response to a request that did not ask for one".into());
+        }
+        if let Some(kid) = &decryption_kid {
+            let own = request.response_encryption().ok().flatten();
+            if own.as_ref().and_then(|e| e.key().kid()) != Some(kid.as_str()) {
+                return refused(
+                    Check::Encryption,
+                    "the response is encrypted to the key of another request than the one it answers".into(),
+                );
+            }
+        }
+        // The origin the page saw must be one this request was made for.
+        if !request.expected_origins().unwrap_or_default().contains(&origin) {
+            return refused(
+                Check::Origin,
+                format!("the answer came to {origin}, which is not one of the request's expected origins"),
+            );
+        }
+        let mut verdict = verify_plaintext_for(&request, &origin.audience(), &plaintext, context);
+        if !verdict.is_accepted() {
+            return Received { request: Some(request), verdict };
+        }
+        match self.open.consume(&nonce, context.now) {
+            Ok(_) => Received { request: Some(request), verdict },
+            Err(error) => {
                 verdict.guardian_approval = None;
                 verdict.guardian_approval_jwt = None;
                 verdict.guardianship_status = None;
@@ -471,8 +673,17 @@ impl Verifier {
         let message = UnverifiedWithdrawal::parse(jwt)?;
         let client_id = self.client_id();
         let record = register.by_request(&client_id, message.unverified_nonce())?.ok_or(Error::NoConsentForRequest)?;
+        // The audience the consent was given to: our client id, or — for an answer over the
+        // Digital Credentials API — the `origin:<origin>` its key binding named (verified when
+        // the consent was recorded); a withdrawal naming either is for this consent.
+        let audience = match message.unverified_audience() {
+            named if named != client_id && key_binding_audiences(&record).iter().any(|aud| aud == named) => {
+                named.to_owned()
+            }
+            _ => client_id,
+        };
         for (by, key) in withdrawal_keys(&record)? {
-            match message.verify(&key, &client_id, now, 60) {
+            match message.verify(&key, &audience, now, 60) {
                 Ok(_) => {
                     register.withdraw(&record.id, now, jwt)?;
                     return Ok((record.id, by));
@@ -486,6 +697,21 @@ impl Verifier {
         }
         Err(Error::WithdrawalNotByConsenter)
     }
+}
+
+/// The `aud` of the key bindings of a consent's recorded presentations that are `origin:`
+/// audiences (OpenID4VP 1.0 Appendix A.4); the pipeline verified them before the record was made.
+fn key_binding_audiences(record: &ConsentRecord) -> Vec<String> {
+    record
+        .evidence
+        .presentations
+        .iter()
+        .filter_map(|presentation| presentation.rsplit('~').next().filter(|kb| !kb.is_empty()))
+        .filter_map(|kb| CompactJws::parse(kb).ok()?.dangerous_unverified_payload().ok())
+        .filter_map(|payload| schooltas_did::strict_json::from_slice::<Value>(&payload).ok())
+        .filter_map(|payload| payload.get("aud").and_then(Value::as_str).map(str::to_owned))
+        .filter(|aud| aud.starts_with(schooltas_oid4vc::oid4vp::ORIGIN_CLIENT_ID_PREFIX))
+        .collect()
 }
 
 /// Whether `body` is a `direct_post.jwt` form: form-encoded with a `response` parameter.

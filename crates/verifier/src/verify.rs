@@ -175,6 +175,9 @@ pub enum Check {
     /// a JWE to our key, with a content encryption we offered, that decrypts; and a plaintext
     /// response to a request that asked for an encrypted one is refused.
     Encryption,
+    /// Over the Digital Credentials API (OpenID4VP 1.0 Appendix A): the origin the page saw
+    /// is an https origin and one of the request's expected origins.
+    Origin,
 }
 
 impl Check {
@@ -201,6 +204,7 @@ impl Check {
             Check::OneChild => "one_child",
             Check::LegalBasis => "legal_basis",
             Check::Encryption => "encryption",
+            Check::Origin => "origin",
         }
     }
 }
@@ -531,6 +535,18 @@ pub(crate) fn verify_plaintext(
     body: &str,
     context: &VerificationContext<'_>,
 ) -> Verdict {
+    verify_plaintext_for(request, &request.client_id, body, context)
+}
+
+/// [`verify_plaintext`] with the key-binding (and guardian approval) audience given: the
+/// request's `client_id` for redirect flows, `origin:<origin>` over the Digital Credentials
+/// API (OpenID4VP 1.0 Appendix A.4).
+pub(crate) fn verify_plaintext_for(
+    request: &AuthorizationRequest,
+    audience: &str,
+    body: &str,
+    context: &VerificationContext<'_>,
+) -> Verdict {
     let mut verdict = Verdict::default();
     let parsed = if body.trim_start().starts_with('{') {
         consent::response_from_json(body)
@@ -547,7 +563,7 @@ pub(crate) fn verify_plaintext(
     if !response.state_matches(request.state.as_deref()) {
         verdict.fail(Check::State, None, "the response's state is not the request's");
     }
-    let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
+    let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, audience));
     options.clock_skew = context.skew;
     let transaction_data = match request.decoded_transaction_data() {
         Ok(decoded) => request.transaction_data.iter().cloned().zip(decoded).collect::<Vec<_>>(),
@@ -609,7 +625,7 @@ pub(crate) fn verify_plaintext(
         SchooltasExtension::of_request(request, registration).ok().flatten().map(|(extension, _)| extension)
     });
     legal_bases(request, extension.as_ref(), &response, context.trust_list, context.now, &mut verdict);
-    check_consent(request, extension.as_ref(), &response, &verified, context, &keys, &mut verdict);
+    check_consent(request, audience, extension.as_ref(), &response, &verified, context, &keys, &mut verdict);
 
     // The verified credentials go into the verdict last, moved rather than copied: the consent
     // rule above still reads them.
@@ -972,8 +988,10 @@ fn child_link(one: &VerifiedSdJwt) -> Option<&str> {
 /// The consent rule: every consent presentation is about one child, named by `sub`; a
 /// consent-based answer about a child not shown (by that child's own presentations) to be 16
 /// or over needs a valid guardian approval for that child.
+#[allow(clippy::too_many_arguments)]
 fn check_consent(
     request: &AuthorizationRequest,
+    audience: &str,
     extension: Option<&SchooltasExtension>,
     response: &AuthorizationResponse,
     verified: &[Verified<'_>],
@@ -1060,7 +1078,7 @@ fn check_consent(
         return;
     };
     let presentations = child_presentations(response, verified);
-    match verify_guardian(request, extension, jwt, &presentations, &subject, context, keys) {
+    match verify_guardian(request, audience, extension, jwt, &presentations, &subject, context, keys) {
         Ok((approval, status)) => {
             verdict.guardian_approval = Some(approval);
             verdict.guardian_approval_jwt = Some(jwt.to_owned());
@@ -1099,8 +1117,10 @@ fn child_presentations<'r>(
 
 type GuardianOutcome = (VerifiedGuardianApproval, Option<schooltas_status_list::StatusReference>);
 
+#[allow(clippy::too_many_arguments)]
 fn verify_guardian(
     request: &AuthorizationRequest,
+    audience: &str,
     extension: Option<&SchooltasExtension>,
     jwt: &str,
     presentations: &[ChildPresentation<'_>],
@@ -1113,7 +1133,7 @@ fn verify_guardian(
     // Trust before network, for the guardianship credential too: its unverified issuer must be
     // accredited for the guardianship type before its DID is resolved or its status fetched.
     let expected_vct = guardianship_vct().ok_or_else(|| refuse("the catalog has no guardianship type".into()))?;
-    let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, &request.client_id));
+    let mut options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&request.nonce, audience));
     options.clock_skew = context.skew;
     let (mut found, mut refusal) = (None, None);
     let result = UnverifiedSdJwt::parse(approval.guardianship()).and_then(|parsed| {
@@ -1152,7 +1172,7 @@ fn verify_guardian(
         .verify(
             &guardianship,
             &ApprovalContext {
-                audience: &request.client_id,
+                audience,
                 nonce: &request.nonce,
                 purpose,
                 child_presentations: presentations,

@@ -27,7 +27,8 @@ use crate::log::{self, Actor, LogEvent};
 use crate::owner::Role;
 use crate::policy;
 use crate::request::{
-    GuardianAnswer, GuardianRequest, PromptClaim, Verifiers, basis_name, prompt_claim, verify_request_object,
+    GuardianAnswer, GuardianRequest, PromptClaim, Verifiers, basis_name, prompt_claim, read_dc_api_request,
+    verify_request_object,
 };
 use crate::wallet::Wallet;
 
@@ -76,6 +77,9 @@ pub struct GuardianPromptItem {
 
 struct Reviewed {
     request: AuthorizationRequest,
+    /// The key-binding and approval audience: the `client_id`, or `origin:<origin>` for a
+    /// request over the Digital Credentials API (OpenID4VP 1.0 Appendix A.4).
+    audience: String,
     prompt: GuardianPrompt,
     guardianship: StoredCredential,
 }
@@ -142,7 +146,7 @@ impl Wallet {
             .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
         let input = KeyBindingInput {
             nonce: reviewed.request.nonce.clone(),
-            audience: reviewed.request.client_id.clone(),
+            audience: reviewed.audience.clone(),
             issued_at: now,
         };
         // The approval reveals only the representation (issue 12 item 8): relation, the child
@@ -167,7 +171,7 @@ impl Wallet {
             })
             .collect::<Result<Vec<_>>>()?;
         let approval = GuardianApproval {
-            audience: reviewed.request.client_id.clone(),
+            audience: reviewed.audience.clone(),
             nonce: reviewed.request.nonce.clone(),
             issued_at: now,
             purpose: reviewed.prompt.purpose.code.clone(),
@@ -225,7 +229,19 @@ impl Wallet {
         if !matches!(self.owner.role(), Role::Parent) {
             return Err(Error::NotGuardian { reason: "this is not a parent's wallet".into() });
         }
-        let verified_request = verify_request_object(&request.request_object, verifiers, now)?;
+        // A request over the Digital Credentials API is read as the child's wallet read it,
+        // with the origin the child's platform reported (the parent's phone saw no browser).
+        let (verified_request, audience) = match &request.dc_api_origin {
+            None => {
+                let verified = verify_request_object(&request.request_object, verifiers, now)?;
+                let audience = verified.client_id.clone();
+                (verified, audience)
+            }
+            Some(origin) => {
+                let origin = schooltas_oid4vc::oid4vp::Origin::parse(origin)?;
+                (read_dc_api_request(&request.request_object, &origin, verifiers, now)?, origin.audience())
+            }
+        };
         let trusted = verifiers.trust_list.at(now)?;
         let registration = trusted
             .verifier_for_client(&verified_request.client_id)
@@ -244,7 +260,7 @@ impl Wallet {
 
         let mut items = Vec::new();
         let mut links = Vec::new();
-        let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&verified_request.nonce, &verified_request.client_id));
+        let options = VerifyOptions::sd_jwt_vc(KeyBinding::new(&verified_request.nonce, &audience));
         for (query_id, list) in &request.vp_token {
             if verified_request.dcql_query.credential(query_id).is_none() {
                 return Err(Error::InvalidInput {
@@ -305,7 +321,7 @@ impl Wallet {
             child_assented_at: request.assented_at,
             reuses_guardianship_copy: guardianship.used,
         };
-        Ok(Reviewed { request: verified_request, prompt, guardianship })
+        Ok(Reviewed { request: verified_request, audience, prompt, guardianship })
     }
 
     /// The guardianship credential copy naming this parent and the one-time child link

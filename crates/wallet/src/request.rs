@@ -25,8 +25,9 @@ use zeroize::Zeroizing;
 use schooltas_did::{Resolver, SigningKey};
 use schooltas_oid4vc::form;
 use schooltas_oid4vc::oid4vp::{
-    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, ClientId, DcqlMatch, Oid4vpError,
-    REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential, transaction_data_hash,
+    AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, ClientId, DcApiProtocol, DcApiRequest,
+    DcqlMatch, Oid4vpError, Origin, REGISTERED_CLAIMS, TransactionData, UnverifiedRequestObject, WalletCredential,
+    transaction_data_hash,
 };
 use schooltas_school::catalog::{Catalog, Language};
 use schooltas_school::consent;
@@ -311,10 +312,15 @@ pub enum Decision {
 /// request that asked for `direct_post.jwt` the parameters encrypted to the verifier's key
 /// (`response=<JWE>`, §8.3). The request was validated when it arrived, so a `direct_post.jwt`
 /// request has a usable key; there is no plaintext fallback.
+///
+/// Over the Digital Credentials API the body is the JSON `data` the wallet returns through the
+/// platform: `{"response": <JWE>}` for `dc_api.jwt`, the response parameters for `dc_api`.
 fn response_body(request: &AuthorizationRequest, response: &AuthorizationResponse) -> Result<String> {
-    Ok(match request.response_encryption()? {
-        Some(encryption) => response.to_jwt_form(&encryption)?,
-        None => response.to_form(),
+    Ok(match (request.response_encryption()?, request.is_dc_api()) {
+        (Some(encryption), true) => response.to_dc_api_jwt(&encryption)?.to_string(),
+        (None, true) => response.to_json().to_string(),
+        (Some(encryption), false) => response.to_jwt_form(&encryption)?,
+        (None, false) => response.to_form(),
     })
 }
 
@@ -325,24 +331,41 @@ fn refusal_body(request: &AuthorizationRequest) -> Result<String> {
     if let Some(state) = &request.state {
         pairs.push(("state", state.as_str()));
     }
-    let Some(encryption) = request.response_encryption()? else {
-        return Ok(form::encode(&pairs));
-    };
     let parameters: Map<String, Value> =
         pairs.iter().map(|(name, value)| ((*name).to_owned(), Value::String((*value).to_owned()))).collect();
-    Ok(encryption.encrypt_parameters(&parameters)?)
+    Ok(match (request.response_encryption()?, request.is_dc_api()) {
+        (None, false) => form::encode(&pairs),
+        (Some(encryption), false) => encryption.encrypt_parameters(&parameters)?,
+        // OpenID4VP 1.0 Appendix A.4: an error is an object with `error` in `data`.
+        (None, true) => Value::Object(parameters).to_string(),
+        (Some(encryption), true) => {
+            let mut data = Map::new();
+            data.insert("response".into(), Value::String(encryption.encrypt_to_jwe(&parameters)?));
+            Value::Object(data).to_string()
+        }
+    })
 }
 
-/// A message for the verifier: POST `body` (form-encoded) to `response_uri`.
+/// A message for the verifier: POST `body` (form-encoded) to `response_uri`; or, for a request
+/// over the Digital Credentials API ([`Wallet::handle_dc_api_request`]), `response_uri` empty
+/// and `body` the JSON `data` to hand back to the platform ([`ResponseToSend::dc_api_data`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResponseToSend {
-    /// Where to post it.
+    /// Where to post it (empty over the Digital Credentials API).
     pub response_uri: String,
     /// The `direct_post` body: a `vp_token` response, or `error=access_denied`; for a
     /// `direct_post.jwt` request, either one encrypted as `response=<JWE>`.
     pub body: String,
     /// Whether anything is disclosed (false for a refusal).
     pub discloses: bool,
+}
+
+impl ResponseToSend {
+    /// For a request over the Digital Credentials API, the JSON `data` the wallet returns to
+    /// the platform (`{"response": <JWE>}` for `dc_api.jwt`); `None` for a response to POST.
+    pub fn dc_api_data(&self) -> Option<&str> {
+        self.response_uri.is_empty().then_some(self.body.as_str())
+    }
 }
 
 impl std::fmt::Debug for ResponseToSend {
@@ -359,8 +382,14 @@ impl std::fmt::Debug for ResponseToSend {
 pub struct GuardianRequest {
     /// The child's wallet's id for the request.
     pub request_id: String,
-    /// The verifier's signed request object, which the parent's wallet checks itself.
+    /// The verifier's signed request object, which the parent's wallet checks itself (for a
+    /// request over the Digital Credentials API, the `{"protocol", "data"}` JSON).
     pub request_object: String,
+    /// For a request over the Digital Credentials API, the origin the child's platform
+    /// reported: the parent's wallet reads the request with it, and the approval's audience
+    /// is `origin:<origin>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dc_api_origin: Option<String>,
     /// The one-time child link the presentations carry as `sub` (the `child_id` of the parent's
     /// guardianship copy with the same index); the child's DID only for a credential without one.
     pub child_id: String,
@@ -431,12 +460,27 @@ struct Pending {
     id: String,
     request_object: String,
     request: AuthorizationRequest,
+    /// The origin a request over the Digital Credentials API came from (`None`: the redirect
+    /// flow): the key-binding audience is then `origin:<origin>` (OpenID4VP 1.0 Appendix A.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dc_api_origin: Option<String>,
     verifier_name: String,
     received_at: i64,
     /// Per query: the candidate copies (one per batch) and what each would disclose.
     candidates: BTreeMap<String, Vec<Planned>>,
     who_decides: WhoDecides,
     stage: Stage,
+}
+
+impl Pending {
+    /// The key-binding audience: `origin:<origin>` over the Digital Credentials API
+    /// (OpenID4VP 1.0 Appendix A.4, signed requests too), else the client id.
+    fn audience(&self) -> Result<String> {
+        Ok(match &self.dc_api_origin {
+            Some(origin) => Origin::parse(origin)?.audience(),
+            None => self.request.client_id.clone(),
+        })
+    }
 }
 
 impl Wallet {
@@ -459,6 +503,60 @@ impl Wallet {
             }
             other => other?,
         };
+        self.prompt(request_object, request, None, verifiers, now)
+    }
+
+    /// Reads a request passed over the W3C Digital Credentials API (OpenID4VP 1.0 Appendix A;
+    /// HAIP 1.0 §5.1) by the page at `origin` (the origin the platform reports with the
+    /// request), checks it, logs it, and returns the prompt to show — the same prompt, rules
+    /// and next steps as [`Wallet::handle_request`]: [`Wallet::decide`], the guardian's
+    /// approval under 16, over-asking. The answer ([`ResponseToSend::dc_api_data`]) goes back
+    /// through the platform, not to a URI.
+    ///
+    /// `request_json` is one `{"protocol", "data"}` entry of the page's `digital.requests`:
+    ///
+    /// - `openid4vp-v1-unsigned`: the verifier is the origin, which the trust list must
+    ///   register as `origin:<origin>` among a verifier's client ids; an unregistered origin is
+    ///   refused ([`Error::VerifierNotRegistered`]) before the request is read further;
+    /// - `openid4vp-v1-signed`: the request object is verified as for `request_uri` requests
+    ///   (the DID key, or the `x5c` chain for X.509 client ids), and its `expected_origins`
+    ///   must hold `origin` exactly ([`Oid4vpError::OriginNotExpected`]);
+    /// - `openid4vp-v1-multisigned`: accepted when one signature verifies for a client id the
+    ///   trust list registers ([`Oid4vpError::NoTrustedSignature`] otherwise).
+    ///
+    /// The presentations' key binding names `origin:<origin>` as audience (Appendix A.4).
+    pub fn handle_dc_api_request(
+        &self,
+        request_json: &str,
+        origin: &str,
+        verifiers: &Verifiers<'_>,
+        now: i64,
+    ) -> Result<ConsentPrompt> {
+        let origin = Origin::parse(origin)?;
+        let request = match read_dc_api_request(request_json, &origin, verifiers, now) {
+            Err(Error::VerifierNotRegistered { did }) => {
+                self.log_refusal(&did, "the verifier is not registered in the trust list", now)?;
+                return Err(Error::VerifierNotRegistered { did });
+            }
+            Err(error @ Error::Credential(schooltas_school::Error::Oid4vp(Oid4vpError::OriginNotExpected { .. }))) => {
+                self.log_refusal(&origin.audience(), "the request is not meant for the page that passed it", now)?;
+                return Err(error);
+            }
+            other => other?,
+        };
+        self.prompt(request_json.to_owned(), request, Some(origin.as_str().to_owned()), verifiers, now)
+    }
+
+    /// The prompt for a verified request (by `request_uri`/value, or over the DC API from
+    /// `dc_api_origin`), once the verifier's registration is found.
+    fn prompt(
+        &self,
+        request_object: String,
+        request: AuthorizationRequest,
+        dc_api_origin: Option<String>,
+        verifiers: &Verifiers<'_>,
+        now: i64,
+    ) -> Result<ConsentPrompt> {
         let list = match verifiers.trust_list.at(now) {
             Ok(list) => list,
             Err(error) => {
@@ -592,6 +690,7 @@ impl Wallet {
             id: random_id(),
             request_object,
             request: request.clone(),
+            dc_api_origin,
             verifier_name: registration.name.clone(),
             received_at: now,
             candidates,
@@ -660,13 +759,14 @@ impl Wallet {
         let held = self.vault.read(|tx| {
             plan.iter().map(|planned| copies::get_credential(tx, &planned.copy_id)).collect::<Result<Vec<_>>>()
         })?;
-        let vp_token = self.present(&pending.request, &plan, &held, now)?;
+        let vp_token = self.present(&pending.request, &pending.audience()?, &plan, &held, now)?;
         let approved: Vec<String> = plan.iter().flat_map(describe).collect();
 
         if pending.who_decides == WhoDecides::ChildAndParent {
             let request = GuardianRequest {
                 request_id: pending.id.clone(),
                 request_object: pending.request_object.clone(),
+                dc_api_origin: pending.dc_api_origin.clone(),
                 // The one-time child link the presentations carry: the parent's wallet answers
                 // with the guardianship copy naming it, so the approval binds to it.
                 child_id: chosen.link.clone().unwrap_or_else(|| self.owner.did().to_string()),
@@ -859,10 +959,12 @@ impl Wallet {
         Ok(())
     }
 
-    /// Builds one presentation per planned query, bound to the verifier's nonce and client id.
+    /// Builds one presentation per planned query, bound to the verifier's nonce and `audience`
+    /// (its client id, or `origin:<origin>` over the Digital Credentials API).
     fn present(
         &self,
         request: &AuthorizationRequest,
+        audience: &str,
         plan: &[Planned],
         held: &[StoredCredential],
         now: i64,
@@ -873,8 +975,7 @@ impl Wallet {
         for (planned, copy) in plan.iter().zip(held) {
             let key = SigningKey::from_jwk_json(&copy.holder_key)
                 .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
-            let input =
-                KeyBindingInput { nonce: request.nonce.clone(), audience: request.client_id.clone(), issued_at: now };
+            let input = KeyBindingInput { nonce: request.nonce.clone(), audience: audience.to_owned(), issued_at: now };
             let hashes: Vec<Value> = transaction_data
                 .iter()
                 .filter(|(_, data)| data.credential_ids.contains(&planned.query_id))
@@ -1007,26 +1108,7 @@ pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i
     let mut refusal: Option<Error> = None;
     let verified = object.verify_with_client(
         |header, client| {
-            let key = match client {
-                ClientId::Did(_) => verifiers
-                    .trust_list
-                    .at(now)
-                    .map_err(Error::from)
-                    .and_then(|current| policy::check_registered_kid(current, header.kid()))
-                    .and_then(|()| {
-                        let kid = schooltas_did::DidUrl::parse(header.kid().unwrap_or_default())?;
-                        let alg = header.alg().ok_or(schooltas_did::Error::UnsupportedAlgorithm { alg: "none".into() });
-                        Ok(verifiers.resolver.verifying_key(
-                            &kid,
-                            schooltas_did::VerificationRelationship::Authentication,
-                            alg?,
-                        )?)
-                    }),
-                ClientId::X509Hash(_) | ClientId::X509SanDns(_) => {
-                    crate::chains::verifier_key(header, client, verifiers.trust_list, now)
-                }
-            };
-            key.map_err(|error| {
+            client_key(header, client, verifiers, now).map_err(|error| {
                 refusal = Some(error);
                 Oid4vpError::InvalidClientId { reason: "the wallet does not trust this client" }.into()
             })
@@ -1040,6 +1122,74 @@ pub(crate) fn verify_request_object(jwt: &str, verifiers: &Verifiers<'_>, now: i
     };
     // The Schooltas member is read here, before anything uses the request: a malformed one is
     // refused as the request itself would be.
+    SchooltasExtension::from_request(&request)?;
+    Ok(request)
+}
+
+/// The key a signed request's client signs with, once the client is registered in the trust
+/// list: for a DID, its `kid` resolved (trust before network); for an X.509 client id, the
+/// leaf key of an `x5c` chain leading to the trust list's anchors.
+fn client_key(
+    header: &schooltas_did::jws::Header,
+    client: &ClientId,
+    verifiers: &Verifiers<'_>,
+    now: i64,
+) -> Result<schooltas_did::VerifyingKey> {
+    match client {
+        ClientId::Did(_) => {
+            policy::check_registered_kid(verifiers.trust_list.at(now)?, header.kid())?;
+            let kid = schooltas_did::DidUrl::parse(header.kid().unwrap_or_default())?;
+            let alg = header.alg().ok_or(schooltas_did::Error::UnsupportedAlgorithm { alg: "none".into() })?;
+            Ok(verifiers.resolver.verifying_key(&kid, schooltas_did::VerificationRelationship::Authentication, alg)?)
+        }
+        ClientId::X509Hash(_) | ClientId::X509SanDns(_) => {
+            crate::chains::verifier_key(header, client, verifiers.trust_list, now)
+        }
+    }
+}
+
+/// Reads a request passed over the Digital Credentials API by `origin` (OpenID4VP 1.0
+/// Appendix A): see [`Wallet::handle_dc_api_request`]. Trust first: an unsigned request's
+/// origin must be registered before the request is read; a signed one's client before its key
+/// is resolved.
+pub(crate) fn read_dc_api_request(
+    json: &str,
+    origin: &Origin,
+    verifiers: &Verifiers<'_>,
+    now: i64,
+) -> Result<AuthorizationRequest> {
+    let dc_api = DcApiRequest::from_json(json)?;
+    let request = match dc_api.protocol() {
+        DcApiProtocol::Unsigned => {
+            let audience = origin.audience();
+            if verifiers.trust_list.at(now)?.verifier_for_client(&audience).is_none() {
+                return Err(Error::VerifierNotRegistered { did: audience });
+            }
+            dc_api.read_unsigned(origin)?
+        }
+        protocol => {
+            // The wallet's own refusal for a single signature, as for request objects; with
+            // several, an untrusted one is skipped and the next tried.
+            let mut refusal: Option<Error> = None;
+            let verified = dc_api.verify_signed(
+                origin,
+                |header, client| {
+                    client_key(header, client, verifiers, now).map_err(|error| {
+                        refusal = Some(error);
+                        Oid4vpError::InvalidClientId { reason: "the wallet does not trust this client" }.into()
+                    })
+                },
+                now,
+                CLOCK_SKEW,
+            );
+            match (verified, refusal) {
+                (Ok(request), _) => request,
+                (Err(_), Some(error)) if protocol == DcApiProtocol::Signed => return Err(error),
+                (Err(error), _) => return Err(error.into()),
+            }
+        }
+    };
+    // The Schooltas member is read here, before anything uses the request.
     SchooltasExtension::from_request(&request)?;
     Ok(request)
 }

@@ -46,10 +46,16 @@ impl ResponseEncryption {
     /// The `direct_post.jwt` body for any response parameters (an error response, say):
     /// `response=<JWE>` whose plaintext is `parameters` as one JSON object.
     pub fn encrypt_parameters(&self, parameters: &Map<String, Value>) -> Result<String, Oid4vpError> {
+        let jwe = self.encrypt_to_jwe(parameters)?;
+        Ok(form::encode(&[("response", jwe.as_str())]))
+    }
+
+    /// The JWE (compact) whose plaintext is `parameters` as one JSON object: the value of
+    /// `response` in a `direct_post.jwt` body or a `dc_api.jwt` response object.
+    pub fn encrypt_to_jwe(&self, parameters: &Map<String, Value>) -> Result<String, Oid4vpError> {
         let payload =
             serde_json::to_vec(parameters).map_err(|e| Oid4vpError::malformed_json("authorization response", &e))?;
-        let jwe = Encryption::new(self.enc).encrypt(&self.key, &payload)?;
-        Ok(form::encode(&[("response", jwe.as_str())]))
+        Ok(Encryption::new(self.enc).encrypt(&self.key, &payload)?)
     }
 }
 
@@ -58,7 +64,11 @@ impl AuthorizationRequest {
     /// [`EncryptionKey::public_jwk`]), with the content encryptions `encs` (in order of
     /// preference; empty means the default, A128GCM). Other `client_metadata` members are kept.
     pub fn with_encrypted_response(mut self, keys: Vec<Map<String, Value>>, encs: &[ContentEncryption]) -> Self {
-        self.response_mode = RESPONSE_MODE_DIRECT_POST_JWT.to_owned();
+        self.response_mode = if self.is_dc_api() {
+            super::dc_api::RESPONSE_MODE_DC_API_JWT.to_owned()
+        } else {
+            RESPONSE_MODE_DIRECT_POST_JWT.to_owned()
+        };
         let mut metadata = match self.client_metadata.take() {
             Some(Value::Object(map)) => map,
             _ => Map::new(),
@@ -77,9 +87,11 @@ impl AuthorizationRequest {
         self
     }
 
-    /// Whether the request asks for an encrypted response (`direct_post.jwt`).
+    /// Whether the request asks for an encrypted response (`direct_post.jwt`, or `dc_api.jwt`
+    /// over the Digital Credentials API).
     pub fn wants_encrypted_response(&self) -> bool {
         self.response_mode == RESPONSE_MODE_DIRECT_POST_JWT
+            || self.response_mode == super::dc_api::RESPONSE_MODE_DC_API_JWT
     }
 
     /// The content encryptions the verifier accepts: `encrypted_response_enc_values_supported`

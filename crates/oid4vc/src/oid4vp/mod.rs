@@ -11,9 +11,12 @@
 //!   verify one, and [`AuthorizationRequestUri`] for `openid4vp://` links;
 //! - [`TransactionData`] (§8.4) and its `transaction_data_hashes`;
 //! - [`AuthorizationResponse`] (§8.1) and its `direct_post` form body (§8.2);
-//! - [`form`]: strict `application/x-www-form-urlencoded`.
+//! - [`form`]: strict `application/x-www-form-urlencoded`;
+//! - [`DcApiRequest`] (Appendix A): requests over the W3C Digital Credentials API (unsigned,
+//!   signed, multi-signed), the calling [`Origin`], and `dc_api.jwt` responses.
 //!
-//! Only `response_type=vp_token` with `response_mode=direct_post` and signed requests are
+//! Only `response_type=vp_token` with `response_mode=direct_post` (or `dc_api` over the
+//! Digital Credentials API) and signed requests (or unsigned ones over that API) are
 //! supported. Members a profile adds to the request (OpenID4VP 1.0 §5 allows them) travel in
 //! [`AuthorizationRequest::extensions`]; parameters it adds to the response in
 //! [`AuthorizationResponse::parameters`]. This crate gives them no meaning.
@@ -21,6 +24,7 @@
 //! The whole exchange is walked through in the [crate documentation](crate).
 
 mod check;
+pub(crate) mod dc_api;
 pub(crate) mod dcql;
 mod encryption;
 pub use crate::form;
@@ -30,6 +34,11 @@ mod response;
 mod transaction_data;
 
 pub use check::{ExtraClaim, PresentedCredential, REGISTERED_CLAIMS, ResponseFailure, ResponseReport};
+pub use dc_api::{
+    DcApiProtocol, DcApiRequest, DcApiSignature, EXPECTED_ORIGINS, MAX_DC_API_REQUEST_LEN, ORIGIN_CLIENT_ID_PREFIX,
+    Origin, PROTOCOL_MULTISIGNED, PROTOCOL_SIGNED, PROTOCOL_UNSIGNED, RESPONSE_MODE_DC_API, RESPONSE_MODE_DC_API_JWT,
+    dc_api_response_kid, decrypt_dc_api_response,
+};
 pub use dcql::{
     ClaimValue, ClaimsQuery, CredentialMeta, CredentialQuery, CredentialSetQuery, DcqlQuery, DcqlQueryBuilder,
     MAX_DCQL_LEN, SD_JWT_VC_FORMAT, TRUSTED_AUTHORITY_AKI, TRUSTED_AUTHORITY_ETSI_TL,
@@ -415,6 +424,63 @@ pub enum Oid4vpError {
         /// The parameter's name (one the caller named).
         name: String,
     },
+    // ---- Digital Credentials API (Appendix A) -------------------------------------------------
+    /// The `protocol` of a DC API request is not one of OpenID4VP 1.0's (Appendix A.1).
+    #[error("unsupported DC API protocol {found:?}: openid4vp-v1-unsigned, -signed or -multisigned")]
+    UnsupportedDcApiProtocol {
+        /// The value given (bounded).
+        found: String,
+    },
+    /// A DC API request object (`{protocol, data}`) or its `data` has the wrong shape.
+    #[error("invalid DC API request: {reason}")]
+    InvalidDcApiRequest {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A parameter Appendix A forbids in this kind of DC API request (`response_uri`,
+    /// `redirect_uri`, `request_uri`; `client_id` outside the protected headers of a
+    /// multi-signed request).
+    #[error("the parameter {name} is not allowed in this OpenID4VP request over the Digital Credentials API")]
+    DcApiParameterNotAllowed {
+        /// The parameter.
+        name: &'static str,
+    },
+    /// A request read over the DC API does not ask for `dc_api` or `dc_api.jwt` (Appendix A.2).
+    #[error("over the Digital Credentials API the response_mode must be dc_api or dc_api.jwt, not {found:?}")]
+    NotDcApiResponseMode {
+        /// The value given (bounded).
+        found: String,
+    },
+    /// An origin (the platform's, or one in `expected_origins`) is not an `https` web origin
+    /// (`https://host[:port]`, nothing after).
+    #[error("invalid origin {origin:?}: {reason}")]
+    InvalidOrigin {
+        /// The value (bounded).
+        origin: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `expected_origins` is not a non-empty array of https origins (Appendix A.2).
+    #[error("invalid expected_origins: {reason}")]
+    InvalidExpectedOrigins {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Appendix A.2: the origin the platform reports is not in the signed request's
+    /// `expected_origins` (a request replayed by another site).
+    #[error("the request was passed by {origin:?}, which is not one of its expected_origins")]
+    OriginNotExpected {
+        /// The calling origin (bounded).
+        origin: String,
+    },
+    /// None of the signatures of a multi-signed request verified for a client the wallet
+    /// trusts (the last refusal is named).
+    #[error("no signature of the multi-signed request verifies for a trusted client: {last}")]
+    NoTrustedSignature {
+        /// Why the last signature was refused.
+        last: String,
+    },
+
     /// The wallet answered with an error response.
     #[error("the wallet returned the error {error:?}")]
     ErrorResponse {

@@ -135,7 +135,10 @@ pub struct AuthorizationRequest {
     /// `direct_post`, or `direct_post.jwt` for an encrypted response (§8.3; set by
     /// [`AuthorizationRequest::with_encrypted_response`]).
     pub response_mode: String,
-    /// Where the wallet posts the response; https only.
+    /// Where the wallet posts the response; https only. Empty (and not sent) for a request
+    /// over the Digital Credentials API (`dc_api`, `dc_api.jwt`: Appendix A), whose response
+    /// goes back through the browser.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub response_uri: String,
     /// Binds the presentations to this request (§5.2); see [`AuthorizationRequest::validate`].
     pub nonce: String,
@@ -331,6 +334,8 @@ impl AuthorizationRequest {
                     );
                 }
             }
+            // Over the DC API there is no response_uri to put on the host (Appendix A).
+            ClientId::X509SanDns(_) if self.is_dc_api() => {}
             ClientId::X509SanDns(dns) => check_response_uri_host(&self.response_uri, &dns)?,
         }
         self.sign_claims(signer, header, &self.client_id, now, lifetime, wallet_nonce)
@@ -365,18 +370,38 @@ impl AuthorizationRequest {
         if self.response_type != RESPONSE_TYPE_VP_TOKEN {
             return Err(Oid4vpError::UnsupportedResponseType { found: truncate(&self.response_type) });
         }
-        if self.response_mode != RESPONSE_MODE_DIRECT_POST
+        let dc_api = self.is_dc_api();
+        if !dc_api
+            && self.response_mode != RESPONSE_MODE_DIRECT_POST
             && self.response_mode != super::encryption::RESPONSE_MODE_DIRECT_POST_JWT
         {
             return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&self.response_mode) });
         }
-        // §8.3: a direct_post.jwt request must name a key and an encryption we can use.
+        // §8.3: a direct_post.jwt (or dc_api.jwt) request must name a key and an encryption we
+        // can use.
         self.response_encryption()?;
-        let client = self.client()?;
-        check_https("response_uri", &self.response_uri)?;
-        if let ClientId::X509SanDns(dns) = &client {
-            // §5.9.3: the response goes to the host the certificate names.
-            check_response_uri_host(&self.response_uri, dns)?;
+        if dc_api {
+            // Appendix A.2: the response goes back through the API, never to a URI.
+            if !self.response_uri.is_empty() {
+                return Err(Oid4vpError::DcApiParameterNotAllowed { name: "response_uri" });
+            }
+            // An unsigned request names the verifier by the origin the platform reports.
+            if self.client_id.strip_prefix(super::dc_api::ORIGIN_CLIENT_ID_PREFIX).is_some() {
+                super::dc_api::Origin::from_client_id(&self.client_id)?;
+            } else {
+                self.client()?;
+            }
+            super::dc_api::check_expected_origins(self.extension(super::dc_api::EXPECTED_ORIGINS))?;
+        } else {
+            let client = self.client()?;
+            if self.response_uri.is_empty() {
+                return Err(Oid4vpError::MissingParameter { name: "response_uri" });
+            }
+            check_https("response_uri", &self.response_uri)?;
+            if let ClientId::X509SanDns(dns) = &client {
+                // §5.9.3: the response goes to the host the certificate names.
+                check_response_uri_host(&self.response_uri, dns)?;
+            }
         }
         check_nonce(&self.nonce)?;
         if let Some(state) = &self.state
@@ -473,7 +498,7 @@ impl AuthorizationRequest {
     /// Reads a request from request object claims and validates it. Registered JWT claims are
     /// dropped; unknown parameters are kept as [`Extensions`], for the profile that knows them
     /// (§5: a wallet ignores those it does not know).
-    fn from_claims(mut claims: Map<String, Value>) -> Result<Self, Oid4vpError> {
+    pub(crate) fn from_claims(mut claims: Map<String, Value>) -> Result<Self, Oid4vpError> {
         // §8.2: with direct_post, redirect_uri must not be present.
         if claims.contains_key("redirect_uri") {
             return Err(Oid4vpError::RedirectUriNotAllowed);
@@ -531,7 +556,8 @@ impl<'a> UnverifiedRequestObject<'a> {
     /// 5. `aud`, when present, is or contains [`SELF_ISSUED_AUDIENCE`] (§5.8: static
     ///    discovery); `iss`, if present, is ignored (§5);
     /// 6. the request's own rules ([`AuthorizationRequest::validate`]), no `redirect_uri`
-    ///    (§8.2), no `scope`.
+    ///    (§8.2), no `scope`, and not a request for the Digital Credentials API (`dc_api`,
+    ///    `dc_api.jwt`: read those with [`super::DcApiRequest::verify_signed`]).
     pub fn verify_with(
         &self,
         key_for: impl FnOnce(&Header, Option<&str>) -> Result<VerifyingKey>,
@@ -568,78 +594,13 @@ impl<'a> UnverifiedRequestObject<'a> {
         now: i64,
         skew: i64,
     ) -> Result<AuthorizationRequest> {
-        let header = self.jws.header();
-        if header.typ() != Some(REQUEST_OBJECT_TYP) {
-            return Err(Oid4vpError::WrongRequestObjectTyp { found: header.typ().map(truncate) }.into());
+        let request = verify_request_jws(&self.jws, ClientIdIn::Payload, key_for, now, skew)?;
+        // A request object made for the Digital Credentials API is bound to its expected
+        // origins, which only the platform can vouch for: it is not answered outside that API.
+        if request.is_dc_api() {
+            return Err(Oid4vpError::UnsupportedResponseMode { found: truncate(&request.response_mode) }.into());
         }
-        // The payload is read before the signature check only to find the client.
-        let unverified: Map<String, Value> =
-            schooltas_did::strict_json::from_slice_or(&self.jws.dangerous_unverified_payload()?, |e| {
-                Oid4vpError::malformed_json("request object", &e)
-            })?;
-        let client_id = unverified
-            .get("client_id")
-            .and_then(Value::as_str)
-            .ok_or(Oid4vpError::MissingParameter { name: "client_id" })?;
-        let client = ClientId::parse(client_id)?;
-        match &client {
-            ClientId::Did(did) => {
-                let kid = self.kid()?;
-                if kid.did() != did {
-                    return Err(Oid4vpError::ClientIdKidMismatch {
-                        client_id_did: did.to_string(),
-                        kid_did: kid.did().to_string(),
-                    }
-                    .into());
-                }
-            }
-            ClientId::X509Hash(hash) => {
-                if x509_hash(&x5c_leaf(header)?) != *hash {
-                    return Err(
-                        Oid4vpError::InvalidClientId { reason: "x509_hash is not the hash of the x5c leaf" }.into()
-                    );
-                }
-            }
-            ClientId::X509SanDns(_) => {
-                x5c_leaf(header)?;
-            }
-        }
-        let key = key_for(header, &client)?;
-        let verified = self.jws.verify(&key)?;
-        let claims: Map<String, Value> = schooltas_did::strict_json::from_slice_or(verified.payload(), |e| {
-            Oid4vpError::malformed_json("request object", &e)
-        })?;
-
-        // RFC 9101 and OpenID4VP 1.0 §5 require none of `exp`, `iat` and `aud` (verifier
-        // libraries leave them out by default); each is checked when present, and one that is
-        // present but not a number is refused.
-        let time = |name: &'static str| match claims.get(name) {
-            None => Ok(None),
-            Some(value) => value.as_i64().map(Some).ok_or(Oid4vpError::MissingTimeClaim { claim: name }),
-        };
-        if let Some(exp) = time("exp")?
-            && exp <= now.saturating_sub(skew)
-        {
-            return Err(Oid4vpError::RequestObjectExpired { exp, now }.into());
-        }
-        if let Some(iat) = time("iat")?
-            && iat > now.saturating_add(skew)
-        {
-            return Err(Oid4vpError::RequestObjectIssuedInFuture { iat, now }.into());
-        }
-        // §5.8: under static discovery (no wallet metadata was sent) an `aud` must be
-        // "https://self-issued.me/v2"; RFC 9101 does not require one.
-        let audience_ok = match claims.get("aud") {
-            None => true,
-            Some(Value::String(aud)) => aud == SELF_ISSUED_AUDIENCE,
-            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(SELF_ISSUED_AUDIENCE)),
-            _ => false,
-        };
-        if !audience_ok {
-            let found = claims.get("aud").map(|a| truncate(&a.to_string()));
-            return Err(Oid4vpError::WrongAudience { found }.into());
-        }
-        Ok(AuthorizationRequest::from_claims(claims)?)
+        Ok(request)
     }
 
     /// [`UnverifiedRequestObject::verify_with`], resolving `kid` with `resolver` as an
@@ -656,9 +617,115 @@ impl<'a> UnverifiedRequestObject<'a> {
     }
 
     fn kid(&self) -> Result<DidUrl, Oid4vpError> {
-        let kid = self.jws.header().kid().ok_or(Oid4vpError::MissingKid)?;
-        DidUrl::parse(kid).map_err(|_| Oid4vpError::InvalidKid)
+        kid_of(&self.jws)
     }
+}
+
+/// Where a signed request names its client: in the payload (JWS compact), or in the protected
+/// header of each signature (JWS JSON serialization, OpenID4VP 1.0 Appendix A.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientIdIn {
+    Payload,
+    Header,
+}
+
+/// [`UnverifiedRequestObject::verify_with_client`] for one JWS (compact, or one signature of
+/// a JWS JSON serialization put in compact form).
+pub(crate) fn verify_request_jws(
+    jws: &CompactJws<'_>,
+    client_id_in: ClientIdIn,
+    key_for: impl FnOnce(&Header, &ClientId) -> Result<VerifyingKey>,
+    now: i64,
+    skew: i64,
+) -> Result<AuthorizationRequest> {
+    let header = jws.header();
+    if header.typ() != Some(REQUEST_OBJECT_TYP) {
+        return Err(Oid4vpError::WrongRequestObjectTyp { found: header.typ().map(truncate) }.into());
+    }
+    // The payload is read before the signature check only to find the client.
+    let unverified: Map<String, Value> =
+        schooltas_did::strict_json::from_slice_or(&jws.dangerous_unverified_payload()?, |e| {
+            Oid4vpError::malformed_json("request object", &e)
+        })?;
+    let client_id = match client_id_in {
+        ClientIdIn::Payload => unverified.get("client_id"),
+        ClientIdIn::Header => {
+            // Appendix A.3.2: with several signatures, client_id is in each protected
+            // header only.
+            if unverified.contains_key("client_id") {
+                return Err(Oid4vpError::DcApiParameterNotAllowed { name: "client_id" }.into());
+            }
+            header.get("client_id")
+        }
+    }
+    .and_then(Value::as_str)
+    .ok_or(Oid4vpError::MissingParameter { name: "client_id" })?
+    .to_owned();
+    let client_id = client_id.as_str();
+    let client = ClientId::parse(client_id)?;
+    match &client {
+        ClientId::Did(did) => {
+            let kid = kid_of(jws)?;
+            if kid.did() != did {
+                return Err(Oid4vpError::ClientIdKidMismatch {
+                    client_id_did: did.to_string(),
+                    kid_did: kid.did().to_string(),
+                }
+                .into());
+            }
+        }
+        ClientId::X509Hash(hash) => {
+            if x509_hash(&x5c_leaf(header)?) != *hash {
+                return Err(Oid4vpError::InvalidClientId { reason: "x509_hash is not the hash of the x5c leaf" }.into());
+            }
+        }
+        ClientId::X509SanDns(_) => {
+            x5c_leaf(header)?;
+        }
+    }
+    let key = key_for(header, &client)?;
+    let verified = jws.verify(&key)?;
+    let mut claims: Map<String, Value> = schooltas_did::strict_json::from_slice_or(verified.payload(), |e| {
+        Oid4vpError::malformed_json("request object", &e)
+    })?;
+    if client_id_in == ClientIdIn::Header {
+        claims.insert("client_id".into(), Value::String(client_id.to_owned()));
+    }
+
+    // RFC 9101 and OpenID4VP 1.0 §5 require none of `exp`, `iat` and `aud` (verifier
+    // libraries leave them out by default); each is checked when present, and one that is
+    // present but not a number is refused.
+    let time = |name: &'static str| match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value.as_i64().map(Some).ok_or(Oid4vpError::MissingTimeClaim { claim: name }),
+    };
+    if let Some(exp) = time("exp")?
+        && exp <= now.saturating_sub(skew)
+    {
+        return Err(Oid4vpError::RequestObjectExpired { exp, now }.into());
+    }
+    if let Some(iat) = time("iat")?
+        && iat > now.saturating_add(skew)
+    {
+        return Err(Oid4vpError::RequestObjectIssuedInFuture { iat, now }.into());
+    }
+    // §5.8: under static discovery (no wallet metadata was sent) an `aud` must be
+    // "https://self-issued.me/v2"; RFC 9101 does not require one.
+    let audience_ok = match claims.get("aud") {
+        None => true,
+        Some(Value::String(aud)) => aud == SELF_ISSUED_AUDIENCE,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(SELF_ISSUED_AUDIENCE)),
+        _ => false,
+    };
+    if !audience_ok {
+        let found = claims.get("aud").map(|a| truncate(&a.to_string()));
+        return Err(Oid4vpError::WrongAudience { found }.into());
+    }
+    Ok(AuthorizationRequest::from_claims(claims)?)
+}
+fn kid_of(jws: &CompactJws<'_>) -> Result<DidUrl, Oid4vpError> {
+    let kid = jws.header().kid().ok_or(Oid4vpError::MissingKid)?;
+    DidUrl::parse(kid).map_err(|_| Oid4vpError::InvalidKid)
 }
 
 /// How a wallet is invoked with a request (RFC 9101 §5): the request object itself, or an

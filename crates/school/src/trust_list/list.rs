@@ -78,7 +78,10 @@ pub struct VerifierRegistration {
     /// The other client identifiers that name it (OpenID4VP §5.9.3), when it signs its
     /// requests with an X.509 certificate (the EU profile): `x509_hash:<hash of its
     /// certificate>` (the operator, as the certificate authority, lists the certificates it
-    /// issued), `x509_san_dns:<host>`. Each at most once in the list.
+    /// issued), `x509_san_dns:<host>`; and `origin:https://<host>[:<port>]`, the web origin
+    /// of its page when it asks over the Digital Credentials API with unsigned requests
+    /// (OpenID4VP 1.0 Appendix A: the platform vouches for the origin). Each at most once in
+    /// the list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_ids: Vec<String>,
 }
@@ -186,7 +189,12 @@ impl TrustList {
                 return Err(TrustListError::DuplicateVerifier { did: verifier.did.to_string() });
             }
             for client_id in &verifier.client_ids {
-                let valid = client_id.starts_with("x509_hash:") || client_id.starts_with("x509_san_dns:");
+                // An `origin:` one names the web origin of a verifier that asks over the Digital
+                // Credentials API without signing (OpenID4VP 1.0 Appendix A): checked as an
+                // origin, as the wallet compares it with the platform's origin exactly.
+                let valid = client_id.starts_with("x509_hash:")
+                    || client_id.starts_with("x509_san_dns:")
+                    || schooltas_oid4vc::oid4vp::Origin::from_client_id(client_id).is_ok();
                 if !valid || client_id.chars().any(char::is_whitespace) {
                     return Err(TrustListError::InvalidClientId {
                         did: verifier.did.to_string(),
@@ -406,7 +414,8 @@ impl VerifierRegistration {
         self
     }
 
-    /// Adds a client identifier naming this verifier (`x509_hash:…`, `x509_san_dns:…`).
+    /// Adds a client identifier naming this verifier (`x509_hash:…`, `x509_san_dns:…`,
+    /// `origin:https://…`).
     pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_ids.push(client_id.into());
         self

@@ -290,8 +290,12 @@ pub enum TrustListError {
         /// The identifier given.
         uri: String,
     },
-    /// A verifier's extra client identifier is not `x509_hash:…` or `x509_san_dns:…`.
-    #[error("the verifier {did} lists a client identifier that is not x509_hash:… or x509_san_dns:…: {client_id}")]
+    /// A verifier's extra client identifier is not `x509_hash:…`, `x509_san_dns:…` or
+    /// `origin:https://<host>[:<port>]`.
+    #[error(
+        "the verifier {did} lists a client identifier that is not x509_hash:…, x509_san_dns:… or \
+         origin:https://<host>[:<port>]: {client_id}"
+    )]
     InvalidClientId {
         /// The verifier's DID.
         did: String,
