@@ -204,8 +204,10 @@ fn a_signed_request_round_trips_and_must_expect_the_calling_origin() {
     // Another page replaying the signed request.
     let error = parsed.verify_signed(&origin("https://phish.example"), key_of(&verifier), NOW, 60).unwrap_err();
     assert!(matches!(oid4vp(error), Oid4vpError::OriginNotExpected { origin } if origin == "https://phish.example"));
-    // Simple string comparison: no normalisation.
-    let error = parsed.verify_signed(&origin("https://VERIFIER.example"), key_of(&verifier), NOW, 60).unwrap_err();
+    // Simple string comparison, no normalisation: a spelling a browser never writes (upper
+    // case, the default port) is not an origin at all.
+    assert!(matches!(Origin::parse("https://VERIFIER.example"), Err(Oid4vpError::InvalidOrigin { .. })));
+    let error = parsed.verify_signed(&origin("https://verifier.example:8443"), key_of(&verifier), NOW, 60).unwrap_err();
     assert!(matches!(oid4vp(error), Oid4vpError::OriginNotExpected { .. }));
     // The same request object in an `openid4vp://` link (outside the API, no origin to check).
     let object =
@@ -263,6 +265,15 @@ fn origins_are_https_scheme_host_and_port_only() {
         "https://verifier.example:port",
         "javascript:alert(1)",
         "https://verifier .example",
+        "https://[::1",
+        "https://[not-an-address]",
+        "https://[::1]x",
+        "https://Verifier.example",
+        "https://verifier.example:443",
+        "https://verifier.example:08443",
+        "https://verifier.example:70000",
+        "https://verifier..example",
+        "https://a:b:c",
     ] {
         assert!(matches!(Origin::parse(bad), Err(Oid4vpError::InvalidOrigin { .. })), "{bad}");
     }

@@ -280,8 +280,19 @@ fn a_signed_request_passed_by_an_origin_not_in_expected_origins_is_refused() {
             .child
             .handle_dc_api_request(&session.dc_api.to_json().to_string(), near, &verifiers(&trust, &resolver), NOW)
             .unwrap_err();
-        assert!(matches!(oid4vp_error(error), Oid4vpError::OriginNotExpected { .. }), "{near}");
+        // Spellings a browser never writes are not origins at all.
+        assert!(matches!(oid4vp_error(error), Oid4vpError::InvalidOrigin { .. }), "{near}");
     }
+    let error = family
+        .child
+        .handle_dc_api_request(
+            &session.dc_api.to_json().to_string(),
+            "https://nieuwsbrief.delinde.example:8443",
+            &verifiers(&trust, &resolver),
+            NOW,
+        )
+        .unwrap_err();
+    assert!(matches!(oid4vp_error(error), Oid4vpError::OriginNotExpected { .. }), "another port");
     // The signed request in an openid4vp:// link: outside the API no origin is vouched for.
     let jwt = session.dc_api.data()["request"].as_str().unwrap().to_owned();
     let link = schooltas_oid4vc::oid4vp::AuthorizationRequestUri::ByValue {

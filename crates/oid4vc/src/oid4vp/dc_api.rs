@@ -119,11 +119,43 @@ impl Origin {
         if authority.bytes().any(|b| matches!(b, b'/' | b'?' | b'#' | b'@') || b <= b' ' || b >= 0x7f) {
             return Err(refuse("an origin is scheme, host and port only (no path, query, user or fragment)"));
         }
-        if let Some((_, port)) = authority.rsplit_once(':')
-            && !authority.ends_with(']')
-            && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5)
-        {
-            return Err(refuse("the port is not a number"));
+        // Host and port as a browser serializes an origin: a lowercase DNS name or IPv4
+        // address, or a bracketed IPv6 address; a port only when it is not 443.
+        let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+            let (address, after) = rest.split_once(']').ok_or_else(|| refuse("an IPv6 host lacks its closing ]"))?;
+            if address.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(refuse("the bracketed host is not an IPv6 address"));
+            }
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or_else(|| refuse("only a port may follow the host"))?),
+            };
+            (None, port)
+        } else {
+            match authority.split_once(':') {
+                Some((host, port)) => (Some(host), Some(port)),
+                None => (Some(authority), None),
+            }
+        };
+        if let Some(host) = host {
+            let label_ok = |label: &str| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            };
+            if !host.split('.').all(label_ok) {
+                return Err(refuse("the host is not a lowercase DNS name or address, as a browser writes it"));
+            }
+        }
+        if let Some(port) = port {
+            match port.parse::<u16>() {
+                Ok(443) => return Err(refuse("a browser leaves the default port 443 out of an origin")),
+                Ok(0) | Err(_) => return Err(refuse("the port is not a number from 1 to 65535")),
+                Ok(_) if port.starts_with('0') => return Err(refuse("the port has a leading zero")),
+                Ok(_) => {}
+            }
         }
         Ok(Origin(origin.to_owned()))
     }
