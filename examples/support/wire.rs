@@ -37,7 +37,7 @@ use schooltas::wallet::Wallet;
 use schooltas::wallet::issuer_http::HttpsIssuerConnection;
 use schooltas::wallet::receive::{Receiver, trusted_issuer_key};
 use schooltas::wallet::wallet_attestation::{SoftwareWalletAttestor, WalletAttestor};
-use schooltas::x509::{CertificateAuthority, CertificateChain, Subject, Validity};
+use schooltas::x509::{CertificateAuthority, CertificateChain, IssuerEku, Subject, Validity};
 use schooltas_server::verifier::VerifierService;
 use schooltas_server::{AdminToken, IssuerService, ServiceConfig, TlsConfig};
 use serde_json::{Map, Value};
@@ -200,15 +200,33 @@ impl OperatorCa {
         self.ca.certificate_der()
     }
 
-    /// A certificate for a school's issuer key, for its `https` issuer identifier.
+    /// A certificate for a school's issuer key, for its `https` issuer identifier, with the
+    /// issuer EKU the Dutch government wallet's verifier looks for.
     pub(crate) fn school_chain(&self, key: &VerifyingKey, issuer_identifier: &str, name: &str) -> Result<Vec<Vec<u8>>> {
-        let issued = self.ca.issue_issuer_certificate(
+        let issued = self.ca.issue_issuer_certificate_with_eku(
             key,
             issuer_identifier,
-            &Subject::new(name, issuer_identifier.trim_start_matches("https://"))?,
+            &Self::school_subject(issuer_identifier, name)?,
+            Validity::new(NOW - 3600, NOW + 365 * 86_400)?,
+            IssuerEku::MdocDocumentSigner,
+        )?;
+        Ok(issued.into_chain().certificates().to_vec())
+    }
+
+    /// A certificate for a school's separate status-list key (EKU id-kp-oauthStatusSigning),
+    /// with the same subject as its issuer certificate.
+    pub(crate) fn status_chain(&self, key: &VerifyingKey, issuer_identifier: &str, name: &str) -> Result<Vec<Vec<u8>>> {
+        let issued = self.ca.issue_status_list_certificate(
+            key,
+            issuer_identifier,
+            &Self::school_subject(issuer_identifier, name)?,
             Validity::new(NOW - 3600, NOW + 365 * 86_400)?,
         )?;
         Ok(issued.into_chain().certificates().to_vec())
+    }
+
+    fn school_subject(issuer_identifier: &str, name: &str) -> Result<Subject> {
+        Ok(Subject::new(name, issuer_identifier.trim_start_matches("https://"))?)
     }
 
     /// A certificate for a verifier's request-signing key, for the DNS name its response URI
@@ -289,7 +307,14 @@ pub(crate) fn school(
         Some(ca) => {
             let key = SigningKey::generate(Algorithm::Es256)?;
             let chain = ca.school_chain(key.verifying_key(), origin, name)?;
-            SchoolKeys::new("key-1", key).with_certificate_chain("key-1", chain)?
+            // Status lists are signed by a key of their own, certified for that alone.
+            let status_key = SigningKey::generate(Algorithm::Es256)?;
+            let status_chain = ca.status_chain(status_key.verifying_key(), origin, name)?;
+            SchoolKeys::new("key-1", key).with_certificate_chain("key-1", chain)?.with_status_list_key(
+                "status-1",
+                status_key,
+                status_chain,
+            )?
         }
     };
     let mut profile = SchoolProfile::new(

@@ -1162,9 +1162,16 @@ fn verify_guardian(
         .status_reference()
         .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_sd_jwt(&e))))?;
     if let Some(reference) = &status {
+        // The same signer rule as for the presented credentials: a status list token with its
+        // own x5c is validated on its own, one without verifies with the issuer's key.
+        let anchors =
+            || context.trust_list.at(context.now).map(|current| current.x509_trust_anchors()).unwrap_or_default();
+        let key_for = |header: &Header, _: Option<&str>| {
+            schooltas_status_list::status_list_signer_key(header, &found.iss, &found.key, anchors, context.now)
+        };
         context
             .status
-            .check(reference, &found.key, context.now)
+            .check_with(reference, key_for, context.now)
             .map_err(|e| refuse(format!("the guardianship credential's status: {}", describe_status(&e))))?;
     }
     let purpose = extension.map(|e| e.purpose.code.as_str()).unwrap_or_default();
