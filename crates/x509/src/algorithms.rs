@@ -128,6 +128,17 @@ mod tests {
         padded.extend_from_slice(&der[4..]);
         assert_eq!(ecdsa_der_to_raw(&padded), None);
         assert!(matches!(ECDSA_P256_SHA256.verify_signature(&point, b"tbs", raw.as_bytes()), Err(InvalidSignature)));
+        // A negative INTEGER (high bit set without the 0x00 pad), an empty one, and 33 bytes
+        // of value after the pad (≥ 2^256).
+        assert_eq!(ecdsa_der_to_raw(&[0x30, 0x06, 0x02, 0x01, 0x80, 0x02, 0x01, 0x01]), None);
+        assert_eq!(ecdsa_der_to_raw(&[0x30, 0x05, 0x02, 0x00, 0x02, 0x01, 0x01]), None);
+        let mut wide = vec![0x30, 0x26, 0x02, 0x21];
+        wide.extend([0x01; 33]);
+        wide.extend([0x02, 0x01, 0x01]);
+        assert_eq!(ecdsa_der_to_raw(&wide), None);
+        // Small valid integers are left-padded: r = 1, s = 1 decode (and then fail to verify).
+        let tiny = ecdsa_der_to_raw(&[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]).unwrap();
+        assert_eq!((tiny[31], tiny[63], tiny[..31].iter().all(|b| *b == 0)), (1, 1, true));
         // An Ed25519 key is not a P-256 point.
         let ed = SigningKey::generate(Algorithm::EdDsa).unwrap();
         assert!(matches!(
