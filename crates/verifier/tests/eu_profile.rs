@@ -764,6 +764,13 @@ fn a_consents_status_is_checked_later_with_the_signer_rule_of_the_credential_it_
     // B's key without x5c: not the credential's key, so verification with A's key will fail.
     assert_eq!(key(&own_without_x5c(&b), Some(&issuer)).unwrap(), *a.verifying_key());
 
+    // A record whose stored key was tampered into no key at all: refused, never the weaker rule.
+    let broken = StatusIssuer { iss: ISS.into(), key: json!({"kty": "EC", "crv": "P-256"}) };
+    match key(&own, Some(&broken)) {
+        Err(StatusError::InvalidStatusListToken { reason }) => assert!(reason.contains("not a valid JWK"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
     // School A no longer accredited: its consents' status is unknown.
     let without_a = two_schools(None, &b, ca.certificate_der());
     match consent_status_key(&own, None, Some(&issuer), &without_a, &resolver, NOW) {

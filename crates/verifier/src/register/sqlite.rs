@@ -93,16 +93,20 @@ impl SqliteConsentStore {
                 // Re-read under the write lock: another process may have migrated meanwhile.
                 connection.execute_batch("BEGIN IMMEDIATE;")?;
                 let again: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-                let migrated = if again == 1 {
-                    connection.execute_batch(&format!("{MIGRATE_1_TO_2} PRAGMA user_version = {SCHEMA_VERSION};"))
-                } else {
-                    Ok(())
+                let migrated = match again {
+                    1 => connection
+                        .execute_batch(&format!("{MIGRATE_1_TO_2} PRAGMA user_version = {SCHEMA_VERSION};"))
+                        .map_err(Error::from),
+                    SCHEMA_VERSION => Ok(()),
+                    other => Err(Error::CorruptStore {
+                        reason: format!("schema version {other}; this library reads version {SCHEMA_VERSION}"),
+                    }),
                 };
                 match migrated {
                     Ok(()) => connection.execute_batch("COMMIT;")?,
                     Err(error) => {
                         let _ = connection.execute_batch("ROLLBACK;");
-                        return Err(error.into());
+                        return Err(error);
                     }
                 }
             }
