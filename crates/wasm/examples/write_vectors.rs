@@ -8,7 +8,7 @@
 mod fixture;
 
 use fixture::*;
-use schooltas_did::Resolver;
+use schooltas_did::{Resolver, Signer};
 use schooltas_sd_jwt::{HolderSdJwt, KeyBinding, KeyBindingInput, UnverifiedSdJwt, VerifyOptions, issuer_key_via_did};
 use schooltas_wasm::{HeldCredential, PresentRequest, sd_jwt_code};
 use serde_json::json;
@@ -48,9 +48,12 @@ fn main() -> Result<(), Failure> {
     }
     // The status refusal is the status list crate's (through the module's status step).
     refusals.push(json!({"name": "revoked", "presentation": revoked, "code": "StatusList.Revoked"}));
+    let mut issuer_key = f.school.verifying_key().to_jwk();
+    issuer_key.insert("kid".into(), json!(f.kid()));
     let vectors = json!({
         "source": "schooltas-wasm examples/write_vectors.rs (the Rust API)",
         "issued": f.issued,
+        "issuerKey": issuer_key,
         "holderKey": serde_json::from_str::<serde_json::Value>(f.child.to_private_jwk().as_str())?,
         "verifyOptions": f.verify_options(),
         "presentOptions": f.present_options(),
