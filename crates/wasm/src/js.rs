@@ -190,10 +190,9 @@ impl StatusList {
     ) -> Result<StatusList, JsValue> {
         let run = || -> Result<StatusList, Error> {
             let key = public_key(&member(&options, "issuerKey")?, "issuerKey")?;
-            let now = member(&options, "now")?
-                .as_f64()
-                .filter(|now| now.fract() == 0.0 && now.abs() < 9.0e15)
-                .ok_or(Error::InvalidOption { name: "now", reason: "must be an integer number of seconds (Unix time)" })?;
+            let now = member(&options, "now")?.as_f64().filter(|now| now.fract() == 0.0 && now.abs() < 9.0e15).ok_or(
+                Error::InvalidOption { name: "now", reason: "must be an integer number of seconds (Unix time)" },
+            )?;
             #[allow(clippy::cast_possible_truncation)] // integral and within ±2^53, checked above
             let now = now as i64;
             Ok(StatusList { inner: status::VerifiedStatusList::verify(token, &key, now)? })

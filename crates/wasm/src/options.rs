@@ -78,9 +78,10 @@ pub(crate) fn base64_der_list(options: &Options<'_>, name: &'static str) -> Resu
         .string_list(name)?
         .into_iter()
         .map(|entry| {
-            base64::engine::general_purpose::STANDARD
-                .decode(entry)
-                .map_err(|_| Error::InvalidOption { name, reason: "every entry must be standard base64 of a DER certificate" })
+            base64::engine::general_purpose::STANDARD.decode(entry).map_err(|_| Error::InvalidOption {
+                name,
+                reason: "every entry must be standard base64 of a DER certificate",
+            })
         })
         .collect()
 }

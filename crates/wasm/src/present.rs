@@ -35,13 +35,13 @@ impl PresentRequest {
     /// key is read separately, so that it never sits in a plain JSON value).
     pub fn from_json(options: &Value) -> Result<Self> {
         let options = Options::new(options)?;
-        let claims = options
-            .list("claims")?
-            .iter()
-            .map(ClaimPath::from_json)
-            .collect::<schooltas_sd_jwt::Result<Vec<_>>>()?;
+        let claims =
+            options.list("claims")?.iter().map(ClaimPath::from_json).collect::<schooltas_sd_jwt::Result<Vec<_>>>()?;
         if claims.is_empty() && options.get("claims").is_none() {
-            return Err(Error::InvalidOption { name: "claims", reason: "is required (an empty array discloses nothing)" });
+            return Err(Error::InvalidOption {
+                name: "claims",
+                reason: "is required (an empty array discloses nothing)",
+            });
         }
         Ok(PresentRequest {
             claims,

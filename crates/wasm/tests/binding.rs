@@ -96,7 +96,10 @@ fn tampered_presentations_are_refused_with_the_rust_apis_error() {
 fn a_revoked_credential_is_refused_and_a_missing_list_is_unavailable() {
     let f = Fixture::new().unwrap();
     let refusal = verify(&present(&f, &f.revoked), &f.verify_options()).unwrap_err();
-    assert!(matches!(refusal, Error::StatusList(schooltas_status_list::Error::Revoked { index: REVOKED_INDEX, .. })), "{refusal:?}");
+    assert!(
+        matches!(refusal, Error::StatusList(schooltas_status_list::Error::Revoked { index: REVOKED_INDEX, .. })),
+        "{refusal:?}"
+    );
     assert_eq!(refusal.code(), "StatusList.Revoked");
     let mut options = f.verify_options();
     options["statusLists"] = json!({});
@@ -113,7 +116,9 @@ fn refusals_carry_no_claim_value_nonce_or_key() {
     for leak in ["Sanne", "7B", "n-secret-nonce", NONCE] {
         assert!(!refusal.to_string().contains(leak), "{leak} in {refusal}");
     }
-    let bad_option = VerifyRequest::from_json(&json!({"trustedDids": [f.iss], "audience": 5, "nonce": NONCE, "now": NOW})).unwrap_err();
+    let bad_option =
+        VerifyRequest::from_json(&json!({"trustedDids": [f.iss], "audience": 5, "nonce": NONCE, "now": NOW}))
+            .unwrap_err();
     assert!(matches!(bad_option, Error::InvalidOption { name: "audience", .. }));
     assert_eq!(bad_option.code(), "InvalidOption");
     let no_trust = VerifyRequest::from_json(&json!({"audience": AUDIENCE, "nonce": NONCE, "now": NOW})).unwrap_err();
@@ -124,7 +129,10 @@ fn refusals_carry_no_claim_value_nonce_or_key() {
 #[test]
 fn present_refuses_a_claim_the_credential_lacks() {
     let f = Fixture::new().unwrap();
-    let request = PresentRequest::from_json(&json!({"claims": [["shoe_size"]], "audience": AUDIENCE, "nonce": NONCE, "now": NOW})).unwrap();
+    let request = PresentRequest::from_json(
+        &json!({"claims": [["shoe_size"]], "audience": AUDIENCE, "nonce": NONCE, "now": NOW}),
+    )
+    .unwrap();
     let refusal = HeldCredential::parse(&f.issued).unwrap().present(&request, &f.child).unwrap_err();
     assert!(matches!(refusal, Error::SdJwt(schooltas_sd_jwt::Error::InvalidClaimPath { .. })));
     assert_eq!(refusal.code(), "InvalidClaimPath");
@@ -143,6 +151,9 @@ fn a_status_list_is_read_after_its_token_verifies() {
     assert_eq!(beyond.code(), "StatusList.StatusIndexOutOfRange");
     let other = SigningKey::generate(Algorithm::EdDsa).unwrap();
     let refusal = VerifiedStatusList::verify(&f.status_token, other.verifying_key(), NOW).unwrap_err();
-    assert!(matches!(refusal, Error::StatusList(schooltas_status_list::Error::Did(schooltas_did::Error::InvalidSignature))));
+    assert!(matches!(
+        refusal,
+        Error::StatusList(schooltas_status_list::Error::Did(schooltas_did::Error::InvalidSignature))
+    ));
     assert_eq!(refusal.code(), "StatusList.Did.InvalidSignature");
 }
