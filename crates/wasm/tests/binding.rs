@@ -157,3 +157,55 @@ fn a_status_list_is_read_after_its_token_verifies() {
     ));
     assert_eq!(refusal.code(), "StatusList.Did.InvalidSignature");
 }
+
+/// An `https` issuer with an `x5c` chain (HAIP 1.0): trusted through the caller's anchors.
+#[test]
+fn an_x5c_issuer_is_trusted_through_the_given_anchors_only() {
+    use base64::Engine as _;
+    use schooltas_sd_jwt::{ClaimPath, RandomSalts, SdJwtBuilder};
+    use schooltas_x509::{CertificateAuthority, Profile, Subject, Validity};
+    let f = Fixture::new().unwrap();
+    let validity = Validity::days_from(NOW - 86_400, 30).unwrap();
+    let root = |name: &str| {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        CertificateAuthority::root(key, Subject::new("Trust list", name).unwrap(), validity, Some(0), Profile::Haip)
+            .unwrap()
+    };
+    let (ca, other_ca) = (root("Root"), root("Other root"));
+    let school = SigningKey::generate(Algorithm::Es256).unwrap();
+    let iss = "https://school.example";
+    let certificate = ca
+        .issue_issuer_certificate(school.verifying_key(), iss, &Subject::new("School", "Issuer").unwrap(), validity)
+        .unwrap();
+    let claims =
+        json!({"iss": iss, "vct": "https://schooltas.example/credentials/enrolment", "iat": NOW - 60, "group": "7B"});
+    let issued = SdJwtBuilder::new(claims.as_object().cloned().unwrap())
+        .disclosable(ClaimPath::claim("group"))
+        .header_member("x5c", certificate.chain().to_x5c())
+        .holder_key(f.child.verifying_key())
+        .issue(&school, &mut RandomSalts)
+        .unwrap()
+        .to_string();
+    let request =
+        PresentRequest::from_json(&json!({"claims": [["group"]], "audience": AUDIENCE, "nonce": NONCE, "now": NOW}))
+            .unwrap();
+    let presentation = HeldCredential::parse(&issued).unwrap().present(&request, &f.child).unwrap();
+    let anchors = |ca: &CertificateAuthority<SigningKey>| {
+        json!({"trustAnchors": [base64::engine::general_purpose::STANDARD.encode(ca.certificate_der())],
+               "audience": AUDIENCE, "nonce": NONCE, "now": NOW})
+    };
+    let verified = verify(&presentation, &anchors(&ca)).unwrap();
+    assert_eq!(verified["claims"]["group"], "7B");
+    assert_eq!(verified["iss"], iss);
+    let refusal = verify(&presentation, &anchors(&other_ca)).unwrap_err();
+    assert!(
+        matches!(
+            refusal,
+            Error::SdJwt(schooltas_sd_jwt::Error::IssuerKey {
+                reason: "the issuer's certificate chain does not lead to one of trustAnchors"
+            })
+        ),
+        "{refusal:?}"
+    );
+    assert_eq!(refusal.code(), "IssuerKey");
+}
