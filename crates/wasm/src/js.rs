@@ -1,7 +1,7 @@
 //! The JavaScript surface (wasm-bindgen): `verifyPresentation`, `HeldCredential`, `StatusList`.
 //!
 //! Thin by design: each export turns its JS arguments into the typed requests of
-//! [`crate::verify`], [`crate::present`] and [`crate::status`], and a refusal into a JS `Error`
+//! [`crate::VerifyRequest`], [`crate::PresentRequest`] and [`crate::VerifiedStatusList`], and a refusal into a JS `Error`
 //! with `code` ([`crate::Error::code`]) and the Rust message. The TypeScript types of the
 //! options and results are declared below and named on each export.
 
