@@ -2,7 +2,6 @@
 //! Rust API, and for each tampered one the error code the Rust API (`schooltas-sd-jwt`) gives,
 //! so that the Node and Chromium tests check the WebAssembly module against it.
 //! `cargo run -p schooltas-wasm --example write_vectors`
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/fixture/mod.rs"]
 mod fixture;
