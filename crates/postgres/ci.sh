@@ -58,4 +58,4 @@ export SCHOOLTAS_TEST_POSTGRES="postgres://schooltas:$password@127.0.0.1:$port/s
 # A superuser's connection, for the test that such a role is refused (RLS would not apply).
 export SCHOOLTAS_TEST_POSTGRES_SUPERUSER="host=$work/socket port=$port user=postgres dbname=schooltas"
 
-cargo test -p schooltas-postgres --locked
+cargo test -p schooltas-postgres --locked "$@"

@@ -179,8 +179,7 @@ impl IssuerTx for PgIssuerTx<'_, '_> {
 
     fn status_list(&mut self, id: i64) -> Result<Option<StatusListRow>> {
         let tenant = self.session.tenant();
-        let row =
-            self.session.query_opt(&format!("{LIST_COLUMNS} AND l.id = $2"), &[&tenant, &id]).map_err(storage)?;
+        let row = self.session.query_opt(&format!("{LIST_COLUMNS} AND l.id = $2"), &[&tenant, &id]).map_err(storage)?;
         row.as_ref().map(to_list).transpose()
     }
 
@@ -285,7 +284,15 @@ impl IssuerTx for PgIssuerTx<'_, '_> {
             .execute(
                 "INSERT INTO issuer_credential (tenant, id, config_id, subject_ref, issued_at, expires_at, copies)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&tenant, &row.id, &row.config_id, &row.subject_ref, &row.issued_at, &row.expires_at, &to_i32(row.copies)?],
+                &[
+                    &tenant,
+                    &row.id,
+                    &row.config_id,
+                    &row.subject_ref,
+                    &row.issued_at,
+                    &row.expires_at,
+                    &to_i32(row.copies)?,
+                ],
             )
             .map_err(storage)?;
         Ok(())

@@ -224,11 +224,8 @@ pub(crate) fn migrate(client: &mut Client, component: &'static str, history: &[M
     let known = history.last().map_or(0, |m| m.version);
     let mut tx = client.transaction().map_err(database)?;
     // One lock per schema, held to the end of this transaction.
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || '/schooltas_schema'))",
-        &[],
-    )
-    .map_err(database)?;
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || '/schooltas_schema'))", &[])
+        .map_err(database)?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schooltas_schema (
             component TEXT NOT NULL,
@@ -280,7 +277,7 @@ pub(crate) fn check_row_security(client: &mut Client) -> Result<()> {
 /// Opens a connection of `pool`, migrates `component` and checks the role.
 pub(crate) fn prepare(pool: &crate::Pool, component: &'static str, history: &[Migration]) -> Result<()> {
     let mut client = pool.get().map_err(|e| Error::Connection { reason: e.to_string() })?;
-    check_row_security(&mut *client)?;
-    migrate(&mut *client, component, history)?;
+    check_row_security(&mut client)?;
+    migrate(&mut client, component, history)?;
     Ok(())
 }

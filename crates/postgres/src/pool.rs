@@ -22,7 +22,7 @@ pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// rust-postgres' connection settings, for [`pool_with`] (host, port, user, `options`, …).
 pub use postgres::Config;
 
-/// How long [`connect`] and each checkout wait for a connection.
+/// How long [`connect`] and each checkout wait for a connection, unless the config says.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often a transaction is run before a persistent serialization conflict is reported.
@@ -38,12 +38,15 @@ pub fn connect(url: &str, max_connections: u32) -> Result<Pool> {
     pool_with(config, max_connections)
 }
 
-/// A pool of at most `max_connections` connections made with `config`.
+/// A pool of at most `max_connections` connections made with `config`. The config's
+/// `connect_timeout`, if set, is also how long a checkout waits for a connection (10 seconds
+/// otherwise).
 pub fn pool_with(config: Config, max_connections: u32) -> Result<Pool> {
+    let timeout = config.get_connect_timeout().copied().unwrap_or(CONNECTION_TIMEOUT);
     r2d2::Pool::builder()
         .max_size(max_connections.max(1))
         .min_idle(Some(1))
-        .connection_timeout(CONNECTION_TIMEOUT)
+        .connection_timeout(timeout)
         .build(PostgresConnectionManager::new(config, NoTls))
         .map_err(|e| Error::Connection { reason: e.to_string() })
 }

@@ -31,7 +31,9 @@ fn pool() -> Option<&'static Pool> {
 }
 
 fn skipped(test: &str) {
-    eprintln!("SKIPPED: {test}: set {URL_VARIABLE}=postgres://USER:PASSWORD@HOST:PORT/DATABASE (crates/postgres/ci.sh)");
+    eprintln!(
+        "SKIPPED: {test}: set {URL_VARIABLE}=postgres://USER:PASSWORD@HOST:PORT/DATABASE (crates/postgres/ci.sh)"
+    );
 }
 
 /// A random label, so each test's schools are new tenants in the shared database.
@@ -117,13 +119,12 @@ fn a_schema_written_by_a_newer_library_is_refused() {
     PostgresConsentStore::open(pool.clone(), tenant.clone()).unwrap();
     pool.get()
         .unwrap()
-        .batch_execute("INSERT INTO schooltas_schema (component, version, name) VALUES ('consent', 2, 'from the future')")
+        .batch_execute(
+            "INSERT INTO schooltas_schema (component, version, name) VALUES ('consent', 2, 'from the future')",
+        )
         .unwrap();
     let refused = PostgresConsentStore::open(pool.clone(), tenant.clone()).unwrap_err();
-    assert!(
-        matches!(refused, Error::NewerSchema { component: "consent", found: 2, known: 1 }),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Error::NewerSchema { component: "consent", found: 2, known: 1 }), "{refused:?}");
     // The issuer's tables are another component, still free to migrate.
     PostgresIssuerStore::open(pool, tenant).unwrap();
 }
@@ -157,9 +158,8 @@ fn row_level_security_walls_off_other_schools_even_without_a_tenant_in_the_query
     PostgresConsentStore::open(pool.clone(), Tenant::new(&a).unwrap()).unwrap();
 
     // A query that forgets its WHERE sees only the transaction's school.
-    let count = |tenant| {
-        as_tenant(pool, tenant, &format!("SELECT count(*) FROM issuer_nonce WHERE tenant LIKE '{prefix}-%'"))
-    };
+    let count =
+        |tenant| as_tenant(pool, tenant, &format!("SELECT count(*) FROM issuer_nonce WHERE tenant LIKE '{prefix}-%'"));
     assert_eq!(count(Some(&a)), Ok(vec![2]));
     assert_eq!(count(Some(&b)), Ok(vec![1]));
     assert_eq!(count(None), Ok(vec![0]), "no tenant set: no rows at all");
@@ -171,8 +171,10 @@ fn row_level_security_walls_off_other_schools_even_without_a_tenant_in_the_query
         Ok(vec![0])
     );
     assert_eq!(
-        on_a("WITH changed AS (UPDATE issuer_nonce SET expires_at = 1 WHERE tenant = '{a}' RETURNING 1)
-              SELECT count(*) FROM changed"),
+        on_a(
+            "WITH changed AS (UPDATE issuer_nonce SET expires_at = 1 WHERE tenant = '{a}' RETURNING 1)
+              SELECT count(*) FROM changed"
+        ),
         Ok(vec![0])
     );
     let violation = SqlState::INSUFFICIENT_PRIVILEGE; // 42501: new row violates row-level security policy
@@ -190,9 +192,11 @@ fn row_level_security_walls_off_other_schools_even_without_a_tenant_in_the_query
         "a school cannot hand its rows to another"
     );
     assert_eq!(
-        on_a("INSERT INTO consent_record (tenant, id, verifier, subject, purpose, legal_basis, granted_at, valid_until,
+        on_a(
+            "INSERT INTO consent_record (tenant, id, verifier, subject, purpose, legal_basis, granted_at, valid_until,
                   approver_jwk, request_nonce, evidence)
-              VALUES ('{a}', md5('x'), 'v', 's', 'p', 'consent', 1, 2, '{}', 'n', '{}') RETURNING 1"),
+              VALUES ('{a}', md5('x'), 'v', 's', 'p', 'consent', 1, 2, '{}', 'n', '{}') RETURNING 1"
+        ),
         Err(violation)
     );
     // School a's rows are untouched.

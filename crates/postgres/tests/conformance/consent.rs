@@ -6,8 +6,8 @@ use std::sync::Barrier;
 
 use schooltas_school::LegalBasis;
 use schooltas_status_list::{StatusListUri, StatusReference};
-use schooltas_verifier::register::{ConsentId, ConsentRecord, ConsentStore, Evidence, Withdrawal, in_transaction};
 use schooltas_verifier::Error;
+use schooltas_verifier::register::{ConsentId, ConsentRecord, ConsentStore, Evidence, Withdrawal, in_transaction};
 use serde_json::json;
 
 use super::{Deployment, RACERS};
@@ -101,7 +101,7 @@ pub(crate) fn records_are_found_by_subject_and_purpose_oldest_first(d: &dyn Depl
             ids(tx.of_subject(SUBJECT)?),
             [&other_purpose, &oldest, &same_time[0], &same_time[1], &newest].map(|r| r.id.clone())
         );
-        assert_eq!(ids(tx.of_subject("another-subject")?), [other_subject.id.clone()]);
+        assert_eq!(ids(tx.of_subject("another-subject")?), std::slice::from_ref(&other_subject.id));
         Ok(())
     })
     .unwrap();

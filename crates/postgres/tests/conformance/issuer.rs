@@ -5,8 +5,8 @@ use std::sync::Barrier;
 
 use schooltas_issuer::Error;
 use schooltas_issuer::store::{
-    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, OfferRow, PendingAuthorizationRow,
-    StatusListRow, in_transaction,
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, OfferRow, PendingAuthorizationRow, StatusListRow,
+    in_transaction,
 };
 
 use super::{Deployment, RACERS};
