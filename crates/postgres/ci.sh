@@ -58,4 +58,11 @@ export SCHOOLTAS_TEST_POSTGRES="postgres://schooltas:$password@127.0.0.1:$port/s
 # A superuser's connection, for the test that such a role is refused (RLS would not apply).
 export SCHOOLTAS_TEST_POSTGRES_SUPERUSER="host=$work/socket port=$port user=postgres dbname=schooltas"
 
-cargo test -p schooltas-postgres --locked "$@"
+if [ "$#" -gt 0 ]; then
+    # e.g. `bash crates/postgres/ci.sh --test postgres -- --nocapture`
+    cargo test -p schooltas-postgres --locked "$@"
+else
+    cargo test -p schooltas-postgres --locked
+    # `[store]` in school.toml: `schooltas serve`'s issuer on the school's PostgreSQL tenant
+    cargo test -p schooltas-server --locked --test school a_store_section
+fi
