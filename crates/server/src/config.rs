@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -83,6 +84,15 @@ struct RawConfig {
     offers: RawOffers,
     verifier: Option<RawVerifier>,
     wallet_attestation: Option<RawWalletAttestation>,
+    store: Option<RawStore>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    url: String,
+    password_file: Option<PathBuf>,
+    password_env: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -278,6 +288,18 @@ pub struct WalletAttestationSection {
     pub require_challenge: bool,
 }
 
+/// `[store]`: the issuer's store and the consent register in a PostgreSQL database instead of
+/// the SQLite files, as the school's tenant (`<brin>-<location>`, e.g. `12AB-00`), so that
+/// several servers (or schools) share one database. The roster stays in `roster.sqlite`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreSection {
+    /// The connection URL, `postgres://user@host:port/database` (or `host=… user=…` pairs),
+    /// without a password.
+    pub url: String,
+    /// Where the database password comes from, if the server asks for one.
+    pub password: Option<TokenSource>,
+}
+
 /// A checked `school.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchoolConfig {
@@ -286,6 +308,9 @@ pub struct SchoolConfig {
     /// The directory of the SQLite files (`issuer.sqlite`, `consents.sqlite`,
     /// `roster.sqlite`), created mode 0700.
     pub storage_dir: PathBuf,
+    /// `[store]`: PostgreSQL for the issuer and the consent register; `None`: the SQLite
+    /// files in `storage_dir` (the default).
+    pub store: Option<StoreSection>,
     /// The encrypted key file (default `<storage dir>/keys.sealed`).
     pub key_file: PathBuf,
     /// The public listener (OpenID4VCI, OpenID4VP).
@@ -443,7 +468,29 @@ impl SchoolConfig {
             }
             None => None,
         };
+        let store = match raw.store {
+            Some(store) => {
+                let config = schooltas_postgres::Config::from_str(&store.url).map_err(|_| {
+                    invalid("store.url", "is not a PostgreSQL connection URL (postgres://USER@HOST:PORT/DATABASE)")
+                })?;
+                if config.get_password().is_some() {
+                    return Err(ConfigError::InlineSecret {
+                        key: "store.url",
+                        instead: "a URL without the password, and store.password_file or store.password_env",
+                    });
+                }
+                let password = match (store.password_file, store.password_env) {
+                    (Some(file), None) => Some(TokenSource::File(resolve(file))),
+                    (None, Some(env)) if !env.is_empty() => Some(TokenSource::Env(env)),
+                    (None, None) => None,
+                    _ => return Err(invalid("store", "give password_file or password_env (a name), not both")),
+                };
+                Some(StoreSection { url: store.url, password })
+            }
+            None => None,
+        };
         Ok(SchoolConfig {
+            store,
             school: SchoolSection {
                 name: school.name,
                 brin: school.brin,

@@ -94,6 +94,15 @@ pub enum Error {
     /// The school's key file could not be made or opened.
     #[error(transparent)]
     KeyFile(#[from] crate::keyfile::KeyFileError),
+    /// The PostgreSQL store of `[store]` could not be opened (connection, migration, role).
+    #[error(transparent)]
+    Postgres(#[from] schooltas_postgres::Error),
+    /// The database password of `[store]` could not be read from where the configuration says.
+    #[error("database password: {reason}")]
+    StorePassword {
+        /// Where it was looked for and why it failed (never the password).
+        reason: String,
+    },
     /// The storage directory could not be created.
     #[error("cannot create the storage directory: {reason}")]
     StorageDir {

@@ -1,5 +1,6 @@
 //! One school's whole server, as `schooltas serve --config school.toml` runs it: the issuer on
-//! its SQLite store with the [`Roster`] as administration, the verifier (when configured), the
+//! its SQLite store (or, with `[store]`, the school's tenant of a PostgreSQL database:
+//! [`SchoolStore`]) with the [`Roster`] as administration, the verifier (when configured), the
 //! public endpoints of both on one listener and their administration on another, and the
 //! roster import and offers by value that staff use.
 //!
@@ -9,6 +10,7 @@
 //! on purpose (see `offers.rs`).
 
 use std::future::Future;
+use std::str::FromStr as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -21,7 +23,7 @@ use axum::routing::post;
 use hyper::service::Service as _;
 use hyper_util::service::TowerToHyperService;
 use schooltas_did::{Did, Signer as _};
-use schooltas_issuer::store::SqliteStore;
+use schooltas_issuer::store::{IssuerStore, IssuerTx, SqliteStore};
 use schooltas_issuer::{Brin, Issuer, OfferPolicy, SchoolKeys, SchoolLocation, SchoolProfile, StatusPolicy};
 use schooltas_school::catalog::Catalog;
 use schooltas_school::trust_list::VerifiedTrustList;
@@ -37,7 +39,8 @@ use crate::relay::{GuardianRelay, RelayConfig};
 use crate::roster::{Roster, RosterError, SchoolInfo};
 use crate::service::{IssuerService, ServiceConfig};
 use crate::verifier::{VerifierConfig, VerifierService};
-use schooltas_verifier::register::{ConsentRegister, SqliteConsentStore};
+use schooltas_postgres::{PostgresConsentStore, PostgresIssuerStore, Tenant};
+use schooltas_verifier::register::{ConsentRegister, ConsentStore, SqliteConsentStore};
 
 /// What the verifier needs besides its key: the verified trust list, the DID resolver for
 /// issuers' keys and the status list cache. The embedding program builds them (they fetch over
@@ -77,9 +80,62 @@ pub struct OfferSelection {
     pub pupil: Option<String>,
 }
 
-/// The school's server: the issuer service over SQLite with the roster, and the verifier.
+/// The issuer's store of a school's server: the SQLite file in the storage directory (the
+/// default), or the school's tenant of the PostgreSQL database of `[store]`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SchoolStore {
+    /// `issuer.sqlite` in the storage directory.
+    Sqlite(SqliteStore),
+    /// The school's tenant (`<brin>-<location>`) of a shared PostgreSQL database.
+    Postgres(PostgresIssuerStore),
+}
+
+impl IssuerStore for SchoolStore {
+    fn transaction(
+        &self,
+        work: &mut dyn FnMut(&mut dyn IssuerTx) -> schooltas_issuer::Result<()>,
+    ) -> schooltas_issuer::Result<()> {
+        match self {
+            SchoolStore::Sqlite(store) => store.transaction(work),
+            SchoolStore::Postgres(store) => store.transaction(work),
+        }
+    }
+}
+
+/// The connections of `[store]` and the school's tenant in them: `<brin>-<location>`.
+fn postgres(config: &SchoolConfig) -> Result<Option<(schooltas_postgres::Pool, Tenant)>> {
+    let Some(store) = &config.store else { return Ok(None) };
+    let mut connection =
+        schooltas_postgres::Config::from_str(&store.url).map_err(|_| schooltas_postgres::Error::InvalidUrl)?;
+    if let Some(source) = &store.password {
+        let password = match source {
+            crate::config::TokenSource::File(path) => Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .map_err(|error| Error::StorePassword {
+                        reason: format!("cannot read {}: {error}", path.display()),
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            crate::config::TokenSource::Env(name) => Zeroizing::new(
+                std::env::var(name)
+                    .map_err(|_| Error::StorePassword { reason: format!("environment variable {name} is not set") })?,
+            ),
+        };
+        connection.password(password.as_bytes());
+    }
+    let tenant = Tenant::new(&format!("{}-{:02}", config.school.brin, config.school.location))?;
+    Ok(Some((schooltas_postgres::pool_with(connection, POSTGRES_CONNECTIONS)?, tenant)))
+}
+
+/// Connections a school's server keeps to PostgreSQL (the issuer's and the register's
+/// operations each hold one for one transaction).
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// The school's server: the issuer service over its store with the roster, and the verifier.
 pub struct SchoolServer {
-    issuer: IssuerService<SqliteStore>,
+    issuer: IssuerService<SchoolStore>,
     roster: Arc<Roster>,
     verifier: Option<VerifierService>,
     /// The guardian hand-over relay, served with the verifier (`/relay`).
@@ -151,7 +207,11 @@ impl SchoolServer {
             profile = profile.with_https_identity()?;
         }
         let roster = Arc::new(open_roster(&config)?);
-        let store = SqliteStore::open(config.issuer_db())?;
+        let database = postgres(&config)?;
+        let store = match &database {
+            Some((pool, tenant)) => SchoolStore::Postgres(PostgresIssuerStore::open(pool.clone(), tenant.clone())?),
+            None => SchoolStore::Sqlite(SqliteStore::open(config.issuer_db())?),
+        };
         let issuer = Issuer::new(
             profile,
             Catalog::standard(),
@@ -225,9 +285,14 @@ impl SchoolServer {
                         });
                     }
                 };
-                // Consents given through the school's verifier are kept in `consents.sqlite`
-                // (synchronous writes: recorded before the wallet hears yes).
-                let register = ConsentRegister::new(SqliteConsentStore::open(config.consents_db())?);
+                // Consents given through the school's verifier are kept in `consents.sqlite`, or
+                // the school's tenant of `[store]` (synchronous writes: recorded before the
+                // wallet hears yes).
+                let consents: Arc<dyn ConsentStore> = match &database {
+                    Some((pool, tenant)) => Arc::new(PostgresConsentStore::open(pool.clone(), tenant.clone())?),
+                    None => Arc::new(SqliteConsentStore::open(config.consents_db())?),
+                };
+                let register = ConsentRegister::new(consents);
                 Some(
                     VerifierService::new(
                         verifier,
@@ -253,7 +318,7 @@ impl SchoolServer {
     }
 
     /// The issuer service.
-    pub fn issuer(&self) -> &IssuerService<SqliteStore> {
+    pub fn issuer(&self) -> &IssuerService<SchoolStore> {
         &self.issuer
     }
 

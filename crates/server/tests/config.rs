@@ -140,6 +140,31 @@ fn a_wallet_attestation_section_names_its_anchors_and_clients() {
 }
 
 #[test]
+fn a_store_section_puts_the_issuer_and_the_register_on_postgresql_without_an_inline_password() {
+    assert_eq!(parse(MINIMAL).unwrap().store, None, "SQLite is the default");
+    let with = |store: &str| parse(&format!("{MINIMAL}\n[store]\n{store}\n"));
+    let config =
+        with("url = \"postgres://schooltas@127.0.0.1:5432/schooltas\"\npassword_file = \"db-password\"").unwrap();
+    let store = config.store.unwrap();
+    assert_eq!(store.url, "postgres://schooltas@127.0.0.1:5432/schooltas");
+    assert_eq!(store.password, Some(TokenSource::File("/srv/school/db-password".into())));
+    let by_env = with("url = \"host=/run/postgresql user=schooltas\"\npassword_env = \"DB_PASSWORD\"").unwrap();
+    assert_eq!(by_env.store.unwrap().password, Some(TokenSource::Env("DB_PASSWORD".into())));
+    assert_eq!(with("url = \"host=/run/postgresql user=schooltas\"").unwrap().store.unwrap().password, None);
+    for inline in
+        ["url = \"postgres://schooltas:hunter2@127.0.0.1/schooltas\"", "url = \"host=db user=s password=hunter2\""]
+    {
+        let error = with(inline).unwrap_err();
+        assert!(matches!(error, ConfigError::InlineSecret { key: "store.url", .. }), "{error:?}");
+        assert!(!error.to_string().contains("hunter2"));
+    }
+    let error = with("url = \"postgres://[::1\"").unwrap_err();
+    assert!(matches!(error, ConfigError::Invalid { key: "store.url", .. }), "{error:?}");
+    let error = with("url = \"postgres://s@db/s\"\npassword_file = \"f\"\npassword_env = \"E\"").unwrap_err();
+    assert!(matches!(error, ConfigError::Invalid { key: "store", .. }), "{error:?}");
+}
+
+#[test]
 fn an_inline_admin_token_is_refused() {
     let text = MINIMAL.replace("token_env = \"SCHOOLTAS_ADMIN_TOKEN\"", "token = \"0123456789abcdef0123456789abcdef\"");
     let error = parse(&text).unwrap_err();

@@ -19,6 +19,10 @@ use schooltas_status_list::StatusListCache;
 const TOKEN: &str = "an-admin-token-of-at-least-32-characters";
 
 fn config(dir: &Path) -> SchoolConfig {
+    config_with(dir, "")
+}
+
+fn config_with(dir: &Path, extra: &str) -> SchoolConfig {
     let text = r#"
 [school]
 name = "Basisschool De Linde"
@@ -39,7 +43,7 @@ response_url = "https://delinde.example/oid4vp/response"
 trust_list = "trust-list.jwt"
 trust_operator = "did:key:z6MkUnused"
 "#;
-    SchoolConfig::parse(text, dir).unwrap()
+    SchoolConfig::parse(&format!("{text}{extra}"), dir).unwrap()
 }
 
 fn temp_dir(label: &str) -> std::path::PathBuf {
@@ -49,13 +53,17 @@ fn temp_dir(label: &str) -> std::path::PathBuf {
 }
 
 fn server(dir: &Path) -> SchoolServer {
+    server_with(config(dir))
+}
+
+fn server_with(config: SchoolConfig) -> SchoolServer {
     let school = family::School::new();
     let parts = VerifierParts {
         trust_list: family::trust_list(&family::Verifier::new(21)),
         resolver: school.resolver(),
         status: StatusListCache::new(school.lists.clone()),
     };
-    SchoolServer::open(config(dir), SchoolSecrets::generate().unwrap(), Some(parts)).unwrap()
+    SchoolServer::open(config, SchoolSecrets::generate().unwrap(), Some(parts)).unwrap()
 }
 
 fn get(address: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
@@ -212,5 +220,44 @@ fn a_wallet_attestation_section_makes_the_issuer_require_attestations_from_the_n
         Err(other) => panic!("expected a refused anchors file, got {other}"),
         Ok(_) => panic!("expected a refused anchors file"),
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `[store]` puts the issuer's offers (and the consent register) in the school's tenant of a
+/// PostgreSQL database instead of the SQLite files. Runs when `SCHOOLTAS_TEST_POSTGRES` is set
+/// (crates/postgres/ci.sh), as `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+#[test]
+fn a_store_section_keeps_the_offers_in_the_schools_postgresql_tenant() {
+    let Some(url) = std::env::var("SCHOOLTAS_TEST_POSTGRES").ok().filter(|url| !url.is_empty()) else {
+        eprintln!(
+            "SKIPPED: set SCHOOLTAS_TEST_POSTGRES=postgres://USER:PASSWORD@HOST:PORT/DATABASE (crates/postgres/ci.sh)"
+        );
+        return;
+    };
+    // school.toml holds no password: split it off into a password file.
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (credentials, host) = rest.split_once('@').unwrap();
+    let (user, password) = credentials.split_once(':').unwrap();
+    let dir = temp_dir("postgres");
+    std::fs::write(dir.join("db-password"), password).unwrap();
+    let store = format!("[store]\nurl = \"{scheme}://{user}@{host}\"\npassword_file = \"db-password\"\n");
+    // A location of its own, so that repeated runs on one database start from no offers.
+    let location = u8::try_from(std::process::id() % 100).unwrap();
+    let mut config = config_with(&dir, &store);
+    config.school.location = location;
+    let server = server_with(config);
+    let pupils = "leerlingnummer,roepnaam,achternaam,geboortedatum,groep,schooljaar\n\
+                  1001,Sanne,de Vries,2014-03-01,7B,2026-2027\n";
+    server.roster().import(Some(pupils.as_bytes()), None).unwrap();
+    let offers = server.letter_offers(&OfferSelection::default(), 1_800_000_000).unwrap();
+    assert_eq!(offers.len(), 1);
+    assert!(!dir.join("state/issuer.sqlite").exists(), "no SQLite issuer store beside PostgreSQL");
+    assert!(!dir.join("state/consents.sqlite").exists());
+    // The offer is in the tenant 12AB-<location>: purging far in the future removes it.
+    let pool = schooltas_postgres::connect(&url, 1).unwrap();
+    let tenant = schooltas_postgres::Tenant::new(&format!("12AB-{location:02}")).unwrap();
+    let tenant_store = schooltas_postgres::PostgresIssuerStore::open(pool, tenant).unwrap();
+    let purged = schooltas_issuer::store::in_transaction(&tenant_store, |tx| tx.purge_expired(i64::MAX, 100)).unwrap();
+    assert_eq!(purged, 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
