@@ -11,6 +11,9 @@
 //!   records consents with their evidence and applies signed withdrawals;
 //! - [`NonceStore`]: the request sessions and replay cache — each request nonce is ours, fresh,
 //!   and answered once, and brings back the session it was issued with;
+//! - [`RequestStore`]: where a [`Verifier`] keeps its open requests ([`MemoryRequestStore`] by
+//!   default; a database shared by several verifier processes with
+//!   [`Verifier::with_request_store`]);
 //! - [`ConsentRegister`]: the consents received, with their evidence, withdrawal and status
 //!   (GDPR art. 7(1) demonstrable consent, art. 7(3) withdrawal, art. 15 access), on a
 //!   transactional [`ConsentStore`] ([`SqliteConsentStore`] embedded);
@@ -84,6 +87,7 @@ pub mod http;
 pub mod nonces;
 pub mod register;
 pub mod request;
+pub mod requests;
 mod service;
 mod status_key;
 pub mod verify;
@@ -96,6 +100,7 @@ pub use register::{
     StatusCheck, StatusIssuer, UseAnswer, UseQuery, Withdrawal, WithdrawnBy,
 };
 pub use request::{RequestBuilder, SignedRequest};
+pub use requests::{MemoryRequestStore, OpenRequest, RequestStore};
 pub use service::{DEFAULT_OPEN_REQUESTS, DcApiSession, Received, Verifier};
 pub use status_key::{consent_status_key, status_list_token_key};
 pub use verify::{
