@@ -43,10 +43,14 @@ mod error;
 mod issuer;
 mod migrations;
 mod pool;
+mod requests;
+mod seal;
 mod tenant;
 
 pub use consent::PostgresConsentStore;
 pub use error::{Error, Result};
 pub use issuer::PostgresIssuerStore;
 pub use pool::{Config, Pool, connect, pool_with};
+pub use requests::{PostgresRequestStore, REQUEST_SEALING_INFO};
+pub use seal::SealingKey;
 pub use tenant::Tenant;
