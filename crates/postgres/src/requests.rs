@@ -147,13 +147,17 @@ impl RequestStore for PostgresRequestStore {
         let kid_digest = open.response_key.as_ref().map(|key| digest(key.kid()));
         let mut stored = Stored {
             request: open.request,
-            key: open.response_key.as_ref().map(|key| StoredKey { kid: key.kid().to_owned(), d: *key.to_scalar_bytes() }),
+            key: open
+                .response_key
+                .as_ref()
+                .map(|key| StoredKey { kid: key.kid().to_owned(), d: *key.to_scalar_bytes() }),
         };
         let plain = serde_json::to_vec(&stored).map(Zeroizing::new);
         if let Some(key) = stored.key.as_mut() {
             key.d.zeroize();
         }
-        let plain = plain.map_err(|_| NonceError::Storage { reason: "the request cannot be written as JSON".into() })?;
+        let plain =
+            plain.map_err(|_| NonceError::Storage { reason: "the request cannot be written as JSON".into() })?;
         let sealed = self
             .sealing
             .seal(&self.aad(&nonce_digest), &plain)

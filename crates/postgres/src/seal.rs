@@ -59,7 +59,9 @@ impl SealingKey {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         let mut sealed = Zeroizing::new(plaintext.to_vec());
-        self.aead()?.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut *sealed).ok()?;
+        self.aead()?
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut *sealed)
+            .ok()?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Some(out)

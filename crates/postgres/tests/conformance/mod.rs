@@ -6,8 +6,10 @@
 
 pub(crate) mod consent;
 pub(crate) mod issuer;
+pub(crate) mod requests;
 
 use schooltas_issuer::store::IssuerStore;
+use schooltas_verifier::RequestStore;
 use schooltas_verifier::register::ConsentStore;
 
 /// One fresh database holding the stores of any number of schools.
@@ -21,6 +23,28 @@ pub(crate) trait Deployment: Sync {
     fn issuer(&self, school: &str) -> Box<dyn IssuerStore>;
     /// A handle on `school`'s consent register store.
     fn consent(&self, school: &str) -> Box<dyn ConsentStore>;
+}
+
+/// One fresh store of the verifier's open requests for any number of schools: each call a new
+/// handle, as a new server process over the same shared state would have.
+pub(crate) trait RequestDeployment: Sync {
+    /// A handle on `school`'s open requests.
+    fn requests(&self, school: &str) -> Box<dyn RequestStore>;
+}
+
+/// Expands to one `#[test]` per behaviour of the request store; `$deployment` is an
+/// `Option<Box<dyn RequestDeployment>>` (`None`: not available here, the test says so).
+#[macro_export]
+macro_rules! request_store_suite {
+    ($deployment:expr) => {
+        $crate::conformance_suite!(@tests $deployment;
+            requests::requests_round_trip_with_their_response_keys,
+            requests::unknown_expired_and_spent_are_told_apart,
+            requests::a_request_raced_by_many_servers_is_consumed_once,
+            requests::one_school_cannot_peek_or_spend_another_schools_request,
+            requests::purge_forgets_expired_requests_and_keeps_live_ones,
+        );
+    };
 }
 
 /// How many servers race for one row in the single-use tests.
