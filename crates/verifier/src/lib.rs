@@ -13,7 +13,8 @@
 //!   and answered once, and brings back the session it was issued with;
 //! - [`RequestStore`]: where a [`Verifier`] keeps its open requests ([`MemoryRequestStore`] by
 //!   default; a database shared by several verifier processes with
-//!   [`Verifier::with_request_store`]);
+//!   [`Verifier::with_request_store`]); [`SessionStore`]: the same for a front end's sessions
+//!   and their outcomes;
 //! - [`ConsentRegister`]: the consents received, with their evidence, withdrawal and status
 //!   (GDPR art. 7(1) demonstrable consent, art. 7(3) withdrawal, art. 15 access), on a
 //!   transactional [`ConsentStore`] ([`SqliteConsentStore`] embedded);
@@ -89,6 +90,7 @@ pub mod register;
 pub mod request;
 pub mod requests;
 mod service;
+pub mod sessions;
 mod status_key;
 pub mod verify;
 
@@ -102,6 +104,7 @@ pub use register::{
 pub use request::{RequestBuilder, SignedRequest};
 pub use requests::{MemoryRequestStore, OpenRequest, RequestStore};
 pub use service::{DEFAULT_OPEN_REQUESTS, DcApiSession, Received, Verifier};
+pub use sessions::{MemorySessionStore, SessionError, SessionOutcome, SessionRecord, SessionStore};
 pub use status_key::{consent_status_key, status_list_token_key};
 pub use verify::{
     Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,
