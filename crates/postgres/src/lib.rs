@@ -45,6 +45,7 @@ mod migrations;
 mod pool;
 mod requests;
 mod seal;
+mod sessions;
 mod tenant;
 
 pub use consent::PostgresConsentStore;
@@ -53,4 +54,5 @@ pub use issuer::PostgresIssuerStore;
 pub use pool::{Config, Pool, connect, pool_with};
 pub use requests::{PostgresRequestStore, REQUEST_SEALING_INFO};
 pub use seal::SealingKey;
+pub use sessions::{PostgresSessionStore, SESSION_SEALING_INFO};
 pub use tenant::Tenant;

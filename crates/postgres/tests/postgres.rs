@@ -16,10 +16,11 @@ use conformance::{Deployment, RequestDeployment};
 use postgres::error::SqlState;
 use schooltas_issuer::store::IssuerStore;
 use schooltas_postgres::{
-    Config, Error, Pool, PostgresConsentStore, PostgresIssuerStore, PostgresRequestStore, REQUEST_SEALING_INFO,
-    SealingKey, Tenant, connect, pool_with,
+    Config, Error, Pool, PostgresConsentStore, PostgresIssuerStore, PostgresRequestStore, PostgresSessionStore,
+    REQUEST_SEALING_INFO, SESSION_SEALING_INFO, SealingKey, Tenant, connect, pool_with,
 };
 use schooltas_verifier::register::{ConsentId, ConsentStore};
+use schooltas_verifier::sessions::{SessionError, SessionStore};
 use schooltas_verifier::{Nonce, NonceError, RequestStore};
 
 const URL_VARIABLE: &str = "SCHOOLTAS_TEST_POSTGRES";
@@ -81,6 +82,11 @@ fn sealing() -> SealingKey {
 impl RequestDeployment for PostgresDeployment {
     fn requests(&self, school: &str) -> Box<dyn RequestStore> {
         Box::new(PostgresRequestStore::open(self.pool.clone(), self.tenant(school), sealing()).unwrap())
+    }
+
+    fn sessions(&self, school: &str) -> Box<dyn SessionStore> {
+        let key = SealingKey::derive(b"the school's key file", SESSION_SEALING_INFO);
+        Box::new(PostgresSessionStore::open(self.pool.clone(), self.tenant(school), key).unwrap())
     }
 }
 
@@ -161,6 +167,51 @@ fn a_sealed_request_moved_to_another_row_does_not_open() {
     tx.commit().unwrap();
     assert!(matches!(store.peek(second.as_str(), 1_800_000_001), Err(NonceError::Storage { .. })));
     assert!(store.peek(first.as_str(), 1_800_000_001).is_ok());
+}
+
+#[test]
+fn a_stored_session_holds_no_identifier_or_claim_value_in_the_clear() {
+    let Some(pool) = pool() else { return skipped("a_stored_session_holds_no_identifier_or_claim_value_in_the_clear") };
+    let tenant = Tenant::new(&format!("{}-sessions", fresh())).unwrap();
+    let key = SealingKey::derive(b"the school's key file", SESSION_SEALING_INFO);
+    let store = PostgresSessionStore::open(pool.clone(), tenant.clone(), key).unwrap();
+    let opened = conformance::sessions::session();
+    store.open(opened.clone(), 1_800_000_000, 10).unwrap();
+    assert!(
+        store
+            .accept(
+                &opened.id,
+                conformance::sessions::verdict(),
+                None,
+                Some("the-response-code".into()),
+                1_800_000_900,
+                1_800_000_001
+            )
+            .unwrap()
+    );
+    let mut client = pool.get().unwrap();
+    let mut tx = client.transaction().unwrap();
+    tx.query("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()]).unwrap();
+    let rows =
+        tx.query("SELECT convert_to(row_to_json(s)::text, 'UTF8'), sealed FROM verifier_session s", &[]).unwrap();
+    assert_eq!(rows.len(), 1);
+    for column in [rows[0].get::<_, Vec<u8>>(0), rows[0].get::<_, Vec<u8>>(1)] {
+        for secret in [
+            &opened.id,
+            &opened.state,
+            &opened.nonce,
+            "the-response-code",
+            "Fleur-de-test",
+            "child-7",
+            "state-of-the-session",
+        ] {
+            assert!(!contains(&column, secret.as_bytes()), "a column holds an identifier or a claim in the clear");
+        }
+    }
+    drop(tx);
+    // Another key does not open it: refused as storage damage, not read as absent.
+    let other = PostgresSessionStore::open(pool.clone(), tenant, SealingKey::from_bytes([7; 32])).unwrap();
+    assert!(matches!(other.get(&opened.id, 1_800_000_002), Err(SessionError::Storage { .. })));
 }
 
 fn sha256(text: &str) -> Vec<u8> {
