@@ -48,7 +48,7 @@ pub(crate) fn requests_round_trip_with_their_response_keys(deployment: &dyn Requ
     assert_eq!(*found_key.to_scalar_bytes(), *key.to_scalar_bytes());
     let by_kid = reader.response_key(key.kid(), NOW + 1).unwrap().expect("found by kid");
     assert_eq!(*by_kid.to_scalar_bytes(), *key.to_scalar_bytes());
-    assert!(reader.response_key(&Nonce::random().to_string(), NOW + 1).unwrap().is_none());
+    assert!(reader.response_key(Nonce::random().as_str(), NOW + 1).unwrap().is_none());
     // Without a key.
     let plain = Nonce::random();
     let open = OpenRequest { request: request(&plain, "another-state"), response_key: None };
