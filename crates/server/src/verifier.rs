@@ -350,6 +350,9 @@ impl VerifierService {
     /// (credential queries, legal basis, retention, transaction data) against the current
     /// trust list — which refuses over-asking — signed, and served by reference. After an
     /// accepted answer the wallet is sent to `redirect_uri` (the front end's page), if given.
+    ///
+    /// With a shared [session store](VerifierService::with_session_store) (or request store)
+    /// this writes to the database: call it outside the async runtime (e.g. in `spawn_blocking`).
     pub fn open_session(
         &self,
         purpose: &str,
