@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 
 source crates/postgres/throwaway.sh
 memory_mb="$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)"
-start_postgres -c shared_buffers="$((memory_mb / 4))MB" -c max_wal_size=8GB -c checkpoint_timeout=30min
+start_postgres -c shared_buffers="$((memory_mb / 4))MB" -c max_wal_size=2GB -c checkpoint_timeout=30min
 
 cargo build --release --locked -p schooltas-postgres --example national
 run() { SCHOOLTAS_BENCH_POSTGRES="$SCHOOLTAS_TEST_POSTGRES" "${CARGO_TARGET_DIR:-target}/release/examples/national" "$@"; }

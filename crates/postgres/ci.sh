@@ -16,4 +16,6 @@ else
     cargo test -p schooltas-postgres --locked
     # `[store]` in school.toml: `schooltas serve`'s issuer on the school's PostgreSQL tenant
     cargo test -p schooltas-server --locked --test school a_store_section
+    # two verifier instances over one database: the same answer to both is accepted once
+    cargo test -p schooltas-server --locked --test verifier_instances
 fi

@@ -5,6 +5,9 @@
 //! and [`PostgresConsentStore`] the register's [`ConsentStore`](schooltas_verifier::register::ConsentStore):
 //! the same rows as the embedded SQLite stores, so everything built on those traits runs
 //! unchanged on either (one conformance suite, `tests/conformance/`, runs against both).
+//! [`PostgresRequestStore`] and [`PostgresSessionStore`] share the verifier's open requests
+//! and its front end's sessions among every process of a school (an answer posted to two
+//! instances is accepted once), their rows sealed under a [`SealingKey`].
 //!
 //! - **Single use across processes.** Each operation is one `SERIALIZABLE` transaction, re-run
 //!   (a bounded number of times) when PostgreSQL reports a serialization failure: of two
@@ -43,10 +46,16 @@ mod error;
 mod issuer;
 mod migrations;
 mod pool;
+mod requests;
+mod seal;
+mod sessions;
 mod tenant;
 
 pub use consent::PostgresConsentStore;
 pub use error::{Error, Result};
 pub use issuer::PostgresIssuerStore;
 pub use pool::{Config, Pool, connect, pool_with};
+pub use requests::{PostgresRequestStore, REQUEST_SEALING_INFO};
+pub use seal::SealingKey;
+pub use sessions::{PostgresSessionStore, SESSION_SEALING_INFO};
 pub use tenant::Tenant;

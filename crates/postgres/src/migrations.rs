@@ -226,6 +226,41 @@ CREATE INDEX consent_record_subject_purpose ON consent_record (tenant, subject, 
     },
 ];
 
+/// The verifier's schema history: its open requests (and their per-request response keys) and
+/// its front end's sessions, shared by every verifier process of a school.
+pub(crate) const VERIFIER: &[Migration] = &[Migration {
+    version: 1,
+    name: "open verifier requests (sealed, by nonce and kid digest) and sessions (sealed, by id, state and nonce digest)",
+    sql: "
+CREATE TABLE verifier_request (
+    tenant TEXT NOT NULL,
+    nonce_digest BYTEA NOT NULL CHECK (octet_length(nonce_digest) = 32),
+    kid_digest BYTEA CHECK (octet_length(kid_digest) = 32),
+    issued_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    sealed BYTEA NOT NULL,
+    PRIMARY KEY (tenant, nonce_digest),
+    UNIQUE (tenant, kid_digest)
+);
+CREATE INDEX verifier_request_expiry ON verifier_request (tenant, expires_at);
+CREATE TABLE verifier_session (
+    tenant TEXT NOT NULL,
+    id_digest BYTEA NOT NULL CHECK (octet_length(id_digest) = 32),
+    state_digest BYTEA NOT NULL CHECK (octet_length(state_digest) = 32),
+    nonce_digest BYTEA NOT NULL CHECK (octet_length(nonce_digest) = 32),
+    expires_at BIGINT NOT NULL,
+    accepted BOOLEAN NOT NULL DEFAULT false,
+    sealed BYTEA NOT NULL,
+    PRIMARY KEY (tenant, id_digest),
+    UNIQUE (tenant, state_digest),
+    UNIQUE (tenant, nonce_digest)
+);
+CREATE INDEX verifier_session_expiry ON verifier_session (tenant, expires_at);
+",
+    new_tables: &["verifier_request", "verifier_session"],
+}];
+
 /// The statements that put the tenant wall on `table`: row-level security, forced on the
 /// owner too, admitting only the rows whose tenant is the transaction's `app.tenant` (none
 /// when it is not set: `current_setting(…, true)` is then NULL or empty).

@@ -12,11 +12,16 @@ mod conformance;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use conformance::Deployment;
+use conformance::{Deployment, RequestDeployment};
 use postgres::error::SqlState;
 use schooltas_issuer::store::IssuerStore;
-use schooltas_postgres::{Config, Error, Pool, PostgresConsentStore, PostgresIssuerStore, Tenant, connect, pool_with};
+use schooltas_postgres::{
+    Config, Error, Pool, PostgresConsentStore, PostgresIssuerStore, PostgresRequestStore, PostgresSessionStore,
+    REQUEST_SEALING_INFO, SESSION_SEALING_INFO, SealingKey, Tenant, connect, pool_with,
+};
 use schooltas_verifier::register::{ConsentId, ConsentStore};
+use schooltas_verifier::sessions::{SessionError, SessionStore};
+use schooltas_verifier::{Nonce, NonceError, RequestStore};
 
 const URL_VARIABLE: &str = "SCHOOLTAS_TEST_POSTGRES";
 
@@ -68,6 +73,151 @@ fn deployment() -> Option<Box<dyn Deployment>> {
 }
 
 conformance_suite!(deployment());
+
+/// The sealing key every instance of the test's schools derives.
+fn sealing() -> SealingKey {
+    SealingKey::derive(b"the school's key file", REQUEST_SEALING_INFO)
+}
+
+impl RequestDeployment for PostgresDeployment {
+    fn requests(&self, school: &str) -> Box<dyn RequestStore> {
+        Box::new(PostgresRequestStore::open(self.pool.clone(), self.tenant(school), sealing()).unwrap())
+    }
+
+    fn sessions(&self, school: &str) -> Box<dyn SessionStore> {
+        let key = SealingKey::derive(b"the school's key file", SESSION_SEALING_INFO);
+        Box::new(PostgresSessionStore::open(self.pool.clone(), self.tenant(school), key).unwrap())
+    }
+}
+
+fn request_deployment() -> Option<Box<dyn RequestDeployment>> {
+    Some(Box::new(PostgresDeployment { pool: pool()?.clone(), prefix: fresh() }))
+}
+
+mod request_store {
+    use super::*;
+    request_store_suite!(request_deployment());
+}
+
+/// The raw columns of `tenant`'s request rows, as someone reading the database sees them.
+fn raw_request_rows(pool: &Pool, tenant: &Tenant) -> Vec<Vec<u8>> {
+    let mut client = pool.get().unwrap();
+    let mut tx = client.transaction().unwrap();
+    tx.query("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()]).unwrap();
+    let rows = tx
+        .query(
+            "SELECT nonce_digest, coalesce(kid_digest, ''::bytea), sealed, convert_to(row_to_json(r)::text, 'UTF8')
+             FROM verifier_request r",
+            &[],
+        )
+        .unwrap();
+    rows.iter().flat_map(|row| (0..4).map(|i| row.get::<_, Vec<u8>>(i)).collect::<Vec<_>>()).collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+#[test]
+fn a_stored_request_holds_no_nonce_state_or_private_key_in_the_clear() {
+    let Some(pool) = pool() else {
+        return skipped("a_stored_request_holds_no_nonce_state_or_private_key_in_the_clear");
+    };
+    let tenant = Tenant::new(&format!("{}-sealed", fresh())).unwrap();
+    let store = PostgresRequestStore::open(pool.clone(), tenant.clone(), sealing()).unwrap();
+    let nonce = Nonce::random();
+    let (open, key) = conformance::requests::open_with_key(&nonce);
+    store.register(&nonce, open, 1_800_000_000, 1_800_000_600).unwrap();
+    let columns = raw_request_rows(pool, &tenant);
+    assert!(!columns.is_empty());
+    let scalar = key.to_scalar_bytes();
+    for column in &columns {
+        for secret in
+            [nonce.as_str().as_bytes(), key.kid().as_bytes(), b"state-of-the-session", b"class-photo", &scalar[..]]
+        {
+            assert!(!contains(column, secret), "a column holds a secret in the clear");
+        }
+    }
+    // Under another school's sealing key (or with the row moved), the row does not open.
+    let other = PostgresRequestStore::open(pool.clone(), tenant, SealingKey::from_bytes([9; 32])).unwrap();
+    assert!(matches!(other.peek(nonce.as_str(), 1_800_000_001), Err(NonceError::Storage { .. })));
+    assert!(store.peek(nonce.as_str(), 1_800_000_001).is_ok());
+}
+
+#[test]
+fn a_sealed_request_moved_to_another_row_does_not_open() {
+    let Some(pool) = pool() else { return skipped("a_sealed_request_moved_to_another_row_does_not_open") };
+    let tenant = Tenant::new(&format!("{}-moved", fresh())).unwrap();
+    let store = PostgresRequestStore::open(pool.clone(), tenant.clone(), sealing()).unwrap();
+    let (first, second) = (Nonce::random(), Nonce::random());
+    store.register(&first, conformance::requests::open_with_key(&first).0, 1_800_000_000, 1_800_000_600).unwrap();
+    store.register(&second, conformance::requests::open_with_key(&second).0, 1_800_000_000, 1_800_000_600).unwrap();
+    // Someone with write access to the table copies the first row's sealed value into the second.
+    let mut client = pool.get().unwrap();
+    let mut tx = client.transaction().unwrap();
+    tx.query("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()]).unwrap();
+    let changed = tx
+        .execute(
+            "UPDATE verifier_request SET sealed = (SELECT sealed FROM verifier_request WHERE nonce_digest = $1)
+             WHERE nonce_digest = $2",
+            &[&sha256(first.as_str()), &sha256(second.as_str())],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    tx.commit().unwrap();
+    assert!(matches!(store.peek(second.as_str(), 1_800_000_001), Err(NonceError::Storage { .. })));
+    assert!(store.peek(first.as_str(), 1_800_000_001).is_ok());
+}
+
+#[test]
+fn a_stored_session_holds_no_identifier_or_claim_value_in_the_clear() {
+    let Some(pool) = pool() else { return skipped("a_stored_session_holds_no_identifier_or_claim_value_in_the_clear") };
+    let tenant = Tenant::new(&format!("{}-sessions", fresh())).unwrap();
+    let key = SealingKey::derive(b"the school's key file", SESSION_SEALING_INFO);
+    let store = PostgresSessionStore::open(pool.clone(), tenant.clone(), key).unwrap();
+    let opened = conformance::sessions::session();
+    store.open(opened.clone(), 1_800_000_000, 10).unwrap();
+    assert!(
+        store
+            .accept(
+                &opened.id,
+                conformance::sessions::verdict(),
+                None,
+                Some("the-response-code".into()),
+                1_800_000_900,
+                1_800_000_001
+            )
+            .unwrap()
+    );
+    let mut client = pool.get().unwrap();
+    let mut tx = client.transaction().unwrap();
+    tx.query("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()]).unwrap();
+    let rows =
+        tx.query("SELECT convert_to(row_to_json(s)::text, 'UTF8'), sealed FROM verifier_session s", &[]).unwrap();
+    assert_eq!(rows.len(), 1);
+    for column in [rows[0].get::<_, Vec<u8>>(0), rows[0].get::<_, Vec<u8>>(1)] {
+        for secret in [
+            &opened.id,
+            &opened.state,
+            &opened.nonce,
+            "the-response-code",
+            "Fleur-de-test",
+            "child-7",
+            "state-of-the-session",
+        ] {
+            assert!(!contains(&column, secret.as_bytes()), "a column holds an identifier or a claim in the clear");
+        }
+    }
+    drop(tx);
+    // Another key does not open it: refused as storage damage, not read as absent.
+    let other = PostgresSessionStore::open(pool.clone(), tenant, SealingKey::from_bytes([7; 32])).unwrap();
+    assert!(matches!(other.get(&opened.id, 1_800_000_002), Err(SessionError::Storage { .. })));
+}
+
+fn sha256(text: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).to_vec()
+}
 
 /// A pool whose connections work in a new, empty schema of the shared database.
 fn empty_schema() -> Option<(Pool, String)> {

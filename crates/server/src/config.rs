@@ -290,7 +290,9 @@ pub struct WalletAttestationSection {
 
 /// `[store]`: the issuer's store and the consent register in a PostgreSQL database instead of
 /// the SQLite files, as the school's tenant (`<brin>-<location>`, e.g. `12AB-00`), so that
-/// several servers (or schools) share one database. The roster stays in `roster.sqlite`.
+/// several servers (or schools) share one database. The roster stays in `roster.sqlite`. The
+/// verifier's open requests and sessions go there too (sealed under keys derived from the
+/// school's key file), so an answer posted to any instance is accepted once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreSection {
     /// The connection URL, `postgres://user@host:port/database` (or `host=… user=…` pairs),

@@ -66,6 +66,12 @@ pub enum Error {
         /// The configured maximum.
         limit: usize,
     },
+    /// The verifier's session store could not be read or written.
+    #[error("the verifier's session store failed: {reason}")]
+    SessionStore {
+        /// What the store reported.
+        reason: String,
+    },
     /// A certificate or key file could not be read.
     #[cfg(feature = "tls")]
     #[error("cannot read the TLS file {path}: {reason}")]

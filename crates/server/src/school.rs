@@ -39,7 +39,10 @@ use crate::relay::{GuardianRelay, RelayConfig};
 use crate::roster::{Roster, RosterError, SchoolInfo};
 use crate::service::{IssuerService, ServiceConfig};
 use crate::verifier::{VerifierConfig, VerifierService};
-use schooltas_postgres::{PostgresConsentStore, PostgresIssuerStore, Tenant};
+use schooltas_postgres::{
+    PostgresConsentStore, PostgresIssuerStore, PostgresRequestStore, PostgresSessionStore, REQUEST_SEALING_INFO,
+    SESSION_SEALING_INFO, SealingKey, Tenant,
+};
 use schooltas_verifier::register::{ConsentRegister, ConsentStore, SqliteConsentStore};
 
 /// What the verifier needs besides its key: the verified trust list, the DID resolver for
@@ -178,6 +181,9 @@ impl SchoolServer {
     /// `[verifier]` section and `verifier` is given.
     pub fn open(config: SchoolConfig, secrets: SchoolSecrets, verifier: Option<VerifierParts>) -> Result<Self> {
         let SchoolSecrets { school_keys, child_link, verifier_key } = secrets;
+        // Key material every instance of the school shares (the school's key file), from which
+        // the verifier's shared rows are sealed (HKDF, one info string per table).
+        let sealing_material = child_link.to_bytes();
         let mut school_keys = school_keys.into_iter();
         let (kid, key) =
             school_keys.next().ok_or(crate::keyfile::KeyFileError::Malformed { reason: "no school key" })?;
@@ -265,6 +271,13 @@ impl SchoolServer {
                 }
                 let key = schooltas_did::Signer::verifying_key(&verifier_key).clone();
                 let mut verifier = schooltas_verifier::Verifier::new(verifier_key, section.response_url.clone())?;
+                // With `[store]`, the open requests (and their per-request keys) are shared by
+                // every instance of the school: an answer is accepted once, wherever it lands.
+                if let Some((pool, tenant)) = &database {
+                    let sealing = SealingKey::derive(sealing_material.as_ref(), REQUEST_SEALING_INFO);
+                    verifier =
+                        verifier.with_request_store(PostgresRequestStore::open(pool.clone(), tenant.clone(), sealing)?);
+                }
                 if let Some(path) = &section.certificate_chain {
                     if key.algorithm() != schooltas_did::Algorithm::Es256 {
                         return Err(Error::CertificateChain {
@@ -293,20 +306,26 @@ impl SchoolServer {
                     None => Arc::new(SqliteConsentStore::open(config.consents_db())?),
                 };
                 let register = ConsentRegister::new(consents);
-                Some(
-                    VerifierService::new(
-                        verifier,
-                        parts.trust_list,
-                        parts.resolver,
-                        parts.status,
-                        &base,
-                        VerifierConfig {
-                            encrypted_responses: section.encrypted_responses,
-                            ..VerifierConfig::default()
-                        },
-                    )?
-                    .with_consent_register(register)?,
-                )
+                let service = VerifierService::new(
+                    verifier,
+                    parts.trust_list,
+                    parts.resolver,
+                    parts.status,
+                    &base,
+                    VerifierConfig { encrypted_responses: section.encrypted_responses, ..VerifierConfig::default() },
+                )?
+                .with_consent_register(register)?;
+                Some(match &database {
+                    Some((pool, tenant)) => {
+                        let sealing = SealingKey::derive(sealing_material.as_ref(), SESSION_SEALING_INFO);
+                        service.with_session_store(PostgresSessionStore::open(
+                            pool.clone(),
+                            tenant.clone(),
+                            sealing,
+                        )?)?
+                    }
+                    None => service,
+                })
             }
             _ => None,
         };

@@ -26,9 +26,8 @@
 //! so nothing acknowledged is lost (the family answers a new request; the old one's nonce is
 //! spent). The consents path is `<request base>/../consents`, beside the sessions.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -47,7 +46,8 @@ use schooltas_verifier::ContentEncryption;
 use schooltas_verifier::register::{
     ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, StatusIssuer, UseAnswer, UseQuery, WithdrawnBy,
 };
-use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
+use schooltas_verifier::sessions::{MemorySessionStore, SessionError, SessionRecord, SessionStore};
+use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, VerificationContext, Verifier};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -141,82 +141,7 @@ impl fmt::Debug for OpenedSession {
     }
 }
 
-/// Where a session stands.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum SessionOutcome {
-    /// No accepted answer yet; the last refused one's failures, if any came.
-    Pending {
-        /// The failed checks of the last refused answer.
-        last_refusal: Option<Vec<Failure>>,
-    },
-    /// An error response (`error=…`) came for the session's `state`: the holder declined, or
-    /// someone who saw the QR code says so. An error response is unauthenticated (OpenID4VP
-    /// §8.2 has no key binding for it, and the `state` is in the request object anyone with the
-    /// QR code can fetch), so it does not close the session: the request stays served and a
-    /// valid answer still replaces this outcome.
-    Declined {
-        /// The OAuth error code the wallet sent (`access_denied`, …).
-        error: String,
-    },
-    /// An accepted answer.
-    Accepted {
-        /// What was verified.
-        verdict: Box<Verdict>,
-        /// The consent recorded for it, when the service keeps a consent register and the
-        /// answer rests on consent.
-        consent: Option<ConsentId>,
-    },
-}
-
-struct Session {
-    request_object: String,
-    /// The request, to sign again with a wallet's `wallet_nonce`.
-    request: schooltas_oid4vc::oid4vp::AuthorizationRequest,
-    state: String,
-    nonce: String,
-    expires_at: i64,
-    redirect_uri: Option<String>,
-    /// Set when an answer is accepted for a session with a `redirect_uri`: the fresh code the
-    /// redirect carries back (OpenID4VP 1.0 §8.2, HAIP 1.0 §5.1): the front end gets the
-    /// outcome only with it, so a presentation whose redirect did not come back in the user's
-    /// own browser session is never used.
-    response_code: Option<String>,
-    outcome: SessionOutcome,
-}
-
-#[derive(Default)]
-struct Sessions {
-    by_id: HashMap<String, Session>,
-    by_nonce: HashMap<String, String>,
-    by_state: HashMap<String, String>,
-    /// (forget at, id), in the order sessions were opened or closed.
-    expiry: VecDeque<(i64, String)>,
-}
-
-impl Sessions {
-    fn purge(&mut self, now: i64) {
-        while let Some((at, _)) = self.expiry.front() {
-            if *at > now {
-                break;
-            }
-            let Some((_, id)) = self.expiry.pop_front() else { break };
-            let forget = self.by_id.get(&id).is_some_and(|session| session.expires_at <= now);
-            if forget && let Some(session) = self.by_id.remove(&id) {
-                self.by_nonce.remove(&session.nonce);
-                self.by_state.remove(&session.state);
-            }
-        }
-    }
-
-    fn close(&mut self, id: &str, outcome: SessionOutcome, until: i64) {
-        if let Some(session) = self.by_id.get_mut(id) {
-            session.outcome = outcome;
-            session.expires_at = until;
-            self.expiry.push_back((until, id.to_owned()));
-        }
-    }
-}
+pub use schooltas_verifier::sessions::SessionOutcome;
 
 /// The consent register behind a service, whatever its store.
 trait Consents: Send + Sync {
@@ -277,14 +202,11 @@ struct Shared {
     request_path: String,
     response_path: String,
     sessions_path: String,
-    sessions: Mutex<Sessions>,
+    /// The sessions: in memory, or shared by every instance ([`VerifierService::with_session_store`]).
+    sessions: Box<dyn SessionStore>,
 }
 
 impl Shared {
-    fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn trust_list(&self) -> Arc<VerifiedTrustList> {
         Arc::clone(&self.trust_list.read().unwrap_or_else(PoisonError::into_inner))
     }
@@ -378,7 +300,7 @@ impl VerifierService {
                 request_path,
                 response_path,
                 sessions_path,
-                sessions: Mutex::new(Sessions::default()),
+                sessions: Box::new(MemorySessionStore::new()),
             }),
         })
     }
@@ -393,6 +315,17 @@ impl VerifierService {
     ) -> Result<Self> {
         let shared = Arc::get_mut(&mut self.shared).ok_or(Error::ConfiguredTooLate { what: "the consent register" })?;
         shared.consents = Some(Box::new(register));
+        Ok(self)
+    }
+
+    /// Keeps the sessions in `store` instead of this process's memory: with a store shared by
+    /// several instances (and the [`Verifier`]'s requests in a shared
+    /// [`RequestStore`](schooltas_verifier::RequestStore)), a session opened on one is served,
+    /// answered and read on any, and an answer is accepted once. Call it before the service is
+    /// cloned or served ([`Error::ConfiguredTooLate`] after).
+    pub fn with_session_store(mut self, store: impl SessionStore + 'static) -> Result<Self> {
+        let shared = Arc::get_mut(&mut self.shared).ok_or(Error::ConfiguredTooLate { what: "the session store" })?;
+        shared.sessions = Box::new(store);
         Ok(self)
     }
 
@@ -417,6 +350,9 @@ impl VerifierService {
     /// (credential queries, legal basis, retention, transaction data) against the current
     /// trust list — which refuses over-asking — signed, and served by reference. After an
     /// accepted answer the wallet is sent to `redirect_uri` (the front end's page), if given.
+    ///
+    /// With a shared [session store](VerifierService::with_session_store) (or request store)
+    /// this writes to the database: call it outside the async runtime (e.g. in `spawn_blocking`).
     pub fn open_session(
         &self,
         purpose: &str,
@@ -430,11 +366,6 @@ impl VerifierService {
         let current = trust_list.at(now).map_err(schooltas_school::Error::from)?;
         let builder = RequestBuilder::new(current, shared.verifier.did(), shared.verifier.response_uri(), purpose)
             .state(state.clone());
-        let mut sessions = shared.sessions();
-        sessions.purge(now);
-        if sessions.by_id.len() >= shared.config.max_sessions {
-            return Err(Error::TooManySessions { limit: shared.config.max_sessions });
-        }
         let signed = shared.verifier.request(configure(builder), now, shared.config.request_lifetime)?;
         let request_uri = format!("{}/{id}", shared.request_base);
         let mut uri = signed.uri_by_reference(request_uri.clone());
@@ -442,31 +373,31 @@ impl VerifierService {
             uri.push_str("&request_uri_method=post");
         }
         let expires_at = now.saturating_add(shared.config.request_lifetime);
-        sessions.by_nonce.insert(signed.request.nonce.clone(), id.clone());
-        sessions.by_state.insert(state.clone(), id.clone());
-        sessions.expiry.push_back((expires_at, id.clone()));
-        sessions.by_id.insert(
-            id.clone(),
-            Session {
-                request_object: signed.request_object,
-                request: signed.request.clone(),
-                state,
-                nonce: signed.request.nonce,
-                expires_at,
-                redirect_uri: redirect_uri.map(str::to_owned),
-                response_code: None,
-                outcome: SessionOutcome::Pending { last_refusal: None },
-            },
-        );
+        let record = SessionRecord {
+            id: id.clone(),
+            request_object: signed.request_object,
+            request: signed.request.clone(),
+            state,
+            nonce: signed.request.nonce,
+            expires_at,
+            redirect_uri: redirect_uri.map(str::to_owned),
+            response_code: None,
+            outcome: SessionOutcome::Pending { last_refusal: None },
+        };
+        shared.sessions.open(record, now, shared.config.max_sessions).map_err(|error| match error {
+            SessionError::Full { limit } => Error::TooManySessions { limit },
+            other => Error::SessionStore { reason: other.to_string() },
+        })?;
         Ok(OpenedSession { id, uri, request_uri })
     }
 
     /// Where session `id` stands; `None` for an unknown or forgotten session.
+    ///
+    /// With a shared [session store](VerifierService::with_session_store) this reads the
+    /// database: call it outside the async runtime (e.g. in `spawn_blocking`).
     pub fn outcome(&self, id: &str) -> Option<SessionOutcome> {
         let now = self.shared.clock.now();
-        let mut sessions = self.shared.sessions();
-        sessions.purge(now);
-        sessions.by_id.get(id).map(|session| session.outcome.clone())
+        self.shared.sessions.get(id, now).ok().flatten().map(|session| session.outcome)
     }
 
     /// The wallets' router: request objects and the response endpoint, CORS for browser
@@ -559,20 +490,28 @@ fn refusal(status: StatusCode, error: &str, description: &str) -> Response {
 
 type VerifierState = State<Arc<Shared>>;
 
+/// The session `id` whose request is still served (until an answer is accepted: a decline is
+/// unauthenticated and must not lock the family out of its own request), off the async
+/// runtime (a shared store reads its database); `Err` is the answer to give instead.
+async fn served_session(shared: &Arc<Shared>, id: String) -> std::result::Result<SessionRecord, Response> {
+    let work = Arc::clone(shared);
+    let found = tokio::task::spawn_blocking(move || work.sessions.get(&id, work.clock.now())).await;
+    match found {
+        Ok(Ok(Some(session))) if !matches!(session.outcome, SessionOutcome::Accepted { .. }) => Ok(session),
+        Ok(Ok(_)) => Err(refusal(StatusCode::NOT_FOUND, "invalid_request_uri", "no open request at this request_uri")),
+        _ => Err(refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the sessions could not be read")),
+    }
+}
+
 async fn request_object(State(shared): VerifierState, Path(id): Path<String>) -> Response {
-    let now = shared.clock.now();
-    let mut sessions = shared.sessions();
-    sessions.purge(now);
-    match sessions.by_id.get(&id) {
-        // Until an answer is accepted: a decline is unauthenticated and must not lock the
-        // family out of its own request.
-        Some(session) if !matches!(session.outcome, SessionOutcome::Accepted { .. }) => (
+    match served_session(&shared, id).await {
+        Ok(session) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, REQUEST_OBJECT_JWT), (header::CACHE_CONTROL, "no-store")],
-            session.request_object.clone(),
+            session.request_object,
         )
             .into_response(),
-        _ => refusal(StatusCode::NOT_FOUND, "invalid_request_uri", "no open request at this request_uri"),
+        Err(answer) => answer,
     }
 }
 
@@ -601,18 +540,11 @@ async fn request_object_post(
     else {
         return request_object(State(shared), Path(id)).await;
     };
-    let now = shared.clock.now();
-    let request = {
-        let mut sessions = shared.sessions();
-        sessions.purge(now);
-        match sessions.by_id.get(&id) {
-            Some(session) if !matches!(session.outcome, SessionOutcome::Accepted { .. }) => {
-                (session.request.clone(), session.expires_at)
-            }
-            _ => return refusal(StatusCode::NOT_FOUND, "invalid_request_uri", "no open request at this request_uri"),
-        }
+    let (request, expires_at) = match served_session(&shared, id).await {
+        Ok(session) => (session.request, session.expires_at),
+        Err(answer) => return answer,
     };
-    let (request, expires_at) = request;
+    let now = shared.clock.now();
     // Signed for what is left of the session (at least a second, so it is a valid object).
     let lifetime = expires_at.saturating_sub(now).max(1);
     match shared.verifier.sign_request_object(&request, now, lifetime, Some(&wallet_nonce)) {
@@ -682,18 +614,20 @@ fn receive(shared: &Shared, body: &str) -> Response {
         None if shared.verifier.asks_for_encrypted_responses() => None,
         None => form_error(body),
     };
+    let store_failed =
+        || refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the sessions could not be read or written");
     if let Some((error, state)) = declined {
-        let mut sessions = shared.sessions();
-        sessions.purge(now);
-        let Some(id) = state.and_then(|state| sessions.by_state.get(&state).cloned()) else {
+        let id = match state.map(|state| shared.sessions.id_by_state(&state, now)).transpose() {
+            Ok(id) => id.flatten(),
+            Err(_) => return store_failed(),
+        };
+        let Some(id) = id else {
             return refusal(StatusCode::BAD_REQUEST, "invalid_request", "the error response names no open request");
         };
         // Reported, not final: the request stays open until it expires (see `Declined`).
-        if let Some(session) = sessions.by_id.get_mut(&id)
-            && !matches!(session.outcome, SessionOutcome::Accepted { .. })
-        {
-            let code: String = error.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
-            session.outcome = SessionOutcome::Declined { error: code };
+        let code: String = error.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
+        if shared.sessions.decline(&id, &code, now).is_err() {
+            return store_failed();
         }
         return ok_answer(None);
     }
@@ -704,14 +638,22 @@ fn receive(shared: &Shared, body: &str) -> Response {
     let Some(nonce) = received.request.as_ref().map(|request| request.nonce.clone()) else {
         return refused(&received.verdict.failures);
     };
-    if !shared.sessions().by_nonce.contains_key(&nonce) {
+    let id = match shared.sessions.id_by_nonce(&nonce, now) {
+        Ok(Some(id)) => id,
+        Ok(None) => return refused(&received.verdict.failures),
+        Err(_) => return store_failed(),
+    };
+    if !received.verdict.is_accepted() {
+        if shared.sessions.refuse(&id, &received.verdict.failures, now).is_err() {
+            return store_failed();
+        }
         return refused(&received.verdict.failures);
     }
-    // The consent is durable before the wallet hears yes; the sessions lock is not held over
-    // the write. The verifier's nonce store let this answer through once, so no other answer
-    // to the session records a consent meanwhile.
+    // The consent is durable before the wallet hears yes. The verifier's request store let
+    // this answer through once (in every instance sharing it), so no other answer to the
+    // session records a consent meanwhile.
     let consent = match &shared.consents {
-        Some(register) if received.verdict.is_accepted() && !received.verdict.consent_queries().is_empty() => {
+        Some(register) if !received.verdict.consent_queries().is_empty() => {
             match register.record(&shared.verifier, &received, now) {
                 Ok(id) => Some(id),
                 Err(_) => {
@@ -725,29 +667,24 @@ fn receive(shared: &Shared, body: &str) -> Response {
         }
         _ => None,
     };
-    let mut sessions = shared.sessions();
-    sessions.purge(now);
-    let Some(id) = sessions.by_nonce.get(&nonce).cloned() else {
-        return refused(&received.verdict.failures);
+    let session = match shared.sessions.get(&id, now) {
+        Ok(Some(session)) => session,
+        Ok(None) => return refused(&received.verdict.failures),
+        Err(_) => return store_failed(),
     };
-    if received.verdict.is_accepted() {
-        let redirect = sessions.by_id.get_mut(&id).and_then(|session| {
-            let base = session.redirect_uri.as_deref()?;
-            let code = random_id();
-            let separator = if base.contains('#') { '&' } else { '#' };
-            let redirect = format!("{base}{separator}response_code={code}");
-            session.response_code = Some(code);
-            Some(redirect)
-        });
-        let until = now.saturating_add(shared.config.outcome_lifetime);
-        let outcome = SessionOutcome::Accepted { verdict: Box::new(received.verdict), consent };
-        sessions.close(&id, outcome, until);
-        ok_answer(redirect.as_deref())
-    } else {
-        if let Some(session) = sessions.by_id.get_mut(&id) {
-            session.outcome = SessionOutcome::Pending { last_refusal: Some(received.verdict.failures.clone()) };
-        }
-        refused(&received.verdict.failures)
+    let redirect = session.redirect_uri.as_deref().map(|base| {
+        let code = random_id();
+        let separator = if base.contains('#') { '&' } else { '#' };
+        (format!("{base}{separator}response_code={code}"), code)
+    });
+    let until = now.saturating_add(shared.config.outcome_lifetime);
+    let code = redirect.as_ref().map(|(_, code)| code.clone());
+    match shared.sessions.accept(&id, received.verdict, consent, code, until, now) {
+        Ok(true) => ok_answer(redirect.as_ref().map(|(uri, _)| uri.as_str())),
+        // Accepted once already: the request store spends each nonce once, so this is not
+        // reached unless the two stores disagree; refuse rather than answer twice.
+        Ok(false) => refusal(StatusCode::BAD_REQUEST, "invalid_request", "replay: the session was answered already"),
+        Err(_) => store_failed(),
     }
 }
 
@@ -788,10 +725,13 @@ async fn session_outcome(
     let given_code = uri
         .query()
         .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("response_code=")).map(str::to_owned));
-    let now = shared.clock.now();
-    let mut sessions = shared.sessions();
-    sessions.purge(now);
-    let Some(session) = sessions.by_id.get(&id) else {
+    let work = Arc::clone(&shared);
+    let found = tokio::task::spawn_blocking(move || work.sessions.get(&id, work.clock.now())).await;
+    let session = match found {
+        Ok(Ok(found)) => found,
+        _ => return refusal(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the sessions could not be read"),
+    };
+    let Some(session) = session else {
         return refusal(
             StatusCode::NOT_FOUND,
             "invalid_request",
@@ -829,12 +769,14 @@ async fn session_outcome(
             "consent_id": consent.as_ref().map(ConsentId::as_str),
             "subject": verdict.subject,
             "legal_bases": verdict.legal_bases,
-            "guardian_approval": verdict.guardian_approval.is_some(),
+            // The approval JWT is kept with the verified approval (and alone in a shared store).
+            "guardian_approval": verdict.guardian_approval_jwt.is_some(),
             "status_unknown": verdict.status_unknown,
             "credentials": verdict.credentials.iter().map(|c| json!({
                 "query_id": c.query_id, "issuer": c.issuer, "vct": c.vct, "claims": c.claims,
             })).collect::<Vec<_>>(),
         }),
+        _ => json!({"status": "pending", "last_refusal": null}),
     };
     (StatusCode::OK, [(header::CONTENT_TYPE, JSON), (header::CACHE_CONTROL, "no-store")], body.to_string())
         .into_response()

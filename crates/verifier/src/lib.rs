@@ -11,6 +11,10 @@
 //!   records consents with their evidence and applies signed withdrawals;
 //! - [`NonceStore`]: the request sessions and replay cache — each request nonce is ours, fresh,
 //!   and answered once, and brings back the session it was issued with;
+//! - [`RequestStore`]: where a [`Verifier`] keeps its open requests ([`MemoryRequestStore`] by
+//!   default; a database shared by several verifier processes with
+//!   [`Verifier::with_request_store`]); [`SessionStore`]: the same for a front end's sessions
+//!   and their outcomes;
 //! - [`ConsentRegister`]: the consents received, with their evidence, withdrawal and status
 //!   (GDPR art. 7(1) demonstrable consent, art. 7(3) withdrawal, art. 15 access), on a
 //!   transactional [`ConsentStore`] ([`SqliteConsentStore`] embedded);
@@ -84,7 +88,9 @@ pub mod http;
 pub mod nonces;
 pub mod register;
 pub mod request;
+pub mod requests;
 mod service;
+pub mod sessions;
 mod status_key;
 pub mod verify;
 
@@ -96,7 +102,9 @@ pub use register::{
     StatusCheck, StatusIssuer, UseAnswer, UseQuery, Withdrawal, WithdrawnBy,
 };
 pub use request::{RequestBuilder, SignedRequest};
+pub use requests::{MemoryRequestStore, OpenRequest, RequestStore};
 pub use service::{DEFAULT_OPEN_REQUESTS, DcApiSession, Received, Verifier};
+pub use sessions::{MemorySessionStore, SessionError, SessionOutcome, SessionRecord, SessionStore};
 pub use status_key::{consent_status_key, status_list_token_key};
 pub use verify::{
     Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,

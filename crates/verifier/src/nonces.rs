@@ -121,6 +121,13 @@ pub enum NonceError {
         /// The rule.
         reason: &'static str,
     },
+    /// A shared [`RequestStore`](crate::RequestStore) could not be read or written (its
+    /// database is down, or a row in it is damaged); nothing was decided.
+    #[error("the request store failed: {reason}")]
+    Storage {
+        /// What the store reported (never a nonce, a key or a claim value).
+        reason: String,
+    },
 }
 
 enum State<S> {

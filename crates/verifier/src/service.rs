@@ -13,15 +13,14 @@ use schooltas_school::consent::{self, UnverifiedWithdrawal};
 use schooltas_school::{LegalBasis, SchooltasExtension};
 use schooltas_x509::CertificateChain;
 use serde_json::Value;
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::nonces::{Nonce, NonceError, NonceStore};
+use crate::nonces::{Nonce, NonceError};
 use crate::register::{
     ConsentId, ConsentRecord, ConsentRegister, ConsentStore, Evidence, WithdrawnBy, withdrawal_keys,
 };
 use crate::request::{RequestBuilder, SignedRequest};
+use crate::requests::{MemoryRequestStore, OpenRequest, RequestStore};
 use crate::verify::{Check, Verdict, VerificationContext, verify_plaintext, verify_plaintext_for};
 
 /// How many open requests a verifier remembers by default.
@@ -59,7 +58,8 @@ pub struct Verifier {
     did: Did,
     kid: DidUrl,
     response_uri: String,
-    open: NonceStore<AuthorizationRequest>,
+    /// The open requests, by nonce (with their per-request keys): in memory, or shared.
+    open: Box<dyn RequestStore>,
     /// `direct_post.jwt` (OpenID4VP 1.0 §8.3): the keys responses are encrypted to and the
     /// content encryptions offered, in order of preference.
     encryption: Option<(ResponseKeys, Vec<ContentEncryption>)>,
@@ -72,32 +72,42 @@ pub struct Verifier {
 enum ResponseKeys {
     /// One key for every request (given by the deployer).
     Fixed(EncryptionKey),
-    /// A fresh key for every request (HAIP 1.0: an ephemeral key per request), by `kid`, kept
-    /// until the request expires (so that a replay is still named a replay): a key that leaks
-    /// opens no other request's response, and a response encrypted to one request's key is
-    /// refused as the answer to another.
-    PerRequest(Mutex<BTreeMap<String, (EncryptionKey, i64)>>),
+    /// A fresh key for every request (HAIP 1.0: an ephemeral key per request), kept with the
+    /// request in the [`RequestStore`] until it expires (so that a replay is still named a
+    /// replay): a key that leaks opens no other request's response, and a response encrypted
+    /// to one request's key is refused as the answer to another.
+    PerRequest,
 }
 
-impl ResponseKeys {
+impl Verifier {
     /// The key a `response=<JWE>` body was encrypted to: the fixed key, or the open request's
     /// key its header `kid` names.
-    fn for_body(&self, body: &str, now: i64) -> std::result::Result<EncryptionKey, Oid4vpError> {
-        match self {
+    fn key_for_body(
+        &self,
+        keys: &ResponseKeys,
+        body: &str,
+        now: i64,
+    ) -> std::result::Result<EncryptionKey, Oid4vpError> {
+        match keys {
             ResponseKeys::Fixed(key) => Ok(key.clone()),
-            ResponseKeys::PerRequest(_) => self.for_kid(jwt_form_kid(body)?, now),
+            ResponseKeys::PerRequest => self.key_for_kid(keys, jwt_form_kid(body)?, now),
         }
     }
 
     /// The fixed key, or the open request's key named `kid` (the JWE header's).
-    fn for_kid(&self, kid: Option<String>, now: i64) -> std::result::Result<EncryptionKey, Oid4vpError> {
-        match self {
+    fn key_for_kid(
+        &self,
+        keys: &ResponseKeys,
+        kid: Option<String>,
+        now: i64,
+    ) -> std::result::Result<EncryptionKey, Oid4vpError> {
+        match keys {
             ResponseKeys::Fixed(key) => Ok(key.clone()),
-            ResponseKeys::PerRequest(keys) => {
-                let keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                match kid.as_deref().and_then(|kid| keys.get(kid)) {
-                    Some((key, expires)) if *expires >= now => Ok(key.clone()),
-                    _ => Err(Oid4vpError::Encryption(schooltas_jwe::JweError::KeyIdMismatch {
+            ResponseKeys::PerRequest => {
+                // A store that cannot be read finds no key: the response is refused, not guessed.
+                match kid.as_deref().and_then(|kid| self.open.response_key(kid, now).ok().flatten()) {
+                    Some(key) => Ok(key),
+                    None => Err(Oid4vpError::Encryption(schooltas_jwe::JweError::KeyIdMismatch {
                         expected: "the key of an open request".into(),
                         found: kid.as_deref().map(oid4vp_truncate).unwrap_or_else(|| "no kid".into()),
                     })),
@@ -113,7 +123,7 @@ fn oid4vp_truncate(text: &str) -> String {
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").field("did", &self.did).field("open", &self.open.len()).finish_non_exhaustive()
+        f.debug_struct("Verifier").field("did", &self.did).finish_non_exhaustive()
     }
 }
 
@@ -133,10 +143,19 @@ impl Verifier {
             did,
             kid,
             response_uri: response_uri.into(),
-            open: NonceStore::with_capacity(DEFAULT_OPEN_REQUESTS),
+            open: Box::new(MemoryRequestStore::with_capacity(DEFAULT_OPEN_REQUESTS)),
             encryption: None,
             x509: None,
         }
+    }
+
+    /// Keeps the open requests (and their per-request response keys) in `store` instead of
+    /// this process's memory: a store in a database shared by several verifier processes lets
+    /// a response be posted to any of them, and accepted by exactly one. Requests opened before
+    /// (in the store replaced) are forgotten, so call it before serving.
+    pub fn with_request_store(mut self, store: impl RequestStore + 'static) -> Self {
+        self.open = Box::new(store);
+        self
     }
 
     /// Names this verifier by an X.509 client id (OpenID4VP 1.0 §5.9.3, HAIP 1.0): `client`
@@ -178,7 +197,7 @@ impl Verifier {
     /// response is refused with [`Check::Encryption`].
     pub fn with_ephemeral_response_encryption(mut self, encs: &[ContentEncryption]) -> Self {
         let encs = if encs.is_empty() { vec![ContentEncryption::A128Gcm] } else { encs.to_vec() };
-        self.encryption = Some((ResponseKeys::PerRequest(Mutex::new(BTreeMap::new())), encs));
+        self.encryption = Some((ResponseKeys::PerRequest, encs));
         self
     }
 
@@ -195,7 +214,7 @@ impl Verifier {
     /// [`error_response_of`]: schooltas_oid4vc::oid4vp::error_response_of
     pub fn decrypt_response(&self, body: &str, now: i64) -> Option<std::result::Result<String, Oid4vpError>> {
         let (keys, encs) = self.encryption.as_ref()?;
-        is_encrypted_form(body).then(|| decrypt_jwt_form(body, &keys.for_body(body, now)?, encs))
+        is_encrypted_form(body).then(|| decrypt_jwt_form(body, &self.key_for_body(keys, body, now)?, encs))
     }
 
     /// The one key responses are encrypted to, when the verifier asks for encrypted responses
@@ -238,8 +257,8 @@ impl Verifier {
             }
             None => SignedRequest::sign(request, &self.signer, &self.kid, now, lifetime)?,
         };
-        self.open.register_with(&nonce, now, now.saturating_add(lifetime), signed.request.clone())?;
-        self.remember_key(ephemeral, now, now.saturating_add(lifetime));
+        let open = OpenRequest { request: signed.request.clone(), response_key: ephemeral };
+        self.open.register(&nonce, open, now, now.saturating_add(lifetime))?;
         Ok(signed)
     }
 
@@ -290,8 +309,8 @@ impl Verifier {
             DcApiProtocol::Unsigned => DcApiRequest::unsigned(&request).map_err(schooltas_school::Error::from)?,
             _ => DcApiRequest::signed(self.sign_request_object(&request, now, lifetime, None)?),
         };
-        self.open.register_with(&nonce, now, now.saturating_add(lifetime), request.clone())?;
-        self.remember_key(ephemeral, now, now.saturating_add(lifetime));
+        let open = OpenRequest { request: request.clone(), response_key: ephemeral };
+        self.open.register(&nonce, open, now, now.saturating_add(lifetime))?;
         Ok(DcApiSession { request, dc_api })
     }
 
@@ -302,23 +321,13 @@ impl Verifier {
             Some((ResponseKeys::Fixed(key), encs)) => {
                 (request.with_encrypted_response(vec![key.public_jwk()], encs), None)
             }
-            Some((ResponseKeys::PerRequest(_), encs)) => {
+            Some((ResponseKeys::PerRequest, encs)) => {
                 let key = EncryptionKey::generate(Nonce::random().as_str())
                     .map_err(|e| Error::from(schooltas_school::Error::from(Oid4vpError::from(e))))?;
                 (request.with_encrypted_response(vec![key.public_jwk()], encs), Some(key))
             }
             None => (request, None),
         })
-    }
-
-    /// Keeps a request's own key until the request expires.
-    fn remember_key(&self, ephemeral: Option<EncryptionKey>, now: i64, expires: i64) {
-        if let (Some(key), Some((ResponseKeys::PerRequest(keys), _))) = (ephemeral, &self.encryption) {
-            let mut keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Expired requests' keys go; the open-request store bounds how many stay.
-            keys.retain(|_, (_, until)| *until >= now);
-            keys.insert(key.kid().to_owned(), (key, expires));
-        }
     }
 
     /// The request object of `request` (one this verifier opened with [`Verifier::request`])
@@ -350,8 +359,8 @@ impl Verifier {
     ///   the request open: the family's genuine answer still gets through. A key-binding JWT
     ///   over our nonce that verifies is necessary for acceptance (the pipeline checks it for
     ///   every presentation), so nothing without the holder's key can spend the nonce;
-    /// - an accepted answer consumes the nonce atomically ([`NonceStore::consume`] under one
-    ///   lock); if another answer spent it meanwhile, this one fails [`Check::Replay`] and is
+    /// - an accepted answer consumes the nonce atomically ([`RequestStore::consume`], atomic in
+    ///   the store, also one shared by several processes); if another answer spent it meanwhile, this one fails [`Check::Replay`] and is
     ///   returned with `request: None`, like any replay.
     ///
     /// A verifier [with response encryption](Verifier::with_response_encryption) decrypts a
@@ -367,8 +376,8 @@ impl Verifier {
         let encrypted = is_encrypted_form(body);
         let mut decryption_kid: Option<String> = None;
         let plaintext: std::borrow::Cow<'_, str> = match (&self.encryption, encrypted) {
-            (Some((keys, encs)), true) => match keys.for_body(body, context.now).and_then(|key| {
-                if matches!(keys, ResponseKeys::PerRequest(_)) {
+            (Some((keys, encs)), true) => match self.key_for_body(keys, body, context.now).and_then(|key| {
+                if matches!(keys, ResponseKeys::PerRequest) {
                     decryption_kid = Some(key.kid().to_owned());
                 }
                 decrypt_jwt_form(body, &key, encs)
@@ -398,7 +407,7 @@ impl Verifier {
             }
         };
         let request = match self.open.peek(&nonce, context.now) {
-            Ok(request) => request,
+            Ok(open) => open.request,
             Err(error) => {
                 // A nonce we never issued (or forgot long after its expiry), or one that
                 // expired, is a nonce mismatch: the key binding answers no request of ours. Only
@@ -492,12 +501,14 @@ impl Verifier {
         let mut decryption_kid: Option<String> = None;
         let plaintext: String = match (&self.encryption, encrypted) {
             (Some((keys, encs)), true) => {
-                match dc_api_response_kid(data).and_then(|kid| keys.for_kid(kid, context.now)).and_then(|key| {
-                    if matches!(keys, ResponseKeys::PerRequest(_)) {
-                        decryption_kid = Some(key.kid().to_owned());
-                    }
-                    decrypt_dc_api_response(data, &key, encs)
-                }) {
+                match dc_api_response_kid(data).and_then(|kid| self.key_for_kid(keys, kid, context.now)).and_then(
+                    |key| {
+                        if matches!(keys, ResponseKeys::PerRequest) {
+                            decryption_kid = Some(key.kid().to_owned());
+                        }
+                        decrypt_dc_api_response(data, &key, encs)
+                    },
+                ) {
                     Ok(text) => text,
                     Err(error @ Oid4vpError::ErrorResponse { .. }) => {
                         return refused(Check::Response, error.to_string());
@@ -527,7 +538,7 @@ impl Verifier {
             Err(reason) => return refused(Check::Response, reason),
         };
         let request = match self.open.peek(&nonce, context.now) {
-            Ok(request) => request,
+            Ok(open) => open.request,
             Err(error) => {
                 let check = match error {
                     NonceError::AlreadyUsed { .. } => Check::Replay,

@@ -181,6 +181,42 @@ pub enum Check {
 }
 
 impl Check {
+    /// Every check, in the order of the pipeline's description.
+    pub const ALL: [Check; 21] = [
+        Check::Response,
+        Check::State,
+        Check::Replay,
+        Check::Presentation,
+        Check::IssuerSignature,
+        Check::Validity,
+        Check::KeyBinding,
+        Check::Nonce,
+        Check::Audience,
+        Check::TransactionData,
+        Check::IssuerAccredited,
+        Check::Status,
+        Check::StatusUnknown,
+        Check::StatusListSigner,
+        Check::GuardianApproval,
+        Check::DisclosedClaims,
+        Check::ChildLink,
+        Check::OneChild,
+        Check::LegalBasis,
+        Check::Encryption,
+        Check::Origin,
+    ];
+
+    /// The check named `name` ([`Check::name`]), e.g. when reading a stored outcome back.
+    ///
+    /// ```
+    /// use schooltas_verifier::Check;
+    /// assert_eq!(Check::from_name("key_binding"), Some(Check::KeyBinding));
+    /// assert_eq!(Check::from_name("no_such_check"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|check| check.name() == name)
+    }
+
     /// The check's name (`issuer_signature`, `guardian_approval`, …).
     pub fn name(self) -> &'static str {
         match self {

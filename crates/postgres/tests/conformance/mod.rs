@@ -6,9 +6,13 @@
 
 pub(crate) mod consent;
 pub(crate) mod issuer;
+pub(crate) mod requests;
+pub(crate) mod sessions;
 
 use schooltas_issuer::store::IssuerStore;
+use schooltas_verifier::RequestStore;
 use schooltas_verifier::register::ConsentStore;
+use schooltas_verifier::sessions::SessionStore;
 
 /// One fresh database holding the stores of any number of schools.
 ///
@@ -21,6 +25,35 @@ pub(crate) trait Deployment: Sync {
     fn issuer(&self, school: &str) -> Box<dyn IssuerStore>;
     /// A handle on `school`'s consent register store.
     fn consent(&self, school: &str) -> Box<dyn ConsentStore>;
+}
+
+/// One fresh store of the verifier's open requests and sessions for any number of schools: each call a new
+/// handle, as a new server process over the same shared state would have.
+pub(crate) trait RequestDeployment: Sync {
+    /// A handle on `school`'s open requests.
+    fn requests(&self, school: &str) -> Box<dyn RequestStore>;
+    /// A handle on `school`'s front-end sessions.
+    fn sessions(&self, school: &str) -> Box<dyn SessionStore>;
+}
+
+/// Expands to one `#[test]` per behaviour of the request store; `$deployment` is an
+/// `Option<Box<dyn RequestDeployment>>` (`None`: not available here, the test says so).
+#[macro_export]
+macro_rules! request_store_suite {
+    ($deployment:expr) => {
+        $crate::conformance_suite!(@tests $deployment;
+            requests::requests_round_trip_with_their_response_keys,
+            requests::unknown_expired_and_spent_are_told_apart,
+            requests::a_request_raced_by_many_servers_is_consumed_once,
+            requests::one_school_cannot_peek_or_spend_another_schools_request,
+            requests::purge_forgets_expired_requests_and_keeps_live_ones,
+            sessions::sessions_round_trip_and_are_found_by_id_state_and_nonce,
+            sessions::an_accepted_outcome_is_set_once_and_never_overwritten,
+            sessions::a_session_raced_by_many_servers_is_accepted_once,
+            sessions::one_school_cannot_read_or_answer_another_schools_sessions,
+            sessions::sessions_are_limited_expire_and_are_purged,
+        );
+    };
 }
 
 /// How many servers race for one row in the single-use tests.
