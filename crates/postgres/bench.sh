@@ -3,8 +3,9 @@
 # PostgreSQL server with durable commits (fsync on, the defaults otherwise, shared_buffers a
 # quarter of memory as a production server would have), then examples/national.rs in release.
 #
-#   bash crates/postgres/bench.sh                 # all: issue, status-list, may-use (10 M)
+#   bash crates/postgres/bench.sh                 # all: issue, status-list, may-use (10 M), responses
 #   bash crates/postgres/bench.sh may-use 1000000 # one of them, with its arguments
+#   bash crates/postgres/bench.sh responses 400   # answers/s by two verifier instances
 #
 # Not part of CI (minutes and several GB of disk); run as root.
 set -euo pipefail
@@ -16,10 +17,19 @@ start_postgres -c shared_buffers="$((memory_mb / 4))MB" -c max_wal_size=2GB -c c
 
 cargo build --release --locked -p schooltas-postgres --example national
 run() { SCHOOLTAS_BENCH_POSTGRES="$SCHOOLTAS_TEST_POSTGRES" "${CARGO_TARGET_DIR:-target}/release/examples/national" "$@"; }
-if [ "$#" -gt 0 ]; then
+responses() {
+    # Two verifier instances over this server (crates/server/tests/verifier_instances.rs).
+    SCHOOLTAS_BENCH_ANSWERS="${1:-400}" cargo test --release --locked -p schooltas-server --test verifier_instances \
+        -- --ignored --nocapture responses_verified_per_second_by_two_instances
+}
+if [ "${1:-}" = responses ]; then
+    shift
+    responses "$@"
+elif [ "$#" -gt 0 ]; then
     run "$@"
 else
     for threads in 1 2 4 8; do run issue "$threads" 4000; done
     run status-list
     run may-use 10000000
+    responses 400
 fi

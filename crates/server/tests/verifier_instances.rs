@@ -262,3 +262,79 @@ fn the_same_answer_posted_to_two_instances_at_once_is_accepted_exactly_once() {
         );
     }
 }
+
+/// Issue 17's figure, not a test: answers verified per second by two instances over one
+/// PostgreSQL (each answer a child's presentation with her parent's approval, resting on
+/// consent: verified, consent recorded, session closed, all in the shared database). The
+/// answers are prepared first (the wallets' work is not counted), then posted by 8 clients,
+/// alternately to A and B. `crates/postgres/bench.sh responses` runs it in release.
+#[test]
+#[ignore = "a measurement: crates/postgres/bench.sh responses"]
+fn responses_verified_per_second_by_two_instances() {
+    let Some(url) = std::env::var("SCHOOLTAS_TEST_POSTGRES").ok().filter(|url| !url.is_empty()) else {
+        eprintln!("SKIPPED: set SCHOOLTAS_TEST_POSTGRES (crates/postgres/bench.sh)");
+        return;
+    };
+    let answers: usize = std::env::var("SCHOOLTAS_BENCH_ANSWERS").ok().and_then(|n| n.parse().ok()).unwrap_or(400);
+    let school = family::School::new();
+    let family = family::family(&school, "pupil-17", "2014-03-01");
+    school.publish();
+    let tenant = Tenant::new(&format!("{}-bench", &ConsentId::random().as_str()[..12])).unwrap();
+    let (a, b) = (Instance::start(&school, &url, &tenant), Instance::start(&school, &url, &tenant));
+    let trust_list = family::trust_list(&family::Verifier::new(21));
+    let resolver = school.resolver();
+    let fetcher = HttpsRequestObjectFetcher::new().with_client(client());
+    let fetch = |uri: &str| fetcher.fetch(uri);
+    let verifiers = Verifiers { trust_list: &trust_list, resolver: &resolver, fetch_request_object: Some(&fetch) };
+    let prepared_at = std::time::Instant::now();
+    let mut posts = Vec::with_capacity(answers);
+    for n in 0..answers {
+        let (opener, target) = if n % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let session = opener
+            .service
+            .open_session("newsletter", None, |builder| {
+                let mut query = CredentialQuery::sd_jwt_vc("enrolment", [ENROLMENT]);
+                for path in paths(&["group", "given_name", "age_over_16"]) {
+                    query = query.claim(path);
+                }
+                builder.retention_days(365).credential(query)
+            })
+            .unwrap();
+        let prompt = family.child.handle_request(&session.uri, &verifiers, NOW).unwrap();
+        let Outcome::AwaitGuardian(to_parent) =
+            family.child.decide(&prompt.request_id, Decision::ApproveAll, NOW).unwrap()
+        else {
+            panic!("a twelve-year-old needs her parent")
+        };
+        let approval = family.parent.answer_child_request(&to_parent, true, &verifiers, NOW).unwrap();
+        let response = family.child.complete_with_guardian(&approval, NOW).unwrap();
+        // Answered at the other instance than the one that opened the session.
+        posts.push(ResponseToSend {
+            response_uri: response.response_uri.replace(&format!(":{}/", opener.port), &format!(":{}/", target.port)),
+            body: response.body.clone(),
+            discloses: response.discloses,
+        });
+    }
+    eprintln!("prepared {answers} answers in {:.1} s", prepared_at.elapsed().as_secs_f64());
+    let clients = 8;
+    let started = std::time::Instant::now();
+    let accepted: usize = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|c| {
+                let posts = &posts;
+                scope.spawn(move || {
+                    let connection = HttpsIssuerConnection::with_client(client());
+                    posts.iter().skip(c).step_by(clients).filter(|post| connection.post_response(post).is_ok()).count()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|worker| worker.join().unwrap()).sum()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(accepted, answers, "every prepared answer is accepted once");
+    println!(
+        "responses: {answers} answers (presentation + guardian approval + consent recorded) by {clients} clients \
+         to two instances in {elapsed:.2} s: {:.0} responses/s",
+        answers as f64 / elapsed
+    );
+}
