@@ -135,6 +135,7 @@ fn receive_attested(
         copies: 3,
         key_attestor,
         wallet_attestor: None,
+        holder_keys: None,
     };
     receiver.receive(uri, pin, NOW)
 }
@@ -227,6 +228,7 @@ fn an_untrusted_issuer_key_is_refused() {
         copies: 1,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     let error = receiver.receive(&uri, Some(&pin), NOW).unwrap_err();
     assert!(
@@ -369,6 +371,7 @@ fn receive_trusting(
         copies: 2,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     receiver.receive(&uri, Some(&pin), NOW)
 }
