@@ -45,7 +45,7 @@ use schooltas_school::trust_list::VerifiedTrustList;
 use schooltas_status_list::StatusListCache;
 use schooltas_verifier::ContentEncryption;
 use schooltas_verifier::register::{
-    ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, UseAnswer, UseQuery, WithdrawnBy,
+    ConsentId, ConsentRegister, ConsentStore, NoReason, StatusCheck, StatusIssuer, UseAnswer, UseQuery, WithdrawnBy,
 };
 use schooltas_verifier::{Failure, Received, RequestBuilder, UnknownStatus, Verdict, VerificationContext, Verifier};
 use serde_json::{Value, json};
@@ -950,11 +950,11 @@ async fn may_use(State((shared, token)): StaffState, headers: HeaderMap, uri: ax
         let now = work.clock.now();
         let trust_list = work.trust_list();
         let resolver = &work.resolver;
-        // The status list token must be signed by an issuer the trust list accredits (through
-        // its DID, or its x5c chain in the EU profile): the list's URI comes from the school's
-        // credential, its signer is checked here.
-        let key_for = |header: &schooltas_did::jws::Header, iss: Option<&str>| {
-            schooltas_verifier::status_list_token_key(header, iss, &trust_list, resolver, now)
+        // The status list token must be signed as the verification that recorded the consent
+        // allowed (the guardianship's issuer's key, or a certificate naming that issuer): the
+        // list's URI comes from the school's credential, its signer is checked here.
+        let key_for = |header: &schooltas_did::jws::Header, iss: Option<&str>, issuer: Option<&StatusIssuer>| {
+            schooltas_verifier::consent_status_key(header, iss, issuer, &trust_list, resolver, now)
         };
         let check = StatusCheck::resolved_by(&work.status, &key_for);
         let asked = UseQuery { subject: &query.subject, purpose: &query.purpose, object: query.object.as_deref() };

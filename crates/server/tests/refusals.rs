@@ -404,3 +404,46 @@ fn two_client_attestation_headers_are_invalid_request_and_a_missing_attestation_
     assert_eq!((answer.status, answer.error().as_str()), (401, "invalid_client"));
     assert!(answer.body.contains("OAuth-Client-Attestation-PoP"), "{}", answer.body);
 }
+
+/// Sends `head` (a request line and headers, without the final blank line) and a form body
+/// over a raw connection, so header values can hold bytes an HTTP client would refuse to send;
+/// returns the status and the body.
+fn raw_post(server: &Running, head: &[u8], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut request = head.to_vec();
+    request.extend_from_slice(
+        format!(
+            "\r\nHost: x\r\nContent-Type: {FORM}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    stream.write_all(&request).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.get(9..12).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn header_values_that_are_not_visible_ascii_are_typed_400s() {
+    let (service, server) = running(ServiceConfig::default());
+    let (code, pin) = offer(&service, &server, "pupil-17", &["pupil_enrolment"]);
+    let form = TokenRequest { pre_authorized_code: code.clone(), tx_code: Some(pin.clone()) }.to_form();
+    // obs-text (bytes 0x80-0xFF) is allowed on the wire by RFC 9110 §5.5 but is no JWT.
+    let (status, body) = raw_post(&server, b"POST /token HTTP/1.1\r\nDPoP: ey\xff\xfe.a.b", &form);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"invalid_dpop_proof\"") && body.contains("the DPoP header is not a JWT"), "{body}");
+    let (status, body) = raw_post(&server, b"POST /token HTTP/1.1\r\nOAuth-Client-Attestation: \xc3\xa9.a.b", &form);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("\"invalid_request\"") && body.contains("the OAuth-Client-Attestation header is not a JWT"),
+        "{body}"
+    );
+    // Neither spent the code: it still redeems once.
+    assert_eq!(token(&server, &code, Some(&pin)).status, 200);
+}

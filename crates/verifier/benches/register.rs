@@ -49,6 +49,7 @@ fn record(n: usize, parent: &SigningKey) -> ConsentRecord {
             transaction_data: vec![],
         },
         status: Some(StatusReference::new(status_uri(), n as u64)),
+        status_issuer: None,
         withdrawn: None,
     }
 }

@@ -58,6 +58,7 @@
 //!         transaction_data: vec!["eyJ0eXBlIjoicGhvdG9fY29uc2VudCJ9".into()],
 //!     },
 //!     status: None,
+//!     status_issuer: None,
 //!     withdrawn: None,
 //! })?;
 //!
@@ -92,11 +93,11 @@ pub use http::HttpsStatusListFetcher;
 pub use nonces::{Nonce, NonceError, NonceStore};
 pub use register::{
     ConsentId, ConsentRecord, ConsentRegister, ConsentStore, ConsentTx, Evidence, NoReason, SqliteConsentStore,
-    StatusCheck, UseAnswer, UseQuery, Withdrawal, WithdrawnBy,
+    StatusCheck, StatusIssuer, UseAnswer, UseQuery, Withdrawal, WithdrawnBy,
 };
 pub use request::{RequestBuilder, SignedRequest};
 pub use service::{DEFAULT_OPEN_REQUESTS, DcApiSession, Received, Verifier};
-pub use status_key::status_list_token_key;
+pub use status_key::{consent_status_key, status_list_token_key};
 pub use verify::{
     Check, DisclosedCredential, Failure, IssuerMetadataFetcher, UnknownStatus, Verdict, VerificationContext,
     verify_encrypted_response, verify_response,

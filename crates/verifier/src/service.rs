@@ -453,6 +453,7 @@ impl Verifier {
                 verdict.guardian_approval = None;
                 verdict.guardian_approval_jwt = None;
                 verdict.guardianship_status = None;
+                verdict.guardianship_issuer = None;
                 verdict.fail(Check::Replay, None, error.to_string());
                 Received { request: None, verdict }
             }
@@ -567,6 +568,7 @@ impl Verifier {
                 verdict.guardian_approval = None;
                 verdict.guardian_approval_jwt = None;
                 verdict.guardianship_status = None;
+                verdict.guardianship_issuer = None;
                 verdict.fail(Check::Replay, None, error.to_string());
                 Received { request: None, verdict }
             }
@@ -635,6 +637,7 @@ impl Verifier {
                 transaction_data: request.transaction_data.clone(),
             },
             status: verdict.guardianship_status.clone(),
+            status_issuer: verdict.guardianship_issuer.clone(),
             withdrawn: None,
         };
         register.record(record)

@@ -9,6 +9,8 @@ use schooltas_did::{DidUrl, Resolver, VerificationRelationship, VerifyingKey};
 use schooltas_school::trust_list::VerifiedTrustList;
 use schooltas_status_list::Error as StatusError;
 
+use crate::register::StatusIssuer;
+
 /// The verifying key of a status list token with `header`, as the trust list (at `now`)
 /// vouches for it; every refusal is [`StatusError::InvalidStatusListToken`] naming the rule.
 ///
@@ -68,4 +70,41 @@ pub fn status_list_token_key(
     }
     let alg = header.alg().ok_or_else(|| refused("the status list token has no supported alg"))?;
     Ok(resolver.verifying_key(&url, VerificationRelationship::AssertionMethod, alg)?)
+}
+
+/// The key of a status list token a consent's status entry points at, for
+/// [`crate::StatusCheck::resolved_by`]: the signer rule of the verification that recorded the
+/// consent, applied again.
+///
+/// With the record's [`StatusIssuer`] (every record since schema version 2), the credential's
+/// issuer must still be accredited by the trust list at `now`, and the token must be signed as
+/// [`schooltas_status_list::status_list_signer_key`] allows for a credential of that issuer and
+/// key: with the credential's key, or through an `x5c` chain to the trust list's anchors whose
+/// leaf names that issuer (and carries the status signing EKU if its key is another). So a
+/// status list served at the credential's URI but signed by another accredited school, or by a
+/// certificate of the same school without the EKU, is refused. Without it (older records), the
+/// weaker [`status_list_token_key`] rule: any accredited issuer.
+pub fn consent_status_key(
+    header: &Header,
+    iss: Option<&str>,
+    issuer: Option<&StatusIssuer>,
+    trust_list: &VerifiedTrustList,
+    resolver: &Resolver,
+    now: i64,
+) -> Result<VerifyingKey, StatusError> {
+    let Some(issuer) = issuer else {
+        return status_list_token_key(header, iss, trust_list, resolver, now);
+    };
+    let refused = |reason: &str| StatusError::InvalidStatusListToken { reason: reason.into() };
+    let current = trust_list.at(now).map_err(|_| refused("the trust list is not current: refresh it"))?;
+    let accredited = if issuer.iss.starts_with("did:") {
+        schooltas_did::Did::parse(&issuer.iss).ok().is_some_and(|did| current.issuer(&did).is_some())
+    } else {
+        current.issuer_named(&issuer.iss).is_some()
+    };
+    if !accredited {
+        return Err(refused("the credential's issuer is no longer accredited by the trust list"));
+    }
+    let key = issuer.verifying_key().ok_or_else(|| refused("the consent's recorded issuer key is not a valid JWK"))?;
+    schooltas_status_list::status_list_signer_key(header, &issuer.iss, &key, || current.x509_trust_anchors(), now)
 }

@@ -280,6 +280,9 @@ pub struct Verdict {
     /// The status entry of the guardianship credential behind the approval: revoking it (the
     /// parent lost authority) ends the consents it gave.
     pub guardianship_status: Option<schooltas_status_list::StatusReference>,
+    /// The guardianship credential's issuer and verified key, whose signer rule a later check
+    /// of `guardianship_status` applies (set with it).
+    pub guardianship_issuer: Option<crate::register::StatusIssuer>,
     /// Whether a guardian approval was required.
     pub guardian_approval_required: bool,
     /// Queries accepted with an unknown status ([`UnknownStatus::Accept`]).
@@ -1082,7 +1085,7 @@ fn check_consent(
         Ok((approval, status)) => {
             verdict.guardian_approval = Some(approval);
             verdict.guardian_approval_jwt = Some(jwt.to_owned());
-            verdict.guardianship_status = status;
+            (verdict.guardianship_status, verdict.guardianship_issuer) = status.unzip();
         }
         Err((check, reason)) => {
             if check != Check::GuardianApproval {
@@ -1115,7 +1118,8 @@ fn child_presentations<'r>(
     presentations
 }
 
-type GuardianOutcome = (VerifiedGuardianApproval, Option<schooltas_status_list::StatusReference>);
+type GuardianOutcome =
+    (VerifiedGuardianApproval, Option<(schooltas_status_list::StatusReference, crate::register::StatusIssuer)>);
 
 #[allow(clippy::too_many_arguments)]
 fn verify_guardian(
@@ -1190,7 +1194,10 @@ fn verify_guardian(
                 skew: context.skew,
             },
         )
-        .map(|approval| (approval, status))
+        .map(|approval| {
+            let issuer = crate::register::StatusIssuer::new(found.iss.clone(), &found.key);
+            (approval, status.map(|reference| (reference, issuer)))
+        })
         .map_err(|e| refuse(describe(&e)))
 }
 

@@ -697,3 +697,95 @@ fn a_status_list_with_x5c_for_a_did_issuer_is_refused() {
     let failures: Vec<(Check, String)> = verdict.failures.iter().map(|f| (f.check, f.reason.clone())).collect();
     assert_status_signer_refused(&failures, StatusSignerRefusal::DidIssuerWithX5c);
 }
+
+/// A trust list accrediting `a` as `ISS` and `b` as `OTHER_ISS` for the enrolment, with
+/// `anchor` as X.509 anchor (or, with `a` = None, only `b`).
+fn two_schools(a: Option<&SigningKey>, b: &SigningKey, anchor: &[u8]) -> VerifiedTrustList {
+    let vct = Catalog::standard().get("pupil_enrolment").unwrap().vct().as_str().to_owned();
+    let operator = SigningKey::from_ed25519_seed(&[5; 32]);
+    let kid = DidUrl::parse(&format!("{}#{}", did_of(&operator), did_of(&operator).method_specific_id())).unwrap();
+    let mut list = TrustList::new(did_of(&operator), NOW - 60, NOW + 86_400).with_x509_trust_anchor(anchor);
+    if let Some(a) = a {
+        list = list
+            .with_issuer(AccreditedIssuer::new(did_of(a), "De Linde").with_issuer_uri(ISS).accredited_for(vct.clone()));
+    }
+    list = list.with_issuer(AccreditedIssuer::new(did_of(b), "De Eik").with_issuer_uri(OTHER_ISS).accredited_for(vct));
+    list.sign_and_verify(&operator, &kid, NOW, 60).unwrap().1
+}
+
+const OTHER_ISS: &str = "https://scholen.example/34CD00";
+
+#[test]
+fn a_consents_status_is_checked_later_with_the_signer_rule_of_the_credential_it_rests_on() {
+    use schooltas_status_list::Error as StatusError;
+    use schooltas_verifier::{StatusIssuer, consent_status_key, status_list_token_key};
+    let ca = root_ca("Schooltas Root CA");
+    let (a, b) = (SigningKey::generate(Algorithm::Es256).unwrap(), SigningKey::generate(Algorithm::Es256).unwrap());
+    let trust_list = two_schools(Some(&a), &b, ca.certificate_der());
+    let resolver = Resolver::offline();
+    // The guardianship was issued by school A (as the verification that recorded the consent saw).
+    let issuer = StatusIssuer::new(ISS, a.verifying_key());
+    let key = |header: &schooltas_did::jws::Header, issuer: Option<&StatusIssuer>| {
+        consent_status_key(header, None, issuer, &trust_list, &resolver, NOW)
+    };
+
+    // School A's own certificate, or its key without x5c: A's key.
+    let own = status_token_header(&a, &school_x5c(&ca, &a, ISS, valid()));
+    assert_eq!(key(&own, Some(&issuer)).unwrap(), *a.verifying_key());
+    assert_eq!(key(&own_without_x5c(&a), Some(&issuer)).unwrap(), *a.verifying_key());
+    // A separate status key of A with the status signing EKU.
+    let status_key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let delegated = status_token_header(&status_key, &status_x5c(&ca, &status_key, ISS, valid()));
+    assert_eq!(key(&delegated, Some(&issuer)).unwrap(), *status_key.verifying_key());
+
+    // Another accredited school's list at A's URI: the old rule (any accredited issuer) took
+    // it; the recorded issuer refuses it.
+    let other = status_token_header(&b, &school_x5c(&ca, &b, OTHER_ISS, valid()));
+    assert_eq!(status_list_token_key(&other, None, &trust_list, &resolver, NOW).unwrap(), *b.verifying_key());
+    assert!(matches!(
+        key(&other, Some(&issuer)),
+        Err(StatusError::UntrustedStatusSigner { refusal: StatusSignerRefusal::MissingStatusSigningEku })
+    ));
+    assert_eq!(key(&other, None).unwrap(), *b.verifying_key(), "a record from before schema version 2");
+    // Even B's delegated status key (with the EKU) does not sign for A.
+    let b_status = SigningKey::generate(Algorithm::Es256).unwrap();
+    let other = status_token_header(&b_status, &status_x5c(&ca, &b_status, OTHER_ISS, valid()));
+    assert_eq!(key(&other, None).unwrap(), *b_status.verifying_key());
+    assert!(matches!(
+        key(&other, Some(&issuer)),
+        Err(StatusError::UntrustedStatusSigner { refusal: StatusSignerRefusal::OtherIssuer })
+    ));
+    // A's name on a certificate of another key without the status EKU.
+    let undelegated = status_token_header(&status_key, &school_x5c(&ca, &status_key, ISS, valid()));
+    assert!(matches!(
+        key(&undelegated, Some(&issuer)),
+        Err(StatusError::UntrustedStatusSigner { refusal: StatusSignerRefusal::MissingStatusSigningEku })
+    ));
+    // B's key without x5c: not the credential's key, so verification with A's key will fail.
+    assert_eq!(key(&own_without_x5c(&b), Some(&issuer)).unwrap(), *a.verifying_key());
+
+    // A record whose stored key was tampered into no key at all: refused, never the weaker rule.
+    let broken = StatusIssuer { iss: ISS.into(), key: json!({"kty": "EC", "crv": "P-256"}) };
+    match key(&own, Some(&broken)) {
+        Err(StatusError::InvalidStatusListToken { reason }) => assert!(reason.contains("not a valid JWK"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // School A no longer accredited: its consents' status is unknown.
+    let without_a = two_schools(None, &b, ca.certificate_der());
+    match consent_status_key(&own, None, Some(&issuer), &without_a, &resolver, NOW) {
+        Err(StatusError::InvalidStatusListToken { reason }) => {
+            assert!(reason.contains("no longer accredited"), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A status list token signed by `key` with a kid and no x5c.
+fn own_without_x5c(key: &SigningKey) -> schooltas_did::jws::Header {
+    use schooltas_status_list::{Bits, StatusList, StatusListToken};
+    let uri = StatusListUri::new("https://scholen.example/12AB00/status/1").unwrap();
+    let token = StatusListToken::new(uri, NOW - 60, StatusList::new(Bits::One, 16).unwrap());
+    let jwt = token.sign_with_x5c(key, Some("key-1"), None).unwrap();
+    schooltas_did::jws::CompactJws::parse(&jwt).unwrap().header().clone()
+}

@@ -12,8 +12,8 @@ use schooltas_status_list::{
 };
 use schooltas_verifier::register::in_transaction;
 use schooltas_verifier::{
-    ConsentId, ConsentRecord, ConsentRegister, Error, Evidence, NoReason, SqliteConsentStore, StatusCheck, UseAnswer,
-    UseQuery,
+    ConsentId, ConsentRecord, ConsentRegister, Error, Evidence, NoReason, SqliteConsentStore, StatusCheck,
+    StatusIssuer, UseAnswer, UseQuery,
 };
 use serde_json::json;
 
@@ -48,6 +48,7 @@ fn consent(nonce: &str, granted_at: i64, valid_until: i64) -> ConsentRecord {
             transaction_data: vec!["eyJ0eXBlIjoicGhvdG8ifQ".into()],
         },
         status: None,
+        status_issuer: None,
         withdrawn: None,
     }
 }
@@ -429,7 +430,7 @@ fn a_status_that_cannot_be_established_is_never_a_yes() {
     assert!(matches!(answer, UseAnswer::No { reason: NoReason::StatusUnknown { .. } }), "{answer:?}");
 
     // A resolver that finds no key.
-    let no_key = |_: &schooltas_did::jws::Header, _: Option<&str>| {
+    let no_key = |_: &schooltas_did::jws::Header, _: Option<&str>, _: Option<&schooltas_verifier::StatusIssuer>| {
         Err(schooltas_status_list::Error::StatusUnavailable { uri: "-".into(), reason: "no key known".into() })
     };
     let answer =
@@ -437,7 +438,9 @@ fn a_status_that_cannot_be_established_is_never_a_yes() {
     assert!(matches!(answer, UseAnswer::No { reason: NoReason::StatusUnknown { .. } }), "{answer:?}");
 
     // A resolver that finds the school's key.
-    let school_key = |_: &schooltas_did::jws::Header, _: Option<&str>| Ok(school().verifying_key().clone());
+    let school_key = |_: &schooltas_did::jws::Header, _: Option<&str>, _: Option<&schooltas_verifier::StatusIssuer>| {
+        Ok(school().verifying_key().clone())
+    };
     let check = StatusCheck::resolved_by(&cache, &school_key);
     assert!(register.may_use(ask(Some(PHOTO)), NOW + 10, Some(&check)).unwrap().is_yes());
 }
@@ -461,4 +464,64 @@ fn errors_and_debug_output_carry_no_subject_or_claims() {
             assert!(!text.contains(secret), "{text:?} leaks {secret:?}");
         }
     }
+}
+
+/// The consent table as schema version 1 wrote it (before `status_issuer`).
+const SCHEMA_V1: &str = "
+CREATE TABLE consent (
+    id TEXT PRIMARY KEY, verifier TEXT NOT NULL, subject TEXT NOT NULL, purpose TEXT NOT NULL,
+    object TEXT, channel TEXT, legal_basis TEXT NOT NULL, granted_at INTEGER NOT NULL,
+    valid_until INTEGER NOT NULL, approver_jwk TEXT NOT NULL, request_nonce TEXT NOT NULL,
+    evidence TEXT NOT NULL, status_uri TEXT, status_idx INTEGER, withdrawn_at INTEGER,
+    withdrawal_evidence TEXT,
+    UNIQUE (verifier, request_nonce),
+    CHECK ((status_uri IS NULL) = (status_idx IS NULL)),
+    CHECK ((withdrawn_at IS NULL) = (withdrawal_evidence IS NULL))
+);
+CREATE INDEX consent_subject_purpose ON consent (subject, purpose, granted_at);
+PRAGMA user_version = 1;";
+
+#[test]
+fn a_version_1_register_is_migrated_and_keeps_its_records_and_new_records_keep_their_status_issuer() {
+    let db = TempDb::new();
+    {
+        let connection = rusqlite::Connection::open(&db.0).unwrap();
+        connection.execute_batch(SCHEMA_V1).unwrap();
+        connection
+            .execute(
+                "INSERT INTO consent VALUES ('00000000000000000000000000000001', ?1, ?2, 'newsletter', NULL, NULL,
+                 'consent', ?3, ?4, ?5, 'nonce-old-aaaaaaaaaaaa', ?6, 'https://school.example/status/1', 7, NULL, NULL)",
+                rusqlite::params![
+                    VERIFIER,
+                    SUBJECT,
+                    NOW,
+                    NOW + 365 * DAY,
+                    json!(parent().verifying_key().to_jwk()).to_string(),
+                    json!({"presentations": [PRESENTATION], "guardian_approval": null, "transaction_data": []})
+                        .to_string(),
+                ],
+            )
+            .unwrap();
+    }
+    let store = SqliteConsentStore::open(&db.0).unwrap();
+    let old = in_transaction(&store, |tx| tx.of_subject(SUBJECT)).unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].status.as_ref().map(StatusReference::index), Some(7));
+    assert_eq!(old[0].status_issuer, None, "a version 1 row names no status issuer");
+
+    let school = SigningKey::from_ed25519_seed(&[8; 32]);
+    let mut record = consent("nonce-new-aaaaaaaaaaaa", NOW, NOW + DAY);
+    record.status = Some(StatusReference::new(StatusListUri::new("https://school.example/status/1").unwrap(), 8));
+    record.status_issuer = Some(StatusIssuer::new("did:web:school.example", school.verifying_key()));
+    let register = ConsentRegister::new(store);
+    register.record(record.clone()).unwrap();
+    drop(register);
+    // Reopened (version 2 now, no second migration): the issuer and its key read back.
+    let reopened = SqliteConsentStore::open(&db.0).unwrap();
+    let got = in_transaction(&reopened, |tx| tx.get(&record.id)).unwrap().unwrap();
+    assert_eq!(got, record);
+    assert_eq!(got.status_issuer.unwrap().verifying_key().as_ref(), Some(school.verifying_key()));
+    let version: i64 =
+        rusqlite::Connection::open(&db.0).unwrap().pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+    assert_eq!(version, 2);
 }

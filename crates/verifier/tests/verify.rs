@@ -474,6 +474,10 @@ fn a_child_of_15_needs_a_valid_guardian_approval_and_one_of_16_does_not() {
         let record = register.get(&id).unwrap().unwrap();
         assert_eq!(record.approver_jwk, Value::Object(world.parent.verifying_key().to_jwk()));
         assert!(record.evidence.guardian_approval.is_some());
+        // ... and with whose entry it is: the guardianship's issuer and the key it verified with.
+        let issuer = record.status_issuer.clone().unwrap();
+        assert_eq!(issuer.verifying_key().as_ref(), Some(world.school.verifying_key()));
+        assert_eq!(Some(issuer.iss.as_str()), verdict.guardianship_issuer.as_ref().map(|i| i.iss.as_str()));
         let school_key = world.school.verifying_key().clone();
         let query = UseQuery { subject: &world.child_id, purpose: "newsletter", object: None };
         let check = StatusCheck::signed_by(&world.status, &school_key);

@@ -124,6 +124,7 @@ fn parent_approved_consent() -> Case {
                 transaction_data: Vec::new(),
             },
             status: None,
+            status_issuer: None,
             withdrawn: None,
         })
         .unwrap();

@@ -17,7 +17,7 @@ use rcgen::{
 use schooltas_did::{Algorithm, Signer, VerifyingKey};
 use sha2::Digest as _;
 
-use crate::{CertificateChain, Subject, Usage, X509Error};
+use crate::{CertificateChain, Subject, Usage, Validity, X509Error};
 
 /// Which extended key usage an issuer (school) certificate carries.
 ///
@@ -54,48 +54,6 @@ impl Profile {
             }
             _ => Ok(()),
         }
-    }
-}
-
-/// A certificate's validity period, unix seconds, both ends inclusive (RFC 5280 §4.1.2.5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Validity {
-    not_before: i64,
-    not_after: i64,
-}
-
-impl Validity {
-    /// From `not_before` to `not_after` (unix seconds); refused when `not_after <= not_before`
-    /// or either is before 1970 or after 9999.
-    pub fn new(not_before: i64, not_after: i64) -> Result<Self, X509Error> {
-        // 253402300799 = 9999-12-31T23:59:59Z, the last GeneralizedTime RFC 5280 can express.
-        let in_range = |t: i64| (0..=253_402_300_799).contains(&t);
-        if not_after <= not_before || !in_range(not_before) || !in_range(not_after) {
-            return Err(X509Error::InvalidValidity { not_before, not_after });
-        }
-        Ok(Validity { not_before, not_after })
-    }
-
-    /// `days` days from `now`.
-    pub fn days_from(now: i64, days: u32) -> Result<Self, X509Error> {
-        Validity::new(now, now.saturating_add(i64::from(days) * 86_400))
-    }
-
-    /// Start, unix seconds.
-    pub fn not_before(&self) -> i64 {
-        self.not_before
-    }
-
-    /// End, unix seconds.
-    pub fn not_after(&self) -> i64 {
-        self.not_after
-    }
-
-    fn apply(&self, params: &mut CertificateParams) -> Result<(), X509Error> {
-        let invalid = |_| X509Error::InvalidValidity { not_before: self.not_before, not_after: self.not_after };
-        params.not_before = time::OffsetDateTime::from_unix_timestamp(self.not_before).map_err(invalid)?;
-        params.not_after = time::OffsetDateTime::from_unix_timestamp(self.not_after).map_err(invalid)?;
-        Ok(())
     }
 }
 
@@ -322,7 +280,7 @@ impl<S: Signer> CertificateAuthority<S> {
         params.use_authority_key_identifier_extension = true;
         params.key_identifier_method = KeyIdMethod::PreSpecified(key_identifier(&public));
         params.serial_number = Some(random_serial()?);
-        validity.apply(&mut params)?;
+        apply_validity(&validity, &mut params)?;
         let der = self.sign(&params, &public)?;
         let mut chain = vec![der];
         chain.extend(self.chain_above_leaf.iter().cloned());
@@ -403,7 +361,7 @@ fn ca_params(
     params.key_identifier_method = KeyIdMethod::PreSpecified(key_id);
     params.use_authority_key_identifier_extension = authority_key_id;
     params.serial_number = Some(random_serial()?);
-    validity.apply(&mut params)?;
+    apply_validity(&validity, &mut params)?;
     Ok(params)
 }
 
@@ -582,4 +540,12 @@ impl<S: Signer + ?Sized> rcgen::SigningKey for RcgenSigner<'_, S> {
             _ => Err(rcgen::Error::RemoteKeyError),
         }
     }
+}
+
+/// Writes `validity` into rcgen's parameters.
+fn apply_validity(validity: &Validity, params: &mut CertificateParams) -> Result<(), X509Error> {
+    let invalid = |_| X509Error::InvalidValidity { not_before: validity.not_before(), not_after: validity.not_after() };
+    params.not_before = time::OffsetDateTime::from_unix_timestamp(validity.not_before()).map_err(invalid)?;
+    params.not_after = time::OffsetDateTime::from_unix_timestamp(validity.not_after()).map_err(invalid)?;
+    Ok(())
 }

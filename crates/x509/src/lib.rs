@@ -44,15 +44,20 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod algorithms;
 mod chain;
 mod error;
+#[cfg(feature = "issue")]
 mod issue;
 mod pem;
 mod subject;
 mod validate;
+mod validity;
 
 pub use chain::{CertificateChain, MAX_CERTIFICATE_LEN, MAX_CHAIN_LEN, TrustAnchors};
 pub use error::X509Error;
-pub use issue::{CertificateAuthority, IssuedCertificate, IssuerEku, Profile, Validity};
+#[cfg(feature = "issue")]
+pub use issue::{CertificateAuthority, IssuedCertificate, IssuerEku, Profile};
 pub use subject::Subject;
 pub use validate::{Usage, ValidatedChain, validate};
+pub use validity::Validity;

@@ -32,6 +32,7 @@ impl Subject {
         &self.common_name
     }
 
+    #[cfg(feature = "issue")]
     pub(crate) fn to_distinguished_name(&self) -> rcgen::DistinguishedName {
         let mut name = rcgen::DistinguishedName::new();
         name.push(rcgen::DnType::OrganizationName, self.organization.as_str());

@@ -282,15 +282,7 @@ fn verify_path(ders: &[&[u8]], anchors: &TrustAnchors, now: i64, usage: &Usage) 
     let end_entity = webpki::EndEntityCert::try_from(&leaf).map_err(|_| X509Error::Malformed { position: 0 })?;
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(u64::try_from(now).unwrap_or(0)));
     let path = end_entity
-        .verify_for_usage(
-            &[webpki::ring::ECDSA_P256_SHA256, webpki::ring::ED25519],
-            &trust_anchors,
-            &intermediates,
-            time,
-            usage,
-            None,
-            None,
-        )
+        .verify_for_usage(crate::algorithms::ALL, &trust_anchors, &intermediates, time, usage, None, None)
         .map_err(webpki_error)?;
     let matched = path.anchor();
     trust_anchors

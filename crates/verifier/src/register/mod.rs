@@ -16,7 +16,7 @@ mod sqlite;
 mod store;
 mod withdrawal;
 
-pub use record::{ConsentId, ConsentRecord, Evidence, Withdrawal};
+pub use record::{ConsentId, ConsentRecord, Evidence, StatusIssuer, Withdrawal};
 pub use sqlite::SqliteConsentStore;
 pub use store::{ConsentStore, ConsentTx, in_transaction};
 pub use withdrawal::WithdrawnBy;
@@ -100,7 +100,11 @@ pub struct StatusCheck<'a> {
     key: KeySource<'a>,
 }
 
-type KeyFor<'a> = dyn Fn(&Header, Option<&str>) -> schooltas_status_list::Result<VerifyingKey> + 'a;
+/// Finds a status list token's key from its header, its (not yet verified) `iss`, and the
+/// record's [`StatusIssuer`] (whose status entry it is; `None` for records from before it was
+/// kept).
+type KeyFor<'a> =
+    dyn Fn(&Header, Option<&str>, Option<&StatusIssuer>) -> schooltas_status_list::Result<VerifyingKey> + 'a;
 
 enum KeySource<'a> {
     Fixed(&'a VerifyingKey),
@@ -114,9 +118,11 @@ impl<'a> StatusCheck<'a> {
         StatusCheck { cache, key: KeySource::Fixed(key) }
     }
 
-    /// The key of each status list token is found by `key_for` from its header and (not yet
-    /// verified) `iss` — through a DID document or a trust list, for consents resting on
-    /// credentials of several schools. A key that cannot be found makes the status unknown.
+    /// The key of each status list token is found by `key_for` from its header, its (not yet
+    /// verified) `iss` and the record's [`StatusIssuer`] — through a DID document or a trust
+    /// list, for consents resting on credentials of several schools
+    /// (`crate::consent_status_key` is the trust-list rule). A key that cannot be found makes
+    /// the status unknown.
     pub fn resolved_by(cache: &'a StatusListCache, key_for: &'a KeyFor<'a>) -> Self {
         StatusCheck { cache, key: KeySource::Resolve(key_for) }
     }
@@ -126,7 +132,10 @@ impl<'a> StatusCheck<'a> {
         let reference = record.status.as_ref()?;
         let outcome = match self.key {
             KeySource::Fixed(key) => self.cache.check(reference, key, now),
-            KeySource::Resolve(key_for) => self.cache.check_with(reference, key_for, now),
+            KeySource::Resolve(key_for) => {
+                let issuer = record.status_issuer.as_ref();
+                self.cache.check_with(reference, |header: &Header, iss: Option<&str>| key_for(header, iss, issuer), now)
+            }
         };
         match outcome {
             Ok(()) => None,

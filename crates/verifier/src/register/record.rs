@@ -166,9 +166,38 @@ pub struct ConsentRecord {
     /// custody).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "status_json")]
     pub status: Option<StatusReference>,
+    /// Whose status entry `status` is: the credential's issuer and the key its signature
+    /// verified with, so that a later status check applies the same signer rule as the
+    /// verification did (`schooltas_status_list::status_list_signer_key`, decision 0021) — a
+    /// status list token signed by another accredited issuer is refused. `None` in records
+    /// written before schema version 2 (then the token's signer need only be accredited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_issuer: Option<StatusIssuer>,
     /// The withdrawal, once withdrawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<Withdrawal>,
+}
+
+/// The issuer of the credential a consent's status entry belongs to (the guardianship's): its
+/// `iss` and the public key its issuer-signed JWT verified with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusIssuer {
+    /// The credential's `iss` (a DID or an `https` identifier).
+    pub iss: String,
+    /// The verifying key, as a public JWK.
+    pub key: Value,
+}
+
+impl StatusIssuer {
+    /// The issuer `iss` whose signature verified with `key`.
+    pub fn new(iss: impl Into<String>, key: &schooltas_did::VerifyingKey) -> Self {
+        StatusIssuer { iss: iss.into(), key: Value::Object(key.to_jwk()) }
+    }
+
+    /// The key, read back from its JWK.
+    pub fn verifying_key(&self) -> Option<schooltas_did::VerifyingKey> {
+        self.key.as_object().and_then(|jwk| schooltas_did::VerifyingKey::from_jwk(jwk).ok())
+    }
 }
 
 impl ConsentRecord {
@@ -239,6 +268,7 @@ impl fmt::Debug for ConsentRecord {
             .field("valid_until", &self.valid_until)
             .field("evidence", &self.evidence)
             .field("status", &self.status)
+            .field("status_issuer", &self.status_issuer.as_ref().map(|issuer| &issuer.iss))
             .field("withdrawn_at", &self.withdrawn.as_ref().map(|w| w.at))
             .finish_non_exhaustive()
     }

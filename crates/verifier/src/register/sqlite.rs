@@ -13,7 +13,9 @@ use super::record::{ConsentId, ConsentRecord, Evidence, Withdrawal};
 use super::store::{ConsentStore, ConsentTx};
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 1: the consent table. Version 2: `status_issuer` (whose status entry it is, as
+/// JSON `{"iss", "key"}`), NULL in rows written by version 1.
+const SCHEMA_VERSION: i64 = 2;
 
 // A rowid table, not WITHOUT ROWID: rows carry kilobytes of evidence, and SQLite advises
 // WITHOUT ROWID only for rows well under a twentieth of a page.
@@ -42,8 +44,12 @@ CREATE TABLE consent (
 CREATE INDEX consent_subject_purpose ON consent (subject, purpose, granted_at);
 ";
 
+/// From version 1 to 2, in the same transaction as the version bump.
+const MIGRATE_1_TO_2: &str = "ALTER TABLE consent ADD COLUMN status_issuer TEXT;";
+
 const COLUMNS: &str = "SELECT id, verifier, subject, purpose, object, channel, legal_basis, granted_at, valid_until,
-    approver_jwk, request_nonce, evidence, status_uri, status_idx, withdrawn_at, withdrawal_evidence FROM consent";
+    approver_jwk, request_nonce, evidence, status_uri, status_idx, withdrawn_at, withdrawal_evidence, status_issuer
+    FROM consent";
 
 /// The consent register's embedded SQLite store.
 ///
@@ -80,8 +86,29 @@ impl SqliteConsentStore {
         match version {
             0 => {
                 connection.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {MIGRATE_1_TO_2} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
+            }
+            1 => {
+                // Re-read under the write lock: another process may have migrated meanwhile.
+                connection.execute_batch("BEGIN IMMEDIATE;")?;
+                let again: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+                let migrated = match again {
+                    1 => connection
+                        .execute_batch(&format!("{MIGRATE_1_TO_2} PRAGMA user_version = {SCHEMA_VERSION};"))
+                        .map_err(Error::from),
+                    SCHEMA_VERSION => Ok(()),
+                    other => Err(Error::CorruptStore {
+                        reason: format!("schema version {other}; this library reads version {SCHEMA_VERSION}"),
+                    }),
+                };
+                match migrated {
+                    Ok(()) => connection.execute_batch("COMMIT;")?,
+                    Err(error) => {
+                        let _ = connection.execute_batch("ROLLBACK;");
+                        return Err(error);
+                    }
+                }
             }
             SCHEMA_VERSION => {}
             other => {
@@ -150,6 +177,7 @@ struct Row {
     status_idx: Option<i64>,
     withdrawn_at: Option<i64>,
     withdrawal_evidence: Option<String>,
+    status_issuer: Option<String>,
 }
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
@@ -170,6 +198,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         status_idx: row.get(13)?,
         withdrawn_at: row.get(14)?,
         withdrawal_evidence: row.get(15)?,
+        status_issuer: row.get(16)?,
     })
 }
 
@@ -205,6 +234,7 @@ impl Row {
             request_nonce: self.request_nonce,
             evidence: from_text::<Evidence>(&self.evidence, "evidence")?,
             status,
+            status_issuer: self.status_issuer.as_deref().map(|text| from_text(text, "status issuer")).transpose()?,
             withdrawn,
         })
     }
@@ -229,8 +259,9 @@ impl ConsentTx for SqliteTx<'_> {
         };
         self.tx.execute(
             "INSERT INTO consent (id, verifier, subject, purpose, object, channel, legal_basis, granted_at, valid_until,
-                approver_jwk, request_nonce, evidence, status_uri, status_idx, withdrawn_at, withdrawal_evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                approver_jwk, request_nonce, evidence, status_uri, status_idx, withdrawn_at, withdrawal_evidence,
+                status_issuer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 record.id.as_str(),
                 record.verifier,
@@ -248,6 +279,7 @@ impl ConsentTx for SqliteTx<'_> {
                 status_idx,
                 record.withdrawn.as_ref().map(|w| w.at),
                 record.withdrawn.as_ref().map(|w| w.evidence.as_str()),
+                record.status_issuer.as_ref().map(|issuer| to_text(issuer, "the status issuer")).transpose()?,
             ],
         )?;
         Ok(())
