@@ -8,10 +8,12 @@
 //! this instead: `cargo run -p schooltas-ffi --example test_school -- <folder>`.
 //!
 //! It prints one JSON line: the clock, the trust list and its operator, the test CA, the relay,
-//! the desk's staff address and token, and two families' offers with their PINs. Then it reads
-//! commands on standard input, one per line, answering each with one JSON line:
-//! `session` opens a photo-consent session (`{"id", "uri"}`), `outcome <id>` tells what the
-//! desk made of it. End of input stops it.
+//! the desk's DID, name, staff address and token. Then it reads commands on standard input,
+//! one per line, answering each with one JSON line: `family <given name> <subject> <birth
+//! date>` registers a pupil and a parent and publishes their offers (`{"child_offer",
+//! "child_pin", "parent_offer", "parent_pin", …}`), `session` opens a photo-consent session
+//! (`{"id", "uri"}`), `outcome <id>` tells what the desk made of it. End of input stops it; a
+//! failed command stops it with the reason on standard error.
 #![allow(clippy::print_stdout)]
 
 use std::io::{BufRead as _, Write as _};
@@ -42,6 +44,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// 15 January 2027, 09:00 UTC: the services' clock (the wallets get it too).
 const NOW: i64 = 1_800_000_000 + 3600;
+/// The desk's name in the trust list (what the prompt shows).
+const DESK_NAME: &str = "Basisschool De Linde — nieuwsbrief";
 const STAFF_TOKEN: &str = "test-staff-token-0123456789abcdef0123456789";
 /// The photo the desk asks consent for, by its hash.
 const PHOTO_HASH: &str = "sha-256:5d8c1c0b5b7f0e6c3a1e9f7d2b4a6c8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c";
@@ -135,7 +139,8 @@ fn run() -> Result<()> {
 
     // ---- The trust list: the school accredited, the desk registered ---------------------------
     let desk_key = SigningKey::from_ed25519_seed(&[31; 32]);
-    let registration = VerifierRegistration::new(did_of(&desk_key), "Basisschool De Linde — nieuwsbrief").with_purpose(
+    let desk_did = did_of(&desk_key);
+    let registration = VerifierRegistration::new(desk_did.clone(), DESK_NAME).with_purpose(
         RegisteredPurpose::new(
             "newsletter",
             LocalizedText { nl: "Foto's in de nieuwsbrief".into(), en: "Photos in the newsletter".into() },
@@ -190,35 +195,34 @@ fn run() -> Result<()> {
         runtime.spawn(async move { serving.serve_tls_until(relay_public, tls_relay, std::future::pending()).await });
     }
 
-    // ---- Two families: offers with their PINs -------------------------------------------------
-    let mut families = Vec::new();
-    for (given_name, subject, birth_date) in
-        [("Sanne", "pupil-0417", "2014-09-01"), ("Daan", "pupil-0533", "2015-02-10")]
-    {
+    // ---- Families, on demand: the school's records and the letters home ---------------------
+    let family = |given_name: &str, subject: &str, birth_date: &str| -> Result<Value> {
         let sixteenth = schooltas_school::date::CalendarDate::parse(birth_date)?.anniversary(16);
         let guardian_ref = format!("{subject}/parent");
-        let mut records = records.lock().map_err(|_| "administration lock poisoned")?;
+        let mut held = records.lock().map_err(|_| "administration lock poisoned")?;
         let enrolment = json!({"sub": subject, "school_name": "Basisschool De Linde", "school_brin": "12AB",
             "school_location": "00", "school_year": "2026-2027", "group": "7B", "given_name": given_name,
             "family_name": "de Vries", "birth_date": birth_date, "age_over_12": birth_date < "2015-01-15",
             "age_over_16": false});
+        // The school knows the parent, not the parent's wallet: the guardianship names no
+        // guardian_id, and each copy names its own holder key.
         let guardianship = json!({"child_id": subject, "relation": "parent", "child_birth_date": birth_date,
             "valid_until": sixteenth.to_string(), "school_brin": "12AB"});
         for (reference, config_id, claims) in
-            [(subject, "pupil_enrolment", enrolment), (&guardian_ref, "guardianship", guardianship)]
+            [(subject, "pupil_enrolment", enrolment), (guardian_ref.as_str(), "guardianship", guardianship)]
         {
             let claims = claims.as_object().cloned().ok_or("a record is an object")?;
-            records.insert((reference.to_owned(), config_id.to_owned()), claims);
+            held.insert((reference.to_owned(), config_id.to_owned()), claims);
         }
-        drop(records);
+        drop(held);
         let child = issuer.publish_offer(subject, &["pupil_enrolment".to_owned()])?;
         let parent = issuer.publish_offer(&guardian_ref, &["guardianship".to_owned()])?;
-        families.push(json!({
+        Ok(json!({
             "given_name": given_name, "subject": subject, "birth_date": birth_date,
             "child_offer": child.uri.as_str(), "child_pin": child.pin.as_ref().map(|pin| pin.to_string()),
             "parent_offer": parent.uri.as_str(), "parent_pin": parent.pin.as_ref().map(|pin| pin.to_string()),
-        }));
-    }
+        }))
+    };
 
     let ready = json!({
         "now": NOW,
@@ -230,7 +234,8 @@ fn run() -> Result<()> {
         "staff_token": STAFF_TOKEN,
         "consents_path": desk.consents_path(),
         "photo_hash": PHOTO_HASH,
-        "families": families,
+        "desk_did": desk_did.to_string(),
+        "desk_name": DESK_NAME,
     });
     let mut out = std::io::stdout().lock();
     writeln!(out, "{ready}")?;
@@ -265,7 +270,10 @@ fn run() -> Result<()> {
                 }),
                 Some(_) => json!({"outcome": "other"}),
             },
-            _ => json!({"error": format!("unknown command {line:?}: session | outcome <id>")}),
+            ["family", given_name, subject, birth_date] => family(given_name, subject, birth_date)?,
+            _ => {
+                json!({"command_error": format!("unknown command {line:?}: session | outcome <id> | family <given name> <subject> <birth date>")})
+            }
         };
         writeln!(out, "{answer}")?;
         out.flush()?;

@@ -115,29 +115,58 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for WalletError {
     }
 }
 
-/// Whether `error` or one it wraps is a signer failure (`schooltas_did::Error::Signer`), which
-/// arrives through several layers (a key proof through OpenID4VCI, a KB-JWT through SD-JWT).
-fn signer_failure(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = current {
-        if matches!(e.downcast_ref::<schooltas_did::Error>(), Some(schooltas_did::Error::Signer(_))) {
-            return true;
-        }
-        current = e.source();
+/// A failure of the app's key store, as it travels inside the wallet's errors (boxed in
+/// [`schooltas_did::Error::Signer`]): the store's own error, or what the bindings found wrong
+/// with its answer. Classified back into [`WalletError::Signer`] (or
+/// [`WalletError::Internal`] for an undeclared failure of the app's code) at the boundary.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct StoreFailure(pub(crate) WalletError);
+
+impl StoreFailure {
+    /// `error` boxed as a signer failure.
+    pub(crate) fn boxed(error: WalletError) -> schooltas_did::Error {
+        schooltas_did::Error::Signer(Box::new(StoreFailure(error)))
     }
-    false
 }
 
-/// Whether `error` or one it wraps is a failed network fetch.
-fn network_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+/// The `schooltas_did` error at the root of `error`, through the layers that wrap it
+/// transparently (`thiserror`'s `transparent` hands `source()` past them, so walking the
+/// source chain does not see it).
+fn did_error(error: &WalletLibError) -> Option<&schooltas_did::Error> {
+    use schooltas_school::Error as School;
+    fn in_sd_jwt(error: &schooltas_sd_jwt::Error) -> Option<&schooltas_did::Error> {
+        match error {
+            schooltas_sd_jwt::Error::Did(did) => Some(did),
+            _ => None,
+        }
+    }
+    fn in_oid4vc(error: &schooltas_oid4vc::Error) -> Option<&schooltas_did::Error> {
+        match error {
+            schooltas_oid4vc::Error::Did(did) => Some(did),
+            schooltas_oid4vc::Error::SdJwt(sd_jwt) => in_sd_jwt(sd_jwt),
+            _ => None,
+        }
+    }
+    match error {
+        WalletLibError::Did(did) => Some(did),
+        WalletLibError::Credential(School::Did(did)) => Some(did),
+        WalletLibError::Credential(School::SdJwt(sd_jwt)) => in_sd_jwt(sd_jwt),
+        WalletLibError::Credential(School::Oid4vc(oid4vc)) => in_oid4vc(oid4vc),
+        _ => None,
+    }
+}
+
+/// The key store's failure somewhere in `error`'s source chain.
+fn store_failure<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a WalletError> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = current {
-        if matches!(e.downcast_ref::<schooltas_did::Error>(), Some(schooltas_did::Error::Fetch { .. })) {
-            return true;
+        if let Some(StoreFailure(inner)) = e.downcast_ref::<StoreFailure>() {
+            return Some(inner);
         }
         current = e.source();
     }
-    false
+    None
 }
 
 impl From<WalletLibError> for WalletError {
@@ -180,9 +209,19 @@ impl From<WalletLibError> for WalletError {
             }
             E::NoHolderKeyAlgorithm { .. } | E::HolderKeyUnavailable { .. } => WalletError::Signer { message },
             E::InvalidInput { .. } | E::ClientIdMismatch => WalletError::InvalidInput { message },
-            _ if signer_failure(&error) => WalletError::Signer { message },
-            _ if network_failure(&error) => WalletError::Network { message },
-            _ => WalletError::Credential { message },
+            _ => match (store_failure(&error), did_error(&error)) {
+                (Some(WalletError::Internal { .. }), _) => WalletError::Internal { message },
+                (Some(_), _) | (_, Some(schooltas_did::Error::Signer(_))) => WalletError::Signer { message },
+                (
+                    _,
+                    Some(
+                        schooltas_did::Error::Fetch { .. }
+                        | schooltas_did::Error::ForbiddenAddress { .. }
+                        | schooltas_did::Error::HttpsNotBuilt { .. },
+                    ),
+                ) => WalletError::Network { message },
+                _ => WalletError::Credential { message },
+            },
         }
     }
 }

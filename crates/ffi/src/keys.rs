@@ -8,7 +8,7 @@ use std::sync::Arc;
 use schooltas_did::{Algorithm, Signature, Signer, VerifyingKey};
 use schooltas_wallet::keys::{BoxedSigner, ExternalKey, HolderKey, HolderKeys};
 
-use crate::error::WalletError;
+use crate::error::{StoreFailure, WalletError};
 
 /// A signature algorithm for holder keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
@@ -72,7 +72,7 @@ pub trait ForeignKeyStore: Send + Sync {
 pub(crate) struct ForeignHolderKeys(pub(crate) Arc<dyn ForeignKeyStore>);
 
 fn store_failed(error: WalletError) -> schooltas_wallet::Error {
-    schooltas_wallet::Error::Did(schooltas_did::Error::Signer(Box::new(error)))
+    schooltas_wallet::Error::Did(StoreFailure::boxed(error))
 }
 
 impl HolderKeys for ForeignHolderKeys {
@@ -124,18 +124,18 @@ impl Signer for ForeignSigner {
     }
 
     fn sign(&self, message: &[u8]) -> schooltas_did::Result<Signature> {
-        let bytes = self
-            .store
-            .sign(self.reference.clone(), message.to_vec())
-            .map_err(|error| schooltas_did::Error::Signer(Box::new(error)))?;
-        Signature::from_slice(&bytes).ok_or_else(|| {
-            schooltas_did::Error::Signer(
-                format!(
-                    "the key store returned {} bytes; a JWS signature is the raw 64 bytes r ‖ s (convert DER)",
-                    bytes.len()
-                )
-                .into(),
-            )
-        })
+        let bytes = self.store.sign(self.reference.clone(), message.to_vec()).map_err(StoreFailure::boxed)?;
+        let signer = |message: String| StoreFailure::boxed(WalletError::Signer { message });
+        let signature = Signature::from_slice(&bytes).ok_or_else(|| {
+            signer(format!(
+                "the key store returned a {}-byte signature; a JWS signature is the raw 64 bytes r ‖ s (convert the \
+                 platform's DER signature)",
+                bytes.len()
+            ))
+        })?;
+        self.public_key
+            .verify(self.public_key.algorithm(), message, &signature)
+            .map_err(|_| signer("the key store's signature does not verify with the key's public key".into()))?;
+        Ok(signature)
     }
 }
