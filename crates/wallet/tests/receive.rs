@@ -18,8 +18,8 @@ use schooltas_sd_jwt::HolderSdJwt;
 use schooltas_status_list::Error as StatusListError;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache, StatusSignerRefusal};
 use schooltas_wallet::Error;
-use schooltas_wallet::log;
 use schooltas_wallet::keys::HolderKey;
+use schooltas_wallet::log;
 use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver, stored_credentials, trusted_issuer_key};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
 use schooltas_x509::{CertificateAuthority, Profile, Subject, Validity};
@@ -172,11 +172,7 @@ fn a_batch_is_received_checked_and_stored_with_its_keys_and_a_log_entry() {
         assert_eq!(copy.issuer, "did:web:delinde.example");
         assert!(!copy.used);
         assert!(!format!("{copy:?}").contains(jwk.as_str()), "the private key is not printed");
-        assert_eq!(
-            stored.iter().filter(|other| other.holder_key == copy.holder_key).count(),
-            1,
-            "one key per copy"
-        );
+        assert_eq!(stored.iter().filter(|other| other.holder_key == copy.holder_key).count(), 1, "one key per copy");
     }
     let entries = log::verify_chain(&vault).unwrap();
     assert_eq!(entries.len(), 1);
