@@ -237,3 +237,71 @@ impl From<schooltas_school::Error> for WalletError {
         WalletLibError::Credential(error).into()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn cancelled() -> schooltas_did::Error {
+        StoreFailure::boxed(WalletError::Signer { message: "the user cancelled".into() })
+    }
+
+    #[test]
+    fn the_wallets_own_categories_keep_their_code_and_message() {
+        let wrong = WalletError::from(WalletLibError::WrongPassphrase);
+        assert!(
+            matches!(&wrong, WalletError::WrongPassphrase { message } if message == &WalletLibError::WrongPassphrase.to_string())
+        );
+        let refused = WalletError::from(WalletLibError::IssuerRefused {
+            error: "invalid_grant".into(),
+            description: Some("the PIN is wrong".into()),
+        });
+        assert!(
+            matches!(&refused, WalletError::IssuerRefused { code, message } if code == "invalid_grant" && message.contains("the PIN is wrong")),
+            "{refused:?}"
+        );
+        let consent = WalletError::from(WalletLibError::UnknownConsent { consent_id: "c-1".into() });
+        assert!(matches!(consent, WalletError::Consent { .. }), "{consent:?}");
+    }
+
+    #[test]
+    fn a_key_store_failure_is_a_signer_error_through_every_transparent_layer() {
+        let wrapped = [
+            WalletLibError::Did(cancelled()),
+            WalletLibError::Credential(schooltas_school::Error::Did(cancelled())),
+            WalletLibError::Credential(schooltas_school::Error::SdJwt(schooltas_sd_jwt::Error::Did(cancelled()))),
+            WalletLibError::Credential(schooltas_school::Error::Oid4vc(schooltas_oid4vc::Error::SdJwt(
+                schooltas_sd_jwt::Error::Did(cancelled()),
+            ))),
+        ];
+        for error in wrapped {
+            let crossed = WalletError::from(error);
+            assert!(
+                matches!(&crossed, WalletError::Signer { message } if message.contains("the user cancelled")),
+                "{crossed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_undeclared_failure_of_the_apps_store_is_internal() {
+        let internal = StoreFailure::boxed(WalletError::Internal { message: "a Python exception".into() });
+        let crossed = WalletError::from(WalletLibError::Did(internal));
+        assert!(matches!(crossed, WalletError::Internal { .. }), "{crossed:?}");
+    }
+
+    #[test]
+    fn the_wallets_own_signer_refusal_and_a_failed_fetch_are_classified() {
+        let unverified = schooltas_did::Error::Signer("the key store's signature does not verify".into());
+        assert!(matches!(WalletError::from(WalletLibError::Did(unverified)), WalletError::Signer { .. }));
+        let fetch = schooltas_did::Error::Fetch { url: "https://localhost:1/x".into(), reason: "refused".into() };
+        let crossed = WalletError::from(WalletLibError::Did(fetch));
+        assert!(matches!(&crossed, WalletError::Network { message } if message.contains("refused")), "{crossed:?}");
+        let other = WalletError::from(WalletLibError::Did(schooltas_did::Error::InvalidDidDocument {
+            did: "did:web:x".into(),
+            reason: "no key".into(),
+        }));
+        assert!(matches!(other, WalletError::Credential { .. }), "{other:?}");
+    }
+}

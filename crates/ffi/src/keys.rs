@@ -139,3 +139,137 @@ impl Signer for ForeignSigner {
         Ok(signature)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Mutex;
+
+    use schooltas_did::SigningKey;
+    use schooltas_wallet::keys::signer_for;
+
+    use super::*;
+
+    /// What the app's store answers.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Answer {
+        Raw,
+        Der,
+        OtherKey,
+        EdDsaKey,
+        NotJson,
+        Cancel,
+    }
+
+    /// An app's store in Rust, with software P-256 keys.
+    struct Store {
+        answer: Mutex<Answer>,
+        keys: Mutex<Vec<SigningKey>>,
+    }
+
+    impl Store {
+        fn new(answer: Answer) -> Arc<Store> {
+            Arc::new(Store { answer: Mutex::new(answer), keys: Mutex::default() })
+        }
+
+        fn answer(&self) -> Answer {
+            *self.answer.lock().unwrap()
+        }
+    }
+
+    impl ForeignKeyStore for Store {
+        fn algorithms(&self) -> Vec<KeyAlgorithm> {
+            vec![KeyAlgorithm::Es256]
+        }
+
+        fn generate(&self, algorithm: KeyAlgorithm) -> Result<ForeignKey, WalletError> {
+            let key = SigningKey::generate(if self.answer() == Answer::EdDsaKey {
+                Algorithm::EdDsa
+            } else {
+                algorithm.into()
+            })
+            .unwrap();
+            let public_jwk = if self.answer() == Answer::NotJson {
+                "not json".into()
+            } else {
+                serde_json::Value::Object(key.verifying_key().to_jwk()).to_string()
+            };
+            let mut keys = self.keys.lock().unwrap();
+            keys.push(key);
+            Ok(ForeignKey { reference: format!("alias-{}", keys.len()), public_jwk })
+        }
+
+        fn sign(&self, reference: String, message: Vec<u8>) -> Result<Vec<u8>, WalletError> {
+            let index: usize = reference.trim_start_matches("alias-").parse().unwrap();
+            let keys = self.keys.lock().unwrap();
+            let key = &keys[index - 1];
+            match self.answer() {
+                Answer::Cancel => Err(WalletError::Signer { message: "the user cancelled".into() }),
+                Answer::Der => Ok(vec![0x30; 71]),
+                Answer::OtherKey => {
+                    Ok(SigningKey::generate(Algorithm::Es256).unwrap().sign(&message).unwrap().as_bytes().to_vec())
+                }
+                _ => Ok(key.sign(&message).unwrap().as_bytes().to_vec()),
+            }
+        }
+    }
+
+    fn holder_keys(store: &Arc<Store>) -> ForeignHolderKeys {
+        ForeignHolderKeys(Arc::clone(store) as Arc<dyn ForeignKeyStore>)
+    }
+
+    fn signed_with(answer: Answer) -> std::result::Result<Signature, WalletError> {
+        let store = Store::new(Answer::Raw);
+        let keys = holder_keys(&store);
+        let key = keys.generate(Algorithm::Es256).unwrap();
+        let signer = signer_for(&keys, &key).unwrap();
+        *store.answer.lock().unwrap() = answer;
+        signer.sign(b"header.payload").map_err(|e| schooltas_wallet::Error::Did(e).into())
+    }
+
+    #[test]
+    fn a_store_key_is_recorded_by_reference_and_signs_verifiable_es256() {
+        let store = Store::new(Answer::Raw);
+        let keys = holder_keys(&store);
+        assert_eq!(keys.algorithms(), vec![Algorithm::Es256]);
+        let key = keys.generate(Algorithm::Es256).unwrap();
+        let HolderKey::External(external) = &key else { panic!("a store's key is external") };
+        assert_eq!(external.reference, "alias-1");
+        assert_eq!(external.public_key.algorithm(), Algorithm::Es256);
+        let signature = signed_with(Answer::Raw).unwrap();
+        assert_eq!(signature.as_bytes().len(), 64);
+        let signer = signer_for(&keys, &key).unwrap();
+        let signature = signer.sign(b"header.payload").unwrap();
+        external.public_key.verify(Algorithm::Es256, b"header.payload", &signature).unwrap();
+    }
+
+    #[test]
+    fn a_der_signature_is_refused_with_what_to_do() {
+        let err = signed_with(Answer::Der).unwrap_err();
+        assert!(
+            matches!(&err, WalletError::Signer { message } if message.contains("71-byte") && message.contains("r ‖ s")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_signature_by_another_key_is_refused() {
+        let err = signed_with(Answer::OtherKey).unwrap_err();
+        assert!(matches!(&err, WalletError::Signer { message } if message.contains("does not verify")), "{err:?}");
+    }
+
+    #[test]
+    fn the_stores_own_failure_crosses_with_its_message() {
+        let err = signed_with(Answer::Cancel).unwrap_err();
+        assert!(matches!(&err, WalletError::Signer { message } if message.contains("the user cancelled")), "{err:?}");
+    }
+
+    #[test]
+    fn a_key_of_another_algorithm_or_an_unreadable_jwk_is_refused() {
+        for answer in [Answer::EdDsaKey, Answer::NotJson] {
+            let err = holder_keys(&Store::new(answer)).generate(Algorithm::Es256).err().unwrap();
+            assert!(matches!(err, schooltas_wallet::Error::HolderKeyUnavailable { .. }), "{err}");
+            assert!(matches!(WalletError::from(err), WalletError::Signer { .. }));
+        }
+    }
+}
