@@ -43,7 +43,10 @@ ln -s "$library" "$out/python/$(basename "$library")"
 # The venv, made once per target directory; a half-finished one is made again.
 if [ ! -f "$venv/.complete" ]; then
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    python3 -m venv "$venv" || {
+        echo "ffi: python3 -m venv failed; on Debian install python3-venv (apt-get install python3-venv)" >&2
+        exit 1
+    }
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
         "pytest==$PYTEST_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
     touch "$venv/.complete"
