@@ -57,7 +57,8 @@ pub struct ForeignKey {
 /// `Signature` and iOS' `SecKeyCreateSignature` return (convert it). The message is the JWS
 /// signing input; the store hashes it with SHA-256 as ECDSA P-256 does (`SHA256withECDSA`,
 /// `ecdsaSignatureMessageX962SHA256`). A failure (the user cancelled, the key is gone) is
-/// reported as `WalletError.Signer` with a message.
+/// reported as `WalletError.Signer` with a message. The store must not call the wallet back
+/// (the wallet is busy with the call that asked for the signature).
 #[uniffi::export(with_foreign)]
 pub trait ForeignKeyStore: Send + Sync {
     /// The algorithms the store makes keys for, the preferred first (a secure element: ES256).
