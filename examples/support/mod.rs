@@ -159,6 +159,7 @@ impl School {
             copies: 3,
             key_attestor: None,
             wallet_attestor: None,
+            holder_keys: None,
         };
         let pin = secrets.pin.as_ref().map(|p| p.to_string());
         let received = receiver.receive(&offer.to_uri()?, pin.as_deref(), NOW)?;

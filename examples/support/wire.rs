@@ -399,6 +399,7 @@ pub(crate) fn receive(
         copies: 3,
         key_attestor: None,
         wallet_attestor: attestor,
+        holder_keys: None,
     };
     Ok(receiver.receive(offer_uri, pin, NOW)?.iter().map(|(_, _, copies)| copies).sum())
 }

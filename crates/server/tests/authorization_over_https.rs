@@ -168,6 +168,7 @@ fn with_attested_receiver<T>(
         copies: 2,
         key_attestor: None,
         wallet_attestor,
+        holder_keys: None,
     };
     work(&receiver)
 }

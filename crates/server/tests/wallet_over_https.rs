@@ -129,6 +129,7 @@ fn receive_attested(
         copies: 3,
         key_attestor: None,
         wallet_attestor,
+        holder_keys: None,
     };
     receiver.receive(offer_uri, pin, common::NOW).map(|stored| stored.iter().map(|(_, _, copies)| copies).sum())
 }
@@ -180,6 +181,7 @@ fn a_wallet_that_does_not_trust_the_schools_certificate_gets_nowhere() {
         copies: 1,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     let error = receiver.receive(&offer.uri, offer.pin.as_deref().map(|p| p.as_ref()), common::NOW).unwrap_err();
     assert!(

@@ -115,7 +115,7 @@ fn stored_copy(
         vct: credential_type.vct().as_str().to_owned(),
         issuer: school_did.to_string(),
         sd_jwt: issued,
-        holder_key: holder.to_private_jwk(),
+        holder_key: holder.to_private_jwk().into(),
         received_at: NOW - 86_400,
         used: false,
         batch_index: 0,

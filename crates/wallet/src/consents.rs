@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use schooltas_did::SigningKey;
 use schooltas_oid4vc::oid4vp::AuthorizationRequest;
 use schooltas_school::consent::ConsentWithdrawal;
 use schooltas_school::{Purpose, SchooltasExtension};
@@ -260,8 +259,7 @@ impl Wallet {
                 (Approver::Parent, _) => return Err(Error::GivenByParent),
             };
             let copy = get_credential(tx, &copy_id)?;
-            let key = SigningKey::from_jwk_json(&copy.holder_key)
-                .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {copy_id}") })?;
+            let key = self.holder_signer(&copy)?;
             let jwt = ConsentWithdrawal::new(&consent.verifier, &consent.request_nonce, &consent.purpose.code, now)
                 .sign(&key)?;
             consent.withdrawn_at = Some(now);

@@ -34,9 +34,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use schooltas_did::PrivateJwk;
-
 use crate::error::{Error, Result};
+use crate::keys::HolderKey;
 use crate::vault::{Vault, VaultTx};
 
 /// The vault kind credential copies are stored under.
@@ -63,9 +62,10 @@ pub struct StoredCredential {
     pub issuer: String,
     /// The SD-JWT VC as issued (every disclosure).
     pub sd_jwt: String,
-    /// The holder key, a private JWK (sealed in the vault like everything else; wiped from
-    /// memory on drop and never printed).
-    pub holder_key: PrivateJwk,
+    /// The holder key: a software key's private JWK (sealed in the vault like everything else;
+    /// wiped from memory on drop and never printed), as every file before key stores holds it,
+    /// or the reference and public key of a key in the app's key store ([`crate::keys`]).
+    pub holder_key: HolderKey,
     /// When it was received.
     pub received_at: i64,
     /// Whether it has been presented (each copy is presented once) — or a copy of another

@@ -274,6 +274,26 @@ pub enum Error {
     /// names (HAIP 1.0 §4.4.1: the server compares them); nothing was sent.
     #[error("the client_id is not the one the wallet attestation names: use the attestor's client_id")]
     ClientIdMismatch,
+    /// The issuer takes key proofs only in algorithms the wallet's key store cannot make (a
+    /// secure element makes P-256 keys, ES256, only): nothing was asked for or stored.
+    #[error(
+        "the issuer accepts holder keys of {} only, and this wallet's key store makes {} only; nothing was received",
+        offered.join(", "), supported.join(", ")
+    )]
+    NoHolderKeyAlgorithm {
+        /// The algorithms the issuer's configuration lists.
+        offered: Vec<String>,
+        /// The algorithms the key store makes.
+        supported: Vec<String>,
+    },
+    /// A credential's holder key cannot sign: it is in an app's key store that this wallet was
+    /// opened without, or the store's key is not the one the credential is bound to. (A store
+    /// that fails while signing reports [`schooltas_did::Error::Signer`] through [`Error::Did`].)
+    #[error("the credential's holder key cannot sign: {reason}")]
+    HolderKeyUnavailable {
+        /// Why (never a key or a reference's secret).
+        reason: String,
+    },
     /// A value given to the wallet is malformed.
     #[error("invalid input: {reason}")]
     InvalidInput {

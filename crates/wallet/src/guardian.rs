@@ -10,7 +10,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use schooltas_did::SigningKey;
 use schooltas_oid4vc::oid4vp::{AuthorizationRequest, transaction_data_hash};
 use schooltas_school::catalog::REPRESENTATION_CLAIMS;
 use schooltas_school::consent::{ApprovedPresentation, GuardianApproval};
@@ -142,8 +141,7 @@ impl Wallet {
         }
 
         let copy = &reviewed.guardianship;
-        let key = SigningKey::from_jwk_json(&copy.holder_key)
-            .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
+        let key = self.holder_signer(copy)?;
         let input = KeyBindingInput {
             nonce: reviewed.request.nonce.clone(),
             audience: reviewed.audience.clone(),
@@ -158,7 +156,7 @@ impl Wallet {
             .filter(|name| copy.claims.get(**name).is_some())
             .map(|name| ClaimPath::claim(*name))
             .collect();
-        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&representation, Some((&key, &input)))?;
+        let guardianship = HolderSdJwt::parse(&copy.sd_jwt)?.present(&representation, Some((&*key, &input)))?;
         let presentations = request
             .vp_token
             .iter()

@@ -9,7 +9,7 @@
 //! Each module uses only the modules before it in this list, so no two modules import each
 //! other (test `tests/layering.rs` reads the sources and refuses an upward `crate::` path):
 //!
-//! Layers, lowest first: `error` → `wiped` → `ids` → `x5c` → `chains` → `vault` → `log` → `owner` → `http` → `copies` → `wallet_attestation` → `receive` → `authorize` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
+//! Layers, lowest first: `error` → `wiped` → `ids` → `keys` → `x5c` → `chains` → `vault` → `log` → `owner` → `http` → `copies` → `wallet_attestation` → `receive` → `authorize` → `policy` → `wallet` → `consents` → `request` → `guardian` → `issuer_http` → `relay`.
 //!
 //! The [`vault`] stores sealed records; [`copies`] keeps credential copies and their sealed
 //! index on top of it; `wallet` is the handle that owns them; consents, requests and guardian
@@ -25,6 +25,7 @@ pub mod guardian;
 pub mod http;
 mod ids;
 pub mod issuer_http;
+pub mod keys;
 pub mod log;
 mod owner;
 mod policy;

@@ -23,20 +23,34 @@ use crate::copies::{self, child_link};
 pub use crate::copies::{CREDENTIAL_KIND, StoredCredential, stored_credentials};
 use crate::error::{Error, Result};
 use crate::ids::random_id;
+use crate::keys::{BoxedSigner, HolderKey, HolderKeys, SoftwareHolderKeys, signer_for};
 use crate::log::{self, LogEvent};
 use crate::vault::Vault;
 use crate::wallet_attestation::{ClientAuth, USE_ATTESTATION_CHALLENGE, WalletAttestor};
 
 /// The algorithm of the holder keys for a configuration: the first of the issuer's
-/// `proof_signing_alg_values_supported` this wallet supports (an EU-profile issuer lists only
-/// ES256, so the keys are P-256, as a phone's secure element holds them), EdDSA when the
-/// issuer lists none.
-fn holder_key_algorithm(configuration: &schooltas_oid4vc::oid4vci::CredentialConfiguration) -> Algorithm {
-    configuration
+/// `proof_signing_alg_values_supported` that the key store makes (an EU-profile issuer lists
+/// only ES256, so the keys are P-256, as a phone's secure element holds them); the store's
+/// preferred algorithm when the issuer lists none (EdDSA for software keys). Refused with
+/// [`Error::NoHolderKeyAlgorithm`] when the two have none in common.
+fn holder_key_algorithm(
+    configuration: &schooltas_oid4vc::oid4vci::CredentialConfiguration,
+    store: &dyn HolderKeys,
+) -> Result<Algorithm> {
+    let supported = store.algorithms();
+    let offered: &[String] = configuration
         .proof_types_supported
         .get("jwt")
-        .and_then(|jwt| jwt.proof_signing_alg_values_supported.iter().find_map(|alg| Algorithm::from_jws_alg(alg).ok()))
-        .unwrap_or(Algorithm::EdDsa)
+        .map_or(&[], |jwt| jwt.proof_signing_alg_values_supported.as_slice());
+    let chosen = if offered.is_empty() {
+        supported.first().copied()
+    } else {
+        offered.iter().filter_map(|alg| Algorithm::from_jws_alg(alg).ok()).find(|alg| supported.contains(alg))
+    };
+    chosen.ok_or_else(|| Error::NoHolderKeyAlgorithm {
+        offered: offered.to_vec(),
+        supported: supported.iter().map(|alg| alg.as_str().to_owned()).collect(),
+    })
 }
 
 /// What an endpoint answered: a body, or the spec's error response.
@@ -166,6 +180,9 @@ pub struct Receiver<'a> {
     /// `OAuth-Client-Attestation-PoP` headers, with a fresh PoP for the server. `None`: an
     /// issuer that requires wallet attestation refuses the token request (`invalid_client`).
     pub wallet_attestor: Option<&'a dyn WalletAttestor>,
+    /// Where the holder keys are made ([`crate::Wallet::holder_keys`]: a phone's secure element
+    /// through the app); `None`: software keys sealed in each copy ([`SoftwareHolderKeys`]).
+    pub holder_keys: Option<&'a dyn HolderKeys>,
 }
 
 /// A wallet provider's key attestation service (OpenID4VCI 1.0 Appendix D, HAIP 1.0 §4.5.1):
@@ -383,9 +400,15 @@ impl Receiver<'_> {
                 .ok_or_else(|| Error::InvalidInput { reason: "the issuer has no nonce endpoint".into() })?;
             let nonce: NonceResponse =
                 parse("nonce response", &self.connection.nonce(nonce_endpoint)?.map_err(issuer_refused)?)?;
-            let algorithm = holder_key_algorithm(configuration);
-            let keys: Vec<SigningKey> =
-                (0..copies).map(|_| SigningKey::generate(algorithm)).collect::<schooltas_did::Result<_>>()?;
+            let store = self.holder_keys.unwrap_or(&SoftwareHolderKeys);
+            let algorithm = holder_key_algorithm(configuration, store)?;
+            let keys: Vec<HolderKey> = (0..copies).map(|_| store.generate(algorithm)).collect::<Result<_>>()?;
+            let signers: Vec<BoxedSigner> = keys.iter().map(|key| signer_for(store, key)).collect::<Result<_>>()?;
+            if signers.iter().any(|signer| signer.algorithm() != algorithm) {
+                return Err(Error::HolderKeyUnavailable {
+                    reason: format!("the key store made a key of another algorithm than the {algorithm:?} asked for"),
+                });
+            }
             let attestation_required = configuration
                 .proof_types_supported
                 .get("jwt")
@@ -398,15 +421,17 @@ impl Receiver<'_> {
                              keys"
                             .into(),
                 })?;
-                let public: Vec<VerifyingKey> = keys.iter().map(|key| key.verifying_key().clone()).collect();
+                let public: Vec<VerifyingKey> = signers.iter().map(|key| key.verifying_key().clone()).collect();
                 let attestation = attestor.attest(&public, &nonce.c_nonce, now)?;
-                keys.iter()
+                signers
+                    .iter()
                     .map(|key| {
                         sign_proof_with_key_attestation(key, credential_issuer, Some(&nonce.c_nonce), now, &attestation)
                     })
                     .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
             } else {
-                keys.iter()
+                signers
+                    .iter()
                     .map(|key| sign_proof(key, credential_issuer, Some(&nonce.c_nonce), now, None))
                     .collect::<schooltas_oid4vc::Result<Vec<_>>>()?
             };
@@ -433,8 +458,11 @@ impl Receiver<'_> {
                 });
             }
             let batch = random_id();
-            for (batch_index, (key, issued)) in keys.iter().zip(&response.credentials).enumerate() {
-                let (issuer, vct, claims) = self.check(&issued.credential, key, &configuration.vct, now)?;
+            for (batch_index, ((key, signer), issued)) in
+                keys.into_iter().zip(&signers).zip(&response.credentials).enumerate()
+            {
+                let (issuer, vct, claims) =
+                    self.check(&issued.credential, signer.verifying_key(), &configuration.vct, now)?;
                 received.push(StoredCredential {
                     id: random_id(),
                     batch: batch.clone(),
@@ -442,7 +470,7 @@ impl Receiver<'_> {
                     vct,
                     issuer,
                     sd_jwt: issued.credential.clone(),
-                    holder_key: key.to_private_jwk(),
+                    holder_key: key,
                     received_at: now,
                     used: false,
                     batch_index: u32::try_from(batch_index).unwrap_or(u32::MAX),
@@ -501,7 +529,7 @@ impl Receiver<'_> {
     fn check(
         &self,
         sd_jwt: &str,
-        key: &SigningKey,
+        key: &VerifyingKey,
         expected_vct: &str,
         now: i64,
     ) -> Result<(String, String, serde_json::Value)> {
@@ -606,7 +634,7 @@ pub fn trusted_issuer_key<'a>(
 /// status. Returns its issuer, vct and processed claims.
 pub(crate) fn check_credential(
     sd_jwt: &str,
-    key: &SigningKey,
+    key: &VerifyingKey,
     expected_vct: Option<&str>,
     catalog: &Catalog,
     issuer_key: IssuerKey<'_>,
@@ -624,7 +652,7 @@ pub(crate) fn check_credential(
         &options,
         now,
     )?;
-    if verified.holder_key() != Some(key.verifying_key()) {
+    if verified.holder_key() != Some(key) {
         return Err(Error::InvalidInput { reason: "the credential is not bound to this holder key".into() });
     }
     let vct = verified.vct().unwrap_or_default().to_owned();
@@ -663,5 +691,53 @@ mod strict_json_tests {
         assert!(matches!(err, Error::Did(schooltas_did::Error::Json(J::IntegerOutOfRange))), "{err}");
         let err = parse::<serde_json::Value>("token response", "{").unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod holder_key_algorithm_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::keys::ExternalKey;
+
+    struct EdDsaOnly;
+
+    impl HolderKeys for EdDsaOnly {
+        fn algorithms(&self) -> Vec<Algorithm> {
+            vec![Algorithm::EdDsa]
+        }
+        fn generate(&self, _: Algorithm) -> Result<HolderKey> {
+            Err(Error::HolderKeyUnavailable { reason: "not in this test".into() })
+        }
+        fn signer(&self, _: &ExternalKey) -> Result<BoxedSigner> {
+            Err(Error::HolderKeyUnavailable { reason: "not in this test".into() })
+        }
+    }
+
+    fn configuration(algs: &[&str]) -> schooltas_oid4vc::oid4vci::CredentialConfiguration {
+        serde_json::from_value(serde_json::json!({
+            "format": "dc+sd-jwt", "vct": "https://example.invalid/v1",
+            "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": algs}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_first_issuer_algorithm_the_store_makes_is_chosen_and_none_in_common_is_refused() {
+        let both = configuration(&["EdDSA", "ES256"]);
+        assert_eq!(holder_key_algorithm(&both, &SoftwareHolderKeys).unwrap(), Algorithm::EdDsa);
+        let es256 = configuration(&["ES256"]);
+        assert_eq!(holder_key_algorithm(&es256, &SoftwareHolderKeys).unwrap(), Algorithm::Es256);
+        let err = holder_key_algorithm(&es256, &EdDsaOnly).unwrap_err();
+        assert!(
+            matches!(&err, Error::NoHolderKeyAlgorithm { offered, supported }
+                if offered == &["ES256".to_owned()] && supported == &["EdDSA".to_owned()]),
+            "{err}"
+        );
+        // An issuer that lists none: the store's preferred algorithm (software: EdDSA, as before).
+        let none = configuration(&[]);
+        assert_eq!(holder_key_algorithm(&none, &SoftwareHolderKeys).unwrap(), Algorithm::EdDsa);
+        assert_eq!(holder_key_algorithm(&none, &EdDsaOnly).unwrap(), Algorithm::EdDsa);
     }
 }

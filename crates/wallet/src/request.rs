@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use schooltas_did::{Resolver, SigningKey};
+use schooltas_did::Resolver;
 use schooltas_oid4vc::form;
 use schooltas_oid4vc::oid4vp::{
     AuthorizationRequest, AuthorizationRequestUri, AuthorizationResponse, ClientId, DcApiProtocol, DcApiRequest,
@@ -973,8 +973,7 @@ impl Wallet {
             request.transaction_data.iter().cloned().zip(request.decoded_transaction_data()?).collect();
         let mut vp_token = BTreeMap::new();
         for (planned, copy) in plan.iter().zip(held) {
-            let key = SigningKey::from_jwk_json(&copy.holder_key)
-                .map_err(|_| Error::Corrupted { what: format!("the holder key of credential {}", copy.id) })?;
+            let key = self.holder_signer(copy)?;
             let input = KeyBindingInput { nonce: request.nonce.clone(), audience: audience.to_owned(), issued_at: now };
             let hashes: Vec<Value> = transaction_data
                 .iter()
@@ -988,7 +987,7 @@ impl Wallet {
             }
             let presentation = HolderSdJwt::parse(&copy.sd_jwt)?.present_with_claims(
                 &planned.disclose,
-                Some((&key, &input)),
+                Some((&*key, &input)),
                 &extra,
             )?;
             vp_token.insert(planned.query_id.clone(), vec![presentation]);

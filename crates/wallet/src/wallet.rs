@@ -1,10 +1,11 @@
 //! A person's wallet: the vault, its owner, the catalog of credential types it understands.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use schooltas_did::SigningKey;
+use schooltas_did::{Signer as _, SigningKey};
 use schooltas_school::catalog::{Catalog, Language};
 use schooltas_sd_jwt::ClaimPath;
 use schooltas_sd_jwt::{PathElement, Vct};
@@ -13,6 +14,7 @@ use schooltas_status_list::StatusListCache;
 use crate::copies::{self, IndexedCopy, StoredCredential};
 use crate::error::{Error, Result};
 use crate::ids::random_id;
+use crate::keys::{BoxedSigner, HolderKey, HolderKeys, SoftwareHolderKeys, signer_for};
 use crate::log::{self, LogEntry};
 use crate::owner::{Owner, Role};
 use crate::receive::{IssuerKey, check_credential};
@@ -35,6 +37,8 @@ use crate::vault::Vault;
 /// ```
 pub struct Wallet {
     pub(crate) vault: Vault,
+    /// Where holder keys are made and used ([`SoftwareHolderKeys`] unless an app gives its own).
+    pub(crate) holder_keys: Arc<dyn HolderKeys>,
     pub(crate) owner: Owner,
     pub(crate) catalog: Catalog,
     /// Batch records of the sealed index as last decrypted (no SD-JWTs, no keys).
@@ -70,7 +74,13 @@ impl Wallet {
     /// Makes `vault` (new and empty) the wallet of a child or a parent, with a fresh identity key.
     pub fn create(vault: Vault, role: Role, now: i64) -> Result<Wallet> {
         let owner = Owner::create(&vault, role, now)?;
-        Ok(Wallet { vault, owner, catalog: Catalog::standard(), batches: copies::BatchCache::default() })
+        Ok(Wallet {
+            vault,
+            owner,
+            holder_keys: Arc::new(SoftwareHolderKeys),
+            catalog: Catalog::standard(),
+            batches: copies::BatchCache::default(),
+        })
     }
 
     /// Opens the wallet in an unlocked vault. The sealed credential index is checked against
@@ -82,7 +92,35 @@ impl Wallet {
         if !vault.read(copies::is_current)? {
             vault.transaction(|tx| if copies::is_current(tx)? { Ok(()) } else { copies::rebuild(tx) })?;
         }
-        Ok(Wallet { vault, owner, catalog: Catalog::standard(), batches: copies::BatchCache::default() })
+        Ok(Wallet {
+            vault,
+            owner,
+            holder_keys: Arc::new(SoftwareHolderKeys),
+            catalog: Catalog::standard(),
+            batches: copies::BatchCache::default(),
+        })
+    }
+
+    /// Keeps the holder keys of the credentials this wallet receives from now on in `keys` (a
+    /// phone's secure element, through the app), and signs with them there. Copies received
+    /// before keep their software keys and still present.
+    pub fn with_holder_keys(mut self, keys: Arc<dyn HolderKeys>) -> Self {
+        self.holder_keys = keys;
+        self
+    }
+
+    /// Where this wallet makes and uses holder keys (pass it to
+    /// [`crate::receive::Receiver::holder_keys`]).
+    pub fn holder_keys(&self) -> &dyn HolderKeys {
+        self.holder_keys.as_ref()
+    }
+
+    /// The signer for a copy's holder key.
+    pub(crate) fn holder_signer(&self, copy: &StoredCredential) -> Result<BoxedSigner> {
+        signer_for(self.holder_keys.as_ref(), &copy.holder_key).map_err(|error| match error {
+            Error::Did(_) => Error::Corrupted { what: format!("the holder key of credential {}", copy.id) },
+            other => other,
+        })
     }
 
     /// Uses another catalog of credential types (the standard one by default).
@@ -150,7 +188,8 @@ impl Wallet {
         status: &StatusListCache,
         now: i64,
     ) -> Result<CredentialSummary> {
-        let (issuer, vct, claims) = check_credential(sd_jwt, holder_key, None, &self.catalog, issuer_key, status, now)?;
+        let (issuer, vct, claims) =
+            check_credential(sd_jwt, holder_key.verifying_key(), None, &self.catalog, issuer_key, status, now)?;
         let config_id = Vct::new(vct.clone())
             .ok()
             .and_then(|v| self.catalog.by_vct(&v).map(|t| t.id().to_owned()))
@@ -170,7 +209,7 @@ impl Wallet {
             vct: vct.clone(),
             issuer: issuer.clone(),
             sd_jwt: sd_jwt.to_owned(),
-            holder_key: holder_key.to_private_jwk(),
+            holder_key: HolderKey::Software(holder_key.to_private_jwk()),
             received_at: now,
             used: consumed,
             batch_index: 0,

@@ -40,7 +40,7 @@ pub(crate) fn to_json(value: &impl Serialize) -> Result<Zeroizing<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::to_json;
 
@@ -65,7 +65,7 @@ mod tests {
             vct: "https://schooltas.nl/vct/pupil_enrolment".into(),
             issuer: "did:web:delinde.example".into(),
             sd_jwt: "eyJ.eyJ.sig~".into(),
-            holder_key: key.to_private_jwk(),
+            holder_key: key.to_private_jwk().into(),
             received_at: 0,
             used: false,
             claims: serde_json::json!({"given_name": "Sanne"}),
@@ -80,6 +80,25 @@ mod tests {
         // Sealed as a whole, it round-trips with the key intact.
         let bytes = to_json(&copy).unwrap();
         let back: crate::copies::StoredCredential = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(back.holder_key.to_signing_key().unwrap().verifying_key(), key.verifying_key());
+        assert_eq!(&back.holder_key.verifying_key().unwrap(), key.verifying_key());
+    }
+
+    #[test]
+    fn a_copy_in_the_format_before_key_stores_still_loads_with_its_software_key() {
+        use schooltas_did::{Algorithm, Signer as _, SigningKey};
+        let key = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        // A record as every earlier version wrote it: `holder_key` is the private JWK's text.
+        let old = serde_json::json!({
+            "id": "copy-1", "batch": "batch-1", "config_id": "pupil_enrolment",
+            "vct": "https://schooltas.nl/vct/pupil_enrolment", "issuer": "did:web:delinde.example",
+            "sd_jwt": "eyJ.eyJ.sig~", "holder_key": key.to_private_jwk().as_str(), "received_at": 0,
+            "used": false, "batch_index": 0, "claims": {}
+        });
+        let back: crate::copies::StoredCredential = serde_json::from_value(old.clone()).unwrap();
+        let crate::keys::HolderKey::Software(jwk) = &back.holder_key else { panic!("an external key") };
+        assert_eq!(jwk.to_signing_key().unwrap().verifying_key(), key.verifying_key());
+        // And it is written back in the same format.
+        let again: serde_json::Value = serde_json::from_slice(&to_json(&back).unwrap()).unwrap();
+        assert_eq!(again["holder_key"], old["holder_key"]);
     }
 }

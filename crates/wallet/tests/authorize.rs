@@ -189,6 +189,7 @@ fn with_receiver<T>(school: &School, vault: &Vault, work: impl FnOnce(&Receiver<
         copies: 2,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     work(&receiver)
 }
@@ -458,6 +459,7 @@ fn a_client_id_other_than_the_attestors_is_refused_before_anything_is_sent() {
         copies: 1,
         key_attestor: None,
         wallet_attestor: Some(&attestor),
+        holder_keys: None,
     };
     let error = receiver
         .start_authorization(StartFrom::Issuer(ISSUER), &["pupil_enrolment".to_owned()], CLIENT, REDIRECT, NOW)

@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "error",
     "wiped",
     "ids",
+    "keys",
     "x5c",
     "chains",
     "vault",

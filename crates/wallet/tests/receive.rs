@@ -18,6 +18,7 @@ use schooltas_sd_jwt::HolderSdJwt;
 use schooltas_status_list::Error as StatusListError;
 use schooltas_status_list::{InMemoryStatusLists, StatusListCache, StatusSignerRefusal};
 use schooltas_wallet::Error;
+use schooltas_wallet::keys::HolderKey;
 use schooltas_wallet::log;
 use schooltas_wallet::receive::{Answer, IssuerConnection, Receiver, stored_credentials, trusted_issuer_key};
 use schooltas_wallet::vault::{KdfParams, Unlock, Vault, WalletKey};
@@ -135,6 +136,7 @@ fn receive_attested(
         copies: 3,
         key_attestor,
         wallet_attestor: None,
+        holder_keys: None,
     };
     receiver.receive(uri, pin, NOW)
 }
@@ -162,16 +164,15 @@ fn a_batch_is_received_checked_and_stored_with_its_keys_and_a_log_entry() {
     let stored = stored_credentials(&vault).unwrap();
     assert_eq!(stored.len(), 3);
     for copy in &stored {
-        SigningKey::from_jwk_json(&copy.holder_key).unwrap();
+        let HolderKey::Software(jwk) = &copy.holder_key else {
+            panic!("a wallet without a key store makes software keys, sealed in the copy");
+        };
+        SigningKey::from_jwk_json(jwk).unwrap();
         HolderSdJwt::parse(&copy.sd_jwt).unwrap();
         assert_eq!(copy.issuer, "did:web:delinde.example");
         assert!(!copy.used);
-        assert!(!format!("{copy:?}").contains(copy.holder_key.as_str()), "the private key is not printed");
-        assert_eq!(
-            stored.iter().filter(|other| other.holder_key.as_str() == copy.holder_key.as_str()).count(),
-            1,
-            "one key per copy"
-        );
+        assert!(!format!("{copy:?}").contains(jwk.as_str()), "the private key is not printed");
+        assert_eq!(stored.iter().filter(|other| other.holder_key == copy.holder_key).count(), 1, "one key per copy");
     }
     let entries = log::verify_chain(&vault).unwrap();
     assert_eq!(entries.len(), 1);
@@ -227,6 +228,7 @@ fn an_untrusted_issuer_key_is_refused() {
         copies: 1,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     let error = receiver.receive(&uri, Some(&pin), NOW).unwrap_err();
     assert!(
@@ -369,6 +371,7 @@ fn receive_trusting(
         copies: 2,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     receiver.receive(&uri, Some(&pin), NOW)
 }

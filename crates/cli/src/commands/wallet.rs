@@ -414,6 +414,7 @@ pub(super) fn receive(args: &WalletReceiveArgs, out: &mut dyn Write, err: &mut d
         copies: args.copies,
         key_attestor: None,
         wallet_attestor: None,
+        holder_keys: None,
     };
     let stored =
         receiver.receive(&offer, pin.as_deref().map(String::as_str), now).map_err(failed("receiving the offer"))?;

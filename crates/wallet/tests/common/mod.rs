@@ -92,6 +92,16 @@ impl School {
 
     /// Offers `config_ids` about `subject` and lets `wallet` receive them (3 copies each).
     pub(crate) fn issue_to(&self, wallet: &Wallet, subject: &str, config_ids: &[&str]) {
+        self.try_issue_to(wallet, subject, config_ids).unwrap();
+    }
+
+    /// [`School::issue_to`], the wallet's refusal returned.
+    pub(crate) fn try_issue_to(
+        &self,
+        wallet: &Wallet,
+        subject: &str,
+        config_ids: &[&str],
+    ) -> schooltas_wallet::Result<Vec<(String, String, usize)>> {
         let ids: Vec<String> = config_ids.iter().map(|s| (*s).to_owned()).collect();
         let (offer, secrets) = self.issuer.offer(&OfferPolicy::default(), subject, &ids, NOW).unwrap();
         let resolver = self.resolver();
@@ -108,9 +118,10 @@ impl School {
             copies: 3,
             key_attestor: None,
             wallet_attestor: None,
+            holder_keys: Some(wallet.holder_keys()),
         };
         let pin = secrets.pin.as_ref().map(|p| p.to_string());
-        receiver.receive(&offer.to_uri().unwrap(), pin.as_deref(), NOW).unwrap();
+        receiver.receive(&offer.to_uri().unwrap(), pin.as_deref(), NOW)
     }
 }
 
