@@ -258,7 +258,7 @@ impl<S: IssuerStore> Issuer<S> {
             Some(state) => {
                 let proven = match dpop.and_then(|d| d.proof.map(|proof| (proof, d.url))) {
                     Some((proof, url)) => {
-                        Some(state.check(proof, "POST", url, None, now).map_err(|e| dpop_refusal(&e))?.jkt)
+                        Some(state.check(proof, "POST", url, None, now, self.replay_store()).map_err(|e| dpop_refusal(&e))?.jkt)
                     }
                     None => None,
                 };

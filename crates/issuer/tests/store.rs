@@ -215,7 +215,7 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let plaintext: i64 = raw
         .query_row(
             "SELECT count(*) FROM nonce WHERE typeof(nonce_digest) != 'blob' OR length(nonce_digest) != 32",
@@ -326,9 +326,9 @@ fn migrates_from(version: i64) {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let migrated: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(migrated, 5);
+    assert_eq!(migrated, 6);
     drop(raw);
-    // Opening a version 5 store again changes nothing.
+    // Opening a version 6 store again changes nothing.
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(in_transaction(&store, |tx| tx.authorization_code(&[8; 32])).unwrap(), Some(code()));
     drop(store);
