@@ -65,4 +65,6 @@ else
     cargo test -p schooltas-postgres --locked
     # `[store]` in school.toml: `schooltas serve`'s issuer on the school's PostgreSQL tenant
     cargo test -p schooltas-server --locked --test school a_store_section
+    # Issuer scale-out: two `schooltas serve` instances over one database, and the kill -9 test
+    cargo test -p schooltas-cli --locked --test serve_postgres
 fi

@@ -121,6 +121,12 @@ impl<S: IssuerStore> Issuer<S> {
     /// ([`IssuerTx::first_use_of_proof`](crate::store::IssuerTx::first_use_of_proof)) instead
     /// of in memory, so a proof used at one instance is refused at every other.
     pub fn with_instance_secret(mut self, secret: Zeroizing<[u8; 32]>) -> Self {
+        self.set_instance_secret(secret);
+        self
+    }
+
+    /// [`with_instance_secret`](Self::with_instance_secret) on an issuer already built.
+    pub fn set_instance_secret(&mut self, secret: Zeroizing<[u8; 32]>) {
         if let Some(state) = self.dpop.take() {
             self.dpop = Some(crate::dpop::DpopState::new(state.requirement, Some(&secret)));
         }
@@ -129,7 +135,6 @@ impl<S: IssuerStore> Issuer<S> {
                 Some(crate::wallet_attestation::WalletAttestationState::new(state.requirement, Some(&secret)));
         }
         self.instance_secret = Some(secret);
-        self
     }
 
     /// The store that decides proof replay, when this issuer is one of several instances.

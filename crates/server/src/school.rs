@@ -178,6 +178,9 @@ impl SchoolServer {
     /// `[verifier]` section and `verifier` is given.
     pub fn open(config: SchoolConfig, secrets: SchoolSecrets, verifier: Option<VerifierParts>) -> Result<Self> {
         let SchoolSecrets { school_keys, child_link, verifier_key } = secrets;
+        // What every instance of the school holds alike (its key file): with a shared store,
+        // the instances derive their shared secrets from it.
+        let instance_key_material = child_link.to_bytes();
         let mut school_keys = school_keys.into_iter();
         let (kid, key) =
             school_keys.next().ok_or(crate::keyfile::KeyFileError::Malformed { reason: "no school key" })?;
@@ -247,6 +250,12 @@ impl SchoolServer {
             move |subject: &str, config_id: &str| schooltas_issuer::ClaimsSource::claims(&*claims, subject, config_id),
             service_config,
         )?;
+        // Instances over one shared store take each other's nonces, refuse each other's used
+        // proofs and serve each other's offers by reference.
+        let issuer = match &database {
+            Some((_, tenant)) => issuer.across_instances(instance_key_material.as_ref(), tenant.as_str())?,
+            None => issuer,
+        };
         // A portal login URL turns the authorization code flow on (parents who start there).
         let issuer = match &school.portal_login_url {
             Some(url) => issuer.with_authorization_portal(crate::RedirectPortal::new(url.clone())?)?,
