@@ -17,6 +17,7 @@ mod common;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -319,7 +320,8 @@ impl Endpoint {
                     schooltas_oid4vc::dpop::sign_dpop_proof(key, "POST", &url, Some(token), Some(dpop_nonce), now())
                         .unwrap();
                 let auth = format!("DPoP {token}");
-                let headers = [("Authorization", auth.as_str()), ("DPoP", &proof), ("Content-Type", "application/json")];
+                let headers =
+                    [("Authorization", auth.as_str()), ("DPoP", &proof), ("Content-Type", "application/json")];
                 http(self.public, "POST", "/credential", &headers, &body)
             }
             None => {
@@ -427,7 +429,7 @@ struct Seen {
 
 /// One wallet's issuance: the offer fetched, the token, a batch of 3; stops at the first
 /// broken connection (the server was killed).
-fn issue_once(instance: &Endpoint, id: &str, pin: &str) -> Seen {
+fn issue_once(instance: &Endpoint, id: &str, pin: &str, batches: &AtomicUsize) -> Seen {
     let mut seen = Seen::default();
     let Some(offer) = http(instance.public, "GET", &format!("/offers/{id}"), &[], "") else { return seen };
     if offer.status != 200 {
@@ -445,6 +447,7 @@ fn issue_once(instance: &Endpoint, id: &str, pin: &str) -> Seen {
         for credential in issued.json()["credentials"].as_array().unwrap() {
             seen.entries.push(status_entry(credential["credential"].as_str().unwrap()));
         }
+        batches.fetch_add(1, Ordering::SeqCst);
     }
     seen
 }
@@ -459,26 +462,33 @@ fn a_kill_9_amid_concurrent_issuances_loses_nothing_acknowledged_and_leaves_noth
     let offers: Vec<(String, String)> =
         (0..WALLETS).map(|i| instance.make_offer(if i % 2 == 0 { "1001" } else { "1002" })).collect();
 
-    // Many wallets at once; the server is killed (SIGKILL) while they run.
+    // Many wallets at once; the server is killed (SIGKILL) while they run, once a quarter of
+    // them got their batch.
+    let batches = AtomicUsize::new(0);
     let seen: Vec<Seen> = std::thread::scope(|scope| {
         let wallets: Vec<_> = offers
             .iter()
             .enumerate()
             .map(|(i, (id, pin))| {
-                let endpoint = &endpoint;
+                let (endpoint, batches) = (&endpoint, &batches);
                 scope.spawn(move || {
-                    std::thread::sleep(Duration::from_millis(u64::try_from(i).unwrap() * 15));
-                    issue_once(endpoint, id, pin)
+                    std::thread::sleep(Duration::from_millis(u64::try_from(i).unwrap() * 40));
+                    issue_once(endpoint, id, pin, batches)
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(200));
+        let started = std::time::Instant::now();
+        while batches.load(Ordering::SeqCst) < WALLETS / 4 && started.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         // SIGKILL: no shutdown code runs, transactions in flight are cut off.
         instance.child.kill().unwrap();
         wallets.into_iter().map(|wallet| wallet.join().unwrap()).collect()
     });
     instance.child.wait().ok();
     let received: usize = seen.iter().filter(|s| !s.entries.is_empty()).count();
+    assert!(received >= WALLETS / 4, "the kill came after a quarter of the batches");
+    assert!(received < WALLETS, "the kill came before the last batch: {received}");
     eprintln!(
         "before the kill: {} tokens acknowledged, {received} batches received of {WALLETS}",
         seen.iter().filter(|s| s.acknowledged_code.is_some()).count()
@@ -531,21 +541,20 @@ fn a_kill_9_amid_concurrent_issuances_loses_nothing_acknowledged_and_leaves_noth
     // Every offer whose token was acknowledged is redeemed.
     for code in seen.iter().filter_map(|s| s.acknowledged_code.as_ref()) {
         let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(code.as_bytes()).into();
-        let redeemed: bool = db
-            .query_one("SELECT redeemed FROM issuer_offer WHERE code_digest = $1", &[&&digest[..]])
-            .unwrap()
-            .get(0);
+        let redeemed: bool =
+            db.query_one("SELECT redeemed FROM issuer_offer WHERE code_digest = $1", &[&&digest[..]]).unwrap().get(0);
         assert!(redeemed, "an acknowledged token's offer is redeemed");
     }
 
     // The restarted server issues again: a fresh offer, and an offer made before the kill
     // that no wallet got to (offers by reference are in the store, sealed).
     let (id, pin) = instance.make_offer("1001");
-    assert_eq!(issue_once(&instance, &id, &pin).entries.len(), 3);
+    let after = AtomicUsize::new(0);
+    assert_eq!(issue_once(&instance, &id, &pin, &after).entries.len(), 3);
     if let Some(((id, pin), _)) = offers.iter().zip(&seen).find(|(_, s)| s.acknowledged_code.is_none()) {
         let offer = instance.fetch_offer(id);
         if offer.status == 200 {
-            assert_eq!(issue_once(&instance, id, pin).entries.len(), 3, "an offer made before the kill");
+            assert_eq!(issue_once(&instance, id, pin, &after).entries.len(), 3, "an offer made before the kill");
         }
     }
 }

@@ -127,7 +127,8 @@ impl DpopState {
         if let Some(store) = shared {
             // Kept until no proof with this `iat` can be accepted any more.
             let policy = &self.requirement.policy;
-            let expires_at = verified.issued_at.max(now).saturating_add(policy.max_age).saturating_add(policy.clock_skew);
+            let expires_at =
+                verified.issued_at.max(now).saturating_add(policy.max_age).saturating_add(policy.clock_skew);
             let first = in_transaction(store, |tx| tx.first_use_of_proof(&jti, expires_at, now)).map_err(|_| {
                 DpopError::InvalidProof("the issuer could not record the proof's use; retry shortly".into())
             })?;

@@ -162,10 +162,8 @@ impl<S: IssuerStore> Issuer<S> {
     /// request without a valid `OAuth-Client-Attestation` / `OAuth-Client-Attestation-PoP` pair
     /// is refused with `invalid_client` before its code is looked at.
     pub fn with_wallet_attestation(mut self, requirement: crate::WalletAttestationRequirement) -> Self {
-        self.wallet_attestation = Some(crate::wallet_attestation::WalletAttestationState::new(
-            requirement,
-            self.instance_secret.as_deref(),
-        ));
+        self.wallet_attestation =
+            Some(crate::wallet_attestation::WalletAttestationState::new(requirement, self.instance_secret.as_deref()));
         self
     }
 

@@ -62,8 +62,9 @@ impl SealedShelf {
     }
 
     fn cipher(&self) -> Result<XChaCha20Poly1305> {
-        XChaCha20Poly1305::new_from_slice(self.key.as_ref())
-            .map_err(|_| Error::Issuer(schooltas_issuer::Error::Storage { reason: "the offer seal key has the wrong length".into() }))
+        XChaCha20Poly1305::new_from_slice(self.key.as_ref()).map_err(|_| {
+            Error::Issuer(schooltas_issuer::Error::Storage { reason: "the offer seal key has the wrong length".into() })
+        })
     }
 
     /// Seals and shelves an offer until `expires_at`, if fewer than the maximum are pending
@@ -82,7 +83,9 @@ impl SealedShelf {
         let ciphertext = self
             .cipher()?
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: json.as_bytes(), aad: &self.aad(&id) })
-            .map_err(|_| Error::Issuer(schooltas_issuer::Error::Storage { reason: "sealing the offer failed".into() }))?;
+            .map_err(|_| {
+                Error::Issuer(schooltas_issuer::Error::Storage { reason: "sealing the offer failed".into() })
+            })?;
         let mut sealed = nonce.to_vec();
         sealed.extend_from_slice(&ciphertext);
         let row = OfferReferenceRow { id_digest: digest(&id), code_digest: digest(code), sealed, expires_at };

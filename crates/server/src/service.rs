@@ -189,7 +189,6 @@ impl<S: IssuerStore> Shared<S> {
         Arc::clone(&self.documents.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-
     /// Every list's current token, signed now or reused from less than
     /// [`ServiceConfig::status_token_reuse`] seconds ago.
     pub(crate) fn status_tokens(&self) -> Result<Arc<Vec<(String, String)>>> {
@@ -349,7 +348,8 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
     /// an offer published on one instance is fetched from any, and the pending-offer limit
     /// counts all of them. Refused once the service was cloned or served.
     pub fn across_instances(mut self, key_material: &[u8], tenant: &str) -> Result<Self> {
-        let shared = Arc::get_mut(&mut self.shared).ok_or(Error::ConfiguredTooLate { what: "sharing with other instances" })?;
+        let shared =
+            Arc::get_mut(&mut self.shared).ok_or(Error::ConfiguredTooLate { what: "sharing with other instances" })?;
         let derive = |info: &[u8]| -> Result<Zeroizing<[u8; 32]>> {
             let mut okm = Zeroizing::new([0u8; 32]);
             hkdf::Hkdf::<sha2::Sha256>::new(Some(b"schooltas instances v1"), key_material)
@@ -357,7 +357,11 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
                 .map_err(|_| Error::Issuer(schooltas_issuer::Error::Storage { reason: "HKDF output length".into() }))?;
             Ok(okm)
         };
-        shared.issuer.get_mut().unwrap_or_else(PoisonError::into_inner).set_instance_secret(derive(INSTANCE_SECRET_INFO)?);
+        shared
+            .issuer
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_instance_secret(derive(INSTANCE_SECRET_INFO)?);
         shared.offers = Shelf::Sealed(crate::offers::SealedShelf::new(
             derive(crate::offers::SEAL_KEY_INFO)?,
             tenant,

@@ -5,8 +5,8 @@ use std::sync::Barrier;
 
 use schooltas_issuer::Error;
 use schooltas_issuer::store::{
-    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, OfferReferenceRow, OfferRow, PendingAuthorizationRow,
-    StatusListRow, in_transaction,
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, OfferReferenceRow, OfferRow,
+    PendingAuthorizationRow, StatusListRow, in_transaction,
 };
 
 use super::{Deployment, RACERS};
@@ -555,7 +555,10 @@ pub(crate) fn a_proof_is_used_once_until_its_record_expires(d: &dyn Deployment) 
     let store = d.issuer("a");
     assert!(in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 500, 100)).unwrap());
     assert!(!in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 600, 200)).unwrap(), "a replay");
-    assert!(!in_transaction(&*d.issuer("a"), |tx| tx.first_use_of_proof(&[4; 32], 600, 499)).unwrap(), "on another server");
+    assert!(
+        !in_transaction(&*d.issuer("a"), |tx| tx.first_use_of_proof(&[4; 32], 600, 499)).unwrap(),
+        "on another server"
+    );
     assert!(in_transaction(&*store, |tx| tx.first_use_of_proof(&[5; 32], 500, 100)).unwrap(), "another proof");
     // Once its record has expired (not yet purged) the digest may be taken anew: by then no
     // proof with its `iat` is accepted any more.
@@ -581,7 +584,10 @@ pub(crate) fn offer_references_round_trip_count_expire_and_go_with_their_code(d:
         tx.insert_offer_reference(&reference(3, 8, 300))
     })
     .unwrap();
-    assert_eq!(in_transaction(&*d.issuer("a"), |tx| tx.offer_reference(&[1; 32], 100)).unwrap(), Some(reference(1, 9, 500)));
+    assert_eq!(
+        in_transaction(&*d.issuer("a"), |tx| tx.offer_reference(&[1; 32], 100)).unwrap(),
+        Some(reference(1, 9, 500))
+    );
     assert_eq!(in_transaction(&*store, |tx| tx.pending_offer_references(100)).unwrap(), 3);
     assert_eq!(in_transaction(&*store, |tx| tx.pending_offer_references(300)).unwrap(), 2, "one expired");
     assert_eq!(in_transaction(&*store, |tx| tx.offer_reference(&[3; 32], 300)).unwrap(), None, "expired");
