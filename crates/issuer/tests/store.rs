@@ -284,7 +284,7 @@ fn code() -> AuthorizationCodeRow {
 }
 
 /// Opens a store at `version` written as that version did, with a live DPoP-bound token, and
-/// checks the migration to version 5 kept it and added working authorization tables (with the
+/// checks the migration to the newest version kept it and added working authorization tables (with the
 /// credential identifier columns).
 fn migrates_from(version: i64) {
     let dir = std::env::temp_dir().join(format!("schooltas-issuer-migrate-v{version}-{}", std::process::id()));

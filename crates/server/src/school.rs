@@ -7,7 +7,9 @@
 //! Offers made here are **by value** (the pre-authorized code in the QR code itself): their
 //! codes live in the issuer's SQLite store, as digests, so a letter home still works after
 //! the server restarts. Offers by reference ([`IssuerService::publish_offer`]) stay in memory
-//! on purpose (see `offers.rs`).
+//! on purpose (see `offers.rs`), except with `[store]`: then several instances of the school
+//! may share the database, and the service runs [`IssuerService::across_instances`] (offers by
+//! reference sealed in the store, DPoP nonces and proof replay shared).
 
 use std::future::Future;
 use std::str::FromStr as _;
