@@ -66,15 +66,21 @@ struct School {
 
 impl School {
     /// `serve init` and the roster import for a school issuing at `issuer_url`'s port, DPoP
-    /// as `dpop` (`"required"` or `"off"`).
+    /// as `dpop` (`"required"` or `"off"`), on the PostgreSQL database `url` (empty: the
+    /// default SQLite store in the storage directory).
     fn new(label: &str, url: String, dpop: &str) -> School {
         let dir = Dir::new(label);
         let issuer_port = free_port();
         let school = School { dir, url, brin: fresh_brin(), issuer_url: format!("https://localhost:{issuer_port}") };
-        let (scheme, rest) = school.url.split_once("://").unwrap();
-        let (credentials, host) = rest.split_once('@').unwrap();
-        let (user, password) = credentials.split_once(':').unwrap();
-        school.dir.write("db-password", password);
+        let store = match school.url.split_once("://") {
+            Some((scheme, rest)) => {
+                let (credentials, host) = rest.split_once('@').unwrap();
+                let (user, password) = credentials.split_once(':').unwrap();
+                school.dir.write("db-password", password);
+                format!("[store]\nurl = \"{scheme}://{user}@{host}\"\npassword_file = \"db-password\"\n")
+            }
+            None => String::new(),
+        };
         school.dir.write("admin-token", &format!("{ADMIN_TOKEN}\n"));
         let config = format!(
             r#"
@@ -99,10 +105,7 @@ token_file = "admin-token"
 pin_length = 6
 lifetime_days = 14
 
-[store]
-url = "{scheme}://{user}@{host}"
-password_file = "db-password"
-"#,
+{store}"#,
             brin = school.brin,
             issuer_url = school.issuer_url,
         );
@@ -158,11 +161,74 @@ password_file = "db-password"
         Instance { child, endpoint }
     }
 
-    /// A connection to the school's tenant, for reading its tables directly.
-    fn database(&self) -> postgres::Client {
+    /// A connection to the school's issuer tables, for reading them directly: its tenant of
+    /// the PostgreSQL database, or its SQLite file.
+    fn tables(&self) -> Tables {
+        if self.url.is_empty() {
+            return Tables::Sqlite(rusqlite::Connection::open(self.dir.path("state/issuer.sqlite")).unwrap());
+        }
         let mut client = postgres::Client::connect(&self.url, postgres::NoTls).unwrap();
         client.execute("SELECT set_config('app.tenant', $1, false)", &[&format!("{}-00", self.brin)]).unwrap();
-        client
+        Tables::Postgres(client)
+    }
+}
+
+/// The issuer's tables, read directly (row-level security keeps a PostgreSQL connection in the
+/// school's tenant).
+enum Tables {
+    Postgres(postgres::Client),
+    Sqlite(rusqlite::Connection),
+}
+
+impl Tables {
+    /// `sql` with `{p}` for the table prefix, one row of integers (`None`: no row).
+    fn integers(
+        &mut self,
+        sql: &str,
+        text: Option<&str>,
+        number: Option<i64>,
+        blob: Option<&[u8]>,
+    ) -> Option<Vec<i64>> {
+        match self {
+            Tables::Postgres(client) => {
+                let sql = sql.replace("{p}", "issuer_");
+                let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
+                let blob = blob.map(<[u8]>::to_vec);
+                if let Some(text) = &text {
+                    params.push(text);
+                }
+                if let Some(number) = &number {
+                    params.push(number);
+                }
+                if let Some(blob) = &blob {
+                    params.push(blob);
+                }
+                let row = client.query_opt(&sql, &params).unwrap()?;
+                Some(
+                    (0..row.len())
+                        .map(|i| row.try_get::<_, i64>(i).unwrap_or_else(|_| i64::from(row.get::<_, i32>(i))))
+                        .collect(),
+                )
+            }
+            Tables::Sqlite(connection) => {
+                let sql = sql.replace("{p}", "");
+                let mut params: Vec<&dyn rusqlite::ToSql> = Vec::new();
+                if let Some(text) = &text {
+                    params.push(text);
+                }
+                if let Some(number) = &number {
+                    params.push(number);
+                }
+                if let Some(blob) = &blob {
+                    params.push(blob);
+                }
+                let mut statement = connection.prepare(&sql).unwrap();
+                let columns = statement.column_count();
+                let mut rows = statement.query(params.as_slice()).unwrap();
+                let row = rows.next().unwrap()?;
+                Some((0..columns).map(|i| row.get::<_, i64>(i).unwrap()).collect())
+            }
+        }
     }
 }
 
@@ -455,6 +521,16 @@ fn issue_once(instance: &Endpoint, id: &str, pin: &str, batches: &AtomicUsize) -
 #[test]
 fn a_kill_9_amid_concurrent_issuances_loses_nothing_acknowledged_and_leaves_nothing_half_written() {
     let Some(url) = database() else { return };
+    kill_9_amid_concurrent_issuances(url);
+}
+
+#[test]
+fn on_sqlite_a_kill_9_amid_concurrent_issuances_loses_nothing_acknowledged_either() {
+    kill_9_amid_concurrent_issuances(String::new());
+}
+
+/// The kill -9 test on the database `url` (empty: the default SQLite store).
+fn kill_9_amid_concurrent_issuances(url: String) {
     let school = School::new("kill", url, "off");
     let mut instance = school.start("school.toml");
     let endpoint = instance.endpoint.clone();
@@ -497,53 +573,51 @@ fn a_kill_9_amid_concurrent_issuances_loses_nothing_acknowledged_and_leaves_noth
     // Restart on the same config.
     drop(instance);
     let instance = school.start("school.toml");
-    let mut db = school.database();
+    let mut db = school.tables();
 
     // Every credential received is in the store with all of its status entries.
     for (uri, idx) in seen.iter().flat_map(|s| s.entries.iter()) {
         let row = db
-            .query_opt(
-                "SELECT c.copies, (SELECT count(*) FROM issuer_status_entry e2
-                                    WHERE e2.tenant = c.tenant AND e2.credential_id = c.id)
-                 FROM issuer_status_entry e
-                 JOIN issuer_status_list l ON l.tenant = e.tenant AND l.id = e.list_id
-                 JOIN issuer_credential c ON c.tenant = e.tenant AND c.id = e.credential_id
+            .integers(
+                "SELECT c.copies, (SELECT count(*) FROM {p}status_entry e2 WHERE e2.credential_id = c.id)
+                 FROM {p}status_entry e
+                 JOIN {p}status_list l ON l.id = e.list_id
+                 JOIN {p}credential c ON c.id = e.credential_id
                  WHERE l.uri = $1 AND e.idx = $2",
-                &[uri, idx],
+                Some(uri),
+                Some(*idx),
+                None,
             )
-            .unwrap()
             .unwrap_or_else(|| panic!("a received credential's entry {uri}#{idx} is not in the store"));
-        let (copies, entries): (i32, i64) = (row.get(0), row.get(1));
-        assert_eq!((copies, entries), (3, 3), "a batch of 3 with its 3 entries");
+        assert_eq!(row, [3, 3], "a batch of 3 with its 3 entries");
     }
     // Nothing half-written: every credential has as many entries as copies, every entry its
     // credential (the foreign key says so too; counted here without trusting it).
-    let lacking: i64 = db
-        .query_one(
-            "SELECT count(*) FROM issuer_credential c WHERE c.copies <>
-                 (SELECT count(*) FROM issuer_status_entry e WHERE e.tenant = c.tenant AND e.credential_id = c.id)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let count = |db: &mut Tables, sql: &str| db.integers(sql, None, None, None).unwrap()[0];
+    let lacking = count(
+        &mut db,
+        "SELECT count(*) FROM {p}credential c WHERE c.copies <>
+             (SELECT count(*) FROM {p}status_entry e WHERE e.credential_id = c.id)",
+    );
     assert_eq!(lacking, 0, "a credential without all its status entries");
-    let orphans: i64 = db
-        .query_one(
-            "SELECT count(*) FROM issuer_status_entry e WHERE NOT EXISTS
-                 (SELECT 1 FROM issuer_credential c WHERE c.tenant = e.tenant AND c.id = e.credential_id)",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let orphans = count(
+        &mut db,
+        "SELECT count(*) FROM {p}status_entry e WHERE NOT EXISTS
+             (SELECT 1 FROM {p}credential c WHERE c.id = e.credential_id)",
+    );
     assert_eq!(orphans, 0, "a status entry without its credential");
-    let issued: i64 = db.query_one("SELECT count(*) FROM issuer_credential", &[]).unwrap().get(0);
+    let issued = count(&mut db, "SELECT count(*) FROM {p}credential");
     assert!(issued >= i64::try_from(received).unwrap());
     // Every offer whose token was acknowledged is redeemed.
     for code in seen.iter().filter_map(|s| s.acknowledged_code.as_ref()) {
         let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(code.as_bytes()).into();
-        let redeemed: bool =
-            db.query_one("SELECT redeemed FROM issuer_offer WHERE code_digest = $1", &[&&digest[..]]).unwrap().get(0);
-        assert!(redeemed, "an acknowledged token's offer is redeemed");
+        let redeemed = db.integers(
+            "SELECT CASE WHEN redeemed THEN 1 ELSE 0 END FROM {p}offer WHERE code_digest = $1",
+            None,
+            None,
+            Some(&digest),
+        );
+        assert_eq!(redeemed, Some(vec![1]), "an acknowledged token's offer is redeemed");
     }
 
     // The restarted server issues again: a fresh offer, and an offer made before the kill

@@ -320,6 +320,10 @@ fn migrates_from(version: i64) {
         tx.insert_authorization_code(&code())?;
         assert_eq!(tx.pending_authorization(&[7; 32])?, Some(pending()));
         assert_eq!(tx.authorization_code(&[8; 32])?, Some(code()));
+        // Version 6's tables of state shared by instances, empty and working.
+        assert_eq!(tx.pending_offer_references(0)?, 0);
+        assert!(tx.first_use_of_proof(&[9; 32], 900, 0)?);
+        assert!(!tx.first_use_of_proof(&[9; 32], 900, 1)?);
         Ok(())
     })
     .unwrap();
