@@ -83,8 +83,7 @@ impl StatusPolicy {
         // At most 75 % full by default: a free index is found in ~4 tries on average.
         for _ in 0..256 {
             let index = rng.random_range(0..list.capacity);
-            if !tx.is_allocated(list.id, index)? {
-                tx.allocate(list.id, index, credential_id)?;
+            if tx.try_allocate(list.id, index, credential_id)? {
                 return Ok(StatusReference::new(StatusListUri::new(list.uri.clone())?, index));
             }
         }

@@ -109,8 +109,11 @@ fn optional_digest(blob: Option<Vec<u8>>) -> Result<Option<[u8; 32]>> {
     blob.map(digest).transpose()
 }
 
-const LIST_COLUMNS: &str = "SELECT l.id, l.purpose, l.uri, l.bits, l.capacity,
-    (SELECT count(*) FROM issuer_status_entry e WHERE e.tenant = l.tenant AND e.list_id = l.id)
+// `allocated` is a counter kept by `allocate` (version 6), not a count of the entries: a
+// count is a read of the whole list, O(entries) and, under SERIALIZABLE, a predicate lock that
+// every concurrent allocation in the list conflicts with. It moves just after the commit, so
+// within one transaction it does not yet include that transaction's own allocations.
+const LIST_COLUMNS: &str = "SELECT l.id, l.purpose, l.uri, l.bits, l.capacity, l.allocated
     FROM issuer_status_list l WHERE l.tenant = $1";
 
 fn to_list(row: &Row) -> Result<StatusListRow> {
@@ -215,14 +218,38 @@ impl IssuerTx for PgIssuerTx<'_, '_> {
     }
 
     fn allocate(&mut self, list_id: i64, index: u64, credential_id: &str) -> Result<()> {
+        if self.try_allocate(list_id, index, credential_id)? {
+            Ok(())
+        } else {
+            Err(Error::Storage { reason: format!("entry {index} of status list {list_id} is already handed out") })
+        }
+    }
+
+    fn try_allocate(&mut self, list_id: i64, index: u64, credential_id: &str) -> Result<bool> {
         let tenant = self.session.tenant();
-        self.session
+        // One statement and no read: a probe (`is_allocated`) would take a predicate lock on
+        // the index page, and every concurrent allocation into that page would then fail a
+        // transaction. An index another transaction took but has not committed is a
+        // serialization failure here, and the whole issuance is re-run.
+        let taken = self
+            .session
             .execute(
-                "INSERT INTO issuer_status_entry (tenant, list_id, idx, credential_id) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO issuer_status_entry (tenant, list_id, idx, credential_id) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant, list_id, idx) DO NOTHING",
                 &[&tenant, &list_id, &to_i64(index)?, &credential_id],
             )
             .map_err(storage)?;
-        Ok(())
+        if taken == 0 {
+            return Ok(false);
+        }
+        // The list's fill counter moves after the commit (see `Session::add_after_commit`):
+        // it only chooses when to open the next list; the primary key keeps an index single.
+        self.session.add_after_commit(
+            "UPDATE issuer_status_list SET allocated = allocated + $3 WHERE tenant = $1 AND id = $2",
+            list_id,
+            1,
+        );
+        Ok(true)
     }
 
     fn entries_of(&mut self, credential_id: &str) -> Result<Vec<(i64, u64)>> {

@@ -1,8 +1,9 @@
 //! Versioned migrations: each component's schema history as numbered steps, recorded in
 //! `schooltas_schema` (component, version, name, when), applied in order, each version once.
 //!
-//! The issuer's versions mirror its SQLite store's (`crates/issuer/src/store/sqlite.rs`), so
-//! "version 5" means the same tables on both. No PostgreSQL store ever held a version 1
+//! The issuer's versions 1 to 5 mirror its SQLite store's (`crates/issuer/src/store/sqlite.rs`),
+//! so "version 5" means the same tables on both; version 6 (a status list's allocation counter)
+//! is PostgreSQL's own. No PostgreSQL store ever held a version 1
 //! plaintext nonce, so version 1 here stores nonce digests from the start.
 //!
 //! Every table has a `tenant` column in its primary key and in its foreign keys (a foreign key
@@ -162,6 +163,22 @@ CREATE INDEX issuer_authorization_code_expiry ON issuer_authorization_code (tena
 ALTER TABLE issuer_pending_authorization ADD COLUMN detail_config_ids TEXT[] NOT NULL DEFAULT '{}';
 ALTER TABLE issuer_authorization_code ADD COLUMN detail_config_ids TEXT[] NOT NULL DEFAULT '{}';
 ALTER TABLE issuer_access_token ADD COLUMN credential_identifiers TEXT[] NOT NULL DEFAULT '{}';
+",
+        new_tables: &[],
+    },
+    Migration {
+        version: 6,
+        name: "a status list's allocated entries counted in its row",
+        // Filled in for existing lists with the policy lifted for the table's owner, inside
+        // this migration's transaction (without `app.tenant` the policy admits no rows).
+        sql: "
+ALTER TABLE issuer_status_list ADD COLUMN allocated BIGINT NOT NULL DEFAULT 0 CHECK (allocated >= 0);
+ALTER TABLE issuer_status_list NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE issuer_status_entry NO FORCE ROW LEVEL SECURITY;
+UPDATE issuer_status_list l SET allocated =
+    (SELECT count(*) FROM issuer_status_entry e WHERE e.tenant = l.tenant AND e.list_id = l.id);
+ALTER TABLE issuer_status_list FORCE ROW LEVEL SECURITY;
+ALTER TABLE issuer_status_entry FORCE ROW LEVEL SECURITY;
 ",
         new_tables: &[],
     },

@@ -65,6 +65,9 @@ pub(crate) struct Session<'c> {
     tx: postgres::Transaction<'c>,
     tenant: &'c str,
     conflict: bool,
+    /// Increments to make after the commit: (statement, id) → amount. See
+    /// [`Session::add_after_commit`].
+    after_commit: std::collections::BTreeMap<(&'static str, i64), i64>,
 }
 
 fn is_conflict(error: &postgres::Error) -> bool {
@@ -102,6 +105,17 @@ impl<'c> Session<'c> {
         }
     }
 
+    /// Adds `amount` to a counter once this transaction has committed, in a short
+    /// `READ COMMITTED` transaction of the same tenant: `sql` takes the tenant as `$1`, `id` as
+    /// `$2` and the summed amount as `$3`. For counters that steer but do not decide (a status
+    /// list's fill): concurrent increments of one row then wait for each other instead of
+    /// failing each other's `SERIALIZABLE` transactions, which a counter read and written by
+    /// every issuance would. A crash between the commit and the increment leaves the counter
+    /// short by what was in flight, never over.
+    pub(crate) fn add_after_commit(&mut self, sql: &'static str, id: i64, amount: i64) {
+        *self.after_commit.entry((sql, id)).or_insert(0) += amount;
+    }
+
     /// Runs a statement; the number of rows it changed.
     pub(crate) fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, DbFailure> {
         match self.tx.execute(sql, params) {
@@ -127,39 +141,69 @@ pub(crate) fn serializable<E>(
 ) -> Result<(), E> {
     let mut connection = pool.get().map_err(|e| storage(format!("no PostgreSQL connection: {e}")))?;
     for attempt in 1..=MAX_ATTEMPTS {
-        let tx = connection
-            .build_transaction()
-            .isolation_level(IsolationLevel::Serializable)
-            .start()
-            .map_err(|e| storage(describe(&e)))?;
-        let mut session = Session { tx, tenant: tenant.as_str(), conflict: false };
-        // The row-level-security policies compare each row with this setting; `true`: it
-        // ends with the transaction, so a pooled connection never carries it to another school.
-        session
-            .query("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()])
-            .map_err(|f| storage(f.reason))?;
-        let outcome = work(&mut session);
-        let Session { tx, conflict, .. } = session;
-        match outcome {
-            Ok(()) => match tx.commit() {
-                Ok(()) => return Ok(()),
-                Err(error) if is_conflict(&error) => {}
-                Err(error) => return Err(storage(describe(&error))),
-            },
-            Err(error) => {
-                // Rolling back cannot lose anything; a connection that fails to is dropped by
-                // the pool's next health check.
-                let _ = tx.rollback();
-                if !conflict {
-                    return Err(error);
+        let (committed, after_commit) = {
+            let tx = connection
+                .build_transaction()
+                .isolation_level(IsolationLevel::Serializable)
+                .start()
+                .map_err(|e| storage(describe(&e)))?;
+            let mut session = Session {
+                tx,
+                tenant: tenant.as_str(),
+                conflict: false,
+                after_commit: std::collections::BTreeMap::new(),
+            };
+            // The row-level-security policies compare each row with this setting; `true`: it
+            // ends with the transaction, so a pooled connection never carries it to another school.
+            session
+                .query("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()])
+                .map_err(|f| storage(f.reason))?;
+            let outcome = work(&mut session);
+            let Session { tx, conflict, after_commit, .. } = session;
+            let committed = match outcome {
+                Ok(()) => match tx.commit() {
+                    Ok(()) => true,
+                    Err(error) if is_conflict(&error) => false,
+                    Err(error) => return Err(storage(describe(&error))),
+                },
+                Err(error) => {
+                    // Rolling back cannot lose anything; a connection that fails to is dropped by
+                    // the pool's next health check.
+                    let _ = tx.rollback();
+                    if !conflict {
+                        return Err(error);
+                    }
+                    false
                 }
+            };
+            (committed, after_commit)
+        };
+        if committed {
+            if !after_commit.is_empty() {
+                // Committed is committed: a counter that could not be moved steers a little
+                // worse, so this cannot fail the operation.
+                let _ = increment(&mut connection, tenant, &after_commit);
             }
+            return Ok(());
         }
         pause_before_retry(attempt);
     }
     Err(storage(format!(
         "the transaction lost a serialization conflict with concurrent ones {MAX_ATTEMPTS} times; nothing was written, try again"
     )))
+}
+
+fn increment(
+    connection: &mut postgres::Client,
+    tenant: &Tenant,
+    counters: &std::collections::BTreeMap<(&'static str, i64), i64>,
+) -> Result<(), postgres::Error> {
+    let mut tx = connection.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start()?;
+    tx.execute("SELECT set_config('app.tenant', $1, true)", &[&tenant.as_str()])?;
+    for ((sql, id), amount) in counters {
+        tx.execute(*sql, &[&tenant.as_str(), id, amount])?;
+    }
+    tx.commit()
 }
 
 /// A short random pause, growing with the attempt, so conflicting transactions spread out.

@@ -102,14 +102,64 @@ fn migrations_build_an_empty_schema_record_each_version_and_run_once() {
             });
         }
     });
-    assert_eq!(versions(&pool, "issuer"), [1, 2, 3, 4, 5], "the SQLite store's version history");
+    assert_eq!(versions(&pool, "issuer"), [1, 2, 3, 4, 5, 6], "the SQLite store's version history, then the counter");
     assert_eq!(versions(&pool, "consent"), [1, 2]);
     let store = PostgresIssuerStore::open(pool.clone(), tenant.clone()).unwrap();
     schooltas_issuer::store::in_transaction(&store, |tx| tx.insert_nonce(&[1; 32], 500)).unwrap();
     // Re-opening is a no-op: nothing re-applied, the rows kept.
     let store = PostgresIssuerStore::open(pool.clone(), tenant).unwrap();
-    assert_eq!(versions(&pool, "issuer"), [1, 2, 3, 4, 5]);
+    assert_eq!(versions(&pool, "issuer"), [1, 2, 3, 4, 5, 6]);
     assert!(schooltas_issuer::store::in_transaction(&store, |tx| tx.consume_nonce(&[1; 32], 400)).unwrap());
+}
+
+#[test]
+fn version_6_counts_the_entries_of_lists_written_before_it_in_every_school() {
+    let Some((pool, _schema)) = empty_schema() else { return skipped("version 6") };
+    let (a, b) = (Tenant::new("00AA").unwrap(), Tenant::new("11BB").unwrap());
+    let mut lists = Vec::new();
+    for (tenant, entries) in [(&a, 3u64), (&b, 1)] {
+        let store = PostgresIssuerStore::open(pool.clone(), tenant.clone()).unwrap();
+        let list = schooltas_issuer::store::in_transaction(&store, |tx| {
+            let list = tx.insert_status_list(&schooltas_issuer::store::StatusListRow {
+                id: 0,
+                purpose: "revocation".into(),
+                uri: format!("https://{}.example/status/1", tenant.as_str()),
+                bits: 2,
+                capacity: 1024,
+                allocated: 0,
+            })?;
+            tx.insert_credential(&schooltas_issuer::store::CredentialRow {
+                id: "c".into(),
+                config_id: "pupil_enrolment".into(),
+                subject_ref: "pupil-1".into(),
+                issued_at: 1,
+                expires_at: None,
+                copies: entries as u32,
+            })?;
+            for index in 0..entries {
+                tx.allocate(list, index * 7, "c")?;
+            }
+            Ok(list)
+        })
+        .unwrap();
+        lists.push((store, list, entries));
+    }
+    // The database as version 5 left it: no counter column, no version 6 row.
+    pool.get()
+        .unwrap()
+        .batch_execute(
+            "ALTER TABLE issuer_status_list DROP COLUMN allocated;
+             DELETE FROM schooltas_schema WHERE component = 'issuer' AND version = 6;",
+        )
+        .unwrap();
+    PostgresIssuerStore::open(pool.clone(), a.clone()).unwrap();
+    assert_eq!(versions(&pool, "issuer"), [1, 2, 3, 4, 5, 6]);
+    for (store, list, entries) in lists {
+        let row = schooltas_issuer::store::in_transaction(&store, |tx| tx.status_list(list)).unwrap().unwrap();
+        assert_eq!(row.allocated, entries, "each school's own entries, counted through the lifted policy");
+    }
+    // The policy is forced again: without a tenant the owner sees no list.
+    assert_eq!(as_tenant(&pool, None, "SELECT count(*) FROM issuer_status_list"), Ok(vec![0]));
 }
 
 #[test]

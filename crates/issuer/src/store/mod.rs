@@ -192,6 +192,17 @@ pub trait IssuerTx {
     fn is_allocated(&mut self, list_id: i64, index: u64) -> Result<bool>;
     /// Hands out an entry to a credential copy (initially VALID).
     fn allocate(&mut self, list_id: i64, index: u64, credential_id: &str) -> Result<()>;
+    /// Hands out the entry if it is free: `true` when this credential copy now holds it,
+    /// `false` when it was already handed out (nothing changed). What the issuer's random
+    /// allocation calls; a store where a read and a write of the same index page conflict
+    /// (PostgreSQL's `SERIALIZABLE`) does it as one statement that reads nothing.
+    fn try_allocate(&mut self, list_id: i64, index: u64, credential_id: &str) -> Result<bool> {
+        if self.is_allocated(list_id, index)? {
+            return Ok(false);
+        }
+        self.allocate(list_id, index, credential_id)?;
+        Ok(true)
+    }
     /// The entries of a credential: `(list id, index)`.
     fn entries_of(&mut self, credential_id: &str) -> Result<Vec<(i64, u64)>>;
     /// The status value of an entry.

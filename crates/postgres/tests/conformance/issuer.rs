@@ -172,8 +172,57 @@ pub(crate) fn status_lists_round_trip_and_count_their_entries(d: &dyn Deployment
         tx.insert_credential(&credential("c1"))?;
         tx.allocate(second, 0, "c1")?;
         tx.allocate(second, 15, "c1")?;
-        assert_eq!(tx.status_list(second)?.unwrap().allocated, 2);
-        assert_eq!(tx.status_list(first)?.unwrap().allocated, 0);
+        Ok((first, second))
+    })
+    .map(|(first, second)| {
+        // Counted once committed (PostgreSQL moves the counter just after the commit).
+        in_transaction(&*store, |tx| {
+            assert_eq!(tx.status_list(second)?.unwrap().allocated, 2);
+            assert_eq!(tx.status_list(first)?.unwrap().allocated, 0);
+            Ok(())
+        })
+    })
+    .unwrap()
+    .unwrap();
+}
+
+/// Issuers of one school allocating in one list at once: every allocation lands (none lost to
+/// a conflict that retries cannot get past), each index once, and the list's counter counts
+/// them all.
+pub(crate) fn concurrent_allocations_in_one_list_all_land_and_are_counted(d: &dyn Deployment) {
+    let store = d.issuer("a");
+    let list = in_transaction(&*store, |tx| {
+        tx.insert_status_list(&StatusListRow { capacity: 1 << 16, ..list("enrolment", 1) })
+    })
+    .unwrap();
+    let per_racer = 25u64;
+    let barrier = Barrier::new(RACERS);
+    std::thread::scope(|scope| {
+        for racer in 0..RACERS as u64 {
+            let (store, barrier) = (&store, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                for n in 0..per_racer {
+                    let id = format!("c-{racer}-{n}");
+                    in_transaction(&**store, |tx| {
+                        tx.insert_credential(&credential(&id))?;
+                        for copy in 0..3 {
+                            // Taken as the issuer takes them, with scattered indices
+                            // (an odd multiplier is a bijection modulo 2^16) in a young list
+                            // whose entries share few index pages.
+                            let index = ((racer * per_racer + n) * 3 + copy) * 40_503 % (1 << 16);
+                            assert!(tx.try_allocate(list, index, &id)?);
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                }
+            });
+        }
+    });
+    in_transaction(&*store, |tx| {
+        assert_eq!(tx.status_list(list)?.unwrap().allocated, RACERS as u64 * per_racer * 3);
+        assert_eq!(tx.entries_of("c-0-0")?, [(list, 0), (list, 81_006 % (1 << 16)), (list, 40_503)]);
         Ok(())
     })
     .unwrap();
@@ -190,6 +239,10 @@ pub(crate) fn status_entries_are_allocated_set_and_listed(d: &dyn Deployment) {
         tx.allocate(list, 4, "c2")?;
         assert!(tx.is_allocated(list, 3)?);
         assert!(!tx.is_allocated(list, 5)?);
+        // An index handed out is not taken again, and its holder stays.
+        assert!(!tx.try_allocate(list, 3, "c2")?);
+        assert!(tx.try_allocate(list, 6, "c2")?);
+        assert_eq!(tx.entries_of("c2")?, [(list, 4), (list, 6)]);
         assert_eq!(tx.entries_of("c1")?, [(list, 3), (list, 900)]);
         assert!(tx.entries_of("c3")?.is_empty());
         assert_eq!(tx.status(list, 3)?, 0, "entries start VALID");
@@ -200,6 +253,9 @@ pub(crate) fn status_entries_are_allocated_set_and_listed(d: &dyn Deployment) {
         Ok(())
     })
     .unwrap();
+    let list = in_transaction(&*store, |tx| Ok(tx.all_status_lists()?[0].id)).unwrap();
+    let refused = in_transaction(&*store, |tx| tx.allocate(list, 3, "c2"));
+    assert!(matches!(&refused, Err(Error::Storage { .. })), "allocate refuses an index handed out: {refused:?}");
     let list = in_transaction(&*store, |tx| Ok(tx.all_status_lists()?[0].id)).unwrap();
     let refused = in_transaction(&*store, |tx| tx.set_status(list, 5, 1));
     assert!(is_corrupt(&refused, "no entry 5 in list"), "an entry never allocated cannot change: {refused:?}");

@@ -36,6 +36,7 @@ macro_rules! conformance_suite {
             issuer::a_failed_transaction_writes_nothing,
             issuer::a_constraint_violation_rolls_back_the_whole_transaction,
             issuer::status_lists_round_trip_and_count_their_entries,
+            issuer::concurrent_allocations_in_one_list_all_land_and_are_counted,
             issuer::status_entries_are_allocated_set_and_listed,
             issuer::credentials_round_trip_and_list_by_subject,
             issuer::offers_round_trip_and_update,
