@@ -18,4 +18,6 @@ else
     cargo test -p schooltas-server --locked --test school a_store_section
     # two verifier instances over one database: the same answer to both is accepted once
     cargo test -p schooltas-server --locked --test verifier_instances
+    # Issuer scale-out: two `schooltas serve` instances over one database, and the kill -9 test
+    cargo test -p schooltas-cli --locked --test serve_postgres
 fi

@@ -257,9 +257,12 @@ impl<S: IssuerStore> Issuer<S> {
             None => None,
             Some(state) => {
                 let proven = match dpop.and_then(|d| d.proof.map(|proof| (proof, d.url))) {
-                    Some((proof, url)) => {
-                        Some(state.check(proof, "POST", url, None, now).map_err(|e| dpop_refusal(&e))?.jkt)
-                    }
+                    Some((proof, url)) => Some(
+                        state
+                            .check(proof, "POST", url, None, now, self.replay_store())
+                            .map_err(|e| dpop_refusal(&e))?
+                            .jkt,
+                    ),
                     None => None,
                 };
                 match (proven, request.dpop_jkt.clone()) {

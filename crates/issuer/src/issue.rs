@@ -19,6 +19,7 @@ use crate::school::SchoolProfile;
 use crate::status::{StatusChange, StatusPolicy};
 use crate::store::{CredentialRow, IssuerStore, in_transaction};
 use crate::validity;
+use zeroize::Zeroizing;
 
 /// The largest batch [`Issuer::issue_batch`] accepts by default.
 pub const DEFAULT_MAX_BATCH: usize = 20;
@@ -65,6 +66,8 @@ pub struct Issuer<S> {
     key_attestations: Option<crate::oid4vci::KeyAttestationRequirement>,
     dpop: Option<crate::dpop::DpopState>,
     wallet_attestation: Option<crate::wallet_attestation::WalletAttestationState>,
+    /// Set when this issuer is one of several instances over one shared store.
+    instance_secret: Option<Zeroizing<[u8; 32]>>,
     pub(crate) authorization: Option<crate::authorization::AuthorizationPolicy>,
 }
 
@@ -81,6 +84,7 @@ impl<S: IssuerStore> Issuer<S> {
             key_attestations: None,
             dpop: None,
             wallet_attestation: None,
+            instance_secret: None,
             authorization: None,
         }
     }
@@ -105,8 +109,37 @@ impl<S: IssuerStore> Issuer<S> {
     /// key. With [`DpopRequirement::haip`](crate::DpopRequirement::haip), a token request
     /// without a proof is refused and every proof must carry the issuer's current nonce.
     pub fn with_dpop(mut self, requirement: crate::DpopRequirement) -> Self {
-        self.dpop = Some(crate::dpop::DpopState::new(requirement));
+        self.dpop = Some(crate::dpop::DpopState::new(requirement, self.instance_secret.as_deref()));
         self
+    }
+
+    /// Makes this issuer one of several instances of a school over one shared store (issue
+    /// 17): DPoP nonces and wallet attestation challenges are derived from `secret` (which
+    /// every instance must be given alike, e.g. derived from the school's key file) instead of
+    /// a random per-process secret, so a nonce handed out by one instance is taken by another;
+    /// and a proof's `jti` is recorded in the store
+    /// ([`IssuerTx::first_use_of_proof`](crate::store::IssuerTx::first_use_of_proof)) instead
+    /// of in memory, so a proof used at one instance is refused at every other.
+    pub fn with_instance_secret(mut self, secret: Zeroizing<[u8; 32]>) -> Self {
+        self.set_instance_secret(secret);
+        self
+    }
+
+    /// [`with_instance_secret`](Self::with_instance_secret) on an issuer already built.
+    pub fn set_instance_secret(&mut self, secret: Zeroizing<[u8; 32]>) {
+        if let Some(state) = self.dpop.take() {
+            self.dpop = Some(crate::dpop::DpopState::new(state.requirement, Some(&secret)));
+        }
+        if let Some(state) = self.wallet_attestation.take() {
+            self.wallet_attestation =
+                Some(crate::wallet_attestation::WalletAttestationState::new(state.requirement, Some(&secret)));
+        }
+        self.instance_secret = Some(secret);
+    }
+
+    /// The store that decides proof replay, when this issuer is one of several instances.
+    pub(crate) fn replay_store(&self) -> Option<&dyn IssuerStore> {
+        self.instance_secret.as_ref().map(|_| &self.store as &dyn IssuerStore)
     }
 
     /// The DPoP requirement, when the issuer takes DPoP proofs.
@@ -129,7 +162,8 @@ impl<S: IssuerStore> Issuer<S> {
     /// request without a valid `OAuth-Client-Attestation` / `OAuth-Client-Attestation-PoP` pair
     /// is refused with `invalid_client` before its code is looked at.
     pub fn with_wallet_attestation(mut self, requirement: crate::WalletAttestationRequirement) -> Self {
-        self.wallet_attestation = Some(crate::wallet_attestation::WalletAttestationState::new(requirement));
+        self.wallet_attestation =
+            Some(crate::wallet_attestation::WalletAttestationState::new(requirement, self.instance_secret.as_deref()));
         self
     }
 

@@ -238,7 +238,9 @@ impl<S: IssuerStore> Issuer<S> {
                 "this issuer requires a wallet attestation: send the OAuth-Client-Attestation and OAuth-Client-Attestation-PoP headers",
             ));
         };
-        state.check(attestation, pop, self.profile().issuer_url(), now).map_err(|e| attestation_refusal(&e))
+        state
+            .check(attestation, pop, self.profile().issuer_url(), now, self.replay_store())
+            .map_err(|e| attestation_refusal(&e))
     }
 
     /// Makes a credential offer of `config_ids` about `subject_ref`: the offer (to show as a QR
@@ -321,7 +323,7 @@ impl<S: IssuerStore> Issuer<S> {
         let jkt = match (self.dpop_state(), dpop.and_then(|d| d.proof.map(|proof| (proof, d.url)))) {
             (None, _) => None,
             (Some(state), Some((proof, url))) => {
-                Some(state.check(proof, "POST", url, None, now).map_err(|e| dpop_refusal(&e))?.jkt)
+                Some(state.check(proof, "POST", url, None, now, self.replay_store()).map_err(|e| dpop_refusal(&e))?.jkt)
             }
             (Some(state), None) if state.requirement.required => {
                 return Err(ErrorResponse::new(
@@ -439,8 +441,9 @@ impl<S: IssuerStore> Issuer<S> {
                 let (proof, url) = dpop.and_then(|d| d.proof.map(|proof| (proof, d.url))).ok_or_else(|| {
                     ErrorResponse::new(ErrorCode::InvalidDpopProof, "a DPoP-bound token needs a DPoP proof header")
                 })?;
-                let verified =
-                    state.check(proof, "POST", url, Some(access_token), now).map_err(|e| dpop_refusal(&e))?;
+                let verified = state
+                    .check(proof, "POST", url, Some(access_token), now, self.replay_store())
+                    .map_err(|e| dpop_refusal(&e))?;
                 if !offers::same(&offers::digest(&verified.jkt), &offers::digest(jkt)) {
                     return Err(dpop_refusal(&schooltas_oid4vc::dpop::DpopError::KeyMismatch));
                 }

@@ -9,9 +9,10 @@
 //! - An allow-list of wallet `client_id`s (the attestation's `sub`) narrows which wallet apps
 //!   may redeem offers.
 //! - A PoP's `jti` is accepted once while its `iat` is within the acceptance window (a bounded
-//!   in-process cache, as for DPoP proofs; one process only).
-//! - Challenges (optional): derived from a per-process secret and the time window, so none is
-//!   stored; a PoP without the current (or previous) window's challenge gets
+//!   in-process cache, as for DPoP proofs; for several instances of a school, recorded by digest
+//!   in the shared store, as for DPoP proofs).
+//! - Challenges (optional): derived from a per-process secret (or the instances' shared secret)
+//!   and the time window, so none is stored; a PoP without the current (or previous) window's challenge gets
 //!   `use_attestation_challenge` and the challenge to retry with.
 
 use std::collections::BTreeMap;
@@ -25,6 +26,8 @@ use schooltas_oid4vc::client_attestation::{
 use schooltas_x509::{TrustAnchors, Usage, validate};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
+
+use crate::store::{IssuerStore, in_transaction};
 
 /// How long one attestation challenge window lasts, in seconds.
 pub const ATTESTATION_CHALLENGE_WINDOW: i64 = 300;
@@ -99,9 +102,19 @@ impl std::fmt::Debug for WalletAttestationState {
 }
 
 impl WalletAttestationState {
-    pub(crate) fn new(requirement: WalletAttestationRequirement) -> Self {
+    /// The state for `requirement`, its challenges derived from `shared` (the instances'
+    /// secret) or else from a random secret of this process.
+    pub(crate) fn new(requirement: WalletAttestationRequirement, shared: Option<&[u8; 32]>) -> Self {
         let mut secret = Zeroizing::new([0u8; 32]);
-        rand::rng().fill_bytes(secret.as_mut());
+        match shared {
+            Some(shared) => {
+                let mut hasher = Sha256::new();
+                hasher.update(b"schooltas attestation challenge secret v1\0");
+                hasher.update(shared);
+                secret.copy_from_slice(&hasher.finalize());
+            }
+            None => rand::rng().fill_bytes(secret.as_mut()),
+        }
         WalletAttestationState { requirement, secret, seen: Mutex::new(BTreeMap::new()) }
     }
 
@@ -121,13 +134,15 @@ impl WalletAttestationState {
     }
 
     /// Checks the pair for the authorization server `audience`: the chain to the anchors, the
-    /// draft's rules, the allow-list, and that the PoP's `jti` is new.
+    /// draft's rules, the allow-list, and that the PoP's `jti` is new (in `shared`, the store
+    /// of all instances, when given; else in this process's memory).
     pub(crate) fn check(
         &self,
         attestation: &str,
         pop: &str,
         audience: &str,
         now: i64,
+        shared: Option<&dyn IssuerStore>,
     ) -> Result<VerifiedClientAttestation, ClientAttestationError> {
         let requirement = &self.requirement;
         let mut policy = ClientAttestationPolicy::new(audience);
@@ -152,6 +167,17 @@ impl WalletAttestationState {
         hasher.update([0]);
         hasher.update(verified.pop_jti.as_bytes());
         let jti: [u8; 32] = hasher.finalize().into();
+        if let Some(store) = shared {
+            let expires_at = verified
+                .pop_issued_at
+                .max(now)
+                .saturating_add(requirement.pop_max_age)
+                .saturating_add(requirement.clock_skew);
+            // A store that cannot record the use refuses like a full cache: retry shortly.
+            let first = in_transaction(store, |tx| tx.first_use_of_proof(&jti, expires_at, now))
+                .map_err(|_| ClientAttestationError::ReplayCacheFull)?;
+            return if first { Ok(verified) } else { Err(ClientAttestationError::Replayed) };
+        }
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let oldest = now.saturating_sub(requirement.pop_max_age);
         if seen.len() >= MAX_REMEMBERED_POPS {

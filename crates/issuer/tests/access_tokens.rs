@@ -288,6 +288,28 @@ impl IssuerTx for FailingTx<'_> {
     fn purge_expired(&mut self, now: i64, limit: u32) -> schooltas_issuer::Result<u64> {
         self.inner.purge_expired(now, limit)
     }
+    fn first_use_of_proof(&mut self, digest: &[u8; 32], expires_at: i64, now: i64) -> schooltas_issuer::Result<bool> {
+        self.inner.first_use_of_proof(digest, expires_at, now)
+    }
+    fn insert_offer_reference(
+        &mut self,
+        row: &schooltas_issuer::store::OfferReferenceRow,
+    ) -> schooltas_issuer::Result<()> {
+        self.inner.insert_offer_reference(row)
+    }
+    fn offer_reference(
+        &mut self,
+        id_digest: &[u8; 32],
+        now: i64,
+    ) -> schooltas_issuer::Result<Option<schooltas_issuer::store::OfferReferenceRow>> {
+        self.inner.offer_reference(id_digest, now)
+    }
+    fn pending_offer_references(&mut self, now: i64) -> schooltas_issuer::Result<u64> {
+        self.inner.pending_offer_references(now)
+    }
+    fn delete_offer_references(&mut self, code_digest: &[u8; 32]) -> schooltas_issuer::Result<()> {
+        self.inner.delete_offer_references(code_digest)
+    }
 }
 
 #[test]

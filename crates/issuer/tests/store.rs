@@ -215,7 +215,7 @@ fn a_version_1_store_is_migrated_its_plaintext_nonces_replaced_by_digests() {
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let plaintext: i64 = raw
         .query_row(
             "SELECT count(*) FROM nonce WHERE typeof(nonce_digest) != 'blob' OR length(nonce_digest) != 32",
@@ -284,7 +284,7 @@ fn code() -> AuthorizationCodeRow {
 }
 
 /// Opens a store at `version` written as that version did, with a live DPoP-bound token, and
-/// checks the migration to version 5 kept it and added working authorization tables (with the
+/// checks the migration to the newest version kept it and added working authorization tables (with the
 /// credential identifier columns).
 fn migrates_from(version: i64) {
     let dir = std::env::temp_dir().join(format!("schooltas-issuer-migrate-v{version}-{}", std::process::id()));
@@ -320,15 +320,19 @@ fn migrates_from(version: i64) {
         tx.insert_authorization_code(&code())?;
         assert_eq!(tx.pending_authorization(&[7; 32])?, Some(pending()));
         assert_eq!(tx.authorization_code(&[8; 32])?, Some(code()));
+        // Version 6's tables of state shared by instances, empty and working.
+        assert_eq!(tx.pending_offer_references(0)?, 0);
+        assert!(tx.first_use_of_proof(&[9; 32], 900, 0)?);
+        assert!(!tx.first_use_of_proof(&[9; 32], 900, 1)?);
         Ok(())
     })
     .unwrap();
     drop(store);
     let raw = rusqlite::Connection::open(&path).unwrap();
     let migrated: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(migrated, 5);
+    assert_eq!(migrated, 6);
     drop(raw);
-    // Opening a version 5 store again changes nothing.
+    // Opening a version 6 store again changes nothing.
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(in_transaction(&store, |tx| tx.authorization_code(&[8; 32])).unwrap(), Some(code()));
     drop(store);

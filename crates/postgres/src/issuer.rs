@@ -4,8 +4,8 @@
 use postgres::Row;
 use postgres::types::FromSql;
 use schooltas_issuer::store::{
-    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, PendingAuthorizationRow,
-    StatusListRow,
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, IssuerTx, OfferReferenceRow, OfferRow,
+    PendingAuthorizationRow, StatusListRow,
 };
 use schooltas_issuer::{Error, Result};
 
@@ -41,6 +41,7 @@ impl PostgresIssuerStore {
     /// refuses a role that bypasses row-level security.
     pub fn open(pool: Pool, tenant: Tenant) -> crate::Result<Self> {
         migrations::prepare(&pool, "issuer", migrations::ISSUER)?;
+        migrations::prepare(&pool, "issuer-shared", migrations::ISSUER_SHARED)?;
         Ok(PostgresIssuerStore { pool, tenant })
     }
 
@@ -642,6 +643,79 @@ impl IssuerTx for PgIssuerTx<'_, '_> {
         Ok(())
     }
 
+    fn first_use_of_proof(&mut self, proof_digest: &[u8; 32], expires_at: i64, now: i64) -> Result<bool> {
+        let tenant = self.session.tenant();
+        // The primary key decides; a concurrent transaction inserting the same digest makes
+        // this one wait for it and then lose (a serialization failure, re-run: it sees the row).
+        let changed = self
+            .session
+            .execute(
+                "INSERT INTO issuer_proof_used (tenant, proof_digest, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant, proof_digest) DO UPDATE SET expires_at = EXCLUDED.expires_at
+                 WHERE issuer_proof_used.expires_at <= $4",
+                &[&tenant, &&proof_digest[..], &expires_at, &now],
+            )
+            .map_err(storage)?;
+        Ok(changed == 1)
+    }
+
+    fn insert_offer_reference(&mut self, row: &OfferReferenceRow) -> Result<()> {
+        let tenant = self.session.tenant();
+        self.session
+            .execute(
+                "INSERT INTO issuer_offer_reference (tenant, id_digest, code_digest, sealed, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&tenant, &&row.id_digest[..], &&row.code_digest[..], &row.sealed, &row.expires_at],
+            )
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn offer_reference(&mut self, id_digest: &[u8; 32], now: i64) -> Result<Option<OfferReferenceRow>> {
+        let tenant = self.session.tenant();
+        let row = self
+            .session
+            .query_opt(
+                "SELECT code_digest, sealed, expires_at FROM issuer_offer_reference
+                 WHERE tenant = $1 AND id_digest = $2 AND expires_at > $3",
+                &[&tenant, &&id_digest[..], &now],
+            )
+            .map_err(storage)?;
+        row.map(|row| {
+            Ok(OfferReferenceRow {
+                id_digest: *id_digest,
+                code_digest: digest(col(&row, 0)?)?,
+                sealed: col(&row, 1)?,
+                expires_at: col(&row, 2)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn pending_offer_references(&mut self, now: i64) -> Result<u64> {
+        let tenant = self.session.tenant();
+        let row = self
+            .session
+            .query_opt(
+                "SELECT count(*) FROM issuer_offer_reference WHERE tenant = $1 AND expires_at > $2",
+                &[&tenant, &now],
+            )
+            .map_err(storage)?
+            .ok_or_else(|| Error::Storage { reason: "a count returned no row".into() })?;
+        to_u64(col(&row, 0)?)
+    }
+
+    fn delete_offer_references(&mut self, code_digest: &[u8; 32]) -> Result<()> {
+        let tenant = self.session.tenant();
+        self.session
+            .execute(
+                "DELETE FROM issuer_offer_reference WHERE tenant = $1 AND code_digest = $2",
+                &[&tenant, &&code_digest[..]],
+            )
+            .map_err(storage)?;
+        Ok(())
+    }
+
     fn purge_expired(&mut self, now: i64, limit: u32) -> Result<u64> {
         let tenant = self.session.tenant();
         let limit = i64::from(limit);
@@ -654,6 +728,8 @@ impl IssuerTx for PgIssuerTx<'_, '_> {
             ("issuer_nonce", "nonce_digest"),
             ("issuer_pending_authorization", "request_uri_digest"),
             ("issuer_authorization_code", "code_digest"),
+            ("issuer_proof_used", "proof_digest"),
+            ("issuer_offer_reference", "id_digest"),
         ] {
             let changed = self
                 .session

@@ -184,6 +184,35 @@ ALTER TABLE issuer_status_entry FORCE ROW LEVEL SECURITY;
     },
 ];
 
+/// The schema history of the issuer's state shared by a school's server instances (issue 17):
+/// the digests of proofs used (DPoP proofs, wallet attestation PoPs) and offers by reference,
+/// sealed. Its own component (`issuer-shared`) beside `issuer`; version 1 here holds what the
+/// SQLite store's version 6 added.
+pub(crate) const ISSUER_SHARED: &[Migration] = &[Migration {
+    version: 1,
+    name: "proofs used (by digest) and offers by reference (sealed), each with an expiry",
+    sql: "
+CREATE TABLE issuer_proof_used (
+    tenant TEXT NOT NULL,
+    proof_digest BYTEA NOT NULL CHECK (octet_length(proof_digest) = 32),
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant, proof_digest)
+);
+CREATE INDEX issuer_proof_used_expiry ON issuer_proof_used (tenant, expires_at);
+CREATE TABLE issuer_offer_reference (
+    tenant TEXT NOT NULL,
+    id_digest BYTEA NOT NULL CHECK (octet_length(id_digest) = 32),
+    code_digest BYTEA NOT NULL CHECK (octet_length(code_digest) = 32),
+    sealed BYTEA NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant, id_digest)
+);
+CREATE INDEX issuer_offer_reference_code ON issuer_offer_reference (tenant, code_digest);
+CREATE INDEX issuer_offer_reference_expiry ON issuer_offer_reference (tenant, expires_at);
+",
+    new_tables: &["issuer_proof_used", "issuer_offer_reference"],
+}];
+
 /// The consent register's schema history (its SQLite store's versions: 1 the table, 2 the
 /// status issuer of each record).
 pub(crate) const CONSENT: &[Migration] = &[

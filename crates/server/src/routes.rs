@@ -378,7 +378,9 @@ async fn token<S: IssuerStore + 'static>(
         if outcome.is_ok()
             && let Ok(request) = TokenRequest::from_form(&body)
         {
-            shared.offers().redeemed(&request.pre_authorized_code);
+            // The code is spent in the store whatever happens here; a reference left behind
+            // (the store failing now) expires with the offer and redeems nothing.
+            let _ = shared.offers.redeemed(issuer.store(), &request.pre_authorized_code);
         }
         (outcome, issuer.dpop_nonce(now), issuer.attestation_challenge(now))
     })
@@ -593,11 +595,19 @@ async fn offer<S: IssuerStore + 'static>(
     let Ok(Path(id)) = id else {
         return Refusal::not_found("no pending credential offer at this address").into_response();
     };
-    let now = shared.now();
-    match shared.offers().get(&id, now) {
-        Some(json) => json_response(StatusCode::OK, json.as_str().to_owned(), true),
-        None => Refusal::not_found("no pending credential offer at this address (redeemed, expired or never made)")
-            .into_response(),
+    let outcome = blocking(&shared, move |shared| {
+        let now = shared.now();
+        shared.offers.get(shared.issuer().store(), &id, now)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Some(json))) => json_response(StatusCode::OK, json.as_str().to_owned(), true),
+        Ok(Ok(None)) => {
+            Refusal::not_found("no pending credential offer at this address (redeemed, expired or never made)")
+                .into_response()
+        }
+        Ok(Err(_)) => Refusal::server_error().into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 

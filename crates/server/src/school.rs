@@ -7,7 +7,9 @@
 //! Offers made here are **by value** (the pre-authorized code in the QR code itself): their
 //! codes live in the issuer's SQLite store, as digests, so a letter home still works after
 //! the server restarts. Offers by reference ([`IssuerService::publish_offer`]) stay in memory
-//! on purpose (see `offers.rs`).
+//! on purpose (see `offers.rs`), except with `[store]`: then several instances of the school
+//! may share the database, and the service runs [`IssuerService::across_instances`] (offers by
+//! reference sealed in the store, DPoP nonces and proof replay shared).
 
 use std::future::Future;
 use std::str::FromStr as _;
@@ -181,9 +183,10 @@ impl SchoolServer {
     /// `[verifier]` section and `verifier` is given.
     pub fn open(config: SchoolConfig, secrets: SchoolSecrets, verifier: Option<VerifierParts>) -> Result<Self> {
         let SchoolSecrets { school_keys, child_link, verifier_key } = secrets;
-        // Key material every instance of the school shares (the school's key file), from which
-        // the verifier's shared rows are sealed (HKDF, one info string per table).
-        let sealing_material = child_link.to_bytes();
+        // What every instance of the school holds alike (its key file): with a shared store,
+        // the instances derive their shared secrets and the keys their shared rows are sealed
+        // with from it (HKDF, one info string each).
+        let instance_key_material = child_link.to_bytes();
         let mut school_keys = school_keys.into_iter();
         let (kid, key) =
             school_keys.next().ok_or(crate::keyfile::KeyFileError::Malformed { reason: "no school key" })?;
@@ -253,6 +256,12 @@ impl SchoolServer {
             move |subject: &str, config_id: &str| schooltas_issuer::ClaimsSource::claims(&*claims, subject, config_id),
             service_config,
         )?;
+        // Instances over one shared store take each other's nonces, refuse each other's used
+        // proofs and serve each other's offers by reference.
+        let issuer = match &database {
+            Some((_, tenant)) => issuer.across_instances(instance_key_material.as_ref(), tenant.as_str())?,
+            None => issuer,
+        };
         // A portal login URL turns the authorization code flow on (parents who start there).
         let issuer = match &school.portal_login_url {
             Some(url) => issuer.with_authorization_portal(crate::RedirectPortal::new(url.clone())?)?,
@@ -274,7 +283,7 @@ impl SchoolServer {
                 // With `[store]`, the open requests (and their per-request keys) are shared by
                 // every instance of the school: an answer is accepted once, wherever it lands.
                 if let Some((pool, tenant)) = &database {
-                    let sealing = SealingKey::derive(sealing_material.as_ref(), REQUEST_SEALING_INFO);
+                    let sealing = SealingKey::derive(instance_key_material.as_ref(), REQUEST_SEALING_INFO);
                     verifier =
                         verifier.with_request_store(PostgresRequestStore::open(pool.clone(), tenant.clone(), sealing)?);
                 }
@@ -317,7 +326,7 @@ impl SchoolServer {
                 .with_consent_register(register)?;
                 Some(match &database {
                     Some((pool, tenant)) => {
-                        let sealing = SealingKey::derive(sealing_material.as_ref(), SESSION_SEALING_INFO);
+                        let sealing = SealingKey::derive(instance_key_material.as_ref(), SESSION_SEALING_INFO);
                         service.with_session_store(PostgresSessionStore::open(
                             pool.clone(),
                             tenant.clone(),

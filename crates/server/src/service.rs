@@ -10,8 +10,8 @@ use schooltas_issuer::{ClaimsSource, Issuer, OfferPolicy, StatusChange};
 use schooltas_oid4vc::oid4vci::CredentialOffer;
 use zeroize::Zeroizing;
 
-use crate::error::Result;
-use crate::offers::OfferShelf;
+use crate::error::{Error, Result};
+use crate::offers::{OfferShelf, Shelf};
 use crate::paths::IssuerPaths;
 
 /// Where the service reads the time (Unix seconds): the system clock in production, a fixed
@@ -140,6 +140,10 @@ impl Documents {
     }
 }
 
+/// The HKDF `info` of the secret a school's instances derive their DPoP nonces, attestation
+/// challenges from ([`IssuerService::across_instances`]).
+const INSTANCE_SECRET_INFO: &[u8] = b"schooltas issuer instance secret v1";
+
 /// What every request handler shares.
 pub(crate) struct Shared<S> {
     pub(crate) issuer: RwLock<Issuer<S>>,
@@ -150,7 +154,7 @@ pub(crate) struct Shared<S> {
     pub(crate) paths: IssuerPaths,
     pub(crate) issuer_url: String,
     pub(crate) status_base_uri: String,
-    pub(crate) offers: Mutex<OfferShelf>,
+    pub(crate) offers: Shelf,
     pub(crate) status_tokens: Mutex<Option<StatusTokens>>,
     /// Set when a credential was issued since the tokens were signed: its copies may sit in a
     /// list the cached tokens do not hold yet (the first credential of a purpose opens one).
@@ -183,10 +187,6 @@ impl<S: IssuerStore> Shared<S> {
     /// The published documents.
     pub(crate) fn documents(&self) -> Arc<Documents> {
         Arc::clone(&self.documents.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    pub(crate) fn offers(&self) -> std::sync::MutexGuard<'_, OfferShelf> {
-        self.offers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every list's current token, signed now or reused from less than
@@ -286,7 +286,7 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
             issuer.profile().has_https_identity(),
             issuer.catalog().iter().map(|t| t.vct().as_str()),
         )?;
-        let offers = Mutex::new(OfferShelf::new(config.max_pending_offers));
+        let offers = Shelf::Memory(Mutex::new(OfferShelf::new(config.max_pending_offers)));
         // The authorization code flow runs only with a portal to log people in
         // (`with_authorization_portal`); until then it is off, in the metadata too.
         let authorization_policy = issuer.authorization_code_flow().copied();
@@ -327,14 +327,47 @@ impl<S: IssuerStore + 'static> IssuerService<S> {
     pub fn publish_offer(&self, subject_ref: &str, config_ids: &[String]) -> Result<PublishedOffer> {
         let now = self.shared.now();
         let policy = self.shared.config.offer_policy;
-        let (offer, secrets): (CredentialOffer, _) =
-            self.shared.issuer().offer(&policy, subject_ref, config_ids, now)?;
+        let issuer = self.shared.issuer();
+        let (offer, secrets): (CredentialOffer, _) = issuer.offer(&policy, subject_ref, config_ids, now)?;
         let json = offer.to_json();
         let expires_at = now.saturating_add(policy.offer_lifetime);
-        let id = self.shared.offers().put(json, &secrets.code, expires_at, now)?;
+        let id = self.shared.offers.put(issuer.store(), json, &secrets.code, expires_at, now)?;
+        drop(issuer);
         let location = format!("{}{}/{id}", self.shared.issuer_url, crate::paths::OFFERS_PATH);
         let uri = Zeroizing::new(CredentialOffer::reference_uri(&location)?);
         Ok(PublishedOffer { uri, pin: secrets.pin })
+    }
+
+    /// Makes this service one of several instances of a school over one shared store (issue
+    /// 17), given key material every instance holds alike (the school's key file; the server
+    /// passes its child-link key) and the school's `tenant` name: the issuer's DPoP nonces,
+    /// wallet attestation challenges and proof replay are shared
+    /// ([`Issuer::with_instance_secret`], its secret derived with HKDF-SHA256, `info`
+    /// `schooltas issuer instance secret v1`), and offers by reference are kept sealed in the
+    /// store (under a key derived with `info` `schooltas offer by reference seal key v1`), so
+    /// an offer published on one instance is fetched from any, and the pending-offer limit
+    /// counts all of them. Refused once the service was cloned or served.
+    pub fn across_instances(mut self, key_material: &[u8], tenant: &str) -> Result<Self> {
+        let shared =
+            Arc::get_mut(&mut self.shared).ok_or(Error::ConfiguredTooLate { what: "sharing with other instances" })?;
+        let derive = |info: &[u8]| -> Result<Zeroizing<[u8; 32]>> {
+            let mut okm = Zeroizing::new([0u8; 32]);
+            hkdf::Hkdf::<sha2::Sha256>::new(Some(b"schooltas instances v1"), key_material)
+                .expand(info, okm.as_mut())
+                .map_err(|_| Error::Issuer(schooltas_issuer::Error::Storage { reason: "HKDF output length".into() }))?;
+            Ok(okm)
+        };
+        shared
+            .issuer
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_instance_secret(derive(INSTANCE_SECRET_INFO)?);
+        shared.offers = Shelf::Sealed(crate::offers::SealedShelf::new(
+            derive(crate::offers::SEAL_KEY_INFO)?,
+            tenant,
+            shared.config.max_pending_offers,
+        ));
+        Ok(self)
     }
 
     /// Revokes, suspends or reinstates a credential (see [`Issuer::change_status`]); the next

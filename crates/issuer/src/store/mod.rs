@@ -157,6 +157,27 @@ pub struct AuthorizationCodeRow {
     pub access_token_digest: Option<[u8; 32]>,
 }
 
+/// An offer by reference (OpenID4VCI 1.0 §4.1.3) shelved for every instance of a school: the
+/// offer JSON sealed by the server (it carries the pre-authorized code, which is never stored
+/// readable), found by the digest of its `credential_offer_uri` id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OfferReferenceRow {
+    /// SHA-256 of the id in the `credential_offer_uri`.
+    pub id_digest: [u8; 32],
+    /// SHA-256 of the offer's pre-authorized code: redeeming it takes the reference away.
+    pub code_digest: [u8; 32],
+    /// The offer JSON, sealed (AEAD) under a key only the school's instances hold.
+    pub sealed: Vec<u8>,
+    /// Until when it is served.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for OfferReferenceRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfferReferenceRow").field("expires_at", &self.expires_at).finish_non_exhaustive()
+    }
+}
+
 /// The operations available inside one transaction.
 pub trait IssuerTx {
     /// The status lists of a purpose, oldest first.
@@ -228,8 +249,22 @@ pub trait IssuerTx {
     fn authorization_code(&mut self, code_digest: &[u8; 32]) -> Result<Option<AuthorizationCodeRow>>;
     /// Updates a code's redeemed flag, expiry and access token digest.
     fn update_authorization_code(&mut self, row: &AuthorizationCodeRow) -> Result<()>;
+    /// Records the first use of a proof (a DPoP proof's or a wallet attestation PoP's `jti`,
+    /// by digest) until `expires_at`: `true` if it is new (or its earlier record had expired
+    /// at `now`), `false` if it was used before. The database decides (a unique key), so of
+    /// two instances that see the same proof at once exactly one gets `true`.
+    fn first_use_of_proof(&mut self, proof_digest: &[u8; 32], expires_at: i64, now: i64) -> Result<bool>;
+    /// Shelves an offer by reference; its `id_digest` must be new.
+    fn insert_offer_reference(&mut self, row: &OfferReferenceRow) -> Result<()>;
+    /// The shelved offer with this id digest, if it has not expired at `now`.
+    fn offer_reference(&mut self, id_digest: &[u8; 32], now: i64) -> Result<Option<OfferReferenceRow>>;
+    /// How many shelved offers have not expired at `now`.
+    fn pending_offer_references(&mut self, now: i64) -> Result<u64>;
+    /// Takes away the shelved offers of this pre-authorized code (it was redeemed).
+    fn delete_offer_references(&mut self, code_digest: &[u8; 32]) -> Result<()>;
     /// Deletes up to `limit` expired rows of each table with an expiry (offers, access tokens,
-    /// nonces, pending authorizations, authorization codes; expired: `expires_at <= now`);
+    /// nonces, pending authorizations, authorization codes, proofs used, offers by reference;
+    /// expired: `expires_at <= now`);
     /// returns how many rows went.
     ///
     /// The issuer calls this inside each of its OpenID4VCI write operations, so nobody has

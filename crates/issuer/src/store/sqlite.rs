@@ -7,8 +7,8 @@ use std::sync::{Mutex, PoisonError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, IssuerTx, OfferRow, PendingAuthorizationRow,
-    StatusListRow,
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, IssuerTx, OfferReferenceRow, OfferRow,
+    PendingAuthorizationRow, StatusListRow,
 };
 use crate::error::{Error, Result};
 
@@ -17,7 +17,27 @@ use crate::error::{Error, Result};
 /// every OpenID4VCI write makes. Version 3: access tokens bound to DPoP keys. Version 4: the
 /// authorization code flow's pending authorizations and codes. Version 5: which configurations
 /// were asked for by `authorization_details`, and the credential identifiers of access tokens.
-const SCHEMA_VERSION: i64 = 5;
+/// Version 6: state shared by a school's server instances (issue 17): proofs used (DPoP,
+/// wallet attestation PoPs) and offers by reference, sealed.
+const SCHEMA_VERSION: i64 = 6;
+
+/// The tables version 6 adds: the digests of proofs used, and offers by reference (the offer
+/// JSON sealed by the server, never readable here), each with an expiry for the purge.
+const SHARED_TABLES: &str = "
+CREATE TABLE proof_used (
+    proof_digest BLOB PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX proof_used_expiry ON proof_used (expires_at);
+CREATE TABLE offer_reference (
+    id_digest BLOB PRIMARY KEY,
+    code_digest BLOB NOT NULL,
+    sealed BLOB NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX offer_reference_code ON offer_reference (code_digest);
+CREATE INDEX offer_reference_expiry ON offer_reference (expires_at);
+";
 
 /// The columns version 5 adds (OpenID4VCI 1.0 §6.2 credential identifiers); rows from before
 /// came from scope-only requests or pre-authorized codes, so none has identifiers.
@@ -143,16 +163,17 @@ impl SqliteStore {
         match version {
             0 => {
                 connection.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {AUTHORIZATION_TABLES} {DETAIL_COLUMNS} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {AUTHORIZATION_TABLES} {DETAIL_COLUMNS} {SHARED_TABLES} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))?;
             }
-            1..=4 => {
+            1..=5 => {
                 // Each step re-reads the version in its own write transaction and does nothing
                 // when another process has already taken the store past it.
                 migrate_from_v1(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
                 migrate_from_v2(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
                 migrate_from_v3(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
                 migrate_from_v4(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
+                migrate_from_v5(connection.transaction_with_behavior(TransactionBehavior::Immediate)?)?;
             }
             SCHEMA_VERSION => {}
             other => {
@@ -163,6 +184,19 @@ impl SqliteStore {
         }
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
+}
+
+/// Brings a version 5 store to version 6 in one transaction: the tables of state shared by
+/// instances, empty.
+fn migrate_from_v5(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != 5 {
+        return Ok(());
+    }
+    tx.execute_batch(SHARED_TABLES)?;
+    tx.pragma_update(None, "user_version", 6)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Brings a version 4 store to version 5 in one transaction: the credential identifier columns.
@@ -591,6 +625,55 @@ impl IssuerTx for SqliteTx<'_> {
         Ok(expires_at.is_some_and(|expires_at| now < expires_at))
     }
 
+    fn first_use_of_proof(&mut self, proof_digest: &[u8; 32], expires_at: i64, now: i64) -> Result<bool> {
+        // The primary key decides: a row that is there and unexpired means a replay; an
+        // expired one (not purged yet) is taken over.
+        let changed = self.tx.execute(
+            "INSERT INTO proof_used (proof_digest, expires_at) VALUES (?1, ?2)
+             ON CONFLICT (proof_digest) DO UPDATE SET expires_at = excluded.expires_at
+             WHERE proof_used.expires_at <= ?3",
+            params![&proof_digest[..], expires_at, now],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn insert_offer_reference(&mut self, row: &OfferReferenceRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO offer_reference (id_digest, code_digest, sealed, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![&row.id_digest[..], &row.code_digest[..], row.sealed, row.expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn offer_reference(&mut self, id_digest: &[u8; 32], now: i64) -> Result<Option<OfferReferenceRow>> {
+        let row: Option<(Vec<u8>, Vec<u8>, i64)> = self
+            .tx
+            .query_row(
+                "SELECT code_digest, sealed, expires_at FROM offer_reference WHERE id_digest = ?1 AND expires_at > ?2",
+                params![&id_digest[..], now],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(code_digest, sealed, expires_at)| {
+            let code_digest = code_digest
+                .try_into()
+                .map_err(|_| Error::CorruptStore { reason: "a stored digest is not 32 bytes".into() })?;
+            Ok(OfferReferenceRow { id_digest: *id_digest, code_digest, sealed, expires_at })
+        })
+        .transpose()
+    }
+
+    fn pending_offer_references(&mut self, now: i64) -> Result<u64> {
+        let count: i64 =
+            self.tx.query_row("SELECT count(*) FROM offer_reference WHERE expires_at > ?1", [now], |row| row.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    fn delete_offer_references(&mut self, code_digest: &[u8; 32]) -> Result<()> {
+        self.tx.execute("DELETE FROM offer_reference WHERE code_digest = ?1", [&code_digest[..]])?;
+        Ok(())
+    }
+
     fn insert_pending_authorization(&mut self, row: &PendingAuthorizationRow) -> Result<()> {
         self.tx.execute(
             "INSERT INTO pending_authorization (request_uri_digest, client_id, redirect_uri, code_challenge, state,
@@ -730,6 +813,8 @@ impl IssuerTx for SqliteTx<'_> {
             ("nonce", "nonce_digest"),
             ("pending_authorization", "request_uri_digest"),
             ("authorization_code", "code_digest"),
+            ("proof_used", "proof_digest"),
+            ("offer_reference", "id_digest"),
         ] {
             let mut statement = self.tx.prepare_cached(&format!(
                 "DELETE FROM {table} WHERE {key} IN

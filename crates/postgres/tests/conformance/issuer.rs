@@ -5,8 +5,8 @@ use std::sync::Barrier;
 
 use schooltas_issuer::Error;
 use schooltas_issuer::store::{
-    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, OfferRow, PendingAuthorizationRow, StatusListRow,
-    in_transaction,
+    AccessTokenRow, AuthorizationCodeRow, CredentialRow, IssuerStore, OfferReferenceRow, OfferRow,
+    PendingAuthorizationRow, StatusListRow, in_transaction,
 };
 
 use super::{Deployment, RACERS};
@@ -601,4 +601,99 @@ pub(crate) fn rows_survive_reopening(d: &dyn Deployment) {
         Ok(())
     })
     .unwrap();
+}
+
+fn reference(id: u8, code: u8, expires_at: i64) -> OfferReferenceRow {
+    OfferReferenceRow { id_digest: [id; 32], code_digest: [code; 32], sealed: vec![id, code, 0, 255], expires_at }
+}
+
+pub(crate) fn a_proof_is_used_once_until_its_record_expires(d: &dyn Deployment) {
+    let store = d.issuer("a");
+    assert!(in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 500, 100)).unwrap());
+    assert!(!in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 600, 200)).unwrap(), "a replay");
+    assert!(
+        !in_transaction(&*d.issuer("a"), |tx| tx.first_use_of_proof(&[4; 32], 600, 499)).unwrap(),
+        "on another server"
+    );
+    assert!(in_transaction(&*store, |tx| tx.first_use_of_proof(&[5; 32], 500, 100)).unwrap(), "another proof");
+    // Once its record has expired (not yet purged) the digest may be taken anew: by then no
+    // proof with its `iat` is accepted any more.
+    assert!(in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 900, 500)).unwrap());
+    assert!(!in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 900, 600)).unwrap());
+    // The purge takes expired records only.
+    let purged = in_transaction(&*store, |tx| tx.purge_expired(800, 100)).unwrap();
+    assert_eq!(purged, 1, "the second proof's record (expired at 500)");
+    assert!(!in_transaction(&*store, |tx| tx.first_use_of_proof(&[4; 32], 900, 800)).unwrap(), "kept");
+    assert!(in_transaction(&*store, |tx| tx.first_use_of_proof(&[5; 32], 900, 800)).unwrap(), "purged");
+}
+
+pub(crate) fn a_proof_raced_by_many_servers_is_used_once(d: &dyn Deployment) {
+    let winners = race(d, &|store| in_transaction(store, |tx| tx.first_use_of_proof(&[6; 32], 500, 100)).unwrap());
+    assert_eq!(winners, 1);
+}
+
+pub(crate) fn offer_references_round_trip_count_expire_and_go_with_their_code(d: &dyn Deployment) {
+    let store = d.issuer("a");
+    in_transaction(&*store, |tx| {
+        tx.insert_offer_reference(&reference(1, 9, 500))?;
+        tx.insert_offer_reference(&reference(2, 9, 500))?;
+        tx.insert_offer_reference(&reference(3, 8, 300))
+    })
+    .unwrap();
+    assert_eq!(
+        in_transaction(&*d.issuer("a"), |tx| tx.offer_reference(&[1; 32], 100)).unwrap(),
+        Some(reference(1, 9, 500))
+    );
+    assert_eq!(in_transaction(&*store, |tx| tx.pending_offer_references(100)).unwrap(), 3);
+    assert_eq!(in_transaction(&*store, |tx| tx.pending_offer_references(300)).unwrap(), 2, "one expired");
+    assert_eq!(in_transaction(&*store, |tx| tx.offer_reference(&[3; 32], 300)).unwrap(), None, "expired");
+    assert_eq!(in_transaction(&*store, |tx| tx.offer_reference(&[7; 32], 100)).unwrap(), None, "absent");
+    // A second reference under one id is refused (the id is the key).
+    let twice = in_transaction(&*store, |tx| tx.insert_offer_reference(&reference(1, 7, 500)));
+    assert!(matches!(twice, Err(Error::Storage { .. })), "{twice:?}");
+    // Redeeming code 9 takes both of its references away, not code 8's.
+    in_transaction(&*store, |tx| tx.delete_offer_references(&[9; 32])).unwrap();
+    assert_eq!(in_transaction(&*store, |tx| tx.offer_reference(&[1; 32], 100)).unwrap(), None);
+    assert_eq!(in_transaction(&*store, |tx| tx.offer_reference(&[2; 32], 100)).unwrap(), None);
+    assert_eq!(in_transaction(&*store, |tx| tx.pending_offer_references(100)).unwrap(), 1);
+    assert_eq!(in_transaction(&*store, |tx| tx.purge_expired(300, 100)).unwrap(), 1);
+    assert_eq!(in_transaction(&*store, |tx| tx.pending_offer_references(0)).unwrap(), 0);
+}
+
+/// What the server does to shelve an offer under its limit: count and insert in one
+/// transaction. Many servers racing for the last free place: exactly one gets it.
+pub(crate) fn the_pending_offer_limit_holds_when_many_servers_race_for_the_last_place(d: &dyn Deployment) {
+    in_transaction(&*d.issuer("a"), |tx| tx.insert_offer_reference(&reference(200, 200, 500))).unwrap();
+    let next = std::sync::atomic::AtomicU8::new(1);
+    let winners = race(d, &|store| {
+        let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        in_transaction(store, |tx| {
+            if tx.pending_offer_references(100)? >= 2 {
+                return Ok(false);
+            }
+            tx.insert_offer_reference(&reference(id, id, 500))?;
+            Ok(true)
+        })
+        .unwrap()
+    });
+    assert_eq!(winners, 1);
+    assert_eq!(in_transaction(&*d.issuer("a"), |tx| tx.pending_offer_references(100)).unwrap(), 2);
+}
+
+pub(crate) fn one_school_cannot_read_another_schools_proofs_or_offer_references(d: &dyn Deployment) {
+    let a = d.issuer("a");
+    let b = d.issuer("b");
+    in_transaction(&*a, |tx| {
+        assert!(tx.first_use_of_proof(&[4; 32], 500, 100)?);
+        tx.insert_offer_reference(&reference(1, 9, 500))
+    })
+    .unwrap();
+    // The same proof digest is new to school b; a's reference is not b's to read or take.
+    assert!(in_transaction(&*b, |tx| tx.first_use_of_proof(&[4; 32], 500, 100)).unwrap());
+    assert_eq!(in_transaction(&*b, |tx| tx.offer_reference(&[1; 32], 100)).unwrap(), None);
+    assert_eq!(in_transaction(&*b, |tx| tx.pending_offer_references(100)).unwrap(), 0);
+    in_transaction(&*b, |tx| tx.delete_offer_references(&[9; 32])).unwrap();
+    assert_eq!(in_transaction(&*b, |tx| tx.purge_expired(10_000, 100)).unwrap(), 1, "b's own proof only");
+    assert_eq!(in_transaction(&*a, |tx| tx.offer_reference(&[1; 32], 100)).unwrap(), Some(reference(1, 9, 500)));
+    assert!(!in_transaction(&*a, |tx| tx.first_use_of_proof(&[4; 32], 500, 100)).unwrap());
 }
